@@ -1,0 +1,166 @@
+"""Django admin for platform staff, and for tenant admins given staff access.
+
+Querysets come from the scoped default managers, so a tenant admin sees only their tenant's
+rows (the scope is opened by `cpms.tenancy.TenantMiddleware`); objects outside it are 404.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import Http404
+
+from cpms.models import Membership, Role, Site, SiteOwner, Tenant, User
+
+
+def is_tenant_admin(request) -> bool:
+    membership = getattr(request, "membership", None)
+    return bool(
+        request.user.is_active
+        and request.user.is_staff
+        and membership
+        and membership.role == Role.ADMIN
+    )
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Base for every tenant-owned model: the tenant field is staff-only."""
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_superuser or is_tenant_admin(request)
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return excluded if request.user.is_superuser else [*excluded, "tenant"]
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        return [*columns, "tenant"] if request.user.is_superuser else columns
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        return [*filters, "tenant"] if request.user.is_superuser else filters
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.tenant = request.tenant
+        super().save_model(request, obj, form, change)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # The admin's default redirect says "doesn't exist"; strangers get the same 404 as
+        # everywhere else.
+        raise Http404
+
+
+@admin.register(Tenant)
+class TenantModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone", "currency", "is_active", "created_at"]
+    search_fields = ["name", "slug"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        if is_tenant_admin(request):
+            return queryset.filter(pk=request.tenant.pk)
+        return queryset.none()
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or is_tenant_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or is_tenant_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser or is_tenant_admin(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["slug", "is_active"]
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+@admin.register(SiteOwner)
+class SiteOwnerAdmin(TenantAdmin):
+    list_display = ["name", "contact_email"]
+    search_fields = ["name", "contact_email"]
+
+
+@admin.register(Site)
+class SiteAdmin(TenantAdmin):
+    list_display = ["name", "city", "country", "site_owner", "grid_limit_kw", "timezone"]
+    search_fields = ["name", "city"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ["user", "role", "site_owner"]
+    list_filter = ["role"]
+    search_fields = ["user__email"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Tenant admins invite people from the dashboard; the admin must not list every
+        # account on the platform in a user picker.
+        if request.user.is_superuser:
+            return []
+        return ["user"] if obj else []
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.filter(memberships__tenant=request.tenant)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "last_login"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        ("Platform access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    filter_horizontal: list[str] = []
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+
+    # People are global; only platform staff manage accounts.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

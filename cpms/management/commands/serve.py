@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve HTTP and OCPP WebSockets with daphne, configured for chargers that stay "
+        "connected for months. On the embedded defaults it also runs the Celery worker and beat "
+        "in this process."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--ping-interval",
+            type=int,
+            default=60,
+            help="Seconds of silence before a WebSocket ping (default 60).",
+        )
+        parser.add_argument(
+            "--ping-timeout",
+            type=int,
+            default=120,
+            help="Seconds to wait for the pong before closing (default 120).",
+        )
+        parser.add_argument(
+            "--max-message-size",
+            type=int,
+            default=1024 * 1024,
+            help="Largest accepted WebSocket message in bytes (default 1 MiB).",
+        )
+        parser.add_argument(
+            "--proxy-headers",
+            action="store_true",
+            help="Trust X-Forwarded-For from a reverse proxy.",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not run the embedded Celery worker even without REDIS_URL.",
+        )
+
+    def handle(
+        self,
+        *args,
+        host,
+        port,
+        ping_interval,
+        ping_timeout,
+        max_message_size,
+        proxy_headers,
+        no_worker,
+        **options,
+    ):
+        from daphne.cli import CommandLineInterface
+
+        if settings.EMBEDDED and not no_worker:
+            from cpms.embedded import start_worker_threads
+
+            start_worker_threads()
+        argv = [
+            "-b",
+            host,
+            "-p",
+            str(port),
+            # daphne's default closes every socket after a day; chargers stay for months.
+            "--websocket_timeout",
+            "-1",
+            "--ping-interval",
+            str(ping_interval),
+            "--ping-timeout",
+            str(ping_timeout),
+            "--websocket-max-message-size",
+            str(max_message_size),
+            "--websocket-max-frame-size",
+            str(max_message_size),
+            "--application-close-timeout",
+            "15",
+        ]
+        if proxy_headers:
+            argv.append("--proxy-headers")
+        argv.append("cpms.asgi:application")
+        CommandLineInterface().run(argv)

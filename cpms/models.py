@@ -1,0 +1,200 @@
+"""Tenancy: who the operators are, who works for them, and where their chargers stand."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from cpms.scoping import TenantOwned
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Berlin).")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Users are global; what they may see comes from their memberships."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+    "Use 1-40 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+)
+
+
+class Tenant(models.Model):
+    """A charge point operator: the unit of isolation."""
+
+    slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SiteOwner(TenantOwned):
+    """A tenant's customer organisation hosting chargers (a mall, an office, a depot)."""
+
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="siteowner_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    OPERATOR = "operator", "Operator"
+    VIEWER = "viewer", "Viewer"
+    PORTAL = "portal", "Site owner (portal)"
+
+
+# Operator roles in increasing power; the portal role is outside this order on purpose.
+ROLE_RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
+
+
+class Membership(TenantOwned):
+    """A user's role in one tenant. Portal members belong to one of the tenant's site owners."""
+
+    user = models.ForeignKey("cpms.User", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    site_owner = models.ForeignKey(
+        SiteOwner, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_members"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role=Role.PORTAL, site_owner__isnull=False)
+                    | (~models.Q(role=Role.PORTAL) & models.Q(site_owner__isnull=True))
+                ),
+                name="membership_portal_has_site_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}) in {self.tenant}"
+
+    def clean(self):
+        if self.role == Role.PORTAL and not self.site_owner_id:
+            raise ValidationError({"site_owner": "Portal members belong to a site owner."})
+        if self.role != Role.PORTAL and self.site_owner_id:
+            raise ValidationError({"site_owner": "Only portal members belong to a site owner."})
+        if self.site_owner_id and self.site_owner.tenant_id != self.tenant_id:
+            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+
+    def allows(self, role: str) -> bool:
+        """True when this membership is an operator role at least as strong as `role`."""
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+
+class Site(TenantOwned):
+    """A place with chargers and one grid connection."""
+
+    name = models.CharField(max_length=200)
+    site_owner = models.ForeignKey(
+        SiteOwner, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites"
+    )
+    street = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as DE.")],
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    grid_limit_kw = models.DecimalField(
+        "grid connection limit (kW)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The most the site's chargers may draw together; empty means no limit.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="site_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(grid_limit_kw__isnull=True) | models.Q(grid_limit_kw__gt=0),
+                name="site_grid_limit_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.site_owner_id and self.site_owner.tenant_id != self.tenant_id:
+            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+
+    @property
+    def address(self) -> str:
+        return ", ".join(
+            p for p in [self.street, f"{self.postal_code} {self.city}".strip(), self.country] if p
+        )

@@ -1,0 +1,181 @@
+"""Where each door resolves its tenant and opens the data layer's scope.
+
+Doors: a web request (the `tenant_slug` in the URL, or the staff selection in the session for
+tenant-less pages such as the admin), an OCPP connection (the slug in the WebSocket URL), a
+Celery task (its `tenant_id` keyword). A stranger always gets the same 404 as a missing tenant.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+import celery
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from cpms import scoping
+from cpms.models import Membership, Role, Tenant
+
+SESSION_KEY = "tenant_id"
+
+
+def memberships_of(user) -> list[Membership]:
+    """Every tenant a user belongs to, for the switcher and the home redirect."""
+    if not user.is_authenticated:
+        return []
+    with scoping.unscoped():
+        return list(
+            Membership.objects.filter(user=user, tenant__is_active=True)
+            .select_related("tenant", "site_owner")
+            .order_by("tenant__name")
+        )
+
+
+def resolve_web_tenant(user, slug: str) -> tuple[Tenant, Membership | None]:
+    """The tenant named in a URL and the user's membership; Http404 for anyone else.
+
+    Superusers are platform staff: they reach every tenant with no membership.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    tenant = Tenant.objects.filter(slug=slug, is_active=True).first()
+    if tenant is None:
+        raise Http404
+    if user.is_superuser:
+        return tenant, None
+    with scoping.unscoped():
+        membership = (
+            Membership.objects.filter(user=user, tenant=tenant).select_related("site_owner").first()
+        )
+    if membership is None:
+        raise Http404
+    return tenant, membership
+
+
+def _session_scope(request):
+    """The scope of tenant-less pages (home, admin, platform views)."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    selected = request.session.get(SESSION_KEY)
+    if user.is_superuser:
+        tenant = Tenant.objects.filter(pk=selected).first() if selected else None
+        request.tenant = tenant
+        return tenant or scoping.ALL_TENANTS
+    if not user.is_staff:
+        return None
+    # Staff who are not superusers administer their own tenant in the admin, nothing else.
+    admin_memberships = [m for m in memberships_of(user) if m.role == Role.ADMIN]
+    chosen = next((m for m in admin_memberships if m.tenant_id == selected), None)
+    chosen = chosen or (admin_memberships[0] if admin_memberships else None)
+    if chosen is None:
+        return None
+    request.tenant, request.membership = chosen.tenant, chosen
+    return chosen.tenant
+
+
+class TenantMiddleware:
+    """The web door. Every request runs inside exactly one scope, reset when it ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        token = scoping.activate(_session_scope(request))
+        try:
+            return self.get_response(request)
+        finally:
+            scoping.deactivate(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Views under /t/<tenant_slug>/ receive the tenant on the request, not as an argument.
+        slug = view_kwargs.pop("tenant_slug", None)
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            # The same answer for every slug, existing or not.
+            return redirect_to_login(request.get_full_path())
+        tenant, membership = resolve_web_tenant(request.user, slug)
+        request.tenant, request.membership = tenant, membership
+        if request.user.is_superuser:
+            request.session[SESSION_KEY] = tenant.pk
+        # Replaces the session scope; __call__'s reset restores the state before both.
+        scoping.activate(tenant)
+        return None
+
+
+def effective_role(request) -> str | None:
+    if request.tenant is None:
+        return None
+    if request.user.is_superuser:
+        return Role.ADMIN
+    return request.membership.role if request.membership else None
+
+
+def role_at_least(request, role: str) -> bool:
+    if request.user.is_superuser and request.tenant is not None:
+        return True
+    return bool(request.membership and request.membership.allows(role))
+
+
+def operator_view(read: str = Role.VIEWER, write: str = Role.OPERATOR):
+    """Guard a dashboard view: role `read` to see it, role `write` to POST to it.
+
+    Strangers were already turned away with a 404 by the middleware; members whose role is too
+    weak (including portal members) get 403, since they know the tenant exists.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            needed = read if request.method in ("GET", "HEAD", "OPTIONS") else write
+            if not role_at_least(request, needed):
+                raise PermissionDenied("Your role in this tenant does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapped.read_role, wrapped.write_role = read, write
+        return wrapped
+
+    return decorator
+
+
+def portal_view(view):
+    """Guard a site-owner portal view: only the tenant's portal members."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        membership = request.membership
+        if membership is None or membership.role != Role.PORTAL:
+            raise PermissionDenied("The portal is for site owners.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def tenant_for_ocpp(slug: str) -> Tenant | None:
+    """The OCPP door: the active tenant named in a charger's WebSocket URL."""
+    return Tenant.objects.filter(slug=slug, is_active=True).first()
+
+
+class TenantTask(celery.Task):
+    """The Celery door: a task runs in the scope of its `tenant_id` keyword.
+
+    Tasks that work across tenants declare `platform = True` and run unscoped; any other task
+    queued without a tenant_id fails instead of touching every tenant's rows.
+    """
+
+    platform = False
+
+    def __call__(self, *args, **kwargs):
+        if self.platform:
+            with scoping.unscoped():
+                return super().__call__(*args, **kwargs)
+        tenant_id = kwargs.get("tenant_id")
+        if tenant_id is None:
+            raise scoping.TenantScopeError(f"task {self.name} queued without tenant_id")
+        tenant = Tenant.objects.get(pk=tenant_id)
+        with scoping.scope(tenant):
+            return super().__call__(*args, **kwargs)

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from cpms import views
+
+tenant_patterns = [
+    path("", views.tenant_overview, name="tenant_overview"),
+    path("sites/", views.site_list, name="site_list"),
+    path("sites/new/", views.site_edit, name="site_create"),
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+    path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
+    path("site-owners/", views.site_owner_list, name="site_owner_list"),
+    path("site-owners/new/", views.site_owner_edit, name="site_owner_create"),
+    path("site-owners/<int:pk>/", views.site_owner_detail, name="site_owner_detail"),
+    path("site-owners/<int:pk>/edit/", views.site_owner_edit, name="site_owner_edit"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/new/", views.member_edit, name="member_create"),
+    path("members/<int:pk>/", views.member_edit, name="member_edit"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("", include("chargers.urls")),
+]
+
+portal_patterns = [
+    path("", views.portal_home, name="portal_home"),
+    path("sites/<int:pk>/", views.portal_site, name="portal_site"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("switch-tenant/", views.switch_tenant, name="switch_tenant"),
+    path("platform/", views.platform, name="platform"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("portal/<slug:tenant_slug>/", include(portal_patterns)),
+    path("admin/", admin.site.urls),
+]

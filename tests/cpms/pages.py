@@ -1,0 +1,53 @@
+"""The dashboard's page table: every tenant page with the role it needs to be read.
+
+Tests build their matrices from this table, and a test checks that the URLconf has no tenant
+page missing from it: a new page without an entry fails the suite.
+"""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cpms.models import Role
+
+# name -> (role needed to read it, the fixture object whose pk goes in the URL, or None)
+OPERATOR_PAGES = {
+    "tenant_overview": (Role.VIEWER, None),
+    "site_list": (Role.VIEWER, None),
+    "site_detail": (Role.VIEWER, "site"),
+    "site_create": (Role.ADMIN, None),
+    "site_edit": (Role.ADMIN, "site"),
+    "site_owner_list": (Role.VIEWER, None),
+    "site_owner_detail": (Role.VIEWER, "owner"),
+    "site_owner_create": (Role.ADMIN, None),
+    "site_owner_edit": (Role.ADMIN, "owner"),
+    "member_list": (Role.ADMIN, None),
+    "member_create": (Role.ADMIN, None),
+    "member_edit": (Role.ADMIN, "membership"),
+    "member_remove": (Role.ADMIN, "membership"),
+    "id_token_list": (Role.VIEWER, None),
+    "id_token_create": (Role.OPERATOR, None),
+    "id_token_edit": (Role.OPERATOR, "id_token"),
+}
+
+PORTAL_PAGES = {
+    "portal_home": None,
+    "portal_site": "site",
+}
+
+# Pages that only accept POST: a GET by someone allowed in is 405.
+POST_ONLY = {"member_remove"}
+
+
+def tenant_page_names() -> set[str]:
+    """Every named route below a tenant slug in the URLconf."""
+    names = set()
+
+    def walk(patterns, under_tenant):
+        for pattern in patterns:
+            inside = under_tenant or "tenant_slug" in str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, inside)
+            elif isinstance(pattern, URLPattern) and inside and pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns, False)
+    return names

@@ -1,0 +1,98 @@
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+from cpms import scoping
+from cpms.models import Membership, Role
+from tests.conftest import PASSWORD
+
+
+def test_it_serves_the_login_page(client, db):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200 and b"Log in" in response.content
+
+
+def test_a_member_logs_in_with_email_and_password(client, bob):
+    response = client.post(reverse("login"), {"username": "bob@a.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/t/tenant-a/").status_code == 200
+
+
+def test_a_wrong_password_is_refused_with_a_form_error(client, bob):
+    response = client.post(reverse("login"), {"username": "bob@a.test", "password": "nope"})
+    assert response.status_code == 200 and b"Please enter a correct" in response.content
+
+
+def test_logout_ends_the_session(client, bob):
+    client.force_login(bob)
+    client.post(reverse("logout"))
+    assert client.get("/t/tenant-a/").status_code == 302
+
+
+def test_password_reset_mails_a_working_link(client, bob):
+    client.post(reverse("password_reset"), {"email": "bob@a.test"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    assert b"Choose a new password" in form.content
+    client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "An0ther-long-pass", "new_password2": "An0ther-long-pass"},
+    )
+    assert client.login(username="bob@a.test", password="An0ther-long-pass")
+
+
+def test_an_admin_invites_a_member_who_sets_a_password(client, alice, tenant_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("member_create", kwargs={"tenant_slug": "tenant-a"}),
+        {"email": "New.Person@a.test", "role": "operator"},
+    )
+    assert response.status_code == 302
+    with scoping.scope(tenant_a):
+        assert Membership.objects.get(user__email="new.person@a.test").role == Role.OPERATOR
+    assert "Tenant A" in mail.outbox[0].subject
+    assert re.search(r"/accounts/reset/\S+", mail.outbox[0].body)
+
+
+def test_a_portal_member_needs_a_site_owner(client, alice, tenant_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("member_create", kwargs={"tenant_slug": "tenant-a"}),
+        {"email": "p@a.test", "role": "portal"},
+    )
+    assert response.status_code == 200
+    assert b"Choose the site owner" in response.content
+
+
+def test_an_admin_cannot_demote_themselves(client, alice, tenant_a):
+    client.force_login(alice)
+    with scoping.scope(tenant_a):
+        mine = Membership.objects.get(user=alice)
+    response = client.post(
+        reverse("member_edit", kwargs={"tenant_slug": "tenant-a", "pk": mine.pk}),
+        {"email": "alice@a.test", "role": "viewer"},
+    )
+    assert b"cannot remove your own admin role" in response.content
+    mine.refresh_from_db()
+    assert mine.role == Role.ADMIN
+
+
+def test_a_duplicate_site_name_is_a_form_error(client, alice, site_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("site_create", kwargs={"tenant_slug": "tenant-a"}),
+        {"name": "mall a", "timezone": "UTC"},
+    )
+    assert response.status_code == 200
+    assert b"exists" in response.content
+
+
+def test_an_unknown_timezone_is_a_form_error(client, alice, tenant_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("site_create", kwargs={"tenant_slug": "tenant-a"}),
+        {"name": "X", "timezone": "Mars/Olympus"},
+    )
+    assert b"not a known IANA time zone" in response.content

@@ -1,0 +1,150 @@
+"""The role matrix and tenant isolation of every dashboard and portal page."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from chargers.models import IdToken
+from cpms import scoping
+from cpms.models import ROLE_RANK, Membership, Role, Site, SiteOwner
+from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
+
+
+@pytest.fixture
+def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
+    with scoping.scope(tenant_a):
+        return {
+            "site": site_a,
+            "owner": owner_a,
+            "membership": Membership.objects.get(user=bob),
+            "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
+        }
+
+
+def url(name, obj_key, world, slug="tenant-a"):
+    kwargs = {"tenant_slug": slug}
+    if obj_key:
+        kwargs["pk"] = world[obj_key].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_tenant_page_is_in_the_matrix():
+    assert tenant_page_names() == set(OPERATOR_PAGES) | set(PORTAL_PAGES)
+
+
+PERSONAS = {"alice": Role.ADMIN, "olga": Role.OPERATOR, "bob": Role.VIEWER, "paula": Role.PORTAL}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATOR_PAGES))
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_operator_pages_follow_the_role_matrix(client, world, request, persona, name):
+    needed, obj_key = OPERATOR_PAGES[name]
+    client.force_login(request.getfixturevalue(persona))
+    allowed = ROLE_RANK.get(PERSONAS[persona], 0) >= ROLE_RANK[needed]
+    expected = (405 if name in POST_ONLY else 200) if allowed else 403
+    assert client.get(url(name, obj_key, world)).status_code == expected
+
+
+@pytest.mark.parametrize("name", sorted(OPERATOR_PAGES) + sorted(PORTAL_PAGES))
+def test_charlie_gets_404_on_every_tenant_a_page(client, world, charlie, name):
+    obj_key = OPERATOR_PAGES[name][1] if name in OPERATOR_PAGES else PORTAL_PAGES[name]
+    client.force_login(charlie)
+    assert client.get(url(name, obj_key, world)).status_code == 404
+    assert client.post(url(name, obj_key, world), {}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["site_detail", "site_owner_detail", "member_edit", "id_token_edit", "site_edit"]
+)
+def test_charlie_gets_404_for_tenant_a_ids_under_his_own_slug(client, world, charlie, name):
+    client.force_login(charlie)
+    obj_key = OPERATOR_PAGES[name][1]
+    assert client.get(url(name, obj_key, world, slug="tenant-b")).status_code == 404
+
+
+def test_an_unknown_tenant_and_a_foreign_tenant_look_the_same(client, world, charlie):
+    client.force_login(charlie)
+    foreign = client.get("/t/tenant-a/")
+    missing = client.get("/t/no-such-tenant/")
+    assert foreign.status_code == missing.status_code == 404
+    assert without_csrf(foreign.content) == without_csrf(missing.content)
+
+
+def without_csrf(content: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
+
+
+@pytest.mark.parametrize("name", sorted(OPERATOR_PAGES) + sorted(PORTAL_PAGES))
+def test_anonymous_visitors_are_sent_to_log_in(client, world, name):
+    obj_key = OPERATOR_PAGES[name][1] if name in OPERATOR_PAGES else PORTAL_PAGES[name]
+    response = client.get(url(name, obj_key, world))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("persona,expected", [("paula", 200), ("alice", 403), ("bob", 403)])
+@pytest.mark.parametrize("name", sorted(PORTAL_PAGES))
+def test_portal_pages_are_for_portal_members_only(client, world, request, persona, expected, name):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(url(name, PORTAL_PAGES[name], world)).status_code == expected
+
+
+def test_the_portal_shows_only_the_owners_own_sites(client, world, tenant_a, paula):
+    with scoping.scope(tenant_a):
+        other = Site.objects.create(name="Someone else's depot")
+    client.force_login(paula)
+    home = client.get(reverse("portal_home", kwargs={"tenant_slug": "tenant-a"}))
+    assert b"Mall A" in home.content and b"Someone else" not in home.content
+    page = reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": other.pk})
+    assert client.get(page).status_code == 404
+
+
+# --- bob cannot write --------------------------------------------------------------------------
+
+WRITES = [
+    ("site_create", None, {"name": "New", "timezone": "UTC"}),
+    ("site_edit", "site", {"name": "Renamed", "timezone": "UTC"}),
+    ("site_owner_create", None, {"name": "New owner"}),
+    ("site_owner_edit", "owner", {"name": "Renamed owner"}),
+    ("member_create", None, {"email": "eve@a.test", "role": "admin"}),
+    ("member_edit", "membership", {"email": "bob@a.test", "role": "admin"}),
+    ("member_remove", "membership", {}),
+    ("id_token_create", None, {"uid": "NEW1", "type": "ISO14443"}),
+    ("id_token_edit", "id_token", {"uid": "04AABBCC", "type": "ISO14443", "blocked": "on"}),
+]
+
+
+def snapshot(tenant):
+    with scoping.scope(tenant):
+        return (
+            sorted(Site.objects.values_list("name", flat=True)),
+            sorted(SiteOwner.objects.values_list("name", flat=True)),
+            sorted(Membership.objects.values_list("user__email", "role")),
+            sorted(IdToken.objects.values_list("uid", "blocked")),
+        )
+
+
+@pytest.mark.parametrize("name,obj_key,data", WRITES)
+def test_bob_the_viewer_cannot_write(client, world, tenant_a, bob, name, obj_key, data):
+    before = snapshot(tenant_a)
+    client.force_login(bob)
+    assert client.post(url(name, obj_key, world), data).status_code == 403
+    assert snapshot(tenant_a) == before
+
+
+@pytest.mark.parametrize("name,obj_key,data", WRITES)
+def test_charlie_cannot_write_into_tenant_a(client, world, tenant_a, charlie, name, obj_key, data):
+    before = snapshot(tenant_a)
+    client.force_login(charlie)
+    assert client.post(url(name, obj_key, world), data).status_code == 404
+    assert snapshot(tenant_a) == before
+
+
+@pytest.mark.parametrize("name,obj_key,data", WRITES)
+def test_alice_the_admin_can_write(client, world, tenant_a, alice, name, obj_key, data):
+    before = snapshot(tenant_a)
+    client.force_login(alice)
+    response = client.post(url(name, obj_key, world), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert snapshot(tenant_a) != before
