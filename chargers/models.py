@@ -69,3 +69,352 @@ class IdToken(TenantOwned):
         if self.expires_at is not None and self.expires_at <= at:
             return IdTokenStatus.EXPIRED
         return IdTokenStatus.ACCEPTED
+
+
+class OcppVersion(models.TextChoices):
+    V16 = "1.6", "OCPP 1.6J"
+    V201 = "2.0.1", "OCPP 2.0.1"
+    V21 = "2.1", "OCPP 2.1"
+
+
+class RegistrationStatus(models.TextChoices):
+    """The operator's decision about a charger; it is what BootNotification answers."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class Charger(TenantOwned):
+    """A charge point (1.6) or charging station (2.0.1), identified by its id in the URL."""
+
+    identity = models.CharField("charge point id", max_length=48)
+    site = models.ForeignKey(
+        "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="chargers"
+    )
+    password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    registration_status = models.CharField(
+        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
+    )
+
+    # What the charger reported at its last boot.
+    ocpp_version = models.CharField(max_length=8, choices=OcppVersion.choices, blank=True)
+    vendor = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=50, blank=True)
+    serial_number = models.CharField(max_length=50, blank=True)
+    charge_box_serial_number = models.CharField(max_length=50, blank=True)
+    firmware_version = models.CharField(max_length=50, blank=True)
+    iccid = models.CharField(max_length=20, blank=True)
+    imsi = models.CharField(max_length=20, blank=True)
+    meter_type = models.CharField(max_length=25, blank=True)
+    meter_serial_number = models.CharField(max_length=25, blank=True)
+    last_boot_at = models.DateTimeField(null=True, blank=True)
+    firmware_status = models.CharField(max_length=40, blank=True)
+    diagnostics_status = models.CharField(max_length=40, blank=True)
+
+    # The connection, as the server sees it.
+    is_online = models.BooleanField(default=False)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    channel_name = models.CharField(
+        max_length=200, blank=True, help_text="The Channels channel of the socket's consumer."
+    )
+    node = models.CharField(max_length=100, blank=True, help_text="The server process (host:pid).")
+    remote_addr = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["identity"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "identity"], name="charger_unique_identity"),
+        ]
+        indexes = [models.Index(fields=["tenant", "is_online"])]
+
+    def __str__(self):
+        return self.identity
+
+
+class ChargerBoot(TenantOwned):
+    """One BootNotification: what the charger said about itself and what changed since."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="boots")
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=40, blank=True, help_text="2.0.1 boot reason.")
+    reported = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, help_text="field: [before, after]")
+    answered = models.CharField(max_length=10, choices=RegistrationStatus.choices)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Connector(TenantOwned):
+    """An EVSE's connector. OCPP 1.6 connector N is stored as EVSE N, connector 1 (0 as 0/0)."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="connectors")
+    evse_id = models.PositiveIntegerField()
+    connector_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    info = models.CharField(max_length=50, blank=True)
+    vendor_id = models.CharField(max_length=255, blank=True)
+    vendor_error_code = models.CharField(max_length=50, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["evse_id", "connector_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charger", "evse_id", "connector_id"], name="connector_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.charger_id}/{self.evse_id}/{self.connector_id}"
+
+
+class StatusEvent(TenantOwned):
+    """Every status a connector reported, in order: the history behind uptime figures."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="status_events")
+    evse_id = models.PositiveIntegerField()
+    connector_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=20)
+    error_code = models.CharField(max_length=50, blank=True)
+    info = models.CharField(max_length=50, blank=True)
+    vendor_id = models.CharField(max_length=255, blank=True)
+    vendor_error_code = models.CharField(max_length=50, blank=True)
+    timestamp = models.DateTimeField(help_text="As the charger sent it.")
+    timestamp_suspect = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-timestamp"]
+        indexes = [models.Index(fields=["charger", "evse_id", "timestamp"])]
+
+
+class SessionState(models.TextChoices):
+    ACTIVE = "active", "Charging"
+    COMPLETED = "completed", "Completed"
+
+
+class ChargingSession(TenantOwned):
+    """One transaction, whichever OCPP version reported it."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.PROTECT, related_name="sessions")
+    site = models.ForeignKey(
+        "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    evse_id = models.PositiveIntegerField()
+    connector_id = models.PositiveIntegerField()
+    transaction_id = models.CharField(max_length=36, blank=True)
+    # 1.6 resends of StartTransaction are recognised by what they say, not by their message id.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    state = models.CharField(
+        max_length=10, choices=SessionState.choices, default=SessionState.ACTIVE
+    )
+
+    id_token = models.ForeignKey(
+        IdToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    id_tag = models.CharField(max_length=36, blank=True, help_text="As the charger sent it.")
+    auth_status = models.CharField(max_length=20, blank=True)
+    reservation_id = models.IntegerField(null=True, blank=True)
+    remote_start_id = models.IntegerField(null=True, blank=True)
+
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    timestamp_suspect = models.BooleanField(default=False)
+    meter_start_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    meter_stop_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    meter_last_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    power_w = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    energy_wh = models.DecimalField(max_digits=16, decimal_places=3, default=0)
+    stop_reason = models.CharField(max_length=40, blank=True)
+    stop_id_tag = models.CharField(max_length=36, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charger", "transaction_id"],
+                condition=~models.Q(transaction_id=""),
+                name="session_unique_transaction",
+            ),
+            models.UniqueConstraint(fields=["charger", "dedupe_key"], name="session_unique_start"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "state"]),
+            models.Index(fields=["tenant", "started_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.charger_id}:{self.transaction_id}"
+
+
+class MeterSample(TenantOwned):
+    """One sampled value. Resends are dropped by the unique constraint, never double-counted.
+
+    Optional OCPP fields are stored as "" rather than NULL so that the constraint sees them.
+    """
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="samples")
+    session = models.ForeignKey(
+        ChargingSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+    )
+    evse_id = models.PositiveIntegerField()
+    timestamp = models.DateTimeField()
+    timestamp_suspect = models.BooleanField(default=False)
+    measurand = models.CharField(max_length=50)
+    phase = models.CharField(max_length=8, blank=True)
+    location = models.CharField(max_length=8, blank=True)
+    context = models.CharField(max_length=30, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    signed_data = models.TextField(blank=True, help_text="The value when its format is signed.")
+
+    class Meta:
+        ordering = ["timestamp"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "charger",
+                    "evse_id",
+                    "timestamp",
+                    "measurand",
+                    "phase",
+                    "location",
+                    "context",
+                ],
+                name="sample_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "timestamp"])]
+
+
+class EventKind(models.TextChoices):
+    DATA_TRANSFER = "data_transfer", "Data transfer"
+    DIAGNOSTICS_STATUS = "diagnostics_status", "Diagnostics status"
+    FIRMWARE_STATUS = "firmware_status", "Firmware status"
+    SIGNED_FIRMWARE_STATUS = "signed_firmware_status", "Signed firmware status"
+    LOG_STATUS = "log_status", "Log upload status"
+    SECURITY_EVENT = "security_event", "Security event"
+    SIGN_CERTIFICATE = "sign_certificate", "Certificate signing request"
+    UNMATCHED = "unmatched", "Kept aside (refers to an unknown transaction)"
+
+
+class ChargerEvent(TenantOwned):
+    """A notification a charger sent that is a fact to keep rather than state to update."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    summary = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict)
+    critical = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["charger", "kind", "at"])]
+
+
+class CommandStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent, waiting for the reply"
+    ANSWERED = "answered", "Answered"
+    CALL_ERROR = "call_error", "Charger answered with an error"
+    TIMEOUT = "timeout", "No reply in time"
+    OFFLINE = "offline", "Charger offline"
+    REFUSED = "refused", "Refused before sending"
+
+
+class Command(TenantOwned):
+    """The audit record of one call to a charger: who asked what, the reply, the timings."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="commands")
+    action = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict, help_text="Secrets are redacted.")
+    requested_by = models.ForeignKey(
+        "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, default="system")
+    status = models.CharField(
+        max_length=12, choices=CommandStatus.choices, default=CommandStatus.QUEUED
+    )
+    response = models.JSONField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["charger", "created_at"])]
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.completed_at is None:
+            return None
+        return int((self.completed_at - self.created_at).total_seconds() * 1000)
+
+    @property
+    def reply_status(self) -> str:
+        """The `status` field of the charger's reply, if it has one."""
+        if isinstance(self.response, dict):
+            return str(self.response.get("status", ""))
+        return ""
+
+
+class OcppMessage(TenantOwned):
+    """The raw message log operators read for support; bounded per charger by a periodic job."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="messages")
+    at = models.DateTimeField()
+    incoming = models.BooleanField()
+    message_type = models.PositiveSmallIntegerField()
+    unique_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=50, blank=True)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["charger", "at"])]
+
+
+class ConnectionEvent(TenantOwned):
+    """One socket's life: when it opened and closed, from where, held by which process."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="connections")
+    connected_at = models.DateTimeField()
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    ocpp_version = models.CharField(max_length=8)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    node = models.CharField(max_length=100, blank=True)
+    close_reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-connected_at"]
+
+
+class HandshakeRefusal(TenantOwned):
+    """A refused OCPP upgrade. Refusals for unknown tenants belong to the platform (no tenant)."""
+
+    tenant = models.ForeignKey(
+        "cpms.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    at = models.DateTimeField()
+    identity = models.CharField(max_length=100, blank=True)
+    tenant_slug = models.CharField(max_length=100, blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=40)
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def save(self, *args, **kwargs):
+        # Unlike other tenant rows, a refusal may belong to no tenant at all.
+        models.Model.save(self, *args, **kwargs)

@@ -73,6 +73,20 @@ class Tenant(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # OCPP behaviour, per tenant.
+    heartbeat_interval = models.PositiveIntegerField(
+        default=300, help_text="Seconds between heartbeats, sent to chargers in boot replies."
+    )
+    offline_after_heartbeats = models.PositiveSmallIntegerField(
+        default=3, help_text="A charger silent for this many heartbeat intervals is offline."
+    )
+    accept_unknown_chargers = models.BooleanField(
+        default=False,
+        help_text="Register unknown chargers presenting the onboarding password as Pending, "
+        "for an operator to approve.",
+    )
+    onboarding_password_hash = models.CharField(max_length=200, blank=True, editable=False)
+
     class Meta:
         ordering = ["name"]
 

@@ -1,3 +1,5 @@
-"""WebSocket routes. Chargers' OCPP sockets and the dashboards' live channel are added by apps."""
+"""WebSocket routes: chargers' OCPP sockets (and, with the dashboards, their live channel)."""
 
-websocket_urlpatterns: list = []
+from chargers.routing import websocket_urlpatterns as charger_routes
+
+websocket_urlpatterns = [*charger_routes]

@@ -100,6 +100,17 @@ class TenantQuerySet(models.QuerySet):
         self._refuse_unscoped()
         return super()._raw_delete(using)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(), which is where a new row gets its tenant.
+        objs = list(objs)
+        for obj in objs:
+            if obj.tenant_id is None:
+                tenant = current_tenant()
+                if tenant is None:
+                    raise TenantScopeError(f"{self.model.__name__} bulk-created without a tenant")
+                obj.tenant = tenant
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     def get_queryset(self):

@@ -94,6 +94,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 10,
     }
 else:
+    # A file, not memory, so that a server started by the tests shares the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         # WAL lets the dashboard read while chargers write; a busy timeout beats "locked" errors.
         {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -126,6 +128,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "cpms.tasks.clear_expired_sessions", "schedule": 3600.0},
+    "mark-silent-chargers-offline": {
+        "task": "chargers.tasks.mark_silent_chargers_offline",
+        "schedule": 60.0,
+    },
+    "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
 }
 
 # --- Auth, email --------------------------------------------------------------------------------

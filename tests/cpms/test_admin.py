@@ -3,8 +3,22 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
-from chargers.models import IdToken
+from chargers.models import (
+    Charger,
+    ChargerBoot,
+    ChargerEvent,
+    ChargingSession,
+    Command,
+    ConnectionEvent,
+    Connector,
+    HandshakeRefusal,
+    IdToken,
+    MeterSample,
+    OcppMessage,
+    StatusEvent,
+)
 from cpms import scoping
 from cpms.models import Membership, Site, Tenant
 from cpms.scoping import TenantOwned
@@ -22,9 +36,42 @@ def a_rows(tenant_a, site_a, owner_a, alice, bob):
     """One row of tenant A for every tenant-owned model in the admin."""
     with scoping.scope(tenant_a):
         IdToken.objects.create(uid="04A")
+        charger_rows(tenant_a)
         rows = {model: model.objects.first() for model in tenant_owned_admins()}
     assert all(rows.values()), "a fixture row is missing for a model registered in the admin"
     return rows
+
+
+def charger_rows(tenant):
+    """One row of every charger model, as a charger's life would leave them."""
+    now = timezone.now()
+    charger = Charger.objects.create(identity="CP-A")
+    ChargerBoot.objects.create(charger=charger, at=now, answered="Accepted")
+    Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
+    StatusEvent.objects.create(
+        charger=charger,
+        evse_id=1,
+        connector_id=1,
+        status="Available",
+        timestamp=now,
+        received_at=now,
+    )
+    session = ChargingSession.objects.create(
+        charger=charger, evse_id=1, connector_id=1, transaction_id="1", started_at=now
+    )
+    MeterSample.objects.create(
+        charger=charger,
+        session=session,
+        evse_id=1,
+        timestamp=now,
+        measurand="Energy.Active.Import.Register",
+        value=1,
+    )
+    ChargerEvent.objects.create(charger=charger, kind="data_transfer", at=now)
+    Command.objects.create(charger=charger, action="Reset", payload={"type": "Soft"})
+    OcppMessage.objects.create(charger=charger, at=now, incoming=True, message_type=2, body="[]")
+    ConnectionEvent.objects.create(charger=charger, connected_at=now, ocpp_version="1.6")
+    HandshakeRefusal(tenant=tenant, at=now, identity="X", reason="wrong_password").save()
 
 
 def admin_url(obj, view):
@@ -94,3 +141,18 @@ def test_platform_staff_see_every_tenant(client, a_rows, staff, charlie, tenant_
     assert client.get(reverse("admin:cpms_tenant_changelist")).status_code == 200
     with scoping.unscoped():
         assert Tenant.objects.count() == 2 and Membership.objects.count() == 3
+
+
+def test_refusals_for_unknown_tenants_are_for_platform_staff_only(client, alice, staff):
+    HandshakeRefusal(
+        tenant=None,
+        tenant_slug="nope",
+        at=timezone.now(),
+        identity="GHOST",
+        reason="unknown_tenant",
+    ).save()
+    url = reverse("admin:chargers_handshakerefusal_changelist")
+    client.force_login(alice)
+    assert b"GHOST" not in client.get(url).content
+    client.force_login(staff)
+    assert b"GHOST" in client.get(url).content

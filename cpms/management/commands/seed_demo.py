@@ -5,12 +5,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from chargers.models import IdToken
+from chargers import services
+from chargers.models import Charger, IdToken
 from cpms import scoping
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant
 
 # Printed on every run: the demo's logins are meant to be known.
 DEMO_PASSWORD = "demo-password"  # noqa: S105
+DEMO_CHARGER_PASSWORD = "demo-charger-password"  # noqa: S105
+DEMO_CHARGERS = {
+    "Harbour Mall": ["DEMO-001", "DEMO-002", "DEMO-003", "DEMO-004"],
+    "Riverside Offices": ["DEMO-005", "DEMO-006"],
+}
 TENANT_SLUG = "demo"
 
 PEOPLE = [
@@ -83,6 +89,14 @@ class Command(BaseCommand):
                     },
                 )
 
+        for site_name, identities in DEMO_CHARGERS.items():
+            site = Site.objects.get(name=site_name)
+            for identity in identities:
+                charger, _ = Charger.objects.update_or_create(
+                    identity=identity, defaults={"site": site}
+                )
+                services.set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
+
         fleet, _ = IdToken.objects.get_or_create(
             uid="FLEET-GROUP", defaults={"type": "Central", "label": "Fleet cards (group)"}
         )
@@ -110,3 +124,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, what in PEOPLE:
             self.stdout.write(f"  {email:<22} {what}")
+        self.stdout.write(
+            f"Demo chargers DEMO-001..DEMO-006 connect to /ocpp/{TENANT_SLUG}/<id> "
+            f"with password {DEMO_CHARGER_PASSWORD}."
+        )

@@ -1,0 +1,150 @@
+"""Commands to chargers: the one way in, from any process.
+
+`send_command` (and its async twin `asend_command`) records the command before anything is
+sent, then rings the doorbell of the consumer holding the charger's socket over the channel
+layer, whichever daphne process that is. The consumer runs the call as its own task and writes
+the outcome into the same row, so the database, not the channel layer, is the record: a lost
+doorbell shows as a timeout, never as a silently missing command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from chargers.models import Charger, Command, CommandStatus
+from chargers.ocpp.redact import redact_payload
+from cpms import scoping
+
+DEFAULT_TIMEOUT = 30.0
+
+
+def create(
+    *, charger: Charger, action: str, payload: dict, requested_by=None, source: str = "system"
+) -> Command:
+    return Command.objects.create(
+        tenant_id=charger.tenant_id,
+        charger=charger,
+        action=action,
+        payload=redact_payload(action, payload),
+        requested_by=requested_by,
+        source=source,
+    )
+
+
+# The two writes below run in the consumer, inside its socket's tenant scope.
+
+
+def mark_sent(*, command_id: int) -> None:
+    Command.objects.filter(pk=command_id, status=CommandStatus.QUEUED).update(
+        status=CommandStatus.SENT, sent_at=timezone.now()
+    )
+
+
+def finish(*, command_id: int, status: str, response=None, error: str = "") -> None:
+    """Record the outcome once; a late outcome never overwrites an earlier one."""
+    Command.objects.filter(
+        pk=command_id, status__in=[CommandStatus.QUEUED, CommandStatus.SENT]
+    ).update(status=status, response=response, error=error[:255], completed_at=timezone.now())
+
+
+def _socket_of(charger: Charger) -> str:
+    online = Charger.objects.filter(pk=charger.pk, is_online=True)
+    return online.values_list("channel_name", flat=True).first() or ""
+
+
+async def asend_command(
+    charger: Charger,
+    action: str,
+    payload: dict,
+    *,
+    requested_by=None,
+    source: str = "system",
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (the charger's time to answer)
+    wait: bool = True,
+) -> Command:
+    """Send `action` with its OCPP `payload` (camelCase, as on the wire) to `charger`.
+
+    Returns the Command row: answered (with the reply), call_error, timeout, offline or
+    refused. With wait=False it returns as soon as the command is on its way; poll the row.
+    """
+    # The charger was read in its tenant's scope; its command is recorded in the same one.
+    tenant = await database_sync_to_async(lambda: charger.tenant)()
+    with scoping.scope(tenant):
+        return await _send(
+            charger,
+            action,
+            payload,
+            requested_by=requested_by,
+            source=source,
+            reply_timeout=timeout,
+            wait=wait,
+        )
+
+
+async def _send(charger, action, payload, *, requested_by, source, reply_timeout, wait) -> Command:
+    command = await database_sync_to_async(create)(
+        charger=charger,
+        action=action,
+        payload=payload,
+        requested_by=requested_by,
+        source=source,
+    )
+    channel = await database_sync_to_async(_socket_of)(charger)
+    if not channel:
+        await database_sync_to_async(finish)(
+            command_id=command.pk,
+            status=CommandStatus.OFFLINE,
+            error="The charger is not connected.",
+        )
+        return await _reload(command)
+    layer = get_channel_layer()
+    reply_to = await layer.new_channel() if wait else ""
+    await layer.send(
+        channel,
+        {
+            "type": "ocpp.command",
+            "command_id": command.pk,
+            "action": action,
+            "payload": payload,
+            "timeout": reply_timeout,
+            "reply_to": reply_to,
+        },
+    )
+    if not wait:
+        return await _reload(command)
+    try:
+        # The consumer answers within `timeout` of sending; allow for a queue in front of it.
+        await asyncio.wait_for(layer.receive(reply_to), reply_timeout * 2 + 5)
+    except TimeoutError:
+        await database_sync_to_async(finish)(
+            command_id=command.pk,
+            status=CommandStatus.TIMEOUT,
+            error="No answer from the charger's connection.",
+        )
+    return await _reload(command)
+
+
+async def _reload(command: Command) -> Command:
+    @database_sync_to_async
+    def reload():
+        command.refresh_from_db()
+        return command
+
+    return await reload()
+
+
+def send_command(charger: Charger, action: str, payload: dict, **options) -> Command:
+    """The synchronous twin of `asend_command`, for views, tasks and the shell."""
+    return async_to_sync(asend_command)(charger, action, payload, **options)
+
+
+def notify_consumer(charger: Charger, event: dict) -> None:
+    """Tell the consumer holding the charger's socket that something changed, if any does."""
+    channel = _socket_of(charger)
+    if channel:
+        async_to_sync(get_channel_layer().send)(channel, event)

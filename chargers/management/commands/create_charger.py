@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from chargers import services
+from chargers.models import Charger
+from chargers.ocpp.handshake import MAX_IDENTITY
+from cpms import scoping
+from cpms.models import Site, Tenant
+
+
+class Command(BaseCommand):
+    help = "Register a charger with a tenant and set its password (printed once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("tenant", help="The tenant's slug.")
+        parser.add_argument("identity", help="The charge point id the charger connects with.")
+        parser.add_argument("--password", help="16-40 characters; omit to generate one.")
+        parser.add_argument("--site", help="Name of the tenant's site to place it in.")
+
+    def handle(self, *args, tenant, identity, password, site, **options):
+        tenant_obj = Tenant.objects.filter(slug=tenant).first()
+        if tenant_obj is None:
+            raise CommandError(f"No tenant with slug '{tenant}'.")
+        if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
+            raise CommandError("A charge point id is 1 to 48 characters without ':'.")
+        with scoping.scope(tenant_obj):
+            site_obj = None
+            if site:
+                site_obj = Site.objects.filter(name__iexact=site).first()
+                if site_obj is None:
+                    raise CommandError(f"No site named '{site}' in {tenant_obj.name}.")
+            if Charger.objects.filter(identity=identity).exists():
+                raise CommandError(f"Charger '{identity}' exists already in {tenant_obj.name}.")
+            charger = Charger.objects.create(identity=identity, site=site_obj)
+            try:
+                password = services.set_password(charger=charger, password=password)
+            except ValueError as error:
+                charger.delete()
+                raise CommandError(str(error)) from error
+        self.stdout.write(self.style.SUCCESS(f"Registered {identity} with {tenant_obj.name}."))
+        self.stdout.write(f"  URL: ws(s)://HOST/ocpp/{tenant}/{identity}")
+        self.stdout.write(f"  password: {password}")

@@ -1,0 +1,213 @@
+"""The OCPP WebSocket: transport only.
+
+It admits the charger (see `handshake`), opens the tenant scope for the socket's life, hands
+each frame to the version's central system, runs commands from other processes as tasks of
+their own, and keeps the message log. Protocol decisions live in `base`, `v16` and `v201`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from chargers import commands, services
+from chargers.models import CommandStatus, OcppMessage
+from chargers.ocpp import handshake
+from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
+from chargers.ocpp.errors import CALL, CALLRESULT
+from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
+from chargers.ocpp.v16 import CentralSystem16
+from cpms import scoping
+
+log = logging.getLogger(__name__)
+
+NODE = f"{socket.gethostname()}:{os.getpid()}"
+CENTRAL_SYSTEMS = {"1.6": CentralSystem16}
+# A frame refreshes last_seen at most this often: liveness without a write per message.
+TOUCH_EVERY = 30.0
+LOG_BODY_LIMIT = 8000
+# Commands waiting for this charger beyond the one in flight; more is a clear refusal.
+MAX_QUEUED_COMMANDS = 16
+
+
+class OcppConsumer(AsyncWebsocketConsumer):
+    closing = False
+    central = None
+
+    async def connect(self):
+        kwargs = self.scope["url_route"]["kwargs"]
+        client = self.scope.get("client") or ["", 0]
+        headers = dict(self.scope.get("headers", []))
+        admitted = await database_sync_to_async(handshake.admit)(
+            tenant_slug=kwargs["tenant_slug"],
+            identity=kwargs["charge_point_id"],
+            offered=self.scope.get("subprotocols", []),
+            headers=headers,
+            remote_addr=str(client[0]),
+        )
+        if admitted is None:
+            await self.close()  # before accept(): daphne answers the upgrade with 403
+            return
+        # The OCPP door: everything this socket does runs in its tenant's scope.
+        scoping.activate(admitted.tenant)
+        self.charger = admitted.charger
+        self.log_rows: list[OcppMessage] = []
+        self.command_tasks: set[asyncio.Task] = set()
+        self.last_touch = time.monotonic()
+        await self.accept(subprotocol=admitted.subprotocol)
+        previous, self.connection_event_id = await database_sync_to_async(
+            services.connection_opened
+        )(
+            charger_id=self.charger.pk,
+            channel_name=self.channel_name,
+            node=NODE,
+            remote_addr=str(client[0]),
+            version=admitted.version,
+        )
+        if previous:
+            # The newest authenticated socket wins; the old one may be half-open.
+            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+        self.central = CENTRAL_SYSTEMS[admitted.version](
+            consumer=self,
+            charger_id=self.charger.pk,
+            identity=self.charger.identity,
+            registration_status=self.charger.registration_status,
+        )
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.central is None:
+            return
+        if text_data is None:
+            text_data = bytes_data.decode("utf-8", errors="replace") if bytes_data else ""
+        if time.monotonic() - self.last_touch > TOUCH_EVERY:
+            self.last_touch = time.monotonic()
+            await database_sync_to_async(services.touch)(charger_id=self.charger.pk)
+        await self.central.route_message(text_data)
+        await self.flush_log()
+
+    async def disconnect(self, code):
+        self.closing = True
+        if self.central is None:
+            return
+        for task in self.command_tasks:
+            task.cancel()
+        await self.flush_log()
+        await database_sync_to_async(services.connection_closed)(
+            charger_id=self.charger.pk,
+            channel_name=self.channel_name,
+            connection_event_id=self.connection_event_id,
+            reason=f"closed ({code})",
+        )
+
+    # --- Events from other processes ------------------------------------------------------
+
+    async def ocpp_replaced(self, event):
+        self.closing = True
+        await self.close(code=4000)
+
+    async def charger_changed(self, event):
+        self.central.registration_status = await database_sync_to_async(
+            services.registration_status
+        )(charger_id=self.charger.pk)
+
+    async def ocpp_command(self, event):
+        """Run a command as its own task: awaiting the reply here would block this socket's
+        incoming frames, including the reply itself."""
+        if len(self.command_tasks) > MAX_QUEUED_COMMANDS:
+            await self._finish(
+                event,
+                CommandStatus.REFUSED,
+                error="Too many commands queued for this charger; try later.",
+            )
+            return
+        task = asyncio.create_task(self._run_command(event))
+        self.command_tasks.add(task)
+        task.add_done_callback(self.command_tasks.discard)
+
+    async def _run_command(self, event):
+        command_id = event["command_id"]
+        await database_sync_to_async(commands.mark_sent)(command_id=command_id)
+        try:
+            reply = await self.central.call_raw(
+                event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
+            )
+        except CallErrorReply as error:
+            await self._finish(
+                event,
+                CommandStatus.CALL_ERROR,
+                response=error.details,
+                error=f"{error.code}: {error.description}",
+            )
+        except CallReplyInvalid as invalid:
+            await self._finish(
+                event,
+                CommandStatus.ANSWERED,
+                response=invalid.payload,
+                error=f"Reply does not match the schema: {invalid.problem}",
+            )
+        except TimeoutError as timeout:
+            await self._finish(event, CommandStatus.TIMEOUT, error=str(timeout))
+        except ValueError as invalid:
+            await self._finish(event, CommandStatus.REFUSED, error=str(invalid))
+        except asyncio.CancelledError:
+            await database_sync_to_async(commands.finish)(
+                command_id=command_id,
+                status=CommandStatus.TIMEOUT,
+                error="The charger disconnected before answering.",
+            )
+            raise
+        else:
+            await self._finish(event, CommandStatus.ANSWERED, response=reply)
+        await self.flush_log()
+
+    async def _finish(self, event, status, *, response=None, error=""):
+        action = event["action"]
+        stored = redact_payload(action, response, response=True)
+        await database_sync_to_async(commands.finish)(
+            command_id=event["command_id"], status=status, response=stored, error=error
+        )
+        if event.get("reply_to"):
+            await self.channel_layer.send(
+                event["reply_to"], {"type": "command.done", "command_id": event["command_id"]}
+            )
+
+    # --- Message log ----------------------------------------------------------------------
+
+    def log_frame(
+        self, incoming: bool, raw: str, message_type: int, unique_id, action, payload=None
+    ):
+        """Queue a frame for the message log; secrets are masked in the few actions that
+        carry them (the payload is given then)."""
+        if payload is not None and action in REDACTED_ACTIONS:
+            masked = redact_payload(action, payload, response=message_type == CALLRESULT)
+            if masked is not payload:
+                raw = json.dumps(
+                    [message_type, unique_id, action, masked]
+                    if message_type == CALL
+                    else [message_type, unique_id, masked]
+                )
+        self.log_rows.append(
+            OcppMessage(
+                tenant_id=self.charger.tenant_id,
+                charger_id=self.charger.pk,
+                at=timezone.now(),
+                incoming=incoming,
+                message_type=message_type,
+                unique_id=(unique_id or "")[:64],
+                action=(action or "")[:50],
+                body=raw[:LOG_BODY_LIMIT],
+            )
+        )
+
+    async def flush_log(self):
+        if self.log_rows:
+            rows, self.log_rows = self.log_rows, []
+            await database_sync_to_async(services.log_messages)(rows)

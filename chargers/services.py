@@ -1,0 +1,526 @@
+"""Every write the OCPP layer and the dashboards make about chargers, in one place.
+
+Functions are keyword-only and synchronous; OCPP handlers call them through
+`database_sync_to_async`. Each runs in the caller's tenant scope and in a transaction where two
+sockets or workers could race.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chargers import credentials
+from chargers.models import (
+    Charger,
+    ChargerBoot,
+    ChargerEvent,
+    ChargingSession,
+    ConnectionEvent,
+    Connector,
+    EventKind,
+    HandshakeRefusal,
+    IdToken,
+    MeterSample,
+    OcppMessage,
+    RegistrationStatus,
+    SessionState,
+    StatusEvent,
+)
+from cpms.models import Tenant
+
+# A timestamp more than this far from the server's clock is kept as sent but flagged.
+CLOCK_TOLERANCE_FUTURE = timedelta(days=1)
+EARLIEST_PLAUSIBLE = datetime(2010, 1, 1, tzinfo=UTC)
+
+
+def is_suspect(at: datetime, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return at > now + CLOCK_TOLERANCE_FUTURE or at < EARLIEST_PLAUSIBLE
+
+
+# --- Handshake and connections ----------------------------------------------------------------
+
+
+def find_charger_for_handshake(*, tenant: Tenant, identity: str) -> Charger | None:
+    return Charger.objects.filter(identity=identity).first()
+
+
+def register_pending_charger(*, tenant: Tenant, identity: str, password: str) -> Charger:
+    """An unknown charger with the tenant's onboarding password, waiting for approval.
+
+    It keeps the onboarding password until an operator sets its own.
+    """
+    charger, _ = Charger.objects.get_or_create(
+        identity=identity,
+        defaults={
+            "registration_status": RegistrationStatus.PENDING,
+            "password_hash": credentials.make_hash(password),
+            "password_set_at": timezone.now(),
+        },
+    )
+    return charger
+
+
+def record_refusal(
+    *,
+    tenant: Tenant | None,
+    tenant_slug: str,
+    identity: str,
+    remote_addr: str,
+    reason: str,
+    detail: str = "",
+) -> None:
+    HandshakeRefusal(
+        tenant=tenant,
+        tenant_slug=tenant_slug[:100],
+        identity=identity[:100],
+        remote_addr=remote_addr[:64],
+        reason=reason,
+        detail=detail[:255],
+        at=timezone.now(),
+    ).save()
+
+
+@transaction.atomic
+def connection_opened(
+    *, charger_id: int, channel_name: str, node: str, remote_addr: str, version: str
+) -> tuple[str, int]:
+    """Make this socket the charger's socket; return the channel of the one it replaces."""
+    charger = Charger.objects.select_for_update().get(pk=charger_id)
+    previous = charger.channel_name
+    now = timezone.now()
+    ConnectionEvent.objects.filter(charger=charger, disconnected_at__isnull=True).update(
+        disconnected_at=now, close_reason="replaced by a new connection"
+    )
+    event = ConnectionEvent.objects.create(
+        charger=charger, connected_at=now, node=node, remote_addr=remote_addr, ocpp_version=version
+    )
+    Charger.objects.filter(pk=charger.pk).update(
+        channel_name=channel_name,
+        node=node,
+        remote_addr=remote_addr,
+        is_online=True,
+        connected_at=now,
+        last_seen=now,
+        ocpp_version=version,
+    )
+    return (previous if previous != channel_name else ""), event.pk
+
+
+def connection_closed(
+    *, charger_id: int, channel_name: str, connection_event_id: int, reason: str
+) -> None:
+    """Mark the charger offline, unless a newer socket has taken over already."""
+    now = timezone.now()
+    ConnectionEvent.objects.filter(pk=connection_event_id, disconnected_at__isnull=True).update(
+        disconnected_at=now, close_reason=reason[:100]
+    )
+    Charger.objects.filter(pk=charger_id, channel_name=channel_name).update(
+        is_online=False, channel_name="", last_seen=now
+    )
+
+
+def touch(*, charger_id: int) -> None:
+    """Any inbound frame proves the charger is alive."""
+    Charger.objects.filter(pk=charger_id).update(last_seen=timezone.now(), is_online=True)
+
+
+def log_messages(rows: list[OcppMessage]) -> None:
+    OcppMessage.objects.bulk_create(rows)
+
+
+# --- Boot, heartbeat, status --------------------------------------------------------------------
+
+BOOT_FIELDS = [
+    "vendor",
+    "model",
+    "serial_number",
+    "charge_box_serial_number",
+    "firmware_version",
+    "iccid",
+    "imsi",
+    "meter_type",
+    "meter_serial_number",
+]
+PENDING_RETRY_SECONDS = 60
+REJECTED_RETRY_SECONDS = 3600
+
+
+@dataclass
+class BootAnswer:
+    status: str
+    interval: int
+
+
+@transaction.atomic
+def record_boot(*, charger_id: int, reported: dict, reason: str = "") -> BootAnswer:
+    """Keep what the charger says about itself, with the history of what changed."""
+    charger = Charger.objects.select_for_update().select_related("tenant").get(pk=charger_id)
+    reported = {
+        k: (v or "")[: Charger._meta.get_field(k).max_length]
+        for k, v in reported.items()
+        if k in BOOT_FIELDS
+    }
+    changes = {k: [getattr(charger, k), v] for k, v in reported.items() if getattr(charger, k) != v}
+    now = timezone.now()
+    for field, value in reported.items():
+        setattr(charger, field, value)
+    charger.last_boot_at = now
+    charger.last_seen = now
+    charger.save(update_fields=[*reported, "last_boot_at", "last_seen"])
+    status = charger.registration_status
+    ChargerBoot.objects.create(
+        charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
+    )
+    interval = {
+        RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
+        RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,
+    }.get(status, REJECTED_RETRY_SECONDS)
+    return BootAnswer(status=status, interval=interval)
+
+
+def registration_status(*, charger_id: int) -> str:
+    return Charger.objects.values_list("registration_status", flat=True).get(pk=charger_id)
+
+
+@transaction.atomic
+def record_status(
+    *,
+    charger_id: int,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    error_code: str = "",
+    info: str = "",
+    vendor_id: str = "",
+    vendor_error_code: str = "",
+    timestamp: datetime | None = None,
+) -> None:
+    now = timezone.now()
+    at = timestamp or now
+    values = {
+        "status": status,
+        "error_code": error_code or "",
+        "info": info or "",
+        "vendor_id": vendor_id or "",
+        "vendor_error_code": vendor_error_code or "",
+    }
+    StatusEvent.objects.create(
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        timestamp=at,
+        timestamp_suspect=is_suspect(at, now),
+        received_at=now,
+        **values,
+    )
+    connector, created = Connector.objects.get_or_create(
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        defaults={**values, "status_at": at},
+    )
+    # Statuses may arrive out of order after an offline period; the newest one wins.
+    if not created and (connector.status_at is None or at >= connector.status_at):
+        Connector.objects.filter(pk=connector.pk).update(**values, status_at=at)
+
+
+# --- Id tokens ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TokenInfo:
+    status: str  # Accepted, Blocked, Expired, Invalid
+    token: IdToken | None = None
+    expires_at: datetime | None = None
+    group_uid: str | None = None
+
+
+def authorize(*, id_tag: str) -> TokenInfo:
+    """The tenant's verdict on an id token; unknown tokens are Invalid."""
+    token = IdToken.objects.select_related("group").filter(uid__iexact=id_tag).first()
+    if token is None:
+        return TokenInfo(status="Invalid")
+    status = token.status()
+    if status == "Accepted" and token.group is not None and token.group.status() != "Accepted":
+        status = token.group.status()
+    return TokenInfo(
+        status=status,
+        token=token,
+        expires_at=token.expires_at,
+        group_uid=token.group.uid if token.group else None,
+    )
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StartAnswer:
+    session: ChargingSession
+    token: TokenInfo
+
+
+def start_transaction_v16(
+    *,
+    charger_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    timestamp: datetime,
+    reservation_id: int | None = None,
+) -> StartAnswer:
+    """A 1.6 StartTransaction. A resend of the same start returns the same session and id."""
+    token = authorize(id_tag=id_tag)
+    dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
+    existing = ChargingSession.objects.filter(charger_id=charger_id, dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return StartAnswer(session=existing, token=token)
+    charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    try:
+        with transaction.atomic():
+            session = ChargingSession.objects.create(
+                charger_id=charger_id,
+                site_id=charger.site_id,
+                evse_id=connector_id,
+                connector_id=1 if connector_id else 0,
+                dedupe_key=dedupe_key,
+                id_token=token.token,
+                id_tag=id_tag,
+                auth_status=token.status,
+                reservation_id=reservation_id,
+                started_at=timestamp,
+                timestamp_suspect=is_suspect(timestamp),
+                meter_start_wh=Decimal(meter_start),
+                meter_last_wh=Decimal(meter_start),
+            )
+            # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
+            session.transaction_id = str(session.pk)
+            ChargingSession.objects.filter(pk=session.pk).update(
+                transaction_id=session.transaction_id
+            )
+    except IntegrityError:
+        # Two sockets of the same charger raced with the same resend.
+        session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
+    return StartAnswer(session=session, token=token)
+
+
+@transaction.atomic
+def stop_transaction(
+    *,
+    charger_id: int,
+    transaction_id: str,
+    meter_stop: Decimal | None,
+    timestamp: datetime,
+    reason: str = "",
+    id_tag: str = "",
+    samples: list[dict] | None = None,
+    payload: dict | None = None,
+) -> tuple[ChargingSession | None, TokenInfo | None]:
+    """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
+    token = authorize(id_tag=id_tag) if id_tag else None
+    session = (
+        ChargingSession.objects.select_for_update()
+        .filter(charger_id=charger_id, transaction_id=transaction_id)
+        .first()
+    )
+    if session is None:
+        record_event(
+            charger_id=charger_id,
+            kind=EventKind.UNMATCHED,
+            summary=f"Stop of unknown transaction {transaction_id}",
+            payload=payload or {},
+            at=timestamp,
+        )
+        return None, token
+    if samples:
+        store_samples(
+            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+        )
+    if session.state == SessionState.COMPLETED:
+        return session, token
+    session.state = SessionState.COMPLETED
+    session.stopped_at = timestamp
+    session.stop_reason = reason or "Local"
+    session.stop_id_tag = id_tag or ""
+    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp)
+    if meter_stop is not None:
+        session.meter_stop_wh = meter_stop
+        session.meter_last_wh = meter_stop
+    session.energy_wh = session_energy(session)
+    session.power_w = None
+    session.save()
+    return session, token
+
+
+def session_energy(session: ChargingSession) -> Decimal:
+    end = session.meter_stop_wh if session.meter_stop_wh is not None else session.meter_last_wh
+    if end is None or session.meter_start_wh is None:
+        return session.energy_wh
+    return max(end - session.meter_start_wh, Decimal(0))
+
+
+# --- Meter values ------------------------------------------------------------------------------
+
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+TO_BASE_UNIT = {"Wh": 1, "kWh": 1000, "W": 1, "kW": 1000}
+
+
+def to_decimal(value) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def store_samples(
+    *, charger_id: int, evse_id: int, session: ChargingSession | None, samples: list[dict]
+) -> None:
+    """Insert normalised samples; resends hit the unique constraint and are skipped.
+
+    A sample is a dict with timestamp, measurand, phase, location, context, unit, value and
+    signed_data.
+    """
+    now = timezone.now()
+    rows = [
+        MeterSample(
+            charger_id=charger_id,
+            session=session,
+            evse_id=evse_id,
+            timestamp=s["timestamp"],
+            timestamp_suspect=is_suspect(s["timestamp"], now),
+            measurand=s["measurand"],
+            phase=s["phase"],
+            location=s["location"],
+            context=s["context"],
+            unit=s["unit"],
+            value=s["value"],
+            signed_data=s["signed_data"],
+        )
+        for s in samples
+    ]
+    MeterSample.objects.bulk_create(rows, ignore_conflicts=True)
+    if session is not None and samples:
+        update_session_meter(session, samples)
+
+
+def update_session_meter(session: ChargingSession, samples: list[dict]) -> None:
+    """The live figures of a running session: latest register reading and power."""
+    latest = max(samples, key=lambda s: s["timestamp"])["timestamp"]
+    changed = []
+    for sample in samples:
+        if sample["phase"] or sample["value"] is None or sample["location"] not in ("", "Outlet"):
+            continue
+        factor = TO_BASE_UNIT.get(sample["unit"] or "Wh")
+        if factor is None:
+            continue
+        value = sample["value"] * factor
+        if sample["measurand"] == ENERGY and (
+            session.meter_last_wh is None or value > session.meter_last_wh
+        ):
+            session.meter_last_wh = value
+            changed.append("meter_last_wh")
+        elif (
+            sample["measurand"] == POWER
+            and session.state == SessionState.ACTIVE
+            and sample["timestamp"] == latest
+        ):
+            session.power_w = value
+            changed.append("power_w")
+    if "meter_last_wh" in changed and session.state == SessionState.ACTIVE:
+        session.energy_wh = session_energy(session)
+        changed.append("energy_wh")
+    if changed:
+        session.save(update_fields=[*set(changed), "updated_at"])
+
+
+@transaction.atomic
+def record_meter_values(
+    *, charger_id: int, evse_id: int, transaction_id: str | None, samples: list[dict], payload: dict
+) -> None:
+    session = None
+    if transaction_id:
+        session = (
+            ChargingSession.objects.select_for_update()
+            .filter(charger_id=charger_id, transaction_id=transaction_id)
+            .first()
+        )
+        if session is None:
+            record_event(
+                charger_id=charger_id,
+                kind=EventKind.UNMATCHED,
+                summary=f"Meter values for unknown transaction {transaction_id}",
+                payload=payload,
+                at=timezone.now(),
+            )
+    store_samples(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples)
+
+
+# --- Other notifications -----------------------------------------------------------------------
+
+
+def record_event(
+    *,
+    charger_id: int,
+    kind: str,
+    summary: str = "",
+    payload: dict | None = None,
+    critical: bool = False,
+    at: datetime | None = None,
+) -> ChargerEvent:
+    return ChargerEvent.objects.create(
+        charger_id=charger_id,
+        kind=kind,
+        summary=summary[:255],
+        payload=payload or {},
+        critical=critical,
+        at=at or timezone.now(),
+    )
+
+
+def set_charger_status_field(*, charger_id: int, field: str, value: str) -> None:
+    Charger.objects.filter(pk=charger_id).update(**{field: value[:40]})
+
+
+# --- Operator actions --------------------------------------------------------------------------
+
+
+def set_password(*, charger: Charger, password: str | None = None) -> str:
+    """Set or rotate a charger's password; returns it (shown to the operator once)."""
+    password = password or credentials.generate()
+    problem = credentials.validate(password)
+    if problem:
+        raise ValueError(problem)
+    Charger.objects.filter(pk=charger.pk).update(
+        password_hash=credentials.make_hash(password), password_set_at=timezone.now()
+    )
+    return password
+
+
+def set_onboarding_password(*, tenant: Tenant, password: str | None) -> str | None:
+    if password is None:
+        Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash="")
+        return None
+    problem = credentials.validate(password)
+    if problem:
+        raise ValueError(problem)
+    Tenant.objects.filter(pk=tenant.pk).update(
+        onboarding_password_hash=credentials.make_hash(password)
+    )
+    return password
+
+
+def set_registration(*, charger: Charger, status: str) -> None:
+    """Approve (Accepted) or reject a charger; the socket's consumer picks it up at once."""
+    Charger.objects.filter(pk=charger.pk).update(registration_status=status)
+    charger.registration_status = status
+    from chargers.commands import notify_consumer
+
+    notify_consumer(charger, {"type": "charger.changed"})

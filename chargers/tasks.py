@@ -1,0 +1,46 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Count
+from django.utils import timezone
+
+from chargers.models import Charger, OcppMessage
+from cpms.models import Tenant
+
+# The message log keeps at most this many frames per charger, and nothing older than a month.
+MESSAGE_LOG_PER_CHARGER = 2000
+MESSAGE_LOG_DAYS = 30
+
+
+@shared_task(platform=True)
+def mark_silent_chargers_offline() -> int:
+    """A charger is offline once nothing has arrived for its tenant's multiple of the
+    heartbeat interval, even while its socket looks open (half-open TCP is common)."""
+    now = timezone.now()
+    marked = 0
+    for tenant in Tenant.objects.filter(is_active=True):
+        silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
+        marked += Charger.objects.filter(
+            tenant=tenant, is_online=True, last_seen__lt=now - silence
+        ).update(is_online=False)
+    return marked
+
+
+@shared_task(platform=True)
+def trim_message_log() -> int:
+    deleted, _ = OcppMessage.objects.filter(
+        at__lt=timezone.now() - timedelta(days=MESSAGE_LOG_DAYS)
+    ).delete()
+    crowded = (
+        OcppMessage.objects.values("charger")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=MESSAGE_LOG_PER_CHARGER)
+    )
+    for row in crowded:
+        cutoff = (
+            OcppMessage.objects.filter(charger_id=row["charger"])
+            .order_by("-pk")
+            .values_list("pk", flat=True)[MESSAGE_LOG_PER_CHARGER - 1]
+        )
+        deleted += OcppMessage.objects.filter(charger_id=row["charger"], pk__lt=cutoff).delete()[0]
+    return deleted

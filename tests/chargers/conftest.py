@@ -1,0 +1,56 @@
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection, connections
+
+from chargers import services
+from chargers.models import Charger
+from cpms import scoping
+from tests.chargers.ocpp16 import PASSWORD
+from tests.helpers import child_env, running_server
+
+
+def database_url(settings_dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict["USER"] or "postgres"
+    host = settings_dict["HOST"] or "127.0.0.1"
+    return f"postgres://{user}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def ocpp_server(django_db_setup, django_db_blocker):
+    """daphne (`manage.py serve`) in its own process, on the test database and, when the
+    tests have one, the same Redis channel layer: commands cross processes for real."""
+    env = child_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL=settings.REDIS_URL or None,
+        LOG_LEVEL="WARNING",
+    )
+    with running_server(env, "--no-worker") as port:
+        yield f"ws://127.0.0.1:{port}"
+    # Async tests reach the database from asgiref's worker thread; its connection must be
+    # closed too, or the test database cannot be dropped at the end.
+    with django_db_blocker.unblock():
+        asyncio.run(database_sync_to_async(connections.close_all)())
+
+
+@pytest.fixture
+def make_charger(transactional_db):
+    def make(tenant, identity="CP-1", password=PASSWORD, **fields):
+        with scoping.scope(tenant):
+            charger = Charger.objects.create(identity=identity, **fields)
+            services.set_password(charger=charger, password=password)
+        charger.refresh_from_db()
+        return charger
+
+    return make
+
+
+@pytest.fixture
+def needs_redis():
+    """Commands from another process need a channel layer both processes share."""
+    if not settings.REDIS_URL:
+        pytest.skip("commands across processes need REDIS_URL (CI=true sets it)")

@@ -1,0 +1,121 @@
+"""Connections: online and offline, replacement by a newer socket, the message log."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from ocpp.v16 import call
+
+from chargers import tasks
+from chargers.models import Charger, ConnectionEvent, OcppMessage
+from cpms import scoping
+from tests.chargers.ocpp16 import connected
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def charger(make_charger, tenant_a):
+    return make_charger(tenant_a)
+
+
+def in_a(tenant, query):
+    @sync_to_async
+    def run():
+        with scoping.scope(tenant):
+            return query()
+
+    return run()
+
+
+async def wait_until(predicate, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_charger_is_online_while_connected_and_offline_after(
+    ocpp_server, tenant_a, charger
+):
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        online = await in_a(tenant_a, lambda: Charger.objects.get())
+        assert online.is_online and online.channel_name and online.node
+
+    async def offline():
+        return not (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
+
+    await wait_until(offline)
+    history = await in_a(tenant_a, lambda: list(ConnectionEvent.objects.all()))
+    assert len(history) == 1 and history[0].disconnected_at is not None
+
+
+async def test_a_new_socket_for_the_same_id_replaces_the_old_one(ocpp_server, tenant_a, charger):
+    async with connected(ocpp_server, "tenant-a", "CP-1") as old:
+        await old.boot()
+        async with connected(ocpp_server, "tenant-a", "CP-1") as new:
+            await new.boot()
+            await asyncio.wait_for(old._connection.wait_closed(), 10)
+            assert old._connection.close_code == 4000
+            assert (await new.call(call.Heartbeat())).current_time
+            stored = await in_a(tenant_a, lambda: Charger.objects.get())
+            assert stored.is_online
+        events = await in_a(
+            tenant_a, lambda: list(ConnectionEvent.objects.order_by("connected_at"))
+        )
+        assert len(events) == 2 and events[0].disconnected_at is not None
+
+
+async def test_the_old_sockets_goodbye_does_not_mark_the_new_one_offline(
+    ocpp_server, tenant_a, charger
+):
+    async with connected(ocpp_server, "tenant-a", "CP-1") as old:
+        await old.boot()
+        async with connected(ocpp_server, "tenant-a", "CP-1") as new:
+            await asyncio.wait_for(old._connection.wait_closed(), 10)
+            await asyncio.sleep(0.3)
+            assert (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
+            await new.call(call.Heartbeat())
+
+
+async def test_every_frame_in_both_directions_is_in_the_message_log(ocpp_server, tenant_a, charger):
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        await cp.call(call.Heartbeat())
+
+    # The server writes the log right after answering, so the last row may trail the reply.
+    async def four_rows():
+        return await in_a(tenant_a, lambda: OcppMessage.objects.count()) == 4
+
+    await wait_until(four_rows)
+    log = await in_a(
+        tenant_a,
+        lambda: list(
+            OcppMessage.objects.order_by("id").values_list("incoming", "message_type", "action")
+        ),
+    )
+    assert log == [
+        (True, 2, "BootNotification"),
+        (False, 3, ""),
+        (True, 2, "Heartbeat"),
+        (False, 3, ""),
+    ]
+
+
+def test_silent_chargers_are_marked_offline_by_the_periodic_job(tenant_a, make_charger):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    quiet = make_charger(
+        tenant_a,
+        identity="QUIET",
+        is_online=True,
+        last_seen=timezone.now() - timedelta(seconds=901),
+    )
+    fresh = make_charger(tenant_a, identity="FRESH", is_online=True, last_seen=timezone.now())
+    assert tasks.mark_silent_chargers_offline.apply().get() == 1
+    quiet.refresh_from_db()
+    fresh.refresh_from_db()
+    assert not quiet.is_online and fresh.is_online
