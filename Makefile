@@ -20,12 +20,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
 
 ## Lint, check migrations and run the whole suite (CI=true: on PostgreSQL and Redis).
 test: $(STAMP) lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -p no:playwright --ignore=tests/browser
+	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
+	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chargers import credentials
+from chargers.events import publish
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -75,7 +76,7 @@ def record_refusal(
     reason: str,
     detail: str = "",
 ) -> None:
-    HandshakeRefusal(
+    refusal = HandshakeRefusal(
         tenant=tenant,
         tenant_slug=tenant_slug[:100],
         identity=identity[:100],
@@ -83,7 +84,16 @@ def record_refusal(
         reason=reason,
         detail=detail[:255],
         at=timezone.now(),
-    ).save()
+    )
+    refusal.save()
+    publish(
+        "handshake.refused",
+        tenant_id=tenant.pk if tenant else None,
+        reason=reason,
+        identity=refusal.identity,
+        remote_addr=refusal.remote_addr,
+        at=refusal.at.isoformat(),
+    )
 
 
 @transaction.atomic
@@ -109,6 +119,13 @@ def connection_opened(
         last_seen=now,
         ocpp_version=version,
     )
+    publish(
+        "charger.online",
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        ocpp_version=version,
+    )
     return (previous if previous != channel_name else ""), event.pk
 
 
@@ -120,14 +137,38 @@ def connection_closed(
     ConnectionEvent.objects.filter(pk=connection_event_id, disconnected_at__isnull=True).update(
         disconnected_at=now, close_reason=reason[:100]
     )
-    Charger.objects.filter(pk=charger_id, channel_name=channel_name).update(
+    went_offline = Charger.objects.filter(pk=charger_id, channel_name=channel_name).update(
         is_online=False, channel_name="", last_seen=now
+    )
+    if went_offline:
+        publish_offline(Charger.objects.only("tenant_id", "identity").get(pk=charger_id))
+
+
+def publish_offline(charger: Charger) -> None:
+    publish(
+        "charger.offline",
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
     )
 
 
 def touch(*, charger_id: int) -> None:
-    """Any inbound frame proves the charger is alive."""
-    Charger.objects.filter(pk=charger_id).update(last_seen=timezone.now(), is_online=True)
+    """Any inbound frame proves the charger is alive, even one marked offline for silence."""
+    now = timezone.now()
+    back = Charger.objects.filter(pk=charger_id, is_online=False).update(
+        last_seen=now, is_online=True
+    )
+    if back:
+        charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
+        publish(
+            "charger.online",
+            tenant_id=charger.tenant_id,
+            charger_id=charger_id,
+            identity=charger.identity,
+        )
+    else:
+        Charger.objects.filter(pk=charger_id).update(last_seen=now)
 
 
 def log_messages(rows: list[OcppMessage]) -> None:
@@ -176,6 +217,15 @@ def record_boot(*, charger_id: int, reported: dict, reason: str = "") -> BootAns
     status = charger.registration_status
     ChargerBoot.objects.create(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
+    )
+    publish(
+        "charger.boot",
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        status=status,
+        changes=changes,
+        firmware_version=charger.firmware_version,
     )
     interval = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
@@ -228,6 +278,17 @@ def record_status(
     # Statuses may arrive out of order after an offline period; the newest one wins.
     if not created and (connector.status_at is None or at >= connector.status_at):
         Connector.objects.filter(pk=connector.pk).update(**values, status_at=at)
+    elif not created:
+        return
+    publish(
+        "connector.status",
+        tenant_id=connector.tenant_id,
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        at=at.isoformat(),
+        **values,
+    )
 
 
 # --- Id tokens ---------------------------------------------------------------------------------
@@ -304,6 +365,7 @@ def start_transaction_v16(
             ChargingSession.objects.filter(pk=session.pk).update(
                 transaction_id=session.transaction_id
             )
+            publish_session("session.started", session)
     except IntegrityError:
         # Two sockets of the same charger raced with the same resend.
         session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
@@ -355,7 +417,26 @@ def stop_transaction(
     session.energy_wh = session_energy(session)
     session.power_w = None
     session.save()
+    publish_session("session.stopped", session)
     return session, token
+
+
+def publish_session(name: str, session: ChargingSession) -> None:
+    publish(
+        name,
+        tenant_id=session.tenant_id,
+        session_id=session.pk,
+        charger_id=session.charger_id,
+        transaction_id=session.transaction_id,
+        evse_id=session.evse_id,
+        id_tag=session.id_tag,
+        state=session.state,
+        energy_wh=str(session.energy_wh),
+        power_w=None if session.power_w is None else str(session.power_w),
+        started_at=session.started_at.isoformat(),
+        stopped_at=session.stopped_at.isoformat() if session.stopped_at else None,
+        stop_reason=session.stop_reason,
+    )
 
 
 def session_energy(session: ChargingSession) -> Decimal:
@@ -439,6 +520,7 @@ def update_session_meter(session: ChargingSession, samples: list[dict]) -> None:
         changed.append("energy_wh")
     if changed:
         session.save(update_fields=[*set(changed), "updated_at"])
+        publish_session("session.updated", session)
 
 
 @transaction.atomic
@@ -475,7 +557,7 @@ def record_event(
     critical: bool = False,
     at: datetime | None = None,
 ) -> ChargerEvent:
-    return ChargerEvent.objects.create(
+    event = ChargerEvent.objects.create(
         charger_id=charger_id,
         kind=kind,
         summary=summary[:255],
@@ -483,6 +565,17 @@ def record_event(
         critical=critical,
         at=at or timezone.now(),
     )
+    publish(
+        "charger.event",
+        tenant_id=event.tenant_id,
+        charger_id=charger_id,
+        event_id=event.pk,
+        kind=kind,
+        summary=event.summary,
+        critical=critical,
+        at=event.at.isoformat(),
+    )
+    return event
 
 
 def set_charger_status_field(*, charger_id: int, field: str, value: str) -> None:

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db.models import Count
 from django.utils import timezone
 
+from chargers import services
 from chargers.models import Charger, OcppMessage
 from cpms.models import Tenant
 
@@ -20,9 +21,14 @@ def mark_silent_chargers_offline() -> int:
     marked = 0
     for tenant in Tenant.objects.filter(is_active=True):
         silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
-        marked += Charger.objects.filter(
-            tenant=tenant, is_online=True, last_seen__lt=now - silence
-        ).update(is_online=False)
+        silent = Charger.objects.filter(tenant=tenant, is_online=True, last_seen__lt=now - silence)
+        for charger in silent.only("pk", "tenant_id", "identity"):
+            # Only if still silent: a frame may have arrived since the query.
+            if Charger.objects.filter(
+                pk=charger.pk, is_online=True, last_seen__lt=now - silence
+            ).update(is_online=False):
+                services.publish_offline(charger)
+                marked += 1
     return marked
 
 

@@ -58,23 +58,29 @@ def manage(*args, env, check=True, timeout=120) -> subprocess.CompletedProcess:
 def running_server(env: dict, *extra_args: str):
     """`manage.py serve` on a free port; yields the port, stops the server afterwards."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), *extra_args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process=process)
-        yield port
-    finally:
-        process.terminate()
+    # A file, not a pipe: nobody reads the server's output while it runs, and a full pipe
+    # would stall the server. KEEP_SERVER_LOG=1 keeps the file for a look afterwards.
+    log_path = ROOT / "var" / f"test-server-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(port), *extra_args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_for_port(port, process=process)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    if not os.environ.get("KEEP_SERVER_LOG"):
+        log_path.unlink(missing_ok=True)
 
 
 def postgres_reachable() -> bool:

@@ -13,10 +13,13 @@ from cpms.models import Membership, Role, Site, SiteOwner, Tenant
 # Printed on every run: the demo's logins are meant to be known.
 DEMO_PASSWORD = "demo-password"  # noqa: S105
 DEMO_CHARGER_PASSWORD = "demo-charger-password"  # noqa: S105
+# The simulator names chargers PREFIX-0001...; `manage.py demo` runs these six.
 DEMO_CHARGERS = {
-    "Harbour Mall": ["DEMO-001", "DEMO-002", "DEMO-003", "DEMO-004"],
-    "Riverside Offices": ["DEMO-005", "DEMO-006"],
+    "Harbour Mall": ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004"],
+    "Riverside Offices": ["DEMO-0005", "DEMO-0006"],
 }
+# The simulator's drivers present these tags (its default --id-tags).
+SIMULATOR_TAGS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
 TENANT_SLUG = "demo"
 
 PEOPLE = [
@@ -108,6 +111,9 @@ class Command(BaseCommand):
             ("04DEADBEEF", "Lost card", None, True, None),
             ("04CAFEBABE", "Former employee", None, False, timezone.now() - timedelta(days=30)),
         ]
+        tokens += [
+            (uid, f"Simulated driver {uid[-2:]}", None, False, None) for uid in SIMULATOR_TAGS
+        ]
         for uid, label, group, blocked, expires_at in tokens:
             IdToken.objects.update_or_create(
                 uid=uid,
@@ -125,6 +131,6 @@ class Command(BaseCommand):
         for email, _, what in PEOPLE:
             self.stdout.write(f"  {email:<22} {what}")
         self.stdout.write(
-            f"Demo chargers DEMO-001..DEMO-006 connect to /ocpp/{TENANT_SLUG}/<id> "
+            f"Demo chargers DEMO-0001..DEMO-0006 connect to /ocpp/{TENANT_SLUG}/<id> "
             f"with password {DEMO_CHARGER_PASSWORD}."
         )

@@ -80,5 +80,7 @@ class Command(BaseCommand):
         ]
         if proxy_headers:
             argv.append("--proxy-headers")
+        # Django's -v: daphne's access log of every request and socket only from 2 upwards.
+        argv += ["-v", "1" if options.get("verbosity", 1) >= 2 else "0"]
         argv.append("cpms.asgi:application")
         CommandLineInterface().run(argv)

@@ -1,0 +1,5 @@
+import sys
+
+from chargers.simulator.cli import main
+
+sys.exit(main())

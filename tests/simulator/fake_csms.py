@@ -1,0 +1,289 @@
+"""A small CSMS for the simulator's tests, built only from the ocpp library's central side.
+
+It listens on 127.0.0.1 with a free port, speaks OCPP 1.6 and 2.0.1 (by subprotocol), checks
+HTTP Basic auth on the upgrade like our server (a refusal is HTTP 403), validates every frame
+against the official schemas (the library does), and records every CALL a charger sends, with
+its camelCase payload as it was on the wire, so tests can check the exact messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from ocpp import v16, v201
+from ocpp.routing import on
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+PASSWORD = "simulated-charger-password-1"
+SUBPROTOCOLS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    charger_id: str
+    action: str
+    payload: dict
+
+
+class _Recording:
+    """Records each CALL before the library routes it to a handler."""
+
+    async def route_message(self, raw):
+        message = json.loads(raw)
+        if message[0] == 2:
+            self.csms.record(self.id, message[2], message[3])
+        await super().route_message(raw)
+
+
+class Central16(_Recording, v16.ChargePoint):
+    @on(Action16.boot_notification)
+    def on_boot_notification(self, **_):
+        status = self.csms.next_boot_status()
+        interval = self.csms.heartbeat_interval if status == "Accepted" else 0
+        return result16.BootNotification(current_time=now(), interval=interval, status=status)
+
+    @on(Action16.heartbeat)
+    def on_heartbeat(self):
+        return result16.Heartbeat(current_time=now())
+
+    @on(Action16.status_notification)
+    def on_status_notification(self, **_):
+        return result16.StatusNotification()
+
+    @on(Action16.authorize)
+    def on_authorize(self, id_tag):
+        return result16.Authorize(id_tag_info={"status": self.csms.authorize_status})
+
+    @on(Action16.start_transaction)
+    def on_start_transaction(self, **_):
+        return result16.StartTransaction(
+            transaction_id=next(self.csms.transaction_ids),
+            id_tag_info={"status": self.csms.authorize_status},
+        )
+
+    @on(Action16.stop_transaction)
+    def on_stop_transaction(self, **_):
+        return result16.StopTransaction(id_tag_info={"status": "Accepted"})
+
+    @on(Action16.meter_values)
+    def on_meter_values(self, **_):
+        return result16.MeterValues()
+
+    @on(Action16.firmware_status_notification)
+    def on_firmware_status_notification(self, **_):
+        return result16.FirmwareStatusNotification()
+
+    @on(Action16.diagnostics_status_notification)
+    def on_diagnostics_status_notification(self, **_):
+        return result16.DiagnosticsStatusNotification()
+
+
+class Central201(_Recording, v201.ChargePoint):
+    @on(Action201.boot_notification)
+    def on_boot_notification(self, **_):
+        status = self.csms.next_boot_status()
+        interval = self.csms.heartbeat_interval if status == "Accepted" else 0
+        return result201.BootNotification(current_time=now(), interval=interval, status=status)
+
+    @on(Action201.heartbeat)
+    def on_heartbeat(self, **_):
+        return result201.Heartbeat(current_time=now())
+
+    @on(Action201.status_notification)
+    def on_status_notification(self, **_):
+        return result201.StatusNotification()
+
+    @on(Action201.authorize)
+    def on_authorize(self, **_):
+        return result201.Authorize(id_token_info={"status": self.csms.authorize_status})
+
+    @on(Action201.transaction_event)
+    def on_transaction_event(self, id_token=None, **_):
+        if id_token is None:
+            return result201.TransactionEvent()
+        return result201.TransactionEvent(id_token_info={"status": self.csms.authorize_status})
+
+    @on(Action201.meter_values)
+    def on_meter_values(self, **_):
+        return result201.MeterValues()
+
+    @on(Action201.firmware_status_notification)
+    def on_firmware_status_notification(self, **_):
+        return result201.FirmwareStatusNotification()
+
+    @on(Action201.log_status_notification)
+    def on_log_status_notification(self, **_):
+        return result201.LogStatusNotification()
+
+    @on(Action201.notify_report)
+    def on_notify_report(self, **_):
+        return result201.NotifyReport()
+
+    @on(Action201.notify_event)
+    def on_notify_event(self, **_):
+        return result201.NotifyEvent()
+
+    @on(Action201.reservation_status_update)
+    def on_reservation_status_update(self, **_):
+        return result201.ReservationStatusUpdate()
+
+
+class FakeCsms:
+    def __init__(
+        self,
+        *,
+        password: str = PASSWORD,
+        heartbeat_interval: int = 60,
+        boot_statuses: tuple[str, ...] = (),
+        tenant: str = "demo",
+    ):
+        self.password = password
+        self.heartbeat_interval = heartbeat_interval
+        self.boot_statuses = list(boot_statuses)
+        self.tenant = tenant
+        self.authorize_status = "Accepted"
+        self.transaction_ids = itertools.count(1001)
+        self.refusing = False
+        self.frames: list[Frame] = []
+        self.connects: Counter = Counter()
+        self.refusals = 0
+        self.centrals: dict[str, v16.ChargePoint | v201.ChargePoint] = {}
+        self._sockets: dict[str, object] = {}
+        self._changed = asyncio.Event()
+        self._server = None
+        self.url = ""
+
+    async def __aenter__(self) -> FakeCsms:
+        self._server = await serve(
+            self._serve,
+            "127.0.0.1",
+            0,
+            subprotocols=list(SUBPROTOCOLS),
+            process_request=self._check,
+            ping_interval=None,
+        )
+        port = next(iter(self._server.sockets)).getsockname()[1]
+        self.url = f"ws://127.0.0.1:{port}/ocpp/{self.tenant}/"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._server.close()
+        await asyncio.wait_for(self._server.wait_closed(), 5)
+
+    # --- the server -------------------------------------------------------------------
+
+    def _identity(self, path: str) -> str | None:
+        prefix = f"/ocpp/{self.tenant}/"
+        return unquote(path[len(prefix) :]) if path.startswith(prefix) else None
+
+    def _check(self, connection, request):
+        identity = self._identity(request.path)
+        expected = base64.b64encode(f"{identity}:{self.password}".encode()).decode()
+        given = request.headers.get("Authorization", "")
+        if self.refusing or identity is None or given != f"Basic {expected}":
+            self.refusals += 1
+            self._notify()
+            return connection.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")
+        return None
+
+    async def _serve(self, ws):
+        identity = self._identity(ws.request.path)
+        kind = {"1.6": Central16, "2.0.1": Central201}[SUBPROTOCOLS[ws.subprotocol]]
+        central = kind(identity, ws, response_timeout=5)
+        central.csms = self
+        self.centrals[identity] = central
+        self._sockets[identity] = ws
+        self.connects[identity] += 1
+        self._notify()
+        try:
+            await central.start()
+        except ConnectionClosed:
+            pass
+        finally:
+            if self._sockets.get(identity) is ws:
+                del self._sockets[identity]
+            self._notify()
+
+    def next_boot_status(self) -> str:
+        return self.boot_statuses.pop(0) if self.boot_statuses else "Accepted"
+
+    def record(self, charger_id: str, action: str, payload: dict) -> None:
+        self.frames.append(Frame(len(self.frames), charger_id, action, payload))
+        self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+
+    # --- what the tests use --------------------------------------------------------------
+
+    def mark(self) -> int:
+        """The index the next frame will get; pass it as `since` to look only at newer ones."""
+        return len(self.frames)
+
+    def payloads(self, action: str, *, since: int = 0, charger_id: str | None = None):
+        return [
+            f.payload
+            for f in self.frames[since:]
+            if f.action == action and charger_id in (None, f.charger_id)
+        ]
+
+    def actions(self, *, since: int = 0) -> list[str]:
+        return [f.action for f in self.frames[since:]]
+
+    async def until(self, predicate, timeout: float = 5.0, what: str = "condition"):
+        async def waiting():
+            while not (outcome := predicate()):
+                self._changed.clear()
+                await self._changed.wait()
+            return outcome
+
+        try:
+            return await asyncio.wait_for(waiting(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+    async def wait_for(
+        self,
+        action: str,
+        where=lambda payload: True,
+        *,
+        since: int = 0,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[dict]:
+        """The first `count` payloads of `action` (matching `where`) from frame `since` on."""
+
+        def found():
+            matches = [p for p in self.payloads(action, since=since) if where(p)]
+            return matches[:count] if len(matches) >= count else None
+
+        return await self.until(found, timeout, f"{count} x {action}")
+
+    def connected(self, charger_id: str) -> bool:
+        return charger_id in self._sockets
+
+    async def call(self, charger_id: str, payload):
+        """A CSMS-initiated call; returns the charger's CALLRESULT as the library's dataclass."""
+        return await asyncio.wait_for(self.centrals[charger_id].call(payload, suppress=False), 5)
+
+    async def drop(self, charger_id: str) -> None:
+        """Close the charger's socket from the server side, as a crashing server would."""
+        await self._sockets[charger_id].close(code=1011, reason="dropped by test")

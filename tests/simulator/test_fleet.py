@@ -1,0 +1,128 @@
+"""Many chargers at once, and the command line that runs them."""
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from chargers.simulator import Fleet, charger_ids, fleet_configs
+from chargers.simulator.cli import main
+from tests.simulator.conftest import FAST
+from tests.simulator.fake_csms import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_charger_ids_are_the_prefix_and_a_zero_padded_number():
+    assert charger_ids("SIM-", 3) == ["SIM-0001", "SIM-0002", "SIM-0003"]
+    assert charger_ids("X", 2, start=99999) == ["X099999", "X100000"]
+
+
+async def test_a_fleet_brings_mixed_versions_online_at_a_bounded_connect_rate(csms):
+    configs = fleet_configs(url=csms.url, count=6, version="mix", password=PASSWORD, **FAST)
+    fleet = Fleet(configs, connect_rate=20)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await fleet.start()
+    try:
+        assert await fleet.wait_online(5)
+        # Six connects at 20 per second cannot all happen in less than 5 x 50 ms.
+        assert loop.time() - began >= 0.24
+    finally:
+        await fleet.stop()
+    boots = csms.payloads("BootNotification")
+    assert sum("chargePointVendor" in b for b in boots) == 3
+    assert sum("chargingStation" in b for b in boots) == 3
+    assert set(csms.connects) == set(charger_ids("SIM-", 6))
+
+
+async def test_a_fleet_with_its_own_sessions_stops_every_session_it_started(csms):
+    configs = fleet_configs(
+        url=csms.url,
+        count=4,
+        version="mix",
+        password=PASSWORD,
+        **{**FAST, "session_interval": 0.2, "session_duration": 0.3, "meter_interval": 0.1},
+    )
+    fleet = Fleet(configs, connect_rate=0)
+    stats = await fleet.run(duration=1.2)
+
+    started = len(csms.payloads("StartTransaction")) + len(
+        [p for p in csms.payloads("TransactionEvent") if p["eventType"] == "Started"]
+    )
+    stopped = len(csms.payloads("StopTransaction")) + len(
+        [p for p in csms.payloads("TransactionEvent") if p["eventType"] == "Ended"]
+    )
+    assert started >= 4
+    # A clean stop ends every running session and delivers its last message.
+    assert stopped == started == stats.counts["sessions_started"]
+    assert stats.energy_wh > 0
+    assert fleet.queued == 0
+
+
+async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms):
+    out = io.StringIO()
+    arguments = [
+        "--url",
+        csms.url,
+        "--count",
+        "2",
+        "--version",
+        "mix",
+        "--password",
+        PASSWORD,
+        "--duration",
+        "1",
+        "--session-interval",
+        "0.2",
+        "--session-duration",
+        "0.3",
+        "--meter-interval",
+        "0.1",
+        "--connect-rate",
+        "0",
+        "--seed",
+        "7",
+    ]
+    # The command runs its own event loop; the fake CSMS keeps serving on this one.
+    await asyncio.to_thread(call_command, "simulate", *arguments, stdout=out)
+    text = out.getvalue()
+    assert "SIM-0001 booted: Accepted (OCPP 1.6" in text
+    assert "SIM-0002 booted: Accepted (OCPP 2.0.1" in text
+    assert "session-started" in text and "session-stopped" in text
+    assert "sessions:" in text and "round trip:" in text
+    assert {"SIM-0001", "SIM-0002"} <= set(csms.connects)
+
+
+def test_bad_options_are_refused_with_exit_status_two(capsys):
+    assert main(["--url", "http://127.0.0.1:1/ocpp/x/"]) == 2
+    assert main(["--url", "ws://127.0.0.1:1/ocpp/x/", "--fault-rate", "2"]) == 2
+    assert "--fault-rate" in capsys.readouterr().err
+
+
+def test_the_simulator_runs_without_django_against_any_url():
+    # Port 9 (discard) on the loopback: nothing listens, so every attempt fails quickly.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    code = (
+        "import sys, runpy; sys.argv = ['simulator', '--url', 'ws://127.0.0.1:9/ocpp/x/', "
+        "'--duration', '0.5', '--quiet']\n"
+        "try:\n    runpy.run_module('chargers.simulator', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    assert not [m for m in sys.modules if m.endswith('.models')], 'models imported'\n"
+        "    raise\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "connects (1 failed" in done.stdout or "failed" in done.stdout
+    assert "sessions: 0 started" in done.stdout

@@ -1,0 +1,482 @@
+"""An OCPP 1.6 simulated charger against a small CSMS made of the ocpp library's central side."""
+
+import asyncio
+from datetime import UTC, datetime
+
+from ocpp.v16 import call
+
+from tests.simulator.conftest import new_charger, running
+from tests.simulator.fake_csms import FakeCsms
+
+
+def energy(payload: dict) -> float:
+    """Energy.Active.Import.Register of a MeterValues payload, in Wh."""
+    (sample,) = [
+        v
+        for v in payload["meterValue"][0]["sampledValue"]
+        if v["measurand"] == "Energy.Active.Import.Register"
+    ]
+    assert sample["unit"] == "Wh"
+    return float(sample["value"])
+
+
+def statuses(csms, connector_id: int, since: int = 0) -> list[str]:
+    return [
+        p["status"]
+        for p in csms.payloads("StatusNotification", since=since)
+        if p["connectorId"] == connector_id
+    ]
+
+
+async def test_it_boots_with_basic_auth_and_reports_every_connector_including_zero(
+    csms, make_charger
+):
+    async with running(make_charger()):
+        (boot,) = await csms.wait_for("BootNotification")
+        assert boot["chargePointVendor"] == "CPMS-Sim"
+        assert boot["firmwareVersion"] == "1.0.0"
+        assert boot["chargePointModel"] and boot["chargePointSerialNumber"]
+        reported = await csms.wait_for("StatusNotification", count=3)
+        assert sorted(p["connectorId"] for p in reported) == [0, 1, 2]
+        assert {p["status"] for p in reported} == {"Available"}
+        assert {p["errorCode"] for p in reported} == {"NoError"}
+    assert csms.refusals == 0
+
+
+async def test_it_retries_the_boot_while_the_csms_says_pending():
+    async with FakeCsms(boot_statuses=("Pending", "Pending")) as csms:
+        async with running(new_charger(csms)):
+            assert len(await csms.wait_for("BootNotification", count=3)) == 3
+            # Nothing but BootNotification may be sent before the CSMS accepted the charger.
+            assert csms.actions()[:3] == ["BootNotification"] * 3
+
+
+async def test_it_heartbeats_at_the_interval_the_csms_returned():
+    async with FakeCsms(heartbeat_interval=1) as csms:
+        async with running(new_charger(csms)) as charger:
+            loop = asyncio.get_running_loop()
+            booted = loop.time()
+            await csms.wait_for("Heartbeat", timeout=3)
+            assert loop.time() - booted >= 0.8
+            assert charger.heartbeat_interval == 1
+            assert charger.store.value("HeartbeatInterval") == "1"
+
+
+async def test_a_refused_handshake_is_retried_with_back_off_and_nothing_is_sent():
+    async with FakeCsms(password="another-password-entirely") as csms:
+        charger = new_charger(csms, password="wrong-password-1234")
+        async with running(charger, online=False):
+            await csms.until(lambda: csms.refusals >= 3, 5, "three refused attempts")
+        assert not csms.frames
+        refused = [e for e in charger.events if e.kind == "refused"]
+        assert refused and "HTTP 403" in refused[0].text
+
+
+async def test_it_charges_a_session_whose_energy_rises_and_then_stops_it(csms, make_charger):
+    charger = make_charger(meter_interval=0.1)
+    async with running(charger):
+        session = await charger.start_session("SIM-TAG-0001", connector_id=1)
+        assert session.transaction_id == 1001
+        samples = await csms.wait_for("MeterValues", count=4)
+        await charger.stop_session("Local")
+        (stop,) = await csms.wait_for("StopTransaction")
+
+    (authorize,) = csms.payloads("Authorize")
+    assert authorize == {"idTag": "SIM-TAG-0001"}
+    (start,) = csms.payloads("StartTransaction")
+    assert start["connectorId"] == 1 and start["idTag"] == "SIM-TAG-0001"
+    readings = [energy(p) for p in samples]
+    assert all(p["transactionId"] == 1001 for p in samples)
+    assert start["meterStart"] <= readings[0]
+    assert all(b > a for a, b in zip(readings, readings[1:], strict=False)), readings
+    values = samples[-1]["meterValue"][0]["sampledValue"]
+    measured = {(v["measurand"], v.get("phase")) for v in values}
+    for phase in ("L1", "L2", "L3"):
+        assert ("Current.Import", phase) in measured
+        assert ("Voltage", phase) in measured
+    assert ("Power.Active.Import", None) in measured and ("SoC", None) in measured
+    power = next(float(v["value"]) for v in values if v["measurand"] == "Power.Active.Import")
+    # Energy rises with the power: about P x 0.1 s between samples (jitter allowed).
+    step_wh = readings[-1] - readings[-2]
+    assert 0.2 * power * 0.1 / 3600 <= step_wh <= 3 * power * 0.1 / 3600
+    assert stop["transactionId"] == 1001 and stop["reason"] == "Local"
+    assert stop["meterStop"] >= round(readings[-1])
+    contexts = [d["sampledValue"][0]["context"] for d in stop["transactionData"]]
+    assert contexts == ["Transaction.Begin", "Transaction.End"]
+    assert statuses(csms, 1) == ["Available", "Preparing", "Charging", "Finishing", "Available"]
+    assert session.energy_wh > 0
+
+
+async def test_it_does_not_start_a_session_for_a_refused_id_tag(csms, make_charger):
+    csms.authorize_status = "Invalid"
+    async with running(make_charger()) as charger:
+        assert await charger.start_session("UNKNOWN-TAG") is None
+        await csms.until(lambda: statuses(csms, 1)[-1:] == ["Available"], 2, "Available again")
+    assert not csms.payloads("StartTransaction")
+
+
+async def test_remote_start_and_remote_stop_run_a_session(csms, make_charger):
+    async with running(make_charger()) as charger:
+        answer = await csms.call(
+            charger.id, call.RemoteStartTransaction(id_tag="TAG-R", connector_id=2)
+        )
+        assert answer.status == "Accepted"
+        (start,) = await csms.wait_for("StartTransaction")
+        assert start["connectorId"] == 2 and start["idTag"] == "TAG-R"
+        await charger.wait_until(lambda: charger.sessions and charger.sessions[0].transaction_id, 2)
+        transaction_id = charger.sessions[0].transaction_id
+
+        unknown = await csms.call(charger.id, call.RemoteStopTransaction(transaction_id=999))
+        assert unknown.status == "Rejected"
+        answer = await csms.call(
+            charger.id, call.RemoteStopTransaction(transaction_id=transaction_id)
+        )
+        assert answer.status == "Accepted"
+        (stop,) = await csms.wait_for("StopTransaction")
+        assert stop["transactionId"] == transaction_id and stop["reason"] == "Remote"
+        # Remote starts are not authorised again unless AuthorizeRemoteTxRequests says so.
+        assert not csms.payloads("Authorize")
+
+
+async def test_reset_stops_the_session_reconnects_and_boots_again(csms, make_charger):
+    async with running(make_charger()) as charger:
+        await charger.start_session("SIM-TAG-0001")
+        answer = await csms.call(charger.id, call.Reset(type="Hard"))
+        assert answer.status == "Accepted"
+        (stop,) = await csms.wait_for("StopTransaction")
+        assert stop["reason"] == "HardReset"
+        await csms.wait_for("BootNotification", count=2)
+        await charger.wait_until(lambda: charger.online, 2)
+        assert csms.connects[charger.id] == 2
+        # After the reboot every connector is reported again.
+        reboot = next(
+            f.index for f in csms.frames if f.action == "BootNotification" and f.index > 0
+        )
+        reported = await csms.wait_for("StatusNotification", since=reboot, count=3)
+        assert sorted(p["connectorId"] for p in reported) == [0, 1, 2]
+
+
+async def test_configuration_keys_live_in_a_real_store(csms, make_charger):
+    async with running(make_charger()) as charger:
+        everything = await csms.call(charger.id, call.GetConfiguration())
+        keys = {entry["key"]: entry for entry in everything.configuration_key}
+        assert keys["NumberOfConnectors"] == {
+            "key": "NumberOfConnectors",
+            "readonly": True,
+            "value": "2",
+        }
+        assert "value" not in keys["AuthorizationKey"]
+        assert keys["MeterValueSampleInterval"]["value"] == "60"
+
+        async def change(key, value):
+            return (
+                await csms.call(charger.id, call.ChangeConfiguration(key=key, value=value))
+            ).status
+
+        assert await change("NumberOfConnectors", "4") == "Rejected"
+        assert await change("NoSuchKey", "1") == "NotSupported"
+        assert await change("HeartbeatInterval", "soon") == "Rejected"
+        assert await change("MeterValueSampleInterval", "15") == "Accepted"
+        assert charger.meter_interval == 15
+        assert await change("AuthorizationKey", "a-new-authorization-key-42") == "Accepted"
+        assert charger.password == "a-new-authorization-key-42"
+
+        some = await csms.call(
+            charger.id,
+            call.GetConfiguration(key=["MeterValueSampleInterval", "Nope", "AuthorizationKey"]),
+        )
+        values = {e["key"]: e.get("value") for e in some.configuration_key}
+        assert values == {"MeterValueSampleInterval": "15", "AuthorizationKey": None}
+        assert some.unknown_key == ["Nope"]
+
+        mark = csms.mark()
+        assert await change("HeartbeatInterval", "1") == "Accepted"
+        await csms.wait_for("Heartbeat", since=mark, timeout=3)
+
+
+async def test_the_new_authorization_key_is_the_password_of_the_next_connection(csms, make_charger):
+    async with running(make_charger()) as charger:
+        new_key = "rotated-charger-key-0042"
+        answer = await csms.call(
+            charger.id, call.ChangeConfiguration(key="AuthorizationKey", value=new_key)
+        )
+        assert answer.status == "Accepted"
+        csms.password = new_key
+        await csms.drop(charger.id)
+        await csms.until(lambda: csms.connects[charger.id] == 2, 5, "a reconnect")
+    assert csms.refusals == 0
+
+
+async def test_update_firmware_walks_the_statuses_and_reboots_into_the_new_version(
+    csms, make_charger
+):
+    async with running(make_charger()) as charger:
+        answer = await csms.call(
+            charger.id,
+            call.UpdateFirmware(
+                location="http://firmware.example.test/cpms-sim-2.1.0.bin",
+                retrieve_date=datetime.now(UTC).isoformat(),
+            ),
+        )
+        assert answer is not None
+        await csms.wait_for("BootNotification", count=2)
+        walked = [p["status"] for p in csms.payloads("FirmwareStatusNotification")]
+        assert walked == ["Downloading", "Downloaded", "Installing", "Installed"]
+        boots = csms.payloads("BootNotification")
+        assert boots[-1]["firmwareVersion"] == "2.1.0"
+        assert charger.firmware_version == "2.1.0"
+
+
+async def test_a_failing_firmware_update_reports_the_failure_and_keeps_the_old_version(
+    csms, make_charger
+):
+    async with running(make_charger(firmware_failure_rate=1.0)) as charger:
+        await csms.call(
+            charger.id,
+            call.UpdateFirmware(
+                location="http://firmware.example.test/fw-9.9.9.bin",
+                retrieve_date=datetime.now(UTC).isoformat(),
+            ),
+        )
+        await csms.wait_for(
+            "FirmwareStatusNotification",
+            lambda p: p["status"] in ("DownloadFailed", "InstallationFailed"),
+        )
+        await asyncio.sleep(0.2)
+        assert len(csms.payloads("BootNotification")) == 1
+        assert charger.firmware_version == "1.0.0"
+
+
+async def test_trigger_message_sends_the_requested_message(csms, make_charger):
+    async with running(make_charger()) as charger:
+        await csms.wait_for("StatusNotification", count=3)
+
+        async def trigger(message, connector_id=None):
+            mark = csms.mark()
+            answer = await csms.call(
+                charger.id,
+                call.TriggerMessage(requested_message=message, connector_id=connector_id),
+            )
+            return answer.status, mark
+
+        status, mark = await trigger("StatusNotification", 2)
+        assert status == "Accepted"
+        (reported,) = await csms.wait_for("StatusNotification", since=mark)
+        assert reported["connectorId"] == 2
+        status, mark = await trigger("Heartbeat")
+        await csms.wait_for("Heartbeat", since=mark)
+        status, mark = await trigger("MeterValues", 1)
+        (values,) = await csms.wait_for("MeterValues", since=mark)
+        assert values["meterValue"][0]["sampledValue"][0]["context"] == "Trigger"
+        status, mark = await trigger("FirmwareStatusNotification")
+        (firmware,) = await csms.wait_for("FirmwareStatusNotification", since=mark)
+        assert firmware["status"] == "Idle"
+        status, mark = await trigger("BootNotification")
+        await csms.wait_for("BootNotification", since=mark)
+        status, _ = await trigger("StatusNotification", 7)
+        assert status == "Rejected"
+
+
+async def test_it_reconnects_and_delivers_queued_messages_in_order(csms, make_charger):
+    async with running(make_charger()) as charger:
+        csms.refusing = True
+        await csms.drop(charger.id)
+        assert await charger.wait_until(lambda: not charger.connected, 2)
+
+        # Offline: the session starts without a transactionId; everything waits in the queue.
+        session = await charger.start_session("SIM-TAG-0002")
+        assert session.transaction_id is None
+        await asyncio.sleep(0.05)
+        await charger.send_meter_values()
+        await asyncio.sleep(0.05)
+        await charger.send_meter_values()
+        await charger.stop_session("Local")
+        assert charger.queued == 4
+        assert not csms.payloads("StartTransaction")
+
+        mark = csms.mark()
+        csms.refusing = False
+        (stop,) = await csms.wait_for("StopTransaction", since=mark)
+
+    transaction = [
+        (f.action, f.payload)
+        for f in csms.frames[mark:]
+        if f.action in ("StartTransaction", "MeterValues", "StopTransaction")
+    ]
+    assert [action for action, _ in transaction] == [
+        "StartTransaction",
+        "MeterValues",
+        "MeterValues",
+        "StopTransaction",
+    ]
+    # The id the CSMS returned for the queued StartTransaction is used by the later messages.
+    assert session.transaction_id == 1001
+    assert transaction[1][1]["transactionId"] == 1001
+    assert transaction[2][1]["transactionId"] == 1001
+    assert stop["transactionId"] == 1001
+    # They carry the times they happened, not the time they were delivered.
+    assert transaction[0][1]["timestamp"] <= transaction[1][1]["meterValue"][0]["timestamp"]
+    assert energy(transaction[1][1]) < energy(transaction[2][1])
+    # A charger that stayed registered does not boot again after a reconnect.
+    assert len(csms.payloads("BootNotification")) == 1
+    assert csms.refusals >= 1
+
+
+async def test_change_availability_switches_connectors_and_waits_for_a_running_session(
+    csms, make_charger
+):
+    async with running(make_charger()) as charger:
+        await csms.wait_for("StatusNotification", count=3)
+        answer = await csms.call(
+            charger.id, call.ChangeAvailability(connector_id=2, type="Inoperative")
+        )
+        assert answer.status == "Accepted"
+        await csms.until(lambda: statuses(csms, 2)[-1] == "Unavailable", 2, "Unavailable")
+        assert await charger.start_session("SIM-TAG-0001", connector_id=2) is None
+        answer = await csms.call(
+            charger.id, call.ChangeAvailability(connector_id=2, type="Operative")
+        )
+        assert answer.status == "Accepted"
+        await csms.until(lambda: statuses(csms, 2)[-1] == "Available", 2, "Available")
+
+        await charger.start_session("SIM-TAG-0001", connector_id=1)
+        answer = await csms.call(
+            charger.id, call.ChangeAvailability(connector_id=1, type="Inoperative")
+        )
+        assert answer.status == "Scheduled"
+        await charger.stop_session("Local", connector_id=1)
+        await csms.until(lambda: statuses(csms, 1)[-1] == "Unavailable", 2, "Unavailable")
+
+
+async def test_a_charging_profile_caps_the_power_until_it_is_cleared(csms, make_charger):
+    charger = make_charger(max_power_w=22080.0)
+    async with running(charger):
+        await charger.start_session("SIM-TAG-0001", connector_id=1)
+        profile = {
+            "charging_profile_id": 7,
+            "stack_level": 1,
+            "charging_profile_purpose": "TxProfile",
+            "charging_profile_kind": "Relative",
+            "charging_schedule": {
+                "charging_rate_unit": "W",
+                "charging_schedule_period": [{"start_period": 0, "limit": 3000.0}],
+            },
+        }
+        answer = await csms.call(
+            charger.id, call.SetChargingProfile(connector_id=1, cs_charging_profiles=profile)
+        )
+        assert answer.status == "Accepted"
+        schedule = await csms.call(
+            charger.id, call.GetCompositeSchedule(connector_id=1, duration=60)
+        )
+        assert schedule.status == "Accepted"
+        assert float(schedule.charging_schedule["charging_schedule_period"][0]["limit"]) == 3000.0
+        await charger.send_meter_values(1)
+        mark = csms.mark()
+        await charger.send_meter_values(1)
+        (capped,) = csms.payloads("MeterValues", since=mark)
+        power = [
+            float(v["value"])
+            for v in capped["meterValue"][0]["sampledValue"]
+            if v["measurand"] == "Power.Active.Import"
+        ]
+        assert power and power[0] <= 3000
+        cleared = await csms.call(charger.id, call.ClearChargingProfile(id=7))
+        assert cleared.status == "Accepted"
+        again = await csms.call(charger.id, call.ClearChargingProfile(id=7))
+        assert again.status == "Unknown"
+        # A TxProfile needs a transaction on its connector.
+        refused = await csms.call(
+            charger.id, call.SetChargingProfile(connector_id=2, cs_charging_profiles=profile)
+        )
+        assert refused.status == "Rejected"
+
+
+async def test_a_fault_ends_the_session_and_marks_the_connector_faulted(csms, make_charger):
+    async with running(make_charger()) as charger:
+        await charger.start_session("SIM-TAG-0001", connector_id=1)
+        await charger.fault("GroundFailure", connector_id=1)
+        (stop,) = await csms.wait_for("StopTransaction")
+        assert stop["reason"] == "Other"
+        (faulted,) = await csms.wait_for("StatusNotification", lambda p: p["status"] == "Faulted")
+        assert faulted["connectorId"] == 1 and faulted["errorCode"] == "GroundFailure"
+        await charger.clear_fault(1)
+        await csms.until(lambda: statuses(csms, 1)[-1] == "Available", 2, "Available again")
+
+
+async def test_a_silent_charger_sends_nothing_not_even_heartbeats_then_resumes(csms, make_charger):
+    async with running(make_charger(heartbeat_interval=0.1)) as charger:
+        await csms.wait_for("Heartbeat")
+        await charger.go_silent(0.6)
+        await asyncio.sleep(0.05)
+        mark = csms.mark()
+        # It does not answer the CSMS either.
+        try:
+            await asyncio.wait_for(
+                csms.centrals[charger.id].call(call.ClearCache(), suppress=False), 0.3
+            )
+            answered = True
+        except TimeoutError:
+            answered = False
+        assert not answered
+        await asyncio.sleep(0.2)
+        assert csms.payloads("Heartbeat", since=mark) == []
+        await csms.wait_for("Heartbeat", since=mark, timeout=2)
+
+
+async def test_smaller_commands_get_the_answers_a_real_charger_gives(csms, make_charger):
+    async with running(make_charger()) as charger:
+
+        async def ask(payload):
+            return await csms.call(charger.id, payload)
+
+        assert (await ask(call.ClearCache())).status == "Accepted"
+        echoed = await ask(call.DataTransfer(vendor_id="CPMS-Sim", message_id="Echo", data="hi"))
+        assert echoed.status == "Accepted" and echoed.data == "hi"
+        assert (await ask(call.DataTransfer(vendor_id="Other"))).status == "UnknownVendorId"
+        assert (await ask(call.GetLocalListVersion())).list_version == 0
+        full = call.SendLocalList(
+            list_version=3,
+            update_type="Full",
+            local_authorization_list=[{"id_tag": "TAG-1", "id_tag_info": {"status": "Accepted"}}],
+        )
+        assert (await ask(full)).status == "Accepted"
+        assert (await ask(call.GetLocalListVersion())).list_version == 3
+        stale = call.SendLocalList(list_version=2, update_type="Differential")
+        assert (await ask(stale)).status == "VersionMismatch"
+        assert (await ask(call.UnlockConnector(connector_id=1))).status == "Unlocked"
+        assert (await ask(call.UnlockConnector(connector_id=9))).status == "NotSupported"
+
+        expiry = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1).isoformat()
+        reserve = call.ReserveNow(
+            connector_id=2, expiry_date=expiry, id_tag="TAG-1", reservation_id=5
+        )
+        assert (await ask(reserve)).status == "Accepted"
+        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Reserved"], 2, "Reserved")
+        assert await charger.start_session("SOMEONE-ELSE", connector_id=2) is None
+        assert (await ask(call.CancelReservation(reservation_id=5))).status == "Accepted"
+        assert (await ask(call.CancelReservation(reservation_id=5))).status == "Rejected"
+        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Available"], 2, "Available")
+
+        # The holder of a reservation gets the reserved connector; the start names it.
+        reserve = call.ReserveNow(
+            connector_id=2, expiry_date=expiry, id_tag="TAG-1", reservation_id=6
+        )
+        assert (await ask(reserve)).status == "Accepted"
+        session = await charger.start_session("TAG-1", connector_id=2)
+        assert session is not None and session.reservation_id == 6
+        (start,) = await csms.wait_for("StartTransaction")
+        assert start["reservationId"] == 6
+
+
+async def test_get_diagnostics_uploads_a_text_file_over_http(csms, make_charger, upload_server):
+    location, received = upload_server
+    async with running(make_charger()) as charger:
+        answer = await csms.call(charger.id, call.GetDiagnostics(location=location))
+        assert answer.file_name.endswith(".txt")
+        await csms.wait_for("DiagnosticsStatusNotification", count=2)
+        walked = [p["status"] for p in csms.payloads("DiagnosticsStatusNotification")]
+        assert walked == ["Uploading", "Uploaded"]
+        (upload,) = received
+        assert upload["name"] == answer.file_name
+        assert b"SIM-0001" in upload["body"]

@@ -1,0 +1,290 @@
+"""An OCPP 2.0.1 simulated station against a small CSMS made of the ocpp library's central side."""
+
+import asyncio
+from datetime import UTC, datetime
+
+from ocpp.v201 import call
+
+from tests.simulator.conftest import running
+
+
+def energy(event: dict) -> float:
+    (sample,) = [
+        v
+        for v in event["meterValue"][0]["sampledValue"]
+        if v["measurand"] == "Energy.Active.Import.Register"
+    ]
+    assert sample["unitOfMeasure"]["unit"] == "Wh"
+    return sample["value"]
+
+
+def connector_statuses(csms, evse_id: int) -> list[str]:
+    return [
+        p["connectorStatus"] for p in csms.payloads("StatusNotification") if p["evseId"] == evse_id
+    ]
+
+
+async def test_a_station_boots_and_reports_each_evse(csms, make_charger):
+    async with running(make_charger("2.0.1")):
+        (boot,) = await csms.wait_for("BootNotification")
+        assert boot["reason"] == "PowerUp"
+        assert boot["chargingStation"]["vendorName"] == "CPMS-Sim"
+        assert boot["chargingStation"]["firmwareVersion"] == "1.0.0"
+        reported = await csms.wait_for("StatusNotification", count=2)
+        assert sorted((p["evseId"], p["connectorId"]) for p in reported) == [(1, 1), (2, 1)]
+        assert {p["connectorStatus"] for p in reported} == {"Available"}
+
+
+async def test_a_session_counts_seq_no_up_from_zero_and_its_energy_rises(csms, make_charger):
+    charger = make_charger("2.0.1", meter_interval=0.1)
+    async with running(charger):
+        session = await charger.start_session("SIM-TAG-0001", connector_id=1)
+        await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Updated", count=3)
+        await charger.stop_session("Local")
+        await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+
+    (authorize,) = csms.payloads("Authorize")
+    assert authorize["idToken"] == {"idToken": "SIM-TAG-0001", "type": "ISO14443"}
+    events = csms.payloads("TransactionEvent")
+    assert [e["seqNo"] for e in events] == list(range(len(events)))
+    assert {e["transactionInfo"]["transactionId"] for e in events} == {session.transaction_id}
+    started, *updated, ended = events
+    assert started["eventType"] == "Started" and started["triggerReason"] == "Authorized"
+    assert started["idToken"]["idToken"] == "SIM-TAG-0001"
+    assert started["evse"] == {"id": 1, "connectorId": 1}
+    assert started["transactionInfo"]["chargingState"] == "Charging"
+    assert {e["triggerReason"] for e in updated} == {"MeterValuePeriodic"}
+    readings = [energy(e) for e in (started, *updated, ended)]
+    assert all(b >= a for a, b in zip(readings, readings[1:], strict=False))
+    assert readings[-1] > readings[0]
+    phases = {
+        (v["measurand"], v.get("phase")) for v in updated[-1]["meterValue"][0]["sampledValue"]
+    }
+    assert {("Current.Import", "L1"), ("Voltage", "L3"), ("SoC", None)} <= phases
+    assert ended["eventType"] == "Ended"
+    assert ended["transactionInfo"]["stoppedReason"] == "Local"
+    assert ended["triggerReason"] == "StopAuthorized"
+    assert not any(e.get("offline") for e in events)
+    assert connector_statuses(csms, 1) == ["Available", "Occupied", "Available"]
+
+
+async def test_request_start_and_stop_transaction_run_a_session(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        answer = await csms.call(
+            charger.id,
+            call.RequestStartTransaction(
+                id_token={"id_token": "APP-USER-1", "type": "Central"},
+                remote_start_id=77,
+                evse_id=2,
+            ),
+        )
+        assert answer.status == "Accepted"
+        (started,) = await csms.wait_for("TransactionEvent")
+        assert started["triggerReason"] == "RemoteStart"
+        assert started["transactionInfo"]["remoteStartId"] == 77
+        assert started["idToken"] == {"idToken": "APP-USER-1", "type": "Central"}
+        assert started["evse"]["id"] == 2
+        transaction_id = started["transactionInfo"]["transactionId"]
+
+        unknown = await csms.call(charger.id, call.RequestStopTransaction(transaction_id="nope"))
+        assert unknown.status == "Rejected"
+        answer = await csms.call(
+            charger.id, call.RequestStopTransaction(transaction_id=transaction_id)
+        )
+        assert answer.status == "Accepted"
+        (ended,) = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+        assert ended["triggerReason"] == "RemoteStop"
+        assert ended["transactionInfo"]["stoppedReason"] == "Remote"
+        assert ended["seqNo"] == 1
+
+
+async def test_get_and_set_variables_use_the_device_model(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+
+        def item(component, variable, value=None, evse=None):
+            data = {"component": {"name": component}, "variable": {"name": variable}}
+            if evse:
+                data["component"]["evse"] = {"id": evse}
+            if value is not None:
+                data["attribute_value"] = value
+            return data
+
+        got = await csms.call(
+            charger.id,
+            call.GetVariables(
+                get_variable_data=[
+                    item("OCPPCommCtrlr", "HeartbeatInterval"),
+                    item("SecurityCtrlr", "BasicAuthPassword"),
+                    item("NoSuchCtrlr", "Anything"),
+                    item("OCPPCommCtrlr", "NoSuchVariable"),
+                    item("EVSE", "AvailabilityState", evse=2),
+                ]
+            ),
+        )
+        results = [
+            (r["attribute_status"], r.get("attribute_value")) for r in got.get_variable_result
+        ]
+        assert results == [
+            ("Accepted", "60"),
+            ("Rejected", None),
+            ("UnknownComponent", None),
+            ("UnknownVariable", None),
+            ("Accepted", "Available"),
+        ]
+        set_ = await csms.call(
+            charger.id,
+            call.SetVariables(
+                set_variable_data=[
+                    item("SampledDataCtrlr", "TxUpdatedInterval", "5"),
+                    item("ChargingStation", "Model", "Other"),
+                    item("OCPPCommCtrlr", "HeartbeatInterval", "often"),
+                    item("SecurityCtrlr", "BasicAuthPassword", "a-fresh-basic-auth-pw-1"),
+                ]
+            ),
+        )
+        assert [r["attribute_status"] for r in set_.set_variable_result] == [
+            "Accepted",
+            "Rejected",
+            "Rejected",
+            "Accepted",
+        ]
+        assert charger.meter_interval == 5
+        assert charger.password == "a-fresh-basic-auth-pw-1"
+
+
+async def test_get_base_report_answers_accepted_then_sends_notify_report(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        answer = await csms.call(
+            charger.id, call.GetBaseReport(request_id=12, report_base="FullInventory")
+        )
+        assert answer.status == "Accepted"
+        await csms.until(
+            lambda: any(p.get("tbc") is False for p in csms.payloads("NotifyReport")),
+            3,
+            "the last NotifyReport",
+        )
+        reports = csms.payloads("NotifyReport")
+        assert [r["seqNo"] for r in reports] == list(range(len(reports)))
+        assert {r["requestId"] for r in reports} == {12}
+        data = [d for r in reports for d in r["reportData"]]
+        names = {(d["component"]["name"], d["variable"]["name"]) for d in data}
+        assert ("OCPPCommCtrlr", "HeartbeatInterval") in names
+        password = next(d for d in data if d["variable"]["name"] == "BasicAuthPassword")
+        assert "value" not in password["variableAttribute"][0]
+
+
+async def test_a_station_reconnects_and_sends_queued_events_marked_offline(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        csms.refusing = True
+        await csms.drop(charger.id)
+        assert await charger.wait_until(lambda: not charger.connected, 2)
+        session = await charger.start_session("SIM-TAG-0003")
+        await asyncio.sleep(0.05)
+        await charger.send_meter_values()
+        await charger.stop_session("EVDisconnected")
+        assert charger.queued == 3
+        csms.refusing = False
+        await csms.wait_for("TransactionEvent", count=3)
+
+    events = csms.payloads("TransactionEvent")
+    assert [e["eventType"] for e in events] == ["Started", "Updated", "Ended"]
+    assert [e["seqNo"] for e in events] == [0, 1, 2]
+    assert all(e["offline"] is True for e in events)
+    assert {e["transactionInfo"]["transactionId"] for e in events} == {session.transaction_id}
+    assert events[2]["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    assert energy(events[0]) < energy(events[2])
+
+
+async def test_update_firmware_reboots_and_reports_installed_after_the_new_boot(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        answer = await csms.call(
+            charger.id,
+            call.UpdateFirmware(
+                request_id=3,
+                firmware={
+                    "location": "http://firmware.example.test/station-3.0.1.bin",
+                    "retrieve_date_time": datetime.now(UTC).isoformat(),
+                },
+            ),
+        )
+        assert answer.status == "Accepted"
+        await csms.wait_for("FirmwareStatusNotification", lambda p: p["status"] == "Installed")
+        walked = [
+            (p["status"], p.get("requestId")) for p in csms.payloads("FirmwareStatusNotification")
+        ]
+        assert walked == [
+            ("Downloading", 3),
+            ("Downloaded", 3),
+            ("Installing", 3),
+            ("InstallRebooting", 3),
+            ("Installed", 3),
+        ]
+        boots = csms.payloads("BootNotification")
+        assert boots[-1]["reason"] == "FirmwareUpdate"
+        assert boots[-1]["chargingStation"]["firmwareVersion"] == "3.0.1"
+
+
+async def test_reset_immediate_ends_the_transaction_and_boots_with_remote_reset(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        await charger.start_session("SIM-TAG-0001")
+        answer = await csms.call(charger.id, call.Reset(type="Immediate"))
+        assert answer.status == "Accepted"
+        (ended,) = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+        assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
+        assert ended["triggerReason"] == "ResetCommand"
+        await csms.wait_for("BootNotification", count=2)
+        assert csms.payloads("BootNotification")[-1]["reason"] == "RemoteReset"
+
+
+async def test_trigger_message_on_a_station(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        await charger.start_session("SIM-TAG-0001", connector_id=1)
+
+        async def trigger(message, evse=None):
+            mark = csms.mark()
+            answer = await csms.call(
+                charger.id, call.TriggerMessage(requested_message=message, evse=evse)
+            )
+            return answer.status, mark
+
+        status, mark = await trigger("StatusNotification", {"id": 2})
+        assert status == "Accepted"
+        (reported,) = await csms.wait_for("StatusNotification", since=mark)
+        assert reported["evseId"] == 2
+        status, mark = await trigger("TransactionEvent")
+        (event,) = await csms.wait_for("TransactionEvent", since=mark)
+        assert event["triggerReason"] == "Trigger" and event["eventType"] == "Updated"
+        status, mark = await trigger("MeterValues", {"id": 2})
+        (values,) = await csms.wait_for("MeterValues", since=mark)
+        assert values["evseId"] == 2
+        # A station that is registered already refuses to boot again on demand.
+        status, _ = await trigger("BootNotification")
+        assert status == "Rejected"
+
+
+async def test_a_fault_reports_faulted_and_a_notify_event(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        await charger.start_session("SIM-TAG-0001", connector_id=1)
+        await charger.fault("GroundFailure", connector_id=1)
+        (ended,) = await csms.wait_for("TransactionEvent", lambda p: p["eventType"] == "Ended")
+        assert ended["transactionInfo"]["stoppedReason"] == "GroundFault"
+        assert ended["triggerReason"] == "AbnormalCondition"
+        (event,) = await csms.wait_for("NotifyEvent")
+        assert event["eventData"][0]["techCode"] == "GroundFailure"
+        await csms.until(lambda: "Faulted" in connector_statuses(csms, 1), 2, "Faulted")
+
+
+async def test_get_log_uploads_the_log_and_reports_each_step(csms, make_charger, upload_server):
+    location, received = upload_server
+    async with running(make_charger("2.0.1")) as charger:
+        answer = await csms.call(
+            charger.id,
+            call.GetLog(
+                log={"remote_location": location}, log_type="DiagnosticsLog", request_id=41
+            ),
+        )
+        assert answer.status == "Accepted" and answer.filename.endswith(".txt")
+        await csms.wait_for("LogStatusNotification", count=2)
+        walked = [(p["status"], p["requestId"]) for p in csms.payloads("LogStatusNotification")]
+        assert walked == [("Uploading", 41), ("Uploaded", 41)]
+        assert received[0]["name"] == answer.filename
