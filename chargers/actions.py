@@ -1,0 +1,156 @@
+"""Operator actions, version-neutral: what an operator means, said in each charger's OCPP.
+
+Dashboards, the API and tasks call these; each builds the payload for the charger's version
+and sends it through `chargers.commands`, so every action is recorded the same way. Anything
+without a version-neutral meaning is sent with `commands.send_command` and a raw payload.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from chargers.commands import send_command
+from chargers.models import Charger, Command, OcppVersion
+
+# TriggerMessage: what 1.6 calls a message, and its 2.0.1 name where it differs.
+TRIGGERABLE = {
+    "BootNotification": "BootNotification",
+    "Heartbeat": "Heartbeat",
+    "StatusNotification": "StatusNotification",
+    "MeterValues": "MeterValues",
+    "FirmwareStatusNotification": "FirmwareStatusNotification",
+    "DiagnosticsStatusNotification": "LogStatusNotification",
+}
+
+
+def is_v2(charger: Charger) -> bool:
+    return charger.ocpp_version in (OcppVersion.V201, OcppVersion.V21)
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    payload: dict
+
+
+class ActionError(ValueError):
+    """The action cannot be expressed for this charger (bad arguments, wrong version)."""
+
+
+def remote_start(charger: Charger, *, id_tag: str, evse_id: int | None = None) -> Request:
+    if not id_tag:
+        raise ActionError("An id token is required to start a session.")
+    if is_v2(charger):
+        payload = {
+            "idToken": {"idToken": id_tag, "type": "Central"},
+            "remoteStartId": secrets.randbelow(2**31 - 1) + 1,
+        }
+        if evse_id:
+            payload["evseId"] = evse_id
+        return Request("RequestStartTransaction", payload)
+    payload = {"idTag": id_tag[:20]}
+    if evse_id:
+        payload["connectorId"] = evse_id
+    return Request("RemoteStartTransaction", payload)
+
+
+def remote_stop(charger: Charger, *, transaction_id: str) -> Request:
+    if is_v2(charger):
+        return Request("RequestStopTransaction", {"transactionId": transaction_id})
+    try:
+        return Request("RemoteStopTransaction", {"transactionId": int(transaction_id)})
+    except ValueError:
+        raise ActionError(f"{transaction_id!r} is not a 1.6 transaction id.") from None
+
+
+def reset(charger: Charger, *, hard: bool = False) -> Request:
+    if is_v2(charger):
+        return Request("Reset", {"type": "Immediate" if hard else "OnIdle"})
+    return Request("Reset", {"type": "Hard" if hard else "Soft"})
+
+
+def unlock(charger: Charger, *, evse_id: int, connector_id: int = 1) -> Request:
+    if evse_id < 1:
+        raise ActionError("Unlock needs a connector numbered from 1.")
+    if is_v2(charger):
+        return Request("UnlockConnector", {"evseId": evse_id, "connectorId": connector_id})
+    return Request("UnlockConnector", {"connectorId": evse_id})
+
+
+def set_availability(charger: Charger, *, operative: bool, evse_id: int = 0) -> Request:
+    """evse_id 0 means the whole charger."""
+    if is_v2(charger):
+        payload = {"operationalStatus": "Operative" if operative else "Inoperative"}
+        if evse_id:
+            payload["evse"] = {"id": evse_id}
+        return Request("ChangeAvailability", payload)
+    return Request(
+        "ChangeAvailability",
+        {"connectorId": evse_id, "type": "Operative" if operative else "Inoperative"},
+    )
+
+
+def trigger(charger: Charger, *, message: str, evse_id: int | None = None) -> Request:
+    if message not in TRIGGERABLE:
+        raise ActionError(f"Choose one of: {', '.join(TRIGGERABLE)}.")
+    if is_v2(charger):
+        payload = {"requestedMessage": TRIGGERABLE[message]}
+        if evse_id:
+            payload["evse"] = {"id": evse_id}
+        return Request("TriggerMessage", payload)
+    payload = {"requestedMessage": message}
+    if evse_id:
+        payload["connectorId"] = evse_id
+    return Request("TriggerMessage", payload)
+
+
+def clear_cache(charger: Charger) -> Request:
+    return Request("ClearCache", {})
+
+
+def get_diagnostics(charger: Charger, *, location: str) -> Request:
+    if not location.startswith(("http://", "https://", "ftp://", "ftps://")):
+        raise ActionError("The upload location must be an http(s) or ftp(s) URL.")
+    if is_v2(charger):
+        return Request(
+            "GetLog",
+            {
+                "logType": "DiagnosticsLog",
+                "requestId": secrets.randbelow(2**31 - 1) + 1,
+                "log": {"remoteLocation": location},
+            },
+        )
+    return Request("GetDiagnostics", {"location": location})
+
+
+def _variable(name: str) -> dict:
+    component, _, variable = name.rpartition(".")
+    if not component or not variable:
+        raise ActionError(f"{name!r}: name 2.0.1 variables as Component.Variable.")
+    return {"component": {"name": component}, "variable": {"name": variable}}
+
+
+def get_configuration(charger: Charger, *, keys: list[str] | None = None) -> Request:
+    """1.6 configuration keys, or 2.0.1 variables named Component.Variable."""
+    if is_v2(charger):
+        if not keys:
+            return Request(
+                "GetBaseReport",
+                {"requestId": secrets.randbelow(2**31 - 1) + 1, "reportBase": "FullInventory"},
+            )
+        return Request("GetVariables", {"getVariableData": [_variable(k) for k in keys]})
+    return Request("GetConfiguration", {"key": keys} if keys else {})
+
+
+def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
+    if is_v2(charger):
+        return Request(
+            "SetVariables", {"setVariableData": [{**_variable(key), "attributeValue": value}]}
+        )
+    return Request("ChangeConfiguration", {"key": key, "value": value})
+
+
+def perform(charger: Charger, request: Request, **options) -> Command:
+    """Send a built request; options as for `send_command` (requested_by, source, ...)."""
+    return send_command(charger, request.action, request.payload, **options)
