@@ -154,3 +154,25 @@ def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
 def perform(charger: Charger, request: Request, **options) -> Command:
     """Send a built request; options as for `send_command` (requested_by, source, ...)."""
     return send_command(charger, request.action, request.payload, **options)
+
+
+def change_password(charger: Charger, *, password: str) -> Request:
+    """Give a connected charger a new basic-auth password (security profiles 1 and 2).
+
+    When the charger accepts, the stored hash follows (`services.learn_from_reply`); an
+    offline charger gets its password set with `services.set_password` instead.
+    """
+    if is_v2(charger):
+        return Request(
+            "SetVariables",
+            {
+                "setVariableData": [
+                    {
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                        "attributeValue": password,
+                    }
+                ]
+            },
+        )
+    return Request("ChangeConfiguration", {"key": "AuthorizationKey", "value": password})

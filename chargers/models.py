@@ -234,6 +234,7 @@ class ChargingSession(TenantOwned):
     energy_wh = models.DecimalField(max_digits=16, decimal_places=3, default=0)
     stop_reason = models.CharField(max_length=40, blank=True)
     stop_id_tag = models.CharField(max_length=36, blank=True)
+    charging_state = models.CharField(max_length=20, blank=True, help_text="2.0.1 chargingState.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -304,6 +305,20 @@ class EventKind(models.TextChoices):
     SECURITY_EVENT = "security_event", "Security event"
     SIGN_CERTIFICATE = "sign_certificate", "Certificate signing request"
     UNMATCHED = "unmatched", "Kept aside (refers to an unknown transaction)"
+    # OCPP 2.0.1 notifications kept as they were sent.
+    NOTIFY_EVENT = "notify_event", "Device event"
+    MONITORING_REPORT = "monitoring_report", "Monitoring report"
+    CHARGING_LIMIT = "charging_limit", "Charging limit set by an external source"
+    CHARGING_LIMIT_CLEARED = "charging_limit_cleared", "External charging limit cleared"
+    EV_CHARGING_NEEDS = "ev_charging_needs", "EV charging needs"
+    EV_CHARGING_SCHEDULE = "ev_charging_schedule", "EV charging schedule"
+    CHARGING_PROFILES_REPORT = "charging_profiles_report", "Charging profiles report"
+    RESERVATION_STATUS = "reservation_status", "Reservation status"
+    DISPLAY_MESSAGES = "display_messages", "Display messages"
+    CUSTOMER_INFORMATION = "customer_information", "Customer information"
+    EV_CERTIFICATE = "ev_certificate", "ISO 15118 EV certificate request"
+    CERTIFICATE_STATUS = "certificate_status", "Certificate status request"
+    PUBLISH_FIRMWARE_STATUS = "publish_firmware_status", "Published firmware status"
 
 
 class ChargerEvent(TenantOwned):
@@ -418,3 +433,63 @@ class HandshakeRefusal(TenantOwned):
     def save(self, *args, **kwargs):
         # Unlike other tenant rows, a refusal may belong to no tenant at all.
         models.Model.save(self, *args, **kwargs)
+
+
+class TransactionEventRecord(TenantOwned):
+    """One 2.0.1 TransactionEvent of a session. Resends carry new message ids but the same
+    seqNo, so (session, seq_no) is what makes them harmless; gaps in seqNo are legal."""
+
+    session = models.ForeignKey(ChargingSession, on_delete=models.CASCADE, related_name="events")
+    seq_no = models.PositiveIntegerField()
+    event_type = models.CharField(max_length=10)
+    trigger_reason = models.CharField(max_length=40)
+    timestamp = models.DateTimeField()
+    offline = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq_no"], name="txevent_unique_seq"),
+        ]
+
+
+class DeviceModelVariable(TenantOwned):
+    """One attribute of a 2.0.1 device-model variable, as the charger last reported it."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="variables")
+    component = models.CharField(max_length=50)
+    component_instance = models.CharField(max_length=50, blank=True)
+    # 0 when the component is not tied to an EVSE or connector (2.0.1 numbers them from 1).
+    evse_id = models.PositiveIntegerField(default=0)
+    connector_id = models.PositiveIntegerField(default=0)
+    variable = models.CharField(max_length=50)
+    variable_instance = models.CharField(max_length=50, blank=True)
+    attribute_type = models.CharField(max_length=10, default="Actual")
+    value = models.CharField(max_length=2500, blank=True)
+    mutability = models.CharField(max_length=10, blank=True)
+    persistent = models.BooleanField(null=True)
+    constant = models.BooleanField(null=True)
+    characteristics = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["component", "component_instance", "evse_id", "variable", "attribute_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "charger",
+                    "component",
+                    "component_instance",
+                    "evse_id",
+                    "connector_id",
+                    "variable",
+                    "variable_instance",
+                    "attribute_type",
+                ],
+                name="variable_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.component}.{self.variable}"

@@ -23,6 +23,7 @@ from chargers.models import (
     ChargingSession,
     ConnectionEvent,
     Connector,
+    DeviceModelVariable,
     EventKind,
     HandshakeRefusal,
     IdToken,
@@ -31,6 +32,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
     StatusEvent,
+    TransactionEventRecord,
 )
 from cpms.models import Tenant
 
@@ -404,6 +406,7 @@ def stop_transaction(
         store_samples(
             charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
         )
+        update_session_meter(session, samples)
     if session.state == SessionState.COMPLETED:
         return session, token
     session.state = SessionState.COMPLETED
@@ -488,8 +491,6 @@ def store_samples(
         for s in samples
     ]
     MeterSample.objects.bulk_create(rows, ignore_conflicts=True)
-    if session is not None and samples:
-        update_session_meter(session, samples)
 
 
 def update_session_meter(session: ChargingSession, samples: list[dict]) -> None:
@@ -543,6 +544,8 @@ def record_meter_values(
                 at=timezone.now(),
             )
     store_samples(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples)
+    if session is not None and samples:
+        update_session_meter(session, samples)
 
 
 # --- Other notifications -----------------------------------------------------------------------
@@ -617,3 +620,210 @@ def set_registration(*, charger: Charger, status: str) -> None:
     from chargers.commands import notify_consumer
 
     notify_consumer(charger, {"type": "charger.changed"})
+
+
+# --- OCPP 2.0.1 transactions and device model ---------------------------------------------------
+
+
+@dataclass
+class TransactionEventAnswer:
+    session: ChargingSession
+    token: TokenInfo | None
+    duplicate: bool
+
+
+@transaction.atomic
+def transaction_event(
+    *,
+    charger_id: int,
+    transaction_id: str,
+    event_type: str,
+    seq_no: int,
+    timestamp: datetime,
+    trigger_reason: str,
+    offline: bool = False,
+    evse_id: int | None = None,
+    connector_id: int | None = None,
+    id_tag: str | None = None,
+    charging_state: str | None = None,
+    stopped_reason: str | None = None,
+    remote_start_id: int | None = None,
+    reservation_id: int | None = None,
+    samples: list[dict] | None = None,
+) -> TransactionEventAnswer:
+    """A 2.0.1 TransactionEvent: Started, Updated or Ended, in any order, any number of times.
+
+    The session is found or created by its transaction id, whichever event arrives first (a
+    queued Ended after a long offline period still closes it). A resend (same seqNo) changes
+    nothing. Energy is the last register reading minus the first.
+    """
+    now = timezone.now()
+    token = authorize(id_tag=id_tag) if id_tag else None
+    charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    session, created = ChargingSession.objects.select_for_update().get_or_create(
+        charger_id=charger_id,
+        transaction_id=transaction_id,
+        defaults={
+            "site_id": charger.site_id,
+            "evse_id": evse_id or 0,
+            "connector_id": connector_id or (1 if evse_id else 0),
+            "started_at": timestamp,
+            "timestamp_suspect": is_suspect(timestamp, now),
+        },
+    )
+    try:
+        with transaction.atomic():
+            TransactionEventRecord.objects.create(
+                session=session,
+                seq_no=seq_no,
+                event_type=event_type,
+                trigger_reason=trigger_reason,
+                timestamp=timestamp,
+                offline=offline,
+                received_at=now,
+            )
+    except IntegrityError:
+        return TransactionEventAnswer(session=session, token=token, duplicate=True)
+
+    if timestamp < session.started_at and not created:
+        # An earlier event delivered late: the session began when it says.
+        session.started_at = timestamp
+    if evse_id and not session.evse_id:
+        session.evse_id, session.connector_id = evse_id, connector_id or 1
+    if token is not None and not session.id_tag:
+        session.id_tag, session.id_token, session.auth_status = id_tag, token.token, token.status
+    if charging_state:
+        session.charging_state = charging_state
+    if remote_start_id is not None:
+        session.remote_start_id = remote_start_id
+    if reservation_id is not None:
+        session.reservation_id = reservation_id
+    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp, now)
+    if samples:
+        store_samples(
+            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+        )
+        _follow_register(session, samples)
+    ending = event_type == "Ended" and session.state != SessionState.COMPLETED
+    if ending:
+        session.state = SessionState.COMPLETED
+        session.stopped_at = timestamp
+        session.stop_reason = stopped_reason or "Local"
+        session.meter_stop_wh = session.meter_last_wh
+        session.power_w = None
+    elif event_type == "Ended" and timestamp > (session.stopped_at or timestamp):
+        session.stopped_at = timestamp
+    session.energy_wh = session_energy(session)
+    session.save()
+    if created:
+        publish_session("session.started", session)
+    publish_session("session.stopped" if ending else "session.updated", session)
+    return TransactionEventAnswer(session=session, token=token, duplicate=False)
+
+
+def _follow_register(session: ChargingSession, samples: list[dict]) -> None:
+    """Track a 2.0.1 session's meter from samples that may arrive out of order: the session
+    starts at its lowest register reading and has reached its highest."""
+    readings = []
+    for sample in samples:
+        factor = TO_BASE_UNIT.get(sample["unit"] or "Wh")
+        if (
+            sample["measurand"] == ENERGY
+            and not sample["phase"]
+            and factor
+            and sample["value"] is not None
+            and sample["location"] in ("", "Outlet")
+        ):
+            readings.append((sample["timestamp"], sample["value"] * factor))
+        elif (
+            sample["measurand"] == POWER
+            and not sample["phase"]
+            and factor
+            and sample["value"] is not None
+            and session.state == SessionState.ACTIVE
+        ):
+            session.power_w = sample["value"] * factor
+    if not readings:
+        return
+    first, last = min(readings)[1], max(readings)[1]
+    if session.meter_start_wh is None or first < session.meter_start_wh:
+        session.meter_start_wh = first
+    if session.meter_last_wh is None or last > session.meter_last_wh:
+        session.meter_last_wh = last
+
+
+def store_device_model(*, charger_id: int, report_data: list[dict]) -> int:
+    """Upsert the variables of a NotifyReport (camelCase, as sent); returns how many."""
+    count = 0
+    for item in report_data:
+        component, variable = item["component"], item["variable"]
+        evse = component.get("evse") or {}
+        characteristics = item.get("variableCharacteristics") or {}
+        for attribute in item.get("variableAttribute") or []:
+            DeviceModelVariable.objects.update_or_create(
+                charger_id=charger_id,
+                component=component["name"],
+                component_instance=component.get("instance", ""),
+                evse_id=evse.get("id", 0),
+                connector_id=evse.get("connectorId", 0),
+                variable=variable["name"],
+                variable_instance=variable.get("instance", ""),
+                attribute_type=attribute.get("type", "Actual"),
+                defaults={
+                    "value": str(attribute.get("value", ""))[:2500],
+                    "mutability": attribute.get("mutability", ""),
+                    "persistent": attribute.get("persistent"),
+                    "constant": attribute.get("constant"),
+                    "characteristics": characteristics,
+                },
+            )
+            count += 1
+    return count
+
+
+def store_variable_values(*, charger_id: int, results: list[dict]) -> None:
+    """Keep the values a GetVariables reply returned as Accepted (camelCase, as sent)."""
+    for result in results:
+        if result.get("attributeStatus") != "Accepted" or "attributeValue" not in result:
+            continue
+        component, variable = result["component"], result["variable"]
+        evse = component.get("evse") or {}
+        DeviceModelVariable.objects.update_or_create(
+            charger_id=charger_id,
+            component=component["name"],
+            component_instance=component.get("instance", ""),
+            evse_id=evse.get("id", 0),
+            connector_id=evse.get("connectorId", 0),
+            variable=variable["name"],
+            variable_instance=variable.get("instance", ""),
+            attribute_type=result.get("attributeType", "Actual"),
+            defaults={"value": str(result["attributeValue"])[:2500]},
+        )
+
+
+def learn_from_reply(*, charger_id: int, action: str, payload: dict, reply: dict) -> None:
+    """Facts a command's reply establishes, kept where the rest of the charger's state is.
+
+    A charger that accepts a new basic-auth password (1.6 AuthorizationKey, 2.0.1
+    SecurityCtrlr.BasicAuthPassword) uses it from its next connection on, so the stored hash
+    must follow at once or the charger would be locked out.
+    """
+    if action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey":
+        if reply.get("status") == "Accepted":
+            _store_password(charger_id, payload["value"])
+    elif action == "SetVariables":
+        results = reply.get("setVariableResult") or []
+        for data, result in zip(payload.get("setVariableData") or [], results, strict=False):
+            if (
+                data.get("variable", {}).get("name") == "BasicAuthPassword"
+                and result.get("attributeStatus") == "Accepted"
+            ):
+                _store_password(charger_id, data["attributeValue"])
+    elif action == "GetVariables":
+        store_variable_values(charger_id=charger_id, results=reply.get("getVariableResult") or [])
+
+
+def _store_password(charger_id: int, password: str) -> None:
+    Charger.objects.filter(pk=charger_id).update(
+        password_hash=credentials.make_hash(password), password_set_at=timezone.now()
+    )

@@ -23,6 +23,21 @@ from chargers.ocpp.errors import FrameProblem
 
 log = logging.getLogger(__name__)
 
+# Security events the OCPP security whitepaper marks critical: they raise an alert.
+CRITICAL_SECURITY_EVENTS = frozenset(
+    {
+        "FirmwareUpdated",
+        "SettingSystemTime",
+        "StartupOfTheDevice",
+        "ResetOrReboot",
+        "SecurityLogWasCleared",
+        "MemoryExhaustion",
+        "TamperDetectionActivated",
+        "MaintenanceLoginAccepted",
+        "MaintenanceLoginFailed",
+    }
+)
+
 
 class CallErrorReply(Exception):
     """The charger answered our CALL with a CALLERROR."""

@@ -25,12 +25,13 @@ from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
 from chargers.ocpp.errors import CALL, CALLRESULT
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
+from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from cpms import scoping
 
 log = logging.getLogger(__name__)
 
 NODE = f"{socket.gethostname()}:{os.getpid()}"
-CENTRAL_SYSTEMS = {"1.6": CentralSystem16}
+CENTRAL_SYSTEMS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201, "2.1": CentralSystem21}
 # A frame refreshes last_seen at most this often: liveness without a write per message.
 TOUCH_EVERY = 30.0
 LOG_BODY_LIMIT = 8000
@@ -165,6 +166,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
             raise
         else:
+            await database_sync_to_async(services.learn_from_reply)(
+                charger_id=self.charger.pk,
+                action=event["action"],
+                payload=event["payload"],
+                reply=reply,
+            )
             await self._finish(event, CommandStatus.ANSWERED, response=reply)
         await self.flush_log()
 

@@ -16,8 +16,17 @@ from cpms import scoping
 from cpms.models import Tenant
 from cpms.tenancy import tenant_for_ocpp
 
-# In our order of preference.
-SUBPROTOCOLS = {"ocpp1.6": OcppVersion.V16}
+# Newest first: a charger offering several gets the newest, unless it is registered on one of
+# them already.
+SUBPROTOCOLS = {
+    "ocpp2.1": OcppVersion.V21,
+    "ocpp2.0.1": OcppVersion.V201,
+    "ocpp1.6": OcppVersion.V16,
+}
+SUBPROTOCOL_OF = {version: name for name, version in SUBPROTOCOLS.items()}
+# Tenant.settings["ocpp_version_change"]: what to do when a charger registered on one OCPP
+# version connects with another. "follow" (the default) switches it; "refuse" refuses it.
+VERSION_CHANGE_SETTING = "ocpp_version_change"
 MAX_IDENTITY = 48
 
 
@@ -29,8 +38,10 @@ class Admitted:
     subprotocol: str
 
 
-def choose_subprotocol(offered: list[str]) -> str | None:
+def choose_subprotocol(offered: list[str], registered: str = "") -> str | None:
     offered = [p.strip().lower() for p in offered]
+    if SUBPROTOCOL_OF.get(registered) in offered:
+        return SUBPROTOCOL_OF[registered]
     return next((p for p in SUBPROTOCOLS if p in offered), None)
 
 
@@ -70,8 +81,7 @@ def admit(
             )
         return None
 
-    subprotocol = choose_subprotocol(offered)
-    if subprotocol is None:
+    if choose_subprotocol(offered) is None:
         return refuse("no_subprotocol", f"offered: {', '.join(offered)[:200] or 'none'}")
     if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
         return refuse("bad_identity", "ids are 1 to 48 characters without ':'")
@@ -94,6 +104,9 @@ def admit(
             )
         elif not charger.password_hash or not credentials.check(password, charger.password_hash):
             return refuse("wrong_password")
-    return Admitted(
-        tenant=tenant, charger=charger, version=SUBPROTOCOLS[subprotocol], subprotocol=subprotocol
-    )
+    subprotocol = choose_subprotocol(offered, charger.ocpp_version)
+    version = SUBPROTOCOLS[subprotocol]
+    policy = tenant.settings.get(VERSION_CHANGE_SETTING, "follow")
+    if charger.ocpp_version and version != charger.ocpp_version and policy == "refuse":
+        return refuse("version_change", f"registered on {charger.ocpp_version}, offered {version}")
+    return Admitted(tenant=tenant, charger=charger, version=version, subprotocol=subprotocol)

@@ -11,21 +11,12 @@ from ocpp.v16.enums import Action
 
 from chargers import services
 from chargers.models import EventKind
-from chargers.ocpp.base import CentralSystemMixin, db, now_iso, parse_timestamp
-
-# Security events the OCPP security whitepaper marks critical: they raise an alert.
-CRITICAL_SECURITY_EVENTS = frozenset(
-    {
-        "FirmwareUpdated",
-        "SettingSystemTime",
-        "StartupOfTheDevice",
-        "ResetOrReboot",
-        "SecurityLogWasCleared",
-        "MemoryExhaustion",
-        "TamperDetectionActivated",
-        "MaintenanceLoginAccepted",
-        "MaintenanceLoginFailed",
-    }
+from chargers.ocpp.base import (
+    CRITICAL_SECURITY_EVENTS,
+    CentralSystemMixin,
+    db,
+    now_iso,
+    parse_timestamp,
 )
 
 

@@ -16,7 +16,7 @@ from cpms.management.commands.seed_demo import (
 )
 
 # OCPP versions the demo fleet speaks.
-DEMO_FLEET_VERSION = "1.6"
+DEMO_FLEET_VERSION = "mix"
 
 
 class Command(BaseCommand):
