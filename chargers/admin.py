@@ -9,12 +9,14 @@ from chargers.models import (
     Command,
     ConnectionEvent,
     Connector,
+    DeviceModelVariable,
     HandshakeRefusal,
     IdToken,
     MeterSample,
     OcppMessage,
     RegistrationStatus,
     StatusEvent,
+    TransactionEventRecord,
 )
 from cpms.admin import TenantAdmin
 
@@ -194,3 +196,24 @@ class ConnectionEventAdmin(ReadOnlyAdmin):
 class HandshakeRefusalAdmin(ReadOnlyAdmin):
     list_display = ["at", "tenant_slug", "identity", "remote_addr", "reason", "detail"]
     list_filter = ["reason"]
+
+
+@admin.register(TransactionEventRecord)
+class TransactionEventRecordAdmin(ReadOnlyAdmin):
+    list_display = ["session", "seq_no", "event_type", "trigger_reason", "timestamp", "offline"]
+    list_filter = ["event_type", "offline"]
+
+
+@admin.register(DeviceModelVariable)
+class DeviceModelVariableAdmin(ReadOnlyAdmin):
+    list_display = [
+        "charger",
+        "component",
+        "evse_id",
+        "variable",
+        "attribute_type",
+        "value",
+        "mutability",
+    ]
+    list_filter = ["component", "mutability"]
+    search_fields = ["charger__identity", "component", "variable"]

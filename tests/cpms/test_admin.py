@@ -13,11 +13,13 @@ from chargers.models import (
     Command,
     ConnectionEvent,
     Connector,
+    DeviceModelVariable,
     HandshakeRefusal,
     IdToken,
     MeterSample,
     OcppMessage,
     StatusEvent,
+    TransactionEventRecord,
 )
 from cpms import scoping
 from cpms.models import Membership, Site, Tenant
@@ -72,6 +74,17 @@ def charger_rows(tenant):
     OcppMessage.objects.create(charger=charger, at=now, incoming=True, message_type=2, body="[]")
     ConnectionEvent.objects.create(charger=charger, connected_at=now, ocpp_version="1.6")
     HandshakeRefusal(tenant=tenant, at=now, identity="X", reason="wrong_password").save()
+    TransactionEventRecord.objects.create(
+        session=session,
+        seq_no=0,
+        event_type="Started",
+        trigger_reason="Authorized",
+        timestamp=now,
+        received_at=now,
+    )
+    DeviceModelVariable.objects.create(
+        charger=charger, component="OCPPCommCtrlr", variable="HeartbeatInterval", value="300"
+    )
 
 
 def admin_url(obj, view):
