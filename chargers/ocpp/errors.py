@@ -6,11 +6,17 @@ and uses 2.0.1 spellings on 1.6 sockets; this module is where we answer as the s
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 
+import fastjsonschema
+import ocpp
+from fastjsonschema import JsonSchemaValueException
 from jsonschema.exceptions import best_match
-from ocpp.messages import get_validator
+from jsonschema.validators import validator_for
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_UNIQUE_ID = 36
@@ -110,11 +116,44 @@ def parse(raw: str) -> Frame:
 
 
 def schema_problem(version: str, message_type: int, action: str, payload: dict):
-    """The first schema violation of a payload as a FrameProblem, or None when it is valid."""
-    validator = get_validator(message_type, action, version)
-    error = best_match(validator.iter_errors(payload))
+    """The first schema violation of a payload as (problem, description), or None.
+
+    Valid payloads, nearly all of them, are checked by a compiled validator (about 20 times
+    faster than jsonschema); only a payload it rejects is examined again by jsonschema, which
+    names the violation precisely and has the final word.
+    """
+    try:
+        _compiled(version, message_type, action)(payload)
+        return None
+    except JsonSchemaValueException:
+        pass
+    # 1.6 schemas use multipleOf 0.1, which binary floats cannot honour: compare as decimals.
+    exact = json.loads(json.dumps(payload), parse_float=Decimal)
+    error = best_match(_exact(version, message_type, action).iter_errors(exact))
     if error is None:
         return None
     problem = SCHEMA_KEYWORD_PROBLEM.get(error.validator, "property")
     where = "/".join(str(p) for p in error.absolute_path) or "payload"
     return problem, f"{where}: {error.message}"[:255]
+
+
+def _schema_text(version: str, message_type: int, action: str) -> str:
+    """The schema file the `ocpp` library uses for this message."""
+    if message_type == CALLRESULT:
+        name = f"{action}Response"
+    else:
+        name = action if version == "1.6" else f"{action}Request"
+    folder = "v" + version.replace(".", "")
+    path = Path(ocpp.__file__).parent / folder / "schemas" / f"{name}.json"
+    return path.read_text(encoding="utf-8-sig")
+
+
+@functools.cache
+def _compiled(version: str, message_type: int, action: str):
+    return fastjsonschema.compile(json.loads(_schema_text(version, message_type, action)))
+
+
+@functools.cache
+def _exact(version: str, message_type: int, action: str):
+    schema = json.loads(_schema_text(version, message_type, action), parse_float=Decimal)
+    return validator_for(schema)(schema)
