@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.messages import Call, CallError, CallResult
 
+from chargers import services
 from chargers.ocpp import errors
 from chargers.ocpp.errors import FrameProblem
 
@@ -70,11 +71,6 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def db(function):
-    """Run a service on the ORM's thread, in this consumer's tenant scope."""
-    return database_sync_to_async(function)
-
-
 class CentralSystemMixin:
     version: str  # "1.6", "2.0.1", "2.1"
     known_actions: frozenset[str]  # every action name of the version
@@ -88,6 +84,25 @@ class CentralSystemMixin:
         self.registration_status = registration_status
         self.pending_actions: dict[str, str] = {}  # our CALL ids -> action, for the log
         self._payload: dict = {}
+
+    def db(self, function):
+        """Run a service on the ORM's thread, in this socket's tenant scope.
+
+        The message log rows gathered since the last trip ride along in the same trip, so
+        the log costs no thread hop of its own.
+        """
+
+        async def run(*args, **kwargs):
+            rows = self.consumer.take_log()
+
+            def work():
+                if rows:
+                    services.log_messages(rows)
+                return function(*args, **kwargs)
+
+            return await database_sync_to_async(work)()
+
+        return run
 
     @property
     def accepted(self) -> bool:

@@ -35,6 +35,7 @@ CENTRAL_SYSTEMS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201, "2.1": Cen
 # A frame refreshes last_seen at most this often: liveness without a write per message.
 TOUCH_EVERY = 30.0
 LOG_BODY_LIMIT = 8000
+LOG_BATCH = 20
 # Commands waiting for this charger beyond the one in flight; more is a clear refusal.
 MAX_QUEUED_COMMANDS = 16
 
@@ -92,7 +93,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
             self.last_touch = time.monotonic()
             await database_sync_to_async(services.touch)(charger_id=self.charger.pk)
         await self.central.route_message(text_data)
-        await self.flush_log()
+        # Log rows usually ride along with the next service call; a charger that only
+        # heartbeats gets its rows written once enough have gathered.
+        if len(self.log_rows) >= LOG_BATCH:
+            await self.flush_log()
 
     async def disconnect(self, code):
         self.closing = True
@@ -214,7 +218,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
         )
 
+    def take_log(self) -> list[OcppMessage]:
+        """Hand over the gathered log rows (on the event loop, so no row is lost)."""
+        rows, self.log_rows = self.log_rows, []
+        return rows
+
     async def flush_log(self):
-        if self.log_rows:
-            rows, self.log_rows = self.log_rows, []
+        rows = self.take_log()
+        if rows:
             await database_sync_to_async(services.log_messages)(rows)

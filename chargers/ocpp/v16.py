@@ -14,7 +14,6 @@ from chargers.models import EventKind
 from chargers.ocpp.base import (
     CRITICAL_SECURITY_EVENTS,
     CentralSystemMixin,
-    db,
     now_iso,
     parse_timestamp,
 )
@@ -78,7 +77,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
             "meter_type": optional.get("meter_type"),
             "meter_serial_number": optional.get("meter_serial_number"),
         }
-        answer = await db(services.record_boot)(charger_id=self.charger_id, reported=reported)
+        answer = await self.db(services.record_boot)(charger_id=self.charger_id, reported=reported)
         self.registration_status = answer.status
         return call_result.BootNotification(
             current_time=now_iso(), interval=answer.interval, status=answer.status
@@ -92,7 +91,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     async def on_status_notification(self, connector_id, error_code, status, **optional):
         evse_id, connector = evse_of(connector_id)
         timestamp = optional.get("timestamp")
-        await db(services.record_status)(
+        await self.db(services.record_status)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             connector_id=connector,
@@ -107,7 +106,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.authorize, skip_schema_validation=True)
     async def on_authorize(self, id_tag):
-        token = await db(services.authorize)(id_tag=id_tag)
+        token = await self.db(services.authorize)(id_tag=id_tag)
         return call_result.Authorize(id_tag_info=id_tag_info(token))
 
     @on(Action.start_transaction, skip_schema_validation=True)
@@ -118,7 +117,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
             raise PropertyConstraintViolationError(
                 description="A transaction starts on a connector numbered from 1."
             )
-        answer = await db(services.start_transaction_v16)(
+        answer = await self.db(services.start_transaction_v16)(
             charger_id=self.charger_id,
             connector_id=connector_id,
             id_tag=id_tag,
@@ -133,7 +132,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, **optional):
         id_tag = optional.get("id_tag") or ""
-        _, token = await db(services.stop_transaction)(
+        _, token = await self.db(services.stop_transaction)(
             charger_id=self.charger_id,
             transaction_id=str(transaction_id),
             meter_stop=Decimal(meter_stop),
@@ -150,7 +149,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     @on(Action.meter_values, skip_schema_validation=True)
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None):
         evse_id, _ = evse_of(connector_id)
-        await db(services.record_meter_values)(
+        await self.db(services.record_meter_values)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             transaction_id=str(transaction_id) if transaction_id is not None else None,
@@ -167,7 +166,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.diagnostics_status_notification, skip_schema_validation=True)
     async def on_diagnostics_status_notification(self, status):
-        await db(services.set_charger_status_field)(
+        await self.db(services.set_charger_status_field)(
             charger_id=self.charger_id, field="diagnostics_status", value=status
         )
         await self._event(EventKind.DIAGNOSTICS_STATUS, status)
@@ -175,7 +174,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.firmware_status_notification, skip_schema_validation=True)
     async def on_firmware_status_notification(self, status):
-        await db(services.set_charger_status_field)(
+        await self.db(services.set_charger_status_field)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.FIRMWARE_STATUS, status)
@@ -183,7 +182,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.security_event_notification, skip_schema_validation=True)
     async def on_security_event_notification(self, type, timestamp, tech_info=None):
-        await db(services.record_event)(
+        await self.db(services.record_event)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
             summary=type,
@@ -207,13 +206,13 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.signed_firmware_status_notification, skip_schema_validation=True)
     async def on_signed_firmware_status_notification(self, status, request_id=None):
-        await db(services.set_charger_status_field)(
+        await self.db(services.set_charger_status_field)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.SIGNED_FIRMWARE_STATUS, status)
         return call_result.SignedFirmwareStatusNotification()
 
     async def _event(self, kind: str, summary: str) -> None:
-        await db(services.record_event)(
+        await self.db(services.record_event)(
             charger_id=self.charger_id, kind=kind, summary=summary, payload=self._payload
         )

@@ -20,7 +20,6 @@ from chargers.models import EventKind
 from chargers.ocpp.base import (
     CRITICAL_SECURITY_EVENTS,
     CentralSystemMixin,
-    db,
     now_iso,
     parse_timestamp,
 )
@@ -97,7 +96,7 @@ class CentralSystem201Mixin:
             "iccid": modem.get("iccid"),
             "imsi": modem.get("imsi"),
         }
-        answer = await db(services.record_boot)(
+        answer = await self.db(services.record_boot)(
             charger_id=self.charger_id, reported=reported, reason=reason
         )
         self.registration_status = answer.status
@@ -111,7 +110,7 @@ class CentralSystem201Mixin:
 
     @on("StatusNotification", skip_schema_validation=True)
     async def on_status_notification(self, timestamp, connector_status, evse_id, connector_id, **_):
-        await db(services.record_status)(
+        await self.db(services.record_status)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             connector_id=connector_id,
@@ -122,7 +121,7 @@ class CentralSystem201Mixin:
 
     @on("Authorize", skip_schema_validation=True)
     async def on_authorize(self, id_token, **optional):
-        token = await db(services.authorize)(id_tag=self._payload["idToken"]["idToken"])
+        token = await self.db(services.authorize)(id_tag=self._payload["idToken"]["idToken"])
         reply = {"id_token_info": id_token_info(token)}
         # Policy until a certificate authority and OCSP responder are configured: the contract
         # is authorised by its token alone, and the certificate is reported as unverifiable.
@@ -138,7 +137,7 @@ class CentralSystem201Mixin:
         info = raw["transactionInfo"]
         evse = raw.get("evse") or {}
         id_token = (raw.get("idToken") or {}).get("idToken")
-        answer = await db(services.transaction_event)(
+        answer = await self.db(services.transaction_event)(
             charger_id=self.charger_id,
             transaction_id=info["transactionId"],
             event_type=event_type,
@@ -161,7 +160,7 @@ class CentralSystem201Mixin:
 
     @on("MeterValues", skip_schema_validation=True)
     async def on_meter_values(self, evse_id, meter_value, **_):
-        await db(services.record_meter_values)(
+        await self.db(services.record_meter_values)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             transaction_id=None,
@@ -172,14 +171,14 @@ class CentralSystem201Mixin:
 
     @on("NotifyReport", skip_schema_validation=True)
     async def on_notify_report(self, request_id, generated_at, seq_no, **_):
-        await db(services.store_device_model)(
+        await self.db(services.store_device_model)(
             charger_id=self.charger_id, report_data=self._payload.get("reportData") or []
         )
         return self.results.NotifyReport()
 
     @on("SecurityEventNotification", skip_schema_validation=True)
     async def on_security_event_notification(self, type, timestamp, **_):
-        await db(services.record_event)(
+        await self.db(services.record_event)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
             summary=type,
@@ -191,7 +190,7 @@ class CentralSystem201Mixin:
 
     @on("FirmwareStatusNotification", skip_schema_validation=True)
     async def on_firmware_status_notification(self, status, **_):
-        await db(services.set_charger_status_field)(
+        await self.db(services.set_charger_status_field)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.FIRMWARE_STATUS, status)
@@ -199,7 +198,7 @@ class CentralSystem201Mixin:
 
     @on("LogStatusNotification", skip_schema_validation=True)
     async def on_log_status_notification(self, status, **_):
-        await db(services.set_charger_status_field)(
+        await self.db(services.set_charger_status_field)(
             charger_id=self.charger_id, field="diagnostics_status", value=status
         )
         await self._event(EventKind.LOG_STATUS, status)
@@ -284,7 +283,7 @@ class CentralSystem201Mixin:
         return action
 
     async def _event(self, kind: str, summary: str) -> None:
-        await db(services.record_event)(
+        await self.db(services.record_event)(
             charger_id=self.charger_id, kind=kind, summary=summary, payload=self._payload
         )
 
