@@ -21,6 +21,7 @@ from chargers.ocpp.redact import redact_payload
 from cpms import scoping
 
 DEFAULT_TIMEOUT = 30.0
+DOORBELL_PATIENCE = 0.5  # seconds between looks at the command's row while waiting
 
 
 def create(
@@ -117,16 +118,29 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
     )
     if not wait:
         return await _reload(command)
-    try:
-        # The consumer answers within `timeout` of sending; allow for a queue in front of it.
-        await asyncio.wait_for(layer.receive(reply_to), reply_timeout * 2 + 5)
-    except TimeoutError:
+    # The consumer answers within `timeout` of sending; allow for a queue in front of it. The
+    # doorbell usually brings the news; the row is checked too, since a doorbell may be lost.
+    deadline = asyncio.get_running_loop().time() + reply_timeout * 2 + 5
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await asyncio.wait_for(layer.receive(reply_to), DOORBELL_PATIENCE)
+            break
+        except TimeoutError:
+            if await database_sync_to_async(_finished)(command.pk):
+                break
+    else:
         await database_sync_to_async(finish)(
             command_id=command.pk,
             status=CommandStatus.TIMEOUT,
             error="No answer from the charger's connection.",
         )
     return await _reload(command)
+
+
+def _finished(command_id: int) -> bool:
+    return not Command.objects.filter(
+        pk=command_id, status__in=[CommandStatus.QUEUED, CommandStatus.SENT]
+    ).exists()
 
 
 async def _reload(command: Command) -> Command:
