@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint serve install
+.PHONY: demo test lint serve install bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Benchmark the OCPP server against a bare `ocpp` library server (a few minutes; not in `make
+## test`). Sizes: make bench BENCH_ARGS="--hold 10000 --storm 5000 --command-chargers 1000".
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

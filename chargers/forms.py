@@ -1,5 +1,6 @@
 from django import forms
 
+from chargers import actions, credentials
 from chargers.models import IdToken
 from cpms.forms import TenantModelForm
 
@@ -22,3 +23,90 @@ class IdTokenForm(TenantModelForm):
         if not uid.isprintable() or " " in uid:
             raise forms.ValidationError("A token is printable characters without spaces.")
         return uid
+
+
+# --- Operator commands on a charger ---------------------------------------------------------------
+
+
+class CommandForm(forms.Form):
+    """One form for every command button; each action reads the fields it needs.
+
+    `build` turns the form into a version-neutral `actions.Request`, so validation lives in
+    `chargers.actions` and the messages name the field at fault.
+    """
+
+    ACTIONS = [
+        ("remote_start", "Remote start"),
+        ("remote_stop", "Remote stop"),
+        ("reset_soft", "Soft reset"),
+        ("reset_hard", "Hard reset"),
+        ("unlock", "Unlock connector"),
+        ("available", "Make available"),
+        ("unavailable", "Make unavailable"),
+        ("trigger", "Trigger message"),
+        ("clear_cache", "Clear cache"),
+        ("get_diagnostics", "Get diagnostics"),
+    ]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label="Connector")
+    id_tag = forms.CharField(max_length=36, required=False, label="Id token")
+    transaction_id = forms.CharField(max_length=36, required=False)
+    message = forms.ChoiceField(
+        choices=[(m, m) for m in actions.TRIGGERABLE], required=False, label="Message"
+    )
+    location = forms.CharField(max_length=500, required=False, label="Upload location")
+
+    def build(self, charger) -> actions.Request:
+        data = self.cleaned_data
+        action, evse_id = data["action"], data.get("evse_id")
+        builders = {
+            "remote_start": lambda: actions.remote_start(
+                charger, id_tag=data["id_tag"], evse_id=evse_id
+            ),
+            "remote_stop": lambda: actions.remote_stop(
+                charger, transaction_id=data["transaction_id"]
+            ),
+            "reset_soft": lambda: actions.reset(charger, hard=False),
+            "reset_hard": lambda: actions.reset(charger, hard=True),
+            "unlock": lambda: actions.unlock(charger, evse_id=evse_id or 0),
+            "available": lambda: actions.set_availability(
+                charger, operative=True, evse_id=evse_id or 0
+            ),
+            "unavailable": lambda: actions.set_availability(
+                charger, operative=False, evse_id=evse_id or 0
+            ),
+            "trigger": lambda: actions.trigger(charger, message=data["message"], evse_id=evse_id),
+            "clear_cache": lambda: actions.clear_cache(charger),
+            "get_diagnostics": lambda: actions.get_diagnostics(charger, location=data["location"]),
+        }
+        return builders[action]()
+
+
+class ConfigurationForm(forms.Form):
+    key = forms.CharField(max_length=200)
+    value = forms.CharField(max_length=500, required=False)
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        max_length=40,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="16 to 40 characters; leave empty to generate a strong one.",
+    )
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        problem = credentials.validate(password) if password else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return password
+
+
+class IdTokenImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: uid (required), type, label, group, blocked, expires_at "
+        "(YYYY-MM-DD or ISO 8601). A header row is required.",
+    )

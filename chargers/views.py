@@ -1,9 +1,12 @@
+import zoneinfo
+
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from chargers.forms import IdTokenForm
+from chargers.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken
+from chargers.token_import import import_tokens
 from cpms.models import Role
 from cpms.tenancy import operator_view
 
@@ -30,3 +33,19 @@ def id_token_edit(request, pk: int | None = None):
         "cpms/form.html",
         {"form": form, "title": "Id token", "object": token, "cancel": "id_token_list"},
     )
+
+
+@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+def id_token_import(request):
+    form = IdTokenImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = import_tokens(
+            data=form.cleaned_data["file"].read(), tz=zoneinfo.ZoneInfo(request.tenant.timezone)
+        )
+        if not result.errors:
+            messages.success(
+                request, f"Imported: {result.created} new, {result.updated} updated tokens."
+            )
+            return redirect("id_token_list", tenant_slug=request.tenant.slug)
+    return render(request, "chargers/id_token_import.html", {"form": form, "result": result})

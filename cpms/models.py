@@ -212,3 +212,118 @@ class Site(TenantOwned):
         return ", ".join(
             p for p in [self.street, f"{self.postal_code} {self.city}".strip(), self.country] if p
         )
+
+
+# --- Integrators: API keys and webhooks ----------------------------------------------------------
+
+
+class ApiKeyRole(models.TextChoices):
+    """What a key may do; each maps onto the operator role of the same power."""
+
+    READ_ONLY = "read_only", "Read-only"
+    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", "Admin"
+
+
+API_KEY_ROLE_AS_MEMBER = {
+    ApiKeyRole.READ_ONLY: Role.VIEWER,
+    ApiKeyRole.OPERATOR: Role.OPERATOR,
+    ApiKeyRole.ADMIN: Role.ADMIN,
+}
+
+
+class ApiKey(TenantOwned):
+    """A tenant's key for the REST API. Only a salted hash of the secret is stored; the
+    `prefix` (the key's public first part) finds the row and is what lists show."""
+
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=16, choices=ApiKeyRole.choices)
+    prefix = models.CharField(max_length=20, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=200, editable=False)
+    created_by = models.ForeignKey(
+        "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, at=None) -> bool:
+        from django.utils import timezone
+
+        at = at or timezone.now()
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > at
+
+    @property
+    def member_role(self) -> str:
+        return API_KEY_ROLE_AS_MEMBER[self.role]
+
+
+class WebhookEndpoint(TenantOwned):
+    """An integrator's receiver: the URL, the events it wants, and the secret it verifies."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = models.JSONField(default=list, help_text="Webhook event types to deliver.")
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed after every retry"
+
+
+class WebhookDelivery(TenantOwned):
+    """The outbox: one event for one endpoint, written in the event's own transaction."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.UUIDField(help_text="The same for every delivery and replay of an event.")
+    event_type = models.CharField(max_length=50)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "status", "next_attempt_at"])]
+
+
+class WebhookAttempt(TenantOwned):
+    """One HTTP request of a delivery, kept for the integrator to debug their receiver."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    response_body = models.CharField(max_length=1000, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at", "id"]

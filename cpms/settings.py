@@ -37,8 +37,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "cpms",
     "chargers",
+    "chargers.alerts",
     "billing",
 ]
 
@@ -133,6 +136,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
+    "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
+    "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
@@ -199,6 +204,43 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- REST API (/api/v1/): the base view in cpms.api.base sets tenant, roles and scope ----------
+
+REST_FRAMEWORK = {
+    # Views get authentication and permissions from cpms.api.base.TenantViewSet; anything
+    # else is closed by default.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cpms.api.base.error_response",
+    "DEFAULT_THROTTLE_RATES": {"api": env("API_RATE_LIMIT", default="1200/min")},
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CPMS API",
+    "DESCRIPTION": "Everything an operator can do, for integrators. Authenticate with "
+    "`Authorization: Bearer <API key>`; the key decides the tenant and the role. Errors are "
+    '`{"error": {"status", "code", "message", "fields"}}`, `fields` naming each bad input.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from static/vendor: the product runs with no internet.
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui-dist/favicon-32x32.png",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cpms.api.base.document_errors",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "MemberRoleEnum": "cpms.models.Role",
+        "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -8,3 +8,27 @@ def clear_expired_sessions() -> int:
     """Delete expired login sessions (the database backend never does it by itself)."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task
+def deliver_webhook(*, delivery_id: int, tenant_id: int) -> str | None:
+    """One attempt at a webhook delivery; the next is queued by the attempt when it fails."""
+    from cpms import webhooks
+
+    delivery = webhooks.attempt(delivery_id=delivery_id)
+    return delivery.status if delivery else None
+
+
+@shared_task(platform=True)
+def requeue_due_webhooks() -> int:
+    """Pending deliveries whose task was lost (a broker restart) are queued again."""
+    from cpms import webhooks
+    from cpms.models import DeliveryStatus, WebhookDelivery
+
+    late = timezone.now() - webhooks.backoff(1)
+    due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=late)
+    count = 0
+    for delivery in due.only("pk", "tenant_id")[:1000]:
+        webhooks.queue(delivery)
+        count += 1
+    return count

@@ -1,8 +1,10 @@
 """Where each door resolves its tenant and opens the data layer's scope.
 
 Doors: a web request (the `tenant_slug` in the URL, or the staff selection in the session for
-tenant-less pages such as the admin), an OCPP connection (the slug in the WebSocket URL), a
-Celery task (its `tenant_id` keyword). A stranger always gets the same 404 as a missing tenant.
+tenant-less pages such as the admin), an API request (the tenant of its key, or for a browser
+session the `X-Tenant` slug checked against the user's memberships), an OCPP connection (the
+slug in the WebSocket URL), a Celery task (its `tenant_id` keyword). A stranger always gets the
+same 404 as a missing tenant.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from cpms import scoping
-from cpms.models import Membership, Role, Tenant
+from cpms.models import ApiKey, Membership, Role, Tenant
 
 SESSION_KEY = "tenant_id"
 
@@ -153,6 +155,26 @@ def portal_view(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def api_key_for(raw: str) -> ApiKey | None:
+    """The API door: the usable key a request presents, with its active tenant, or None.
+
+    This is the only place a key turns into a tenant; the API's base view opens the scope.
+    """
+    from cpms import apikeys
+
+    prefix = apikeys.split(raw)
+    if prefix is None:
+        return None
+    with scoping.unscoped():
+        key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+        if key is None or not apikeys.verify(raw, key):
+            return None
+        if not key.is_usable() or not key.tenant.is_active:
+            return None
+        apikeys.note_use(key)
+    return key
 
 
 def tenant_for_ocpp(slug: str) -> Tenant | None:

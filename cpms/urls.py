@@ -23,6 +23,7 @@ tenant_patterns = [
 portal_patterns = [
     path("", views.portal_home, name="portal_home"),
     path("sites/<int:pk>/", views.portal_site, name="portal_site"),
+    path("sites/<int:pk>/sessions.csv", views.portal_export, name="portal_export"),
 ]
 
 urlpatterns = [
@@ -33,4 +34,5 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
     path("admin/", admin.site.urls),
+    path("api/", include("cpms.api_urls")),
 ]

@@ -1,5 +1,8 @@
 """Platform and tenancy pages: home, switcher, overview, sites, site owners, members, portal."""
 
+import zoneinfo
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
@@ -9,11 +12,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from chargers.models import IdToken
+from chargers import selectors
+from chargers.alerts.models import Alert
+from chargers.csvexport import csv_response
+from chargers.models import Charger, ChargingSession, Connector, IdToken
+from chargers.session_views import SESSION_CSV_HEADER, session_rows
 from cpms import scoping
 from cpms.forms import MemberForm, SiteForm, SiteOwnerForm
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant
@@ -60,28 +68,57 @@ def platform(request):
     """Platform staff: every tenant at a glance."""
     if not request.user.is_superuser:
         raise Http404
+    since = timezone.now() - timedelta(hours=24)
     with scoping.unscoped():
         sites = _count_by_tenant(Site)
         members = _count_by_tenant(Membership)
+        chargers = _count_by_tenant(Charger)
+        online = _count_by_tenant(Charger.objects.filter(is_online=True))
+        sessions = _count_by_tenant(ChargingSession.objects.filter(started_at__gte=since))
+        alerts = _count_by_tenant(Alert.objects.filter(resolved_at__isnull=True))
         rows = list(Tenant.objects.order_by("name"))
     for tenant in rows:
         tenant.sites, tenant.members = sites.get(tenant.pk, 0), members.get(tenant.pk, 0)
+        tenant.chargers, tenant.online = chargers.get(tenant.pk, 0), online.get(tenant.pk, 0)
+        tenant.sessions_24h = sessions.get(tenant.pk, 0)
+        tenant.open_alerts = alerts.get(tenant.pk, 0)
     return render(request, "cpms/platform.html", {"tenants": rows})
 
 
-def _count_by_tenant(model) -> dict[int, int]:
-    return dict(model.objects.values("tenant").annotate(n=Count("pk")).values_list("tenant", "n"))
+def _count_by_tenant(rows) -> dict[int, int]:
+    """Rows per tenant; `rows` is a model or a queryset (platform views run unscoped)."""
+    queryset = rows.objects.all() if isinstance(rows, type) else rows
+    counts = queryset.order_by().values("tenant").annotate(n=Count("pk"))
+    return dict(counts.values_list("tenant", "n"))
 
 
 @operator_view()
 def tenant_overview(request):
+    """The fleet overview: states, energy, sessions and alerts, kept live by the page's socket."""
     counts = {
         "sites": Site.objects.count(),
         "site_owners": SiteOwner.objects.count(),
         "members": Membership.objects.count(),
         "id_tokens": IdToken.objects.count(),
     }
-    return render(request, "cpms/overview.html", {"counts": counts})
+    tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+    return render(
+        request,
+        "cpms/overview.html",
+        {
+            "counts": counts,
+            "fleet": selectors.fleet_counts(),
+            "states": selectors.State.LABELS,
+            "energy": selectors.energy_summary(tz),
+            "active_sessions": selectors.active_sessions()
+            .select_related("charger", "site")
+            .order_by("-started_at")[:20],
+            "active_count": selectors.active_sessions().count(),
+            "open_alerts": Alert.objects.filter(resolved_at__isnull=True)[:10],
+            "open_alert_count": Alert.objects.filter(resolved_at__isnull=True).count(),
+            "tz": tz,
+        },
+    )
 
 
 # --- Sites ----------------------------------------------------------------------------------
@@ -99,7 +136,27 @@ def site_list(request):
 @operator_view()
 def site_detail(request, pk: int):
     site = get_object_or_404(Site.objects.select_related("site_owner"), pk=pk)
-    return render(request, "cpms/site_detail.html", {"site": site})
+    return render(request, "cpms/site_detail.html", {"site": site, **site_figures(site)})
+
+
+def site_figures(site: Site) -> dict:
+    """A site's chargers, energy per day/week/month and utilisation, for operator and owner."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    sessions = ChargingSession.objects.filter(site=site)
+    chargers = selectors.with_state(Charger.objects.filter(site=site))
+    connectors = Connector.objects.filter(charger__site=site, evse_id__gt=0).count()
+    return {
+        "tz": tz,
+        "chargers": chargers,
+        "energy": selectors.energy_summary(tz, sessions),
+        "charts": {
+            "day": selectors.energy_per_period(sessions, tz, "day"),
+            "week": selectors.energy_per_period(sessions, tz, "week"),
+            "month": selectors.energy_per_period(sessions, tz, "month"),
+            "utilisation": selectors.utilisation_per_day(sessions, connectors, tz),
+        },
+        "recent_sessions": sessions.select_related("charger")[:20],
+    }
 
 
 @operator_view(read=Role.ADMIN, write=Role.ADMIN)
@@ -227,10 +284,55 @@ def _send_invitation(request, member: Membership) -> None:
 @portal_view
 def portal_home(request):
     owner = request.membership.site_owner
-    return render(request, "portal/home.html", {"owner": owner, "sites": owner.sites.all()})
+    sites = owner.sites.annotate(charger_count=Count("chargers"))
+    chargers = selectors.with_state(Charger.objects.filter(site__site_owner=owner))
+    return render(
+        request,
+        "portal/home.html",
+        {"owner": owner, "sites": sites, "fleet": _state_counts(chargers)},
+    )
+
+
+def _state_counts(chargers) -> dict[str, int]:
+    counts = dict.fromkeys(selectors.State.LABELS, 0)
+    for row in chargers.order_by().values("state").annotate(n=Count("pk")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+PERIODS = {"7": 7, "30": 30, "90": 90}
 
 
 @portal_view
 def portal_site(request, pk: int):
     site = get_object_or_404(Site, pk=pk, site_owner=request.membership.site_owner)
-    return render(request, "portal/site.html", {"site": site})
+    days = PERIODS.get(request.GET.get("days", "30"), 30)
+    end = timezone.now()
+    chargers = Charger.objects.filter(site=site)
+    return render(
+        request,
+        "portal/site.html",
+        {
+            "site": site,
+            **site_figures(site),
+            "days": days,
+            "periods": PERIODS,
+            "uptimes": selectors.connector_uptimes(chargers, end - timedelta(days=days), end),
+        },
+    )
+
+
+@portal_view
+def portal_export(request, pk: int):
+    """The owner's sessions of one site as CSV, over the chosen number of days."""
+    site = get_object_or_404(Site, pk=pk, site_owner=request.membership.site_owner)
+    days = PERIODS.get(request.GET.get("days", "30"), 30)
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    sessions = ChargingSession.objects.filter(
+        site=site, started_at__gte=timezone.now() - timedelta(days=days)
+    ).select_related("charger", "site")
+    return csv_response(
+        f"sessions-{site.pk}-last-{days}-days.csv",
+        SESSION_CSV_HEADER,
+        session_rows(sessions, tz),
+    )

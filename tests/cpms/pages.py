@@ -26,15 +26,32 @@ OPERATOR_PAGES = {
     "id_token_list": (Role.VIEWER, None),
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),
+    "id_token_import": (Role.OPERATOR, None),
+    # The fleet dashboard (issue 5).
+    "fleet_counts": (Role.VIEWER, None),
+    "charger_list": (Role.VIEWER, None),
+    "charger_detail": (Role.VIEWER, "charger"),
+    "charger_command": (Role.OPERATOR, "charger"),
+    "charger_configuration": (Role.VIEWER, "charger"),
+    "charger_messages": (Role.VIEWER, "charger"),
+    "charger_credentials": (Role.ADMIN, "charger"),
+    "charger_registration": (Role.ADMIN, "charger"),
+    "session_list": (Role.VIEWER, None),
+    "session_export": (Role.VIEWER, None),
+    "session_detail": (Role.VIEWER, "session"),
+    "alert_list": (Role.VIEWER, None),
+    "alert_detail": (Role.VIEWER, "alert"),
+    "alert_rules": (Role.ADMIN, None),
 }
 
 PORTAL_PAGES = {
     "portal_home": None,
     "portal_site": "site",
+    "portal_export": "site",
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.
-POST_ONLY = {"member_remove"}
+POST_ONLY = {"member_remove", "charger_command", "charger_registration"}
 
 
 def tenant_page_names() -> set[str]:

@@ -9,6 +9,7 @@ from chargers.models import IdToken
 from cpms import scoping
 from cpms.models import ROLE_RANK, Membership, Role, Site, SiteOwner
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
+from tests.dashboard.factories import make_fleet
 
 
 @pytest.fixture
@@ -19,6 +20,8 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
             "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
+            # A charger, its session and an alert, for the fleet dashboard's pages.
+            **make_fleet(site_a),
         }
 
 

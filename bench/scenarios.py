@@ -1,0 +1,241 @@
+"""Run one scenario against one target and turn the raw measurements into figures.
+
+The orchestrator (this module, in the benchmark's main process) starts the load-generator
+worker processes, waits until they are set up, reads the server's CPU from /proc, lets the load
+go, reads /proc again when every worker has reported, and only then lets the workers close their
+sockets, so that resident memory is read while every connection is held.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import queue as queues
+import time
+from dataclasses import dataclass
+
+from bench import procstat
+from bench.load import run_worker
+from bench.targets import ID_TAGS, PASSWORD, BenchError, Target, charger_ids
+
+SCENARIOS = ("hold", "storm", "meter_values", "sessions", "command")
+
+
+@dataclass
+class Sizes:
+    hold: int = 1000
+    hold_interval: float = 5.0
+    hold_duration: float = 15.0
+    throughput_chargers: int = 50
+    throughput_duration: float = 20.0
+    storm: int = 1000
+    storm_timeout: float = 60.0
+    command_chargers: int = 200
+    commands: int = 200
+    workers: int = 2
+    ramp: int = 20
+    call_timeout: float = 30.0
+
+    def chargers(self, scenario: str) -> int:
+        return {
+            "hold": self.hold,
+            "storm": self.storm,
+            "meter_values": self.throughput_chargers,
+            "sessions": self.throughput_chargers,
+            "command": self.command_chargers,
+        }[scenario]
+
+    def duration(self, scenario: str) -> float:
+        return self.hold_duration if scenario == "hold" else self.throughput_duration
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile; None when there is nothing to rank."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+def settle(target: Target, *, quiet: float = 0.1, limit: float = 60.0) -> None:
+    """Wait until the process holding the sockets is nearly idle (the last scenario's
+    disconnects are written), so that one scenario's tail does not bill the next. Only that
+    process is watched: PostgreSQL's helpers and Redis may be busy with other users' work."""
+    pids = {"server": procstat.descendants(target.connection_pid)}
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = procstat.snapshot(pids)
+        time.sleep(0.5)
+        if procstat.snapshot(pids).minus(before) < quiet * 0.5:
+            return
+
+
+def collect(queue, kind: str, count: int, timeout: float) -> list[dict]:
+    """Wait for `count` messages of `kind` from the workers; a failed worker ends the wait."""
+    deadline = time.monotonic() + timeout
+    found: list[dict] = []
+    while len(found) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise BenchError(f"{count - len(found)} load workers did not report '{kind}'")
+        try:
+            message, index, body = queue.get(timeout=remaining)
+        except queues.Empty:
+            continue
+        if message == "failed":
+            raise BenchError(f"load worker {index} failed: {body}")
+        if message == kind:
+            found.append(body)
+    return found
+
+
+def split(ids: list[str], parts: int) -> list[list[str]]:
+    chunks = [ids[n::parts] for n in range(parts)]
+    return [chunk for chunk in chunks if chunk]
+
+
+def run(target: Target, scenario: str, sizes: Sizes) -> dict:
+    """Measure one scenario; returns its figures (see `figures`)."""
+    ids = charger_ids(sizes.chargers(scenario))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    go, stop, release = context.Event(), context.Event(), context.Event()
+    chunks = split(ids, sizes.workers)
+    workers = [
+        context.Process(
+            target=run_worker,
+            args=(
+                {
+                    "index": index,
+                    "scenario": scenario,
+                    "url": target.url,
+                    "ids": chunk,
+                    "password": PASSWORD,
+                    "id_tags": ID_TAGS,
+                    "duration": sizes.duration(scenario),
+                    "interval": sizes.hold_interval,
+                    "ramp": sizes.ramp,
+                    "call_timeout": sizes.call_timeout,
+                    "open_timeout": sizes.call_timeout,
+                    "storm_timeout": sizes.storm_timeout,
+                },
+                queue,
+                go,
+                stop,
+                release,
+            ),
+            daemon=True,
+        )
+        for index, chunk in enumerate(chunks)
+    ]
+    rss_before = procstat.rss_bytes(target.connection_pid)
+    for worker in workers:
+        worker.start()
+    try:
+        # Setup connects at `ramp` sockets at a time per worker; allow for a slow server.
+        setup = collect(queue, "ready", len(workers), timeout=60 + len(ids) / 10)
+        cpu_before = procstat.snapshot(target.server_pids())
+        started = time.perf_counter()
+        go.set()
+        commands = None
+        if scenario == "command":
+            connected = [identity for part in setup for identity in part["connected_ids"]]
+            if not connected:
+                raise BenchError("no charger is connected to receive commands")
+            commands = target.send_commands(sorted(connected), sizes.commands)
+            stop.set()
+        budget = sizes.duration(scenario) + sizes.storm_timeout + sizes.call_timeout + 30
+        results = collect(queue, "result", len(workers), timeout=budget)
+        wall = time.perf_counter() - started
+        cpu_by_group = procstat.snapshot(target.server_pids()).by_group(cpu_before)
+        cpu = sum(cpu_by_group.values())
+        rss_after = procstat.rss_bytes(target.connection_pid)
+    finally:
+        stop.set()
+        release.set()
+        for worker in workers:
+            worker.join(timeout=sizes.call_timeout + 10)
+            if worker.is_alive():
+                worker.terminate()
+        queue.close()
+    settle(target)
+    return figures(
+        scenario,
+        sizes=sizes,
+        setup=setup,
+        results=results,
+        commands=commands,
+        wall=wall,
+        server_cpu=cpu,
+        server_cpu_by_group=cpu_by_group,
+        rss_delta=rss_after - rss_before,
+    )
+
+
+def figures(
+    scenario, *, sizes, setup, results, commands, wall, server_cpu, server_cpu_by_group, rss_delta
+) -> dict:
+    """The scenario's figures: plain numbers (seconds as ms, CPU as us) for table and JSON."""
+    errors: dict[str, int] = {}
+    for part in [*setup, *results]:
+        for what, count in part.get("errors", {}).items():
+            errors[what] = errors.get(what, 0) + count
+    loadgen_cpu = sum(part["cpu_s"] for part in results)
+    busiest = max((part["cpu_s"] / part["wall_s"] for part in results if part["wall_s"]), default=0)
+    common = {
+        "server_cpu_s": round(server_cpu, 3),
+        "server_cpu_s_by_process": {k: round(v, 3) for k, v in server_cpu_by_group.items()},
+        "wall_s": round(wall, 3),
+        "loadgen_workers": len(results),
+        "loadgen_cpu_s": round(loadgen_cpu, 3),
+        "loadgen_busiest_pct": round(busiest * 100, 1),
+        "errors": errors,
+    }
+    held = sum(part.get("held", 0) for part in results)
+    chargers = sizes.chargers(scenario)
+    if scenario in {"hold", "meter_values", "sessions"}:
+        latencies = [value for part in results for value in part["latencies"]]
+        calls = len(latencies)
+        figures = {
+            "chargers": chargers,
+            "held": held,
+            "calls": calls,
+            "calls_per_s": round(calls / wall, 1) if wall else None,
+            "p50_ms": ms(percentile(latencies, 0.50)),
+            "p99_ms": ms(percentile(latencies, 0.99)),
+            "server_cpu_us_per_call": round(server_cpu / calls * 1e6, 1) if calls else None,
+        }
+        if scenario == "hold":
+            figures["rss_per_connection_kib"] = round(rss_delta / held / 1024, 1) if held else None
+        if scenario == "sessions":
+            sessions = sum(part["sessions"] for part in results)
+            figures["sessions_per_s"] = round(sessions / wall, 1) if wall else None
+        return {**figures, **common}
+    if scenario == "storm":
+        accepted = [value for part in results for value in part["accepted_at"]]
+        slowest = [value for part in results for value in part["slowest_replies"]]
+        return {
+            "chargers": chargers,
+            "accepted": len(accepted),
+            # Until the last charger was Accepted: only meaningful when all of them were.
+            "all_accepted_s": round(max(accepted), 3) if len(accepted) == chargers else None,
+            "last_accepted_s": round(max(accepted), 3) if accepted else None,
+            "slowest_reply_ms": ms(max(slowest, default=None)),
+            **common,
+        }
+    latencies = commands["latencies"]
+    return {
+        "chargers": chargers,
+        "held": held,
+        "commands": len(latencies),
+        "answered": commands["statuses"].get("answered", 0),
+        "statuses": commands["statuses"],
+        "p50_ms": ms(percentile(latencies, 0.50)),
+        "p99_ms": ms(percentile(latencies, 0.99)),
+        **common,
+    }

@@ -1,0 +1,274 @@
+"""The two servers under test, each started in processes of its own and stopped afterwards.
+
+`project` is the real thing: `manage.py serve` (daphne) on a scratch database that is created,
+migrated and seeded for the run and dropped afterwards (PostgreSQL when one is given or answers
+locally, else a temporary SQLite file), with Redis and a separate Celery worker when a Redis URL
+is given, else the embedded in-process parts. `baseline` is `bench.baseline`: the `ocpp` library
+on `websockets`, persisting nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import procstat
+from bench.seed import identity
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "bench"
+PREFIX = "BENCH-"
+# Charger keys are long machine-made secrets (16-40 characters), like this one.
+PASSWORD = "bench-charger-key-0123456789"  # noqa: S105
+ID_TAGS = [f"BENCH-TAG-{n:03d}" for n in range(1, 11)]
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on: a server did not start, a step failed."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"the server exited with {process.returncode}; see {log}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise BenchError(f"nothing listens on port {port} after {timeout:g} s; see {log}")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@dataclass
+class Target:
+    name: str
+    log_dir: Path
+    port: int = 0
+    server: subprocess.Popen | None = None
+    extra: list[subprocess.Popen] = field(default_factory=list)
+    description: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """The URL chargers are configured with; they append their own id."""
+        return f"ws://127.0.0.1:{self.port}/ocpp/{TENANT}/"
+
+    @property
+    def connection_pid(self) -> int:
+        """The process that holds the chargers' sockets (its RSS is the memory figure)."""
+        return self.server.pid
+
+    def server_pids(self) -> dict[str, list[int]]:
+        """The processes serving the load, by group, for the CPU figures."""
+        return {"baseline": [self.server.pid]}
+
+    def commander(self, *args: str, env: dict | None = None) -> dict:
+        completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
+            [sys.executable, "-m", "bench.commander", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if completed.returncode != 0:
+            raise BenchError(f"the command sender failed: {completed.stderr[-2000:]}")
+        return json.loads(completed.stdout.strip().splitlines()[-1])
+
+    def start_server(self, args: list[str], env: dict | None = None) -> None:
+        self.port = free_port()
+        log = self.log_dir / f"{self.name}-server.log"
+        with open(log, "w") as out:
+            self.server = subprocess.Popen(  # noqa: S603 (our own server, our arguments)
+                [sys.executable, *args, "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, self.server, log)
+
+    def close(self) -> None:
+        for process in [*self.extra, self.server]:
+            stop(process)
+
+
+class Baseline(Target):
+    def __enter__(self) -> Baseline:
+        self.start_server(["-m", "bench.baseline"])
+        self.description = {"server": "ocpp library on websockets, nothing persisted"}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send_commands(self, ids: list[str], count: int) -> dict:
+        control = f"ws://127.0.0.1:{self.port}/control"
+        return self.commander(
+            "--control-url", control, "--ids", ",".join(ids), "--count", str(count)
+        )
+
+
+def postgres_admin_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+
+
+class Project(Target):
+    def __init__(self, *, database_url: str, redis_url: str, chargers: int, **kwargs):
+        super().__init__(**kwargs)
+        self.database_url, self.redis_url, self.chargers = database_url, redis_url, chargers
+        self.database = ""
+        self.sqlite_path: Path | None = None
+        self.env: dict = {}
+
+    def __enter__(self) -> Project:
+        try:
+            self.create_database()
+            self.manage("migrate", "--noinput", "-v", "0")
+            self.python(
+                "-m",
+                "bench.seed",
+                "--tenant",
+                TENANT,
+                "--prefix",
+                PREFIX,
+                "--count",
+                str(self.chargers),
+                "--password",
+                PASSWORD,
+                "--tags",
+                ",".join(ID_TAGS),
+            )
+            serve = ["manage.py", "serve"]
+            if self.redis_url:
+                # With Redis, Celery runs as production runs it: a worker process of its own.
+                serve.append("--no-worker")
+                log = self.log_dir / "project-celery.log"
+                with open(log, "w") as out:
+                    self.extra.append(
+                        subprocess.Popen(  # noqa: S603 (Celery of this project)
+                            [sys.executable, "-m", "celery", "-A", "cpms", "worker"]
+                            + ["--concurrency", "1", "--loglevel", "WARNING"],
+                            cwd=ROOT,
+                            env=self.env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
+            self.start_server(serve, env=self.env)
+        except BaseException:
+            self.__exit__()
+            raise
+        self.description = {
+            "server": "manage.py serve (daphne)",
+            "database": "PostgreSQL" if self.database else "SQLite",
+            "channel_layer": "Redis" if self.redis_url else "in-process",
+            "celery": "worker process" if self.redis_url else "embedded threads",
+        }
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+        self.drop_database()
+
+    def create_database(self) -> None:
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"CI", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+        }
+        if self.database_url.startswith(("postgres://", "postgresql://")):
+            import psycopg
+
+            self.database = f"cpms_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(postgres_admin_url(self.database_url), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.database}"')
+            parts = urlsplit(self.database_url)
+            url = urlunsplit(("postgres", parts.netloc, f"/{self.database}", "", ""))
+        else:
+            self.sqlite_path = ROOT / "var" / f"bench-{uuid.uuid4().hex[:10]}.sqlite3"
+            url = f"sqlite:///{self.sqlite_path}"
+        self.env = {
+            **base,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "cpms.settings",
+            "LOG_LEVEL": "WARNING",
+            # Every charger socket may need a connection at the same moment during a storm.
+            "DATABASE_POOL_MAX": base.get("DATABASE_POOL_MAX", "20"),
+        }
+        if self.redis_url:
+            self.env["REDIS_URL"] = self.redis_url
+
+    def drop_database(self) -> None:
+        if self.database:
+            import psycopg
+
+            with psycopg.connect(postgres_admin_url(self.database_url), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            self.database = ""
+        if self.sqlite_path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
+            self.sqlite_path = None
+
+    def python(self, *args: str) -> None:
+        completed = subprocess.run(  # noqa: S603 (our own modules, our arguments)
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if completed.returncode != 0:
+            raise BenchError(f"{' '.join(args[:3])} failed: {completed.stderr[-2000:]}")
+
+    def manage(self, *args: str) -> None:
+        self.python("manage.py", *args)
+
+    def server_pids(self) -> dict[str, list[int]]:
+        groups = {"daphne": procstat.descendants(self.server.pid)}
+        if self.extra:
+            groups["celery"] = [pid for p in self.extra for pid in procstat.descendants(p.pid)]
+        if self.database:
+            groups["postgres"] = procstat.postgres_pids(self.database)
+        if self.redis_url:
+            groups["redis"] = procstat.redis_pids()
+        return groups
+
+    def send_commands(self, ids: list[str], count: int) -> dict:
+        if not self.redis_url:
+            raise BenchError("commands from another process need a Redis channel layer")
+        return self.commander(
+            "--tenant", TENANT, "--ids", ",".join(ids), "--count", str(count), env=self.env
+        )
+
+
+def charger_ids(count: int) -> list[str]:
+    return [identity(PREFIX, n) for n in range(1, count + 1)]

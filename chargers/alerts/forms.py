@@ -1,0 +1,49 @@
+from django import forms
+
+from chargers.alerts.models import AlertKind, AlertRule, Severity
+from cpms.models import Membership, Role
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you are doing about it, for your colleagues.",
+    )
+
+
+class AlertRuleForm(forms.Form):
+    """One kind's rule; the rules page shows one of these per kind."""
+
+    enabled = forms.BooleanField(required=False)
+    severity = forms.ChoiceField(choices=Severity.choices)
+    threshold_minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, required=False)
+    never_stopped_hours = forms.IntegerField(min_value=1, max_value=24 * 30, initial=24)
+    notify = forms.ModelMultipleChoiceField(
+        queryset=Membership.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.label = AlertKind(kind).label
+        # Portal members are customers, not staff on call.
+        self.fields["notify"].queryset = Membership.objects.exclude(
+            role=Role.PORTAL
+        ).select_related("user")
+        self.fields["notify"].label_from_instance = lambda m: m.user.email
+
+    def save(self) -> AlertRule:
+        data = self.cleaned_data
+        rule, _ = AlertRule.objects.update_or_create(
+            kind=self.kind,
+            defaults={
+                "enabled": data["enabled"],
+                "severity": data["severity"],
+                "threshold_minutes": data["threshold_minutes"],
+                "never_stopped_hours": data["never_stopped_hours"],
+            },
+        )
+        rule.notify.set(data["notify"])
+        return rule

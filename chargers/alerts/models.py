@@ -1,0 +1,115 @@
+"""An alert is one occurrence of a condition; a rule says how a tenant wants it handled."""
+
+from django.db import models
+
+from cpms.scoping import TenantOwned
+
+
+class AlertKind(models.TextChoices):
+    CHARGER_OFFLINE = "charger_offline", "Charger offline"
+    CONNECTOR_FAULTED = "connector_faulted", "Connector faulted"
+    BOOT_REJECTED = "boot_rejected", "Boot rejected"
+    REPEATED_REBOOTS = "repeated_reboots", "Repeated reboots"
+    HANDSHAKE_REFUSED = "handshake_refused", "Connection refused"
+    SECURITY_EVENT = "security_event", "Critical security event"
+    SESSION_STUCK = "session_stuck", "Session stuck"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+DEFAULT_SEVERITY = {
+    AlertKind.CHARGER_OFFLINE: Severity.WARNING,
+    AlertKind.CONNECTOR_FAULTED: Severity.CRITICAL,
+    AlertKind.BOOT_REJECTED: Severity.WARNING,
+    AlertKind.REPEATED_REBOOTS: Severity.WARNING,
+    AlertKind.HANDSHAKE_REFUSED: Severity.INFO,
+    AlertKind.SECURITY_EVENT: Severity.CRITICAL,
+    AlertKind.SESSION_STUCK: Severity.WARNING,
+}
+
+# Minutes: silence of a session's meter, a session's age, or the window for counting reboots.
+DEFAULT_THRESHOLD = {
+    AlertKind.SESSION_STUCK: 30,
+    AlertKind.REPEATED_REBOOTS: 60,
+}
+
+
+class AlertRule(TenantOwned):
+    """A tenant's choices for one kind of alert. Without a row, the defaults above apply."""
+
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    enabled = models.BooleanField(default=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    threshold_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Session stuck: minutes without meter values. Repeated reboots: the window "
+        "in which three boots open an alert.",
+    )
+    never_stopped_hours = models.PositiveIntegerField(
+        default=24, help_text="Session stuck: a session running longer than this is stuck too."
+    )
+    notify = models.ManyToManyField(
+        "cpms.Membership", blank=True, related_name="+", help_text="Who gets an email."
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind"], name="alertrule_unique_kind"),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class Alert(TenantOwned):
+    """One occurrence of a condition. `subject` names what it is about (a charger, a connector,
+    a session, an identity) so that the same condition can be open only once."""
+
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    subject = models.CharField(max_length=120)
+    charger = models.ForeignKey(
+        "chargers.Charger", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    evse_id = models.PositiveIntegerField(null=True, blank=True)
+    connector_id = models.PositiveIntegerField(null=True, blank=True)
+    session = models.ForeignKey(
+        "chargers.ChargingSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    title = models.CharField(max_length=200)
+    detail = models.CharField(max_length=500, blank=True)
+    opened_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.CharField(max_length=500, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "subject"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="alert_open_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "resolved_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -1,0 +1,138 @@
+"""Every write of alerts: open once, resolve when the condition clears, acknowledge.
+
+Functions run in the tenant scope of their caller (a task or a view) and are idempotent, so the
+event-driven path and the periodic safety net may both see the same condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chargers.alerts.models import DEFAULT_SEVERITY, DEFAULT_THRESHOLD, Alert, AlertRule
+from chargers.events import publish
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    kind: str
+    enabled: bool
+    severity: str
+    threshold_minutes: int | None
+    never_stopped_hours: int
+    rule: AlertRule | None
+
+
+def rule_settings(kind: str) -> RuleSettings:
+    """The tenant's rule for `kind`, or the defaults when it has not chosen."""
+    rule = AlertRule.objects.filter(kind=kind).first()
+    if rule is None:
+        return RuleSettings(
+            kind, True, DEFAULT_SEVERITY[kind], DEFAULT_THRESHOLD.get(kind), 24, None
+        )
+    return RuleSettings(
+        kind,
+        rule.enabled,
+        rule.severity,
+        rule.threshold_minutes or DEFAULT_THRESHOLD.get(kind),
+        rule.never_stopped_hours,
+        rule,
+    )
+
+
+def open_alert(
+    *,
+    kind: str,
+    subject: str,
+    title: str,
+    detail: str = "",
+    charger_id: int | None = None,
+    evse_id: int | None = None,
+    connector_id: int | None = None,
+    session_id: int | None = None,
+) -> Alert | None:
+    """Open an alert unless the same condition is open already or the rule is switched off.
+    Returns the new alert, or None when nothing was opened."""
+    settings = rule_settings(kind)
+    if not settings.enabled:
+        return None
+    if Alert.objects.filter(kind=kind, subject=subject, resolved_at__isnull=True).exists():
+        return None
+    try:
+        # A savepoint: two workers racing for the same condition meet the unique constraint.
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                kind=kind,
+                subject=subject[:120],
+                severity=settings.severity,
+                title=title[:200],
+                detail=detail[:500],
+                charger_id=charger_id,
+                evse_id=evse_id,
+                connector_id=connector_id,
+                session_id=session_id,
+                opened_at=timezone.now(),
+            )
+            _publish("alert.opened", alert)
+    except IntegrityError:
+        return None
+    if settings.rule is not None:
+        from chargers.alerts.notify import queue_notification
+
+        queue_notification(alert)
+    return alert
+
+
+def resolve(*, kind: str, subject: str) -> int:
+    """Resolve the open alert of a condition that cleared; returns how many were resolved."""
+    resolved = 0
+    for alert in Alert.objects.filter(kind=kind, subject=subject, resolved_at__isnull=True):
+        resolved += _close(alert)
+    return resolved
+
+
+def _close(alert: Alert) -> int:
+    with transaction.atomic():
+        done = Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
+        if done:
+            alert.resolved_at = timezone.now()
+            _publish("alert.resolved", alert)
+    return done
+
+
+# One-off facts have no condition that clears; acknowledging them closes them.
+ONE_OFF = {"security_event", "handshake_refused"}
+
+
+def acknowledge(*, alert: Alert, user, note: str = "") -> None:
+    """Record who saw the alert and what they are doing about it."""
+    if alert.acknowledged_at is not None:
+        raise ValueError("This alert was acknowledged already.")
+    now = timezone.now()
+    Alert.objects.filter(pk=alert.pk).update(
+        acknowledged_by=user, acknowledged_at=now, acknowledgement_note=note[:500]
+    )
+    alert.acknowledged_by, alert.acknowledged_at, alert.acknowledgement_note = user, now, note
+    if alert.kind in ONE_OFF and alert.is_open:
+        _close(alert)
+
+
+def open_count() -> int:
+    return Alert.objects.filter(resolved_at__isnull=True).count()
+
+
+def _publish(name: str, alert: Alert) -> None:
+    publish(
+        name,
+        tenant_id=alert.tenant_id,
+        alert_id=alert.pk,
+        kind=alert.kind,
+        severity=alert.severity,
+        title=alert.title,
+        charger_id=alert.charger_id,
+        open_alerts=open_count(),
+    )

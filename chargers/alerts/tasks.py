@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from chargers.alerts import rules
+from cpms import scoping
+from cpms.models import Tenant
+
+
+@shared_task
+def evaluate_event(*, tenant_id: int, name: str, data: dict) -> None:
+    """Apply the rules to one domain event, in the event's tenant scope."""
+    rules.on_event(name, data)
+
+
+@shared_task(platform=True)
+def evaluate_all() -> None:
+    """Beat: every tenant's periodic conditions (silence, stuck sessions) and the safety net."""
+    for tenant in Tenant.objects.filter(is_active=True):
+        with scoping.scope(tenant):
+            rules.evaluate_tenant()
+
+
+@shared_task
+def send_notification(*, tenant_id: int, alert_id: int) -> None:
+    from chargers.alerts.notify import send
+
+    send(alert_id=alert_id)

@@ -1,0 +1,90 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from chargers.alerts import services
+from chargers.alerts.forms import AcknowledgeForm, AlertRuleForm
+from chargers.alerts.models import (
+    DEFAULT_SEVERITY,
+    DEFAULT_THRESHOLD,
+    Alert,
+    AlertKind,
+    AlertRule,
+    Severity,
+)
+from cpms.models import Role
+from cpms.tenancy import operator_view
+
+
+@operator_view()
+def alert_list(request):
+    show = request.GET.get("show", "open")
+    alerts = Alert.objects.select_related("charger", "acknowledged_by")
+    if show == "open":
+        alerts = alerts.filter(resolved_at__isnull=True)
+    kind = request.GET.get("kind", "")
+    if kind in AlertKind.values:
+        alerts = alerts.filter(kind=kind)
+    severity = request.GET.get("severity", "")
+    if severity in Severity.values:
+        alerts = alerts.filter(severity=severity)
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "alerts/alert_list.html",
+        {
+            "page": page,
+            "show": show,
+            "kind": kind,
+            "severity": severity,
+            "kinds": AlertKind.choices,
+            "severities": Severity.choices,
+        },
+    )
+
+
+@operator_view()
+def alert_detail(request, pk: int):
+    alert = get_object_or_404(Alert.objects.select_related("charger", "session"), pk=pk)
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledge(alert=alert, user=request.user, note=form.cleaned_data["note"])
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Alert acknowledged.")
+            return redirect("alert_detail", tenant_slug=request.tenant.slug, pk=alert.pk)
+    return render(request, "alerts/alert_detail.html", {"alert": alert, "form": form})
+
+
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+def alert_rules(request):
+    existing = {r.kind: r for r in AlertRule.objects.prefetch_related("notify")}
+    forms = []
+    for kind in AlertKind.values:
+        rule = existing.get(kind)
+        initial = (
+            {
+                "enabled": rule.enabled,
+                "severity": rule.severity,
+                "threshold_minutes": rule.threshold_minutes,
+                "never_stopped_hours": rule.never_stopped_hours,
+                "notify": list(rule.notify.all()),
+            }
+            if rule
+            else {
+                "enabled": True,
+                "severity": DEFAULT_SEVERITY[kind],
+                "threshold_minutes": DEFAULT_THRESHOLD.get(kind),
+                "never_stopped_hours": 24,
+            }
+        )
+        data = request.POST if request.method == "POST" else None
+        forms.append(AlertRuleForm(data, initial=initial, kind=kind, prefix=kind))
+    if request.method == "POST" and all(f.is_valid() for f in forms):
+        for form in forms:
+            form.save()
+        messages.success(request, "Alert rules saved.")
+        return redirect("alert_rules", tenant_slug=request.tenant.slug)
+    return render(request, "alerts/alert_rules.html", {"forms": forms})

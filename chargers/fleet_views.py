@@ -1,0 +1,253 @@
+"""Operator pages of the fleet: the chargers table, a charger's page and its commands."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from chargers import actions, selectors, services
+from chargers.alerts.models import Alert
+from chargers.forms import CommandForm, ConfigurationForm, PasswordForm
+from chargers.models import (
+    Charger,
+    Command,
+    CommandStatus,
+    ConnectionEvent,
+    Connector,
+    OcppMessage,
+    OcppVersion,
+    RegistrationStatus,
+    SessionState,
+)
+from cpms.models import Role, Site
+from cpms.tenancy import operator_view, role_at_least
+
+# A person waits for the answer; a charger that has not answered by then shows as a timeout.
+COMMAND_TIMEOUT = 15.0
+PAGE_SIZE = 50
+
+
+def tenant_tz(request, site=None) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo((site.timezone if site else None) or request.tenant.timezone)
+
+
+@operator_view()
+def fleet_counts(request):
+    """The overview's figures as JSON, re-read by the live page when an event arrives."""
+    energy = selectors.energy_summary(tenant_tz(request))
+    return JsonResponse(
+        {
+            **selectors.fleet_counts(),
+            "active_sessions": selectors.active_sessions().count(),
+            "open_alerts": Alert.objects.filter(resolved_at__isnull=True).count(),
+            "energy_today_kwh": f"{energy['today_wh'] / 1000:.1f}",
+            "energy_month_kwh": f"{energy['month_wh'] / 1000:.1f}",
+        }
+    )
+
+
+@operator_view()
+def charger_list(request):
+    query = selectors.TableQuery.from_request(request.GET)
+    page = Paginator(selectors.charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "chargers/charger_list.html",
+        {
+            "page": page,
+            "query": query,
+            "params": params.urlencode(),
+            "sites": Site.objects.only("name"),
+            "states": selectors.State.LABELS,
+            "choices": selectors.filter_choices(),
+            "versions": OcppVersion.choices,
+            "tz": tenant_tz(request),
+        },
+    )
+
+
+def _charger(pk: int) -> Charger:
+    return get_object_or_404(selectors.with_state(Charger.objects.select_related("site")), pk=pk)
+
+
+@operator_view()
+def charger_detail(request, pk: int):
+    charger = _charger(pk)
+    tz = tenant_tz(request, charger.site)
+    running = charger.sessions.filter(state=SessionState.ACTIVE).order_by("-started_at").first()
+    chart_session = running or charger.sessions.order_by("-started_at").first()
+    return render(
+        request,
+        "chargers/charger_detail.html",
+        {
+            "charger": charger,
+            "tz": tz,
+            "connectors": Connector.objects.filter(charger=charger),
+            "running": running,
+            "chart_session": chart_session,
+            "chart": selectors.session_series(chart_session, tz) if chart_session else None,
+            "recent_sessions": charger.sessions.select_related("id_token")[:10],
+            "connections": ConnectionEvent.objects.filter(charger=charger)[:10],
+            "commands": Command.objects.filter(charger=charger).select_related("requested_by")[:20],
+            "alerts": Alert.objects.filter(charger=charger, resolved_at__isnull=True),
+            "command_form": CommandForm(),
+            "can_command": role_at_least(request, Role.OPERATOR),
+            "is_admin": role_at_least(request, Role.ADMIN),
+        },
+    )
+
+
+@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+@require_POST
+def charger_command(request, pk: int):
+    charger = _charger(pk)
+    form = CommandForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
+    try:
+        built = form.build(charger)
+    except actions.ActionError as error:
+        messages.error(request, str(error))
+        return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
+    command = actions.perform(
+        charger,
+        built,
+        requested_by=request.user,
+        source="dashboard",
+        timeout=COMMAND_TIMEOUT,
+    )
+    _report(request, command)
+    return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
+
+
+def _report(request, command: Command) -> None:
+    """Tell the operator what the charger said, in words."""
+    if command.status == CommandStatus.ANSWERED:
+        reply = command.reply_status or "answered"
+        ok = reply in ("Accepted", "Scheduled", "Unlocked", "answered")
+        (messages.success if ok else messages.warning)(
+            request, f"{command.action}: the charger replied {reply}."
+        )
+    else:
+        detail = f" ({command.error})" if command.error else ""
+        messages.error(request, f"{command.action}: {command.get_status_display()}{detail}.")
+
+
+def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
+    """1.6 keys from the last answered GetConfiguration; the row is the record of when."""
+    command = (
+        Command.objects.filter(
+            charger=charger, action="GetConfiguration", status=CommandStatus.ANSWERED
+        )
+        .order_by("-completed_at")
+        .first()
+    )
+    if command is None or not isinstance(command.response, dict):
+        return [], command
+    keys = command.response.get("configurationKey") or []
+    return sorted(keys, key=lambda k: str(k.get("key", ""))), command
+
+
+@operator_view(read=Role.VIEWER, write=Role.OPERATOR)
+def charger_configuration(request, pk: int):
+    charger = _charger(pk)
+    form = ConfigurationForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("refresh"):
+            command = actions.perform(
+                charger,
+                actions.get_configuration(charger),
+                requested_by=request.user,
+                source="dashboard",
+                timeout=COMMAND_TIMEOUT,
+            )
+            _report(request, command)
+            return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
+        if form.is_valid():
+            try:
+                built = actions.change_configuration(
+                    charger, key=form.cleaned_data["key"], value=form.cleaned_data["value"]
+                )
+            except actions.ActionError as error:
+                form.add_error("key", str(error))
+            else:
+                command = actions.perform(
+                    charger,
+                    built,
+                    requested_by=request.user,
+                    source="dashboard",
+                    timeout=COMMAND_TIMEOUT,
+                )
+                _report(request, command)
+                return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
+    keys, read = latest_configuration(charger)
+    return render(
+        request,
+        "chargers/charger_configuration.html",
+        {
+            "charger": charger,
+            "keys": keys,
+            "read": read,
+            "variables": charger.variables.all()[:1000] if actions.is_v2(charger) else [],
+            "form": form,
+            "can_edit": role_at_least(request, Role.OPERATOR),
+        },
+    )
+
+
+@operator_view()
+def charger_messages(request, pk: int):
+    charger = _charger(pk)
+    log = OcppMessage.objects.filter(charger=charger)
+    action = request.GET.get("action", "").strip()
+    if action:
+        log = log.filter(action=action)
+    page = Paginator(log, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "chargers/charger_messages.html",
+        {"charger": charger, "page": page, "action": action},
+    )
+
+
+@never_cache
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+def charger_credentials(request, pk: int):
+    """Set or rotate the charger's basic-auth password; the new one is shown this once."""
+    charger = _charger(pk)
+    form = PasswordForm(request.POST or None)
+    password = None
+    if request.method == "POST" and form.is_valid():
+        password = services.set_password(
+            charger=charger, password=form.cleaned_data["password"] or None
+        )
+        form = PasswordForm()
+    return render(
+        request,
+        "chargers/charger_credentials.html",
+        {"charger": charger, "form": form, "password": password},
+    )
+
+
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@require_POST
+def charger_registration(request, pk: int):
+    charger = _charger(pk)
+    decision = request.POST.get("status", "")
+    if decision not in (RegistrationStatus.ACCEPTED, RegistrationStatus.REJECTED):
+        messages.error(request, "status: choose Accepted or Rejected.")
+    else:
+        services.set_registration(charger=charger, status=decision)
+        verb = "approved" if decision == RegistrationStatus.ACCEPTED else "rejected"
+        messages.success(request, f"{charger.identity} {verb}.")
+    return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)

@@ -1,0 +1,131 @@
+"""Operator pages of charging sessions: the filtered list, a session's page, the CSV export."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from chargers import selectors
+from chargers.csvexport import csv_response
+from chargers.models import ChargingSession, SessionState
+from cpms.models import Site
+from cpms.tenancy import operator_view
+
+
+def parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def filter_sessions(sessions: QuerySet, params, tz: zoneinfo.ZoneInfo) -> tuple[QuerySet, dict]:
+    """Apply the list's filters; returns the queryset and the cleaned filter values."""
+    values = {
+        k: params.get(k, "").strip()
+        for k in ("site", "charger", "id_token", "state", "since", "until")
+    }
+    if values["site"].isdigit():
+        sessions = sessions.filter(site_id=int(values["site"]))
+    if values["charger"]:
+        sessions = sessions.filter(charger__identity__iexact=values["charger"])
+    if values["id_token"]:
+        sessions = sessions.filter(id_tag__iexact=values["id_token"])
+    if values["state"] in SessionState.values:
+        sessions = sessions.filter(state=values["state"])
+    since, until = parse_day(values["since"]), parse_day(values["until"])
+    # Days are the operator's days: midnight in the tenant's time zone.
+    if since:
+        start = datetime.combine(since, time.min, tzinfo=tz)
+        sessions = sessions.filter(started_at__gte=start)
+    if until:
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz)
+        sessions = sessions.filter(started_at__lt=end)
+    return sessions, values
+
+
+@operator_view()
+def session_list(request):
+    tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+    sessions, values = filter_sessions(
+        ChargingSession.objects.select_related("charger", "site", "id_token"), request.GET, tz
+    )
+    page = Paginator(sessions, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "chargers/session_list.html",
+        {
+            "page": page,
+            "f": values,
+            "params": params.urlencode(),
+            "sites": Site.objects.only("name"),
+            "states": SessionState.choices,
+            "tz": tz,
+        },
+    )
+
+
+@operator_view()
+def session_detail(request, pk: int):
+    session = get_object_or_404(
+        ChargingSession.objects.select_related("charger", "site", "id_token"), pk=pk
+    )
+    tz = zoneinfo.ZoneInfo(session.site.timezone if session.site else request.tenant.timezone)
+    return render(
+        request,
+        "chargers/session_detail.html",
+        {"session": session, "tz": tz, "chart": selectors.session_series(session, tz)},
+    )
+
+
+SESSION_CSV_HEADER = [
+    "session",
+    "charger",
+    "site",
+    "connector",
+    "transaction",
+    "id_token",
+    "state",
+    "started_at",
+    "stopped_at",
+    "energy_kwh",
+    "stop_reason",
+]
+
+
+def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo):
+    for s in sessions.iterator(chunk_size=2000):
+        yield [
+            s.pk,
+            s.charger.identity,
+            s.site.name if s.site else "",
+            s.evse_id,
+            s.transaction_id,
+            s.id_tag,
+            s.state,
+            timezone.localtime(s.started_at, tz).isoformat(),
+            timezone.localtime(s.stopped_at, tz).isoformat() if s.stopped_at else "",
+            f"{s.energy_wh / 1000:.3f}",
+            s.stop_reason,
+        ]
+
+
+@operator_view()
+def session_export(request):
+    tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+    sessions, _ = filter_sessions(
+        ChargingSession.objects.select_related("charger", "site"), request.GET, tz
+    )
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
+    return csv_response(
+        f"sessions-{request.tenant.slug}-{stamp}.csv",
+        SESSION_CSV_HEADER,
+        session_rows(sessions, tz),
+    )

@@ -1,0 +1,53 @@
+"""Units and times as the dashboards show them; the live script formats the same way."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+
+from cpms.tenancy import role_at_least
+
+register = template.Library()
+
+
+@register.filter
+def kwh(wh) -> str:
+    """Wh as kWh with two decimals: 12345 -> '12.35 kWh'."""
+    if wh is None or wh == "":
+        return "—"
+    return f"{Decimal(wh) / 1000:,.2f} kWh"
+
+
+@register.filter
+def kw(watts) -> str:
+    if watts is None or watts == "":
+        return "—"
+    return f"{Decimal(watts) / 1000:,.2f} kW"
+
+
+@register.filter
+def local(moment, tz) -> str:
+    """A stored UTC time in the site's (or tenant's) zone, with the zone's abbreviation."""
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@register.filter
+def duration(session) -> str:
+    end = session.stopped_at or timezone.now()
+    minutes = int((end - session.started_at).total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+@register.simple_tag(takes_context=True)
+def open_alert_count(context) -> int:
+    """The navigation's badge; only operators' pages show it."""
+    request = context.get("request")
+    if request is None or getattr(request, "tenant", None) is None:
+        return 0
+    if not role_at_least(request, "viewer"):
+        return 0
+    from chargers.alerts.models import Alert
+
+    return Alert.objects.filter(resolved_at__isnull=True).count()

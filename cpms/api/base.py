@@ -1,0 +1,381 @@
+"""What every API view stands on: who is calling, for which tenant, with which role.
+
+`TenantViewSet` owns the tenant scope and the role check, so a resource cannot forget either:
+authentication resolves the tenant (an API key through `cpms.tenancy.api_key_for`, a browser
+session through its `X-Tenant` slug and the user's membership), the viewset opens the data
+layer's scope for the rest of the request, and the permission compares the caller's role with
+the role the resource asks for. Rows of other tenants are then unreachable: the scoped manager
+answers 404 for their ids, exactly as for ids that never existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, pagination, permissions, serializers, throttling, viewsets
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.views import exception_handler
+
+from cpms import scoping
+from cpms.models import ROLE_RANK, ApiKey, Role, Tenant
+from cpms.tenancy import api_key_for, memberships_of, resolve_web_tenant
+
+TENANT_HEADER = "HTTP_X_TENANT"
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """The tenant a request acts for and the role it acts with (DRF's `request.auth`)."""
+
+    tenant: Tenant
+    role: str
+    user: object | None = None  # the person behind it: the session user or the key's creator
+    key: ApiKey | None = None
+
+    def allows(self, role: str) -> bool:
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+    @property
+    def source(self) -> str:
+        """How audit records (commands) name the caller."""
+        return f"api:{self.key.prefix}" if self.key else "api:session"
+
+
+class ApiKeyUser:
+    """`request.user` for a request made with a key: authenticated, but nobody's login."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_superuser = False
+    is_staff = False
+    pk = id = None
+
+    def __init__(self, key: ApiKey):
+        self.key = key
+
+    def __str__(self):
+        return f"API key {self.key.prefix}"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <key>`; the key alone decides the tenant."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        key = api_key_for(raw.strip())
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+        context = ApiContext(tenant=key.tenant, role=key.member_role, user=key.created_by, key=key)
+        return ApiKeyUser(key), context
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+class TenantSessionAuthentication(SessionAuthentication):
+    """A logged-in browser (the interactive docs): the tenant comes from the `X-Tenant` header
+    or `?tenant=` slug and must be one of the user's; CSRF is enforced as for any form."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        slug = request.META.get(TENANT_HEADER) or request.query_params.get("tenant")
+        if not slug:
+            memberships = memberships_of(user)
+            if user.is_superuser or len(memberships) != 1:
+                raise exceptions.ValidationError(
+                    {"X-Tenant": ["Name the tenant with the X-Tenant header or ?tenant=slug."]}
+                )
+            slug = memberships[0].tenant.slug
+        tenant, membership = resolve_web_tenant(user, slug)
+        role = Role.ADMIN if user.is_superuser else membership.role
+        return user, ApiContext(tenant=tenant, role=role, user=user)
+
+
+class HasTenantRole(permissions.BasePermission):
+    """The caller's role reaches the role the view asks for this request."""
+
+    message = "This API key's role does not allow this."
+
+    def has_permission(self, request, view):
+        context = request.auth
+        if not isinstance(context, ApiContext):
+            return False
+        return context.allows(view.required_role(request))
+
+
+class PerKeyThrottle(throttling.SimpleRateThrottle):
+    """Requests per key (or per person for browser sessions), whatever the address."""
+
+    scope = "api"
+
+    def get_cache_key(self, request, view):
+        context = request.auth
+        if not isinstance(context, ApiContext):
+            return None
+        ident = f"key-{context.key.pk}" if context.key else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class CursorPagination(pagination.CursorPagination):
+    """For the big, growing tables: stable under inserts and cheap at any depth."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "-id"
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 bound, compared in UTC. Python accepts offsets up to 24 hours where
+    PostgreSQL stops at 16, so the offset is applied here and an impossible moment is a 400."""
+
+    def filter(self, qs, value):
+        if value:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                param = next(n for n, f in self.parent.filters.items() if f is self)
+                raise exceptions.ValidationError(
+                    {param: ["This moment is out of range."]}
+                ) from None
+        return super().filter(qs, value)
+
+
+class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to another of the tenant's rows. Its choices are read in the request's
+    scope (the field is built at import time, outside any), so another tenant's id is
+    "does not exist", like an id that never existed."""
+
+    def get_queryset(self):
+        return self.queryset.model._default_manager.all()
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """A serializer of a tenant-owned row: scoped references and per-tenant uniqueness, which
+    the database enforces on expressions (Lower(name)) that DRF cannot see."""
+
+    serializer_related_field = TenantPrimaryKeyRelatedField
+    unique_in_tenant: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        for field in self.unique_in_tenant:
+            value = attrs.get(field)
+            if not value:
+                continue
+            clash = model.objects.filter(**{f"{field}__iexact": value})
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    {field: [f"A {model._meta.verbose_name} with this {field} exists already."]}
+                )
+        return attrs
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """The base of every API resource. Subclasses name their roles; the scope is not theirs.
+
+    `read_role` guards safe methods, `write_role` the others, `action_roles` single actions.
+    """
+
+    authentication_classes = [ApiKeyAuthentication, TenantSessionAuthentication]
+    permission_classes = [HasTenantRole]
+    throttle_classes = [PerKeyThrottle]
+    pagination_class = PageNumberPagination
+    read_role: str = Role.VIEWER
+    write_role: str = Role.OPERATOR
+    action_roles: dict[str, str] = {}
+
+    def required_role(self, request) -> str:
+        if self.action in self.action_roles:
+            return self.action_roles[self.action]
+        if request.method in permissions.SAFE_METHODS:
+            return self.read_role
+        return self.write_role
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.request.auth.tenant
+
+    def dispatch(self, request, *args, **kwargs):
+        # Whatever scope the web middleware opened (a staff session sees every tenant) is
+        # replaced by "none" until authentication names the tenant, and restored afterwards.
+        token = scoping.activate(None)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            scoping.deactivate(token)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        scoping.activate(request.auth.tenant)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request is not None and isinstance(self.request.auth, ApiContext):
+            context["tenant"] = self.request.auth.tenant
+        return context
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+def _flatten(detail, prefix="") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field.sub": ["message", ...]}."""
+    if isinstance(detail, dict):
+        fields: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            fields.update(
+                _flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+            )
+        return fields
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        fields = {}
+        for index, value in enumerate(detail):
+            fields.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return fields
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def error_response(exc, context):
+    """Every error has one shape: {"error": {"status", "code", "message", "fields"}}.
+
+    `fields` maps each offending field (dotted for nested ones) to its messages, so a client
+    can show the message next to the input it came from.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, IntegrityError):
+        # The serializers check what they can; a race with a concurrent write ends here.
+        exc = exceptions.APIException("This conflicts with an existing record; reload and retry.")
+        exc.status_code, exc.default_code = 409, "conflict"
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    fields: dict[str, list[str]] = {}
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()))
+        where = "" if first[0] == "non_field_errors" else f"{first[0]}: "
+        message = f"{where}{first[1][0]}"
+        code = "invalid"
+    else:
+        message = str(exc.detail) if hasattr(exc, "detail") else str(exc)
+        code = getattr(exc, "default_code", "error")
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+        if isinstance(codes, str):
+            code = codes
+    response.data = {
+        "error": {
+            "status": response.status_code,
+            "code": code,
+            "message": message,
+            "fields": fields,
+        }
+    }
+    return response
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    error = ErrorDetailSerializer()
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "cpms.api.base.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key created by a tenant admin: `Authorization: Bearer "
+            "cpms_…`. The key decides the tenant and the role (read_only, operator, admin).",
+        }
+
+
+class TenantSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "cpms.api.base.TenantSessionAuthentication"
+    name = "session"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "A logged-in browser; name the tenant with the X-Tenant header.",
+        }
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the one error body,
+    for any 4XX status, so clients (and schema checks) know what an error looks like."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message", "fields"],
+                "properties": {
+                    "status": {"type": "integer", "example": 400},
+                    "code": {"type": "string", "example": "invalid"},
+                    "message": {"type": "string", "example": "name: This field is required."},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        "example": {"name": ["This field is required."]},
+                    },
+                },
+            }
+        },
+    }
+    error = {
+        "description": "The request was refused; `error.fields` names each bad input.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("4XX", error)
+    return result

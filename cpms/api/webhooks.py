@@ -1,0 +1,144 @@
+"""Webhook endpoints and their deliveries, for tenant admins."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cpms import webhooks
+from cpms.api.base import CursorPagination, TenantViewSet
+from cpms.api.resources import CrudViewSet
+from cpms.models import Role, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=webhooks.WEBHOOK_EVENT_TYPES),
+        allow_empty=False,
+        help_text="The events to deliver to this endpoint.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "event_types", "is_active", "created_at"]
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("Use an http(s) URL.")
+        return value
+
+    def validate_event_types(self, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class EndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="Verifies the CPMS-Signature header. Shown once: store it now."
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: EndpointWithSecretSerializer},
+        examples=[
+            OpenApiExample(
+                "Sessions to a billing system",
+                value={
+                    "url": "https://billing.example.com/hooks/cpms",
+                    "event_types": ["session.started", "session.stopped"],
+                },
+                request_only=True,
+            )
+        ],
+    )
+)
+class WebhookEndpointViewSet(CrudViewSet):
+    """Where events are delivered. Admins only; the signing secret is shown when the endpoint
+    is created and when it is rotated."""
+
+    serializer_class = WebhookEndpointSerializer
+    read_role = write_role = Role.ADMIN
+    filterset_fields = ["is_active"]
+    ordering_fields = ["created_at"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return WebhookEndpoint.objects.all()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = serializer.save(secret=webhooks.new_secret())
+        return Response(EndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: EndpointWithSecretSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        """A new signing secret, effective for the next delivery."""
+        endpoint = self.get_object()
+        endpoint.secret = webhooks.new_secret()
+        endpoint.save(update_fields=["secret"])
+        return Response(EndpointWithSecretSerializer(endpoint).data)
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["at", "status_code", "error", "response_body", "duration_ms"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    attempts = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event_id",
+            "event_type",
+            "payload",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "replay_of",
+            "created_at",
+            "delivered_at",
+            "attempts",
+        ]
+
+
+class DeliveryFilter(filters.FilterSet):
+    endpoint = filters.NumberFilter(field_name="endpoint_id")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["endpoint", "status", "event_type"]
+
+
+class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Every delivery with its attempts, newest first; a delivery can be replayed."""
+
+    serializer_class = WebhookDeliverySerializer
+    read_role = write_role = Role.ADMIN
+    pagination_class = CursorPagination
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = DeliveryFilter
+
+    def get_queryset(self):
+        return WebhookDelivery.objects.prefetch_related("attempts")
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        """Send the event again, as a new delivery with the same event id."""
+        with transaction.atomic():
+            copy = webhooks.replay(delivery=self.get_object())
+        return Response(WebhookDeliverySerializer(copy).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,29 @@
+"""The REST API's URLs: /api/v1/ resources, the OpenAPI schema and the interactive docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from chargers import api as chargers_api
+from cpms.api import resources, webhooks
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("sites", resources.SiteViewSet, basename="site")
+router.register("site-owners", resources.SiteOwnerViewSet, basename="site-owner")
+router.register("members", resources.MemberViewSet, basename="member")
+router.register("api-keys", resources.ApiKeyViewSet, basename="api-key")
+router.register("chargers", chargers_api.ChargerViewSet, basename="charger")
+router.register("sessions", chargers_api.SessionViewSet, basename="session")
+router.register("meter-samples", chargers_api.MeterSampleViewSet, basename="meter-sample")
+router.register("status-events", chargers_api.StatusEventViewSet, basename="status-event")
+router.register("id-tokens", chargers_api.IdTokenViewSet, basename="id-token")
+router.register("commands", chargers_api.CommandViewSet, basename="command")
+router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
+
+urlpatterns = [
+    path("v1/", include((router.urls, "api"), namespace="api")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

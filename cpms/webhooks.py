@@ -1,0 +1,210 @@
+"""Webhooks: an outbox filled by domain events, emptied by Celery, signed for the receiver.
+
+The listener runs inside the transaction of the service that published the event, so a
+delivery row exists exactly when the fact it reports was committed. Sending happens after
+the commit, in `cpms.tasks.deliver_webhook`, one attempt per task run; a failed attempt is
+retried with exponential backoff until `MAX_ATTEMPTS`, then the delivery is marked failed.
+
+Receivers verify `CPMS-Signature: t=<unix time>,v1=<hex>`, the HMAC-SHA256 of
+"<t>.<raw body>" with the endpoint's secret, and reject old timestamps to stop replays of
+captured requests. Deliveries are at least once: the `id` of the event dedupes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from chargers.events import Event, subscribe
+from cpms import scoping
+from cpms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+# Domain event -> the webhook event type integrators subscribe to.
+EVENT_TYPES = {
+    "charger.online": "charger.online",
+    "charger.offline": "charger.offline",
+    "connector.status": "charger.status",
+    "session.started": "session.started",
+    "session.updated": "session.updated",
+    "session.stopped": "session.stopped",
+    "alert.opened": "alert.opened",
+    "alert.resolved": "alert.resolved",
+}
+WEBHOOK_EVENT_TYPES = sorted(set(EVENT_TYPES.values()))
+
+SIGNATURE_HEADER = "CPMS-Signature"
+MAX_ATTEMPTS = getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 8)
+RETRY_BASE_SECONDS = getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", 30)
+RETRY_MAX_SECONDS = 6 * 3600
+REQUEST_TIMEOUT = 10
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now=None) -> bool:
+    """What a receiver does (and what our tests do): check the signature and its age."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now or time.time()) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait after the `attempt`-th failure: base, 2 x base, 4 x base, ... up to 6 hours."""
+    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** (attempt - 1), RETRY_MAX_SECONDS))
+
+
+# --- The outbox ---------------------------------------------------------------------------------
+
+
+@subscribe
+def write_outbox(event: Event) -> None:
+    event_type = EVENT_TYPES.get(event.name)
+    if event_type is None or event.tenant_id is None:
+        return
+    # Services publish inside their tenant's scope, but a platform job may publish for any
+    # tenant; the event names its tenant, so read that tenant's endpoints explicitly.
+    with scoping.unscoped():
+        endpoints = [
+            endpoint
+            for endpoint in WebhookEndpoint.objects.filter(
+                tenant_id=event.tenant_id, is_active=True
+            )
+            if event_type in endpoint.event_types
+        ]
+        if not endpoints:
+            return
+        event_id = uuid.uuid4()
+        payload = {
+            "id": str(event_id),
+            "type": event_type,
+            "created": timezone.now().isoformat(),
+            "data": json.loads(json.dumps(event.data, cls=DjangoJSONEncoder)),
+        }
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                tenant_id=event.tenant_id,
+                endpoint=endpoint,
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                next_attempt_at=timezone.now(),
+            )
+            for endpoint in endpoints
+        )
+    for delivery in deliveries:
+        queue(delivery)
+
+
+def queue(delivery: WebhookDelivery, countdown: float = 0) -> None:
+    """Hand a delivery to Celery once the transaction that wrote it has committed."""
+    from cpms.tasks import deliver_webhook
+
+    kwargs = {"delivery_id": delivery.pk, "tenant_id": delivery.tenant_id}
+    transaction.on_commit(lambda: deliver_webhook.apply_async(kwargs=kwargs, countdown=countdown))
+
+
+def replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send an event again as a new delivery with the same event id (receivers dedupe)."""
+    copy = WebhookDelivery.objects.create(
+        endpoint=delivery.endpoint,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        payload=delivery.payload,
+        next_attempt_at=timezone.now(),
+        replay_of=delivery,
+    )
+    queue(copy)
+    return copy
+
+
+# --- Sending ------------------------------------------------------------------------------------
+
+
+def attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """One attempt at a pending delivery, recorded; schedules the next one when it fails.
+
+    Runs in the delivery's tenant scope (the task's door). Returns None when there is nothing
+    to do: the delivery is gone, done, or already failed.
+    """
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return None
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    request = urllib.request.Request(  # noqa: S310 (the URL field only accepts http(s))
+        delivery.endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "CPMS-Webhooks/1",
+            "CPMS-Event": delivery.event_type,
+            "CPMS-Event-Id": str(delivery.event_id),
+            "CPMS-Delivery": str(delivery.pk),
+            SIGNATURE_HEADER: sign(delivery.endpoint.secret, int(time.time()), body),
+        },
+    )
+    started = time.monotonic()
+    status_code, error, answer = None, "", ""
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+            status_code = response.status
+            answer = response.read(1000).decode(errors="replace")
+    except urllib.error.HTTPError as failure:
+        status_code = failure.code
+        answer = failure.read(1000).decode(errors="replace")
+    except (urllib.error.URLError, OSError, ValueError) as failure:
+        error = str(getattr(failure, "reason", failure))[:255] or type(failure).__name__
+    now = timezone.now()
+    WebhookAttempt.objects.create(
+        tenant_id=delivery.tenant_id,
+        delivery=delivery,
+        at=now,
+        status_code=status_code,
+        error=error,
+        response_body=answer,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    delivery.attempt_count += 1
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
+            DeliveryStatus.DELIVERED,
+            now,
+            None,
+        )
+    elif delivery.attempt_count >= MAX_ATTEMPTS:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+    else:
+        wait = backoff(delivery.attempt_count)
+        delivery.next_attempt_at = now + wait
+        queue(delivery, countdown=wait.total_seconds())
+    delivery.save(update_fields=["status", "attempt_count", "next_attempt_at", "delivered_at"])
+    return delivery

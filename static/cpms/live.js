@@ -1,0 +1,124 @@
+/* Live dashboard: listens on the tenant's dashboard socket and updates what the page shows.
+   Everything from the server is put into the page with textContent, never as markup: vendor,
+   model, id tags and error texts come from chargers and may contain anything. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var slug = script && script.dataset.tenant;
+  if (!slug || !("WebSocket" in window)) return;
+  var countsUrl = script.dataset.countsUrl || "";
+  var retry = 1000;
+  var countsTimer = null;
+
+  function each(selector, fn) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
+  }
+  function field(root, name, text) {
+    Array.prototype.forEach.call(root.querySelectorAll('[data-field="' + name + '"]'), function (el) {
+      el.textContent = text;
+    });
+  }
+  function kwh(wh) { return wh == null ? "—" : (Number(wh) / 1000).toFixed(2) + " kWh"; }
+  function kw(w) { return w == null ? "—" : (Number(w) / 1000).toFixed(2) + " kW"; }
+  function setState(el, state, label) {
+    el.textContent = label;
+    el.className = el.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
+  }
+
+  function setStatus(text) {
+    each("[data-live-status]", function (el) { el.textContent = text; el.dataset.liveStatus = text; });
+  }
+
+  function describe(event) {
+    var d = event.data || {};
+    var who = d.identity || d.title || (d.charger_id ? "charger " + d.charger_id : "");
+    var extra = d.status || d.reason || (d.energy_wh != null ? kwh(d.energy_wh) : "");
+    return [new Date().toLocaleTimeString(), event.name, who, extra].filter(Boolean).join(" · ");
+  }
+
+  function log(event) {
+    each("[data-live-log]", function (list) {
+      var item = document.createElement("li");
+      item.textContent = describe(event);
+      list.insertBefore(item, list.firstChild);
+      while (list.children.length > 30) list.removeChild(list.lastChild);
+    });
+  }
+
+  function refreshCounts() {
+    if (!countsUrl) return;
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(function () {
+      fetch(countsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (counts) {
+          if (!counts) return;
+          Object.keys(counts).forEach(function (key) {
+            each('[data-count="' + key + '"]', function (el) { el.textContent = String(counts[key]); });
+          });
+        })
+        .catch(function () {});
+    }, 400);
+  }
+
+  var handlers = {
+    "charger.online": function (d) {
+      each('[data-charger="' + d.charger_id + '"] [data-field="connection"]', function (el) {
+        setState(el, "online", "online");
+      });
+    },
+    "charger.offline": function (d) {
+      each('[data-charger="' + d.charger_id + '"] [data-field="connection"]', function (el) {
+        setState(el, "offline", "offline");
+      });
+    },
+    "connector.status": function (d) {
+      var key = d.charger_id + "-" + d.evse_id + "-" + d.connector_id;
+      each('[data-connector="' + key + '"]', function (row) {
+        var status = row.querySelector('[data-field="status"]');
+        if (status) setState(status, String(d.status || "").toLowerCase(), d.status || "");
+        field(row, "error", [d.error_code, d.info, d.vendor_error_code].filter(function (x) {
+          return x && x !== "NoError";
+        }).join(" · ") || "—");
+      });
+    },
+    "alert.opened": function (d) { each("[data-alert-count]", function (el) { el.textContent = String(d.open_alerts); }); },
+    "alert.resolved": function (d) { each("[data-alert-count]", function (el) { el.textContent = String(d.open_alerts); }); },
+  };
+  function session(d, state) {
+    var roots = document.querySelectorAll(
+      '[data-session="' + d.session_id + '"], [data-charger-session="' + d.charger_id + '"]'
+    );
+    Array.prototype.forEach.call(roots, function (root) {
+      root.hidden = false;
+      field(root, "energy", kwh(d.energy_wh));
+      field(root, "power", state === "stopped" ? "—" : kw(d.power_w));
+      field(root, "session-state", state === "stopped" ? "Stopped" : "Charging");
+      field(root, "id-tag", d.id_tag || "—");
+      field(root, "transaction", d.transaction_id || "—");
+    });
+  }
+  handlers["session.started"] = function (d) { session(d, "active"); };
+  handlers["session.updated"] = function (d) { session(d, "active"); };
+  handlers["session.stopped"] = function (d) { session(d, "stopped"); };
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(proto + location.host + "/ws/dashboard/" + encodeURIComponent(slug) + "/");
+    socket.onopen = function () { retry = 1000; setStatus("live"); };
+    socket.onmessage = function (message) {
+      var event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      var handler = handlers[event.name];
+      if (handler) handler(event.data || {});
+      log(event);
+      refreshCounts();
+    };
+    socket.onclose = function () {
+      setStatus("reconnecting");
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  }
+  connect();
+})();

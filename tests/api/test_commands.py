@@ -1,0 +1,99 @@
+"""Commands through the API reach a real OCPP 1.6 charger connected to a running daphne, and
+the reply comes back: at once, or by polling after a 202."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.urls import reverse
+
+from chargers.models import CommandStatus
+from cpms.models import ApiKeyRole
+from tests.chargers.ocpp16 import connected
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
+
+
+@pytest.fixture
+def charger(make_charger, tenant_a):
+    return make_charger(tenant_a, identity="CP-API")
+
+
+def post(client, body):
+    return sync_to_async(client.post)(reverse("api:command-list"), body, format="json")
+
+
+async def test_a_version_neutral_command_round_trips_to_the_charger(
+    ocpp_server, api, keys, charger
+):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        body = {
+            "charger": charger.pk,
+            "action": "reset",
+            "arguments": {"hard": True},
+            "timeout": 10,
+        }
+        response = await post(client, body)
+    assert response.status_code == 201, response.content
+    command = response.json()
+    assert command["status"] == CommandStatus.ANSWERED
+    assert command["response"] == {"status": "Accepted"}
+    assert cp.received == [("Reset", {"type": "Hard"})]
+    assert command["source"].startswith("api:cpms_")
+
+
+async def test_a_raw_ocpp_command_round_trips_to_the_charger(ocpp_server, api, keys, charger):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        body = {
+            "charger": charger.pk,
+            "ocpp_action": "DataTransfer",
+            "payload": {"vendorId": "com.acme", "messageId": "ping"},
+        }
+        response = await post(client, body)
+    assert response.json()["response"] == {"status": "Accepted", "data": "pong"}
+
+
+async def test_a_command_without_waiting_is_202_and_can_be_polled(ocpp_server, api, keys, charger):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        body = {"charger": charger.pk, "action": "clear_cache", "wait": False}
+        response = await post(client, body)
+        assert response.status_code == 202
+        location = response["Location"]
+        for _ in range(100):
+            polled = (await sync_to_async(client.get)(location)).json()
+            if polled["status"] == CommandStatus.ANSWERED:
+                break
+            await asyncio.sleep(0.05)
+    assert polled["status"] == CommandStatus.ANSWERED
+    assert cp.received == [("ClearCache", {})]
+
+
+async def test_a_command_to_an_offline_charger_says_so(ocpp_server, api, keys, charger):
+    response = await post(
+        api(keys[ApiKeyRole.OPERATOR]), {"charger": charger.pk, "action": "clear_cache"}
+    )
+    assert response.status_code == 201 and response.json()["status"] == CommandStatus.OFFLINE
+
+
+async def test_a_read_only_key_cannot_send_commands(ocpp_server, api, keys, charger):
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        response = await post(
+            api(keys[ApiKeyRole.READ_ONLY]), {"charger": charger.pk, "action": "clear_cache"}
+        )
+    assert response.status_code == 403 and cp.received == []
+
+
+async def test_another_tenants_key_cannot_command_the_charger(ocpp_server, api, keys, charger):
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        response = await post(api(keys["charlie"]), {"charger": charger.pk, "action": "reset"})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["charger"]
+    assert cp.received == []

@@ -1,0 +1,173 @@
+"""Resources: what integrators do with them, and the errors they get when input is wrong."""
+
+import csv
+import io
+
+from django.urls import reverse
+from django.utils import timezone
+
+from chargers import credentials
+from chargers.models import Charger, ChargingSession, IdToken, MeterSample
+from cpms import scoping
+from cpms.models import ApiKeyRole, Site, SiteOwner
+
+
+def test_it_creates_a_charger_and_shows_its_password_once(api, keys, tenant_a, site_a):
+    response = api(keys[ApiKeyRole.ADMIN]).post(
+        reverse("api:charger-list"), {"identity": "ACME-1", "site": site_a.pk}, format="json"
+    )
+    assert response.status_code == 201
+    password = response.json()["password"]
+    with scoping.scope(tenant_a):
+        charger = Charger.objects.get(identity="ACME-1")
+    assert credentials.check(password, charger.password_hash)
+    detail = api(keys[ApiKeyRole.ADMIN]).get(reverse("api:charger-detail", args=[charger.pk]))
+    assert "password" not in detail.json()
+
+
+def test_it_rotates_a_chargers_password(api, keys, world, tenant_a):
+    charger = world["charger"]
+    url = reverse("api:charger-rotate-password", args=[charger.pk])
+    response = api(keys[ApiKeyRole.ADMIN]).post(url, {}, format="json")
+    charger.refresh_from_db()
+    assert credentials.check(response.json()["password"], charger.password_hash)
+
+
+def test_it_refuses_a_short_charger_password_naming_the_field(api, keys, world):
+    url = reverse("api:charger-rotate-password", args=[world["charger"].pk])
+    response = api(keys[ApiKeyRole.ADMIN]).post(url, {"password": "short"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["password"]
+
+
+def test_it_approves_a_pending_charger(api, keys, world):
+    charger = world["spare_charger"]
+    with scoping.scope(charger.tenant):
+        Charger.objects.filter(pk=charger.pk).update(registration_status="Pending")
+    response = api(keys[ApiKeyRole.OPERATOR]).post(
+        reverse("api:charger-approve", args=[charger.pk])
+    )
+    assert response.json()["registration_status"] == "Accepted"
+
+
+def test_a_duplicate_site_name_is_a_400_naming_the_field(api, keys, site_a, tenant_a):
+    response = api(keys[ApiKeyRole.ADMIN]).post(
+        reverse("api:site-list"), {"name": "MALL A", "timezone": "UTC"}, format="json"
+    )
+    body = response.json()["error"]
+    assert response.status_code == 400
+    assert body["fields"] == {"name": ["A site with this name exists already."]}
+    assert body["message"].startswith("name: ")
+
+
+def test_it_refuses_another_tenants_site_owner_naming_the_field(
+    api, keys, tenant_b, site_a, owner_a
+):
+    response = api(keys["charlie"]).post(
+        reverse("api:site-list"),
+        {"name": "Depot", "timezone": "UTC", "site_owner": owner_a.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["site_owner"]
+    with scoping.scope(tenant_b):
+        assert not Site.objects.exists()
+
+
+def test_it_filters_sessions_by_charger_and_date(api, keys, world):
+    client = api(keys[ApiKeyRole.READ_ONLY])
+    charger = world["charger"]
+    found = client.get(reverse("api:session-list"), {"charger": charger.pk}).json()["results"]
+    later = (timezone.now() + timezone.timedelta(hours=1)).isoformat()
+    none = client.get(reverse("api:session-list"), {"started_after": later}).json()["results"]
+    assert [s["id"] for s in found] == [world["session"].pk] and none == []
+
+
+def test_the_csv_export_neutralises_formulas(api, keys, world, tenant_a):
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.filter(pk=world["session"].pk).update(
+            id_tag="=HYPERLINK(1)", stop_reason="@SUM(A1)"
+        )
+    response = api(keys[ApiKeyRole.READ_ONLY]).get(reverse("api:session-export"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response).decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert rows[0]["id_tag"] == "'=HYPERLINK(1)" and rows[0]["stop_reason"] == "'@SUM(A1)"
+    assert rows[0]["charger"] == "CP-A"
+
+
+def test_meter_samples_are_downsampled_on_request(api, keys, world, tenant_a):
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with scoping.scope(tenant_a):
+        for minute, value in [(1, 10), (2, 20), (3, 30)]:
+            MeterSample.objects.create(
+                charger=world["charger"],
+                evse_id=1,
+                timestamp=start - timezone.timedelta(hours=2) + timezone.timedelta(minutes=minute),
+                measurand="Power.Active.Import",
+                value=value,
+            )
+    response = api(keys[ApiKeyRole.READ_ONLY]).get(
+        reverse("api:meter-sample-series"),
+        {"charger": world["charger"].pk, "interval": "hour", "measurand": "Power.Active.Import"},
+    )
+    [point] = response.json()
+    assert point["count"] == 3 and float(point["avg"]) == 20 and float(point["max"]) == 30
+
+
+def test_it_bulk_upserts_id_tokens_all_or_nothing(api, keys, world, tenant_a):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    url = reverse("api:id-token-bulk-upsert")
+    good = {"tokens": [{"uid": "04aabbcc", "blocked": True}, {"uid": "NEW-1", "label": "Van"}]}
+    assert client.post(url, good, format="json").json() == {"created": 1, "updated": 1}
+    bad = {"tokens": [{"uid": "NEW-2"}, {"uid": "has space"}]}
+    response = client.post(url, bad, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["tokens.1.uid"]
+    with scoping.scope(tenant_a):
+        assert sorted(IdToken.objects.values_list("uid", "blocked")) == [
+            ("04AABBCC", True),
+            ("NEW-1", False),
+        ]
+
+
+def test_a_raw_ocpp_payload_is_validated_against_the_chargers_version(api, keys, world):
+    response = api(keys[ApiKeyRole.OPERATOR]).post(
+        reverse("api:command-list"),
+        {"charger": world["charger"].pk, "ocpp_action": "Reset", "payload": {"type": "Sideways"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["payload.type"]
+
+
+def test_an_unknown_ocpp_action_is_refused_naming_the_field(api, keys, world):
+    response = api(keys[ApiKeyRole.OPERATOR]).post(
+        reverse("api:command-list"),
+        {"charger": world["charger"].pk, "ocpp_action": "../../etc/passwd", "payload": {}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["ocpp_action"]
+
+
+def test_members_are_invited_by_email(api, keys, tenant_a, mailoutbox):
+    response = api(keys[ApiKeyRole.ADMIN]).post(
+        reverse("api:member-list"), {"email": "eve@a.test", "role": "viewer"}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["role"] == "viewer"
+    assert mailoutbox[0].to == ["eve@a.test"]
+
+
+def test_a_site_owner_deletion_by_another_tenant_changes_nothing(api, keys, owner_a, tenant_a):
+    url = reverse("api:site-owner-detail", args=[owner_a.pk])
+    assert api(keys["charlie"]).delete(url).status_code == 404
+    with scoping.scope(tenant_a):
+        assert SiteOwner.objects.filter(pk=owner_a.pk).exists()
+
+
+def test_an_impossible_time_bound_is_a_400_naming_the_parameter(api, keys, world):
+    response = api(keys[ApiKeyRole.READ_ONLY]).get(
+        reverse("api:session-list"), {"started_after": "0001-01-01T00:00:00+23:00"}
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["started_after"]

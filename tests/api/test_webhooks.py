@@ -1,0 +1,172 @@
+"""Webhooks: the outbox shares the event's transaction, deliveries are signed, a failing
+receiver is retried with backoff and then marked failed, and deliveries can be replayed."""
+
+import contextlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from chargers import services
+from cpms import scoping, webhooks
+from cpms.celery import app
+from cpms.models import ApiKeyRole, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+
+@contextlib.contextmanager
+def receiver(status: int):
+    """A real HTTP receiver on a free port answering `status`; yields (url, requests)."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers, body))
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 300 else b"broken")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def eager():
+    """Celery runs tasks at once, in this process, as a worker would."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def endpoint_for(tenant, url, events=("charger.status",)):
+    with scoping.scope(tenant):
+        return WebhookEndpoint.objects.create(
+            url=url, event_types=list(events), secret=webhooks.new_secret()
+        )
+
+
+def report_status(charger, status="Charging"):
+    with scoping.scope(charger.tenant):
+        services.record_status(charger_id=charger.pk, evse_id=1, connector_id=1, status=status)
+
+
+def test_a_delivery_is_signed_and_the_signature_verifies(
+    world, tenant_a, eager, django_capture_on_commit_callbacks
+):
+    with receiver(200) as (url, received):
+        endpoint = endpoint_for(tenant_a, url)
+        with django_capture_on_commit_callbacks(execute=True):
+            report_status(world["charger"])
+    [(headers, body)] = received
+    assert webhooks.verify(endpoint.secret, headers["CPMS-Signature"], body)
+    assert not webhooks.verify(endpoint.secret, headers["CPMS-Signature"], body + b" ")
+    assert not webhooks.verify("whsec_other", headers["CPMS-Signature"], body)
+    event = json.loads(body)
+    assert event["type"] == headers["CPMS-Event"] == "charger.status"
+    assert event["data"]["status"] == "Charging"
+    with scoping.scope(tenant_a):
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempt_count == 1
+
+
+def test_an_old_signature_is_refused_by_the_verifier():
+    body = b"{}"
+    header = webhooks.sign("whsec_x", 1_000_000, body)
+    assert webhooks.verify("whsec_x", header, body, now=1_000_100)
+    assert not webhooks.verify("whsec_x", header, body, now=1_000_000 + 301)
+
+
+def test_the_outbox_row_rolls_back_with_the_event(world, tenant_a):
+    endpoint = endpoint_for(tenant_a, "https://hooks.a.test/x")
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        report_status(world["charger"])
+        raise RuntimeError("the service's transaction fails")
+    report_status(world["charger"], status="Available")
+    with scoping.scope(tenant_a):
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+        assert [d.payload["data"]["status"] for d in deliveries] == ["Available"]
+
+
+def test_only_subscribed_event_types_are_written(world, tenant_a):
+    endpoint_for(tenant_a, "https://hooks.a.test/x", events=("session.stopped",))
+    report_status(world["charger"])
+    with scoping.scope(tenant_a):
+        assert not WebhookDelivery.objects.filter(event_type="charger.status").exists()
+
+
+def test_a_failing_receiver_is_retried_then_marked_failed(
+    world, tenant_a, eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(webhooks, "MAX_ATTEMPTS", 3)
+    with receiver(500) as (url, received):
+        endpoint = endpoint_for(tenant_a, url)
+        with django_capture_on_commit_callbacks(execute=True):
+            report_status(world["charger"])
+    with scoping.scope(tenant_a):
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        attempts = list(delivery.attempts.values_list("status_code", flat=True))
+    assert len(received) == 3 and attempts == [500, 500, 500]
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempt_count == 3
+
+
+def test_backoff_grows_exponentially_up_to_a_cap():
+    waits = [webhooks.backoff(n).total_seconds() for n in range(1, 12)]
+    base = webhooks.RETRY_BASE_SECONDS
+    assert waits[:3] == [base, 2 * base, 4 * base]
+    assert max(waits) == webhooks.RETRY_MAX_SECONDS
+
+
+def test_an_unreachable_receiver_is_recorded_with_the_error(world, tenant_a):
+    endpoint = endpoint_for(tenant_a, "http://127.0.0.1:9/nothing-listens")
+    report_status(world["charger"])
+    with scoping.scope(tenant_a):
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        webhooks.attempt(delivery_id=delivery.pk)
+        [attempt] = delivery.attempts.all()
+        delivery.refresh_from_db()
+    assert attempt.status_code is None and attempt.error
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at
+
+
+def test_a_delivery_is_replayed_with_the_same_event_id(
+    api, keys, world, tenant_a, eager, django_capture_on_commit_callbacks
+):
+    with receiver(200) as (url, received):
+        endpoint_for(tenant_a, url)
+        with scoping.scope(tenant_a):
+            original = WebhookDelivery.objects.create(
+                endpoint=WebhookEndpoint.objects.get(url=url),
+                event_id="1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed",
+                event_type="charger.status",
+                payload={"id": "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"},
+                status=DeliveryStatus.FAILED,
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api(keys[ApiKeyRole.ADMIN]).post(
+                reverse("api:webhook-delivery-replay", args=[original.pk])
+            )
+    assert response.status_code == 202
+    assert response.json()["replay_of"] == original.pk
+    [(headers, _)] = received
+    assert headers["CPMS-Event-Id"] == "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"
+
+
+def test_deliveries_show_their_attempts(api, keys, world, tenant_a):
+    endpoint_for(tenant_a, "http://127.0.0.1:9/nothing-listens")
+    report_status(world["charger"])
+    with scoping.scope(tenant_a):
+        webhooks.attempt(delivery_id=WebhookDelivery.objects.latest("id").pk)
+    rows = api(keys[ApiKeyRole.ADMIN]).get(reverse("api:webhook-delivery-list")).json()
+    assert rows["results"][0]["attempts"][0]["error"]

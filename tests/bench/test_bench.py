@@ -1,0 +1,145 @@
+"""The benchmark's machinery at a tiny size, against both servers, for real.
+
+No timing is asserted (the machine is shared); what must hold is that every scenario ran
+against the project and the baseline and produced figures, and that the scratch database is
+gone afterwards.
+"""
+
+import json
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bench.scenarios import SCENARIOS, percentile
+from tests.chargers.conftest import database_url
+from tests.helpers import ROOT, child_env
+
+TINY = [
+    "--hold", "4", "--hold-interval", "0.3", "--hold-duration", "1",
+    "--throughput-chargers", "3", "--throughput-duration", "1",
+    "--storm", "4", "--command-chargers", "3", "--commands", "5", "--workers", "1",
+]  # fmt: skip
+
+
+def server_url() -> str:
+    """The test database's server; the benchmark creates its own scratch database there."""
+    return database_url(connection.settings_dict)
+
+
+def scratch_databases() -> set[str]:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'cpms_bench_%'")
+        return {name for (name,) in rows}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, django_db_blocker):
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("the full benchmark needs PostgreSQL and Redis (CI=true sets them)")
+    output = tmp_path_factory.mktemp("bench")
+    with django_db_blocker.unblock():
+        url = server_url()
+    before = scratch_databases()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", *TINY, "--output", str(output)],
+        cwd=ROOT,
+        env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL),
+        capture_output=True,
+        text=True,
+        timeout=55,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    (path,) = output.glob("*.json")
+    return {
+        "json": json.loads(path.read_text()),
+        "stdout": completed.stdout,
+        "left_behind": scratch_databases() - before,
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_it_measures_every_scenario_against_both_servers(report, scenario):
+    result = report["json"]["scenarios"][scenario]
+
+    for side in ("project", "baseline"):
+        figures = result[side]
+        assert "error" not in figures and "skipped" not in figures, figures
+        assert figures["errors"] == {}, figures["errors"]
+        assert figures["loadgen_cpu_s"] >= 0
+        assert figures["server_cpu_s"] >= 0
+
+
+def test_it_holds_every_charger_and_reports_heartbeat_latency_and_memory(report):
+    hold = report["json"]["scenarios"]["hold"]
+
+    for side in ("project", "baseline"):
+        assert hold[side]["held"] == 4
+        assert hold[side]["calls"] > 0
+        assert hold[side]["p99_ms"] >= hold[side]["p50_ms"] > 0
+        assert isinstance(hold[side]["rss_per_connection_kib"], float)
+
+
+def test_it_counts_cpu_per_call_over_every_server_process(report):
+    meter = report["json"]["scenarios"]["meter_values"]
+
+    assert set(meter["project"]["server_cpu_s_by_process"]) == {
+        "daphne",
+        "celery",
+        "postgres",
+        "redis",
+    }
+    assert set(meter["baseline"]["server_cpu_s_by_process"]) == {"baseline"}
+    for side in ("project", "baseline"):
+        assert meter[side]["calls"] > 0
+        assert meter[side]["server_cpu_us_per_call"] > 0
+    assert meter["ratio"]["server_cpu_us_per_call"] > 0
+
+
+def test_it_accepts_the_whole_storm_and_answers_every_command(report):
+    scenarios = report["json"]["scenarios"]
+
+    for side in ("project", "baseline"):
+        assert scenarios["storm"][side]["accepted"] == 4
+        assert scenarios["storm"][side]["all_accepted_s"] > 0
+        assert scenarios["sessions"][side]["sessions_per_s"] > 0
+        assert scenarios["command"][side]["answered"] == 5
+        assert scenarios["command"][side]["p99_ms"] > 0
+
+
+def test_it_prints_the_table_with_the_baseline_beside_the_project(report):
+    header = next(line for line in report["stdout"].splitlines() if line.startswith("scenario"))
+
+    assert header.split() == ["scenario", "figure", "project", "baseline", "ratio", "target"]
+    assert "server CPU per call (us)" in report["stdout"]
+    assert "round trip p99 (ms)" in report["stdout"]
+
+
+def test_it_drops_its_scratch_database(report):
+    assert report["left_behind"] == set()
+
+
+def test_it_takes_the_nearest_rank_percentile():
+    values = [0.001 * n for n in range(1, 101)]
+
+    assert percentile(values, 0.50) == pytest.approx(0.050)
+    assert percentile(values, 0.99) == pytest.approx(0.099)
+    assert percentile([0.5], 0.99) == 0.5
+    assert percentile([], 0.5) is None
+
+
+def test_it_refuses_a_size_below_one_naming_the_flag():
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--hold", "0"],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert completed.returncode != 0
+    assert "--hold: must be at least 1" in completed.stderr

@@ -1,0 +1,98 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real daphne child process.
+
+Run them in their own pytest process (see FIELD-NOTES): `pytest tests/browser/`. Without
+/usr/bin/chromium they are skipped locally and fail under CI=true. They need the Redis channel
+layer, so that events published by the test process reach the server's dashboard sockets.
+"""
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+# Tests only, never settings: Playwright's sync API keeps an event loop open in this thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytest_plugins = ["tests.chargers.conftest"]
+
+
+@pytest.fixture(autouse=True)
+def browser_parts():
+    """Skip where the parts are missing, except under CI=true, which promises them."""
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    elif not settings.REDIS_URL:
+        reason = "the browser tests need REDIS_URL (CI=true sets it)"
+    if reason and settings.CI:
+        pytest.fail(f"CI=true but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture
+def server_url(ocpp_server):
+    return ocpp_server.replace("ws://", "http://")
+
+
+class Loop:
+    """An asyncio loop in a thread, for the test charger while Playwright holds this one."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout=30):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def charger_loop():
+    loop = Loop()
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture
+def log_in(page, server_url):
+    from tests.conftest import PASSWORD
+
+    def login(user, path="/"):
+        # The server process keeps Django's default hashers; the tests' fast MD5 is not one.
+        hasher = PBKDF2PasswordHasher()
+        user.password = hasher.encode(PASSWORD, hasher.salt())
+        user.save(update_fields=["password"])
+        page.goto(f"{server_url}/accounts/login/?next={path}")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server_url}{path}")
+        return page
+
+    return login

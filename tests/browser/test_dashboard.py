@@ -1,0 +1,158 @@
+"""In a real browser: the live fleet, a command and its reply, alerts, the site owner's view."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from ocpp.v16 import call
+from playwright.sync_api import expect
+
+from chargers.alerts.tasks import evaluate_all
+from chargers.models import Charger
+from chargers.tasks import mark_silent_chargers_offline
+from cpms import scoping
+from cpms.models import Site
+from tests.chargers.ocpp16 import connected
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def beat(*tasks) -> None:
+    """Run periodic tasks as beat would: in a thread of their own, away from Playwright's
+    event loop (their events reach the server over Redis through async_to_sync)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run():
+        try:
+            for task in tasks:
+                task()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result(30)
+
+
+def stamp() -> str:
+    return timezone.now().isoformat()
+
+
+def test_an_operator_watches_a_charger_come_online_charge_and_reset(
+    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+):
+    charger = make_charger(tenant_a, identity="CP-LIVE", site=site_a)
+    page = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
+    heading = page.locator("h1 [data-field=connection]")
+    expect(heading).to_have_text("offline")
+    expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+
+    session = {}
+
+    async def plug_in_and_charge():
+        session["ctx"] = connected(ocpp_server, "tenant-a", "CP-LIVE")
+        cp = session["cp"] = await session["ctx"].__aenter__()
+        await cp.boot(vendor="<b>Acme</b>")
+        await cp.call(
+            call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+        )
+        started = await cp.call(
+            call.StartTransaction(
+                connector_id=1, id_tag="TAG-1", meter_start=1000, timestamp=stamp()
+            )
+        )
+        session["tx"] = started.transaction_id
+
+    async def meter(wh):
+        await session["cp"].call(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=session["tx"],
+                meter_value=[
+                    {
+                        "timestamp": stamp(),
+                        "sampled_value": [
+                            {
+                                "value": str(wh),
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
+                            {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"},
+                        ],
+                    }
+                ],
+            )
+        )
+
+    try:
+        charger_loop.run(plug_in_and_charge())
+        expect(heading).to_have_text("online", timeout=10000)
+        status = page.locator("[data-connector] [data-field=status]")
+        energy = page.locator("[data-charger-session] [data-field=energy]")
+        charger_loop.run(meter(2000))
+        expect(energy).to_have_text("1.00 kWh", timeout=10000)
+        charger_loop.run(meter(3500))
+        expect(energy).to_have_text("2.50 kWh", timeout=10000)
+        expect(page.locator("[data-charger-session] [data-field=power]")).to_have_text("11.00 kW")
+
+        # The page was never reloaded: the connector row it rendered says nothing yet.
+        assert status.count() == 0
+        page.get_by_role("button", name="Soft reset").click()
+        expect(page.locator(".messages")).to_contain_text("Reset: the charger replied Accepted.")
+        expect(page.locator("table").filter(has_text="Command")).to_contain_text("Accepted")
+        # The vendor's markup was shown as text.
+        expect(page.locator("[data-field=vendor]")).to_have_text("<b>Acme</b>")
+    finally:
+        charger_loop.run(session["ctx"].__aexit__(None, None, None))
+
+
+def test_an_alert_opens_when_a_charger_goes_silent_and_resolves_when_it_returns(
+    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+):
+    make_charger(tenant_a, identity="CP-QUIET", site=site_a)
+    page = log_in(olga, "/t/tenant-a/")
+    badge = page.locator("[data-alert-count]")
+    expect(badge).to_have_text("0")
+    expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+    holder = {}
+
+    async def plug_in():
+        holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-QUIET")
+        holder["cp"] = await holder["ctx"].__aenter__()
+        await holder["cp"].boot()
+
+    try:
+        charger_loop.run(plug_in())
+        expect(page.locator("[data-count=available]")).to_have_text("1", timeout=10000)
+        # Silence: nothing arrived for longer than the heartbeat allowance; beat notices.
+        with scoping.scope(tenant_a):
+            Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
+        beat(mark_silent_chargers_offline, evaluate_all)
+        expect(badge).to_have_text("1", timeout=10000)
+        expect(page.locator("[data-count=offline]")).to_have_text("1", timeout=10000)
+
+        # It comes back the way silent chargers do: a new connection (the old one is dead).
+        charger_loop.run(holder["ctx"].__aexit__(None, None, None))
+        charger_loop.run(plug_in())
+        expect(page.locator("[data-count=available]")).to_have_text("1", timeout=10000)
+        beat(evaluate_all)
+        expect(badge).to_have_text("0", timeout=10000)
+        page.goto(page.url.replace("/t/tenant-a/", "/t/tenant-a/alerts/") + "?show=all")
+        expect(page.locator("tbody tr")).to_contain_text(re.compile(r"CP-QUIET is offline"))
+        expect(page.locator("tbody tr")).not_to_contain_text("open")
+    finally:
+        charger_loop.run(holder["ctx"].__aexit__(None, None, None))
+
+
+def test_the_site_owner_sees_only_their_own_site(tenant_a, site_a, paula, log_in, server_url):
+    with scoping.scope(tenant_a):
+        other = Site.objects.create(name="Someone else's depot")
+    page = log_in(paula, "/portal/tenant-a/")
+    expect(page.locator("main")).to_contain_text("Mall A")
+    expect(page.locator("main")).not_to_contain_text("Someone else")
+    page.get_by_role("link", name="Mall A").click()
+    expect(page.locator("h1")).to_have_text("Mall A")
+    response = page.goto(f"{server_url}/portal/tenant-a/sites/{other.pk}/")
+    assert response.status == 404

@@ -1,0 +1,76 @@
+"""Rows of a small fleet for dashboard tests: a charger at a site with a connector, a session
+with meter samples, an open alert. Call inside the tenant's scope."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from chargers.alerts.models import Alert, AlertKind, Severity
+from chargers.models import (
+    Charger,
+    ChargingSession,
+    Connector,
+    MeterSample,
+    OcppVersion,
+    SessionState,
+)
+
+
+def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
+    now = timezone.now()
+    charger = Charger.objects.create(
+        identity=identity,
+        site=site,
+        vendor=vendor,
+        model="AC22",
+        firmware_version="1.2.3",
+        ocpp_version=OcppVersion.V16,
+        is_online=True,
+        last_seen=now,
+        **charger_fields,
+    )
+    Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Charging")
+    session = ChargingSession.objects.create(
+        charger=charger,
+        site=site,
+        evse_id=1,
+        connector_id=1,
+        transaction_id="101",
+        id_tag="04AABBCC",
+        started_at=now - timedelta(minutes=20),
+        meter_start_wh=Decimal(1000),
+        meter_last_wh=Decimal(4500),
+        energy_wh=Decimal(3500),
+        power_w=Decimal(11000),
+        state=SessionState.ACTIVE,
+    )
+    for minutes, register, power in [(15, 2000, 11000), (10, 3000, 11000), (5, 4500, 10800)]:
+        at = now - timedelta(minutes=minutes)
+        MeterSample.objects.create(
+            charger=charger,
+            session=session,
+            evse_id=1,
+            timestamp=at,
+            measurand="Energy.Active.Import.Register",
+            unit="Wh",
+            value=Decimal(register),
+        )
+        MeterSample.objects.create(
+            charger=charger,
+            session=session,
+            evse_id=1,
+            timestamp=at,
+            measurand="Power.Active.Import",
+            unit="W",
+            value=Decimal(power),
+        )
+    alert = Alert.objects.create(
+        kind=AlertKind.CHARGER_OFFLINE,
+        severity=Severity.WARNING,
+        subject=f"charger:{charger.pk}",
+        charger=charger,
+        title=f"{identity} is offline",
+        opened_at=now,
+    )
+    return {"charger": charger, "session": session, "alert": alert}

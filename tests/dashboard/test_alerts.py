@@ -1,0 +1,300 @@
+"""Alert rules: each condition opens one alert, which resolves itself when it clears."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from chargers import services
+from chargers.alerts import rules
+from chargers.alerts.models import Alert, AlertKind, AlertRule
+from chargers.alerts.services import acknowledge
+from chargers.alerts.tasks import evaluate_all, send_notification
+from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
+from cpms import scoping
+from cpms.celery import app
+from cpms.models import Membership
+from tests.dashboard.factories import make_fleet
+
+
+@pytest.fixture
+def fleet(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        rows = make_fleet(site_a)
+        rows["alert"].delete()
+        return rows
+
+
+def open_alerts(tenant, kind):
+    with scoping.scope(tenant):
+        return list(Alert.objects.filter(kind=kind, resolved_at__isnull=True))
+
+
+def test_it_opens_an_offline_alert_once_for_a_silent_charger(tenant_a, fleet):
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=fleet["charger"].pk).update(is_online=False)
+        rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
+        rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
+        rules.evaluate_tenant()
+    assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
+
+
+def test_it_resolves_the_offline_alert_when_the_charger_returns(tenant_a, fleet):
+    charger = fleet["charger"]
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=False)
+        rules.on_event("charger.offline", {"charger_id": charger.pk})
+        Charger.objects.filter(pk=charger.pk).update(is_online=True)
+        rules.on_event("charger.online", {"charger_id": charger.pk, "identity": "CP-A1"})
+        alert = Alert.objects.get(kind=AlertKind.CHARGER_OFFLINE)
+    assert alert.resolved_at is not None
+
+
+def test_beat_resolves_an_offline_alert_whose_online_event_was_lost(tenant_a, fleet):
+    charger = fleet["charger"]
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=False)
+    evaluate_all()
+    assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=True)
+    evaluate_all()
+    assert open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE) == []
+
+
+def test_a_new_outage_after_a_resolved_one_opens_a_new_alert(tenant_a, fleet):
+    charger = fleet["charger"]
+    with scoping.scope(tenant_a):
+        for online in (False, True, False):
+            Charger.objects.filter(pk=charger.pk).update(is_online=online)
+            rules.evaluate_tenant()
+        assert Alert.objects.filter(kind=AlertKind.CHARGER_OFFLINE).count() == 2
+    assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
+
+
+def test_it_opens_a_fault_alert_with_the_error_code_and_resolves_it(tenant_a, fleet):
+    charger = fleet["charger"]
+    status = {"charger_id": charger.pk, "evse_id": 1, "connector_id": 1}
+    with scoping.scope(tenant_a):
+        rules.on_event(
+            "connector.status", {**status, "status": "Faulted", "error_code": "GroundFailure"}
+        )
+        (alert,) = Alert.objects.filter(kind=AlertKind.CONNECTOR_FAULTED)
+        assert "GroundFailure" in alert.title and alert.severity == "critical"
+        rules.on_event("connector.status", {**status, "status": "Available", "error_code": ""})
+        alert.refresh_from_db()
+    assert alert.resolved_at is not None
+
+
+def test_beat_opens_fault_alerts_from_connector_state(tenant_a, fleet):
+    with scoping.scope(tenant_a):
+        Connector.objects.update(status="Faulted", error_code="HighTemperature")
+    evaluate_all()
+    (alert,) = open_alerts(tenant_a, AlertKind.CONNECTOR_FAULTED)
+    assert "HighTemperature" in alert.title
+
+
+def test_it_opens_an_alert_for_a_rejected_boot_and_resolves_on_acceptance(tenant_a, fleet):
+    charger = fleet["charger"]
+    boot = {"charger_id": charger.pk, "identity": charger.identity}
+    with scoping.scope(tenant_a):
+        rules.on_event("charger.boot", {**boot, "status": RegistrationStatus.REJECTED})
+        assert Alert.objects.filter(kind=AlertKind.BOOT_REJECTED, resolved_at=None).count() == 1
+        rules.on_event("charger.boot", {**boot, "status": RegistrationStatus.ACCEPTED})
+        assert Alert.objects.filter(kind=AlertKind.BOOT_REJECTED, resolved_at=None).count() == 0
+
+
+def test_three_boots_within_the_window_open_a_reboot_alert(tenant_a, fleet):
+    charger = fleet["charger"]
+    boot = {"charger_id": charger.pk, "identity": charger.identity, "status": "Accepted"}
+    with scoping.scope(tenant_a):
+        for _ in range(3):
+            ChargerBoot.objects.create(
+                charger=charger, at=timezone.now(), answered="Accepted", reported={}
+            )
+            rules.on_event("charger.boot", boot)
+        assert Alert.objects.filter(kind=AlertKind.REPEATED_REBOOTS).count() == 1
+        ChargerBoot.objects.update(at=timezone.now() - timedelta(hours=2))
+        rules.evaluate_tenant()
+        assert Alert.objects.get(kind=AlertKind.REPEATED_REBOOTS).resolved_at is not None
+
+
+def test_it_opens_an_alert_for_a_critical_security_event_only(tenant_a, fleet):
+    charger = fleet["charger"]
+    with scoping.scope(tenant_a):
+        for event_id, critical in [(1, False), (2, True)]:
+            rules.on_event(
+                "charger.event",
+                {
+                    "charger_id": charger.pk,
+                    "event_id": event_id,
+                    "critical": critical,
+                    "summary": "FirmwareTampered",
+                },
+            )
+        (alert,) = Alert.objects.filter(kind=AlertKind.SECURITY_EVENT)
+    assert "FirmwareTampered" in alert.title
+
+
+def test_refused_handshakes_alert_and_a_good_connection_resolves_them(tenant_a, fleet):
+    refused = {"identity": "CP-A1", "reason": "bad_password", "remote_addr": "10.0.0.9"}
+    with scoping.scope(tenant_a):
+        rules.on_event("handshake.refused", refused)
+        rules.on_event("handshake.refused", refused)
+        assert Alert.objects.filter(kind=AlertKind.HANDSHAKE_REFUSED).count() == 1
+        rules.on_event("charger.online", {"charger_id": fleet["charger"].pk, "identity": "CP-A1"})
+        assert Alert.objects.get(kind=AlertKind.HANDSHAKE_REFUSED).resolved_at is not None
+
+
+def test_a_session_without_meter_values_is_stuck_until_it_stops(tenant_a, fleet):
+    session = fleet["session"]
+    with scoping.scope(tenant_a):
+        rules.evaluate_tenant()
+        assert not Alert.objects.filter(kind=AlertKind.SESSION_STUCK).exists()
+        # Every sample two hours older: the meter went quiet.
+        session.samples.update(timestamp=F("timestamp") - timedelta(hours=2))
+        type(session).objects.filter(pk=session.pk).update(
+            started_at=timezone.now() - timedelta(hours=3)
+        )
+        rules.evaluate_tenant()
+        (alert,) = Alert.objects.filter(kind=AlertKind.SESSION_STUCK)
+        assert alert.session_id == session.pk
+        type(session).objects.filter(pk=session.pk).update(state="completed")
+        rules.on_event("session.stopped", {"session_id": session.pk})
+        alert.refresh_from_db()
+    assert alert.resolved_at is not None
+
+
+def test_a_switched_off_rule_opens_nothing(tenant_a, fleet):
+    with scoping.scope(tenant_a):
+        AlertRule.objects.create(kind=AlertKind.CHARGER_OFFLINE, enabled=False, severity="info")
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        assert not Alert.objects.exists()
+
+
+def test_acknowledging_records_who_when_and_the_note(tenant_a, fleet, olga):
+    with scoping.scope(tenant_a):
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        alert = Alert.objects.get()
+        acknowledge(alert=alert, user=olga, note="Technician on the way")
+        alert.refresh_from_db()
+    assert alert.acknowledged_by == olga and alert.acknowledged_at is not None
+    assert alert.acknowledgement_note == "Technician on the way"
+    assert alert.resolved_at is None  # acknowledged is not fixed
+
+
+def test_the_listener_queues_an_evaluation_that_opens_the_alert(
+    tenant_a, fleet, django_capture_on_commit_callbacks
+):
+    app.conf.task_always_eager = True
+    try:
+        with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
+            Charger.objects.update(is_online=False)
+            services.publish_offline(fleet["charger"])
+    finally:
+        app.conf.task_always_eager = False
+    assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
+
+
+def test_it_emails_the_members_the_rule_names(tenant_a, fleet, alice, olga, bob):
+    with scoping.scope(tenant_a):
+        rule = AlertRule.objects.create(kind=AlertKind.CHARGER_OFFLINE, severity="critical")
+        rule.notify.set(Membership.objects.filter(user__in=[alice, olga]))
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        alert = Alert.objects.get()
+    send_notification(tenant_id=tenant_a.pk, alert_id=alert.pk)
+    (message,) = mail.outbox
+    assert sorted(message.to) == ["alice@a.test", "olga@a.test"]
+    assert "Critical" in message.subject and "CP-A1" in message.subject
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, fleet, olga):
+    with scoping.scope(tenant_a):
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        alert = Alert.objects.get()
+    client.force_login(olga)
+    page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-a", "pk": alert.pk})
+    assert client.post(page, {"note": "on it"}).status_code == 302
+    with scoping.scope(tenant_a):
+        alert.refresh_from_db()
+    assert alert.acknowledged_by == olga
+
+
+def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, fleet, bob):
+    with scoping.scope(tenant_a):
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        alert = Alert.objects.get()
+    client.force_login(bob)
+    page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-a", "pk": alert.pk})
+    assert client.post(page, {"note": "x"}).status_code == 403
+    with scoping.scope(tenant_a):
+        alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(client, tenant_a, fleet, charlie):
+    with scoping.scope(tenant_a):
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+        alert = Alert.objects.get()
+    client.force_login(charlie)
+    page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-b", "pk": alert.pk})
+    assert client.get(page).status_code == 404
+    assert client.post(page, {"note": "mine now"}).status_code == 404
+    with scoping.scope(tenant_a):
+        alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def test_the_navigation_badge_counts_open_alerts(client, tenant_a, fleet, bob):
+    with scoping.scope(tenant_a):
+        Charger.objects.update(is_online=False)
+        rules.evaluate_tenant()
+    client.force_login(bob)
+    page = client.get(reverse("charger_list", kwargs={"tenant_slug": "tenant-a"}))
+    assert b'data-alert-count title="open alerts">1</span>' in page.content
+
+
+def test_an_admin_saves_rules_with_recipients(client, tenant_a, alice, olga):
+    client.force_login(alice)
+    with scoping.scope(tenant_a):
+        olga_membership = Membership.objects.get(user=olga)
+    data = {}
+    for kind in AlertKind.values:
+        data.update(
+            {
+                f"{kind}-enabled": "on",
+                f"{kind}-severity": "warning",
+                f"{kind}-never_stopped_hours": "24",
+            }
+        )
+    data["session_stuck-threshold_minutes"] = "45"
+    data["charger_offline-notify"] = [olga_membership.pk]
+    response = client.post(reverse("alert_rules", kwargs={"tenant_slug": "tenant-a"}), data)
+    assert response.status_code == 302
+    with scoping.scope(tenant_a):
+        assert AlertRule.objects.get(kind="session_stuck").threshold_minutes == 45
+        assert list(AlertRule.objects.get(kind="charger_offline").notify.all()) == [olga_membership]
+
+
+def test_a_bad_rule_value_names_the_field_and_saves_nothing(client, tenant_a, alice):
+    client.force_login(alice)
+    data = {f"{k}-severity": "warning" for k in AlertKind.values}
+    data.update({f"{k}-never_stopped_hours": "24" for k in AlertKind.values})
+    data["session_stuck-threshold_minutes"] = "-5"
+    response = client.post(reverse("alert_rules", kwargs={"tenant_slug": "tenant-a"}), data)
+    assert response.status_code == 200
+    assert b"greater than or equal to 1" in response.content
+    with scoping.scope(tenant_a):
+        assert not AlertRule.objects.exists()

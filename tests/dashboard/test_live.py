@@ -1,0 +1,102 @@
+"""The dashboards' live channel: who may join, and what they hear."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from chargers.events import dashboard_group
+from cpms import scoping
+from cpms.asgi import application
+from cpms.models import Site
+from tests.dashboard.factories import make_fleet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+def session_cookie(user) -> bytes:
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}".encode()
+
+
+async def connect(user, slug="tenant-a", origin=ORIGIN):
+    headers = [origin] if origin else []
+    if user is not None:
+        headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, f"/ws/dashboard/{slug}/", headers=headers)
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+async def ring(tenant, name, **data):
+    await get_channel_layer().group_send(
+        dashboard_group(tenant.pk), {"type": "domain.event", "name": name, "data": data}
+    )
+
+
+async def test_it_forwards_domain_events_to_a_member(tenant_a, bob):
+    communicator, connected = await connect(bob)
+    assert connected
+    await ring(tenant_a, "charger.online", charger_id=7, identity="CP-7")
+    message = await communicator.receive_json_from(timeout=5)
+    assert message == {"name": "charger.online", "data": {"charger_id": 7, "identity": "CP-7"}}
+    await communicator.disconnect()
+
+
+async def test_it_refuses_charlie_from_another_tenant(tenant_a, charlie):
+    communicator, connected = await connect(charlie)
+    assert not connected
+
+
+async def test_it_refuses_anonymous_visitors(tenant_a):
+    communicator, connected = await connect(None)
+    assert not connected
+
+
+async def test_it_refuses_an_unknown_tenant(tenant_a, alice):
+    communicator, connected = await connect(alice, slug="no-such-tenant")
+    assert not connected
+
+
+async def test_it_refuses_a_foreign_origin(tenant_a, alice):
+    communicator, connected = await connect(alice, origin=(b"origin", b"https://evil.example"))
+    assert not connected
+
+
+async def test_it_gives_charlie_only_his_own_tenants_events(tenant_a, tenant_b, charlie):
+    communicator, connected = await connect(charlie, slug="tenant-b")
+    assert connected
+    await ring(tenant_a, "charger.online", charger_id=1, identity="A-SECRET")
+    await ring(tenant_b, "charger.online", charger_id=2, identity="B-OWN")
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["data"]["identity"] == "B-OWN"
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site_a, paula):
+    def fleet():
+        with scoping.scope(tenant_a):
+            other = Site.objects.create(name="Someone else's depot")
+            mine = make_fleet(site_a, identity="MINE")["charger"]
+            theirs = make_fleet(other, identity="THEIRS")["charger"]
+            return mine.pk, theirs.pk
+
+    mine, theirs = await sync_to_async(fleet)()
+    communicator, connected = await connect(paula)
+    assert connected
+    await ring(tenant_a, "charger.online", charger_id=theirs, identity="THEIRS")
+    await ring(tenant_a, "alert.opened", charger_id=mine, title="operations only")
+    await ring(tenant_a, "charger.online", charger_id=mine, identity="MINE")
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["data"]["identity"] == "MINE"
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
