@@ -104,18 +104,26 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
         )
         return await _reload(command)
     layer = get_channel_layer()
-    reply_to = await layer.new_channel() if wait else ""
-    await layer.send(
-        channel,
-        {
-            "type": "ocpp.command",
-            "command_id": command.pk,
-            "action": action,
-            "payload": payload,
-            "timeout": reply_timeout,
-            "reply_to": reply_to,
-        },
-    )
+    try:
+        reply_to = await layer.new_channel() if wait else ""
+        await layer.send(
+            channel,
+            {
+                "type": "ocpp.command",
+                "command_id": command.pk,
+                "action": action,
+                "payload": payload,
+                "timeout": reply_timeout,
+                "reply_to": reply_to,
+            },
+        )
+    except Exception as error:  # the channel layer (Redis) is down or overloaded
+        await database_sync_to_async(finish)(
+            command_id=command.pk,
+            status=CommandStatus.REFUSED,
+            error=f"Could not reach the charger's connection: {error!r}",
+        )
+        return await _reload(command)
     if not wait:
         return await _reload(command)
     # The consumer answers within `timeout` of sending; allow for a queue in front of it. The
@@ -126,8 +134,11 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
             await asyncio.wait_for(layer.receive(reply_to), DOORBELL_PATIENCE)
             break
         except TimeoutError:
-            if await database_sync_to_async(_finished)(command.pk):
-                break
+            pass
+        except Exception:  # the layer hiccuped; the row still tells
+            await asyncio.sleep(DOORBELL_PATIENCE)
+        if await database_sync_to_async(_finished)(command.pk):
+            break
     else:
         await database_sync_to_async(finish)(
             command_id=command.pk,

@@ -130,7 +130,10 @@ class Charger(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "identity"], name="charger_unique_identity"),
         ]
-        indexes = [models.Index(fields=["tenant", "is_online"])]
+        indexes = [
+            models.Index(fields=["tenant", "is_online"]),
+            models.Index(fields=["tenant", "registration_status"]),
+        ]
 
     def __str__(self):
         return self.identity

@@ -1,12 +1,17 @@
+import logging
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
 from celery import shared_task
+from channels.layers import get_channel_layer
 from django.db.models import Count
 from django.utils import timezone
 
 from chargers import services
 from chargers.models import Charger, OcppMessage
 from cpms.models import Tenant
+
+log = logging.getLogger(__name__)
 
 # The message log keeps at most this many frames per charger, and nothing older than a month.
 MESSAGE_LOG_PER_CHARGER = 2000
@@ -22,14 +27,25 @@ def mark_silent_chargers_offline() -> int:
     for tenant in Tenant.objects.filter(is_active=True):
         silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
         silent = Charger.objects.filter(tenant=tenant, is_online=True, last_seen__lt=now - silence)
-        for charger in silent.only("pk", "tenant_id", "identity"):
+        for charger in silent.only("pk", "tenant_id", "identity", "channel_name"):
             # Only if still silent: a frame may have arrived since the query.
             if Charger.objects.filter(
                 pk=charger.pk, is_online=True, last_seen__lt=now - silence
             ).update(is_online=False):
                 services.publish_offline(charger)
+                tell_socket(charger.channel_name)
                 marked += 1
     return marked
+
+
+def tell_socket(channel_name: str) -> None:
+    """If the socket is still open, its next frame should mark the charger online at once."""
+    if not channel_name:
+        return
+    try:
+        async_to_sync(get_channel_layer().send)(channel_name, {"type": "charger.silenced"})
+    except Exception:  # the consumer will still touch within its usual interval
+        log.warning("could not tell %s that its charger was marked offline", channel_name)
 
 
 @shared_task(platform=True)

@@ -4,15 +4,38 @@ import logging
 
 from django.db import transaction
 
+from chargers.alerts.models import Alert
 from chargers.alerts.rules import HANDLERS
 from chargers.events import Event, subscribe
+from cpms import scoping
 
 log = logging.getLogger(__name__)
 
 
+def worth_evaluating(event: Event) -> bool:
+    """Most events change nothing for alerts; a task for each would cost more than the
+    message itself. Evaluate those that can open an alert, or resolve one that is open."""
+    data = event.data
+    if event.name == "connector.status" and data.get("status") == "Faulted":
+        return True
+    if event.name == "charger.boot":
+        return True  # rejected boots and reboot loops are counted per boot
+    if event.name in ("handshake.refused", "charger.offline"):
+        return True
+    if event.name == "charger.event":
+        return bool(data.get("critical"))
+    charger_id = data.get("charger_id")
+    if charger_id is None:
+        return False
+    with scoping.unscoped():
+        return Alert.objects.filter(
+            tenant_id=event.tenant_id, charger_id=charger_id, resolved_at__isnull=True
+        ).exists()
+
+
 @subscribe
 def queue_evaluation(event: Event) -> None:
-    if event.tenant_id is None or event.name not in HANDLERS:
+    if event.tenant_id is None or event.name not in HANDLERS or not worth_evaluating(event):
         return
 
     def queue():

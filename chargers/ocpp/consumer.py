@@ -118,6 +118,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.closing = True
         await self.close(code=4000)
 
+    async def charger_silenced(self, event):
+        # Marked offline for silence while this socket stayed open: the next frame proves
+        # otherwise, so let it refresh the state at once rather than after TOUCH_EVERY.
+        self.last_touch = float("-inf")
+
     async def charger_changed(self, event):
         self.central.registration_status = await database_sync_to_async(
             services.registration_status

@@ -119,3 +119,27 @@ def test_silent_chargers_are_marked_offline_by_the_periodic_job(tenant_a, make_c
     quiet.refresh_from_db()
     fresh.refresh_from_db()
     assert not quiet.is_online and fresh.is_online
+
+
+@pytest.mark.usefixtures("needs_redis")
+async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_frame(
+    ocpp_server, tenant_a, charger
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        await in_a(
+            tenant_a, lambda: Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
+        )
+        assert await sync_to_async(tasks.mark_silent_chargers_offline)() == 1
+        assert not (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
+
+        async def told():
+            # The consumer hears of it over the channel layer; a heartbeat then revives it.
+            await cp.call(call.Heartbeat())
+            return (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
+
+        await wait_until(told)

@@ -298,3 +298,29 @@ def test_a_bad_rule_value_names_the_field_and_saves_nothing(client, tenant_a, al
     assert b"greater than or equal to 1" in response.content
     with scoping.scope(tenant_a):
         assert not AlertRule.objects.exists()
+
+
+def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, fleet):
+    from chargers.alerts.listeners import worth_evaluating
+    from chargers.events import Event
+
+    charger_id = fleet["charger"].pk
+
+    def event(name, **data):
+        return Event(name=name, tenant_id=tenant_a.pk, data={"charger_id": charger_id, **data})
+
+    assert worth_evaluating(event("connector.status", status="Faulted"))
+    assert not worth_evaluating(event("connector.status", status="Charging"))
+    assert not worth_evaluating(event("charger.online"))
+    assert not worth_evaluating(event("charger.event", critical=False))
+    assert worth_evaluating(event("charger.event", critical=True))
+    with scoping.scope(tenant_a):
+        rules.open_alert(
+            kind=AlertKind.CHARGER_OFFLINE,
+            subject=rules.charger_subject(charger_id),
+            title="offline",
+            charger_id=charger_id,
+        )
+    # With an alert open, the charger's next events may resolve it.
+    assert worth_evaluating(event("charger.online"))
+    assert worth_evaluating(event("connector.status", status="Available"))

@@ -67,6 +67,10 @@ class Command(BaseCommand):
             # daphne's default closes every socket after a day; chargers stay for months.
             "--websocket_timeout",
             "-1",
+            # A fleet reconnecting after a restart queues its handshakes; 5 s (daphne's default)
+            # turns a busy minute into a storm of refusals and retries.
+            "--websocket_connect_timeout",
+            "30",
             "--ping-interval",
             str(ping_interval),
             "--ping-timeout",
