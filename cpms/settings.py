@@ -92,7 +92,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: persistent connections are handled by the pool, not CONN_MAX_AGE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        # CI never uses the main database, only test_*: open nothing until asked.
+        "min_size": env.int("DATABASE_POOL_MIN", default=0 if CI else 2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
