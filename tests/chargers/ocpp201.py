@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import quote
 
-import websockets
 from ocpp.routing import on
 from ocpp.v21 import ChargePoint as ChargePoint21
 from ocpp.v21 import call as call21
@@ -17,7 +14,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as results201
 
-from tests.chargers.ocpp16 import PASSWORD, basic
+from tests.chargers.ocpp16 import PASSWORD, connected
 
 VARIABLE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 
@@ -183,8 +180,7 @@ def new_transaction_id() -> str:
     return str(uuid.uuid4())
 
 
-@contextlib.asynccontextmanager
-async def connected201(
+def connected201(
     server: str,
     tenant: str,
     identity: str,
@@ -192,18 +188,7 @@ async def connected201(
     subprotocols=("ocpp2.0.1",),
     charger_class=TestCharger201,
 ):
-    url = f"{server}/ocpp/{tenant}/{quote(identity, safe='')}"
-    async with websockets.connect(
-        url,
-        subprotocols=list(subprotocols),
-        additional_headers=basic(identity, password),
-        open_timeout=10,
-    ) as ws:
-        charger = charger_class(identity, ws, response_timeout=10)
-        task = asyncio.create_task(charger.start())
-        try:
-            yield charger
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    """A 2.0.1 (or, with TestCharger21, 2.1) charger connected and serving the CSMS's calls."""
+    return connected(
+        server, tenant, identity, password, subprotocols=subprotocols, charger_class=charger_class
+    )
