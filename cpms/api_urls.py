@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from chargers import api as chargers_api
+from chargers.alerts import api as alerts_api
 from cpms.api import resources, webhooks
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,6 +20,7 @@ router.register("meter-samples", chargers_api.MeterSampleViewSet, basename="mete
 router.register("status-events", chargers_api.StatusEventViewSet, basename="status-event")
 router.register("id-tokens", chargers_api.IdTokenViewSet, basename="id-token")
 router.register("commands", chargers_api.CommandViewSet, basename="command")
+router.register("alerts", alerts_api.AlertViewSet, basename="alert")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from chargers.alerts.models import Alert, AlertKind
 from chargers.models import (
     Charger,
     ChargingSession,
@@ -95,7 +96,16 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
         endpoint = WebhookEndpoint.objects.create(
             url="https://hooks.a.test/cpms", event_types=["session.started"], secret="whsec_a"
         )
+        alert = Alert.objects.create(
+            kind=AlertKind.CHARGER_OFFLINE,
+            severity="critical",
+            subject=f"charger:{charger.pk}",
+            title="CP-A is offline",
+            charger=charger,
+            opened_at=now,
+        )
         return {
+            "alert": alert,
             "site": site_a,
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
