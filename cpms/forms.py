@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from cpms.models import Membership, Role, Site, SiteOwner
+from cpms.models import ApiKeyRole, Membership, Role, Site, SiteOwner
 
 
 class TenantModelForm(forms.ModelForm):
@@ -110,3 +111,19 @@ class MemberForm(forms.Form):
         self.member.full_clean()
         self.member.save()
         return self.member, created
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Billing export”.")
+    role = forms.ChoiceField(choices=ApiKeyRole.choices)
+    expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: until revoked.",
+    )
+
+    def clean_expires_at(self):
+        value = self.cleaned_data["expires_at"]
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return value

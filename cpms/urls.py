@@ -17,6 +17,8 @@ tenant_patterns = [
     path("members/new/", views.member_edit, name="member_create"),
     path("members/<int:pk>/", views.member_edit, name="member_edit"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("api-keys/", views.api_key_list, name="api_key_list"),
+    path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("", include("chargers.urls")),
 ]
 

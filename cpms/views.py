@@ -22,9 +22,9 @@ from chargers.alerts.models import Alert
 from chargers.csvexport import csv_response
 from chargers.models import Charger, ChargingSession, Connector, IdToken
 from chargers.session_views import SESSION_CSV_HEADER, session_rows
-from cpms import scoping
-from cpms.forms import MemberForm, SiteForm, SiteOwnerForm
-from cpms.models import Membership, Role, Site, SiteOwner, Tenant
+from cpms import apikeys, scoping
+from cpms.forms import ApiKeyForm, MemberForm, SiteForm, SiteOwnerForm
+from cpms.models import ApiKey, Membership, Role, Site, SiteOwner, Tenant
 from cpms.tenancy import SESSION_KEY, memberships_of, operator_view, portal_view
 
 
@@ -336,3 +336,34 @@ def portal_export(request, pk: int):
         SESSION_CSV_HEADER,
         session_rows(sessions, tz),
     )
+
+
+# --- API keys (admins only) -----------------------------------------------------------------------
+
+
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+def api_key_list(request):
+    """Keys of this tenant by prefix; the secret is shown once, right after creation."""
+    form = ApiKeyForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        created = apikeys.create_api_key(
+            tenant=request.tenant, created_by=request.user, **form.cleaned_data
+        )
+        new_secret = created.secret
+        messages.success(
+            request, f"Key “{created.key.name}” created. Copy it now: it is not shown again."
+        )
+    keys = ApiKey.objects.select_related("created_by")
+    return render(
+        request, "cpms/api_keys.html", {"keys": keys, "form": form, "new_secret": new_secret}
+    )
+
+
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@require_POST
+def api_key_revoke(request, pk: int):
+    key = get_object_or_404(ApiKey, pk=pk)
+    apikeys.revoke_api_key(key=key)
+    messages.success(request, f"Key {key.prefix} revoked; requests with it now fail.")
+    return redirect("api_key_list", tenant_slug=request.tenant.slug)

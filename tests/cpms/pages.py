@@ -23,6 +23,8 @@ OPERATOR_PAGES = {
     "member_create": (Role.ADMIN, None),
     "member_edit": (Role.ADMIN, "membership"),
     "member_remove": (Role.ADMIN, "membership"),
+    "api_key_list": (Role.ADMIN, None),
+    "api_key_revoke": (Role.ADMIN, "api_key"),
     "id_token_list": (Role.VIEWER, None),
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),
@@ -51,7 +53,7 @@ PORTAL_PAGES = {
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.
-POST_ONLY = {"member_remove", "charger_command", "charger_registration"}
+POST_ONLY = {"api_key_revoke", "member_remove", "charger_command", "charger_registration"}
 
 
 def tenant_page_names() -> set[str]:

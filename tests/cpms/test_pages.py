@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from chargers.models import IdToken
 from cpms import scoping
-from cpms.models import ROLE_RANK, Membership, Role, Site, SiteOwner
+from cpms.apikeys import create_api_key
+from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 from tests.dashboard.factories import make_fleet
 
@@ -20,6 +21,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
             "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
+            "api_key": create_api_key(tenant=tenant_a, name="Billing", role="read_only").key,
             # A charger, its session and an alert, for the fleet dashboard's pages.
             **make_fleet(site_a),
         }
@@ -115,6 +117,7 @@ WRITES = [
     ("member_remove", "membership", {}),
     ("id_token_create", None, {"uid": "NEW1", "type": "ISO14443"}),
     ("id_token_edit", "id_token", {"uid": "04AABBCC", "type": "ISO14443", "blocked": "on"}),
+    ("api_key_revoke", "api_key", {}),
 ]
 
 
@@ -125,6 +128,7 @@ def snapshot(tenant):
             sorted(SiteOwner.objects.values_list("name", flat=True)),
             sorted(Membership.objects.values_list("user__email", "role")),
             sorted(IdToken.objects.values_list("uid", "blocked")),
+            sorted(ApiKey.objects.values_list("prefix", "revoked_at")),
         )
 
 
@@ -151,3 +155,23 @@ def test_alice_the_admin_can_write(client, world, tenant_a, alice, name, obj_key
     response = client.post(url(name, obj_key, world), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert snapshot(tenant_a) != before
+
+
+def test_an_admin_creates_an_api_key_and_sees_its_secret_once(client, world, tenant_a, alice):
+    client.force_login(alice)
+    page = reverse("api_key_list", kwargs={"tenant_slug": "tenant-a"})
+    created = client.post(page, {"name": "Reporting", "role": "read_only"})
+    assert created.status_code == 200
+    secret = created.context["new_secret"]
+    assert secret.startswith("cpms_") and secret.encode() in created.content
+    with scoping.scope(tenant_a):
+        key = ApiKey.objects.get(name="Reporting")
+    assert secret not in key.secret_hash and key.prefix in secret
+    assert secret.encode() not in client.get(page).content
+
+
+def test_an_api_key_cannot_expire_in_the_past(client, world, alice):
+    client.force_login(alice)
+    page = reverse("api_key_list", kwargs={"tenant_slug": "tenant-a"})
+    response = client.post(page, {"name": "Old", "role": "admin", "expires_at": "2001-01-01T00:00"})
+    assert b"Choose a time in the future" in response.content
