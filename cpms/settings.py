@@ -206,6 +206,9 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Webhooks may target loopback and private addresses only where that is safe (tests, labs).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # --- REST API (/api/v1/): the base view in cpms.api.base sets tenant, roles and scope ----------
 
 REST_FRAMEWORK = {

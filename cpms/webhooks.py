@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -49,6 +52,24 @@ MAX_ATTEMPTS = getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 8)
 RETRY_BASE_SECONDS = getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", 30)
 RETRY_MAX_SECONDS = 6 * 3600
 REQUEST_TIMEOUT = 10
+
+
+def private_address_problem(url: str) -> str | None:
+    """Why the server must not call this URL: it names or resolves to an address inside our
+    own network (loopback, private, link-local...), which a webhook could otherwise probe.
+    Names that do not resolve now are let through; delivery checks again every time."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return f"{host} is an internal address ({ip}); webhooks go to public hosts only."
+    return None
 
 
 def new_secret() -> str:
@@ -159,6 +180,7 @@ def attempt(*, delivery_id: int) -> WebhookDelivery | None:
     if delivery is None:
         return None
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    refusal = private_address_problem(delivery.endpoint.url)
     request = urllib.request.Request(  # noqa: S310 (the URL field only accepts http(s))
         delivery.endpoint.url,
         data=body,
@@ -175,6 +197,9 @@ def attempt(*, delivery_id: int) -> WebhookDelivery | None:
     started = time.monotonic()
     status_code, error, answer = None, "", ""
     try:
+        if refusal:
+            # Checked at each delivery: a name may have been pointed inward since it was saved.
+            raise ValueError(refusal)
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
             status_code = response.status
             answer = response.read(1000).decode(errors="replace")

@@ -29,6 +29,9 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Use an http(s) URL.")
+        problem = webhooks.private_address_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_event_types(self, value: list[str]) -> list[str]:

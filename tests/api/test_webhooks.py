@@ -13,7 +13,13 @@ from django.urls import reverse
 from chargers import services
 from cpms import scoping, webhooks
 from cpms.celery import app
-from cpms.models import ApiKeyRole, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from cpms.models import (
+    ApiKeyRole,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 @contextlib.contextmanager
@@ -48,6 +54,12 @@ def eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def local_receivers(settings):
+    """The receivers of these tests listen on loopback, which production refuses."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 
 
 def endpoint_for(tenant, url, events=("charger.status",)):
@@ -170,3 +182,41 @@ def test_deliveries_show_their_attempts(api, keys, world, tenant_a):
         webhooks.attempt(delivery_id=WebhookDelivery.objects.latest("id").pk)
     rows = api(keys[ApiKeyRole.ADMIN]).get(reverse("api:webhook-delivery-list")).json()
     assert rows["results"][0]["attempts"][0]["error"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ],
+)
+def test_endpoints_on_internal_addresses_are_refused_naming_the_url(
+    world, keys, api, settings, url
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    response = api(keys["admin"]).post(
+        "/api/v1/webhook-endpoints/",
+        {"url": url, "event_types": ["session.started"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "url" in response.json()["error"]["fields"]
+
+
+def test_a_delivery_to_an_internal_address_is_refused_without_a_request(tenant_a, settings):
+    with receiver(200) as (url, received):
+        endpoint = endpoint_for(tenant_a, url)
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        with scoping.scope(tenant_a):
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event_id="5c7e1b4c-2f0e-4a43-9a53-8d8f1f3f0a11",
+                event_type="charger.status",
+                payload={"id": "x"},
+            )
+            webhooks.attempt(delivery_id=delivery.pk)
+            attempt = WebhookAttempt.objects.get(delivery=delivery)
+        assert received == [] and "internal address" in attempt.error
