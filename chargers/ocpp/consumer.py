@@ -187,9 +187,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def _finish(self, event, status, *, response=None, error=""):
         action = event["action"]
         stored = redact_payload(action, response, response=True)
-        await database_sync_to_async(commands.finish)(
-            command_id=event["command_id"], status=status, response=stored, error=error
-        )
+        # The exchange's log rows are written with the outcome, before anyone is told of it.
+        rows = self.take_log()
+
+        def record():
+            if rows:
+                services.log_messages(rows)
+            commands.finish(
+                command_id=event["command_id"], status=status, response=stored, error=error
+            )
+
+        await database_sync_to_async(record)()
         if event.get("reply_to"):
             await self.channel_layer.send(
                 event["reply_to"], {"type": "command.done", "command_id": event["command_id"]}
