@@ -388,19 +388,9 @@ def stop_transaction(
 ) -> tuple[ChargingSession | None, TokenInfo | None]:
     """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
     token = authorize(id_tag=id_tag) if id_tag else None
-    session = (
-        ChargingSession.objects.select_for_update()
-        .filter(charger_id=charger_id, transaction_id=transaction_id)
-        .first()
-    )
+    session = _locked_session(charger_id, transaction_id)
     if session is None:
-        record_event(
-            charger_id=charger_id,
-            kind=EventKind.UNMATCHED,
-            summary=f"Stop of unknown transaction {transaction_id}",
-            payload=payload or {},
-            at=timestamp,
-        )
+        _keep_aside(charger_id, f"Stop of unknown transaction {transaction_id}", payload, timestamp)
         return None, token
     if samples:
         store_samples(
@@ -439,6 +429,25 @@ def publish_session(name: str, session: ChargingSession) -> None:
         started_at=session.started_at.isoformat(),
         stopped_at=session.stopped_at.isoformat() if session.stopped_at else None,
         stop_reason=session.stop_reason,
+    )
+
+
+def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
+    return (
+        ChargingSession.objects.select_for_update()
+        .filter(charger_id=charger_id, transaction_id=transaction_id)
+        .first()
+    )
+
+
+def _keep_aside(charger_id: int, summary: str, payload: dict | None, at=None) -> None:
+    """A message about a transaction we do not know: answered, and kept for an operator."""
+    record_event(
+        charger_id=charger_id,
+        kind=EventKind.UNMATCHED,
+        summary=summary,
+        payload=payload or {},
+        at=at,
     )
 
 
@@ -530,18 +539,10 @@ def record_meter_values(
 ) -> None:
     session = None
     if transaction_id:
-        session = (
-            ChargingSession.objects.select_for_update()
-            .filter(charger_id=charger_id, transaction_id=transaction_id)
-            .first()
-        )
+        session = _locked_session(charger_id, transaction_id)
         if session is None:
-            record_event(
-                charger_id=charger_id,
-                kind=EventKind.UNMATCHED,
-                summary=f"Meter values for unknown transaction {transaction_id}",
-                payload=payload,
-                at=timezone.now(),
+            _keep_aside(
+                charger_id, f"Meter values for unknown transaction {transaction_id}", payload
             )
     store_samples(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples)
     if session is not None and samples:
