@@ -595,9 +595,7 @@ def set_password(*, charger: Charger, password: str | None = None) -> str:
     problem = credentials.validate(password)
     if problem:
         raise ValueError(problem)
-    Charger.objects.filter(pk=charger.pk).update(
-        password_hash=credentials.make_hash(password), password_set_at=timezone.now()
-    )
+    _store_password(charger.pk, password)
     return password
 
 
@@ -757,20 +755,14 @@ def store_device_model(*, charger_id: int, report_data: list[dict]) -> int:
     """Upsert the variables of a NotifyReport (camelCase, as sent); returns how many."""
     count = 0
     for item in report_data:
-        component, variable = item["component"], item["variable"]
-        evse = component.get("evse") or {}
         characteristics = item.get("variableCharacteristics") or {}
         for attribute in item.get("variableAttribute") or []:
-            DeviceModelVariable.objects.update_or_create(
-                charger_id=charger_id,
-                component=component["name"],
-                component_instance=component.get("instance", ""),
-                evse_id=evse.get("id", 0),
-                connector_id=evse.get("connectorId", 0),
-                variable=variable["name"],
-                variable_instance=variable.get("instance", ""),
-                attribute_type=attribute.get("type", "Actual"),
-                defaults={
+            _store_variable(
+                charger_id,
+                item["component"],
+                item["variable"],
+                attribute.get("type", "Actual"),
+                {
                     "value": str(attribute.get("value", ""))[:2500],
                     "mutability": attribute.get("mutability", ""),
                     "persistent": attribute.get("persistent"),
@@ -787,19 +779,32 @@ def store_variable_values(*, charger_id: int, results: list[dict]) -> None:
     for result in results:
         if result.get("attributeStatus") != "Accepted" or "attributeValue" not in result:
             continue
-        component, variable = result["component"], result["variable"]
-        evse = component.get("evse") or {}
-        DeviceModelVariable.objects.update_or_create(
-            charger_id=charger_id,
-            component=component["name"],
-            component_instance=component.get("instance", ""),
-            evse_id=evse.get("id", 0),
-            connector_id=evse.get("connectorId", 0),
-            variable=variable["name"],
-            variable_instance=variable.get("instance", ""),
-            attribute_type=result.get("attributeType", "Actual"),
-            defaults={"value": str(result["attributeValue"])[:2500]},
+        _store_variable(
+            charger_id,
+            result["component"],
+            result["variable"],
+            result.get("attributeType", "Actual"),
+            {"value": str(result["attributeValue"])[:2500]},
         )
+
+
+def _store_variable(
+    charger_id: int, component: dict, variable: dict, attribute_type: str, values: dict
+) -> None:
+    """Upsert one attribute, identified as 2.0.1 identifies it (component and variable with
+    their instances, the component's EVSE and connector, the attribute type)."""
+    evse = component.get("evse") or {}
+    DeviceModelVariable.objects.update_or_create(
+        charger_id=charger_id,
+        component=component["name"],
+        component_instance=component.get("instance", ""),
+        evse_id=evse.get("id", 0),
+        connector_id=evse.get("connectorId", 0),
+        variable=variable["name"],
+        variable_instance=variable.get("instance", ""),
+        attribute_type=attribute_type,
+        defaults=values,
+    )
 
 
 def learn_from_reply(*, charger_id: int, action: str, payload: dict, reply: dict) -> None:
