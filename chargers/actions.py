@@ -151,6 +151,42 @@ def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
     return Request("ChangeConfiguration", {"key": key, "value": value})
 
 
+ATTRIBUTE_TYPES = ("Actual", "Target", "MinSet", "MaxSet")
+
+
+def set_variable(
+    charger: Charger,
+    *,
+    component: str,
+    variable: str,
+    value: str,
+    attribute_type: str = "Actual",
+    evse_id: int = 0,
+    connector_id: int = 0,
+    component_instance: str = "",
+    variable_instance: str = "",
+) -> Request:
+    """One 2.0.1 device-model attribute, named as the charger reported it (SetVariables)."""
+    if not is_v2(charger):
+        raise ActionError("Device-model variables are OCPP 2.0.1; change a 1.6 key instead.")
+    if attribute_type not in ATTRIBUTE_TYPES:
+        raise ActionError(f"attribute type: choose one of {', '.join(ATTRIBUTE_TYPES)}.")
+    if connector_id and not evse_id:
+        raise ActionError("connector: a connector is numbered within an EVSE; give the EVSE.")
+    target = {"name": component}
+    if component_instance:
+        target["instance"] = component_instance
+    if evse_id:
+        target["evse"] = {"id": evse_id, **({"connectorId": connector_id} if connector_id else {})}
+    named = {"name": variable}
+    if variable_instance:
+        named["instance"] = variable_instance
+    data = {"component": target, "variable": named, "attributeValue": value}
+    if attribute_type != "Actual":
+        data["attributeType"] = attribute_type
+    return Request("SetVariables", {"setVariableData": [data]})
+
+
 def perform(charger: Charger, request: Request, **options) -> Command:
     """Send a built request; options as for `send_command` (requested_by, source, ...)."""
     return send_command(charger, request.action, request.payload, **options)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from chargers import actions, selectors, services
 from chargers.alerts.models import Alert
-from chargers.forms import CommandForm, ConfigurationForm, PasswordForm
+from chargers.forms import CommandForm, ConfigurationForm, PasswordForm, VariableForm
 from chargers.models import (
     Charger,
     Command,
@@ -158,10 +158,128 @@ def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
     return sorted(keys, key=lambda k: str(k.get("key", ""))), command
 
 
+def _variable_key(component: dict, variable: dict, attribute_type: str | None) -> tuple:
+    """How 2.0.1 identifies one attribute, from a payload or a stored row alike."""
+    evse = component.get("evse") or {}
+    return (
+        component.get("name", ""),
+        component.get("instance", ""),
+        evse.get("id", 0),
+        evse.get("connectorId", 0),
+        variable.get("name", ""),
+        variable.get("instance", ""),
+        attribute_type or "Actual",
+    )
+
+
+def _row_key(row) -> tuple:
+    return (
+        row.component,
+        row.component_instance,
+        row.evse_id,
+        row.connector_id,
+        row.variable,
+        row.variable_instance,
+        row.attribute_type,
+    )
+
+
+def _variable_label(component: dict, variable: dict, attribute_type: str | None) -> str:
+    """OCPPCommCtrlr.HeartbeatInterval, EVSE (EVSE 1/2).Power (MaxSet): as operators read it."""
+    label = component.get("name", "?")
+    evse = component.get("evse") or {}
+    if evse.get("id"):
+        connector = f"/{evse['connectorId']}" if evse.get("connectorId") else ""
+        label += f" (EVSE {evse['id']}{connector})"
+    label += f".{variable.get('name', '?')}"
+    if attribute_type and attribute_type != "Actual":
+        label += f" ({attribute_type})"
+    return label
+
+
+def _set_variable_results(command: Command) -> list[tuple[dict, dict]]:
+    """(what was asked, what the charger said) per variable of an answered SetVariables."""
+    if command.status != CommandStatus.ANSWERED or not isinstance(command.response, dict):
+        return []
+    asked = (command.payload or {}).get("setVariableData") or []
+    said = command.response.get("setVariableResult") or []
+    return list(zip(asked, said, strict=False))
+
+
+def _report_variables(request, command: Command) -> None:
+    """SetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
+    results = _set_variable_results(command)
+    if not results:
+        _report(request, command)
+        return
+    for asked, said in results:
+        status = said.get("attributeStatus", "?")
+        reason = (said.get("attributeStatusInfo") or {}).get("reasonCode")
+        label = _variable_label(asked["component"], asked["variable"], asked.get("attributeType"))
+        text = f"{label}: the charger replied {status}{f' ({reason})' if reason else ''}."
+        if status == "Accepted":
+            messages.success(request, text)
+        elif status == "RebootRequired":
+            messages.warning(request, text + " The new value applies after a reset.")
+        else:
+            messages.warning(request, text)
+
+
+def last_variable_replies(charger: Charger, limit: int = 100) -> dict[tuple, dict]:
+    """The newest reply to a change of each variable, from the recent SetVariables commands."""
+    replies: dict[tuple, dict] = {}
+    recent = Command.objects.filter(charger=charger, action="SetVariables").order_by("-created_at")[
+        :limit
+    ]
+    for command in recent:
+        if command.status != CommandStatus.ANSWERED:
+            for asked in (command.payload or {}).get("setVariableData") or []:
+                key = _variable_key(
+                    asked["component"], asked["variable"], asked.get("attributeType")
+                )
+                replies.setdefault(
+                    key, {"status": command.get_status_display(), "at": command.created_at}
+                )
+            continue
+        for asked, said in _set_variable_results(command):
+            key = _variable_key(asked["component"], asked["variable"], asked.get("attributeType"))
+            replies.setdefault(
+                key, {"status": said.get("attributeStatus", "?"), "at": command.created_at}
+            )
+    return replies
+
+
+def _variable_initial(charger: Charger, pk: str | None) -> dict:
+    """The change form filled in for the variable whose "Change" link was followed."""
+    if not pk or not pk.isdigit():
+        return {}
+    row = charger.variables.filter(pk=pk).first()
+    if row is None:
+        return {}
+    return {
+        "component": row.component,
+        "component_instance": row.component_instance,
+        "evse_id": row.evse_id or None,
+        "connector_id": row.connector_id or None,
+        "variable": row.variable,
+        "variable_instance": row.variable_instance,
+        "attribute_type": row.attribute_type,
+        "value": row.value,
+    }
+
+
 @operator_view(read=Role.VIEWER, write=Role.OPERATOR)
 def charger_configuration(request, pk: int):
+    """1.6 configuration keys (ChangeConfiguration) or the 2.0.1 device model (SetVariables)."""
     charger = _charger(pk)
-    form = ConfigurationForm(request.POST or None)
+    v2 = actions.is_v2(charger)
+    form_class = VariableForm if v2 else ConfigurationForm
+    if request.method == "POST":
+        form = form_class(request.POST)
+    else:
+        form = form_class(
+            initial=_variable_initial(charger, request.GET.get("variable")) if v2 else None
+        )
     if request.method == "POST":
         if request.POST.get("refresh"):
             command = actions.perform(
@@ -172,14 +290,19 @@ def charger_configuration(request, pk: int):
                 timeout=COMMAND_TIMEOUT,
             )
             _report(request, command)
+            if v2 and command.reply_status == "Accepted":
+                messages.info(request, "The charger sends its report in parts; reload in a moment.")
             return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
         if form.is_valid():
             try:
-                built = actions.change_configuration(
-                    charger, key=form.cleaned_data["key"], value=form.cleaned_data["value"]
-                )
+                if v2:
+                    built = form.build(charger)
+                else:
+                    built = actions.change_configuration(
+                        charger, key=form.cleaned_data["key"], value=form.cleaned_data["value"]
+                    )
             except actions.ActionError as error:
-                form.add_error("key", str(error))
+                form.add_error(None, str(error))
             else:
                 command = actions.perform(
                     charger,
@@ -188,18 +311,25 @@ def charger_configuration(request, pk: int):
                     source="dashboard",
                     timeout=COMMAND_TIMEOUT,
                 )
-                _report(request, command)
+                (_report_variables if v2 else _report)(request, command)
                 return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
-    keys, read = latest_configuration(charger)
+    keys, read = ([], None) if v2 else latest_configuration(charger)
+    variables = list(charger.variables.all()[:1000]) if v2 else []
+    if variables:
+        replies = last_variable_replies(charger)
+        for row in variables:
+            row.last_reply = replies.get(_row_key(row))
     return render(
         request,
         "chargers/charger_configuration.html",
         {
             "charger": charger,
+            "v2": v2,
             "keys": keys,
             "read": read,
-            "variables": charger.variables.all()[:1000] if actions.is_v2(charger) else [],
+            "variables": variables,
             "form": form,
+            "tz": tenant_tz(request, charger.site),
             "can_edit": role_at_least(request, Role.OPERATOR),
         },
     )

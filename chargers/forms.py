@@ -88,6 +88,38 @@ class ConfigurationForm(forms.Form):
     value = forms.CharField(max_length=500, required=False)
 
 
+class VariableForm(forms.Form):
+    """One 2.0.1 device-model attribute to set, named as the charger reported it."""
+
+    component = forms.CharField(max_length=50)
+    component_instance = forms.CharField(max_length=50, required=False, label="Instance")
+    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label="EVSE")
+    connector_id = forms.IntegerField(
+        min_value=0, max_value=1000, required=False, label="Connector"
+    )
+    variable = forms.CharField(max_length=50)
+    variable_instance = forms.CharField(max_length=50, required=False, label="Variable instance")
+    attribute_type = forms.ChoiceField(
+        choices=[(t, t) for t in actions.ATTRIBUTE_TYPES], initial="Actual"
+    )
+    # OCPP 2.0.1 limits attributeValue to 1000 characters.
+    value = forms.CharField(max_length=1000, required=False, strip=False)
+
+    def build(self, charger) -> actions.Request:
+        data = self.cleaned_data
+        return actions.set_variable(
+            charger,
+            component=data["component"],
+            variable=data["variable"],
+            value=data["value"],
+            attribute_type=data["attribute_type"],
+            evse_id=data["evse_id"] or 0,
+            connector_id=data["connector_id"] or 0,
+            component_instance=data["component_instance"],
+            variable_instance=data["variable_instance"],
+        )
+
+
 class PasswordForm(forms.Form):
     password = forms.CharField(
         max_length=40,

@@ -820,11 +820,19 @@ def learn_from_reply(*, charger_id: int, action: str, payload: dict, reply: dict
     elif action == "SetVariables":
         results = reply.get("setVariableResult") or []
         for data, result in zip(payload.get("setVariableData") or [], results, strict=False):
-            if (
-                data.get("variable", {}).get("name") == "BasicAuthPassword"
-                and result.get("attributeStatus") == "Accepted"
-            ):
+            if result.get("attributeStatus") != "Accepted":
+                continue
+            if data.get("variable", {}).get("name") == "BasicAuthPassword":
                 _store_password(charger_id, data["attributeValue"])
+            else:
+                # The device model shows what the charger now holds, as a GetVariables would.
+                _store_variable(
+                    charger_id,
+                    data["component"],
+                    data["variable"],
+                    data.get("attributeType", "Actual"),
+                    {"value": str(data["attributeValue"])[:2500]},
+                )
     elif action == "GetVariables":
         store_variable_values(charger_id=charger_id, results=reply.get("getVariableResult") or [])
 

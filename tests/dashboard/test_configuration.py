@@ -1,0 +1,279 @@
+"""The configuration page: 1.6 keys and the 2.0.1 device model, read and changed in a browser."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.urls import reverse
+
+from chargers import services
+from chargers.models import (
+    Charger,
+    Command,
+    CommandStatus,
+    DeviceModelVariable,
+    OcppVersion,
+)
+from cpms import scoping
+from tests.chargers.conftest import make_charger, needs_redis, ocpp_server  # noqa: F401
+from tests.chargers.ocpp201 import REPLIES, connected201
+from tests.dashboard.factories import make_fleet
+
+HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+
+
+def page(pk, slug="tenant-a"):
+    return reverse("charger_configuration", kwargs={"tenant_slug": slug, "pk": pk})
+
+
+@pytest.fixture
+def charger201(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        charger = make_fleet(site_a, identity="CP-201")["charger"]
+        Charger.objects.filter(pk=charger.pk).update(
+            ocpp_version=OcppVersion.V201, is_online=False, channel_name=""
+        )
+        DeviceModelVariable.objects.create(
+            charger=charger,
+            component="OCPPCommCtrlr",
+            variable="HeartbeatInterval",
+            value="300",
+            mutability="ReadWrite",
+        )
+        DeviceModelVariable.objects.create(
+            charger=charger,
+            component="EVSE",
+            evse_id=1,
+            variable="Power",
+            attribute_type="MaxSet",
+            value="22000",
+            mutability="ReadOnly",
+        )
+        charger.refresh_from_db()
+        return charger
+
+
+def stored(tenant, **identity):
+    with scoping.scope(tenant):
+        return DeviceModelVariable.objects.get(**identity).value
+
+
+# --- The page, per role ---------------------------------------------------------------------------
+
+
+def test_the_device_model_is_listed_with_a_change_link_for_writable_variables(
+    client, charger201, olga
+):
+    client.force_login(olga)
+    body = client.get(page(charger201.pk)).content.decode()
+    assert "HeartbeatInterval" in body and "(EVSE 1)" in body and "(MaxSet)" in body
+    assert body.count(">Change</a>") == 1
+    assert "Set a variable" in body
+
+
+def test_the_change_link_fills_the_form_with_the_variable(client, tenant_a, charger201, olga):
+    with scoping.scope(tenant_a):
+        heartbeat = DeviceModelVariable.objects.get(variable="HeartbeatInterval")
+    client.force_login(olga)
+    form = client.get(page(charger201.pk), {"variable": heartbeat.pk}).context["form"]
+    assert form.initial["component"] == "OCPPCommCtrlr"
+    assert form.initial["variable"] == "HeartbeatInterval" and form.initial["value"] == "300"
+
+
+def test_bob_the_viewer_sees_the_variables_but_no_form(client, charger201, bob):
+    client.force_login(bob)
+    body = client.get(page(charger201.pk)).content.decode()
+    assert "HeartbeatInterval" in body
+    assert "Set a variable" not in body and ">Change</a>" not in body
+
+
+def test_bob_the_viewer_cannot_set_a_variable(client, tenant_a, charger201, bob):
+    client.force_login(bob)
+    response = client.post(
+        page(charger201.pk),
+        {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "60"},
+    )
+    assert response.status_code == 403
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_charlie_gets_404_for_the_device_model_and_cannot_set_it(
+    client, tenant_a, charger201, charlie
+):
+    client.force_login(charlie)
+    form = {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "60"}
+    for slug in ("tenant-a", "tenant-b"):
+        assert client.get(page(charger201.pk, slug)).status_code == 404
+        assert client.post(page(charger201.pk, slug), form).status_code == 404
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_a_connector_without_an_evse_is_refused_naming_the_field(
+    client, tenant_a, charger201, olga
+):
+    client.force_login(olga)
+    response = client.post(
+        page(charger201.pk),
+        {
+            "component": "Connector",
+            "connector_id": "2",
+            "variable": "Enabled",
+            "attribute_type": "Actual",
+            "value": "false",
+        },
+    )
+    assert response.status_code == 200
+    assert "connector: a connector is numbered within an EVSE" in response.content.decode()
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_a_missing_variable_name_is_refused_naming_the_field(client, tenant_a, charger201, olga):
+    client.force_login(olga)
+    response = client.post(page(charger201.pk), {"component": "OCPPCommCtrlr", "value": "60"})
+    assert response.context["form"].errors["variable"]
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_a_16_charger_keeps_its_key_form(client, tenant_a, site_a, olga):
+    with scoping.scope(tenant_a):
+        charger = make_fleet(site_a)["charger"]
+    client.force_login(olga)
+    response = client.get(page(charger.pk))
+    assert "key" in response.context["form"].fields
+    assert b"Change a key" in response.content
+
+
+# The command goes through asgiref's thread, which needs committed rows to see.
+@pytest.mark.django_db(transaction=True)
+def test_setting_a_variable_sends_set_variables_with_its_evse_and_attribute(
+    client, tenant_a, charger201, olga
+):
+    client.force_login(olga)
+    response = client.post(
+        page(charger201.pk),
+        {
+            "component": "EVSE",
+            "evse_id": "1",
+            "variable": "Power",
+            "attribute_type": "MaxSet",
+            "value": "11000",
+        },
+        follow=True,
+    )
+    assert b"SetVariables: Charger offline" in response.content
+    with scoping.scope(tenant_a):
+        command = Command.objects.get()
+    assert command.action == "SetVariables" and command.requested_by == olga
+    assert command.payload == {
+        "setVariableData": [
+            {
+                "component": {"name": "EVSE", "evse": {"id": 1}},
+                "variable": {"name": "Power"},
+                "attributeValue": "11000",
+                "attributeType": "MaxSet",
+            }
+        ]
+    }
+    assert stored(tenant_a, variable="Power") == "22000"
+
+
+# --- What a SetVariables reply teaches ------------------------------------------------------------
+
+
+def set_reply(charger, status, variable=HEARTBEAT, value="60"):
+    services.learn_from_reply(
+        charger_id=charger.pk,
+        action="SetVariables",
+        payload={"setVariableData": [{**variable, "attributeValue": value}]},
+        reply={"setVariableResult": [{**variable, "attributeStatus": status}]},
+    )
+
+
+def test_an_accepted_set_variables_updates_the_stored_value(tenant_a, charger201):
+    with scoping.scope(tenant_a):
+        set_reply(charger201, "Accepted")
+    assert stored(tenant_a, variable="HeartbeatInterval") == "60"
+
+
+@pytest.mark.parametrize("status", ["Rejected", "RebootRequired", "UnknownVariable"])
+def test_a_refused_set_variables_keeps_the_stored_value(tenant_a, charger201, status):
+    with scoping.scope(tenant_a):
+        set_reply(charger201, status)
+    assert stored(tenant_a, variable="HeartbeatInterval") == "300"
+
+
+def test_an_accepted_password_is_never_stored_as_a_variable(tenant_a, charger201):
+    secret = {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}
+    with scoping.scope(tenant_a):
+        set_reply(charger201, "Accepted", variable=secret, value="new-password-000000042")
+        assert not DeviceModelVariable.objects.filter(variable="BasicAuthPassword").exists()
+
+
+# --- With a real 2.0.1 charger --------------------------------------------------------------------
+
+
+def post_as(client, user, url, data):
+    client.force_login(user)
+    return client.post(url, data, follow=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("needs_redis")
+@pytest.mark.parametrize("status", ["Accepted", "Rejected"])
+async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
+    ocpp_server,  # noqa: F811
+    make_charger,  # noqa: F811
+    client,
+    tenant_a,
+    olga,
+    monkeypatch,
+    status,
+):
+    reply = {"set_variable_result": [{"attribute_status": status, **HEARTBEAT}]}
+    monkeypatch.setitem(REPLIES, "SetVariables", reply)
+    charger = await sync_to_async(make_charger)(tenant_a, identity="CP-REAL")
+    async with connected201(ocpp_server, "tenant-a", "CP-REAL") as cp:
+        await cp.boot()
+        with scoping.scope(tenant_a):
+            await sync_to_async(DeviceModelVariable.objects.create)(
+                charger=charger,
+                component="OCPPCommCtrlr",
+                variable="HeartbeatInterval",
+                value="300",
+            )
+        response = await sync_to_async(post_as)(
+            client,
+            olga,
+            page(charger.pk),
+            {
+                "component": "OCPPCommCtrlr",
+                "variable": "HeartbeatInterval",
+                "attribute_type": "Actual",
+                "value": "60",
+            },
+        )
+    body = response.content.decode()
+    assert f"OCPPCommCtrlr.HeartbeatInterval: the charger replied {status}." in body
+    assert cp.received[-1] == (
+        "SetVariables",
+        {
+            "set_variable_data": [
+                {
+                    "attribute_value": "60",
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                }
+            ]
+        },
+    )
+    with scoping.scope(tenant_a):
+        command = await sync_to_async(Command.objects.get)(action="SetVariables")
+        value = await sync_to_async(
+            lambda: DeviceModelVariable.objects.get(variable="HeartbeatInterval").value
+        )()
+    assert command.status == CommandStatus.ANSWERED
+    assert value == ("60" if status == "Accepted" else "300")
+    # The table's "Last change" column carries the reply too.
+    assert f"<strong>{status}</strong>" in body
