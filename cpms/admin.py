@@ -4,11 +4,14 @@ Querysets come from the scoped default managers, so a tenant admin sees only the
 rows (the scope is opened by `cpms.tenancy.TenantMiddleware`); objects outside it are 404.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import Http404
+from django.utils import timezone
 
-from cpms.models import Membership, Role, Site, SiteOwner, Tenant, User
+from cpms import apikeys
+from cpms.models import Membership, PlatformApiKey, Role, Site, SiteOwner, Tenant, User
 
 
 def is_tenant_admin(request) -> bool:
@@ -150,6 +153,76 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active"]
 
     # People are global; only platform staff manage accounts.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class PlatformApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = PlatformApiKey
+        fields = ["name", "role", "expires_at"]
+
+    def clean_expires_at(self):
+        value = self.cleaned_data.get("expires_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("Choose a moment in the future.")
+        return value
+
+
+@admin.register(PlatformApiKey)
+class PlatformApiKeyAdmin(admin.ModelAdmin):
+    """Staff keys for the REST API: each request names its tenant in `X-Tenant`. Superusers
+    only; the secret is shown once, on the page after the key is added."""
+
+    form = PlatformApiKeyForm
+    list_display = ["name", "prefix", "role", "created_by", "expires_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["prefix", "role", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "role", "expires_at"]
+        return ["name", "prefix", "role", "created_by", "created_at", "expires_at",
+                "last_used_at", "revoked_at"]  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        new = apikeys.create_platform_api_key(
+            name=obj.name, role=obj.role, created_by=request.user, expires_at=obj.expires_at
+        )
+        # The admin goes on with `obj` (its log entry, the redirect): make it the saved key.
+        for field in PlatformApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(new.key, field.attname))
+        obj._state.adding = False
+        messages.warning(request, f"The new key, shown this once (store it now): {new.secret}")
+
+    @admin.action(description="Revoke the selected keys at once")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            apikeys.revoke_api_key(key=key)
+        messages.success(request, f"Revoked {len(queryset)} key(s).")
+
+    # Platform keys reach every tenant: platform staff only.
     def has_module_permission(self, request):
         return request.user.is_superuser
 

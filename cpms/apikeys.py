@@ -1,8 +1,9 @@
 """API keys: how they look, how they are stored, and the writes that make and revoke them.
 
-A key reads `cpms_<prefix>_<secret>`. The prefix is public (lists show it, logs may print it)
-and finds the row; the whole key is checked against a salted SHA-256 hash in constant time.
-Keys are long and random, so a slow password hash would buy nothing and cost every request.
+A tenant key reads `cpms_<prefix>_<secret>`, a platform staff key `cpmsp_<prefix>_<secret>`.
+The prefix is public (lists show it, logs may print it) and finds the row; the whole key is
+checked against a salted SHA-256 hash in constant time. Keys are long and random, so a slow
+password hash would buy nothing and cost every request.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from chargers import credentials
-from cpms.models import ApiKey, Tenant
+from cpms.models import ApiKey, PlatformApiKey, Tenant
 
 KEY_PREFIX = "cpms_"
+PLATFORM_KEY_PREFIX = "cpmsp_"
 _ALPHABET = string.ascii_lowercase + string.digits
 # Writing last_used_at on every request would turn each read into a write; a minute is enough
 # to tell a live key from a forgotten one.
@@ -26,7 +28,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class NewKey:
-    key: ApiKey
+    key: ApiKey | PlatformApiKey
     secret: str  # the whole key, shown to its creator once and never stored
 
 
@@ -34,47 +36,75 @@ def _random(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def split(raw: str) -> str | None:
-    """The public prefix of a presented key, or None when it is not shaped like one of ours."""
-    if not raw.startswith(KEY_PREFIX):
-        return None
-    prefix, _, secret = raw[len(KEY_PREFIX) :].partition("_")
-    if len(prefix) != 8 or len(secret) != 40:
-        return None
-    return KEY_PREFIX + prefix
+def split(raw: str) -> tuple[type[ApiKey] | type[PlatformApiKey], str] | None:
+    """The kind of key presented and its public prefix, or None when it is not shaped like
+    one of ours."""
+    for start, model in ((KEY_PREFIX, ApiKey), (PLATFORM_KEY_PREFIX, PlatformApiKey)):
+        if raw.startswith(start):
+            prefix, _, secret = raw[len(start) :].partition("_")
+            if len(prefix) != 8 or len(secret) != 40:
+                return None
+            return model, start + prefix
+    return None
+
+
+def _new_secret(start: str) -> tuple[str, str, str]:
+    prefix = start + _random(8)
+    raw = f"{prefix}_{secrets.token_urlsafe(30)[:40]}"
+    return prefix, raw, credentials.make_hash(raw)
 
 
 def create_api_key(
     *, tenant: Tenant, name: str, role: str, created_by=None, expires_at: datetime | None = None
 ) -> NewKey:
-    prefix = KEY_PREFIX + _random(8)
-    raw = f"{prefix}_{secrets.token_urlsafe(30)[:40]}"
+    prefix, raw, secret_hash = _new_secret(KEY_PREFIX)
     key = ApiKey.objects.create(
         tenant=tenant,
         name=name,
         role=role,
         prefix=prefix,
-        secret_hash=credentials.make_hash(raw),
+        secret_hash=secret_hash,
         created_by=created_by,
         expires_at=expires_at,
     )
     return NewKey(key=key, secret=raw)
 
 
-def revoke_api_key(*, key: ApiKey) -> ApiKey:
+def create_platform_api_key(
+    *, name: str, role: str, created_by, expires_at: datetime | None = None
+) -> NewKey:
+    """A staff key that acts for whichever tenant a request names in `X-Tenant`. Only
+    platform staff (superusers) may hold one."""
+    if created_by is None or not created_by.is_superuser:
+        raise ValueError("Platform API keys are created by and for platform staff (superusers).")
+    prefix, raw, secret_hash = _new_secret(PLATFORM_KEY_PREFIX)
+    key = PlatformApiKey.objects.create(
+        name=name,
+        role=role,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    return NewKey(key=key, secret=raw)
+
+
+def revoke_api_key(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:
     """Revoke at once; revoking twice keeps the first time."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=key.revoked_at)
+        type(key).objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=key.revoked_at
+        )
     return key
 
 
-def verify(raw: str, key: ApiKey) -> bool:
+def verify(raw: str, key: ApiKey | PlatformApiKey) -> bool:
     return credentials.check(raw, key.secret_hash)
 
 
-def note_use(key: ApiKey) -> None:
+def note_use(key: ApiKey | PlatformApiKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        type(key).objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now

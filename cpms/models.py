@@ -232,9 +232,9 @@ API_KEY_ROLE_AS_MEMBER = {
 }
 
 
-class ApiKey(TenantOwned):
-    """A tenant's key for the REST API. Only a salted hash of the secret is stored; the
-    `prefix` (the key's public first part) finds the row and is what lists show."""
+class KeyFields(models.Model):
+    """What every API key has: a public prefix that finds the row, a salted hash of the whole
+    key, a role, and the moments that decide whether it still works."""
 
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=16, choices=ApiKeyRole.choices)
@@ -249,6 +249,7 @@ class ApiKey(TenantOwned):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -265,6 +266,23 @@ class ApiKey(TenantOwned):
     @property
     def member_role(self) -> str:
         return API_KEY_ROLE_AS_MEMBER[self.role]
+
+
+class ApiKey(TenantOwned, KeyFields):
+    """A tenant's key for the REST API. Only a salted hash of the secret is stored; the
+    `prefix` (the key's public first part) finds the row and is what lists show."""
+
+    class Meta(KeyFields.Meta):
+        pass
+
+
+class PlatformApiKey(KeyFields):
+    """A platform staff key: it belongs to no tenant and acts, with its role, for the tenant a
+    request names in its `X-Tenant` header. Created by superusers (Django admin or the
+    `create_platform_api_key` command); tenants never see these keys."""
+
+    class Meta(KeyFields.Meta):
+        verbose_name = "platform API key"
 
 
 class WebhookEndpoint(TenantOwned):

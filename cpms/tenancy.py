@@ -1,8 +1,9 @@
 """Where each door resolves its tenant and opens the data layer's scope.
 
 Doors: a web request (the `tenant_slug` in the URL, or the staff selection in the session for
-tenant-less pages such as the admin), an API request (the tenant of its key, or for a browser
-session the `X-Tenant` slug checked against the user's memberships), an OCPP connection (the
+tenant-less pages such as the admin), an API request (the tenant of its key; for a platform
+staff key the `X-Tenant` slug; for a browser session the `X-Tenant` slug checked against the
+user's memberships), an OCPP connection (the
 slug in the WebSocket URL), a Celery task (its `tenant_id` keyword). A stranger always gets the
 same 404 as a missing tenant.
 """
@@ -17,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from cpms import scoping
-from cpms.models import ApiKey, Membership, Role, Tenant
+from cpms.models import ApiKey, Membership, PlatformApiKey, Role, Tenant
 
 SESSION_KEY = "tenant_id"
 
@@ -157,24 +158,56 @@ def portal_view(view):
     return wrapped
 
 
-def api_key_for(raw: str) -> ApiKey | None:
-    """The API door: the usable key a request presents, with its active tenant, or None.
+class TenantHeaderError(ValueError):
+    """The `X-Tenant` header is missing where it is needed, or present where it may not be."""
 
-    This is the only place a key turns into a tenant; the API's base view opens the scope.
+
+def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
+    """The API door, part one: the usable key a request presents, or None.
+
+    A tenant key comes with its (active) tenant; a platform key names no tenant of its own.
     """
     from cpms import apikeys
 
-    prefix = apikeys.split(raw)
-    if prefix is None:
+    found = apikeys.split(raw)
+    if found is None:
         return None
+    model, prefix = found
     with scoping.unscoped():
-        key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+        queryset = model.objects.filter(prefix=prefix)
+        if model is ApiKey:
+            queryset = queryset.select_related("tenant")
+        key = queryset.first()
         if key is None or not apikeys.verify(raw, key):
             return None
-        if not key.is_usable() or not key.tenant.is_active:
+        if not key.is_usable() or (model is ApiKey and not key.tenant.is_active):
             return None
         apikeys.note_use(key)
     return key
+
+
+def api_tenant_for(key: ApiKey | PlatformApiKey, slug: str | None) -> Tenant:
+    """The API door, part two: the tenant a key acts for. This is the only place a key turns
+    into a tenant; the API's base view opens the scope.
+
+    A tenant key acts for its own tenant, always: an `X-Tenant` naming any other slug is
+    refused (TenantHeaderError, the same words whether that tenant exists or not), so a client
+    that believes it switched tenant learns at once that it did not. A platform key must name
+    the tenant (TenantHeaderError when it does not); an unknown or inactive one is Http404.
+    """
+    if isinstance(key, ApiKey):
+        if slug and slug != key.tenant.slug:
+            raise TenantHeaderError(
+                "A tenant's API key acts for its own tenant only; "
+                "leave X-Tenant out or name the key's tenant."
+            )
+        return key.tenant
+    if not slug:
+        raise TenantHeaderError("A platform key names its tenant with the X-Tenant header (slug).")
+    tenant = Tenant.objects.filter(slug=slug, is_active=True).first()
+    if tenant is None:
+        raise Http404
+    return tenant
 
 
 def tenant_for_ocpp(slug: str) -> Tenant | None:

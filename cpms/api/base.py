@@ -1,8 +1,9 @@
 """What every API view stands on: who is calling, for which tenant, with which role.
 
 `TenantViewSet` owns the tenant scope and the role check, so a resource cannot forget either:
-authentication resolves the tenant (an API key through `cpms.tenancy.api_key_for`, a browser
-session through its `X-Tenant` slug and the user's membership), the viewset opens the data
+authentication resolves the tenant (an API key through `cpms.tenancy.api_key_for` and
+`api_tenant_for`: a tenant key's own tenant, or the `X-Tenant` slug for a platform staff key;
+a browser session through its `X-Tenant` slug and the user's membership), the viewset opens the data
 layer's scope for the rest of the request, and the permission compares the caller's role with
 the role the resource asks for. Rows of other tenants are then unreachable: the scoped manager
 answers 404 for their ids, exactly as for ids that never existed.
@@ -23,8 +24,14 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.views import exception_handler
 
 from cpms import scoping
-from cpms.models import ROLE_RANK, ApiKey, Role, Tenant
-from cpms.tenancy import api_key_for, memberships_of, resolve_web_tenant
+from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
+from cpms.tenancy import (
+    TenantHeaderError,
+    api_key_for,
+    api_tenant_for,
+    memberships_of,
+    resolve_web_tenant,
+)
 
 TENANT_HEADER = "HTTP_X_TENANT"
 
@@ -36,7 +43,7 @@ class ApiContext:
     tenant: Tenant
     role: str
     user: object | None = None  # the person behind it: the session user or the key's creator
-    key: ApiKey | None = None
+    key: ApiKey | PlatformApiKey | None = None
 
     def allows(self, role: str) -> bool:
         return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
@@ -56,7 +63,7 @@ class ApiKeyUser:
     is_staff = False
     pk = id = None
 
-    def __init__(self, key: ApiKey):
+    def __init__(self, key: ApiKey | PlatformApiKey):
         self.key = key
 
     def __str__(self):
@@ -64,7 +71,8 @@ class ApiKeyUser:
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """`Authorization: Bearer <key>`; the key alone decides the tenant."""
+    """`Authorization: Bearer <key>`. A tenant key decides the tenant by itself (an `X-Tenant`
+    naming another tenant is refused); a platform staff key acts for the `X-Tenant` slug."""
 
     keyword = "Bearer"
 
@@ -76,7 +84,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = api_key_for(raw.strip())
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
-        context = ApiContext(tenant=key.tenant, role=key.member_role, user=key.created_by, key=key)
+        try:
+            tenant = api_tenant_for(key, request.META.get(TENANT_HEADER, "").strip())
+        except TenantHeaderError as problem:
+            raise exceptions.ValidationError({"X-Tenant": [str(problem)]}) from None
+        context = ApiContext(tenant=tenant, role=key.member_role, user=key.created_by, key=key)
         return ApiKeyUser(key), context
 
     def authenticate_header(self, request):
@@ -126,7 +138,8 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         context = request.auth
         if not isinstance(context, ApiContext):
             return None
-        ident = f"key-{context.key.pk}" if context.key else f"user-{request.user.pk}"
+        # Prefixes are unique across tenant and platform keys (cpms_ / cpmsp_).
+        ident = f"key-{context.key.prefix}" if context.key else f"user-{request.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
@@ -329,8 +342,12 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An API key created by a tenant admin: `Authorization: Bearer "
-            "cpms_…`. The key decides the tenant and the role (read_only, operator, admin).",
+            "description": "An API key: `Authorization: Bearer <key>`. A tenant key (`cpms_…`, "
+            "created by a tenant admin) decides the tenant and the role (read_only, operator, "
+            "admin); an `X-Tenant` header naming another tenant is refused with 400. A platform "
+            "staff key (`cpmsp_…`, created by platform staff) has a role but no tenant: every "
+            "request names the tenant's slug in the `X-Tenant` header (400 when missing, 404 "
+            "when no such tenant).",
         }
 
 

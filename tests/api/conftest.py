@@ -1,5 +1,6 @@
-"""API fixtures: a key per role for tenant A, charlie's admin key for tenant B, a client that
-presents a key, and `world`: one row of everything in tenant A for the route matrix."""
+"""API fixtures: a key per role for tenant A, charlie's admin key for tenant B, a platform staff
+key per role, a client that presents a key (and optionally an X-Tenant header), and `world`:
+one row of everything in tenant A for the route matrix."""
 
 import pytest
 from django.utils import timezone
@@ -35,17 +36,34 @@ def make_key(tenant, role, user=None, **fields) -> str:
         ).secret
 
 
+def make_platform_key(role, user, **fields) -> str:
+    return apikeys.create_platform_api_key(
+        name=f"staff {role} key", role=role, created_by=user, **fields
+    ).secret
+
+
 @pytest.fixture
 def api():
-    """api(secret) -> a DRF test client sending `Authorization: Bearer <secret>`."""
+    """api(secret, tenant=None) -> a DRF test client sending `Authorization: Bearer <secret>`
+    and, with a tenant slug, `X-Tenant: <tenant>`."""
 
-    def client(secret=None):
+    def client(secret=None, tenant=None):
         c = APIClient()
+        headers = {}
         if secret:
-            c.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        if tenant:
+            headers["HTTP_X_TENANT"] = tenant
+        c.credentials(**headers)
         return c
 
     return client
+
+
+@pytest.fixture
+def platform_keys(staff):
+    """A platform staff key per role, held by the superuser `staff`."""
+    return {role: make_platform_key(role, staff) for role in ApiKeyRole.values}
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The route matrix: every API route and method, for each key role and for another tenant's
-key. Built from tests/api/routes.py, which must cover the URLconf."""
+"""The route matrix: every API route and method, for each key role (tenant keys, and platform
+staff keys naming tenant A in X-Tenant) and for strangers (another tenant's key, a platform
+key naming another tenant). Built from tests/api/routes.py, which must cover the URLconf."""
 
 import pytest
 from django.urls import reverse
@@ -69,19 +70,42 @@ def test_every_api_route_and_method_is_in_the_matrix():
 ROLES = [ApiKeyRole.READ_ONLY, ApiKeyRole.OPERATOR, ApiKeyRole.ADMIN]
 
 
-@pytest.mark.parametrize("route", cases(sorted(ROUTES)))
-@pytest.mark.parametrize("role", ROLES)
-def test_each_key_gets_what_its_role_allows(api, world, keys, tenant_a, role, route):
-    needed, obj_key, body = ROUTES[route]
-    allowed = ROLE_RANK[API_KEY_ROLE_AS_MEMBER[role]] >= ROLE_RANK[needed]
-    before = snapshot(tenant_a)
-    response = call(api(keys[role]), *route, world, obj_key, body)
-    if allowed:
+def assert_role_decides(response, role, route, before, tenant):
+    needed = ROUTES[route][0]
+    if ROLE_RANK[API_KEY_ROLE_AS_MEMBER[role]] >= ROLE_RANK[needed]:
         assert 200 <= response.status_code < 300, response.content[:500]
     else:
         assert response.status_code == 403, response.content[:500]
         assert response.json()["error"]["code"] == "permission_denied"
-        assert snapshot(tenant_a) == before
+        assert snapshot(tenant) == before
+
+
+@pytest.mark.parametrize("route", cases(sorted(ROUTES)))
+@pytest.mark.parametrize("role", ROLES)
+def test_each_key_gets_what_its_role_allows(api, world, keys, tenant_a, role, route):
+    _, obj_key, body = ROUTES[route]
+    before = snapshot(tenant_a)
+    response = call(api(keys[role]), *route, world, obj_key, body)
+    assert_role_decides(response, role, route, before, tenant_a)
+
+
+@pytest.mark.parametrize("route", cases(sorted(ROUTES)))
+@pytest.mark.parametrize("role", ROLES)
+def test_a_platform_key_naming_the_tenant_gets_what_its_role_allows(
+    api, world, platform_keys, tenant_a, role, route
+):
+    _, obj_key, body = ROUTES[route]
+    before = snapshot(tenant_a)
+    response = call(api(platform_keys[role], "tenant-a"), *route, world, obj_key, body)
+    assert_role_decides(response, role, route, before, tenant_a)
+
+
+@pytest.fixture(params=["charlie", "platform-key-naming-b"])
+def stranger(request, api, keys, platform_keys):
+    """Someone acting for tenant B: charlie's key, or a platform key naming tenant B."""
+    if request.param == "charlie":
+        return api(keys["charlie"])
+    return api(platform_keys[ApiKeyRole.ADMIN], "tenant-b")
 
 
 DETAIL_ROUTES = sorted(route for route, (_, obj_key, _) in ROUTES.items() if obj_key)
@@ -91,25 +115,25 @@ LIST_WRITES = sorted(r for r, (_, obj_key, _) in ROUTES.items() if not obj_key a
 
 @pytest.mark.parametrize("route", cases(DETAIL_ROUTES))
 def test_another_tenants_key_gets_404_for_every_object_and_changes_nothing(
-    api, world, keys, tenant_a, route
+    stranger, world, tenant_a, route
 ):
     needed, obj_key, body = ROUTES[route]
     before = snapshot(tenant_a)
-    response = call(api(keys["charlie"]), *route, world, obj_key, body)
+    response = call(stranger, *route, world, obj_key, body)
     assert response.status_code == 404, response.content[:500]
     assert response.json()["error"]["code"] == "not_found"
     assert snapshot(tenant_a) == before
 
 
 @pytest.mark.parametrize("route", LIST_READS, ids=lambda r: r[0])
-def test_another_tenants_key_sees_nothing_of_tenant_a(api, world, keys, route):
+def test_another_tenants_key_sees_nothing_of_tenant_a(stranger, world, route):
     needed, obj_key, body = ROUTES[route]
     if route[0] == "meter-sample-series":
         # Tenant A's charger id names nothing in tenant B: no points.
-        response = call(api(keys["charlie"]), *route, world, obj_key, body)
+        response = call(stranger, *route, world, obj_key, body)
         assert response.status_code == 200 and response.json() == []
         return
-    response = call(api(keys["charlie"]), *route, world, obj_key, body)
+    response = call(stranger, *route, world, obj_key, body)
     assert response.status_code == 200
     text = b"".join(response) if response.streaming else response.content
     text = text.decode()
@@ -118,10 +142,10 @@ def test_another_tenants_key_sees_nothing_of_tenant_a(api, world, keys, route):
 
 
 @pytest.mark.parametrize("route", cases(LIST_WRITES))
-def test_another_tenants_key_never_writes_into_tenant_a(api, world, keys, tenant_a, route):
+def test_another_tenants_key_never_writes_into_tenant_a(stranger, world, tenant_a, route):
     needed, obj_key, body = ROUTES[route]
     before = snapshot(tenant_a)
-    response = call(api(keys["charlie"]), *route, world, obj_key, body)
+    response = call(stranger, *route, world, obj_key, body)
     # Either it acts on tenant B's own data, or (a tenant A id in the body) names the field.
     if response.status_code == 400:
         assert response.json()["error"]["fields"]
