@@ -34,6 +34,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from chargers.simulator import uploads
+from chargers.simulator.certificates import Certificates
 from chargers.simulator.config import ChargerConfig
 from chargers.simulator.events import Event, Stats, iso, now_utc
 from chargers.simulator.limits import Limits
@@ -70,6 +71,8 @@ class Session:
     reservation_id: int | None = None
     remote_start_id: int | None = None
     seq_no: int = 0
+    # An ISO 15118 car talks to the charger: it states its needs and negotiates its schedule.
+    iso15118: bool = False
     duration: float | None = None
     fault_after: float | None = None
     last_energy_wh: float = 0.0
@@ -182,6 +185,8 @@ class SimulatedCharger:
     """One charger. Subclasses: `Charger16` (OCPP 1.6) and `Charger201` (OCPP 2.0.1)."""
 
     version = ""
+    calls = None  # the version's ocpp `call` module
+    results = None  # and its `call_result` module
     # 1.6 chargers report Installed before rebooting; 2.0.1 reports InstallRebooting, reboots,
     # and reports Installed after the new firmware booted.
     installed_before_reboot = True
@@ -239,6 +244,14 @@ class SimulatedCharger:
         self.firmware_request_id: int | None = None
         self.upload_status = "Idle"
         self.upload_request_id: int | None = None
+        # 1.6 uploads for GetDiagnostics report with DiagnosticsStatusNotification, for the
+        # security extension's GetLog with LogStatusNotification.
+        self.upload_kind = "log"
+        # 1.6 SignedUpdateFirmware reports with SignedFirmwareStatusNotification.
+        self.firmware_signed = False
+        self.certificates = Certificates(self.id)
+        # Security events that happened while the charger was down, sent once it booted.
+        self._security_after_boot: list[tuple[str, str]] = []
         self._outbox: deque[Outgoing] = deque()
         self._link: _Link | None = None
         self._changed = asyncio.Event()
@@ -329,14 +342,24 @@ class SimulatedCharger:
     def _fault_stop_reason(self, error_code: str) -> str:
         return "Other"
 
+    def _car_plugged(self, session: Session) -> None:
+        """An ISO 15118 car was plugged in (2.0.1: Plug & Charge certificate messages)."""
+
+    def _car_charging(self, session: Session) -> None:
+        """An ISO 15118 car's transaction began (2.0.1: NotifyEVChargingNeeds)."""
+
     def _reservation_ended(self, reservation: Reservation, why: str) -> None:
         """2.0.1 tells the CSMS with ReservationStatusUpdate; 1.6 only with the status."""
 
-    def _firmware_payload(self, status: str):
+    def _firmware_payload(self, status: str, signed: bool):
         raise NotImplementedError
 
-    def _upload_payload(self, outcome: str):
-        """outcome: Idle, Uploading, Uploaded or Failed."""
+    def _upload_payload(self, outcome: str, kind: str):
+        """outcome: Idle, Uploading, Uploaded or Failed; kind: log or diagnostics."""
+        status = outcome if outcome in ("Idle", "Uploading", "Uploaded") else "UploadFailure"
+        return self.calls.LogStatusNotification(status=status, request_id=self.upload_request_id)
+
+    def _sign_certificate_payload(self, csr: str, certificate_type: str | None):
         raise NotImplementedError
 
     def _setting_changed(self, name: str, value: str) -> None:
@@ -536,6 +559,9 @@ class SimulatedCharger:
             if self._firmware_after_boot:
                 status, self._firmware_after_boot = self._firmware_after_boot, None
                 self._spawn(self._send_firmware_status(status))
+            events, self._security_after_boot = self._security_after_boot, []
+            for kind, tech_info in events:
+                self._spawn(self.security_event(kind, tech_info))
             await self._heartbeats(link)
         except Offline:
             return
@@ -787,8 +813,12 @@ class SimulatedCharger:
         remote_start_id: int | None = None,
         authorize: bool = True,
         tag_type: str = "ISO14443",
+        iso15118: bool = False,
     ) -> Session | None:
         """Plug in a car and start charging: Authorize (when online), then the transaction.
+
+        An ISO 15118 car (iso15118) also talks to the charger: on 2.0.1 the station asks for
+        its contract certificate and reports the car's charging needs.
 
         Returns the session once the CSMS answered the start (or at once when offline), or
         None when no connector is free or the id tag is refused.
@@ -807,12 +837,15 @@ class SimulatedCharger:
             vehicle=Vehicle.random(self.rng),
             tag_type=tag_type,
             remote_start_id=remote_start_id,
+            iso15118=iso15118,
         )
         if connector.reservation is not None:
             session.reservation_id = connector.reservation.id
             self._drop_reservation(connector.reservation)
         connector.session, connector.phase = session, "Preparing"
         self._report_status(connector)
+        if session.iso15118:
+            self._car_plugged(session)
         if authorize and self.online:
             result = await self._settle(
                 self._enqueue(
@@ -840,6 +873,8 @@ class SimulatedCharger:
         session.begun = True
         started = self._begin_transaction(session, reading)
         self._report_status(connector)
+        if session.iso15118:
+            self._car_charging(session)
         self.stats.add("sessions_started")
         session.task = self._spawn(self._charge(session))
         await self._settle(started)
@@ -970,7 +1005,10 @@ class SimulatedCharger:
         await asyncio.sleep(self.rng.uniform(0, self.config.session_interval))
         while True:
             if connector.state == "Available" and not self._rebooting:
-                session = await self.start_session(connector_id=connector.id)
+                share = self.config.iso15118_share
+                session = await self.start_session(
+                    connector_id=connector.id, iso15118=bool(share) and self.rng.random() < share
+                )
                 if session is not None:
                     await session.ended.wait()
             await asyncio.sleep(self.config.session_interval * self.rng.uniform(0.8, 1.2))
@@ -1028,6 +1066,8 @@ class SimulatedCharger:
         self._rebooting = True
         self._reset_when_idle = None
         self._event("rebooting", boot_reason)
+        if boot_reason == "RemoteReset":
+            self._security_after_boot.append(("ResetOrReboot", "reset by the CSMS"))
         for session in self.sessions:
             self._finish_session(session, stop_reason)
         if self.online:
@@ -1106,27 +1146,36 @@ class SimulatedCharger:
         self.local_list_version = version
         return "Accepted"
 
-    async def _send_firmware_status(self, status: str) -> None:
+    async def _send_firmware_status(self, status: str, *, signed: bool | None = None) -> None:
         self.firmware_status = status
         self._event("firmware", status)
-        payload = self._firmware_payload(status)
-        await self._settle(
-            self._enqueue("FirmwareStatusNotification", lambda: payload, persistent=False)
-        )
+        payload = self._firmware_payload(status, self.firmware_signed if signed is None else signed)
+        await self._settle(self._enqueue(type(payload).__name__, lambda: payload, persistent=False))
 
     async def update_firmware(
-        self, location: str, retrieve_at: datetime | None = None, request_id: int | None = None
+        self,
+        location: str,
+        retrieve_at: datetime | None = None,
+        request_id: int | None = None,
+        *,
+        signed: bool = False,
     ) -> None:
-        """Download, install and reboot into the new version (or fail, at the failure rate)."""
+        """Download, install and reboot into the new version (or fail, at the failure rate).
+
+        A signed update checks the signature after the download and reports SignatureVerified
+        (or InvalidSignature, as one of the failures).
+        """
         if retrieve_at is not None:
             delay = (retrieve_at - now_utc()).total_seconds()
             if delay > 0:
                 await asyncio.sleep(delay)
         self.firmware_request_id = request_id
+        self.firmware_signed = signed
         step = self.config.firmware_step_seconds
         failure = None
         if self.rng.random() < self.config.firmware_failure_rate:
-            failure = self.rng.choice(("DownloadFailed", "InstallationFailed"))
+            failures = ("DownloadFailed", "InstallationFailed")
+            failure = self.rng.choice((*failures, "InvalidSignature") if signed else failures)
         await self._send_firmware_status("Downloading")
         await asyncio.sleep(step)
         if failure == "DownloadFailed":
@@ -1134,13 +1183,19 @@ class SimulatedCharger:
             return
         await self._send_firmware_status("Downloaded")
         await asyncio.sleep(step)
+        if signed:
+            if failure == "InvalidSignature":
+                await self._send_firmware_status(failure)
+                return
+            await self._send_firmware_status("SignatureVerified")
         await self._send_firmware_status("Installing")
         await asyncio.sleep(step)
         if failure == "InstallationFailed":
             await self._send_firmware_status(failure)
             return
         self._new_firmware = next_firmware_version(location, self.firmware_version)
-        if self.installed_before_reboot:
+        self._security_after_boot.append(("FirmwareUpdated", f"firmware {self._new_firmware}"))
+        if self.installed_before_reboot and not signed:
             await self._send_firmware_status("Installed")
         else:
             await self._send_firmware_status("InstallRebooting")
@@ -1158,9 +1213,10 @@ class SimulatedCharger:
         return ("\n".join(lines) + "\n").encode()
 
     async def upload_diagnostics(
-        self, location: str, filename: str, request_id: int | None = None
+        self, location: str, filename: str, request_id: int | None = None, *, kind: str = "log"
     ) -> bool:
-        self.upload_request_id = request_id
+        """Upload the log to `location`, reporting Uploading, then Uploaded or the failure."""
+        self.upload_request_id, self.upload_kind = request_id, kind
         await self._send_upload_status("Uploading")
         ok = await asyncio.to_thread(
             uploads.upload, location, filename, self._diagnostics(), self.config.upload_timeout
@@ -1168,11 +1224,90 @@ class SimulatedCharger:
         await self._send_upload_status("Uploaded" if ok else "Failed")
         return ok
 
-    async def _send_upload_status(self, outcome: str) -> None:
+    async def _send_upload_status(self, outcome: str, *, kind: str | None = None) -> None:
         self.upload_status = outcome
         self._event("upload", outcome)
-        payload = self._upload_payload(outcome)
+        payload = self._upload_payload(outcome, kind or self.upload_kind)
         await self._settle(self._enqueue(type(payload).__name__, lambda: payload, persistent=False))
+
+    # --- messages either version sends on request ------------------------------------------
+
+    async def security_event(self, kind: str, tech_info: str | None = None):
+        """Report a security event; kept while offline, as the security whitepaper asks."""
+        self._event("security", f"{kind}{f' ({tech_info})' if tech_info else ''}")
+        payload = self.calls.SecurityEventNotification(
+            type=kind, timestamp=iso(), tech_info=tech_info[:255] if tech_info else None
+        )
+        return await self._settle(
+            self._enqueue("SecurityEventNotification", lambda: payload, persistent=True)
+        )
+
+    async def data_transfer(
+        self, message_id: str | None = None, data: str | None = None, vendor_id: str | None = None
+    ) -> str | None:
+        """A vendor-specific message; returns the CSMS's status (None when offline)."""
+        payload = self.calls.DataTransfer(
+            vendor_id=vendor_id or self.config.vendor, message_id=message_id, data=data
+        )
+        result = await self._settle(
+            self._enqueue("DataTransfer", lambda: payload, persistent=False)
+        )
+        status = None if result is None else result.status
+        self._event("data-transfer", f"{message_id or '-'}: {status}")
+        return status
+
+    async def sign_certificate(self, certificate_type: str | None = None) -> str | None:
+        """Ask the CSMS to have a new certificate signed; returns its status."""
+        csr = self.certificates.csr(certificate_type or "ChargingStationCertificate")
+        payload = self._sign_certificate_payload(csr, certificate_type)
+        result = await self._settle(
+            self._enqueue("SignCertificate", lambda: payload, persistent=False)
+        )
+        status = None if result is None else result.status
+        self._event("certificate", f"signing request: {status}")
+        return status
+
+    @staticmethod
+    def _idle_unless_busy(status: str) -> str:
+        busy = ("Downloading", "Downloaded", "SignatureVerified", "Installing", "Uploading")
+        return status if status in busy else "Idle"
+
+    @staticmethod
+    def _async(function):
+        async def job():
+            function()
+
+        return job
+
+    # --- commands both versions answer alike ----------------------------------------------
+
+    def on_clear_cache(self, **_):
+        return self.results.ClearCache(status="Accepted")
+
+    def on_data_transfer(self, vendor_id, message_id=None, data=None, **_):
+        if vendor_id != self.config.vendor:
+            return self.results.DataTransfer(status="UnknownVendorId")
+        return self.results.DataTransfer(status="Accepted", data=data)
+
+    def on_install_certificate(self, certificate_type, certificate, **_):
+        status = self.certificates.install(certificate_type, certificate)
+        self._event("certificate", f"{certificate_type} install: {status}")
+        return self.results.InstallCertificate(status=status)
+
+    def on_delete_certificate(self, certificate_hash_data, **_):
+        status = self.certificates.delete(certificate_hash_data)
+        # 1.6 names the miss Failed-or-NotFound as well; both versions have NotFound.
+        return self.results.DeleteCertificate(status=status)
+
+    def on_certificate_signed(self, certificate_chain, certificate_type=None, **_):
+        kind = certificate_type or "ChargingStationCertificate"
+        status = self.certificates.signed(certificate_chain, kind)
+        self._event("certificate", f"{kind} signed: {status}")
+        if status == "Rejected":
+            self.after_reply(
+                lambda: self.security_event("InvalidChargingStationCertificate", "not a PEM chain")
+            )
+        return self.results.CertificateSigned(status=status)
 
     # --- commands from the CSMS -----------------------------------------------------------
 

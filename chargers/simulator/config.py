@@ -41,6 +41,9 @@ class ChargerConfig:
     heartbeat_interval: float | None = None
     id_tags: tuple[str, ...] = DEFAULT_ID_TAGS
 
+    # The share of cars that speak ISO 15118 with the charger (their needs, their schedule).
+    iso15118_share: float = 0.0
+
     # Misbehaviour: the share of sessions ended by a connector fault, how long a fault lasts,
     # and the share of firmware updates that fail.
     fault_rate: float = 0.0

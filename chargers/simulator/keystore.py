@@ -162,6 +162,10 @@ class DeviceModel:
     def put(self, component: str, name: str, value: str, **where) -> None:
         self.find(component, name, **where).value = value
 
+    def problem(self, component: dict, variable: dict) -> str | None:
+        """UnknownComponent, UnknownVariable, or None for a variable the station has."""
+        return self._lookup(component, variable)[0]
+
     def _lookup(self, component: dict, variable: dict) -> tuple[str | None, Variable | None]:
         evse = (component.get("evse") or {}).get("id")
         if (component["name"].lower(), evse) not in self._components:

@@ -32,6 +32,10 @@ class Profile:
     starts_at: float  # on the event loop's clock
     duration: float | None
     transaction_id: int | str | None = None
+    # Who set the limit (CSO: the CSMS; EMS, SO, Other: a local constraint) and the profile
+    # as it arrived, for GetChargingProfiles.
+    source: str = "CSO"
+    raw: dict | None = None
 
     def limit_w(self, now: float) -> float | None:
         elapsed = now - self.starts_at
@@ -48,7 +52,9 @@ class Profile:
         return current.limit
 
 
-def parse_profile(data: dict, connector_id: int, *, now: float, wall: datetime) -> Profile:
+def parse_profile(
+    data: dict, connector_id: int, *, now: float, wall: datetime, source: str = "CSO"
+) -> Profile:
     """A 1.6 csChargingProfiles or a 2.0.1 chargingProfile, keys already snake_case."""
     schedule = data["charging_schedule"]
     if isinstance(schedule, list):  # 2.0.1 allows up to three schedules; use the first
@@ -76,6 +82,8 @@ def parse_profile(data: dict, connector_id: int, *, now: float, wall: datetime) 
         starts_at=starts_at,
         duration=None if duration is None else float(duration),
         transaction_id=data.get("transaction_id"),
+        source=source,
+        raw=data,
     )
 
 

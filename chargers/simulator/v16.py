@@ -8,6 +8,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargePointErrorCode, Reason
 
 from chargers.simulator.base import Connector, Offline, Reading, Session, SimulatedCharger
+from chargers.simulator.certificates import PEM_CERTIFICATE
 from chargers.simulator.events import iso, now_utc, parse_iso
 from chargers.simulator.keystore import ConfigKey, ConfigurationStore, format_seconds
 from chargers.simulator.limits import parse_profile
@@ -16,21 +17,28 @@ from chargers.simulator.routing import routed
 
 HANDLED = (
     Action.cancel_reservation,
+    Action.certificate_signed,
     Action.change_availability,
     Action.change_configuration,
     Action.clear_cache,
     Action.clear_charging_profile,
     Action.data_transfer,
+    Action.delete_certificate,
+    Action.extended_trigger_message,
     Action.get_composite_schedule,
     Action.get_configuration,
     Action.get_diagnostics,
+    Action.get_installed_certificate_ids,
     Action.get_local_list_version,
+    Action.get_log,
+    Action.install_certificate,
     Action.remote_start_transaction,
     Action.remote_stop_transaction,
     Action.reserve_now,
     Action.reset,
     Action.send_local_list,
     Action.set_charging_profile,
+    Action.signed_update_firmware,
     Action.trigger_message,
     Action.unlock_connector,
     Action.update_firmware,
@@ -43,10 +51,18 @@ ERROR_CODES = {c.value for c in ChargePointErrorCode}
 # 2.0.1 stop reasons that callers may use with either version.
 REASON_ALIASES = {"ImmediateReset": "HardReset", "StoppedByEV": "EVDisconnected"}
 UPLOAD_STATUS = {"Idle": "Idle", "Uploading": "Uploading", "Uploaded": "Uploaded"}
+# What the plain FirmwareStatusNotification says for the steps only a signed update has.
+PLAIN_FIRMWARE_STATUS = {
+    "SignatureVerified": "Downloaded",
+    "InvalidSignature": "DownloadFailed",
+    "InstallRebooting": "Installing",
+}
 
 
 class Charger16(SimulatedCharger):
     version = "1.6"
+    calls = call
+    results = call_result
 
     def _make_store(self) -> ConfigurationStore:
         c = self.config
@@ -273,11 +289,20 @@ class Charger16(SimulatedCharger):
 
         return self._enqueue("StopTransaction", build, persistent=True)
 
-    def _firmware_payload(self, status: str):
-        return call.FirmwareStatusNotification(status=status)
+    def _firmware_payload(self, status: str, signed: bool):
+        if signed:
+            return call.SignedFirmwareStatusNotification(
+                status=status, request_id=self.firmware_request_id
+            )
+        return call.FirmwareStatusNotification(status=PLAIN_FIRMWARE_STATUS.get(status, status))
 
-    def _upload_payload(self, outcome: str):
+    def _upload_payload(self, outcome: str, kind: str):
+        if kind == "log":
+            return super()._upload_payload(outcome, kind)
         return call.DiagnosticsStatusNotification(status=UPLOAD_STATUS.get(outcome, "UploadFailed"))
+
+    def _sign_certificate_payload(self, csr: str, certificate_type: str | None):
+        return call.SignCertificate(csr=csr)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -357,7 +382,7 @@ class Charger16(SimulatedCharger):
                 self._idle_unless_busy(self.firmware_status)
             ),
             "DiagnosticsStatusNotification": lambda: self._send_upload_status(
-                self._idle_unless_busy(self.upload_status)
+                self._idle_unless_busy(self.upload_status), kind="diagnostics"
             ),
         }
         job = jobs.get(requested_message)
@@ -366,10 +391,28 @@ class Charger16(SimulatedCharger):
         self.after_reply(job)
         return call_result.TriggerMessage(status="Accepted")
 
-    @staticmethod
-    def _idle_unless_busy(status: str) -> str:
-        busy = ("Downloading", "Downloaded", "Installing", "Uploading")
-        return status if status in busy else "Idle"
+    def on_extended_trigger_message(self, requested_message, connector_id=None):
+        """The security extension's trigger: its own set of messages, the signed ones."""
+        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
+            return call_result.ExtendedTriggerMessage(status="Rejected")
+        jobs = {
+            "BootNotification": self._triggered_boot,
+            "Heartbeat": self.heartbeat,
+            "StatusNotification": lambda: self._triggered_status(connector_id),
+            "MeterValues": lambda: self._triggered_meter_values(connector_id),
+            "FirmwareStatusNotification": lambda: self._send_firmware_status(
+                self._idle_unless_busy(self.firmware_status), signed=True
+            ),
+            "LogStatusNotification": lambda: self._send_upload_status(
+                self._idle_unless_busy(self.upload_status), kind="log"
+            ),
+            "SignChargePointCertificate": self.sign_certificate,
+        }
+        job = jobs.get(requested_message)
+        if job is None:
+            return call_result.ExtendedTriggerMessage(status="NotImplemented")
+        self.after_reply(job)
+        return call_result.ExtendedTriggerMessage(status="Accepted")
 
     async def _triggered_boot(self):
         try:
@@ -389,14 +432,6 @@ class Charger16(SimulatedCharger):
     async def _triggered_meter_values(self, connector_id):
         targets = [connector_id] if connector_id else list(self.connectors)
         await asyncio.gather(*(self.send_meter_values(n, context="Trigger") for n in targets))
-
-    def on_clear_cache(self):
-        return call_result.ClearCache(status="Accepted")
-
-    def on_data_transfer(self, vendor_id, message_id=None, data=None):
-        if vendor_id != self.config.vendor:
-            return call_result.DataTransfer(status="UnknownVendorId")
-        return call_result.DataTransfer(status="Accepted", data=data)
 
     def on_get_local_list_version(self):
         return call_result.GetLocalListVersion(list_version=self.local_list_version)
@@ -433,13 +468,6 @@ class Charger16(SimulatedCharger):
             return call_result.CancelReservation(status="Rejected")
         self.after_reply(self._async(lambda: self._report_status(connector)))
         return call_result.CancelReservation(status="Accepted")
-
-    @staticmethod
-    def _async(function):
-        async def job():
-            function()
-
-        return job
 
     def on_set_charging_profile(self, connector_id, cs_charging_profiles):
         purpose = cs_charging_profiles.get("charging_profile_purpose")
@@ -492,5 +520,34 @@ class Charger16(SimulatedCharger):
 
     def on_get_diagnostics(self, location, **_):
         filename = f"diagnostics-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
-        self.after_reply(lambda: self.upload_diagnostics(location, filename))
+        self.after_reply(lambda: self.upload_diagnostics(location, filename, kind="diagnostics"))
         return call_result.GetDiagnostics(file_name=filename)
+
+    def on_get_log(self, log, log_type, request_id, **_):
+        filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
+        location = log["remote_location"]
+        self.after_reply(lambda: self.upload_diagnostics(location, filename, request_id))
+        return call_result.GetLog(status="Accepted", filename=filename)
+
+    def on_signed_update_firmware(self, request_id, firmware, **_):
+        if not firmware["signing_certificate"].lstrip().startswith(PEM_CERTIFICATE):
+            self.after_reply(
+                lambda: self.security_event(
+                    "InvalidFirmwareSigningCertificate", "the signing certificate is not a PEM"
+                )
+            )
+            return call_result.SignedUpdateFirmware(status="InvalidCertificate")
+        location = firmware["location"]
+        retrieve_at = parse_iso(firmware["retrieve_date_time"])
+        self.after_reply(
+            lambda: self.update_firmware(location, retrieve_at, request_id, signed=True)
+        )
+        return call_result.SignedUpdateFirmware(status="Accepted")
+
+    def on_get_installed_certificate_ids(self, certificate_type):
+        found = self.certificates.of_types([certificate_type])
+        if not found:
+            return call_result.GetInstalledCertificateIds(status="NotFound")
+        return call_result.GetInstalledCertificateIds(
+            status="Accepted", certificate_hash_data=[c.hash_data for c in found]
+        )

@@ -9,40 +9,64 @@ offline carry offline=true.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import uuid
+from datetime import timedelta
 
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action, ReasonEnumType
 
 from chargers.simulator.base import Connector, Offline, Reading, Session, SimulatedCharger
+from chargers.simulator.certificates import PEM_CERTIFICATE
+from chargers.simulator.displays import DisplayMessages
 from chargers.simulator.events import iso, now_utc, parse_iso
 from chargers.simulator.keystore import DeviceModel, Variable, format_seconds
 from chargers.simulator.limits import parse_profile
-from chargers.simulator.meter import MEASURANDS
+from chargers.simulator.meter import MEASURANDS, NOMINAL_VOLTAGE, PHASES
+from chargers.simulator.monitoring import Monitors, refers_to
 from chargers.simulator.routing import routed
 
 HANDLED = (
     Action.cancel_reservation,
+    Action.certificate_signed,
     Action.change_availability,
     Action.clear_cache,
     Action.clear_charging_profile,
+    Action.clear_display_message,
+    Action.clear_variable_monitoring,
+    Action.cost_updated,
+    Action.customer_information,
     Action.data_transfer,
+    Action.delete_certificate,
     Action.get_base_report,
+    Action.get_charging_profiles,
     Action.get_composite_schedule,
+    Action.get_display_messages,
+    Action.get_installed_certificate_ids,
     Action.get_local_list_version,
     Action.get_log,
+    Action.get_monitoring_report,
+    Action.get_report,
     Action.get_transaction_status,
     Action.get_variables,
+    Action.install_certificate,
+    Action.publish_firmware,
     Action.request_start_transaction,
     Action.request_stop_transaction,
     Action.reserve_now,
     Action.reset,
     Action.send_local_list,
     Action.set_charging_profile,
+    Action.set_display_message,
+    Action.set_monitoring_base,
+    Action.set_monitoring_level,
+    Action.set_network_profile,
+    Action.set_variable_monitoring,
     Action.set_variables,
     Action.trigger_message,
     Action.unlock_connector,
+    Action.unpublish_firmware,
     Action.update_firmware,
 )
 
@@ -67,17 +91,36 @@ TRIGGERS = {
     "TimeLimitReached": "TimeLimitReached",
 }
 FAULT_REASONS = {"GroundFailure": "GroundFault", "OverCurrentFailure": "OvercurrentFault"}
-UPLOAD_STATUS = {"Idle": "Idle", "Uploading": "Uploading", "Uploaded": "Uploaded"}
 REPORT_CHUNK = 10
+# What GetReport's componentCriteria select: the variables of that name.
+CRITERIA_VARIABLES = {"Active", "Available", "Enabled", "Problem"}
+# The contract (eMAID) certificate an ISO 15118 car presents, as OCSP request data.
+CONTRACT_OCSP = {
+    "hash_algorithm": "SHA256",
+    "issuer_name_hash": "0" * 64,
+    "issuer_key_hash": "1" * 64,
+    "serial_number": "5EC0DE",
+    "responder_url": "http://ocsp.example/",
+}
+EXTERNAL_PROFILE_ID = 9000
 
 
 class Charger201(SimulatedCharger):
     version = "2.0.1"
+    calls = call
+    results = call_result
     installed_before_reboot = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._event_ids = itertools.count(1)
+        self.monitors = Monitors(self.store.problem)
+        self.displays = DisplayMessages()
+        self.network_profiles: dict[int, dict] = {}
+        self.costs: dict[str, float] = {}  # transaction id -> running cost the CSMS sent
+        self.published: str | None = None  # checksum of the firmware this station publishes
+        self.publish_status = "Idle"
+        self.publish_request_id: int | None = None
 
     def _make_store(self) -> DeviceModel:
         c = self.config
@@ -341,6 +384,9 @@ class Charger201(SimulatedCharger):
         if reason not in STOP_REASONS:
             reason = "Other"
         trigger = TRIGGERS.get(reason, "AbnormalCondition")
+        # What was shown for the transaction (messages, the running cost) goes with it.
+        self.displays.end_transaction(session.transaction_id)
+        self.costs.pop(session.transaction_id, None)
         return self._transaction_event(
             session,
             "Ended",
@@ -383,13 +429,122 @@ class Charger201(SimulatedCharger):
         )
         self._enqueue("ReservationStatusUpdate", lambda: payload, persistent=False)
 
-    def _firmware_payload(self, status: str):
+    def _firmware_payload(self, status: str, signed: bool):
         return call.FirmwareStatusNotification(status=status, request_id=self.firmware_request_id)
 
-    def _upload_payload(self, outcome: str):
-        return call.LogStatusNotification(
-            status=UPLOAD_STATUS.get(outcome, "UploadFailure"), request_id=self.upload_request_id
+    def _sign_certificate_payload(self, csr: str, certificate_type: str | None):
+        return call.SignCertificate(csr=csr, certificate_type=certificate_type)
+
+    # --- ISO 15118 cars ---------------------------------------------------------------------
+
+    def _car_plugged(self, session: Session) -> None:
+        # Plug & Charge: the car asks for its contract certificate through the station, and
+        # the station checks the contract's revocation status before authorising it.
+        exi = base64.b64encode(f"CertificateInstallationReq {session.id_tag}".encode()).decode()
+        install = call.Get15118EVCertificate(
+            iso15118_schema_version="urn:iso:15118:2:2013:MsgDef",
+            action="Install",
+            exi_request=exi,
         )
+        status = call.GetCertificateStatus(ocsp_request_data=CONTRACT_OCSP)
+        self._enqueue("Get15118EVCertificate", lambda: install, persistent=False)
+        self._enqueue("GetCertificateStatus", lambda: status, persistent=False)
+
+    def _car_charging(self, session: Session) -> None:
+        vehicle = session.vehicle
+        needed = vehicle.capacity_wh * (100 - vehicle.soc_start) / 100
+        max_current = vehicle.max_power_w / (NOMINAL_VOLTAGE * PHASES)
+        needs = {
+            "requested_energy_transfer": "AC_three_phase",
+            "ac_charging_parameters": {
+                "energy_amount": round(needed),
+                "ev_min_current": 6,
+                "ev_max_current": round(max_current),
+                "ev_max_voltage": 400,
+            },
+        }
+        if session.duration is not None:
+            # The driver leaves when the session is planned to end.
+            needs["departure_time"] = iso(session.started_at + timedelta(seconds=session.duration))
+        payload = call.NotifyEVChargingNeeds(
+            evse_id=session.connector_id, max_schedule_tuples=24, charging_needs=needs
+        )
+        self._enqueue("NotifyEVChargingNeeds", lambda: payload, persistent=False)
+
+    async def _ev_schedule(self, evse_id: int) -> None:
+        """The car picked its schedule within the limit it was given (ISO 15118 renegotiation)."""
+        connector = self.connectors[evse_id]
+        session = connector.session
+        if session is None or not session.iso15118:
+            return
+        cap = self.limits.cap_w(evse_id, self._now())
+        limit = min(
+            session.vehicle.max_power_w, cap if cap is not None else self.config.max_power_w
+        )
+        payload = call.NotifyEVChargingSchedule(
+            time_base=iso(),
+            evse_id=evse_id,
+            charging_schedule={
+                "id": session.number,
+                "charging_rate_unit": "W",
+                "charging_schedule_period": [{"start_period": 0, "limit": round(limit, 1)}],
+            },
+        )
+        await self._settle(
+            self._enqueue("NotifyEVChargingSchedule", lambda: payload, persistent=False)
+        )
+
+    # --- local limits ---------------------------------------------------------------------
+
+    async def limit_locally(self, limit_w: float | None, evse_id: int = 0, source: str = "EMS"):
+        """A local energy manager caps the power (None lifts its cap); the CSMS is told.
+
+        evse_id 0 means the whole station.
+        """
+        if limit_w is None:
+            self.limits.clear(profile_id=EXTERNAL_PROFILE_ID + evse_id)
+            self._event("limit", f"{source} limit on EVSE {evse_id} lifted")
+            payload = call.ClearedChargingLimit(
+                charging_limit_source=source, evse_id=evse_id or None
+            )
+        else:
+            schedule = {
+                "id": EXTERNAL_PROFILE_ID + evse_id,
+                "charging_rate_unit": "W",
+                "start_schedule": iso(),
+                "charging_schedule_period": [{"start_period": 0, "limit": float(limit_w)}],
+            }
+            profile = {
+                "id": EXTERNAL_PROFILE_ID + evse_id,
+                "stack_level": 0,
+                "charging_profile_purpose": "ChargingStationExternalConstraints",
+                "charging_profile_kind": "Absolute",
+                "charging_schedule": [schedule],
+            }
+            wall = now_utc()
+            self.limits.install(
+                parse_profile(profile, evse_id, now=self._now(), wall=wall, source=source)
+            )
+            self._event("limit", f"{source} caps EVSE {evse_id} at {limit_w:g} W")
+            payload = call.NotifyChargingLimit(
+                charging_limit={"charging_limit_source": source, "is_grid_critical": False},
+                charging_schedule=[schedule],
+                evse_id=evse_id or None,
+            )
+        return await self._settle(
+            self._enqueue(type(payload).__name__, lambda: payload, persistent=False)
+        )
+
+    # --- reports in parts -----------------------------------------------------------------
+
+    async def _send_parts(self, action: str, items: list, build) -> None:
+        """Send `items` in parts of REPORT_CHUNK: build(seq_no, part, tbc) makes each message."""
+        parts = [items[i : i + REPORT_CHUNK] for i in range(0, len(items), REPORT_CHUNK)] or [[]]
+        futures = []
+        for seq_no, part in enumerate(parts):
+            payload = build(seq_no, part, seq_no < len(parts) - 1)
+            futures.append(self._enqueue(action, lambda p=payload: p, persistent=False))
+        await asyncio.gather(*(self._settle(f) for f in futures))
 
     # --- commands ------------------------------------------------------------------------
 
@@ -487,19 +642,164 @@ class Charger201(SimulatedCharger):
         self.after_reply(lambda: self._notify_report(request_id, entries))
         return call_result.GetBaseReport(status="Accepted")
 
+    def on_get_report(self, request_id, component_variable=None, component_criteria=None, **_):
+        entries = [
+            entry
+            for entry in self.store.report("FullInventory")
+            if (
+                not component_variable
+                or any(
+                    refers_to(entry["component"], entry["variable"], w) for w in component_variable
+                )
+            )
+            and (
+                not component_criteria
+                or (
+                    entry["variable"]["name"] in CRITERIA_VARIABLES
+                    and entry["variable"]["name"] in component_criteria
+                )
+            )
+        ]
+        if not entries:
+            return call_result.GetReport(status="EmptyResultSet")
+        self.after_reply(lambda: self._notify_report(request_id, entries))
+        return call_result.GetReport(status="Accepted")
+
     async def _notify_report(self, request_id: int, entries: list[dict]) -> None:
-        chunks = [entries[i : i + REPORT_CHUNK] for i in range(0, len(entries), REPORT_CHUNK)]
-        futures = []
-        for seq_no, chunk in enumerate(chunks):
-            payload = call.NotifyReport(
+        await self._send_parts(
+            "NotifyReport",
+            entries,
+            lambda seq_no, part, tbc: call.NotifyReport(
                 request_id=request_id,
                 generated_at=iso(),
                 seq_no=seq_no,
-                report_data=chunk,
-                tbc=seq_no < len(chunks) - 1,
+                report_data=part,
+                tbc=tbc,
+            ),
+        )
+
+    # --- monitoring -------------------------------------------------------------------------
+
+    def on_set_variable_monitoring(self, set_monitoring_data, **_):
+        return call_result.SetVariableMonitoring(
+            set_monitoring_result=[self.monitors.set(item) for item in set_monitoring_data]
+        )
+
+    def on_clear_variable_monitoring(self, id, **_):
+        return call_result.ClearVariableMonitoring(clear_monitoring_result=self.monitors.clear(id))
+
+    def on_set_monitoring_base(self, monitoring_base, **_):
+        return call_result.SetMonitoringBase(status=self.monitors.set_base(monitoring_base))
+
+    def on_set_monitoring_level(self, severity, **_):
+        return call_result.SetMonitoringLevel(status=self.monitors.set_level(severity))
+
+    def on_get_monitoring_report(
+        self, request_id, monitoring_criteria=None, component_variable=None, **_
+    ):
+        entries = self.monitors.report(monitoring_criteria, component_variable)
+        if not entries:
+            return call_result.GetMonitoringReport(status="EmptyResultSet")
+
+        async def report():
+            await self._send_parts(
+                "NotifyMonitoringReport",
+                entries,
+                lambda seq_no, part, tbc: call.NotifyMonitoringReport(
+                    request_id=request_id,
+                    seq_no=seq_no,
+                    generated_at=iso(),
+                    monitor=part,
+                    tbc=tbc,
+                ),
             )
-            futures.append(self._enqueue("NotifyReport", lambda p=payload: p, persistent=False))
-        await asyncio.gather(*(self._settle(f) for f in futures))
+
+        self.after_reply(report)
+        return call_result.GetMonitoringReport(status="Accepted")
+
+    # --- display messages, costs, customers, network ------------------------------------------
+
+    def on_set_display_message(self, message, **_):
+        known = lambda tx: self._find_session(transaction_id=tx) is not None  # noqa: E731
+        status = self.displays.set(message, known)
+        if status == "Accepted":
+            self._event("display", f"message {message['id']}: {message['message']['content'][:60]}")
+        return call_result.SetDisplayMessage(status=status)
+
+    def on_get_display_messages(self, request_id, id=None, priority=None, state=None, **_):
+        found = self.displays.find(id, priority, state)
+        if not found:
+            return call_result.GetDisplayMessages(status="Unknown")
+
+        async def report():
+            await self._send_parts(
+                "NotifyDisplayMessages",
+                found,
+                lambda seq_no, part, tbc: call.NotifyDisplayMessages(
+                    request_id=request_id, message_info=part, tbc=tbc
+                ),
+            )
+
+        self.after_reply(report)
+        return call_result.GetDisplayMessages(status="Accepted")
+
+    def on_clear_display_message(self, id, **_):
+        return call_result.ClearDisplayMessage(status=self.displays.clear(id))
+
+    def on_cost_updated(self, total_cost, transaction_id, **_):
+        self.costs[transaction_id] = float(total_cost)
+        self._event("cost", f"transaction {transaction_id}: {total_cost}")
+        return call_result.CostUpdated()
+
+    def on_customer_information(
+        self, request_id, report, clear, id_token=None, customer_identifier=None, **extra
+    ):
+        if not report and not clear:
+            return call_result.CustomerInformation(status="Rejected")
+        tag = (id_token or {}).get("id_token") or customer_identifier
+        if tag is None and extra.get("customer_certificate") is None:
+            return call_result.CustomerInformation(status="Invalid")
+        lines = self._customer_data(tag)
+        if clear and tag is not None:
+            self.local_list.pop(tag, None)
+            lines.append(f"{tag}: cleared from the local list and the authorization cache")
+        self._event("customer", f"{tag or 'certificate'}: report={report} clear={clear}")
+
+        async def notify():
+            await self._send_parts(
+                "NotifyCustomerInformation",
+                lines,
+                lambda seq_no, part, tbc: call.NotifyCustomerInformation(
+                    data="; ".join(part)[:512],
+                    seq_no=seq_no,
+                    generated_at=iso(),
+                    request_id=request_id,
+                    tbc=tbc,
+                ),
+            )
+
+        self.after_reply(notify)
+        return call_result.CustomerInformation(status="Accepted")
+
+    def _customer_data(self, tag: str | None) -> list[str]:
+        if tag is None:
+            return ["no data is kept per customer certificate"]
+        lines = [f"{tag}: local list {self.local_list.get(tag, 'absent')}"]
+        lines += [
+            f"{tag}: charging on EVSE {s.connector_id}, transaction {s.transaction_id}"
+            for s in self.sessions
+            if s.id_tag == tag
+        ]
+        return lines
+
+    def on_set_network_profile(self, configuration_slot, connection_data, **_):
+        current = int(self.store.value("SecurityCtrlr", "SecurityProfile"))
+        if connection_data["security_profile"] < current:
+            # A station never lowers its security profile (A05.FR.06 in spirit).
+            return call_result.SetNetworkProfile(status="Rejected")
+        self.network_profiles[configuration_slot] = connection_data
+        self._event("network", f"slot {configuration_slot}: {connection_data['ocpp_csms_url']}")
+        return call_result.SetNetworkProfile(status="Accepted")
 
     def on_trigger_message(self, requested_message, evse=None, **_):
         evse_id = (evse or {}).get("id")
@@ -520,17 +820,19 @@ class Charger201(SimulatedCharger):
             "LogStatusNotification": lambda: self._send_upload_status(
                 self._idle_unless_busy(self.upload_status)
             ),
+            "SignChargingStationCertificate": lambda: self.sign_certificate(
+                "ChargingStationCertificate"
+            ),
+            "SignV2GCertificate": lambda: self.sign_certificate("V2GCertificate"),
+            "PublishFirmwareStatusNotification": lambda: self._send_publish_status(
+                self.publish_status
+            ),
         }
         job = jobs.get(requested_message)
         if job is None:
             return call_result.TriggerMessage(status="NotImplemented")
         self.after_reply(job)
         return call_result.TriggerMessage(status="Accepted")
-
-    @staticmethod
-    def _idle_unless_busy(status: str) -> str:
-        busy = ("Downloading", "Downloaded", "Installing", "Uploading")
-        return status if status in busy else "Idle"
 
     async def _triggered_boot(self):
         self.boot_reason = "Triggered"
@@ -561,14 +863,6 @@ class Charger201(SimulatedCharger):
             futures.append(self._enqueue("MeterValues", lambda p=payload: p, persistent=False))
         await asyncio.gather(*(self._settle(f) for f in futures))
 
-    def on_clear_cache(self, **_):
-        return call_result.ClearCache(status="Accepted")
-
-    def on_data_transfer(self, vendor_id, message_id=None, data=None, **_):
-        if vendor_id != self.config.vendor:
-            return call_result.DataTransfer(status="UnknownVendorId")
-        return call_result.DataTransfer(status="Accepted", data=data)
-
     def on_get_local_list_version(self, **_):
         return call_result.GetLocalListVersion(version_number=self.local_list_version)
 
@@ -587,11 +881,7 @@ class Charger201(SimulatedCharger):
             return call_result.ReserveNow(status="Rejected")
         status, connector = self._reserve(id, evse_id, id_token["id_token"], expires)
         if connector is not None:
-
-            async def report():
-                self._report_status(connector)
-
-            self.after_reply(report)
+            self.after_reply(self._async(lambda: self._report_status(connector)))
         return call_result.ReserveNow(status=status)
 
     def on_cancel_reservation(self, reservation_id, **_):
@@ -605,11 +895,7 @@ class Charger201(SimulatedCharger):
         )
         if connector is None or not self._cancel_reservation(reservation_id):
             return call_result.CancelReservation(status="Rejected")
-
-        async def report():
-            self._report_status(connector)
-
-        self.after_reply(report)
+        self.after_reply(self._async(lambda: self._report_status(connector)))
         return call_result.CancelReservation(status="Accepted")
 
     def on_set_charging_profile(self, evse_id, charging_profile, **_):
@@ -624,7 +910,50 @@ class Charger201(SimulatedCharger):
         self.limits.install(profile)
         cap = self.limits.cap_w(evse_id or 1, self._now())
         self._event("limit", f"profile {profile.id} on EVSE {evse_id}: cap {cap} W")
+        # An ISO 15118 car renegotiates its schedule within the new limit.
+        for n in [evse_id] if evse_id else list(self.connectors):
+            if (session := self.connectors[n].session) is not None and session.iso15118:
+                self.after_reply(lambda n=n: self._ev_schedule(n))
+                break
         return call_result.SetChargingProfile(status="Accepted")
+
+    def on_get_charging_profiles(self, request_id, charging_profile, evse_id=None, **_):
+        wanted = charging_profile
+        ids = wanted.get("charging_profile_id")
+        sources = wanted.get("charging_limit_source")
+        found = [
+            p
+            for p in self.limits.profiles
+            if p.raw is not None
+            and (evse_id is None or p.connector_id == evse_id)
+            and (not ids or p.id in ids)
+            and (not sources or p.source in sources)
+            and wanted.get("charging_profile_purpose") in (None, p.purpose)
+            and wanted.get("stack_level") in (None, p.stack_level)
+        ]
+        if not found:
+            return call_result.GetChargingProfiles(status="NoProfiles")
+        groups: dict[tuple[int, str], list] = {}
+        for p in found:
+            groups.setdefault((p.connector_id, p.source), []).append(p.raw)
+
+        async def report():
+            futures = []
+            for index, ((evse, source), profiles) in enumerate(groups.items()):
+                payload = call.ReportChargingProfiles(
+                    request_id=request_id,
+                    charging_limit_source=source,
+                    evse_id=evse,
+                    charging_profile=profiles,
+                    tbc=index < len(groups) - 1,
+                )
+                futures.append(
+                    self._enqueue("ReportChargingProfiles", lambda p=payload: p, persistent=False)
+                )
+            await asyncio.gather(*(self._settle(f) for f in futures))
+
+        self.after_reply(report)
+        return call_result.GetChargingProfiles(status="Accepted")
 
     def on_clear_charging_profile(
         self, charging_profile_id=None, charging_profile_criteria=None, **_
@@ -657,10 +986,76 @@ class Charger201(SimulatedCharger):
         )
 
     def on_update_firmware(self, request_id, firmware, **_):
+        certificate = firmware.get("signing_certificate")
+        if certificate is not None and not certificate.lstrip().startswith(PEM_CERTIFICATE):
+            self.after_reply(
+                lambda: self.security_event(
+                    "InvalidFirmwareSigningCertificate", "the signing certificate is not a PEM"
+                )
+            )
+            return call_result.UpdateFirmware(status="InvalidCertificate")
         location = firmware["location"]
         retrieve_at = parse_iso(firmware.get("retrieve_date_time"))
-        self.after_reply(lambda: self.update_firmware(location, retrieve_at, request_id))
+        signed = bool(firmware.get("signature"))
+        self.after_reply(
+            lambda: self.update_firmware(location, retrieve_at, request_id, signed=signed)
+        )
         return call_result.UpdateFirmware(status="Accepted")
+
+    def on_get_installed_certificate_ids(self, certificate_type=None, **_):
+        found = self.certificates.of_types(certificate_type)
+        if not found:
+            return call_result.GetInstalledCertificateIds(status="NotFound")
+        return call_result.GetInstalledCertificateIds(
+            status="Accepted",
+            certificate_hash_data_chain=[
+                {"certificate_type": c.type, "certificate_hash_data": c.hash_data} for c in found
+            ],
+        )
+
+    # --- a local controller publishes firmware to the stations behind it -------------------
+
+    def on_publish_firmware(self, location, checksum, request_id, **_):
+        if self.publish_status in ("Downloading", "Downloaded"):
+            return call_result.PublishFirmware(status="Rejected")
+        self.publish_request_id = request_id
+        self.after_reply(lambda: self.publish_firmware(location, checksum))
+        return call_result.PublishFirmware(status="Accepted")
+
+    async def publish_firmware(self, location: str, checksum: str) -> None:
+        """Download the file, verify its checksum and serve it to the local stations."""
+        step = self.config.firmware_step_seconds
+        await self._send_publish_status("Downloading")
+        await asyncio.sleep(step)
+        if self.rng.random() < self.config.firmware_failure_rate:
+            await self._send_publish_status("InvalidChecksum")
+            return
+        await self._send_publish_status("Downloaded")
+        await self._send_publish_status("ChecksumVerified")
+        self.published = checksum
+        name = location.rstrip("/").rsplit("/", 1)[-1] or "firmware.bin"
+        served = [f"http://{self.id.lower()}.local/firmware/{name}"[:512]]
+        await self._send_publish_status("Published", served)
+
+    async def _send_publish_status(self, status: str, location: list[str] | None = None):
+        self.publish_status = status
+        self._event("publish", status)
+        if status == "Published" and location is None:
+            location = [f"http://{self.id.lower()}.local/firmware/"]
+        payload = call.PublishFirmwareStatusNotification(
+            status=status, location=location, request_id=self.publish_request_id
+        )
+        await self._settle(
+            self._enqueue("PublishFirmwareStatusNotification", lambda: payload, persistent=False)
+        )
+
+    def on_unpublish_firmware(self, checksum, **_):
+        if self.publish_status in ("Downloading", "Downloaded"):
+            return call_result.UnpublishFirmware(status="DownloadOngoing")
+        if self.published != checksum:
+            return call_result.UnpublishFirmware(status="NoFirmware")
+        self.published, self.publish_status = None, "Idle"
+        return call_result.UnpublishFirmware(status="Unpublished")
 
     def on_get_log(self, log, log_type, request_id, **_):
         filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"

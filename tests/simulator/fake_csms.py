@@ -19,6 +19,7 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 from ocpp import v16, v201
+from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import on
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
@@ -53,7 +54,23 @@ class _Recording:
         await super().route_message(raw)
 
 
+def _acknowledge(action: str, results, **fields):
+    """A handler that answers `action` with `fields` (named on_<Action> for the library)."""
+
+    def handler(self, **_):
+        return getattr(results, action)(**fields)
+
+    handler.__name__ = f"on_{action}"
+    return on(action)(handler)
+
+
 class Central16(_Recording, v16.ChargePoint):
+    on_DataTransfer = _acknowledge("DataTransfer", result16, status="Accepted")
+    on_SecurityEventNotification = _acknowledge("SecurityEventNotification", result16)
+    on_SignCertificate = _acknowledge("SignCertificate", result16, status="Accepted")
+    on_LogStatusNotification = _acknowledge("LogStatusNotification", result16)
+    on_SignedFirmwareStatusNotification = _acknowledge("SignedFirmwareStatusNotification", result16)
+
     @on(Action16.boot_notification)
     def on_boot_notification(self, **_):
         status = self.csms.next_boot_status()
@@ -97,6 +114,27 @@ class Central16(_Recording, v16.ChargePoint):
 
 
 class Central201(_Recording, v201.ChargePoint):
+    on_DataTransfer = _acknowledge("DataTransfer", result201, status="Accepted")
+    on_SecurityEventNotification = _acknowledge("SecurityEventNotification", result201)
+    on_SignCertificate = _acknowledge("SignCertificate", result201, status="Accepted")
+    on_Get15118EVCertificate = _acknowledge(
+        "Get15118EVCertificate", result201, status="Accepted", exi_response="AAAA"
+    )
+    on_GetCertificateStatus = _acknowledge("GetCertificateStatus", result201, status="Accepted")
+    on_NotifyEVChargingNeeds = _acknowledge("NotifyEVChargingNeeds", result201, status="Accepted")
+    on_NotifyEVChargingSchedule = _acknowledge(
+        "NotifyEVChargingSchedule", result201, status="Accepted"
+    )
+    on_NotifyMonitoringReport = _acknowledge("NotifyMonitoringReport", result201)
+    on_NotifyChargingLimit = _acknowledge("NotifyChargingLimit", result201)
+    on_ClearedChargingLimit = _acknowledge("ClearedChargingLimit", result201)
+    on_ReportChargingProfiles = _acknowledge("ReportChargingProfiles", result201)
+    on_NotifyDisplayMessages = _acknowledge("NotifyDisplayMessages", result201)
+    on_NotifyCustomerInformation = _acknowledge("NotifyCustomerInformation", result201)
+    on_PublishFirmwareStatusNotification = _acknowledge(
+        "PublishFirmwareStatusNotification", result201
+    )
+
     @on(Action201.boot_notification)
     def on_boot_notification(self, **_):
         status = self.csms.next_boot_status()
@@ -279,6 +317,12 @@ class FakeCsms:
 
     def connected(self, charger_id: str) -> bool:
         return charger_id in self._sockets
+
+    async def command(self, charger_id: str, action: str, payload: dict):
+        """A CSMS-initiated call from its wire form (camelCase), as the server sends them."""
+        central = self.centrals[charger_id]
+        calls = v16.call if isinstance(central, v16.ChargePoint) else v201.call
+        return await self.call(charger_id, getattr(calls, action)(**camel_to_snake_case(payload)))
 
     async def call(self, charger_id: str, payload):
         """A CSMS-initiated call; returns the charger's CALLRESULT as the library's dataclass."""
