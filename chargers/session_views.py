@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -83,6 +84,28 @@ def session_detail(request, pk: int):
         "chargers/session_detail.html",
         {"session": session, "tz": tz, "chart": selectors.session_series(session, tz)},
     )
+
+
+@operator_view()
+def session_row(request, pk: int):
+    """One session's table row, for live pages to insert when a session starts or stops.
+
+    `variant=charger` is the charger page's "recent sessions" row; otherwise the row of the
+    sessions list, which sends its filters along: a session they exclude gets 204 and no row.
+    """
+    tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+    sessions = ChargingSession.objects.select_related("charger__site", "site", "id_token")
+    session = get_object_or_404(sessions, pk=pk)
+    if request.GET.get("variant") == "charger":
+        site = session.charger.site
+        tz = zoneinfo.ZoneInfo((site.timezone if site else None) or request.tenant.timezone)
+        template = "chargers/_charger_session_row.html"
+    else:
+        matching, _ = filter_sessions(sessions.filter(pk=pk), request.GET, tz)
+        if not matching.exists():
+            return HttpResponse(status=204)
+        template = "chargers/_session_row.html"
+    return render(request, template, {"s": session, "tz": tz})
 
 
 SESSION_CSV_HEADER = [

@@ -26,6 +26,7 @@ urlpatterns = [
     path("sessions/", session_views.session_list, name="session_list"),
     path("sessions/export.csv", session_views.session_export, name="session_export"),
     path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/row/", session_views.session_row, name="session_row"),
     path("id-tokens/", views.id_token_list, name="id_token_list"),
     path("id-tokens/new/", views.id_token_edit, name="id_token_create"),
     path("id-tokens/import/", views.id_token_import, name="id_token_import"),

@@ -98,9 +98,38 @@
       field(root, "transaction", d.transaction_id || "—");
     });
   }
-  handlers["session.started"] = function (d) { session(d, "active"); };
-  handlers["session.updated"] = function (d) { session(d, "active"); };
-  handlers["session.stopped"] = function (d) { session(d, "stopped"); };
+  // Session tables: a row the page does not show yet (or a stopped session's, to replace) is
+  // fetched from the server, which renders it with the templates' escaping and says 204 when
+  // the page's filters exclude it. The row is parsed as an inert document and moved in.
+  var asked = {};
+  function sessionRow(d, replace) {
+    each("[data-live-rows]", function (body) {
+      if (body.dataset.liveCharger && body.dataset.liveCharger !== String(d.charger_id)) return;
+      var selector = '[data-session="' + Number(d.session_id) + '"]';
+      var url = body.dataset.liveRows.replace("/0/row/", "/" + Number(d.session_id) + "/row/");
+      if (body.querySelector(selector) ? !replace : asked[url]) return;
+      asked[url] = true;
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.status === 200 ? r.text() : ""; })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString("<table><tbody>" + html + "</tbody></table>", "text/html");
+          var row = doc.querySelector("tr[data-session]");
+          if (!row) return;
+          row = document.importNode(row, true);
+          var shown = body.querySelector(selector);
+          if (shown) body.replaceChild(row, shown);
+          else body.insertBefore(row, body.firstChild);
+          var limit = Number(body.dataset.liveLimit || 50);
+          while (body.children.length > limit) body.removeChild(body.lastChild);
+          body.closest("table").hidden = false;
+          each("[data-live-empty]", function (el) { el.hidden = true; });
+        })
+        .catch(function () { delete asked[url]; });
+    });
+  }
+  handlers["session.started"] = function (d) { session(d, "active"); sessionRow(d, false); };
+  handlers["session.updated"] = function (d) { session(d, "active"); sessionRow(d, false); };
+  handlers["session.stopped"] = function (d) { session(d, "stopped"); sessionRow(d, true); };
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";

@@ -41,6 +41,7 @@ OPERATOR_PAGES = {
     "session_list": (Role.VIEWER, None),
     "session_export": (Role.VIEWER, None),
     "session_detail": (Role.VIEWER, "session"),
+    "session_row": (Role.VIEWER, "session"),
     "alert_list": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),

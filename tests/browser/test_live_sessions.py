@@ -1,0 +1,65 @@
+"""In a real browser: sessions appear in the tables as they start, and change as they stop."""
+
+import pytest
+from django.utils import timezone
+from ocpp.v16 import call
+from playwright.sync_api import expect
+
+from tests.chargers.ocpp16 import connected
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stamp() -> str:
+    return timezone.now().isoformat()
+
+
+def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_without_reload(
+    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+):
+    charger = make_charger(tenant_a, identity="CP-ROWS", site=site_a)
+    sessions = log_in(olga, "/t/tenant-a/sessions/")
+    expect(sessions.locator("[data-live-empty]")).to_be_visible()
+    detail = sessions.context.new_page()
+    detail.goto(sessions.url.replace("/sessions/", f"/chargers/{charger.pk}/"))
+    for page in (sessions, detail):
+        expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+    holder = {}
+
+    async def plug_in_and_start():
+        holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-ROWS")
+        cp = holder["cp"] = await holder["ctx"].__aenter__()
+        await cp.boot()
+        started = await cp.call(
+            call.StartTransaction(
+                connector_id=1, id_tag="<i>TAG-2</i>", meter_start=1000, timestamp=stamp()
+            )
+        )
+        holder["tx"] = started.transaction_id
+
+    async def stop():
+        await holder["cp"].call(
+            call.StopTransaction(
+                transaction_id=holder["tx"], meter_stop=4000, timestamp=stamp(), reason="Local"
+            )
+        )
+
+    try:
+        charger_loop.run(plug_in_and_start())
+        row = sessions.locator("tbody[data-live-rows] tr")
+        expect(row).to_have_count(1, timeout=10000)
+        expect(row).to_contain_text("CP-ROWS")
+        # The id tag's markup is text in the row, not an element.
+        expect(row).to_contain_text("<i>TAG-2</i>")
+        assert row.locator("i").count() == 0
+        expect(sessions.locator("[data-live-empty]")).to_be_hidden()
+        recent = detail.locator("tbody[data-live-rows] tr")
+        expect(recent).to_have_count(1, timeout=10000)
+        expect(recent).to_contain_text("<i>TAG-2</i>")
+
+        charger_loop.run(stop())
+        expect(row).to_contain_text("Completed", timeout=10000)
+        expect(row.locator("[data-field=energy]")).to_have_text("3.00 kWh")
+        expect(recent).to_contain_text("Local", timeout=10000)
+    finally:
+        charger_loop.run(holder["ctx"].__aexit__(None, None, None))

@@ -1,0 +1,132 @@
+"""Session rows the live pages insert: the partial they fetch, and where the pages ask for it."""
+
+import pytest
+from django.urls import reverse
+
+from chargers.models import ChargingSession, SessionState
+from cpms import scoping
+from cpms.models import Site
+from tests.dashboard.factories import make_fleet
+
+
+@pytest.fixture
+def fleet(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        return make_fleet(site_a)
+
+
+def row_url(session, slug="tenant-a"):
+    return reverse("session_row", kwargs={"tenant_slug": slug, "pk": session.pk})
+
+
+def test_a_session_row_is_the_lists_row(client, fleet, bob):
+    client.force_login(bob)
+    response = client.get(row_url(fleet["session"]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.startswith("<tr") and body.count("<td") == 7
+    assert f'data-session="{fleet["session"].pk}"' in body
+    assert "CP-A1" in body and "04AABBCC" in body and "3.50 kWh" in body and "Charging" in body
+    # Times in the tenant's zone (Europe/Berlin), as the list shows them.
+    assert "CET" in body or "CEST" in body
+
+
+def test_an_id_tag_with_markup_comes_back_as_text(client, tenant_a, fleet, bob):
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.update(id_tag="<img src=x onerror=alert(1)>")
+    client.force_login(bob)
+    body = client.get(row_url(fleet["session"])).content.decode()
+    assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"state": SessionState.COMPLETED},
+        {"charger": "SOMEONE-ELSE"},
+        {"id_token": "OTHER"},
+        {"until": "2001-01-01"},
+    ],
+)
+def test_a_session_the_lists_filters_exclude_gets_no_row(client, fleet, bob, filters):
+    client.force_login(bob)
+    response = client.get(row_url(fleet["session"]), filters)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_session_the_lists_filters_include_gets_its_row(client, fleet, site_a, bob):
+    client.force_login(bob)
+    filters = {"state": SessionState.ACTIVE, "site": site_a.pk, "charger": "cp-a1"}
+    assert client.get(row_url(fleet["session"]), filters).status_code == 200
+
+
+def test_the_charger_pages_row_is_shown_in_the_sites_time_zone(client, tenant_a, site_a, bob):
+    with scoping.scope(tenant_a):
+        Site.objects.filter(pk=site_a.pk).update(timezone="America/New_York")
+        session = make_fleet(site_a)["session"]
+    client.force_login(bob)
+    body = client.get(row_url(session), {"variant": "charger"}).content.decode()
+    assert body.count("<td") == 5 and ("EST" in body or "EDT" in body)
+
+
+def test_a_portal_member_gets_no_session_row(client, fleet, paula):
+    client.force_login(paula)
+    assert client.get(row_url(fleet["session"])).status_code == 403
+
+
+def test_charlie_gets_404_for_a_session_row_under_either_slug(client, fleet, charlie):
+    client.force_login(charlie)
+    assert client.get(row_url(fleet["session"])).status_code == 404
+    assert client.get(row_url(fleet["session"], slug="tenant-b")).status_code == 404
+
+
+def test_the_first_page_of_sessions_asks_for_new_rows_with_its_filters(client, fleet, bob):
+    client.force_login(bob)
+    url = reverse("session_list", kwargs={"tenant_slug": "tenant-a"})
+    body = client.get(url, {"state": "active"}).content.decode()
+    assert 'data-live-rows="/t/tenant-a/sessions/0/row/?state=active"' in body
+
+
+def test_later_pages_of_sessions_take_no_new_rows(client, tenant_a, fleet, bob):
+    with scoping.scope(tenant_a):
+        first = fleet["session"]
+        ChargingSession.objects.bulk_create(
+            ChargingSession(
+                charger=first.charger,
+                site=first.site,
+                evse_id=1,
+                connector_id=1,
+                transaction_id=str(1000 + i),
+                started_at=first.started_at,
+                stopped_at=first.started_at,
+                state=SessionState.COMPLETED,
+            )
+            for i in range(60)
+        )
+    client.force_login(bob)
+    url = reverse("session_list", kwargs={"tenant_slug": "tenant-a"})
+    assert "data-live-rows" not in client.get(url, {"page": "2"}).content.decode()
+
+
+def test_an_empty_session_list_keeps_a_hidden_table_for_live_rows(client, tenant_a, bob):
+    client.force_login(bob)
+    body = client.get(reverse("session_list", kwargs={"tenant_slug": "tenant-a"})).content
+    assert body.count(b'<table class="table" hidden>') == 1
+    assert body.count(b"data-live-empty") == body.count(b"data-live-rows") == 1
+
+
+def test_the_charger_page_asks_for_its_own_sessions_rows(client, fleet, bob):
+    client.force_login(bob)
+    charger = fleet["charger"]
+    url = reverse("charger_detail", kwargs={"tenant_slug": "tenant-a", "pk": charger.pk})
+    body = client.get(url).content.decode()
+    assert 'data-live-rows="/t/tenant-a/sessions/0/row/?variant=charger"' in body
+    assert f'data-live-charger="{charger.pk}"' in body
+
+
+def test_the_live_script_parses_fetched_rows_inertly():
+    from pathlib import Path
+
+    source = (Path(__file__).parents[2] / "static" / "cpms" / "live.js").read_text()
+    assert "DOMParser" in source and "importNode" in source
+    assert '"session.started"' in source and "sessionRow(d, true)" in source
