@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from chargers.alerts.models import Alert, AlertKind, AlertRule, Severity
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -85,6 +86,15 @@ def charger_rows(tenant):
     DeviceModelVariable.objects.create(
         charger=charger, component="OCPPCommCtrlr", variable="HeartbeatInterval", value="300"
     )
+    Alert.objects.create(
+        kind=AlertKind.CHARGER_OFFLINE,
+        severity=Severity.WARNING,
+        subject=f"charger:{charger.pk}",
+        charger=charger,
+        title="CP-A is offline",
+        opened_at=now,
+    )
+    AlertRule.objects.create(kind=AlertKind.CONNECTOR_FAULTED, severity=Severity.CRITICAL)
 
 
 def admin_url(obj, view):
@@ -169,3 +179,91 @@ def test_refusals_for_unknown_tenants_are_for_platform_staff_only(client, alice,
     assert b"GHOST" not in client.get(url).content
     client.force_login(staff)
     assert b"GHOST" in client.get(url).content
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+
+def test_charlies_alert_list_shows_none_of_tenant_a(client, a_rows, charlie):
+    client.force_login(charlie)
+    page = client.get(reverse("admin:alerts_alert_changelist"))
+    assert page.status_code == 200 and b"CP-A is offline" not in page.content
+
+
+def test_alice_acknowledges_an_alert_in_the_admin(client, a_rows, alice, tenant_a):
+    alert = a_rows[Alert]
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:alerts_alert_changelist"),
+        {"action": "acknowledge", "_selected_action": [alert.pk]},
+    )
+    assert response.status_code == 302
+    with scoping.scope(tenant_a):
+        alert.refresh_from_db()
+    assert alert.acknowledged_by == alice and alert.acknowledged_at is not None
+
+
+def test_charlie_cannot_acknowledge_a_tenant_a_alert(client, a_rows, charlie, tenant_a):
+    alert = a_rows[Alert]
+    client.force_login(charlie)
+    client.post(
+        reverse("admin:alerts_alert_changelist"),
+        {"action": "acknowledge", "_selected_action": [alert.pk]},
+    )
+    with scoping.scope(tenant_a):
+        alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def rule_form(**fields):
+    return {
+        "kind": AlertKind.SESSION_STUCK,
+        "enabled": "on",
+        "severity": Severity.WARNING,
+        "threshold_minutes": "45",
+        "never_stopped_hours": "24",
+        **fields,
+    }
+
+
+def test_alice_adds_a_rule_that_lands_in_her_tenant(client, a_rows, alice, bob, tenant_a):
+    with scoping.scope(tenant_a):
+        bobs = Membership.objects.get(user=bob)
+    client.force_login(alice)
+    response = client.post(reverse("admin:alerts_alertrule_add"), rule_form(notify=[bobs.pk]))
+    assert response.status_code == 302
+    with scoping.unscoped():
+        rule = AlertRule.objects.get(kind=AlertKind.SESSION_STUCK)
+        assert rule.tenant == tenant_a and list(rule.notify.all()) == [bobs]
+
+
+def test_a_second_rule_for_the_same_kind_is_refused_naming_the_kind(client, a_rows, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:alerts_alertrule_add"), rule_form(kind=AlertKind.CONNECTOR_FAULTED)
+    )
+    assert response.status_code == 200
+    assert "kind" in response.context["adminform"].form.errors
+    with scoping.unscoped():
+        assert AlertRule.objects.filter(kind=AlertKind.CONNECTOR_FAULTED).count() == 1
+
+
+def test_alices_notify_choices_are_her_tenants_staff(client, a_rows, alice, paula, charlie):
+    client.force_login(alice)
+    form = client.get(reverse("admin:alerts_alertrule_add")).context["adminform"].form
+    emails = {m.user.email for m in form.fields["notify"].queryset}
+    assert emails == {"alice@a.test", "bob@a.test"}
+
+
+def test_staff_cannot_notify_another_tenants_member(client, a_rows, staff, charlie, tenant_a):
+    with scoping.unscoped():
+        charlies = Membership.objects.get(user=charlie)
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:alerts_alertrule_add"),
+        rule_form(tenant=tenant_a.pk, notify=[charlies.pk]),
+    )
+    assert response.status_code == 200
+    assert "notify" in response.context["adminform"].form.errors
+    with scoping.unscoped():
+        assert not AlertRule.objects.filter(kind=AlertKind.SESSION_STUCK).exists()
