@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint serve install bench
+.PHONY: demo test lint serve install bench bench-pages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ lint: $(STAMP)
 ## test`). Sizes: make bench BENCH_ARGS="--hold 10000 --storm 5000 --command-chargers 1000".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Render the dashboard's pages for 10,000 chargers and a million sessions on a scratch PostgreSQL
+## database (a few minutes; not in `make test`). Smaller: BENCH_PAGES_ARGS="--chargers 1000
+## --sessions 100000"; keep the database to measure again: "--keep", then "--database NAME".
+bench-pages: $(STAMP)
+	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
