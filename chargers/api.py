@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections.abc import Iterator
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_serializer,
     extend_schema_view,
 )
 from ocpp.messages import get_validator
@@ -34,6 +36,7 @@ from chargers.models import (
     Charger,
     ChargingSession,
     Command,
+    CommandStatus,
     Connector,
     IdToken,
     MeterSample,
@@ -44,6 +47,7 @@ from chargers.models import (
 from chargers.ocpp.errors import CALL, schema_problem
 from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms import scoping
+from cpms.api import examples as ex
 from cpms.api.base import CursorPagination, DateTimeFilter, TenantModelSerializer, TenantViewSet
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role
@@ -58,6 +62,7 @@ class Conflict(APIException):
 # --- Chargers and connectors ------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A connector", ex.CONNECTOR)])
 class ConnectorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Connector
@@ -73,6 +78,7 @@ class ConnectorSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(examples=[ex.returns("A charger", ex.CHARGER)])
 class ChargerSerializer(TenantModelSerializer):
     unique_in_tenant = ("identity",)
     connectors = ConnectorSerializer(many=True, read_only=True)
@@ -157,16 +163,24 @@ class ChargerFilter(filters.FilterSet):
         fields = ["site", "is_online", "registration_status", "ocpp_version"]
 
 
-CHARGER_EXAMPLE = OpenApiExample(
-    "A new charger", value={"identity": "ACME-0042", "site": 3}, request_only=True
-)
+MOVED_CHARGER = {**ex.CHARGER, "site": 5}
 
 
 @extend_schema_view(
     create=extend_schema(
-        description="Register a charger. The response carries its password once.",
-        examples=[CHARGER_EXAMPLE],
+        description="Register a charger. The response carries its password once; omit "
+        "`password` to have one generated.",
+        examples=ex.exchange(
+            "A new charger",
+            request={"identity": "ACME-0042", "site": 3},
+            response=ex.NEW_CHARGER,
+            status=201,
+        ),
         responses={201: NewChargerSerializer},
+    ),
+    partial_update=extend_schema(
+        description="Move a charger to another site, or set its registration status.",
+        examples=ex.exchange("Move to another site", request={"site": 5}, response=MOVED_CHARGER),
     ),
     destroy=extend_schema(description="Remove a charger that has no sessions."),
 )
@@ -212,7 +226,22 @@ class ChargerViewSet(CrudViewSet):
         except ProtectedError:
             raise Conflict("The charger has sessions; keep it for their history.") from None
 
-    @extend_schema(request=PasswordSerializer, responses={200: NewPasswordSerializer})
+    @extend_schema(
+        request=PasswordSerializer,
+        responses={200: NewPasswordSerializer},
+        examples=[
+            *ex.exchange(
+                "Generate one",
+                request={},
+                response={"password": "Zx4Tq8Lm1Rv7Wc3Np9Ks2Hd6Jf5Gb0Ya"},
+            ),
+            *ex.exchange(
+                "Choose one",
+                request={"password": "correct-horse-battery-42"},
+                response={"password": "correct-horse-battery-42"},
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"], url_path="rotate-password")
     def rotate_password(self, request, pk=None):
         """Set a new password (given or generated); the charger must use it from its next
@@ -231,7 +260,13 @@ class ChargerViewSet(CrudViewSet):
         """Accept a pending or rejected charger; a connected one is told at once."""
         return self._register(RegistrationStatus.ACCEPTED)
 
-    @extend_schema(request=None, responses={200: ChargerSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: ChargerSerializer},
+        examples=ex.exchange(
+            "Rejected", response={**ex.CHARGER, "registration_status": "Rejected"}
+        ),
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject a charger: its boots are answered Rejected."""
@@ -253,6 +288,7 @@ class ChargerViewSet(CrudViewSet):
 # --- Sessions -------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
 class SessionSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
 
@@ -352,6 +388,15 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
         responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=[
+            OpenApiExample(
+                "Sessions as CSV",
+                value=ex.SESSIONS_CSV,
+                response_only=True,
+                media_type="text/csv",
+                status_codes=["200"],
+            )
+        ],
     )
     @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
     def export(self, request):
@@ -379,6 +424,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 # --- Meter samples and status history --------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A sample", ex.METER_SAMPLE)])
 class MeterSampleSerializer(serializers.ModelSerializer):
     class Meta:
         model = MeterSample
@@ -412,6 +458,7 @@ class SeriesQuerySerializer(serializers.Serializer):
     interval = serializers.ChoiceField(choices=["minute", "hour", "day"], default="hour")
 
 
+@extend_schema_serializer(examples=[ex.returns("A point", ex.SERIES_POINT)])
 class SeriesPointSerializer(serializers.Serializer):
     bucket = serializers.DateTimeField()
     measurand = serializers.CharField()
@@ -458,6 +505,7 @@ class MeterSampleViewSet(mixins.ListModelMixin, TenantViewSet):
         return Response(SeriesPointSerializer(points, many=True).data)
 
 
+@extend_schema_serializer(examples=[ex.returns("A status change", ex.STATUS_EVENT)])
 class StatusEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatusEvent
@@ -500,6 +548,7 @@ class StatusEventViewSet(mixins.ListModelMixin, TenantViewSet):
 # --- Id tokens -------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A token", ex.ID_TOKEN)])
 class IdTokenSerializer(TenantModelSerializer):
     unique_in_tenant = ("uid",)
 
@@ -536,11 +585,31 @@ class BulkIdTokenSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_serializer(
+    examples=[ex.returns("One new, one updated", {"created": 1, "updated": 1})]
+)
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
 
 
+@extend_schema_view(
+    create=extend_schema(
+        examples=ex.exchange(
+            "A new card",
+            request={"uid": "04A1B2C3", "type": "ISO14443", "label": "Van 12"},
+            response=ex.ID_TOKEN,
+            status=201,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange(
+            "Block a lost card",
+            request={"blocked": True},
+            response={**ex.ID_TOKEN, "blocked": True},
+        )
+    ),
+)
 class IdTokenViewSet(CrudViewSet):
     """RFID cards, app accounts and key codes accepted for charging. Operators write."""
 
@@ -556,18 +625,16 @@ class IdTokenViewSet(CrudViewSet):
     @extend_schema(
         request=BulkIdTokenSerializer,
         responses={200: BulkResultSerializer},
-        examples=[
-            OpenApiExample(
-                "Two cards",
-                value={
-                    "tokens": [
-                        {"uid": "04A1B2C3", "label": "Van 12"},
-                        {"uid": "04D4E5F6", "label": "Van 13", "blocked": True},
-                    ]
-                },
-                request_only=True,
-            )
-        ],
+        examples=ex.exchange(
+            "Two cards",
+            request={
+                "tokens": [
+                    {"uid": "04A1B2C3", "label": "Van 12"},
+                    {"uid": "04D4E5F6", "label": "Van 13", "blocked": True},
+                ]
+            },
+            response={"created": 1, "updated": 1},
+        ),
     )
     @action(detail=False, methods=["post"], url_path="bulk-upsert")
     def bulk_upsert(self, request):
@@ -654,7 +721,35 @@ NEUTRAL_ACTIONS = {
 }
 OCPP_ACTION_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{1,49}$")
 
+# The longest a request thread waits for a command's outcome. Chargers answer in a second or
+# two when they answer at all; a slower outcome is worth a poll, not a thread held for it.
+MAX_SYNC_WAIT = 15.0
+# Between looks at the command's row: quick at first, for the usual fast reply, then calmer.
+FIRST_LOOK, CALMEST_LOOK = 0.05, 0.5
+UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
 
+
+def await_outcome(command: Command, seconds: float) -> bool:
+    """Reload `command` until it has an outcome or `seconds` pass; whether it has one.
+
+    The consumer holding the charger's socket writes the outcome (the reply, or a timeout
+    after the command's own `timeout`) into the row; reading the row by its key a couple of
+    times a second is all the waiting costs.
+    """
+    deadline = time.monotonic() + seconds
+    pause = FIRST_LOOK
+    while True:
+        command.refresh_from_db()
+        if command.status not in UNFINISHED:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, CALMEST_LOOK)
+
+
+@extend_schema_serializer(examples=[ex.returns("A command", ex.COMMAND)])
 class CommandSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
     requested_by = serializers.EmailField(
@@ -692,7 +787,10 @@ class CommandRequestSerializer(serializers.Serializer):
     ocpp_action = serializers.CharField(required=False, max_length=50)
     payload = serializers.DictField(required=False, default=dict)
     wait = serializers.BooleanField(
-        default=True, help_text="Wait for the reply (or a timeout); false answers 202 at once."
+        default=True,
+        help_text="Wait a bounded moment for the outcome: at most `timeout` plus one second, "
+        f"and never more than {MAX_SYNC_WAIT:g} s; a command still running then answers 202 "
+        "to poll, like `false`, which answers 202 at once.",
     )
     timeout = serializers.FloatField(
         default=30, min_value=1, max_value=60, help_text="Seconds the charger has to answer."
@@ -775,7 +873,12 @@ class CommandViewSet(
                 CommandSerializer,
                 description="Sent and finished: answered, call_error, timeout, offline or refused.",
             ),
-            202: OpenApiResponse(CommandSerializer, description="On its way; poll its URL."),
+            202: OpenApiResponse(
+                CommandSerializer,
+                description="On its way (`wait: false`), or still running when the bounded "
+                "wait ended: poll the URL in `Location` until `status` is no longer queued or "
+                "sent.",
+            ),
         },
         examples=[
             OpenApiExample(
@@ -802,35 +905,20 @@ class CommandViewSet(
                 },
                 request_only=True,
             ),
-            OpenApiExample(
-                "Answered",
-                value={
-                    "id": 901,
-                    "charger": 12,
-                    "charger_identity": "ACME-0042",
-                    "action": "Reset",
-                    "payload": {"type": "Soft"},
-                    "status": "answered",
-                    "response": {"status": "Accepted"},
-                    "error": "",
-                    "requested_by": "alice@example.com",
-                    "source": "api:cpms_k3x9q2ab",
-                    "created_at": "2026-01-01T10:00:00Z",
-                    "sent_at": "2026-01-01T10:00:00Z",
-                    "completed_at": "2026-01-01T10:00:01Z",
-                    "duration_ms": 412,
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
+            *ex.exchange("Answered", response=ex.COMMAND, status=201),
+            *ex.exchange("Still running: poll Location", response=ex.QUEUED_COMMAND, status=202),
         ],
     )
     def create(self, request, *args, **kwargs):
-        """Send a command. With `wait` (the default) the charger's reply, a timeout or the
-        reason it was not sent comes back at once; without, 202 and the command's URL."""
+        """Send a command. With `wait` (the default) the request waits a bounded moment: the
+        charger's reply, a timeout or the reason it was not sent comes back as 201 when it is
+        known within `timeout` + 1 s (never more than 15 s); otherwise, and always without
+        `wait`, the answer is 202 with the command's URL in `Location` to poll."""
         serializer = CommandRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # Sent without waiting inside send_command, whose own wait allows for a queue in front
+        # of the charger (twice the timeout and more); this request waits its own bound.
         command = send_command(
             data["charger"],
             data["request"].action,
@@ -838,10 +926,17 @@ class CommandViewSet(
             requested_by=request.auth.user,
             source=request.auth.source,
             timeout=data["timeout"],
-            wait=data["wait"],
+            wait=False,
         )
+        finished = command.status not in UNFINISHED
+        if data["wait"] and not finished:
+            finished = await_outcome(command, min(data["timeout"] + 1, MAX_SYNC_WAIT))
         body = CommandSerializer(command).data
-        if data["wait"]:
+        if finished:
             return Response(body, status=status.HTTP_201_CREATED)
         location = reverse("api:command-detail", kwargs={"pk": command.pk})
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location, "Retry-After": "1"},
+        )

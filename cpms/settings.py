@@ -225,8 +225,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CPMS API",
     "DESCRIPTION": "Everything an operator can do, for integrators. Authenticate with "
-    "`Authorization: Bearer <API key>`; the key decides the tenant and the role. Errors are "
-    '`{"error": {"status", "code", "message", "fields"}}`, `fields` naming each bad input.',
+    "`Authorization: Bearer <API key>`; a tenant's key decides the tenant and the role, a "
+    "platform staff key names the tenant in `X-Tenant: <slug>`. Errors are "
+    '`{"error": {"status", "code", "message", "fields"}}`, `fields` naming each bad input. '
+    "Commands wait a bounded moment (at most 15 s) for the charger; anything slower, or sent "
+    "with `wait: false`, is 202 with a `Location` to poll.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

@@ -1,7 +1,7 @@
 """Alerts in the REST API: list them, read one, acknowledge it (who, when, a note)."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -9,10 +9,12 @@ from rest_framework.response import Response
 
 from chargers.alerts.models import Alert, AlertKind, Severity
 from chargers.alerts.services import acknowledge
+from cpms.api import examples as ex
 from cpms.api.base import CursorPagination, TenantViewSet
 from cpms.models import Role
 
 
+@extend_schema_serializer(examples=[ex.returns("An open alert", ex.ALERT)])
 class AlertSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(
         source="charger.identity", read_only=True, allow_null=True, default=None
@@ -78,7 +80,15 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     def get_queryset(self):
         return Alert.objects.select_related("charger", "acknowledged_by")
 
-    @extend_schema(request=AcknowledgeSerializer, responses={200: AlertSerializer})
+    @extend_schema(
+        request=AcknowledgeSerializer,
+        responses={200: AlertSerializer},
+        examples=ex.exchange(
+            "With a note",
+            request={"note": "Technician on the way"},
+            response=ex.ACKNOWLEDGED_ALERT,
+        ),
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """Say who saw the alert and what is being done; once per alert."""

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from cpms import apikeys
+from cpms.api import examples as ex
 from cpms.api.base import TenantModelSerializer, TenantViewSet
 from cpms.forms import MemberForm
 from cpms.models import ApiKey, ApiKeyRole, Membership, Role, Site, SiteOwner
@@ -33,6 +34,7 @@ class CrudViewSet(
 # --- Sites and site owners ----------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A site owner", ex.SITE_OWNER)])
 class SiteOwnerSerializer(TenantModelSerializer):
     unique_in_tenant = ("name",)
 
@@ -41,6 +43,7 @@ class SiteOwnerSerializer(TenantModelSerializer):
         fields = ["id", "name", "contact_email", "contact_phone", "created_at"]
 
 
+@extend_schema_serializer(examples=[ex.returns("A site", ex.SITE)])
 class SiteSerializer(TenantModelSerializer):
     unique_in_tenant = ("name",)
 
@@ -63,24 +66,26 @@ class SiteSerializer(TenantModelSerializer):
         extra_kwargs = {"grid_limit_kw": {"min_value": Decimal("0.01")}}
 
 
-SITE_EXAMPLE = OpenApiExample(
-    "A site",
-    value={
-        "name": "Mall Hamburg",
-        "site_owner": 3,
-        "street": "Jungfernstieg 1",
-        "postal_code": "20354",
-        "city": "Hamburg",
-        "country": "DE",
-        "timezone": "Europe/Berlin",
-        "grid_limit_kw": "150.00",
-    },
-)
+SITE_FIELDS = [f for f in SiteSerializer.Meta.fields if f not in ("id", "created_at")]
+RENAMED_SITE = {**ex.SITE, "name": "Mall Hamburg Nord"}
 
 
 @extend_schema_view(
-    create=extend_schema(examples=[SITE_EXAMPLE]),
-    partial_update=extend_schema(examples=[OpenApiExample("Rename", value={"name": "Mall"})]),
+    create=extend_schema(
+        examples=ex.exchange(
+            "A new site", request=ex.pick(ex.SITE, *SITE_FIELDS), response=ex.SITE, status=201
+        )
+    ),
+    update=extend_schema(
+        examples=ex.exchange(
+            "Replace every field",
+            request=ex.pick(RENAMED_SITE, *SITE_FIELDS),
+            response=RENAMED_SITE,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange("Rename", request={"name": "Mall Hamburg Nord"}, response=RENAMED_SITE)
+    ),
 )
 class SiteViewSet(CrudViewSet):
     """Places with chargers and one grid connection. Admins write, everyone reads."""
@@ -95,12 +100,33 @@ class SiteViewSet(CrudViewSet):
         return Site.objects.all()
 
 
+OWNER_FIELDS = ["name", "contact_email", "contact_phone"]
+NEW_PHONE_OWNER = {**ex.SITE_OWNER, "contact_phone": "+49 40 7654321"}
+
+
 @extend_schema_view(
     create=extend_schema(
-        examples=[
-            OpenApiExample("An owner", value={"name": "Mall GmbH", "contact_email": "a@b.de"})
-        ]
-    )
+        examples=ex.exchange(
+            "A new owner",
+            request=ex.pick(ex.SITE_OWNER, *OWNER_FIELDS),
+            response=ex.SITE_OWNER,
+            status=201,
+        )
+    ),
+    update=extend_schema(
+        examples=ex.exchange(
+            "Replace every field",
+            request=ex.pick(NEW_PHONE_OWNER, *OWNER_FIELDS),
+            response=NEW_PHONE_OWNER,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange(
+            "A new phone number",
+            request={"contact_phone": "+49 40 7654321"},
+            response=NEW_PHONE_OWNER,
+        )
+    ),
 )
 class SiteOwnerViewSet(CrudViewSet):
     """A tenant's customer organisations hosting chargers. Admins write, everyone reads."""
@@ -117,6 +143,7 @@ class SiteOwnerViewSet(CrudViewSet):
 # --- Members ------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A member", ex.MEMBER)])
 class MemberSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
     site_owner = serializers.IntegerField(source="site_owner_id", allow_null=True, required=False)
@@ -162,11 +189,31 @@ class MemberSerializer(serializers.ModelSerializer):
         return member
 
 
+OPERATOR_MEMBER = {**ex.MEMBER, "role": "operator"}
+
+
 @extend_schema_view(
     create=extend_schema(
         description="Invite a person by email; new accounts get an email to choose a password.",
-        examples=[OpenApiExample("Invite", value={"email": "eve@example.com", "role": "viewer"})],
-    )
+        examples=ex.exchange(
+            "Invite",
+            request={"email": "eve@example.com", "role": "viewer"},
+            response=ex.MEMBER,
+            status=201,
+        ),
+    ),
+    update=extend_schema(
+        examples=ex.exchange(
+            "Make an operator",
+            request={"email": "eve@example.com", "role": "operator", "site_owner": None},
+            response=OPERATOR_MEMBER,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange(
+            "Make an operator", request={"role": "operator"}, response=OPERATOR_MEMBER
+        )
+    ),
 )
 class MemberViewSet(CrudViewSet):
     """People with a role in the tenant. Admins only."""
@@ -188,6 +235,7 @@ class MemberViewSet(CrudViewSet):
 # --- API keys -----------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(examples=[ex.returns("A key", ex.API_KEY)])
 class ApiKeySerializer(serializers.ModelSerializer):
     created_by = serializers.EmailField(
         source="created_by.email", read_only=True, default=None, allow_null=True
@@ -244,31 +292,16 @@ class ApiKeyViewSet(
     @extend_schema(
         request=ApiKeySerializer,
         responses={201: NewApiKeySerializer},
-        examples=[
-            OpenApiExample(
-                "A read-only key for a reporting tool",
-                value={"name": "Reporting", "role": ApiKeyRole.READ_ONLY},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "The new key",
-                value={
-                    "id": 7,
-                    "name": "Reporting",
-                    "role": "read_only",
-                    "prefix": "cpms_k3x9q2ab",
-                    "active": True,
-                    "created_by": "alice@example.com",
-                    "created_at": "2026-01-01T10:00:00Z",
-                    "expires_at": None,
-                    "revoked_at": None,
-                    "last_used_at": None,
-                    "secret": "cpms_k3x9q2ab_6mZ0…",
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-        ],
+        examples=ex.exchange(
+            "A read-only key for a reporting tool",
+            request={"name": "Reporting", "role": ApiKeyRole.READ_ONLY},
+            response={
+                **ex.API_KEY,
+                "last_used_at": None,
+                "secret": "cpms_k3x9q2ab_6mZ0vQ1rT8yW3nB5cX7kL2pD9fG4hJ0sA1eR6uI8",
+            },
+            status=201,
+        ),
     )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -281,7 +314,14 @@ class ApiKeyViewSet(
         new.key.secret = new.secret
         return Response(NewApiKeySerializer(new.key).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ApiKeySerializer})
+    @extend_schema(
+        request=None,
+        responses={200: ApiKeySerializer},
+        examples=ex.exchange(
+            "Revoked",
+            response={**ex.API_KEY, "active": False, "revoked_at": "2026-03-03T08:00:00Z"},
+        ),
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke a key at once; requests made with it fail from now on."""

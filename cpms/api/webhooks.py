@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cpms import webhooks
+from cpms.api import examples as ex
 from cpms.api.base import CursorPagination, TenantViewSet
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
+@extend_schema_serializer(examples=[ex.returns("An endpoint", ex.WEBHOOK_ENDPOINT)])
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=webhooks.WEBHOOK_EVENT_TYPES),
@@ -38,6 +40,9 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         return sorted(set(value))
 
 
+@extend_schema_serializer(
+    examples=[ex.returns("With its new secret", ex.WEBHOOK_ENDPOINT_WITH_SECRET)]
+)
 class EndpointWithSecretSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
         read_only=True, help_text="Verifies the CPMS-Signature header. Shown once: store it now."
@@ -50,17 +55,24 @@ class EndpointWithSecretSerializer(WebhookEndpointSerializer):
 @extend_schema_view(
     create=extend_schema(
         responses={201: EndpointWithSecretSerializer},
-        examples=[
-            OpenApiExample(
-                "Sessions to a billing system",
-                value={
-                    "url": "https://billing.example.com/hooks/cpms",
-                    "event_types": ["session.started", "session.stopped"],
-                },
-                request_only=True,
-            )
-        ],
-    )
+        examples=ex.exchange(
+            "Sessions to a billing system",
+            request={
+                "url": "https://billing.example.com/hooks/cpms",
+                "description": "Billing",
+                "event_types": ["session.started", "session.stopped"],
+            },
+            response=ex.WEBHOOK_ENDPOINT_WITH_SECRET,
+            status=201,
+        ),
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange(
+            "Pause deliveries",
+            request={"is_active": False},
+            response={**ex.WEBHOOK_ENDPOINT, "is_active": False},
+        )
+    ),
 )
 class WebhookEndpointViewSet(CrudViewSet):
     """Where events are delivered. Admins only; the signing secret is shown when the endpoint
@@ -97,6 +109,9 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
         fields = ["at", "status_code", "error", "response_body", "duration_ms"]
 
 
+@extend_schema_serializer(
+    examples=[ex.returns("Delivered on the second attempt", ex.WEBHOOK_DELIVERY)]
+)
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     attempts = WebhookAttemptSerializer(many=True, read_only=True)
 
@@ -138,7 +153,11 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     def get_queryset(self):
         return WebhookDelivery.objects.prefetch_related("attempts")
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        examples=ex.exchange("A new delivery", response=ex.REPLAYED_DELIVERY, status=202),
+    )
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
         """Send the event again, as a new delivery with the same event id."""

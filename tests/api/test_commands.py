@@ -1,12 +1,14 @@
 """Commands through the API reach a real OCPP 1.6 charger connected to a running daphne, and
-the reply comes back: at once, or by polling after a 202."""
+the reply comes back: at once, or by polling after a 202. A request waits a bounded moment."""
 
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.urls import reverse
 
+from chargers import api as chargers_api
 from chargers.models import CommandStatus
 from cpms.models import ApiKeyRole
 from tests.chargers.ocpp16 import connected
@@ -97,3 +99,46 @@ async def test_another_tenants_key_cannot_command_the_charger(ocpp_server, api, 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["charger"]
     assert cp.received == []
+
+
+async def test_a_charger_that_answers_too_late_is_a_timeout_within_the_bound(
+    ocpp_server, api, keys, charger
+):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        cp.delay = 5
+        started = time.monotonic()
+        response = await post(
+            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 1}
+        )
+        elapsed = time.monotonic() - started
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == CommandStatus.TIMEOUT
+    # The charger's second, plus at most the one-second allowance and a look at the row.
+    assert elapsed < 2.8
+
+
+async def test_a_wait_past_the_sync_bound_answers_202_and_the_outcome_can_be_polled(
+    ocpp_server, api, keys, charger, monkeypatch
+):
+    monkeypatch.setattr(chargers_api, "MAX_SYNC_WAIT", 1.0)
+    client = api(keys[ApiKeyRole.OPERATOR])
+    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+        await cp.boot()
+        cp.delay = 2.5
+        started = time.monotonic()
+        response = await post(
+            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 10}
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 202, response.content
+        assert response.json()["status"] in (CommandStatus.QUEUED, CommandStatus.SENT)
+        assert elapsed < 1.8
+        for _ in range(100):
+            polled = (await sync_to_async(client.get)(response["Location"])).json()
+            if polled["status"] == CommandStatus.ANSWERED:
+                break
+            await asyncio.sleep(0.05)
+    assert polled["status"] == CommandStatus.ANSWERED
+    assert polled["response"] == {"status": "Accepted"}

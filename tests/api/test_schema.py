@@ -1,6 +1,9 @@
-"""The OpenAPI schema: it validates, the docs are served from our own static files, and a
-short, bounded schemathesis run against it finds no server errors and no schema violations."""
+"""The OpenAPI schema: it validates, every operation shows examples that match their schemas,
+the docs are served from our own static files, and a short, bounded schemathesis run against
+it finds no server errors and no schema violations."""
 
+import jsonschema
+import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, Phase, given, settings
@@ -23,6 +26,76 @@ def test_the_schema_is_served_and_documents_the_error_body(client):
     assert create["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/Error"
     )
+
+
+HTTP_METHODS = {"get", "put", "patch", "post", "delete"}
+WRITES = {"put", "patch", "post"}
+
+
+@pytest.fixture
+def schema(client):
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield f"{method.upper()} {path}", method, operation
+
+
+def successes(operation):
+    return {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+
+
+def test_every_operation_shows_a_response_example_and_every_write_a_request_example(schema):
+    missing = []
+    for label, method, operation in operations(schema):
+        body = operation.get("requestBody")
+        if method in WRITES and body and not body["content"]["application/json"].get("examples"):
+            missing.append(f"{label}: no request example")
+        answers = successes(operation)
+        if not answers:
+            missing.append(f"{label}: no success response documented")
+        for code, response in answers.items():
+            for media, content in response.get("content", {}).items():
+                if not content.get("examples"):
+                    missing.append(f"{label}: no {code} {media} example")
+        if method != "delete" and not any(r.get("content") for r in answers.values()):
+            missing.append(f"{label}: no response body documented")
+    assert not missing, "\n".join(missing)
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0 schema -> JSON Schema, strict about unknown keys so that an example with a
+    misspelt or stale field fails."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: as_json_schema(value) for key, value in node.items() if key != "nullable"}
+    if "properties" in converted and "additionalProperties" not in converted:
+        converted["additionalProperties"] = False
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_every_example_matches_its_schema(schema):
+    components = as_json_schema(schema["components"])
+    wrong = []
+    for label, _, operation in operations(schema):
+        contents = [("request", operation.get("requestBody", {}).get("content", {}))]
+        contents += [(code, r.get("content", {})) for code, r in successes(operation).items()]
+        for where, content in contents:
+            for media, described in content.items():
+                shape = {**as_json_schema(described["schema"]), "components": components}
+                for name, example in described.get("examples", {}).items():
+                    try:
+                        jsonschema.Draft202012Validator(shape).validate(example["value"])
+                    except jsonschema.ValidationError as error:
+                        wrong.append(f"{label} {where} {media} {name}: {error.message}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_interactive_docs_use_no_cdn(client):
