@@ -20,6 +20,7 @@ import base64
 import contextlib
 import inspect
 import itertools
+import json
 import random
 import re
 import time
@@ -43,6 +44,13 @@ from chargers.simulator.meter import MEASURANDS, Meter, Reading, Vehicle
 CHARGING_PHASES = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 FAULT_CODES = ("GroundFailure", "OverCurrentFailure", "HighTemperature", "PowerMeterFailure")
 SECRET_NAMES = ("authorizationkey", "basicauthpassword")
+# Security events a charger reports in passing (the critical ones raise alerts; these do not).
+ROUTINE_SECURITY_EVENTS = (
+    "FailedToAuthenticateAtCsms",
+    "InvalidCsmsCertificate",
+    "InvalidTLSVersion",
+    "ReconfigurationOfSecurityParameters",
+)
 
 
 class Offline(Exception):
@@ -415,6 +423,8 @@ class SimulatedCharger:
         if self.config.session_interval > 0:
             for connector in self.connectors.values():
                 self._spawn(self._usage(connector))
+        if self.config.incident_interval > 0:
+            self._spawn(self._incidents())
         try:
             while not self._stopping:
                 if self._reboot_reason is not None:
@@ -1012,6 +1022,28 @@ class SimulatedCharger:
                 if session is not None:
                     await session.ended.wait()
             await asyncio.sleep(self.config.session_interval * self.rng.uniform(0.8, 1.2))
+
+    # --- now and then ------------------------------------------------------------------------
+
+    def _incident_kinds(self) -> list[Callable[[], Awaitable]]:
+        """What a charger does on its own now and then, besides sessions."""
+        return [
+            lambda: self.security_event(
+                self.rng.choice(ROUTINE_SECURITY_EVENTS), "noticed by the charger"
+            ),
+            lambda: self.data_transfer(
+                "Counters",
+                json.dumps({"firmware": self.firmware_version, "events": len(self.events)}),
+            ),
+            lambda: self.sign_certificate(),
+        ]
+
+    async def _incidents(self) -> None:
+        await self._wait_for(lambda: self.online)
+        while True:
+            await asyncio.sleep(self.config.incident_interval * self.rng.uniform(0.5, 1.5))
+            if self.online:
+                await self.rng.choice(self._incident_kinds())()
 
     # --- faults and silence --------------------------------------------------------------
 

@@ -82,6 +82,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of firmware updates that fail, 0-1 (default 0)",
     )
     add(
+        "--iso15118-share",
+        type=float,
+        default=0.0,
+        help="share of cars that speak ISO 15118 (2.0.1: charging needs, Plug & Charge), 0-1 "
+        "(default 0)",
+    )
+    add(
+        "--incident-interval",
+        type=float,
+        default=0.0,
+        help="mean seconds between the things a charger does on its own besides charging: "
+        "security events, vendor data, certificate renewals, local limits; 0: none (default)",
+    )
+    add(
         "--connect-rate",
         type=float,
         default=20.0,
@@ -138,10 +152,11 @@ def _check(options) -> str | None:
         return "--count must be at least 1"
     if options.connectors < 1:
         return "--connectors must be at least 1"
-    for name in ("fault_rate", "firmware_failure_rate"):
+    for name in ("fault_rate", "firmware_failure_rate", "iso15118_share"):
         if not 0.0 <= getattr(options, name) <= 1.0:
             return f"--{name.replace('_', '-')} must be between 0 and 1"
-    if options.meter_interval < 0 or options.session_interval < 0 or options.duration < 0:
+    intervals = (options.meter_interval, options.session_interval, options.incident_interval)
+    if min(intervals) < 0 or options.duration < 0:
         return "intervals and durations cannot be negative"
     return None
 
@@ -164,6 +179,8 @@ def build_fleet(options, stream: TextIO) -> Fleet:
         fault_rate=options.fault_rate,
         fault_duration=options.fault_duration,
         firmware_failure_rate=options.firmware_failure_rate,
+        iso15118_share=options.iso15118_share,
+        incident_interval=options.incident_interval,
         max_power_w=options.max_power,
         response_timeout=options.response_timeout,
         reconnect_max=options.reconnect_max,

@@ -44,6 +44,10 @@ class ChargerConfig:
     # The share of cars that speak ISO 15118 with the charger (their needs, their schedule).
     iso15118_share: float = 0.0
 
+    # Seconds between the things a charger does on its own besides charging (a security
+    # event, vendor data, a certificate renewal, a local power limit); 0: none.
+    incident_interval: float = 0.0
+
     # Misbehaviour: the share of sessions ended by a connector fault, how long a fault lasts,
     # and the share of firmware updates that fail.
     fault_rate: float = 0.0

@@ -494,6 +494,13 @@ class Charger201(SimulatedCharger):
             self._enqueue("NotifyEVChargingSchedule", lambda: payload, persistent=False)
         )
 
+    def _incident_kinds(self):
+        # A local energy manager caps the station for a while, then lifts the cap.
+        limited = any(p.source != "CSO" for p in self.limits.profiles)
+        cap = round(self.config.max_power_w * self.rng.choice((0.25, 0.5, 0.75)))
+        local = (lambda: self.limit_locally(None)) if limited else (lambda: self.limit_locally(cap))
+        return [*super()._incident_kinds(), local]
+
     # --- local limits ---------------------------------------------------------------------
 
     async def limit_locally(self, limit_w: float | None, evse_id: int = 0, source: str = "EMS"):

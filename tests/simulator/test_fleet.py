@@ -85,6 +85,10 @@ async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms
         "0.1",
         "--connect-rate",
         "0",
+        "--iso15118-share",
+        "1",
+        "--incident-interval",
+        "0.1",
         "--seed",
         "7",
     ]
@@ -96,12 +100,20 @@ async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms
     assert "session-started" in text and "session-stopped" in text
     assert "sessions:" in text and "round trip:" in text
     assert {"SIM-0001", "SIM-0002"} <= set(csms.connects)
+    # Every 2.0.1 car speaks ISO 15118; both chargers do things on their own besides charging.
+    assert csms.payloads("NotifyEVChargingNeeds", charger_id="SIM-0002")
+    incidents = {"SecurityEventNotification", "DataTransfer", "SignCertificate"}
+    assert {f.charger_id for f in csms.frames if f.action in incidents} == {"SIM-0001", "SIM-0002"}
 
 
 def test_bad_options_are_refused_with_exit_status_two(capsys):
     assert main(["--url", "http://127.0.0.1:1/ocpp/x/"]) == 2
     assert main(["--url", "ws://127.0.0.1:1/ocpp/x/", "--fault-rate", "2"]) == 2
     assert "--fault-rate" in capsys.readouterr().err
+    assert main(["--url", "ws://127.0.0.1:1/ocpp/x/", "--iso15118-share", "-0.1"]) == 2
+    assert "--iso15118-share" in capsys.readouterr().err
+    assert main(["--url", "ws://127.0.0.1:1/ocpp/x/", "--incident-interval", "-1"]) == 2
+    assert "negative" in capsys.readouterr().err
 
 
 def test_the_simulator_runs_without_django_against_any_url():

@@ -480,3 +480,71 @@ async def test_get_diagnostics_uploads_a_text_file_over_http(csms, make_charger,
         (upload,) = received
         assert upload["name"] == answer.file_name
         assert b"SIM-0001" in upload["body"]
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBsim\n-----END CERTIFICATE-----"
+
+
+async def test_certificates_are_installed_listed_and_deleted(csms, make_charger):
+    async with running(make_charger()) as charger:
+        root = "CentralSystemRootCertificate"
+        installed = await csms.command(
+            charger.id, "InstallCertificate", {"certificateType": root, "certificate": PEM}
+        )
+        listed = await csms.command(
+            charger.id, "GetInstalledCertificateIds", {"certificateType": root}
+        )
+        (hash_data,) = listed.certificate_hash_data
+        deleted = await csms.command(
+            charger.id, "DeleteCertificate", {"certificateHashData": hash_data}
+        )
+        again = await csms.command(
+            charger.id, "DeleteCertificate", {"certificateHashData": hash_data}
+        )
+        empty = await csms.command(
+            charger.id, "GetInstalledCertificateIds", {"certificateType": root}
+        )
+
+    assert (installed.status, listed.status, deleted.status) == ("Accepted", "Accepted", "Accepted")
+    assert (again.status, empty.status) == ("NotFound", "NotFound")
+
+
+async def test_a_chain_that_is_no_certificate_is_rejected_and_reported(csms, make_charger):
+    async with running(make_charger()) as charger:
+        answer = await csms.command(charger.id, "CertificateSigned", {"certificateChain": "junk"})
+        (event,) = await csms.wait_for("SecurityEventNotification")
+
+    assert answer.status == "Rejected"
+    assert event["type"] == "InvalidChargingStationCertificate"
+
+
+async def test_extended_trigger_asks_for_a_certificate_signing_request(csms, make_charger):
+    async with running(make_charger()) as charger:
+        answer = await csms.command(
+            charger.id, "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}
+        )
+        (request,) = await csms.wait_for("SignCertificate")
+
+    assert answer.status == "Accepted"
+    assert request["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
+
+
+async def test_a_signed_firmware_update_with_a_bad_certificate_is_refused_and_reported(
+    csms, make_charger
+):
+    firmware = {
+        "location": "http://fw.example/fw-2.0.0.bin",
+        "retrieveDateTime": "2030-01-01T00:00:00Z",
+        "signingCertificate": "not a certificate",
+        "signature": "c2ln",
+    }
+    async with running(make_charger()) as charger:
+        answer = await csms.command(
+            charger.id, "SignedUpdateFirmware", {"requestId": 1, "firmware": firmware}
+        )
+        (event,) = await csms.wait_for("SecurityEventNotification")
+
+    assert answer.status == "InvalidCertificate"
+    assert event["type"] == "InvalidFirmwareSigningCertificate"
+    assert charger.firmware_version == "1.0.0"
+    assert not csms.payloads("SignedFirmwareStatusNotification")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from ocpp.v201 import call
 
+from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
 from tests.simulator.conftest import running
 
 
@@ -288,3 +289,165 @@ async def test_get_log_uploads_the_log_and_reports_each_step(csms, make_charger,
         walked = [(p["status"], p["requestId"]) for p in csms.payloads("LogStatusNotification")]
         assert walked == [("Uploading", 41), ("Uploaded", 41)]
         assert received[0]["name"] == answer.filename
+
+
+async def test_now_and_then_a_station_reports_security_events_vendor_data_and_local_limits(
+    csms, make_charger
+):
+    async with running(make_charger("2.0.1", incident_interval=0.02)):
+        for action in (
+            "SecurityEventNotification",
+            "DataTransfer",
+            "SignCertificate",
+            "NotifyChargingLimit",
+            "ClearedChargingLimit",
+        ):
+            await csms.wait_for(action, timeout=5)
+
+    (event, *_) = csms.payloads("SecurityEventNotification")
+    assert event["type"] in ROUTINE_SECURITY_EVENTS
+    (limit, *_) = csms.payloads("NotifyChargingLimit")
+    assert limit["chargingLimit"] == {"chargingLimitSource": "EMS", "isGridCritical": False}
+    assert 0 < limit["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] < 22080
+
+
+async def test_an_iso15118_car_states_its_needs_after_the_transaction_started(csms, make_charger):
+    async with running(make_charger("2.0.1", session_duration=30)) as charger:
+        await charger.start_session("SIM-TAG-0001", connector_id=2, iso15118=True)
+        (needs,) = await csms.wait_for("NotifyEVChargingNeeds")
+
+    actions = csms.actions()
+    assert actions.index("Get15118EVCertificate") < actions.index("Authorize")
+    assert actions.index("TransactionEvent") < actions.index("NotifyEVChargingNeeds")
+    assert needs["evseId"] == 2
+    parameters = needs["chargingNeeds"]["acChargingParameters"]
+    assert parameters["energyAmount"] > 0 and parameters["evMaxCurrent"] >= 6
+    assert "departureTime" in needs["chargingNeeds"]
+
+
+HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+
+
+async def test_variable_monitors_are_set_reported_and_cleared(csms, make_charger):
+    monitor = {"value": 10.0, "type": "Delta", "severity": 5, **HEARTBEAT}
+    unknown = {**monitor, "component": {"name": "NoSuchCtrlr"}}
+    async with running(make_charger("2.0.1")) as charger:
+        set_ = await csms.command(
+            charger.id, "SetVariableMonitoring", {"setMonitoringData": [monitor, unknown]}
+        )
+        reported = await csms.command(charger.id, "GetMonitoringReport", {"requestId": 3})
+        (report,) = await csms.wait_for("NotifyMonitoringReport")
+        cleared = await csms.command(charger.id, "ClearVariableMonitoring", {"id": [1, 99]})
+        after = await csms.command(charger.id, "GetMonitoringReport", {"requestId": 4})
+
+    first, second = set_.set_monitoring_result
+    assert (first["status"], first["id"], second["status"]) == ("Accepted", 1, "UnknownComponent")
+    assert reported.status == "Accepted"
+    assert report["requestId"] == 3 and report["tbc"] is False
+    ((entry),) = report["monitor"]
+    assert entry["variable"] == {"name": "HeartbeatInterval"}
+    assert entry["variableMonitoring"] == [
+        {"id": 1, "transaction": False, "value": 10.0, "type": "Delta", "severity": 5}
+    ]
+    assert [r["status"] for r in cleared.clear_monitoring_result] == ["Accepted", "NotFound"]
+    assert after.status == "EmptyResultSet"
+
+
+async def test_display_messages_are_shown_listed_and_cleared(csms, make_charger):
+    message = {"id": 4, "priority": "InFront", "message": {"format": "UTF8", "content": "Welcome"}}
+    html = {**message, "id": 5, "message": {"format": "HTML", "content": "<b>x</b>"}}
+    async with running(make_charger("2.0.1")) as charger:
+        shown = await csms.command(charger.id, "SetDisplayMessage", {"message": message})
+        refused = await csms.command(charger.id, "SetDisplayMessage", {"message": html})
+        await csms.command(charger.id, "GetDisplayMessages", {"requestId": 8})
+        (listed,) = await csms.wait_for("NotifyDisplayMessages")
+        cleared = await csms.command(charger.id, "ClearDisplayMessage", {"id": 4})
+        gone = await csms.command(charger.id, "GetDisplayMessages", {"requestId": 9})
+
+    assert (shown.status, refused.status) == ("Accepted", "NotSupportedMessageFormat")
+    assert [m["message"]["content"] for m in listed["messageInfo"]] == ["Welcome"]
+    assert (cleared.status, gone.status) == ("Accepted", "Unknown")
+
+
+async def test_get_charging_profiles_reports_the_installed_profiles_per_evse(csms, make_charger):
+    profile = {
+        "id": 6,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
+            }
+        ],
+    }
+    async with running(make_charger("2.0.1")) as charger:
+        await csms.command(
+            charger.id, "SetChargingProfile", {"evseId": 2, "chargingProfile": profile}
+        )
+        answer = await csms.command(
+            charger.id,
+            "GetChargingProfiles",
+            {"requestId": 5, "chargingProfile": {"stackLevel": 0}},
+        )
+        (report,) = await csms.wait_for("ReportChargingProfiles")
+        none = await csms.command(
+            charger.id,
+            "GetChargingProfiles",
+            {"requestId": 6, "chargingProfile": {"stackLevel": 3}},
+        )
+
+    assert answer.status == "Accepted" and none.status == "NoProfiles"
+    assert (report["evseId"], report["chargingLimitSource"]) == (2, "CSO")
+    assert [p["id"] for p in report["chargingProfile"]] == [6]
+
+
+async def test_clearing_customer_information_removes_the_token_from_the_local_list(
+    csms, make_charger
+):
+    entry = {
+        "idToken": {"idToken": "TAG-9", "type": "ISO14443"},
+        "idTokenInfo": {"status": "Accepted"},
+    }
+    async with running(make_charger("2.0.1")) as charger:
+        await csms.command(
+            charger.id,
+            "SendLocalList",
+            {"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [entry]},
+        )
+        answer = await csms.command(
+            charger.id,
+            "CustomerInformation",
+            {"requestId": 2, "report": True, "clear": True, "idToken": entry["idToken"]},
+        )
+        (notice,) = await csms.wait_for("NotifyCustomerInformation")
+        nobody = await csms.command(
+            charger.id, "CustomerInformation", {"requestId": 3, "report": False, "clear": False}
+        )
+
+    assert answer.status == "Accepted" and nobody.status == "Rejected"
+    assert "TAG-9: local list Accepted" in notice["data"] and "cleared" in notice["data"]
+    assert "TAG-9" not in charger.local_list
+
+
+async def test_published_firmware_is_served_until_it_is_unpublished(csms, make_charger):
+    async with running(make_charger("2.0.1")) as charger:
+        await csms.command(
+            charger.id,
+            "PublishFirmware",
+            {"location": "http://fw.example/fw-3.0.0.bin", "checksum": "c0ffee", "requestId": 4},
+        )
+        statuses = await csms.wait_for("PublishFirmwareStatusNotification", count=4)
+        wrong = await csms.command(charger.id, "UnpublishFirmware", {"checksum": "other"})
+        done = await csms.command(charger.id, "UnpublishFirmware", {"checksum": "c0ffee"})
+
+    assert [s["status"] for s in statuses] == [
+        "Downloading",
+        "Downloaded",
+        "ChecksumVerified",
+        "Published",
+    ]
+    assert statuses[-1]["location"] == ["http://sim-0001.local/firmware/fw-3.0.0.bin"]
+    assert (wrong.status, done.status) == ("NoFirmware", "Unpublished")

@@ -64,6 +64,13 @@ class Command(BaseCommand):
                             "10",
                             "--connectors",
                             "2",
+                            # Half the cars speak ISO 15118, and every charger does something
+                            # besides charging about once every few minutes, so the demo shows
+                            # every kind of message the server keeps.
+                            "--iso15118-share",
+                            "0.5",
+                            "--incident-interval",
+                            "180",
                         ]
                     )
                 )
