@@ -46,8 +46,9 @@ def fleet_counts(request):
             **selectors.fleet_counts(),
             "active_sessions": selectors.active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True).count(),
-            "energy_today_kwh": f"{energy['today_wh'] / 1000:.1f}",
-            "energy_month_kwh": f"{energy['month_wh'] / 1000:.1f}",
+            # As the page first shows them (the `kwh` filter): two decimals, grouped thousands.
+            "energy_today_kwh": f"{energy['today_wh'] / 1000:,.2f}",
+            "energy_month_kwh": f"{energy['month_wh'] / 1000:,.2f}",
         }
     )
 

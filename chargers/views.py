@@ -3,6 +3,7 @@ import zoneinfo
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from chargers.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken
@@ -23,16 +24,18 @@ def id_token_list(request):
 @operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
 def id_token_edit(request, pk: int | None = None):
     token = get_object_or_404(IdToken, pk=pk) if pk else None
-    form = IdTokenForm(request.POST or None, instance=token, tenant=request.tenant)
-    if request.method == "POST" and form.is_valid():
-        token = form.save()
-        messages.success(request, f"Token {token.uid} saved.")
-        return redirect("id_token_list", tenant_slug=request.tenant.slug)
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Id token", "object": token, "cancel": "id_token_list"},
-    )
+    # An expiry typed as 2030-01-31 00:00 means midnight where the operator works.
+    with timezone.override(zoneinfo.ZoneInfo(request.tenant.timezone)):
+        form = IdTokenForm(request.POST or None, instance=token, tenant=request.tenant)
+        if request.method == "POST" and form.is_valid():
+            token = form.save()
+            messages.success(request, f"Token {token.uid} saved.")
+            return redirect("id_token_list", tenant_slug=request.tenant.slug)
+        return render(
+            request,
+            "cpms/form.html",
+            {"form": form, "title": "Id token", "object": token, "cancel": "id_token_list"},
+        )
 
 
 @operator_view(read=Role.OPERATOR, write=Role.OPERATOR)

@@ -1,11 +1,13 @@
 """Email about a newly opened alert to the members the tenant's rule names."""
 
 import logging
+import zoneinfo
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from chargers.alerts.models import Alert, AlertRule
 
@@ -42,8 +44,9 @@ def send(*, alert_id: int) -> int:
         "alert_detail", kwargs={"tenant_slug": alert.tenant.slug, "pk": alert.pk}
     )
     subject = f"[{alert.tenant.name}] {alert.get_severity_display()}: {alert.title}"
+    opened = timezone.localtime(alert.opened_at, zoneinfo.ZoneInfo(alert.tenant.timezone))
     body = (
-        f"{alert.title}\n\n{alert.detail}\n\nOpened {alert.opened_at:%Y-%m-%d %H:%M} UTC.\n"
+        f"{alert.title}\n\n{alert.detail}\n\nOpened {opened:%Y-%m-%d %H:%M %Z}.\n"
         f"Acknowledge it here: {link}\n"
     )
     return send_mail(subject, body, None, to)

@@ -140,7 +140,7 @@ def test_the_overview_counts_chargers_by_state(client, tenant_a, fleet, bob):
     client.force_login(bob)
     counts = client.get(page("fleet_counts")).json()
     assert counts["charging"] == 1 and counts["total"] == 1 and counts["active_sessions"] == 1
-    assert counts["open_alerts"] == 1 and counts["energy_today_kwh"] == "3.5"
+    assert counts["open_alerts"] == 1 and counts["energy_today_kwh"] == "3.50"
 
 
 # --- Commands -------------------------------------------------------------------------------------
