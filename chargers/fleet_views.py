@@ -269,18 +269,41 @@ def _variable_initial(charger: Charger, pk: str | None) -> dict:
     }
 
 
+def _key_initial(keys: list[dict], key: str | None) -> dict:
+    """The 1.6 change form filled in for the key whose "Change" link was followed."""
+    for entry in keys:
+        if key and entry.get("key") == key and not entry.get("readonly"):
+            return {"key": key, "value": entry.get("value", "")}
+    return {}
+
+
+def last_key_replies(charger: Charger, limit: int = 100) -> dict[str, dict]:
+    """The newest reply to a ChangeConfiguration of each 1.6 key."""
+    replies: dict[str, dict] = {}
+    recent = Command.objects.filter(charger=charger, action="ChangeConfiguration").order_by(
+        "-created_at"
+    )[:limit]
+    for command in recent:
+        status = command.reply_status or command.get_status_display()
+        key = (command.payload or {}).get("key")
+        if key:
+            replies.setdefault(key, {"status": status, "at": command.created_at})
+    return replies
+
+
 @operator_view(read=Role.VIEWER, write=Role.OPERATOR)
 def charger_configuration(request, pk: int):
     """1.6 configuration keys (ChangeConfiguration) or the 2.0.1 device model (SetVariables)."""
     charger = _charger(pk)
     v2 = actions.is_v2(charger)
     form_class = VariableForm if v2 else ConfigurationForm
+    keys, read = ([], None) if v2 else latest_configuration(charger)
     if request.method == "POST":
         form = form_class(request.POST)
+    elif v2:
+        form = form_class(initial=_variable_initial(charger, request.GET.get("variable")))
     else:
-        form = form_class(
-            initial=_variable_initial(charger, request.GET.get("variable")) if v2 else None
-        )
+        form = form_class(initial=_key_initial(keys, request.GET.get("key")))
     if request.method == "POST":
         if request.POST.get("refresh"):
             command = actions.perform(
@@ -314,12 +337,14 @@ def charger_configuration(request, pk: int):
                 )
                 (_report_variables if v2 else _report)(request, command)
                 return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
-    keys, read = ([], None) if v2 else latest_configuration(charger)
     variables = list(charger.variables.all()[:1000]) if v2 else []
     if variables:
         replies = last_variable_replies(charger)
         for row in variables:
             row.last_reply = replies.get(_row_key(row))
+    if keys:
+        key_replies = last_key_replies(charger)
+        keys = [{**k, "last_reply": key_replies.get(k.get("key"))} for k in keys]
     return render(
         request,
         "chargers/charger_configuration.html",

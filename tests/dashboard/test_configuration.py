@@ -277,3 +277,48 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
     assert value == ("60" if status == "Accepted" else "300")
     # The table's "Last change" column carries the reply too.
     assert f"<strong>{status}</strong>" in body
+
+
+# --- 1.6 keys -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def charger16(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        charger = make_fleet(site_a)["charger"]
+        Command.objects.create(
+            charger=charger,
+            action="GetConfiguration",
+            status=CommandStatus.ANSWERED,
+            response={
+                "configurationKey": [
+                    {"key": "HeartbeatInterval", "value": "300", "readonly": False},
+                    {"key": "NumberOfConnectors", "value": "2", "readonly": True},
+                ]
+            },
+        )
+        Command.objects.create(
+            charger=charger,
+            action="ChangeConfiguration",
+            payload={"key": "HeartbeatInterval", "value": "60"},
+            status=CommandStatus.ANSWERED,
+            response={"status": "RebootRequired"},
+        )
+        return charger
+
+
+def test_a_16_keys_change_link_fills_the_form_and_read_only_keys_have_none(client, charger16, olga):
+    client.force_login(olga)
+    body = client.get(page(charger16.pk)).content.decode()
+    assert body.count(">Change</a>") == 1 and "?key=HeartbeatInterval#change" in body
+    form = client.get(page(charger16.pk), {"key": "HeartbeatInterval"}).context["form"]
+    assert form.initial == {"key": "HeartbeatInterval", "value": "300"}
+    assert (
+        client.get(page(charger16.pk), {"key": "NumberOfConnectors"}).context["form"].initial == {}
+    )
+
+
+def test_a_16_keys_last_change_shows_the_chargers_reply(client, charger16, bob):
+    client.force_login(bob)
+    body = client.get(page(charger16.pk)).content.decode()
+    assert "<strong>RebootRequired</strong>" in body and ">Change</a>" not in body
