@@ -97,6 +97,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
+    # PostgreSQL compiles a query with LLVM when its estimated cost is high, and the fleet
+    # pages' state counts over 10,000 chargers are estimated high: compiling took ~450 ms of a
+    # 12 ms query (bench.pages). Short web queries never win that time back.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 else:
     # A file, not memory, so that a server started by the tests shares the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
@@ -113,7 +117,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s the layer
+                # blocks in BZPOPMIN for: an idle consumer's read times out and the consumer
+                # dies with its socket (channels_redis#422). Give the blocking read room.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "capacity": 1000,
+                "expiry": 60,
+            },
         }
     }
     CACHES = {

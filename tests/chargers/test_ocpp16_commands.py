@@ -227,3 +227,16 @@ async def test_commands_are_recorded_in_the_chargers_tenant(ocpp_server, tenant_
     await asend_command(charger, "ClearCache", {}, timeout=10)
     with scoping.scope(tenant_a):
         assert await sync_to_async(Command.objects.count)() == 1
+
+
+async def test_a_charger_quiet_for_longer_than_the_layers_blocking_read_still_gets_commands(
+    ocpp_server, tenant_a, charger
+):
+    # The layer blocks 5 s per read of the consumer's inbox; a Redis client that gives up
+    # reading at the same moment kills the consumer and drops the charger's socket.
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        await asyncio.sleep(11)
+        command = await asend_command(charger, "ClearCache", {}, timeout=10)
+        assert (await cp.call(call.Heartbeat())).current_time
+    assert command.status == CommandStatus.ANSWERED, command.error
