@@ -54,6 +54,14 @@ def fleet_counts(request):
 
 
 @operator_view()
+def charger_states(request):
+    """{charger id: state} for the chargers a live page shows, re-read when one changes."""
+    ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()][: PAGE_SIZE * 2]
+    chargers = selectors.with_state(Charger.objects.filter(pk__in=ids))
+    return JsonResponse({str(pk): state for pk, state in chargers.values_list("pk", "state")})
+
+
+@operator_view()
 def charger_list(request):
     query = selectors.TableQuery.from_request(request.GET)
     page = Paginator(selectors.charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -4,6 +4,7 @@ from chargers import fleet_views, session_views, views
 
 urlpatterns = [
     path("live/counts/", fleet_views.fleet_counts, name="fleet_counts"),
+    path("live/states/", fleet_views.charger_states, name="charger_states"),
     path("chargers/", fleet_views.charger_list, name="charger_list"),
     path("chargers/<int:pk>/", fleet_views.charger_detail, name="charger_detail"),
     path("chargers/<int:pk>/command/", fleet_views.charger_command, name="charger_command"),

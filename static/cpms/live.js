@@ -7,6 +7,8 @@
   var slug = script && script.dataset.tenant;
   if (!slug || !("WebSocket" in window)) return;
   var countsUrl = script.dataset.countsUrl || "";
+  var statesUrl = script.dataset.statesUrl || "";
+  var statesTimer = null;
   var retry = 1000;
   var countsTimer = null;
 
@@ -55,6 +57,30 @@
           if (!counts) return;
           Object.keys(counts).forEach(function (key) {
             each('[data-count="' + key + '"]', function (el) { el.textContent = String(counts[key]); });
+          });
+        })
+        .catch(function () {});
+    }, 400);
+  }
+
+  // A charger's state (charging, faulted...) is derived from all its connectors on the server:
+  // after an event about chargers, re-read the states of those this page shows.
+  var STATE_EVENTS = { "charger.online": 1, "charger.offline": 1, "charger.boot": 1, "connector.status": 1 };
+  function refreshStates() {
+    var shown = document.querySelectorAll('[data-charger] [data-field="state"]');
+    if (!statesUrl || !shown.length) return;
+    clearTimeout(statesTimer);
+    statesTimer = setTimeout(function () {
+      var ids = {};
+      Array.prototype.forEach.call(shown, function (el) { ids[el.closest("[data-charger]").dataset.charger] = 1; });
+      fetch(statesUrl + "?ids=" + Object.keys(ids).join(","), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (states) {
+          if (!states) return;
+          Object.keys(states).forEach(function (id) {
+            each('[data-charger="' + Number(id) + '"] [data-field="state"]', function (el) {
+              setState(el, String(states[id]), String(states[id]));
+            });
           });
         })
         .catch(function () {});
@@ -142,6 +168,7 @@
       if (handler) handler(event.data || {});
       log(event);
       refreshCounts();
+      if (STATE_EVENTS[event.name]) refreshStates();
     };
     socket.onclose = function () {
       setStatus("reconnecting");

@@ -30,6 +30,9 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-ROWS")
         cp = holder["cp"] = await holder["ctx"].__aenter__()
         await cp.boot()
+        await cp.call(
+            call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+        )
         started = await cp.call(
             call.StartTransaction(
                 connector_id=1, id_tag="<i>TAG-2</i>", meter_start=1000, timestamp=stamp()
@@ -56,6 +59,8 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         recent = detail.locator("tbody[data-live-rows] tr")
         expect(recent).to_have_count(1, timeout=10000)
         expect(recent).to_contain_text("<i>TAG-2</i>")
+        # The charger's state, derived from its connectors, follows without a reload too.
+        expect(detail.locator("[data-field=state]")).to_have_text("charging", timeout=10000)
 
         charger_loop.run(stop())
         expect(row).to_contain_text("Completed", timeout=10000)

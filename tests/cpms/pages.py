@@ -31,6 +31,7 @@ OPERATOR_PAGES = {
     "id_token_import": (Role.OPERATOR, None),
     # The fleet dashboard (issue 5).
     "fleet_counts": (Role.VIEWER, None),
+    "charger_states": (Role.VIEWER, None),
     "charger_list": (Role.VIEWER, None),
     "charger_detail": (Role.VIEWER, "charger"),
     "charger_command": (Role.OPERATOR, "charger"),

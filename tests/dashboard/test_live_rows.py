@@ -130,3 +130,42 @@ def test_the_live_script_parses_fetched_rows_inertly():
     source = (Path(__file__).parents[2] / "static" / "cpms" / "live.js").read_text()
     assert "DOMParser" in source and "importNode" in source
     assert '"session.started"' in source and "sessionRow(d, true)" in source
+
+
+# --- Charger states, re-read by live pages --------------------------------------------------------
+
+
+def test_live_pages_reread_the_states_of_the_chargers_they_show(client, tenant_a, fleet, bob):
+    from chargers.models import Charger
+
+    with scoping.scope(tenant_a):
+        offline = Charger.objects.create(identity="CP-OFF", is_online=False)
+    client.force_login(bob)
+    url = reverse("charger_states", kwargs={"tenant_slug": "tenant-a"})
+    states = client.get(url, {"ids": f"{fleet['charger'].pk},{offline.pk},x,999999"}).json()
+    assert states == {str(fleet["charger"].pk): "charging", str(offline.pk): "offline"}
+
+
+def test_charger_states_never_include_another_tenants_chargers(
+    client, tenant_a, tenant_b, fleet, charlie
+):
+    from chargers.models import Charger
+
+    with scoping.scope(tenant_b):
+        own = Charger.objects.create(identity="CP-B", is_online=False)
+    client.force_login(charlie)
+    url = reverse("charger_states", kwargs={"tenant_slug": "tenant-b"})
+    states = client.get(url, {"ids": f"{fleet['charger'].pk},{own.pk}"}).json()
+    assert states == {str(own.pk): "offline"}
+
+
+def test_the_pages_mark_the_state_for_live_updates(client, fleet, bob):
+    client.force_login(bob)
+    charger = fleet["charger"]
+    for url in [
+        reverse("charger_list", kwargs={"tenant_slug": "tenant-a"}),
+        reverse("charger_detail", kwargs={"tenant_slug": "tenant-a", "pk": charger.pk}),
+    ]:
+        body = client.get(url).content.decode()
+        assert 'data-field="state">charging<' in body
+        assert 'data-states-url="/t/tenant-a/live/states/"' in body
