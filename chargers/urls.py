@@ -32,5 +32,6 @@ urlpatterns = [
     path("id-tokens/new/", views.id_token_edit, name="id_token_create"),
     path("id-tokens/import/", views.id_token_import, name="id_token_import"),
     path("id-tokens/<int:pk>/", views.id_token_edit, name="id_token_edit"),
+    path("id-tokens/<int:pk>/block/", views.id_token_block, name="id_token_block"),
     path("", include("chargers.alerts.urls")),
 ]

@@ -1,24 +1,74 @@
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from chargers.forms import IdTokenForm, IdTokenImportForm
-from chargers.models import IdToken
+from chargers.models import IdToken, IdTokenStatus
 from chargers.token_import import import_tokens
 from cpms.models import Role
 from cpms.tenancy import operator_view
 
 
+def filter_tokens(tokens, status: str):
+    """Tokens whose `IdToken.status()` is `status` now, as one query."""
+    now = timezone.now()
+    expired = Q(expires_at__isnull=False, expires_at__lte=now)
+    if status == IdTokenStatus.BLOCKED:
+        return tokens.filter(blocked=True)
+    if status == IdTokenStatus.EXPIRED:
+        return tokens.filter(expired, blocked=False)
+    if status == IdTokenStatus.ACCEPTED:
+        return tokens.filter(blocked=False).exclude(expired)
+    return tokens
+
+
 @operator_view()
 def id_token_list(request):
     query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
     tokens = IdToken.objects.select_related("group")
     if query:
         tokens = tokens.filter(Q(uid__icontains=query) | Q(label__icontains=query))
-    return render(request, "chargers/id_token_list.html", {"tokens": tokens[:500], "q": query})
+    tokens = filter_tokens(tokens, status)
+    page = Paginator(tokens, 100).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "chargers/id_token_list.html",
+        {
+            "page": page,
+            "q": query,
+            "status": status,
+            "statuses": IdTokenStatus.values,
+            "params": params.urlencode(),
+        },
+    )
+
+
+@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+@require_POST
+def id_token_block(request, pk: int):
+    """Block or unblock a token from the list; chargers hear it at their next Authorize."""
+    token = get_object_or_404(IdToken, pk=pk)
+    choice = request.POST.get("blocked", "")
+    if choice not in ("0", "1"):
+        messages.error(request, "blocked: choose 1 (block) or 0 (unblock).")
+    else:
+        IdToken.objects.filter(pk=token.pk).update(blocked=choice == "1")
+        verb = "blocked" if choice == "1" else "unblocked"
+        messages.success(request, f"Token {token.uid} {verb}.")
+    # Back to the list as the operator filtered it.
+    kept = {k: request.POST[k] for k in ("q", "status", "page") if request.POST.get(k)}
+    url = reverse("id_token_list", kwargs={"tenant_slug": request.tenant.slug})
+    return redirect(f"{url}?{urlencode(kept)}" if kept else url)
 
 
 @operator_view(read=Role.OPERATOR, write=Role.OPERATOR)

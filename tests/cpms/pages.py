@@ -29,6 +29,7 @@ OPERATOR_PAGES = {
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),
     "id_token_import": (Role.OPERATOR, None),
+    "id_token_block": (Role.OPERATOR, "id_token"),
     # The fleet dashboard (issue 5).
     "fleet_counts": (Role.VIEWER, None),
     "charger_states": (Role.VIEWER, None),
@@ -55,7 +56,13 @@ PORTAL_PAGES = {
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.
-POST_ONLY = {"api_key_revoke", "member_remove", "charger_command", "charger_registration"}
+POST_ONLY = {
+    "api_key_revoke",
+    "member_remove",
+    "charger_command",
+    "charger_registration",
+    "id_token_block",
+}
 
 
 def tenant_page_names() -> set[str]:
