@@ -35,15 +35,16 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from chargers.simulator import uploads
-from chargers.simulator.certificates import Certificates
+from chargers.simulator.certificates import PEM_CERTIFICATE, Certificates
 from chargers.simulator.config import ChargerConfig
 from chargers.simulator.events import Event, Stats, iso, now_utc
-from chargers.simulator.limits import Limits
-from chargers.simulator.meter import MEASURANDS, Meter, Reading, Vehicle
+from chargers.simulator.limits import Limits, parse_profile
+from chargers.simulator.meter import MEASURANDS, NOMINAL_VOLTAGE, PHASES, Meter, Reading, Vehicle
 
 CHARGING_PHASES = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 FAULT_CODES = ("GroundFailure", "OverCurrentFailure", "HighTemperature", "PowerMeterFailure")
 SECRET_NAMES = ("authorizationkey", "basicauthpassword")
+REPORT_PART = 10  # items per message of a report sent in parts
 # Security events a charger reports in passing (the critical ones raise alerts; these do not).
 ROUTINE_SECURITY_EVENTS = (
     "FailedToAuthenticateAtCsms",
@@ -195,6 +196,9 @@ class SimulatedCharger:
     version = ""
     calls = None  # the version's ocpp `call` module
     results = None  # and its `call_result` module
+    routed_cp = None  # the library's ChargePoint, routing commands to this charger
+    # What a change of a setting (a 1.6 key, a 2.0.1 Component.Variable) does to the charger.
+    settings: dict[str, str] = {}
     # 1.6 chargers report Installed before rebooting; 2.0.1 reports InstallRebooting, reboots,
     # and reports Installed after the new firmware booted.
     installed_before_reboot = True
@@ -315,7 +319,9 @@ class SimulatedCharger:
         raise NotImplementedError
 
     def _make_cp(self, link: _Link):
-        raise NotImplementedError
+        cp = self.routed_cp(self.id, link, response_timeout=self.config.response_timeout)
+        cp.sim = self
+        return cp
 
     def _boot_payload(self):
         raise NotImplementedError
@@ -371,7 +377,22 @@ class SimulatedCharger:
         raise NotImplementedError
 
     def _setting_changed(self, name: str, value: str) -> None:
-        raise NotImplementedError
+        """The store accepted a new value for `name`: what it controls changes at once."""
+        what = self.settings.get(name)
+        if what == "heartbeat_interval":
+            self._set_heartbeat_interval(int(value))
+        elif what == "meter_interval":
+            self.meter_interval = float(value)
+        elif what == "message_attempts":
+            self.message_attempts = int(value)
+        elif what == "message_retry_interval":
+            self.message_retry_interval = float(value)
+        elif what == "ping_interval":
+            self.ping_interval = float(value) or None
+        elif what == "password":
+            # Security profiles 1 and 2: the Basic auth password from the next connection on.
+            self.password = value
+            self._event("password", f"{name} changed; used from the next connection")
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -451,10 +472,7 @@ class SimulatedCharger:
             await self._wait_for(lambda: not self._outbox or not self._can_send(), timeout)
         self._stopping = True
         self._notify()
-        link = self._link
-        if link is not None:
-            with contextlib.suppress(Exception):
-                await link.ws.close()
+        await self._close_link()
         task = self._run_task
         if task is not None and task is not asyncio.current_task():
             await asyncio.wait({task}, timeout=timeout)
@@ -531,6 +549,12 @@ class SimulatedCharger:
         self.stats.add("disconnects")
         if not self._stopping and self._reboot_reason is None:
             self._event("disconnected", f"{why}; {self.queued} message(s) queued")
+
+    async def _close_link(self) -> None:
+        link = self._link
+        if link is not None:
+            with contextlib.suppress(Exception):
+                await link.ws.close()
 
     async def _backoff_pause(self) -> None:
         self._backoff_attempt = min(self._backoff_attempt + 1, 30)
@@ -762,6 +786,28 @@ class SimulatedCharger:
         self._report_station(force=True)
         for connector in self.connectors.values():
             self._report_status(connector, force=True)
+
+    def _availability(self, evse_id: int, operative: bool, reply):
+        """ChangeAvailability of the charger (evse_id 0) or one connector; the statuses that
+        change are reported once the answer is out."""
+        if evse_id == 0:
+            targets = list(self.connectors.values())
+        elif evse_id in self.connectors:
+            targets = [self.connectors[evse_id]]
+        else:
+            return reply(status="Rejected")
+        status = self._change_availability(targets, operative)
+        if evse_id == 0:
+            self.station_operative = operative
+
+        async def report():
+            if evse_id == 0:
+                self._report_station()
+            for connector in targets:
+                self._report_status(connector)
+
+        self.after_reply(report)
+        return reply(status=status)
 
     def _change_availability(self, targets: list[Connector], operative: bool) -> str:
         scheduled = False
@@ -1108,10 +1154,7 @@ class SimulatedCharger:
             )
         self._reboot_reason = boot_reason
         self._notify()
-        link = self._link
-        if link is not None:
-            with contextlib.suppress(Exception):
-                await link.ws.close()
+        await self._close_link()
 
     def _reserve(
         self, reservation_id: int, connector_id: int | None, id_tag: str, expires_at: datetime
@@ -1157,12 +1200,13 @@ class SimulatedCharger:
         self._report_status(connector)
         self._reservation_ended(reservation, "Expired")
 
-    def _cancel_reservation(self, reservation_id: int) -> bool:
+    def on_cancel_reservation(self, reservation_id, **_):
         for connector in self.connectors.values():
             if connector.reservation and connector.reservation.id == reservation_id:
                 self._drop_reservation(connector.reservation)
-                return True
-        return False
+                self.after_reply(self._async(lambda c=connector: self._report_status(c)))
+                return self.results.CancelReservation(status="Accepted")
+        return self.results.CancelReservation(status="Rejected")
 
     def _update_local_list(self, version: int, update_type: str, entries) -> str:
         """entries: (id tag, status or None to remove). Accepted, VersionMismatch or Failed."""
@@ -1311,7 +1355,65 @@ class SimulatedCharger:
 
         return job
 
+    def _trigger(self, jobs: dict, requested_message: str, reply):
+        """Answer a trigger with `reply` and send the message once the answer is out."""
+        job = jobs.get(requested_message)
+        if job is None:
+            return reply(status="NotImplemented")
+        self.after_reply(job)
+        return reply(status="Accepted")
+
+    async def _triggered_boot(self):
+        try:
+            await self.boot()
+        except Offline:
+            self._boot_kick.set()
+
+    def _report_after_reply(self, action: str, items: list, build) -> None:
+        """Once the answer is out, send `items` in parts; build(seq_no, part, tbc)."""
+        self.after_reply(lambda: self._send_parts(action, items, build))
+
+    async def _send_parts(self, action: str, items: list, build) -> None:
+        parts = [items[i : i + REPORT_PART] for i in range(0, len(items), REPORT_PART)] or [[]]
+        futures = []
+        for seq_no, part in enumerate(parts):
+            payload = build(seq_no, part, seq_no < len(parts) - 1)
+            futures.append(self._enqueue(action, lambda p=payload: p, persistent=False))
+        await asyncio.gather(*(self._settle(f) for f in futures))
+
+    def _install_profile(self, data: dict, evse_id: int) -> None:
+        profile = parse_profile(data, evse_id, now=self._now(), wall=now_utc())
+        self.limits.install(profile)
+        cap = self.limits.cap_w(evse_id or 1, self._now())
+        self._event("limit", f"profile {profile.id} on connector {evse_id}: cap {cap} W")
+
+    def _clear_profiles(self, **criteria) -> str:
+        return "Accepted" if self.limits.clear(**criteria) else "Unknown"
+
+    def _composite_limit(self, evse_id: int, unit: str) -> float:
+        """The limit in force on evse_id (0: the charger) in W or A, as a schedule states it."""
+        cap = self.limits.cap_w(evse_id or 1, self._now())
+        limit_w = self.config.max_power_w if cap is None else cap
+        return round(limit_w if unit == "W" else limit_w / (NOMINAL_VOLTAGE * PHASES), 1)
+
+    def _refuses_signing_certificate(self, certificate: str | None) -> bool:
+        """A firmware signing certificate that is no certificate: refused, and reported."""
+        if certificate is None or certificate.lstrip().startswith(PEM_CERTIFICATE):
+            return False
+        self.after_reply(
+            lambda: self.security_event(
+                "InvalidFirmwareSigningCertificate", "the signing certificate is not a PEM"
+            )
+        )
+        return True
+
     # --- commands both versions answer alike ----------------------------------------------
+
+    def on_get_log(self, log, log_type, request_id, **_):
+        filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
+        location = log["remote_location"]
+        self.after_reply(lambda: self.upload_diagnostics(location, filename, request_id))
+        return self.results.GetLog(status="Accepted", filename=filename)
 
     def on_clear_cache(self, **_):
         return self.results.ClearCache(status="Accepted")

@@ -7,8 +7,7 @@ import asyncio
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargePointErrorCode, Reason
 
-from chargers.simulator.base import Connector, Offline, Reading, Session, SimulatedCharger
-from chargers.simulator.certificates import PEM_CERTIFICATE
+from chargers.simulator.base import Connector, Reading, Session, SimulatedCharger
 from chargers.simulator.events import iso, now_utc, parse_iso
 from chargers.simulator.keystore import ConfigKey, ConfigurationStore, format_seconds
 from chargers.simulator.limits import parse_profile
@@ -63,6 +62,15 @@ class Charger16(SimulatedCharger):
     version = "1.6"
     calls = call
     results = call_result
+    routed_cp = RoutedChargePoint16
+    settings = {
+        "HeartbeatInterval": "heartbeat_interval",
+        "MeterValueSampleInterval": "meter_interval",
+        "TransactionMessageAttempts": "message_attempts",
+        "TransactionMessageRetryInterval": "message_retry_interval",
+        "WebSocketPingInterval": "ping_interval",
+        "AuthorizationKey": "password",
+    }
 
     def _make_store(self) -> ConfigurationStore:
         c = self.config
@@ -111,30 +119,9 @@ class Charger16(SimulatedCharger):
         ]
         return ConfigurationStore(keys, on_change=self._setting_changed)
 
-    def _setting_changed(self, name: str, value: str) -> None:
-        if name == "HeartbeatInterval":
-            self._set_heartbeat_interval(int(value))
-        elif name == "MeterValueSampleInterval":
-            self.meter_interval = float(value)
-        elif name == "TransactionMessageAttempts":
-            self.message_attempts = int(value)
-        elif name == "TransactionMessageRetryInterval":
-            self.message_retry_interval = float(value)
-        elif name == "WebSocketPingInterval":
-            self.ping_interval = float(value) or None
-        elif name == "AuthorizationKey":
-            # OCPP 1.6 security profile 1: the key is the Basic auth password from now on.
-            self.password = value
-            self._event("password", "AuthorizationKey changed; used from the next connection")
-
     def _set_heartbeat_interval(self, seconds: float) -> None:
         super()._set_heartbeat_interval(seconds)
         self.store.put("HeartbeatInterval", format_seconds(seconds))
-
-    def _make_cp(self, link):
-        cp = RoutedChargePoint16(self.id, link, response_timeout=self.config.response_timeout)
-        cp.sim = self
-        return cp
 
     # --- messages ------------------------------------------------------------------------
 
@@ -341,25 +328,7 @@ class Charger16(SimulatedCharger):
         return call_result.UnlockConnector(status="Unlocked")
 
     def on_change_availability(self, connector_id, type):
-        if connector_id == 0:
-            targets = list(self.connectors.values())
-        elif connector_id in self.connectors:
-            targets = [self.connectors[connector_id]]
-        else:
-            return call_result.ChangeAvailability(status="Rejected")
-        operative = type == "Operative"
-        status = self._change_availability(targets, operative)
-        if connector_id == 0:
-            self.station_operative = operative
-
-        async def report():
-            if connector_id == 0:
-                self._report_station()
-            for connector in targets:
-                self._report_status(connector)
-
-        self.after_reply(report)
-        return call_result.ChangeAvailability(status=status)
+        return self._availability(connector_id, type == "Operative", call_result.ChangeAvailability)
 
     def on_get_configuration(self, key=None):
         entries, unknown = self.store.get(key)
@@ -370,55 +339,40 @@ class Charger16(SimulatedCharger):
     def on_change_configuration(self, key, value):
         return call_result.ChangeConfiguration(status=self.store.change(key, value))
 
-    def on_trigger_message(self, requested_message, connector_id=None):
-        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
-            return call_result.TriggerMessage(status="Rejected")
+    def _trigger_jobs(self, connector_id, *, signed: bool) -> dict:
+        """What TriggerMessage (or, signed, ExtendedTriggerMessage) can ask for."""
+        firmware = lambda: self._send_firmware_status(  # noqa: E731
+            self._idle_unless_busy(self.firmware_status), signed=signed
+        )
         jobs = {
             "BootNotification": self._triggered_boot,
             "Heartbeat": self.heartbeat,
             "StatusNotification": lambda: self._triggered_status(connector_id),
             "MeterValues": lambda: self._triggered_meter_values(connector_id),
-            "FirmwareStatusNotification": lambda: self._send_firmware_status(
-                self._idle_unless_busy(self.firmware_status)
-            ),
-            "DiagnosticsStatusNotification": lambda: self._send_upload_status(
-                self._idle_unless_busy(self.upload_status), kind="diagnostics"
-            ),
+            "FirmwareStatusNotification": firmware,
         }
-        job = jobs.get(requested_message)
-        if job is None:
-            return call_result.TriggerMessage(status="NotImplemented")
-        self.after_reply(job)
-        return call_result.TriggerMessage(status="Accepted")
+        upload = self._idle_unless_busy(self.upload_status)
+        if signed:
+            jobs["LogStatusNotification"] = lambda: self._send_upload_status(upload, kind="log")
+            jobs["SignChargePointCertificate"] = self.sign_certificate
+        else:
+            jobs["DiagnosticsStatusNotification"] = lambda: self._send_upload_status(
+                upload, kind="diagnostics"
+            )
+        return jobs
+
+    def on_trigger_message(self, requested_message, connector_id=None):
+        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
+            return call_result.TriggerMessage(status="Rejected")
+        jobs = self._trigger_jobs(connector_id, signed=False)
+        return self._trigger(jobs, requested_message, call_result.TriggerMessage)
 
     def on_extended_trigger_message(self, requested_message, connector_id=None):
         """The security extension's trigger: its own set of messages, the signed ones."""
         if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
             return call_result.ExtendedTriggerMessage(status="Rejected")
-        jobs = {
-            "BootNotification": self._triggered_boot,
-            "Heartbeat": self.heartbeat,
-            "StatusNotification": lambda: self._triggered_status(connector_id),
-            "MeterValues": lambda: self._triggered_meter_values(connector_id),
-            "FirmwareStatusNotification": lambda: self._send_firmware_status(
-                self._idle_unless_busy(self.firmware_status), signed=True
-            ),
-            "LogStatusNotification": lambda: self._send_upload_status(
-                self._idle_unless_busy(self.upload_status), kind="log"
-            ),
-            "SignChargePointCertificate": self.sign_certificate,
-        }
-        job = jobs.get(requested_message)
-        if job is None:
-            return call_result.ExtendedTriggerMessage(status="NotImplemented")
-        self.after_reply(job)
-        return call_result.ExtendedTriggerMessage(status="Accepted")
-
-    async def _triggered_boot(self):
-        try:
-            await self.boot()
-        except Offline:
-            self._boot_kick.set()
+        jobs = self._trigger_jobs(connector_id, signed=True)
+        return self._trigger(jobs, requested_message, call_result.ExtendedTriggerMessage)
 
     async def _triggered_status(self, connector_id):
         if connector_id in (None, 0):
@@ -455,20 +409,6 @@ class Charger16(SimulatedCharger):
             self.after_reply(self._async(lambda: self._report_status(connector)))
         return call_result.ReserveNow(status=status)
 
-    def on_cancel_reservation(self, reservation_id):
-        connector = next(
-            (
-                c
-                for c in self.connectors.values()
-                if c.reservation and c.reservation.id == reservation_id
-            ),
-            None,
-        )
-        if connector is None or not self._cancel_reservation(reservation_id):
-            return call_result.CancelReservation(status="Rejected")
-        self.after_reply(self._async(lambda: self._report_status(connector)))
-        return call_result.CancelReservation(status="Accepted")
-
     def on_set_charging_profile(self, connector_id, cs_charging_profiles):
         purpose = cs_charging_profiles.get("charging_profile_purpose")
         if connector_id != 0 and connector_id not in self.connectors:
@@ -479,30 +419,25 @@ class Charger16(SimulatedCharger):
             session = self.connectors[connector_id].session if connector_id else None
             if session is None:
                 return call_result.SetChargingProfile(status="Rejected")
-        profile = parse_profile(cs_charging_profiles, connector_id, now=self._now(), wall=now_utc())
-        self.limits.install(profile)
-        cap = self.limits.cap_w(connector_id or 1, self._now())
-        self._event("limit", f"profile {profile.id} on connector {connector_id}: cap {cap} W")
+        self._install_profile(cs_charging_profiles, connector_id)
         return call_result.SetChargingProfile(status="Accepted")
 
     def on_clear_charging_profile(
         self, id=None, connector_id=None, charging_profile_purpose=None, stack_level=None
     ):
-        removed = self.limits.clear(
+        status = self._clear_profiles(
             profile_id=id,
             connector_id=connector_id,
             purpose=charging_profile_purpose,
             stack_level=stack_level,
         )
-        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+        return call_result.ClearChargingProfile(status=status)
 
     def on_get_composite_schedule(self, connector_id, duration, charging_rate_unit=None):
         if connector_id != 0 and connector_id not in self.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
         unit = charging_rate_unit or "W"
-        cap = self.limits.cap_w(connector_id or 1, self._now())
-        limit_w = self.config.max_power_w if cap is None else cap
-        limit = limit_w if unit == "W" else limit_w / (230.0 * 3)
+        limit = self._composite_limit(connector_id, unit)
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
@@ -510,7 +445,7 @@ class Charger16(SimulatedCharger):
             charging_schedule={
                 "duration": duration,
                 "charging_rate_unit": unit,
-                "charging_schedule_period": [{"start_period": 0, "limit": round(limit, 1)}],
+                "charging_schedule_period": [{"start_period": 0, "limit": limit}],
             },
         )
 
@@ -523,19 +458,8 @@ class Charger16(SimulatedCharger):
         self.after_reply(lambda: self.upload_diagnostics(location, filename, kind="diagnostics"))
         return call_result.GetDiagnostics(file_name=filename)
 
-    def on_get_log(self, log, log_type, request_id, **_):
-        filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
-        location = log["remote_location"]
-        self.after_reply(lambda: self.upload_diagnostics(location, filename, request_id))
-        return call_result.GetLog(status="Accepted", filename=filename)
-
     def on_signed_update_firmware(self, request_id, firmware, **_):
-        if not firmware["signing_certificate"].lstrip().startswith(PEM_CERTIFICATE):
-            self.after_reply(
-                lambda: self.security_event(
-                    "InvalidFirmwareSigningCertificate", "the signing certificate is not a PEM"
-                )
-            )
+        if self._refuses_signing_certificate(firmware["signing_certificate"]):
             return call_result.SignedUpdateFirmware(status="InvalidCertificate")
         location = firmware["location"]
         retrieve_at = parse_iso(firmware["retrieve_date_time"])

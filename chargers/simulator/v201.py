@@ -17,8 +17,7 @@ from datetime import timedelta
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action, ReasonEnumType
 
-from chargers.simulator.base import Connector, Offline, Reading, Session, SimulatedCharger
-from chargers.simulator.certificates import PEM_CERTIFICATE
+from chargers.simulator.base import Connector, Reading, Session, SimulatedCharger
 from chargers.simulator.displays import DisplayMessages
 from chargers.simulator.events import iso, now_utc, parse_iso
 from chargers.simulator.keystore import DeviceModel, Variable, format_seconds
@@ -91,7 +90,6 @@ TRIGGERS = {
     "TimeLimitReached": "TimeLimitReached",
 }
 FAULT_REASONS = {"GroundFailure": "GroundFault", "OverCurrentFailure": "OvercurrentFault"}
-REPORT_CHUNK = 10
 # What GetReport's componentCriteria select: the variables of that name.
 CRITERIA_VARIABLES = {"Active", "Available", "Enabled", "Problem"}
 # The contract (eMAID) certificate an ISO 15118 car presents, as OCSP request data.
@@ -109,6 +107,15 @@ class Charger201(SimulatedCharger):
     version = "2.0.1"
     calls = call
     results = call_result
+    routed_cp = RoutedChargePoint201
+    settings = {
+        "OCPPCommCtrlr.HeartbeatInterval": "heartbeat_interval",
+        "SampledDataCtrlr.TxUpdatedInterval": "meter_interval",
+        "OCPPCommCtrlr.MessageAttempts": "message_attempts",
+        "OCPPCommCtrlr.MessageAttemptInterval": "message_retry_interval",
+        "OCPPCommCtrlr.WebSocketPingInterval": "ping_interval",
+        "SecurityCtrlr.BasicAuthPassword": "password",
+    }
     installed_before_reboot = False
 
     def __init__(self, *args, **kwargs):
@@ -222,29 +229,9 @@ class Charger201(SimulatedCharger):
             )
         return DeviceModel(variables, on_change=self._setting_changed)
 
-    def _setting_changed(self, name: str, value: str) -> None:
-        if name == "OCPPCommCtrlr.HeartbeatInterval":
-            self._set_heartbeat_interval(int(value))
-        elif name == "SampledDataCtrlr.TxUpdatedInterval":
-            self.meter_interval = float(value)
-        elif name == "OCPPCommCtrlr.MessageAttempts":
-            self.message_attempts = int(value)
-        elif name == "OCPPCommCtrlr.MessageAttemptInterval":
-            self.message_retry_interval = float(value)
-        elif name == "OCPPCommCtrlr.WebSocketPingInterval":
-            self.ping_interval = float(value) or None
-        elif name == "SecurityCtrlr.BasicAuthPassword":
-            self.password = value
-            self._event("password", "BasicAuthPassword changed; used from the next connection")
-
     def _set_heartbeat_interval(self, seconds: float) -> None:
         super()._set_heartbeat_interval(seconds)
         self.store.put("OCPPCommCtrlr", "HeartbeatInterval", format_seconds(seconds))
-
-    def _make_cp(self, link):
-        cp = RoutedChargePoint201(self.id, link, response_timeout=self.config.response_timeout)
-        cp.sim = self
-        return cp
 
     # --- messages ------------------------------------------------------------------------
 
@@ -542,17 +529,6 @@ class Charger201(SimulatedCharger):
             self._enqueue(type(payload).__name__, lambda: payload, persistent=False)
         )
 
-    # --- reports in parts -----------------------------------------------------------------
-
-    async def _send_parts(self, action: str, items: list, build) -> None:
-        """Send `items` in parts of REPORT_CHUNK: build(seq_no, part, tbc) makes each message."""
-        parts = [items[i : i + REPORT_CHUNK] for i in range(0, len(items), REPORT_CHUNK)] or [[]]
-        futures = []
-        for seq_no, part in enumerate(parts):
-            payload = build(seq_no, part, seq_no < len(parts) - 1)
-            futures.append(self._enqueue(action, lambda p=payload: p, persistent=False))
-        await asyncio.gather(*(self._settle(f) for f in futures))
-
     # --- commands ------------------------------------------------------------------------
 
     def on_request_start_transaction(self, id_token, remote_start_id, evse_id=None, **extra):
@@ -613,24 +589,9 @@ class Charger201(SimulatedCharger):
 
     def on_change_availability(self, operational_status, evse=None, **_):
         evse_id = (evse or {}).get("id") or 0
-        if evse_id == 0:
-            targets = list(self.connectors.values())
-        elif evse_id in self.connectors:
-            targets = [self.connectors[evse_id]]
-        else:
-            return call_result.ChangeAvailability(status="Rejected")
-        operative = operational_status == "Operative"
-        status = self._change_availability(targets, operative)
-        if evse_id == 0:
-            self.station_operative = operative
-            self._report_station()
-
-        async def report():
-            for connector in targets:
-                self._report_status(connector)
-
-        self.after_reply(report)
-        return call_result.ChangeAvailability(status=status)
+        return self._availability(
+            evse_id, operational_status == "Operative", call_result.ChangeAvailability
+        )
 
     def on_get_variables(self, get_variable_data, **_):
         return call_result.GetVariables(
@@ -646,7 +607,7 @@ class Charger201(SimulatedCharger):
         entries = self.store.report(report_base)
         if not entries:
             return call_result.GetBaseReport(status="EmptyResultSet")
-        self.after_reply(lambda: self._notify_report(request_id, entries))
+        self._notify_report(request_id, entries)
         return call_result.GetBaseReport(status="Accepted")
 
     def on_get_report(self, request_id, component_variable=None, component_criteria=None, **_):
@@ -669,11 +630,11 @@ class Charger201(SimulatedCharger):
         ]
         if not entries:
             return call_result.GetReport(status="EmptyResultSet")
-        self.after_reply(lambda: self._notify_report(request_id, entries))
+        self._notify_report(request_id, entries)
         return call_result.GetReport(status="Accepted")
 
-    async def _notify_report(self, request_id: int, entries: list[dict]) -> None:
-        await self._send_parts(
+    def _notify_report(self, request_id: int, entries: list[dict]) -> None:
+        self._report_after_reply(
             "NotifyReport",
             entries,
             lambda seq_no, part, tbc: call.NotifyReport(
@@ -707,21 +668,17 @@ class Charger201(SimulatedCharger):
         entries = self.monitors.report(monitoring_criteria, component_variable)
         if not entries:
             return call_result.GetMonitoringReport(status="EmptyResultSet")
-
-        async def report():
-            await self._send_parts(
-                "NotifyMonitoringReport",
-                entries,
-                lambda seq_no, part, tbc: call.NotifyMonitoringReport(
-                    request_id=request_id,
-                    seq_no=seq_no,
-                    generated_at=iso(),
-                    monitor=part,
-                    tbc=tbc,
-                ),
-            )
-
-        self.after_reply(report)
+        self._report_after_reply(
+            "NotifyMonitoringReport",
+            entries,
+            lambda seq_no, part, tbc: call.NotifyMonitoringReport(
+                request_id=request_id,
+                seq_no=seq_no,
+                generated_at=iso(),
+                monitor=part,
+                tbc=tbc,
+            ),
+        )
         return call_result.GetMonitoringReport(status="Accepted")
 
     # --- display messages, costs, customers, network ------------------------------------------
@@ -737,17 +694,13 @@ class Charger201(SimulatedCharger):
         found = self.displays.find(id, priority, state)
         if not found:
             return call_result.GetDisplayMessages(status="Unknown")
-
-        async def report():
-            await self._send_parts(
-                "NotifyDisplayMessages",
-                found,
-                lambda seq_no, part, tbc: call.NotifyDisplayMessages(
-                    request_id=request_id, message_info=part, tbc=tbc
-                ),
-            )
-
-        self.after_reply(report)
+        self._report_after_reply(
+            "NotifyDisplayMessages",
+            found,
+            lambda seq_no, part, tbc: call.NotifyDisplayMessages(
+                request_id=request_id, message_info=part, tbc=tbc
+            ),
+        )
         return call_result.GetDisplayMessages(status="Accepted")
 
     def on_clear_display_message(self, id, **_):
@@ -771,21 +724,17 @@ class Charger201(SimulatedCharger):
             self.local_list.pop(tag, None)
             lines.append(f"{tag}: cleared from the local list and the authorization cache")
         self._event("customer", f"{tag or 'certificate'}: report={report} clear={clear}")
-
-        async def notify():
-            await self._send_parts(
-                "NotifyCustomerInformation",
-                lines,
-                lambda seq_no, part, tbc: call.NotifyCustomerInformation(
-                    data="; ".join(part)[:512],
-                    seq_no=seq_no,
-                    generated_at=iso(),
-                    request_id=request_id,
-                    tbc=tbc,
-                ),
-            )
-
-        self.after_reply(notify)
+        self._report_after_reply(
+            "NotifyCustomerInformation",
+            lines,
+            lambda seq_no, part, tbc: call.NotifyCustomerInformation(
+                data="; ".join(part)[:512],
+                seq_no=seq_no,
+                generated_at=iso(),
+                request_id=request_id,
+                tbc=tbc,
+            ),
+        )
         return call_result.CustomerInformation(status="Accepted")
 
     def _customer_data(self, tag: str | None) -> list[str]:
@@ -835,18 +784,11 @@ class Charger201(SimulatedCharger):
                 self.publish_status
             ),
         }
-        job = jobs.get(requested_message)
-        if job is None:
-            return call_result.TriggerMessage(status="NotImplemented")
-        self.after_reply(job)
-        return call_result.TriggerMessage(status="Accepted")
+        return self._trigger(jobs, requested_message, call_result.TriggerMessage)
 
     async def _triggered_boot(self):
         self.boot_reason = "Triggered"
-        try:
-            await self.boot()
-        except Offline:
-            self._boot_kick.set()
+        await super()._triggered_boot()
 
     async def _triggered_status(self, evse_id):
         targets = [self.connectors[evse_id]] if evse_id else self.connectors.values()
@@ -891,20 +833,6 @@ class Charger201(SimulatedCharger):
             self.after_reply(self._async(lambda: self._report_status(connector)))
         return call_result.ReserveNow(status=status)
 
-    def on_cancel_reservation(self, reservation_id, **_):
-        connector = next(
-            (
-                c
-                for c in self.connectors.values()
-                if c.reservation and c.reservation.id == reservation_id
-            ),
-            None,
-        )
-        if connector is None or not self._cancel_reservation(reservation_id):
-            return call_result.CancelReservation(status="Rejected")
-        self.after_reply(self._async(lambda: self._report_status(connector)))
-        return call_result.CancelReservation(status="Accepted")
-
     def on_set_charging_profile(self, evse_id, charging_profile, **_):
         purpose = charging_profile.get("charging_profile_purpose")
         if evse_id != 0 and evse_id not in self.connectors:
@@ -913,10 +841,7 @@ class Charger201(SimulatedCharger):
             return call_result.SetChargingProfile(status="Rejected")
         if purpose == "TxProfile" and (evse_id == 0 or self.connectors[evse_id].session is None):
             return call_result.SetChargingProfile(status="Rejected")
-        profile = parse_profile(charging_profile, evse_id, now=self._now(), wall=now_utc())
-        self.limits.install(profile)
-        cap = self.limits.cap_w(evse_id or 1, self._now())
-        self._event("limit", f"profile {profile.id} on EVSE {evse_id}: cap {cap} W")
+        self._install_profile(charging_profile, evse_id)
         # An ISO 15118 car renegotiates its schedule within the new limit.
         for n in [evse_id] if evse_id else list(self.connectors):
             if (session := self.connectors[n].session) is not None and session.iso15118:
@@ -966,21 +891,18 @@ class Charger201(SimulatedCharger):
         self, charging_profile_id=None, charging_profile_criteria=None, **_
     ):
         criteria = charging_profile_criteria or {}
-        removed = self.limits.clear(
+        status = self._clear_profiles(
             profile_id=charging_profile_id,
             connector_id=criteria.get("evse_id"),
             purpose=criteria.get("charging_profile_purpose"),
             stack_level=criteria.get("stack_level"),
         )
-        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+        return call_result.ClearChargingProfile(status=status)
 
     def on_get_composite_schedule(self, duration, evse_id, charging_rate_unit=None, **_):
         if evse_id != 0 and evse_id not in self.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
         unit = charging_rate_unit or "W"
-        cap = self.limits.cap_w(evse_id or 1, self._now())
-        limit_w = self.config.max_power_w if cap is None else cap
-        limit = limit_w if unit == "W" else limit_w / (230.0 * 3)
         return call_result.GetCompositeSchedule(
             status="Accepted",
             schedule={
@@ -988,18 +910,14 @@ class Charger201(SimulatedCharger):
                 "duration": duration,
                 "schedule_start": iso(),
                 "charging_rate_unit": unit,
-                "charging_schedule_period": [{"start_period": 0, "limit": round(limit, 1)}],
+                "charging_schedule_period": [
+                    {"start_period": 0, "limit": self._composite_limit(evse_id, unit)}
+                ],
             },
         )
 
     def on_update_firmware(self, request_id, firmware, **_):
-        certificate = firmware.get("signing_certificate")
-        if certificate is not None and not certificate.lstrip().startswith(PEM_CERTIFICATE):
-            self.after_reply(
-                lambda: self.security_event(
-                    "InvalidFirmwareSigningCertificate", "the signing certificate is not a PEM"
-                )
-            )
+        if self._refuses_signing_certificate(firmware.get("signing_certificate")):
             return call_result.UpdateFirmware(status="InvalidCertificate")
         location = firmware["location"]
         retrieve_at = parse_iso(firmware.get("retrieve_date_time"))
@@ -1063,9 +981,3 @@ class Charger201(SimulatedCharger):
             return call_result.UnpublishFirmware(status="NoFirmware")
         self.published, self.publish_status = None, "Idle"
         return call_result.UnpublishFirmware(status="Unpublished")
-
-    def on_get_log(self, log, log_type, request_id, **_):
-        filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
-        location = log["remote_location"]
-        self.after_reply(lambda: self.upload_diagnostics(location, filename, request_id))
-        return call_result.GetLog(status="Accepted", filename=filename)
