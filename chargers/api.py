@@ -27,6 +27,7 @@ from ocpp.messages import get_validator
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -38,8 +39,10 @@ from chargers.models import (
     Command,
     CommandStatus,
     Connector,
+    DeviceModelVariable,
     IdToken,
     MeterSample,
+    OcppMessage,
     OcppVersion,
     RegistrationStatus,
     StatusEvent,
@@ -379,8 +382,11 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     serializer_class = SessionSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = SessionFilter
+    # Cursor pages need a column that only grows or is nearly unique: -id (the default) or a
+    # start time, either way round.
+    ordering_fields = ["id", "started_at"]
 
     def get_queryset(self):
         return ChargingSession.objects.select_related("charger")
@@ -478,7 +484,8 @@ class MeterSampleViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = MeterSampleSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "timestamp"]
     filterset_class = MeterSampleFilter
 
     def get_queryset(self):
@@ -538,11 +545,92 @@ class StatusEventViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = StatusEventSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "timestamp"]
     filterset_class = StatusEventFilter
 
     def get_queryset(self):
         return StatusEvent.objects.all()
+
+
+# --- What the dashboard shows for support: the message log and the 2.0.1 device model -------
+
+
+@extend_schema_serializer(examples=[ex.returns("A StatusNotification", ex.OCPP_MESSAGE)])
+class OcppMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OcppMessage
+        fields = ["id", "charger", "at", "incoming", "message_type", "unique_id", "action", "body"]
+
+
+class OcppMessageFilter(filters.FilterSet):
+    charger = filters.NumberFilter(field_name="charger_id")
+    since = DateTimeFilter(field_name="at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = OcppMessage
+        fields = ["charger", "action", "incoming", "message_type", "unique_id"]
+
+
+class OcppMessageViewSet(mixins.ListModelMixin, TenantViewSet):
+    """The OCPP message log, as the charger and the CSMS exchanged it (secrets redacted),
+    newest first. Kept for a bounded time per charger."""
+
+    serializer_class = OcppMessageSerializer
+    pagination_class = CursorPagination
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filterset_class = OcppMessageFilter
+    ordering_fields = ["id", "at"]
+
+    def get_queryset(self):
+        return OcppMessage.objects.all()
+
+
+@extend_schema_serializer(examples=[ex.returns("A variable", ex.DEVICE_MODEL_VARIABLE)])
+class DeviceModelVariableSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceModelVariable
+        fields = [
+            "id",
+            "charger",
+            "component",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable",
+            "variable_instance",
+            "attribute_type",
+            "value",
+            "mutability",
+            "persistent",
+            "constant",
+            "characteristics",
+            "updated_at",
+        ]
+
+
+class DeviceModelVariableFilter(filters.FilterSet):
+    charger = filters.NumberFilter(field_name="charger_id")
+
+    class Meta:
+        model = DeviceModelVariable
+        fields = ["charger", "component", "variable", "evse_id", "attribute_type", "mutability"]
+
+
+class DeviceModelVariableViewSet(mixins.ListModelMixin, TenantViewSet):
+    """A 2.0.1 charger's device model as it last reported it (NotifyReport, GetVariables and
+    accepted SetVariables). Refresh it with a GetBaseReport command; change a value with a
+    SetVariables command."""
+
+    serializer_class = DeviceModelVariableSerializer
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filterset_class = DeviceModelVariableFilter
+    ordering_fields = ["component", "variable", "updated_at"]
+    ordering = ["charger", "component", "component_instance", "evse_id", "variable", "id"]
+
+    def get_queryset(self):
+        return DeviceModelVariable.objects.all()
 
 
 # --- Id tokens -------------------------------------------------------------------------------
@@ -860,7 +948,8 @@ class CommandViewSet(
 
     serializer_class = CommandSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "created_at"]
     filterset_class = CommandFilter
 
     def get_queryset(self):

@@ -18,6 +18,12 @@ router.register("chargers", chargers_api.ChargerViewSet, basename="charger")
 router.register("sessions", chargers_api.SessionViewSet, basename="session")
 router.register("meter-samples", chargers_api.MeterSampleViewSet, basename="meter-sample")
 router.register("status-events", chargers_api.StatusEventViewSet, basename="status-event")
+router.register("ocpp-messages", chargers_api.OcppMessageViewSet, basename="ocpp-message")
+router.register(
+    "device-model-variables",
+    chargers_api.DeviceModelVariableViewSet,
+    basename="device-model-variable",
+)
 router.register("id-tokens", chargers_api.IdTokenViewSet, basename="id-token")
 router.register("commands", chargers_api.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")

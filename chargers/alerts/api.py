@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from chargers.alerts.models import Alert, AlertKind, Severity
@@ -73,7 +74,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
 
     serializer_class = AlertSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "opened_at"]
     filterset_class = AlertFilter
     action_roles = {"acknowledge": Role.OPERATOR}
 

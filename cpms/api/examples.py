@@ -153,6 +153,34 @@ STATUS_EVENT = {
     "timestamp": AT,
     "received_at": AT,
 }
+OCPP_MESSAGE = {
+    "id": 120044,
+    "charger": 12,
+    "at": AT,
+    "incoming": True,
+    "message_type": 2,
+    "unique_id": "5f1c6a2e-7b1d-4c8e-9a0f-1d2e3f4a5b6c",
+    "action": "StatusNotification",
+    "body": '[2,"5f1c6a2e-7b1d-4c8e-9a0f-1d2e3f4a5b6c","StatusNotification",'
+    '{"connectorId":1,"errorCode":"NoError","status":"Charging"}]',
+}
+DEVICE_MODEL_VARIABLE = {
+    "id": 640,
+    "charger": 14,
+    "component": "OCPPCommCtrlr",
+    "component_instance": "",
+    "evse_id": 0,
+    "connector_id": 0,
+    "variable": "HeartbeatInterval",
+    "variable_instance": "",
+    "attribute_type": "Actual",
+    "value": "300",
+    "mutability": "ReadWrite",
+    "persistent": True,
+    "constant": False,
+    "characteristics": {"dataType": "integer", "unit": "s"},
+    "updated_at": AT,
+}
 ID_TOKEN = {
     "id": 31,
     "uid": "04A1B2C3",

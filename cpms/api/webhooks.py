@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from cpms import webhooks
@@ -147,7 +148,8 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     serializer_class = WebhookDeliverySerializer
     read_role = write_role = Role.ADMIN
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "created_at"]
     filterset_class = DeliveryFilter
 
     def get_queryset(self):

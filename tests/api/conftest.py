@@ -12,8 +12,10 @@ from chargers.models import (
     ChargingSession,
     Command,
     Connector,
+    DeviceModelVariable,
     IdToken,
     MeterSample,
+    OcppMessage,
     StatusEvent,
 )
 from cpms import apikeys, scoping
@@ -110,6 +112,18 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             measurand="Energy.Active.Import.Register",
             value=1000,
             unit="Wh",
+        )
+        OcppMessage.objects.create(
+            charger=charger,
+            at=now,
+            incoming=True,
+            message_type=2,
+            unique_id="m1",
+            action="Authorize",
+            body='[2,"m1","Authorize",{"idTag":"04AABBCC"}]',
+        )
+        DeviceModelVariable.objects.create(
+            charger=charger, component="SecurityCtrlr", variable="Identity", value="CP-A"
         )
         endpoint = WebhookEndpoint.objects.create(
             url="https://hooks.a.test/cpms", event_types=["session.started"], secret="whsec_a"

@@ -58,6 +58,8 @@ ROUTES = {
     ("meter-sample-list", "get"): (READ, None, None),
     ("meter-sample-series", "get"): (READ, None, lambda w: {"charger": w["charger"].pk}),
     ("status-event-list", "get"): (READ, None, None),
+    ("ocpp-message-list", "get"): (READ, None, None),
+    ("device-model-variable-list", "get"): (READ, None, None),
     ("id-token-list", "get"): (READ, None, None),
     ("id-token-list", "post"): (OPERATE, None, {"uid": "04NEW"}),
     ("id-token-detail", "get"): (READ, "id_token", None),

@@ -2,13 +2,22 @@
 
 import csv
 import io
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
 from chargers import credentials
-from chargers.models import Charger, ChargingSession, IdToken, MeterSample
+from chargers.models import (
+    Charger,
+    ChargingSession,
+    DeviceModelVariable,
+    IdToken,
+    MeterSample,
+    OcppMessage,
+)
 from cpms import scoping
+from cpms.api.base import PerKeyThrottle
 from cpms.models import ApiKeyRole, Site, SiteOwner
 
 
@@ -187,3 +196,75 @@ def test_open_alerts_are_filtered_from_resolved_ones(world, keys, api):
     listed = api(keys["read_only"]).get("/api/v1/alerts/?open=true").json()
     assert [a["id"] for a in listed["results"]] == [world["alert"].pk]
     assert api(keys["read_only"]).get("/api/v1/alerts/?open=false").json()["results"] == []
+
+
+def test_it_orders_sessions_by_start_across_cursor_pages(api, keys, world, tenant_a):
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        charger = world["charger"]
+        for minutes, txn in [(30, "late"), (-30, "early")]:
+            ChargingSession.objects.create(
+                charger=charger,
+                evse_id=1,
+                connector_id=1,
+                transaction_id=txn,
+                started_at=now + timedelta(minutes=minutes),
+            )
+    client = api(keys[ApiKeyRole.READ_ONLY])
+    url, seen = reverse("api:session-list") + "?ordering=started_at&page_size=1", []
+    while url:
+        page = client.get(url).json()
+        seen += [row["transaction_id"] for row in page["results"]]
+        url = page["next"]
+    assert seen == ["early", "1", "late"]
+
+
+def test_it_lists_the_message_log_newest_first_filtered_by_charger_and_action(
+    api, keys, world, tenant_a
+):
+    with scoping.scope(tenant_a):
+        OcppMessage.objects.create(
+            charger=world["charger"],
+            at=timezone.now(),
+            incoming=True,
+            message_type=2,
+            unique_id="m2",
+            action="Heartbeat",
+            body='[2,"m2","Heartbeat",{}]',
+        )
+    client = api(keys[ApiKeyRole.READ_ONLY])
+    url = reverse("api:ocpp-message-list")
+    everything = client.get(url, {"charger": world["charger"].pk}).json()["results"]
+    assert [m["action"] for m in everything] == ["Heartbeat", "Authorize"]
+    heartbeats = client.get(url, {"action": "Heartbeat"}).json()["results"]
+    assert [m["unique_id"] for m in heartbeats] == ["m2"]
+    assert client.get(url, {"charger": world["spare_charger"].pk}).json()["results"] == []
+
+
+def test_it_lists_a_chargers_device_model(api, keys, world, tenant_a):
+    with scoping.scope(tenant_a):
+        DeviceModelVariable.objects.create(
+            charger=world["charger"],
+            component="OCPPCommCtrlr",
+            variable="HeartbeatInterval",
+            value="300",
+            mutability="ReadWrite",
+        )
+    client = api(keys[ApiKeyRole.READ_ONLY])
+    url = reverse("api:device-model-variable-list")
+    rows = client.get(url, {"charger": world["charger"].pk, "component": "OCPPCommCtrlr"})
+    assert [(r["variable"], r["value"]) for r in rows.json()["results"]] == [
+        ("HeartbeatInterval", "300")
+    ]
+
+
+def test_each_key_has_its_own_request_budget(api, keys, world, monkeypatch):
+    # Keys are new in every test, so their budgets start full without clearing the cache.
+    monkeypatch.setattr(PerKeyThrottle, "THROTTLE_RATES", {"api": "3/min"})
+    busy, other = api(keys[ApiKeyRole.READ_ONLY]), api(keys[ApiKeyRole.OPERATOR])
+    answers = [busy.get(reverse("api:site-list")).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = busy.get(reverse("api:site-list"))
+    assert refused.json()["error"]["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+    assert other.get(reverse("api:site-list")).status_code == 200
