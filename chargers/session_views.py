@@ -5,7 +5,6 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -56,7 +55,7 @@ def session_list(request):
     sessions, values = filter_sessions(
         ChargingSession.objects.select_related("charger", "site", "id_token"), request.GET, tz
     )
-    page = Paginator(sessions, 50).get_page(request.GET.get("page"))
+    page = selectors.LargeTablePaginator(sessions, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -90,16 +89,23 @@ def session_detail(request, pk: int):
 def session_row(request, pk: int):
     """One session's table row, for live pages to insert when a session starts or stops.
 
-    `variant=charger` is the charger page's "recent sessions" row; otherwise the row of the
-    sessions list, which sends its filters along: a session they exclude gets 204 and no row.
+    `variant=charger` is the charger page's "recent sessions" row, `variant=active` the
+    overview's running sessions; otherwise the row of the sessions list, which sends its filters
+    along. A session the table should not show gets 204: the page drops its row, if it has one.
     """
     tz = zoneinfo.ZoneInfo(request.tenant.timezone)
     sessions = ChargingSession.objects.select_related("charger__site", "site", "id_token")
     session = get_object_or_404(sessions, pk=pk)
-    if request.GET.get("variant") == "charger":
+    variant = request.GET.get("variant")
+    if variant == "charger":
         site = session.charger.site
         tz = zoneinfo.ZoneInfo((site.timezone if site else None) or request.tenant.timezone)
         template = "chargers/_charger_session_row.html"
+    elif variant == "active":
+        # The overview lists running sessions only; a stopped one leaves it.
+        if session.state != SessionState.ACTIVE:
+            return HttpResponse(status=204)
+        template = "chargers/_active_session_row.html"
     else:
         matching, _ = filter_sessions(sessions.filter(pk=pk), request.GET, tz)
         if not matching.exists():
@@ -124,19 +130,46 @@ SESSION_CSV_HEADER = [
 
 
 def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo):
-    for s in sessions.iterator(chunk_size=2000):
+    # Plain tuples of the exported columns: a day of a large network is thousands of rows, and
+    # building a session, its charger and its site as model instances per row cost ~80 us each.
+    rows = sessions.values_list(
+        "pk",
+        "charger__identity",
+        "site__name",
+        "evse_id",
+        "transaction_id",
+        "id_tag",
+        "state",
+        "started_at",
+        "stopped_at",
+        "energy_wh",
+        "stop_reason",
+    )
+    for (
+        pk,
+        charger,
+        site,
+        evse,
+        transaction,
+        tag,
+        state,
+        started,
+        stopped,
+        energy,
+        reason,
+    ) in rows.iterator(chunk_size=2000):
         yield [
-            s.pk,
-            s.charger.identity,
-            s.site.name if s.site else "",
-            s.evse_id,
-            s.transaction_id,
-            s.id_tag,
-            s.state,
-            timezone.localtime(s.started_at, tz).isoformat(),
-            timezone.localtime(s.stopped_at, tz).isoformat() if s.stopped_at else "",
-            f"{s.energy_wh / 1000:.3f}",
-            s.stop_reason,
+            pk,
+            charger,
+            site or "",
+            evse,
+            transaction,
+            tag,
+            state,
+            timezone.localtime(started, tz).isoformat(),
+            timezone.localtime(stopped, tz).isoformat() if stopped else "",
+            f"{energy / 1000:.3f}",
+            reason,
         ]
 
 

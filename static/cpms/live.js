@@ -138,6 +138,12 @@
       fetch(url, { credentials: "same-origin" })
         .then(function (r) { return r.status === 200 ? r.text() : ""; })
         .then(function (html) {
+          if (!html) {
+            // The table no longer takes this session (a filter, or the overview's running list).
+            var gone = body.querySelector(selector);
+            if (gone) body.removeChild(gone);
+            return;
+          }
           var doc = new DOMParser().parseFromString("<table><tbody>" + html + "</tbody></table>", "text/html");
           var row = doc.querySelector("tr[data-session]");
           if (!row) return;

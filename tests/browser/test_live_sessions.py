@@ -22,7 +22,9 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     expect(sessions.locator("[data-live-empty]")).to_be_visible()
     detail = sessions.context.new_page()
     detail.goto(sessions.url.replace("/sessions/", f"/chargers/{charger.pk}/"))
-    for page in (sessions, detail):
+    overview = sessions.context.new_page()
+    overview.goto(sessions.url.replace("/sessions/", "/"))
+    for page in (sessions, detail, overview):
         expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
     holder = {}
 
@@ -59,6 +61,9 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         recent = detail.locator("tbody[data-live-rows] tr")
         expect(recent).to_have_count(1, timeout=10000)
         expect(recent).to_contain_text("<i>TAG-2</i>")
+        running = overview.locator("tbody[data-live-rows] tr")
+        expect(running).to_have_count(1, timeout=10000)
+        expect(running).to_contain_text("CP-ROWS")
         # The charger's state, derived from its connectors, follows without a reload too.
         expect(detail.locator("[data-field=state]")).to_have_text("charging", timeout=10000)
 
@@ -66,5 +71,7 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         expect(row).to_contain_text("Completed", timeout=10000)
         expect(row.locator("[data-field=energy]")).to_have_text("3.00 kWh")
         expect(recent).to_contain_text("Local", timeout=10000)
+        # A stopped session leaves the overview's running sessions.
+        expect(running).to_have_count(0, timeout=10000)
     finally:
         charger_loop.run(holder["ctx"].__aexit__(None, None, None))

@@ -169,3 +169,23 @@ def test_the_pages_mark_the_state_for_live_updates(client, fleet, bob):
         body = client.get(url).content.decode()
         assert 'data-field="state">charging<' in body
         assert 'data-states-url="/t/tenant-a/live/states/"' in body
+
+
+def test_the_overviews_row_is_a_running_session_and_a_stopped_one_gets_none(
+    client, tenant_a, fleet, bob
+):
+    client.force_login(bob)
+    running = client.get(row_url(fleet["session"]), {"variant": "active"})
+    assert running.status_code == 200 and running.content.decode().count("<td") == 5
+    assert "11.00 kW" in running.content.decode()
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.update(state=SessionState.COMPLETED)
+    stopped = client.get(row_url(fleet["session"]), {"variant": "active"})
+    assert stopped.status_code == 204
+
+
+def test_the_overview_asks_for_running_session_rows(client, fleet, bob):
+    client.force_login(bob)
+    body = client.get(reverse("tenant_overview", kwargs={"tenant_slug": "tenant-a"})).content
+    assert b'data-live-rows="/t/tenant-a/sessions/0/row/?variant=active"' in body
+    assert body.count(b"data-session=") == 1
