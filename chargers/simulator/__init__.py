@@ -6,10 +6,19 @@ From Python:
                            password="a-long-charger-password", version="2.0.1")
     charger = SimulatedCharger.create(config)
     task = asyncio.create_task(charger.run())
-    await charger.wait_until(lambda: charger.online, timeout=10)
-    session = await charger.start_session("SIM-TAG-0001")
+    await charger.wait_until(lambda: charger.online, 10)
+    session = await charger.start_session("SIM-TAG-0001", iso15118=True)
     await charger.stop_session("Local")
     await charger.stop()
+
+Besides sessions, a charger sends on request what real chargers send now and then:
+`security_event(kind)`, `data_transfer(message_id, data)`, `sign_certificate()`, `fault(code)`,
+`go_silent(seconds)`, and on 2.0.1 `limit_locally(watts)` (NotifyChargingLimit; None lifts it:
+ClearedChargingLimit). `incident_interval` makes it do those on its own. Every command the CSMS
+sends is answered as a real charger would, with the notifications that follow (NotifyReport,
+NotifyMonitoringReport, NotifyDisplayMessages, NotifyCustomerInformation,
+ReportChargingProfiles, firmware and log statuses, ...); tests/simulator/test_coverage.py
+checks that against the server's own handlers.
 
 From the shell: `python manage.py simulate --help` or `python -m chargers.simulator --help`.
 This package does not import Django.

@@ -1430,7 +1430,6 @@ class SimulatedCharger:
 
     def on_delete_certificate(self, certificate_hash_data, **_):
         status = self.certificates.delete(certificate_hash_data)
-        # 1.6 names the miss Failed-or-NotFound as well; both versions have NotFound.
         return self.results.DeleteCertificate(status=status)
 
     def on_certificate_signed(self, certificate_chain, certificate_type=None, **_):

@@ -152,6 +152,14 @@ class DeviceModel:
         self._vars = {v.key: v for v in variables}
         self._components = {(v.component.lower(), v.evse) for v in self._vars.values()}
         self.on_change = on_change
+        # Told of every new value, however it came (SetVariables or the station itself):
+        # what variable monitors watch.
+        self.on_value: Callable[[Variable, str, str], None] | None = None
+
+    def _assign(self, variable: Variable, value: str) -> None:
+        old, variable.value = variable.value, value
+        if self.on_value is not None and old != value:
+            self.on_value(variable, old, value)
 
     def find(self, component: str, name: str, *, evse=None, instance=None) -> Variable:
         return self._vars[(component.lower(), evse, name.lower(), instance)]
@@ -160,7 +168,7 @@ class DeviceModel:
         return self.find(component, name, **where).value
 
     def put(self, component: str, name: str, value: str, **where) -> None:
-        self.find(component, name, **where).value = value
+        self._assign(self.find(component, name, **where), value)
 
     def problem(self, component: dict, variable: dict) -> str | None:
         """UnknownComponent, UnknownVariable, or None for a variable the station has."""
@@ -209,7 +217,7 @@ class DeviceModel:
             return {**result, "attribute_status": "Rejected"}
         if found.data_type == "boolean":
             value = value.lower()
-        found.value = value
+        self._assign(found, value)
         if self.on_change:
             self.on_change(f"{found.component}.{found.name}", value)
         return {**result, "attribute_status": "Accepted"}

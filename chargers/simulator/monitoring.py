@@ -51,6 +51,29 @@ def refers_to(component: dict, variable: dict | None, wanted: dict) -> bool:
     return named is None or variable is None or variable["name"].lower() == named["name"].lower()
 
 
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _beyond(monitor: Monitor, value: float) -> bool:
+    if monitor.type == "UpperThreshold":
+        return value > monitor.value
+    return value < monitor.value
+
+
+def _watches(monitor: Monitor, variable) -> bool:
+    component, watched = monitor.component, monitor.variable
+    return (
+        component["name"].lower() == variable.component.lower()
+        and (component.get("evse") or {}).get("id") == variable.evse
+        and watched["name"].lower() == variable.name.lower()
+        and watched.get("instance") == variable.instance
+    )
+
+
 class Monitors:
     def __init__(self, problem: Callable[[dict, dict], str | None]):
         """problem(component, variable): UnknownComponent, UnknownVariable or None."""
@@ -109,6 +132,26 @@ class Monitors:
             return "Rejected"
         self.level = severity
         return "Accepted"
+
+    def triggered(self, variable, old: str, new: str) -> list[tuple[Monitor, str]]:
+        """The monitors a change of `variable` (a keystore Variable) sets off, each with its
+        NotifyEvent trigger: Delta, or Alerting for a threshold crossed."""
+        fired = []
+        for monitor in self.monitors.values():
+            if monitor.severity > self.level or not _watches(monitor, variable):
+                continue
+            before, after = _number(old), _number(new)
+            if monitor.type == "Delta":
+                numeric = before is not None and after is not None
+                if (abs(after - before) >= monitor.value) if numeric else old != new:
+                    fired.append((monitor, "Delta"))
+            elif after is not None and monitor.type in ("UpperThreshold", "LowerThreshold"):
+                # Alert when the value crosses the threshold, not again while it stays beyond.
+                if _beyond(monitor, after) and not (
+                    before is not None and _beyond(monitor, before)
+                ):
+                    fired.append((monitor, "Alerting"))
+        return fired
 
     def report(self, criteria: list[str] | None, wanted: list[dict] | None) -> list[dict]:
         """MonitoringData entries: one per monitored variable, its monitors listed."""

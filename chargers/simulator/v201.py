@@ -122,6 +122,7 @@ class Charger201(SimulatedCharger):
         super().__init__(*args, **kwargs)
         self._event_ids = itertools.count(1)
         self.monitors = Monitors(self.store.problem)
+        self.store.on_value = self._value_changed
         self.displays = DisplayMessages()
         self.network_profiles: dict[int, dict] = {}
         self.costs: dict[str, float] = {}  # transaction id -> running cost the CSMS sent
@@ -647,6 +648,30 @@ class Charger201(SimulatedCharger):
         )
 
     # --- monitoring -------------------------------------------------------------------------
+
+    def _value_changed(self, variable, old: str, new: str) -> None:
+        """A monitored variable changed: tell the CSMS with NotifyEvent, as monitors do."""
+        fired = self.monitors.triggered(variable, old, new)
+        if not fired:
+            return
+        event_data = [
+            {
+                "event_id": next(self._event_ids),
+                "timestamp": iso(),
+                "trigger": trigger,
+                "actual_value": new[:2500],
+                "event_notification_type": "CustomMonitor",
+                "variable_monitoring_id": monitor.id,
+                "transaction_id": self.sessions[0].transaction_id
+                if monitor.transaction and self.sessions
+                else None,
+                "component": variable.component_ref(),
+                "variable": variable.variable_ref(),
+            }
+            for monitor, trigger in fired
+        ]
+        payload = call.NotifyEvent(generated_at=iso(), seq_no=0, event_data=event_data)
+        self._enqueue("NotifyEvent", lambda: payload, persistent=False)
 
     def on_set_variable_monitoring(self, set_monitoring_data, **_):
         return call_result.SetVariableMonitoring(

@@ -451,3 +451,52 @@ async def test_published_firmware_is_served_until_it_is_unpublished(csms, make_c
     ]
     assert statuses[-1]["location"] == ["http://sim-0001.local/firmware/fw-3.0.0.bin"]
     assert (wrong.status, done.status) == ("NoFirmware", "Unpublished")
+
+
+def by_monitor(monitor_id: int):
+    return lambda payload: payload["eventData"][0].get("variableMonitoringId") == monitor_id
+
+
+async def test_a_monitor_reports_the_changes_it_watches_with_notify_event(csms, make_charger):
+    availability = {
+        "component": {"name": "EVSE", "evse": {"id": 1}},
+        "variable": {"name": "AvailabilityState"},
+    }
+    interval = {**HEARTBEAT, "value": 100.0, "type": "UpperThreshold", "severity": 4}
+    async with running(make_charger("2.0.1")) as charger:
+        await csms.command(
+            charger.id,
+            "SetVariableMonitoring",
+            {
+                "setMonitoringData": [
+                    {"value": 0.0, "type": "Delta", "severity": 5, **availability},
+                    interval,
+                ]
+            },
+        )
+        since = csms.mark()
+        await charger.fault("GroundFailure", 1)
+        (delta,) = await csms.wait_for("NotifyEvent", by_monitor(1), since=since)
+        await csms.command(
+            charger.id,
+            "SetVariables",
+            {"setVariableData": [{**HEARTBEAT, "attributeValue": "300"}]},
+        )
+        (alert,) = await csms.wait_for("NotifyEvent", by_monitor(2), since=since)
+        await csms.command(
+            charger.id,
+            "SetVariables",
+            {"setVariableData": [{**HEARTBEAT, "attributeValue": "400"}]},
+        )
+        # The outbox keeps order: once this is answered, anything the change set off is in.
+        await charger.send_meter_values(1)
+
+    (event,) = delta["eventData"]
+    assert (event["trigger"], event["actualValue"]) == ("Delta", "Faulted")
+    assert event["eventNotificationType"] == "CustomMonitor"
+    assert event["component"] == {"name": "EVSE", "evse": {"id": 1}}
+    (event,) = alert["eventData"]
+    assert (event["trigger"], event["actualValue"]) == ("Alerting", "300")
+    # Still above the threshold at 400: no second alert.
+    alerts = [p for p in csms.payloads("NotifyEvent", since=since) if by_monitor(2)(p)]
+    assert len(alerts) == 1
