@@ -47,6 +47,65 @@ EVENT_TYPES = {
 }
 WEBHOOK_EVENT_TYPES = sorted(set(EVENT_TYPES.values()))
 
+# What each event's `data` carries, for the API reference (a test checks it against the
+# services that publish them). Fields in brackets are present only sometimes.
+EVENT_DATA = {
+    "charger.online": ["charger_id", "identity", "[ocpp_version]"],
+    "charger.offline": ["charger_id", "identity"],
+    "charger.status": [
+        "charger_id",
+        "evse_id",
+        "connector_id",
+        "status",
+        "error_code",
+        "info",
+        "vendor_id",
+        "vendor_error_code",
+        "at",
+    ],
+    **dict.fromkeys(
+        ["session.started", "session.updated", "session.stopped"],
+        [
+            "session_id",
+            "charger_id",
+            "transaction_id",
+            "evse_id",
+            "id_tag",
+            "state",
+            "energy_wh",
+            "power_w",
+            "started_at",
+            "stopped_at",
+            "stop_reason",
+        ],
+    ),
+    **dict.fromkeys(
+        ["alert.opened", "alert.resolved"],
+        ["alert_id", "kind", "severity", "title", "charger_id", "open_alerts"],
+    ),
+}
+
+
+def event_reference() -> str:
+    """The receiver's side of webhooks, in Markdown, for the API documentation."""
+    rows = "\n".join(
+        f"| `{name}` | {', '.join(f'`{field}`' for field in EVENT_DATA[name])} |"
+        for name in WEBHOOK_EVENT_TYPES
+    )
+    return (
+        'Each delivery is a POST of one JSON event: `{"id": <uuid>, "type": <event type>, '
+        '"created": <ISO 8601>, "data": {...}}`, with the headers `CPMS-Event` (the '
+        "type), `CPMS-Event-Id` (the same for every delivery and replay of an event: dedupe "
+        "on it), `CPMS-Delivery` and `CPMS-Signature: t=<unix time>,v1=<hex>`. To verify, "
+        "compute HMAC-SHA256 over `<t>.<raw body>` with the endpoint's secret, compare it with "
+        "`v1` in constant time and refuse a `t` older than five minutes. Answer 2xx within 10 "
+        "seconds; anything else is retried with exponential backoff (after "
+        f"{RETRY_BASE_SECONDS} s, then twice as long each time, up to 6 h) for {MAX_ATTEMPTS} "
+        "attempts in all, then the delivery is marked failed; "
+        "deliveries can be replayed.\n\n| event type | `data` fields |\n|---|---|\n" + rows
+    )
+
+
 SIGNATURE_HEADER = "CPMS-Signature"
 MAX_ATTEMPTS = getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 8)
 RETRY_BASE_SECONDS = getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", 30)

@@ -55,6 +55,8 @@ class EndpointWithSecretSerializer(WebhookEndpointSerializer):
 
 @extend_schema_view(
     create=extend_schema(
+        description="Register a receiver for the event types it wants; the response shows "
+        "the signing secret once.\n\n" + webhooks.event_reference(),
         responses={201: EndpointWithSecretSerializer},
         examples=ex.exchange(
             "Sessions to a billing system",

@@ -220,3 +220,33 @@ def test_a_delivery_to_an_internal_address_is_refused_without_a_request(tenant_a
             webhooks.attempt(delivery_id=delivery.pk)
             attempt = WebhookAttempt.objects.get(delivery=delivery)
         assert received == [] and "internal address" in attempt.error
+
+
+def test_every_event_type_carries_the_data_its_reference_documents(world, tenant_a):
+    from chargers.alerts import services as alert_services
+
+    endpoint = endpoint_for(
+        tenant_a, "https://hooks.a.test/all", events=webhooks.WEBHOOK_EVENT_TYPES
+    )
+    charger = world["charger"]
+    with scoping.scope(tenant_a):
+        _, connection = services.connection_opened(
+            charger_id=charger.pk, channel_name="c1", node="n1", remote_addr="", version="1.6"
+        )
+        services.record_status(charger_id=charger.pk, evse_id=1, connector_id=1, status="Charging")
+        for name in ["session.started", "session.updated", "session.stopped"]:
+            services.publish_session(name, world["session"])
+        for name in ["alert.opened", "alert.resolved"]:
+            alert_services._publish(name, world["alert"])
+        services.connection_closed(
+            charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
+        )
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+        delivered = {d.event_type: d.payload for d in deliveries}
+    assert sorted(delivered) == webhooks.WEBHOOK_EVENT_TYPES
+    for event_type, payload in delivered.items():
+        documented = webhooks.EVENT_DATA[event_type]
+        always = {field for field in documented if not field.startswith("[")}
+        sometimes = {field.strip("[]") for field in documented if field.startswith("[")}
+        assert always <= set(payload["data"]) <= always | sometimes, event_type
+        assert set(payload) == {"id", "type", "created", "data"}
