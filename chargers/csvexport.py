@@ -6,6 +6,7 @@ get a leading apostrophe (OWASP's advice for CSV injection).
 """
 
 import csv
+import io
 from collections.abc import Iterable
 
 from django.http import HttpResponse
@@ -21,10 +22,12 @@ def neutralise(value) -> str:
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> HttpResponse:
     """The rows are written while the view runs: the tenant scope that reads them ends with the
     request, so a streamed body read later by the server could not reach the database."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    # Written to a buffer and handed over once: writing each row to the response re-encoded
+    # and appended it separately, a third of the time of a day's export (bench.pages).
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -64,7 +64,9 @@ def charger_states(request):
 @operator_view()
 def charger_list(request):
     query = selectors.TableQuery.from_request(request.GET)
-    page = Paginator(selectors.charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.DeferredPaginator(selectors.charger_table(query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(

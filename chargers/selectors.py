@@ -7,11 +7,14 @@ per row), and sums use the (tenant, started_at) index of sessions.
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.paginator import EmptyPage, Paginator
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -23,12 +26,14 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, Now, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from chargers.models import (
     Charger,
@@ -187,6 +192,84 @@ def filter_choices() -> dict[str, list[str]]:
     return choices
 
 
+# --- Long tables ------------------------------------------------------------------------------
+
+
+class DeferredPaginator(Paginator):
+    """Pages that stay fast far from the start: a deep page reads its ids first (a narrow
+    sort, or the index alone) and then only its own rows, instead of sorting and skipping over
+    whole rows with their joins and computed states."""
+
+    deferred_from = 1_000
+
+    def page(self, number):
+        number = self.validate_number(number)
+        return self._get_page(self.rows(number), number, self)
+
+    def rows(self, number: int) -> list:
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if bottom < self.deferred_from:
+            return list(self.object_list[bottom:top])
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        by_id = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+
+class LargeTablePaginator(DeferredPaginator):
+    """Pages of a table that grows without bound (a network's sessions).
+
+    Counting a million rows to print "page 3 of 20,000" costs more than the page itself, so up
+    to `exact_up_to` rows the count is exact, and beyond that it is PostgreSQL's estimate,
+    flagged `estimated` for the pager to say "about".
+    """
+
+    exact_up_to = 10_000
+
+    def __init__(self, object_list, per_page, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        capped = self.object_list[: self.exact_up_to + 1].count()
+        if capped <= self.exact_up_to:
+            return capped
+        estimate = planner_estimate(self.object_list)
+        if estimate is None:
+            return self.object_list.count()
+        self.estimated = True
+        return max(estimate, capped)
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            # Past an estimated end there may still be rows: page() finds out.
+            if self.estimated and int(number) > 1:
+                return int(number)
+            raise
+
+    def page(self, number):
+        number = self.validate_number(number)
+        rows = self.rows(number)
+        if not rows and number > 1 and self.estimated:
+            # The estimate promised more pages than there are: count them, and show the last.
+            self.__dict__["count"] = self.object_list.count()
+            self.__dict__.pop("num_pages", None)
+            self.estimated = False
+            return self.page(self.num_pages)
+        return self._get_page(rows, number, self)
+
+
+def planner_estimate(queryset: QuerySet) -> int | None:
+    """The rows PostgreSQL expects `queryset` to return; None on other databases."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 # --- Charts -------------------------------------------------------------------------------------
 
 ENERGY = "Energy.Active.Import.Register"
@@ -296,24 +379,38 @@ def uptime_fraction(
 
 
 def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> list[dict]:
-    """Uptime per connector (evse numbers from 1) of `chargers` over [start, end)."""
-    result = []
-    connectors = Connector.objects.filter(charger__in=chargers, evse_id__gt=0).select_related(
-        "charger"
+    """Uptime per connector (evse numbers from 1) of `chargers` over [start, end).
+
+    Two queries whatever the number of connectors: the connectors, each with the status in
+    force at `start` (the last event before it, found through the history's index), and every
+    change within the period.
+    """
+    history = StatusEvent.objects.filter(
+        charger_id=OuterRef("charger_id"),
+        evse_id=OuterRef("evse_id"),
+        connector_id=OuterRef("connector_id"),
+        timestamp__lt=start,
+    ).order_by("-timestamp")
+    connectors = (
+        Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
+        .select_related("charger")
+        .annotate(initial=Subquery(history.values("status")[:1]))
+        .order_by("charger__identity", "evse_id", "connector_id")
     )
-    for connector in connectors.order_by("charger__identity", "evse_id", "connector_id"):
-        history = StatusEvent.objects.filter(
-            charger_id=connector.charger_id,
-            evse_id=connector.evse_id,
-            connector_id=connector.connector_id,
+    changes: dict[tuple[int, int, int], list[tuple[datetime, str]]] = {}
+    events = (
+        StatusEvent.objects.filter(
+            charger__in=chargers, evse_id__gt=0, timestamp__gte=start, timestamp__lt=end
         )
-        before = history.filter(timestamp__lt=start).order_by("-timestamp").first()
-        changes = list(
-            history.filter(timestamp__gte=start, timestamp__lt=end)
-            .order_by("timestamp")
-            .values_list("timestamp", "status")
-        )
-        fraction = uptime_fraction(before.status if before else None, changes, start, end)
+        .order_by("timestamp", "pk")
+        .values_list("charger_id", "evse_id", "connector_id", "timestamp", "status")
+    )
+    for charger_id, evse_id, connector_id, at, status in events:
+        changes.setdefault((charger_id, evse_id, connector_id), []).append((at, status))
+    result = []
+    for connector in connectors:
+        key = (connector.charger_id, connector.evse_id, connector.connector_id)
+        fraction = uptime_fraction(connector.initial, changes.get(key, []), start, end)
         result.append(
             {
                 "connector": connector,

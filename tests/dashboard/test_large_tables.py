@@ -1,0 +1,154 @@
+"""Tables that stay fast for a large network: deep pages read ids first, the sessions count is
+an estimate past a threshold (and says so), and uptime costs the same queries for any site."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from chargers import selectors
+from chargers.models import Charger, ChargingSession, Connector, StatusEvent
+from cpms import scoping
+
+
+def make_sessions(tenant, site, count, identity="CP-MANY"):
+    with scoping.scope(tenant):
+        charger = Charger.objects.create(identity=identity, site=site)
+        now = datetime.now(UTC)
+        ChargingSession.objects.bulk_create(
+            ChargingSession(
+                charger=charger,
+                site=site,
+                evse_id=1,
+                connector_id=1,
+                transaction_id=str(n),
+                state="completed",
+                started_at=now - timedelta(hours=n),
+                stopped_at=now - timedelta(hours=n) + timedelta(minutes=30),
+                energy_wh=Decimal(1000),
+            )
+            for n in range(1, count + 1)
+        )
+    return charger
+
+
+def sessions_page(client, **params):
+    return client.get(reverse("session_list", kwargs={"tenant_slug": "tenant-a"}), params)
+
+
+def test_a_deep_page_lists_the_same_sessions_as_a_plain_offset(tenant_a, site_a, monkeypatch):
+    make_sessions(tenant_a, site_a, 30)
+    monkeypatch.setattr(selectors.DeferredPaginator, "deferred_from", 0)
+
+    with scoping.scope(tenant_a):
+        sessions = ChargingSession.objects.select_related("charger")
+        plain, deferred = Paginator(sessions, 7), selectors.DeferredPaginator(sessions, 7)
+        pages = [
+            ([s.pk for s in plain.page(n)], [s.pk for s in deferred.page(n)])
+            for n in plain.page_range
+        ]
+
+    assert len(pages) == 5
+    for expected, got in pages:
+        assert got == expected
+
+
+def test_the_sessions_list_says_about_when_the_count_is_estimated(
+    client, tenant_a, site_a, bob, monkeypatch
+):
+    make_sessions(tenant_a, site_a, 120)
+    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 100)
+    monkeypatch.setattr(selectors, "planner_estimate", lambda queryset: 150)
+    client.force_login(bob)
+
+    response = sessions_page(client)
+
+    assert response.context["page"].paginator.estimated
+    assert b"Page 1 of about 3" in response.content
+
+
+def test_an_exact_count_below_the_threshold_is_not_called_about(client, tenant_a, site_a, bob):
+    make_sessions(tenant_a, site_a, 120)
+    client.force_login(bob)
+
+    response = sessions_page(client, page="2")
+
+    assert not response.context["page"].paginator.estimated
+    assert b"Page 2 of 3" in response.content
+
+
+def test_a_page_past_an_estimated_end_shows_the_last_page_with_rows(
+    client, tenant_a, site_a, bob, monkeypatch
+):
+    make_sessions(tenant_a, site_a, 30)
+    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 10)
+    monkeypatch.setattr(selectors, "planner_estimate", lambda queryset: 1000)
+    client.force_login(bob)
+
+    response = sessions_page(client, page="15")
+
+    page = response.context["page"]
+    assert page.number == 1 and len(page.object_list) == 30
+    assert not page.paginator.estimated and page.paginator.count == 30
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_planner_estimate_counts_the_rows_postgresql_expects(tenant_a, site_a):
+    make_sessions(tenant_a, site_a, 40)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chargers_chargingsession")
+
+    with scoping.scope(tenant_a):
+        estimate = selectors.planner_estimate(ChargingSession.objects.all())
+
+    assert 20 <= estimate <= 80
+
+
+def uptime_page(client, site, days="7"):
+    return client.get(
+        reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": site.pk}), {"days": days}
+    )
+
+
+def test_uptime_starts_from_the_status_in_force_before_the_period(client, tenant_a, site_a, paula):
+    now = datetime.now(UTC)
+    with scoping.scope(tenant_a):
+        charger = Charger.objects.create(identity="CP-UP", site=site_a)
+        Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
+        for days_ago, status in [(10, "Faulted"), (3.5, "Available")]:
+            at = now - timedelta(days=days_ago)
+            StatusEvent.objects.create(
+                charger=charger, evse_id=1, connector_id=1, status=status, timestamp=at,
+                received_at=at,
+            )  # fmt: skip
+    client.force_login(paula)
+
+    (row,) = uptime_page(client, site_a).context["uptimes"]
+
+    # Faulted from before the period's start until 3.5 of its 7 days had passed.
+    assert row["percent"] == pytest.approx(50.0, abs=0.1)
+
+
+def test_the_portal_site_costs_the_same_queries_for_more_connectors(
+    client, tenant_a, site_a, paula
+):
+    def queries_for(count):
+        now = datetime.now(UTC)
+        with scoping.scope(tenant_a):
+            for i in range(count):
+                charger = Charger.objects.create(identity=f"Q-{count}-{i}", site=site_a)
+                Connector.objects.create(charger=charger, evse_id=1, connector_id=1)
+                StatusEvent.objects.create(
+                    charger=charger, evse_id=1, connector_id=1, status="Available",
+                    timestamp=now - timedelta(days=1), received_at=now,
+                )  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            assert uptime_page(client, site_a).status_code == 200
+        return len(captured)
+
+    client.force_login(paula)
+    assert queries_for(1) == queries_for(6)
