@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -13,7 +14,14 @@ from django.views.decorators.http import require_POST
 
 from chargers import actions, selectors, services
 from chargers.alerts.models import Alert
-from chargers.forms import CommandForm, ConfigurationForm, PasswordForm, VariableForm
+from chargers.forms import (
+    ChargerForm,
+    CommandForm,
+    ConfigurationForm,
+    NewChargerForm,
+    PasswordForm,
+    VariableForm,
+)
 from chargers.models import (
     Charger,
     Command,
@@ -383,6 +391,46 @@ def charger_messages(request, pk: int):
         request,
         "chargers/charger_messages.html",
         {"charger": charger, "page": page, "action": action},
+    )
+
+
+@never_cache
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+def charger_create(request):
+    """Add a charger before it first connects; its password is shown this once."""
+    form = NewChargerForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            charger = form.save()
+            password = services.set_password(
+                charger=charger, password=form.cleaned_data["password"] or None
+            )
+        charger.refresh_from_db()
+        messages.success(request, f"{charger.identity} added.")
+        return render(
+            request,
+            "chargers/charger_credentials.html",
+            {"charger": charger, "form": PasswordForm(), "password": password, "new": True},
+        )
+    return render(
+        request,
+        "cpms/form.html",
+        {"form": form, "title": "Charger", "object": None, "cancel": "charger_list"},
+    )
+
+
+@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+def charger_edit(request, pk: int):
+    charger = _charger(pk)
+    form = ChargerForm(request.POST or None, instance=charger, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{charger.identity} saved.")
+        return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
+    return render(
+        request,
+        "cpms/form.html",
+        {"form": form, "title": "Charger", "object": charger, "cancel": "charger_list"},
     )
 
 

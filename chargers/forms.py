@@ -1,7 +1,8 @@
 from django import forms
 
 from chargers import actions, credentials
-from chargers.models import IdToken
+from chargers.models import Charger, IdToken
+from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms.forms import TenantModelForm
 
 
@@ -23,6 +24,53 @@ class IdTokenForm(TenantModelForm):
         if not uid.isprintable() or " " in uid:
             raise forms.ValidationError("A token is printable characters without spaces.")
         return uid
+
+
+class ChargerForm(TenantModelForm):
+    """A charger the tenant expects: its charge point id and where it stands. The rest (vendor,
+    model, firmware...) the charger reports itself."""
+
+    class Meta:
+        model = Charger
+        fields = ["identity", "site"]
+        help_texts = {
+            "identity": "As configured on the charger; it connects to /ocpp/<tenant>/<this id>.",
+        }
+
+    unique_in_tenant = ("identity",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The id is how the charger introduces itself; a new id is a new charger.
+            self.fields["identity"].disabled = True
+
+    def clean_identity(self):
+        identity = self.cleaned_data["identity"].strip()
+        if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
+            raise forms.ValidationError(
+                f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'."
+            )
+        if not identity.isprintable():
+            raise forms.ValidationError("A charge point id is printable characters only.")
+        return identity
+
+
+class NewChargerForm(ChargerForm):
+    password = forms.CharField(
+        max_length=40,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The charger's basic-auth password, 16 to 40 characters; leave empty to "
+        "generate a strong one (shown once).",
+    )
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        problem = credentials.validate(password) if password else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return password
 
 
 # --- Operator commands on a charger ---------------------------------------------------------------

@@ -6,7 +6,9 @@ urlpatterns = [
     path("live/counts/", fleet_views.fleet_counts, name="fleet_counts"),
     path("live/states/", fleet_views.charger_states, name="charger_states"),
     path("chargers/", fleet_views.charger_list, name="charger_list"),
+    path("chargers/new/", fleet_views.charger_create, name="charger_create"),
     path("chargers/<int:pk>/", fleet_views.charger_detail, name="charger_detail"),
+    path("chargers/<int:pk>/edit/", fleet_views.charger_edit, name="charger_edit"),
     path("chargers/<int:pk>/command/", fleet_views.charger_command, name="charger_command"),
     path(
         "chargers/<int:pk>/configuration/",

@@ -35,6 +35,8 @@ OPERATOR_PAGES = {
     "charger_states": (Role.VIEWER, None),
     "charger_list": (Role.VIEWER, None),
     "charger_detail": (Role.VIEWER, "charger"),
+    "charger_create": (Role.ADMIN, None),
+    "charger_edit": (Role.ADMIN, "charger"),
     "charger_command": (Role.OPERATOR, "charger"),
     "charger_configuration": (Role.VIEWER, "charger"),
     "charger_messages": (Role.VIEWER, "charger"),
