@@ -7,6 +7,7 @@ import zoneinfo
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -355,7 +356,11 @@ def charger_configuration(request, pk: int):
                 )
                 (_report_variables if v2 else _report)(request, command)
                 return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
-    variables = list(charger.variables.all()[:1000]) if v2 else []
+    search = request.GET.get("q", "").strip()
+    variables = charger.variables.all()
+    if search:
+        variables = variables.filter(Q(component__icontains=search) | Q(variable__icontains=search))
+    variables = list(variables[:1000]) if v2 else []
     if variables:
         replies = last_variable_replies(charger)
         for row in variables:
@@ -372,6 +377,7 @@ def charger_configuration(request, pk: int):
             "keys": keys,
             "read": read,
             "variables": variables,
+            "q": search,
             "form": form,
             "tz": tenant_tz(request, charger.site),
             "can_edit": role_at_least(request, Role.OPERATOR),

@@ -322,3 +322,11 @@ def test_a_16_keys_last_change_shows_the_chargers_reply(client, charger16, bob):
     client.force_login(bob)
     body = client.get(page(charger16.pk)).content.decode()
     assert "<strong>RebootRequired</strong>" in body and ">Change</a>" not in body
+
+
+def test_the_device_model_is_searchable_by_component_or_variable(client, charger201, bob):
+    client.force_login(bob)
+    found = client.get(page(charger201.pk), {"q": "commctrl"}).context["variables"]
+    assert [v.variable for v in found] == ["HeartbeatInterval"]
+    none = client.get(page(charger201.pk), {"q": "nothing-like-it"})
+    assert none.context["variables"] == [] and b"No variable matches" in none.content
