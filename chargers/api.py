@@ -38,6 +38,7 @@ from chargers.models import (
     ChargingSession,
     Command,
     CommandStatus,
+    ConnectionEvent,
     Connector,
     DeviceModelVariable,
     IdToken,
@@ -585,6 +586,48 @@ class OcppMessageViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def get_queryset(self):
         return OcppMessage.objects.all()
+
+
+@extend_schema_serializer(examples=[ex.returns("A closed connection", ex.CONNECTION)])
+class ConnectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConnectionEvent
+        fields = [
+            "id",
+            "charger",
+            "connected_at",
+            "disconnected_at",
+            "ocpp_version",
+            "remote_addr",
+            "close_reason",
+        ]
+
+
+class ConnectionFilter(filters.FilterSet):
+    charger = filters.NumberFilter(field_name="charger_id")
+    since = DateTimeFilter(field_name="connected_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="connected_at", lookup_expr="lt")
+    open = filters.BooleanFilter(
+        field_name="disconnected_at", lookup_expr="isnull", label="Only open (true) or closed."
+    )
+
+    class Meta:
+        model = ConnectionEvent
+        fields = ["charger", "ocpp_version"]
+
+
+class ConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
+    """Each socket a charger opened: when, from where, with which OCPP version, and why it
+    closed. Newest first."""
+
+    serializer_class = ConnectionSerializer
+    pagination_class = CursorPagination
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filterset_class = ConnectionFilter
+    ordering_fields = ["id", "connected_at"]
+
+    def get_queryset(self):
+        return ConnectionEvent.objects.all()
 
 
 @extend_schema_serializer(examples=[ex.returns("A variable", ex.DEVICE_MODEL_VARIABLE)])

@@ -18,6 +18,7 @@ router.register("chargers", chargers_api.ChargerViewSet, basename="charger")
 router.register("sessions", chargers_api.SessionViewSet, basename="session")
 router.register("meter-samples", chargers_api.MeterSampleViewSet, basename="meter-sample")
 router.register("status-events", chargers_api.StatusEventViewSet, basename="status-event")
+router.register("connections", chargers_api.ConnectionViewSet, basename="connection")
 router.register("ocpp-messages", chargers_api.OcppMessageViewSet, basename="ocpp-message")
 router.register(
     "device-model-variables",

@@ -164,6 +164,15 @@ OCPP_MESSAGE = {
     "body": '[2,"5f1c6a2e-7b1d-4c8e-9a0f-1d2e3f4a5b6c","StatusNotification",'
     '{"connectorId":1,"errorCode":"NoError","status":"Charging"}]',
 }
+CONNECTION = {
+    "id": 4410,
+    "charger": 12,
+    "connected_at": AT,
+    "disconnected_at": LATER,
+    "ocpp_version": "1.6",
+    "remote_addr": "203.0.113.24",
+    "close_reason": "closed by the charger (1006)",
+}
 DEVICE_MODEL_VARIABLE = {
     "id": 640,
     "charger": 14,

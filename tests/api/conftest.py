@@ -11,6 +11,7 @@ from chargers.models import (
     Charger,
     ChargingSession,
     Command,
+    ConnectionEvent,
     Connector,
     DeviceModelVariable,
     IdToken,
@@ -121,6 +122,9 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             unique_id="m1",
             action="Authorize",
             body='[2,"m1","Authorize",{"idTag":"04AABBCC"}]',
+        )
+        ConnectionEvent.objects.create(
+            charger=charger, connected_at=now, ocpp_version="1.6", remote_addr="198.51.100.7"
         )
         DeviceModelVariable.objects.create(
             charger=charger, component="SecurityCtrlr", variable="Identity", value="CP-A"

@@ -59,6 +59,7 @@ ROUTES = {
     ("meter-sample-series", "get"): (READ, None, lambda w: {"charger": w["charger"].pk}),
     ("status-event-list", "get"): (READ, None, None),
     ("ocpp-message-list", "get"): (READ, None, None),
+    ("connection-list", "get"): (READ, None, None),
     ("device-model-variable-list", "get"): (READ, None, None),
     ("id-token-list", "get"): (READ, None, None),
     ("id-token-list", "post"): (OPERATE, None, {"uid": "04NEW"}),

@@ -11,6 +11,7 @@ from chargers import credentials
 from chargers.models import (
     Charger,
     ChargingSession,
+    ConnectionEvent,
     DeviceModelVariable,
     IdToken,
     MeterSample,
@@ -268,3 +269,19 @@ def test_each_key_has_its_own_request_budget(api, keys, world, monkeypatch):
     assert refused.json()["error"]["code"] == "throttled"
     assert int(refused["Retry-After"]) > 0
     assert other.get(reverse("api:site-list")).status_code == 200
+
+
+def test_it_lists_a_chargers_connections_and_which_are_open(api, keys, world, tenant_a):
+    with scoping.scope(tenant_a):
+        ConnectionEvent.objects.update(
+            disconnected_at=timezone.now(), close_reason="closed by the charger"
+        )
+        ConnectionEvent.objects.create(
+            charger=world["charger"], connected_at=timezone.now(), ocpp_version="1.6"
+        )
+    client = api(keys[ApiKeyRole.READ_ONLY])
+    url = reverse("api:connection-list")
+    everything = client.get(url, {"charger": world["charger"].pk}).json()["results"]
+    assert [c["close_reason"] for c in everything] == ["", "closed by the charger"]
+    still_open = client.get(url, {"open": "true"}).json()["results"]
+    assert [c["disconnected_at"] for c in still_open] == [None]
