@@ -154,6 +154,35 @@ def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
 ATTRIBUTE_TYPES = ("Actual", "Target", "MinSet", "MaxSet")
 
 
+def _attribute(
+    *,
+    component: str,
+    variable: str,
+    attribute_type: str,
+    evse_id: int,
+    connector_id: int,
+    component_instance: str,
+    variable_instance: str,
+) -> dict:
+    """One device-model attribute as 2.0.1 names it in Get/SetVariables."""
+    if attribute_type not in ATTRIBUTE_TYPES:
+        raise ActionError(f"attribute type: choose one of {', '.join(ATTRIBUTE_TYPES)}.")
+    if connector_id and not evse_id:
+        raise ActionError("connector: a connector is numbered within an EVSE; give the EVSE.")
+    target = {"name": component}
+    if component_instance:
+        target["instance"] = component_instance
+    if evse_id:
+        target["evse"] = {"id": evse_id, **({"connectorId": connector_id} if connector_id else {})}
+    named = {"name": variable}
+    if variable_instance:
+        named["instance"] = variable_instance
+    data = {"component": target, "variable": named}
+    if attribute_type != "Actual":
+        data["attributeType"] = attribute_type
+    return data
+
+
 def set_variable(
     charger: Charger,
     *,
@@ -169,22 +198,42 @@ def set_variable(
     """One 2.0.1 device-model attribute, named as the charger reported it (SetVariables)."""
     if not is_v2(charger):
         raise ActionError("Device-model variables are OCPP 2.0.1; change a 1.6 key instead.")
-    if attribute_type not in ATTRIBUTE_TYPES:
-        raise ActionError(f"attribute type: choose one of {', '.join(ATTRIBUTE_TYPES)}.")
-    if connector_id and not evse_id:
-        raise ActionError("connector: a connector is numbered within an EVSE; give the EVSE.")
-    target = {"name": component}
-    if component_instance:
-        target["instance"] = component_instance
-    if evse_id:
-        target["evse"] = {"id": evse_id, **({"connectorId": connector_id} if connector_id else {})}
-    named = {"name": variable}
-    if variable_instance:
-        named["instance"] = variable_instance
-    data = {"component": target, "variable": named, "attributeValue": value}
-    if attribute_type != "Actual":
-        data["attributeType"] = attribute_type
-    return Request("SetVariables", {"setVariableData": [data]})
+    data = _attribute(
+        component=component,
+        variable=variable,
+        attribute_type=attribute_type,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        component_instance=component_instance,
+        variable_instance=variable_instance,
+    )
+    return Request("SetVariables", {"setVariableData": [{**data, "attributeValue": value}]})
+
+
+def get_variable(
+    charger: Charger,
+    *,
+    component: str,
+    variable: str,
+    attribute_type: str = "Actual",
+    evse_id: int = 0,
+    connector_id: int = 0,
+    component_instance: str = "",
+    variable_instance: str = "",
+) -> Request:
+    """Read one 2.0.1 attribute now (GetVariables); the reply refreshes the stored value."""
+    if not is_v2(charger):
+        raise ActionError("Device-model variables are OCPP 2.0.1; read 1.6 keys instead.")
+    data = _attribute(
+        component=component,
+        variable=variable,
+        attribute_type=attribute_type,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        component_instance=component_instance,
+        variable_instance=variable_instance,
+    )
+    return Request("GetVariables", {"getVariableData": [data]})
 
 
 def perform(charger: Charger, request: Request, **options) -> Command:

@@ -218,16 +218,17 @@ def _variable_label(component: dict, variable: dict, attribute_type: str | None)
 
 
 def _set_variable_results(command: Command) -> list[tuple[dict, dict]]:
-    """(what was asked, what the charger said) per variable of an answered SetVariables."""
+    """(what was asked, what the charger said) per variable of an answered Set/GetVariables."""
     if command.status != CommandStatus.ANSWERED or not isinstance(command.response, dict):
         return []
-    asked = (command.payload or {}).get("setVariableData") or []
-    said = command.response.get("setVariableResult") or []
+    verb = "get" if command.action == "GetVariables" else "set"
+    asked = (command.payload or {}).get(f"{verb}VariableData") or []
+    said = command.response.get(f"{verb}VariableResult") or []
     return list(zip(asked, said, strict=False))
 
 
 def _report_variables(request, command: Command) -> None:
-    """SetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
+    """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
     results = _set_variable_results(command)
     if not results:
         _report(request, command)
@@ -237,7 +238,9 @@ def _report_variables(request, command: Command) -> None:
         reason = (said.get("attributeStatusInfo") or {}).get("reasonCode")
         label = _variable_label(asked["component"], asked["variable"], asked.get("attributeType"))
         text = f"{label}: the charger replied {status}{f' ({reason})' if reason else ''}."
-        if status == "Accepted":
+        if command.action == "GetVariables" and status == "Accepted":
+            messages.success(request, f"{text[:-1]}, value {said.get('attributeValue', '')!r}.")
+        elif status == "Accepted":
             messages.success(request, text)
         elif status == "RebootRequired":
             messages.warning(request, text + " The new value applies after a reset.")
@@ -339,7 +342,7 @@ def charger_configuration(request, pk: int):
         if form.is_valid():
             try:
                 if v2:
-                    built = form.build(charger)
+                    built = form.build(charger, read=bool(request.POST.get("read")))
                 else:
                     built = actions.change_configuration(
                         charger, key=form.cleaned_data["key"], value=form.cleaned_data["value"]

@@ -153,8 +153,20 @@ class VariableForm(forms.Form):
     # OCPP 2.0.1 limits attributeValue to 1000 characters.
     value = forms.CharField(max_length=1000, required=False, strip=False)
 
-    def build(self, charger) -> actions.Request:
+    def build(self, charger, *, read: bool = False) -> actions.Request:
+        """SetVariables with the value, or with `read` a GetVariables of the same attribute."""
         data = self.cleaned_data
+        if read:
+            return actions.get_variable(
+                charger,
+                component=data["component"],
+                variable=data["variable"],
+                attribute_type=data["attribute_type"],
+                evse_id=data["evse_id"] or 0,
+                connector_id=data["connector_id"] or 0,
+                component_instance=data["component_instance"],
+                variable_instance=data["variable_instance"],
+            )
         return actions.set_variable(
             charger,
             component=data["component"],

@@ -330,3 +330,56 @@ def test_the_device_model_is_searchable_by_component_or_variable(client, charger
     assert [v.variable for v in found] == ["HeartbeatInterval"]
     none = client.get(page(charger201.pk), {"q": "nothing-like-it"})
     assert none.context["variables"] == [] and b"No variable matches" in none.content
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("needs_redis")
+async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
+    ocpp_server,  # noqa: F811
+    make_charger,  # noqa: F811
+    client,
+    tenant_a,
+    olga,
+):
+    charger = await sync_to_async(make_charger)(tenant_a, identity="CP-READ")
+    with scoping.scope(tenant_a):
+        await sync_to_async(DeviceModelVariable.objects.create)(
+            charger=charger, component="OCPPCommCtrlr", variable="HeartbeatInterval", value="30"
+        )
+    async with connected201(ocpp_server, "tenant-a", "CP-READ") as cp:
+        await cp.boot()
+        response = await sync_to_async(post_as)(
+            client,
+            olga,
+            page(charger.pk),
+            {
+                "component": "OCPPCommCtrlr",
+                "variable": "HeartbeatInterval",
+                "attribute_type": "Actual",
+                "value": "ignored when reading",
+                "read": "1",
+            },
+        )
+    body = response.content.decode()
+    assert (
+        "OCPPCommCtrlr.HeartbeatInterval: the charger replied Accepted, value &#x27;300&#x27;."
+        in body
+    )
+    assert cp.received[-1] == (
+        "GetVariables",
+        {
+            "get_variable_data": [
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+            ]
+        },
+    )
+    with scoping.scope(tenant_a):
+        value = await sync_to_async(
+            lambda: DeviceModelVariable.objects.get(variable="HeartbeatInterval").value
+        )()
+    assert value == "300"
+
+
+def test_reading_a_16_key_from_the_variable_form_is_not_offered(client, charger16, olga):
+    client.force_login(olga)
+    assert b"Read its value now" not in client.get(page(charger16.pk)).content
