@@ -35,7 +35,9 @@ def id_token_list(request):
     status = request.GET.get("status", "")
     tokens = IdToken.objects.select_related("group")
     if query:
-        tokens = tokens.filter(Q(uid__icontains=query) | Q(label__icontains=query))
+        tokens = tokens.filter(
+            Q(uid__icontains=query) | Q(label__icontains=query) | Q(group__uid__icontains=query)
+        )
     tokens = filter_tokens(tokens, status)
     page = Paginator(tokens, 100).get_page(request.GET.get("page"))
     params = request.GET.copy()

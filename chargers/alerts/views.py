@@ -29,11 +29,15 @@ def alert_list(request):
     if severity in Severity.values:
         alerts = alerts.filter(severity=severity)
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    # The pager keeps every filter, not only the open/all choice.
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "alerts/alert_list.html",
         {
             "page": page,
+            "params": params.urlencode(),
             "show": show,
             "kind": kind,
             "severity": severity,

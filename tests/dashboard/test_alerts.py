@@ -324,3 +324,23 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
     # With an alert open, the charger's next events may resolve it.
     assert worth_evaluating(event("charger.online"))
     assert worth_evaluating(event("connector.status", status="Available"))
+
+
+def test_the_alert_lists_pages_keep_every_filter(client, tenant_a, fleet, bob):
+    from chargers.alerts.models import Severity
+
+    with scoping.scope(tenant_a):
+        Alert.objects.bulk_create(
+            Alert(
+                kind=AlertKind.SESSION_STUCK,
+                severity=Severity.WARNING,
+                subject=f"session:{i}",
+                title=f"Stuck {i}",
+                opened_at=timezone.now(),
+            )
+            for i in range(60)
+        )
+    client.force_login(bob)
+    url = reverse("alert_list", kwargs={"tenant_slug": "tenant-a"})
+    body = client.get(url, {"show": "all", "kind": "session_stuck", "severity": "warning"})
+    assert b"?show=all&amp;kind=session_stuck&amp;severity=warning&amp;page=2" in body.content

@@ -93,3 +93,13 @@ def test_charlie_cannot_block_a_tenant_a_token_from_his_slug(client, tenant_a, t
     assert client.post(url, {"blocked": "1"}).status_code == 404
     with scoping.scope(tenant_a):
         assert not IdToken.objects.get(uid="04OK").blocked
+
+
+def test_the_list_finds_the_members_of_a_group(client, tenant_a, bob):
+    with scoping.scope(tenant_a):
+        fleet = IdToken.objects.create(uid="FLEET-7")
+        IdToken.objects.create(uid="04VAN", group=fleet)
+        IdToken.objects.create(uid="04LONER")
+    client.force_login(bob)
+    listed = client.get(page(), {"q": "fleet-7"}).context["page"].object_list
+    assert {t.uid for t in listed} == {"FLEET-7", "04VAN"}
