@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -134,7 +135,15 @@ def site_list(request):
     sites = Site.objects.select_related("site_owner")
     if query:
         sites = sites.filter(Q(name__icontains=query) | Q(city__icontains=query))
-    return render(request, "cpms/site_list.html", {"sites": sites, "q": query})
+    # Paged: a network with hundreds of sites spent most of this page's time drawing rows.
+    page = Paginator(sites, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "cpms/site_list.html",
+        {"sites": page, "page": page, "params": params.urlencode(), "q": query},
+    )
 
 
 @operator_view()

@@ -71,6 +71,7 @@ def test_every_page_renders_with_status_200_and_its_figures(report, page):
     assert row["bytes"] > 0
     assert row["queries"] > 0
     assert row["max_ms"] >= row["p95_ms"] >= row["p50_ms"] > 0
+    assert row["cpu_ms"] > 0
 
 
 def test_it_seeds_the_big_tenant_at_the_sizes_asked_and_a_second_tenant(report):
@@ -89,7 +90,7 @@ def test_it_prints_a_row_per_page_against_the_target(report):
     header = next(line for line in lines if line.startswith("page"))
 
     assert header.split() == [
-        "page", "p50", "ms", "p95", "ms", "max", "ms", "queries", "target", "status",
+        "page", "p50", "ms", "p95", "ms", "max", "ms", "cpu", "ms", "queries", "target", "status",
     ]  # fmt: skip
     for page in PAGE_NAMES:
         assert any(line.startswith(page) and "< 150" in line for line in lines), page
