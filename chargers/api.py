@@ -7,12 +7,14 @@ import csv
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Avg, Count, Max, Min, ProtectedError
 from django.db.models.functions import Trunc
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,7 +33,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from chargers import actions, credentials, services
+from chargers import actions, commands, credentials, services
 from chargers.commands import send_command
 from chargers.models import (
     Charger,
@@ -858,6 +860,9 @@ MAX_SYNC_WAIT = 15.0
 # Between looks at the command's row: quick at first, for the usual fast reply, then calmer.
 FIRST_LOOK, CALMEST_LOOK = 0.05, 0.5
 UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
+# How long `send_command` itself would wait for the longest timeout the API accepts (60 s):
+# a command still unfinished after that lost its doorbell or its connection's process.
+GIVE_UP_AFTER = timedelta(seconds=2 * 60 + 5)
 
 
 def await_outcome(command: Command, seconds: float) -> bool:
@@ -998,6 +1003,21 @@ class CommandViewSet(
     def get_queryset(self):
         return Command.objects.select_related("charger", "requested_by")
 
+    def get_object(self):
+        """The command, given up on when nothing will ever finish it: requests answer 202
+        and leave the waiting to the consumer, so a doorbell lost in the channel layer (or a
+        process that died holding the socket) would otherwise leave a poller waiting forever.
+        This is the timeout `send_command` records when it waits itself."""
+        command = super().get_object()
+        if command.status in UNFINISHED and command.created_at < timezone.now() - GIVE_UP_AFTER:
+            commands.finish(
+                command_id=command.pk,
+                status=CommandStatus.TIMEOUT,
+                error="No answer from the charger's connection.",
+            )
+            command.refresh_from_db()
+        return command
+
     @extend_schema(
         request=CommandRequestSerializer,
         responses={
@@ -1009,7 +1029,7 @@ class CommandViewSet(
                 CommandSerializer,
                 description="On its way (`wait: false`), or still running when the bounded "
                 "wait ended: poll the URL in `Location` until `status` is no longer queued or "
-                "sent.",
+                "sent (a command nothing finished within about two minutes reads as timeout).",
             ),
         },
         examples=[

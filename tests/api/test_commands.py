@@ -3,13 +3,16 @@ the reply comes back: at once, or by polling after a 202. A request waits a boun
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.urls import reverse
+from django.utils import timezone
 
 from chargers import api as chargers_api
-from chargers.models import CommandStatus
+from chargers.models import Command, CommandStatus
+from cpms import scoping
 from cpms.models import ApiKeyRole
 from tests.chargers.ocpp16 import connected
 
@@ -142,3 +145,20 @@ async def test_a_wait_past_the_sync_bound_answers_202_and_the_outcome_can_be_pol
             await asyncio.sleep(0.05)
     assert polled["status"] == CommandStatus.ANSWERED
     assert polled["response"] == {"status": "Accepted"}
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [(timedelta(minutes=10), CommandStatus.TIMEOUT), (timedelta(seconds=5), CommandStatus.QUEUED)],
+)
+def test_a_command_nothing_will_finish_is_given_up_on_when_polled(
+    api, keys, world, tenant_a, age, expected
+):
+    command = world["command"]
+    with scoping.scope(tenant_a):
+        Command.objects.filter(pk=command.pk).update(created_at=timezone.now() - age)
+    url = reverse("api:command-detail", kwargs={"pk": command.pk})
+    polled = api(keys[ApiKeyRole.READ_ONLY]).get(url).json()
+    assert polled["status"] == expected
+    with scoping.scope(tenant_a):
+        assert Command.objects.get(pk=command.pk).status == expected
