@@ -34,7 +34,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
-from cpms.models import Role, Site
+from cpms.models import Role
 from cpms.tenancy import operator_view, role_at_least
 
 # A person waits for the answer; a charger that has not answered by then shows as a timeout.
@@ -85,7 +85,7 @@ def charger_list(request):
             "page": page,
             "query": query,
             "params": params.urlencode(),
-            "sites": Site.objects.only("name"),
+            "sites": selectors.site_choices(),
             "states": selectors.State.LABELS,
             "choices": selectors.filter_choices(),
             "versions": OcppVersion.choices,

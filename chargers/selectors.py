@@ -44,6 +44,7 @@ from chargers.models import (
     SessionState,
     StatusEvent,
 )
+from cpms.models import Site
 
 
 class State:
@@ -179,17 +180,20 @@ def charger_table(query: TableQuery) -> QuerySet:
 
 
 def filter_choices() -> dict[str, list[str]]:
-    """Values present in the fleet, for the filter menus."""
-    choices = {}
-    for param, field in FILTER_FIELDS.items():
-        values = (
-            Charger.objects.exclude(**{field: ""})
-            .order_by(field)
-            .values_list(field, flat=True)
-            .distinct()
-        )
-        choices[param] = list(values[:200])
-    return choices
+    """Values present in the fleet, for the filter menus: one pass over the chargers."""
+    found: dict[str, set[str]] = {param: set() for param in FILTER_FIELDS}
+    rows = Charger.objects.order_by().values_list(*FILTER_FIELDS.values()).distinct()
+    for row in rows:
+        for param, value in zip(FILTER_FIELDS, row, strict=True):
+            if value:
+                found[param].add(value)
+    return {param: sorted(values)[:200] for param, values in found.items()}
+
+
+def site_choices() -> list:
+    """(pk, name) of every site for the filter menus, as tuples: hundreds of sites are common
+    and model instances for them cost more than the rest of the menu."""
+    return list(Site.objects.order_by("name").values_list("pk", "name", named=True))
 
 
 # --- Long tables ------------------------------------------------------------------------------

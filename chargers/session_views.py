@@ -13,7 +13,6 @@ from django.utils import timezone
 from chargers import selectors
 from chargers.csvexport import csv_response
 from chargers.models import ChargingSession, SessionState
-from cpms.models import Site
 from cpms.tenancy import operator_view
 
 
@@ -65,7 +64,7 @@ def session_list(request):
             "page": page,
             "f": values,
             "params": params.urlencode(),
-            "sites": Site.objects.only("name"),
+            "sites": selectors.site_choices(),
             "states": SessionState.choices,
             "tz": tz,
         },
