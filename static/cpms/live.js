@@ -124,8 +124,8 @@
       field(root, "transaction", d.transaction_id || "—");
     });
   }
-  // Session tables: a row the page does not show yet (or a stopped session's, to replace) is
-  // fetched from the server, which renders it with the templates' escaping and says 204 when
+  // Session tables: a started session's row (or a stopped one's, to replace) is fetched from
+  // the server, which renders it with the templates' escaping and says 204 when
   // the page's filters exclude it. The row is parsed as an inert document and moved in.
   var asked = {};
   function sessionRow(d, replace) {
@@ -133,7 +133,10 @@
       if (body.dataset.liveCharger && body.dataset.liveCharger !== String(d.charger_id)) return;
       var selector = '[data-session="' + Number(d.session_id) + '"]';
       var url = body.dataset.liveRows.replace("/0/row/", "/" + Number(d.session_id) + "/row/");
-      if (body.querySelector(selector) ? !replace : asked[url]) return;
+      // A started session is fetched once; a stopped one only when the table shows it. Meter
+      // updates fetch nothing: a busy fleet would otherwise fetch rows no table takes.
+      var shown = body.querySelector(selector);
+      if (replace ? !shown : shown || asked[url]) return;
       asked[url] = true;
       fetch(url, { credentials: "same-origin" })
         .then(function (r) { return r.status === 200 ? r.text() : ""; })
@@ -148,8 +151,8 @@
           var row = doc.querySelector("tr[data-session]");
           if (!row) return;
           row = document.importNode(row, true);
-          var shown = body.querySelector(selector);
-          if (shown) body.replaceChild(row, shown);
+          var current = body.querySelector(selector);
+          if (current) body.replaceChild(row, current);
           else body.insertBefore(row, body.firstChild);
           var limit = Number(body.dataset.liveLimit || 50);
           while (body.children.length > limit) body.removeChild(body.lastChild);
@@ -160,7 +163,7 @@
     });
   }
   handlers["session.started"] = function (d) { session(d, "active"); sessionRow(d, false); };
-  handlers["session.updated"] = function (d) { session(d, "active"); sessionRow(d, false); };
+  handlers["session.updated"] = function (d) { session(d, "active"); };
   handlers["session.stopped"] = function (d) { session(d, "stopped"); sessionRow(d, true); };
 
   function connect() {
