@@ -100,3 +100,32 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
     assert message["data"]["identity"] == "MINE"
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, site_a, bob):
+    from django.utils import timezone
+
+    from chargers import services
+    from chargers.models import Charger
+
+    def start():
+        with scoping.scope(tenant_a):
+            charger = Charger.objects.create(identity="CP-PUSH", site=site_a)
+            answer = services.start_transaction_v16(
+                charger_id=charger.pk,
+                connector_id=1,
+                id_tag="<b>TAG</b>",
+                meter_start=1000,
+                timestamp=timezone.now(),
+            )
+            return charger.pk, answer.session.pk
+
+    communicator, connected = await connect(bob)
+    assert connected
+    charger_id, session_id = await sync_to_async(start)()
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["name"] == "session.started"
+    data = message["data"]
+    assert (data["session_id"], data["charger_id"]) == (session_id, charger_id)
+    assert data["id_tag"] == "<b>TAG</b>" and data["state"] == "active"
+    await communicator.disconnect()
