@@ -217,7 +217,7 @@ def _variable_label(component: dict, variable: dict, attribute_type: str | None)
     return label
 
 
-def _set_variable_results(command: Command) -> list[tuple[dict, dict]]:
+def _variable_results(command: Command) -> list[tuple[dict, dict]]:
     """(what was asked, what the charger said) per variable of an answered Set/GetVariables."""
     if command.status != CommandStatus.ANSWERED or not isinstance(command.response, dict):
         return []
@@ -229,7 +229,7 @@ def _set_variable_results(command: Command) -> list[tuple[dict, dict]]:
 
 def _report_variables(request, command: Command) -> None:
     """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
-    results = _set_variable_results(command)
+    results = _variable_results(command)
     if not results:
         _report(request, command)
         return
@@ -264,7 +264,7 @@ def last_variable_replies(charger: Charger, limit: int = 100) -> dict[tuple, dic
                     key, {"status": command.get_status_display(), "at": command.created_at}
                 )
             continue
-        for asked, said in _set_variable_results(command):
+        for asked, said in _variable_results(command):
             key = _variable_key(asked["component"], asked["variable"], asked.get("attributeType"))
             replies.setdefault(
                 key, {"status": said.get("attributeStatus", "?"), "at": command.created_at}
