@@ -132,7 +132,10 @@ def charger_command(request, pk: int):
     form = CommandForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            # The label the operator saw next to the input (Connector, Id token...).
+            label = form.fields[field].label if field in form.fields else None
+            name = label or field.replace("_", " ")
+            messages.error(request, f"{str(name).lower()}: {' '.join(errors)}")
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     try:
         built = form.build(charger)

@@ -372,3 +372,15 @@ H = timedelta(hours=1)
 )
 def test_uptime_is_the_share_of_known_time_not_faulted_or_unavailable(initial, changes, expected):
     assert uptime_fraction(initial, changes, T0, T0 + 24 * H) == expected
+
+
+def test_a_command_with_a_bad_connector_names_it_as_the_page_does(client, tenant_a, fleet, olga):
+    client.force_login(olga)
+    response = client.post(
+        page("charger_command", pk=fleet["charger"].pk),
+        {"action": "unlock", "evse_id": "-3"},
+        follow=True,
+    )
+    assert b"connector: Ensure this value is greater than or equal to 0." in response.content
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
