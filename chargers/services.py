@@ -35,6 +35,7 @@ from chargers.models import (
     TransactionEventRecord,
 )
 from cpms.models import Tenant
+from cpms.rows import insert_rows
 
 # A timestamp more than this far from the server's clock is kept as sent but flagged.
 CLOCK_TOLERANCE_FUTURE = timedelta(days=1)
@@ -173,8 +174,9 @@ def touch(*, charger_id: int) -> None:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
 
 
-def log_messages(rows: list[OcppMessage]) -> None:
-    OcppMessage.objects.bulk_create(rows)
+def log_messages(rows: list[dict]) -> None:
+    """Store message-log rows (dicts of OcppMessage fields, tenant included)."""
+    insert_rows(OcppMessage, rows)
 
 
 # --- Boot, heartbeat, status --------------------------------------------------------------------
@@ -482,24 +484,30 @@ def store_samples(
     signed_data.
     """
     now = timezone.now()
+    tenant_id = session.tenant_id if session else _tenant_of(charger_id)
     rows = [
-        MeterSample(
-            charger_id=charger_id,
-            session=session,
-            evse_id=evse_id,
-            timestamp=s["timestamp"],
-            timestamp_suspect=is_suspect(s["timestamp"], now),
-            measurand=s["measurand"],
-            phase=s["phase"],
-            location=s["location"],
-            context=s["context"],
-            unit=s["unit"],
-            value=s["value"],
-            signed_data=s["signed_data"],
-        )
+        {
+            "tenant_id": tenant_id,
+            "charger_id": charger_id,
+            "session_id": session.pk if session else None,
+            "evse_id": evse_id,
+            "timestamp": s["timestamp"],
+            "timestamp_suspect": is_suspect(s["timestamp"], now),
+            "measurand": s["measurand"],
+            "phase": s["phase"],
+            "location": s["location"],
+            "context": s["context"],
+            "unit": s["unit"],
+            "value": s["value"],
+            "signed_data": s["signed_data"],
+        }
         for s in samples
     ]
-    MeterSample.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_rows(MeterSample, rows, ignore_conflicts=True)
+
+
+def _tenant_of(charger_id: int) -> int:
+    return Charger.objects.values_list("tenant_id", flat=True).get(pk=charger_id)
 
 
 def update_session_meter(session: ChargingSession, samples: list[dict]) -> None:

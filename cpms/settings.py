@@ -109,6 +109,12 @@ else:
         {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Threads per server process for the charger sockets' database work (chargers/ocpp/dbwork.py);
+# SQLite takes one writer at a time.
+OCPP_DB_THREADS = env.int(
+    "OCPP_DB_THREADS",
+    default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
+)
 
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL

@@ -14,12 +14,13 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from channels.db import database_sync_to_async
+from django.db import transaction
 from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.messages import Call, CallError, CallResult
 
 from chargers import services
 from chargers.ocpp import errors
+from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 
 log = logging.getLogger(__name__)
@@ -96,11 +97,19 @@ class CentralSystemMixin:
             rows = self.consumer.take_log()
 
             def work():
-                if rows:
-                    services.log_messages(rows)
-                return function(*args, **kwargs)
+                # One transaction, so one commit, for the log rows and the message's facts.
+                try:
+                    with transaction.atomic():
+                        if rows:
+                            services.log_messages(rows)
+                        return function(*args, **kwargs)
+                except Exception:
+                    # The frames were received all the same: keep them for the log.
+                    if rows:
+                        services.log_messages(rows)
+                    raise
 
-            return await database_sync_to_async(work)()
+            return await in_db(work)()
 
         return run
 

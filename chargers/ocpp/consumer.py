@@ -14,14 +14,14 @@ import os
 import socket
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from chargers import commands, services
-from chargers.models import CommandStatus, OcppMessage
+from chargers.models import CommandStatus
 from chargers.ocpp import handshake
 from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
+from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CALL, CALLRESULT
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
@@ -48,7 +48,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
         headers = dict(self.scope.get("headers", []))
-        admitted = await database_sync_to_async(handshake.admit)(
+        admitted = await in_db(handshake.admit)(
             tenant_slug=kwargs["tenant_slug"],
             identity=kwargs["charge_point_id"],
             offered=self.scope.get("subprotocols", []),
@@ -61,13 +61,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
         # The OCPP door: everything this socket does runs in its tenant's scope.
         scoping.activate(admitted.tenant)
         self.charger = admitted.charger
-        self.log_rows: list[OcppMessage] = []
+        self.log_rows: list[dict] = []
         self.command_tasks: set[asyncio.Task] = set()
         self.last_touch = time.monotonic()
         await self.accept(subprotocol=admitted.subprotocol)
-        previous, self.connection_event_id = await database_sync_to_async(
-            services.connection_opened
-        )(
+        previous, self.connection_event_id = await in_db(services.connection_opened)(
             charger_id=self.charger.pk,
             channel_name=self.channel_name,
             node=NODE,
@@ -91,7 +89,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             text_data = bytes_data.decode("utf-8", errors="replace") if bytes_data else ""
         if time.monotonic() - self.last_touch > TOUCH_EVERY:
             self.last_touch = time.monotonic()
-            await database_sync_to_async(services.touch)(charger_id=self.charger.pk)
+            await in_db(services.touch)(charger_id=self.charger.pk)
         await self.central.route_message(text_data)
         # Log rows usually ride along with the next service call; a charger that only
         # heartbeats gets its rows written once enough have gathered.
@@ -105,7 +103,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         for task in self.command_tasks:
             task.cancel()
         await self.flush_log()
-        await database_sync_to_async(services.connection_closed)(
+        await in_db(services.connection_closed)(
             charger_id=self.charger.pk,
             channel_name=self.channel_name,
             connection_event_id=self.connection_event_id,
@@ -124,9 +122,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.last_touch = float("-inf")
 
     async def charger_changed(self, event):
-        self.central.registration_status = await database_sync_to_async(
-            services.registration_status
-        )(charger_id=self.charger.pk)
+        self.central.registration_status = await in_db(services.registration_status)(
+            charger_id=self.charger.pk
+        )
 
     async def ocpp_command(self, event):
         """Run a command as its own task: awaiting the reply here would block this socket's
@@ -144,7 +142,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def _run_command(self, event):
         command_id = event["command_id"]
-        await database_sync_to_async(commands.mark_sent)(command_id=command_id)
+        await in_db(commands.mark_sent)(command_id=command_id)
         try:
             reply = await self.central.call_raw(
                 event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
@@ -168,14 +166,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except ValueError as invalid:
             await self._finish(event, CommandStatus.REFUSED, error=str(invalid))
         except asyncio.CancelledError:
-            await database_sync_to_async(commands.finish)(
+            await in_db(commands.finish)(
                 command_id=command_id,
                 status=CommandStatus.TIMEOUT,
                 error="The charger disconnected before answering.",
             )
             raise
         else:
-            await database_sync_to_async(services.learn_from_reply)(
+            await in_db(services.learn_from_reply)(
                 charger_id=self.charger.pk,
                 action=event["action"],
                 payload=event["payload"],
@@ -197,7 +195,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 command_id=event["command_id"], status=status, response=stored, error=error
             )
 
-        await database_sync_to_async(record)()
+        await in_db(record)()
         if event.get("reply_to"):
             await self.channel_layer.send(
                 event["reply_to"], {"type": "command.done", "command_id": event["command_id"]}
@@ -219,19 +217,19 @@ class OcppConsumer(AsyncWebsocketConsumer):
                     else [message_type, unique_id, masked]
                 )
         self.log_rows.append(
-            OcppMessage(
-                tenant_id=self.charger.tenant_id,
-                charger_id=self.charger.pk,
-                at=timezone.now(),
-                incoming=incoming,
-                message_type=message_type,
-                unique_id=(unique_id or "")[:64],
-                action=(action or "")[:50],
-                body=raw[:LOG_BODY_LIMIT],
-            )
+            {
+                "tenant_id": self.charger.tenant_id,
+                "charger_id": self.charger.pk,
+                "at": timezone.now(),
+                "incoming": incoming,
+                "message_type": message_type,
+                "unique_id": (unique_id or "")[:64],
+                "action": (action or "")[:50],
+                "body": raw[:LOG_BODY_LIMIT],
+            }
         )
 
-    def take_log(self) -> list[OcppMessage]:
+    def take_log(self) -> list[dict]:
         """Hand over the gathered log rows (on the event loop, so no row is lost)."""
         rows, self.log_rows = self.log_rows, []
         return rows
@@ -239,4 +237,4 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def flush_log(self):
         rows = self.take_log()
         if rows:
-            await database_sync_to_async(services.log_messages)(rows)
+            await in_db(services.log_messages)(rows)
