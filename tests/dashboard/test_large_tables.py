@@ -57,6 +57,31 @@ def test_a_deep_page_lists_the_same_sessions_as_a_plain_offset(tenant_a, site_a,
         assert got == expected
 
 
+def test_a_deep_page_of_chargers_sorted_by_state_matches_a_plain_offset(
+    tenant_a, site_a, monkeypatch
+):
+    with scoping.scope(tenant_a):
+        for n in range(12):
+            charger = Charger.objects.create(
+                identity=f"CP-{n:02d}", site=site_a, is_online=n % 3 > 0
+            )
+            status = ["Charging", "Faulted", "Available", "Unavailable"][n % 4]
+            Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status=status)
+    monkeypatch.setattr(selectors.DeferredPaginator, "deferred_from", 0)
+
+    with scoping.scope(tenant_a):
+        table = selectors.charger_table(selectors.TableQuery(sort="-state"))
+        plain, deferred = Paginator(table, 5), selectors.DeferredPaginator(table, 5)
+        pages = [
+            ([(c.pk, c.state) for c in plain.page(n)], [(c.pk, c.state) for c in deferred.page(n)])
+            for n in plain.page_range
+        ]
+
+    assert len(pages) == 3
+    for expected, got in pages:
+        assert got == expected
+
+
 def test_the_sessions_list_says_about_when_the_count_is_estimated(
     client, tenant_a, site_a, bob, monkeypatch
 ):
