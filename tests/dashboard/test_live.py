@@ -33,6 +33,10 @@ async def connect(user, slug="tenant-a", origin=ORIGIN):
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, f"/ws/dashboard/{slug}/", headers=headers)
     connected, _ = await communicator.connect()
+    if not connected:
+        # Let the refused consumer end the way a browser's gone socket ends it; cancelled at
+        # the event loop's close instead, its channel-layer read can hang the teardown.
+        await communicator.disconnect()
     return communicator, connected
 
 
