@@ -162,9 +162,19 @@
         .catch(function () { delete asked[url]; });
     });
   }
-  handlers["session.started"] = function (d) { session(d, "active"); sessionRow(d, false); };
+  // The charger page's "Remote stop" form names the running transaction.
+  function stopForm(d, transactionId) {
+    each('[data-charger="' + Number(d.charger_id) + '"] input[name="transaction_id"]', function (el) {
+      el.value = transactionId;
+    });
+  }
+  handlers["session.started"] = function (d) {
+    session(d, "active"); sessionRow(d, false); stopForm(d, d.transaction_id || "");
+  };
   handlers["session.updated"] = function (d) { session(d, "active"); };
-  handlers["session.stopped"] = function (d) { session(d, "stopped"); sessionRow(d, true); };
+  handlers["session.stopped"] = function (d) {
+    session(d, "stopped"); sessionRow(d, true); stopForm(d, "");
+  };
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";

@@ -64,6 +64,9 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         running = overview.locator("tbody[data-live-rows] tr")
         expect(running).to_have_count(1, timeout=10000)
         expect(running).to_contain_text("CP-ROWS")
+        # The remote stop form now names the running transaction.
+        stop_input = detail.locator("input[name=transaction_id]")
+        expect(stop_input).to_have_value(str(holder["tx"]), timeout=10000)
         # The charger's state, derived from its connectors, follows without a reload too.
         expect(detail.locator("[data-field=state]")).to_have_text("charging", timeout=10000)
 
