@@ -1,13 +1,20 @@
-"""Charger passwords: salted SHA-256, compared in constant time.
+"""Charger credentials: passwords (salted SHA-256, compared in constant time) for security
+profiles 1 and 2, and the client certificate a TLS proxy verified for profile 3.
 
 Chargers authenticate on every connection and their keys are long machine-generated secrets
 (16-40 characters), so a slow password hash buys nothing and would cost minutes of CPU when a
 whole fleet reconnects after a restart. People's passwords keep Django's slow hasher.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
+from string import hexdigits
+from urllib.parse import unquote
+
+from chargers.models import Charger, SecurityProfile
 
 ALGORITHM = "sha256"
 MIN_LENGTH, MAX_LENGTH = 16, 40
@@ -42,3 +49,97 @@ def validate(password: str) -> str | None:
     if not password.isascii() or not password.isprintable():
         return "Use printable ASCII characters only."
     return None
+
+
+# --- Client certificates (OCPP security profile 3) ------------------------------------------------
+#
+# The reverse proxy terminates TLS and verifies the certificate against the operator's CA; the
+# server reads what the proxy passes on: the subject as an RFC 4514 string (nginx's
+# $ssl_client_s_dn) and the certificate itself, URL-encoded PEM ($ssl_client_escaped_cert).
+
+FINGERPRINT_HELP = (
+    "A SHA-256 fingerprint is 64 hexadecimal digits, colons allowed, as "
+    "`openssl x509 -noout -fingerprint -sha256 -in charger.crt` prints it."
+)
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+
+
+def normalize_fingerprint(value: str) -> str:
+    """The stored form of a pinned fingerprint (64 lowercase hex digits, or empty to unpin).
+
+    Raises ValueError naming the expected form.
+    """
+    # Accept openssl's own output line: "sha256 Fingerprint=AB:CD:...".
+    value = value.rpartition("=")[2]
+    digits = "".join(value.split()).replace(":", "").lower()
+    if digits and (len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits)):
+        raise ValueError(FINGERPRINT_HELP)
+    return digits
+
+
+def certificate_fingerprint(escaped_pem: str) -> str | None:
+    """SHA-256 (hex) of the DER certificate in nginx's URL-encoded PEM, or None if unreadable."""
+    pem = unquote(escaped_pem)
+    begin, end = pem.find(PEM_BEGIN), pem.find(PEM_END)
+    if begin < 0 or end < begin:
+        return None
+    body = "".join(pem[begin + len(PEM_BEGIN) : end].split())
+    try:
+        der = base64.b64decode(body, validate=True)
+    except binascii.Error:
+        return None
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
+def common_names(subject: str) -> list[str]:
+    """The CN values of an RFC 4514 distinguished name, e.g. ``CN=CP-1,O=Operator,C=DE``.
+
+    Escapes are undone (``\\,`` and ``\\2C`` alike; OpenSSL escapes each UTF-8 byte as ``\\XX``).
+    Raises ValueError for a string that is not a distinguished name.
+    """
+    names: list[str] = []
+    i, n = 0, len(subject)
+    while i < n:
+        equals = subject.find("=", i)
+        if equals < 0:
+            raise ValueError(f"no '=' after {subject[i:][:40]!r}")
+        attribute = subject[i:equals].strip().upper()
+        i = equals + 1
+        raw = bytearray()
+        while i < n and subject[i] not in ",+":
+            char = subject[i]
+            if char != "\\":
+                raw += char.encode()
+                i += 1
+            elif len(pair := subject[i + 1 : i + 3]) == 2 and all(c in hexdigits for c in pair):
+                raw.append(int(pair, 16))
+                i += 3
+            elif i + 1 < n:
+                raw += subject[i + 1].encode()
+                i += 2
+            else:
+                raise ValueError("a trailing backslash")
+        if attribute in ("CN", "2.5.4.3"):
+            names.append(raw.decode("utf-8"))
+        i += 1
+    return names
+
+
+def set_security_profile(
+    *, charger: Charger, security_profile: int, certificate_fingerprint: str
+) -> None:
+    """Set what the charger must present on its next connection (an open socket stays).
+
+    Raises ValueError naming the field for a profile or fingerprint that cannot be stored.
+    """
+    if security_profile not in SecurityProfile.values:
+        raise ValueError(f"security_profile: choose one of {SecurityProfile.values}.")
+    try:
+        fingerprint = normalize_fingerprint(certificate_fingerprint)
+    except ValueError as error:
+        raise ValueError(f"certificate_fingerprint: {error}") from None
+    # Only these two columns: the socket's consumer writes the connection state concurrently.
+    Charger.objects.filter(pk=charger.pk).update(
+        security_profile=security_profile, certificate_fingerprint=fingerprint
+    )
+    charger.security_profile, charger.certificate_fingerprint = security_profile, fingerprint

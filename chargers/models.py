@@ -85,6 +85,14 @@ class RegistrationStatus(models.TextChoices):
     REJECTED = "Rejected"
 
 
+class SecurityProfile(models.IntegerChoices):
+    """What the server demands on the upgrade. Profiles 1 and 2 differ only in TLS on the
+    charger's side, which the proxy offers; the server checks the same password for both."""
+
+    PASSWORD = 1, "1 or 2: password (HTTP Basic auth)"
+    CERTIFICATE = 3, "3: TLS client certificate"
+
+
 class Charger(TenantOwned):
     """A charge point (1.6) or charging station (2.0.1), identified by its id in the URL."""
 
@@ -94,6 +102,15 @@ class Charger(TenantOwned):
     )
     password_hash = models.CharField(max_length=200, blank=True, editable=False)
     password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    security_profile = models.PositiveSmallIntegerField(
+        choices=SecurityProfile.choices, default=SecurityProfile.PASSWORD
+    )
+    certificate_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Profile 3: the SHA-256 of the one client certificate accepted (hex); empty "
+        "accepts any certificate of the operator's CA whose CN is the charge point id.",
+    )
     registration_status = models.CharField(
         max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
     )

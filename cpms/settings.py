@@ -119,6 +119,11 @@ OCPP_DB_THREADS = env.int(
     default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
 )
 
+# Addresses (or networks) of the reverse proxies that terminate TLS for OCPP security profile 3
+# and pass the verified client certificate on in headers (deploy/nginx-ocpp.conf). Those headers
+# are believed only from these peers, so a client connecting directly cannot forge them.
+OCPP_TRUSTED_PROXIES = env.list("OCPP_TRUSTED_PROXIES", default=[])
+
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL
 

@@ -69,7 +69,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             charger_id=self.charger.pk,
             channel_name=self.channel_name,
             node=NODE,
-            remote_addr=str(client[0]),
+            remote_addr=admitted.remote_addr,
             version=admitted.version,
         )
         if previous:

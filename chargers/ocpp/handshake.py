@@ -2,16 +2,25 @@
 
 Every refusal looks the same to the caller (HTTP 403) and is recorded for the operator with
 who, when, from where and why.
+
+Security profiles 1 and 2 authenticate with HTTP Basic (user = charge point id). Profile 3 uses a
+TLS client certificate, verified by the reverse proxy (deploy/nginx-ocpp.conf), which passes the
+result on in headers; those headers count only from the addresses in OCPP_TRUSTED_PROXIES.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import ipaddress
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
 from chargers import credentials, services
-from chargers.models import Charger, OcppVersion
+from chargers.models import Charger, OcppVersion, SecurityProfile
 from cpms import scoping
 from cpms.models import Tenant
 from cpms.tenancy import tenant_for_ocpp
@@ -28,6 +37,12 @@ SUBPROTOCOL_OF = {version: name for name, version in SUBPROTOCOLS.items()}
 # version connects with another. "follow" (the default) switches it; "refuse" refuses it.
 VERSION_CHANGE_SETTING = "ocpp_version_change"
 MAX_IDENTITY = 48
+# What the TLS proxy passes on about the client certificate (nginx: $ssl_client_verify,
+# $ssl_client_s_dn, $ssl_client_escaped_cert). The proxy replaces any copies a client sends.
+VERIFY_HEADER = b"x-client-cert-verify"
+SUBJECT_HEADER = b"x-client-cert-subject"
+CERTIFICATE_HEADER = b"x-client-cert"
+CERTIFICATE_HEADERS = (VERIFY_HEADER, SUBJECT_HEADER, CERTIFICATE_HEADER)
 
 
 @dataclass
@@ -36,6 +51,8 @@ class Admitted:
     charger: Charger
     version: str
     subprotocol: str
+    # The charger's address: the peer's, or behind a trusted proxy the one it forwarded.
+    remote_addr: str
 
 
 def choose_subprotocol(offered: list[str], registered: str = "") -> str | None:
@@ -58,6 +75,64 @@ def basic_credentials(headers: dict[bytes, bytes]) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
+@functools.cache
+def trusted_networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip())
+    except ValueError as error:
+        raise ImproperlyConfigured(f"OCPP_TRUSTED_PROXIES: {error}") from None
+
+
+def from_trusted_proxy(peer: str) -> bool:
+    """Whether the socket's peer is one of the configured TLS proxies."""
+    networks = trusted_networks(tuple(settings.OCPP_TRUSTED_PROXIES))
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
+def forwarded_for(headers: dict[bytes, bytes]) -> str:
+    """The address the proxy saw: the last X-Forwarded-For entry (earlier ones are the client's
+    own claims)."""
+    value = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    return value.rpartition(",")[2].strip()[:64]
+
+
+def certificate_problem(
+    charger: Charger, headers: dict[bytes, bytes], proxied: bool
+) -> tuple[str, str] | None:
+    """Why the client certificate does not admit this profile-3 charger, or None."""
+
+    def header(name: bytes) -> str:
+        return headers.get(name, b"").decode("latin-1")
+
+    if not proxied:
+        if any(name in headers for name in CERTIFICATE_HEADERS):
+            return "certificate_missing", "certificate headers from an untrusted address ignored"
+        return "certificate_missing", "profile 3: connect through the TLS proxy with a certificate"
+    verified = header(VERIFY_HEADER)
+    if verified != "SUCCESS":
+        return "certificate_missing", f"proxy verification: {verified[:100] or 'none'}"
+    try:
+        names = credentials.common_names(header(SUBJECT_HEADER))
+    except ValueError as error:
+        return "certificate_cn_mismatch", f"unreadable subject: {error}"
+    if names != [charger.identity]:
+        return "certificate_cn_mismatch", f"certificate CN {', '.join(names)[:100] or 'none'!r}"
+    if charger.certificate_fingerprint:
+        fingerprint = credentials.certificate_fingerprint(header(CERTIFICATE_HEADER))
+        if fingerprint != charger.certificate_fingerprint:
+            return "certificate_not_pinned", f"certificate SHA-256 {fingerprint or 'not passed on'}"
+    return None
+
+
 def admit(
     *,
     tenant_slug: str,
@@ -66,8 +141,14 @@ def admit(
     headers: dict[bytes, bytes],
     remote_addr: str,
 ) -> Admitted | None:
-    """The charger allowed to open this socket, or None after recording why not."""
+    """The charger allowed to open this socket, or None after recording why not.
+
+    `remote_addr` is the socket's peer: daphne must not rewrite it from X-Forwarded-For
+    (no --proxy-headers) when OCPP_TRUSTED_PROXIES is set.
+    """
     tenant = tenant_for_ocpp(tenant_slug)
+    proxied = from_trusted_proxy(remote_addr)
+    charger_addr = (forwarded_for(headers) or remote_addr) if proxied else remote_addr
 
     def refuse(reason: str, detail: str = "") -> None:
         with scoping.unscoped():
@@ -75,7 +156,7 @@ def admit(
                 tenant=tenant,
                 tenant_slug=tenant_slug,
                 identity=identity,
-                remote_addr=remote_addr,
+                remote_addr=charger_addr,
                 reason=reason,
                 detail=detail,
             )
@@ -87,26 +168,46 @@ def admit(
         return refuse("bad_identity", "ids are 1 to 48 characters without ':'")
     if tenant is None:
         return refuse("unknown_tenant")
-    given = basic_credentials(headers)
-    if given is None:
-        return refuse("missing_credentials")
-    user, password = given
-    if user != identity:
-        return refuse("identity_mismatch", f"basic auth user {user[:50]!r}")
     with scoping.scope(tenant):
         charger = services.find_charger_for_handshake(tenant=tenant, identity=identity)
-        if charger is None:
-            onboarding = tenant.accept_unknown_chargers and tenant.onboarding_password_hash
-            if not onboarding or not credentials.check(password, tenant.onboarding_password_hash):
-                return refuse("unknown_charger")
-            charger = services.register_pending_charger(
-                tenant=tenant, identity=identity, password=password
-            )
-        elif not charger.password_hash or not credentials.check(password, charger.password_hash):
-            return refuse("wrong_password")
+        if charger is not None and charger.security_profile == SecurityProfile.CERTIFICATE:
+            # Profile 3 has no password: the verified certificate is the credential.
+            problem = certificate_problem(charger, headers, proxied)
+            if problem:
+                return refuse(*problem)
+        else:
+            given = basic_credentials(headers)
+            if given is None:
+                return refuse("missing_credentials")
+            user, password = given
+            if user != identity:
+                return refuse("identity_mismatch", f"basic auth user {user[:50]!r}")
+            if charger is None:
+                onboarding = tenant.accept_unknown_chargers and tenant.onboarding_password_hash
+                if not onboarding or not credentials.check(
+                    password, tenant.onboarding_password_hash
+                ):
+                    return refuse("unknown_charger")
+                charger = services.register_pending_charger(
+                    tenant=tenant, identity=identity, password=password
+                )
+            elif not charger.password_hash or not credentials.check(
+                password, charger.password_hash
+            ):
+                return refuse("wrong_password")
     subprotocol = choose_subprotocol(offered, charger.ocpp_version)
     version = SUBPROTOCOLS[subprotocol]
     policy = tenant.settings.get(VERSION_CHANGE_SETTING, "follow")
     if charger.ocpp_version and version != charger.ocpp_version and policy == "refuse":
         return refuse("version_change", f"registered on {charger.ocpp_version}, offered {version}")
-    return Admitted(tenant=tenant, charger=charger, version=version, subprotocol=subprotocol)
+    return Admitted(
+        tenant=tenant,
+        charger=charger,
+        version=version,
+        subprotocol=subprotocol,
+        remote_addr=charger_addr,
+    )
+
+
+# A malformed OCPP_TRUSTED_PROXIES stops the server at start, not at the first charger.
+trusted_networks(tuple(settings.OCPP_TRUSTED_PROXIES))

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -83,6 +83,13 @@ class Command(BaseCommand):
             "15",
         ]
         if proxy_headers:
+            if settings.OCPP_TRUSTED_PROXIES:
+                # daphne would then take the peer address from X-Forwarded-For, which anyone
+                # reaching daphne directly can set to a trusted proxy's address.
+                raise CommandError(
+                    "--proxy-headers cannot be combined with OCPP_TRUSTED_PROXIES: the trusted "
+                    "proxy check needs the real peer address (see deploy/README.md)."
+                )
             argv.append("--proxy-headers")
         # Django's -v: daphne's access log of every request and socket only from 2 upwards.
         argv += ["-v", "1" if options.get("verbosity", 1) >= 2 else "0"]
