@@ -4,7 +4,9 @@ Each version's module subclasses the library's `ChargePoint` with this mixin fir
 owns the frame: it parses and checks it, answers malformed input with the CALLERROR the
 version's standard names, refuses everything but BootNotification from a charger that is not
 Accepted, validates payloads against the version's schemas, and only then lets the library call
-our handler (registered with `skip_schema_validation=True`, since the check already ran).
+our handler (registered with `skip_schema_validation=True`, since the check already ran). It
+also runs the handler itself (`_handle_call`): the library's own dispatch re-reads the
+handler's signature and re-converts every key with regular expressions on every message.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.db import transaction
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.messages import Call, CallError, CallResult
 
@@ -70,6 +79,21 @@ def parse_timestamp(value: str) -> datetime:
             description=f"{value!r} is not an RFC 3339 date-time."
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def snake_key(key: str) -> str:
+    """The library's snake_case spelling of a payload key, worked out once per key."""
+    return next(iter(camel_to_snake_case({key: None})))
+
+
+def snake_keys(data):
+    """`camel_to_snake_case`, with each key's spelling cached."""
+    if isinstance(data, dict):
+        return {snake_key(key): snake_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_keys(value) for value in data]
+    return data
 
 
 class CentralSystemMixin:
@@ -147,11 +171,23 @@ class CentralSystemMixin:
         except FrameProblem as problem:
             await self._send(problem.call_error(self.version))
             return
-        # The library runs the handler, converts names and answers (CALLRESULT or, when the
-        # handler raises, CALLERROR). Our handlers skip its schema check: _check_call ran.
         # Handlers that keep a message verbatim read it here; calls are handled one at a time.
         self._payload = frame.payload
         await self._handle_call(Call(frame.unique_id, frame.action, frame.payload))
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Run the action's handler and answer: a CALLRESULT, or the CALLERROR for what it
+        raised (OCPP errors by their code, anything else InternalError), as the library does.
+        _check_call has vouched for the action and the payload."""
+        handler = self.route_map[msg.action]["_on_action"]
+        try:
+            response = await handler(**snake_keys(msg.payload))
+        except Exception as error:
+            log.exception("Error while handling %s from %s", msg.action, self.id)
+            await self._send(msg.create_call_error(error).to_json())
+            return
+        payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        await self._send(msg.create_call_result(payload).to_json())
 
     def _check_call(self, frame: errors.Frame) -> None:
         action = frame.action
