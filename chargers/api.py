@@ -104,6 +104,8 @@ class ChargerSerializer(TenantModelSerializer):
             "identity",
             "site",
             "password",
+            "security_profile",
+            "certificate_fingerprint",
             "registration_status",
             "ocpp_version",
             "vendor",
@@ -120,8 +122,28 @@ class ChargerSerializer(TenantModelSerializer):
         read_only_fields = [
             f
             for f in fields
-            if f not in {"identity", "site", "password", "registration_status", "id"}
+            if f
+            not in {
+                "identity",
+                "site",
+                "password",
+                "security_profile",
+                "certificate_fingerprint",
+                "registration_status",
+                "id",
+            }
         ]
+        extra_kwargs = {
+            "security_profile": {
+                "help_text": "1 (profiles 1 and 2: password) or 3 (TLS client certificate "
+                "whose CN is the charge point id, verified by the proxy)."
+            },
+            "certificate_fingerprint": {
+                "max_length": 200,
+                "help_text": "Profile 3: pin one certificate by its SHA-256 (hex, colons "
+                "allowed); empty accepts any of the charger CA's with the right CN.",
+            },
+        }
 
     def validate_identity(self, value: str) -> str:
         if self.instance is not None and value != self.instance.identity:
@@ -137,6 +159,12 @@ class ChargerSerializer(TenantModelSerializer):
         if problem:
             raise serializers.ValidationError(problem)
         return value
+
+    def validate_certificate_fingerprint(self, value: str) -> str:
+        try:
+            return credentials.normalize_fingerprint(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class NewChargerSerializer(ChargerSerializer):

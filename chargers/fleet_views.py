@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from chargers import actions, selectors, services
+from chargers import actions, credentials, selectors, services
 from chargers.alerts.models import Alert
 from chargers.forms import (
     ChargerForm,
@@ -21,6 +21,7 @@ from chargers.forms import (
     ConfigurationForm,
     NewChargerForm,
     PasswordForm,
+    SecurityProfileForm,
     VariableForm,
 )
 from chargers.models import (
@@ -449,19 +450,33 @@ def charger_edit(request, pk: int):
 @never_cache
 @operator_view(read=Role.ADMIN, write=Role.ADMIN)
 def charger_credentials(request, pk: int):
-    """Set or rotate the charger's basic-auth password; the new one is shown this once."""
+    """Set or rotate the charger's basic-auth password (shown once), or its security profile."""
     charger = _charger(pk)
-    form = PasswordForm(request.POST or None)
+    form = PasswordForm()
+    profile_form = SecurityProfileForm(
+        initial={
+            "security_profile": charger.security_profile,
+            "certificate_fingerprint": charger.certificate_fingerprint,
+        }
+    )
     password = None
-    if request.method == "POST" and form.is_valid():
-        password = services.set_password(
-            charger=charger, password=form.cleaned_data["password"] or None
-        )
-        form = PasswordForm()
+    if request.method == "POST" and "security_profile" in request.POST:
+        profile_form = SecurityProfileForm(request.POST)
+        if profile_form.is_valid():
+            credentials.set_security_profile(charger=charger, **profile_form.cleaned_data)
+            messages.success(request, f"{charger.identity}: security profile saved.")
+            return redirect("charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk)
+    elif request.method == "POST":
+        form = PasswordForm(request.POST)
+        if form.is_valid():
+            password = services.set_password(
+                charger=charger, password=form.cleaned_data["password"] or None
+            )
+            form = PasswordForm()
     return render(
         request,
         "chargers/charger_credentials.html",
-        {"charger": charger, "form": form, "password": password},
+        {"charger": charger, "form": form, "profile_form": profile_form, "password": password},
     )
 
 

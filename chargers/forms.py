@@ -1,7 +1,7 @@
 from django import forms
 
 from chargers import actions, credentials
-from chargers.models import Charger, IdToken
+from chargers.models import Charger, IdToken, SecurityProfile
 from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms.forms import TenantModelForm
 
@@ -194,6 +194,28 @@ class PasswordForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return password
+
+
+class SecurityProfileForm(forms.Form):
+    security_profile = forms.TypedChoiceField(
+        choices=SecurityProfile.choices,
+        coerce=int,
+        help_text="3: the charger connects through the TLS proxy with a client certificate of "
+        "your charger CA whose CN is its charge point id; no password.",
+    )
+    certificate_fingerprint = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Pinned certificate (SHA-256)",
+        help_text="Optional, profile 3 only: accept just this certificate "
+        "(openssl x509 -noout -fingerprint -sha256).",
+    )
+
+    def clean_certificate_fingerprint(self):
+        try:
+            return credentials.normalize_fingerprint(self.cleaned_data["certificate_fingerprint"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class IdTokenImportForm(forms.Form):

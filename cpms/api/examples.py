@@ -68,6 +68,8 @@ CHARGER = {
     "id": 12,
     "identity": "ACME-0042",
     "site": 3,
+    "security_profile": 1,
+    "certificate_fingerprint": "",
     "registration_status": "Accepted",
     "ocpp_version": "1.6",
     "vendor": "ACME",
