@@ -162,18 +162,23 @@
         .catch(function () { delete asked[url]; });
     });
   }
-  // The charger page's "Remote stop" form names the running transaction.
-  function stopForm(d, transactionId) {
+  // The charger page's "Remote stop" form names a running transaction. A charger with several
+  // connectors runs several at once: a start fills only an empty field (never replacing what the
+  // operator sees or typed), and a stop clears the field only when it names that very session.
+  function stopForm(d, started) {
+    var transactionId = d.transaction_id == null ? "" : String(d.transaction_id);
+    if (!transactionId) return;
     each('[data-charger="' + Number(d.charger_id) + '"] input[name="transaction_id"]', function (el) {
-      el.value = transactionId;
+      if (started && !el.value) el.value = transactionId;
+      else if (!started && el.value.trim() === transactionId) el.value = "";
     });
   }
   handlers["session.started"] = function (d) {
-    session(d, "active"); sessionRow(d, false); stopForm(d, d.transaction_id || "");
+    session(d, "active"); sessionRow(d, false); stopForm(d, true);
   };
   handlers["session.updated"] = function (d) { session(d, "active"); };
   handlers["session.stopped"] = function (d) {
-    session(d, "stopped"); sessionRow(d, true); stopForm(d, "");
+    session(d, "stopped"); sessionRow(d, true); stopForm(d, false);
   };
 
   function connect() {

@@ -78,3 +78,56 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         expect(running).to_have_count(0, timeout=10000)
     finally:
         charger_loop.run(holder["ctx"].__aexit__(None, None, None))
+
+
+def test_the_remote_stop_form_keeps_naming_a_session_that_still_runs_on_another_connector(
+    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+):
+    charger = make_charger(tenant_a, identity="CP-TWO", site=site_a)
+    detail = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
+    expect(detail.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+    stop_input = detail.locator("input[name=transaction_id]")
+    holder = {}
+
+    async def connect_and_start(connector_id):
+        if "cp" not in holder:
+            holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-TWO")
+            holder["cp"] = await holder["ctx"].__aenter__()
+            await holder["cp"].boot()
+        started = await holder["cp"].call(
+            call.StartTransaction(
+                connector_id=connector_id, id_tag="TAG-2", meter_start=0, timestamp=stamp()
+            )
+        )
+        holder[connector_id] = str(started.transaction_id)
+
+    async def stop(connector_id):
+        await holder["cp"].call(
+            call.StopTransaction(
+                transaction_id=int(holder[connector_id]),
+                meter_stop=1000,
+                timestamp=stamp(),
+                reason="Local",
+            )
+        )
+
+    try:
+        charger_loop.run(connect_and_start(1))
+        expect(stop_input).to_have_value(holder[1], timeout=10000)
+        recent = detail.locator("tbody[data-live-rows] tr")
+
+        # A second connector's start does not replace the transaction the form names.
+        charger_loop.run(connect_and_start(2))
+        expect(recent).to_have_count(2, timeout=10000)
+        expect(stop_input).to_have_value(holder[1])
+
+        # Nor does that second session's stop clear it: the first still runs.
+        charger_loop.run(stop(2))
+        expect(recent.filter(has_text="Local")).to_have_count(1, timeout=10000)
+        expect(stop_input).to_have_value(holder[1])
+
+        charger_loop.run(stop(1))
+        expect(stop_input).to_have_value("", timeout=10000)
+    finally:
+        if "ctx" in holder:
+            charger_loop.run(holder["ctx"].__aexit__(None, None, None))
