@@ -7,14 +7,12 @@ per row), and sums use the (tenant, started_at) index of sessions.
 
 from __future__ import annotations
 
-import json
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.paginator import EmptyPage, Paginator
-from django.db import connections
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -210,9 +208,10 @@ class DeferredPaginator(Paginator):
         number = self.validate_number(number)
         return self._get_page(self.rows(number), number, self)
 
-    def rows(self, number: int) -> list:
+    def rows(self, number: int, extra: int = 0) -> list:
+        """The page's rows, and `extra` rows after them where there are."""
         bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
+        top = bottom + self.per_page + extra
         if bottom < self.deferred_from:
             return list(self.object_list[bottom:top])
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
@@ -224,54 +223,72 @@ class LargeTablePaginator(DeferredPaginator):
     """Pages of a table that grows without bound (a network's sessions).
 
     Counting a million rows to print "page 3 of 20,000" costs more than the page itself, so up
-    to `exact_up_to` rows the count is exact, and beyond that it is PostgreSQL's estimate,
-    flagged `estimated` for the pager to say "about".
+    to `exact_up_to` rows the count is exact, and beyond that the paginator is `open_ended`: the
+    pager says "more than `exact_up_to`" and offers the previous and next pages, and each page
+    reads one row more than it shows to know whether a next one exists. Nothing shown derives
+    from PostgreSQL's planner estimate: its statistics cover the whole table, other tenants'
+    rows included.
     """
 
     exact_up_to = 10_000
 
     def __init__(self, object_list, per_page, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.estimated = False
+        self.counted = False
 
     @cached_property
     def count(self) -> int:
-        capped = self.object_list[: self.exact_up_to + 1].count()
-        if capped <= self.exact_up_to:
-            return capped
-        estimate = planner_estimate(self.object_list)
-        if estimate is None:
-            return self.object_list.count()
-        self.estimated = True
-        return max(estimate, capped)
+        # Past the threshold this is exact_up_to + 1: the rows known to exist.
+        return self.object_list[: self.exact_up_to + 1].count()
+
+    @property
+    def open_ended(self) -> bool:
+        return not self.counted and self.count > self.exact_up_to
 
     def validate_number(self, number):
         try:
             return super().validate_number(number)
         except EmptyPage:
-            # Past an estimated end there may still be rows: page() finds out.
-            if self.estimated and int(number) > 1:
+            # Past the pages known to exist there may still be rows: page() finds out.
+            if self.open_ended and int(number) > 1:
                 return int(number)
             raise
 
     def page(self, number):
         number = self.validate_number(number)
-        rows = self.rows(number)
-        if not rows and number > 1 and self.estimated:
-            # The estimate promised more pages than there are: count them, and show the last.
+        if not self.open_ended:
+            return self._get_page(self.rows(number), number, self)
+        rows = self.rows(number, extra=1)
+        if not rows and number > 1:
+            # Asked for a page past the end: count this tenant's rows exactly, show the last.
             self.__dict__["count"] = self.object_list.count()
             self.__dict__.pop("num_pages", None)
-            self.estimated = False
+            self.counted = True
             return self.page(self.num_pages)
-        return self._get_page(rows, number, self)
+        page = self._get_page(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def _get_page(self, *args, **kwargs):
+        return LargeTablePage(*args, **kwargs)
 
 
-def planner_estimate(queryset: QuerySet) -> int | None:
-    """The rows PostgreSQL expects `queryset` to return; None on other databases."""
-    if connections[queryset.db].vendor != "postgresql":
-        return None
-    plan = json.loads(queryset.order_by().explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+class LargeTablePage(Page):
+    """A page whose successor, past the exactly counted rows, is known by the row read beyond it."""
+
+    more: bool | None = None
+
+    def has_next(self) -> bool:
+        if self.more is None:
+            return super().has_next()
+        return self.more
+
+    def next_page_number(self) -> int:
+        if self.more is None:
+            return super().next_page_number()
+        if not self.more:
+            raise EmptyPage("That page contains no results")
+        return self.number + 1
 
 
 # --- Charts -------------------------------------------------------------------------------------
