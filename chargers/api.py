@@ -54,7 +54,13 @@ from chargers.ocpp.errors import CALL, schema_problem
 from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms import scoping
 from cpms.api import examples as ex
-from cpms.api.base import CursorPagination, DateTimeFilter, TenantModelSerializer, TenantViewSet
+from cpms.api.base import (
+    CursorOrderingFilter,
+    CursorPagination,
+    DateTimeFilter,
+    TenantModelSerializer,
+    TenantViewSet,
+)
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role
 
@@ -413,11 +419,11 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     serializer_class = SessionSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = SessionFilter
-    # Cursor pages need a column that only grows or is nearly unique: -id (the default) or a
-    # start time, either way round.
-    ordering_fields = ["id", "started_at"]
+    # Only by id: start times come from the chargers, and a fleet starting on a schedule shares
+    # them, which a cursor cannot step over. `since`/`until` select by time; `export` sorts by it.
+    ordering_fields = ["id"]
 
     def get_queryset(self):
         return ChargingSession.objects.select_related("charger")
@@ -515,8 +521,10 @@ class MeterSampleViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = MeterSampleSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["id", "timestamp"]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    # Only by id: one MeterValues carries many samples at one timestamp, and fleets report at
+    # aligned instants, so a cursor on the timestamp would skip and repeat rows.
+    ordering_fields = ["id"]
     filterset_class = MeterSampleFilter
 
     def get_queryset(self):
@@ -576,8 +584,10 @@ class StatusEventViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = StatusEventSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["id", "timestamp"]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    # Only by id: the timestamps come from the chargers, and a restart or a fleet reporting at
+    # aligned instants shares them (see `CursorOrderingFilter`).
+    ordering_fields = ["id"]
     filterset_class = StatusEventFilter
 
     def get_queryset(self):
@@ -610,8 +620,9 @@ class OcppMessageViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = OcppMessageSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = OcppMessageFilter
+    # `at` is stamped by this server per message: ties are rare and broken by id.
     ordering_fields = ["id", "at"]
 
     def get_queryset(self):
@@ -652,8 +663,9 @@ class ConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
 
     serializer_class = ConnectionSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = ConnectionFilter
+    # `connected_at` is stamped by this server per socket: ties are rare and broken by id.
     ordering_fields = ["id", "connected_at"]
 
     def get_queryset(self):
@@ -1024,7 +1036,8 @@ class CommandViewSet(
 
     serializer_class = CommandSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    # `created_at` is stamped by this server per command: ties are rare and broken by id.
     ordering_fields = ["id", "created_at"]
     filterset_class = CommandFilter
 

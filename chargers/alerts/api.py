@@ -5,13 +5,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from chargers.alerts.models import Alert, AlertKind, Severity
 from chargers.alerts.services import acknowledge
 from cpms.api import examples as ex
-from cpms.api.base import CursorPagination, TenantViewSet
+from cpms.api.base import CursorOrderingFilter, CursorPagination, TenantViewSet
 from cpms.models import Role
 
 
@@ -74,7 +73,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
 
     serializer_class = AlertSerializer
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    # `opened_at` is stamped by this server per alert: ties are rare and broken by id.
     ordering_fields = ["id", "opened_at"]
     filterset_class = AlertFilter
     action_roles = {"acknowledge": Role.OPERATOR}

@@ -21,6 +21,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, pagination, permissions, serializers, throttling, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.filters import OrderingFilter
 from rest_framework.views import exception_handler
 
 from cpms import scoping
@@ -156,6 +157,31 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "-id"
+
+
+class CursorOrderingFilter(OrderingFilter):
+    """`?ordering=` for a cursor-paged table: one of the view's `ordering_fields`, either way round.
+
+    A cursor stands on its first ordering column and steps over rows sharing its value with an
+    offset that DRF caps at 1000, so a column many rows share (a charger-reported timestamp)
+    skips and repeats rows. Views list only unique columns (id) or server-stamped times, where
+    a tie needs two rows in the same microsecond; a time column gets the id as its tie-breaker,
+    so tied rows come back in the same order on every page. Any other value is a 400 naming
+    `ordering`, never silently another order.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        term = request.query_params.get(self.ordering_param, "").strip()
+        if not term:
+            return self.get_default_ordering(view)
+        allowed = [t for name in view.ordering_fields for t in (name, f"-{name}")]
+        if term not in allowed:
+            raise exceptions.ValidationError(
+                {self.ordering_param: [f"Order by one of: {', '.join(allowed)}."]}
+            )
+        if term.lstrip("-") == "id":
+            return (term,)
+        return (term, "-id" if term.startswith("-") else "id")
 
 
 class DateTimeFilter(filters.IsoDateTimeFilter):

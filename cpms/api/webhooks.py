@@ -7,12 +7,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from cpms import webhooks
 from cpms.api import examples as ex
-from cpms.api.base import CursorPagination, TenantViewSet
+from cpms.api.base import CursorOrderingFilter, CursorPagination, TenantViewSet
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -150,7 +149,8 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     serializer_class = WebhookDeliverySerializer
     read_role = write_role = Role.ADMIN
     pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    # `created_at` is stamped by this server per delivery: ties are rare and broken by id.
     ordering_fields = ["id", "created_at"]
     filterset_class = DeliveryFilter
 
