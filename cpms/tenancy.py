@@ -165,7 +165,9 @@ class TenantHeaderError(ValueError):
 def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
     """The API door, part one: the usable key a request presents, or None.
 
-    A tenant key comes with its (active) tenant; a platform key names no tenant of its own.
+    A tenant key comes with its (active) tenant; a platform key names no tenant of its own and
+    works only while the person who created it is still an active superuser: the key is their
+    staff access, and a demoted, deactivated or deleted owner takes it with them.
     """
     from cpms import apikeys
 
@@ -177,13 +179,23 @@ def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
         queryset = model.objects.filter(prefix=prefix)
         if model is ApiKey:
             queryset = queryset.select_related("tenant")
+        else:
+            queryset = queryset.select_related("created_by")
         key = queryset.first()
         if key is None or not apikeys.verify(raw, key):
             return None
-        if not key.is_usable() or (model is ApiKey and not key.tenant.is_active):
+        if not key.is_usable():
+            return None
+        if model is ApiKey and not key.tenant.is_active:
+            return None
+        if model is PlatformApiKey and not _is_platform_staff(key.created_by):
             return None
         apikeys.note_use(key)
     return key
+
+
+def _is_platform_staff(user) -> bool:
+    return user is not None and user.is_active and user.is_superuser
 
 
 def api_tenant_for(key: ApiKey | PlatformApiKey, slug: str | None) -> Tenant:

@@ -130,6 +130,32 @@ def test_an_expired_platform_key_is_refused(api, staff, site_a):
     assert api(secret, "tenant-a").get(reverse("api:site-list")).status_code == 401
 
 
+def demote(staff):
+    staff.is_superuser = False
+    staff.save()
+
+
+def deactivate(staff):
+    staff.is_active = False
+    staff.save()
+
+
+def delete(staff):
+    staff.delete()
+
+
+@pytest.mark.parametrize("leave", [demote, deactivate, delete])
+def test_a_platform_key_stops_working_when_its_owner_leaves_platform_staff(
+    api, staff, site_a, leave
+):
+    secret = make_platform_key(ApiKeyRole.ADMIN, staff)
+    unknown = api("cpmsp_unknown0_" + "x" * 40, "tenant-a").get(reverse("api:site-list"))
+    leave(staff)
+    response = api(secret, "tenant-a").get(reverse("api:site-list"))
+    assert response.status_code == 401
+    assert response.json() == unknown.json()
+
+
 def test_only_superusers_hold_platform_keys(alice):
     with pytest.raises(ValueError):
         apikeys.create_platform_api_key(name="Mine", role=ApiKeyRole.ADMIN, created_by=alice)
