@@ -7,6 +7,12 @@ The server under test trusts the proxy at 127.0.0.2. A test plays that proxy by 
 import asyncio
 import base64
 import hashlib
+import os
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
@@ -25,7 +31,7 @@ from cpms import scoping
 from tests.chargers import ocpp16
 from tests.chargers.conftest import database_url
 from tests.chargers.ocpp16 import PASSWORD, basic
-from tests.helpers import child_env, running_server
+from tests.helpers import child_env, free_port, running_server, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -240,3 +246,173 @@ def test_serve_refuses_daphne_proxy_headers_with_trusted_proxies(settings):
     settings.OCPP_TRUSTED_PROXIES = ["127.0.0.2"]
     with pytest.raises(CommandError, match="--proxy-headers"):
         call_command("serve", "--proxy-headers", "--no-worker")
+
+
+# --- End to end through real nginx with deploy/nginx/ (opt-in: TEST_NGINX=1) ---------------------
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+WEIRD_ID = "Site 1/Bay #2, rear"
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+def issue(ca_dir, identity) -> tuple[str, str, str]:
+    """(certificate, key, SHA-256 as openssl prints it), issued with deploy/charger-cert.sh."""
+    done = subprocess.run(
+        [str(DEPLOY / "charger-cert.sh"), "issue", str(ca_dir), identity],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    fingerprint = done.stdout.strip().splitlines()[-1]
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in identity)
+    return str(ca_dir / f"{name}.crt"), str(ca_dir / f"{name}.key"), fingerprint
+
+
+@pytest.fixture(scope="module")
+def nginx(proxied_server, tmp_path_factory):
+    """nginx with deploy/nginx/cpms-ocpp.conf as shipped, but for paths, ports and a source
+    address: it connects to daphne from 127.0.0.2, the proxy the server trusts."""
+    if not os.environ.get("TEST_NGINX"):
+        pytest.skip("the end-to-end test through nginx is opt-in: TEST_NGINX=1")
+    if not (shutil.which("nginx") and shutil.which("openssl")):
+        pytest.fail("TEST_NGINX=1 but nginx or openssl is not installed")
+    tmp = tmp_path_factory.mktemp("nginx")
+    ca_dir, rogue_dir = tmp / "ca", tmp / "rogue"
+    for directory in (ca_dir, rogue_dir):
+        subprocess.run(
+            [str(DEPLOY / "charger-cert.sh"), "ca", str(directory)],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+    openssl(
+        *("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"),
+        *("-keyout", "server.key", "-out", "server.crt", "-days", "1", "-subj", "/CN=127.0.0.1"),
+        *("-addext", "subjectAltName=IP:127.0.0.1"),
+        cwd=tmp,
+    )
+    (tmp / "charger-ca.crt").write_text((ca_dir / "ca.crt").read_text())
+    daphne_port = int(proxied_server.rsplit(":", 1)[1])
+    tls_port, plain_port = free_port(), free_port()
+    site = (DEPLOY / "nginx" / "cpms-ocpp.conf").read_text()
+    for old, new in [
+        ("/etc/cpms/tls/", f"{tmp}/"),
+        ("/etc/nginx/cpms-ocpp-proxy.conf", f"{tmp}/cpms-ocpp-proxy.conf"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{daphne_port};"),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
+        ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
+        ("listen [::]:443 ssl;", ""),
+        ("listen [::]:80;", ""),
+    ]:
+        assert old in site, old
+        site = site.replace(old, new)
+    (tmp / "cpms-ocpp.conf").write_text(site)
+    params = (DEPLOY / "nginx" / "cpms-ocpp-proxy.conf").read_text()
+    (tmp / "cpms-ocpp-proxy.conf").write_text(params + f"proxy_bind {PROXY};\n")
+    temp_paths = "".join(
+        f"{kind}_temp_path {tmp}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log info;\n"
+        + "events {}\nhttp {\naccess_log off;\n"
+        + temp_paths
+        + f"include {tmp}/cpms-ocpp.conf;\n}}\n"
+    )
+    process = subprocess.Popen(
+        ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(tls_port, process=process)
+        wait_for_port(plain_port, process=process)
+        yield SimpleNamespace(
+            wss=f"wss://127.0.0.1:{tls_port}",
+            ws=f"ws://127.0.0.1:{plain_port}",
+            server_ca=str(tmp / "server.crt"),
+            ca_dir=ca_dir,
+            rogue_dir=rogue_dir,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def tls(nginx, certificate=None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=nginx.server_ca)
+    if certificate:
+        context.load_cert_chain(certificate[0], certificate[1])
+    return context
+
+
+async def through_nginx(url, tenant, identity, headers=None, context=None):
+    """The HTTP status of a refused upgrade, or None after an accepted one and a boot."""
+    try:
+        async with websockets.connect(
+            f"{url}/ocpp/{tenant}/{quote(identity, safe='')}",
+            subprotocols=["ocpp1.6"],
+            additional_headers=headers or {},
+            open_timeout=10,
+            ssl=context,
+        ) as ws:
+            charger = ocpp16.TestCharger(identity, ws, response_timeout=10)
+            task = asyncio.create_task(charger.start())
+            try:
+                assert (await charger.boot()).status == "Accepted"
+            finally:
+                task.cancel()
+            return None
+    except websockets.exceptions.InvalidStatus as refused:
+        return refused.response.status_code
+
+
+async def test_nginx_admits_a_pinned_charger_by_its_certificate(nginx, tenant_a, make_charger):
+    certificate = issue(nginx.ca_dir, WEIRD_ID)
+    charger = await profile3(make_charger, tenant_a, identity=WEIRD_ID, fingerprint=certificate[2])
+    context = tls(nginx, certificate)
+    assert await through_nginx(nginx.wss, "tenant-a", WEIRD_ID, context=context) is None
+    assert await refusals() == []
+    assert (await reload(charger)).remote_addr == "127.0.0.1"
+
+
+async def test_nginx_passes_on_the_certificates_cn_not_the_clients_claim(
+    nginx, tenant_a, make_charger
+):
+    await profile3(make_charger, tenant_a)
+    context = tls(nginx, issue(nginx.ca_dir, "CP-2"))
+    # CP-2's own certificate, with headers claiming CP-1's.
+    claim = certificate("CP-1")
+    assert await through_nginx(nginx.wss, "tenant-a", "CP-1", claim, context) == 403
+    assert await refusals() == [("certificate_cn_mismatch", "CP-1", "tenant-a", "127.0.0.1")]
+
+
+@pytest.mark.parametrize("scheme", ["wss", "ws"])
+async def test_nginx_replaces_certificate_headers_a_client_sends(
+    nginx, tenant_a, make_charger, scheme
+):
+    await profile3(make_charger, tenant_a)
+    # No client certificate, but the headers nginx would set for one.
+    forged = certificate("CP-1")
+    url, context = (nginx.wss, tls(nginx)) if scheme == "wss" else (nginx.ws, None)
+    assert await through_nginx(url, "tenant-a", "CP-1", forged, context) == 403
+    reason, _, _, address = (await refusals())[0]
+    assert (reason, address) == ("certificate_missing", "127.0.0.1")
+
+
+async def test_nginx_refuses_a_certificate_of_another_ca(nginx, tenant_a, make_charger):
+    await profile3(make_charger, tenant_a)
+    context = tls(nginx, issue(nginx.rogue_dir, "CP-1"))
+    assert await through_nginx(nginx.wss, "tenant-a", "CP-1", context=context) == 400
+    assert await refusals() == []
+
+
+async def test_nginx_leaves_a_profile2_charger_to_its_password(nginx, tenant_a, make_charger):
+    await sync_to_async(make_charger)(tenant_a)
+    headers = basic("CP-1", PASSWORD)
+    assert await through_nginx(nginx.wss, "tenant-a", "CP-1", headers, tls(nginx)) is None
