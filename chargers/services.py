@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chargers import credentials
@@ -279,11 +280,12 @@ def record_status(
         connector_id=connector_id,
         defaults={**values, "status_at": at},
     )
-    # Statuses may arrive out of order after an offline period; the newest one wins.
-    if not created and (connector.status_at is None or at >= connector.status_at):
-        Connector.objects.filter(pk=connector.pk).update(**values, status_at=at)
-    elif not created:
-        return
+    # Statuses may arrive out of order after an offline period; the newest one wins. One
+    # conditional UPDATE, so that two sockets of a reconnecting charger cannot interleave.
+    if not created:
+        newer = Q(status_at__isnull=True) | Q(status_at__lte=at)
+        if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
+            return
     publish(
         "connector.status",
         tenant_id=connector.tenant_id,

@@ -40,6 +40,15 @@ LOG_BATCH = 20
 MAX_QUEUED_COMMANDS = 16
 
 
+def loggable(text: str) -> str:
+    """Text as the log can keep it: JSON may carry NUL characters and lone surrogates (valid
+    escapes), which PostgreSQL's text type and UTF-8 refuse: NUL becomes U+FFFD, a lone
+    surrogate "?"."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 class OcppConsumer(AsyncWebsocketConsumer):
     closing = False
     central = None
@@ -223,9 +232,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 "at": timezone.now(),
                 "incoming": incoming,
                 "message_type": message_type,
-                "unique_id": (unique_id or "")[:64],
-                "action": (action or "")[:50],
-                "body": raw[:LOG_BODY_LIMIT],
+                "unique_id": loggable(unique_id or "")[:64],
+                "action": loggable(action or "")[:50],
+                "body": loggable(raw[:LOG_BODY_LIMIT]),
             }
         )
 

@@ -83,6 +83,18 @@ class Frame:
     error: list | None = None  # [code, description, details] of a CALLERROR
 
 
+def storable(value) -> bool:
+    """Whether every string in `value` is text PostgreSQL can keep."""
+    text = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(raw: str) -> Frame:
     """Parse an OCPP-J frame or raise FrameProblem naming what is wrong with it."""
     try:
@@ -94,6 +106,14 @@ def parse(raw: str) -> Frame:
     message_type, unique_id = message[0], message[1]
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_UNIQUE_ID:
         raise FrameProblem("bad_frame", "The message id must be a string of 1 to 36 characters.")
+    # JSON escapes can spell text no database stores (NUL, a lone UTF-16 surrogate); refuse it
+    # here rather than fail half-way through storing it. Only escaped frames can carry it.
+    if "\\u" in raw and not storable(message):
+        raise FrameProblem(
+            "format",
+            "The message contains a NUL character or an unpaired surrogate.",
+            unique_id if storable(unique_id) else "-1",
+        )
     if message_type == CALL:
         if len(message) != 4 or not isinstance(message[2], str):
             raise FrameProblem("bad_frame", "A CALL is [2, id, action, payload].", unique_id)

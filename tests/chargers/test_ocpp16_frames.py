@@ -8,7 +8,7 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 
-from chargers.models import ChargingSession, MeterSample
+from chargers.models import ChargingSession, Connector, MeterSample, OcppMessage
 from cpms import scoping
 from tests.chargers.ocpp16 import connected, exchange, now, raw_socket
 
@@ -114,3 +114,23 @@ async def test_a_failed_message_writes_nothing_half_way(ocpp_server, tenant_a, c
         assert (await exchange(ws, bad))[2] == "PropertyConstraintViolation"
     with scoping.scope(tenant_a):
         assert await sync_to_async(MeterSample.objects.count)() == 0
+
+
+async def test_text_no_database_can_store_is_refused_and_the_frame_still_logged(
+    ocpp_server, tenant_a, charger
+):
+    # Valid JSON escapes that spell a NUL character and an unpaired surrogate.
+    nul = '[2, "a\\u0000b", "Heartbeat", {}]'
+    surrogate = '[2, "s1", "DataTransfer", {"vendorId": "v\\ud800"}]'
+    async with raw_socket(ocpp_server, "tenant-a", "CP-1") as ws:
+        await exchange(ws, BOOT)
+        assert (await exchange(ws, nul))[:3] == [4, "-1", "FormationViolation"]
+        assert (await exchange(ws, surrogate))[:3] == [4, "s1", "FormationViolation"]
+        # The next message rides with those frames' log rows and is stored all the same.
+        status = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
+        assert (await exchange(ws, [2, "s2", "StatusNotification", status]))[0] == 3
+    with scoping.scope(tenant_a):
+        connector = await sync_to_async(Connector.objects.get)(connector_id=1)
+        bodies = await sync_to_async(list)(OcppMessage.objects.values_list("body", flat=True))
+    assert connector.status == "Charging"
+    assert nul in bodies and surrogate in bodies
