@@ -183,29 +183,14 @@ def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
 
 
 def _variable_key(component: dict, variable: dict, attribute_type: str | None) -> tuple:
-    """How 2.0.1 identifies one attribute, from a payload or a stored row alike."""
-    evse = component.get("evse") or {}
-    return (
-        component.get("name", ""),
-        component.get("instance", ""),
-        evse.get("id", 0),
-        evse.get("connectorId", 0),
-        variable.get("name", ""),
-        variable.get("instance", ""),
-        attribute_type or "Actual",
-    )
+    """How 2.0.1 identifies one attribute in a payload, comparable with `_row_key`."""
+    return tuple(services.variable_key(component, variable, attribute_type).items())
 
 
 def _row_key(row) -> tuple:
-    return (
-        row.component,
-        row.component_instance,
-        row.evse_id,
-        row.connector_id,
-        row.variable,
-        row.variable_instance,
-        row.attribute_type,
-    )
+    """The same identity, read from a stored DeviceModelVariable."""
+    fields = services.variable_key({}, {}, None)
+    return tuple((field, getattr(row, field)) for field in fields)
 
 
 def _variable_label(component: dict, variable: dict, attribute_type: str | None) -> str:

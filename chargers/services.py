@@ -798,21 +798,29 @@ def store_variable_values(*, charger_id: int, results: list[dict]) -> None:
         )
 
 
+def variable_key(component: dict, variable: dict, attribute_type: str | None) -> dict:
+    """How 2.0.1 identifies one device-model attribute (component and variable with their
+    instances, the component's EVSE and connector, the attribute type, Actual when absent),
+    from a payload's camelCase parts, as DeviceModelVariable's fields in their model order."""
+    evse = component.get("evse") or {}
+    return {
+        "component": component.get("name", ""),
+        "component_instance": component.get("instance", ""),
+        "evse_id": evse.get("id", 0),
+        "connector_id": evse.get("connectorId", 0),
+        "variable": variable.get("name", ""),
+        "variable_instance": variable.get("instance", ""),
+        "attribute_type": attribute_type or "Actual",
+    }
+
+
 def _store_variable(
     charger_id: int, component: dict, variable: dict, attribute_type: str, values: dict
 ) -> None:
-    """Upsert one attribute, identified as 2.0.1 identifies it (component and variable with
-    their instances, the component's EVSE and connector, the attribute type)."""
-    evse = component.get("evse") or {}
+    """Upsert one attribute, identified as 2.0.1 identifies it (`variable_key`)."""
     DeviceModelVariable.objects.update_or_create(
         charger_id=charger_id,
-        component=component["name"],
-        component_instance=component.get("instance", ""),
-        evse_id=evse.get("id", 0),
-        connector_id=evse.get("connectorId", 0),
-        variable=variable["name"],
-        variable_instance=variable.get("instance", ""),
-        attribute_type=attribute_type,
+        **variable_key(component, variable, attribute_type),
         defaults=values,
     )
 
