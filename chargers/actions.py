@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Required, TypedDict, Unpack
 
 from chargers.commands import send_command
 from chargers.models import Charger, Command, OcppVersion
@@ -154,17 +155,34 @@ def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
 ATTRIBUTE_TYPES = ("Actual", "Target", "MinSet", "MaxSet")
 
 
+class AttributeName(TypedDict, total=False):
+    """A device-model attribute as the charger reported it; the rest default to none."""
+
+    component: Required[str]
+    variable: Required[str]
+    attribute_type: str
+    evse_id: int
+    connector_id: int
+    component_instance: str
+    variable_instance: str
+
+
 def _attribute(
+    charger: Charger,
     *,
+    instead: str,
     component: str,
     variable: str,
-    attribute_type: str,
-    evse_id: int,
-    connector_id: int,
-    component_instance: str,
-    variable_instance: str,
+    attribute_type: str = "Actual",
+    evse_id: int = 0,
+    connector_id: int = 0,
+    component_instance: str = "",
+    variable_instance: str = "",
 ) -> dict:
-    """One device-model attribute as 2.0.1 names it in Get/SetVariables."""
+    """One device-model attribute as 2.0.1 names it in Get/SetVariables; a 1.6 charger has
+    none, and the error says what to do `instead`."""
+    if not is_v2(charger):
+        raise ActionError(f"Device-model variables are OCPP 2.0.1; {instead}")
     if attribute_type not in ATTRIBUTE_TYPES:
         raise ActionError(f"attribute type: choose one of {', '.join(ATTRIBUTE_TYPES)}.")
     if connector_id and not evse_id:
@@ -183,56 +201,15 @@ def _attribute(
     return data
 
 
-def set_variable(
-    charger: Charger,
-    *,
-    component: str,
-    variable: str,
-    value: str,
-    attribute_type: str = "Actual",
-    evse_id: int = 0,
-    connector_id: int = 0,
-    component_instance: str = "",
-    variable_instance: str = "",
-) -> Request:
+def set_variable(charger: Charger, *, value: str, **attribute: Unpack[AttributeName]) -> Request:
     """One 2.0.1 device-model attribute, named as the charger reported it (SetVariables)."""
-    if not is_v2(charger):
-        raise ActionError("Device-model variables are OCPP 2.0.1; change a 1.6 key instead.")
-    data = _attribute(
-        component=component,
-        variable=variable,
-        attribute_type=attribute_type,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        component_instance=component_instance,
-        variable_instance=variable_instance,
-    )
+    data = _attribute(charger, instead="change a 1.6 key instead.", **attribute)
     return Request("SetVariables", {"setVariableData": [{**data, "attributeValue": value}]})
 
 
-def get_variable(
-    charger: Charger,
-    *,
-    component: str,
-    variable: str,
-    attribute_type: str = "Actual",
-    evse_id: int = 0,
-    connector_id: int = 0,
-    component_instance: str = "",
-    variable_instance: str = "",
-) -> Request:
+def get_variable(charger: Charger, **attribute: Unpack[AttributeName]) -> Request:
     """Read one 2.0.1 attribute now (GetVariables); the reply refreshes the stored value."""
-    if not is_v2(charger):
-        raise ActionError("Device-model variables are OCPP 2.0.1; read 1.6 keys instead.")
-    data = _attribute(
-        component=component,
-        variable=variable,
-        attribute_type=attribute_type,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        component_instance=component_instance,
-        variable_instance=variable_instance,
-    )
+    data = _attribute(charger, instead="read 1.6 keys instead.", **attribute)
     return Request("GetVariables", {"getVariableData": [data]})
 
 
