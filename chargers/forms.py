@@ -156,28 +156,18 @@ class VariableForm(forms.Form):
     def build(self, charger, *, read: bool = False) -> actions.Request:
         """SetVariables with the value, or with `read` a GetVariables of the same attribute."""
         data = self.cleaned_data
-        if read:
-            return actions.get_variable(
-                charger,
-                component=data["component"],
-                variable=data["variable"],
-                attribute_type=data["attribute_type"],
-                evse_id=data["evse_id"] or 0,
-                connector_id=data["connector_id"] or 0,
-                component_instance=data["component_instance"],
-                variable_instance=data["variable_instance"],
-            )
-        return actions.set_variable(
-            charger,
+        attribute = actions.AttributeName(
             component=data["component"],
             variable=data["variable"],
-            value=data["value"],
             attribute_type=data["attribute_type"],
             evse_id=data["evse_id"] or 0,
             connector_id=data["connector_id"] or 0,
             component_instance=data["component_instance"],
             variable_instance=data["variable_instance"],
         )
+        if read:
+            return actions.get_variable(charger, **attribute)
+        return actions.set_variable(charger, value=data["value"], **attribute)
 
 
 class PasswordForm(forms.Form):
