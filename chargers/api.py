@@ -965,8 +965,9 @@ class CommandRequestSerializer(serializers.Serializer):
     wait = serializers.BooleanField(
         default=True,
         help_text="Wait a bounded moment for the outcome: at most `timeout` plus one second, "
-        f"and never more than {MAX_SYNC_WAIT:g} s; a command still running then answers 202 "
-        "to poll, like `false`, which answers 202 at once.",
+        f"and never more than {MAX_SYNC_WAIT:g} s. With `false` the request does not wait. "
+        "Either way the answer is 201 when the outcome is known as the response is sent (an "
+        "offline charger is known at once) and 202 to poll while the command is pending.",
     )
     timeout = serializers.FloatField(
         default=30, min_value=1, max_value=60, help_text="Seconds the charger has to answer."
@@ -1064,13 +1065,16 @@ class CommandViewSet(
         responses={
             201: OpenApiResponse(
                 CommandSerializer,
-                description="Sent and finished: answered, call_error, timeout, offline or refused.",
+                description="The outcome is known as the response is sent: answered, "
+                "call_error or timeout after a wait, or offline or refused at once (also with "
+                "`wait: false`).",
             ),
             202: OpenApiResponse(
                 CommandSerializer,
-                description="On its way (`wait: false`), or still running when the bounded "
-                "wait ended: poll the URL in `Location` until `status` is no longer queued or "
-                "sent (a command nothing finished within about two minutes reads as timeout).",
+                description="Pending: sent with `wait: false`, or still running when the "
+                "bounded wait ended. Poll the URL in `Location` until `status` is no longer "
+                "queued or sent (a command nothing finished within about two minutes reads as "
+                "timeout).",
             ),
         },
         examples=[
@@ -1103,10 +1107,13 @@ class CommandViewSet(
         ],
     )
     def create(self, request, *args, **kwargs):
-        """Send a command. With `wait` (the default) the request waits a bounded moment: the
-        charger's reply, a timeout or the reason it was not sent comes back as 201 when it is
-        known within `timeout` + 1 s (never more than 15 s); otherwise, and always without
-        `wait`, the answer is 202 with the command's URL in `Location` to poll."""
+        """Send a command. The answer is 201 when its outcome is known as the response is
+        sent, and 202 with the command's URL in `Location` to poll while it is pending.
+
+        A charger that is offline, or a command the channel layer refused, is known at once:
+        201, with or without `wait`. Otherwise `wait` (the default) waits a bounded moment,
+        `timeout` + 1 s and never more than 15 s, for the reply or the timeout (201), and a
+        command still running after that is 202; with `wait: false` it is 202 at once."""
         serializer = CommandRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

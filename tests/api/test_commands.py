@@ -86,6 +86,16 @@ async def test_a_command_to_an_offline_charger_says_so(ocpp_server, api, keys, c
     assert response.status_code == 201 and response.json()["status"] == CommandStatus.OFFLINE
 
 
+async def test_a_command_to_an_offline_charger_without_waiting_is_201_as_its_outcome_is_known(
+    ocpp_server, api, keys, charger
+):
+    body = {"charger": charger.pk, "action": "clear_cache", "wait": False}
+    response = await post(api(keys[ApiKeyRole.OPERATOR]), body)
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == CommandStatus.OFFLINE
+    assert "Location" not in response
+
+
 async def test_a_read_only_key_cannot_send_commands(ocpp_server, api, keys, charger):
     async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
