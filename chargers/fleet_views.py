@@ -77,15 +77,13 @@ def charger_list(request):
     page = selectors.DeferredPaginator(selectors.charger_table(query), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "chargers/charger_list.html",
         {
             "page": page,
             "query": query,
-            "params": params.urlencode(),
+            "params": selectors.pager_params(request.GET),
             "sites": selectors.site_choices(),
             "states": selectors.State.LABELS,
             "choices": selectors.filter_choices(),

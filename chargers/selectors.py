@@ -30,6 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Now, TruncDay, TruncMonth, TruncWeek
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -195,6 +196,14 @@ def site_choices() -> list:
 
 
 # --- Long tables ------------------------------------------------------------------------------
+
+
+def pager_params(query: QueryDict) -> str:
+    """A list's filters for its pager's links: the request's query string without the page
+    number, URL-encoded (a value may hold "&" or "=")."""
+    params = query.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 class DeferredPaginator(Paginator):

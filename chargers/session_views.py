@@ -55,15 +55,13 @@ def session_list(request):
         ChargingSession.objects.select_related("charger", "site", "id_token"), request.GET, tz
     )
     page = selectors.LargeTablePaginator(sessions, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "chargers/session_list.html",
         {
             "page": page,
             "f": values,
-            "params": params.urlencode(),
+            "params": selectors.pager_params(request.GET),
             "sites": selectors.site_choices(),
             "states": SessionState.choices,
             "tz": tz,

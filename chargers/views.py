@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chargers import selectors
 from chargers.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken, IdTokenStatus
 from chargers.token_import import import_tokens
@@ -40,8 +41,6 @@ def id_token_list(request):
         )
     tokens = filter_tokens(tokens, status)
     page = Paginator(tokens, 100).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "chargers/id_token_list.html",
@@ -50,7 +49,7 @@ def id_token_list(request):
             "q": query,
             "status": status,
             "statuses": IdTokenStatus.values,
-            "params": params.urlencode(),
+            "params": selectors.pager_params(request.GET),
         },
     )
 

@@ -137,12 +137,10 @@ def site_list(request):
         sites = sites.filter(Q(name__icontains=query) | Q(city__icontains=query))
     # Paged: a network with hundreds of sites spent most of this page's time drawing rows.
     page = Paginator(sites, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "cpms/site_list.html",
-        {"sites": page, "page": page, "params": params.urlencode(), "q": query},
+        {"sites": page, "page": page, "params": selectors.pager_params(request.GET), "q": query},
     )
 
 

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from chargers import selectors
 from chargers.alerts import services
 from chargers.alerts.forms import AcknowledgeForm, AlertRuleForm
 from chargers.alerts.models import (
@@ -29,15 +30,12 @@ def alert_list(request):
     if severity in Severity.values:
         alerts = alerts.filter(severity=severity)
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    # The pager keeps every filter, not only the open/all choice.
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "alerts/alert_list.html",
         {
             "page": page,
-            "params": params.urlencode(),
+            "params": selectors.pager_params(request.GET),
             "show": show,
             "kind": kind,
             "severity": severity,
