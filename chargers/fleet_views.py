@@ -386,7 +386,12 @@ def charger_messages(request, pk: int):
     return render(
         request,
         "chargers/charger_messages.html",
-        {"charger": charger, "page": page, "action": action},
+        {
+            "charger": charger,
+            "page": page,
+            "action": action,
+            "params": selectors.pager_params(request.GET),
+        },
     )
 
 
