@@ -4,9 +4,11 @@ import logging
 
 from django.db import transaction
 
-from chargers.alerts.models import Alert
+from chargers.alerts import rules
+from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.rules import HANDLERS
 from chargers.events import Event, subscribe
+from chargers.models import RegistrationStatus
 from cpms import scoping
 
 log = logging.getLogger(__name__)
@@ -18,8 +20,8 @@ def worth_evaluating(event: Event) -> bool:
     data = event.data
     if event.name == "connector.status" and data.get("status") == "Faulted":
         return True
-    if event.name == "charger.boot":
-        return True  # rejected boots and reboot loops are counted per boot
+    if event.name == "charger.boot" and data.get("status") != RegistrationStatus.ACCEPTED:
+        return True  # a rejected boot opens an alert
     if event.name in ("handshake.refused", "charger.offline"):
         return True
     if event.name == "charger.event":
@@ -28,9 +30,25 @@ def worth_evaluating(event: Event) -> bool:
     if charger_id is None:
         return False
     with scoping.unscoped():
-        return Alert.objects.filter(
-            tenant_id=event.tenant_id, charger_id=charger_id, resolved_at__isnull=True
-        ).exists()
+        open_kinds = set(
+            Alert.objects.filter(
+                tenant_id=event.tenant_id, charger_id=charger_id, resolved_at__isnull=True
+            ).values_list("kind", flat=True)
+        )
+    if event.name == "charger.boot":
+        # An accepted boot resolves a rejected-boot alert or completes a reboot loop; a fleet
+        # booting after a restart does neither, and costs no task per charger.
+        return AlertKind.BOOT_REJECTED in open_kinds or (
+            AlertKind.REPEATED_REBOOTS not in open_kinds and _may_complete_reboot_loop(event)
+        )
+    return bool(open_kinds)
+
+
+def _may_complete_reboot_loop(event: Event) -> bool:
+    tenant = scoping.current_tenant()
+    if tenant is None or tenant.pk != event.tenant_id:
+        return True  # not in the boot's own scope: let the task decide
+    return rules.boots_in_window(event.data["charger_id"])[0] >= rules.REBOOTS_TO_ALERT
 
 
 @subscribe

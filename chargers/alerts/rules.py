@@ -107,10 +107,15 @@ def _charger_boot(data: dict) -> None:
     _check_reboots(charger_id, identity)
 
 
-def _check_reboots(charger_id: int, identity: str) -> None:
+def boots_in_window(charger_id: int) -> tuple[int, timedelta]:
+    """How often the charger booted within the reboot rule's window, and the window."""
     window = timedelta(minutes=rule_settings(AlertKind.REPEATED_REBOOTS).threshold_minutes or 60)
     boots = ChargerBoot.objects.filter(charger_id=charger_id, at__gte=timezone.now() - window)
-    count = boots.count()
+    return boots.count(), window
+
+
+def _check_reboots(charger_id: int, identity: str) -> None:
+    count, window = boots_in_window(charger_id)
     if count >= REBOOTS_TO_ALERT:
         open_alert(
             kind=AlertKind.REPEATED_REBOOTS,
@@ -246,10 +251,6 @@ def _stuck_sessions() -> None:
 
 
 def _quiet_rebooters() -> None:
-    window = timedelta(minutes=rule_settings(AlertKind.REPEATED_REBOOTS).threshold_minutes or 60)
     for alert in Alert.objects.filter(kind=AlertKind.REPEATED_REBOOTS, resolved_at__isnull=True):
-        recent = ChargerBoot.objects.filter(
-            charger_id=alert.charger_id, at__gte=timezone.now() - window
-        ).count()
-        if recent < REBOOTS_TO_ALERT:
+        if boots_in_window(alert.charger_id)[0] < REBOOTS_TO_ALERT:
             resolve(kind=alert.kind, subject=alert.subject)

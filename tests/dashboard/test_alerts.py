@@ -326,6 +326,43 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
     assert worth_evaluating(event("connector.status", status="Available"))
 
 
+def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a, fleet):
+    from chargers.alerts.listeners import worth_evaluating
+    from chargers.events import Event
+
+    charger = fleet["charger"]
+
+    def boot(status="Accepted"):
+        data = {"charger_id": charger.pk, "identity": charger.identity, "status": status}
+        return Event(name="charger.boot", tenant_id=tenant_a.pk, data=data)
+
+    def booted():
+        ChargerBoot.objects.create(
+            charger=charger, at=timezone.now(), answered="Accepted", reported={}
+        )
+
+    with scoping.scope(tenant_a):
+        assert worth_evaluating(boot("Rejected"))
+        booted()
+        # A fleet booting after a restart: one boot each, no task each.
+        assert not worth_evaluating(boot())
+        booted()
+        booted()
+        # The third boot within the window completes a reboot loop.
+        assert worth_evaluating(boot())
+        rules.on_event("charger.boot", boot().data)
+        # Open already: the loop's further boots change nothing.
+        booted()
+        assert not worth_evaluating(boot())
+        rules.open_alert(
+            kind=AlertKind.BOOT_REJECTED,
+            subject=rules.charger_subject(charger.pk),
+            title="rejected",
+            charger_id=charger.pk,
+        )
+        assert worth_evaluating(boot())  # it resolves the rejected-boot alert
+
+
 def test_the_alert_lists_pages_keep_every_filter(client, tenant_a, fleet, bob):
     from chargers.alerts.models import Severity
 
