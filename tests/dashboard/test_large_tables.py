@@ -14,6 +14,7 @@ from django.urls import reverse
 from chargers import selectors
 from chargers.models import Charger, ChargingSession, Connector, StatusEvent
 from cpms import scoping
+from cpms.models import Site
 
 
 def make_sessions(tenant, site, count, identity="CP-MANY"):
@@ -35,6 +36,14 @@ def make_sessions(tenant, site, count, identity="CP-MANY"):
             for n in range(1, count + 1)
         )
     return charger
+
+
+@pytest.fixture
+def other_tenants_sessions(tenant_b):
+    """Tenant B's sessions, more than tenant A's: none of them may count on A's pages."""
+    with scoping.scope(tenant_b):
+        site_b = Site.objects.create(name="Mall B")
+    return make_sessions(tenant_b, site_b, 300, identity="CP-B")
 
 
 def sessions_page(client, **params):
@@ -110,14 +119,9 @@ def test_an_exact_count_below_the_threshold_shows_the_number_of_pages(
 
 
 def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenants_rows(
-    client, tenant_a, site_a, tenant_b, bob, monkeypatch
+    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
 ):
-    from cpms.models import Site
-
     make_sessions(tenant_a, site_a, 120)
-    with scoping.scope(tenant_b):
-        site_b = Site.objects.create(name="Mall B")
-    make_sessions(tenant_b, site_b, 300, identity="CP-B")
     monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 100)
     client.force_login(bob)
 
@@ -130,14 +134,9 @@ def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenan
 
 
 def test_a_page_past_the_end_shows_the_last_page_with_rows(
-    client, tenant_a, site_a, tenant_b, bob, monkeypatch
+    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
 ):
-    from cpms.models import Site
-
     make_sessions(tenant_a, site_a, 30)
-    with scoping.scope(tenant_b):
-        site_b = Site.objects.create(name="Mall B")
-    make_sessions(tenant_b, site_b, 100, identity="CP-B")
     monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 10)
     client.force_login(bob)
 
