@@ -7,14 +7,15 @@
 #                                                  when no CSR from the charger is given)
 #
 # The subject's CN is the charge point id, exactly as in the charger's URL (OCPP 2.0.1 security
-# whitepaper: the CN carries the charging station's identity); a CSR's own subject is replaced.
+# whitepaper: the CN carries the charging station's identity, the O the operator's name, from
+# CA_ORGANIZATION when set); a CSR's own subject is replaced.
 # Keep ca.key offline; nginx needs only ca.crt (ssl_client_certificate).
 set -eu
 
 DAYS="${DAYS:-825}"
 
 usage() {
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,12p' "$0" >&2
     exit 2
 }
 
@@ -44,10 +45,11 @@ issue)
     name=$(printf '%s' "$id" | tr -c 'A-Za-z0-9._-' '_')
     # openssl's -subj separates attributes with '/': escape it and the backslash in the id.
     subject_id=$(printf '%s' "$id" | sed 's/[\\/]/\\&/g')
+    subject="${CA_ORGANIZATION:+/O=$CA_ORGANIZATION}/CN=$subject_id"
     if [ -z "$csr" ]; then
         csr="$dir/$name.csr"
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout "$dir/$name.key" -out "$csr" -subj "/CN=$subject_id"
+            -keyout "$dir/$name.key" -out "$csr" -subj "$subject"
         chmod 600 "$dir/$name.key"
     fi
     extensions=$(mktemp)
@@ -56,7 +58,7 @@ issue)
         "keyUsage=critical,digitalSignature,keyAgreement" \
         "extendedKeyUsage=clientAuth" >"$extensions"
     openssl x509 -req -in "$csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
-        -days "$DAYS" -sha256 -subj "/CN=$subject_id" -extfile "$extensions" \
+        -days "$DAYS" -sha256 -subj "$subject" -extfile "$extensions" \
         -out "$dir/$name.crt"
     openssl x509 -in "$dir/$name.crt" -noout -subject -fingerprint -sha256
     ;;
