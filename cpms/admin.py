@@ -137,22 +137,9 @@ class MembershipAdmin(TenantAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "last_login"]
-    search_fields = ["email", "first_name", "last_name"]
-    fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        ("Personal info", {"fields": ["first_name", "last_name"]}),
-        ("Platform access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    filter_horizontal: list[str] = []
-    list_filter = ["is_staff", "is_superuser", "is_active"]
+class SuperuserOnlyAdmin:
+    """A model admin for platform staff only: every permission is the user's superuser flag."""
 
-    # People are global; only platform staff manage accounts.
     def has_module_permission(self, request):
         return request.user.is_superuser
 
@@ -169,6 +156,23 @@ class UserAdmin(BaseUserAdmin):
         return request.user.is_superuser
 
 
+# People are global; only platform staff manage accounts.
+@admin.register(User)
+class UserAdmin(SuperuserOnlyAdmin, BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "last_login"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        ("Platform access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    filter_horizontal: list[str] = []
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+
+
 class PlatformApiKeyForm(forms.ModelForm):
     class Meta:
         model = PlatformApiKey
@@ -181,8 +185,9 @@ class PlatformApiKeyForm(forms.ModelForm):
         return value
 
 
+# Platform keys reach every tenant: platform staff only.
 @admin.register(PlatformApiKey)
-class PlatformApiKeyAdmin(admin.ModelAdmin):
+class PlatformApiKeyAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
     """Staff keys for the REST API: each request names its tenant in `X-Tenant`. Superusers
     only; the secret is shown once, on the page after the key is added."""
 
@@ -221,19 +226,3 @@ class PlatformApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             apikeys.revoke_api_key(key=key)
         messages.success(request, f"Revoked {len(queryset)} key(s).")
-
-    # Platform keys reach every tenant: platform staff only.
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
