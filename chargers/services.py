@@ -35,6 +35,7 @@ from chargers.models import (
     StatusEvent,
     TransactionEventRecord,
 )
+from cpms import scoping
 from cpms.models import Tenant
 from cpms.rows import insert_rows
 
@@ -173,6 +174,18 @@ def touch(*, charger_id: int) -> None:
         )
     else:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
+
+
+def touch_many(*, charger_ids: set[int]) -> None:
+    """The liveness of every charger a process heard from lately, in one write: any frame
+    proves a charger alive, even one marked offline for silence."""
+    now = timezone.now()
+    with scoping.unscoped():
+        Charger.objects.filter(pk__in=charger_ids, is_online=True).update(last_seen=now)
+        for charger_id in Charger.objects.filter(pk__in=charger_ids, is_online=False).values_list(
+            "pk", flat=True
+        ):
+            touch(charger_id=charger_id)
 
 
 def log_messages(rows: list[dict]) -> None:

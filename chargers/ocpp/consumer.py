@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import socket
-import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -32,7 +31,8 @@ log = logging.getLogger(__name__)
 
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 CENTRAL_SYSTEMS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201, "2.1": CentralSystem21}
-# A frame refreshes last_seen at most this often: liveness without a write per message.
+# How often the chargers heard from get their last_seen written: liveness without a write
+# per message.
 TOUCH_EVERY = 30.0
 LOG_BODY_LIMIT = 8000
 LOG_BATCH = 20
@@ -49,9 +49,42 @@ def loggable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+# Chargers of this process heard from since their last_seen was last written: one UPDATE
+# every TOUCH_EVERY for all of them, rather than one per charger.
+_heard: set[int] = set()
+_liveness_writer: asyncio.Task | None = None
+
+
+async def _write_liveness() -> None:
+    global _heard
+    while True:
+        await asyncio.sleep(TOUCH_EVERY)
+        heard, _heard = _heard, set()
+        if heard:
+            try:
+                await in_db(services.touch_many)(charger_ids=heard)
+            except Exception:  # the next round writes them again; silence needs 3 heartbeats
+                _heard |= heard
+                log.warning(
+                    "could not write the liveness of %d chargers", len(heard), exc_info=True
+                )
+
+
+def _ensure_liveness_writer() -> None:
+    global _liveness_writer
+    loop = asyncio.get_running_loop()
+    if (
+        _liveness_writer is None
+        or _liveness_writer.done()
+        or _liveness_writer.get_loop() is not loop
+    ):
+        _liveness_writer = loop.create_task(_write_liveness())
+
+
 class OcppConsumer(AsyncWebsocketConsumer):
     closing = False
     central = None
+    silenced = False
 
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
@@ -72,7 +105,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.charger = admitted.charger
         self.log_rows: list[dict] = []
         self.command_tasks: set[asyncio.Task] = set()
-        self.last_touch = time.monotonic()
+        _ensure_liveness_writer()
         await self.accept(subprotocol=admitted.subprotocol)
         previous, self.connection_event_id = await in_db(services.connection_opened)(
             charger_id=self.charger.pk,
@@ -96,9 +129,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         if text_data is None:
             text_data = bytes_data.decode("utf-8", errors="replace") if bytes_data else ""
-        if time.monotonic() - self.last_touch > TOUCH_EVERY:
-            self.last_touch = time.monotonic()
+        if self.silenced:
+            # Marked offline for silence while this socket stayed open: this frame proves
+            # otherwise, so the state is put right at once.
+            self.silenced = False
             await in_db(services.touch)(charger_id=self.charger.pk)
+        else:
+            _heard.add(self.charger.pk)
         await self.central.route_message(text_data)
         # Log rows usually ride along with the next service call; a charger that only
         # heartbeats gets its rows written once enough have gathered.
@@ -126,9 +163,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await self.close(code=4000)
 
     async def charger_silenced(self, event):
-        # Marked offline for silence while this socket stayed open: the next frame proves
-        # otherwise, so let it refresh the state at once rather than after TOUCH_EVERY.
-        self.last_touch = float("-inf")
+        self.silenced = True
 
     async def charger_changed(self, event):
         self.central.registration_status = await in_db(services.registration_status)(

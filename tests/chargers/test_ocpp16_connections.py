@@ -121,6 +121,30 @@ def test_silent_chargers_are_marked_offline_by_the_periodic_job(tenant_a, make_c
     assert not quiet.is_online and fresh.is_online
 
 
+def test_the_chargers_heard_from_get_their_last_seen_in_one_write(
+    tenant_a, tenant_b, make_charger, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chargers import services
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    mine = make_charger(tenant_a, identity="A-1", is_online=True, last_seen=long_ago)
+    theirs = make_charger(tenant_b, identity="B-1", is_online=True, last_seen=long_ago)
+    silenced = make_charger(tenant_a, identity="A-2", is_online=False, last_seen=long_ago)
+    unheard = make_charger(tenant_a, identity="A-3", is_online=True, last_seen=long_ago)
+    with django_assert_max_num_queries(2):
+        services.touch_many(charger_ids={mine.pk, theirs.pk})
+    services.touch_many(charger_ids={silenced.pk})
+    for charger in (mine, theirs, silenced, unheard):
+        charger.refresh_from_db()
+    assert mine.last_seen > long_ago and theirs.last_seen > long_ago
+    assert silenced.is_online and silenced.last_seen > long_ago  # heard again: back online
+    assert unheard.last_seen == long_ago
+
+
 @pytest.mark.usefixtures("needs_redis")
 async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_frame(
     ocpp_server, tenant_a, charger
