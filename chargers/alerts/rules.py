@@ -26,6 +26,10 @@ from chargers.models import (
 
 FAULTED = "Faulted"
 REBOOTS_TO_ALERT = 3
+# A charger whose socket closed is "offline" for alerts only once it stays away this long:
+# chargers reconnect within seconds after a network blip or a server restart, and a fleet's
+# worth of alerts and emails for that would bury the real outages.
+RECONNECT_GRACE = timedelta(minutes=2)
 
 
 def charger_subject(charger_id: int) -> str:
@@ -50,6 +54,8 @@ def _charger_offline(data: dict) -> None:
     charger = Charger.objects.filter(pk=data["charger_id"]).first()
     if charger is None or charger.is_online:
         return
+    if charger.last_seen and charger.last_seen > timezone.now() - RECONNECT_GRACE:
+        return  # just dropped: the periodic sweep opens the alert if it stays away
     open_alert(
         kind=AlertKind.CHARGER_OFFLINE,
         subject=charger_subject(charger.pk),

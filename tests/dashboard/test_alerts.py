@@ -33,11 +33,29 @@ def open_alerts(tenant, kind):
         return list(Alert.objects.filter(kind=kind, resolved_at__isnull=True))
 
 
+def gone(charger, for_=timedelta(hours=1)):
+    Charger.objects.filter(pk=charger.pk).update(is_online=False, last_seen=timezone.now() - for_)
+
+
 def test_it_opens_an_offline_alert_once_for_a_silent_charger(tenant_a, fleet):
     with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=fleet["charger"].pk).update(is_online=False)
+        gone(fleet["charger"])
         rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
         rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
+        rules.evaluate_tenant()
+    assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
+
+
+def test_a_charger_that_just_dropped_its_socket_opens_an_alert_only_if_it_stays_away(
+    tenant_a, fleet
+):
+    charger = fleet["charger"]
+    with scoping.scope(tenant_a):
+        gone(charger, for_=timedelta(seconds=5))
+        rules.on_event("charger.offline", {"charger_id": charger.pk})
+        rules.evaluate_tenant()
+        assert open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE) == []
+        gone(charger, for_=rules.RECONNECT_GRACE + timedelta(seconds=1))
         rules.evaluate_tenant()
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
 
@@ -45,7 +63,7 @@ def test_it_opens_an_offline_alert_once_for_a_silent_charger(tenant_a, fleet):
 def test_it_resolves_the_offline_alert_when_the_charger_returns(tenant_a, fleet):
     charger = fleet["charger"]
     with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=False)
+        gone(charger)
         rules.on_event("charger.offline", {"charger_id": charger.pk})
         Charger.objects.filter(pk=charger.pk).update(is_online=True)
         rules.on_event("charger.online", {"charger_id": charger.pk, "identity": "CP-A1"})
@@ -56,7 +74,7 @@ def test_it_resolves_the_offline_alert_when_the_charger_returns(tenant_a, fleet)
 def test_beat_resolves_an_offline_alert_whose_online_event_was_lost(tenant_a, fleet):
     charger = fleet["charger"]
     with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=False)
+        gone(charger)
     evaluate_all()
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
     with scoping.scope(tenant_a):
@@ -69,7 +87,9 @@ def test_a_new_outage_after_a_resolved_one_opens_a_new_alert(tenant_a, fleet):
     charger = fleet["charger"]
     with scoping.scope(tenant_a):
         for online in (False, True, False):
-            Charger.objects.filter(pk=charger.pk).update(is_online=online)
+            Charger.objects.filter(pk=charger.pk).update(
+                is_online=online, last_seen=timezone.now() - timedelta(hours=1)
+            )
             rules.evaluate_tenant()
         assert Alert.objects.filter(kind=AlertKind.CHARGER_OFFLINE).count() == 2
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
@@ -171,14 +191,14 @@ def test_a_session_without_meter_values_is_stuck_until_it_stops(tenant_a, fleet)
 def test_a_switched_off_rule_opens_nothing(tenant_a, fleet):
     with scoping.scope(tenant_a):
         AlertRule.objects.create(kind=AlertKind.CHARGER_OFFLINE, enabled=False, severity="info")
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         assert not Alert.objects.exists()
 
 
 def test_acknowledging_records_who_when_and_the_note(tenant_a, fleet, olga):
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
         acknowledge(alert=alert, user=olga, note="Technician on the way")
@@ -194,7 +214,7 @@ def test_the_listener_queues_an_evaluation_that_opens_the_alert(
     app.conf.task_always_eager = True
     try:
         with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
-            Charger.objects.update(is_online=False)
+            Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
             services.publish_offline(fleet["charger"])
     finally:
         app.conf.task_always_eager = False
@@ -205,7 +225,7 @@ def test_it_emails_the_members_the_rule_names(tenant_a, fleet, alice, olga, bob)
     with scoping.scope(tenant_a):
         rule = AlertRule.objects.create(kind=AlertKind.CHARGER_OFFLINE, severity="critical")
         rule.notify.set(Membership.objects.filter(user__in=[alice, olga]))
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
     send_notification(tenant_id=tenant_a.pk, alert_id=alert.pk)
@@ -219,7 +239,7 @@ def test_it_emails_the_members_the_rule_names(tenant_a, fleet, alice, olga, bob)
 
 def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, fleet, olga):
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
     client.force_login(olga)
@@ -232,7 +252,7 @@ def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, fleet
 
 def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, fleet, bob):
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
     client.force_login(bob)
@@ -245,7 +265,7 @@ def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, fleet, bob):
 
 def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(client, tenant_a, fleet, charlie):
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
     client.force_login(charlie)
@@ -259,7 +279,7 @@ def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(client, tenant
 
 def test_the_navigation_badge_counts_open_alerts(client, tenant_a, fleet, bob):
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False)
+        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
     client.force_login(bob)
     page = client.get(reverse("charger_list", kwargs={"tenant_slug": "tenant-a"}))
