@@ -55,8 +55,7 @@ from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms import scoping
 from cpms.api import examples as ex
 from cpms.api.base import (
-    CursorOrderingFilter,
-    CursorPagination,
+    CursorPaged,
     DateTimeFilter,
     TenantModelSerializer,
     TenantViewSet,
@@ -414,12 +413,10 @@ class _Echo:
 @extend_schema_view(
     list=extend_schema(description="Sessions, newest first, by cursor."),
 )
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
     """Charging sessions, whichever OCPP version reported them."""
 
     serializer_class = SessionSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = SessionFilter
     # Only by id: start times come from the chargers, and a fleet starting on a schedule shares
     # them, which a cursor cannot step over. `since`/`until` select by time; `export` sorts by it.
@@ -516,12 +513,10 @@ class SeriesPointSerializer(serializers.Serializer):
 MAX_SERIES_POINTS = 10_000
 
 
-class MeterSampleViewSet(mixins.ListModelMixin, TenantViewSet):
+class MeterSampleViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
     """Sampled meter values by time range; `series` downsamples them."""
 
     serializer_class = MeterSampleSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     # Only by id: one MeterValues carries many samples at one timestamp, and fleets report at
     # aligned instants, so a cursor on the timestamp would skip and repeat rows.
     ordering_fields = ["id"]
@@ -579,12 +574,10 @@ class StatusEventFilter(filters.FilterSet):
         fields = ["charger", "evse_id", "connector_id", "status"]
 
 
-class StatusEventViewSet(mixins.ListModelMixin, TenantViewSet):
+class StatusEventViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
     """Every status a connector reported: the history behind uptime figures."""
 
     serializer_class = StatusEventSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     # Only by id: the timestamps come from the chargers, and a restart or a fleet reporting at
     # aligned instants shares them (see `CursorOrderingFilter`).
     ordering_fields = ["id"]
@@ -614,13 +607,11 @@ class OcppMessageFilter(filters.FilterSet):
         fields = ["charger", "action", "incoming", "message_type", "unique_id"]
 
 
-class OcppMessageViewSet(mixins.ListModelMixin, TenantViewSet):
+class OcppMessageViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
     """The OCPP message log, as the charger and the CSMS exchanged it (secrets redacted),
     newest first. Kept for a bounded time per charger."""
 
     serializer_class = OcppMessageSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = OcppMessageFilter
     # `at` is stamped by this server per message: ties are rare and broken by id.
     ordering_fields = ["id", "at"]
@@ -657,13 +648,11 @@ class ConnectionFilter(filters.FilterSet):
         fields = ["charger", "ocpp_version"]
 
 
-class ConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
+class ConnectionViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
     """Each socket a charger opened: when, from where, with which OCPP version, and why it
     closed. Newest first."""
 
     serializer_class = ConnectionSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     filterset_class = ConnectionFilter
     # `connected_at` is stamped by this server per socket: ties are rare and broken by id.
     ordering_fields = ["id", "connected_at"]
@@ -1031,13 +1020,15 @@ class CommandFilter(filters.FilterSet):
     list=extend_schema(description="The audit log: every command, who asked, the reply."),
 )
 class CommandViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    CursorPaged,
+    TenantViewSet,
 ):
     """Commands to chargers and their audit log. Operators send, everyone reads."""
 
     serializer_class = CommandSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     # `created_at` is stamped by this server per command: ties are rare and broken by id.
     ordering_fields = ["id", "created_at"]
     filterset_class = CommandFilter

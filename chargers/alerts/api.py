@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from chargers.alerts.models import Alert, AlertKind, Severity
 from chargers.alerts.services import acknowledge
 from cpms.api import examples as ex
-from cpms.api.base import CursorOrderingFilter, CursorPagination, TenantViewSet
+from cpms.api.base import CursorPaged, TenantViewSet
 from cpms.models import Role
 
 
@@ -68,12 +68,10 @@ class AlertFilter(filters.FilterSet):
         fields = ["open", "kind", "severity", "charger"]
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
     """Alerts the rules opened; they resolve themselves when their condition clears."""
 
     serializer_class = AlertSerializer
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     # `opened_at` is stamped by this server per alert: ties are rare and broken by id.
     ordering_fields = ["id", "opened_at"]
     filterset_class = AlertFilter

@@ -184,6 +184,14 @@ class CursorOrderingFilter(OrderingFilter):
         return (term, "-id" if term.startswith("-") else "id")
 
 
+class CursorPaged:
+    """A viewset mixin for big, growing tables: cursor pages, django-filter filters, and
+    ordering only by the view's `ordering_fields` (CursorOrderingFilter)."""
+
+    pagination_class = CursorPagination
+    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+
+
 class DateTimeFilter(filters.IsoDateTimeFilter):
     """An ISO 8601 bound, compared in UTC. Python accepts offsets up to 24 hours where
     PostgreSQL stops at 16, so the offset is applied here and an impossible moment is a 400."""

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from cpms import webhooks
 from cpms.api import examples as ex
-from cpms.api.base import CursorOrderingFilter, CursorPagination, TenantViewSet
+from cpms.api.base import CursorPaged, TenantViewSet
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -143,13 +143,13 @@ class DeliveryFilter(filters.FilterSet):
         fields = ["endpoint", "status", "event_type"]
 
 
-class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class WebhookDeliveryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet
+):
     """Every delivery with its attempts, newest first; a delivery can be replayed."""
 
     serializer_class = WebhookDeliverySerializer
     read_role = write_role = Role.ADMIN
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
     # `created_at` is stamped by this server per delivery: ties are rare and broken by id.
     ordering_fields = ["id", "created_at"]
     filterset_class = DeliveryFilter
