@@ -56,21 +56,27 @@ class ChargerForm(TenantModelForm):
         return identity
 
 
-class NewChargerForm(ChargerForm):
-    password = forms.CharField(
-        max_length=40,
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="The charger's basic-auth password, 16 to 40 characters; leave empty to "
-        "generate a strong one (shown once).",
-    )
+class ChargerPasswordField(forms.CharField):
+    """A charger's basic-auth password as the charger rules want it; empty means "generate
+    one"."""
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        problem = credentials.validate(password) if password else None
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_length=40, required=False, widget=forms.PasswordInput(render_value=False), **kwargs
+        )
+
+    def validate(self, value):
+        super().validate(value)
+        problem = credentials.validate(value) if value else None
         if problem:
             raise forms.ValidationError(problem)
-        return password
+
+
+class NewChargerForm(ChargerForm):
+    password = ChargerPasswordField(
+        help_text="The charger's basic-auth password, 16 to 40 characters; leave empty to "
+        "generate a strong one (shown once)."
+    )
 
 
 # --- Operator commands on a charger ---------------------------------------------------------------
@@ -171,19 +177,9 @@ class VariableForm(forms.Form):
 
 
 class PasswordForm(forms.Form):
-    password = forms.CharField(
-        max_length=40,
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="16 to 40 characters; leave empty to generate a strong one.",
+    password = ChargerPasswordField(
+        help_text="16 to 40 characters; leave empty to generate a strong one."
     )
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        problem = credentials.validate(password) if password else None
-        if problem:
-            raise forms.ValidationError(problem)
-        return password
 
 
 class SecurityProfileForm(forms.Form):
