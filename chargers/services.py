@@ -522,6 +522,10 @@ def store_samples(
 
 
 def _tenant_of(charger_id: int) -> int:
+    # The socket's scope names the tenant already; only work outside one reads it.
+    tenant = scoping.current_tenant()
+    if tenant is not None:
+        return tenant.pk
     return Charger.objects.values_list("tenant_id", flat=True).get(pk=charger_id)
 
 

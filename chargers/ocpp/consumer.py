@@ -40,13 +40,11 @@ LOG_BATCH = 20
 MAX_QUEUED_COMMANDS = 16
 
 
-def loggable(text: str) -> str:
-    """Text as the log can keep it: JSON may carry NUL characters and lone surrogates (valid
-    escapes), which PostgreSQL's text type and UTF-8 refuse: NUL becomes U+FFFD, a lone
-    surrogate "?"."""
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    return text.encode("utf-8", "replace").decode("utf-8")
+def loggable(frame: str) -> str:
+    """A frame as the log can keep it. Frames arrive as valid UTF-8 and parsed text that no
+    database stores is refused (errors.parse), but a frame that is not JSON may still hold a
+    raw NUL character, which PostgreSQL's text type refuses: it becomes U+FFFD."""
+    return frame.replace("\x00", "\ufffd") if "\x00" in frame else frame
 
 
 # Chargers of this process heard from since their last_seen was last written: one UPDATE
@@ -267,8 +265,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 "at": timezone.now(),
                 "incoming": incoming,
                 "message_type": message_type,
-                "unique_id": loggable(unique_id or "")[:64],
-                "action": loggable(action or "")[:50],
+                "unique_id": (unique_id or "")[:64],
+                "action": (action or "")[:50],
                 "body": loggable(raw[:LOG_BODY_LIMIT]),
             }
         )

@@ -126,6 +126,7 @@ async def test_text_no_database_can_store_is_refused_and_the_frame_still_logged(
         await exchange(ws, BOOT)
         assert (await exchange(ws, nul))[:3] == [4, "-1", "FormationViolation"]
         assert (await exchange(ws, surrogate))[:3] == [4, "s1", "FormationViolation"]
+        assert (await exchange(ws, "not json \x00"))[:3] == [4, "-1", "FormationViolation"]
         # The next message rides with those frames' log rows and is stored all the same.
         status = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
         assert (await exchange(ws, [2, "s2", "StatusNotification", status]))[0] == 3
@@ -133,4 +134,4 @@ async def test_text_no_database_can_store_is_refused_and_the_frame_still_logged(
         connector = await sync_to_async(Connector.objects.get)(connector_id=1)
         bodies = await sync_to_async(list)(OcppMessage.objects.values_list("body", flat=True))
     assert connector.status == "Charging"
-    assert nul in bodies and surrogate in bodies
+    assert nul in bodies and surrogate in bodies and "not json \ufffd" in bodies
