@@ -22,7 +22,7 @@ def database_url(settings_dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def ocpp_server(django_db_setup, django_db_blocker):
+def ocpp_server_process(django_db_setup, django_db_blocker):
     """daphne (`manage.py serve`) in its own process, on the test database and, when the
     tests have one, the same Redis channel layer: commands cross processes for real."""
     env = child_env(
@@ -36,6 +36,36 @@ def ocpp_server(django_db_setup, django_db_blocker):
     # closed too, or the test database cannot be dropped at the end.
     with django_db_blocker.unblock():
         asyncio.run(database_sync_to_async(connections.close_all)())
+
+
+@pytest.fixture
+def ocpp_server(ocpp_server_process, transactional_db):
+    """The server's address for one test; afterwards, the server is let finish what the
+    test's sockets left it (a socket accepted and closed at once is still being opened
+    and closed in the database) before the test database is emptied under it: emptying
+    tables while the server writes them deadlocks on PostgreSQL."""
+    yield ocpp_server_process
+    wait_until_the_database_is_idle()
+
+
+def wait_until_the_database_is_idle(quiet=0.1, limit=15.0) -> None:
+    """Until no other session on the test database is in a statement or a transaction, nor
+    has been for `quiet` seconds. SQLite has no such view; its writers queue on the file."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + limit
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE state <> 'idle'),"
+                " coalesce(extract(epoch FROM clock_timestamp() - max(state_change)), 1e9)"
+                " FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            busy, idle_for = cursor.fetchone()
+            if not busy and idle_for >= quiet:
+                return
+            time.sleep(0.02)
 
 
 @pytest.fixture

@@ -13,7 +13,12 @@ from chargers.models import (
     OcppVersion,
 )
 from cpms import scoping
-from tests.chargers.conftest import make_charger, needs_redis, ocpp_server  # noqa: F401
+from tests.chargers.conftest import (  # noqa: F401
+    make_charger,
+    needs_redis,
+    ocpp_server,
+    ocpp_server_process,
+)
 from tests.chargers.ocpp201 import REPLIES, connected201
 from tests.dashboard.factories import make_fleet
 
