@@ -24,7 +24,8 @@ demo: $(STAMP)
 
 ## Lint, check migrations and run the whole suite (CI=true: on PostgreSQL and Redis).
 test: $(STAMP) lint
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	@# Models and migrations agree; no database is needed for that (SQLite in memory).
+	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -p no:playwright --ignore=tests/browser
 	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
