@@ -4,12 +4,15 @@
 sent, then rings the doorbell of the consumer holding the charger's socket over the channel
 layer, whichever daphne process that is. The consumer runs the call as its own task and writes
 the outcome into the same row, so the database, not the channel layer, is the record: a lost
-doorbell shows as a timeout, never as a silently missing command.
+doorbell shows as a timeout, never as a silently missing command. A command whose sender stopped
+waiting (its process died, or it was sent without waiting and never polled) is given up on by
+`time_out_stale`, a periodic job, once well past its deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -22,10 +25,26 @@ from cpms import scoping
 
 DEFAULT_TIMEOUT = 30.0
 DOORBELL_PATIENCE = 0.5  # seconds between looks at the command's row while waiting
+UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
+# Past its sender's own deadline by this much, nobody is waiting for a command any more.
+STALE_MARGIN = timedelta(minutes=1)
+STALE_ERROR = "No answer from the charger's connection, and nobody was left waiting for one."
+
+
+def patience(timeout: float) -> float:
+    """Seconds a sender waits for the outcome of a command with this `timeout`: the consumer
+    answers within `timeout` of sending; the rest allows for a queue in front of it."""
+    return timeout * 2 + 5
 
 
 def create(
-    *, charger: Charger, action: str, payload: dict, requested_by=None, source: str = "system"
+    *,
+    charger: Charger,
+    action: str,
+    payload: dict,
+    requested_by=None,
+    source: str = "system",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Command:
     return Command.objects.create(
         tenant_id=charger.tenant_id,
@@ -34,6 +53,7 @@ def create(
         payload=redact_payload(action, payload),
         requested_by=requested_by,
         source=source,
+        timeout=timeout,
     )
 
 
@@ -46,11 +66,31 @@ def mark_sent(*, command_id: int) -> None:
     )
 
 
-def finish(*, command_id: int, status: str, response=None, error: str = "") -> None:
-    """Record the outcome once; a late outcome never overwrites an earlier one."""
-    Command.objects.filter(
-        pk=command_id, status__in=[CommandStatus.QUEUED, CommandStatus.SENT]
-    ).update(status=status, response=response, error=error[:255], completed_at=timezone.now())
+def finish(*, command_id: int, status: str, response=None, error: str = "") -> bool:
+    """Record the outcome once; a late outcome never overwrites an earlier one. Returns
+    whether this call recorded it."""
+    return bool(
+        Command.objects.filter(pk=command_id, status__in=UNFINISHED).update(
+            status=status, response=response, error=error[:255], completed_at=timezone.now()
+        )
+    )
+
+
+def time_out_stale(*, now: datetime | None = None) -> int:
+    """Record a timeout for every command still unfinished well past its sender's deadline;
+    returns how many. Platform work: it runs unscoped, across tenants, row by row through
+    `finish`, so a command answered meanwhile keeps its answer."""
+    now = now or timezone.now()
+    # No command's deadline comes sooner than a zero timeout's; the rest is sorted out below.
+    candidates = Command.objects.filter(
+        status__in=UNFINISHED, created_at__lt=now - STALE_MARGIN - timedelta(seconds=patience(0))
+    ).values_list("pk", "created_at", "timeout")
+    stale = 0
+    for command_id, created_at, timeout in candidates.iterator():
+        deadline = created_at + timedelta(seconds=patience(timeout)) + STALE_MARGIN
+        if deadline < now:
+            stale += finish(command_id=command_id, status=CommandStatus.TIMEOUT, error=STALE_ERROR)
+    return stale
 
 
 def _socket_of(charger: Charger) -> str:
@@ -94,6 +134,7 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
         payload=payload,
         requested_by=requested_by,
         source=source,
+        timeout=reply_timeout,
     )
     channel = await database_sync_to_async(_socket_of)(charger)
     if not channel:
@@ -126,9 +167,8 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
         return await _reload(command)
     if not wait:
         return await _reload(command)
-    # The consumer answers within `timeout` of sending; allow for a queue in front of it. The
-    # doorbell usually brings the news; the row is checked too, since a doorbell may be lost.
-    deadline = asyncio.get_running_loop().time() + reply_timeout * 2 + 5
+    # The doorbell usually brings the news; the row is checked too, since a doorbell may be lost.
+    deadline = asyncio.get_running_loop().time() + patience(reply_timeout)
     while asyncio.get_running_loop().time() < deadline:
         try:
             await asyncio.wait_for(layer.receive(reply_to), DOORBELL_PATIENCE)
@@ -149,9 +189,7 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
 
 
 def _finished(command_id: int) -> bool:
-    return not Command.objects.filter(
-        pk=command_id, status__in=[CommandStatus.QUEUED, CommandStatus.SENT]
-    ).exists()
+    return not Command.objects.filter(pk=command_id, status__in=UNFINISHED).exists()
 
 
 async def _reload(command: Command) -> Command:

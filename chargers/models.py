@@ -387,13 +387,23 @@ class Command(TenantOwned):
     )
     response = models.JSONField(null=True, blank=True)
     error = models.CharField(max_length=255, blank=True)
+    # Kept so that a command nobody waits for any more can be given up on at its own deadline.
+    timeout = models.FloatField(default=30.0, help_text="Seconds the charger had to answer.")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["charger", "created_at"])]
+        indexes = [
+            models.Index(fields=["charger", "created_at"]),
+            # The periodic sweep of stale commands reads only the few still unfinished.
+            models.Index(
+                fields=["created_at"],
+                name="command_unfinished_idx",
+                condition=models.Q(status__in=["queued", "sent"]),
+            ),
+        ]
 
     @property
     def duration_ms(self) -> int | None:

@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from django.db.models import Count
 from django.utils import timezone
 
-from chargers import services
+from chargers import commands, services
 from chargers.models import Charger, OcppMessage
 from cpms.models import Tenant
 
@@ -36,6 +36,12 @@ def mark_silent_chargers_offline() -> int:
                 tell_socket(charger.channel_name)
                 marked += 1
     return marked
+
+
+@shared_task(platform=True)
+def time_out_stale_commands() -> int:
+    """Commands whose sender stopped waiting would otherwise show as pending forever."""
+    return commands.time_out_stale()
 
 
 def tell_socket(channel_name: str) -> None:

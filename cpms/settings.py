@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.tasks.mark_silent_chargers_offline",
         "schedule": 60.0,
     },
+    "time-out-stale-commands": {
+        "task": "chargers.tasks.time_out_stale_commands",
+        "schedule": 60.0,
+    },
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
