@@ -5,9 +5,15 @@ up) and platform staff join the tenant's dashboard group; portal members join to
 of their own sites' chargers; anyone else is refused before the upgrade, exactly like a
 missing tenant. The channel only rings the bell: pages show stored facts, so an event lost on
 the way costs freshness, never data.
+
+A socket outlives changes to what its user may see (a membership ended, a charger moved to
+another owner's site), so its admission is looked at again once it is `READMIT_AFTER` old, at
+the next event; a socket no longer admitted is closed.
 """
 
 from __future__ import annotations
+
+import time
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -18,6 +24,10 @@ from chargers.models import Charger
 from cpms import scoping
 from cpms.models import Role
 from cpms.tenancy import resolve_web_tenant
+
+# Seconds an admission holds. Events arrive many times a second on a busy tenant and the consumers
+# share one database thread with the chargers' sockets, so they are not checked one by one.
+READMIT_AFTER = 30.0
 
 # What a site owner may hear about: their chargers' state and sessions, nothing of operations.
 PORTAL_EVENTS = {
@@ -48,31 +58,54 @@ def admission(user, slug: str) -> tuple[int, set[int] | None] | None:
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
     group = None
     only_chargers: set[int] | None = None
+    admitted_until = 0.0
 
     async def connect(self):
         await aclose_old_connections()
+        if not await self.admit():
+            await self.close()  # before accept(): the same 403 for strangers and missing tenants
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def admit(self) -> bool:
+        """Whether the user may still follow the tenant; sets what they may hear, and when to
+        ask again."""
         slug = self.scope["url_route"]["kwargs"]["tenant_slug"]
         admitted = await database_sync_to_async(admission)(self.scope.get("user"), slug)
         if admitted is None:
-            await self.close()  # before accept(): the same 403 for strangers and missing tenants
-            return
+            return False
         tenant_id, self.only_chargers = admitted
         self.group = dashboard_group(tenant_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        self.admitted_until = time.monotonic() + READMIT_AFTER
+        return True
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
 
     async def receive_json(self, content, **kwargs):
         # The channel is one-way; browsers act through forms, which are checked and audited.
         return
 
     async def domain_event(self, message):
+        if self.group is None:
+            return  # turned away at the last admission; the close is on its way
+        if time.monotonic() >= self.admitted_until and not await self.readmit():
+            return
         name, data = message["name"], message.get("data", {})
         if self.only_chargers is not None and (
             name not in PORTAL_EVENTS or data.get("charger_id") not in self.only_chargers
         ):
             return
         await self.send_json({"name": name, "data": data})
+
+    async def readmit(self) -> bool:
+        group = self.group
+        if await self.admit() and self.group == group:
+            return True
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = None
+        await self.close()
+        return False

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from chargers import live
 from chargers.events import dashboard_group
+from chargers.models import Charger
 from cpms import scoping
 from cpms.asgi import application
-from cpms.models import Site
+from cpms.models import Membership, Site
 from tests.dashboard.factories import make_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,4 +134,61 @@ async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, s
     data = message["data"]
     assert (data["session_id"], data["charger_id"]) == (session_id, charger_id)
     assert data["id_tag"] == "<b>TAG</b>" and data["state"] == "active"
+    await communicator.disconnect()
+
+
+async def test_a_site_owner_stops_hearing_of_a_charger_moved_off_their_site(
+    tenant_a, site_a, paula, monkeypatch
+):
+    monkeypatch.setattr(live, "READMIT_AFTER", 0)
+
+    def fleet():
+        with scoping.scope(tenant_a):
+            return make_fleet(site_a, identity="MOVED")["charger"].pk
+
+    def move(charger_id):
+        with scoping.scope(tenant_a):
+            other = Site.objects.create(name="Someone else's depot")
+            Charger.objects.filter(pk=charger_id).update(site=other)
+
+    charger_id = await sync_to_async(fleet)()
+    communicator, connected = await connect(paula)
+    assert connected
+    await ring(tenant_a, "charger.online", charger_id=charger_id, identity="MOVED")
+    assert (await communicator.receive_json_from(timeout=5))["data"]["charger_id"] == charger_id
+    await sync_to_async(move)(charger_id)
+    await ring(tenant_a, "charger.offline", charger_id=charger_id, identity="MOVED")
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_site_owner_hears_of_a_charger_placed_on_their_site_without_reconnecting(
+    tenant_a, site_a, paula, monkeypatch
+):
+    monkeypatch.setattr(live, "READMIT_AFTER", 0)
+    communicator, connected = await connect(paula)
+    assert connected
+
+    def place():
+        with scoping.scope(tenant_a):
+            return make_fleet(site_a, identity="NEW")["charger"].pk
+
+    charger_id = await sync_to_async(place)()
+    await ring(tenant_a, "charger.online", charger_id=charger_id, identity="NEW")
+    assert (await communicator.receive_json_from(timeout=5))["data"]["identity"] == "NEW"
+    await communicator.disconnect()
+
+
+async def test_a_member_whose_membership_ended_is_cut_off(tenant_a, bob, monkeypatch):
+    monkeypatch.setattr(live, "READMIT_AFTER", 0)
+    communicator, connected = await connect(bob)
+    assert connected
+
+    def remove():
+        with scoping.scope(tenant_a):
+            Membership.objects.filter(user=bob).delete()
+
+    await sync_to_async(remove)()
+    await ring(tenant_a, "charger.online", charger_id=7, identity="CP-7")
+    assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
     await communicator.disconnect()
