@@ -52,8 +52,16 @@ def is_suspect(at: datetime, now: datetime | None = None) -> bool:
 # --- Handshake and connections ----------------------------------------------------------------
 
 
-def find_charger_for_handshake(*, tenant: Tenant, identity: str) -> Charger | None:
-    return Charger.objects.filter(identity=identity).first()
+def find_charger_for_handshake(*, tenant_slug: str, identity: str) -> Charger | None:
+    """The charger an OCPP URL names, with its tenant, if that tenant is active: one query
+    for the whole door on every connection of a fleet. The slug names the tenant, so the
+    lookup runs unscoped and filters by it."""
+    with scoping.unscoped():
+        return (
+            Charger.objects.select_related("tenant")
+            .filter(identity=identity, tenant__slug=tenant_slug, tenant__is_active=True)
+            .first()
+        )
 
 
 def register_pending_charger(*, tenant: Tenant, identity: str, password: str) -> Charger:
@@ -103,31 +111,57 @@ def record_refusal(
 
 @transaction.atomic
 def connection_opened(
-    *, charger_id: int, channel_name: str, node: str, remote_addr: str, version: str
+    *,
+    charger_id: int,
+    channel_name: str,
+    node: str,
+    remote_addr: str,
+    version: str,
+    known: Charger | None = None,
 ) -> tuple[str, int]:
-    """Make this socket the charger's socket; return the channel of the one it replaces."""
-    charger = Charger.objects.select_for_update().get(pk=charger_id)
-    previous = charger.channel_name
+    """Make this socket the charger's socket; return the channel of the one it replaces.
+
+    `known` is the charger as the handshake read it. While the socket it names is still the
+    recorded one, a conditional UPDATE takes over without reading and locking the row first;
+    when another socket came or went since, the row is read under its lock.
+    """
     now = timezone.now()
-    ConnectionEvent.objects.filter(charger=charger, disconnected_at__isnull=True).update(
-        disconnected_at=now, close_reason="replaced by a new connection"
-    )
+    state = {
+        "channel_name": channel_name,
+        "node": node,
+        "remote_addr": remote_addr,
+        "is_online": True,
+        "connected_at": now,
+        "last_seen": now,
+        "ocpp_version": version,
+    }
+    charger = known
+    taken = charger is not None and Charger.objects.filter(
+        pk=charger_id, channel_name=charger.channel_name
+    ).update(**state)
+    if not taken:
+        charger = Charger.objects.select_for_update().get(pk=charger_id)
+        Charger.objects.filter(pk=charger_id).update(**state)
+    previous = charger.channel_name
+    # Only a charger with a socket recorded can have a connection left open: connection_closed
+    # closes the socket's record before it clears the channel, and each new socket closes all
+    # older records. A fleet that went away cleanly reconnects without this UPDATE.
+    if previous:
+        ConnectionEvent.objects.filter(charger_id=charger_id, disconnected_at__isnull=True).update(
+            disconnected_at=now, close_reason="replaced by a new connection"
+        )
     event = ConnectionEvent.objects.create(
-        charger=charger, connected_at=now, node=node, remote_addr=remote_addr, ocpp_version=version
-    )
-    Charger.objects.filter(pk=charger.pk).update(
-        channel_name=channel_name,
+        charger_id=charger_id,
+        tenant_id=charger.tenant_id,
+        connected_at=now,
         node=node,
         remote_addr=remote_addr,
-        is_online=True,
-        connected_at=now,
-        last_seen=now,
         ocpp_version=version,
     )
     publish(
         "charger.online",
         tenant_id=charger.tenant_id,
-        charger_id=charger.pk,
+        charger_id=charger_id,
         identity=charger.identity,
         ocpp_version=version,
     )
@@ -216,10 +250,17 @@ class BootAnswer:
     interval: int
 
 
-@transaction.atomic
+# No savepoint: the OCPP handlers call this inside their message's transaction, which rolls
+# back as a whole when anything here fails.
+@transaction.atomic(savepoint=False)
 def record_boot(*, charger_id: int, reported: dict, reason: str = "") -> BootAnswer:
     """Keep what the charger says about itself, with the history of what changed."""
-    charger = Charger.objects.select_for_update().select_related("tenant").get(pk=charger_id)
+    # Only the charger's row is locked: locking its tenant's too would queue every boot of
+    # the tenant behind the others (a fleet rebooting after a power cut).
+    charger = (
+        Charger.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=charger_id)
+    )
+    previous_boot_at = charger.last_boot_at
     reported = {
         k: (v or "")[: Charger._meta.get_field(k).max_length]
         for k, v in reported.items()
@@ -244,6 +285,7 @@ def record_boot(*, charger_id: int, reported: dict, reason: str = "") -> BootAns
         status=status,
         changes=changes,
         firmware_version=charger.firmware_version,
+        previous_boot_at=previous_boot_at.isoformat() if previous_boot_at else None,
     )
     interval = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,

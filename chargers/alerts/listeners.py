@@ -1,8 +1,10 @@
 """The alerts' ear on domain events: queue a rule evaluation once the fact is committed."""
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from chargers.alerts import rules
 from chargers.alerts.models import Alert, AlertKind
@@ -22,6 +24,9 @@ def worth_evaluating(event: Event) -> bool:
         return True
     if event.name == "charger.boot" and data.get("status") != RegistrationStatus.ACCEPTED:
         return True  # a rejected boot opens an alert
+    if event.name == "charger.boot" and data.get("previous_boot_at", "") is None:
+        # An accepted first boot: only boots open the alerts a boot resolves or repeats.
+        return False
     if event.name in ("handshake.refused", "charger.offline"):
         return True
     if event.name == "charger.event":
@@ -45,10 +50,17 @@ def worth_evaluating(event: Event) -> bool:
 
 
 def _may_complete_reboot_loop(event: Event) -> bool:
+    """Whether this boot may be one too many within the reboot rule's window. The boot says
+    when the charger booted before it, so one long after the last is settled without
+    counting."""
+    previous = event.data.get("previous_boot_at")
     tenant = scoping.current_tenant()
     if tenant is None or tenant.pk != event.tenant_id:
         return True  # not in the boot's own scope: let the task decide
-    return rules.boots_in_window(event.data["charger_id"])[0] >= rules.REBOOTS_TO_ALERT
+    window = rules.reboot_window()
+    if previous and datetime.fromisoformat(previous) < timezone.now() - window:
+        return False  # no boot but this one within the window
+    return rules.boots_in_window(event.data["charger_id"], window)[0] >= rules.REBOOTS_TO_ALERT
 
 
 @subscribe

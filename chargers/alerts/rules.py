@@ -113,9 +113,14 @@ def _charger_boot(data: dict) -> None:
     _check_reboots(charger_id, identity)
 
 
-def boots_in_window(charger_id: int) -> tuple[int, timedelta]:
+def reboot_window() -> timedelta:
+    """How far back the reboot rule counts boots."""
+    return timedelta(minutes=rule_settings(AlertKind.REPEATED_REBOOTS).threshold_minutes or 60)
+
+
+def boots_in_window(charger_id: int, window: timedelta | None = None) -> tuple[int, timedelta]:
     """How often the charger booted within the reboot rule's window, and the window."""
-    window = timedelta(minutes=rule_settings(AlertKind.REPEATED_REBOOTS).threshold_minutes or 60)
+    window = window or reboot_window()
     boots = ChargerBoot.objects.filter(charger_id=charger_id, at__gte=timezone.now() - window)
     return boots.count(), window
 

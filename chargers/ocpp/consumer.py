@@ -111,6 +111,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             node=NODE,
             remote_addr=admitted.remote_addr,
             version=admitted.version,
+            known=admitted.charger,
         )
         if previous:
             # The newest authenticated socket wins; the old one may be half-open.

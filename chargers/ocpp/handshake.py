@@ -146,7 +146,9 @@ def admit(
     `remote_addr` is the socket's peer: daphne must not rewrite it from X-Forwarded-For
     (no --proxy-headers) when OCPP_TRUSTED_PROXIES is set.
     """
-    tenant = tenant_for_ocpp(tenant_slug)
+    # The charger with its tenant in one query; the tenant alone only for an unknown charger.
+    charger = services.find_charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
+    tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
     proxied = from_trusted_proxy(remote_addr)
     charger_addr = (forwarded_for(headers) or remote_addr) if proxied else remote_addr
 
@@ -169,7 +171,6 @@ def admit(
     if tenant is None:
         return refuse("unknown_tenant")
     with scoping.scope(tenant):
-        charger = services.find_charger_for_handshake(tenant=tenant, identity=identity)
         if charger is not None and charger.security_profile == SecurityProfile.CERTIFICATE:
             # Profile 3 has no password: the verified certificate is the credential.
             problem = certificate_problem(charger, headers, proxied)
