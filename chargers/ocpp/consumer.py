@@ -79,6 +79,25 @@ def _ensure_liveness_writer() -> None:
         _liveness_writer = loop.create_task(_write_liveness())
 
 
+def admit_and_record(*, channel_name: str, **request) -> tuple[handshake.Admitted, str, int] | None:
+    """Admit the socket (see `handshake.admit`) and make it the charger's socket, in one trip
+    to the database threads: a fleet reconnecting at once queues there. Returns what was
+    admitted, the channel of the socket it replaces and its connection record, or None."""
+    admitted = handshake.admit(**request)
+    if admitted is None:
+        return None
+    with scoping.scope(admitted.tenant):
+        previous, connection_event_id = services.connection_opened(
+            charger_id=admitted.charger.pk,
+            channel_name=channel_name,
+            node=NODE,
+            remote_addr=admitted.remote_addr,
+            version=admitted.version,
+            known=admitted.charger,
+        )
+    return admitted, previous, connection_event_id
+
+
 class OcppConsumer(AsyncWebsocketConsumer):
     closing = False
     central = None
@@ -87,41 +106,35 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
-        headers = dict(self.scope.get("headers", []))
-        admitted = await in_db(handshake.admit)(
+        opened = await in_db(admit_and_record)(
             tenant_slug=kwargs["tenant_slug"],
             identity=kwargs["charge_point_id"],
             offered=self.scope.get("subprotocols", []),
-            headers=headers,
+            headers=dict(self.scope.get("headers", [])),
             remote_addr=str(client[0]),
+            channel_name=self.channel_name,
         )
-        if admitted is None:
+        if opened is None:
             await self.close()  # before accept(): daphne answers the upgrade with 403
             return
+        admitted, previous, self.connection_event_id = opened
         # The OCPP door: everything this socket does runs in its tenant's scope.
         scoping.activate(admitted.tenant)
         self.charger = admitted.charger
         self.log_rows: list[dict] = []
         self.command_tasks: set[asyncio.Task] = set()
         _ensure_liveness_writer()
-        await self.accept(subprotocol=admitted.subprotocol)
-        previous, self.connection_event_id = await in_db(services.connection_opened)(
-            charger_id=self.charger.pk,
-            channel_name=self.channel_name,
-            node=NODE,
-            remote_addr=admitted.remote_addr,
-            version=admitted.version,
-            known=admitted.charger,
-        )
-        if previous:
-            # The newest authenticated socket wins; the old one may be half-open.
-            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+        # Ready before the accept: a client gone by then is recorded gone by disconnect().
         self.central = CENTRAL_SYSTEMS[admitted.version](
             consumer=self,
             charger_id=self.charger.pk,
             identity=self.charger.identity,
             registration_status=self.charger.registration_status,
         )
+        await self.accept(subprotocol=admitted.subprotocol)
+        if previous:
+            # The newest authenticated socket wins; the old one may be half-open.
+            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.central is None:

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chargers import services
-from chargers.alerts.listeners import worth_evaluating
+from chargers.alerts.listeners import open_alert_kinds, worth_evaluating
+from chargers.alerts.models import Alert, AlertKind
 from chargers.events import Event
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
@@ -156,3 +157,23 @@ def test_the_third_boot_within_the_window_queues_an_evaluation(
                 services.record_boot(charger_id=charger.pk, reported={"vendor": "V"})
             assert len(queued) < 2
     assert len(queued) == 1 and queued[0]["previous_boot_at"] is not None
+
+
+def test_open_alert_kinds_are_the_chargers_open_ones_in_its_tenant(tenant_a, tenant_b, charger):
+    rows = [
+        (tenant_a, AlertKind.CHARGER_OFFLINE, None),
+        (tenant_a, AlertKind.BOOT_REJECTED, timezone.now()),  # resolved
+        (tenant_b, AlertKind.REPEATED_REBOOTS, None),  # another tenant's
+    ]
+    for tenant, kind, resolved_at in rows:
+        with scoping.scope(tenant):
+            Alert.objects.create(
+                kind=kind,
+                subject=f"charger:{charger.pk}",
+                severity="warning",
+                title="t",
+                charger_id=charger.pk,
+                opened_at=timezone.now(),
+                resolved_at=resolved_at,
+            )
+    assert open_alert_kinds(tenant_a.pk, charger.pk) == {AlertKind.CHARGER_OFFLINE}
