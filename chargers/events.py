@@ -12,8 +12,10 @@ security and other notifications), handshake.refused.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
@@ -52,19 +54,31 @@ def dashboard_group(tenant_id: int) -> str:
     return f"dashboard.tenant.{tenant_id}"
 
 
+# The event loop of the charger socket whose database work is running (the OCPP consumers set
+# it; context variables follow that work onto its thread). Pushes are handed to that loop rather
+# than awaited on the database thread, which has the next charger's message to write.
+socket_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("socket_loop", default=None)
+
+
+async def _group_send(group: str, message: dict) -> None:
+    try:
+        await get_channel_layer().group_send(group, message)
+    except Exception:  # a dashboard that misses an update reloads; the fact is stored
+        log.warning("could not push %s to dashboards", message["name"], exc_info=True)
+
+
 @subscribe
 def push_to_dashboards(event: Event) -> None:
     if event.tenant_id is None:
         return
 
     def send():
-        layer = get_channel_layer()
-        try:
-            async_to_sync(layer.group_send)(
-                dashboard_group(event.tenant_id),
-                {"type": "domain.event", "name": event.name, "data": event.data},
-            )
-        except Exception:  # a dashboard that misses an update reloads; the fact is stored
-            log.warning("could not push %s to dashboards", event.name, exc_info=True)
+        group = dashboard_group(event.tenant_id)
+        message = {"type": "domain.event", "name": event.name, "data": event.data}
+        loop = socket_loop.get()
+        if loop is not None and not loop.is_closed():
+            asyncio.run_coroutine_threadsafe(_group_send(group, message), loop)
+        else:
+            async_to_sync(_group_send)(group, message)
 
     transaction.on_commit(send)

@@ -2,11 +2,12 @@
 
 `bulk_create` compiles its statement and prepares every value through its field each time; for
 a MeterValues with nine samples that costs several times the database's own work. Here the
-statement is built once per model and columns, and the rows go in one `executemany` (one
-pipelined round trip with psycopg 3). PostgreSQL's driver adapts the plain values these rows
-hold (numbers, text, Decimal, aware datetimes, booleans, None) itself; other databases get each
-value through its field's `get_db_prep_save`, as `bulk_create` would. Rows are dicts keyed by
-field attname (`charger_id`) and must name their tenant.
+statement is built once per model, columns and row count. On PostgreSQL the rows go as one
+multi-row INSERT (one statement for the server to parse and run, not one per row), and its
+driver adapts the plain values these rows hold (numbers, text, Decimal, aware datetimes,
+booleans, None) itself; other databases get one `executemany`, each value through its field's
+`get_db_prep_save`, as `bulk_create` would. Rows are dicts keyed by field attname
+(`charger_id`) and must name their tenant.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from functools import lru_cache
 
 from django.db import connection, models
 
+# Rows per statement on PostgreSQL: far below its 65,535 parameters, and few distinct statements.
+CHUNK = 100
+
 
 @lru_cache(maxsize=64)
-def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool):
-    quote = connection.ops.quote_name
+def _fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field]:
     fields = [model._meta.get_field(name) for name in names]  # attnames resolve too
     # Fields the rows leave out take their defaults, as with bulk_create.
     fields += [
@@ -26,14 +29,21 @@ def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool):
         for field in model._meta.concrete_fields
         if field not in fields and field.has_default() and not field.primary_key
     ]
+    return fields
+
+
+@lru_cache(maxsize=256)
+def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool, rows: int) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields(model, names)
     columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
+    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
     # Names come from the model, quoted; values go as parameters.
     table = quote(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
     if ignore:
         sql += " ON CONFLICT DO NOTHING"
-    return sql, fields
+    return sql
 
 
 def insert_rows(
@@ -46,20 +56,28 @@ def insert_rows(
     names = tuple(rows[0])
     if "tenant_id" not in names:
         raise ValueError(f"{model.__name__} rows must name their tenant")
-    sql, fields = _statement(model, names, ignore_conflicts)
+    fields = _fields(model, names)
     defaulted = fields[len(names) :]
     if connection.vendor == "postgresql":
-        params = [
-            (*(row[name] for name in names), *(field.get_default() for field in defaulted))
-            for row in rows
-        ]
-    else:
-        params = [
-            tuple(
-                field.get_db_prep_save(row.get(field.attname, field.get_default()), connection)
-                for field in fields
-            )
-            for row in rows
-        ]
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                params = [
+                    value
+                    for row in chunk
+                    for value in (
+                        *(row[name] for name in names),
+                        *(field.get_default() for field in defaulted),
+                    )
+                ]
+                cursor.execute(_statement(model, names, ignore_conflicts, len(chunk)), params)
+        return
+    params = [
+        tuple(
+            field.get_db_prep_save(row.get(field.attname, field.get_default()), connection)
+            for field in fields
+        )
+        for row in rows
+    ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)

@@ -28,6 +28,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from chargers.events import Event, subscribe
@@ -160,11 +162,42 @@ def backoff(attempt: int) -> timedelta:
 
 # --- The outbox ---------------------------------------------------------------------------------
 
+# The event types each tenant's active endpoints want, kept per process: every meter reading
+# publishes an event, and most tenants want few types or none. A change to an endpoint clears
+# this process's entry at once; other processes notice within ENDPOINTS_TTL seconds.
+ENDPOINTS_TTL = 5.0
+_wanted: dict[int, tuple[float, frozenset[str]]] = {}
+
+
+def wanted_types(tenant_id: int) -> frozenset[str]:
+    now = time.monotonic()
+    known = _wanted.get(tenant_id)
+    if known is not None and known[0] > now:
+        return known[1]
+    with scoping.unscoped():
+        lists = WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True).values_list(
+            "event_types", flat=True
+        )
+        wanted = frozenset(event_type for types in lists for event_type in types)
+    _wanted[tenant_id] = (now + ENDPOINTS_TTL, wanted)
+    return wanted
+
+
+@receiver([post_save, post_delete], sender=WebhookEndpoint)
+def forget_endpoints(sender, instance: WebhookEndpoint, **kwargs) -> None:
+    """An endpoint was saved or deleted: this process asks the database at the next event,
+    and again once the change is committed, in case a reader cached the old state between."""
+    tenant_id = instance.tenant_id
+    _wanted.pop(tenant_id, None)
+    transaction.on_commit(lambda: _wanted.pop(tenant_id, None))
+
 
 @subscribe
 def write_outbox(event: Event) -> None:
     event_type = EVENT_TYPES.get(event.name)
     if event_type is None or event.tenant_id is None:
+        return
+    if event_type not in wanted_types(event.tenant_id):
         return
     # Services publish inside their tenant's scope, but a platform job may publish for any
     # tenant; the event names its tenant, so read that tenant's endpoints explicitly.

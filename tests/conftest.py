@@ -43,6 +43,15 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def fresh_webhook_endpoints():
+    """Each test starts with no process-cached view of anyone's webhook endpoints: tenant
+    ids come round again once a test's rows are gone."""
+    from cpms import webhooks
+
+    webhooks._wanted.clear()
+
+
 @pytest.fixture
 def tenant_a(db):
     return Tenant.objects.create(slug="tenant-a", name="Tenant A", timezone="Europe/Berlin")

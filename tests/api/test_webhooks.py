@@ -250,3 +250,20 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
         sometimes = {field.strip("[]") for field in documented if field.startswith("[")}
         assert always <= set(payload["data"]) <= always | sometimes, event_type
         assert set(payload) == {"id", "type", "created", "data"}
+
+
+def test_an_endpoint_saved_after_an_event_gets_the_next_one_at_once(tenant_a):
+    """The per-process cache of wanted event types is cleared when an endpoint changes."""
+    from chargers.events import publish
+
+    with scoping.scope(tenant_a):
+        publish("charger.offline", tenant_id=tenant_a.pk, charger_id=1, identity="CP-1")
+        assert not WebhookDelivery.objects.exists()
+    endpoint = endpoint_for(tenant_a, "https://example.com/hook", events=["charger.offline"])
+    with scoping.scope(tenant_a):
+        publish("charger.offline", tenant_id=tenant_a.pk, charger_id=1, identity="CP-1")
+        assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+        endpoint.is_active = False
+        endpoint.save()
+        publish("charger.offline", tenant_id=tenant_a.pk, charger_id=1, identity="CP-1")
+        assert WebhookDelivery.objects.count() == 1

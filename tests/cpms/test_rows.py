@@ -58,3 +58,21 @@ def test_it_refuses_rows_that_do_not_name_their_tenant(charger):
     del row["tenant_id"]
     with pytest.raises(ValueError, match="tenant"):
         insert_rows(MeterSample, [row])
+
+
+def test_it_stores_more_rows_than_one_statement_takes_and_skips_repeats_within_them(
+    charger, tenant_a
+):
+    from cpms.rows import CHUNK
+
+    rows = [
+        {
+            **sample(charger, "SoC", n),
+            "timestamp": datetime(2026, 5, 1, 12, n // 60, n % 60, tzinfo=UTC),
+        }
+        for n in range(CHUNK + 5)
+    ]
+    insert_rows(MeterSample, [*rows, rows[0], rows[-1]], ignore_conflicts=True)
+    with scoping.scope(tenant_a):
+        assert MeterSample.objects.count() == CHUNK + 5
+        assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(CHUNK + 5))
