@@ -60,11 +60,8 @@ def test_it_refuses_rows_that_do_not_name_their_tenant(charger):
         insert_rows(MeterSample, [row])
 
 
-def test_it_stores_more_rows_than_one_statement_takes_and_skips_repeats_within_them(
-    charger, tenant_a
-):
-    from cpms.rows import CHUNK
-
+def test_it_stores_many_rows_at_once_and_skips_repeats_within_them(charger, tenant_a):
+    CHUNK = 100
     rows = [
         {
             **sample(charger, "SoC", n),
