@@ -2,13 +2,12 @@
 
 `bulk_create` compiles its statement and prepares every value through its field each time; for
 a MeterValues with nine samples that costs several times the database's own work. Here the
-statement is built once per model and columns. On PostgreSQL the rows go as one array per
-column, unnested into one INSERT: one statement for the server to run whatever the row count,
-and one the driver parses once and caches (it caches only statements of up to 50 parameters,
-which a multi-row VALUES list soon passes). The driver adapts the plain values these rows hold
-(numbers, text, Decimal, aware datetimes, booleans, None) itself. Other databases get one
-`executemany`, each value through its field's `get_db_prep_save`, as `bulk_create` would. Rows
-are dicts keyed by field attname (`charger_id`) and must name their tenant.
+statement is built once per model, columns and row count. On PostgreSQL the rows go as one
+multi-row INSERT (one statement for the server to parse and run, not one per row), and its
+driver adapts the plain values these rows hold (numbers, text, Decimal, aware datetimes,
+booleans, None) itself; other databases get one `executemany`, each value through its field's
+`get_db_prep_save`, as `bulk_create` would. Rows are dicts keyed by field attname
+(`charger_id`) and must name their tenant.
 """
 
 from __future__ import annotations
@@ -16,6 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.db import connection, models
+
+# Rows per statement on PostgreSQL: far below its 65,535 parameters, and few distinct statements.
+CHUNK = 100
 
 
 @lru_cache(maxsize=64)
@@ -30,27 +32,15 @@ def _fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Fi
     return fields
 
 
-def _array_type(field: models.Field) -> str:
-    # Text goes as text[]: a cast to varchar(n) would cut an over-long value silently, where
-    # the column itself refuses it.
-    if isinstance(field, models.CharField | models.TextField):
-        return "text[]"
-    return f"{field.cast_db_type(connection)}[]"
-
-
-@lru_cache(maxsize=64)
-def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool) -> str:
+@lru_cache(maxsize=256)
+def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool, rows: int) -> str:
     quote = connection.ops.quote_name
     fields = _fields(model, names)
     columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
+    # Names come from the model, quoted; values go as parameters.
     table = quote(model._meta.db_table)
-    # Names and types come from the model; values go as parameters.
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{_array_type(field)}" for field in fields)
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    else:
-        values = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
     if ignore:
         sql += " ON CONFLICT DO NOTHING"
     return sql
@@ -67,18 +57,27 @@ def insert_rows(
     if "tenant_id" not in names:
         raise ValueError(f"{model.__name__} rows must name their tenant")
     fields = _fields(model, names)
-    sql = _statement(model, names, ignore_conflicts)
+    defaulted = fields[len(names) :]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                params = [
+                    value
+                    for row in chunk
+                    for value in (
+                        *(row[name] for name in names),
+                        *(field.get_default() for field in defaulted),
+                    )
+                ]
+                cursor.execute(_statement(model, names, ignore_conflicts, len(chunk)), params)
+        return
+    params = [
+        tuple(
+            field.get_db_prep_save(row.get(field.attname, field.get_default()), connection)
+            for field in fields
+        )
+        for row in rows
+    ]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            columns = [[row[name] for row in rows] for name in names]
-            columns += [[field.get_default()] * len(rows) for field in fields[len(names) :]]
-            cursor.execute(sql, columns)
-            return
-        params = [
-            tuple(
-                field.get_db_prep_save(row.get(field.attname, field.get_default()), connection)
-                for field in fields
-            )
-            for row in rows
-        ]
-        cursor.executemany(sql, params)
+        cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
