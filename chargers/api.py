@@ -889,9 +889,6 @@ MAX_SYNC_WAIT = 15.0
 # Between looks at the command's row: quick at first, for the usual fast reply, then calmer.
 FIRST_LOOK, CALMEST_LOOK = 0.05, 0.5
 UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
-# How long `send_command` itself would wait for the longest timeout the API accepts (60 s):
-# a command still unfinished after that lost its doorbell or its connection's process.
-GIVE_UP_AFTER = timedelta(seconds=2 * 60 + 5)
 
 
 def await_outcome(command: Command, seconds: float) -> bool:
@@ -1042,7 +1039,8 @@ class CommandViewSet(
         process that died holding the socket) would otherwise leave a poller waiting forever.
         This is the timeout `send_command` records when it waits itself."""
         command = super().get_object()
-        if command.status in UNFINISHED and command.created_at < timezone.now() - GIVE_UP_AFTER:
+        give_up_after = timedelta(seconds=commands.patience(command.timeout))
+        if command.status in UNFINISHED and command.created_at < timezone.now() - give_up_after:
             commands.finish(
                 command_id=command.pk,
                 status=CommandStatus.TIMEOUT,

@@ -171,7 +171,12 @@ async def test_a_wait_past_the_sync_bound_answers_202_and_the_outcome_can_be_pol
 
 @pytest.mark.parametrize(
     ("age", "expected"),
-    [(timedelta(minutes=10), CommandStatus.TIMEOUT), (timedelta(seconds=5), CommandStatus.QUEUED)],
+    [
+        (timedelta(minutes=10), CommandStatus.TIMEOUT),
+        # Its own 30 s timeout: the sender would have given up after 2 x 30 + 5 s.
+        (timedelta(seconds=70), CommandStatus.TIMEOUT),
+        (timedelta(seconds=5), CommandStatus.QUEUED),
+    ],
 )
 def test_a_command_nothing_will_finish_is_given_up_on_when_polled(
     api, keys, world, tenant_a, age, expected
