@@ -37,7 +37,7 @@ from chargers.models import (
 )
 from cpms import scoping
 from cpms.models import Tenant
-from cpms.rows import insert_rows
+from cpms.rows import insert_rows, locked_row
 
 # A timestamp more than this far from the server's clock is kept as sent but flagged.
 CLOCK_TOLERANCE_FUTURE = timedelta(days=1)
@@ -492,11 +492,7 @@ def publish_session(name: str, session: ChargingSession) -> None:
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
-    return (
-        ChargingSession.objects.select_for_update()
-        .filter(charger_id=charger_id, transaction_id=transaction_id)
-        .first()
-    )
+    return locked_row(ChargingSession, charger_id=charger_id, transaction_id=transaction_id)
 
 
 def _keep_aside(charger_id: int, summary: str, payload: dict | None, at=None) -> None:

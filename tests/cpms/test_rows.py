@@ -73,3 +73,51 @@ def test_it_stores_many_rows_at_once_and_skips_repeats_within_them(charger, tena
     with scoping.scope(tenant_a):
         assert MeterSample.objects.count() == CHUNK + 5
         assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(CHUNK + 5))
+
+
+def a_session(tenant, charger, transaction_id="7"):
+    from django.utils import timezone
+
+    from chargers.models import ChargingSession
+
+    with scoping.scope(tenant):
+        return ChargingSession.objects.create(
+            charger=charger,
+            transaction_id=transaction_id,
+            started_at=timezone.now(),
+            evse_id=1,
+            connector_id=1,
+            meter_start_wh=Decimal("1000.5"),
+            energy_wh=Decimal("12.25"),
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_row_reads_as_the_orm_reads_it(charger, tenant_a):
+    from django.db import transaction
+
+    from chargers.models import ChargingSession
+    from cpms.rows import locked_row
+
+    session = a_session(tenant_a, charger)
+    with scoping.scope(tenant_a), transaction.atomic():
+        locked = locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7")
+        expected = ChargingSession.objects.get(pk=session.pk)
+        assert {f.attname: getattr(locked, f.attname) for f in ChargingSession._meta.fields} == {
+            f.attname: getattr(expected, f.attname) for f in ChargingSession._meta.fields
+        }
+        assert locked.meter_start_wh == Decimal("1000.5") and not locked._state.adding
+        assert locked_row(ChargingSession, charger_id=charger.pk, transaction_id="8") is None
+
+
+def test_a_locked_row_stays_in_its_tenant_scope(charger, tenant_a, tenant_b):
+    from chargers.models import ChargingSession
+    from cpms.rows import locked_row
+
+    a_session(tenant_a, charger)
+    with scoping.scope(tenant_b):
+        assert locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7") is None
+    with scoping.unscoped():
+        assert locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7") is not None
+    with pytest.raises(scoping.TenantScopeError):
+        locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7")
