@@ -85,17 +85,22 @@ def insert_rows(
         cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
 
 
-# --- One row, locked -----------------------------------------------------------------------------
+# --- One row by a unique key ---------------------------------------------------------------------
 
 
 @lru_cache(maxsize=32)
-def _locking_select(model: type[models.Model], where: tuple[str, ...], scoped: bool) -> str:
+def _select_one(
+    model: type[models.Model], where: tuple[str, ...], ignore_case: bool, lock: bool, scoped: bool
+) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    conditions = [f"{quote(model._meta.get_field(name).column)} = %s" for name in where]
+    # With ignore_case, the key is matched as UPPER(column) = UPPER(value), the form a unique
+    # index on Upper(...) serves.
+    compare = "UPPER({}) = UPPER(%s)" if ignore_case else "{} = %s"
+    conditions = [compare.format(quote(model._meta.get_field(name).column)) for name in where]
     if scoped:
         conditions.append(f"{quote('tenant_id')} = %s")
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
     table = quote(model._meta.db_table)
     return (
         f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
@@ -109,6 +114,13 @@ def locked_row(model: type[models.Model], **where):
     active tenant scope, for the price of one fixed statement; messages that arrive every few
     seconds per charger look their session up this way, and the ORM would compile the query
     anew each time."""
+    return one_row(model, lock=True, **where)
+
+
+def one_row(model: type[models.Model], *, lock=False, ignore_case=False, **where):
+    """The row of `model` matching `where` (a unique key), or None, in the active tenant scope
+    and with one fixed statement; see `locked_row`. With ignore_case, text is compared
+    case-insensitively, as the `iexact` lookup does."""
     names = tuple(where)
     params = [where[name] for name in names]
     scoped = not scoping.is_unscoped()
@@ -118,7 +130,7 @@ def locked_row(model: type[models.Model], **where):
             raise scoping.TenantScopeError(f"{model.__name__} read outside any tenant scope")
         params.append(tenant.pk)
     with connection.cursor() as cursor:
-        cursor.execute(_locking_select(model, names, scoped), params)
+        cursor.execute(_select_one(model, names, ignore_case, lock, scoped), params)
         row = cursor.fetchone()
     if row is None:
         return None

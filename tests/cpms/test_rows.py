@@ -121,3 +121,15 @@ def test_a_locked_row_stays_in_its_tenant_scope(charger, tenant_a, tenant_b):
         assert locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7") is not None
     with pytest.raises(scoping.TenantScopeError):
         locked_row(ChargingSession, charger_id=charger.pk, transaction_id="7")
+
+
+def test_one_row_can_match_text_ignoring_case(tenant_a, tenant_b):
+    from chargers.models import IdToken
+    from cpms.rows import one_row
+
+    with scoping.scope(tenant_a):
+        token = IdToken.objects.create(uid="AbC-1")
+        assert one_row(IdToken, ignore_case=True, uid="abc-1").pk == token.pk
+        assert one_row(IdToken, uid="abc-1") is None
+    with scoping.scope(tenant_b):
+        assert one_row(IdToken, ignore_case=True, uid="abc-1") is None
