@@ -401,10 +401,10 @@ def start_transaction_v16(
     """A 1.6 StartTransaction. A resend of the same start returns the same session and id."""
     token = authorize(id_tag=id_tag)
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
-    existing = ChargingSession.objects.filter(charger_id=charger_id, dedupe_key=dedupe_key).first()
+    existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
     if existing is not None:
         return StartAnswer(session=existing, token=token)
-    charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    charger = one_row(Charger, id=charger_id)
     try:
         with transaction.atomic():
             session = ChargingSession.objects.create(
