@@ -7,7 +7,6 @@ import csv
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Avg, Count, Max, Min, ProtectedError
@@ -888,7 +887,6 @@ OCPP_ACTION_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{1,49}$")
 MAX_SYNC_WAIT = 15.0
 # Between looks at the command's row: quick at first, for the usual fast reply, then calmer.
 FIRST_LOOK, CALMEST_LOOK = 0.05, 0.5
-UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
 
 
 def await_outcome(command: Command, seconds: float) -> bool:
@@ -902,7 +900,7 @@ def await_outcome(command: Command, seconds: float) -> bool:
     pause = FIRST_LOOK
     while True:
         command.refresh_from_db()
-        if command.status not in UNFINISHED:
+        if command.status not in commands.UNFINISHED:
             return True
         left = deadline - time.monotonic()
         if left <= 0:
@@ -1039,8 +1037,8 @@ class CommandViewSet(
         process that died holding the socket) would otherwise leave a poller waiting forever.
         This is the timeout `send_command` records when it waits itself."""
         command = super().get_object()
-        give_up_after = timedelta(seconds=commands.patience(command.timeout))
-        if command.status in UNFINISHED and command.created_at < timezone.now() - give_up_after:
+        overdue = commands.deadline(command.created_at, command.timeout) < timezone.now()
+        if command.status in commands.UNFINISHED and overdue:
             commands.finish(
                 command_id=command.pk,
                 status=CommandStatus.TIMEOUT,
@@ -1117,7 +1115,7 @@ class CommandViewSet(
             timeout=data["timeout"],
             wait=False,
         )
-        finished = command.status not in UNFINISHED
+        finished = command.status not in commands.UNFINISHED
         if data["wait"] and not finished:
             finished = await_outcome(command, min(data["timeout"] + 1, MAX_SYNC_WAIT))
         body = CommandSerializer(command).data

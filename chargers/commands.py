@@ -37,6 +37,11 @@ def patience(timeout: float) -> float:
     return timeout * 2 + 5
 
 
+def deadline(created_at: datetime, timeout: float) -> datetime:
+    """When the sender of a command created at `created_at` stops waiting for it."""
+    return created_at + timedelta(seconds=patience(timeout))
+
+
 def create(
     *,
     charger: Charger,
@@ -87,8 +92,7 @@ def time_out_stale(*, now: datetime | None = None) -> int:
     ).values_list("pk", "created_at", "timeout")
     stale = 0
     for command_id, created_at, timeout in candidates.iterator():
-        deadline = created_at + timedelta(seconds=patience(timeout)) + STALE_MARGIN
-        if deadline < now:
+        if deadline(created_at, timeout) + STALE_MARGIN < now:
             stale += finish(command_id=command_id, status=CommandStatus.TIMEOUT, error=STALE_ERROR)
     return stale
 
@@ -168,8 +172,8 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
     if not wait:
         return await _reload(command)
     # The doorbell usually brings the news; the row is checked too, since a doorbell may be lost.
-    deadline = asyncio.get_running_loop().time() + patience(reply_timeout)
-    while asyncio.get_running_loop().time() < deadline:
+    give_up_at = asyncio.get_running_loop().time() + patience(reply_timeout)
+    while asyncio.get_running_loop().time() < give_up_at:
         try:
             await asyncio.wait_for(layer.receive(reply_to), DOORBELL_PATIENCE)
             break
