@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import psycopg
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -69,23 +71,43 @@ def running_server(env: dict, *extra_args: str):
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
         try:
             wait_for_port(port, process=process)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process_group(process)
     if not os.environ.get("KEEP_SERVER_LOG"):
         log_path.unlink(missing_ok=True)
 
 
+def stop_process_group(process: subprocess.Popen, grace: float = 15.0) -> None:
+    """End a process started with `start_new_session=True` and every process it started:
+    SIGTERM to the whole group, SIGKILL to whatever is left of it after `grace` seconds. Safe
+    to call when the leader has exited already (its children may not have)."""
+
+    def signal_group(sig: int) -> bool:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, so that only live members keep the group
+        if not signal_group(0):
+            return
+        time.sleep(0.1)
+    signal_group(signal.SIGKILL)
+    process.wait()
+
+
 def postgres_reachable() -> bool:
     try:
-        psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3).close()
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
         return True
     except psycopg.Error:
         return False
@@ -111,3 +133,44 @@ def require_production_parts(pytest) -> None:
         if settings.CI:
             pytest.fail("CI=true but PostgreSQL is unreachable")
         pytest.skip("PostgreSQL is not running here")
+
+
+def scratch_databases(prefix: str) -> set[str]:
+    with psycopg.connect(POSTGRES_ADMIN_URL) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}%"])
+        return {name for (name,) in rows}
+
+
+def drop_databases(names: set[str]) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_module(
+    module: str, *args: str, env: dict, scratch_prefix: str, limit: float = 900
+) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run `python -m module args` in a process group of its own, ended whatever happens;
+    `limit` only bounds a run that hangs, far beyond what a slow machine needs. Returns the
+    completed process and the scratch databases (named `scratch_prefix`...) it left behind,
+    which are dropped by then."""
+    before = scratch_databases(scratch_prefix)
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"python -m {module} ran longer than {limit} s") from None
+    finally:
+        stop_process_group(process)
+        left_behind = scratch_databases(scratch_prefix) - before
+        drop_databases(left_behind)
+    completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return completed, left_behind

@@ -819,6 +819,9 @@ class SimulatedCharger:
                 connector.pending_inoperative = scheduled = True
             else:
                 connector.operative = False
+                if connector.reservation is not None:
+                    # A connector taken out of use cannot honour its reservation.
+                    self._end_reservation(connector, "Removed")
         return "Scheduled" if scheduled else "Accepted"
 
     # --- sessions ------------------------------------------------------------------------
@@ -1178,9 +1181,7 @@ class SimulatedCharger:
         if delay <= 0:
             return "Rejected", None
         reservation = Reservation(reservation_id, connector.id, id_tag, expires_at)
-        reservation.timer = asyncio.get_running_loop().call_later(
-            delay, self._expire_reservation, reservation
-        )
+        reservation.timer = asyncio.get_running_loop().call_later(delay, self.expire_reservations)
         connector.reservation = reservation
         return "Accepted", connector
 
@@ -1191,14 +1192,26 @@ class SimulatedCharger:
         if connector.reservation is reservation:
             connector.reservation = None
 
-    def _expire_reservation(self, reservation: Reservation) -> None:
-        connector = self.connectors[reservation.connector_id]
-        if connector.reservation is not reservation:
-            return
-        connector.reservation = None
-        self._event("reservation", f"{reservation.id} expired")
-        self._report_status(connector)
-        self._reservation_ended(reservation, "Expired")
+    def expire_reservations(self, now: datetime | None = None) -> int:
+        """End every reservation whose expiry has come by `now` (the charger's clock when not
+        given), as the charger does at each one's expiry; returns how many ended."""
+        now = now or now_utc()
+        expired = 0
+        for connector in self.connectors.values():
+            reservation = connector.reservation
+            if reservation is not None and reservation.expires_at <= now:
+                self._end_reservation(connector, "Expired")
+                self._report_status(connector)
+                expired += 1
+        return expired
+
+    def _end_reservation(self, connector: Connector, why: str) -> None:
+        """The charger ends a reservation itself (it expired, or its connector can no longer
+        be used) and says so (2.0.1: ReservationStatusUpdate); the caller reports the status."""
+        reservation = connector.reservation
+        self._drop_reservation(reservation)
+        self._event("reservation", f"{reservation.id} {why.lower()}")
+        self._reservation_ended(reservation, why)
 
     def on_cancel_reservation(self, reservation_id, **_):
         for connector in self.connectors.values():

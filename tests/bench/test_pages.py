@@ -6,36 +6,22 @@ and that the scratch database is gone afterwards.
 """
 
 import json
-import subprocess
-import sys
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from bench.pages import PAGE_NAMES, SCRATCH_PREFIX
 from tests.chargers.conftest import database_url
-from tests.helpers import ROOT, child_env
+from tests.helpers import child_env, run_module
+
+# The suite's per-test bound is for quick tests; the module's fixture runs the benchmark.
+pytestmark = pytest.mark.timeout(1200)
 
 
-def scratch_databases() -> set[str]:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
-        rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{SCRATCH_PREFIX}%"]
-        )
-        return {name for (name,) in rows}
-
-
-def run_pages(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bench.pages", *args],
-        cwd=ROOT,
-        env=env or child_env(),
-        capture_output=True,
-        text=True,
-        timeout=100,
-    )
+def run_pages(*args: str, env: dict | None = None):
+    """The page benchmark run to its end: (completed process, scratch databases left)."""
+    return run_module("bench.pages", *args, env=env or child_env(), scratch_prefix=SCRATCH_PREFIX)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +31,7 @@ def report(tmp_path_factory, django_db_blocker):
     output = tmp_path_factory.mktemp("pages")
     with django_db_blocker.unblock():
         url = database_url(connection.settings_dict)
-    before = scratch_databases()
-    completed = run_pages(
+    completed, left_behind = run_pages(
         "--chargers", "20", "--sessions", "200", "--repeat", "2", "--output", str(output),
         env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL or None),
     )  # fmt: skip
@@ -55,7 +40,7 @@ def report(tmp_path_factory, django_db_blocker):
     return {
         "json": json.loads(path.read_text()),
         "stdout": completed.stdout,
-        "left_behind": scratch_databases() - before,
+        "left_behind": left_behind,
     }
 
 
@@ -101,17 +86,15 @@ def test_it_drops_its_scratch_database(report):
 
 
 def test_it_refuses_a_size_below_one_naming_the_flag():
-    completed = run_pages("--chargers", "0")
+    completed, _ = run_pages("--chargers", "0")
 
     assert completed.returncode != 0
     assert "--chargers: must be at least 1" in completed.stderr
 
 
 def test_it_refuses_fewer_sessions_than_chargers():
-    before = scratch_databases()
-
-    completed = run_pages("--chargers", "10", "--sessions", "5")
+    completed, left_behind = run_pages("--chargers", "10", "--sessions", "5")
 
     assert completed.returncode != 0
     assert "--sessions: must be at least --chargers" in completed.stderr
-    assert scratch_databases() == before
+    assert left_behind == set()

@@ -30,6 +30,9 @@ from websockets.exceptions import ConnectionClosed
 
 PASSWORD = "simulated-charger-password-1"
 SUBPROTOCOLS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
+# How long a test waits for something that is bound to happen: it returns as soon as it does,
+# so only a failing test ever waits this long, and a slow machine never fails a good one.
+PATIENCE = 30.0
 
 
 def now() -> str:
@@ -286,7 +289,7 @@ class FakeCsms:
     def actions(self, *, since: int = 0) -> list[str]:
         return [f.action for f in self.frames[since:]]
 
-    async def until(self, predicate, timeout: float = 5.0, what: str = "condition"):
+    async def until(self, predicate, timeout: float = PATIENCE, what: str = "condition"):
         async def waiting():
             while not (outcome := predicate()):
                 self._changed.clear()
@@ -305,7 +308,7 @@ class FakeCsms:
         *,
         since: int = 0,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = PATIENCE,
     ) -> list[dict]:
         """The first `count` payloads of `action` (matching `where`) from frame `since` on."""
 
@@ -326,7 +329,9 @@ class FakeCsms:
 
     async def call(self, charger_id: str, payload):
         """A CSMS-initiated call; returns the charger's CALLRESULT as the library's dataclass."""
-        return await asyncio.wait_for(self.centrals[charger_id].call(payload, suppress=False), 5)
+        return await asyncio.wait_for(
+            self.centrals[charger_id].call(payload, suppress=False), PATIENCE
+        )
 
     async def drop(self, charger_id: str) -> None:
         """Close the charger's socket from the server side, as a crashing server would."""

@@ -228,11 +228,22 @@ def commands_201(upload_url: str) -> list:
             "ReserveNow",
             {
                 "id": 7,
-                "expiryDateTime": soon(0.3),
+                "expiryDateTime": soon(600),
                 "idToken": {"idToken": "X", "type": "ISO14443"},
                 "evseId": 2,
             },
-            "ReservationStatusUpdate",
+            "StatusNotification",
+        ),
+        # A reserved EVSE taken out of use ends its reservation: ReservationStatusUpdate.
+        (
+            "ChangeAvailability",
+            {"operationalStatus": "Inoperative", "evse": {"id": 2}},
+            ("ReservationStatusUpdate", "Removed"),
+        ),
+        (
+            "ChangeAvailability",
+            {"operationalStatus": "Operative", "evse": {"id": 2}},
+            "StatusNotification",
         ),
         (
             "ReserveNow",
@@ -406,7 +417,10 @@ async def test_a_charger_asked_everything_sends_every_message_the_server_handles
                 follow_up, said = follow_up if isinstance(follow_up, tuple) else (follow_up, None)
                 await csms.wait_for(
                     follow_up,
-                    lambda p, said=said: said in (None, p.get("status"), p.get("type")),
+                    lambda p, said=said: (
+                        said
+                        in (None, p.get("status"), p.get("type"), p.get("reservationUpdateStatus"))
+                    ),
                     since=since,
                     timeout=5,
                 )

@@ -1,7 +1,7 @@
 """An OCPP 2.0.1 simulated station against a small CSMS made of the ocpp library's central side."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ocpp.v201 import call
 
@@ -500,3 +500,43 @@ async def test_a_monitor_reports_the_changes_it_watches_with_notify_event(csms, 
     # Still above the threshold at 400: no second alert.
     alerts = [p for p in csms.payloads("NotifyEvent", since=since) if by_monitor(2)(p)]
     assert len(alerts) == 1
+
+
+async def test_a_reservation_ends_at_its_expiry_and_when_its_evse_is_taken_out_of_use(
+    csms, make_charger
+):
+    expiry = datetime.now(UTC) + timedelta(hours=1)
+    async with running(make_charger("2.0.1")) as charger:
+
+        async def reserve(reservation_id: int) -> str:
+            answer = await csms.command(
+                charger.id,
+                "ReserveNow",
+                {
+                    "id": reservation_id,
+                    "expiryDateTime": expiry.isoformat(),
+                    "idToken": {"idToken": "TAG-1", "type": "ISO14443"},
+                    "evseId": 2,
+                },
+            )
+            return answer.status
+
+        assert await reserve(7) == "Accepted"
+        await csms.until(lambda: connector_statuses(csms, 2)[-1:] == ["Reserved"], what="Reserved")
+        # Nothing ends before its time; at its time the charger ends it and says so.
+        assert charger.expire_reservations(now=expiry - timedelta(seconds=1)) == 0
+        assert charger.expire_reservations(now=expiry) == 1
+        (expired,) = await csms.wait_for("ReservationStatusUpdate")
+        await csms.until(lambda: connector_statuses(csms, 2)[-1:] == ["Available"], what="free")
+
+        assert await reserve(8) == "Accepted"
+        await csms.command(
+            charger.id,
+            "ChangeAvailability",
+            {"operationalStatus": "Inoperative", "evse": {"id": 2}},
+        )
+        (_, removed) = await csms.wait_for("ReservationStatusUpdate", count=2)
+        await csms.until(lambda: connector_statuses(csms, 2)[-1:] == ["Unavailable"], what="out")
+
+    assert expired == {"reservationId": 7, "reservationUpdateStatus": "Expired"}
+    assert removed == {"reservationId": 8, "reservationUpdateStatus": "Removed"}
