@@ -33,8 +33,8 @@ async def project(tenant_slug: str, ids: list[str], count: int) -> dict:
 
     from chargers.commands import asend_command
     from chargers.models import Charger
-    from cpms import scoping
     from cpms.models import Tenant
+    from cpms.tenancy import scoping
 
     @database_sync_to_async
     def load():

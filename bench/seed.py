@@ -27,8 +27,8 @@ def seed(*, tenant_slug: str, prefix: str, count: int, password: str, tags: list
 
     from chargers import credentials
     from chargers.models import Charger, IdToken
-    from cpms import scoping
     from cpms.models import Tenant
+    from cpms.tenancy import scoping
 
     problem = credentials.validate(password)
     if problem:
@@ -202,8 +202,8 @@ def seed_fleet(*, slug: str, name: str, size: FleetSize, prefix: str, progress=N
         MeterSample,
         StatusEvent,
     )
-    from cpms import scoping
     from cpms.models import Membership, Role, Site, SiteOwner, Tenant, User
+    from cpms.tenancy import scoping
 
     say = progress or (lambda message: None)
     k, n = size.chargers, size.sessions

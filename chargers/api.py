@@ -51,7 +51,6 @@ from chargers.models import (
 )
 from chargers.ocpp.errors import CALL, schema_problem
 from chargers.ocpp.handshake import MAX_IDENTITY
-from cpms import scoping
 from cpms.api import examples as ex
 from cpms.api.base import (
     CursorPaged,
@@ -61,6 +60,7 @@ from cpms.api.base import (
 )
 from cpms.api.resources import CrudViewSet
 from cpms.models import Role
+from cpms.tenancy import scoping
 
 
 class Conflict(APIException):

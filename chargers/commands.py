@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp.redact import redact_payload
-from cpms import scoping
+from cpms.tenancy import scoping
 
 DEFAULT_TIMEOUT = 30.0
 DOORBELL_PATIENCE = 0.5  # seconds between looks at the command's row while waiting

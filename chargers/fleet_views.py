@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from chargers import actions, credentials, selectors, services
+from chargers import actions, credentials, services
 from chargers.alerts.models import Alert
 from chargers.forms import (
     ChargerForm,
@@ -35,8 +35,19 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
+from chargers.selectors.energy import active_sessions, energy_summary, session_series
+from chargers.selectors.fleet import (
+    State,
+    TableQuery,
+    charger_table,
+    filter_choices,
+    fleet_counts,
+    site_choices,
+    with_state,
+)
 from cpms.models import Role
-from cpms.tenancy import operator_view, role_at_least
+from cpms.paging import DeferredPaginator, pager_params
+from cpms.tenancy.access import operator_view, role_at_least
 
 # A person waits for the answer; a charger that has not answered by then shows as a timeout.
 COMMAND_TIMEOUT = 15.0
@@ -48,13 +59,13 @@ def tenant_tz(request, site=None) -> zoneinfo.ZoneInfo:
 
 
 @operator_view()
-def fleet_counts(request):
+def live_fleet_counts(request):
     """The overview's figures as JSON, re-read by the live page when an event arrives."""
-    energy = selectors.energy_summary(tenant_tz(request))
+    energy = energy_summary(tenant_tz(request))
     return JsonResponse(
         {
-            **selectors.fleet_counts(),
-            "active_sessions": selectors.active_sessions().count(),
+            **fleet_counts(),
+            "active_sessions": active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True).count(),
             # As the page first shows them (the `kwh` filter): two decimals, grouped thousands.
             "energy_today_kwh": f"{energy['today_wh'] / 1000:,.2f}",
@@ -67,26 +78,24 @@ def fleet_counts(request):
 def charger_states(request):
     """{charger id: state} for the chargers a live page shows, re-read when one changes."""
     ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()][: PAGE_SIZE * 2]
-    chargers = selectors.with_state(Charger.objects.filter(pk__in=ids))
+    chargers = with_state(Charger.objects.filter(pk__in=ids))
     return JsonResponse({str(pk): state for pk, state in chargers.values_list("pk", "state")})
 
 
 @operator_view()
 def charger_list(request):
-    query = selectors.TableQuery.from_request(request.GET)
-    page = selectors.DeferredPaginator(selectors.charger_table(query), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    query = TableQuery.from_request(request.GET)
+    page = DeferredPaginator(charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "chargers/charger_list.html",
         {
             "page": page,
             "query": query,
-            "params": selectors.pager_params(request.GET),
-            "sites": selectors.site_choices(),
-            "states": selectors.State.LABELS,
-            "choices": selectors.filter_choices(),
+            "params": pager_params(request.GET),
+            "sites": site_choices(),
+            "states": State.LABELS,
+            "choices": filter_choices(),
             "versions": OcppVersion.choices,
             "tz": tenant_tz(request),
         },
@@ -94,7 +103,7 @@ def charger_list(request):
 
 
 def _charger(pk: int) -> Charger:
-    return get_object_or_404(selectors.with_state(Charger.objects.select_related("site")), pk=pk)
+    return get_object_or_404(with_state(Charger.objects.select_related("site")), pk=pk)
 
 
 @operator_view()
@@ -112,7 +121,7 @@ def charger_detail(request, pk: int):
             "connectors": Connector.objects.filter(charger=charger),
             "running": running,
             "chart_session": chart_session,
-            "chart": selectors.session_series(chart_session, tz) if chart_session else None,
+            "chart": session_series(chart_session, tz) if chart_session else None,
             "recent_sessions": charger.sessions.select_related("id_token")[:10],
             "connections": ConnectionEvent.objects.filter(charger=charger)[:10],
             "commands": Command.objects.filter(charger=charger).select_related("requested_by")[:20],
@@ -390,7 +399,7 @@ def charger_messages(request, pk: int):
             "charger": charger,
             "page": page,
             "action": action,
-            "params": selectors.pager_params(request.GET),
+            "params": pager_params(request.GET),
         },
     )
 

@@ -21,9 +21,9 @@ from django.http import Http404
 
 from chargers.events import dashboard_group
 from chargers.models import Charger
-from cpms import scoping
 from cpms.models import Role
-from cpms.tenancy import resolve_web_tenant
+from cpms.tenancy import scoping
+from cpms.tenancy.doors import resolve_web_tenant
 
 # Seconds an admission holds. Events arrive many times a second on a busy tenant and the consumers
 # share one database thread with the chargers' sockets, so they are not checked one by one.

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from cpms.scoping import TenantOwned
+from cpms.tenancy.scoping import TenantOwned
 
 
 class IdTokenType(models.TextChoices):

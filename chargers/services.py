@@ -35,9 +35,9 @@ from chargers.models import (
     StatusEvent,
     TransactionEventRecord,
 )
-from cpms import scoping
 from cpms.models import Tenant
-from cpms.rows import insert_rows, locked_row, one_row
+from cpms.tenancy import scoping
+from cpms.tenancy.rows import insert_rows, locked_row, one_row
 
 # A timestamp more than this far from the server's clock is kept as sent but flagged.
 CLOCK_TOLERANCE_FUTURE = timedelta(days=1)

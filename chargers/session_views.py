@@ -10,10 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from chargers import selectors
 from chargers.csvexport import csv_response
 from chargers.models import ChargingSession, SessionState
-from cpms.tenancy import operator_view
+from chargers.selectors.energy import session_series
+from chargers.selectors.fleet import site_choices
+from cpms.paging import LargeTablePaginator, pager_params
+from cpms.tenancy.access import operator_view
 
 
 def parse_day(value: str) -> date | None:
@@ -54,15 +56,15 @@ def session_list(request):
     sessions, values = filter_sessions(
         ChargingSession.objects.select_related("charger", "site", "id_token"), request.GET, tz
     )
-    page = selectors.LargeTablePaginator(sessions, 50).get_page(request.GET.get("page"))
+    page = LargeTablePaginator(sessions, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "chargers/session_list.html",
         {
             "page": page,
             "f": values,
-            "params": selectors.pager_params(request.GET),
-            "sites": selectors.site_choices(),
+            "params": pager_params(request.GET),
+            "sites": site_choices(),
             "states": SessionState.choices,
             "tz": tz,
         },
@@ -78,7 +80,7 @@ def session_detail(request, pk: int):
     return render(
         request,
         "chargers/session_detail.html",
-        {"session": session, "tz": tz, "chart": selectors.session_series(session, tz)},
+        {"session": session, "tz": tz, "chart": session_series(session, tz)},
     )
 
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 from chargers import fleet_views, session_views, views
 
 urlpatterns = [
-    path("live/counts/", fleet_views.fleet_counts, name="fleet_counts"),
+    path("live/counts/", fleet_views.live_fleet_counts, name="fleet_counts"),
     path("live/states/", fleet_views.charger_states, name="charger_states"),
     path("chargers/", fleet_views.charger_list, name="charger_list"),
     path("chargers/new/", fleet_views.charger_create, name="charger_create"),

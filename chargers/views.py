@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chargers import selectors
 from chargers.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken, IdTokenStatus
 from chargers.token_import import import_tokens
 from cpms.models import Role
-from cpms.tenancy import operator_view
+from cpms.paging import pager_params
+from cpms.tenancy.access import operator_view
 
 
 def filter_tokens(tokens, status: str):
@@ -49,7 +49,7 @@ def id_token_list(request):
             "q": query,
             "status": status,
             "statuses": IdTokenStatus.values,
-            "params": selectors.pager_params(request.GET),
+            "params": pager_params(request.GET),
         },
     )
 

@@ -1,5 +1,6 @@
 from cpms.models import Tenant
-from cpms.tenancy import effective_role, memberships_of
+from cpms.tenancy.access import effective_role
+from cpms.tenancy.doors import memberships_of
 
 
 def tenancy(request):

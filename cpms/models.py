@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from cpms.scoping import TenantOwned
+from cpms.tenancy.scoping import TenantOwned
 
 
 def validate_timezone(value: str) -> None:

@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cpms.tenancy.TenantMiddleware",
+    "cpms.tenancy.doors.TenantMiddleware",
 ]
 
 ROOT_URLCONF = "cpms.urls"

@@ -18,15 +18,25 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from chargers import selectors
 from chargers.alerts.models import Alert
 from chargers.csvexport import csv_response
 from chargers.models import Charger, ChargingSession, Connector, IdToken
+from chargers.selectors.energy import (
+    active_sessions,
+    energy_per_period,
+    energy_summary,
+    utilisation_per_day,
+)
+from chargers.selectors.fleet import State, fleet_counts, with_state
+from chargers.selectors.uptime import connector_uptimes
 from chargers.session_views import SESSION_CSV_HEADER, session_rows
-from cpms import apikeys, scoping
+from cpms import apikeys
 from cpms.forms import ApiKeyForm, MemberForm, SiteForm, SiteOwnerForm
 from cpms.models import ApiKey, Membership, Role, Site, SiteOwner, Tenant
-from cpms.tenancy import SESSION_KEY, memberships_of, operator_view, portal_view
+from cpms.paging import pager_params
+from cpms.tenancy import scoping
+from cpms.tenancy.access import operator_view, portal_view
+from cpms.tenancy.doors import SESSION_KEY, memberships_of
 
 
 @login_required
@@ -112,13 +122,13 @@ def tenant_overview(request):
         "cpms/overview.html",
         {
             "counts": counts,
-            "fleet": selectors.fleet_counts(),
-            "states": selectors.State.LABELS,
-            "energy": selectors.energy_summary(tz),
-            "active_sessions": selectors.active_sessions()
+            "fleet": fleet_counts(),
+            "states": State.LABELS,
+            "energy": energy_summary(tz),
+            "active_sessions": active_sessions()
             .select_related("charger", "site")
             .order_by("-started_at")[:20],
-            "active_count": selectors.active_sessions().count(),
+            "active_count": active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True)[:10],
             "open_alert_count": Alert.objects.filter(resolved_at__isnull=True).count(),
             "tz": tz,
@@ -140,7 +150,7 @@ def site_list(request):
     return render(
         request,
         "cpms/site_list.html",
-        {"sites": page, "page": page, "params": selectors.pager_params(request.GET), "q": query},
+        {"sites": page, "page": page, "params": pager_params(request.GET), "q": query},
     )
 
 
@@ -154,17 +164,17 @@ def site_figures(site: Site) -> dict:
     """A site's chargers, energy per day/week/month and utilisation, for operator and owner."""
     tz = zoneinfo.ZoneInfo(site.timezone)
     sessions = ChargingSession.objects.filter(site=site)
-    chargers = selectors.with_state(Charger.objects.filter(site=site))
+    chargers = with_state(Charger.objects.filter(site=site))
     connectors = Connector.objects.filter(charger__site=site, evse_id__gt=0).count()
     return {
         "tz": tz,
         "chargers": chargers,
-        "energy": selectors.energy_summary(tz, sessions),
+        "energy": energy_summary(tz, sessions),
         "charts": {
-            "day": selectors.energy_per_period(sessions, tz, "day"),
-            "week": selectors.energy_per_period(sessions, tz, "week"),
-            "month": selectors.energy_per_period(sessions, tz, "month"),
-            "utilisation": selectors.utilisation_per_day(sessions, connectors, tz),
+            "day": energy_per_period(sessions, tz, "day"),
+            "week": energy_per_period(sessions, tz, "week"),
+            "month": energy_per_period(sessions, tz, "month"),
+            "utilisation": utilisation_per_day(sessions, connectors, tz),
         },
         "recent_sessions": sessions.select_related("charger")[:20],
     }
@@ -296,7 +306,7 @@ def _send_invitation(request, member: Membership) -> None:
 def portal_home(request):
     owner = request.membership.site_owner
     sites = owner.sites.annotate(charger_count=Count("chargers"))
-    chargers = selectors.with_state(Charger.objects.filter(site__site_owner=owner))
+    chargers = with_state(Charger.objects.filter(site__site_owner=owner))
     return render(
         request,
         "portal/home.html",
@@ -305,7 +315,7 @@ def portal_home(request):
 
 
 def _state_counts(chargers) -> dict[str, int]:
-    counts = dict.fromkeys(selectors.State.LABELS, 0)
+    counts = dict.fromkeys(State.LABELS, 0)
     for row in chargers.order_by().values("state").annotate(n=Count("pk")):
         counts[row["state"]] = row["n"]
     return counts
@@ -328,7 +338,7 @@ def portal_site(request, pk: int):
             **site_figures(site),
             "days": days,
             "periods": PERIODS,
-            "uptimes": selectors.connector_uptimes(chargers, end - timedelta(days=days), end),
+            "uptimes": connector_uptimes(chargers, end - timedelta(days=days), end),
         },
     )
 

@@ -33,8 +33,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from chargers.events import Event, subscribe
-from cpms import scoping
 from cpms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from cpms.tenancy import scoping
 
 # Domain event -> the webhook event type integrators subscribe to.
 EVENT_TYPES = {

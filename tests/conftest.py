@@ -7,8 +7,8 @@ portal member; charlie: tenant B admin. Everything of tenant A must be invisible
 import pytest
 from django.conf import settings
 
-from cpms import scoping
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant, User
+from cpms.tenancy import scoping
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -10,9 +10,9 @@ from django.contrib import admin, messages
 from chargers.admin import ReadOnlyAdmin
 from chargers.alerts import services
 from chargers.alerts.models import Alert, AlertRule
-from cpms import scoping
 from cpms.admin import TenantAdmin
 from cpms.models import Membership, Role
+from cpms.tenancy import scoping
 
 
 class OpenFilter(admin.SimpleListFilter):

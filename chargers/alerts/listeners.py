@@ -12,7 +12,7 @@ from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.rules import HANDLERS
 from chargers.events import Event, subscribe
 from chargers.models import RegistrationStatus
-from cpms import scoping
+from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from cpms.scoping import TenantOwned
+from cpms.tenancy.scoping import TenantOwned
 
 
 class AlertKind(models.TextChoices):

@@ -1,8 +1,8 @@
 from celery import shared_task
 
 from chargers.alerts import rules
-from cpms import scoping
 from cpms.models import Tenant
+from cpms.tenancy import scoping
 
 
 @shared_task

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from chargers import selectors
 from chargers.alerts import services
 from chargers.alerts.forms import AcknowledgeForm, AlertRuleForm
 from chargers.alerts.models import (
@@ -14,7 +13,8 @@ from chargers.alerts.models import (
     Severity,
 )
 from cpms.models import Role
-from cpms.tenancy import operator_view
+from cpms.paging import pager_params
+from cpms.tenancy.access import operator_view
 
 
 @operator_view()
@@ -35,7 +35,7 @@ def alert_list(request):
         "alerts/alert_list.html",
         {
             "page": page,
-            "params": selectors.pager_params(request.GET),
+            "params": pager_params(request.GET),
             "show": show,
             "kind": kind,
             "severity": severity,

@@ -26,7 +26,7 @@ from chargers.ocpp.errors import CALL, CALLRESULT
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
-from cpms import scoping
+from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
 

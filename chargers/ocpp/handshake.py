@@ -21,9 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chargers import credentials, services
 from chargers.models import Charger, OcppVersion, SecurityProfile
-from cpms import scoping
 from cpms.models import Tenant
-from cpms.tenancy import tenant_for_ocpp
+from cpms.tenancy import scoping
+from cpms.tenancy.doors import tenant_for_ocpp
 
 # Newest first: a charger offering several gets the newest, unless it is registered on one of
 # them already.

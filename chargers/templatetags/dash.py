@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
-from cpms.tenancy import role_at_least
+from cpms.tenancy.access import role_at_least
 
 register = template.Library()
 

@@ -24,9 +24,9 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.filters import OrderingFilter
 from rest_framework.views import exception_handler
 
-from cpms import scoping
 from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
-from cpms.tenancy import (
+from cpms.tenancy import scoping
+from cpms.tenancy.doors import (
     TenantHeaderError,
     api_key_for,
     api_tenant_for,

@@ -19,7 +19,7 @@ from chargers.models import (
     OcppMessage,
     StatusEvent,
 )
-from cpms import apikeys, scoping
+from cpms import apikeys
 from cpms.models import (
     ApiKey,
     ApiKeyRole,
@@ -27,6 +27,7 @@ from cpms.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cpms.tenancy import scoping
 
 # The running daphne and the test charger of the OCPP tests, for commands sent through the API.
 from tests.chargers.conftest import (  # noqa: E402, F401

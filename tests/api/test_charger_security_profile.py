@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import Charger, SecurityProfile
-from cpms import scoping
 from cpms.models import ApiKeyRole
+from cpms.tenancy import scoping
 
 PIN = "sha256 Fingerprint=" + ":".join(["0F"] * 32)
 

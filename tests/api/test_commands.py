@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from chargers import api as chargers_api
 from chargers.models import Command, CommandStatus
-from cpms import scoping
 from cpms.models import ApiKeyRole
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.models import MeterSample, OcppMessage, StatusEvent
-from cpms import scoping
 from cpms.models import ApiKeyRole
+from cpms.tenancy import scoping
 
 # More rows at one instant than DRF's cursor would ever step over (its offset stops at 1000).
 TIED_ROWS = 1200

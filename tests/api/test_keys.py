@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.models import IdToken
-from cpms import scoping
 from cpms.models import ApiKey, ApiKeyRole, Site
+from cpms.tenancy import scoping
 from tests.api.conftest import make_key
 
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.models import IdToken
-from cpms import apikeys, scoping
+from cpms import apikeys
 from cpms.models import ApiKey, ApiKeyRole, PlatformApiKey, Site
+from cpms.tenancy import scoping
 from tests.api.conftest import make_platform_key
 
 

@@ -17,9 +17,9 @@ from chargers.models import (
     MeterSample,
     OcppMessage,
 )
-from cpms import scoping
 from cpms.api.base import PerKeyThrottle
 from cpms.models import ApiKeyRole, Site, SiteOwner
+from cpms.tenancy import scoping
 
 
 def test_it_creates_a_charger_and_shows_its_password_once(api, keys, tenant_a, site_a):

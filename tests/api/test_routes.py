@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import Charger, ChargingSession, Command, IdToken
-from cpms import scoping
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
     ROLE_RANK,
@@ -18,6 +17,7 @@ from cpms.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cpms.tenancy import scoping
 from tests.api.routes import ROUTES, api_routes
 
 SNAPSHOT_MODELS = [

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from chargers import services
-from cpms import scoping, webhooks
+from cpms import webhooks
 from cpms.celery import app
 from cpms.models import (
     ApiKeyRole,
@@ -20,6 +20,7 @@ from cpms.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cpms.tenancy import scoping
 
 
 @contextlib.contextmanager

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from chargers.alerts.tasks import evaluate_all
 from chargers.models import Charger
 from chargers.tasks import mark_silent_chargers_offline
-from cpms import scoping
 from cpms.models import Site
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from ocpp.v16 import call
 from playwright.sync_api import expect
 
 from chargers.models import Connector
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from chargers import services
 from chargers.models import Charger
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import PASSWORD
 from tests.helpers import child_env, running_server
 

@@ -16,7 +16,7 @@ from chargers.alerts.models import Alert, AlertKind
 from chargers.events import Event
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.conftest import database_url
 from tests.chargers.ocpp16 import PASSWORD, basic
 

@@ -11,7 +11,7 @@ from ocpp.v16 import call
 from chargers.commands import asend_command
 from chargers.models import Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]

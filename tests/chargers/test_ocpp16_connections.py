@@ -8,7 +8,7 @@ from ocpp.v16 import call
 
 from chargers import tasks
 from chargers.models import Charger, ConnectionEvent, OcppMessage
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)

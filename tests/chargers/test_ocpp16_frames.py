@@ -9,7 +9,7 @@ import websockets
 from asgiref.sync import sync_to_async
 
 from chargers.models import ChargingSession, Connector, MeterSample, OcppMessage
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected, exchange, now, raw_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)

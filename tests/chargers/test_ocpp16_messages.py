@@ -21,7 +21,7 @@ from chargers.models import (
     SessionState,
     StatusEvent,
 )
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected, now
 
 pytestmark = pytest.mark.django_db(transaction=True)

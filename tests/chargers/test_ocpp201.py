@@ -23,7 +23,7 @@ from chargers.models import (
     SessionState,
     TransactionEventRecord,
 )
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import basic, connected, exchange, raw_socket, refused_status
 from tests.chargers.ocpp201 import TestCharger21, connected201, new_transaction_id, now
 

@@ -7,7 +7,7 @@ from chargers import actions
 from chargers.commands import asend_command
 from chargers.models import Charger, CommandStatus, DeviceModelVariable
 from chargers.ocpp.redact import MASK
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import basic, refused_status
 from tests.chargers.ocpp201 import connected201
 

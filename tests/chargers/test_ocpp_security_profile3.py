@@ -27,7 +27,7 @@ from django.db import connection, connections
 from chargers import credentials
 from chargers.models import Charger, HandshakeRefusal, SecurityProfile
 from chargers.ocpp import handshake
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers import ocpp16
 from tests.chargers.conftest import database_url
 from tests.chargers.ocpp16 import PASSWORD, basic

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from chargers import commands
 from chargers.models import Charger, Command, CommandStatus
-from cpms import scoping
 from cpms.celery import app
+from cpms.tenancy import scoping
 
 SWEEP = settings.CELERY_BEAT_SCHEDULE["time-out-stale-commands"]["task"]
 

@@ -22,9 +22,9 @@ from chargers.models import (
     StatusEvent,
     TransactionEventRecord,
 )
-from cpms import scoping
 from cpms.models import Membership, Site, Tenant
-from cpms.scoping import TenantOwned
+from cpms.tenancy import scoping
+from cpms.tenancy.scoping import TenantOwned
 
 
 def tenant_owned_admins():

@@ -3,8 +3,8 @@ import re
 from django.core import mail
 from django.urls import reverse
 
-from cpms import scoping
 from cpms.models import Membership, Role
+from cpms.tenancy import scoping
 from tests.conftest import PASSWORD
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chargers.models import IdToken
-from cpms import scoping
 from cpms.models import Membership, Role, Site, Tenant, User
+from cpms.tenancy import scoping
 
 
 def test_create_tenant_creates_the_tenant_and_its_first_admin(db):

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import IdToken
-from cpms import scoping
 from cpms.apikeys import create_api_key
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
+from cpms.tenancy import scoping
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 from tests.dashboard.factories import make_fleet
 

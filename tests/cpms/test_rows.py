@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 
 from chargers.models import Charger, MeterSample
-from cpms import scoping
-from cpms.rows import insert_rows
+from cpms.tenancy import scoping
+from cpms.tenancy.rows import insert_rows
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_a_locked_row_reads_as_the_orm_reads_it(charger, tenant_a):
     from django.db import transaction
 
     from chargers.models import ChargingSession
-    from cpms.rows import locked_row
+    from cpms.tenancy.rows import locked_row
 
     session = a_session(tenant_a, charger)
     with scoping.scope(tenant_a), transaction.atomic():
@@ -112,7 +112,7 @@ def test_a_locked_row_reads_as_the_orm_reads_it(charger, tenant_a):
 
 def test_a_locked_row_stays_in_its_tenant_scope(charger, tenant_a, tenant_b):
     from chargers.models import ChargingSession
-    from cpms.rows import locked_row
+    from cpms.tenancy.rows import locked_row
 
     a_session(tenant_a, charger)
     with scoping.scope(tenant_b):
@@ -125,7 +125,7 @@ def test_a_locked_row_stays_in_its_tenant_scope(charger, tenant_a, tenant_b):
 
 def test_one_row_can_match_text_ignoring_case(tenant_a, tenant_b):
     from chargers.models import IdToken
-    from cpms.rows import one_row
+    from cpms.tenancy.rows import one_row
 
     with scoping.scope(tenant_a):
         token = IdToken.objects.create(uid="AbC-1")

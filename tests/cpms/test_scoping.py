@@ -1,7 +1,7 @@
 import pytest
 
-from cpms import scoping
 from cpms.models import Site
+from cpms.tenancy import scoping
 
 
 def test_it_refuses_queries_outside_any_scope(site_a):

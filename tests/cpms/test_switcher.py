@@ -43,8 +43,8 @@ def test_home_sends_a_portal_member_to_their_portal(client, paula):
 
 
 def test_home_lets_people_in_two_tenants_choose(client, bob, tenant_b):
-    from cpms import scoping
     from cpms.models import Membership
+    from cpms.tenancy import scoping
 
     with scoping.scope(tenant_b):
         Membership.objects.create(user=bob, role=Role.OPERATOR)

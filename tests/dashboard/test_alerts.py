@@ -14,9 +14,9 @@ from chargers.alerts.models import Alert, AlertKind, AlertRule
 from chargers.alerts.services import acknowledge
 from chargers.alerts.tasks import evaluate_all, send_notification
 from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
-from cpms import scoping
 from cpms.celery import app
 from cpms.models import Membership
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from chargers import credentials
 from chargers.models import Charger
-from cpms import scoping
 from cpms.models import Site
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 

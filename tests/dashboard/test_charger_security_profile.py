@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import Charger, SecurityProfile
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 PIN = ":".join(["AB"] * 32)

@@ -12,7 +12,7 @@ from chargers.models import (
     DeviceModelVariable,
     OcppVersion,
 )
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.chargers.conftest import (  # noqa: F401
     make_charger,
     needs_redis,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.models import IdToken
-from cpms import scoping
+from cpms.tenancy import scoping
 
 
 @pytest.fixture

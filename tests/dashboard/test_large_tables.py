@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chargers import selectors
 from chargers.models import Charger, ChargingSession, Connector, StatusEvent
-from cpms import scoping
+from chargers.selectors.fleet import TableQuery, charger_table
 from cpms.models import Site
+from cpms.paging import DeferredPaginator, LargeTablePaginator
+from cpms.tenancy import scoping
 
 
 def make_sessions(tenant, site, count, identity="CP-MANY"):
@@ -52,11 +53,11 @@ def sessions_page(client, **params):
 
 def test_a_deep_page_lists_the_same_sessions_as_a_plain_offset(tenant_a, site_a, monkeypatch):
     make_sessions(tenant_a, site_a, 30)
-    monkeypatch.setattr(selectors.DeferredPaginator, "deferred_from", 0)
+    monkeypatch.setattr(DeferredPaginator, "deferred_from", 0)
 
     with scoping.scope(tenant_a):
         sessions = ChargingSession.objects.select_related("charger")
-        plain, deferred = Paginator(sessions, 7), selectors.DeferredPaginator(sessions, 7)
+        plain, deferred = Paginator(sessions, 7), DeferredPaginator(sessions, 7)
         pages = [
             ([s.pk for s in plain.page(n)], [s.pk for s in deferred.page(n)])
             for n in plain.page_range
@@ -77,11 +78,11 @@ def test_a_deep_page_of_chargers_sorted_by_state_matches_a_plain_offset(
             )
             status = ["Charging", "Faulted", "Available", "Unavailable"][n % 4]
             Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status=status)
-    monkeypatch.setattr(selectors.DeferredPaginator, "deferred_from", 0)
+    monkeypatch.setattr(DeferredPaginator, "deferred_from", 0)
 
     with scoping.scope(tenant_a):
-        table = selectors.charger_table(selectors.TableQuery(sort="-state"))
-        plain, deferred = Paginator(table, 5), selectors.DeferredPaginator(table, 5)
+        table = charger_table(TableQuery(sort="-state"))
+        plain, deferred = Paginator(table, 5), DeferredPaginator(table, 5)
         pages = [
             ([(c.pk, c.state) for c in plain.page(n)], [(c.pk, c.state) for c in deferred.page(n)])
             for n in plain.page_range
@@ -96,7 +97,7 @@ def test_past_the_exact_count_the_sessions_list_says_more_than_and_offers_the_ne
     client, tenant_a, site_a, bob, monkeypatch
 ):
     make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 100)
+    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
     client.force_login(bob)
 
     response = sessions_page(client)
@@ -122,7 +123,7 @@ def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenan
     client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
 ):
     make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 100)
+    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
     client.force_login(bob)
 
     response = sessions_page(client, page="3")
@@ -137,7 +138,7 @@ def test_a_page_past_the_end_shows_the_last_page_with_rows(
     client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
 ):
     make_sessions(tenant_a, site_a, 30)
-    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 10)
+    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 10)
     client.force_login(bob)
 
     response = sessions_page(client, page="15")
@@ -153,7 +154,7 @@ def test_the_sessions_pager_never_asks_postgresql_for_an_estimate(
     from django.db.models import QuerySet
 
     make_sessions(tenant_a, site_a, 30)
-    monkeypatch.setattr(selectors.LargeTablePaginator, "exact_up_to", 10)
+    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 10)
 
     def refuse(*args, **kwargs):
         raise AssertionError("the planner's estimate covers other tenants' rows")

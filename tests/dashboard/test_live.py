@@ -11,9 +11,9 @@ from django.contrib.sessions.backends.db import SessionStore
 from chargers import live
 from chargers.events import dashboard_group
 from chargers.models import Charger
-from cpms import scoping
 from cpms.asgi import application
 from cpms.models import Membership, Site
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import ChargingSession, SessionState
-from cpms import scoping
 from cpms.models import Site
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 

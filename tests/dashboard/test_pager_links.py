@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 from django.http import QueryDict
 from django.urls import reverse
 
-from chargers import selectors
 from chargers.models import OcppMessage
-from cpms import scoping
+from cpms.paging import pager_params
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 
 def test_pager_params_drop_the_page_and_encode_every_filter():
     query = QueryDict("action=A%26B%3DC&page=3&site=2")
 
-    assert selectors.pager_params(query) == "action=A%26B%3DC&site=2"
+    assert pager_params(query) == "action=A%26B%3DC&site=2"
 
 
 def test_the_message_logs_next_page_keeps_an_action_that_holds_an_ampersand(

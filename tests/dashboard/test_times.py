@@ -9,8 +9,8 @@ from django.urls import reverse
 from chargers.alerts.models import Alert, AlertKind, AlertRule, Severity
 from chargers.alerts.notify import send
 from chargers.models import IdToken, OcppMessage
-from cpms import scoping
 from cpms.models import Membership
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 # Tenant A works in Europe/Berlin: noon UTC in January is 13:00 CET.

@@ -22,9 +22,9 @@ from chargers.models import (
     RegistrationStatus,
     StatusEvent,
 )
-from chargers.selectors import uptime_fraction
-from cpms import scoping
+from chargers.selectors.uptime import uptime_fraction
 from cpms.models import Site
+from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
 
 

@@ -13,7 +13,7 @@ from chargers import services
 from chargers.commands import asend_command
 from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdToken
 from chargers.simulator import ChargerConfig, SimulatedCharger
-from cpms import scoping
+from cpms.tenancy import scoping
 from tests.simulator.conftest import FAST, running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from chargers import services
 from chargers.models import Charger
 from chargers.ocpp.handshake import MAX_IDENTITY
-from cpms import scoping
 from cpms.models import Site, Tenant
+from cpms.tenancy import scoping
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from cpms import scoping
 from cpms.models import Membership, Role, Tenant
+from cpms.tenancy import scoping
 
 
 class Command(BaseCommand):

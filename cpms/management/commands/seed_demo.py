@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from chargers import services
 from chargers.models import Charger, IdToken
-from cpms import scoping
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant
+from cpms.tenancy import scoping
 
 # Printed on every run: the demo's logins are meant to be known.
 DEMO_PASSWORD = "demo-password"  # noqa: S105

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from django.db import connection, models
 
-from cpms import scoping
+from cpms.tenancy import scoping
 
 # Rows per statement on PostgreSQL: far below its 65,535 parameters, and few distinct statements.
 CHUNK = 100

@@ -1,0 +1,84 @@
+"""Uptime of connectors from their status history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+
+from chargers.models import (
+    Connector,
+    StatusEvent,
+)
+
+DOWN_STATUSES = {"Faulted", "Unavailable"}
+
+
+def uptime_fraction(
+    initial: str | None, changes: list[tuple[datetime, str]], start: datetime, end: datetime
+) -> float | None:
+    """The share of [start, end) a connector was not Faulted or Unavailable.
+
+    `initial` is the status in force at `start` (None: unknown, counted from the first change);
+    `changes` are (time, status) in order within the period. None when nothing is known.
+    """
+    known_from = start if initial is not None else (changes[0][0] if changes else None)
+    if known_from is None or end <= known_from:
+        return None
+    down = timedelta(0)
+    status, since = initial, start
+    for at, new_status in changes:
+        at = min(max(at, start), end)
+        if status in DOWN_STATUSES:
+            down += at - since
+        status, since = new_status, at
+    if status in DOWN_STATUSES:
+        down += end - since
+    total = end - known_from
+    return max(0.0, 1 - down / total)
+
+
+def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> list[dict]:
+    """Uptime per connector (evse numbers from 1) of `chargers` over [start, end).
+
+    Two queries whatever the number of connectors: the connectors, each with the status in
+    force at `start` (the last event before it, found through the history's index), and every
+    change within the period.
+    """
+    history = StatusEvent.objects.filter(
+        charger_id=OuterRef("charger_id"),
+        evse_id=OuterRef("evse_id"),
+        connector_id=OuterRef("connector_id"),
+        timestamp__lt=start,
+    ).order_by("-timestamp")
+    connectors = (
+        Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
+        .select_related("charger")
+        .annotate(initial=Subquery(history.values("status")[:1]))
+        .order_by("charger__identity", "evse_id", "connector_id")
+    )
+    changes: dict[tuple[int, int, int], list[tuple[datetime, str]]] = {}
+    events = (
+        StatusEvent.objects.filter(
+            charger__in=chargers, evse_id__gt=0, timestamp__gte=start, timestamp__lt=end
+        )
+        .order_by("timestamp", "pk")
+        .values_list("charger_id", "evse_id", "connector_id", "timestamp", "status")
+    )
+    for charger_id, evse_id, connector_id, at, status in events:
+        changes.setdefault((charger_id, evse_id, connector_id), []).append((at, status))
+    result = []
+    for connector in connectors:
+        key = (connector.charger_id, connector.evse_id, connector.connector_id)
+        fraction = uptime_fraction(connector.initial, changes.get(key, []), start, end)
+        result.append(
+            {
+                "connector": connector,
+                "percent": None if fraction is None else round(fraction * 100, 1),
+            }
+        )
+    return result

@@ -1,0 +1,62 @@
+"""Role access: who may see and do what in a tenant, in one place for every door.
+
+Operator roles rank viewer < operator < admin (`cpms.models.ROLE_RANK`); the portal role is
+outside that order and reaches only the site-owner portal. Platform staff (superusers) act as
+admins of any tenant they open.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from cpms.models import Role
+
+
+def effective_role(request) -> str | None:
+    if request.tenant is None:
+        return None
+    if request.user.is_superuser:
+        return Role.ADMIN
+    return request.membership.role if request.membership else None
+
+
+def role_at_least(request, role: str) -> bool:
+    if request.user.is_superuser and request.tenant is not None:
+        return True
+    return bool(request.membership and request.membership.allows(role))
+
+
+def operator_view(read: str = Role.VIEWER, write: str = Role.OPERATOR):
+    """Guard a dashboard view: role `read` to see it, role `write` to POST to it.
+
+    Strangers were already turned away with a 404 by the middleware; members whose role is too
+    weak (including portal members) get 403, since they know the tenant exists.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            needed = read if request.method in ("GET", "HEAD", "OPTIONS") else write
+            if not role_at_least(request, needed):
+                raise PermissionDenied("Your role in this tenant does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapped.read_role, wrapped.write_role = read, write
+        return wrapped
+
+    return decorator
+
+
+def portal_view(view):
+    """Guard a site-owner portal view: only the tenant's portal members."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        membership = request.membership
+        if membership is None or membership.role != Role.PORTAL:
+            raise PermissionDenied("The portal is for site owners.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
