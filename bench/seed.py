@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from cpms import hashing
+
 
 def seed(*, tenant_slug: str, prefix: str, count: int, password: str, tags: list[str]) -> None:
     import django
@@ -42,7 +44,7 @@ def seed(*, tenant_slug: str, prefix: str, count: int, password: str, tags: list
                     Charger(
                         tenant=tenant,
                         identity=identity(prefix, n),
-                        password_hash=credentials.make_hash(password),
+                        password_hash=hashing.make_hash(password),
                     )
                     for n in range(1, count + 1)
                 ],
@@ -190,7 +192,6 @@ def seed_fleet(*, slug: str, name: str, size: FleetSize, prefix: str, progress=N
 
     from django.db import transaction
 
-    from chargers import credentials
     from chargers.alerts.models import Alert
     from chargers.models import (
         Charger,
@@ -238,7 +239,7 @@ def seed_fleet(*, slug: str, name: str, size: FleetSize, prefix: str, progress=N
             Membership.objects.create(user=admin, role=Role.ADMIN)
             Membership.objects.create(user=owner, role=Role.PORTAL, site_owner=owners[0])
     started = time.monotonic()
-    password_hash = credentials.make_hash("bench-charger-key-0123456789")
+    password_hash = hashing.make_hash("bench-charger-key-0123456789")
     sites_sql = f"(SELECT array_agg(id ORDER BY id) AS ids FROM cpms_site WHERE tenant_id = {t}) s"  # noqa: S608, E501
     online = "g % 40 <> 7"
     counts = {"sites": size.sites, "site_owners": size.site_owners}

@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 
-from chargers import services
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -18,6 +17,7 @@ from chargers.models import (
     StatusEvent,
     TransactionEventRecord,
 )
+from chargers.services.chargers import charger_set_password, charger_set_registration
 from cpms.admin import TenantAdmin
 
 
@@ -91,19 +91,19 @@ class ChargerAdmin(TenantAdmin):
     @admin.action(description="Approve (BootNotification answers Accepted)")
     def approve(self, request, queryset):
         for charger in queryset:
-            services.set_registration(charger=charger, status=RegistrationStatus.ACCEPTED)
+            charger_set_registration(charger=charger, status=RegistrationStatus.ACCEPTED)
         self.message_user(request, f"{queryset.count()} charger(s) approved.")
 
     @admin.action(description="Reject (BootNotification answers Rejected)")
     def reject(self, request, queryset):
         for charger in queryset:
-            services.set_registration(charger=charger, status=RegistrationStatus.REJECTED)
+            charger_set_registration(charger=charger, status=RegistrationStatus.REJECTED)
         self.message_user(request, f"{queryset.count()} charger(s) rejected.")
 
     @admin.action(description="Rotate password (the new one is shown once)")
     def rotate_password(self, request, queryset):
         for charger in queryset:
-            password = services.set_password(charger=charger)
+            password = charger_set_password(charger=charger)
             self.message_user(
                 request, f"{charger.identity}: new password {password}", messages.WARNING
             )

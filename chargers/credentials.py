@@ -1,5 +1,5 @@
-"""Charger credentials: passwords (salted SHA-256, compared in constant time) for security
-profiles 1 and 2, and the client certificate a TLS proxy verified for profile 3.
+"""Charger credentials: passwords (stored with `cpms.hashing`) for security profiles 1 and 2,
+and the client certificate a TLS proxy verified for profile 3.
 
 Chargers authenticate on every connection and their keys are long machine-generated secrets
 (16-40 characters), so a slow password hash buys nothing and would cost minutes of CPU when a
@@ -9,32 +9,13 @@ whole fleet reconnects after a restart. People's passwords keep Django's slow ha
 import base64
 import binascii
 import hashlib
-import hmac
 import secrets
 from string import hexdigits
 from urllib.parse import unquote
 
 from chargers.models import Charger, SecurityProfile
 
-ALGORITHM = "sha256"
 MIN_LENGTH, MAX_LENGTH = 16, 40
-
-
-def make_hash(password: str) -> str:
-    salt = secrets.token_hex(16)
-    digest = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
-    return f"{ALGORITHM}${salt}${digest}"
-
-
-def check(password: str, stored: str) -> bool:
-    try:
-        algorithm, salt, digest = stored.split("$", 2)
-    except ValueError:
-        return False
-    if algorithm != ALGORITHM:
-        return False
-    candidate = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
-    return hmac.compare_digest(candidate, digest)
 
 
 def generate() -> str:

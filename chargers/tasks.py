@@ -7,8 +7,9 @@ from channels.layers import get_channel_layer
 from django.db.models import Count
 from django.utils import timezone
 
-from chargers import commands, services
+from chargers import commands
 from chargers.models import Charger, OcppMessage
+from chargers.services.connections import publish_offline
 from cpms.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def mark_silent_chargers_offline() -> int:
             if Charger.objects.filter(
                 pk=charger.pk, is_online=True, last_seen__lt=now - silence
             ).update(is_online=False):
-                services.publish_offline(charger)
+                publish_offline(charger)
                 tell_socket(charger.channel_name)
                 marked += 1
     return marked

@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from chargers import api as chargers_api
 from chargers.alerts import api as alerts_api
+from chargers.api import chargers, commands, sessions, telemetry, tokens
 from cpms.api import resources, webhooks
 
 router = DefaultRouter(trailing_slash=True)
@@ -14,19 +14,19 @@ router.register("sites", resources.SiteViewSet, basename="site")
 router.register("site-owners", resources.SiteOwnerViewSet, basename="site-owner")
 router.register("members", resources.MemberViewSet, basename="member")
 router.register("api-keys", resources.ApiKeyViewSet, basename="api-key")
-router.register("chargers", chargers_api.ChargerViewSet, basename="charger")
-router.register("sessions", chargers_api.SessionViewSet, basename="session")
-router.register("meter-samples", chargers_api.MeterSampleViewSet, basename="meter-sample")
-router.register("status-events", chargers_api.StatusEventViewSet, basename="status-event")
-router.register("connections", chargers_api.ConnectionViewSet, basename="connection")
-router.register("ocpp-messages", chargers_api.OcppMessageViewSet, basename="ocpp-message")
+router.register("chargers", chargers.ChargerViewSet, basename="charger")
+router.register("sessions", sessions.SessionViewSet, basename="session")
+router.register("meter-samples", telemetry.MeterSampleViewSet, basename="meter-sample")
+router.register("status-events", telemetry.StatusEventViewSet, basename="status-event")
+router.register("connections", telemetry.ConnectionViewSet, basename="connection")
+router.register("ocpp-messages", telemetry.OcppMessageViewSet, basename="ocpp-message")
 router.register(
     "device-model-variables",
-    chargers_api.DeviceModelVariableViewSet,
+    telemetry.DeviceModelVariableViewSet,
     basename="device-model-variable",
 )
-router.register("id-tokens", chargers_api.IdTokenViewSet, basename="id-token")
-router.register("commands", chargers_api.CommandViewSet, basename="command")
+router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
+router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")

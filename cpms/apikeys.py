@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from chargers import credentials
+from cpms import hashing
 from cpms.models import ApiKey, PlatformApiKey, Tenant
 
 KEY_PREFIX = "cpms_"
@@ -51,7 +51,7 @@ def split(raw: str) -> tuple[type[ApiKey] | type[PlatformApiKey], str] | None:
 def _new_secret(start: str) -> tuple[str, str, str]:
     prefix = start + _random(8)
     raw = f"{prefix}_{secrets.token_urlsafe(30)[:40]}"
-    return prefix, raw, credentials.make_hash(raw)
+    return prefix, raw, hashing.make_hash(raw)
 
 
 def create_api_key(
@@ -100,7 +100,7 @@ def revoke_api_key(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:
 
 
 def verify(raw: str, key: ApiKey | PlatformApiKey) -> bool:
-    return credentials.check(raw, key.secret_hash)
+    return hashing.check(raw, key.secret_hash)
 
 
 def note_use(key: ApiKey | PlatformApiKey) -> None:

@@ -8,7 +8,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import re_path
 
-from chargers.live import DashboardConsumer
+from chargers.dashboard.live import DashboardConsumer
 from chargers.routing import websocket_urlpatterns as charger_routes
 
 websocket_urlpatterns = [

@@ -1,14 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from chargers.dashboard import overview
+from chargers.dashboard.urls import portal_patterns
 from cpms import views
 
 tenant_patterns = [
-    path("", views.tenant_overview, name="tenant_overview"),
-    path("sites/", views.site_list, name="site_list"),
-    path("sites/new/", views.site_edit, name="site_create"),
-    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
-    path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
     path("site-owners/", views.site_owner_list, name="site_owner_list"),
     path("site-owners/new/", views.site_owner_edit, name="site_owner_create"),
     path("site-owners/<int:pk>/", views.site_owner_detail, name="site_owner_detail"),
@@ -19,20 +16,14 @@ tenant_patterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
-    path("", include("chargers.urls")),
-]
-
-portal_patterns = [
-    path("", views.portal_home, name="portal_home"),
-    path("sites/<int:pk>/", views.portal_site, name="portal_site"),
-    path("sites/<int:pk>/sessions.csv", views.portal_export, name="portal_export"),
+    path("", include("chargers.dashboard.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("switch-tenant/", views.switch_tenant, name="switch_tenant"),
-    path("platform/", views.platform, name="platform"),
+    path("platform/", overview.platform, name="platform"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
     path("admin/", admin.site.urls),

@@ -27,10 +27,10 @@ from ocpp.charge_point import (
 from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.messages import Call, CallError, CallResult
 
-from chargers import services
 from chargers.ocpp import errors
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
+from chargers.services.connections import message_log_append
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +125,12 @@ class CentralSystemMixin:
                 try:
                     with transaction.atomic():
                         if rows:
-                            services.log_messages(rows)
+                            message_log_append(rows)
                         return function(*args, **kwargs)
                 except Exception:
                     # The frames were received all the same: keep them for the log.
                     if rows:
-                        services.log_messages(rows)
+                        message_log_append(rows)
                     raise
 
             return await in_db(work)()

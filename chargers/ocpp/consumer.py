@@ -17,7 +17,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from chargers import commands, events, services
+from chargers import commands, events
 from chargers.models import CommandStatus
 from chargers.ocpp import handshake
 from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
@@ -26,6 +26,15 @@ from chargers.ocpp.errors import CALL, CALLRESULT
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
+from chargers.selectors.chargers import charger_registration_status
+from chargers.services.connections import (
+    charger_touch,
+    chargers_touch,
+    connection_close,
+    connection_open,
+    message_log_append,
+)
+from chargers.services.device_model import learn_from_reply
 from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
@@ -61,7 +70,7 @@ async def _write_liveness() -> None:
         heard, _heard = _heard, set()
         if heard:
             try:
-                await in_db(services.touch_many)(charger_ids=heard)
+                await in_db(chargers_touch)(charger_ids=heard)
             except Exception:  # the next round writes them again; silence needs 3 heartbeats
                 _heard |= heard
                 log.warning(
@@ -88,7 +97,7 @@ def admit_and_record(*, channel_name: str, **request) -> tuple[handshake.Admitte
     if admitted is None:
         return None
     with scoping.scope(admitted.tenant):
-        previous, connection_event_id = services.connection_opened(
+        previous, connection_event_id = connection_open(
             charger_id=admitted.charger.pk,
             channel_name=channel_name,
             node=NODE,
@@ -157,7 +166,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # Marked offline for silence while this socket stayed open: this frame proves
             # otherwise, so the state is put right at once.
             self.silenced = False
-            await in_db(services.touch)(charger_id=self.charger.pk)
+            await in_db(charger_touch)(charger_id=self.charger.pk)
         else:
             _heard.add(self.charger.pk)
         await self.central.route_message(text_data)
@@ -173,7 +182,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         for task in self.command_tasks:
             task.cancel()
         await self.flush_log()
-        await in_db(services.connection_closed)(
+        await in_db(connection_close)(
             charger_id=self.charger.pk,
             channel_name=self.channel_name,
             connection_event_id=self.connection_event_id,
@@ -190,7 +199,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.silenced = True
 
     async def charger_changed(self, event):
-        self.central.registration_status = await in_db(services.registration_status)(
+        self.central.registration_status = await in_db(charger_registration_status)(
             charger_id=self.charger.pk
         )
 
@@ -241,7 +250,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
             raise
         else:
-            await in_db(services.learn_from_reply)(
+            await in_db(learn_from_reply)(
                 charger_id=self.charger.pk,
                 action=event["action"],
                 payload=event["payload"],
@@ -258,7 +267,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
         def record():
             if rows:
-                services.log_messages(rows)
+                message_log_append(rows)
             commands.finish(
                 command_id=event["command_id"], status=status, response=stored, error=error
             )
@@ -305,4 +314,4 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def flush_log(self):
         rows = self.take_log()
         if rows:
-            await in_db(services.log_messages)(rows)
+            await in_db(message_log_append)(rows)

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from chargers import credentials, services
+from chargers import credentials
 from chargers.models import Charger, OcppVersion, SecurityProfile
+from chargers.selectors.chargers import charger_for_handshake
+from chargers.services.chargers import charger_register_pending
+from chargers.services.connections import handshake_refusal_record
+from cpms import hashing
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.doors import tenant_for_ocpp
@@ -147,14 +151,14 @@ def admit(
     (no --proxy-headers) when OCPP_TRUSTED_PROXIES is set.
     """
     # The charger with its tenant in one query; the tenant alone only for an unknown charger.
-    charger = services.find_charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
+    charger = charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
     tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
     proxied = from_trusted_proxy(remote_addr)
     charger_addr = (forwarded_for(headers) or remote_addr) if proxied else remote_addr
 
     def refuse(reason: str, detail: str = "") -> None:
         with scoping.unscoped():
-            services.record_refusal(
+            handshake_refusal_record(
                 tenant=tenant,
                 tenant_slug=tenant_slug,
                 identity=identity,
@@ -185,16 +189,12 @@ def admit(
                 return refuse("identity_mismatch", f"basic auth user {user[:50]!r}")
             if charger is None:
                 onboarding = tenant.accept_unknown_chargers and tenant.onboarding_password_hash
-                if not onboarding or not credentials.check(
-                    password, tenant.onboarding_password_hash
-                ):
+                if not onboarding or not hashing.check(password, tenant.onboarding_password_hash):
                     return refuse("unknown_charger")
-                charger = services.register_pending_charger(
+                charger = charger_register_pending(
                     tenant=tenant, identity=identity, password=password
                 )
-            elif not charger.password_hash or not credentials.check(
-                password, charger.password_hash
-            ):
+            elif not charger.password_hash or not hashing.check(password, charger.password_hash):
                 return refuse("wrong_password")
     subprotocol = choose_subprotocol(offered, charger.ocpp_version)
     version = SUBPROTOCOLS[subprotocol]

@@ -9,7 +9,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
-from chargers import services
+from chargers.metering import ENERGY, to_decimal
 from chargers.models import EventKind
 from chargers.ocpp.base import (
     CRITICAL_SECURITY_EVENTS,
@@ -17,9 +17,17 @@ from chargers.ocpp.base import (
     now_iso,
     parse_timestamp,
 )
+from chargers.selectors.tokens import TokenInfo, id_token_verdict
+from chargers.services.reports import (
+    charger_boot_record,
+    charger_event_record,
+    charger_set_reported_status,
+    connector_status_record,
+)
+from chargers.services.sessions import meter_values_record, session_start, session_stop
 
 
-def id_tag_info(token: services.TokenInfo) -> dict:
+def id_tag_info(token: TokenInfo) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["expiry_date"] = token.expires_at.isoformat()
@@ -35,10 +43,10 @@ def samples(meter_value: list[dict]) -> list[dict]:
     for entry in meter_value:
         at = parse_timestamp(entry["timestamp"])
         for sampled in entry["sampled_value"]:
-            measurand = sampled.get("measurand") or services.ENERGY
+            measurand = sampled.get("measurand") or ENERGY
             raw = sampled["value"]
             signed = sampled.get("format") == "SignedData"
-            value = None if signed else services.to_decimal(raw)
+            value = None if signed else to_decimal(raw)
             result.append(
                 {
                     "timestamp": at,
@@ -77,7 +85,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
             "meter_type": optional.get("meter_type"),
             "meter_serial_number": optional.get("meter_serial_number"),
         }
-        answer = await self.db(services.record_boot)(charger_id=self.charger_id, reported=reported)
+        answer = await self.db(charger_boot_record)(charger_id=self.charger_id, reported=reported)
         self.registration_status = answer.status
         return call_result.BootNotification(
             current_time=now_iso(), interval=answer.interval, status=answer.status
@@ -91,7 +99,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     async def on_status_notification(self, connector_id, error_code, status, **optional):
         evse_id, connector = evse_of(connector_id)
         timestamp = optional.get("timestamp")
-        await self.db(services.record_status)(
+        await self.db(connector_status_record)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             connector_id=connector,
@@ -106,7 +114,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.authorize, skip_schema_validation=True)
     async def on_authorize(self, id_tag):
-        token = await self.db(services.authorize)(id_tag=id_tag)
+        token = await self.db(id_token_verdict)(id_tag=id_tag)
         return call_result.Authorize(id_tag_info=id_tag_info(token))
 
     @on(Action.start_transaction, skip_schema_validation=True)
@@ -117,7 +125,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
             raise PropertyConstraintViolationError(
                 description="A transaction starts on a connector numbered from 1."
             )
-        answer = await self.db(services.start_transaction_v16)(
+        answer = await self.db(session_start)(
             charger_id=self.charger_id,
             connector_id=connector_id,
             id_tag=id_tag,
@@ -132,7 +140,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, **optional):
         id_tag = optional.get("id_tag") or ""
-        _, token = await self.db(services.stop_transaction)(
+        _, token = await self.db(session_stop)(
             charger_id=self.charger_id,
             transaction_id=str(transaction_id),
             meter_stop=Decimal(meter_stop),
@@ -149,7 +157,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
     @on(Action.meter_values, skip_schema_validation=True)
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None):
         evse_id, _ = evse_of(connector_id)
-        await self.db(services.record_meter_values)(
+        await self.db(meter_values_record)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             transaction_id=str(transaction_id) if transaction_id is not None else None,
@@ -166,7 +174,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.diagnostics_status_notification, skip_schema_validation=True)
     async def on_diagnostics_status_notification(self, status):
-        await self.db(services.set_charger_status_field)(
+        await self.db(charger_set_reported_status)(
             charger_id=self.charger_id, field="diagnostics_status", value=status
         )
         await self._event(EventKind.DIAGNOSTICS_STATUS, status)
@@ -174,7 +182,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.firmware_status_notification, skip_schema_validation=True)
     async def on_firmware_status_notification(self, status):
-        await self.db(services.set_charger_status_field)(
+        await self.db(charger_set_reported_status)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.FIRMWARE_STATUS, status)
@@ -182,7 +190,7 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.security_event_notification, skip_schema_validation=True)
     async def on_security_event_notification(self, type, timestamp, tech_info=None):
-        await self.db(services.record_event)(
+        await self.db(charger_event_record)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
             summary=type,
@@ -206,13 +214,13 @@ class CentralSystem16(CentralSystemMixin, ChargePoint):
 
     @on(Action.signed_firmware_status_notification, skip_schema_validation=True)
     async def on_signed_firmware_status_notification(self, status, request_id=None):
-        await self.db(services.set_charger_status_field)(
+        await self.db(charger_set_reported_status)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.SIGNED_FIRMWARE_STATUS, status)
         return call_result.SignedFirmwareStatusNotification()
 
     async def _event(self, kind: str, summary: str) -> None:
-        await self.db(services.record_event)(
+        await self.db(charger_event_record)(
             charger_id=self.charger_id, kind=kind, summary=summary, payload=self._payload
         )

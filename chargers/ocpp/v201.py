@@ -15,7 +15,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as results201
 from ocpp.v201.enums import Action as Action201
 
-from chargers import services
+from chargers.metering import ENERGY, to_decimal
 from chargers.models import EventKind
 from chargers.ocpp.base import (
     CRITICAL_SECURITY_EVENTS,
@@ -23,9 +23,18 @@ from chargers.ocpp.base import (
     now_iso,
     parse_timestamp,
 )
+from chargers.selectors.tokens import TokenInfo, id_token_verdict
+from chargers.services.device_model import device_model_store
+from chargers.services.reports import (
+    charger_boot_record,
+    charger_event_record,
+    charger_set_reported_status,
+    connector_status_record,
+)
+from chargers.services.sessions import meter_values_record, session_event_record
 
 
-def id_token_info(token: services.TokenInfo) -> dict:
+def id_token_info(token: TokenInfo) -> dict:
     # 2.0.1 distinguishes a token nobody knows (Unknown) from one that is not valid (Invalid).
     info = {"status": "Unknown" if token.token is None else token.status}
     if token.expires_at is not None:
@@ -42,9 +51,9 @@ def samples(meter_value: list[dict]) -> list[dict]:
     for entry in meter_value:
         at = parse_timestamp(entry["timestamp"])
         for sampled in entry["sampledValue"]:
-            measurand = sampled.get("measurand") or services.ENERGY
+            measurand = sampled.get("measurand") or ENERGY
             unit = sampled.get("unitOfMeasure") or {}
-            value = services.to_decimal(sampled["value"])
+            value = to_decimal(sampled["value"])
             multiplier = unit.get("multiplier", 0)
             if value is not None and multiplier:
                 value = value.scaleb(multiplier)
@@ -96,7 +105,7 @@ class CentralSystem201Mixin:
             "iccid": modem.get("iccid"),
             "imsi": modem.get("imsi"),
         }
-        answer = await self.db(services.record_boot)(
+        answer = await self.db(charger_boot_record)(
             charger_id=self.charger_id, reported=reported, reason=reason
         )
         self.registration_status = answer.status
@@ -110,7 +119,7 @@ class CentralSystem201Mixin:
 
     @on("StatusNotification", skip_schema_validation=True)
     async def on_status_notification(self, timestamp, connector_status, evse_id, connector_id, **_):
-        await self.db(services.record_status)(
+        await self.db(connector_status_record)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             connector_id=connector_id,
@@ -121,7 +130,7 @@ class CentralSystem201Mixin:
 
     @on("Authorize", skip_schema_validation=True)
     async def on_authorize(self, id_token, **optional):
-        token = await self.db(services.authorize)(id_tag=self._payload["idToken"]["idToken"])
+        token = await self.db(id_token_verdict)(id_tag=self._payload["idToken"]["idToken"])
         reply = {"id_token_info": id_token_info(token)}
         # Policy until a certificate authority and OCSP responder are configured: the contract
         # is authorised by its token alone, and the certificate is reported as unverifiable.
@@ -137,7 +146,7 @@ class CentralSystem201Mixin:
         info = raw["transactionInfo"]
         evse = raw.get("evse") or {}
         id_token = (raw.get("idToken") or {}).get("idToken")
-        answer = await self.db(services.transaction_event)(
+        answer = await self.db(session_event_record)(
             charger_id=self.charger_id,
             transaction_id=info["transactionId"],
             event_type=event_type,
@@ -160,7 +169,7 @@ class CentralSystem201Mixin:
 
     @on("MeterValues", skip_schema_validation=True)
     async def on_meter_values(self, evse_id, meter_value, **_):
-        await self.db(services.record_meter_values)(
+        await self.db(meter_values_record)(
             charger_id=self.charger_id,
             evse_id=evse_id,
             transaction_id=None,
@@ -171,14 +180,14 @@ class CentralSystem201Mixin:
 
     @on("NotifyReport", skip_schema_validation=True)
     async def on_notify_report(self, request_id, generated_at, seq_no, **_):
-        await self.db(services.store_device_model)(
+        await self.db(device_model_store)(
             charger_id=self.charger_id, report_data=self._payload.get("reportData") or []
         )
         return self.results.NotifyReport()
 
     @on("SecurityEventNotification", skip_schema_validation=True)
     async def on_security_event_notification(self, type, timestamp, **_):
-        await self.db(services.record_event)(
+        await self.db(charger_event_record)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
             summary=type,
@@ -190,7 +199,7 @@ class CentralSystem201Mixin:
 
     @on("FirmwareStatusNotification", skip_schema_validation=True)
     async def on_firmware_status_notification(self, status, **_):
-        await self.db(services.set_charger_status_field)(
+        await self.db(charger_set_reported_status)(
             charger_id=self.charger_id, field="firmware_status", value=status
         )
         await self._event(EventKind.FIRMWARE_STATUS, status)
@@ -198,7 +207,7 @@ class CentralSystem201Mixin:
 
     @on("LogStatusNotification", skip_schema_validation=True)
     async def on_log_status_notification(self, status, **_):
-        await self.db(services.set_charger_status_field)(
+        await self.db(charger_set_reported_status)(
             charger_id=self.charger_id, field="diagnostics_status", value=status
         )
         await self._event(EventKind.LOG_STATUS, status)
@@ -283,7 +292,7 @@ class CentralSystem201Mixin:
         return action
 
     async def _event(self, kind: str, summary: str) -> None:
-        await self.db(services.record_event)(
+        await self.db(charger_event_record)(
             charger_id=self.charger_id, kind=kind, summary=summary, payload=self._payload
         )
 

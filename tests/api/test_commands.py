@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
-from chargers import api as chargers_api
+from chargers.api import commands as commands_api
 from chargers.models import Command, CommandStatus
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
@@ -27,13 +27,13 @@ def charger(make_charger, tenant_a):
 def waits(monkeypatch):
     """The bounds the API's request waited for an outcome, in seconds, in order."""
     bounds = []
-    await_outcome = chargers_api.await_outcome
+    await_outcome = commands_api.await_outcome
 
     def recording(command, seconds):
         bounds.append(seconds)
         return await_outcome(command, seconds)
 
-    monkeypatch.setattr(chargers_api, "await_outcome", recording)
+    monkeypatch.setattr(commands_api, "await_outcome", recording)
     return bounds
 
 
@@ -148,7 +148,7 @@ async def test_a_charger_that_answers_too_late_is_a_timeout_within_the_bound(
 async def test_a_wait_past_the_sync_bound_answers_202_and_the_outcome_can_be_polled(
     ocpp_server, api, keys, charger, monkeypatch, waits
 ):
-    monkeypatch.setattr(chargers_api, "MAX_SYNC_WAIT", 1.0)
+    monkeypatch.setattr(commands_api, "MAX_SYNC_WAIT", 1.0)
     client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
         await cp.boot()

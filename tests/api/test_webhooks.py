@@ -10,7 +10,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from chargers import services
+from chargers.services.connections import connection_close, connection_open
+from chargers.services.reports import connector_status_record
+from chargers.services.sessions import publish_session
 from cpms import webhooks
 from cpms.celery import app
 from cpms.models import (
@@ -72,7 +74,7 @@ def endpoint_for(tenant, url, events=("charger.status",)):
 
 def report_status(charger, status="Charging"):
     with scoping.scope(charger.tenant):
-        services.record_status(charger_id=charger.pk, evse_id=1, connector_id=1, status=status)
+        connector_status_record(charger_id=charger.pk, evse_id=1, connector_id=1, status=status)
 
 
 def test_a_delivery_is_signed_and_the_signature_verifies(
@@ -231,15 +233,15 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
     )
     charger = world["charger"]
     with scoping.scope(tenant_a):
-        _, connection = services.connection_opened(
+        _, connection = connection_open(
             charger_id=charger.pk, channel_name="c1", node="n1", remote_addr="", version="1.6"
         )
-        services.record_status(charger_id=charger.pk, evse_id=1, connector_id=1, status="Charging")
+        connector_status_record(charger_id=charger.pk, evse_id=1, connector_id=1, status="Charging")
         for name in ["session.started", "session.updated", "session.stopped"]:
-            services.publish_session(name, world["session"])
+            publish_session(name, world["session"])
         for name in ["alert.opened", "alert.resolved"]:
             alert_services._publish(name, world["alert"])
-        services.connection_closed(
+        connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)

@@ -6,8 +6,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection, connections
 
-from chargers import services
 from chargers.models import Charger
+from chargers.services.chargers import charger_set_password
 from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import PASSWORD
 from tests.helpers import child_env, running_server
@@ -73,7 +73,7 @@ def make_charger(transactional_db):
     def make(tenant, identity="CP-1", password=PASSWORD, **fields):
         with scoping.scope(tenant):
             charger = Charger.objects.create(identity=identity, **fields)
-            services.set_password(charger=charger, password=password)
+            charger_set_password(charger=charger, password=password)
         charger.refresh_from_db()
         return charger
 

@@ -2,26 +2,26 @@
 
 import pytest
 
-from chargers import actions
 from chargers.models import Charger
+from chargers.ocpp import builders
 from chargers.ocpp.errors import CALL, schema_problem
 
 BUILDERS = [
-    (actions.remote_start, {"id_tag": "04A1B2C3D4", "evse_id": 1}),
-    (actions.remote_stop, {"transaction_id": "42"}),
-    (actions.reset, {"hard": True}),
-    (actions.reset, {"hard": False}),
-    (actions.unlock, {"evse_id": 2}),
-    (actions.set_availability, {"operative": False}),
-    (actions.set_availability, {"operative": True, "evse_id": 1}),
-    (actions.trigger, {"message": "StatusNotification", "evse_id": 1}),
-    (actions.trigger, {"message": "DiagnosticsStatusNotification"}),
-    (actions.clear_cache, {}),
-    (actions.get_diagnostics, {"location": "https://logs.example/upload"}),
-    (actions.get_configuration, {}),
-    (actions.get_configuration, {"keys": ["OCPPCommCtrlr.HeartbeatInterval"]}),
-    (actions.change_configuration, {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "60"}),
-    (actions.change_password, {"password": "a-new-password-0123"}),
+    (builders.remote_start, {"id_tag": "04A1B2C3D4", "evse_id": 1}),
+    (builders.remote_stop, {"transaction_id": "42"}),
+    (builders.reset, {"hard": True}),
+    (builders.reset, {"hard": False}),
+    (builders.unlock, {"evse_id": 2}),
+    (builders.set_availability, {"operative": False}),
+    (builders.set_availability, {"operative": True, "evse_id": 1}),
+    (builders.trigger, {"message": "StatusNotification", "evse_id": 1}),
+    (builders.trigger, {"message": "DiagnosticsStatusNotification"}),
+    (builders.clear_cache, {}),
+    (builders.get_diagnostics, {"location": "https://logs.example/upload"}),
+    (builders.get_configuration, {}),
+    (builders.get_configuration, {"keys": ["OCPPCommCtrlr.HeartbeatInterval"]}),
+    (builders.change_configuration, {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "60"}),
+    (builders.change_password, {"password": "a-new-password-0123"}),
 ]
 
 
@@ -37,17 +37,17 @@ def test_each_action_is_valid_ocpp_for_each_version(version, builder, arguments)
 @pytest.mark.parametrize(
     "builder,arguments,message",
     [
-        (actions.remote_start, {"id_tag": ""}, "id token is required"),
-        (actions.unlock, {"evse_id": 0}, "numbered from 1"),
-        (actions.trigger, {"message": "Coffee"}, "Choose one of"),
-        (actions.get_diagnostics, {"location": "file:///etc/passwd"}, "http"),
+        (builders.remote_start, {"id_tag": ""}, "id token is required"),
+        (builders.unlock, {"evse_id": 0}, "numbered from 1"),
+        (builders.trigger, {"message": "Coffee"}, "Choose one of"),
+        (builders.get_diagnostics, {"location": "file:///etc/passwd"}, "http"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(builder, arguments, message):
-    with pytest.raises(actions.ActionError, match=message):
+    with pytest.raises(builders.ActionError, match=message):
         builder(Charger(ocpp_version="1.6"), **arguments)
 
 
 def test_a_16_transaction_id_must_be_a_number():
-    with pytest.raises(actions.ActionError, match="not a 1.6 transaction id"):
-        actions.remote_stop(Charger(ocpp_version="1.6"), transaction_id="abc-uuid")
+    with pytest.raises(builders.ActionError, match="not a 1.6 transaction id"):
+        builders.remote_stop(Charger(ocpp_version="1.6"), transaction_id="abc-uuid")

@@ -10,12 +10,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chargers import services
 from chargers.alerts.listeners import open_alert_kinds, worth_evaluating
 from chargers.alerts.models import Alert, AlertKind
 from chargers.events import Event
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
+from chargers.services.chargers import charger_set_password
+from chargers.services.connections import connection_open
+from chargers.services.reports import charger_boot_record
 from cpms.tenancy import scoping
 from tests.chargers.conftest import database_url
 from tests.chargers.ocpp16 import PASSWORD, basic
@@ -29,7 +31,7 @@ HEADERS = {b"authorization": basic("CP-1", PASSWORD)["Authorization"].encode()}
 def charger(tenant_a):
     with scoping.scope(tenant_a):
         charger = Charger.objects.create(identity="CP-1")
-        services.set_password(charger=charger, password=PASSWORD)
+        charger_set_password(charger=charger, password=PASSWORD)
     charger.refresh_from_db()
     return charger
 
@@ -46,7 +48,7 @@ def admit(slug="tenant-a"):
 
 def opened(tenant, charger, channel, known=None):
     with scoping.scope(tenant):
-        return services.connection_opened(
+        return connection_open(
             charger_id=charger.pk,
             channel_name=channel,
             node="n1",
@@ -107,7 +109,7 @@ def test_a_boot_locks_its_charger_but_not_its_tenant(tenant_a, charger):
         pytest.skip("row locks are PostgreSQL's")
     url = database_url(connection.settings_dict).replace("postgres://", "postgresql://", 1)
     with scoping.scope(tenant_a), transaction.atomic():
-        services.record_boot(charger_id=charger.pk, reported={"vendor": "V", "model": "M"})
+        charger_boot_record(charger_id=charger.pk, reported={"vendor": "V", "model": "M"})
         with psycopg.connect(url, autocommit=True) as other:
             other.execute(
                 "SELECT id FROM cpms_tenant WHERE id = %s FOR UPDATE NOWAIT", [tenant_a.pk]
@@ -154,7 +156,7 @@ def test_the_third_boot_within_the_window_queues_an_evaluation(
     ):
         for _ in range(3):
             with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
-                services.record_boot(charger_id=charger.pk, reported={"vendor": "V"})
+                charger_boot_record(charger_id=charger.pk, reported={"vendor": "V"})
             assert len(queued) < 2
     assert len(queued) == 1 and queued[0]["previous_boot_at"] is not None
 

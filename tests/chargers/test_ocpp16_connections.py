@@ -8,6 +8,7 @@ from ocpp.v16 import call
 
 from chargers import tasks
 from chargers.models import Charger, ConnectionEvent, OcppMessage
+from chargers.services.connections import chargers_touch
 from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
@@ -128,16 +129,14 @@ def test_the_chargers_heard_from_get_their_last_seen_in_one_write(
 
     from django.utils import timezone
 
-    from chargers import services
-
     long_ago = timezone.now() - timedelta(hours=1)
     mine = make_charger(tenant_a, identity="A-1", is_online=True, last_seen=long_ago)
     theirs = make_charger(tenant_b, identity="B-1", is_online=True, last_seen=long_ago)
     silenced = make_charger(tenant_a, identity="A-2", is_online=False, last_seen=long_ago)
     unheard = make_charger(tenant_a, identity="A-3", is_online=True, last_seen=long_ago)
     with django_assert_max_num_queries(2):
-        services.touch_many(charger_ids={mine.pk, theirs.pk})
-    services.touch_many(charger_ids={silenced.pk})
+        chargers_touch(charger_ids={mine.pk, theirs.pk})
+    chargers_touch(charger_ids={silenced.pk})
     for charger in (mine, theirs, silenced, unheard):
         charger.refresh_from_db()
     assert mine.last_seen > long_ago and theirs.last_seen > long_ago

@@ -7,7 +7,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from ocpp.v16 import call
 
-from chargers import services
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -21,6 +20,7 @@ from chargers.models import (
     SessionState,
     StatusEvent,
 )
+from chargers.services.chargers import charger_set_registration
 from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected, now
 
@@ -115,7 +115,7 @@ async def test_a_pending_charger_is_accepted_once_an_operator_approves(
             )
         await in_a(
             tenant_a,
-            lambda: services.set_registration(charger=pending, status=RegistrationStatus.ACCEPTED),
+            lambda: charger_set_registration(charger=pending, status=RegistrationStatus.ACCEPTED),
         )
         assert (await cp.boot()).status == "Accepted"
         assert (await cp.call(call.Heartbeat())).current_time

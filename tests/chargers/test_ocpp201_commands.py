@@ -3,9 +3,9 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from chargers import actions
 from chargers.commands import asend_command
 from chargers.models import Charger, CommandStatus, DeviceModelVariable
+from chargers.ocpp import builders
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import basic, refused_status
@@ -167,7 +167,7 @@ async def test_operators_command_16_and_201_chargers_the_same_way(
         for identity in ("OLD", "NEW"):
             with scoping.scope(tenant_a):
                 charger = await sync_to_async(Charger.objects.get)(identity=identity)
-            request = actions.reset(charger, hard=True)
+            request = builders.reset(charger, hard=True)
             command = await asend_command(charger, request.action, request.payload, timeout=10)
             assert command.status == CommandStatus.ANSWERED
             assert command.reply_status == "Accepted"
@@ -178,7 +178,7 @@ async def test_operators_command_16_and_201_chargers_the_same_way(
 async def test_get_variables_replies_refresh_the_device_model(ocpp_server, tenant_a, charger):
     async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        request = actions.get_configuration(
+        request = builders.get_configuration(
             await fresh(charger), keys=["OCPPCommCtrlr.HeartbeatInterval"]
         )
         await asend_command(charger, request.action, request.payload, timeout=10)
@@ -197,7 +197,7 @@ async def test_an_accepted_password_change_becomes_the_chargers_password(
     new_password = "rotated-password-0042"
     async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        request = actions.change_password(await fresh(charger), password=new_password)
+        request = builders.change_password(await fresh(charger), password=new_password)
         command = await asend_command(charger, request.action, request.payload, timeout=10)
     assert command.status == CommandStatus.ANSWERED
     assert new_password not in str(command.payload) and MASK in str(command.payload)

@@ -8,12 +8,12 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from chargers import services
 from chargers.alerts import rules
 from chargers.alerts.models import Alert, AlertKind, AlertRule
 from chargers.alerts.services import acknowledge
 from chargers.alerts.tasks import evaluate_all, send_notification
 from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
+from chargers.services.connections import publish_offline
 from cpms.celery import app
 from cpms.models import Membership
 from cpms.tenancy import scoping
@@ -215,7 +215,7 @@ def test_the_listener_queues_an_evaluation_that_opens_the_alert(
     try:
         with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
             Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-            services.publish_offline(fleet["charger"])
+            publish_offline(fleet["charger"])
     finally:
         app.conf.task_always_eager = False
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from chargers import credentials
 from chargers.models import Charger
+from cpms import hashing
 from cpms.models import Site
 from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
@@ -23,7 +23,7 @@ def test_an_admin_adds_a_charger_and_sees_its_password_once(client, tenant_a, si
     with scoping.scope(tenant_a):
         charger = Charger.objects.get(identity="NEW-42")
     assert charger.site == site_a and charger.tenant == tenant_a
-    assert credentials.check(password, charger.password_hash)
+    assert hashing.check(password, charger.password_hash)
     detail = client.get(page("charger_credentials", pk=charger.pk))
     assert password.encode() not in detail.content
 
@@ -33,7 +33,7 @@ def test_an_admin_may_choose_the_password(client, tenant_a, alice):
     client.post(page("charger_create"), {"identity": "NEW-43", "password": "chosen-password-0042"})
     with scoping.scope(tenant_a):
         stored = Charger.objects.get(identity="NEW-43").password_hash
-    assert credentials.check("chosen-password-0042", stored)
+    assert hashing.check("chosen-password-0042", stored)
 
 
 @pytest.mark.parametrize(

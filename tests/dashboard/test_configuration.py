@@ -4,7 +4,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.urls import reverse
 
-from chargers import services
 from chargers.models import (
     Charger,
     Command,
@@ -12,6 +11,7 @@ from chargers.models import (
     DeviceModelVariable,
     OcppVersion,
 )
+from chargers.services.device_model import learn_from_reply
 from cpms.tenancy import scoping
 from tests.chargers.conftest import (  # noqa: F401
     make_charger,
@@ -188,7 +188,7 @@ def test_setting_a_variable_sends_set_variables_with_its_evse_and_attribute(
 
 
 def set_reply(charger, status, variable=HEARTBEAT, value="60"):
-    services.learn_from_reply(
+    learn_from_reply(
         charger_id=charger.pk,
         action="SetVariables",
         payload={"setVariableData": [{**variable, "attributeValue": value}]},

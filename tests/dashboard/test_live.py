@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-from chargers import live
+from chargers.dashboard import live
 from chargers.events import dashboard_group
 from chargers.models import Charger
 from cpms.asgi import application
@@ -111,13 +111,13 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
 async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, site_a, bob):
     from django.utils import timezone
 
-    from chargers import services
     from chargers.models import Charger
+    from chargers.services.sessions import session_start
 
     def start():
         with scoping.scope(tenant_a):
             charger = Charger.objects.create(identity="CP-PUSH", site=site_a)
-            answer = services.start_transaction_v16(
+            answer = session_start(
                 charger_id=charger.pk,
                 connector_id=1,
                 id_tag="<b>TAG</b>",

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 
-from chargers import services
 from chargers.commands import asend_command
 from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdToken
+from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.simulator.conftest import FAST, running
@@ -28,7 +28,7 @@ def registered(tenant_a):
     """The server knows charger SIM-0001 (with its password) and the driver's tag."""
     with scoping.scope(tenant_a):
         charger = Charger.objects.create(identity="SIM-0001")
-        services.set_password(charger=charger, password=PASSWORD)
+        charger_set_password(charger=charger, password=PASSWORD)
         IdToken.objects.create(uid=TAG)
     charger.refresh_from_db()
     yield charger

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from chargers import services
 from chargers.models import Charger
 from chargers.ocpp.handshake import MAX_IDENTITY
+from chargers.services.chargers import charger_set_password
 from cpms.models import Site, Tenant
 from cpms.tenancy import scoping
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Charger '{identity}' exists already in {tenant_obj.name}.")
             charger = Charger.objects.create(identity=identity, site=site_obj)
             try:
-                password = services.set_password(charger=charger, password=password)
+                password = charger_set_password(charger=charger, password=password)
             except ValueError as error:
                 charger.delete()
                 raise CommandError(str(error)) from error

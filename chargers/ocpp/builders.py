@@ -222,7 +222,7 @@ def change_password(charger: Charger, *, password: str) -> Request:
     """Give a connected charger a new basic-auth password (security profiles 1 and 2).
 
     When the charger accepts, the stored hash follows (`services.learn_from_reply`); an
-    offline charger gets its password set with `services.set_password` instead.
+    offline charger gets its password set with `services.charger_set_password` instead.
     """
     if is_v2(charger):
         return Request(

@@ -1,7 +1,8 @@
 from django import forms
 
-from chargers import actions, credentials
+from chargers import credentials
 from chargers.models import Charger, IdToken, SecurityProfile
+from chargers.ocpp import builders
 from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms.forms import TenantModelForm
 
@@ -85,8 +86,8 @@ class NewChargerForm(ChargerForm):
 class CommandForm(forms.Form):
     """One form for every command button; each action reads the fields it needs.
 
-    `build` turns the form into a version-neutral `actions.Request`, so validation lives in
-    `chargers.actions` and the messages name the field at fault.
+    `build` turns the form into a version-neutral `builders.Request`, so validation lives in
+    `chargers.ocpp.builders` and the messages name the field at fault.
     """
 
     ACTIONS = [
@@ -107,34 +108,34 @@ class CommandForm(forms.Form):
     id_tag = forms.CharField(max_length=36, required=False, label="Id token")
     transaction_id = forms.CharField(max_length=36, required=False)
     message = forms.ChoiceField(
-        choices=[(m, m) for m in actions.TRIGGERABLE], required=False, label="Message"
+        choices=[(m, m) for m in builders.TRIGGERABLE], required=False, label="Message"
     )
     location = forms.CharField(max_length=500, required=False, label="Upload location")
 
-    def build(self, charger) -> actions.Request:
+    def build(self, charger) -> builders.Request:
         data = self.cleaned_data
         action, evse_id = data["action"], data.get("evse_id")
-        builders = {
-            "remote_start": lambda: actions.remote_start(
+        by_action = {
+            "remote_start": lambda: builders.remote_start(
                 charger, id_tag=data["id_tag"], evse_id=evse_id
             ),
-            "remote_stop": lambda: actions.remote_stop(
+            "remote_stop": lambda: builders.remote_stop(
                 charger, transaction_id=data["transaction_id"]
             ),
-            "reset_soft": lambda: actions.reset(charger, hard=False),
-            "reset_hard": lambda: actions.reset(charger, hard=True),
-            "unlock": lambda: actions.unlock(charger, evse_id=evse_id or 0),
-            "available": lambda: actions.set_availability(
+            "reset_soft": lambda: builders.reset(charger, hard=False),
+            "reset_hard": lambda: builders.reset(charger, hard=True),
+            "unlock": lambda: builders.unlock(charger, evse_id=evse_id or 0),
+            "available": lambda: builders.set_availability(
                 charger, operative=True, evse_id=evse_id or 0
             ),
-            "unavailable": lambda: actions.set_availability(
+            "unavailable": lambda: builders.set_availability(
                 charger, operative=False, evse_id=evse_id or 0
             ),
-            "trigger": lambda: actions.trigger(charger, message=data["message"], evse_id=evse_id),
-            "clear_cache": lambda: actions.clear_cache(charger),
-            "get_diagnostics": lambda: actions.get_diagnostics(charger, location=data["location"]),
+            "trigger": lambda: builders.trigger(charger, message=data["message"], evse_id=evse_id),
+            "clear_cache": lambda: builders.clear_cache(charger),
+            "get_diagnostics": lambda: builders.get_diagnostics(charger, location=data["location"]),
         }
-        return builders[action]()
+        return by_action[action]()
 
 
 class ConfigurationForm(forms.Form):
@@ -154,15 +155,15 @@ class VariableForm(forms.Form):
     variable = forms.CharField(max_length=50)
     variable_instance = forms.CharField(max_length=50, required=False, label="Variable instance")
     attribute_type = forms.ChoiceField(
-        choices=[(t, t) for t in actions.ATTRIBUTE_TYPES], initial="Actual"
+        choices=[(t, t) for t in builders.ATTRIBUTE_TYPES], initial="Actual"
     )
     # OCPP 2.0.1 limits attributeValue to 1000 characters.
     value = forms.CharField(max_length=1000, required=False, strip=False)
 
-    def build(self, charger, *, read: bool = False) -> actions.Request:
+    def build(self, charger, *, read: bool = False) -> builders.Request:
         """SetVariables with the value, or with `read` a GetVariables of the same attribute."""
         data = self.cleaned_data
-        attribute = actions.AttributeName(
+        attribute = builders.AttributeName(
             component=data["component"],
             variable=data["variable"],
             attribute_type=data["attribute_type"],
@@ -172,8 +173,8 @@ class VariableForm(forms.Form):
             variable_instance=data["variable_instance"],
         )
         if read:
-            return actions.get_variable(charger, **attribute)
-        return actions.set_variable(charger, value=data["value"], **attribute)
+            return builders.get_variable(charger, **attribute)
+        return builders.set_variable(charger, value=data["value"], **attribute)
 
 
 class PasswordForm(forms.Form):

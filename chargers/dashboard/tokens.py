@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chargers.forms import IdTokenForm, IdTokenImportForm
+from chargers.dashboard.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken, IdTokenStatus
 from chargers.token_import import import_tokens
 from cpms.models import Role

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from chargers import services
 from chargers.models import Charger, IdToken
+from chargers.services.chargers import charger_set_password
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant
 from cpms.tenancy import scoping
 
@@ -98,7 +98,7 @@ class Command(BaseCommand):
                 charger, _ = Charger.objects.update_or_create(
                     identity=identity, defaults={"site": site}
                 )
-                services.set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
+                charger_set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
 
         fleet, _ = IdToken.objects.get_or_create(
             uid="FLEET-GROUP", defaults={"type": "Central", "label": "Fleet cards (group)"}

@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from chargers import actions, credentials, services
+from chargers import credentials
 from chargers.alerts.models import Alert
-from chargers.forms import (
+from chargers.dashboard.forms import (
     ChargerForm,
     CommandForm,
     ConfigurationForm,
@@ -35,6 +35,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
+from chargers.ocpp import builders
 from chargers.selectors.energy import active_sessions, energy_summary, session_series
 from chargers.selectors.fleet import (
     State,
@@ -45,6 +46,8 @@ from chargers.selectors.fleet import (
     site_choices,
     with_state,
 )
+from chargers.services.chargers import charger_set_password, charger_set_registration
+from chargers.services.device_model import variable_key
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
@@ -147,10 +150,10 @@ def charger_command(request, pk: int):
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     try:
         built = form.build(charger)
-    except actions.ActionError as error:
+    except builders.ActionError as error:
         messages.error(request, str(error))
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
-    command = actions.perform(
+    command = builders.perform(
         charger,
         built,
         requested_by=request.user,
@@ -191,12 +194,12 @@ def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
 
 def _variable_key(component: dict, variable: dict, attribute_type: str | None) -> tuple:
     """How 2.0.1 identifies one attribute in a payload, comparable with `_row_key`."""
-    return tuple(services.variable_key(component, variable, attribute_type).items())
+    return tuple(variable_key(component, variable, attribute_type).items())
 
 
 def _row_key(row) -> tuple:
     """The same identity, read from a stored DeviceModelVariable."""
-    fields = services.variable_key({}, {}, None)
+    fields = variable_key({}, {}, None)
     return tuple((field, getattr(row, field)) for field in fields)
 
 
@@ -313,7 +316,7 @@ def last_key_replies(charger: Charger, limit: int = 100) -> dict[str, dict]:
 def charger_configuration(request, pk: int):
     """1.6 configuration keys (ChangeConfiguration) or the 2.0.1 device model (SetVariables)."""
     charger = _charger(pk)
-    v2 = actions.is_v2(charger)
+    v2 = builders.is_v2(charger)
     form_class = VariableForm if v2 else ConfigurationForm
     keys, read = ([], None) if v2 else latest_configuration(charger)
     if request.method == "POST":
@@ -324,9 +327,9 @@ def charger_configuration(request, pk: int):
         form = form_class(initial=_key_initial(keys, request.GET.get("key")))
     if request.method == "POST":
         if request.POST.get("refresh"):
-            command = actions.perform(
+            command = builders.perform(
                 charger,
-                actions.get_configuration(charger),
+                builders.get_configuration(charger),
                 requested_by=request.user,
                 source="dashboard",
                 timeout=COMMAND_TIMEOUT,
@@ -340,13 +343,13 @@ def charger_configuration(request, pk: int):
                 if v2:
                     built = form.build(charger, read=bool(request.POST.get("read")))
                 else:
-                    built = actions.change_configuration(
+                    built = builders.change_configuration(
                         charger, key=form.cleaned_data["key"], value=form.cleaned_data["value"]
                     )
-            except actions.ActionError as error:
+            except builders.ActionError as error:
                 form.add_error(None, str(error))
             else:
-                command = actions.perform(
+                command = builders.perform(
                     charger,
                     built,
                     requested_by=request.user,
@@ -412,7 +415,7 @@ def charger_create(request):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             charger = form.save()
-            password = services.set_password(
+            password = charger_set_password(
                 charger=charger, password=form.cleaned_data["password"] or None
             )
         charger.refresh_from_db()
@@ -466,7 +469,7 @@ def charger_credentials(request, pk: int):
     elif request.method == "POST":
         form = PasswordForm(request.POST)
         if form.is_valid():
-            password = services.set_password(
+            password = charger_set_password(
                 charger=charger, password=form.cleaned_data["password"] or None
             )
             form = PasswordForm()
@@ -485,7 +488,7 @@ def charger_registration(request, pk: int):
     if decision not in (RegistrationStatus.ACCEPTED, RegistrationStatus.REJECTED):
         messages.error(request, "status: choose Accepted or Rejected.")
     else:
-        services.set_registration(charger=charger, status=decision)
+        charger_set_registration(charger=charger, status=decision)
         verb = "approved" if decision == RegistrationStatus.ACCEPTED else "rejected"
         messages.success(request, f"{charger.identity} {verb}.")
     return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)

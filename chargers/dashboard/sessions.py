@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from chargers.csvexport import csv_response
+from chargers.dashboard.csvexport import csv_response
 from chargers.models import ChargingSession, SessionState
 from chargers.selectors.energy import session_series
 from chargers.selectors.fleet import site_choices

@@ -1,0 +1,290 @@
+"""Chargers and their connectors in the API: register, move, approve or reject, rotate a
+password, remove. The base view (`cpms.api.base`) owns scope and roles.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from chargers import credentials
+from chargers.models import (
+    Charger,
+    Connector,
+    RegistrationStatus,
+)
+from chargers.ocpp.handshake import MAX_IDENTITY
+from chargers.services.chargers import charger_set_password, charger_set_registration
+from cpms.api import examples as ex
+from cpms.api.base import (
+    TenantModelSerializer,
+)
+from cpms.api.resources import CrudViewSet
+from cpms.models import Role
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "This conflicts with the resource's current state."
+
+
+@extend_schema_serializer(examples=[ex.returns("A connector", ex.CONNECTOR)])
+class ConnectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Connector
+        fields = [
+            "evse_id",
+            "connector_id",
+            "status",
+            "error_code",
+            "info",
+            "vendor_id",
+            "vendor_error_code",
+            "status_at",
+        ]
+
+
+@extend_schema_serializer(examples=[ex.returns("A charger", ex.CHARGER)])
+class ChargerSerializer(TenantModelSerializer):
+    unique_in_tenant = ("identity",)
+    connectors = ConnectorSerializer(many=True, read_only=True)
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        help_text="16-40 printable ASCII characters; omit to have one generated.",
+    )
+    ocpp_version = serializers.CharField(
+        read_only=True, help_text="1.6, 2.0.1 or 2.1; empty until the charger first connects."
+    )
+
+    class Meta:
+        model = Charger
+        fields = [
+            "id",
+            "identity",
+            "site",
+            "password",
+            "security_profile",
+            "certificate_fingerprint",
+            "registration_status",
+            "ocpp_version",
+            "vendor",
+            "model",
+            "serial_number",
+            "firmware_version",
+            "is_online",
+            "last_seen",
+            "connected_at",
+            "last_boot_at",
+            "connectors",
+            "created_at",
+        ]
+        read_only_fields = [
+            f
+            for f in fields
+            if f
+            not in {
+                "identity",
+                "site",
+                "password",
+                "security_profile",
+                "certificate_fingerprint",
+                "registration_status",
+                "id",
+            }
+        ]
+        extra_kwargs = {
+            "security_profile": {
+                "help_text": "1 (profiles 1 and 2: password) or 3 (TLS client certificate "
+                "whose CN is the charge point id, verified by the proxy)."
+            },
+            "certificate_fingerprint": {
+                "max_length": 200,
+                "help_text": "Profile 3: pin one certificate by its SHA-256 (hex, colons "
+                "allowed); empty accepts any of the charger CA's with the right CN.",
+            },
+        }
+
+    def validate_identity(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.identity:
+            raise serializers.ValidationError("A charger's id cannot change; add a new charger.")
+        if not value or len(value) > MAX_IDENTITY or ":" in value or not value.isprintable():
+            raise serializers.ValidationError(
+                f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'."
+            )
+        return value
+
+    def validate_password(self, value: str) -> str:
+        problem = credentials.validate(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_certificate_fingerprint(self, value: str) -> str:
+        try:
+            return credentials.normalize_fingerprint(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class NewChargerSerializer(ChargerSerializer):
+    password = serializers.CharField(
+        read_only=True, help_text="The charger's password. Shown once: configure it now."
+    )
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        required=False, help_text="16-40 printable ASCII characters; omit to generate one."
+    )
+
+    def validate_password(self, value: str) -> str:
+        problem = credentials.validate(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class NewPasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(help_text="Shown once: configure it in the charger now.")
+
+
+class ChargerFilter(filters.FilterSet):
+    site = filters.NumberFilter(field_name="site_id")
+
+    class Meta:
+        model = Charger
+        fields = ["site", "is_online", "registration_status", "ocpp_version"]
+
+
+MOVED_CHARGER = {**ex.CHARGER, "site": 5}
+
+
+@extend_schema_view(
+    create=extend_schema(
+        description="Register a charger. The response carries its password once; omit "
+        "`password` to have one generated.",
+        examples=ex.exchange(
+            "A new charger",
+            request={"identity": "ACME-0042", "site": 3},
+            response=ex.NEW_CHARGER,
+            status=201,
+        ),
+        responses={201: NewChargerSerializer},
+    ),
+    partial_update=extend_schema(
+        description="Move a charger to another site, or set its registration status.",
+        examples=ex.exchange("Move to another site", request={"site": 5}, response=MOVED_CHARGER),
+    ),
+    destroy=extend_schema(description="Remove a charger that has no sessions."),
+)
+class ChargerViewSet(CrudViewSet):
+    """Chargers with their connectors' live state. Admins register and remove them and set
+    passwords; operators approve or reject pending ones and send commands."""
+
+    serializer_class = ChargerSerializer
+    write_role = Role.ADMIN
+    action_roles = {"approve": Role.OPERATOR, "reject": Role.OPERATOR}
+    filterset_class = ChargerFilter
+    ordering_fields = ["identity", "last_seen", "created_at"]
+    ordering = ["identity"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Charger.objects.prefetch_related("connectors")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        password = data.pop("password", None)
+        with transaction.atomic():
+            charger = Charger.objects.create(**data)
+            password = charger_set_password(charger=charger, password=password)
+        charger.refresh_from_db()
+        body = NewChargerSerializer(charger, context=self.get_serializer_context()).data
+        body["password"] = password
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.validated_data.pop("password", None)
+        new_status = serializer.validated_data.pop("registration_status", None)
+        charger = serializer.save()
+        if new_status and new_status != charger.registration_status:
+            charger_set_registration(charger=charger, status=new_status)
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError:
+            raise Conflict("The charger has sessions; keep it for their history.") from None
+
+    @extend_schema(
+        request=PasswordSerializer,
+        responses={200: NewPasswordSerializer},
+        examples=[
+            *ex.exchange(
+                "Generate one",
+                request={},
+                response={"password": "Zx4Tq8Lm1Rv7Wc3Np9Ks2Hd6Jf5Gb0Ya"},
+            ),
+            *ex.exchange(
+                "Choose one",
+                request={"password": "correct-horse-battery-42"},
+                response={"password": "correct-horse-battery-42"},
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-password")
+    def rotate_password(self, request, pk=None):
+        """Set a new password (given or generated); the charger must use it from its next
+        connection. The response shows it once."""
+        charger = self.get_object()
+        serializer = PasswordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password = charger_set_password(
+            charger=charger, password=serializer.validated_data.get("password")
+        )
+        return Response({"password": password})
+
+    @extend_schema(request=None, responses={200: ChargerSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Accept a pending or rejected charger; a connected one is told at once."""
+        return self._register(RegistrationStatus.ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: ChargerSerializer},
+        examples=ex.exchange(
+            "Rejected", response={**ex.CHARGER, "registration_status": "Rejected"}
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a charger: its boots are answered Rejected."""
+        return self._register(RegistrationStatus.REJECTED)
+
+    def _register(self, registration: str) -> Response:
+        charger = self.get_object()
+        charger_set_registration(charger=charger, status=registration)
+        return Response(self.get_serializer(charger).data)
+
+    @extend_schema(responses={200: ConnectorSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def connectors(self, request, pk=None):
+        """The charger's connectors and their latest status."""
+        charger = self.get_object()
+        return Response(ConnectorSerializer(charger.connectors.all(), many=True).data)

@@ -1,0 +1,167 @@
+"""Charging sessions in the API, whichever OCPP version reported them, and their CSV export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+from chargers.models import (
+    ChargingSession,
+)
+from cpms.api import examples as ex
+from cpms.api.base import (
+    CursorPaged,
+    DateTimeFilter,
+    TenantViewSet,
+)
+from cpms.tenancy import scoping
+
+
+@extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
+class SessionSerializer(serializers.ModelSerializer):
+    charger_identity = serializers.CharField(source="charger.identity", read_only=True)
+
+    class Meta:
+        model = ChargingSession
+        fields = [
+            "id",
+            "charger",
+            "charger_identity",
+            "site",
+            "evse_id",
+            "connector_id",
+            "transaction_id",
+            "state",
+            "id_token",
+            "id_tag",
+            "auth_status",
+            "started_at",
+            "stopped_at",
+            "meter_start_wh",
+            "meter_stop_wh",
+            "energy_wh",
+            "power_w",
+            "stop_reason",
+            "updated_at",
+        ]
+
+
+class SessionFilter(filters.FilterSet):
+    site = filters.NumberFilter(field_name="site_id")
+    charger = filters.NumberFilter(field_name="charger_id")
+    id_token = filters.NumberFilter(field_name="id_token_id")
+    id_tag = filters.CharFilter(field_name="id_tag", lookup_expr="iexact")
+    started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = DateTimeFilter(field_name="started_at", lookup_expr="lt")
+
+    class Meta:
+        model = ChargingSession
+        fields = ["site", "charger", "id_token", "id_tag", "state"]
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; errors still render as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+# Spreadsheets run cells that start with these as formulas (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+CSV_COLUMNS = [
+    ("id", "id"),
+    ("charger", "charger__identity"),
+    ("site", "site__name"),
+    ("evse_id", "evse_id"),
+    ("connector_id", "connector_id"),
+    ("transaction_id", "transaction_id"),
+    ("state", "state"),
+    ("id_tag", "id_tag"),
+    ("started_at", "started_at"),
+    ("stopped_at", "stopped_at"),
+    ("energy_wh", "energy_wh"),
+    ("stop_reason", "stop_reason"),
+]
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@extend_schema_view(
+    list=extend_schema(description="Sessions, newest first, by cursor."),
+)
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+    """Charging sessions, whichever OCPP version reported them."""
+
+    serializer_class = SessionSerializer
+    filterset_class = SessionFilter
+    # Only by id: start times come from the chargers, and a fleet starting on a schedule shares
+    # them, which a cursor cannot step over. `since`/`until` select by time; `export` sorts by it.
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        return ChargingSession.objects.select_related("charger")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=[
+            OpenApiExample(
+                "Sessions as CSV",
+                value=ex.SESSIONS_CSV,
+                response_only=True,
+                media_type="text/csv",
+                status_codes=["200"],
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
+    def export(self, request):
+        """The filtered sessions as CSV (the same filters as the list), oldest first."""
+        rows = (
+            self.filter_queryset(self.get_queryset())
+            .order_by("started_at", "id")
+            .values_list(*[source for _, source in CSV_COLUMNS])
+        )
+        tenant = self.tenant
+        writer = csv.writer(_Echo())
+
+        def lines() -> Iterator[str]:
+            # The response streams after the view returns, outside the request's scope.
+            with scoping.scope(tenant):
+                yield writer.writerow([name for name, _ in CSV_COLUMNS])
+                for row in rows.iterator(chunk_size=2000):
+                    yield writer.writerow([csv_cell(value) for value in row])
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="sessions.csv"'
+        return response

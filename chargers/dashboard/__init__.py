@@ -1,0 +1,2 @@
+"""The operators' dashboard and the site owners' portal: server-rendered pages, their forms and
+the live channel that keeps them fresh."""

@@ -1,0 +1,36 @@
+"""Reads of id tokens: the tenant's verdict on a token a charger presents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chargers.models import (
+    IdToken,
+)
+from cpms.tenancy.rows import one_row
+
+
+@dataclass
+class TokenInfo:
+    status: str  # Accepted, Blocked, Expired, Invalid
+    token: IdToken | None = None
+    expires_at: datetime | None = None
+    group_uid: str | None = None
+
+
+def id_token_verdict(*, id_tag: str) -> TokenInfo:
+    """The tenant's verdict on an id token; unknown tokens are Invalid."""
+    # Asked up to three times per session (Authorize, start, stop): one fixed statement.
+    token = one_row(IdToken, ignore_case=True, uid=id_tag)
+    if token is None:
+        return TokenInfo(status="Invalid")
+    status = token.status()
+    if status == "Accepted" and token.group is not None and token.group.status() != "Accepted":
+        status = token.group.status()
+    return TokenInfo(
+        status=status,
+        token=token,
+        expires_at=token.expires_at,
+        group_uid=token.group.uid if token.group else None,
+    )

@@ -1,0 +1,166 @@
+"""Writes about sockets: a connection opened, replaced or closed, liveness, refused handshakes,
+the message log.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from chargers.events import publish
+from chargers.models import (
+    Charger,
+    ConnectionEvent,
+    HandshakeRefusal,
+    OcppMessage,
+)
+from cpms.models import Tenant
+from cpms.tenancy import scoping
+from cpms.tenancy.rows import insert_rows
+
+
+def handshake_refusal_record(
+    *,
+    tenant: Tenant | None,
+    tenant_slug: str,
+    identity: str,
+    remote_addr: str,
+    reason: str,
+    detail: str = "",
+) -> None:
+    refusal = HandshakeRefusal(
+        tenant=tenant,
+        tenant_slug=tenant_slug[:100],
+        identity=identity[:100],
+        remote_addr=remote_addr[:64],
+        reason=reason,
+        detail=detail[:255],
+        at=timezone.now(),
+    )
+    refusal.save()
+    publish(
+        "handshake.refused",
+        tenant_id=tenant.pk if tenant else None,
+        reason=reason,
+        identity=refusal.identity,
+        remote_addr=refusal.remote_addr,
+        at=refusal.at.isoformat(),
+    )
+
+
+@transaction.atomic
+def connection_open(
+    *,
+    charger_id: int,
+    channel_name: str,
+    node: str,
+    remote_addr: str,
+    version: str,
+    known: Charger | None = None,
+) -> tuple[str, int]:
+    """Make this socket the charger's socket; return the channel of the one it replaces.
+
+    `known` is the charger as the handshake read it. While the socket it names is still the
+    recorded one, a conditional UPDATE takes over without reading and locking the row first;
+    when another socket came or went since, the row is read under its lock.
+    """
+    now = timezone.now()
+    state = {
+        "channel_name": channel_name,
+        "node": node,
+        "remote_addr": remote_addr,
+        "is_online": True,
+        "connected_at": now,
+        "last_seen": now,
+        "ocpp_version": version,
+    }
+    charger = known
+    taken = charger is not None and Charger.objects.filter(
+        pk=charger_id, channel_name=charger.channel_name
+    ).update(**state)
+    if not taken:
+        charger = Charger.objects.select_for_update().get(pk=charger_id)
+        Charger.objects.filter(pk=charger_id).update(**state)
+    previous = charger.channel_name
+    # Only a charger with a socket recorded can have a connection left open: connection_closed
+    # closes the socket's record before it clears the channel, and each new socket closes all
+    # older records. A fleet that went away cleanly reconnects without this UPDATE.
+    if previous:
+        ConnectionEvent.objects.filter(charger_id=charger_id, disconnected_at__isnull=True).update(
+            disconnected_at=now, close_reason="replaced by a new connection"
+        )
+    event = ConnectionEvent.objects.create(
+        charger_id=charger_id,
+        tenant_id=charger.tenant_id,
+        connected_at=now,
+        node=node,
+        remote_addr=remote_addr,
+        ocpp_version=version,
+    )
+    publish(
+        "charger.online",
+        tenant_id=charger.tenant_id,
+        charger_id=charger_id,
+        identity=charger.identity,
+        ocpp_version=version,
+    )
+    return (previous if previous != channel_name else ""), event.pk
+
+
+def connection_close(
+    *, charger_id: int, channel_name: str, connection_event_id: int, reason: str
+) -> None:
+    """Mark the charger offline, unless a newer socket has taken over already."""
+    now = timezone.now()
+    ConnectionEvent.objects.filter(pk=connection_event_id, disconnected_at__isnull=True).update(
+        disconnected_at=now, close_reason=reason[:100]
+    )
+    went_offline = Charger.objects.filter(pk=charger_id, channel_name=channel_name).update(
+        is_online=False, channel_name="", last_seen=now
+    )
+    if went_offline:
+        publish_offline(Charger.objects.only("tenant_id", "identity").get(pk=charger_id))
+
+
+def publish_offline(charger: Charger) -> None:
+    publish(
+        "charger.offline",
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+    )
+
+
+def charger_touch(*, charger_id: int) -> None:
+    """Any inbound frame proves the charger is alive, even one marked offline for silence."""
+    now = timezone.now()
+    back = Charger.objects.filter(pk=charger_id, is_online=False).update(
+        last_seen=now, is_online=True
+    )
+    if back:
+        charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
+        publish(
+            "charger.online",
+            tenant_id=charger.tenant_id,
+            charger_id=charger_id,
+            identity=charger.identity,
+        )
+    else:
+        Charger.objects.filter(pk=charger_id).update(last_seen=now)
+
+
+def chargers_touch(*, charger_ids: set[int]) -> None:
+    """The liveness of every charger a process heard from lately, in one write: any frame
+    proves a charger alive, even one marked offline for silence."""
+    now = timezone.now()
+    with scoping.unscoped():
+        Charger.objects.filter(pk__in=charger_ids, is_online=True).update(last_seen=now)
+        for charger_id in Charger.objects.filter(pk__in=charger_ids, is_online=False).values_list(
+            "pk", flat=True
+        ):
+            charger_touch(charger_id=charger_id)
+
+
+def message_log_append(rows: list[dict]) -> None:
+    """Store message-log rows (dicts of OcppMessage fields, tenant included)."""
+    insert_rows(OcppMessage, rows)

@@ -1,0 +1,179 @@
+"""Writes of what a charger reports about itself: boots, connector statuses, notifications kept
+as events, and the progress of firmware and diagnostics operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chargers.events import publish
+from chargers.metering import is_suspect
+from chargers.models import (
+    Charger,
+    ChargerBoot,
+    ChargerEvent,
+    Connector,
+    RegistrationStatus,
+    StatusEvent,
+)
+
+BOOT_FIELDS = [
+    "vendor",
+    "model",
+    "serial_number",
+    "charge_box_serial_number",
+    "firmware_version",
+    "iccid",
+    "imsi",
+    "meter_type",
+    "meter_serial_number",
+]
+
+
+PENDING_RETRY_SECONDS = 60
+
+
+REJECTED_RETRY_SECONDS = 3600
+
+
+@dataclass
+class BootAnswer:
+    status: str
+    interval: int
+
+
+# No savepoint: the OCPP handlers call this inside their message's transaction, which rolls
+# back as a whole when anything here fails.
+@transaction.atomic(savepoint=False)
+def charger_boot_record(*, charger_id: int, reported: dict, reason: str = "") -> BootAnswer:
+    """Keep what the charger says about itself, with the history of what changed."""
+    # Only the charger's row is locked: locking its tenant's too would queue every boot of
+    # the tenant behind the others (a fleet rebooting after a power cut).
+    charger = (
+        Charger.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=charger_id)
+    )
+    previous_boot_at = charger.last_boot_at
+    reported = {
+        k: (v or "")[: Charger._meta.get_field(k).max_length]
+        for k, v in reported.items()
+        if k in BOOT_FIELDS
+    }
+    changes = {k: [getattr(charger, k), v] for k, v in reported.items() if getattr(charger, k) != v}
+    now = timezone.now()
+    for field, value in reported.items():
+        setattr(charger, field, value)
+    charger.last_boot_at = now
+    charger.last_seen = now
+    charger.save(update_fields=[*reported, "last_boot_at", "last_seen"])
+    status = charger.registration_status
+    ChargerBoot.objects.create(
+        charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
+    )
+    publish(
+        "charger.boot",
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        status=status,
+        changes=changes,
+        firmware_version=charger.firmware_version,
+        previous_boot_at=previous_boot_at.isoformat() if previous_boot_at else None,
+    )
+    interval = {
+        RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
+        RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,
+    }.get(status, REJECTED_RETRY_SECONDS)
+    return BootAnswer(status=status, interval=interval)
+
+
+@transaction.atomic
+def connector_status_record(
+    *,
+    charger_id: int,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    error_code: str = "",
+    info: str = "",
+    vendor_id: str = "",
+    vendor_error_code: str = "",
+    timestamp: datetime | None = None,
+) -> None:
+    now = timezone.now()
+    at = timestamp or now
+    values = {
+        "status": status,
+        "error_code": error_code or "",
+        "info": info or "",
+        "vendor_id": vendor_id or "",
+        "vendor_error_code": vendor_error_code or "",
+    }
+    StatusEvent.objects.create(
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        timestamp=at,
+        timestamp_suspect=is_suspect(at, now),
+        received_at=now,
+        **values,
+    )
+    connector, created = Connector.objects.get_or_create(
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        defaults={**values, "status_at": at},
+    )
+    # Statuses may arrive out of order after an offline period; the newest one wins. One
+    # conditional UPDATE, so that two sockets of a reconnecting charger cannot interleave.
+    if not created:
+        newer = Q(status_at__isnull=True) | Q(status_at__lte=at)
+        if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
+            return
+    publish(
+        "connector.status",
+        tenant_id=connector.tenant_id,
+        charger_id=charger_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        at=at.isoformat(),
+        **values,
+    )
+
+
+def charger_event_record(
+    *,
+    charger_id: int,
+    kind: str,
+    summary: str = "",
+    payload: dict | None = None,
+    critical: bool = False,
+    at: datetime | None = None,
+) -> ChargerEvent:
+    event = ChargerEvent.objects.create(
+        charger_id=charger_id,
+        kind=kind,
+        summary=summary[:255],
+        payload=payload or {},
+        critical=critical,
+        at=at or timezone.now(),
+    )
+    publish(
+        "charger.event",
+        tenant_id=event.tenant_id,
+        charger_id=charger_id,
+        event_id=event.pk,
+        kind=kind,
+        summary=event.summary,
+        critical=critical,
+        at=event.at.isoformat(),
+    )
+    return event
+
+
+def charger_set_reported_status(*, charger_id: int, field: str, value: str) -> None:
+    Charger.objects.filter(pk=charger_id).update(**{field: value[:40]})

@@ -1,0 +1,342 @@
+"""Writes of charging sessions and their meter samples, whichever OCPP version reported them.
+
+Resends change nothing: a 1.6 start is recognised by what it says, a 2.0.1 event by its
+sequence number, a sample by the unique constraint on its identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chargers.events import publish
+from chargers.metering import (
+    ENERGY,
+    POWER,
+    TO_BASE_UNIT,
+    follow_register,
+    is_suspect,
+    session_energy,
+)
+from chargers.models import (
+    Charger,
+    ChargingSession,
+    EventKind,
+    MeterSample,
+    SessionState,
+    TransactionEventRecord,
+)
+from chargers.selectors.tokens import TokenInfo, id_token_verdict
+from chargers.services.reports import charger_event_record
+from cpms.tenancy import scoping
+from cpms.tenancy.rows import insert_rows, locked_row, one_row
+
+
+@dataclass
+class StartAnswer:
+    session: ChargingSession
+    token: TokenInfo
+
+
+def session_start(
+    *,
+    charger_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    timestamp: datetime,
+    reservation_id: int | None = None,
+) -> StartAnswer:
+    """A 1.6 StartTransaction. A resend of the same start returns the same session and id."""
+    token = id_token_verdict(id_tag=id_tag)
+    dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
+    existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
+    if existing is not None:
+        return StartAnswer(session=existing, token=token)
+    charger = one_row(Charger, id=charger_id)
+    try:
+        with transaction.atomic():
+            session = ChargingSession.objects.create(
+                charger_id=charger_id,
+                site_id=charger.site_id,
+                evse_id=connector_id,
+                connector_id=1 if connector_id else 0,
+                dedupe_key=dedupe_key,
+                id_token=token.token,
+                id_tag=id_tag,
+                auth_status=token.status,
+                reservation_id=reservation_id,
+                started_at=timestamp,
+                timestamp_suspect=is_suspect(timestamp),
+                meter_start_wh=Decimal(meter_start),
+                meter_last_wh=Decimal(meter_start),
+            )
+            # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
+            session.transaction_id = str(session.pk)
+            ChargingSession.objects.filter(pk=session.pk).update(
+                transaction_id=session.transaction_id
+            )
+            publish_session("session.started", session)
+    except IntegrityError:
+        # Two sockets of the same charger raced with the same resend.
+        session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
+    return StartAnswer(session=session, token=token)
+
+
+@transaction.atomic
+def session_stop(
+    *,
+    charger_id: int,
+    transaction_id: str,
+    meter_stop: Decimal | None,
+    timestamp: datetime,
+    reason: str = "",
+    id_tag: str = "",
+    samples: list[dict] | None = None,
+    payload: dict | None = None,
+) -> tuple[ChargingSession | None, TokenInfo | None]:
+    """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
+    token = id_token_verdict(id_tag=id_tag) if id_tag else None
+    session = _locked_session(charger_id, transaction_id)
+    if session is None:
+        _keep_aside(charger_id, f"Stop of unknown transaction {transaction_id}", payload, timestamp)
+        return None, token
+    if samples:
+        samples_store(
+            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+        )
+        session_meter_update(session, samples)
+    if session.state == SessionState.COMPLETED:
+        return session, token
+    session.state = SessionState.COMPLETED
+    session.stopped_at = timestamp
+    session.stop_reason = reason or "Local"
+    session.stop_id_tag = id_tag or ""
+    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp)
+    if meter_stop is not None:
+        session.meter_stop_wh = meter_stop
+        session.meter_last_wh = meter_stop
+    session.energy_wh = session_energy(session)
+    session.power_w = None
+    session.save()
+    publish_session("session.stopped", session)
+    return session, token
+
+
+def publish_session(name: str, session: ChargingSession) -> None:
+    publish(
+        name,
+        tenant_id=session.tenant_id,
+        session_id=session.pk,
+        charger_id=session.charger_id,
+        transaction_id=session.transaction_id,
+        evse_id=session.evse_id,
+        id_tag=session.id_tag,
+        state=session.state,
+        energy_wh=str(session.energy_wh),
+        power_w=None if session.power_w is None else str(session.power_w),
+        started_at=session.started_at.isoformat(),
+        stopped_at=session.stopped_at.isoformat() if session.stopped_at else None,
+        stop_reason=session.stop_reason,
+    )
+
+
+def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
+    return locked_row(ChargingSession, charger_id=charger_id, transaction_id=transaction_id)
+
+
+def _keep_aside(charger_id: int, summary: str, payload: dict | None, at=None) -> None:
+    """A message about a transaction we do not know: answered, and kept for an operator."""
+    charger_event_record(
+        charger_id=charger_id,
+        kind=EventKind.UNMATCHED,
+        summary=summary,
+        payload=payload or {},
+        at=at,
+    )
+
+
+def samples_store(
+    *, charger_id: int, evse_id: int, session: ChargingSession | None, samples: list[dict]
+) -> None:
+    """Insert normalised samples; resends hit the unique constraint and are skipped.
+
+    A sample is a dict with timestamp, measurand, phase, location, context, unit, value and
+    signed_data.
+    """
+    now = timezone.now()
+    tenant_id = session.tenant_id if session else _tenant_of(charger_id)
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "charger_id": charger_id,
+            "session_id": session.pk if session else None,
+            "evse_id": evse_id,
+            "timestamp": s["timestamp"],
+            "timestamp_suspect": is_suspect(s["timestamp"], now),
+            "measurand": s["measurand"],
+            "phase": s["phase"],
+            "location": s["location"],
+            "context": s["context"],
+            "unit": s["unit"],
+            "value": s["value"],
+            "signed_data": s["signed_data"],
+        }
+        for s in samples
+    ]
+    insert_rows(MeterSample, rows, ignore_conflicts=True)
+
+
+def _tenant_of(charger_id: int) -> int:
+    # The socket's scope names the tenant already; only work outside one reads it.
+    tenant = scoping.current_tenant()
+    if tenant is not None:
+        return tenant.pk
+    return Charger.objects.values_list("tenant_id", flat=True).get(pk=charger_id)
+
+
+def session_meter_update(session: ChargingSession, samples: list[dict]) -> None:
+    """The live figures of a running session: latest register reading and power."""
+    latest = max(samples, key=lambda s: s["timestamp"])["timestamp"]
+    changed = []
+    for sample in samples:
+        if sample["phase"] or sample["value"] is None or sample["location"] not in ("", "Outlet"):
+            continue
+        factor = TO_BASE_UNIT.get(sample["unit"] or "Wh")
+        if factor is None:
+            continue
+        value = sample["value"] * factor
+        if sample["measurand"] == ENERGY and (
+            session.meter_last_wh is None or value > session.meter_last_wh
+        ):
+            session.meter_last_wh = value
+            changed.append("meter_last_wh")
+        elif (
+            sample["measurand"] == POWER
+            and session.state == SessionState.ACTIVE
+            and sample["timestamp"] == latest
+        ):
+            session.power_w = value
+            changed.append("power_w")
+    if "meter_last_wh" in changed and session.state == SessionState.ACTIVE:
+        session.energy_wh = session_energy(session)
+        changed.append("energy_wh")
+    if changed:
+        session.save(update_fields=[*set(changed), "updated_at"])
+        publish_session("session.updated", session)
+
+
+@transaction.atomic
+def meter_values_record(
+    *, charger_id: int, evse_id: int, transaction_id: str | None, samples: list[dict], payload: dict
+) -> None:
+    session = None
+    if transaction_id:
+        session = _locked_session(charger_id, transaction_id)
+        if session is None:
+            _keep_aside(
+                charger_id, f"Meter values for unknown transaction {transaction_id}", payload
+            )
+    samples_store(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples)
+    if session is not None and samples:
+        session_meter_update(session, samples)
+
+
+@dataclass
+class TransactionEventAnswer:
+    session: ChargingSession
+    token: TokenInfo | None
+    duplicate: bool
+
+
+@transaction.atomic
+def session_event_record(
+    *,
+    charger_id: int,
+    transaction_id: str,
+    event_type: str,
+    seq_no: int,
+    timestamp: datetime,
+    trigger_reason: str,
+    offline: bool = False,
+    evse_id: int | None = None,
+    connector_id: int | None = None,
+    id_tag: str | None = None,
+    charging_state: str | None = None,
+    stopped_reason: str | None = None,
+    remote_start_id: int | None = None,
+    reservation_id: int | None = None,
+    samples: list[dict] | None = None,
+) -> TransactionEventAnswer:
+    """A 2.0.1 TransactionEvent: Started, Updated or Ended, in any order, any number of times.
+
+    The session is found or created by its transaction id, whichever event arrives first (a
+    queued Ended after a long offline period still closes it). A resend (same seqNo) changes
+    nothing. Energy is the last register reading minus the first.
+    """
+    now = timezone.now()
+    token = id_token_verdict(id_tag=id_tag) if id_tag else None
+    charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    session, created = ChargingSession.objects.select_for_update().get_or_create(
+        charger_id=charger_id,
+        transaction_id=transaction_id,
+        defaults={
+            "site_id": charger.site_id,
+            "evse_id": evse_id or 0,
+            "connector_id": connector_id or (1 if evse_id else 0),
+            "started_at": timestamp,
+            "timestamp_suspect": is_suspect(timestamp, now),
+        },
+    )
+    try:
+        with transaction.atomic():
+            TransactionEventRecord.objects.create(
+                session=session,
+                seq_no=seq_no,
+                event_type=event_type,
+                trigger_reason=trigger_reason,
+                timestamp=timestamp,
+                offline=offline,
+                received_at=now,
+            )
+    except IntegrityError:
+        return TransactionEventAnswer(session=session, token=token, duplicate=True)
+
+    if timestamp < session.started_at and not created:
+        # An earlier event delivered late: the session began when it says.
+        session.started_at = timestamp
+    if evse_id and not session.evse_id:
+        session.evse_id, session.connector_id = evse_id, connector_id or 1
+    if token is not None and not session.id_tag:
+        session.id_tag, session.id_token, session.auth_status = id_tag, token.token, token.status
+    if charging_state:
+        session.charging_state = charging_state
+    if remote_start_id is not None:
+        session.remote_start_id = remote_start_id
+    if reservation_id is not None:
+        session.reservation_id = reservation_id
+    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp, now)
+    if samples:
+        samples_store(
+            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+        )
+        follow_register(session, samples)
+    ending = event_type == "Ended" and session.state != SessionState.COMPLETED
+    if ending:
+        session.state = SessionState.COMPLETED
+        session.stopped_at = timestamp
+        session.stop_reason = stopped_reason or "Local"
+        session.meter_stop_wh = session.meter_last_wh
+        session.power_w = None
+    elif event_type == "Ended" and timestamp > (session.stopped_at or timestamp):
+        session.stopped_at = timestamp
+    session.energy_wh = session_energy(session)
+    session.save()
+    if created:
+        publish_session("session.started", session)
+    publish_session("session.stopped" if ending else "session.updated", session)
+    return TransactionEventAnswer(session=session, token=token, duplicate=False)
