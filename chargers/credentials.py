@@ -13,8 +13,6 @@ import secrets
 from string import hexdigits
 from urllib.parse import unquote
 
-from chargers.models import Charger, SecurityProfile
-
 MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
@@ -104,23 +102,3 @@ def common_names(subject: str) -> list[str]:
             names.append(raw.decode("utf-8"))
         i += 1
     return names
-
-
-def set_security_profile(
-    *, charger: Charger, security_profile: int, certificate_fingerprint: str
-) -> None:
-    """Set what the charger must present on its next connection (an open socket stays).
-
-    Raises ValueError naming the field for a profile or fingerprint that cannot be stored.
-    """
-    if security_profile not in SecurityProfile.values:
-        raise ValueError(f"security_profile: choose one of {SecurityProfile.values}.")
-    try:
-        fingerprint = normalize_fingerprint(certificate_fingerprint)
-    except ValueError as error:
-        raise ValueError(f"certificate_fingerprint: {error}") from None
-    # Only these two columns: the socket's consumer writes the connection state concurrently.
-    Charger.objects.filter(pk=charger.pk).update(
-        security_profile=security_profile, certificate_fingerprint=fingerprint
-    )
-    charger.security_profile, charger.certificate_fingerprint = security_profile, fingerprint

@@ -1,5 +1,6 @@
 """Chargers' world: id tokens now; chargers, connectors, sessions and samples with OCPP."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -26,6 +27,14 @@ class IdTokenStatus(models.TextChoices):
     EXPIRED = "Expired"
 
 
+def validate_token_uid(value: str) -> None:
+    """The one rule for an id token's uid (OCPP 2.0.1 IdToken: up to 36 characters)."""
+    if not value or len(value) > 36 or not value.isprintable() or " " in value:
+        raise ValidationError(
+            "A token is 1 to 36 printable characters without spaces.", code="invalid_token"
+        )
+
+
 class IdToken(TenantOwned):
     """An RFID card, app account or key code the tenant accepts for charging.
 
@@ -34,7 +43,7 @@ class IdToken(TenantOwned):
     uid alone, case-insensitively, within its tenant.
     """
 
-    uid = models.CharField("token", max_length=36)
+    uid = models.CharField("token", max_length=36, validators=[validate_token_uid])
     type = models.CharField(
         max_length=20, choices=IdTokenType.choices, default=IdTokenType.ISO14443
     )
@@ -93,10 +102,26 @@ class SecurityProfile(models.IntegerChoices):
     CERTIFICATE = 3, "3: TLS client certificate"
 
 
+# OCPP 2.0.1 identities are up to 48 characters; ':' separates user and password in HTTP Basic.
+MAX_IDENTITY = 48
+
+
+def validate_identity(value: str) -> None:
+    """The one rule for a charge point id, wherever one arrives: a form, the API, a command,
+    the OCPP handshake."""
+    if not value or len(value) > MAX_IDENTITY or ":" in value or not value.isprintable():
+        raise ValidationError(
+            f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'.",
+            code="invalid_identity",
+        )
+
+
 class Charger(TenantOwned):
     """A charge point (1.6) or charging station (2.0.1), identified by its id in the URL."""
 
-    identity = models.CharField("charge point id", max_length=48)
+    identity = models.CharField(
+        "charge point id", max_length=MAX_IDENTITY, validators=[validate_identity]
+    )
     site = models.ForeignKey(
         "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="chargers"
     )
@@ -451,7 +476,8 @@ class ConnectionEvent(TenantOwned):
 
 
 class HandshakeRefusal(TenantOwned):
-    """A refused OCPP upgrade. Refusals for unknown tenants belong to the platform (no tenant)."""
+    """A refused OCPP upgrade. Refusals for unknown tenants belong to the platform (no tenant):
+    the nullable field tells the base class so."""
 
     tenant = models.ForeignKey(
         "cpms.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -465,10 +491,6 @@ class HandshakeRefusal(TenantOwned):
 
     class Meta:
         ordering = ["-at"]
-
-    def save(self, *args, **kwargs):
-        # Unlike other tenant rows, a refusal may belong to no tenant at all.
-        models.Model.save(self, *args, **kwargs)
 
 
 class TransactionEventRecord(TenantOwned):

@@ -1,41 +1,26 @@
 import logging
-from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
 from channels.layers import get_channel_layer
-from django.db.models import Count
 from django.utils import timezone
 
 from chargers import commands
-from chargers.models import Charger, OcppMessage
-from chargers.services.connections import publish_offline
-from cpms.models import Tenant
+from chargers.services.connections import chargers_mark_silent_offline, message_log_trim
+from cpms.tenancy.scoping import each_tenant
 
 log = logging.getLogger(__name__)
-
-# The message log keeps at most this many frames per charger, and nothing older than a month.
-MESSAGE_LOG_PER_CHARGER = 2000
-MESSAGE_LOG_DAYS = 30
 
 
 @shared_task(platform=True)
 def mark_silent_chargers_offline() -> int:
     """A charger is offline once nothing has arrived for its tenant's multiple of the
     heartbeat interval, even while its socket looks open (half-open TCP is common)."""
-    now = timezone.now()
     marked = 0
-    for tenant in Tenant.objects.filter(is_active=True):
-        silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
-        silent = Charger.objects.filter(tenant=tenant, is_online=True, last_seen__lt=now - silence)
-        for charger in silent.only("pk", "tenant_id", "identity", "channel_name"):
-            # Only if still silent: a frame may have arrived since the query.
-            if Charger.objects.filter(
-                pk=charger.pk, is_online=True, last_seen__lt=now - silence
-            ).update(is_online=False):
-                publish_offline(charger)
-                tell_socket(charger.channel_name)
-                marked += 1
+    for _ in each_tenant():
+        for charger in chargers_mark_silent_offline(now=timezone.now()):
+            tell_socket(charger.channel_name)
+            marked += 1
     return marked
 
 
@@ -57,19 +42,4 @@ def tell_socket(channel_name: str) -> None:
 
 @shared_task(platform=True)
 def trim_message_log() -> int:
-    deleted, _ = OcppMessage.objects.filter(
-        at__lt=timezone.now() - timedelta(days=MESSAGE_LOG_DAYS)
-    ).delete()
-    crowded = (
-        OcppMessage.objects.values("charger")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=MESSAGE_LOG_PER_CHARGER)
-    )
-    for row in crowded:
-        cutoff = (
-            OcppMessage.objects.filter(charger_id=row["charger"])
-            .order_by("-pk")
-            .values_list("pk", flat=True)[MESSAGE_LOG_PER_CHARGER - 1]
-        )
-        deleted += OcppMessage.objects.filter(charger_id=row["charger"], pk__lt=cutoff).delete()[0]
-    return deleted
+    return message_log_trim()

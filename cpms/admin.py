@@ -10,8 +10,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import Http404
 from django.utils import timezone
 
-from cpms import apikeys
 from cpms.models import Membership, PlatformApiKey, Role, Site, SiteOwner, Tenant, User
+from cpms.services import apikeys
 
 
 def is_tenant_admin(request) -> bool:
@@ -212,7 +212,7 @@ class PlatformApiKeyAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        new = apikeys.create_platform_api_key(
+        new = apikeys.platform_api_key_create(
             name=obj.name, role=obj.role, created_by=request.user, expires_at=obj.expires_at
         )
         # The admin goes on with `obj` (its log entry, the redirect): make it the saved key.
@@ -224,5 +224,5 @@ class PlatformApiKeyAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
     @admin.action(description="Revoke the selected keys at once")
     def revoke(self, request, queryset):
         for key in queryset:
-            apikeys.revoke_api_key(key=key)
+            apikeys.api_key_revoke(key=key)
         messages.success(request, f"Revoked {len(queryset)} key(s).")

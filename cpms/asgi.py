@@ -7,6 +7,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpms.settings")
 django_asgi_app = get_asgi_application()
 
+from cpms.paths import make_var_dirs  # noqa: E402
+
+make_var_dirs()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from cpms.routing import websocket_urlpatterns  # noqa: E402

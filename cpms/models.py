@@ -151,7 +151,9 @@ class Membership(TenantOwned):
 
     def clean(self):
         if self.role == Role.PORTAL and not self.site_owner_id:
-            raise ValidationError({"site_owner": "Portal members belong to a site owner."})
+            raise ValidationError(
+                {"site_owner": "Choose the site owner this portal member belongs to."}
+            )
         if self.role != Role.PORTAL and self.site_owner_id:
             raise ValidationError({"site_owner": "Only portal members belong to a site owner."})
         if self.site_owner_id and self.site_owner.tenant_id != self.tenant_id:

@@ -1,13 +1,14 @@
+from importlib import import_module
+
 from celery import shared_task
-from django.contrib.sessions.models import Session
+from django.conf import settings
 from django.utils import timezone
 
 
 @shared_task(platform=True)
-def clear_expired_sessions() -> int:
+def clear_expired_sessions() -> None:
     """Delete expired login sessions (the database backend never does it by itself)."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
 @shared_task

@@ -2,21 +2,19 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from cpms import apikeys
-from cpms.forms import ApiKeyForm, MemberForm, SiteOwnerForm
+from cpms.forms import ApiKeyForm, MemberForm, SiteOwnerForm, save_with
 from cpms.models import ApiKey, Membership, Role, SiteOwner, Tenant
-from cpms.tenancy.access import operator_view
+from cpms.services import apikeys
+from cpms.services import members as member_services
+from cpms.services import sites as site_services
+from cpms.tenancy.access import MANAGE_API_KEYS, MANAGE_MEMBERS, MANAGE_SITES, operator_view
 from cpms.tenancy.doors import SESSION_KEY, memberships_of
 
 
@@ -75,14 +73,18 @@ def site_owner_detail(request, pk: int):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_SITES, write=MANAGE_SITES)
 def site_owner_edit(request, pk: int | None = None):
     owner = get_object_or_404(SiteOwner, pk=pk) if pk else None
     form = SiteOwnerForm(request.POST or None, instance=owner, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        owner = form.save()
-        messages.success(request, f"Site owner “{owner.name}” saved.")
-        return redirect("site_owner_detail", tenant_slug=request.tenant.slug, pk=owner.pk)
+        if owner is None:
+            saved = save_with(form, site_services.site_owner_create, **form.values())
+        else:
+            saved = save_with(form, site_services.site_owner_update, owner=owner, **form.values())
+        if saved is not None:
+            messages.success(request, f"Site owner “{saved.name}” saved.")
+            return redirect("site_owner_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
     return render(
         request,
         "cpms/form.html",
@@ -90,13 +92,13 @@ def site_owner_edit(request, pk: int | None = None):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
 def member_list(request):
     members = Membership.objects.select_related("user", "site_owner")
     return render(request, "cpms/member_list.html", {"members": members})
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
 def member_edit(request, pk: int | None = None):
     member = get_object_or_404(Membership.objects.select_related("user"), pk=pk) if pk else None
     initial = (
@@ -104,20 +106,38 @@ def member_edit(request, pk: int | None = None):
         if member
         else None
     )
-    form = MemberForm(request.POST or None, initial=initial, tenant=request.tenant, member=member)
+    form = MemberForm(request.POST or None, initial=initial, member=member)
     if request.method == "POST" and form.is_valid():
-        demoting_self = member is not None and member.user == request.user
-        if demoting_self and form.cleaned_data["role"] != Role.ADMIN:
-            form.add_error("role", "You cannot remove your own admin role.")
+        data = form.cleaned_data
+        if member is None:
+            invited = save_with(
+                form,
+                member_services.membership_invite,
+                tenant=request.tenant,
+                email=data["email"],
+                role=data["role"],
+                site_owner=data["site_owner"],
+            )
+            if invited is not None:
+                new, created = invited
+                if created:
+                    messages.success(request, f"Invitation sent to {new.user.email}.")
+                else:
+                    messages.success(request, f"{new.user.email} is now {new.get_role_display()}.")
+                return redirect("member_list", tenant_slug=request.tenant.slug)
         else:
-            member, created = form.save()
-            if created:
-                _send_invitation(request, member)
-                messages.success(request, f"Invitation sent to {member.user.email}.")
-            else:
-                role = member.get_role_display()
-                messages.success(request, f"{member.user.email} is now {role}.")
-            return redirect("member_list", tenant_slug=request.tenant.slug)
+            changed = save_with(
+                form,
+                member_services.membership_update,
+                membership=member,
+                role=data["role"],
+                site_owner=data["site_owner"],
+                actor=request.user,
+            )
+            if changed is not None:
+                role = changed.get_role_display()
+                messages.success(request, f"{changed.user.email} is now {role}.")
+                return redirect("member_list", tenant_slug=request.tenant.slug)
     return render(
         request,
         "cpms/form.html",
@@ -125,41 +145,26 @@ def member_edit(request, pk: int | None = None):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
 @require_POST
 def member_remove(request, pk: int):
-    member = get_object_or_404(Membership, pk=pk)
-    if member.user == request.user:
-        messages.error(request, "You cannot remove yourself.")
+    member = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    try:
+        member_services.membership_remove(membership=member, actor=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
     else:
-        member.delete()
         messages.success(request, f"{member.user.email} no longer has access.")
     return redirect("member_list", tenant_slug=request.tenant.slug)
 
 
-def _send_invitation(request, member: Membership) -> None:
-    """New accounts start with no password; the invitation links to choosing one."""
-    user = member.user
-    context = {
-        "tenant": request.tenant,
-        "user": user,
-        "protocol": "https" if request.is_secure() else "http",
-        "domain": request.get_host(),
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user),
-    }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    body = render_to_string("registration/invitation_email.txt", context)
-    send_mail(subject, body, None, [user.email])
-
-
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_API_KEYS, write=MANAGE_API_KEYS)
 def api_key_list(request):
     """Keys of this tenant by prefix; the secret is shown once, right after creation."""
     form = ApiKeyForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
-        created = apikeys.create_api_key(
+        created = apikeys.api_key_create(
             tenant=request.tenant, created_by=request.user, **form.cleaned_data
         )
         new_secret = created.secret
@@ -172,10 +177,10 @@ def api_key_list(request):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_API_KEYS, write=MANAGE_API_KEYS)
 @require_POST
 def api_key_revoke(request, pk: int):
     key = get_object_or_404(ApiKey, pk=pk)
-    apikeys.revoke_api_key(key=key)
+    apikeys.api_key_revoke(key=key)
     messages.success(request, f"Key {key.prefix} revoked; requests with it now fail.")
     return redirect("api_key_list", tenant_slug=request.tenant.slug)

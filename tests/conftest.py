@@ -8,12 +8,15 @@ import pytest
 from django.conf import settings
 
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant, User
+from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
 
 PASSWORD = "correct-horse-battery-staple"
 
 
 def pytest_configure(config):
+    # The embedded defaults keep the test database and server logs there.
+    make_var_dirs()
     # People's passwords use a deliberately slow hash; tests create hundreds of them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if not settings.CI:

@@ -1,6 +1,6 @@
 from django import forms
 
-from chargers.alerts.models import AlertKind, AlertRule, Severity
+from chargers.alerts.models import AlertKind, Severity
 from cpms.models import Membership, Role
 
 
@@ -33,17 +33,3 @@ class AlertRuleForm(forms.Form):
             role=Role.PORTAL
         ).select_related("user")
         self.fields["notify"].label_from_instance = lambda m: m.user.email
-
-    def save(self) -> AlertRule:
-        data = self.cleaned_data
-        rule, _ = AlertRule.objects.update_or_create(
-            kind=self.kind,
-            defaults={
-                "enabled": data["enabled"],
-                "severity": data["severity"],
-                "threshold_minutes": data["threshold_minutes"],
-                "never_stopped_hours": data["never_stopped_hours"],
-            },
-        )
-        rule.notify.set(data["notify"])
-        return rule

@@ -104,10 +104,36 @@ def _close(alert: Alert) -> int:
     return done
 
 
+@transaction.atomic
+def alert_rule_set(
+    *,
+    kind: str,
+    enabled: bool,
+    severity: str,
+    threshold_minutes: int | None,
+    never_stopped_hours: int,
+    notify: list,
+) -> AlertRule:
+    """The tenant's choice for one kind of alert: on or off, how severe, after how long, and
+    which members are notified."""
+    rule, _ = AlertRule.objects.update_or_create(
+        kind=kind,
+        defaults={
+            "enabled": enabled,
+            "severity": severity,
+            "threshold_minutes": threshold_minutes,
+            "never_stopped_hours": never_stopped_hours,
+        },
+    )
+    rule.notify.set(notify)
+    return rule
+
+
 # One-off facts have no condition that clears; acknowledging them closes them.
 ONE_OFF = {"security_event", "handshake_refused"}
 
 
+@transaction.atomic
 def acknowledge(*, alert: Alert, user, note: str = "") -> None:
     """Record who saw the alert and what they are doing about it."""
     if alert.acknowledged_at is not None:

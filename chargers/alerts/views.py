@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
+from chargers.access import MANAGE_ALERT_RULES
 from chargers.alerts import services
 from chargers.alerts.forms import AcknowledgeForm, AlertRuleForm
 from chargers.alerts.models import (
@@ -12,7 +14,6 @@ from chargers.alerts.models import (
     AlertRule,
     Severity,
 )
-from cpms.models import Role
 from cpms.paging import pager_params
 from cpms.tenancy.access import operator_view
 
@@ -60,7 +61,7 @@ def alert_detail(request, pk: int):
     return render(request, "alerts/alert_detail.html", {"alert": alert, "form": form})
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_ALERT_RULES, write=MANAGE_ALERT_RULES)
 def alert_rules(request):
     existing = {r.kind: r for r in AlertRule.objects.prefetch_related("notify")}
     forms = []
@@ -85,8 +86,9 @@ def alert_rules(request):
         data = request.POST if request.method == "POST" else None
         forms.append(AlertRuleForm(data, initial=initial, kind=kind, prefix=kind))
     if request.method == "POST" and all(f.is_valid() for f in forms):
-        for form in forms:
-            form.save()
+        with transaction.atomic():
+            for form in forms:
+                services.alert_rule_set(kind=form.kind, **form.cleaned_data)
         messages.success(request, "Alert rules saved.")
         return redirect("alert_rules", tenant_slug=request.tenant.slug)
     return render(request, "alerts/alert_rules.html", {"forms": forms})

@@ -4,8 +4,6 @@ password, remove. The base view (`cpms.api.base`) owns scope and roles.
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import ProtectedError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
@@ -14,29 +12,22 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from chargers import credentials
+from chargers.access import MANAGE_CHARGERS
 from chargers.models import (
     Charger,
     Connector,
     RegistrationStatus,
 )
-from chargers.ocpp.handshake import MAX_IDENTITY
-from chargers.services.chargers import charger_set_password, charger_set_registration
+from chargers.services import chargers as charger_services
 from cpms.api import examples as ex
 from cpms.api.base import (
+    Conflict,
+    CrudViewSet,
     TenantModelSerializer,
 )
-from cpms.api.resources import CrudViewSet
-from cpms.models import Role
-
-
-class Conflict(APIException):
-    status_code = 409
-    default_code = "conflict"
-    default_detail = "This conflicts with the resource's current state."
 
 
 @extend_schema_serializer(examples=[ex.returns("A connector", ex.CONNECTOR)])
@@ -57,7 +48,6 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(examples=[ex.returns("A charger", ex.CHARGER)])
 class ChargerSerializer(TenantModelSerializer):
-    unique_in_tenant = ("identity",)
     connectors = ConnectorSerializer(many=True, read_only=True)
     password = serializers.CharField(
         write_only=True,
@@ -119,10 +109,6 @@ class ChargerSerializer(TenantModelSerializer):
     def validate_identity(self, value: str) -> str:
         if self.instance is not None and value != self.instance.identity:
             raise serializers.ValidationError("A charger's id cannot change; add a new charger.")
-        if not value or len(value) > MAX_IDENTITY or ":" in value or not value.isprintable():
-            raise serializers.ValidationError(
-                f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'."
-            )
         return value
 
     def validate_password(self, value: str) -> str:
@@ -130,12 +116,6 @@ class ChargerSerializer(TenantModelSerializer):
         if problem:
             raise serializers.ValidationError(problem)
         return value
-
-    def validate_certificate_fingerprint(self, value: str) -> str:
-        try:
-            return credentials.normalize_fingerprint(value)
-        except ValueError as error:
-            raise serializers.ValidationError(str(error)) from None
 
 
 class NewChargerSerializer(ChargerSerializer):
@@ -194,8 +174,8 @@ class ChargerViewSet(CrudViewSet):
     passwords; operators approve or reject pending ones and send commands."""
 
     serializer_class = ChargerSerializer
-    write_role = Role.ADMIN
-    action_roles = {"approve": Role.OPERATOR, "reject": Role.OPERATOR}
+    write_role = MANAGE_CHARGERS
+    action_roles = {"approve": MANAGE_CHARGERS, "reject": MANAGE_CHARGERS}
     filterset_class = ChargerFilter
     ordering_fields = ["identity", "last_seen", "created_at"]
     ordering = ["identity"]
@@ -207,29 +187,26 @@ class ChargerViewSet(CrudViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        password = data.pop("password", None)
-        with transaction.atomic():
-            charger = Charger.objects.create(**data)
-            password = charger_set_password(charger=charger, password=password)
-        charger.refresh_from_db()
+        new = charger_services.charger_create(**serializer.validated_data)
+        charger = self.get_queryset().get(pk=new.charger.pk)
         body = NewChargerSerializer(charger, context=self.get_serializer_context()).data
-        body["password"] = password
+        body["password"] = new.password
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer):
-        serializer.validated_data.pop("password", None)
-        new_status = serializer.validated_data.pop("registration_status", None)
-        charger = serializer.save()
-        if new_status and new_status != charger.registration_status:
-            charger_set_registration(charger=charger, status=new_status)
+    def update_row(self, instance, **data):
+        data.pop("password", None)
+        data.pop("identity", None)  # the same id (validate_identity refuses another)
+        registration = data.pop("registration_status", None)
+        charger = charger_services.charger_update(charger=instance, **data)
+        if registration and registration != charger.registration_status:
+            charger_services.charger_set_registration(charger=charger, status=registration)
+        return charger
 
-    def perform_destroy(self, instance):
+    def delete_row(self, instance):
         try:
-            with transaction.atomic():
-                instance.delete()
-        except ProtectedError:
-            raise Conflict("The charger has sessions; keep it for their history.") from None
+            charger_services.charger_delete(charger=instance)
+        except charger_services.ChargerInUse as in_use:
+            raise Conflict(str(in_use)) from None
 
     @extend_schema(
         request=PasswordSerializer,
@@ -254,7 +231,7 @@ class ChargerViewSet(CrudViewSet):
         charger = self.get_object()
         serializer = PasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        password = charger_set_password(
+        password = charger_services.charger_set_password(
             charger=charger, password=serializer.validated_data.get("password")
         )
         return Response({"password": password})
@@ -279,7 +256,7 @@ class ChargerViewSet(CrudViewSet):
 
     def _register(self, registration: str) -> Response:
         charger = self.get_object()
-        charger_set_registration(charger=charger, status=registration)
+        charger_services.charger_set_registration(charger=charger, status=registration)
         return Response(self.get_serializer(charger).data)
 
     @extend_schema(responses={200: ConnectorSerializer(many=True)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
@@ -12,43 +11,25 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from chargers.models import (
-    IdToken,
-)
+from chargers.access import MANAGE_TOKENS
+from chargers.models import IdToken
+from chargers.services import tokens as token_services
 from cpms.api import examples as ex
 from cpms.api.base import (
+    CrudViewSet,
     TenantModelSerializer,
 )
-from cpms.api.resources import CrudViewSet
 
 
 @extend_schema_serializer(examples=[ex.returns("A token", ex.ID_TOKEN)])
 class IdTokenSerializer(TenantModelSerializer):
-    unique_in_tenant = ("uid",)
-
     class Meta:
         model = IdToken
         fields = ["id", "uid", "type", "label", "group", "blocked", "expires_at", "created_at"]
 
-    def validate_uid(self, value: str) -> str:
-        value = value.strip()
-        if not value or not value.isprintable() or " " in value:
-            raise serializers.ValidationError("A token is printable characters without spaces.")
-        return value
-
-    def validate_group(self, value):
-        if value is not None and self.instance is not None and value.pk == self.instance.pk:
-            raise serializers.ValidationError("A token cannot be its own group.")
-        return value
-
-
-class BulkTokenSerializer(IdTokenSerializer):
-    # In a bulk upsert an existing uid is an update, not a clash.
-    unique_in_tenant = ()
-
 
 class BulkIdTokenSerializer(serializers.Serializer):
-    tokens = BulkTokenSerializer(many=True, help_text="Up to 1,000 tokens, matched by uid.")
+    tokens = IdTokenSerializer(many=True, help_text="Up to 1,000 tokens, matched by uid.")
 
     def validate_tokens(self, value):
         if len(value) > 1000:
@@ -88,6 +69,7 @@ class IdTokenViewSet(CrudViewSet):
     """RFID cards, app accounts and key codes accepted for charging. Operators write."""
 
     serializer_class = IdTokenSerializer
+    write_role = MANAGE_TOKENS
     filterset_fields = ["type", "blocked", "group"]
     ordering_fields = ["uid", "created_at"]
     ordering = ["uid"]
@@ -95,6 +77,15 @@ class IdTokenViewSet(CrudViewSet):
 
     def get_queryset(self):
         return IdToken.objects.all()
+
+    def create_row(self, **data):
+        return token_services.id_token_create(**data)
+
+    def update_row(self, instance, **data):
+        return token_services.id_token_update(token=instance, **data)
+
+    def delete_row(self, instance):
+        token_services.id_token_delete(token=instance)
 
     @extend_schema(
         request=BulkIdTokenSerializer,
@@ -115,18 +106,5 @@ class IdTokenViewSet(CrudViewSet):
         """Create or update many tokens by uid (case-insensitive), all or nothing."""
         serializer = BulkIdTokenSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        created = updated = 0
-        with transaction.atomic():
-            for data in serializer.validated_data["tokens"]:
-                token = IdToken.objects.filter(uid__iexact=data["uid"]).first()
-                if token is None:
-                    IdToken.objects.create(**data)
-                    created += 1
-                else:
-                    # Matched case-insensitively; the stored spelling of the uid stays.
-                    for field, value in data.items():
-                        if field != "uid":
-                            setattr(token, field, value)
-                    token.save()
-                    updated += 1
-        return Response({"created": created, "updated": updated})
+        result = token_services.id_tokens_upsert(rows=serializer.validated_data["tokens"])
+        return Response({"created": result.created, "updated": result.updated})

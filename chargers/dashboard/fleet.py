@@ -6,14 +6,13 @@ import zoneinfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from chargers import credentials
+from chargers.access import MANAGE_CHARGERS
 from chargers.alerts.models import Alert
 from chargers.dashboard.forms import (
     ChargerForm,
@@ -46,8 +45,9 @@ from chargers.selectors.fleet import (
     site_choices,
     with_state,
 )
-from chargers.services.chargers import charger_set_password, charger_set_registration
+from chargers.services import chargers as charger_services
 from chargers.services.device_model import variable_key
+from cpms.forms import save_with
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
@@ -408,23 +408,30 @@ def charger_messages(request, pk: int):
 
 
 @never_cache
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
 def charger_create(request):
     """Add a charger before it first connects; its password is shown this once."""
     form = NewChargerForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            charger = form.save()
-            password = charger_set_password(
-                charger=charger, password=form.cleaned_data["password"] or None
-            )
-        charger.refresh_from_db()
-        messages.success(request, f"{charger.identity} added.")
-        return render(
-            request,
-            "chargers/charger_credentials.html",
-            {"charger": charger, "form": PasswordForm(), "password": password, "new": True},
+        new = save_with(
+            form,
+            charger_services.charger_create,
+            identity=form.cleaned_data["identity"],
+            site=form.cleaned_data["site"],
+            password=form.cleaned_data["password"] or None,
         )
+        if new is not None:
+            messages.success(request, f"{new.charger.identity} added.")
+            return render(
+                request,
+                "chargers/charger_credentials.html",
+                {
+                    "charger": new.charger,
+                    "form": PasswordForm(),
+                    "password": new.password,
+                    "new": True,
+                },
+            )
     return render(
         request,
         "cpms/form.html",
@@ -432,12 +439,12 @@ def charger_create(request):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
 def charger_edit(request, pk: int):
     charger = _charger(pk)
     form = ChargerForm(request.POST or None, instance=charger, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        charger_services.charger_update(charger=charger, site=form.cleaned_data["site"])
         messages.success(request, f"{charger.identity} saved.")
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     return render(
@@ -448,7 +455,7 @@ def charger_edit(request, pk: int):
 
 
 @never_cache
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
 def charger_credentials(request, pk: int):
     """Set or rotate the charger's basic-auth password (shown once), or its security profile."""
     charger = _charger(pk)
@@ -462,17 +469,25 @@ def charger_credentials(request, pk: int):
     password = None
     if request.method == "POST" and "security_profile" in request.POST:
         profile_form = SecurityProfileForm(request.POST)
-        if profile_form.is_valid():
-            credentials.set_security_profile(charger=charger, **profile_form.cleaned_data)
+        if profile_form.is_valid() and save_with(
+            profile_form,
+            charger_services.charger_update,
+            charger=charger,
+            **profile_form.cleaned_data,
+        ):
             messages.success(request, f"{charger.identity}: security profile saved.")
             return redirect("charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk)
     elif request.method == "POST":
         form = PasswordForm(request.POST)
         if form.is_valid():
-            password = charger_set_password(
-                charger=charger, password=form.cleaned_data["password"] or None
+            password = save_with(
+                form,
+                charger_services.charger_set_password,
+                charger=charger,
+                password=form.cleaned_data["password"] or None,
             )
-            form = PasswordForm()
+            if password is not None:
+                form = PasswordForm()
     return render(
         request,
         "chargers/charger_credentials.html",
@@ -480,7 +495,7 @@ def charger_credentials(request, pk: int):
     )
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
 @require_POST
 def charger_registration(request, pk: int):
     charger = _charger(pk)
@@ -488,7 +503,7 @@ def charger_registration(request, pk: int):
     if decision not in (RegistrationStatus.ACCEPTED, RegistrationStatus.REJECTED):
         messages.error(request, "status: choose Accepted or Rejected.")
     else:
-        charger_set_registration(charger=charger, status=decision)
+        charger_services.charger_set_registration(charger=charger, status=decision)
         verb = "approved" if decision == RegistrationStatus.ACCEPTED else "rejected"
         messages.success(request, f"{charger.identity} {verb}.")
     return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)

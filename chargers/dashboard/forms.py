@@ -3,7 +3,6 @@ from django import forms
 from chargers import credentials
 from chargers.models import Charger, IdToken, SecurityProfile
 from chargers.ocpp import builders
-from chargers.ocpp.handshake import MAX_IDENTITY
 from cpms.forms import TenantModelForm
 
 
@@ -13,18 +12,10 @@ class IdTokenForm(TenantModelForm):
         fields = ["uid", "type", "label", "group", "blocked", "expires_at"]
         widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
 
-    unique_in_tenant = ("uid",)
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["group"].queryset = IdToken.objects.exclude(pk=self.instance.pk)
-
-    def clean_uid(self):
-        uid = self.cleaned_data["uid"].strip()
-        if not uid.isprintable() or " " in uid:
-            raise forms.ValidationError("A token is printable characters without spaces.")
-        return uid
 
 
 class ChargerForm(TenantModelForm):
@@ -38,23 +29,11 @@ class ChargerForm(TenantModelForm):
             "identity": "As configured on the charger; it connects to /ocpp/<tenant>/<this id>.",
         }
 
-    unique_in_tenant = ("identity",)
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             # The id is how the charger introduces itself; a new id is a new charger.
             self.fields["identity"].disabled = True
-
-    def clean_identity(self):
-        identity = self.cleaned_data["identity"].strip()
-        if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
-            raise forms.ValidationError(
-                f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'."
-            )
-        if not identity.isprintable():
-            raise forms.ValidationError("A charge point id is printable characters only.")
-        return identity
 
 
 class ChargerPasswordField(forms.CharField):

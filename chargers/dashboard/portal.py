@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.text import slugify
 
-from chargers.dashboard.csvexport import csv_response
-from chargers.dashboard.sessions import SESSION_CSV_HEADER, session_rows
 from chargers.dashboard.sites import site_figures
+from chargers.exports import sessions_csv
 from chargers.models import Charger, ChargingSession
 from chargers.selectors.fleet import State, with_state
 from chargers.selectors.uptime import connector_uptimes
@@ -67,8 +67,6 @@ def portal_export(request, pk: int):
     sessions = ChargingSession.objects.filter(
         site=site, started_at__gte=timezone.now() - timedelta(days=days)
     ).select_related("charger", "site")
-    return csv_response(
-        f"sessions-{site.pk}-last-{days}-days.csv",
-        SESSION_CSV_HEADER,
-        session_rows(sessions, tz),
-    )
+    # Named after the site, as its owner knows it.
+    name = f"sessions-{slugify(site.name) or site.pk}-last-{days}-days.csv"
+    return sessions_csv(sessions, tz=tz, tenant=request.tenant, filename=name)

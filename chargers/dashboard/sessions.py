@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from chargers.dashboard.csvexport import csv_response
+from chargers.exports import sessions_csv
 from chargers.models import ChargingSession, SessionState
 from chargers.selectors.energy import session_series
 from chargers.selectors.fleet import site_choices
@@ -113,65 +113,6 @@ def session_row(request, pk: int):
     return render(request, template, {"s": session, "tz": tz})
 
 
-SESSION_CSV_HEADER = [
-    "session",
-    "charger",
-    "site",
-    "connector",
-    "transaction",
-    "id_token",
-    "state",
-    "started_at",
-    "stopped_at",
-    "energy_kwh",
-    "stop_reason",
-]
-
-
-def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo):
-    # Plain tuples of the exported columns: a day of a large network is thousands of rows, and
-    # building a session, its charger and its site as model instances per row cost ~80 us each.
-    rows = sessions.values_list(
-        "pk",
-        "charger__identity",
-        "site__name",
-        "evse_id",
-        "transaction_id",
-        "id_tag",
-        "state",
-        "started_at",
-        "stopped_at",
-        "energy_wh",
-        "stop_reason",
-    )
-    for (
-        pk,
-        charger,
-        site,
-        evse,
-        transaction,
-        tag,
-        state,
-        started,
-        stopped,
-        energy,
-        reason,
-    ) in rows.iterator(chunk_size=2000):
-        yield [
-            pk,
-            charger,
-            site or "",
-            evse,
-            transaction,
-            tag,
-            state,
-            timezone.localtime(started, tz).isoformat(),
-            timezone.localtime(stopped, tz).isoformat() if stopped else "",
-            f"{energy / 1000:.3f}",
-            reason,
-        ]
-
-
 @operator_view()
 def session_export(request):
     tz = zoneinfo.ZoneInfo(request.tenant.timezone)
@@ -179,8 +120,9 @@ def session_export(request):
         ChargingSession.objects.select_related("charger", "site"), request.GET, tz
     )
     stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
-    return csv_response(
-        f"sessions-{request.tenant.slug}-{stamp}.csv",
-        SESSION_CSV_HEADER,
-        session_rows(sessions, tz),
+    return sessions_csv(
+        sessions,
+        tz=tz,
+        tenant=request.tenant,
+        filename=f"sessions-{request.tenant.slug}-{stamp}.csv",
     )

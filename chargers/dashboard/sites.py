@@ -14,10 +14,11 @@ from chargers.selectors.energy import (
     utilisation_per_day,
 )
 from chargers.selectors.fleet import with_state
-from cpms.forms import SiteForm
-from cpms.models import Role, Site
+from cpms.forms import SiteForm, save_with
+from cpms.models import Site
 from cpms.paging import pager_params
-from cpms.tenancy.access import operator_view
+from cpms.services import sites as site_services
+from cpms.tenancy.access import MANAGE_SITES, operator_view
 
 
 @operator_view()
@@ -61,14 +62,18 @@ def site_figures(site: Site) -> dict:
     }
 
 
-@operator_view(read=Role.ADMIN, write=Role.ADMIN)
+@operator_view(read=MANAGE_SITES, write=MANAGE_SITES)
 def site_edit(request, pk: int | None = None):
     site = get_object_or_404(Site, pk=pk) if pk else None
     form = SiteForm(request.POST or None, instance=site, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        site = form.save()
-        messages.success(request, f"Site “{site.name}” saved.")
-        return redirect("site_detail", tenant_slug=request.tenant.slug, pk=site.pk)
+        if site is None:
+            saved = save_with(form, site_services.site_create, **form.values())
+        else:
+            saved = save_with(form, site_services.site_update, site=site, **form.values())
+        if saved is not None:
+            messages.success(request, f"Site “{saved.name}” saved.")
+            return redirect("site_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
     return render(
         request,
         "cpms/form.html",

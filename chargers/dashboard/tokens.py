@@ -9,25 +9,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chargers.access import MANAGE_TOKENS
 from chargers.dashboard.forms import IdTokenForm, IdTokenImportForm
 from chargers.models import IdToken, IdTokenStatus
-from chargers.token_import import import_tokens
-from cpms.models import Role
+from chargers.selectors.tokens import with_status
+from chargers.services.tokens import (
+    id_token_create,
+    id_token_set_blocked,
+    id_token_update,
+    id_tokens_import,
+)
+from cpms.forms import save_with
 from cpms.paging import pager_params
 from cpms.tenancy.access import operator_view
-
-
-def filter_tokens(tokens, status: str):
-    """Tokens whose `IdToken.status()` is `status` now, as one query."""
-    now = timezone.now()
-    expired = Q(expires_at__isnull=False, expires_at__lte=now)
-    if status == IdTokenStatus.BLOCKED:
-        return tokens.filter(blocked=True)
-    if status == IdTokenStatus.EXPIRED:
-        return tokens.filter(expired, blocked=False)
-    if status == IdTokenStatus.ACCEPTED:
-        return tokens.filter(blocked=False).exclude(expired)
-    return tokens
 
 
 @operator_view()
@@ -39,7 +33,7 @@ def id_token_list(request):
         tokens = tokens.filter(
             Q(uid__icontains=query) | Q(label__icontains=query) | Q(group__uid__icontains=query)
         )
-    tokens = filter_tokens(tokens, status)
+    tokens = with_status(tokens, status)
     page = Paginator(tokens, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -54,7 +48,7 @@ def id_token_list(request):
     )
 
 
-@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+@operator_view(read=MANAGE_TOKENS, write=MANAGE_TOKENS)
 @require_POST
 def id_token_block(request, pk: int):
     """Block or unblock a token from the list; chargers hear it at their next Authorize."""
@@ -63,7 +57,7 @@ def id_token_block(request, pk: int):
     if choice not in ("0", "1"):
         messages.error(request, "blocked: choose 1 (block) or 0 (unblock).")
     else:
-        IdToken.objects.filter(pk=token.pk).update(blocked=choice == "1")
+        id_token_set_blocked(token=token, blocked=choice == "1")
         verb = "blocked" if choice == "1" else "unblocked"
         messages.success(request, f"Token {token.uid} {verb}.")
     # Back to the list as the operator filtered it.
@@ -72,16 +66,20 @@ def id_token_block(request, pk: int):
     return redirect(f"{url}?{urlencode(kept)}" if kept else url)
 
 
-@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+@operator_view(read=MANAGE_TOKENS, write=MANAGE_TOKENS)
 def id_token_edit(request, pk: int | None = None):
     token = get_object_or_404(IdToken, pk=pk) if pk else None
     # An expiry typed as 2030-01-31 00:00 means midnight where the operator works.
     with timezone.override(zoneinfo.ZoneInfo(request.tenant.timezone)):
         form = IdTokenForm(request.POST or None, instance=token, tenant=request.tenant)
         if request.method == "POST" and form.is_valid():
-            token = form.save()
-            messages.success(request, f"Token {token.uid} saved.")
-            return redirect("id_token_list", tenant_slug=request.tenant.slug)
+            if token is None:
+                saved = save_with(form, id_token_create, **form.values())
+            else:
+                saved = save_with(form, id_token_update, token=token, **form.values())
+            if saved is not None:
+                messages.success(request, f"Token {saved.uid} saved.")
+                return redirect("id_token_list", tenant_slug=request.tenant.slug)
         return render(
             request,
             "cpms/form.html",
@@ -89,12 +87,12 @@ def id_token_edit(request, pk: int | None = None):
         )
 
 
-@operator_view(read=Role.OPERATOR, write=Role.OPERATOR)
+@operator_view(read=MANAGE_TOKENS, write=MANAGE_TOKENS)
 def id_token_import(request):
     form = IdTokenImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        result = import_tokens(
+        result = id_tokens_import(
             data=form.cleaned_data["file"].read(), tz=zoneinfo.ZoneInfo(request.tenant.timezone)
         )
         if not result.errors:

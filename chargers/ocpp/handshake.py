@@ -17,10 +17,10 @@ import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from chargers import credentials
-from chargers.models import Charger, OcppVersion, SecurityProfile
+from chargers.models import Charger, OcppVersion, SecurityProfile, validate_identity
 from chargers.selectors.chargers import charger_for_handshake
 from chargers.services.chargers import charger_register_pending
 from chargers.services.connections import handshake_refusal_record
@@ -40,7 +40,6 @@ SUBPROTOCOL_OF = {version: name for name, version in SUBPROTOCOLS.items()}
 # Tenant.settings["ocpp_version_change"]: what to do when a charger registered on one OCPP
 # version connects with another. "follow" (the default) switches it; "refuse" refuses it.
 VERSION_CHANGE_SETTING = "ocpp_version_change"
-MAX_IDENTITY = 48
 # What the TLS proxy passes on about the client certificate (nginx: $ssl_client_verify,
 # $ssl_client_s_dn, $ssl_client_escaped_cert). The proxy replaces any copies a client sends.
 VERIFY_HEADER = b"x-client-cert-verify"
@@ -170,8 +169,10 @@ def admit(
 
     if choose_subprotocol(offered) is None:
         return refuse("no_subprotocol", f"offered: {', '.join(offered)[:200] or 'none'}")
-    if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
-        return refuse("bad_identity", "ids are 1 to 48 characters without ':'")
+    try:
+        validate_identity(identity)
+    except ValidationError as error:
+        return refuse("bad_identity", error.messages[0])
     if tenant is None:
         return refuse("unknown_tenant")
     with scoping.scope(tenant):

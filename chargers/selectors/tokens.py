@@ -1,13 +1,14 @@
-"""Reads of id tokens: the tenant's verdict on a token a charger presents."""
+"""Reads of id tokens: the tenant's verdict on a token a charger presents, tokens by status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from chargers.models import (
-    IdToken,
-)
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chargers.models import IdToken, IdTokenStatus
 from cpms.tenancy.rows import one_row
 
 
@@ -34,3 +35,16 @@ def id_token_verdict(*, id_tag: str) -> TokenInfo:
         expires_at=token.expires_at,
         group_uid=token.group.uid if token.group else None,
     )
+
+
+def with_status(tokens: QuerySet, status: str) -> QuerySet:
+    """Tokens whose `IdToken.status()` is `status` now, as one query."""
+    now = timezone.now()
+    expired = Q(expires_at__isnull=False, expires_at__lte=now)
+    if status == IdTokenStatus.BLOCKED:
+        return tokens.filter(blocked=True)
+    if status == IdTokenStatus.EXPIRED:
+        return tokens.filter(expired, blocked=False)
+    if status == IdTokenStatus.ACCEPTED:
+        return tokens.filter(blocked=False).exclude(expired)
+    return tokens

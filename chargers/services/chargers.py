@@ -1,16 +1,124 @@
-"""Writes of chargers as operators manage them: registration, passwords, onboarding."""
+"""Writes of chargers as operators manage them: registration, placement, credentials, removal.
+
+A charger's row is also written by its socket (connection state, what it reports), so these
+functions update only the columns they own, never the whole row: a dashboard edit saved while
+the charger connects must not put back a stale `is_online` or `channel_name`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from chargers import credentials
-from chargers.models import (
-    Charger,
-    RegistrationStatus,
-)
+from chargers.models import Charger, RegistrationStatus, SecurityProfile, validate_identity
 from cpms import hashing
-from cpms.models import Tenant
+from cpms.models import Site, Tenant
+
+
+class ChargerInUse(Exception):
+    """The charger has sessions: it is kept for their history."""
+
+
+@dataclass(frozen=True)
+class NewCharger:
+    charger: Charger
+    password: str  # shown to the operator once and never stored
+
+
+def _check_password(password: str) -> None:
+    problem = credentials.validate(password)
+    if problem:
+        raise ValidationError({"password": [problem]})
+
+
+def _check_fingerprint(value: str) -> str:
+    try:
+        return credentials.normalize_fingerprint(value)
+    except ValueError as error:
+        raise ValidationError({"certificate_fingerprint": [str(error)]}) from None
+
+
+@transaction.atomic
+def charger_create(
+    *,
+    identity: str,
+    site: Site | None = None,
+    password: str | None = None,
+    security_profile: int = SecurityProfile.PASSWORD,
+    certificate_fingerprint: str = "",
+    registration_status: str = RegistrationStatus.ACCEPTED,
+) -> NewCharger:
+    """Register a charger the tenant expects, before it first connects.
+
+    Raises ValidationError naming the field: an id that is not a charge point id, an id the
+    tenant has already (case-insensitively), a password or fingerprint that cannot be used.
+    """
+    identity = identity.strip()
+    try:
+        validate_identity(identity)
+    except ValidationError as error:
+        raise ValidationError({"identity": error.messages}) from None
+    if Charger.objects.filter(identity__iexact=identity).exists():
+        raise ValidationError({"identity": ["A charger with this charge point id exists."]})
+    if security_profile not in SecurityProfile.values:
+        raise ValidationError({"security_profile": [f"Choose one of {SecurityProfile.values}."]})
+    password = password or credentials.generate()
+    _check_password(password)
+    charger = Charger.objects.create(
+        identity=identity,
+        site=site,
+        security_profile=security_profile,
+        certificate_fingerprint=_check_fingerprint(certificate_fingerprint),
+        registration_status=registration_status,
+        password_hash=hashing.make_hash(password),
+        password_set_at=timezone.now(),
+    )
+    return NewCharger(charger=charger, password=password)
+
+
+_UNCHANGED: Any = object()
+
+
+def charger_update(
+    *,
+    charger: Charger,
+    site: Site | None = _UNCHANGED,
+    security_profile: int = _UNCHANGED,
+    certificate_fingerprint: str = _UNCHANGED,
+) -> Charger:
+    """Move a charger to another site (None: no site) or change what it must present on its next
+    connection (an open socket stays). Only the fields given change."""
+    changes: dict[str, Any] = {}
+    if site is not _UNCHANGED:
+        changes["site"] = site
+    if security_profile is not _UNCHANGED:
+        if security_profile not in SecurityProfile.values:
+            raise ValidationError(
+                {"security_profile": [f"Choose one of {SecurityProfile.values}."]}
+            )
+        changes["security_profile"] = security_profile
+    if certificate_fingerprint is not _UNCHANGED:
+        changes["certificate_fingerprint"] = _check_fingerprint(certificate_fingerprint)
+    if changes:
+        Charger.objects.filter(pk=charger.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(charger, field, value)
+    return charger
+
+
+def charger_delete(*, charger: Charger) -> None:
+    """Remove a charger that never had a session; raises ChargerInUse otherwise."""
+    try:
+        with transaction.atomic():
+            charger.delete()
+    except ProtectedError:
+        raise ChargerInUse("The charger has sessions; keep it for their history.") from None
 
 
 def charger_register_pending(*, tenant: Tenant, identity: str, password: str) -> Charger:
@@ -30,33 +138,12 @@ def charger_register_pending(*, tenant: Tenant, identity: str, password: str) ->
 
 
 def charger_set_password(*, charger: Charger, password: str | None = None) -> str:
-    """Set or rotate a charger's password; returns it (shown to the operator once)."""
+    """Set or rotate a charger's password; returns it (shown to the operator once). Raises
+    ValidationError naming `password` when a chosen one cannot be used."""
     password = password or credentials.generate()
-    problem = credentials.validate(password)
-    if problem:
-        raise ValueError(problem)
+    _check_password(password)
     charger_password_accepted(charger_id=charger.pk, password=password)
     return password
-
-
-def tenant_set_onboarding_password(*, tenant: Tenant, password: str | None) -> str | None:
-    if password is None:
-        Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash="")
-        return None
-    problem = credentials.validate(password)
-    if problem:
-        raise ValueError(problem)
-    Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash=hashing.make_hash(password))
-    return password
-
-
-def charger_set_registration(*, charger: Charger, status: str) -> None:
-    """Approve (Accepted) or reject a charger; the socket's consumer picks it up at once."""
-    Charger.objects.filter(pk=charger.pk).update(registration_status=status)
-    charger.registration_status = status
-    from chargers.commands import notify_consumer
-
-    notify_consumer(charger, {"type": "charger.changed"})
 
 
 def charger_password_accepted(*, charger_id: int, password: str) -> None:
@@ -65,3 +152,24 @@ def charger_password_accepted(*, charger_id: int, password: str) -> None:
     Charger.objects.filter(pk=charger_id).update(
         password_hash=hashing.make_hash(password), password_set_at=timezone.now()
     )
+
+
+def charger_set_registration(*, charger: Charger, status: str) -> None:
+    """Approve (Accepted) or reject a charger; the socket's consumer picks it up at once."""
+    if status not in RegistrationStatus.values:
+        raise ValidationError({"status": [f"Choose one of {RegistrationStatus.values}."]})
+    Charger.objects.filter(pk=charger.pk).update(registration_status=status)
+    charger.registration_status = status
+    from chargers.commands import notify_consumer
+
+    notify_consumer(charger, {"type": "charger.changed"})
+
+
+def tenant_set_onboarding_password(*, tenant: Tenant, password: str | None) -> str | None:
+    """The password unknown chargers present to be registered as Pending (None: none may)."""
+    if password is None:
+        Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash="")
+        return None
+    _check_password(password)
+    Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash=hashing.make_hash(password))
+    return password

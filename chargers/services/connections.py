@@ -4,7 +4,10 @@ the message log.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from chargers.events import publish
@@ -19,6 +22,7 @@ from cpms.tenancy import scoping
 from cpms.tenancy.rows import insert_rows
 
 
+@transaction.atomic
 def handshake_refusal_record(
     *,
     tenant: Tenant | None,
@@ -107,6 +111,7 @@ def connection_open(
     return (previous if previous != channel_name else ""), event.pk
 
 
+@transaction.atomic
 def connection_close(
     *, charger_id: int, channel_name: str, connection_event_id: int, reason: str
 ) -> None:
@@ -131,6 +136,7 @@ def publish_offline(charger: Charger) -> None:
     )
 
 
+@transaction.atomic
 def charger_touch(*, charger_id: int) -> None:
     """Any inbound frame proves the charger is alive, even one marked offline for silence."""
     now = timezone.now()
@@ -149,6 +155,7 @@ def charger_touch(*, charger_id: int) -> None:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
 
 
+@transaction.atomic
 def chargers_touch(*, charger_ids: set[int]) -> None:
     """The liveness of every charger a process heard from lately, in one write: any frame
     proves a charger alive, even one marked offline for silence."""
@@ -164,3 +171,49 @@ def chargers_touch(*, charger_ids: set[int]) -> None:
 def message_log_append(rows: list[dict]) -> None:
     """Store message-log rows (dicts of OcppMessage fields, tenant included)."""
     insert_rows(OcppMessage, rows)
+
+
+def chargers_mark_silent_offline(*, now: datetime) -> list[Charger]:
+    """Mark offline the active tenant's chargers that sent nothing for its multiple of the
+    heartbeat interval; returns them (with their socket's channel, to be told)."""
+    tenant = scoping.current_tenant()
+    silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
+    silent = Charger.objects.filter(is_online=True, last_seen__lt=now - silence)
+    marked = []
+    for charger in silent.only("pk", "tenant_id", "identity", "channel_name"):
+        # Only if still silent: a frame may have arrived since the query.
+        if Charger.objects.filter(
+            pk=charger.pk, is_online=True, last_seen__lt=now - silence
+        ).update(is_online=False):
+            publish_offline(charger)
+            marked.append(charger)
+    return marked
+
+
+# The message log keeps at most this many frames per charger, and nothing older than a month.
+MESSAGE_LOG_PER_CHARGER = 2000
+MESSAGE_LOG_DAYS = 30
+
+
+def message_log_trim() -> int:
+    """Bound every charger's message log (platform work: every tenant at once); returns how
+    many frames went."""
+    with scoping.unscoped():
+        deleted, _ = OcppMessage.objects.filter(
+            at__lt=timezone.now() - timedelta(days=MESSAGE_LOG_DAYS)
+        ).delete()
+        crowded = (
+            OcppMessage.objects.values("charger")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=MESSAGE_LOG_PER_CHARGER)
+        )
+        for row in crowded:
+            cutoff = (
+                OcppMessage.objects.filter(charger_id=row["charger"])
+                .order_by("-pk")
+                .values_list("pk", flat=True)[MESSAGE_LOG_PER_CHARGER - 1]
+            )
+            deleted += OcppMessage.objects.filter(
+                charger_id=row["charger"], pk__lt=cutoff
+            ).delete()[0]
+    return deleted

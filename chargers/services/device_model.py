@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from chargers.models import (
     DeviceModelVariable,
 )
 from chargers.services.chargers import charger_password_accepted
 
 
+@transaction.atomic
 def device_model_store(*, charger_id: int, report_data: list[dict]) -> int:
     """Upsert the variables of a NotifyReport (camelCase, as sent); returns how many."""
     count = 0
@@ -31,6 +34,7 @@ def device_model_store(*, charger_id: int, report_data: list[dict]) -> int:
     return count
 
 
+@transaction.atomic
 def device_model_values_store(*, charger_id: int, results: list[dict]) -> None:
     """Keep the values a GetVariables reply returned as Accepted (camelCase, as sent)."""
     for result in results:
@@ -72,6 +76,7 @@ def _store_variable(
     )
 
 
+@transaction.atomic
 def learn_from_reply(*, charger_id: int, action: str, payload: dict, reply: dict) -> None:
     """Facts a command's reply establishes, kept where the rest of the charger's state is.
 

@@ -145,6 +145,7 @@ def connector_status_record(
     )
 
 
+@transaction.atomic
 def charger_event_record(
     *,
     charger_id: int,

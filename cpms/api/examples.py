@@ -323,10 +323,10 @@ REPLAYED_DELIVERY = {
     "attempts": [],
 }
 SESSIONS_CSV = (
-    "id,charger,site,evse_id,connector_id,transaction_id,state,id_tag,started_at,stopped_at,"
-    "energy_wh,stop_reason\r\n"
-    "77,ACME-0042,Mall Hamburg,1,1,1042,completed,04A1B2C3,2026-03-02T09:30:00+00:00,"
-    "2026-03-02T10:45:12+00:00,15230.000,EVDisconnected\r\n"
+    "session_id,charger,site,evse_id,connector_id,transaction_id,id_token,state,started_at,"
+    "stopped_at,energy_kwh,stop_reason\r\n"
+    "77,ACME-0042,Mall Hamburg,1,1,1042,04A1B2C3,completed,2026-03-02T10:30:00+01:00,"
+    "2026-03-02T11:45:12+01:00,15.230,EVDisconnected\r\n"
 )
 
 

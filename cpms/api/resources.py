@@ -9,64 +9,40 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from cpms import apikeys
 from cpms.api import examples as ex
-from cpms.api.base import TenantModelSerializer, TenantViewSet
-from cpms.forms import MemberForm
-from cpms.models import ApiKey, ApiKeyRole, Membership, Role, Site, SiteOwner
-from cpms.views import _send_invitation
-
-
-class CrudViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
+from cpms.api.base import (
+    CrudViewSet,
+    TenantModelSerializer,
+    TenantPrimaryKeyRelatedField,
     TenantViewSet,
-):
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
-
+)
+from cpms.models import ApiKey, ApiKeyRole, Membership, Site, SiteOwner
+from cpms.services import apikeys
+from cpms.services import members as member_services
+from cpms.services import sites as site_services
+from cpms.services.sites import SITE_FIELDS, SITE_OWNER_FIELDS
+from cpms.tenancy.access import MANAGE_API_KEYS, MANAGE_MEMBERS, MANAGE_SITES
 
 # --- Sites and site owners ----------------------------------------------------------------------
 
 
 @extend_schema_serializer(examples=[ex.returns("A site owner", ex.SITE_OWNER)])
 class SiteOwnerSerializer(TenantModelSerializer):
-    unique_in_tenant = ("name",)
-
     class Meta:
         model = SiteOwner
-        fields = ["id", "name", "contact_email", "contact_phone", "created_at"]
+        fields = ["id", *SITE_OWNER_FIELDS, "created_at"]
 
 
 @extend_schema_serializer(examples=[ex.returns("A site", ex.SITE)])
 class SiteSerializer(TenantModelSerializer):
-    unique_in_tenant = ("name",)
-
     class Meta:
         model = Site
-        fields = [
-            "id",
-            "name",
-            "site_owner",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "latitude",
-            "longitude",
-            "timezone",
-            "grid_limit_kw",
-            "created_at",
-        ]
+        fields = ["id", *SITE_FIELDS, "created_at"]
         extra_kwargs = {"grid_limit_kw": {"min_value": Decimal("0.01")}}
 
 
-SITE_FIELDS = [f for f in SiteSerializer.Meta.fields if f not in ("id", "created_at")]
 RENAMED_SITE = {**ex.SITE, "name": "Mall Hamburg Nord"}
 
 
@@ -91,7 +67,7 @@ class SiteViewSet(CrudViewSet):
     """Places with chargers and one grid connection. Admins write, everyone reads."""
 
     serializer_class = SiteSerializer
-    write_role = Role.ADMIN
+    write_role = MANAGE_SITES
     filterset_fields = ["site_owner", "country", "city"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
@@ -99,8 +75,16 @@ class SiteViewSet(CrudViewSet):
     def get_queryset(self):
         return Site.objects.all()
 
+    def create_row(self, **data):
+        return site_services.site_create(**data)
 
-OWNER_FIELDS = ["name", "contact_email", "contact_phone"]
+    def update_row(self, instance, **data):
+        return site_services.site_update(site=instance, **data)
+
+    def delete_row(self, instance):
+        site_services.site_delete(site=instance)
+
+
 NEW_PHONE_OWNER = {**ex.SITE_OWNER, "contact_phone": "+49 40 7654321"}
 
 
@@ -108,7 +92,7 @@ NEW_PHONE_OWNER = {**ex.SITE_OWNER, "contact_phone": "+49 40 7654321"}
     create=extend_schema(
         examples=ex.exchange(
             "A new owner",
-            request=ex.pick(ex.SITE_OWNER, *OWNER_FIELDS),
+            request=ex.pick(ex.SITE_OWNER, *SITE_OWNER_FIELDS),
             response=ex.SITE_OWNER,
             status=201,
         )
@@ -116,7 +100,7 @@ NEW_PHONE_OWNER = {**ex.SITE_OWNER, "contact_phone": "+49 40 7654321"}
     update=extend_schema(
         examples=ex.exchange(
             "Replace every field",
-            request=ex.pick(NEW_PHONE_OWNER, *OWNER_FIELDS),
+            request=ex.pick(NEW_PHONE_OWNER, *SITE_OWNER_FIELDS),
             response=NEW_PHONE_OWNER,
         )
     ),
@@ -132,12 +116,21 @@ class SiteOwnerViewSet(CrudViewSet):
     """A tenant's customer organisations hosting chargers. Admins write, everyone reads."""
 
     serializer_class = SiteOwnerSerializer
-    write_role = Role.ADMIN
+    write_role = MANAGE_SITES
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
 
     def get_queryset(self):
         return SiteOwner.objects.all()
+
+    def create_row(self, **data):
+        return site_services.site_owner_create(**data)
+
+    def update_row(self, instance, **data):
+        return site_services.site_owner_update(owner=instance, **data)
+
+    def delete_row(self, instance):
+        site_services.site_owner_delete(owner=instance)
 
 
 # --- Members ------------------------------------------------------------------------------------
@@ -146,49 +139,23 @@ class SiteOwnerViewSet(CrudViewSet):
 @extend_schema_serializer(examples=[ex.returns("A member", ex.MEMBER)])
 class MemberSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
-    site_owner = serializers.IntegerField(source="site_owner_id", allow_null=True, required=False)
+    site_owner = TenantPrimaryKeyRelatedField(
+        queryset=SiteOwner.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = Membership
         fields = ["id", "email", "role", "site_owner", "created_at"]
         read_only_fields = ["created_at"]
 
-    def validate(self, attrs):
-        # The dashboard's form is the one place membership rules live; the API feeds it.
-        data = {
-            "email": attrs.get("user", {}).get("email")
-            or (self.instance.user.email if self.instance else ""),
-            "role": attrs.get("role") or (self.instance.role if self.instance else ""),
-            "site_owner": attrs.get("site_owner_id", getattr(self.instance, "site_owner_id", None))
-            or "",
-        }
-        initial = {"email": self.instance.user.email} if self.instance else None
-        form = MemberForm(
-            data, initial=initial, tenant=self.context["tenant"], member=self.instance
-        )
-        if not form.is_valid():
-            raise serializers.ValidationError(
-                {field: [str(m) for m in messages] for field, messages in form.errors.items()}
-            )
-        request = self.context["request"]
-        if self.instance is not None and self.instance.user_id == getattr(request.user, "pk", 0):
-            if form.cleaned_data["role"] != Role.ADMIN:
-                raise serializers.ValidationError(
-                    {"role": ["You cannot remove your own admin role."]}
-                )
-        self._form = form
-        return attrs
-
-    def save(self, **kwargs):
-        member, created = self._form.save()
-        if created:
-            request = self.context["request"]
-            request.tenant = self.context["tenant"]
-            _send_invitation(request, member)
-        self.instance = member
-        return member
+    def validate_email(self, value: str) -> str:
+        if self.instance is not None and value.lower() != self.instance.user.email:
+            raise serializers.ValidationError("A member's email cannot change; invite them anew.")
+        return value
 
 
+# A PATCH that leaves the site owner out keeps the member's.
+_KEEP = object()
 OPERATOR_MEMBER = {**ex.MEMBER, "role": "operator"}
 
 
@@ -219,17 +186,29 @@ class MemberViewSet(CrudViewSet):
     """People with a role in the tenant. Admins only."""
 
     serializer_class = MemberSerializer
-    read_role = write_role = Role.ADMIN
+    read_role = write_role = MANAGE_MEMBERS
     filterset_fields = ["role"]
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
         return Membership.objects.select_related("user")
 
-    def perform_destroy(self, instance):
-        if instance.user_id == getattr(self.request.user, "pk", 0):
-            raise serializers.ValidationError({"id": ["You cannot remove yourself."]})
-        instance.delete()
+    def create_row(self, *, user, role, site_owner=None):
+        membership, _ = member_services.membership_invite(
+            tenant=self.tenant, email=user["email"], role=role, site_owner=site_owner
+        )
+        return membership
+
+    def update_row(self, instance, *, role=None, site_owner=_KEEP, **_):
+        return member_services.membership_update(
+            membership=instance,
+            role=role or instance.role,
+            site_owner=instance.site_owner if site_owner is _KEEP else site_owner,
+            actor=self.request.auth.user,
+        )
+
+    def delete_row(self, instance):
+        member_services.membership_remove(membership=instance, actor=self.request.auth.user)
 
 
 # --- API keys -----------------------------------------------------------------------------------
@@ -282,7 +261,7 @@ class ApiKeyViewSet(
     """The tenant's API keys. Admins only; a key's secret is shown once, when it is created."""
 
     serializer_class = ApiKeySerializer
-    read_role = write_role = Role.ADMIN
+    read_role = write_role = MANAGE_API_KEYS
     filterset_fields = ["role"]
     filter_backends = [filters.DjangoFilterBackend]
 
@@ -306,7 +285,7 @@ class ApiKeyViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        new = apikeys.create_api_key(
+        new = apikeys.api_key_create(
             tenant=self.tenant,
             created_by=self.request.auth.user,
             **serializer.validated_data,
@@ -325,5 +304,5 @@ class ApiKeyViewSet(
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke a key at once; requests made with it fail from now on."""
-        key = apikeys.revoke_api_key(key=self.get_object())
+        key = apikeys.api_key_revoke(key=self.get_object())
         return Response(ApiKeySerializer(key).data)

@@ -11,9 +11,10 @@ from rest_framework.response import Response
 
 from cpms import webhooks
 from cpms.api import examples as ex
-from cpms.api.base import CursorPaged, TenantViewSet
-from cpms.api.resources import CrudViewSet
-from cpms.models import Role, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from cpms.api.base import CrudViewSet, CursorPaged, TenantViewSet
+from cpms.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from cpms.services import webhooks as endpoints
+from cpms.tenancy.access import MANAGE_WEBHOOKS
 
 
 @extend_schema_serializer(examples=[ex.returns("An endpoint", ex.WEBHOOK_ENDPOINT)])
@@ -81,7 +82,7 @@ class WebhookEndpointViewSet(CrudViewSet):
     is created and when it is rotated."""
 
     serializer_class = WebhookEndpointSerializer
-    read_role = write_role = Role.ADMIN
+    read_role = write_role = MANAGE_WEBHOOKS
     filterset_fields = ["is_active"]
     ordering_fields = ["created_at"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -92,16 +93,20 @@ class WebhookEndpointViewSet(CrudViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint = serializer.save(secret=webhooks.new_secret())
+        endpoint = endpoints.webhook_endpoint_create(**serializer.validated_data)
         return Response(EndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def update_row(self, instance, **data):
+        return endpoints.webhook_endpoint_update(endpoint=instance, **data)
+
+    def delete_row(self, instance):
+        endpoints.webhook_endpoint_delete(endpoint=instance)
 
     @extend_schema(request=None, responses={200: EndpointWithSecretSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         """A new signing secret, effective for the next delivery."""
-        endpoint = self.get_object()
-        endpoint.secret = webhooks.new_secret()
-        endpoint.save(update_fields=["secret"])
+        endpoint = endpoints.webhook_endpoint_rotate_secret(endpoint=self.get_object())
         return Response(EndpointWithSecretSerializer(endpoint).data)
 
 
@@ -149,7 +154,7 @@ class WebhookDeliveryViewSet(
     """Every delivery with its attempts, newest first; a delivery can be replayed."""
 
     serializer_class = WebhookDeliverySerializer
-    read_role = write_role = Role.ADMIN
+    read_role = write_role = MANAGE_WEBHOOKS
     # `created_at` is stamped by this server per delivery: ties are rare and broken by id.
     ordering_fields = ["id", "created_at"]
     filterset_class = DeliveryFilter

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from cpms.models import Role
+
+# What each change to the tenant itself needs; the charger domain has its own table
+# (`chargers.access`). Pages and the API both read these.
+MANAGE_SITES = Role.ADMIN
+MANAGE_MEMBERS = Role.ADMIN
+MANAGE_API_KEYS = Role.ADMIN
+MANAGE_WEBHOOKS = Role.ADMIN
 
 
 def effective_role(request) -> str | None:
@@ -60,3 +67,16 @@ def portal_view(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def check_membership_change(
+    *, actor, membership, role: str | None = None, removing: bool = False
+) -> None:
+    """An admin may not take away their own admin role, nor remove themselves: a slip must not
+    lock a tenant's last admin out. Raises ValidationError naming the field at fault."""
+    if actor is None or membership.user_id != actor.pk:
+        return
+    if removing:
+        raise ValidationError({"id": ["You cannot remove yourself."]})
+    if role is not None and role != Role.ADMIN and membership.role == Role.ADMIN:
+        raise ValidationError({"role": ["You cannot remove your own admin role."]})

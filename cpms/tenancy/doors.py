@@ -118,7 +118,7 @@ def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
     works only while the person who created it is still an active superuser: the key is their
     staff access, and a demoted, deactivated or deleted owner takes it with them.
     """
-    from cpms import apikeys
+    from cpms.services import apikeys
 
     found = apikeys.split(raw)
     if found is None:
@@ -139,7 +139,7 @@ def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
             return None
         if model is PlatformApiKey and not _is_platform_staff(key.created_by):
             return None
-        apikeys.note_use(key)
+        apikeys.api_key_note_use(key)
     return key
 
 

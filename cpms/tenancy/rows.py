@@ -58,6 +58,14 @@ def insert_rows(
     names = tuple(rows[0])
     if "tenant_id" not in names:
         raise ValueError(f"{model.__name__} rows must name their tenant")
+    # The rows name their tenant; it must be the scope's (platform work, unscoped, may write
+    # for any tenant).
+    if not scoping.is_unscoped():
+        tenant = scoping.current_tenant()
+        if tenant is None or any(row["tenant_id"] != tenant.pk for row in rows):
+            raise scoping.TenantScopeError(
+                f"{model.__name__} rows written for a tenant other than the scope's"
+            )
     fields = _fields(model, names)
     defaulted = fields[len(names) :]
     if connection.vendor == "postgresql":

@@ -58,6 +58,16 @@ def unscoped():
         _current.reset(token)
 
 
+def each_tenant():
+    """Platform work tenant by tenant: yields every active tenant with its scope open while
+    the caller works on it (`for tenant in each_tenant(): ...`)."""
+    from cpms.models import Tenant
+
+    for tenant in list(Tenant.objects.filter(is_active=True)):
+        with scope(tenant):
+            yield tenant
+
+
 def activate(value: Any):
     """Set the scope without a block (middleware); returns the token for `deactivate`."""
     return _current.set(value)
@@ -141,7 +151,9 @@ class TenantOwned(models.Model):
     def save(self, *args, **kwargs):
         if self.tenant_id is None:
             tenant = current_tenant()
-            if tenant is None:
+            # A model whose tenant may be none (a refused handshake naming no known tenant)
+            # says so with a nullable field; any other row needs one.
+            if tenant is None and not self._meta.get_field("tenant").null:
                 raise TenantScopeError(f"{type(self).__name__} saved without a tenant")
             self.tenant = tenant
         super().save(*args, **kwargs)

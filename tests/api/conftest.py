@@ -19,7 +19,6 @@ from chargers.models import (
     OcppMessage,
     StatusEvent,
 )
-from cpms import apikeys
 from cpms.models import (
     ApiKey,
     ApiKeyRole,
@@ -27,6 +26,7 @@ from cpms.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cpms.services import apikeys
 from cpms.tenancy import scoping
 
 # The running daphne and the test charger of the OCPP tests, for commands sent through the API.
@@ -40,13 +40,13 @@ from tests.chargers.conftest import (  # noqa: E402, F401
 
 def make_key(tenant, role, user=None, **fields) -> str:
     with scoping.scope(tenant):
-        return apikeys.create_api_key(
+        return apikeys.api_key_create(
             tenant=tenant, name=f"{role} key", role=role, created_by=user, **fields
         ).secret
 
 
 def make_platform_key(role, user, **fields) -> str:
-    return apikeys.create_platform_api_key(
+    return apikeys.platform_api_key_create(
         name=f"staff {role} key", role=role, created_by=user, **fields
     ).secret
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.models import IdToken
-from cpms import apikeys
 from cpms.models import ApiKey, ApiKeyRole, PlatformApiKey, Site
+from cpms.services import apikeys
 from cpms.tenancy import scoping
 from tests.api.conftest import make_platform_key
 
@@ -120,7 +120,7 @@ def test_platform_keys_are_not_listed_among_a_tenants_keys(api, keys, platform_k
 
 def test_a_revoked_platform_key_stops_working(api, platform_keys, site_a):
     key = PlatformApiKey.objects.get(role=ApiKeyRole.ADMIN)
-    apikeys.revoke_api_key(key=key)
+    apikeys.api_key_revoke(key=key)
     client = api(platform_keys[ApiKeyRole.ADMIN], "tenant-a")
     assert client.get(reverse("api:site-list")).status_code == 401
 
@@ -159,7 +159,7 @@ def test_a_platform_key_stops_working_when_its_owner_leaves_platform_staff(
 
 def test_only_superusers_hold_platform_keys(alice):
     with pytest.raises(ValueError):
-        apikeys.create_platform_api_key(name="Mine", role=ApiKeyRole.ADMIN, created_by=alice)
+        apikeys.platform_api_key_create(name="Mine", role=ApiKeyRole.ADMIN, created_by=alice)
     assert not PlatformApiKey.objects.exists()
 
 

@@ -50,13 +50,16 @@ def test_it_refuses_a_short_charger_password_naming_the_field(api, keys, world):
     assert list(response.json()["error"]["fields"]) == ["password"]
 
 
-def test_it_approves_a_pending_charger(api, keys, world):
+def test_an_admin_approves_a_pending_charger_and_an_operator_may_not(api, keys, world):
     charger = world["spare_charger"]
     with scoping.scope(charger.tenant):
         Charger.objects.filter(pk=charger.pk).update(registration_status="Pending")
-    response = api(keys[ApiKeyRole.OPERATOR]).post(
-        reverse("api:charger-approve", args=[charger.pk])
-    )
+    url = reverse("api:charger-approve", args=[charger.pk])
+
+    refused = api(keys[ApiKeyRole.OPERATOR]).post(url)
+    response = api(keys[ApiKeyRole.ADMIN]).post(url)
+
+    assert refused.status_code == 403
     assert response.json()["registration_status"] == "Accepted"
 
 
@@ -101,7 +104,7 @@ def test_the_csv_export_neutralises_formulas(api, keys, world, tenant_a):
     response = api(keys[ApiKeyRole.READ_ONLY]).get(reverse("api:session-export"))
     rows = list(csv.DictReader(io.StringIO(b"".join(response).decode())))
     assert response["Content-Type"].startswith("text/csv")
-    assert rows[0]["id_tag"] == "'=HYPERLINK(1)" and rows[0]["stop_reason"] == "'@SUM(A1)"
+    assert rows[0]["id_token"] == "'=HYPERLINK(1)" and rows[0]["stop_reason"] == "'@SUM(A1)"
     assert rows[0]["charger"] == "CP-A"
 
 
@@ -160,10 +163,13 @@ def test_an_unknown_ocpp_action_is_refused_naming_the_field(api, keys, world):
     assert list(response.json()["error"]["fields"]) == ["ocpp_action"]
 
 
-def test_members_are_invited_by_email(api, keys, tenant_a, mailoutbox):
-    response = api(keys[ApiKeyRole.ADMIN]).post(
-        reverse("api:member-list"), {"email": "eve@a.test", "role": "viewer"}, format="json"
-    )
+def test_members_are_invited_by_email(
+    api, keys, tenant_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(keys[ApiKeyRole.ADMIN]).post(
+            reverse("api:member-list"), {"email": "eve@a.test", "role": "viewer"}, format="json"
+        )
     assert response.status_code == 201 and response.json()["role"] == "viewer"
     assert mailoutbox[0].to == ["eve@a.test"]
 

@@ -24,9 +24,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
-from chargers import credentials
 from chargers.models import Charger, HandshakeRefusal, SecurityProfile
 from chargers.ocpp import handshake
+from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
 from tests.chargers import ocpp16
 from tests.chargers.conftest import database_url
@@ -105,7 +105,7 @@ def refusals():
 def profile3(make_charger, tenant, identity="CP-1", fingerprint=""):
     charger = make_charger(tenant, identity=identity)
     with scoping.scope(tenant):
-        credentials.set_security_profile(
+        charger_update(
             charger=charger,
             security_profile=SecurityProfile.CERTIFICATE,
             certificate_fingerprint=fingerprint,

@@ -1,4 +1,7 @@
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -6,6 +9,7 @@ from django.core.management import CommandError, call_command
 from chargers.models import IdToken
 from cpms.models import Membership, Role, Site, Tenant, User
 from cpms.tenancy import scoping
+from tests.helpers import ROOT
 
 
 def test_create_tenant_creates_the_tenant_and_its_first_admin(db):
@@ -51,3 +55,24 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db):
     assert User.objects.filter(is_superuser=True).count() == 1
     for login in ["admin@demo.test", "operator@demo.test", "viewer@demo.test", "owner@demo.test"]:
         assert login in out.getvalue()
+
+
+def test_importing_the_settings_creates_no_folder(tmp_path):
+    # A copy of the settings module in an empty project: importing it must leave it empty.
+    package = tmp_path / "cpms"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text((ROOT / "cpms" / "settings.py").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "DATABASE_URL", "REDIS_URL"}}
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import cpms.settings"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpms"]

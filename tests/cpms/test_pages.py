@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from chargers.models import IdToken
-from cpms.apikeys import create_api_key
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
+from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 from tests.dashboard.factories import make_fleet
@@ -21,7 +21,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
             "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
-            "api_key": create_api_key(tenant=tenant_a, name="Billing", role="read_only").key,
+            "api_key": api_key_create(tenant=tenant_a, name="Billing", role="read_only").key,
             # A charger, its session and an alert, for the fleet dashboard's pages.
             **make_fleet(site_a),
         }

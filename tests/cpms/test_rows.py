@@ -31,8 +31,10 @@ def sample(charger, measurand, value):
 
 
 def test_it_stores_rows_as_the_orm_reads_them(charger, tenant_a):
-    insert_rows(MeterSample, [sample(charger, "Energy.Active.Import.Register", Decimal("12.5"))])
     with scoping.scope(tenant_a):
+        insert_rows(
+            MeterSample, [sample(charger, "Energy.Active.Import.Register", Decimal("12.5"))]
+        )
         stored = MeterSample.objects.get()
     assert stored.value == Decimal("12.5")
     assert stored.timestamp == datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -40,17 +42,28 @@ def test_it_stores_rows_as_the_orm_reads_them(charger, tenant_a):
 
 
 def test_it_skips_a_resent_row_and_keeps_the_new_ones(charger, tenant_a):
-    insert_rows(MeterSample, [sample(charger, "Energy.Active.Import.Register", 1)])
-    insert_rows(
-        MeterSample,
-        [sample(charger, "Energy.Active.Import.Register", 1), sample(charger, "SoC", 40)],
-        ignore_conflicts=True,
-    )
     with scoping.scope(tenant_a):
+        insert_rows(MeterSample, [sample(charger, "Energy.Active.Import.Register", 1)])
+        insert_rows(
+            MeterSample,
+            [sample(charger, "Energy.Active.Import.Register", 1), sample(charger, "SoC", 40)],
+            ignore_conflicts=True,
+        )
         assert sorted(MeterSample.objects.values_list("measurand", flat=True)) == [
             "Energy.Active.Import.Register",
             "SoC",
         ]
+
+
+def test_it_refuses_rows_of_another_tenant_and_rows_outside_any_scope(charger, tenant_b):
+    row = sample(charger, "SoC", 40)
+
+    with scoping.scope(tenant_b), pytest.raises(scoping.TenantScopeError):
+        insert_rows(MeterSample, [row])
+    with pytest.raises(scoping.TenantScopeError):
+        insert_rows(MeterSample, [row])
+    with scoping.unscoped():
+        assert not MeterSample.objects.exists()
 
 
 def test_it_refuses_rows_that_do_not_name_their_tenant(charger):
@@ -69,8 +82,8 @@ def test_it_stores_many_rows_at_once_and_skips_repeats_within_them(charger, tena
         }
         for n in range(CHUNK + 5)
     ]
-    insert_rows(MeterSample, [*rows, rows[0], rows[-1]], ignore_conflicts=True)
     with scoping.scope(tenant_a):
+        insert_rows(MeterSample, [*rows, rows[0], rows[-1]], ignore_conflicts=True)
         assert MeterSample.objects.count() == CHUNK + 5
         assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(CHUNK + 5))
 

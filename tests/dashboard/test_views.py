@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chargers.dashboard.csvexport import neutralise
+from chargers.exports import neutralise
 from chargers.models import (
     Charger,
     ChargingSession,
@@ -89,10 +89,9 @@ def test_the_session_export_neutralises_a_formula_id_tag(client, tenant_a, fleet
         ChargingSession.objects.update(id_tag="=cmd|' /C calc'!A0")
     client.force_login(bob)
     response = client.get(page("session_export"))
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][5] == "id_token"
-    assert rows[1][5] == "'=cmd|' /C calc'!A0"
-    assert rows[1][1] == "CP-A1" and rows[1][9] == "3.500"
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["id_token"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["charger"] == "CP-A1" and rows[0]["energy_kwh"] == "3.500"
 
 
 def test_the_session_list_filters_by_id_token_and_date(client, tenant_a, fleet, bob):
@@ -311,9 +310,11 @@ def test_the_site_owner_sees_only_their_sites_chargers_and_sessions(
     assert b"MINE-1" in mine.content and b"THEIRS-1" not in mine.content
     foreign = reverse("portal_export", kwargs={"tenant_slug": "tenant-a", "pk": other.pk})
     assert client.get(foreign).status_code == 404
-    export = client.get(
-        reverse("portal_export", kwargs={"tenant_slug": "tenant-a", "pk": site_a.pk})
-    ).content.decode()
+    export = b"".join(
+        client.get(
+            reverse("portal_export", kwargs={"tenant_slug": "tenant-a", "pk": site_a.pk})
+        ).streaming_content
+    ).decode()
     assert "MINE-1" in export and "THEIRS-1" not in export
     assert theirs["session"].pk  # the other site's session exists, and stayed hidden
 

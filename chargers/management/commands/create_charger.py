@@ -1,8 +1,7 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from chargers.models import Charger
-from chargers.ocpp.handshake import MAX_IDENTITY
-from chargers.services.chargers import charger_set_password
+from chargers.services.chargers import charger_create
 from cpms.models import Site, Tenant
 from cpms.tenancy import scoping
 
@@ -20,22 +19,18 @@ class Command(BaseCommand):
         tenant_obj = Tenant.objects.filter(slug=tenant).first()
         if tenant_obj is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
-        if not identity or len(identity) > MAX_IDENTITY or ":" in identity:
-            raise CommandError("A charge point id is 1 to 48 characters without ':'.")
         with scoping.scope(tenant_obj):
             site_obj = None
             if site:
                 site_obj = Site.objects.filter(name__iexact=site).first()
                 if site_obj is None:
                     raise CommandError(f"No site named '{site}' in {tenant_obj.name}.")
-            if Charger.objects.filter(identity=identity).exists():
-                raise CommandError(f"Charger '{identity}' exists already in {tenant_obj.name}.")
-            charger = Charger.objects.create(identity=identity, site=site_obj)
             try:
-                password = charger_set_password(charger=charger, password=password)
-            except ValueError as error:
-                charger.delete()
-                raise CommandError(str(error)) from error
+                new = charger_create(identity=identity, site=site_obj, password=password)
+            except ValidationError as refused:
+                raise CommandError(
+                    "; ".join(f"{k}: {' '.join(v)}" for k, v in refused.message_dict.items())
+                ) from None
         self.stdout.write(self.style.SUCCESS(f"Registered {identity} with {tenant_obj.name}."))
         self.stdout.write(f"  URL: ws(s)://HOST/ocpp/{tenant}/{identity}")
-        self.stdout.write(f"  password: {password}")
+        self.stdout.write(f"  password: {new.password}")

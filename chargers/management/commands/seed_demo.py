@@ -1,129 +1,20 @@
-from datetime import timedelta
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
-from django.utils import timezone
 
-from chargers.models import Charger, IdToken
-from chargers.services.chargers import charger_set_password
-from cpms.models import Membership, Role, Site, SiteOwner, Tenant
-from cpms.tenancy import scoping
-
-# Printed on every run: the demo's logins are meant to be known.
-DEMO_PASSWORD = "demo-password"  # noqa: S105
-DEMO_CHARGER_PASSWORD = "demo-charger-password"  # noqa: S105
-# The simulator names chargers PREFIX-0001...; `manage.py demo` runs these six.
-DEMO_CHARGERS = {
-    "Harbour Mall": ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004"],
-    "Riverside Offices": ["DEMO-0005", "DEMO-0006"],
-}
-# The simulator's drivers present these tags (its default --id-tags).
-SIMULATOR_TAGS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
-TENANT_SLUG = "demo"
-
-PEOPLE = [
-    ("platform@demo.test", None, "platform staff (every tenant, Django admin)"),
-    ("admin@demo.test", Role.ADMIN, "tenant admin"),
-    ("operator@demo.test", Role.OPERATOR, "operator"),
-    ("viewer@demo.test", Role.VIEWER, "viewer (read-only)"),
-    ("owner@demo.test", Role.PORTAL, "site owner portal (Harbour Mall only)"),
-]
+from chargers.services.demo import (
+    DEMO_CHARGER_PASSWORD,
+    DEMO_PASSWORD,
+    PEOPLE,
+    TENANT_SLUG,
+    demo_seed,
+)
 
 
 class Command(BaseCommand):
     help = "Create or refresh the demo tenant, its sites, people and RFID tokens (idempotent)."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            tenant, _ = Tenant.objects.update_or_create(
-                slug=TENANT_SLUG,
-                defaults={
-                    "name": "Demo Charging Co",
-                    "timezone": "Europe/Berlin",
-                    "currency": "EUR",
-                },
-            )
-            with scoping.scope(tenant):
-                self.seed(tenant)
+        demo_seed()
         self.print_logins()
-
-    def seed(self, tenant: Tenant) -> None:
-        owner, _ = SiteOwner.objects.get_or_create(
-            name="Harbour Mall GmbH", defaults={"contact_email": "facilities@harbourmall.test"}
-        )
-        Site.objects.update_or_create(
-            name="Harbour Mall",
-            defaults={
-                "site_owner": owner,
-                "street": "Kaistraße 1",
-                "postal_code": "20457",
-                "city": "Hamburg",
-                "country": "DE",
-                "timezone": "Europe/Berlin",
-                "grid_limit_kw": 150,
-            },
-        )
-        Site.objects.update_or_create(
-            name="Riverside Offices",
-            defaults={
-                "street": "Uferweg 12",
-                "postal_code": "50667",
-                "city": "Köln",
-                "country": "DE",
-                "timezone": "Europe/Berlin",
-                "grid_limit_kw": 60,
-            },
-        )
-
-        User = get_user_model()
-        for email, role, _ in PEOPLE:
-            user = User.objects.filter(email=email).first() or User(email=email)
-            user.is_staff = role in (None, Role.ADMIN)
-            user.is_superuser = role is None
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            if role is not None:
-                Membership.objects.update_or_create(
-                    user=user,
-                    defaults={
-                        "role": role,
-                        "site_owner": owner if role == Role.PORTAL else None,
-                    },
-                )
-
-        for site_name, identities in DEMO_CHARGERS.items():
-            site = Site.objects.get(name=site_name)
-            for identity in identities:
-                charger, _ = Charger.objects.update_or_create(
-                    identity=identity, defaults={"site": site}
-                )
-                charger_set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
-
-        fleet, _ = IdToken.objects.get_or_create(
-            uid="FLEET-GROUP", defaults={"type": "Central", "label": "Fleet cards (group)"}
-        )
-        tokens = [
-            ("04A1B2C3D4", "Alex Driver", None, False, None),
-            ("04E5F6A7B8", "Sam Driver", None, False, None),
-            ("0411223344", "Delivery van 1", fleet, False, None),
-            ("0455667788", "Delivery van 2", fleet, False, None),
-            ("04DEADBEEF", "Lost card", None, True, None),
-            ("04CAFEBABE", "Former employee", None, False, timezone.now() - timedelta(days=30)),
-        ]
-        tokens += [
-            (uid, f"Simulated driver {uid[-2:]}", None, False, None) for uid in SIMULATOR_TAGS
-        ]
-        for uid, label, group, blocked, expires_at in tokens:
-            IdToken.objects.update_or_create(
-                uid=uid,
-                defaults={
-                    "label": label,
-                    "group": group,
-                    "blocked": blocked,
-                    "expires_at": expires_at,
-                },
-            )
 
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo tenant ready: Demo Charging Co (slug 'demo')."))

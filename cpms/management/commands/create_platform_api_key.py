@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cpms import apikeys
 from cpms.models import ApiKeyRole
+from cpms.services import apikeys
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             if when <= timezone.now():
                 raise CommandError("--expires-at: choose a moment in the future.")
         try:
-            new = apikeys.create_platform_api_key(
+            new = apikeys.platform_api_key_create(
                 name=name, role=role, created_by=user, expires_at=when
             )
         except ValueError as problem:

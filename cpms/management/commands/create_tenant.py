@@ -1,12 +1,10 @@
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from cpms.models import Membership, Role, Tenant
-from cpms.tenancy import scoping
+from cpms.models import Tenant
+from cpms.services.tenants import tenant_create
 
 
 class Command(BaseCommand):
@@ -23,27 +21,21 @@ class Command(BaseCommand):
     def handle(self, *args, slug, name, admin_email, admin_password, timezone, currency, **opts):
         if Tenant.objects.filter(slug=slug).exists():
             raise CommandError(f"A tenant with slug '{slug}' exists already; choose another slug.")
-        tenant = Tenant(slug=slug, name=name, timezone=timezone, currency=currency)
+        password = admin_password or secrets.token_urlsafe(12)
         try:
-            tenant.full_clean()
+            tenant, created = tenant_create(
+                slug=slug,
+                name=name,
+                admin_email=admin_email,
+                admin_password=password,
+                timezone=timezone,
+                currency=currency,
+            )
         except ValidationError as error:
             raise CommandError(
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
             ) from error
-        User = get_user_model()
-        email = admin_email.strip().lower()
-        password = admin_password or secrets.token_urlsafe(12)
-        with transaction.atomic(), scoping.scope(tenant):
-            tenant.save()
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                user = User.objects.create_user(email=email, password=password, is_staff=True)
-                shown = password
-            else:
-                user.is_staff = True
-                user.save(update_fields=["is_staff"])
-                shown = "(existing account, password unchanged)"
-            Membership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
+        shown = password if created else "(existing account, password unchanged)"
         self.stdout.write(self.style.SUCCESS(f"Created tenant {name} ({slug})."))
-        self.stdout.write(f"  admin login: {email}  password: {shown}")
+        self.stdout.write(f"  admin login: {admin_email.strip().lower()}  password: {shown}")
         self.stdout.write(f"  chargers connect to: ws(s)://HOST/ocpp/{slug}/<charge-point-id>")

@@ -54,7 +54,7 @@ def _new_secret(start: str) -> tuple[str, str, str]:
     return prefix, raw, hashing.make_hash(raw)
 
 
-def create_api_key(
+def api_key_create(
     *, tenant: Tenant, name: str, role: str, created_by=None, expires_at: datetime | None = None
 ) -> NewKey:
     prefix, raw, secret_hash = _new_secret(KEY_PREFIX)
@@ -70,7 +70,7 @@ def create_api_key(
     return NewKey(key=key, secret=raw)
 
 
-def create_platform_api_key(
+def platform_api_key_create(
     *, name: str, role: str, created_by, expires_at: datetime | None = None
 ) -> NewKey:
     """A staff key that acts for whichever tenant a request names in `X-Tenant`. Only
@@ -89,7 +89,7 @@ def create_platform_api_key(
     return NewKey(key=key, secret=raw)
 
 
-def revoke_api_key(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:
+def api_key_revoke(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:
     """Revoke at once; revoking twice keeps the first time."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
@@ -103,7 +103,7 @@ def verify(raw: str, key: ApiKey | PlatformApiKey) -> bool:
     return hashing.check(raw, key.secret_hash)
 
 
-def note_use(key: ApiKey | PlatformApiKey) -> None:
+def api_key_note_use(key: ApiKey | PlatformApiKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
         type(key).objects.filter(pk=key.pk).update(last_used_at=now)

@@ -1,0 +1,22 @@
+"""Checks that several services share."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def unique_in_tenant(
+    model: type[models.Model], *, field: str, value: str, instance: models.Model | None = None
+) -> None:
+    """Refuse a value another row of the active tenant has in `field`, ignoring case: the
+    database's unique constraints are on Lower()/Upper() expressions that forms and serializers
+    cannot see, so services check before they write (the constraint still decides a race)."""
+    clash = model._default_manager.filter(**{f"{field}__iexact": value})
+    if instance is not None and instance.pk:
+        clash = clash.exclude(pk=instance.pk)
+    if clash.exists():
+        label = model._meta.get_field(field).verbose_name
+        raise ValidationError(
+            {field: [f"A {model._meta.verbose_name} with this {label} exists already."]}
+        )

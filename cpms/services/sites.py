@@ -1,0 +1,60 @@
+"""Writes of a tenant's places: sites and the site owners (customers) who host them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpms.models import Site, SiteOwner
+from cpms.services.checks import unique_in_tenant
+
+SITE_FIELDS = (
+    "name",
+    "site_owner",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "timezone",
+    "grid_limit_kw",
+    "latitude",
+    "longitude",
+)
+SITE_OWNER_FIELDS = ("name", "contact_email", "contact_phone")
+
+
+def _write(instance, fields: tuple[str, ...], changes: dict[str, Any]):
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise TypeError(f"not {type(instance).__name__} fields: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    # Fields and clean() (a site owner of this tenant); the tenant comes from the scope.
+    instance.full_clean(exclude=["tenant"], validate_constraints=False)
+    unique_in_tenant(type(instance), field="name", value=instance.name, instance=instance)
+    instance.save()
+    return instance
+
+
+def site_create(**fields: Any) -> Site:
+    return _write(Site(), SITE_FIELDS, fields)
+
+
+def site_update(*, site: Site, **changes: Any) -> Site:
+    return _write(site, SITE_FIELDS, changes)
+
+
+def site_delete(*, site: Site) -> None:
+    """Its chargers stay, with no site; its sessions keep their history."""
+    site.delete()
+
+
+def site_owner_create(**fields: Any) -> SiteOwner:
+    return _write(SiteOwner(), SITE_OWNER_FIELDS, fields)
+
+
+def site_owner_update(*, owner: SiteOwner, **changes: Any) -> SiteOwner:
+    return _write(owner, SITE_OWNER_FIELDS, changes)
+
+
+def site_owner_delete(*, owner: SiteOwner) -> None:
+    owner.delete()

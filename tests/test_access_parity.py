@@ -1,0 +1,44 @@
+"""A role rule cannot differ between the dashboard and the API: for every operation both
+offer, the role the page needs is the role the endpoint needs. The two route tables are what
+the page and endpoint matrices test each door against; here they are held against each other."""
+
+import pytest
+
+from tests.api.routes import ROUTES
+from tests.cpms.pages import OPERATOR_PAGES
+
+# The same operation at either door: dashboard page -> API route and method.
+SAME_OPERATION = [
+    ("charger_list", ("charger-list", "get")),
+    ("charger_detail", ("charger-detail", "get")),
+    ("charger_create", ("charger-list", "post")),
+    ("charger_edit", ("charger-detail", "patch")),
+    ("charger_credentials", ("charger-rotate-password", "post")),
+    ("charger_registration", ("charger-approve", "post")),
+    ("charger_registration", ("charger-reject", "post")),
+    ("charger_command", ("command-list", "post")),
+    ("id_token_list", ("id-token-list", "get")),
+    ("id_token_create", ("id-token-list", "post")),
+    ("id_token_edit", ("id-token-detail", "patch")),
+    ("id_token_block", ("id-token-detail", "patch")),
+    ("id_token_import", ("id-token-bulk-upsert", "post")),
+    ("session_list", ("session-list", "get")),
+    ("session_export", ("session-export", "get")),
+    ("site_list", ("site-list", "get")),
+    ("site_create", ("site-list", "post")),
+    ("site_edit", ("site-detail", "patch")),
+    ("site_owner_create", ("site-owner-list", "post")),
+    ("site_owner_edit", ("site-owner-detail", "patch")),
+    ("member_list", ("member-list", "get")),
+    ("member_create", ("member-list", "post")),
+    ("member_edit", ("member-detail", "patch")),
+    ("member_remove", ("member-detail", "delete")),
+    ("api_key_list", ("api-key-list", "post")),
+    ("api_key_revoke", ("api-key-revoke", "post")),
+    ("alert_list", ("alert-list", "get")),
+]
+
+
+@pytest.mark.parametrize(("page", "route"), SAME_OPERATION)
+def test_a_page_and_its_endpoint_need_the_same_role(page, route):
+    assert OPERATOR_PAGES[page][0] == ROUTES[route][0]
