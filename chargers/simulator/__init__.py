@@ -17,7 +17,7 @@ Besides sessions, a charger sends on request what real chargers send now and the
 ClearedChargingLimit). `incident_interval` makes it do those on its own. Every command the CSMS
 sends is answered as a real charger would, with the notifications that follow (NotifyReport,
 NotifyMonitoringReport, NotifyDisplayMessages, NotifyCustomerInformation,
-ReportChargingProfiles, firmware and log statuses, ...); tests/simulator/test_coverage.py
+ReportChargingProfiles, firmware and log statuses, ...); tests/chargers/simulator/test_coverage.py
 checks that against the server's own handlers.
 
 From the shell: `python manage.py simulate --help` or `python -m chargers.simulator --help`.

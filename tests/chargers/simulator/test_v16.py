@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 from ocpp.v16 import call
 
-from tests.simulator.conftest import new_charger, running
-from tests.simulator.fake_csms import FakeCsms
+from tests.chargers.simulator.fake_csms import FakeCsms
+from tests.chargers.simulator.helpers import new_charger, running
 
 
 def energy(payload: dict) -> float:

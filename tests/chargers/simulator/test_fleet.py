@@ -11,10 +11,10 @@ from django.core.management import call_command
 
 from chargers.simulator import Fleet, charger_ids, fleet_configs
 from chargers.simulator.cli import main
-from tests.simulator.conftest import FAST
-from tests.simulator.fake_csms import PASSWORD
+from tests.chargers.simulator.fake_csms import PASSWORD
+from tests.chargers.simulator.helpers import FAST
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_charger_ids_are_the_prefix_and_a_zero_padded_number():

@@ -1,17 +1,10 @@
-"""Fixtures of the simulator tests: a fake CSMS and chargers running against it."""
+"""Helpers of the simulator tests: fast timings, a charger for a fake CSMS, a running charger."""
 
 import asyncio
 import contextlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from chargers.simulator import ChargerConfig, SimulatedCharger
-
-# The real server in a child process, for the tests that run simulated chargers against it.
-from tests.chargers.conftest import needs_redis, ocpp_server, ocpp_server_process  # noqa: F401
-from tests.simulator.fake_csms import PASSWORD, FakeCsms
+from tests.chargers.simulator.fake_csms import PASSWORD
 
 # Short timings everywhere, so a test sees a whole session, a reconnect or a reboot in well
 # under a second; every wait in the tests is bounded as well.
@@ -32,12 +25,6 @@ FAST = {
 }
 
 
-@pytest.fixture
-async def csms():
-    async with FakeCsms() as server:
-        yield server
-
-
 def new_charger(csms, version="1.6", charger_id="SIM-0001", **overrides) -> SimulatedCharger:
     """A charger for `csms` with the fast test timings, the CSMS's password and `overrides`."""
     config = ChargerConfig(
@@ -48,14 +35,6 @@ def new_charger(csms, version="1.6", charger_id="SIM-0001", **overrides) -> Simu
         **{**FAST, **overrides},
     )
     return SimulatedCharger.create(config)
-
-
-@pytest.fixture
-def make_charger(csms):
-    def make(version="1.6", charger_id="SIM-0001", **overrides):
-        return new_charger(csms, version, charger_id, **overrides)
-
-    return make
 
 
 @contextlib.asynccontextmanager
@@ -71,29 +50,3 @@ async def running(charger: SimulatedCharger, *, online: bool = True):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
-
-
-@pytest.fixture
-def upload_server():
-    """An HTTP server on 127.0.0.1 that keeps what is POSTed to it: (url, received list)."""
-    received = []
-
-    class Upload(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the name http.server calls
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"name": self.headers["X-Filename"], "body": body})
-            self.send_response(201)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Upload)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/uploads", received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

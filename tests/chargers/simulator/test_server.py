@@ -14,7 +14,7 @@ from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdT
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
-from tests.simulator.conftest import FAST, running
+from tests.chargers.simulator.helpers import FAST, running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v201 import call
 
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
-from tests.simulator.conftest import running
+from tests.chargers.simulator.helpers import running
 
 
 def energy(event: dict) -> float:

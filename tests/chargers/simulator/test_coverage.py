@@ -12,7 +12,7 @@ from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem201
 from chargers.simulator.v16 import Charger16, RoutedChargePoint16
 from chargers.simulator.v201 import Charger201, RoutedChargePoint201
-from tests.simulator.conftest import running
+from tests.chargers.simulator.helpers import running
 
 CENTRALS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201}
 SIMULATED = {"1.6": (Charger16, RoutedChargePoint16), "2.0.1": (Charger201, RoutedChargePoint201)}
