@@ -9,9 +9,9 @@ from ocpp.v16.enums import Action, ChargePointErrorCode, Reason
 
 from chargers.simulator.base import Connector, Reading, Session, SimulatedCharger
 from chargers.simulator.events import iso, now_utc, parse_iso
-from chargers.simulator.keystore import ConfigKey, ConfigurationStore, format_seconds
+from chargers.simulator.factory_settings import configuration_store
+from chargers.simulator.keystore import ConfigurationStore, format_seconds
 from chargers.simulator.limits import parse_profile
-from chargers.simulator.meter import MEASURANDS
 from chargers.simulator.routing import routed
 
 HANDLED = (
@@ -73,51 +73,7 @@ class Charger16(SimulatedCharger):
     }
 
     def _make_store(self) -> ConfigurationStore:
-        c = self.config
-        measurands = ",".join(MEASURANDS)
-        keys = [
-            ConfigKey("HeartbeatInterval", format_seconds(c.heartbeat_interval), kind="int"),
-            ConfigKey("MeterValueSampleInterval", format_seconds(c.meter_interval), kind="int"),
-            ConfigKey("ClockAlignedDataInterval", "0", kind="int"),
-            ConfigKey("MeterValuesSampledData", measurands, kind="measurands"),
-            ConfigKey("MeterValuesAlignedData", "Energy.Active.Import.Register", kind="measurands"),
-            ConfigKey("StopTxnSampledData", "Energy.Active.Import.Register,SoC", kind="measurands"),
-            ConfigKey("StopTxnAlignedData", "", kind="measurands"),
-            ConfigKey("ConnectionTimeOut", "60", kind="int"),
-            ConfigKey("NumberOfConnectors", str(c.connectors), readonly=True, kind="int"),
-            ConfigKey(
-                "SupportedFeatureProfiles",
-                "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,"
-                "RemoteTrigger",
-                readonly=True,
-            ),
-            ConfigKey("AuthorizeRemoteTxRequests", "false", kind="bool"),
-            ConfigKey("LocalAuthorizeOffline", "true", kind="bool"),
-            ConfigKey("LocalPreAuthorize", "false", kind="bool"),
-            ConfigKey("LocalAuthListEnabled", "true", kind="bool"),
-            ConfigKey("LocalAuthListMaxLength", "1000", readonly=True, kind="int"),
-            ConfigKey("SendLocalListMaxLength", "100", readonly=True, kind="int"),
-            ConfigKey("StopTransactionOnInvalidId", "true", kind="bool"),
-            ConfigKey("StopTransactionOnEVSideDisconnect", "true", kind="bool"),
-            ConfigKey("UnlockConnectorOnEVSideDisconnect", "true", kind="bool"),
-            ConfigKey("TransactionMessageAttempts", str(c.message_attempts), kind="int"),
-            ConfigKey(
-                "TransactionMessageRetryInterval",
-                format_seconds(c.message_retry_interval),
-                kind="int",
-            ),
-            ConfigKey("ResetRetries", "1", kind="int"),
-            ConfigKey("WebSocketPingInterval", format_seconds(c.ping_interval), kind="int"),
-            ConfigKey("GetConfigurationMaxKeys", "100", readonly=True, kind="int"),
-            ConfigKey("ChargeProfileMaxStackLevel", "8", readonly=True, kind="int"),
-            ConfigKey("ChargingScheduleAllowedChargingRateUnit", "Current,Power", readonly=True),
-            ConfigKey("ChargingScheduleMaxPeriods", "24", readonly=True, kind="int"),
-            ConfigKey("MaxChargingProfilesInstalled", "8", readonly=True, kind="int"),
-            ConfigKey("ReserveConnectorZeroSupported", "false", readonly=True, kind="bool"),
-            ConfigKey("SecurityProfile", "1", readonly=True, kind="int"),
-            ConfigKey("AuthorizationKey", "", kind="secret"),
-        ]
-        return ConfigurationStore(keys, on_change=self._setting_changed)
+        return configuration_store(self.config, on_change=self._setting_changed)
 
     def _set_heartbeat_interval(self, seconds: float) -> None:
         super()._set_heartbeat_interval(seconds)

@@ -20,9 +20,10 @@ from ocpp.v201.enums import Action, ReasonEnumType
 from chargers.simulator.base import Connector, Reading, Session, SimulatedCharger
 from chargers.simulator.displays import DisplayMessages
 from chargers.simulator.events import iso, now_utc, parse_iso
-from chargers.simulator.keystore import DeviceModel, Variable, format_seconds
+from chargers.simulator.factory_settings import device_model
+from chargers.simulator.keystore import DeviceModel, format_seconds
 from chargers.simulator.limits import parse_profile
-from chargers.simulator.meter import MEASURANDS, NOMINAL_VOLTAGE, PHASES
+from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 from chargers.simulator.monitoring import Monitors, refers_to
 from chargers.simulator.routing import routed
 
@@ -131,104 +132,7 @@ class Charger201(SimulatedCharger):
         self.publish_request_id: int | None = None
 
     def _make_store(self) -> DeviceModel:
-        c = self.config
-        measurands = ",".join(MEASURANDS)
-        variables = [
-            Variable("ChargingStation", "Model", c.model, "ReadOnly"),
-            Variable("ChargingStation", "VendorName", c.vendor, "ReadOnly"),
-            Variable("ChargingStation", "SerialNumber", c.serial, "ReadOnly"),
-            Variable("ChargingStation", "AvailabilityState", "Available", "ReadOnly", "OptionList"),
-            Variable(
-                "OCPPCommCtrlr",
-                "HeartbeatInterval",
-                format_seconds(c.heartbeat_interval),
-                data_type="integer",
-                unit="s",
-            ),
-            Variable(
-                "OCPPCommCtrlr",
-                "MessageAttempts",
-                str(c.message_attempts),
-                data_type="integer",
-                instance="TransactionEvent",
-            ),
-            Variable(
-                "OCPPCommCtrlr",
-                "MessageAttemptInterval",
-                format_seconds(c.message_retry_interval),
-                data_type="integer",
-                instance="TransactionEvent",
-                unit="s",
-            ),
-            Variable(
-                "OCPPCommCtrlr",
-                "WebSocketPingInterval",
-                format_seconds(c.ping_interval),
-                data_type="integer",
-                unit="s",
-            ),
-            Variable("OCPPCommCtrlr", "OfflineThreshold", "60", data_type="integer", unit="s"),
-            Variable("OCPPCommCtrlr", "ResetRetries", "1", data_type="integer"),
-            Variable(
-                "SampledDataCtrlr",
-                "TxUpdatedInterval",
-                format_seconds(c.meter_interval),
-                data_type="integer",
-                unit="s",
-            ),
-            Variable("SampledDataCtrlr", "TxUpdatedMeasurands", measurands, data_type="MemberList"),
-            Variable(
-                "SampledDataCtrlr",
-                "TxStartedMeasurands",
-                "Energy.Active.Import.Register",
-                data_type="MemberList",
-            ),
-            Variable(
-                "SampledDataCtrlr",
-                "TxEndedMeasurands",
-                "Energy.Active.Import.Register,SoC",
-                data_type="MemberList",
-            ),
-            Variable("AlignedDataCtrlr", "Interval", "0", data_type="integer", unit="s"),
-            Variable("AuthCtrlr", "AuthorizeRemoteStart", "false", data_type="boolean"),
-            Variable("AuthCtrlr", "LocalAuthorizeOffline", "true", data_type="boolean"),
-            Variable("AuthCtrlr", "LocalPreAuthorize", "false", data_type="boolean"),
-            Variable("LocalAuthListCtrlr", "Enabled", "true", data_type="boolean"),
-            Variable("LocalAuthListCtrlr", "Entries", "0", "ReadOnly", "integer"),
-            Variable("TxCtrlr", "StopTxOnInvalidId", "true", data_type="boolean"),
-            Variable("TxCtrlr", "EVConnectionTimeOut", "60", data_type="integer", unit="s"),
-            Variable("ReservationCtrlr", "Enabled", "true", "ReadOnly", "boolean"),
-            Variable("SmartChargingCtrlr", "Enabled", "true", "ReadOnly", "boolean"),
-            Variable("SecurityCtrlr", "SecurityProfile", "1", "ReadOnly", "integer"),
-            Variable("SecurityCtrlr", "Identity", self.id, "ReadOnly"),
-            Variable("SecurityCtrlr", "BasicAuthPassword", "", "WriteOnly", "passwordString"),
-            Variable(
-                "DeviceDataCtrlr",
-                "ItemsPerMessage",
-                "50",
-                "ReadOnly",
-                "integer",
-                instance="GetVariables",
-            ),
-            Variable(
-                "DeviceDataCtrlr",
-                "ItemsPerMessage",
-                "50",
-                "ReadOnly",
-                "integer",
-                instance="SetVariables",
-            ),
-        ]
-        for n in range(1, c.connectors + 1):
-            variables.append(
-                Variable("EVSE", "AvailabilityState", "Available", "ReadOnly", "OptionList", n)
-            )
-            variables.append(
-                Variable(
-                    "EVSE", "Power", str(round(c.max_power_w)), "ReadOnly", "decimal", n, unit="W"
-                )
-            )
-        return DeviceModel(variables, on_change=self._setting_changed)
+        return device_model(self.config, on_change=self._setting_changed)
 
     def _set_heartbeat_interval(self, seconds: float) -> None:
         super()._set_heartbeat_interval(seconds)
