@@ -24,10 +24,11 @@ From the shell: `python manage.py simulate --help` or `python -m chargers.simula
 This package does not import Django.
 """
 
-from chargers.simulator.base import Offline, Session, SimulatedCharger
+from chargers.simulator.base import SimulatedCharger
 from chargers.simulator.config import ChargerConfig, charger_ids
 from chargers.simulator.events import Event, Reporter, Stats
 from chargers.simulator.fleet import Fleet, RateLimiter, fleet_configs
+from chargers.simulator.state import Offline, Session
 
 __all__ = [
     "ChargerConfig",
