@@ -4,16 +4,18 @@ import asyncio
 import contextlib
 
 from chargers.simulator import ChargerConfig, SimulatedCharger
-from tests.chargers.simulator.fake_csms import PASSWORD
+from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
 
-# Short timings everywhere, so a test sees a whole session, a reconnect or a reboot in well
-# under a second; every wait in the tests is bounded as well.
+# Short intervals for what a charger does on its own (reconnects, reboots, retries, firmware
+# steps), so a test sees a whole session, a reconnect or a reboot in well under a second; but
+# patient deadlines for what the charger waits for (an answer, a handshake), which return as
+# soon as it comes: a slow or busy machine makes a test slower, never fail.
 FAST = {
     "connectors": 2,
     "meter_interval": 60.0,
     "session_interval": 0.0,
-    "response_timeout": 2.0,
-    "open_timeout": 2.0,
+    "response_timeout": PATIENCE,
+    "open_timeout": PATIENCE,
     "reconnect_min": 0.05,
     "reconnect_max": 0.2,
     "reboot_seconds": 0.05,
@@ -39,14 +41,17 @@ def new_charger(csms, version="1.6", charger_id="SIM-0001", **overrides) -> Simu
 
 @contextlib.asynccontextmanager
 async def running(charger: SimulatedCharger, *, online: bool = True):
-    """Run the charger for the duration of the block; wait until it is online first."""
+    """Run the charger for the duration of the block; wait until it is online first.
+
+    At the end it stops cleanly: its sessions end and what it queued is delivered (a stop
+    returns as soon as that is done; PATIENCE only bounds a charger that hangs)."""
     task = asyncio.create_task(charger.run())
     try:
         if online:
-            assert await charger.wait_until(lambda: charger.online, 5), "never came online"
+            assert await charger.wait_until(lambda: charger.online, PATIENCE), "never came online"
         yield charger
     finally:
-        await charger.stop(within=2)
+        await charger.stop(within=PATIENCE)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
+            await asyncio.wait_for(task, PATIENCE)

@@ -12,6 +12,7 @@ from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem201
 from chargers.simulator.v16 import Charger16, RoutedChargePoint16
 from chargers.simulator.v201 import Charger201, RoutedChargePoint201
+from tests.chargers.simulator.fake_csms import PATIENCE
 from tests.chargers.simulator.helpers import running
 
 CENTRALS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201}
@@ -403,11 +404,13 @@ async def test_a_charger_asked_everything_sends_every_message_the_server_handles
     commands, on_request = SCENARIOS[version]
     steps = commands(url)
     assert commands_the_server_can_send(version) - {action for action, _, _ in steps} == set()
-    charger = make_charger(version, upload_timeout=2.0)
+    charger = make_charger(version, upload_timeout=PATIENCE)
     async with running(charger):
         await on_request(charger, csms)
         for action, payload, follow_up in steps:
-            assert await charger.wait_until(lambda: charger.online, 5), f"offline before {action}"
+            assert await charger.wait_until(lambda: charger.online, PATIENCE), (
+                f"offline before {action}"
+            )
             since = csms.mark()
             payload = payload(charger) if callable(payload) else payload
             # The library checks the answer against the version's schema; a CALLERROR raises.
@@ -422,9 +425,8 @@ async def test_a_charger_asked_everything_sends_every_message_the_server_handles
                         in (None, p.get("status"), p.get("type"), p.get("reservationUpdateStatus"))
                     ),
                     since=since,
-                    timeout=5,
                 )
-        assert await charger.wait_until(lambda: charger.online, 5)
+        assert await charger.wait_until(lambda: charger.online, PATIENCE)
 
     assert len(uploaded) == (2 if version == "1.6" else 1)
     # Every message was valid and answered: no CALLERROR, nothing given up, no handler failed.

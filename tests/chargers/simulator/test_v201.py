@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v201 import call
 
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
+from tests.chargers.simulator.fake_csms import PATIENCE
 from tests.chargers.simulator.helpers import running
 
 
@@ -161,8 +162,7 @@ async def test_get_base_report_answers_accepted_then_sends_notify_report(csms, m
         assert answer.status == "Accepted"
         await csms.until(
             lambda: any(p.get("tbc") is False for p in csms.payloads("NotifyReport")),
-            3,
-            "the last NotifyReport",
+            what="the last NotifyReport",
         )
         reports = csms.payloads("NotifyReport")
         assert [r["seqNo"] for r in reports] == list(range(len(reports)))
@@ -178,8 +178,9 @@ async def test_a_station_reconnects_and_sends_queued_events_marked_offline(csms,
     async with running(make_charger("2.0.1")) as charger:
         csms.refusing = True
         await csms.drop(charger.id)
-        assert await charger.wait_until(lambda: not charger.connected, 2)
+        assert await charger.wait_until(lambda: not charger.connected, PATIENCE)
         session = await charger.start_session("SIM-TAG-0003")
+        # Time passes before the sample, so the energy rises (at least this; more is fine).
         await asyncio.sleep(0.05)
         await charger.send_meter_values()
         await charger.stop_session("EVDisconnected")
@@ -272,7 +273,7 @@ async def test_a_fault_reports_faulted_and_a_notify_event(csms, make_charger):
         assert ended["triggerReason"] == "AbnormalCondition"
         (event,) = await csms.wait_for("NotifyEvent")
         assert event["eventData"][0]["techCode"] == "GroundFailure"
-        await csms.until(lambda: "Faulted" in connector_statuses(csms, 1), 2, "Faulted")
+        await csms.until(lambda: "Faulted" in connector_statuses(csms, 1), what="Faulted")
 
 
 async def test_get_log_uploads_the_log_and_reports_each_step(csms, make_charger, upload_server):
@@ -302,7 +303,7 @@ async def test_now_and_then_a_station_reports_security_events_vendor_data_and_lo
             "NotifyChargingLimit",
             "ClearedChargingLimit",
         ):
-            await csms.wait_for(action, timeout=5)
+            await csms.wait_for(action)
 
     (event, *_) = csms.payloads("SecurityEventNotification")
     assert event["type"] in ROUTINE_SECURITY_EVENTS
