@@ -70,7 +70,9 @@ class SimulatedCharger(CommonCommands, VersionHooks):
     ):
         self.config = config
         self.id = config.charger_id
-        # A simulation, not a secret: seeded so a run can be repeated exactly.
+        # A simulation, not a secret: seeded, so a run's cars, session lengths and faults can
+        # be repeated. What must be new in every run (2.0.1 transaction ids) is not drawn
+        # from it.
         self.rng = random.Random(f"{config.seed}:{config.charger_id}")  # noqa: S311
         self.stats = stats if stats is not None else Stats()
         self.events = EventLog(self.id, reporter)

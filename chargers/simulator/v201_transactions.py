@@ -107,7 +107,11 @@ class Transactions201:
         )
 
     def _begin_transaction(self, session: Session, reading: Reading):
-        session.transaction_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        # Random in every run, not drawn from the charger's seeded generator: a seed repeats
+        # the load pattern, and a restarted simulator would repeat its transaction ids too,
+        # which a CSMS takes for resends of the old transactions (2.0.1 finds duplicates by
+        # transactionId and seqNo). A UUID is 36 characters, the most 2.0.1 allows.
+        session.transaction_id = str(uuid.uuid4())
         trigger = "RemoteStart" if session.remote_start_id is not None else "Authorized"
 
         def started(result) -> None:

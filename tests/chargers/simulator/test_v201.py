@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from ocpp.v201 import call
 
+from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
-from tests.chargers.simulator.fake_csms import PATIENCE
+from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
 from tests.chargers.simulator.helpers import running
 
 
@@ -68,6 +69,30 @@ async def test_a_session_counts_seq_no_up_from_zero_and_its_energy_rises(csms, m
     assert ended["triggerReason"] == "StopAuthorized"
     assert not any(e.get("offline") for e in events)
     assert connector_statuses(csms, 1) == ["Available", "Occupied", "Available"]
+
+
+async def test_a_restarted_station_never_repeats_a_transaction_id_even_with_the_same_seed(csms):
+    # A CSMS takes a transaction id it has seen for a resend of that transaction (2.0.1 finds
+    # duplicates by transactionId and seqNo), so each run's sessions need ids of their own.
+    # Four runs of the same station: two with the default config, two with one seed.
+    runs = []
+    for seed in (None, None, 7, 7):
+        config = ChargerConfig(
+            url=csms.url, charger_id="SIM-0001", password=PASSWORD, version="2.0.1", seed=seed
+        )
+        async with running(SimulatedCharger.create(config)) as charger:
+            session = await charger.start_session("SIM-TAG-0001", connector_id=1)
+            await charger.stop_session("Local")
+        runs.append(session)
+
+    started = [e for e in csms.payloads("TransactionEvent") if e["eventType"] == "Started"]
+    ids = [e["transactionInfo"]["transactionId"] for e in started]
+    assert ids == [session.transaction_id for session in runs]
+    assert len(set(ids)) == 4
+    assert all(len(transaction_id) <= 36 for transaction_id in ids)
+    # The seed still repeats the load: the same car, the same meter reading at the start.
+    assert runs[2].vehicle == runs[3].vehicle
+    assert energy(started[2]) == energy(started[3])
 
 
 async def test_request_start_and_stop_transaction_run_a_session(csms, make_charger):
