@@ -67,6 +67,43 @@ async def test_a_fleet_with_its_own_sessions_stops_every_session_it_started(csms
     assert fleet.queued == 0
 
 
+async def test_a_stopped_fleet_ends_its_sessions_and_has_the_stops_answered_before_it_leaves(
+    csms,
+):
+    # What Ctrl-C does to `manage.py simulate` (and so to the demo's fleet): request_stop().
+    configs = fleet_configs(url=csms.url, count=2, version="mix", password=PASSWORD, **FAST)
+    fleet = Fleet(configs, connect_rate=0)
+    running = asyncio.create_task(fleet.run())
+    assert await fleet.wait_online(PATIENCE)
+    sessions = {}
+    for charger in fleet.chargers:
+        for connector_id in (1, 2):
+            session = await charger.start_session("SIM-TAG-0001", connector_id)
+            sessions.setdefault(charger.id, []).append(session.transaction_id)
+
+    fleet.request_stop()
+    await asyncio.wait_for(running, PATIENCE)
+
+    # The stops were answered (nothing left queued) and arrived before the socket closed.
+    assert fleet.queued == 0
+    closed_at = dict(csms.disconnects)
+    stops = [f for f in csms.frames if f.action == "StopTransaction"]
+    assert {f.charger_id for f in stops} == {"SIM-0001"}
+    assert sorted(f.payload["transactionId"] for f in stops) == sorted(sessions["SIM-0001"])
+    assert {f.payload["reason"] for f in stops} == {"Local"}
+    ended = [
+        f
+        for f in csms.frames
+        if f.action == "TransactionEvent" and f.payload["eventType"] == "Ended"
+    ]
+    assert {f.charger_id for f in ended} == {"SIM-0002"}
+    transactions = [f.payload["transactionInfo"] for f in ended]
+    assert sorted(t["transactionId"] for t in transactions) == sorted(sessions["SIM-0002"])
+    assert {t["stoppedReason"] for t in transactions} == {"Local"}
+    assert all(f.index < closed_at[f.charger_id] for f in stops + ended)
+    assert len(csms.disconnects) == 2
+
+
 async def test_the_simulate_command_runs_a_mixed_fleet_until_ctrl_c_and_prints_a_summary(csms):
     arguments = [
         "--url",
