@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cpms.management.commands.seed_demo import (
+from chargers.management.commands.seed_demo import (
     DEMO_CHARGER_PASSWORD,
     DEMO_CHARGERS,
     DEMO_PASSWORD,
