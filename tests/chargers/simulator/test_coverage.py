@@ -13,7 +13,7 @@ from chargers.ocpp.v201 import CentralSystem201
 from chargers.simulator.v16 import Charger16, RoutedChargePoint16
 from chargers.simulator.v201 import Charger201, RoutedChargePoint201
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import running
+from tests.chargers.simulator.helpers import profile_201, running
 
 CENTRALS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201}
 SIMULATED = {"1.6": (Charger16, RoutedChargePoint16), "2.0.1": (Charger201, RoutedChargePoint201)}
@@ -283,22 +283,7 @@ def commands_201(upload_url: str) -> list:
         ("TriggerMessage", {"requestedMessage": "MeterValues", "evse": {"id": 1}}, "MeterValues"),
         (
             "SetChargingProfile",
-            {
-                "evseId": 2,
-                "chargingProfile": {
-                    "id": 1,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "TxDefaultProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": [
-                        {
-                            "id": 1,
-                            "chargingRateUnit": "A",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-                        }
-                    ],
-                },
-            },
+            {"evseId": 2, "chargingProfile": profile_201(1, "TxDefaultProfile", 16.0)},
             None,
         ),
         (
@@ -369,19 +354,9 @@ async def on_request_201(charger, csms):
         "SetChargingProfile",
         {
             "evseId": 1,
-            "chargingProfile": {
-                "id": 3,
-                "stackLevel": 1,
-                "chargingProfilePurpose": "TxProfile",
-                "chargingProfileKind": "Relative",
-                "chargingSchedule": [
-                    {
-                        "id": 3,
-                        "chargingRateUnit": "W",
-                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}],
-                    }
-                ],
-            },
+            "chargingProfile": profile_201(
+                3, "TxProfile", 7000.0, "W", kind="Relative", stackLevel=1
+            ),
         },
     )
     await csms.wait_for("NotifyEVChargingSchedule")

@@ -15,7 +15,7 @@ from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import FAST, running
+from tests.chargers.simulator.helpers import FAST, profile_201, running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 
@@ -169,20 +169,15 @@ async def test_a_201_iso15118_session_states_the_cars_needs_and_its_schedule(
             "SetChargingProfile",
             {
                 "evseId": 1,
-                "chargingProfile": {
-                    "id": 3,
-                    "stackLevel": 1,
-                    "chargingProfilePurpose": "TxProfile",
-                    "chargingProfileKind": "Relative",
-                    "transactionId": session.transaction_id,
-                    "chargingSchedule": [
-                        {
-                            "id": 3,
-                            "chargingRateUnit": "W",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}],
-                        }
-                    ],
-                },
+                "chargingProfile": profile_201(
+                    3,
+                    "TxProfile",
+                    7000.0,
+                    "W",
+                    kind="Relative",
+                    stackLevel=1,
+                    transactionId=session.transaction_id,
+                ),
             },
         )
         assert reply["status"] == "Accepted"
@@ -234,22 +229,7 @@ async def test_a_201_station_answers_reports_with_the_notifications_the_server_k
         await command(
             registered,
             "SetChargingProfile",
-            {
-                "evseId": 0,
-                "chargingProfile": {
-                    "id": 4,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "ChargingStationMaxProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": [
-                        {
-                            "id": 4,
-                            "chargingRateUnit": "A",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-                        }
-                    ],
-                },
-            },
+            {"evseId": 0, "chargingProfile": profile_201(4, "ChargingStationMaxProfile", 16.0)},
         )
         assert (
             await command(

@@ -8,7 +8,7 @@ from ocpp.v201 import call
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
 from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
-from tests.chargers.simulator.helpers import running
+from tests.chargers.simulator.helpers import profile_201, running
 
 
 def energy(event: dict) -> float:
@@ -396,19 +396,7 @@ async def test_display_messages_are_shown_listed_and_cleared(csms, make_charger)
 
 
 async def test_get_charging_profiles_reports_the_installed_profiles_per_evse(csms, make_charger):
-    profile = {
-        "id": 6,
-        "stackLevel": 0,
-        "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": [
-            {
-                "id": 1,
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
-            }
-        ],
-    }
+    profile = profile_201(6, "TxDefaultProfile", 10.0)
     async with running(make_charger("2.0.1")) as charger:
         await csms.command(
             charger.id, "SetChargingProfile", {"evseId": 2, "chargingProfile": profile}
