@@ -20,6 +20,10 @@ NotifyMonitoringReport, NotifyDisplayMessages, NotifyCustomerInformation,
 ReportChargingProfiles, firmware and log statuses, ...); tests/chargers/simulator/test_coverage.py
 checks that against the server's own handlers.
 
+A stop (`charger.stop()`, `Fleet.stop()`, the first Ctrl-C of the command line) is clean: every
+running session ends with a normal stop, whose answer is awaited (bounded) before the charger
+disconnects. How a charger is put together: base.py.
+
 From the shell: `python manage.py simulate --help` or `python -m chargers.simulator --help`.
 This package does not import Django.
 """

@@ -55,7 +55,11 @@ class Firmware:
         *,
         signed: bool = False,
     ) -> None:
-        """See SimulatedCharger.update_firmware."""
+        """Download, install and reboot into the new version (or fail, at the failure rate).
+
+        A signed update checks the signature after the download and reports SignatureVerified
+        (or InvalidSignature, as one of the failures).
+        """
         charger = self.charger
         if retrieve_at is not None:
             delay = (retrieve_at - now_utc()).total_seconds()
