@@ -17,17 +17,22 @@ Besides sessions, a charger sends on request what real chargers send now and the
 ClearedChargingLimit). `incident_interval` makes it do those on its own. Every command the CSMS
 sends is answered as a real charger would, with the notifications that follow (NotifyReport,
 NotifyMonitoringReport, NotifyDisplayMessages, NotifyCustomerInformation,
-ReportChargingProfiles, firmware and log statuses, ...); tests/simulator/test_coverage.py
+ReportChargingProfiles, firmware and log statuses, ...); tests/chargers/simulator/test_coverage.py
 checks that against the server's own handlers.
+
+A stop (`charger.stop()`, `Fleet.stop()`, the first Ctrl-C of the command line) is clean: every
+running session ends with a normal stop, whose answer is awaited (bounded) before the charger
+disconnects. How a charger is put together: base.py.
 
 From the shell: `python manage.py simulate --help` or `python -m chargers.simulator --help`.
 This package does not import Django.
 """
 
-from chargers.simulator.base import Offline, Session, SimulatedCharger
+from chargers.simulator.base import SimulatedCharger
 from chargers.simulator.config import ChargerConfig, charger_ids
 from chargers.simulator.events import Event, Reporter, Stats
 from chargers.simulator.fleet import Fleet, RateLimiter, fleet_configs
+from chargers.simulator.state import Offline, Session
 
 __all__ = [
     "ChargerConfig",

@@ -6,6 +6,7 @@ import statistics
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
@@ -33,6 +34,29 @@ class Reporter:
         if not self.quiet:
             self.stream.write(event.line() + "\n")
             self.stream.flush()
+
+
+class EventLog:
+    """A charger's recent events (the last `size`), each also handed to the reporter."""
+
+    def __init__(
+        self, charger_id: str, reporter: Callable[[Event], None] | None = None, size: int = 1000
+    ):
+        self.charger_id = charger_id
+        self.reporter = reporter
+        self._recent: deque[Event] = deque(maxlen=size)
+
+    def add(self, kind: str, text: str) -> None:
+        event = Event(now_utc(), self.charger_id, kind, text)
+        self._recent.append(event)
+        if self.reporter is not None:
+            self.reporter(event)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._recent)
+
+    def __len__(self) -> int:
+        return len(self._recent)
 
 
 @dataclass

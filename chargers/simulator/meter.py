@@ -115,3 +115,29 @@ class Meter:
     def full(self) -> bool:
         soc = self.soc
         return soc is not None and soc >= 100.0
+
+
+def measurands(setting: str) -> list[str]:
+    """The measurands a setting (MeterValuesSampledData, TxUpdatedMeasurands, ...) lists, in
+    the order the simulator reports them."""
+    configured = [m.strip() for m in setting.split(",") if m.strip()]
+    return [m for m in MEASURANDS if m in configured]
+
+
+def samples(reading: Reading, wanted: list[str]) -> list[tuple]:
+    """(measurand, value, phase, unit, location) for each value the reading reports."""
+    out = []
+    for measurand in wanted:
+        if measurand == "Energy.Active.Import.Register":
+            out.append((measurand, reading.energy_wh, None, "Wh", "Outlet"))
+        elif measurand == "Power.Active.Import":
+            out.append((measurand, reading.power_w, None, "W", "Outlet"))
+        elif measurand == "Current.Import":
+            for phase, amps in zip(("L1", "L2", "L3"), reading.currents_a, strict=True):
+                out.append((measurand, amps, phase, "A", "Outlet"))
+        elif measurand == "Voltage":
+            for phase, volts in zip(("L1", "L2", "L3"), reading.voltages_v, strict=True):
+                out.append((measurand, volts, phase, "V", "Outlet"))
+        elif measurand == "SoC" and reading.soc is not None:
+            out.append((measurand, reading.soc, None, "Percent", "EV"))
+    return out

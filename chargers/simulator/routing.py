@@ -15,7 +15,7 @@ from ocpp.routing import after, on
 
 def _forward(action, method: str):
     async def handler(self, call_unique_id, **payload):
-        return await self.sim.handle_call(action, method, call_unique_id, payload)
+        return await self.sim.commands.handle(action, method, call_unique_id, payload)
 
     # The library registers handlers by function name, so each needs its own.
     handler.__name__ = f"on_{method}"
@@ -24,16 +24,19 @@ def _forward(action, method: str):
 
 def _follow_up(action, method: str):
     def hook(self, call_unique_id, **payload):
-        self.sim.run_follow_up(call_unique_id)
+        self.sim.commands.run_follow_up(call_unique_id)
 
     hook.__name__ = f"after_{method}"
     return after(action)(hook)
 
 
-def routed(base: type, actions) -> type:
-    """A subclass of the library's ChargePoint `base` that forwards `actions` to `self.sim`."""
+def routed(base: type, actions, charger: type) -> type:
+    """A subclass of the library's ChargePoint `base` that forwards to `self.sim` every action
+    of `actions` (the version's Action enum) that the `charger` class has an on_<action> for."""
     namespace = {}
     for action in actions:
+        if not hasattr(charger, f"on_{action.name}"):
+            continue
         namespace[f"on_{action.name}"] = _forward(action, action.name)
         namespace[f"after_{action.name}"] = _follow_up(action, action.name)
     return type(f"Routed{base.__module__.replace('.', '_')}", (base,), namespace)

@@ -1,54 +1,27 @@
-"""An OCPP 1.6J charger: its messages, its configuration keys and its answers to commands."""
+"""An OCPP 1.6J charger: its messages and its answers to commands.
+
+Its transactions (StartTransaction, MeterValues, StopTransaction, remote start and stop) are in
+v16_transactions.py; its configuration keys are a table in factory_settings.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action, ChargePointErrorCode, Reason
+from ocpp.v16.enums import Action, ChargePointErrorCode
 
-from chargers.simulator.base import Connector, Reading, Session, SimulatedCharger
+from chargers.simulator.base import SimulatedCharger
+from chargers.simulator.commands import at_once
 from chargers.simulator.events import iso, now_utc, parse_iso
-from chargers.simulator.keystore import ConfigKey, ConfigurationStore, format_seconds
-from chargers.simulator.limits import parse_profile
-from chargers.simulator.meter import MEASURANDS
+from chargers.simulator.factory_settings import configuration_store
+from chargers.simulator.keystore import ConfigurationStore, format_seconds
+from chargers.simulator.maintenance import idle_unless_busy
 from chargers.simulator.routing import routed
+from chargers.simulator.state import Connector
+from chargers.simulator.v16_transactions import Transactions16
 
-HANDLED = (
-    Action.cancel_reservation,
-    Action.certificate_signed,
-    Action.change_availability,
-    Action.change_configuration,
-    Action.clear_cache,
-    Action.clear_charging_profile,
-    Action.data_transfer,
-    Action.delete_certificate,
-    Action.extended_trigger_message,
-    Action.get_composite_schedule,
-    Action.get_configuration,
-    Action.get_diagnostics,
-    Action.get_installed_certificate_ids,
-    Action.get_local_list_version,
-    Action.get_log,
-    Action.install_certificate,
-    Action.remote_start_transaction,
-    Action.remote_stop_transaction,
-    Action.reserve_now,
-    Action.reset,
-    Action.send_local_list,
-    Action.set_charging_profile,
-    Action.signed_update_firmware,
-    Action.trigger_message,
-    Action.unlock_connector,
-    Action.update_firmware,
-)
-
-RoutedChargePoint16 = routed(ChargePoint, HANDLED)
-
-REASONS = {r.value for r in Reason}
 ERROR_CODES = {c.value for c in ChargePointErrorCode}
-# 2.0.1 stop reasons that callers may use with either version.
-REASON_ALIASES = {"ImmediateReset": "HardReset", "StoppedByEV": "EVDisconnected"}
 UPLOAD_STATUS = {"Idle": "Idle", "Uploading": "Uploading", "Uploaded": "Uploaded"}
 # What the plain FirmwareStatusNotification says for the steps only a signed update has.
 PLAIN_FIRMWARE_STATUS = {
@@ -58,11 +31,10 @@ PLAIN_FIRMWARE_STATUS = {
 }
 
 
-class Charger16(SimulatedCharger):
+class Charger16(Transactions16, SimulatedCharger):
     version = "1.6"
     calls = call
     results = call_result
-    routed_cp = RoutedChargePoint16
     settings = {
         "HeartbeatInterval": "heartbeat_interval",
         "MeterValueSampleInterval": "meter_interval",
@@ -73,51 +45,7 @@ class Charger16(SimulatedCharger):
     }
 
     def _make_store(self) -> ConfigurationStore:
-        c = self.config
-        measurands = ",".join(MEASURANDS)
-        keys = [
-            ConfigKey("HeartbeatInterval", format_seconds(c.heartbeat_interval), kind="int"),
-            ConfigKey("MeterValueSampleInterval", format_seconds(c.meter_interval), kind="int"),
-            ConfigKey("ClockAlignedDataInterval", "0", kind="int"),
-            ConfigKey("MeterValuesSampledData", measurands, kind="measurands"),
-            ConfigKey("MeterValuesAlignedData", "Energy.Active.Import.Register", kind="measurands"),
-            ConfigKey("StopTxnSampledData", "Energy.Active.Import.Register,SoC", kind="measurands"),
-            ConfigKey("StopTxnAlignedData", "", kind="measurands"),
-            ConfigKey("ConnectionTimeOut", "60", kind="int"),
-            ConfigKey("NumberOfConnectors", str(c.connectors), readonly=True, kind="int"),
-            ConfigKey(
-                "SupportedFeatureProfiles",
-                "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,"
-                "RemoteTrigger",
-                readonly=True,
-            ),
-            ConfigKey("AuthorizeRemoteTxRequests", "false", kind="bool"),
-            ConfigKey("LocalAuthorizeOffline", "true", kind="bool"),
-            ConfigKey("LocalPreAuthorize", "false", kind="bool"),
-            ConfigKey("LocalAuthListEnabled", "true", kind="bool"),
-            ConfigKey("LocalAuthListMaxLength", "1000", readonly=True, kind="int"),
-            ConfigKey("SendLocalListMaxLength", "100", readonly=True, kind="int"),
-            ConfigKey("StopTransactionOnInvalidId", "true", kind="bool"),
-            ConfigKey("StopTransactionOnEVSideDisconnect", "true", kind="bool"),
-            ConfigKey("UnlockConnectorOnEVSideDisconnect", "true", kind="bool"),
-            ConfigKey("TransactionMessageAttempts", str(c.message_attempts), kind="int"),
-            ConfigKey(
-                "TransactionMessageRetryInterval",
-                format_seconds(c.message_retry_interval),
-                kind="int",
-            ),
-            ConfigKey("ResetRetries", "1", kind="int"),
-            ConfigKey("WebSocketPingInterval", format_seconds(c.ping_interval), kind="int"),
-            ConfigKey("GetConfigurationMaxKeys", "100", readonly=True, kind="int"),
-            ConfigKey("ChargeProfileMaxStackLevel", "8", readonly=True, kind="int"),
-            ConfigKey("ChargingScheduleAllowedChargingRateUnit", "Current,Power", readonly=True),
-            ConfigKey("ChargingScheduleMaxPeriods", "24", readonly=True, kind="int"),
-            ConfigKey("MaxChargingProfilesInstalled", "8", readonly=True, kind="int"),
-            ConfigKey("ReserveConnectorZeroSupported", "false", readonly=True, kind="bool"),
-            ConfigKey("SecurityProfile", "1", readonly=True, kind="int"),
-            ConfigKey("AuthorizationKey", "", kind="secret"),
-        ]
-        return ConfigurationStore(keys, on_change=self._setting_changed)
+        return configuration_store(self.config, on_change=self._setting_changed)
 
     def _set_heartbeat_interval(self, seconds: float) -> None:
         super()._set_heartbeat_interval(seconds)
@@ -161,125 +89,16 @@ class Charger16(SimulatedCharger):
         )
 
     def _report_station(self, force: bool = False) -> None:
-        status = "Available" if self.station_operative else "Unavailable"
+        status = "Available" if self.connectors.station_operative else "Unavailable"
         payload = call.StatusNotification(
             connector_id=0, error_code="NoError", status=status, timestamp=iso()
         )
-        self._enqueue("StatusNotification", lambda: payload, persistent=False)
-
-    def _authorize_payload(self, session: Session):
-        return call.Authorize(id_tag=session.id_tag)
-
-    def _authorization_status(self, result) -> str | None:
-        return None if result is None else result.id_tag_info.get("status")
-
-    def _sampled_values(self, reading: Reading, measurands: list[str], context: str):
-        values = []
-        for measurand, value, phase, unit, location in self._samples(reading, measurands):
-            sampled = {
-                "value": f"{value:.1f}" if unit in ("Wh", "A", "V") else f"{value:.0f}",
-                "context": context,
-                "format": "Raw",
-                "measurand": measurand,
-                "location": location,
-                "unit": unit,
-            }
-            if phase:
-                sampled["phase"] = phase
-            values.append(sampled)
-        return values
-
-    def _begin_transaction(self, session: Session, reading: Reading):
-        payload = call.StartTransaction(
-            connector_id=session.connector_id,
-            id_tag=session.id_tag,
-            meter_start=round(reading.energy_wh),
-            timestamp=iso(session.started_at),
-            reservation_id=session.reservation_id,
-        )
-
-        def started(result) -> None:
-            # Known only now, possibly long after the start when it was queued offline.
-            session.transaction_id = result.transaction_id
-            status = result.id_tag_info.get("status")
-            invalid = status != "Accepted"
-            if invalid and self.store.value("StopTransactionOnInvalidId") == "true":
-                self._event("deauthorized", f"transaction {result.transaction_id}: {status}")
-                self._finish_session(session, "DeAuthorized")
-
-        def lost() -> None:
-            session.start_failed = True
-
-        return self._enqueue(
-            "StartTransaction", lambda: payload, persistent=True, on_result=started, on_fail=lost
-        )
-
-    def _meter_sample(self, connector: Connector, reading: Reading, context: str):
-        measurands = self._measurands(self.store.value("MeterValuesSampledData"))
-        meter_value = [
-            {
-                "timestamp": iso(),
-                "sampled_value": self._sampled_values(reading, measurands, context),
-            }
-        ]
-        session = self._charging(connector)
-        if session is None:
-            payload = call.MeterValues(connector_id=connector.id, meter_value=meter_value)
-            return self._enqueue("MeterValues", lambda: payload, persistent=False)
-
-        def build():
-            if session.transaction_id is None:
-                return None  # its StartTransaction was given up: the CSMS has no id for it
-            return call.MeterValues(
-                connector_id=connector.id,
-                meter_value=meter_value,
-                transaction_id=session.transaction_id,
-            )
-
-        return self._enqueue("MeterValues", build, persistent=True)
-
-    def _end_transaction(self, session: Session, reading: Reading, reason: str):
-        reason = REASON_ALIASES.get(reason, reason)
-        if reason not in REASONS:
-            reason = "Other"
-        stop_values = self._measurands(self.store.value("StopTxnSampledData"))
-        begin = {
-            "timestamp": iso(session.started_at),
-            "sampled_value": [
-                {
-                    "value": f"{session.meter_start_wh:.1f}",
-                    "context": "Transaction.Begin",
-                    "measurand": "Energy.Active.Import.Register",
-                    "location": "Outlet",
-                    "unit": "Wh",
-                }
-            ],
-        }
-        timestamp = iso()
-        end = {
-            "timestamp": timestamp,
-            "sampled_value": self._sampled_values(reading, stop_values, "Transaction.End"),
-        }
-        meter_stop = round(reading.energy_wh)
-
-        def build():
-            if session.transaction_id is None:
-                return None
-            return call.StopTransaction(
-                meter_stop=meter_stop,
-                timestamp=timestamp,
-                transaction_id=session.transaction_id,
-                reason=reason,
-                id_tag=session.id_tag,
-                transaction_data=[begin, end] if end["sampled_value"] else [begin],
-            )
-
-        return self._enqueue("StopTransaction", build, persistent=True)
+        self.outbox.enqueue("StatusNotification", lambda: payload, persistent=False)
 
     def _firmware_payload(self, status: str, signed: bool):
         if signed:
             return call.SignedFirmwareStatusNotification(
-                status=status, request_id=self.firmware_request_id
+                status=status, request_id=self.firmware.request_id
             )
         return call.FirmwareStatusNotification(status=PLAIN_FIRMWARE_STATUS.get(status, status))
 
@@ -293,30 +112,9 @@ class Charger16(SimulatedCharger):
 
     # --- commands ------------------------------------------------------------------------
 
-    def on_remote_start_transaction(self, id_tag, connector_id=None, charging_profile=None):
-        connector = self._pick_connector(connector_id, id_tag)
-        if connector is None:
-            return call_result.RemoteStartTransaction(status="Rejected")
-        if charging_profile is not None:
-            if charging_profile.get("charging_profile_purpose") != "TxProfile":
-                return call_result.RemoteStartTransaction(status="Rejected")
-            self.limits.install(
-                parse_profile(charging_profile, connector.id, now=self._now(), wall=now_utc())
-            )
-        authorize = self.store.value("AuthorizeRemoteTxRequests") == "true"
-        self.after_reply(lambda: self.start_session(id_tag, connector.id, authorize=authorize))
-        return call_result.RemoteStartTransaction(status="Accepted")
-
-    def on_remote_stop_transaction(self, transaction_id):
-        session = self._find_session(transaction_id=transaction_id)
-        if session is None:
-            return call_result.RemoteStopTransaction(status="Rejected")
-        self.after_reply(lambda: self.stop_session("Remote", session.connector_id))
-        return call_result.RemoteStopTransaction(status="Accepted")
-
     def on_reset(self, type):
         stop_reason = "HardReset" if type == "Hard" else "SoftReset"
-        self.after_reply(lambda: self.reboot("RemoteReset", stop_reason))
+        self.commands.after_reply(lambda: self.reboots.reboot("RemoteReset", stop_reason))
         return call_result.Reset(status="Accepted")
 
     def on_unlock_connector(self, connector_id):
@@ -324,11 +122,13 @@ class Charger16(SimulatedCharger):
         if connector is None:
             return call_result.UnlockConnector(status="NotSupported")
         if connector.session is not None:
-            self.after_reply(lambda: self.stop_session("UnlockCommand", connector_id))
+            self.commands.after_reply(lambda: self.stop_session("UnlockCommand", connector_id))
         return call_result.UnlockConnector(status="Unlocked")
 
     def on_change_availability(self, connector_id, type):
-        return self._availability(connector_id, type == "Operative", call_result.ChangeAvailability)
+        return self.connectors.change_availability(
+            connector_id, type == "Operative", call_result.ChangeAvailability
+        )
 
     def on_get_configuration(self, key=None):
         entries, unknown = self.store.get(key)
@@ -339,40 +139,38 @@ class Charger16(SimulatedCharger):
     def on_change_configuration(self, key, value):
         return call_result.ChangeConfiguration(status=self.store.change(key, value))
 
-    def _trigger_jobs(self, connector_id, *, signed: bool) -> dict:
-        """What TriggerMessage (or, signed, ExtendedTriggerMessage) can ask for."""
-        firmware = lambda: self._send_firmware_status(  # noqa: E731
-            self._idle_unless_busy(self.firmware_status), signed=signed
+    def on_trigger_message(self, requested_message, connector_id=None):
+        return self._trigger(requested_message, connector_id, call_result.TriggerMessage)
+
+    def on_extended_trigger_message(self, requested_message, connector_id=None):
+        """The security extension's trigger: its own set of messages, the signed ones."""
+        return self._trigger(
+            requested_message, connector_id, call_result.ExtendedTriggerMessage, signed=True
+        )
+
+    def _trigger(self, requested_message, connector_id, reply, *, signed: bool = False):
+        """TriggerMessage, or (signed) ExtendedTriggerMessage with its own set of messages."""
+        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
+            return reply(status="Rejected")
+        firmware = lambda: self.firmware.send_status(  # noqa: E731
+            idle_unless_busy(self.firmware.status), signed=signed
         )
         jobs = {
-            "BootNotification": self._triggered_boot,
-            "Heartbeat": self.heartbeat,
+            "BootNotification": self.registration.triggered_boot,
+            "Heartbeat": self.registration.heartbeat,
             "StatusNotification": lambda: self._triggered_status(connector_id),
             "MeterValues": lambda: self._triggered_meter_values(connector_id),
             "FirmwareStatusNotification": firmware,
         }
-        upload = self._idle_unless_busy(self.upload_status)
+        upload = idle_unless_busy(self.uploads.status)
         if signed:
-            jobs["LogStatusNotification"] = lambda: self._send_upload_status(upload, kind="log")
+            jobs["LogStatusNotification"] = lambda: self.uploads.send_status(upload, kind="log")
             jobs["SignChargePointCertificate"] = self.sign_certificate
         else:
-            jobs["DiagnosticsStatusNotification"] = lambda: self._send_upload_status(
+            jobs["DiagnosticsStatusNotification"] = lambda: self.uploads.send_status(
                 upload, kind="diagnostics"
             )
-        return jobs
-
-    def on_trigger_message(self, requested_message, connector_id=None):
-        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
-            return call_result.TriggerMessage(status="Rejected")
-        jobs = self._trigger_jobs(connector_id, signed=False)
-        return self._trigger(jobs, requested_message, call_result.TriggerMessage)
-
-    def on_extended_trigger_message(self, requested_message, connector_id=None):
-        """The security extension's trigger: its own set of messages, the signed ones."""
-        if connector_id is not None and connector_id != 0 and connector_id not in self.connectors:
-            return call_result.ExtendedTriggerMessage(status="Rejected")
-        jobs = self._trigger_jobs(connector_id, signed=True)
-        return self._trigger(jobs, requested_message, call_result.ExtendedTriggerMessage)
+        return self.commands.trigger(jobs, requested_message, reply)
 
     async def _triggered_status(self, connector_id):
         if connector_id in (None, 0):
@@ -381,21 +179,21 @@ class Charger16(SimulatedCharger):
             return
         targets = [self.connectors[connector_id]] if connector_id else self.connectors.values()
         for connector in targets:
-            self._report_status(connector, force=True)
+            self.connectors.report(connector, force=True)
 
     async def _triggered_meter_values(self, connector_id):
         targets = [connector_id] if connector_id else list(self.connectors)
         await asyncio.gather(*(self.send_meter_values(n, context="Trigger") for n in targets))
 
     def on_get_local_list_version(self):
-        return call_result.GetLocalListVersion(list_version=self.local_list_version)
+        return call_result.GetLocalListVersion(list_version=self.local_list.version)
 
     def on_send_local_list(self, list_version, update_type, local_authorization_list=None):
         entries = [
             (entry["id_tag"], (entry.get("id_tag_info") or {}).get("status"))
             for entry in local_authorization_list or ()
         ]
-        status = self._update_local_list(list_version, update_type, entries)
+        status = self.local_list.update(list_version, update_type, entries)
         return call_result.SendLocalList(status=status)
 
     def on_reserve_now(self, connector_id, expiry_date, id_tag, reservation_id, **_):
@@ -404,9 +202,9 @@ class Charger16(SimulatedCharger):
         expires = parse_iso(expiry_date)
         if expires is None:
             return call_result.ReserveNow(status="Rejected")
-        status, connector = self._reserve(reservation_id, connector_id, id_tag, expires)
+        status, connector = self.connectors.reserve(reservation_id, connector_id, id_tag, expires)
         if connector is not None:
-            self.after_reply(self._async(lambda: self._report_status(connector)))
+            self.commands.after_reply(at_once(lambda: self.connectors.report(connector)))
         return call_result.ReserveNow(status=status)
 
     def on_set_charging_profile(self, connector_id, cs_charging_profiles):
@@ -450,21 +248,23 @@ class Charger16(SimulatedCharger):
         )
 
     def on_update_firmware(self, location, retrieve_date, retries=None, retry_interval=None):
-        self.after_reply(lambda: self.update_firmware(location, parse_iso(retrieve_date)))
+        self.commands.after_reply(lambda: self.firmware.update(location, parse_iso(retrieve_date)))
         return call_result.UpdateFirmware()
 
     def on_get_diagnostics(self, location, **_):
         filename = f"diagnostics-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"
-        self.after_reply(lambda: self.upload_diagnostics(location, filename, kind="diagnostics"))
+        self.commands.after_reply(
+            lambda: self.uploads.upload(location, filename, kind="diagnostics")
+        )
         return call_result.GetDiagnostics(file_name=filename)
 
     def on_signed_update_firmware(self, request_id, firmware, **_):
-        if self._refuses_signing_certificate(firmware["signing_certificate"]):
+        if self.firmware.refuses_signing_certificate(firmware["signing_certificate"]):
             return call_result.SignedUpdateFirmware(status="InvalidCertificate")
         location = firmware["location"]
         retrieve_at = parse_iso(firmware["retrieve_date_time"])
-        self.after_reply(
-            lambda: self.update_firmware(location, retrieve_at, request_id, signed=True)
+        self.commands.after_reply(
+            lambda: self.firmware.update(location, retrieve_at, request_id, signed=True)
         )
         return call_result.SignedUpdateFirmware(status="Accepted")
 
@@ -475,3 +275,7 @@ class Charger16(SimulatedCharger):
         return call_result.GetInstalledCertificateIds(
             status="Accepted", certificate_hash_data=[c.hash_data for c in found]
         )
+
+
+# Every 1.6 command Charger16 has an on_<action> handler for reaches it.
+RoutedChargePoint16 = Charger16.routed_cp = routed(ChargePoint, Action, Charger16)

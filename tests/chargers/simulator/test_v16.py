@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 from ocpp.v16 import call
 
-from tests.simulator.conftest import new_charger, running
-from tests.simulator.fake_csms import FakeCsms
+from tests.chargers.simulator.fake_csms import PATIENCE, FakeCsms
+from tests.chargers.simulator.helpers import new_charger, running
 
 
 def energy(payload: dict) -> float:
@@ -53,11 +53,12 @@ async def test_it_retries_the_boot_while_the_csms_says_pending():
 
 async def test_it_heartbeats_at_the_interval_the_csms_returned():
     async with FakeCsms(heartbeat_interval=1) as csms:
+        loop = asyncio.get_running_loop()
+        # Taken before the charger exists: its first heartbeat is at least the interval later.
+        began = loop.time()
         async with running(new_charger(csms)) as charger:
-            loop = asyncio.get_running_loop()
-            booted = loop.time()
-            await csms.wait_for("Heartbeat", timeout=3)
-            assert loop.time() - booted >= 0.8
+            await csms.wait_for("Heartbeat")
+            assert loop.time() - began >= 0.8
             assert charger.heartbeat_interval == 1
             assert charger.store.value("HeartbeatInterval") == "1"
 
@@ -66,7 +67,7 @@ async def test_a_refused_handshake_is_retried_with_back_off_and_nothing_is_sent(
     async with FakeCsms(password="another-password-entirely") as csms:
         charger = new_charger(csms, password="wrong-password-1234")
         async with running(charger, online=False):
-            await csms.until(lambda: csms.refusals >= 3, 5, "three refused attempts")
+            await csms.until(lambda: csms.refusals >= 3, what="three refused attempts")
         assert not csms.frames
         refused = [e for e in charger.events if e.kind == "refused"]
         assert refused and "HTTP 403" in refused[0].text
@@ -96,9 +97,10 @@ async def test_it_charges_a_session_whose_energy_rises_and_then_stops_it(csms, m
         assert ("Voltage", phase) in measured
     assert ("Power.Active.Import", None) in measured and ("SoC", None) in measured
     power = next(float(v["value"]) for v in values if v["measurand"] == "Power.Active.Import")
-    # Energy rises with the power: about P x 0.1 s between samples (jitter allowed).
+    # Energy rises with the power: at least P x 0.1 s between samples (jitter allowed). Only a
+    # lower bound: on a busy machine the samples are further apart, never closer.
     step_wh = readings[-1] - readings[-2]
-    assert 0.2 * power * 0.1 / 3600 <= step_wh <= 3 * power * 0.1 / 3600
+    assert 0.2 * power * 0.1 / 3600 <= step_wh
     assert stop["transactionId"] == 1001 and stop["reason"] == "Local"
     assert stop["meterStop"] >= round(readings[-1])
     contexts = [d["sampledValue"][0]["context"] for d in stop["transactionData"]]
@@ -111,7 +113,7 @@ async def test_it_does_not_start_a_session_for_a_refused_id_tag(csms, make_charg
     csms.authorize_status = "Invalid"
     async with running(make_charger()) as charger:
         assert await charger.start_session("UNKNOWN-TAG") is None
-        await csms.until(lambda: statuses(csms, 1)[-1:] == ["Available"], 2, "Available again")
+        await csms.until(lambda: statuses(csms, 1)[-1:] == ["Available"], what="Available again")
     assert not csms.payloads("StartTransaction")
 
 
@@ -123,7 +125,9 @@ async def test_remote_start_and_remote_stop_run_a_session(csms, make_charger):
         assert answer.status == "Accepted"
         (start,) = await csms.wait_for("StartTransaction")
         assert start["connectorId"] == 2 and start["idTag"] == "TAG-R"
-        await charger.wait_until(lambda: charger.sessions and charger.sessions[0].transaction_id, 2)
+        assert await charger.wait_until(
+            lambda: charger.sessions and charger.sessions[0].transaction_id, PATIENCE
+        )
         transaction_id = charger.sessions[0].transaction_id
 
         unknown = await csms.call(charger.id, call.RemoteStopTransaction(transaction_id=999))
@@ -146,7 +150,7 @@ async def test_reset_stops_the_session_reconnects_and_boots_again(csms, make_cha
         (stop,) = await csms.wait_for("StopTransaction")
         assert stop["reason"] == "HardReset"
         await csms.wait_for("BootNotification", count=2)
-        await charger.wait_until(lambda: charger.online, 2)
+        assert await charger.wait_until(lambda: charger.online, PATIENCE)
         assert csms.connects[charger.id] == 2
         # After the reboot every connector is reported again.
         reboot = next(
@@ -191,7 +195,7 @@ async def test_configuration_keys_live_in_a_real_store(csms, make_charger):
 
         mark = csms.mark()
         assert await change("HeartbeatInterval", "1") == "Accepted"
-        await csms.wait_for("Heartbeat", since=mark, timeout=3)
+        await csms.wait_for("Heartbeat", since=mark)
 
 
 async def test_the_new_authorization_key_is_the_password_of_the_next_connection(csms, make_charger):
@@ -203,7 +207,7 @@ async def test_the_new_authorization_key_is_the_password_of_the_next_connection(
         assert answer.status == "Accepted"
         csms.password = new_key
         await csms.drop(charger.id)
-        await csms.until(lambda: csms.connects[charger.id] == 2, 5, "a reconnect")
+        await csms.until(lambda: csms.connects[charger.id] == 2, what="a reconnect")
     assert csms.refusals == 0
 
 
@@ -231,18 +235,12 @@ async def test_a_failing_firmware_update_reports_the_failure_and_keeps_the_old_v
     csms, make_charger
 ):
     async with running(make_charger(firmware_failure_rate=1.0)) as charger:
-        await csms.call(
-            charger.id,
-            call.UpdateFirmware(
-                location="http://firmware.example.test/fw-9.9.9.bin",
-                retrieve_date=datetime.now(UTC).isoformat(),
-            ),
-        )
-        await csms.wait_for(
-            "FirmwareStatusNotification",
-            lambda p: p["status"] in ("DownloadFailed", "InstallationFailed"),
-        )
-        await asyncio.sleep(0.2)
+        # The update itself, not the UpdateFirmware command: when it returns, the reboot it
+        # would do after a success would have begun, so its absence is a fact, not a guess.
+        await charger.firmware.update("http://firmware.example.test/fw-9.9.9.bin")
+        (failed,) = csms.payloads("FirmwareStatusNotification")[-1:]
+        assert failed["status"] in ("DownloadFailed", "InstallationFailed")
+        assert not charger.reboots.rebooting and charger.reboots.pending is None
         assert len(csms.payloads("BootNotification")) == 1
         assert charger.firmware_version == "1.0.0"
 
@@ -281,11 +279,12 @@ async def test_it_reconnects_and_delivers_queued_messages_in_order(csms, make_ch
     async with running(make_charger()) as charger:
         csms.refusing = True
         await csms.drop(charger.id)
-        assert await charger.wait_until(lambda: not charger.connected, 2)
+        assert await charger.wait_until(lambda: not charger.connected, PATIENCE)
 
         # Offline: the session starts without a transactionId; everything waits in the queue.
         session = await charger.start_session("SIM-TAG-0002")
         assert session.transaction_id is None
+        # Time passes between the samples, so the energy rises (at least this; more is fine).
         await asyncio.sleep(0.05)
         await charger.send_meter_values()
         await asyncio.sleep(0.05)
@@ -293,6 +292,8 @@ async def test_it_reconnects_and_delivers_queued_messages_in_order(csms, make_ch
         await charger.stop_session("Local")
         assert charger.queued == 4
         assert not csms.payloads("StartTransaction")
+        # It keeps trying to reconnect meanwhile.
+        await csms.until(lambda: csms.refusals >= 1, what="a refused reconnect")
 
         mark = csms.mark()
         csms.refusing = False
@@ -331,13 +332,13 @@ async def test_change_availability_switches_connectors_and_waits_for_a_running_s
             charger.id, call.ChangeAvailability(connector_id=2, type="Inoperative")
         )
         assert answer.status == "Accepted"
-        await csms.until(lambda: statuses(csms, 2)[-1] == "Unavailable", 2, "Unavailable")
+        await csms.until(lambda: statuses(csms, 2)[-1] == "Unavailable", what="Unavailable")
         assert await charger.start_session("SIM-TAG-0001", connector_id=2) is None
         answer = await csms.call(
             charger.id, call.ChangeAvailability(connector_id=2, type="Operative")
         )
         assert answer.status == "Accepted"
-        await csms.until(lambda: statuses(csms, 2)[-1] == "Available", 2, "Available")
+        await csms.until(lambda: statuses(csms, 2)[-1] == "Available", what="Available")
 
         await charger.start_session("SIM-TAG-0001", connector_id=1)
         answer = await csms.call(
@@ -345,7 +346,7 @@ async def test_change_availability_switches_connectors_and_waits_for_a_running_s
         )
         assert answer.status == "Scheduled"
         await charger.stop_session("Local", connector_id=1)
-        await csms.until(lambda: statuses(csms, 1)[-1] == "Unavailable", 2, "Unavailable")
+        await csms.until(lambda: statuses(csms, 1)[-1] == "Unavailable", what="Unavailable")
 
 
 async def test_a_charging_profile_caps_the_power_until_it_is_cleared(csms, make_charger):
@@ -401,27 +402,49 @@ async def test_a_fault_ends_the_session_and_marks_the_connector_faulted(csms, ma
         (faulted,) = await csms.wait_for("StatusNotification", lambda p: p["status"] == "Faulted")
         assert faulted["connectorId"] == 1 and faulted["errorCode"] == "GroundFailure"
         await charger.clear_fault(1)
-        await csms.until(lambda: statuses(csms, 1)[-1] == "Available", 2, "Available again")
+        await csms.until(lambda: statuses(csms, 1)[-1] == "Available", what="Available again")
 
 
 async def test_a_silent_charger_sends_nothing_not_even_heartbeats_then_resumes(csms, make_charger):
-    async with running(make_charger(heartbeat_interval=0.1)) as charger:
-        await csms.wait_for("Heartbeat")
-        await charger.go_silent(0.6)
-        await asyncio.sleep(0.05)
+    # No heartbeats of its own (interval 0) until the test asks for them, so what the CSMS
+    # receives depends on the silence, never on the clock.
+    async with running(make_charger(heartbeat_interval=0)) as charger:
+        await csms.wait_for("StatusNotification", count=3)
+        # A DataTransfer is in flight, its answer held back, when the charger falls silent.
+        release = csms.hold("DataTransfer")
+        in_flight = asyncio.create_task(charger.data_transfer("before"))
+        await csms.wait_for("DataTransfer")
         mark = csms.mark()
-        # It does not answer the CSMS either.
-        try:
-            await asyncio.wait_for(
-                csms.centrals[charger.id].call(call.ClearCache(), suppress=False), 0.3
-            )
-            answered = True
-        except TimeoutError:
-            answered = False
-        assert not answered
-        await asyncio.sleep(0.2)
-        assert csms.payloads("Heartbeat", since=mark) == []
-        await csms.wait_for("Heartbeat", since=mark, timeout=2)
+        # Silent until the test ends it: however slow the machine, all below happens in it.
+        await charger.go_silent(PATIENCE)
+        ignored = await csms.send_call(charger.id, "ClearCache", {})
+        release()
+        # The answer comes after the command on the one socket: the command was read, and
+        # dropped, while the charger was silent. Answers to its own calls still come in.
+        assert await in_flight == "Accepted"
+        # Nothing leaves: no heartbeat, no volatile message; a security event waits.
+        assert not await charger.registration.heartbeat()
+        assert await charger.data_transfer("while silent") is None
+        held = asyncio.create_task(charger.security_event("TamperDetectionActivated"))
+
+        await charger.go_silent(0)
+        await held
+        answer = await csms.call(charger.id, call.ClearCache())
+        assert answer.status == "Accepted"
+        # Whatever it had sent while silent would stand before the held event (one socket,
+        # in order). The command it dropped was never handled, and never answered, not even
+        # afterwards: its answer would have come before the one to this ClearCache.
+        assert csms.actions(since=mark) == ["SecurityEventNotification"]
+        handled = [e.text for e in charger.events if e.kind == "command"]
+        assert len(handled) == 1 and "ClearCache" in handled[0]
+        assert ignored not in csms.answered
+
+        # Its heartbeats resume at the interval the CSMS sets.
+        answer = await csms.call(
+            charger.id, call.ChangeConfiguration(key="HeartbeatInterval", value="1")
+        )
+        assert answer.status == "Accepted"
+        await csms.wait_for("Heartbeat", since=mark)
 
 
 async def test_smaller_commands_get_the_answers_a_real_charger_gives(csms, make_charger):
@@ -452,11 +475,11 @@ async def test_smaller_commands_get_the_answers_a_real_charger_gives(csms, make_
             connector_id=2, expiry_date=expiry, id_tag="TAG-1", reservation_id=5
         )
         assert (await ask(reserve)).status == "Accepted"
-        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Reserved"], 2, "Reserved")
+        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Reserved"], what="Reserved")
         assert await charger.start_session("SOMEONE-ELSE", connector_id=2) is None
         assert (await ask(call.CancelReservation(reservation_id=5))).status == "Accepted"
         assert (await ask(call.CancelReservation(reservation_id=5))).status == "Rejected"
-        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Available"], 2, "Available")
+        await csms.until(lambda: statuses(csms, 2)[-1:] == ["Available"], what="Available")
 
         # The holder of a reservation gets the reserved connector; the start names it.
         reserve = call.ReserveNow(

@@ -1,20 +1,19 @@
 """Many chargers at once, and the command line that runs them."""
 
 import asyncio
-import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from django.core.management import call_command
-
 from chargers.simulator import Fleet, charger_ids, fleet_configs
 from chargers.simulator.cli import main
-from tests.simulator.conftest import FAST
-from tests.simulator.fake_csms import PASSWORD
+from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
+from tests.chargers.simulator.helpers import FAST
+from tests.helpers import child_env
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_charger_ids_are_the_prefix_and_a_zero_padded_number():
@@ -29,7 +28,7 @@ async def test_a_fleet_brings_mixed_versions_online_at_a_bounded_connect_rate(cs
     began = loop.time()
     await fleet.start()
     try:
-        assert await fleet.wait_online(5)
+        assert await fleet.wait_online(PATIENCE)
         # Six connects at 20 per second cannot all happen in less than 5 x 50 ms.
         assert loop.time() - began >= 0.24
     finally:
@@ -49,7 +48,11 @@ async def test_a_fleet_with_its_own_sessions_stops_every_session_it_started(csms
         **{**FAST, "session_interval": 0.2, "session_duration": 0.3, "meter_interval": 0.1},
     )
     fleet = Fleet(configs, connect_rate=0)
-    stats = await fleet.run(duration=1.2)
+    running = asyncio.create_task(fleet.run())
+    # Sessions come and go on their own: wait for some to have started, not for a time.
+    await csms.until(lambda: fleet.stats.counts["sessions_started"] >= 4, what="4 sessions")
+    fleet.request_stop()
+    stats = await asyncio.wait_for(running, PATIENCE)
 
     started = len(csms.payloads("StartTransaction")) + len(
         [p for p in csms.payloads("TransactionEvent") if p["eventType"] == "Started"]
@@ -64,8 +67,44 @@ async def test_a_fleet_with_its_own_sessions_stops_every_session_it_started(csms
     assert fleet.queued == 0
 
 
-async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms):
-    out = io.StringIO()
+async def test_a_stopped_fleet_ends_its_sessions_and_has_the_stops_answered_before_it_leaves(
+    csms,
+):
+    # What Ctrl-C does to `manage.py simulate` (and so to the demo's fleet): request_stop().
+    configs = fleet_configs(url=csms.url, count=2, version="mix", password=PASSWORD, **FAST)
+    fleet = Fleet(configs, connect_rate=0)
+    running = asyncio.create_task(fleet.run())
+    assert await fleet.wait_online(PATIENCE)
+    sessions = {}
+    for charger in fleet.chargers:
+        for connector_id in (1, 2):
+            session = await charger.start_session("SIM-TAG-0001", connector_id)
+            sessions.setdefault(charger.id, []).append(session.transaction_id)
+
+    fleet.request_stop()
+    await asyncio.wait_for(running, PATIENCE)
+
+    # The stops were answered (nothing left queued) and arrived before the socket closed.
+    assert fleet.queued == 0
+    closed_at = dict(csms.disconnects)
+    stops = [f for f in csms.frames if f.action == "StopTransaction"]
+    assert {f.charger_id for f in stops} == {"SIM-0001"}
+    assert sorted(f.payload["transactionId"] for f in stops) == sorted(sessions["SIM-0001"])
+    assert {f.payload["reason"] for f in stops} == {"Local"}
+    ended = [
+        f
+        for f in csms.frames
+        if f.action == "TransactionEvent" and f.payload["eventType"] == "Ended"
+    ]
+    assert {f.charger_id for f in ended} == {"SIM-0002"}
+    transactions = [f.payload["transactionInfo"] for f in ended]
+    assert sorted(t["transactionId"] for t in transactions) == sorted(sessions["SIM-0002"])
+    assert {t["stoppedReason"] for t in transactions} == {"Local"}
+    assert all(f.index < closed_at[f.charger_id] for f in stops + ended)
+    assert len(csms.disconnects) == 2
+
+
+async def test_the_simulate_command_runs_a_mixed_fleet_until_ctrl_c_and_prints_a_summary(csms):
     arguments = [
         "--url",
         csms.url,
@@ -75,8 +114,6 @@ async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms
         "mix",
         "--password",
         PASSWORD,
-        "--duration",
-        "1",
         "--session-interval",
         "0.2",
         "--session-duration",
@@ -92,18 +129,40 @@ async def test_the_simulate_command_runs_a_mixed_fleet_and_prints_a_summary(csms
         "--seed",
         "7",
     ]
-    # The command runs its own event loop; the fake CSMS keeps serving on this one.
-    await asyncio.to_thread(call_command, "simulate", *arguments, stdout=out)
-    text = out.getvalue()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "manage.py", "simulate", *arguments),
+        cwd=ROOT,
+        env=child_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    # Read as it comes, so a full pipe never stalls the simulator.
+    output = asyncio.gather(process.stdout.read(), process.stderr.read())
+    incidents = {"SecurityEventNotification", "DataTransfer", "SignCertificate"}
+    try:
+        # Every 2.0.1 car speaks ISO 15118; both chargers do things on their own besides
+        # charging. Once the CSMS has seen that, Ctrl-C (its first: a clean stop).
+        await csms.until(
+            lambda: (
+                csms.payloads("NotifyEVChargingNeeds", charger_id="SIM-0002")
+                and {f.charger_id for f in csms.frames if f.action in incidents}
+                == {"SIM-0001", "SIM-0002"}
+            ),
+            what="sessions and incidents from both chargers",
+        )
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(output, PATIENCE)
+        await asyncio.wait_for(process.wait(), PATIENCE)
+
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
     assert "SIM-0001 booted: Accepted (OCPP 1.6" in text
     assert "SIM-0002 booted: Accepted (OCPP 2.0.1" in text
     assert "session-started" in text and "session-stopped" in text
     assert "sessions:" in text and "round trip:" in text
     assert {"SIM-0001", "SIM-0002"} <= set(csms.connects)
-    # Every 2.0.1 car speaks ISO 15118; both chargers do things on their own besides charging.
-    assert csms.payloads("NotifyEVChargingNeeds", charger_id="SIM-0002")
-    incidents = {"SecurityEventNotification", "DataTransfer", "SignCertificate"}
-    assert {f.charger_id for f in csms.frames if f.action in incidents} == {"SIM-0001", "SIM-0002"}
 
 
 def test_bad_options_are_refused_with_exit_status_two(capsys):
@@ -133,7 +192,7 @@ def test_the_simulator_runs_without_django_against_any_url():
         env=env,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=PATIENCE,
     )
     assert done.returncode == 0, done.stderr
     assert "connects (1 failed" in done.stdout or "failed" in done.stdout

@@ -3,7 +3,9 @@
 It listens on 127.0.0.1 with a free port, speaks OCPP 1.6 and 2.0.1 (by subprotocol), checks
 HTTP Basic auth on the upgrade like our server (a refusal is HTTP 403), validates every frame
 against the official schemas (the library does), and records every CALL a charger sends, with
-its camelCase payload as it was on the wire, so tests can check the exact messages.
+its camelCase payload as it was on the wire, so tests can check the exact messages. It also
+notes which of its own CALLs were answered, and when each charger's socket closed, in the order
+of the frames: one socket delivers in order, so tests can reason about order, not time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import asyncio
 import base64
 import itertools
 import json
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -48,19 +52,23 @@ class Frame:
 
 
 class _Recording:
-    """Records each CALL before the library routes it to a handler."""
+    """Records each CALL, and the id of each answer, before the library routes it."""
 
     async def route_message(self, raw):
         message = json.loads(raw)
         if message[0] == 2:
             self.csms.record(self.id, message[2], message[3])
+        else:
+            self.csms.answered.add(message[1])
         await super().route_message(raw)
 
 
 def _acknowledge(action: str, results, **fields):
-    """A handler that answers `action` with `fields` (named on_<Action> for the library)."""
+    """A handler that answers `action` with `fields` (named on_<Action> for the library), once
+    the test releases it if it holds `action` back (FakeCsms.hold)."""
 
-    def handler(self, **_):
+    async def handler(self, **_):
+        await self.csms.released(action)
         return getattr(results, action)(**fields)
 
     handler.__name__ = f"on_{action}"
@@ -206,6 +214,10 @@ class FakeCsms:
         self.frames: list[Frame] = []
         self.connects: Counter = Counter()
         self.refusals = 0
+        self.answered: set[str] = set()  # ids of the CSMS's CALLs a charger answered
+        # (charger id, number of frames recorded when its socket closed), one per closed socket
+        self.disconnects: list[tuple[str, int]] = []
+        self._held: dict[str, asyncio.Event] = {}
         self.centrals: dict[str, v16.ChargePoint | v201.ChargePoint] = {}
         self._sockets: dict[str, object] = {}
         self._changed = asyncio.Event()
@@ -227,7 +239,7 @@ class FakeCsms:
 
     async def __aexit__(self, *exc) -> None:
         self._server.close()
-        await asyncio.wait_for(self._server.wait_closed(), 5)
+        await asyncio.wait_for(self._server.wait_closed(), PATIENCE)
 
     # --- the server -------------------------------------------------------------------
 
@@ -248,7 +260,7 @@ class FakeCsms:
     async def _serve(self, ws):
         identity = self._identity(ws.request.path)
         kind = {"1.6": Central16, "2.0.1": Central201}[SUBPROTOCOLS[ws.subprotocol]]
-        central = kind(identity, ws, response_timeout=5)
+        central = kind(identity, ws, response_timeout=PATIENCE)
         central.csms = self
         self.centrals[identity] = central
         self._sockets[identity] = ws
@@ -261,6 +273,7 @@ class FakeCsms:
         finally:
             if self._sockets.get(identity) is ws:
                 del self._sockets[identity]
+            self.disconnects.append((identity, len(self.frames)))
             self._notify()
 
     def next_boot_status(self) -> str:
@@ -272,6 +285,11 @@ class FakeCsms:
 
     def _notify(self) -> None:
         self._changed.set()
+
+    async def released(self, action: str) -> None:
+        gate = self._held.get(action)
+        if gate is not None:
+            await gate.wait()
 
     # --- what the tests use --------------------------------------------------------------
 
@@ -332,6 +350,24 @@ class FakeCsms:
         return await asyncio.wait_for(
             self.centrals[charger_id].call(payload, suppress=False), PATIENCE
         )
+
+    async def send_call(self, charger_id: str, action: str, payload: dict) -> str:
+        """Send a CALL without waiting for its answer; returns its id (see `answered`)."""
+        unique_id = str(uuid.uuid4())
+        await self._sockets[charger_id].send(json.dumps([2, unique_id, action, payload]))
+        return unique_id
+
+    def hold(self, action: str) -> Callable[[], None]:
+        """Answer no `action` until the returned release() is called (only the actions with
+        a plain acknowledgement, such as DataTransfer, can be held)."""
+        gate = self._held[action] = asyncio.Event()
+
+        def release() -> None:
+            gate.set()
+            if self._held.get(action) is gate:
+                del self._held[action]
+
+        return release
 
     async def drop(self, charger_id: str) -> None:
         """Close the charger's socket from the server side, as a crashing server would."""

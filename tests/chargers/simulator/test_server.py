@@ -14,7 +14,8 @@ from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdT
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
-from tests.simulator.conftest import FAST, running
+from tests.chargers.simulator.fake_csms import PATIENCE
+from tests.chargers.simulator.helpers import FAST, profile_201, running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 
@@ -33,7 +34,7 @@ def registered(tenant_a):
     charger.refresh_from_db()
     yield charger
     # The server finishes a closed socket's bookkeeping after the charger has gone.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     with scoping.scope(tenant_a):
         online = Charger.objects.filter(pk=charger.pk, is_online=True)
         while online.exists() and time.monotonic() < deadline:
@@ -46,7 +47,7 @@ def simulated(server: str, version: str, **overrides) -> SimulatedCharger:
         charger_id="SIM-0001",
         password=PASSWORD,
         version=version,
-        **{**FAST, "response_timeout": 5.0, "upload_timeout": 2.0, **overrides},
+        **{**FAST, "upload_timeout": PATIENCE, **overrides},
     )
     return SimulatedCharger.create(config)
 
@@ -78,7 +79,7 @@ def fresh(charger: Charger) -> Charger:
         return Charger.objects.get(pk=charger.pk)
 
 
-async def eventually(check, seconds: float = 10.0):
+async def eventually(check, seconds: float = PATIENCE):
     """Poll the async check() until it returns something truthy; fail after `seconds`."""
     deadline = asyncio.get_running_loop().time() + seconds
     while not (outcome := await check()):
@@ -89,7 +90,7 @@ async def eventually(check, seconds: float = 10.0):
 
 
 async def command(charger: Charger, action: str, payload: dict) -> dict:
-    sent = await asend_command(charger, action, payload, timeout=10)
+    sent = await asend_command(charger, action, payload, timeout=PATIENCE)
     assert sent.status == CommandStatus.ANSWERED, sent.error
     return sent.response
 
@@ -132,7 +133,9 @@ async def test_a_16_charger_uploads_its_log_and_installs_signed_firmware_as_aske
             },
         )
         assert reply["status"] == "Accepted"
-        assert await sim.wait_until(lambda: sim.firmware_version == "1.2.0" and sim.online, 10)
+        assert await sim.wait_until(
+            lambda: sim.firmware_version == "1.2.0" and sim.online, PATIENCE
+        )
 
         async def installed():
             charger = await fresh(registered)
@@ -166,20 +169,15 @@ async def test_a_201_iso15118_session_states_the_cars_needs_and_its_schedule(
             "SetChargingProfile",
             {
                 "evseId": 1,
-                "chargingProfile": {
-                    "id": 3,
-                    "stackLevel": 1,
-                    "chargingProfilePurpose": "TxProfile",
-                    "chargingProfileKind": "Relative",
-                    "transactionId": session.transaction_id,
-                    "chargingSchedule": [
-                        {
-                            "id": 3,
-                            "chargingRateUnit": "W",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}],
-                        }
-                    ],
-                },
+                "chargingProfile": profile_201(
+                    3,
+                    "TxProfile",
+                    7000.0,
+                    "W",
+                    kind="Relative",
+                    stackLevel=1,
+                    transactionId=session.transaction_id,
+                ),
             },
         )
         assert reply["status"] == "Accepted"
@@ -231,22 +229,7 @@ async def test_a_201_station_answers_reports_with_the_notifications_the_server_k
         await command(
             registered,
             "SetChargingProfile",
-            {
-                "evseId": 0,
-                "chargingProfile": {
-                    "id": 4,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "ChargingStationMaxProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": [
-                        {
-                            "id": 4,
-                            "chargingRateUnit": "A",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-                        }
-                    ],
-                },
-            },
+            {"evseId": 0, "chargingProfile": profile_201(4, "ChargingStationMaxProfile", 16.0)},
         )
         assert (
             await command(

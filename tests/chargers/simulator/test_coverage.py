@@ -12,7 +12,8 @@ from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem201
 from chargers.simulator.v16 import Charger16, RoutedChargePoint16
 from chargers.simulator.v201 import Charger201, RoutedChargePoint201
-from tests.simulator.conftest import running
+from tests.chargers.simulator.fake_csms import PATIENCE
+from tests.chargers.simulator.helpers import profile_201, running
 
 CENTRALS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201}
 SIMULATED = {"1.6": (Charger16, RoutedChargePoint16), "2.0.1": (Charger201, RoutedChargePoint201)}
@@ -282,22 +283,7 @@ def commands_201(upload_url: str) -> list:
         ("TriggerMessage", {"requestedMessage": "MeterValues", "evse": {"id": 1}}, "MeterValues"),
         (
             "SetChargingProfile",
-            {
-                "evseId": 2,
-                "chargingProfile": {
-                    "id": 1,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "TxDefaultProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": [
-                        {
-                            "id": 1,
-                            "chargingRateUnit": "A",
-                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-                        }
-                    ],
-                },
-            },
+            {"evseId": 2, "chargingProfile": profile_201(1, "TxDefaultProfile", 16.0)},
             None,
         ),
         (
@@ -368,19 +354,9 @@ async def on_request_201(charger, csms):
         "SetChargingProfile",
         {
             "evseId": 1,
-            "chargingProfile": {
-                "id": 3,
-                "stackLevel": 1,
-                "chargingProfilePurpose": "TxProfile",
-                "chargingProfileKind": "Relative",
-                "chargingSchedule": [
-                    {
-                        "id": 3,
-                        "chargingRateUnit": "W",
-                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}],
-                    }
-                ],
-            },
+            "chargingProfile": profile_201(
+                3, "TxProfile", 7000.0, "W", kind="Relative", stackLevel=1
+            ),
         },
     )
     await csms.wait_for("NotifyEVChargingSchedule")
@@ -403,11 +379,13 @@ async def test_a_charger_asked_everything_sends_every_message_the_server_handles
     commands, on_request = SCENARIOS[version]
     steps = commands(url)
     assert commands_the_server_can_send(version) - {action for action, _, _ in steps} == set()
-    charger = make_charger(version, upload_timeout=2.0)
+    charger = make_charger(version, upload_timeout=PATIENCE)
     async with running(charger):
         await on_request(charger, csms)
         for action, payload, follow_up in steps:
-            assert await charger.wait_until(lambda: charger.online, 5), f"offline before {action}"
+            assert await charger.wait_until(lambda: charger.online, PATIENCE), (
+                f"offline before {action}"
+            )
             since = csms.mark()
             payload = payload(charger) if callable(payload) else payload
             # The library checks the answer against the version's schema; a CALLERROR raises.
@@ -422,9 +400,8 @@ async def test_a_charger_asked_everything_sends_every_message_the_server_handles
                         in (None, p.get("status"), p.get("type"), p.get("reservationUpdateStatus"))
                     ),
                     since=since,
-                    timeout=5,
                 )
-        assert await charger.wait_until(lambda: charger.online, 5)
+        assert await charger.wait_until(lambda: charger.online, PATIENCE)
 
     assert len(uploaded) == (2 if version == "1.6" else 1)
     # Every message was valid and answered: no CALLERROR, nothing given up, no handler failed.

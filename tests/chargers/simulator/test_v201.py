@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 from ocpp.v201 import call
 
+from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
-from tests.simulator.conftest import running
+from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
+from tests.chargers.simulator.helpers import profile_201, running
 
 
 def energy(event: dict) -> float:
@@ -67,6 +69,30 @@ async def test_a_session_counts_seq_no_up_from_zero_and_its_energy_rises(csms, m
     assert ended["triggerReason"] == "StopAuthorized"
     assert not any(e.get("offline") for e in events)
     assert connector_statuses(csms, 1) == ["Available", "Occupied", "Available"]
+
+
+async def test_a_restarted_station_never_repeats_a_transaction_id_even_with_the_same_seed(csms):
+    # A CSMS takes a transaction id it has seen for a resend of that transaction (2.0.1 finds
+    # duplicates by transactionId and seqNo), so each run's sessions need ids of their own.
+    # Four runs of the same station: two with the default config, two with one seed.
+    runs = []
+    for seed in (None, None, 7, 7):
+        config = ChargerConfig(
+            url=csms.url, charger_id="SIM-0001", password=PASSWORD, version="2.0.1", seed=seed
+        )
+        async with running(SimulatedCharger.create(config)) as charger:
+            session = await charger.start_session("SIM-TAG-0001", connector_id=1)
+            await charger.stop_session("Local")
+        runs.append(session)
+
+    started = [e for e in csms.payloads("TransactionEvent") if e["eventType"] == "Started"]
+    ids = [e["transactionInfo"]["transactionId"] for e in started]
+    assert ids == [session.transaction_id for session in runs]
+    assert len(set(ids)) == 4
+    assert all(len(transaction_id) <= 36 for transaction_id in ids)
+    # The seed still repeats the load: the same car, the same meter reading at the start.
+    assert runs[2].vehicle == runs[3].vehicle
+    assert energy(started[2]) == energy(started[3])
 
 
 async def test_request_start_and_stop_transaction_run_a_session(csms, make_charger):
@@ -161,8 +187,7 @@ async def test_get_base_report_answers_accepted_then_sends_notify_report(csms, m
         assert answer.status == "Accepted"
         await csms.until(
             lambda: any(p.get("tbc") is False for p in csms.payloads("NotifyReport")),
-            3,
-            "the last NotifyReport",
+            what="the last NotifyReport",
         )
         reports = csms.payloads("NotifyReport")
         assert [r["seqNo"] for r in reports] == list(range(len(reports)))
@@ -178,8 +203,9 @@ async def test_a_station_reconnects_and_sends_queued_events_marked_offline(csms,
     async with running(make_charger("2.0.1")) as charger:
         csms.refusing = True
         await csms.drop(charger.id)
-        assert await charger.wait_until(lambda: not charger.connected, 2)
+        assert await charger.wait_until(lambda: not charger.connected, PATIENCE)
         session = await charger.start_session("SIM-TAG-0003")
+        # Time passes before the sample, so the energy rises (at least this; more is fine).
         await asyncio.sleep(0.05)
         await charger.send_meter_values()
         await charger.stop_session("EVDisconnected")
@@ -272,7 +298,7 @@ async def test_a_fault_reports_faulted_and_a_notify_event(csms, make_charger):
         assert ended["triggerReason"] == "AbnormalCondition"
         (event,) = await csms.wait_for("NotifyEvent")
         assert event["eventData"][0]["techCode"] == "GroundFailure"
-        await csms.until(lambda: "Faulted" in connector_statuses(csms, 1), 2, "Faulted")
+        await csms.until(lambda: "Faulted" in connector_statuses(csms, 1), what="Faulted")
 
 
 async def test_get_log_uploads_the_log_and_reports_each_step(csms, make_charger, upload_server):
@@ -302,7 +328,7 @@ async def test_now_and_then_a_station_reports_security_events_vendor_data_and_lo
             "NotifyChargingLimit",
             "ClearedChargingLimit",
         ):
-            await csms.wait_for(action, timeout=5)
+            await csms.wait_for(action)
 
     (event, *_) = csms.payloads("SecurityEventNotification")
     assert event["type"] in ROUTINE_SECURITY_EVENTS
@@ -370,19 +396,7 @@ async def test_display_messages_are_shown_listed_and_cleared(csms, make_charger)
 
 
 async def test_get_charging_profiles_reports_the_installed_profiles_per_evse(csms, make_charger):
-    profile = {
-        "id": 6,
-        "stackLevel": 0,
-        "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute",
-        "chargingSchedule": [
-            {
-                "id": 1,
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
-            }
-        ],
-    }
+    profile = profile_201(6, "TxDefaultProfile", 10.0)
     async with running(make_charger("2.0.1")) as charger:
         await csms.command(
             charger.id, "SetChargingProfile", {"evseId": 2, "chargingProfile": profile}

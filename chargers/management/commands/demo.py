@@ -1,0 +1,160 @@
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from chargers.services.demo import (
+    DEMO_CHARGER_PASSWORD,
+    DEMO_CHARGERS,
+    DEMO_PASSWORD,
+    PEOPLE,
+    TENANT_SLUG,
+)
+
+# OCPP versions the demo fleet speaks.
+DEMO_FLEET_VERSION = "mix"
+# How long the simulated chargers may take to end their sessions and have the stops answered.
+# A clean stop takes well under a second; each charger gives up on an answer after its
+# response timeout (10 s), so this is only reached when the server does not answer at all.
+FLEET_STOP_SECONDS = 30.0
+SERVER_STOP_SECONDS = 15.0
+# After the polite signal's time is up (or a second Ctrl-C): SIGTERM, then this long to SIGKILL.
+KILL_AFTER_SECONDS = 5.0
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the demo: the server (with Celery inside it on the embedded defaults) and a small "
+        "simulated fleet whose sessions start within a minute. Run seed_demo first."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-simulator", action="store_true")
+
+    def handle(self, *args, host, port, no_simulator, **options):
+        # Ctrl-C, a plain `kill` and a closed terminal all stop the demo the same way, in order
+        # (shut_down). Handling Ctrl-C here also undoes a shell's ignoring it in a background
+        # job, which the children would inherit.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, signal.default_int_handler)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        server = start_child([*manage, "serve", "--host", host, "--port", str(port)])
+        fleet = None
+        try:
+            self.wait_for(host, port, server)
+            self.banner(host, port)
+            if not no_simulator:
+                fleet = start_child([*manage, "simulate", *fleet_arguments(host, port)])
+            server.wait()
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping the demo: the chargers end their sessions first...")
+        finally:
+            shut_down(fleet=fleet, server=server)
+
+    def wait_for(self, host: str, port: int, server: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(
+                    f"The server exited ({server.returncode}); is port {port} "
+                    "in use? Try `make demo PORT=8001`."
+                )
+            try:
+                socket.create_connection((host, port), 0.5).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"The server did not start listening on {host}:{port}.")
+
+    def banner(self, host: str, port: int) -> None:
+        line = "=" * 72
+        self.stdout.write(
+            self.style.SUCCESS(f"\n{line}\n  CPMS demo running at http://{host}:{port}/\n{line}")
+        )
+        self.stdout.write(f"  Log in with (password {DEMO_PASSWORD}):")
+        for email, _, what in PEOPLE:
+            self.stdout.write(f"    {email:<22} {what}")
+        self.stdout.write(
+            f"  Simulated chargers connect to ws://{host}:{port}/ocpp/{TENANT_SLUG}/"
+            "DEMO-000N; sessions begin within a minute."
+        )
+        self.stdout.write(
+            f"  Ctrl-C stops everything (the chargers end their sessions first).\n{line}\n"
+        )
+
+
+def fleet_arguments(host: str, port: int) -> list[str]:
+    """`manage.py simulate` for the chargers seed_demo registered."""
+    count = sum(len(ids) for ids in DEMO_CHARGERS.values())
+    return [
+        "--url",
+        f"ws://{host}:{port}/ocpp/{TENANT_SLUG}/",
+        "--count",
+        str(count),
+        "--prefix",
+        "DEMO-",
+        "--password",
+        DEMO_CHARGER_PASSWORD,
+        "--version",
+        DEMO_FLEET_VERSION,
+        "--session-interval",
+        "30",
+        "--session-duration",
+        "120",
+        "--meter-interval",
+        "10",
+        "--connectors",
+        "2",
+        # Half the cars speak ISO 15118, and every charger does something besides charging
+        # about once every few minutes, so the demo shows every kind of message the server
+        # keeps.
+        "--iso15118-share",
+        "0.5",
+        "--incident-interval",
+        "180",
+    ]
+
+
+def start_child(command: list[str]) -> subprocess.Popen:
+    """A child in a process group of its own.
+
+    Ctrl-C in a terminal signals the whole foreground process group at once: the server would
+    stop while the simulated chargers were still sending the stops of their sessions, and
+    those sessions would stay active on the server for good. In their own groups the children
+    hear only from this command, which stops them in order (shut_down).
+    """
+    return subprocess.Popen(command, process_group=0)  # noqa: S603 (our manage.py, our arguments)
+
+
+def shut_down(*, fleet: subprocess.Popen | None, server: subprocess.Popen) -> None:
+    """The simulated fleet first, the server once the fleet has gone.
+
+    The fleet's first Ctrl-C is a clean stop: every charger ends its sessions with a normal stop
+    (1.6 StopTransaction, 2.0.1 TransactionEvent Ended, reason Local) and waits, bounded, for
+    the answers before it disconnects. Those answers need the server.
+    """
+    if fleet is not None:
+        stop(fleet, signal.SIGINT, FLEET_STOP_SECONDS)
+    stop(server, signal.SIGTERM, SERVER_STOP_SECONDS)
+
+
+def stop(process: subprocess.Popen, first: int, seconds: float) -> None:
+    """Signal `first` and wait up to `seconds` for the process to end; then (or at once, on
+    another Ctrl-C) SIGTERM, and SIGKILL if it is still there KILL_AFTER_SECONDS later."""
+    if process.poll() is not None:
+        return
+    for sig, patience in ((first, seconds), (signal.SIGTERM, KILL_AFTER_SECONDS)):
+        try:
+            process.send_signal(sig)
+            process.wait(timeout=patience)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
+    process.kill()
+    process.wait()

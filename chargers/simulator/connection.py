@@ -1,0 +1,210 @@
+"""The charger's WebSocket to the CSMS: connecting with HTTP Basic auth on the upgrade,
+reconnecting with back-off, falling silent on request, and one CALL at a time over it.
+
+A new library ChargePoint is made for every connection (see routing.py); what the charger knows
+lives in the charger and survives reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from ocpp.exceptions import OCPPError
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from chargers.simulator.state import Offline, describe
+
+if TYPE_CHECKING:
+    from chargers.simulator.base import SimulatedCharger
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+class Link:
+    """One WebSocket as the library's ChargePoint sees it, with the charger's silence applied."""
+
+    def __init__(self, connection: Connection, ws):
+        self.connection = connection
+        self.ws = ws
+        self.cp = None
+        self.inflight: set[asyncio.Future] = set()
+        self.open = True
+
+    async def send(self, message: str) -> None:
+        if not self.connection.silent:
+            await self.ws.send(message)
+
+    async def recv(self) -> str:
+        while True:
+            message = await self.ws.recv()
+            # A silent charger ignores commands (CALLs, type 2); answers to calls it made
+            # before falling silent still arrive, so they do not time out later.
+            if not (self.connection.silent and message.lstrip().startswith("[2")):
+                return message
+
+
+class Connection:
+    def __init__(self, charger: SimulatedCharger, rate_limiter=None):
+        self.charger = charger
+        self.config = charger.config
+        self.rate_limiter = rate_limiter
+        # Both can be changed by the CSMS while the charger runs; used from the next connection.
+        self.password = charger.config.password
+        self.ping_interval = charger.config.ping_interval
+        self.link: Link | None = None
+        self._silent_until = 0.0
+        self._backoff_attempt = 0
+
+    @property
+    def connected(self) -> bool:
+        return self.link is not None and self.link.open
+
+    @property
+    def silent(self) -> bool:
+        return time.monotonic() < self._silent_until
+
+    def _credentials(self) -> dict[str, str]:
+        if self.password is None:
+            return {}
+        token = base64.b64encode(f"{self.charger.id}:{self.password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+    async def run_once(self) -> None:
+        """Connect, and live on the connection until it closes (or fail to connect)."""
+        charger = self.charger
+        if self.rate_limiter is not None:
+            await self.rate_limiter.wait()
+        if charger.stopping:
+            return
+        try:
+            ws = await connect(
+                self.config.endpoint,
+                subprotocols=[self.config.subprotocol],
+                additional_headers=self._credentials(),
+                open_timeout=self.config.open_timeout,
+                ping_interval=self.ping_interval or None,
+                ping_timeout=self.ping_interval or None,
+                close_timeout=2,
+                proxy=None,
+                user_agent_header=f"{self.config.vendor}/{charger.firmware_version}",
+            )
+        except InvalidStatus as error:
+            charger.stats.add("refused")
+            charger.events.add("refused", f"HTTP {error.response.status_code} on the upgrade")
+            return
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
+            charger.stats.add("connect_failures")
+            charger.events.add("connect-failed", describe(error))
+            return
+        if charger.winding_down:
+            # stop() or a reboot came while the handshake was in flight.
+            await ws.close()
+            return
+        if ws.subprotocol != self.config.subprotocol:
+            charger.stats.add("refused")
+            charger.events.add("refused", f"the CSMS did not agree to {self.config.subprotocol}")
+            await ws.close()
+            return
+        await self._live(ws)
+
+    async def _live(self, ws) -> None:
+        charger = self.charger
+        link = Link(self, ws)
+        link.cp = charger._make_cp(link)
+        self.link = link
+        charger.stats.add("connects")
+        charger.notify()
+        reader = asyncio.get_running_loop().create_task(link.cp.start())
+        lifecycle = charger.spawn(charger._lifecycle(link))
+        why = "connection closed"
+        try:
+            await reader
+        except ConnectionClosed as error:
+            why = f"connection closed ({error.rcvd.code if error.rcvd else 'no close frame'})"
+        except Exception as error:  # a bug in a handler must not end the charger's life
+            why = f"reader failed: {error!r}"
+        finally:
+            link.open = False
+            if self.link is link:
+                self.link = None
+            for call in list(link.inflight):
+                call.cancel()
+            charger.outbox.drop_volatile()
+            lifecycle.cancel()
+            reader.cancel()
+            with contextlib.suppress(Exception):
+                await ws.close()
+            charger.notify()
+        charger.stats.add("disconnects")
+        if not charger.winding_down:
+            charger.events.add("disconnected", f"{why}; {charger.queued} message(s) queued")
+
+    async def close(self) -> None:
+        link = self.link
+        if link is not None:
+            with contextlib.suppress(Exception):
+                await link.ws.close()
+
+    async def back_off(self) -> None:
+        """Wait before the next attempt, longer after each failed one (reset once booted)."""
+        self._backoff_attempt = min(self._backoff_attempt + 1, 30)
+        ceiling = min(
+            self.config.reconnect_max, self.config.reconnect_min * 2 ** (self._backoff_attempt - 1)
+        )
+        # Half fixed, half random: spreads a fleet's reconnects after a server restart.
+        delay = self.charger.rng.uniform(ceiling / 2, ceiling)
+        await self.charger.wait_until(lambda: self.charger.winding_down, delay)
+
+    def reset_back_off(self) -> None:
+        self._backoff_attempt = 0
+
+    def go_silent(self, seconds: float) -> None:
+        self._silent_until = time.monotonic() + seconds
+        asyncio.get_running_loop().call_later(seconds, self._silence_over)
+
+    def _silence_over(self) -> None:
+        if not self.silent:
+            self.charger.events.add("talking", "silence over")
+            self.charger.registration.kick_heartbeat()
+            self.charger.notify()
+
+    async def call(self, payload, *, registered: bool = True):
+        """One CALL on the current connection; Offline if there is none to use."""
+        charger = self.charger
+        link = self.link
+        if link is None or not link.open or self.silent:
+            raise Offline
+        if registered and not charger.registration.accepted:
+            raise Offline
+        started = time.monotonic()
+        call = asyncio.ensure_future(
+            link.cp.call(payload, suppress=False, skip_schema_validation=not self.config.validate)
+        )
+        link.inflight.add(call)
+        try:
+            result = await call
+        except asyncio.CancelledError:
+            # The connection dropped under a call in flight (not: we are being cancelled).
+            if call.cancelled() and not _being_cancelled():
+                raise Offline from None
+            raise
+        except ConnectionClosed:
+            raise Offline from None
+        except TimeoutError:
+            charger.stats.add("call_timeouts")
+            raise
+        except OCPPError:
+            charger.stats.add("call_errors")
+            raise
+        finally:
+            link.inflight.discard(call)
+        charger.stats.record_call(time.monotonic() - started)
+        return result

@@ -1,0 +1,54 @@
+"""Fixtures of the simulator tests: a fake CSMS, chargers for it and an upload server.
+
+The real server in a child process (`ocpp_server`) comes from tests/chargers/conftest.py."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.chargers.simulator.fake_csms import FakeCsms
+from tests.chargers.simulator.helpers import new_charger
+
+
+@pytest.fixture
+async def csms():
+    async with FakeCsms() as server:
+        yield server
+
+
+@pytest.fixture
+def make_charger(csms):
+    """Simulated chargers for `csms` (this overrides the database `make_charger` of
+    tests/chargers/conftest.py for the simulator's tests)."""
+
+    def make(version="1.6", charger_id="SIM-0001", **overrides):
+        return new_charger(csms, version, charger_id, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def upload_server():
+    """An HTTP server on 127.0.0.1 that keeps what is POSTed to it: (url, received list)."""
+    received = []
+
+    class Upload(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the name http.server calls
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append({"name": self.headers["X-Filename"], "body": body})
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upload)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/uploads", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

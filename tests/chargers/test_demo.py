@@ -1,0 +1,85 @@
+"""`manage.py demo` stops its children in order: the simulated fleet, whose last messages
+end the sessions on the server, before the server. Small stand-in processes play both."""
+
+import os
+import signal
+import sys
+import time
+
+from chargers.management.commands.demo import shut_down, start_child, stop
+
+PATIENCE = 30.0
+
+# A stand-in child: says "<name> ready" once its handler is in place, then waits for its
+# signal, on which it says "<name> stopped" and exits. The fleet stand-in first takes a moment,
+# as the real fleet does to end its sessions, and says whether the server was still there
+# meanwhile: its stops need the server's answers.
+CHILD = """
+import signal, sys, time
+name, log, sig = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def said():
+    with open(log) as f:
+        return f.read().splitlines()
+def say(line):
+    with open(log, "a") as f:
+        f.write(line + "\\n")
+def on_signal(*_):
+    if name == "fleet":
+        time.sleep(0.2)
+        up = "server stopped" not in said()
+        say("the server answered the stops" if up else "the server was gone")
+    say(name + " stopped")
+    sys.exit(0)
+signal.signal(sig, signal.SIG_IGN if name == "stubborn" else on_signal)
+say(name + " ready")
+while True:
+    time.sleep(1)
+"""
+
+
+def child(name: str, log, sig: int):
+    return start_child([sys.executable, "-c", CHILD, name, str(log), str(int(sig))])
+
+
+def lines(log) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def wait_for_line(log, line: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while line not in lines(log):
+        assert time.monotonic() < deadline, f"no {line!r} in {lines(log)}"
+        time.sleep(0.02)
+
+
+def test_the_fleet_stops_before_the_server(tmp_path):
+    log = tmp_path / "log"
+    server = child("server", log, signal.SIGTERM)
+    fleet = child("fleet", log, signal.SIGINT)
+    wait_for_line(log, "server ready")
+    wait_for_line(log, "fleet ready")
+
+    shut_down(fleet=fleet, server=server)
+
+    assert lines(log)[2:] == ["the server answered the stops", "fleet stopped", "server stopped"]
+    assert (fleet.returncode, server.returncode) == (0, 0)
+
+
+def test_the_children_do_not_get_the_terminals_ctrl_c(tmp_path):
+    # A terminal signals its foreground process group; each child has a group of its own.
+    log = tmp_path / "log"
+    server = child("server", log, signal.SIGTERM)
+    try:
+        assert os.getpgid(server.pid) == server.pid != os.getpgrp()
+    finally:
+        shut_down(fleet=None, server=server)
+
+
+def test_a_child_that_does_not_stop_when_asked_is_terminated(tmp_path):
+    log = tmp_path / "log"
+    stubborn = child("stubborn", log, signal.SIGINT)
+    wait_for_line(log, "stubborn ready")
+
+    stop(stubborn, signal.SIGINT, seconds=0.1)
+
+    assert stubborn.returncode == -signal.SIGTERM
