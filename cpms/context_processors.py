@@ -1,4 +1,4 @@
-from cpms.models import Tenant
+from cpms.models import ROLE_RANK, Role, Tenant
 from cpms.tenancy.access import effective_role
 from cpms.tenancy.doors import memberships_of
 
@@ -8,10 +8,15 @@ def tenancy(request):
     if not hasattr(request, "tenant"):
         return {}
     user = getattr(request, "user", None)
+    role = effective_role(request)
     return {
         "tenant": request.tenant,
         "membership": request.membership,
-        "role": effective_role(request),
+        "role": role,
+        # Operator pages (viewer and up) and the site owners' portal have navigations of their
+        # own: a portal member is shown only where they may go.
+        "operator_role": role if role in ROLE_RANK else None,
+        "portal_member": role == Role.PORTAL,
         "switcher_memberships": memberships_of(user) if user is not None else [],
         "all_tenants": (
             Tenant.objects.filter(is_active=True).only("slug", "name")

@@ -21,6 +21,7 @@ from chargers.models import (
     Connector,
     RegistrationStatus,
 )
+from chargers.selectors.fleet import State, with_state
 from chargers.services import chargers as charger_services
 from cpms.api import examples as ex
 from cpms.api.base import (
@@ -57,6 +58,12 @@ class ChargerSerializer(TenantModelSerializer):
     ocpp_version = serializers.CharField(
         read_only=True, help_text="1.6, 2.0.1 or 2.1; empty until the charger first connects."
     )
+    state = serializers.ChoiceField(
+        choices=list(State.LABELS),
+        read_only=True,
+        help_text="As the dashboard shows it, most urgent first: pending (approval), offline, "
+        "faulted, charging, unavailable or available.",
+    )
 
     class Meta:
         model = Charger
@@ -69,6 +76,7 @@ class ChargerSerializer(TenantModelSerializer):
             "certificate_fingerprint",
             "registration_status",
             "ocpp_version",
+            "state",
             "vendor",
             "model",
             "serial_number",
@@ -182,7 +190,7 @@ class ChargerViewSet(CrudViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return Charger.objects.prefetch_related("connectors")
+        return with_state(Charger.objects.prefetch_related("connectors"))
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -200,7 +208,7 @@ class ChargerViewSet(CrudViewSet):
         charger = charger_services.charger_update(charger=instance, **data)
         if registration and registration != charger.registration_status:
             charger_services.charger_set_registration(charger=charger, status=registration)
-        return charger
+        return self.get_queryset().get(pk=charger.pk)
 
     def delete_row(self, instance):
         try:
@@ -257,7 +265,7 @@ class ChargerViewSet(CrudViewSet):
     def _register(self, registration: str) -> Response:
         charger = self.get_object()
         charger_services.charger_set_registration(charger=charger, status=registration)
-        return Response(self.get_serializer(charger).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=charger.pk)).data)
 
     @extend_schema(responses={200: ConnectorSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)

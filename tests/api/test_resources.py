@@ -11,6 +11,7 @@ from chargers.models import (
     Charger,
     ChargingSession,
     ConnectionEvent,
+    Connector,
     DeviceModelVariable,
     IdToken,
     MeterSample,
@@ -291,3 +292,17 @@ def test_it_lists_a_chargers_connections_and_which_are_open(api, keys, world, te
     assert [c["close_reason"] for c in everything] == ["", "closed by the charger"]
     still_open = client.get(url, {"open": "true"}).json()["results"]
     assert [c["disconnected_at"] for c in still_open] == [None]
+
+
+def test_a_charger_shows_the_state_the_dashboard_shows(api, keys, world, tenant_a):
+    charger = world["charger"]
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=True)
+        Connector.objects.update_or_create(
+            charger=charger, evse_id=1, connector_id=1, defaults={"status": "Faulted"}
+        )
+    url = reverse("api:charger-detail", args=[charger.pk])
+
+    state = api(keys[ApiKeyRole.READ_ONLY]).get(url).json()["state"]
+
+    assert state == "faulted"
