@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 
 from chargers import commands
 from chargers.events import dashboard_group
@@ -17,6 +19,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Longer than any of these tests may take; a wait that returns sooner says why it returned.
 LONG = 60.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def closed_afterwards(django_db_blocker):
+    """The waits read the database from asgiref's thread; its connection is closed after the
+    module, or the test database cannot be dropped at the end."""
+    yield
+    with django_db_blocker.unblock():
+        asyncio.run(database_sync_to_async(connections.close_all)())
 
 
 @sync_to_async
