@@ -3,10 +3,15 @@
 `send_command` (and its async twin `asend_command`) records the command before anything is
 sent, then rings the doorbell of the consumer holding the charger's socket over the channel
 layer, whichever daphne process that is. The consumer runs the call as its own task and writes
-the outcome into the same row, so the database, not the channel layer, is the record: a lost
-doorbell shows as a timeout, never as a silently missing command. A command whose sender stopped
-waiting (its process died, or it was sent without waiting and never polled) is given up on by
-`time_out_stale`, a periodic job, once well past its deadline.
+the outcome into the same row (`finish`), so the database, not the channel layer, is the record:
+a lost doorbell shows as a timeout, never as a silently missing command. Recording an outcome
+publishes `command.finished`, which live dashboards hear.
+
+Waiting for an outcome is for tasks, management commands, the shell and async code, and goes
+through `wait_for_outcome`. Request threads never wait: views and the API send with
+`wait=False` and the page or the client learns the outcome later. A command whose sender
+stopped waiting (its process died, or it was sent without waiting and nothing finished it) is
+given up on by `time_out_stale`, a periodic job, once well past its deadline.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import transaction
 from django.utils import timezone
 
+from chargers.events import publish
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp.redact import redact_payload
 from cpms.tenancy import scoping
@@ -28,6 +35,8 @@ DOORBELL_PATIENCE = 0.5  # seconds between looks at the command's row while wait
 UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
 # Past its sender's own deadline by this much, nobody is waiting for a command any more.
 STALE_MARGIN = timedelta(minutes=1)
+# How often `time_out_stale` runs (the beat schedule's `time-out-stale-commands`).
+SWEEP_INTERVAL = timedelta(minutes=1)
 STALE_ERROR = "No answer from the charger's connection, and nobody was left waiting for one."
 
 
@@ -40,6 +49,13 @@ def patience(timeout: float) -> float:
 def deadline(created_at: datetime, timeout: float) -> datetime:
     """When the sender of a command created at `created_at` stops waiting for it."""
     return created_at + timedelta(seconds=patience(timeout))
+
+
+def pending_at_most(timeout: float) -> timedelta:
+    """How long after its creation a command with this `timeout` that nothing finishes can
+    still read as pending: `time_out_stale` records its timeout at the sweep's first run past
+    the sender's deadline and the margin."""
+    return timedelta(seconds=patience(timeout)) + STALE_MARGIN + SWEEP_INTERVAL
 
 
 def create(
@@ -73,12 +89,28 @@ def mark_sent(*, command_id: int) -> None:
 
 def finish(*, command_id: int, status: str, response=None, error: str = "") -> bool:
     """Record the outcome once; a late outcome never overwrites an earlier one. Returns
-    whether this call recorded it."""
-    return bool(
-        Command.objects.filter(pk=command_id, status__in=UNFINISHED).update(
+    whether this call recorded it. The call that records it publishes `command.finished`:
+    who sent what to which charger and how it ended, never the reply, which may carry
+    configuration values (readers with the right to see it fetch the row)."""
+    with transaction.atomic():
+        recorded = Command.objects.filter(pk=command_id, status__in=UNFINISHED).update(
             status=status, response=response, error=error[:255], completed_at=timezone.now()
         )
-    )
+        if recorded:
+            tenant_id, charger_id, action = (
+                Command.objects.filter(pk=command_id)
+                .values_list("tenant_id", "charger_id", "action")
+                .get()
+            )
+            publish(
+                "command.finished",
+                tenant_id=tenant_id,
+                command_id=command_id,
+                charger_id=charger_id,
+                action=action,
+                status=status,
+            )
+    return bool(recorded)
 
 
 def time_out_stale(*, now: datetime | None = None) -> int:
@@ -171,25 +203,42 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
         return await _reload(command)
     if not wait:
         return await _reload(command)
-    # The doorbell usually brings the news; the row is checked too, since a doorbell may be lost.
-    give_up_at = asyncio.get_running_loop().time() + patience(reply_timeout)
-    while asyncio.get_running_loop().time() < give_up_at:
-        try:
-            await asyncio.wait_for(layer.receive(reply_to), DOORBELL_PATIENCE)
-            break
-        except TimeoutError:
-            pass
-        except Exception:  # the layer hiccuped; the row still tells
-            await asyncio.sleep(DOORBELL_PATIENCE)
-        if await database_sync_to_async(_finished)(command.pk):
-            break
-    else:
+    if not await wait_for_outcome(command.pk, seconds=patience(reply_timeout), doorbell=reply_to):
         await database_sync_to_async(finish)(
             command_id=command.pk,
             status=CommandStatus.TIMEOUT,
             error="No answer from the charger's connection.",
         )
     return await _reload(command)
+
+
+async def wait_for_outcome(command_id: int, *, seconds: float, doorbell: str = "") -> bool:
+    """Wait up to `seconds` for the command's outcome to be recorded; whether it was.
+
+    `doorbell` is the channel the command was sent with as `reply_to`: the consumer rings it
+    once the outcome is in the row. The row is looked at too, every `DOORBELL_PATIENCE`
+    seconds, since a doorbell may be lost (and a command sent without one has only the row).
+    Run it in the command's tenant scope. The one way to wait for a charger, and never from
+    a request thread: a thread held here is a thread no page or API client gets.
+    """
+    layer = get_channel_layer() if doorbell else None
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + seconds
+    while (left := give_up_at - loop.time()) > 0:
+        try:
+            if layer is None:
+                await asyncio.sleep(min(DOORBELL_PATIENCE, left))
+            else:
+                # The consumer rings only after it has written the outcome.
+                await asyncio.wait_for(layer.receive(doorbell), min(DOORBELL_PATIENCE, left))
+                return True
+        except TimeoutError:
+            pass
+        except Exception:  # the layer hiccuped; the row still tells
+            await asyncio.sleep(min(DOORBELL_PATIENCE, left))
+        if await database_sync_to_async(_finished)(command_id):
+            return True
+    return await database_sync_to_async(_finished)(command_id)
 
 
 def _finished(command_id: int) -> bool:
@@ -206,7 +255,8 @@ async def _reload(command: Command) -> Command:
 
 
 def send_command(charger: Charger, action: str, payload: dict, **options) -> Command:
-    """The synchronous twin of `asend_command`, for views, tasks and the shell."""
+    """The synchronous twin of `asend_command`, for tasks, management commands and the shell;
+    views and API views pass `wait=False` (their threads must not wait for a charger)."""
     return async_to_sync(asend_command)(charger, action, payload, **options)
 
 

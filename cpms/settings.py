@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
+        "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",
     },
 }
 

@@ -21,7 +21,7 @@ from chargers.models import (
     Connector,
     RegistrationStatus,
 )
-from chargers.selectors.fleet import State, with_state
+from chargers.selectors.fleet import STATE_CHOICES, with_state
 from chargers.services import chargers as charger_services
 from cpms.api import examples as ex
 from cpms.api.base import (
@@ -59,7 +59,7 @@ class ChargerSerializer(TenantModelSerializer):
         read_only=True, help_text="1.6, 2.0.1 or 2.1; empty until the charger first connects."
     )
     state = serializers.ChoiceField(
-        choices=list(State.LABELS),
+        choices=STATE_CHOICES,
         read_only=True,
         help_text="As the dashboard shows it, most urgent first: pending (approval), offline, "
         "faulted, charging, unavailable or available.",

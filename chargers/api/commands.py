@@ -1,12 +1,15 @@
-"""Commands to chargers in the API, and their audit log."""
+"""Commands to chargers in the API, and their audit log.
+
+A request never waits for a charger: a command is recorded and sent, and its outcome, unless
+known at once, is polled at the command's URL. Reads never write: a command nothing finished
+is given up on by the stale sweep (`chargers.commands.time_out_stale`), not by a reader.
+"""
 
 from __future__ import annotations
 
 import re
-import time
 
 from django.urls import reverse
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -22,12 +25,7 @@ from rest_framework.response import Response
 
 from chargers import commands
 from chargers.commands import send_command
-from chargers.models import (
-    Charger,
-    Command,
-    CommandStatus,
-    OcppVersion,
-)
+from chargers.models import Charger, Command, OcppVersion
 from chargers.ocpp import builders
 from chargers.ocpp.errors import CALL, schema_problem
 from cpms.api import examples as ex
@@ -101,33 +99,16 @@ NEUTRAL_ACTIONS = {
 OCPP_ACTION_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{1,49}$")
 
 
-# The longest a request thread waits for a command's outcome. Chargers answer in a second or
-# two when they answer at all; a slower outcome is worth a poll, not a thread held for it.
-MAX_SYNC_WAIT = 15.0
-
-
-# Between looks at the command's row: quick at first, for the usual fast reply, then calmer.
-FIRST_LOOK, CALMEST_LOOK = 0.05, 0.5
-
-
-def await_outcome(command: Command, seconds: float) -> bool:
-    """Reload `command` until it has an outcome or `seconds` pass; whether it has one.
-
-    The consumer holding the charger's socket writes the outcome (the reply, or a timeout
-    after the command's own `timeout`) into the row; reading the row by its key a couple of
-    times a second is all the waiting costs.
-    """
-    deadline = time.monotonic() + seconds
-    pause = FIRST_LOOK
-    while True:
-        command.refresh_from_db()
-        if command.status not in commands.UNFINISHED:
-            return True
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        time.sleep(min(pause, left))
-        pause = min(pause * 2, CALMEST_LOOK)
+# Seconds a client is asked to wait before its first poll: chargers that answer at all
+# usually answer within a second or two.
+RETRY_AFTER = 1
+STALE_DESCRIPTION = (
+    "A command that nothing finishes (its charger's connection was lost with it) keeps "
+    "reading `queued` or `sent` until a periodic sweep records its `timeout`: at most "
+    f"2 × `timeout` + {commands.pending_at_most(0).total_seconds():g} s after `created_at` "
+    f"({commands.pending_at_most(30).total_seconds():g} s with the default 30 s timeout). "
+    "Reading a command never changes it."
+)
 
 
 @extend_schema_serializer(examples=[ex.returns("A command", ex.COMMAND)])
@@ -158,6 +139,7 @@ class CommandSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(deprecate_fields=["wait"])
 class CommandRequestSerializer(serializers.Serializer):
     """Either a version-neutral `action` with its `arguments`, or a raw `ocpp_action` with its
     `payload` for the charger's OCPP version (validated against that version's schema)."""
@@ -168,11 +150,10 @@ class CommandRequestSerializer(serializers.Serializer):
     ocpp_action = serializers.CharField(required=False, max_length=50)
     payload = serializers.DictField(required=False, default=dict)
     wait = serializers.BooleanField(
-        default=True,
-        help_text="Wait a bounded moment for the outcome: at most `timeout` plus one second, "
-        f"and never more than {MAX_SYNC_WAIT:g} s. With `false` the request does not wait. "
-        "Either way the answer is 201 when the outcome is known as the response is sent (an "
-        "offline charger is known at once) and 202 to poll while the command is pending.",
+        required=False,
+        help_text="Deprecated and ignored: a request no longer waits for the charger. It is "
+        "accepted so that older clients keep working; they get 202 and poll, as they did when "
+        "a wait ran out.",
     )
     timeout = serializers.FloatField(
         default=30, min_value=1, max_value=60, help_text="Seconds the charger has to answer."
@@ -234,6 +215,11 @@ class CommandFilter(filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(description="The audit log: every command, who asked, the reply."),
+    retrieve=extend_schema(
+        description="A command and its outcome, the URL to poll after a 202: `status` is "
+        "`queued` or `sent` while the charger has not answered, then `answered`, "
+        f"`call_error`, `timeout`, `offline` or `refused`. {STALE_DESCRIPTION}"
+    ),
 )
 class CommandViewSet(
     mixins.ListModelMixin,
@@ -252,37 +238,19 @@ class CommandViewSet(
     def get_queryset(self):
         return Command.objects.select_related("charger", "requested_by")
 
-    def get_object(self):
-        """The command, given up on when nothing will ever finish it: requests answer 202
-        and leave the waiting to the consumer, so a doorbell lost in the channel layer (or a
-        process that died holding the socket) would otherwise leave a poller waiting forever.
-        This is the timeout `send_command` records when it waits itself."""
-        command = super().get_object()
-        overdue = commands.deadline(command.created_at, command.timeout) < timezone.now()
-        if command.status in commands.UNFINISHED and overdue:
-            commands.finish(
-                command_id=command.pk,
-                status=CommandStatus.TIMEOUT,
-                error="No answer from the charger's connection.",
-            )
-            command.refresh_from_db()
-        return command
-
     @extend_schema(
         request=CommandRequestSerializer,
         responses={
             201: OpenApiResponse(
                 CommandSerializer,
-                description="The outcome is known as the response is sent: answered, "
-                "call_error or timeout after a wait, or offline or refused at once (also with "
-                "`wait: false`).",
+                description="The outcome is known at once: the charger is `offline`, or the "
+                "command was `refused` before it reached the charger's connection.",
             ),
             202: OpenApiResponse(
                 CommandSerializer,
-                description="Pending: sent with `wait: false`, or still running when the "
-                "bounded wait ended. Poll the URL in `Location` until `status` is no longer "
-                "queued or sent (a command nothing finished within about two minutes reads as "
-                "timeout).",
+                description="Sent and pending (`queued` or `sent`). Poll the URL in "
+                "`Location` (first after `Retry-After` seconds) until `status` is no longer "
+                f"`queued` or `sent`. {STALE_DESCRIPTION}",
             ),
         },
         examples=[
@@ -301,32 +269,27 @@ class CommandViewSet(
                 request_only=True,
             ),
             OpenApiExample(
-                "A raw OCPP 1.6 call, not waiting",
+                "A raw OCPP 1.6 call",
                 value={
                     "charger": 12,
                     "ocpp_action": "DataTransfer",
                     "payload": {"vendorId": "com.acme", "messageId": "ping"},
-                    "wait": False,
+                    "timeout": 10,
                 },
                 request_only=True,
             ),
-            *ex.exchange("Answered", response=ex.COMMAND, status=201),
-            *ex.exchange("Still running: poll Location", response=ex.QUEUED_COMMAND, status=202),
+            *ex.exchange("Sent: poll Location", response=ex.QUEUED_COMMAND, status=202),
+            *ex.exchange("The charger is offline", response=ex.OFFLINE_COMMAND, status=201),
         ],
     )
     def create(self, request, *args, **kwargs):
-        """Send a command. The answer is 201 when its outcome is known as the response is
-        sent, and 202 with the command's URL in `Location` to poll while it is pending.
-
-        A charger that is offline, or a command the channel layer refused, is known at once:
-        201, with or without `wait`. Otherwise `wait` (the default) waits a bounded moment,
-        `timeout` + 1 s and never more than 15 s, for the reply or the timeout (201), and a
-        command still running after that is 202; with `wait: false` it is 202 at once."""
+        """Send a command. The request never waits for the charger: the answer is 202 with the
+        command's URL in `Location` (and `Retry-After`) to poll while it is pending, and 201
+        when its outcome is known at once (the charger is offline, or the command was refused
+        before it reached the charger's connection). `wait` is accepted and ignored."""
         serializer = CommandRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # Sent without waiting inside send_command, whose own wait allows for a queue in front
-        # of the charger (twice the timeout and more); this request waits its own bound.
         command = send_command(
             data["charger"],
             data["request"].action,
@@ -336,15 +299,12 @@ class CommandViewSet(
             timeout=data["timeout"],
             wait=False,
         )
-        finished = command.status not in commands.UNFINISHED
-        if data["wait"] and not finished:
-            finished = await_outcome(command, min(data["timeout"] + 1, MAX_SYNC_WAIT))
         body = CommandSerializer(command).data
-        if finished:
+        if command.status not in commands.UNFINISHED:
             return Response(body, status=status.HTTP_201_CREATED)
         location = reverse("api:command-detail", kwargs={"pk": command.pk})
         return Response(
             body,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": location, "Retry-After": "1"},
+            headers={"Location": location, "Retry-After": str(RETRY_AFTER)},
         )

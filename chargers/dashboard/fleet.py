@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from chargers import commands
 from chargers.access import MANAGE_CHARGERS
 from chargers.alerts.models import Alert
 from chargers.dashboard.forms import (
@@ -52,8 +55,17 @@ from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
 
-# A person waits for the answer; a charger that has not answered by then shows as a timeout.
+# The charger's time to answer a command sent from a page. Nobody waits for it: the page shows
+# the outcome when it is recorded, a timeout included.
 COMMAND_TIMEOUT = 15.0
+# Commands whose outcomes the configuration page shows in its own log.
+CONFIGURATION_ACTIONS = (
+    "GetConfiguration",
+    "ChangeConfiguration",
+    "GetBaseReport",
+    "GetVariables",
+    "SetVariables",
+)
 PAGE_SIZE = 50
 
 
@@ -127,7 +139,9 @@ def charger_detail(request, pk: int):
             "chart": session_series(chart_session, tz) if chart_session else None,
             "recent_sessions": charger.sessions.select_related("id_token")[:10],
             "connections": ConnectionEvent.objects.filter(charger=charger)[:10],
-            "commands": Command.objects.filter(charger=charger).select_related("requested_by")[:20],
+            "commands": command_log(
+                Command.objects.filter(charger=charger).select_related("requested_by")[:20]
+            ),
             "alerts": Alert.objects.filter(charger=charger, resolved_at__isnull=True),
             "command_form": CommandForm(),
             "can_command": role_at_least(request, Role.OPERATOR),
@@ -153,28 +167,111 @@ def charger_command(request, pk: int):
     except builders.ActionError as error:
         messages.error(request, str(error))
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
-    command = builders.perform(
+    _report(request, _send(request, charger, built))
+    return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
+
+
+def _send(request, charger: Charger, built: builders.Request) -> Command:
+    """Record and send a command from a page without waiting for the charger: the page shows
+    the outcome when it is recorded (`command.finished`, `command_outcome`)."""
+    return builders.perform(
         charger,
         built,
         requested_by=request.user,
         source="dashboard",
         timeout=COMMAND_TIMEOUT,
+        wait=False,
     )
-    _report(request, command)
-    return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
 
 
 def _report(request, command: Command) -> None:
-    """Tell the operator what the charger said, in words."""
-    if command.status == CommandStatus.ANSWERED:
-        reply = command.reply_status or "answered"
-        ok = reply in ("Accepted", "Scheduled", "Unlocked", "answered")
-        (messages.success if ok else messages.warning)(
-            request, f"{command.action}: the charger replied {reply}."
+    """Tell the operator the command is on its way, or what became of it if that is known
+    already (an offline charger is known at once)."""
+    if command.status in commands.UNFINISHED:
+        messages.info(
+            request,
+            f"{command.action} sent; the charger's answer shows in the command log as it arrives.",
         )
-    else:
+        return
+    for level, text in outcome(command):
+        messages.add_message(request, MESSAGE_LEVELS[level], f"{command.action}: {text}")
+
+
+MESSAGE_LEVELS = {
+    "info": messages.INFO,
+    "success": messages.SUCCESS,
+    "warning": messages.WARNING,
+    "error": messages.ERROR,
+}
+# Replies that say the charger did (or will do) what it was asked.
+AGREEING_REPLIES = ("Accepted", "Scheduled", "Unlocked")
+
+
+def outcome(command: Command) -> list[tuple[str, str]]:
+    """What became of `command`, in words: (level, sentence) pairs, the level one of
+    `MESSAGE_LEVELS`. One sentence per variable of an answered Set/GetVariables."""
+    if command.status in commands.UNFINISHED:
+        return [("info", f"{command.get_status_display()}.")]
+    if command.status != CommandStatus.ANSWERED:
         detail = f" ({command.error})" if command.error else ""
-        messages.error(request, f"{command.action}: {command.get_status_display()}{detail}.")
+        return [("error", f"{command.get_status_display()}{detail}.")]
+    results = _variable_results(command)
+    if results:
+        return [_variable_outcome(command, asked, said) for asked, said in results]
+    if command.action == "GetConfiguration" and isinstance(command.response, dict):
+        sent = len(command.response.get("configurationKey") or [])
+        unknown = command.response.get("unknownKey") or []
+        lines = [
+            (
+                "success",
+                f"The charger sent {sent} key{pluralize(sent)}; reload the configuration to see "
+                "them.",
+            )
+        ]
+        if unknown:
+            lines.append(("warning", f"Keys it does not know: {', '.join(map(str, unknown))}."))
+        return lines
+    reply = command.reply_status
+    if not reply:
+        return [("success", "The charger answered.")]
+    lines = [
+        (
+            "success" if reply in AGREEING_REPLIES else "warning",
+            f"The charger replied {reply}.",
+        )
+    ]
+    if command.action == "GetBaseReport" and reply == "Accepted":
+        lines.append(("info", "The charger sends its report in parts; reload in a moment."))
+    return lines
+
+
+def command_log(rows: Iterable[Command]) -> list[Command]:
+    """Commands for a page's command log, each with its `outcome` in words and whether it is
+    still `pending` (the page's live script fills in the outcome when it is recorded)."""
+    rows = list(rows)
+    for command in rows:
+        command.outcome = outcome(command)
+        command.pending = command.status in commands.UNFINISHED
+    return rows
+
+
+@operator_view()
+@require_safe
+def command_outcome(request, pk: int):
+    """A command's outcome in words, for the page that sent it; read again when
+    `command.finished` names it, and now and then while it is pending."""
+    command = get_object_or_404(Command.objects.all(), pk=pk)
+    return JsonResponse(
+        {
+            "id": command.pk,
+            "charger_id": command.charger_id,
+            "action": command.action,
+            "status": command.status,
+            "finished": command.status not in commands.UNFINISHED,
+            "duration_ms": command.duration_ms,
+            "outcome": [{"level": level, "text": text} for level, text in outcome(command)],
+        }
+    )
 
 
 def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
@@ -226,25 +323,19 @@ def _variable_results(command: Command) -> list[tuple[dict, dict]]:
     return list(zip(asked, said, strict=False))
 
 
-def _report_variables(request, command: Command) -> None:
+def _variable_outcome(command: Command, asked: dict, said: dict) -> tuple[str, str]:
     """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
-    results = _variable_results(command)
-    if not results:
-        _report(request, command)
-        return
-    for asked, said in results:
-        status = said.get("attributeStatus", "?")
-        reason = (said.get("attributeStatusInfo") or {}).get("reasonCode")
-        label = _variable_label(asked["component"], asked["variable"], asked.get("attributeType"))
-        text = f"{label}: the charger replied {status}{f' ({reason})' if reason else ''}."
-        if command.action == "GetVariables" and status == "Accepted":
-            messages.success(request, f"{text[:-1]}, value {said.get('attributeValue', '')!r}.")
-        elif status == "Accepted":
-            messages.success(request, text)
-        elif status == "RebootRequired":
-            messages.warning(request, text + " The new value applies after a reset.")
-        else:
-            messages.warning(request, text)
+    status = said.get("attributeStatus", "?")
+    reason = (said.get("attributeStatusInfo") or {}).get("reasonCode")
+    label = _variable_label(asked["component"], asked["variable"], asked.get("attributeType"))
+    text = f"{label}: the charger replied {status}{f' ({reason})' if reason else ''}."
+    if command.action == "GetVariables" and status == "Accepted":
+        return "success", f"{text[:-1]}, value {said.get('attributeValue', '')!r}."
+    if status == "Accepted":
+        return "success", text
+    if status == "RebootRequired":
+        return "warning", text + " The new value applies after a reset."
+    return "warning", text
 
 
 def last_variable_replies(charger: Charger, limit: int = 100) -> dict[tuple, dict]:
@@ -327,16 +418,7 @@ def charger_configuration(request, pk: int):
         form = form_class(initial=_key_initial(keys, request.GET.get("key")))
     if request.method == "POST":
         if request.POST.get("refresh"):
-            command = builders.perform(
-                charger,
-                builders.get_configuration(charger),
-                requested_by=request.user,
-                source="dashboard",
-                timeout=COMMAND_TIMEOUT,
-            )
-            _report(request, command)
-            if v2 and command.reply_status == "Accepted":
-                messages.info(request, "The charger sends its report in parts; reload in a moment.")
+            _report(request, _send(request, charger, builders.get_configuration(charger)))
             return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
         if form.is_valid():
             try:
@@ -349,14 +431,7 @@ def charger_configuration(request, pk: int):
             except builders.ActionError as error:
                 form.add_error(None, str(error))
             else:
-                command = builders.perform(
-                    charger,
-                    built,
-                    requested_by=request.user,
-                    source="dashboard",
-                    timeout=COMMAND_TIMEOUT,
-                )
-                (_report_variables if v2 else _report)(request, command)
+                _report(request, _send(request, charger, built))
                 return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
     search = request.GET.get("q", "").strip()
     variables = charger.variables.all()
@@ -381,6 +456,11 @@ def charger_configuration(request, pk: int):
             "variables": variables,
             "q": search,
             "form": form,
+            "commands": command_log(
+                Command.objects.filter(
+                    charger=charger, action__in=CONFIGURATION_ACTIONS
+                ).select_related("requested_by")[:5]
+            ),
             "tz": tenant_tz(request, charger.site),
             "can_edit": role_at_least(request, Role.OPERATOR),
         },

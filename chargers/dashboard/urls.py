@@ -21,6 +21,7 @@ urlpatterns = [
         name="charger_configuration",
     ),
     path("chargers/<int:pk>/messages/", fleet.charger_messages, name="charger_messages"),
+    path("commands/<int:pk>/", fleet.command_outcome, name="command_outcome"),
     path(
         "chargers/<int:pk>/credentials/",
         fleet.charger_credentials,

@@ -49,6 +49,7 @@ class State:
     }
 
 
+STATE_CHOICES = list(State.LABELS.items())
 CHARGING_STATUSES = ["Charging", "SuspendedEV", "SuspendedEVSE", "Occupied"]
 
 

@@ -231,6 +231,14 @@ QUEUED_COMMAND = {
     "completed_at": None,
     "duration_ms": None,
 }
+OFFLINE_COMMAND = {
+    **QUEUED_COMMAND,
+    "id": 903,
+    "status": "offline",
+    "error": "The charger is not connected.",
+    "completed_at": AT,
+    "duration_ms": 3,
+}
 ALERT = {
     "id": 55,
     "kind": "connector_faulted",

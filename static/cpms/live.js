@@ -181,10 +181,60 @@
     session(d, "stopped"); sessionRow(d, true); stopForm(d, false);
   };
 
+  // Command logs: a row still waiting for the charger names the URL of its outcome. When
+  // `command.finished` names the row's command, the outcome is read and shown in words; the
+  // event itself never carries the reply. Pending rows are also read when the socket opens
+  // (the outcome may have come before it) and now and then, calmer each time, in case a bell
+  // was lost on the way or the socket cannot open at all.
+  function commandOutcome(row) {
+    var url = row.dataset.pending;
+    if (!url) return;
+    // A read already on its way may have left before the outcome was recorded: read again
+    // once it is back.
+    if (row.dataset.asking) { row.dataset.again = "1"; return; }
+    row.dataset.asking = "1";
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (r.status === 404) delete row.dataset.pending;  // gone with its charger
+        return r.ok ? r.json() : null;
+      })
+      .then(function (command) {
+        if (!command || !command.finished || !row.dataset.pending) return;
+        var cell = row.querySelector('[data-field="outcome"]');
+        while (cell.firstChild) cell.removeChild(cell.firstChild);
+        (command.outcome || []).forEach(function (line) {
+          var span = document.createElement("span");
+          span.className = "outcome outcome-" + String(line.level).replace(/[^a-z]/g, "");
+          span.textContent = line.text;
+          cell.appendChild(span);
+        });
+        field(row, "duration", command.duration_ms == null ? "—" : String(command.duration_ms));
+        delete row.dataset.pending;
+        row.classList.add("fresh");
+      })
+      .catch(function () {})
+      .then(function () {
+        delete row.dataset.asking;
+        if (row.dataset.again) { delete row.dataset.again; commandOutcome(row); }
+      });
+  }
+  function pendingCommands() { each("tr[data-pending]", commandOutcome); }
+  handlers["command.finished"] = function (d) {
+    each('tr[data-command="' + Number(d.command_id) + '"][data-pending]', commandOutcome);
+  };
+  var commandLook = 2000;
+  function lookAtCommands() {
+    if (!document.querySelector("tr[data-pending]")) return;
+    pendingCommands();
+    commandLook = Math.min(commandLook * 2, 30000);
+    setTimeout(lookAtCommands, commandLook);
+  }
+  setTimeout(lookAtCommands, commandLook);
+
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(proto + location.host + "/ws/dashboard/" + encodeURIComponent(slug) + "/");
-    socket.onopen = function () { retry = 1000; setStatus("live"); };
+    socket.onopen = function () { retry = 1000; setStatus("live"); pendingCommands(); };
     socket.onmessage = function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }

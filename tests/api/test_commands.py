@@ -1,21 +1,25 @@
-"""Commands through the API reach a real OCPP 1.6 charger connected to a running daphne, and
-the reply comes back: at once, or by polling after a 202. A request waits a bounded moment."""
+"""Commands through the API: a request never waits for the charger. A command whose outcome is
+not known at once answers 202 with the URL to poll; with a real OCPP 1.6 charger connected to a
+running daphne, polling that URL brings the reply. Reading a command never changes it."""
 
-import asyncio
+import time
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.urls import reverse
 from django.utils import timezone
 
-from chargers.api import commands as commands_api
-from chargers.models import Command, CommandStatus
+from chargers import commands
+from chargers.models import Charger, Command, CommandStatus
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
 from tests.chargers.ocpp16 import connected
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
+pytestmark = pytest.mark.django_db(transaction=True)
+# Commands crossing to the server's process need a channel layer both processes share.
+real_charger = pytest.mark.usefixtures("needs_redis")
 
 
 @pytest.fixture
@@ -24,44 +28,170 @@ def charger(make_charger, tenant_a):
 
 
 @pytest.fixture
-def waits(monkeypatch):
-    """The bounds the API's request waited for an outcome, in seconds, in order."""
-    bounds = []
-    await_outcome = commands_api.await_outcome
+def listening(tenant_a, charger, monkeypatch):
+    """The charger's socket is a channel nobody reads, so no command sent to it is answered;
+    and a request that waited for an answer would fail the test instead of hanging it."""
 
-    def recording(command, seconds):
-        bounds.append(seconds)
-        return await_outcome(command, seconds)
+    async def no_waiting(*args, **kwargs):
+        raise AssertionError("a request thread waited for a charger")
 
-    monkeypatch.setattr(commands_api, "await_outcome", recording)
-    return bounds
+    monkeypatch.setattr(commands, "wait_for_outcome", no_waiting)
+    socket = async_to_sync(get_channel_layer().new_channel)()
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=True, channel_name=socket)
+    yield socket
+    # Nothing will close this socket: it is no connection the server must let go of.
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=False, channel_name="")
 
 
 def post(client, body):
     return sync_to_async(client.post)(reverse("api:command-list"), body, format="json")
 
 
+def detail(pk: int) -> str:
+    return reverse("api:command-detail", kwargs={"pk": pk})
+
+
+@sync_to_async
+def polled(client, location: str, within: float = 30.0) -> dict:
+    """The command at `location` as soon as it is finished (the last reading after `within`
+    seconds otherwise), read the way a client polls it."""
+    give_up_at = time.monotonic() + within
+    while True:
+        body = client.get(location).json()
+        if body["status"] not in commands.UNFINISHED or time.monotonic() > give_up_at:
+            return body
+        time.sleep(0.05)
+
+
+def stored(tenant, pk: int) -> Command:
+    with scoping.scope(tenant):
+        return Command.objects.get(pk=pk)
+
+
+# --- Answering at once ----------------------------------------------------------------------------
+
+
+def test_a_command_on_its_way_is_202_with_the_url_to_poll(api, keys, charger, listening):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    response = client.post(
+        reverse("api:command-list"), {"charger": charger.pk, "action": "clear_cache"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    assert response["Location"] == detail(response.json()["id"])
+    assert response["Retry-After"] == "1"
+    assert response.json()["status"] == CommandStatus.QUEUED
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_wait_is_accepted_and_no_longer_waits(api, keys, charger, listening, wait):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    body = {"charger": charger.pk, "action": "clear_cache", "wait": wait}
+    response = client.post(reverse("api:command-list"), body, format="json")
+    assert response.status_code == 202, response.content
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_command_to_an_offline_charger_is_201_as_its_outcome_is_known(api, keys, charger, wait):
+    client = api(keys[ApiKeyRole.OPERATOR])
+    body = {"charger": charger.pk, "action": "clear_cache", "wait": wait}
+    response = client.post(reverse("api:command-list"), body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == CommandStatus.OFFLINE
+    assert "Location" not in response
+
+
+def test_the_reference_says_how_to_poll_and_that_wait_is_ignored(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    create = schema["paths"]["/api/v1/commands/"]["post"]
+    assert set(create["responses"]) >= {"201", "202"}
+    ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    request = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+    assert request["wait"]["deprecated"] is True
+    retrieve = schema["paths"]["/api/v1/commands/{id}/"]["get"]
+    assert "2 × `timeout` + 125 s" in retrieve["description"]
+
+
+# --- Who may send and read ------------------------------------------------------------------------
+
+
+def test_a_read_only_key_cannot_send_commands(api, keys, tenant_a, charger, listening):
+    response = api(keys[ApiKeyRole.READ_ONLY]).post(
+        reverse("api:command-list"), {"charger": charger.pk, "action": "clear_cache"}, format="json"
+    )
+    assert response.status_code == 403
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_another_tenants_key_cannot_command_the_charger(api, keys, tenant_a, charger, listening):
+    response = api(keys["charlie"]).post(
+        reverse("api:command-list"), {"charger": charger.pk, "action": "reset"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["charger"]
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
+def test_another_tenants_key_gets_404_for_a_command(api, keys, world):
+    response = api(keys["charlie"]).get(detail(world["command"].pk))
+    assert response.status_code == 404
+
+
+# --- Reading never writes -------------------------------------------------------------------------
+
+
+def overdue(tenant, command: Command, age: timedelta) -> None:
+    with scoping.scope(tenant):
+        Command.objects.filter(pk=command.pk).update(created_at=timezone.now() - age)
+
+
+def test_reading_a_command_past_its_deadline_shows_it_as_stored(api, keys, world, tenant_a):
+    command = world["command"]
+    overdue(tenant_a, command, timedelta(minutes=10))
+    polled = api(keys[ApiKeyRole.READ_ONLY]).get(detail(command.pk)).json()
+    assert polled["status"] == CommandStatus.QUEUED
+    assert stored(tenant_a, command.pk).status == CommandStatus.QUEUED
+
+
+def test_the_sweep_gives_up_on_an_overdue_command_and_the_next_read_says_so(
+    api, keys, world, tenant_a
+):
+    command = world["command"]
+    overdue(tenant_a, command, commands.pending_at_most(command.timeout))
+    with scoping.unscoped():
+        assert commands.time_out_stale() == 1
+    polled = api(keys[ApiKeyRole.READ_ONLY]).get(detail(command.pk)).json()
+    assert polled["status"] == CommandStatus.TIMEOUT
+    assert polled["error"] == commands.STALE_ERROR
+
+
+# --- With a real charger --------------------------------------------------------------------------
+
+
+@real_charger
 async def test_a_version_neutral_command_round_trips_to_the_charger(
     ocpp_server, api, keys, charger
 ):
     client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
-        body = {
-            "charger": charger.pk,
-            "action": "reset",
-            "arguments": {"hard": True},
-            "timeout": 10,
-        }
-        response = await post(client, body)
-    assert response.status_code == 201, response.content
-    command = response.json()
+        # Held until the request has answered, so the answer is 202 however fast all else is.
+        cp.answering.clear()
+        body = {"charger": charger.pk, "action": "reset", "arguments": {"hard": True}}
+        response = await post(client, {**body, "timeout": 10})
+        assert response.status_code == 202, response.content
+        cp.answering.set()
+        command = await polled(client, response["Location"])
     assert command["status"] == CommandStatus.ANSWERED
     assert command["response"] == {"status": "Accepted"}
     assert cp.received == [("Reset", {"type": "Hard"})]
     assert command["source"].startswith("api:cpms_")
 
 
+@real_charger
 async def test_a_raw_ocpp_command_round_trips_to_the_charger(ocpp_server, api, keys, charger):
     client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
@@ -72,120 +202,20 @@ async def test_a_raw_ocpp_command_round_trips_to_the_charger(ocpp_server, api, k
             "payload": {"vendorId": "com.acme", "messageId": "ping"},
         }
         response = await post(client, body)
-    assert response.json()["response"] == {"status": "Accepted", "data": "pong"}
+        command = await polled(client, detail(response.json()["id"]))
+    assert command["response"] == {"status": "Accepted", "data": "pong"}
 
 
-async def test_a_command_without_waiting_is_202_and_can_be_polled(
-    ocpp_server, api, keys, charger, waits
-):
+@real_charger
+async def test_a_charger_that_answers_too_late_reads_as_a_timeout(ocpp_server, api, keys, charger):
     client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
-        body = {"charger": charger.pk, "action": "clear_cache", "wait": False}
-        response = await post(client, body)
-        assert response.status_code == 202 and waits == []
-        location = response["Location"]
-        for _ in range(100):
-            polled = (await sync_to_async(client.get)(location)).json()
-            if polled["status"] == CommandStatus.ANSWERED:
-                break
-            await asyncio.sleep(0.05)
-    assert polled["status"] == CommandStatus.ANSWERED
-    assert cp.received == [("ClearCache", {})]
-
-
-async def test_a_command_to_an_offline_charger_says_so(ocpp_server, api, keys, charger):
-    response = await post(
-        api(keys[ApiKeyRole.OPERATOR]), {"charger": charger.pk, "action": "clear_cache"}
-    )
-    assert response.status_code == 201 and response.json()["status"] == CommandStatus.OFFLINE
-
-
-async def test_a_command_to_an_offline_charger_without_waiting_is_201_as_its_outcome_is_known(
-    ocpp_server, api, keys, charger
-):
-    body = {"charger": charger.pk, "action": "clear_cache", "wait": False}
-    response = await post(api(keys[ApiKeyRole.OPERATOR]), body)
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == CommandStatus.OFFLINE
-    assert "Location" not in response
-
-
-async def test_a_read_only_key_cannot_send_commands(ocpp_server, api, keys, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
-        await cp.boot()
+        cp.answering.clear()
         response = await post(
-            api(keys[ApiKeyRole.READ_ONLY]), {"charger": charger.pk, "action": "clear_cache"}
-        )
-    assert response.status_code == 403 and cp.received == []
-
-
-async def test_another_tenants_key_cannot_command_the_charger(ocpp_server, api, keys, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
-        await cp.boot()
-        response = await post(api(keys["charlie"]), {"charger": charger.pk, "action": "reset"})
-    assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["charger"]
-    assert cp.received == []
-
-
-async def test_a_charger_that_answers_too_late_is_a_timeout_within_the_bound(
-    ocpp_server, api, keys, charger, waits
-):
-    client = api(keys[ApiKeyRole.OPERATOR])
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
-        await cp.boot()
-        cp.delay = 5
-        response = await post(
-            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 1}
-        )
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == CommandStatus.TIMEOUT
-    # The charger's second plus the one-second allowance, not the charger's five.
-    assert waits == [2.0]
-
-
-async def test_a_wait_past_the_sync_bound_answers_202_and_the_outcome_can_be_polled(
-    ocpp_server, api, keys, charger, monkeypatch, waits
-):
-    monkeypatch.setattr(commands_api, "MAX_SYNC_WAIT", 1.0)
-    client = api(keys[ApiKeyRole.OPERATOR])
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
-        await cp.boot()
-        cp.delay = 2.5
-        response = await post(
-            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 10}
+            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 1, "wait": True}
         )
         assert response.status_code == 202, response.content
-        assert response.json()["status"] in (CommandStatus.QUEUED, CommandStatus.SENT)
-        # The request waited the (lowered) bound, not the command's ten-second timeout.
-        assert waits == [1.0]
-        for _ in range(100):
-            polled = (await sync_to_async(client.get)(response["Location"])).json()
-            if polled["status"] == CommandStatus.ANSWERED:
-                break
-            await asyncio.sleep(0.05)
-    assert polled["status"] == CommandStatus.ANSWERED
-    assert polled["response"] == {"status": "Accepted"}
-
-
-@pytest.mark.parametrize(
-    ("age", "expected"),
-    [
-        (timedelta(minutes=10), CommandStatus.TIMEOUT),
-        # Its own 30 s timeout: the sender would have given up after 2 x 30 + 5 s.
-        (timedelta(seconds=70), CommandStatus.TIMEOUT),
-        (timedelta(seconds=5), CommandStatus.QUEUED),
-    ],
-)
-def test_a_command_nothing_will_finish_is_given_up_on_when_polled(
-    api, keys, world, tenant_a, age, expected
-):
-    command = world["command"]
-    with scoping.scope(tenant_a):
-        Command.objects.filter(pk=command.pk).update(created_at=timezone.now() - age)
-    url = reverse("api:command-detail", kwargs={"pk": command.pk})
-    polled = api(keys[ApiKeyRole.READ_ONLY]).get(url).json()
-    assert polled["status"] == expected
-    with scoping.scope(tenant_a):
-        assert Command.objects.get(pk=command.pk).status == expected
+        command = await polled(client, response["Location"])
+        cp.answering.set()
+    assert command["status"] == CommandStatus.TIMEOUT

@@ -27,13 +27,16 @@ def now() -> str:
 
 
 class TestCharger(ChargePoint):
-    """Answers every CSMS command; tests read `received` and may set `replies` or `delay`."""
+    """Answers every CSMS command; tests read `received` and may set `replies` or `delay`, or
+    clear `answering` to hold every answer until they set it again."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.received: list[tuple[str, dict]] = []
         self.replies: dict[str, object] = {}
         self.delay = 0.0
+        self.answering = asyncio.Event()
+        self.answering.set()
         self.in_flight = self.most_in_flight = 0
 
     async def start(self):
@@ -51,6 +54,7 @@ class TestCharger(ChargePoint):
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            await self.answering.wait()
             if self.delay:
                 await asyncio.sleep(self.delay)
         finally:

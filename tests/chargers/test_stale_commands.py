@@ -104,3 +104,9 @@ def test_a_command_records_the_timeout_it_was_sent_with(tenant_a):
     sent = commands.send_command(charger, "Reset", {"type": "Soft"}, timeout=12)
     assert sent.status == CommandStatus.OFFLINE
     assert reloaded(sent).timeout == 12
+
+
+def test_the_sweep_runs_as_often_as_the_api_tells_pollers():
+    # `commands.pending_at_most`, which the API's description quotes, counts on this interval.
+    schedule = settings.CELERY_BEAT_SCHEDULE["time-out-stale-commands"]["schedule"]
+    assert schedule == commands.SWEEP_INTERVAL.total_seconds()

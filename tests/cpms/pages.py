@@ -42,6 +42,7 @@ OPERATOR_PAGES = {
     "charger_messages": (Role.VIEWER, "charger"),
     "charger_credentials": (Role.ADMIN, "charger"),
     "charger_registration": (Role.ADMIN, "charger"),
+    "command_outcome": (Role.VIEWER, "command"),
     "session_list": (Role.VIEWER, None),
     "session_export": (Role.VIEWER, None),
     "session_detail": (Role.VIEWER, "session"),

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from chargers.models import IdToken
+from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
@@ -16,14 +16,16 @@ from tests.dashboard.factories import make_fleet
 @pytest.fixture
 def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
     with scoping.scope(tenant_a):
+        # A charger, its session and an alert, for the fleet dashboard's pages.
+        fleet = make_fleet(site_a)
         return {
             "site": site_a,
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
             "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
             "api_key": api_key_create(tenant=tenant_a, name="Billing", role="read_only").key,
-            # A charger, its session and an alert, for the fleet dashboard's pages.
-            **make_fleet(site_a),
+            **fleet,
+            "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
         }
 
 
@@ -60,7 +62,15 @@ def test_charlie_gets_404_on_every_tenant_a_page(client, world, charlie, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["site_detail", "site_owner_detail", "member_edit", "id_token_edit", "site_edit"]
+    "name",
+    [
+        "site_detail",
+        "site_owner_detail",
+        "member_edit",
+        "id_token_edit",
+        "site_edit",
+        "command_outcome",
+    ],
 )
 def test_charlie_gets_404_for_tenant_a_ids_under_his_own_slug(client, world, charlie, name):
     client.force_login(charlie)

@@ -221,7 +221,17 @@ def test_an_accepted_password_is_never_stored_as_a_variable(tenant_a, charger201
 
 def post_as(client, user, url, data):
     client.force_login(user)
-    return client.post(url, data, follow=True)
+    return client.post(url, data)
+
+
+@sync_to_async
+def outcome_and_page(client, tenant, charger, read) -> tuple[dict, str]:
+    """The outcome of the command sent from the page, once finished, and the page shown then."""
+    with scoping.scope(tenant):
+        command = Command.objects.get(charger=charger, source="dashboard")
+    url = reverse("command_outcome", kwargs={"tenant_slug": "tenant-a", "pk": command.pk})
+    body = read(client, url)
+    return body, client.get(page(charger.pk)).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -234,6 +244,7 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
     tenant_a,
     olga,
     monkeypatch,
+    finished_outcome,
     status,
 ):
     reply = {"set_variable_result": [{"attribute_status": status, **HEARTBEAT}]}
@@ -259,8 +270,14 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
                 "value": "60",
             },
         )
-    body = response.content.decode()
-    assert f"OCPPCommCtrlr.HeartbeatInterval: the charger replied {status}." in body
+        assert response.status_code == 302
+        outcome, body = await outcome_and_page(client, tenant_a, charger, finished_outcome)
+    text = f"OCPPCommCtrlr.HeartbeatInterval: the charger replied {status}."
+    assert outcome["outcome"] == [
+        {"level": "success" if status == "Accepted" else "warning", "text": text}
+    ]
+    # The page's command log says it in the same words.
+    assert text in body
     assert cp.received[-1] == (
         "SetVariables",
         {
@@ -345,6 +362,7 @@ async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
     client,
     tenant_a,
     olga,
+    finished_outcome,
 ):
     charger = await sync_to_async(make_charger)(tenant_a, identity="CP-READ")
     with scoping.scope(tenant_a):
@@ -365,11 +383,11 @@ async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
                 "read": "1",
             },
         )
-    body = response.content.decode()
-    assert (
-        "OCPPCommCtrlr.HeartbeatInterval: the charger replied Accepted, value &#x27;300&#x27;."
-        in body
-    )
+        assert response.status_code == 302
+        outcome, body = await outcome_and_page(client, tenant_a, charger, finished_outcome)
+    said = "OCPPCommCtrlr.HeartbeatInterval: the charger replied Accepted, value '300'."
+    assert outcome["outcome"] == [{"level": "success", "text": said}]
+    assert said.replace("'", "&#x27;") in body
     assert cp.received[-1] == (
         "GetVariables",
         {

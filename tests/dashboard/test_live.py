@@ -108,6 +108,21 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
     await communicator.disconnect()
 
 
+async def test_a_site_owner_never_hears_of_commands_to_their_own_chargers(tenant_a, site_a, paula):
+    def fleet():
+        with scoping.scope(tenant_a):
+            return make_fleet(site_a, identity="MINE")["charger"].pk
+
+    mine = await sync_to_async(fleet)()
+    communicator, connected = await connect(paula)
+    assert connected
+    # Operations news: a command's outcome may concern configuration values.
+    await ring(tenant_a, "command.finished", command_id=1, charger_id=mine, status="answered")
+    await ring(tenant_a, "charger.online", charger_id=mine, identity="MINE")
+    assert (await communicator.receive_json_from(timeout=5))["name"] == "charger.online"
+    await communicator.disconnect()
+
+
 async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, site_a, bob):
     from django.utils import timezone
 
