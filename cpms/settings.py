@@ -257,8 +257,8 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Bearer <API key>`; a tenant's key decides the tenant and the role, a "
     "platform staff key names the tenant in `X-Tenant: <slug>`. Errors are "
     '`{"error": {"status", "code", "message", "fields"}}`, `fields` naming each bad input. '
-    "Commands wait a bounded moment (at most 15 s) for the charger; anything slower, or sent "
-    "with `wait: false`, is 202 with a `Location` to poll.",
+    "A command is answered at once: 201 when its outcome is known (the charger is offline), "
+    "202 with a `Location` to poll while the charger answers.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
