@@ -8,8 +8,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from chargers import commands
+from chargers.events import ChargerOffline
 from chargers.models import Charger, OcppMessage
-from chargers.services.connections import publish_offline
+from cpms.events import publish
 from cpms.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def mark_silent_chargers_offline() -> int:
             if Charger.objects.filter(
                 pk=charger.pk, is_online=True, last_seen__lt=now - silence
             ).update(is_online=False):
-                publish_offline(charger)
+                publish(ChargerOffline.of(charger))
                 tell_socket(charger.channel_name)
                 marked += 1
     return marked

@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from chargers.events import publish
+from chargers.events import ChargerOffline, ChargerOnline, HandshakeRefused
 from chargers.models import (
     Charger,
     ConnectionEvent,
     HandshakeRefusal,
     OcppMessage,
 )
+from cpms.events import publish
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.rows import insert_rows
@@ -38,14 +39,7 @@ def handshake_refusal_record(
         at=timezone.now(),
     )
     refusal.save()
-    publish(
-        "handshake.refused",
-        tenant_id=tenant.pk if tenant else None,
-        reason=reason,
-        identity=refusal.identity,
-        remote_addr=refusal.remote_addr,
-        at=refusal.at.isoformat(),
-    )
+    publish(HandshakeRefused.of(refusal))
 
 
 @transaction.atomic
@@ -97,13 +91,7 @@ def connection_open(
         remote_addr=remote_addr,
         ocpp_version=version,
     )
-    publish(
-        "charger.online",
-        tenant_id=charger.tenant_id,
-        charger_id=charger_id,
-        identity=charger.identity,
-        ocpp_version=version,
-    )
+    publish(ChargerOnline.of(charger, ocpp_version=version))
     return (previous if previous != channel_name else ""), event.pk
 
 
@@ -119,16 +107,8 @@ def connection_close(
         is_online=False, channel_name="", last_seen=now
     )
     if went_offline:
-        publish_offline(Charger.objects.only("tenant_id", "identity").get(pk=charger_id))
-
-
-def publish_offline(charger: Charger) -> None:
-    publish(
-        "charger.offline",
-        tenant_id=charger.tenant_id,
-        charger_id=charger.pk,
-        identity=charger.identity,
-    )
+        charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
+        publish(ChargerOffline.of(charger))
 
 
 def charger_touch(*, charger_id: int) -> None:
@@ -139,12 +119,7 @@ def charger_touch(*, charger_id: int) -> None:
     )
     if back:
         charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
-        publish(
-            "charger.online",
-            tenant_id=charger.tenant_id,
-            charger_id=charger_id,
-            identity=charger.identity,
-        )
+        publish(ChargerOnline.of(charger))
     else:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
 

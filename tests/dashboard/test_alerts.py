@@ -12,9 +12,16 @@ from chargers.alerts import rules
 from chargers.alerts.models import Alert, AlertKind, AlertRule
 from chargers.alerts.services import acknowledge
 from chargers.alerts.tasks import evaluate_all, send_notification
-from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
-from chargers.services.connections import publish_offline
+from chargers.events import (
+    ChargerBooted,
+    ChargerEventRecorded,
+    ChargerOffline,
+    ChargerOnline,
+    ConnectorStatusReported,
+)
+from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus, StatusEvent
 from cpms.celery import app
+from cpms.events import publish
 from cpms.models import Membership
 from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
@@ -35,6 +42,31 @@ def open_alerts(tenant, kind):
 
 def gone(charger, for_=timedelta(hours=1)):
     Charger.objects.filter(pk=charger.pk).update(is_online=False, last_seen=timezone.now() - for_)
+
+
+def status(charger, status, error_code=""):
+    reported = StatusEvent(
+        tenant_id=charger.tenant_id,
+        charger=charger,
+        evse_id=1,
+        connector_id=1,
+        status=status,
+        error_code=error_code,
+        timestamp=timezone.now(),
+    )
+    return ConnectorStatusReported.of(reported)
+
+
+def boot(charger, status=RegistrationStatus.ACCEPTED, previous_boot_at=None):
+    return ChargerBooted(
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        status=status,
+        changes={},
+        firmware_version="",
+        previous_boot_at=previous_boot_at,
+    )
 
 
 def test_it_opens_an_offline_alert_once_for_a_silent_charger(tenant_a, fleet):
@@ -215,7 +247,7 @@ def test_the_listener_queues_an_evaluation_that_opens_the_alert(
     try:
         with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
             Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-            publish_offline(fleet["charger"])
+            publish(ChargerOffline.of(fleet["charger"]))
     finally:
         app.conf.task_always_eager = False
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
@@ -322,18 +354,26 @@ def test_a_bad_rule_value_names_the_field_and_saves_nothing(client, tenant_a, al
 
 def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, fleet):
     from chargers.alerts.listeners import worth_evaluating
-    from chargers.events import Event
 
-    charger_id = fleet["charger"].pk
+    charger = fleet["charger"]
+    charger_id = charger.pk
 
-    def event(name, **data):
-        return Event(name=name, tenant_id=tenant_a.pk, data={"charger_id": charger_id, **data})
+    def recorded(critical):
+        return ChargerEventRecorded(
+            tenant_id=tenant_a.pk,
+            charger_id=charger_id,
+            event_id=1,
+            kind="security_event",
+            summary="",
+            critical=critical,
+            at=timezone.now(),
+        )
 
-    assert worth_evaluating(event("connector.status", status="Faulted"))
-    assert not worth_evaluating(event("connector.status", status="Charging"))
-    assert not worth_evaluating(event("charger.online"))
-    assert not worth_evaluating(event("charger.event", critical=False))
-    assert worth_evaluating(event("charger.event", critical=True))
+    assert worth_evaluating(status(charger, "Faulted"))
+    assert not worth_evaluating(status(charger, "Charging"))
+    assert not worth_evaluating(ChargerOnline.of(charger))
+    assert not worth_evaluating(recorded(critical=False))
+    assert worth_evaluating(recorded(critical=True))
     with scoping.scope(tenant_a):
         rules.open_alert(
             kind=AlertKind.CHARGER_OFFLINE,
@@ -342,19 +382,18 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
             charger_id=charger_id,
         )
     # With an alert open, the charger's next events may resolve it.
-    assert worth_evaluating(event("charger.online"))
-    assert worth_evaluating(event("connector.status", status="Available"))
+    assert worth_evaluating(ChargerOnline.of(charger))
+    assert worth_evaluating(status(charger, "Available"))
 
 
 def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a, fleet):
     from chargers.alerts.listeners import worth_evaluating
-    from chargers.events import Event
 
     charger = fleet["charger"]
 
-    def boot(status="Accepted"):
-        data = {"charger_id": charger.pk, "identity": charger.identity, "status": status}
-        return Event(name="charger.boot", tenant_id=tenant_a.pk, data=data)
+    def another_boot(status=RegistrationStatus.ACCEPTED):
+        # Not the charger's first: it booted a minute before.
+        return boot(charger, status, previous_boot_at=timezone.now() - timedelta(minutes=1))
 
     def booted():
         ChargerBoot.objects.create(
@@ -362,25 +401,25 @@ def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a
         )
 
     with scoping.scope(tenant_a):
-        assert worth_evaluating(boot("Rejected"))
+        assert worth_evaluating(another_boot(RegistrationStatus.REJECTED))
         booted()
         # A fleet booting after a restart: one boot each, no task each.
-        assert not worth_evaluating(boot())
+        assert not worth_evaluating(another_boot())
         booted()
         booted()
         # The third boot within the window completes a reboot loop.
-        assert worth_evaluating(boot())
-        rules.on_event("charger.boot", boot().data)
+        assert worth_evaluating(another_boot())
+        rules.on_event("charger.boot", another_boot().data())
         # Open already: the loop's further boots change nothing.
         booted()
-        assert not worth_evaluating(boot())
+        assert not worth_evaluating(another_boot())
         rules.open_alert(
             kind=AlertKind.BOOT_REJECTED,
             subject=rules.charger_subject(charger.pk),
             title="rejected",
             charger_id=charger.pk,
         )
-        assert worth_evaluating(boot())  # it resolves the rejected-boot alert
+        assert worth_evaluating(another_boot())  # it resolves the rejected-boot alert
 
 
 def test_the_alert_lists_pages_keep_every_filter(client, tenant_a, fleet, bob):
