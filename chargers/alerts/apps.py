@@ -10,9 +10,9 @@ class AlertsConfig(AppConfig):
         from chargers.alerts import events  # noqa: F401 (the alerts' events, catalogued)
         from chargers.alerts.listeners import queue_evaluation
         from chargers.alerts.rules import HANDLERS
-        from cpms.events import AFTER_COMMIT, event_class, subscribe
+        from cpms.events import AFTER_COMMIT, subscribe
 
         # Listening to domain events is how rules hear of faults, boots and refusals; only
         # the events a rule handles are listened to (meter readings are not).
-        for name in HANDLERS:
-            subscribe(event_class(name), queue_evaluation, phase=AFTER_COMMIT)
+        for event_type in HANDLERS:
+            subscribe(event_type, queue_evaluation, phase=AFTER_COMMIT)
