@@ -25,9 +25,10 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from chargers.events import publish
+from chargers.events import CommandFinished
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp.redact import redact_payload
+from cpms.events import publish
 from cpms.tenancy import scoping
 
 DEFAULT_TIMEOUT = 30.0
@@ -103,12 +104,13 @@ def finish(*, command_id: int, status: str, response=None, error: str = "") -> b
                 .get()
             )
             publish(
-                "command.finished",
-                tenant_id=tenant_id,
-                command_id=command_id,
-                charger_id=charger_id,
-                action=action,
-                status=status,
+                CommandFinished(
+                    tenant_id=tenant_id,
+                    command_id=command_id,
+                    charger_id=charger_id,
+                    action=action,
+                    status=status,
+                )
             )
     return bool(recorded)
 

@@ -1,106 +1,247 @@
-"""Domain events: one place where services say what happened, for whoever listens.
+"""The charger domain's events: what services publish when a charger connects, boots, reports a
+status or a notification, and when a charging session starts, moves on or stops.
 
-`publish()` is called inside the service's transaction. Listeners run there too, so a listener
-that writes (the webhook outbox) commits or rolls back with the fact it reports; listeners that
-talk to the outside world (live dashboards, alert evaluation) defer to `transaction.on_commit`
-so nobody hears of a fact that was rolled back.
-
-Event names: charger.online, charger.offline, charger.boot, connector.status,
-session.started, session.updated, session.stopped, charger.event (firmware, diagnostics,
-security and other notifications), handshake.refused.
+Each class is the one definition of its event for the services that build it (`.of(...)` from the
+row they wrote), the live dashboards (`name` and `data()`), the webhooks (`webhook`, the type
+integrators subscribe to; the fields are the payload's `data`) and the site-owner portal
+(`portal`). The bus is `cpms.events`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Self
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from cpms.events import DomainEvent, only_when_set
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Event:
-    name: str
-    tenant_id: int | None
-    data: dict = field(default_factory=dict)
+if TYPE_CHECKING:
+    from chargers.models import (
+        Charger,
+        ChargerEvent,
+        ChargingSession,
+        HandshakeRefusal,
+        StatusEvent,
+    )
 
 
-Listener = Callable[[Event], None]
-_listeners: list[Listener] = []
+@dataclass(frozen=True, kw_only=True)
+class ChargerOnline(DomainEvent):
+    """A socket of the charger opened, or a charger marked offline was heard from again (then
+    without `ocpp_version`)."""
+
+    name = "charger.online"
+    webhook = "charger.online"
+    portal = True
+
+    charger_id: int
+    identity: str
+    ocpp_version: str | None = only_when_set()
+
+    @classmethod
+    def of(cls, charger: Charger, *, ocpp_version: str | None = None) -> Self:
+        return cls(
+            tenant_id=charger.tenant_id,
+            charger_id=charger.pk,
+            identity=charger.identity,
+            ocpp_version=ocpp_version,
+        )
 
 
-def subscribe(listener: Listener) -> Listener:
-    """Register a listener (apps do it in AppConfig.ready); usable as a decorator."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+@dataclass(frozen=True, kw_only=True)
+class ChargerOffline(DomainEvent):
+    """The charger's socket closed, or it stayed silent too long."""
+
+    name = "charger.offline"
+    webhook = "charger.offline"
+    portal = True
+
+    charger_id: int
+    identity: str
+
+    @classmethod
+    def of(cls, charger: Charger) -> Self:
+        return cls(tenant_id=charger.tenant_id, charger_id=charger.pk, identity=charger.identity)
 
 
-def publish(name: str, *, tenant_id: int | None, **data) -> None:
-    event = Event(name=name, tenant_id=tenant_id, data=data)
-    for listener in _listeners:
-        listener(event)
+@dataclass(frozen=True, kw_only=True)
+class ChargerBooted(DomainEvent):
+    """A BootNotification: what changed in what the charger says about itself, and the
+    answer it got."""
+
+    name = "charger.boot"
+
+    charger_id: int
+    identity: str
+    status: str
+    changes: dict[str, list[str]]
+    firmware_version: str
+    previous_boot_at: datetime | None
+
+    @classmethod
+    def of(
+        cls, charger: Charger, *, changes: dict[str, list[str]], previous_boot_at: datetime | None
+    ) -> Self:
+        return cls(
+            tenant_id=charger.tenant_id,
+            charger_id=charger.pk,
+            identity=charger.identity,
+            status=str(charger.registration_status),
+            changes=changes,
+            firmware_version=charger.firmware_version,
+            previous_boot_at=previous_boot_at,
+        )
 
 
-def dashboard_group(tenant_id: int) -> str:
-    """The channel group of a tenant's live dashboards; names are only ever made here."""
-    return f"dashboard.tenant.{tenant_id}"
+@dataclass(frozen=True, kw_only=True)
+class ConnectorStatusReported(DomainEvent):
+    """A connector's status, once it is the newest the connector has reported."""
+
+    name = "connector.status"
+    webhook = "charger.status"
+    portal = True
+
+    charger_id: int
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str
+    info: str
+    vendor_id: str
+    vendor_error_code: str
+    at: datetime
+
+    @classmethod
+    def of(cls, reported: StatusEvent) -> Self:
+        return cls(
+            tenant_id=reported.tenant_id,
+            charger_id=reported.charger_id,
+            evse_id=reported.evse_id,
+            connector_id=reported.connector_id,
+            status=reported.status,
+            error_code=reported.error_code,
+            info=reported.info,
+            vendor_id=reported.vendor_id,
+            vendor_error_code=reported.vendor_error_code,
+            at=reported.timestamp,
+        )
 
 
-# The event loop of the charger socket whose database work is running (the OCPP consumers set
-# it; context variables follow that work onto its thread). Pushes are handed to that loop rather
-# than awaited on the database thread, which has the next charger's message to write; one task
-# per loop sends them in order, so a storm of events never opens more Redis connections.
-socket_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("socket_loop", default=None)
-_pushes: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
-_senders: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+@dataclass(frozen=True, kw_only=True)
+class ChargerEventRecorded(DomainEvent):
+    """A notification kept as a charger event (firmware, diagnostics, security and others)."""
+
+    name = "charger.event"
+
+    charger_id: int
+    event_id: int
+    kind: str
+    summary: str
+    critical: bool
+    at: datetime
+
+    @classmethod
+    def of(cls, event: ChargerEvent) -> Self:
+        return cls(
+            tenant_id=event.tenant_id,
+            charger_id=event.charger_id,
+            event_id=event.pk,
+            kind=str(event.kind),
+            summary=event.summary,
+            critical=event.critical,
+            at=event.at,
+        )
 
 
-async def _group_send(group: str, message: dict) -> None:
-    try:
-        await get_channel_layer().group_send(group, message)
-    except Exception:  # a dashboard that misses an update reloads; the fact is stored
-        log.warning("could not push %s to dashboards", message["name"], exc_info=True)
+@dataclass(frozen=True, kw_only=True)
+class HandshakeRefused(DomainEvent):
+    """A WebSocket upgrade was refused; without a tenant when the URL named none we know."""
+
+    name = "handshake.refused"
+
+    reason: str
+    identity: str
+    remote_addr: str
+    at: datetime
+
+    @classmethod
+    def of(cls, refusal: HandshakeRefusal) -> Self:
+        return cls(
+            tenant_id=refusal.tenant_id,
+            reason=refusal.reason,
+            identity=refusal.identity,
+            remote_addr=refusal.remote_addr,
+            at=refusal.at,
+        )
 
 
-async def _send_pushes(queue: asyncio.Queue) -> None:
-    while True:
-        group, message = await queue.get()
-        await _group_send(group, message)
+@dataclass(frozen=True, kw_only=True)
+class SessionEvent(DomainEvent):
+    """What every session event says about its session."""
+
+    portal = True
+
+    session_id: int
+    charger_id: int
+    transaction_id: str
+    evse_id: int
+    id_tag: str
+    state: str
+    energy_wh: Decimal
+    power_w: Decimal | None
+    started_at: datetime
+    stopped_at: datetime | None
+    stop_reason: str
+
+    @classmethod
+    def of(cls, session: ChargingSession) -> Self:
+        return cls(
+            tenant_id=session.tenant_id,
+            session_id=session.pk,
+            charger_id=session.charger_id,
+            transaction_id=session.transaction_id,
+            evse_id=session.evse_id,
+            id_tag=session.id_tag,
+            state=str(session.state),
+            # Decimal(): a session created in this transaction still holds the default 0.
+            energy_wh=Decimal(session.energy_wh),
+            power_w=None if session.power_w is None else Decimal(session.power_w),
+            started_at=session.started_at,
+            stopped_at=session.stopped_at,
+            stop_reason=session.stop_reason,
+        )
 
 
-def _queue_push(group: str, message: dict) -> None:
-    """On the socket's loop: queue the push for the loop's sender, started on first use."""
-    loop = asyncio.get_running_loop()
-    queue = _pushes.get(loop)
-    if queue is None:
-        queue = _pushes[loop] = asyncio.Queue()
-        sender = loop.create_task(_send_pushes(queue))
-        _senders.add(sender)
-        sender.add_done_callback(_senders.discard)
-        sender.add_done_callback(lambda _: _pushes.pop(loop, None))
-    queue.put_nowait((group, message))
+@dataclass(frozen=True, kw_only=True)
+class SessionStarted(SessionEvent):
+    name = "session.started"
+    webhook = "session.started"
 
 
-@subscribe
-def push_to_dashboards(event: Event) -> None:
-    if event.tenant_id is None:
-        return
+@dataclass(frozen=True, kw_only=True)
+class SessionUpdated(SessionEvent):
+    """New meter figures, or other news of a running session."""
 
-    def send():
-        group = dashboard_group(event.tenant_id)
-        message = {"type": "domain.event", "name": event.name, "data": event.data}
-        loop = socket_loop.get()
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(_queue_push, group, message)
-        else:
-            async_to_sync(_group_send)(group, message)
+    name = "session.updated"
+    webhook = "session.updated"
 
-    transaction.on_commit(send)
+
+@dataclass(frozen=True, kw_only=True)
+class SessionStopped(SessionEvent):
+    name = "session.stopped"
+    webhook = "session.stopped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandFinished(DomainEvent):
+    """A command's outcome was recorded: who sent what to which charger and how it ended,
+    never the reply (it may carry configuration values; readers who may see it fetch the
+    command). For the operators' pages only: no webhook, nothing for the portal."""
+
+    name = "command.finished"
+
+    command_id: int
+    charger_id: int
+    action: str
+    status: str

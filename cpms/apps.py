@@ -6,5 +6,8 @@ class CpmsConfig(AppConfig):
     verbose_name = "Platform and tenancy"
 
     def ready(self):
-        # Subscribes the webhook outbox to the domain events.
-        from cpms import webhooks  # noqa: F401
+        from cpms import webhooks
+        from cpms.events import IN_TRANSACTION, DomainEvent, subscribe
+
+        # The outbox row is written in the publishing transaction: it commits with the fact.
+        subscribe(DomainEvent, webhooks.write_outbox, phase=IN_TRANSACTION)

@@ -1,9 +1,11 @@
 """Webhooks: an outbox filled by domain events, emptied by Celery, signed for the receiver.
 
-The listener runs inside the transaction of the service that published the event, so a
-delivery row exists exactly when the fact it reports was committed. Sending happens after
-the commit, in `cpms.tasks.deliver_webhook`, one attempt per task run; a failed attempt is
-retried with exponential backoff until `MAX_ATTEMPTS`, then the delivery is marked failed.
+`write_outbox` listens to every domain event inside the transaction of the service that
+published it (subscribed in `CpmsConfig.ready`), so a delivery row exists exactly when the fact
+it reports was committed. The event classes say which of them are webhook events, and under
+which type; their `data()` is the payload's `data`. Sending happens after the commit, in
+`cpms.tasks.deliver_webhook`, one attempt per task run; a failed attempt is retried with
+exponential backoff until `MAX_ATTEMPTS`, then the delivery is marked failed.
 
 Receivers verify `CPMS-Signature: t=<unix time>,v1=<hex>`, the HMAC-SHA256 of
 "<t>.<raw body>" with the endpoint's secret, and reject old timestamps to stop replays of
@@ -26,73 +28,41 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from chargers.events import Event, subscribe
+from cpms.events import DomainEvent, catalogue
 from cpms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cpms.tenancy import scoping
 
-# Domain event -> the webhook event type integrators subscribe to.
-EVENT_TYPES = {
-    "charger.online": "charger.online",
-    "charger.offline": "charger.offline",
-    "connector.status": "charger.status",
-    "session.started": "session.started",
-    "session.updated": "session.updated",
-    "session.stopped": "session.stopped",
-    "alert.opened": "alert.opened",
-    "alert.resolved": "alert.resolved",
-}
-WEBHOOK_EVENT_TYPES = sorted(set(EVENT_TYPES.values()))
 
-# What each event's `data` carries, for the API reference (a test checks it against the
-# services that publish them). Fields in brackets are present only sometimes.
-EVENT_DATA = {
-    "charger.online": ["charger_id", "identity", "[ocpp_version]"],
-    "charger.offline": ["charger_id", "identity"],
-    "charger.status": [
-        "charger_id",
-        "evse_id",
-        "connector_id",
-        "status",
-        "error_code",
-        "info",
-        "vendor_id",
-        "vendor_error_code",
-        "at",
-    ],
-    **dict.fromkeys(
-        ["session.started", "session.updated", "session.stopped"],
-        [
-            "session_id",
-            "charger_id",
-            "transaction_id",
-            "evse_id",
-            "id_tag",
-            "state",
-            "energy_wh",
-            "power_w",
-            "started_at",
-            "stopped_at",
-            "stop_reason",
-        ],
-    ),
-    **dict.fromkeys(
-        ["alert.opened", "alert.resolved"],
-        ["alert_id", "kind", "severity", "title", "charger_id", "open_alerts"],
-    ),
-}
+def webhook_events() -> dict[str, type[DomainEvent]]:
+    """Each webhook event type and the domain event class delivered under it: the classes
+    say whether and as what they are webhook events."""
+    return {cls.webhook: cls for cls in catalogue() if cls.webhook is not None}
+
+
+def webhook_event_types() -> list[str]:
+    """The event types integrators may subscribe to, sorted."""
+    return sorted(webhook_events())
+
+
+def event_data() -> dict[str, list[str]]:
+    """The fields of each event type's `data`, for the API reference; fields in brackets are
+    present only sometimes."""
+    return {
+        event_type: [f"[{name}]" if sometimes else name for name, sometimes in cls.data_fields()]
+        for event_type, cls in sorted(webhook_events().items())
+    }
 
 
 def event_reference() -> str:
     """The receiver's side of webhooks, in Markdown, for the API documentation."""
     rows = "\n".join(
-        f"| `{name}` | {', '.join(f'`{field}`' for field in EVENT_DATA[name])} |"
-        for name in WEBHOOK_EVENT_TYPES
+        f"| `{name}` | {', '.join(f'`{field}`' for field in fields)} |"
+        for name, fields in event_data().items()
     )
     return (
         'Each delivery is a POST of one JSON event: `{"id": <uuid>, "type": <event type>, '
@@ -192,9 +162,10 @@ def forget_endpoints(sender, instance: WebhookEndpoint, **kwargs) -> None:
     transaction.on_commit(lambda: _wanted.pop(tenant_id, None))
 
 
-@subscribe
-def write_outbox(event: Event) -> None:
-    event_type = EVENT_TYPES.get(event.name)
+def write_outbox(event: DomainEvent) -> None:
+    """In the publishing transaction: a delivery row for each active endpoint that wants the
+    event's webhook type."""
+    event_type = event.webhook
     if event_type is None or event.tenant_id is None:
         return
     if event_type not in wanted_types(event.tenant_id):
@@ -216,7 +187,7 @@ def write_outbox(event: Event) -> None:
             "id": str(event_id),
             "type": event_type,
             "created": timezone.now().isoformat(),
-            "data": json.loads(json.dumps(event.data, cls=DjangoJSONEncoder)),
+            "data": event.data(),
         }
         deliveries = WebhookDelivery.objects.bulk_create(
             WebhookDelivery(

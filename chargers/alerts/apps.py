@@ -7,5 +7,12 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self):
-        # Listening to domain events is how rules hear of faults, boots and refusals.
-        from chargers.alerts import listeners  # noqa: F401
+        from chargers.alerts import events  # noqa: F401 (the alerts' events, catalogued)
+        from chargers.alerts.listeners import queue_evaluation
+        from chargers.alerts.rules import HANDLERS
+        from cpms.events import AFTER_COMMIT, subscribe
+
+        # Listening to domain events is how rules hear of faults, boots and refusals; only
+        # the events a rule handles are listened to (meter readings are not).
+        for event_type in HANDLERS:
+            subscribe(event_type, queue_evaluation, phase=AFTER_COMMIT)

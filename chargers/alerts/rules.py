@@ -7,13 +7,24 @@ the way (the channel layer and the broker deliver at most once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.services import open_alert, resolve, rule_settings
+from chargers.events import (
+    ChargerBooted,
+    ChargerEventRecorded,
+    ChargerOffline,
+    ChargerOnline,
+    ConnectorStatusReported,
+    HandshakeRefused,
+    SessionStopped,
+)
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -23,6 +34,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
+from cpms.events import DomainEvent
 
 FAULTED = "Faulted"
 REBOOTS_TO_ALERT = 3
@@ -44,14 +56,18 @@ def session_subject(session_id: int) -> str:
     return f"session:{session_id}"
 
 
-def on_event(name: str, data: dict) -> None:
-    handler = HANDLERS.get(name)
+def on_event(event: DomainEvent) -> None:
+    handler = HANDLERS.get(type(event))
     if handler is not None:
-        handler(data)
+        handler(event)
 
 
-def _charger_offline(data: dict) -> None:
-    charger = Charger.objects.filter(pk=data["charger_id"]).first()
+def _charger_offline(event: ChargerOffline) -> None:
+    _check_offline(event.charger_id)
+
+
+def _check_offline(charger_id: int) -> None:
+    charger = Charger.objects.filter(pk=charger_id).first()
     if charger is None or charger.is_online:
         return
     if charger.last_seen and charger.last_seen > timezone.now() - RECONNECT_GRACE:
@@ -65,52 +81,48 @@ def _charger_offline(data: dict) -> None:
     )
 
 
-def _charger_online(data: dict) -> None:
-    charger_id = data["charger_id"]
-    resolve(kind=AlertKind.CHARGER_OFFLINE, subject=charger_subject(charger_id))
-    identity = data.get("identity")
-    if identity:
+def _charger_online(event: ChargerOnline) -> None:
+    resolve(kind=AlertKind.CHARGER_OFFLINE, subject=charger_subject(event.charger_id))
+    if event.identity:
         # A charger that got in has its credentials right again.
-        resolve(kind=AlertKind.HANDSHAKE_REFUSED, subject=f"identity:{identity}")
+        resolve(kind=AlertKind.HANDSHAKE_REFUSED, subject=f"identity:{event.identity}")
 
 
-def _connector_status(data: dict) -> None:
-    subject = connector_subject(data["charger_id"], data["evse_id"], data["connector_id"])
-    if data.get("status") != FAULTED:
+def _connector_status(reported: ConnectorStatusReported | Connector) -> None:
+    """A connector's status as reported now, or as stored (the periodic sweep)."""
+    subject = connector_subject(reported.charger_id, reported.evse_id, reported.connector_id)
+    if reported.status != FAULTED:
         resolve(kind=AlertKind.CONNECTOR_FAULTED, subject=subject)
         return
-    charger = Charger.objects.filter(pk=data["charger_id"]).only("identity").first()
+    charger = Charger.objects.filter(pk=reported.charger_id).only("identity").first()
     if charger is None:
         return
-    code = data.get("error_code") or "no error code"
-    extra = " ".join(
-        p for p in [data.get("info", ""), data.get("vendor_error_code", "")] if p
-    ).strip()
+    code = reported.error_code or "no error code"
+    extra = " ".join(p for p in [reported.info, reported.vendor_error_code] if p).strip()
     open_alert(
         kind=AlertKind.CONNECTOR_FAULTED,
         subject=subject,
-        title=f"{charger.identity} connector {data['evse_id']} faulted: {code}",
+        title=f"{charger.identity} connector {reported.evse_id} faulted: {code}",
         detail=extra,
-        charger_id=data["charger_id"],
-        evse_id=data["evse_id"],
-        connector_id=data["connector_id"],
+        charger_id=reported.charger_id,
+        evse_id=reported.evse_id,
+        connector_id=reported.connector_id,
     )
 
 
-def _charger_boot(data: dict) -> None:
-    charger_id, identity = data["charger_id"], data.get("identity", "")
-    subject = charger_subject(charger_id)
-    if data.get("status") == RegistrationStatus.REJECTED:
+def _charger_boot(event: ChargerBooted) -> None:
+    subject = charger_subject(event.charger_id)
+    if event.status == RegistrationStatus.REJECTED:
         open_alert(
             kind=AlertKind.BOOT_REJECTED,
             subject=subject,
-            title=f"{identity} was rejected at boot",
+            title=f"{event.identity} was rejected at boot",
             detail="Approve the charger on its page if it belongs to your network.",
-            charger_id=charger_id,
+            charger_id=event.charger_id,
         )
     else:
         resolve(kind=AlertKind.BOOT_REJECTED, subject=subject)
-    _check_reboots(charger_id, identity)
+    _check_reboots(event.charger_id, event.identity)
 
 
 def reboot_window() -> timedelta:
@@ -136,44 +148,45 @@ def _check_reboots(charger_id: int, identity: str) -> None:
         )
 
 
-def _handshake_refused(data: dict) -> None:
-    identity = data.get("identity") or "(no id)"
+def _handshake_refused(event: HandshakeRefused) -> None:
+    identity = event.identity or "(no id)"
     charger = Charger.objects.filter(identity=identity).only("pk").first()
     open_alert(
         kind=AlertKind.HANDSHAKE_REFUSED,
         subject=f"identity:{identity}",
-        title=f"Connection refused for {identity}: {data.get('reason', '')}",
-        detail=f"From {data.get('remote_addr') or 'an unknown address'}.",
+        title=f"Connection refused for {identity}: {event.reason}",
+        detail=f"From {event.remote_addr or 'an unknown address'}.",
         charger_id=charger.pk if charger else None,
     )
 
 
-def _charger_event(data: dict) -> None:
-    if not data.get("critical"):
+def _charger_event(event: ChargerEventRecorded) -> None:
+    if not event.critical:
         return
-    charger = Charger.objects.filter(pk=data["charger_id"]).only("identity").first()
+    charger = Charger.objects.filter(pk=event.charger_id).only("identity").first()
     if charger is None:
         return
     open_alert(
         kind=AlertKind.SECURITY_EVENT,
-        subject=f"event:{data['event_id']}",
-        title=f"{charger.identity}: {data.get('summary') or data.get('kind', 'security event')}",
+        subject=f"event:{event.event_id}",
+        title=f"{charger.identity}: {event.summary or event.kind}",
         charger_id=charger.pk,
     )
 
 
-def _session_stopped(data: dict) -> None:
-    resolve(kind=AlertKind.SESSION_STUCK, subject=session_subject(data["session_id"]))
+def _session_stopped(event: SessionStopped) -> None:
+    resolve(kind=AlertKind.SESSION_STUCK, subject=session_subject(event.session_id))
 
 
-HANDLERS = {
-    "charger.offline": _charger_offline,
-    "charger.online": _charger_online,
-    "connector.status": _connector_status,
-    "charger.boot": _charger_boot,
-    "handshake.refused": _handshake_refused,
-    "charger.event": _charger_event,
-    "session.stopped": _session_stopped,
+# The events that can open or resolve an alert, and how. The listener subscribes to these.
+HANDLERS: dict[type[DomainEvent], Callable[[Any], None]] = {
+    ChargerOffline: _charger_offline,
+    ChargerOnline: _charger_online,
+    ConnectorStatusReported: _connector_status,
+    ChargerBooted: _charger_boot,
+    HandshakeRefused: _handshake_refused,
+    ChargerEventRecorded: _charger_event,
+    SessionStopped: _session_stopped,
 }
 
 
@@ -193,7 +206,7 @@ def _offline_chargers() -> None:
     for charger in Charger.objects.filter(
         is_online=False, last_seen__isnull=False, registration_status=RegistrationStatus.ACCEPTED
     ).only("pk", "identity", "is_online"):
-        _charger_offline({"charger_id": charger.pk})
+        _check_offline(charger.pk)
     online = Charger.objects.filter(is_online=True).values_list("pk", flat=True)
     for alert in Alert.objects.filter(
         kind=AlertKind.CHARGER_OFFLINE, resolved_at__isnull=True, charger_id__in=online
@@ -203,17 +216,7 @@ def _offline_chargers() -> None:
 
 def _faulted_connectors() -> None:
     for connector in Connector.objects.filter(status=FAULTED):
-        _connector_status(
-            {
-                "charger_id": connector.charger_id,
-                "evse_id": connector.evse_id,
-                "connector_id": connector.connector_id,
-                "status": connector.status,
-                "error_code": connector.error_code,
-                "info": connector.info,
-                "vendor_error_code": connector.vendor_error_code,
-            }
-        )
+        _connector_status(connector)
     for alert in Alert.objects.filter(kind=AlertKind.CONNECTOR_FAULTED, resolved_at__isnull=True):
         still = Connector.objects.filter(
             charger_id=alert.charger_id,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.alerts.models import DEFAULT_SEVERITY, DEFAULT_THRESHOLD, Alert, AlertRule
-from chargers.events import publish
+from cpms.events import publish
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def open_alert(
                 session_id=session_id,
                 opened_at=timezone.now(),
             )
-            _publish("alert.opened", alert)
+            publish(AlertOpened.of(alert, open_alerts=open_count()))
     except IntegrityError:
         return None
     if settings.rule is not None:
@@ -100,7 +101,7 @@ def _close(alert: Alert) -> int:
         )
         if done:
             alert.resolved_at = timezone.now()
-            _publish("alert.resolved", alert)
+            publish(AlertResolved.of(alert, open_alerts=open_count()))
     return done
 
 
@@ -149,16 +150,3 @@ def acknowledge(*, alert: Alert, user, note: str = "") -> None:
 
 def open_count() -> int:
     return Alert.objects.filter(resolved_at__isnull=True).count()
-
-
-def _publish(name: str, alert: Alert) -> None:
-    publish(
-        name,
-        tenant_id=alert.tenant_id,
-        alert_id=alert.pk,
-        kind=alert.kind,
-        severity=alert.severity,
-        title=alert.title,
-        charger_id=alert.charger_id,
-        open_alerts=open_count(),
-    )

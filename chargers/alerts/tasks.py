@@ -1,14 +1,16 @@
 from celery import shared_task
 
 from chargers.alerts import rules
+from cpms.events import event_class
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 
 
 @shared_task
 def evaluate_event(*, tenant_id: int, name: str, data: dict) -> None:
-    """Apply the rules to one domain event, in the event's tenant scope."""
-    rules.on_event(name, data)
+    """Apply the rules to one domain event (its name and `data()`), in the event's tenant
+    scope."""
+    rules.on_event(event_class(name).from_data(data, tenant_id=tenant_id))
 
 
 @shared_task(platform=True)

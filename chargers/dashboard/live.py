@@ -13,14 +13,16 @@ the next event; a socket no longer admitted is closed.
 
 from __future__ import annotations
 
+import functools
 import time
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
-from chargers.events import dashboard_group
+from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger
+from cpms.events import catalogue
 from cpms.models import Role
 from cpms.tenancy import scoping
 from cpms.tenancy.doors import resolve_web_tenant
@@ -29,15 +31,12 @@ from cpms.tenancy.doors import resolve_web_tenant
 # share one database thread with the chargers' sockets, so they are not checked one by one.
 READMIT_AFTER = 30.0
 
-# What a site owner may hear about: their chargers' state and sessions, nothing of operations.
-PORTAL_EVENTS = {
-    "charger.online",
-    "charger.offline",
-    "connector.status",
-    "session.started",
-    "session.updated",
-    "session.stopped",
-}
+
+@functools.cache
+def portal_events() -> frozenset[str]:
+    """What a site owner may hear about, of their own chargers: each event class says (their
+    chargers' state and sessions, nothing of operations)."""
+    return frozenset(cls.name for cls in catalogue() if cls.portal)
 
 
 def admission(user, slug: str) -> tuple[int, set[int] | None] | None:
@@ -96,7 +95,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
             return
         name, data = message["name"], message.get("data", {})
         if self.only_chargers is not None and (
-            name not in PORTAL_EVENTS or data.get("charger_id") not in self.only_chargers
+            name not in portal_events() or data.get("charger_id") not in self.only_chargers
         ):
             return
         await self.send_json({"name": name, "data": data})

@@ -17,7 +17,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from chargers import commands, events
+from chargers import commands
+from chargers.dashboard import push
 from chargers.models import CommandStatus
 from chargers.ocpp import handshake
 from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
@@ -117,8 +118,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         """As Channels does, without its close_old_connections hop to the sync thread before
         every frame: this consumer touches the database only through `in_db`, whose threads
         look after their own connections. Dashboard pushes from that work come back here."""
-        if events.socket_loop.get() is None:
-            events.socket_loop.set(asyncio.get_running_loop())
+        if push.socket_loop.get() is None:
+            push.socket_loop.set(asyncio.get_running_loop())
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

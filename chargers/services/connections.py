@@ -10,13 +10,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from chargers.events import publish
+from chargers.events import ChargerOffline, ChargerOnline, HandshakeRefused
 from chargers.models import (
     Charger,
     ConnectionEvent,
     HandshakeRefusal,
     OcppMessage,
 )
+from cpms.events import publish
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.rows import insert_rows
@@ -42,14 +43,7 @@ def handshake_refusal_record(
         at=timezone.now(),
     )
     refusal.save()
-    publish(
-        "handshake.refused",
-        tenant_id=tenant.pk if tenant else None,
-        reason=reason,
-        identity=refusal.identity,
-        remote_addr=refusal.remote_addr,
-        at=refusal.at.isoformat(),
-    )
+    publish(HandshakeRefused.of(refusal))
 
 
 @transaction.atomic
@@ -101,13 +95,7 @@ def connection_open(
         remote_addr=remote_addr,
         ocpp_version=version,
     )
-    publish(
-        "charger.online",
-        tenant_id=charger.tenant_id,
-        charger_id=charger_id,
-        identity=charger.identity,
-        ocpp_version=version,
-    )
+    publish(ChargerOnline.of(charger, ocpp_version=version))
     return (previous if previous != channel_name else ""), event.pk
 
 
@@ -124,16 +112,8 @@ def connection_close(
         is_online=False, channel_name="", last_seen=now
     )
     if went_offline:
-        publish_offline(Charger.objects.only("tenant_id", "identity").get(pk=charger_id))
-
-
-def publish_offline(charger: Charger) -> None:
-    publish(
-        "charger.offline",
-        tenant_id=charger.tenant_id,
-        charger_id=charger.pk,
-        identity=charger.identity,
-    )
+        charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
+        publish(ChargerOffline.of(charger))
 
 
 @transaction.atomic
@@ -145,20 +125,15 @@ def charger_touch(*, charger_id: int) -> None:
     )
     if back:
         charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)
-        publish(
-            "charger.online",
-            tenant_id=charger.tenant_id,
-            charger_id=charger_id,
-            identity=charger.identity,
-        )
+        publish(ChargerOnline.of(charger))
     else:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
 
 
-@transaction.atomic
 def chargers_touch(*, charger_ids: set[int]) -> None:
     """The liveness of every charger a process heard from lately, in one write: any frame
-    proves a charger alive, even one marked offline for silence."""
+    proves a charger alive, even one marked offline for silence. No transaction of its own:
+    each write stands alone (this runs every 30 s for every charger of a process)."""
     now = timezone.now()
     with scoping.unscoped():
         Charger.objects.filter(pk__in=charger_ids, is_online=True).update(last_seen=now)
@@ -185,7 +160,7 @@ def chargers_mark_silent_offline(*, now: datetime) -> list[Charger]:
         if Charger.objects.filter(
             pk=charger.pk, is_online=True, last_seen__lt=now - silence
         ).update(is_online=False):
-            publish_offline(charger)
+            publish(ChargerOffline.of(charger))
             marked.append(charger)
     return marked
 

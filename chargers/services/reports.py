@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chargers.events import publish
+from chargers.events import ChargerBooted, ChargerEventRecorded, ConnectorStatusReported
 from chargers.metering import is_suspect
 from chargers.models import (
     Charger,
@@ -21,6 +21,7 @@ from chargers.models import (
     RegistrationStatus,
     StatusEvent,
 )
+from cpms.events import publish
 
 BOOT_FIELDS = [
     "vendor",
@@ -74,16 +75,7 @@ def charger_boot_record(*, charger_id: int, reported: dict, reason: str = "") ->
     ChargerBoot.objects.create(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
     )
-    publish(
-        "charger.boot",
-        tenant_id=charger.tenant_id,
-        charger_id=charger.pk,
-        identity=charger.identity,
-        status=status,
-        changes=changes,
-        firmware_version=charger.firmware_version,
-        previous_boot_at=previous_boot_at.isoformat() if previous_boot_at else None,
-    )
+    publish(ChargerBooted.of(charger, changes=changes, previous_boot_at=previous_boot_at))
     interval = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
         RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,
@@ -113,7 +105,7 @@ def connector_status_record(
         "vendor_id": vendor_id or "",
         "vendor_error_code": vendor_error_code or "",
     }
-    StatusEvent.objects.create(
+    reported = StatusEvent.objects.create(
         charger_id=charger_id,
         evse_id=evse_id,
         connector_id=connector_id,
@@ -134,15 +126,7 @@ def connector_status_record(
         newer = Q(status_at__isnull=True) | Q(status_at__lte=at)
         if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
             return
-    publish(
-        "connector.status",
-        tenant_id=connector.tenant_id,
-        charger_id=charger_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        at=at.isoformat(),
-        **values,
-    )
+    publish(ConnectorStatusReported.of(reported))
 
 
 @transaction.atomic
@@ -163,16 +147,7 @@ def charger_event_record(
         critical=critical,
         at=at or timezone.now(),
     )
-    publish(
-        "charger.event",
-        tenant_id=event.tenant_id,
-        charger_id=charger_id,
-        event_id=event.pk,
-        kind=kind,
-        summary=event.summary,
-        critical=critical,
-        at=event.at.isoformat(),
-    )
+    publish(ChargerEventRecorded.of(event))
     return event
 
 

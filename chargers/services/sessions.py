@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chargers.events import publish
+from chargers.events import SessionStarted, SessionStopped, SessionUpdated
 from chargers.metering import (
     ENERGY,
     POWER,
@@ -32,6 +32,7 @@ from chargers.models import (
 )
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
 from chargers.services.reports import charger_event_record
+from cpms.events import publish
 from cpms.tenancy import scoping
 from cpms.tenancy.rows import insert_rows, locked_row, one_row
 
@@ -80,7 +81,7 @@ def session_start(
             ChargingSession.objects.filter(pk=session.pk).update(
                 transaction_id=session.transaction_id
             )
-            publish_session("session.started", session)
+            publish(SessionStarted.of(session))
     except IntegrityError:
         # Two sockets of the same charger raced with the same resend.
         session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
@@ -123,26 +124,8 @@ def session_stop(
     session.energy_wh = session_energy(session)
     session.power_w = None
     session.save()
-    publish_session("session.stopped", session)
+    publish(SessionStopped.of(session))
     return session, token
-
-
-def publish_session(name: str, session: ChargingSession) -> None:
-    publish(
-        name,
-        tenant_id=session.tenant_id,
-        session_id=session.pk,
-        charger_id=session.charger_id,
-        transaction_id=session.transaction_id,
-        evse_id=session.evse_id,
-        id_tag=session.id_tag,
-        state=session.state,
-        energy_wh=str(session.energy_wh),
-        power_w=None if session.power_w is None else str(session.power_w),
-        started_at=session.started_at.isoformat(),
-        stopped_at=session.stopped_at.isoformat() if session.stopped_at else None,
-        stop_reason=session.stop_reason,
-    )
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
@@ -227,7 +210,7 @@ def session_meter_update(session: ChargingSession, samples: list[dict]) -> None:
         changed.append("energy_wh")
     if changed:
         session.save(update_fields=[*set(changed), "updated_at"])
-        publish_session("session.updated", session)
+        publish(SessionUpdated.of(session))
 
 
 @transaction.atomic
@@ -337,6 +320,6 @@ def session_event_record(
     session.energy_wh = session_energy(session)
     session.save()
     if created:
-        publish_session("session.started", session)
-    publish_session("session.stopped" if ending else "session.updated", session)
+        publish(SessionStarted.of(session))
+    publish((SessionStopped if ending else SessionUpdated).of(session))
     return TransactionEventAnswer(session=session, token=token, duplicate=False)

@@ -20,7 +20,7 @@ from cpms.tenancy.access import MANAGE_WEBHOOKS
 @extend_schema_serializer(examples=[ex.returns("An endpoint", ex.WEBHOOK_ENDPOINT)])
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=webhooks.WEBHOOK_EVENT_TYPES),
+        child=serializers.ChoiceField(choices=webhooks.webhook_event_types()),
         allow_empty=False,
         help_text="The events to deliver to this endpoint.",
     )

@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from django.db import connections
 
 from chargers import commands
-from chargers.events import dashboard_group
+from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger, Command, CommandStatus
 from cpms.tenancy import scoping
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chargers.alerts.listeners import open_alert_kinds, worth_evaluating
 from chargers.alerts.models import Alert, AlertKind
-from chargers.events import Event
+from chargers.events import ChargerBooted
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
 from chargers.services.chargers import charger_set_password
@@ -121,13 +121,15 @@ def test_a_boot_locks_its_charger_but_not_its_tenant(tenant_a, charger):
 
 
 def boot_event(tenant, charger, previous_boot_at):
-    data = {
-        "charger_id": charger.pk,
-        "identity": charger.identity,
-        "status": "Accepted",
-        "previous_boot_at": previous_boot_at,
-    }
-    return Event(name="charger.boot", tenant_id=tenant.pk, data=data)
+    return ChargerBooted(
+        tenant_id=tenant.pk,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        status="Accepted",
+        changes={},
+        firmware_version="",
+        previous_boot_at=previous_boot_at,
+    )
 
 
 def test_an_accepted_first_boot_is_settled_without_a_query(
@@ -140,7 +142,7 @@ def test_an_accepted_first_boot_is_settled_without_a_query(
 def test_a_boot_long_after_the_last_is_settled_without_counting_boots(
     tenant_a, charger, django_assert_num_queries
 ):
-    long_ago = (timezone.now() - timedelta(hours=2)).isoformat()
+    long_ago = timezone.now() - timedelta(hours=2)
     # The charger's open alerts and the reboot rule's window; no count of its boots.
     with scoping.scope(tenant_a), django_assert_num_queries(2):
         assert not worth_evaluating(boot_event(tenant_a, charger, long_ago))

@@ -1,37 +1,127 @@
-"""Domain events pushed to live dashboards from a charger socket's database threads."""
+"""The charger domain's events: every class round-trips through its JSON form, and the
+portal and webhook flags they carry are the ones the contracts promise."""
 
-import asyncio
-import contextvars
+from datetime import UTC, datetime
+from decimal import Decimal
 
-import pytest
-from channels.layers import get_channel_layer
-from django.db import transaction
+from chargers.alerts.events import AlertOpened, AlertResolved
+from chargers.events import (
+    ChargerBooted,
+    ChargerEventRecorded,
+    ChargerOffline,
+    ChargerOnline,
+    CommandFinished,
+    ConnectorStatusReported,
+    HandshakeRefused,
+    SessionStarted,
+    SessionStopped,
+    SessionUpdated,
+)
+from cpms.events import catalogue, event_class
 
-from chargers import events
+AT = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+SESSION = {
+    "session_id": 9,
+    "charger_id": 1,
+    "transaction_id": "9",
+    "evse_id": 1,
+    "id_tag": "04AABBCC",
+    "state": "completed",
+    "energy_wh": Decimal("1234.500"),
+    "power_w": None,
+    "started_at": AT,
+    "stopped_at": AT,
+    "stop_reason": "Local",
+}
+ALERT = {"alert_id": 3, "kind": "charger_offline", "severity": "warning", "title": "t"}
+
+# One of each event, as a service would publish it: a new event class needs one here.
+SAMPLES = [
+    ChargerOnline(tenant_id=1, charger_id=1, identity="CP-1", ocpp_version="2.0.1"),
+    ChargerOnline(tenant_id=1, charger_id=1, identity="CP-1"),
+    ChargerOffline(tenant_id=1, charger_id=1, identity="CP-1"),
+    ChargerBooted(
+        tenant_id=1,
+        charger_id=1,
+        identity="CP-1",
+        status="Accepted",
+        changes={"firmware_version": ["1.0", "1.1"]},
+        firmware_version="1.1",
+        previous_boot_at=AT,
+    ),
+    ChargerBooted(
+        tenant_id=1,
+        charger_id=1,
+        identity="CP-1",
+        status="Pending",
+        changes={},
+        firmware_version="",
+        previous_boot_at=None,
+    ),
+    ConnectorStatusReported(
+        tenant_id=1,
+        charger_id=1,
+        evse_id=1,
+        connector_id=1,
+        status="Faulted",
+        error_code="GroundFailure",
+        info="",
+        vendor_id="",
+        vendor_error_code="",
+        at=AT,
+    ),
+    ChargerEventRecorded(
+        tenant_id=1,
+        charger_id=1,
+        event_id=5,
+        kind="security_event",
+        summary="FirmwareTampered",
+        critical=True,
+        at=AT,
+    ),
+    HandshakeRefused(tenant_id=None, reason="unknown_tenant", identity="X", remote_addr="", at=AT),
+    CommandFinished(tenant_id=1, command_id=9, charger_id=1, action="Reset", status="answered"),
+    SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
+    SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),
+    SessionStopped(tenant_id=1, **SESSION),
+    AlertOpened(tenant_id=1, **ALERT, charger_id=1, open_alerts=1),
+    AlertResolved(tenant_id=1, **ALERT, charger_id=None, open_alerts=0),
+]
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_pushes_from_database_threads_reach_the_dashboards_in_order():
-    layer = get_channel_layer()
-    listener = await layer.new_channel()
-    group = events.dashboard_group(4242)
-    await layer.group_add(group, listener)
-    loop = asyncio.get_running_loop()
-    events.socket_loop.set(loop)
+def test_every_event_class_has_a_sample():
+    product = {cls for cls in catalogue() if not cls.name.startswith("test.")}
+    assert {type(event) for event in SAMPLES} == product
 
-    def work(n):
-        # As a socket's database work does: publish inside a transaction, push on commit.
-        with transaction.atomic():
-            events.publish("connector.status", tenant_id=4242, n=n)
 
-    try:
-        for n in range(30):
-            await loop.run_in_executor(None, contextvars.copy_context().run, work, n)
-        received = [
-            (await asyncio.wait_for(layer.receive(listener), 5))["data"]["n"] for _ in range(30)
-        ]
-    finally:
-        await layer.group_discard(group, listener)
-    assert received == list(range(30))
-    # One sender per loop, whatever the number of events: Redis connections stay bounded.
-    assert sum(1 for task in events._senders if task.get_loop() is loop) == 1
+def test_every_event_comes_back_from_its_name_and_data_as_a_task_receives_them():
+    for event in SAMPLES:
+        again = event_class(event.name).from_data(event.data(), tenant_id=event.tenant_id)
+        assert again == event
+
+
+def test_the_json_form_keeps_the_formats_the_pages_and_integrators_read():
+    stopped = SAMPLES[-3].data()
+    assert stopped["energy_wh"] == "1234.500" and stopped["power_w"] is None
+    assert stopped["started_at"] == "2026-05-04T03:02:01.123456+00:00"
+    assert "ocpp_version" not in SAMPLES[1].data()
+    assert SAMPLES[4].data()["previous_boot_at"] is None
+
+
+def test_site_owners_hear_of_their_chargers_state_and_sessions_only():
+    portal = {cls.name for cls in catalogue() if cls.portal}
+    assert portal == {
+        "charger.online",
+        "charger.offline",
+        "connector.status",
+        "session.started",
+        "session.updated",
+        "session.stopped",
+    }
+
+
+def test_every_portal_event_names_its_charger():
+    # The live channel lets a site owner hear an event only of one of their chargers.
+    for cls in catalogue():
+        if cls.portal:
+            assert "charger_id" in dict(cls.data_fields()), cls.name

@@ -1,5 +1,6 @@
 """Alert rules: each condition opens one alert, which resolves itself when it clears."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,19 @@ from django.utils import timezone
 from chargers.alerts import rules
 from chargers.alerts.models import Alert, AlertKind, AlertRule
 from chargers.alerts.services import acknowledge
-from chargers.alerts.tasks import evaluate_all, send_notification
-from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
-from chargers.services.connections import publish_offline
+from chargers.alerts.tasks import evaluate_all, evaluate_event, send_notification
+from chargers.events import (
+    ChargerBooted,
+    ChargerEventRecorded,
+    ChargerOffline,
+    ChargerOnline,
+    ConnectorStatusReported,
+    HandshakeRefused,
+    SessionStopped,
+)
+from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus, StatusEvent
 from cpms.celery import app
+from cpms.events import publish
 from cpms.models import Membership
 from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
@@ -37,11 +47,36 @@ def gone(charger, for_=timedelta(hours=1)):
     Charger.objects.filter(pk=charger.pk).update(is_online=False, last_seen=timezone.now() - for_)
 
 
+def status(charger, status, error_code=""):
+    reported = StatusEvent(
+        tenant_id=charger.tenant_id,
+        charger=charger,
+        evse_id=1,
+        connector_id=1,
+        status=status,
+        error_code=error_code,
+        timestamp=timezone.now(),
+    )
+    return ConnectorStatusReported.of(reported)
+
+
+def boot(charger, status=RegistrationStatus.ACCEPTED, previous_boot_at=None):
+    return ChargerBooted(
+        tenant_id=charger.tenant_id,
+        charger_id=charger.pk,
+        identity=charger.identity,
+        status=status,
+        changes={},
+        firmware_version="",
+        previous_boot_at=previous_boot_at,
+    )
+
+
 def test_it_opens_an_offline_alert_once_for_a_silent_charger(tenant_a, fleet):
     with scoping.scope(tenant_a):
         gone(fleet["charger"])
-        rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
-        rules.on_event("charger.offline", {"charger_id": fleet["charger"].pk})
+        rules.on_event(ChargerOffline.of(fleet["charger"]))
+        rules.on_event(ChargerOffline.of(fleet["charger"]))
         rules.evaluate_tenant()
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
 
@@ -52,7 +87,7 @@ def test_a_charger_that_just_dropped_its_socket_opens_an_alert_only_if_it_stays_
     charger = fleet["charger"]
     with scoping.scope(tenant_a):
         gone(charger, for_=timedelta(seconds=5))
-        rules.on_event("charger.offline", {"charger_id": charger.pk})
+        rules.on_event(ChargerOffline.of(charger))
         rules.evaluate_tenant()
         assert open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE) == []
         gone(charger, for_=rules.RECONNECT_GRACE + timedelta(seconds=1))
@@ -64,9 +99,9 @@ def test_it_resolves_the_offline_alert_when_the_charger_returns(tenant_a, fleet)
     charger = fleet["charger"]
     with scoping.scope(tenant_a):
         gone(charger)
-        rules.on_event("charger.offline", {"charger_id": charger.pk})
+        rules.on_event(ChargerOffline.of(charger))
         Charger.objects.filter(pk=charger.pk).update(is_online=True)
-        rules.on_event("charger.online", {"charger_id": charger.pk, "identity": "CP-A1"})
+        rules.on_event(ChargerOnline.of(charger))
         alert = Alert.objects.get(kind=AlertKind.CHARGER_OFFLINE)
     assert alert.resolved_at is not None
 
@@ -97,16 +132,23 @@ def test_a_new_outage_after_a_resolved_one_opens_a_new_alert(tenant_a, fleet):
 
 def test_it_opens_a_fault_alert_with_the_error_code_and_resolves_it(tenant_a, fleet):
     charger = fleet["charger"]
-    status = {"charger_id": charger.pk, "evse_id": 1, "connector_id": 1}
     with scoping.scope(tenant_a):
-        rules.on_event(
-            "connector.status", {**status, "status": "Faulted", "error_code": "GroundFailure"}
-        )
+        rules.on_event(status(charger, "Faulted", error_code="GroundFailure"))
         (alert,) = Alert.objects.filter(kind=AlertKind.CONNECTOR_FAULTED)
         assert "GroundFailure" in alert.title and alert.severity == "critical"
-        rules.on_event("connector.status", {**status, "status": "Available", "error_code": ""})
+        rules.on_event(status(charger, "Available"))
         alert.refresh_from_db()
     assert alert.resolved_at is not None
+
+
+def test_the_task_rebuilds_the_event_it_was_queued_with(tenant_a, fleet):
+    # What the broker carries: the event's name and its JSON form.
+    event = status(fleet["charger"], "Faulted", error_code="GroundFailure")
+    message = json.loads(json.dumps({"name": event.name, "data": event.data()}))
+    with scoping.scope(tenant_a):
+        evaluate_event(tenant_id=tenant_a.pk, **message)
+    (alert,) = open_alerts(tenant_a, AlertKind.CONNECTOR_FAULTED)
+    assert "GroundFailure" in alert.title
 
 
 def test_beat_opens_fault_alerts_from_connector_state(tenant_a, fleet):
@@ -119,23 +161,21 @@ def test_beat_opens_fault_alerts_from_connector_state(tenant_a, fleet):
 
 def test_it_opens_an_alert_for_a_rejected_boot_and_resolves_on_acceptance(tenant_a, fleet):
     charger = fleet["charger"]
-    boot = {"charger_id": charger.pk, "identity": charger.identity}
     with scoping.scope(tenant_a):
-        rules.on_event("charger.boot", {**boot, "status": RegistrationStatus.REJECTED})
+        rules.on_event(boot(charger, RegistrationStatus.REJECTED))
         assert Alert.objects.filter(kind=AlertKind.BOOT_REJECTED, resolved_at=None).count() == 1
-        rules.on_event("charger.boot", {**boot, "status": RegistrationStatus.ACCEPTED})
+        rules.on_event(boot(charger, RegistrationStatus.ACCEPTED))
         assert Alert.objects.filter(kind=AlertKind.BOOT_REJECTED, resolved_at=None).count() == 0
 
 
 def test_three_boots_within_the_window_open_a_reboot_alert(tenant_a, fleet):
     charger = fleet["charger"]
-    boot = {"charger_id": charger.pk, "identity": charger.identity, "status": "Accepted"}
     with scoping.scope(tenant_a):
         for _ in range(3):
             ChargerBoot.objects.create(
                 charger=charger, at=timezone.now(), answered="Accepted", reported={}
             )
-            rules.on_event("charger.boot", boot)
+            rules.on_event(boot(charger))
         assert Alert.objects.filter(kind=AlertKind.REPEATED_REBOOTS).count() == 1
         ChargerBoot.objects.update(at=timezone.now() - timedelta(hours=2))
         rules.evaluate_tenant()
@@ -147,25 +187,33 @@ def test_it_opens_an_alert_for_a_critical_security_event_only(tenant_a, fleet):
     with scoping.scope(tenant_a):
         for event_id, critical in [(1, False), (2, True)]:
             rules.on_event(
-                "charger.event",
-                {
-                    "charger_id": charger.pk,
-                    "event_id": event_id,
-                    "critical": critical,
-                    "summary": "FirmwareTampered",
-                },
+                ChargerEventRecorded(
+                    tenant_id=tenant_a.pk,
+                    charger_id=charger.pk,
+                    event_id=event_id,
+                    kind="security_event",
+                    summary="FirmwareTampered",
+                    critical=critical,
+                    at=timezone.now(),
+                )
             )
         (alert,) = Alert.objects.filter(kind=AlertKind.SECURITY_EVENT)
     assert "FirmwareTampered" in alert.title
 
 
 def test_refused_handshakes_alert_and_a_good_connection_resolves_them(tenant_a, fleet):
-    refused = {"identity": "CP-A1", "reason": "bad_password", "remote_addr": "10.0.0.9"}
+    refused = HandshakeRefused(
+        tenant_id=tenant_a.pk,
+        identity="CP-A1",
+        reason="bad_password",
+        remote_addr="10.0.0.9",
+        at=timezone.now(),
+    )
     with scoping.scope(tenant_a):
-        rules.on_event("handshake.refused", refused)
-        rules.on_event("handshake.refused", refused)
+        rules.on_event(refused)
+        rules.on_event(refused)
         assert Alert.objects.filter(kind=AlertKind.HANDSHAKE_REFUSED).count() == 1
-        rules.on_event("charger.online", {"charger_id": fleet["charger"].pk, "identity": "CP-A1"})
+        rules.on_event(ChargerOnline.of(fleet["charger"]))
         assert Alert.objects.get(kind=AlertKind.HANDSHAKE_REFUSED).resolved_at is not None
 
 
@@ -183,7 +231,7 @@ def test_a_session_without_meter_values_is_stuck_until_it_stops(tenant_a, fleet)
         (alert,) = Alert.objects.filter(kind=AlertKind.SESSION_STUCK)
         assert alert.session_id == session.pk
         type(session).objects.filter(pk=session.pk).update(state="completed")
-        rules.on_event("session.stopped", {"session_id": session.pk})
+        rules.on_event(SessionStopped.of(session))
         alert.refresh_from_db()
     assert alert.resolved_at is not None
 
@@ -215,7 +263,7 @@ def test_the_listener_queues_an_evaluation_that_opens_the_alert(
     try:
         with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
             Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-            publish_offline(fleet["charger"])
+            publish(ChargerOffline.of(fleet["charger"]))
     finally:
         app.conf.task_always_eager = False
     assert len(open_alerts(tenant_a, AlertKind.CHARGER_OFFLINE)) == 1
@@ -322,18 +370,26 @@ def test_a_bad_rule_value_names_the_field_and_saves_nothing(client, tenant_a, al
 
 def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, fleet):
     from chargers.alerts.listeners import worth_evaluating
-    from chargers.events import Event
 
-    charger_id = fleet["charger"].pk
+    charger = fleet["charger"]
+    charger_id = charger.pk
 
-    def event(name, **data):
-        return Event(name=name, tenant_id=tenant_a.pk, data={"charger_id": charger_id, **data})
+    def recorded(critical):
+        return ChargerEventRecorded(
+            tenant_id=tenant_a.pk,
+            charger_id=charger_id,
+            event_id=1,
+            kind="security_event",
+            summary="",
+            critical=critical,
+            at=timezone.now(),
+        )
 
-    assert worth_evaluating(event("connector.status", status="Faulted"))
-    assert not worth_evaluating(event("connector.status", status="Charging"))
-    assert not worth_evaluating(event("charger.online"))
-    assert not worth_evaluating(event("charger.event", critical=False))
-    assert worth_evaluating(event("charger.event", critical=True))
+    assert worth_evaluating(status(charger, "Faulted"))
+    assert not worth_evaluating(status(charger, "Charging"))
+    assert not worth_evaluating(ChargerOnline.of(charger))
+    assert not worth_evaluating(recorded(critical=False))
+    assert worth_evaluating(recorded(critical=True))
     with scoping.scope(tenant_a):
         rules.open_alert(
             kind=AlertKind.CHARGER_OFFLINE,
@@ -342,19 +398,18 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
             charger_id=charger_id,
         )
     # With an alert open, the charger's next events may resolve it.
-    assert worth_evaluating(event("charger.online"))
-    assert worth_evaluating(event("connector.status", status="Available"))
+    assert worth_evaluating(ChargerOnline.of(charger))
+    assert worth_evaluating(status(charger, "Available"))
 
 
 def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a, fleet):
     from chargers.alerts.listeners import worth_evaluating
-    from chargers.events import Event
 
     charger = fleet["charger"]
 
-    def boot(status="Accepted"):
-        data = {"charger_id": charger.pk, "identity": charger.identity, "status": status}
-        return Event(name="charger.boot", tenant_id=tenant_a.pk, data=data)
+    def another_boot(status=RegistrationStatus.ACCEPTED):
+        # Not the charger's first: it booted a minute before.
+        return boot(charger, status, previous_boot_at=timezone.now() - timedelta(minutes=1))
 
     def booted():
         ChargerBoot.objects.create(
@@ -362,25 +417,25 @@ def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a
         )
 
     with scoping.scope(tenant_a):
-        assert worth_evaluating(boot("Rejected"))
+        assert worth_evaluating(another_boot(RegistrationStatus.REJECTED))
         booted()
         # A fleet booting after a restart: one boot each, no task each.
-        assert not worth_evaluating(boot())
+        assert not worth_evaluating(another_boot())
         booted()
         booted()
         # The third boot within the window completes a reboot loop.
-        assert worth_evaluating(boot())
-        rules.on_event("charger.boot", boot().data)
+        assert worth_evaluating(another_boot())
+        rules.on_event(another_boot())
         # Open already: the loop's further boots change nothing.
         booted()
-        assert not worth_evaluating(boot())
+        assert not worth_evaluating(another_boot())
         rules.open_alert(
             kind=AlertKind.BOOT_REJECTED,
             subject=rules.charger_subject(charger.pk),
             title="rejected",
             charger_id=charger.pk,
         )
-        assert worth_evaluating(boot())  # it resolves the rejected-boot alert
+        assert worth_evaluating(another_boot())  # it resolves the rejected-boot alert
 
 
 def test_the_alert_lists_pages_keep_every_filter(client, tenant_a, fleet, bob):

@@ -9,9 +9,10 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 
 from chargers.dashboard import live
-from chargers.events import dashboard_group
+from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger
 from cpms.asgi import application
+from cpms.events import catalogue
 from cpms.models import Membership, Site
 from cpms.tenancy import scoping
 from tests.dashboard.factories import make_fleet
@@ -121,6 +122,37 @@ async def test_a_site_owner_never_hears_of_commands_to_their_own_chargers(tenant
     await ring(tenant_a, "charger.online", charger_id=mine, identity="MINE")
     assert (await communicator.receive_json_from(timeout=5))["name"] == "charger.online"
     await communicator.disconnect()
+
+
+async def test_a_site_owner_hears_only_the_events_their_portal_may_show(tenant_a, site_a, paula):
+    def fleet():
+        with scoping.scope(tenant_a):
+            return make_fleet(site_a, identity="MINE")["charger"].pk
+
+    mine = await sync_to_async(fleet)()
+    communicator, connected = await connect(paula)
+    assert connected
+    for cls in catalogue():
+        await ring(tenant_a, cls.name, charger_id=mine)
+    # The socket handles its messages in order: once the last one is heard, all were handled.
+    await ring(tenant_a, "charger.online", charger_id=mine, identity="LAST")
+    heard = []
+    while (message := await communicator.receive_json_from(timeout=5))["data"] != {
+        "charger_id": mine,
+        "identity": "LAST",
+    }:
+        heard.append(message["name"])
+    await communicator.disconnect()
+    assert len(heard) == len(set(heard))
+    assert set(heard) == {cls.name for cls in catalogue() if cls.portal}
+    assert set(heard) == {
+        "charger.online",
+        "charger.offline",
+        "connector.status",
+        "session.started",
+        "session.updated",
+        "session.stopped",
+    }
 
 
 async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, site_a, bob):

@@ -1,0 +1,46 @@
+"""The alerts' events: an alert opened or resolved, with the tenant's count of open alerts
+(the dashboards' badge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
+
+from cpms.events import DomainEvent
+
+if TYPE_CHECKING:
+    from chargers.alerts.models import Alert
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertEvent(DomainEvent):
+    alert_id: int
+    kind: str
+    severity: str
+    title: str
+    charger_id: int | None
+    open_alerts: int
+
+    @classmethod
+    def of(cls, alert: Alert, *, open_alerts: int) -> Self:
+        return cls(
+            tenant_id=alert.tenant_id,
+            alert_id=alert.pk,
+            kind=str(alert.kind),
+            severity=str(alert.severity),
+            title=alert.title,
+            charger_id=alert.charger_id,
+            open_alerts=open_alerts,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertOpened(AlertEvent):
+    name = "alert.opened"
+    webhook = "alert.opened"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertResolved(AlertEvent):
+    name = "alert.resolved"
+    webhook = "alert.resolved"

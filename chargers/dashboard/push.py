@@ -1,0 +1,73 @@
+"""The sending side of the dashboards' live channel: every committed domain event of a tenant is
+pushed to the tenant's dashboard group as `{"type": "domain.event", "name", "data"}`, which
+`live.DashboardConsumer` forwards to the browsers that may hear it.
+
+`push_to_dashboards` is an after-commit listener (the bus defers it), so nobody hears of a
+fact that was rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextvars import ContextVar
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from cpms.events import DomainEvent
+
+log = logging.getLogger(__name__)
+
+
+def dashboard_group(tenant_id: int) -> str:
+    """The channel group of a tenant's live dashboards; names are only ever made here."""
+    return f"dashboard.tenant.{tenant_id}"
+
+
+# The event loop of the charger socket whose database work is running (the OCPP consumers set
+# it; context variables follow that work onto its thread). Pushes are handed to that loop rather
+# than awaited on the database thread, which has the next charger's message to write; one task
+# per loop sends them in order, so a storm of events never opens more Redis connections.
+socket_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("socket_loop", default=None)
+_pushes: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
+_senders: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+
+
+async def _group_send(group: str, message: dict) -> None:
+    try:
+        await get_channel_layer().group_send(group, message)
+    except Exception:  # a dashboard that misses an update reloads; the fact is stored
+        log.warning("could not push %s to dashboards", message["name"], exc_info=True)
+
+
+async def _send_pushes(queue: asyncio.Queue) -> None:
+    while True:
+        group, message = await queue.get()
+        await _group_send(group, message)
+
+
+def _queue_push(group: str, message: dict) -> None:
+    """On the socket's loop: queue the push for the loop's sender, started on first use."""
+    loop = asyncio.get_running_loop()
+    queue = _pushes.get(loop)
+    if queue is None:
+        queue = _pushes[loop] = asyncio.Queue()
+        sender = loop.create_task(_send_pushes(queue))
+        _senders.add(sender)
+        sender.add_done_callback(_senders.discard)
+        sender.add_done_callback(lambda _: _pushes.pop(loop, None))
+    queue.put_nowait((group, message))
+
+
+def push_to_dashboards(event: DomainEvent) -> None:
+    """After commit: ring the tenant's dashboards (platform events, without a tenant, ring none)."""
+    if event.tenant_id is None:
+        return
+    group = dashboard_group(event.tenant_id)
+    message = {"type": "domain.event", "name": event.name, "data": event.data()}
+    loop = socket_loop.get()
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(_queue_push, group, message)
+    else:
+        async_to_sync(_group_send)(group, message)

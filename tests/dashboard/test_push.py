@@ -1,0 +1,61 @@
+"""Domain events pushed to live dashboards from a charger socket's database threads."""
+
+import asyncio
+import contextvars
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from chargers.dashboard import push
+from chargers.events import SessionUpdated
+from cpms.events import publish
+
+
+def meter_reading(tenant_id: int, n: int) -> SessionUpdated:
+    return SessionUpdated(
+        tenant_id=tenant_id,
+        session_id=n,
+        charger_id=1,
+        transaction_id=str(n),
+        evse_id=1,
+        id_tag="",
+        state="active",
+        energy_wh=Decimal(n),
+        power_w=None,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        stopped_at=None,
+        stop_reason="",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_pushes_from_database_threads_reach_the_dashboards_in_order():
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    group = push.dashboard_group(4242)
+    await layer.group_add(group, listener)
+    loop = asyncio.get_running_loop()
+    push.socket_loop.set(loop)
+
+    def work(n):
+        # As a socket's database work does: publish inside a transaction, push on commit.
+        with transaction.atomic():
+            publish(meter_reading(4242, n))
+
+    try:
+        for n in range(30):
+            await loop.run_in_executor(None, contextvars.copy_context().run, work, n)
+        received = [await asyncio.wait_for(layer.receive(listener), 5) for _ in range(30)]
+    finally:
+        await layer.group_discard(group, listener)
+    assert [message["data"]["session_id"] for message in received] == list(range(30))
+    assert received[7] == {
+        "type": "domain.event",
+        "name": "session.updated",
+        "data": meter_reading(4242, 7).data(),
+    }
+    # One sender per loop, whatever the number of events: Redis connections stay bounded.
+    assert sum(1 for task in push._senders if task.get_loop() is loop) == 1
