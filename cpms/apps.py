@@ -6,8 +6,8 @@ class CpmsConfig(AppConfig):
     verbose_name = "Platform and tenancy"
 
     def ready(self):
-        from cpms import webhooks
         from cpms.events import IN_TRANSACTION, DomainEvent, subscribe
+        from cpms.services import webhooks as webhook_services
 
         # The outbox row is written in the publishing transaction: it commits with the fact.
-        subscribe(DomainEvent, webhooks.write_outbox, phase=IN_TRANSACTION)
+        subscribe(DomainEvent, webhook_services.webhook_outbox_write, phase=IN_TRANSACTION)

@@ -14,9 +14,9 @@ def clear_expired_sessions() -> None:
 @shared_task
 def deliver_webhook(*, delivery_id: int, tenant_id: int) -> str | None:
     """One attempt at a webhook delivery; the next is queued by the attempt when it fails."""
-    from cpms import webhooks
+    from cpms.services import webhooks as webhook_services
 
-    delivery = webhooks.attempt(delivery_id=delivery_id)
+    delivery = webhook_services.webhook_delivery_attempt(delivery_id=delivery_id)
     return delivery.status if delivery else None
 
 
@@ -25,11 +25,12 @@ def requeue_due_webhooks() -> int:
     """Pending deliveries whose task was lost (a broker restart) are queued again."""
     from cpms import webhooks
     from cpms.models import DeliveryStatus, WebhookDelivery
+    from cpms.services import webhooks as webhook_services
 
     late = timezone.now() - webhooks.backoff(1)
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=late)
     count = 0
     for delivery in due.only("pk", "tenant_id")[:1000]:
-        webhooks.queue(delivery)
+        webhook_services.webhook_delivery_queue(delivery)
         count += 1
     return count

@@ -50,9 +50,9 @@ def pytest_configure(config):
 def fresh_webhook_endpoints():
     """Each test starts with no process-cached view of anyone's webhook endpoints: tenant
     ids come round again once a test's rows are gone."""
-    from cpms import webhooks
+    from cpms.services import webhooks
 
-    webhooks._wanted.clear()
+    webhooks.forget_all_endpoints()
 
 
 @pytest.fixture

@@ -24,10 +24,8 @@ WRITING_ALLOWED = {
 WRITING_MODULES = {
     "cpms/tenancy/scoping.py": "the tenant-owned base class's save() and bulk_create",
     "cpms/tenancy/rows.py": "the hot path's fixed INSERT statement, in the caller's scope",
-    # To move into services with the work under way on them (commands that never block a
-    # request, typed domain events): the command path's record and the webhook outbox.
+    # To move into services with the work under way on the OCPP layer, which records outcomes.
     "chargers/commands.py": "the command's record (moving to chargers/services/commands.py)",
-    "cpms/webhooks.py": "the webhook outbox (moving to cpms/services/)",
 }
 
 
@@ -111,10 +109,6 @@ def imported_packages(tree: ast.AST) -> set[str]:
     return packages
 
 
-# The webhook outbox listens to the charger domain's events until the event bus is generic.
-IMPORTS_PENDING = {"cpms/webhooks.py"}
-
-
 @pytest.mark.parametrize("app", ["chargers", "billing"])
 def test_the_tenancy_app_does_not_import_the_domains(app):
     offenders = [
@@ -123,7 +117,6 @@ def test_the_tenancy_app_does_not_import_the_domains(app):
         if relative.startswith("cpms/")
         and relative.removeprefix("cpms/") not in WIRING
         and "/management/" not in relative
-        and relative not in IMPORTS_PENDING
         and app in imported_packages(tree)
     ]
 

@@ -14,6 +14,7 @@ from cpms.api import examples as ex
 from cpms.api.base import CrudViewSet, CursorPaged, TenantViewSet
 from cpms.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cpms.services import webhooks as endpoints
+from cpms.services import webhooks as webhook_services
 from cpms.tenancy.access import MANAGE_WEBHOOKS
 
 
@@ -171,5 +172,5 @@ class WebhookDeliveryViewSet(
     def replay(self, request, pk=None):
         """Send the event again, as a new delivery with the same event id."""
         with transaction.atomic():
-            copy = webhooks.replay(delivery=self.get_object())
+            copy = webhook_services.webhook_delivery_replay(delivery=self.get_object())
         return Response(WebhookDeliverySerializer(copy).data, status=status.HTTP_202_ACCEPTED)

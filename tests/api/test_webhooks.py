@@ -28,6 +28,7 @@ from cpms.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cpms.services import webhooks as webhook_services
 from cpms.tenancy import scoping
 
 
@@ -154,7 +155,7 @@ def test_an_unreachable_receiver_is_recorded_with_the_error(world, tenant_a):
     report_status(world["charger"])
     with scoping.scope(tenant_a):
         delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-        webhooks.attempt(delivery_id=delivery.pk)
+        webhook_services.webhook_delivery_attempt(delivery_id=delivery.pk)
         [attempt] = delivery.attempts.all()
         delivery.refresh_from_db()
     assert attempt.status_code is None and attempt.error
@@ -188,7 +189,9 @@ def test_deliveries_show_their_attempts(api, keys, world, tenant_a):
     endpoint_for(tenant_a, "http://127.0.0.1:9/nothing-listens")
     report_status(world["charger"])
     with scoping.scope(tenant_a):
-        webhooks.attempt(delivery_id=WebhookDelivery.objects.latest("id").pk)
+        webhook_services.webhook_delivery_attempt(
+            delivery_id=WebhookDelivery.objects.latest("id").pk
+        )
     rows = api(keys[ApiKeyRole.ADMIN]).get(reverse("api:webhook-delivery-list")).json()
     assert rows["results"][0]["attempts"][0]["error"]
 
@@ -226,7 +229,7 @@ def test_a_delivery_to_an_internal_address_is_refused_without_a_request(tenant_a
                 event_type="charger.status",
                 payload={"id": "x"},
             )
-            webhooks.attempt(delivery_id=delivery.pk)
+            webhook_services.webhook_delivery_attempt(delivery_id=delivery.pk)
             attempt = WebhookAttempt.objects.get(delivery=delivery)
         assert received == [] and "internal address" in attempt.error
 
