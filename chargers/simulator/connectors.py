@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chargers.simulator.events import now_utc
@@ -14,6 +14,16 @@ from chargers.simulator.state import Connector, Reservation
 
 if TYPE_CHECKING:
     from chargers.simulator.base import SimulatedCharger
+
+
+# A meter's register only ever rises, across restarts too: a simulated charger started again
+# (a demo restarted) reads on from where a charger of its kind would be by now, whatever its seed.
+REGISTER_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+WH_PER_SECOND = 2.0
+
+
+def wall_clock_wh(now: datetime | None = None) -> float:
+    return max((now or now_utc()) - REGISTER_EPOCH, timedelta(0)).total_seconds() * WH_PER_SECOND
 
 
 class Connectors(Mapping[int, Connector]):
@@ -26,7 +36,7 @@ class Connectors(Mapping[int, Connector]):
                 Meter(
                     rng,
                     max_power_w=config.max_power_w,
-                    register_wh=float(rng.randrange(100_000, 5_000_000)),
+                    register_wh=float(rng.randrange(100_000, 5_000_000)) + wall_clock_wh(),
                 ),
             )
             for n in range(1, config.connectors + 1)

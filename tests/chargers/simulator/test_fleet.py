@@ -197,3 +197,14 @@ def test_the_simulator_runs_without_django_against_any_url():
     assert done.returncode == 0, done.stderr
     assert "connects (1 failed" in done.stdout or "failed" in done.stdout
     assert "sessions: 0 started" in done.stdout
+
+
+def test_a_charger_started_again_later_reads_on_from_a_higher_register():
+    from datetime import timedelta
+
+    from chargers.simulator.connectors import wall_clock_wh
+    from chargers.simulator.events import now_utc
+
+    now = now_utc()
+
+    assert wall_clock_wh(now + timedelta(hours=1)) > wall_clock_wh(now)
