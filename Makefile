@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint serve install bench bench-pages
+.PHONY: demo test lint typecheck serve install bench bench-pages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
 
-## Lint, check migrations and run the whole suite (CI=true: on PostgreSQL and Redis).
-test: $(STAMP) lint
+## Lint, check types and migrations, and run the whole suite (CI=true: on PostgreSQL and Redis).
+test: $(STAMP) lint typecheck
 	@# Models and migrations agree; no database is needed for that (SQLite in memory).
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -p no:playwright --ignore=tests/browser
@@ -33,6 +33,11 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## mypy over the product code, as configured in pyproject.toml. The django plugin imports the
+## settings; that needs no database (SQLite in memory).
+typecheck: $(STAMP)
+	DATABASE_URL=sqlite://:memory: $(BIN)/mypy
 
 ## Benchmark the OCPP server against a bare `ocpp` library server (a few minutes; not in `make
 ## test`). Sizes: make bench BENCH_ARGS="--hold 10000 --storm 5000 --command-chargers 1000".

@@ -35,7 +35,10 @@ def tell_socket(channel_name: str) -> None:
     if not channel_name:
         return
     try:
-        async_to_sync(get_channel_layer().send)(channel_name, {"type": "charger.silenced"})
+        layer = get_channel_layer()
+        # The settings always configure a layer; without one no socket could be told anyway.
+        if layer is not None:
+            async_to_sync(layer.send)(channel_name, {"type": "charger.silenced"})
     except Exception:  # the consumer will still touch within its usual interval
         log.warning("could not tell %s that its charger was marked offline", channel_name)
 

@@ -4,6 +4,8 @@ Querysets come from the scoped default managers, so a tenant admin sees only the
 rows (the scope is opened by `cpms.tenancy.TenantMiddleware`); objects outside it are 404.
 """
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -169,7 +171,7 @@ class UserAdmin(SuperuserOnlyAdmin, BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    filter_horizontal: list[str] = []
+    filter_horizontal: ClassVar[list[str]] = []
     list_filter = ["is_staff", "is_superuser", "is_active"]
 
 

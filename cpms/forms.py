@@ -1,5 +1,5 @@
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,22 +21,25 @@ class TenantModelForm(forms.ModelForm):
         self.instance.tenant = tenant
         # Choice fields were built at import time, outside any scope: rebuild them in this one.
         for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
                 field.queryset = field.queryset.model._default_manager.all()
 
-    def values(self) -> dict:
+    def values(self) -> dict[str, Any]:
         """The cleaned values of the form's model fields, as the services take them."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.fields}
+        names = self._meta.fields or ()
+        return {name: self.cleaned_data[name] for name in names if name in self.fields}
 
 
-def save_with(form: forms.BaseForm, write: Callable[..., T], **kwargs) -> T | None:
+def save_with(form: forms.BaseForm, write: Callable[..., T], **kwargs: Any) -> T | None:
     """Call the service that writes what `form` holds. A ValidationError it raises is shown on
     the form, beside the field it names (or above the form); then None is returned."""
     try:
         return write(**kwargs)
     except ValidationError as error:
-        problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, messages in problems.items():
+        problems: Iterable[tuple[str | None, list[str]]] = (
+            error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+        )
+        for field, messages in problems:
             form.add_error(field if field in form.fields else None, messages)
         return None
 
@@ -67,7 +70,8 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args, member: Membership | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site_owner"].queryset = SiteOwner.objects.all()
+        site_owner = cast(forms.ModelChoiceField, self.fields["site_owner"])
+        site_owner.queryset = SiteOwner.objects.all()
         if member is not None:
             self.fields["email"].disabled = True
 

@@ -1,6 +1,7 @@
 """Tenancy: who the operators are, who works for them, and where their chargers stand."""
 
 import zoneinfo
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -16,10 +17,10 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Berlin).")
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, email, password, **extra):
+    def _create(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -27,12 +28,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create(email, password, **extra)
 
-    def create_superuser(self, email, password=None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True)
         return self._create(email, password, **extra)
 
@@ -40,13 +41,15 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person. Users are global; what they may see comes from their memberships."""
 
-    username = None
+    # Removing an inherited field: django-stubs declares it a CharField.
+    username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # Email-based; django-stubs wants the username-based manager of auth's own User.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     def __str__(self):
         return self.email
@@ -120,7 +123,7 @@ class Role(models.TextChoices):
 
 
 # Operator roles in increasing power; the portal role is outside this order on purpose.
-ROLE_RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 
 
 class Membership(TenantOwned):
@@ -156,7 +159,8 @@ class Membership(TenantOwned):
             )
         if self.role != Role.PORTAL and self.site_owner_id:
             raise ValidationError({"site_owner": "Only portal members belong to a site owner."})
-        if self.site_owner_id and self.site_owner.tenant_id != self.tenant_id:
+        site_owner = self.site_owner if self.site_owner_id else None
+        if site_owner is not None and site_owner.tenant_id != self.tenant_id:
             raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
 
     def allows(self, role: str) -> bool:
@@ -206,7 +210,8 @@ class Site(TenantOwned):
         return self.name
 
     def clean(self):
-        if self.site_owner_id and self.site_owner.tenant_id != self.tenant_id:
+        site_owner = self.site_owner if self.site_owner_id else None
+        if site_owner is not None and site_owner.tenant_id != self.tenant_id:
             raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
 
     @property
@@ -227,7 +232,7 @@ class ApiKeyRole(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-API_KEY_ROLE_AS_MEMBER = {
+API_KEY_ROLE_AS_MEMBER: dict[str, str] = {
     ApiKeyRole.READ_ONLY: Role.VIEWER,
     ApiKeyRole.OPERATOR: Role.OPERATOR,
     ApiKeyRole.ADMIN: Role.ADMIN,

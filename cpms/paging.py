@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.functional import cached_property
 
@@ -22,11 +26,16 @@ class DeferredPaginator(Paginator):
 
     deferred_from = 1_000
 
+    # These paginators page querysets; `_get_page` is Paginator's factory of pages (django-stubs
+    # leaves it out).
+    object_list: QuerySet[Any]
+    _get_page: Callable[..., Page[Any]]
+
     def page(self, number):
         number = self.validate_number(number)
         return self._get_page(self.rows(number), number, self)
 
-    def rows(self, number: int, extra: int = 0) -> list:
+    def rows(self, number: int, extra: int = 0) -> list[Any]:
         """The page's rows, and `extra` rows after them where there are."""
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page + extra

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from chargers.dashboard import overview
 from chargers.dashboard.urls import portal_patterns
 from cpms import views
 
-tenant_patterns = [
+tenant_patterns: list[URLPattern | URLResolver] = [
     path("site-owners/", views.site_owner_list, name="site_owner_list"),
     path("site-owners/new/", views.site_owner_edit, name="site_owner_create"),
     path("site-owners/<int:pk>/", views.site_owner_detail, name="site_owner_detail"),

@@ -80,7 +80,8 @@ class AlertRuleAdminForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         tenant = (
             data.get("tenant")
             or getattr(self, "tenant_of_request", None)
@@ -107,8 +108,8 @@ class AlertRuleAdmin(TenantAdmin):
     list_filter = ["enabled", "severity"]
     filter_horizontal = ["notify"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
         if not request.user.is_superuser:
             # A tenant admin's form has no tenant field; its checks need to know the tenant.
             form = type(form.__name__, (form,), {"tenant_of_request": request.tenant})

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 
 from chargers.alerts.models import AlertKind, Severity
@@ -13,6 +15,13 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+class MembersField(forms.ModelMultipleChoiceField):
+    """Members, each shown by their email."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.user.email
+
+
 class AlertRuleForm(forms.Form):
     """One kind's rule; the rules page shows one of these per kind."""
 
@@ -20,7 +29,7 @@ class AlertRuleForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices)
     threshold_minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, required=False)
     never_stopped_hours = forms.IntegerField(min_value=1, max_value=24 * 30, initial=24)
-    notify = forms.ModelMultipleChoiceField(
+    notify = MembersField(
         queryset=Membership.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -29,7 +38,5 @@ class AlertRuleForm(forms.Form):
         self.kind = kind
         self.label = AlertKind(kind).label
         # Portal members are customers, not staff on call.
-        self.fields["notify"].queryset = Membership.objects.exclude(
-            role=Role.PORTAL
-        ).select_related("user")
-        self.fields["notify"].label_from_instance = lambda m: m.user.email
+        notify = cast(MembersField, self.fields["notify"])
+        notify.queryset = Membership.objects.exclude(role=Role.PORTAL).select_related("user")

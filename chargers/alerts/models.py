@@ -21,7 +21,7 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-DEFAULT_SEVERITY = {
+DEFAULT_SEVERITY: dict[str, str] = {
     AlertKind.CHARGER_OFFLINE: Severity.WARNING,
     AlertKind.CONNECTOR_FAULTED: Severity.CRITICAL,
     AlertKind.BOOT_REJECTED: Severity.WARNING,
@@ -32,7 +32,7 @@ DEFAULT_SEVERITY = {
 }
 
 # Minutes: silence of a session's meter, a session's age, or the window for counting reboots.
-DEFAULT_THRESHOLD = {
+DEFAULT_THRESHOLD: dict[str, int] = {
     AlertKind.SESSION_STUCK: 30,
     AlertKind.REPEATED_REBOOTS: 60,
 }

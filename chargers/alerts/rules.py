@@ -218,12 +218,19 @@ def _faulted_connectors() -> None:
     for connector in Connector.objects.filter(status=FAULTED):
         _connector_status(connector)
     for alert in Alert.objects.filter(kind=AlertKind.CONNECTOR_FAULTED, resolved_at__isnull=True):
-        still = Connector.objects.filter(
-            charger_id=alert.charger_id,
-            evse_id=alert.evse_id,
-            connector_id=alert.connector_id,
-            status=FAULTED,
-        ).exists()
+        charger_id, evse_id, connector_id = alert.charger_id, alert.evse_id, alert.connector_id
+        # A connector's ids are never null: an alert missing one names no connector.
+        still = (
+            charger_id is not None
+            and evse_id is not None
+            and connector_id is not None
+            and Connector.objects.filter(
+                charger_id=charger_id,
+                evse_id=evse_id,
+                connector_id=connector_id,
+                status=FAULTED,
+            ).exists()
+        )
         if not still:
             resolve(kind=alert.kind, subject=alert.subject)
 
@@ -266,5 +273,6 @@ def _stuck_sessions() -> None:
 
 def _quiet_rebooters() -> None:
     for alert in Alert.objects.filter(kind=AlertKind.REPEATED_REBOOTS, resolved_at__isnull=True):
-        if boots_in_window(alert.charger_id)[0] < REBOOTS_TO_ALERT:
+        # A reboot alert always names its charger; one that does not has nothing to watch.
+        if alert.charger_id is None or boots_in_window(alert.charger_id)[0] < REBOOTS_TO_ALERT:
             resolve(kind=alert.kind, subject=alert.subject)

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from chargers import credentials
@@ -15,7 +17,8 @@ class IdTokenForm(TenantModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["group"].queryset = IdToken.objects.exclude(pk=self.instance.pk)
+            group = cast(forms.ModelChoiceField, self.fields["group"])
+            group.queryset = IdToken.objects.exclude(pk=self.instance.pk)
 
 
 class ChargerForm(TenantModelForm):

@@ -1,10 +1,12 @@
 """The fleet at a glance: a tenant's overview, and every tenant's for platform staff."""
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,6 +21,23 @@ from chargers.selectors.fleet import State, fleet_counts
 from cpms.models import Membership, Site, SiteOwner, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.access import operator_view
+from cpms.tenancy.scoping import TenantOwned
+
+
+@dataclass(frozen=True)
+class TenantFigures:
+    """A row of the platform view: a tenant and its counts."""
+
+    slug: str
+    name: str
+    timezone: str
+    is_active: bool
+    sites: int
+    members: int
+    chargers: int
+    online: int
+    sessions_24h: int
+    open_alerts: int
 
 
 @login_required
@@ -39,15 +58,25 @@ def platform(request):
             ChargingSession.objects.filter(tenant__in=[t.pk for t in rows], started_at__gte=since)
         )
         alerts = _count_by_tenant(Alert.objects.filter(resolved_at__isnull=True))
-    for tenant in rows:
-        tenant.sites, tenant.members = sites.get(tenant.pk, 0), members.get(tenant.pk, 0)
-        tenant.chargers, tenant.online = chargers.get(tenant.pk, 0), online.get(tenant.pk, 0)
-        tenant.sessions_24h = sessions.get(tenant.pk, 0)
-        tenant.open_alerts = alerts.get(tenant.pk, 0)
-    return render(request, "cpms/platform.html", {"tenants": rows})
+    figures = [
+        TenantFigures(
+            slug=tenant.slug,
+            name=tenant.name,
+            timezone=tenant.timezone,
+            is_active=tenant.is_active,
+            sites=sites.get(tenant.pk, 0),
+            members=members.get(tenant.pk, 0),
+            chargers=chargers.get(tenant.pk, 0),
+            online=online.get(tenant.pk, 0),
+            sessions_24h=sessions.get(tenant.pk, 0),
+            open_alerts=alerts.get(tenant.pk, 0),
+        )
+        for tenant in rows
+    ]
+    return render(request, "cpms/platform.html", {"tenants": figures})
 
 
-def _count_by_tenant(rows) -> dict[int, int]:
+def _count_by_tenant(rows: type[TenantOwned] | QuerySet[Any]) -> dict[int, int]:
     """Rows per tenant; `rows` is a model or a queryset (platform views run unscoped)."""
     queryset = rows.objects.all() if isinstance(rows, type) else rows
     counts = queryset.order_by().values("tenant").annotate(n=Count("pk"))

@@ -65,7 +65,9 @@ def session_series(session: ChargingSession, tz: zoneinfo.ZoneInfo, limit: int =
         scale = Decimal(1000) if unit in ("kW", "kWh") else Decimal(1)
         points.setdefault(at, {})[measurand] = value * scale
     start = session.meter_start_wh
-    labels, power, energy = [], [], []
+    labels: list[str] = []
+    power: list[float | None] = []
+    energy: list[float | None] = []
     for at in sorted(points):
         point = points[at]
         labels.append(timezone.localtime(at, tz).strftime("%H:%M:%S"))

@@ -14,6 +14,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -81,7 +82,7 @@ def fleet_counts() -> dict[str, int]:
     return counts
 
 
-SORTS = {
+SORTS: dict[str, str | OrderBy] = {
     "identity": "identity",
     "-identity": "-identity",
     "site": "site__name",

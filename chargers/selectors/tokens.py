@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chargers.models import IdToken, IdTokenStatus
 from cpms.tenancy.rows import one_row
+
+_Tokens = TypeVar("_Tokens", bound=QuerySet[IdToken])
 
 
 @dataclass
@@ -37,7 +40,7 @@ def id_token_verdict(*, id_tag: str) -> TokenInfo:
     )
 
 
-def with_status(tokens: QuerySet, status: str) -> QuerySet:
+def with_status(tokens: _Tokens, status: str) -> _Tokens:
     """Tokens whose `IdToken.status()` is `status` now, as one query."""
     now = timezone.now()
     expired = Q(expires_at__isnull=False, expires_at__lte=now)

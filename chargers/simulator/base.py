@@ -159,7 +159,8 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         if not task.cancelled() and task.exception() is not None:
             error = task.exception()
             if not isinstance(error, Offline):
-                self.events.add("error", f"{task.get_coro().__qualname__}: {error!r}")
+                name = getattr(task.get_coro(), "__qualname__", task.get_name())
+                self.events.add("error", f"{name}: {error!r}")
 
     def can_send(self) -> bool:
         return self.online and not self.connection.silent

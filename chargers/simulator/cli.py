@@ -10,11 +10,10 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import urlsplit
 
 from chargers.simulator.config import DEFAULT_ID_TAGS
-from chargers.simulator.events import Reporter, Stats
+from chargers.simulator.events import Output, Reporter, Stats
 from chargers.simulator.fleet import Fleet, fleet_configs
 
 
@@ -161,7 +160,7 @@ def _check(options) -> str | None:
     return None
 
 
-def build_fleet(options, stream: TextIO) -> Fleet:
+def build_fleet(options, stream: Output) -> Fleet:
     id_tags = tuple(t.strip() for t in (options.id_tags or "").split(",") if t.strip())
     configs = fleet_configs(
         url=options.url,
@@ -196,7 +195,7 @@ def build_fleet(options, stream: TextIO) -> Fleet:
     )
 
 
-async def run_fleet(options, stream: TextIO) -> Stats:
+async def run_fleet(options, stream: Output) -> Stats:
     fleet = build_fleet(options, stream)
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -209,7 +208,7 @@ async def run_fleet(options, stream: TextIO) -> Stats:
         if interrupts == 1:
             stream.write("stopping: ending sessions and delivering queued messages...\n")
             fleet.request_stop()
-        else:
+        elif main is not None:
             main.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -239,7 +238,7 @@ def quiet_libraries() -> None:
     logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
-def run(options, stream: TextIO = sys.stdout) -> int:
+def run(options, stream: Output = sys.stdout) -> int:
     """Run the simulator as the options say; returns an exit status."""
     problem = _check(options)
     if problem:

@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chargers.simulator.base import SimulatedCharger
@@ -39,10 +39,17 @@ def at_once(function: Callable[[], None]) -> Callable[[], Awaitable]:
     return job
 
 
+def _given(payload: object) -> Callable[[], object]:
+    """A payload builder for a payload built already."""
+    return lambda: payload
+
+
 class Commands:
     def __init__(self, charger: SimulatedCharger):
         self.charger = charger
-        self._follow_ups: dict[str, Callable[[], Awaitable]] = {}
+        # Keyed by the call being handled; a follow-up asked for outside one is kept under None
+        # and never run.
+        self._follow_ups: dict[str | None, Callable[[], Awaitable[Any]]] = {}
         self._current_call: str | None = None
 
     async def handle(self, action, method: str, call_id: str, payload: dict):
@@ -62,7 +69,7 @@ class Commands:
             self._current_call = None
         return result
 
-    def after_reply(self, job: Callable[[], Awaitable]) -> None:
+    def after_reply(self, job: Callable[[], Awaitable[Any]]) -> None:
         """Run job() once the reply to the call being handled has been sent."""
         self._follow_ups[self._current_call] = job
 
@@ -96,5 +103,5 @@ class Commands:
         futures = []
         for seq_no, part in enumerate(parts):
             payload = build(seq_no, part, seq_no < len(parts) - 1)
-            futures.append(outbox.enqueue(action, lambda p=payload: p, persistent=False))
+            futures.append(outbox.enqueue(action, _given(payload), persistent=False))
         await asyncio.gather(*(outbox.settle(f) for f in futures))

@@ -3,14 +3,42 @@ both versions' charging-profile commands use."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from chargers.simulator.commands import at_once
 from chargers.simulator.events import now_utc
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 
+if TYPE_CHECKING:
+    from chargers.simulator.certificates import Certificates
+    from chargers.simulator.commands import Commands
+    from chargers.simulator.config import ChargerConfig
+    from chargers.simulator.connectors import Connectors
+    from chargers.simulator.events import EventLog
+    from chargers.simulator.limits import Limits
+    from chargers.simulator.maintenance import Uploads
+
 
 class CommonCommands:
     """Part of SimulatedCharger; `results` is the version's call_result module."""
+
+    # What these commands use of the SimulatedCharger they are part of.
+    id: str
+    config: ChargerConfig
+    results: Any
+    certificates: Certificates
+    commands: Commands
+    connectors: Connectors
+    events: EventLog
+    limits: Limits
+    uploads: Uploads
+
+    if TYPE_CHECKING:
+
+        def now(self) -> float: ...
+
+        async def security_event(self, kind: str, tech_info: str | None = None) -> Any: ...
 
     def on_get_log(self, log, log_type, request_id, **_):
         filename = f"{log_type.lower()}-{self.id}-{now_utc():%Y%m%dT%H%M%SZ}.txt"

@@ -28,7 +28,7 @@ class ChargerConfig:
     connectors: int = 2
     vendor: str = "CPMS-Sim"
     model: str = "SimCharger AC22"
-    serial: str | None = None
+    serial: str = ""  # empty: SN-<charger id>
     firmware_version: str = "1.0.0"
     max_power_w: float = 22080.0  # 3 phases x 32 A x 230 V
 
@@ -80,7 +80,7 @@ class ChargerConfig:
             raise ValueError(f"OCPP version must be one of {', '.join(VERSIONS)}")
         if self.connectors < 1:
             raise ValueError("A charger needs at least one connector")
-        if self.serial is None:
+        if not self.serial:
             self.serial = f"SN-{self.charger_id}"[:25]
 
     @property

@@ -11,11 +11,12 @@ import asyncio
 import base64
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import OCPPError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Subprotocol
 
 from chargers.simulator.state import Offline, describe
 
@@ -34,7 +35,7 @@ class Link:
     def __init__(self, connection: Connection, ws):
         self.connection = connection
         self.ws = ws
-        self.cp = None
+        self.cp: Any = None  # the ocpp library's ChargePoint (the library has no types)
         self.inflight: set[asyncio.Future] = set()
         self.open = True
 
@@ -87,7 +88,7 @@ class Connection:
         try:
             ws = await connect(
                 self.config.endpoint,
-                subprotocols=[self.config.subprotocol],
+                subprotocols=[Subprotocol(self.config.subprotocol)],
                 additional_headers=self._credentials(),
                 open_timeout=self.config.open_timeout,
                 ping_interval=self.ping_interval or None,

@@ -150,9 +150,9 @@ class Connectors(Mapping[int, Connector]):
     def reserve(
         self, reservation_id: int, connector_id: int | None, id_tag: str, expires_at: datetime
     ) -> tuple[str, Connector | None]:
-        for connector in self.values():
-            if connector.reservation and connector.reservation.id == reservation_id:
-                self.drop_reservation(connector.reservation)
+        for held in self.values():
+            if held.reservation and held.reservation.id == reservation_id:
+                self.drop_reservation(held.reservation)
         if connector_id:
             connector = self.get(connector_id)
             if connector is None:
@@ -205,6 +205,8 @@ class Connectors(Mapping[int, Connector]):
         """The charger ends a reservation itself (it expired, or its connector can no longer
         be used) and says so (2.0.1: ReservationStatusUpdate); the caller reports the status."""
         reservation = connector.reservation
+        if reservation is None:
+            return
         self.drop_reservation(reservation)
         self.charger.events.add("reservation", f"{reservation.id} {why.lower()}")
         self.charger._reservation_ended(reservation, why)

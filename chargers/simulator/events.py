@@ -9,7 +9,15 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Protocol
+
+
+class Output(Protocol):
+    """Where the simulator writes its lines: a terminal, a file, a command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ class Event:
 class Reporter:
     """Prints events as they happen, unless quiet (benchmarks print only the summary)."""
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False):
+    def __init__(self, stream: Output | None = None, *, quiet: bool = False):
         self.stream = stream or sys.stdout
         self.quiet = quiet
 

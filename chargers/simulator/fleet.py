@@ -76,12 +76,12 @@ class Fleet:
             )
             for config in configs
         ]
-        self._stop: asyncio.Event | None = None
+        # Made anew by start(): a stop requested before then has nothing to stop.
+        self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
     def request_stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
+        self._stop.set()
 
     @property
     def online(self) -> int:

@@ -8,21 +8,32 @@ sends, how it reads the answers, and what it tells the CSMS on the way.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from chargers.simulator.meter import Reading
 from chargers.simulator.state import Connector, Reservation, Session
 
+if TYPE_CHECKING:
+    from chargers.simulator.config import ChargerConfig
+    from chargers.simulator.maintenance import Uploads
+
 
 class VersionHooks:
     version = ""
-    calls = None  # the version's ocpp `call` module
-    results = None  # and its `call_result` module
-    routed_cp = None  # the library's ChargePoint, routing commands to this charger
+    # The ocpp library has no types: these are Any to mypy.
+    calls: Any = None  # the version's ocpp `call` module
+    results: Any = None  # and its `call_result` module
+    routed_cp: Any = None  # the library's ChargePoint, routing commands to this charger
     # What a change of a setting (a 1.6 key, a 2.0.1 Component.Variable) does to the charger.
     settings: dict[str, str] = {}
     # 1.6 chargers report Installed before rebooting; 2.0.1 reports InstallRebooting, reboots,
     # and reports Installed after the new firmware booted.
     installed_before_reboot = True
+
+    # What the hooks use of the SimulatedCharger they are part of.
+    id: str
+    config: ChargerConfig
+    uploads: Uploads
 
     def _make_store(self):
         raise NotImplementedError

@@ -191,7 +191,7 @@ class DeviceModel:
         if request.get("attribute_type"):
             result["attribute_type"] = attribute
         problem, found = self._lookup(component, variable)
-        if problem:
+        if found is None:
             return {**result, "attribute_status": problem}
         if attribute != "Actual":
             return {**result, "attribute_status": "NotSupportedAttributeType"}
@@ -209,7 +209,7 @@ class DeviceModel:
         if request.get("attribute_type"):
             result["attribute_type"] = attribute
         problem, found = self._lookup(component, variable)
-        if problem:
+        if found is None:
             return {**result, "attribute_status": problem}
         if attribute != "Actual":
             return {**result, "attribute_status": "NotSupportedAttributeType"}

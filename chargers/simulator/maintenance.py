@@ -65,7 +65,8 @@ class Reboots:
         reason, self.pending = self.pending, None
         self.rebooting = True
         charger.registration.status = None
-        charger.registration.reason = reason
+        # run() power-cycles for a pending reboot; without one, the power came back.
+        charger.registration.reason = reason or "PowerUp"
         charger.connectors.forget_after_reboot()
         charger.firmware.install_pending()
         await charger.wait_until(lambda: charger.stopping, charger.config.reboot_seconds)

@@ -99,9 +99,11 @@ class Meter:
 
     def reading(self, now: float, cap_w: float | None = None) -> Reading:
         self.advance(now, cap_w)
-        voltages = tuple(round(NOMINAL_VOLTAGE + self.rng.uniform(-2.5, 2.5), 1) for _ in "123")
+        v1, v2, v3 = (round(NOMINAL_VOLTAGE + self.rng.uniform(-2.5, 2.5), 1) for _ in "123")
+        voltages = (v1, v2, v3)
         power = round(self.power_w)
-        currents = tuple(round(power / PHASES / v, 1) for v in voltages)
+        a1, a2, a3 = (round(power / PHASES / v, 1) for v in voltages)
+        currents = (a1, a2, a3)
         soc = self.soc
         return Reading(
             energy_wh=round(self.register_wh, 1),
@@ -124,9 +126,12 @@ def measurands(setting: str) -> list[str]:
     return [m for m in MEASURANDS if m in configured]
 
 
-def samples(reading: Reading, wanted: list[str]) -> list[tuple]:
+Sample = tuple[str, float, str | None, str, str]
+
+
+def samples(reading: Reading, wanted: list[str]) -> list[Sample]:
     """(measurand, value, phase, unit, location) for each value the reading reports."""
-    out = []
+    out: list[Sample] = []
     for measurand in wanted:
         if measurand == "Energy.Active.Import.Register":
             out.append((measurand, reading.energy_wh, None, "Wh", "Outlet"))

@@ -142,8 +142,11 @@ class Monitors:
                 continue
             before, after = _number(old), _number(new)
             if monitor.type == "Delta":
-                numeric = before is not None and after is not None
-                if (abs(after - before) >= monitor.value) if numeric else old != new:
+                if before is not None and after is not None:
+                    changed = abs(after - before) >= monitor.value
+                else:
+                    changed = old != new
+                if changed:
                     fired.append((monitor, "Delta"))
             elif after is not None and monitor.type in ("UpperThreshold", "LowerThreshold"):
                 # Alert when the value crosses the threshold, not again while it stays beyond.

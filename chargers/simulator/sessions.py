@@ -66,7 +66,8 @@ class Sessions(Sequence[Session]):
                 continue
             if connector.state == "Available":
                 return connector
-            if connector.state == "Reserved" and connector.reservation.id_tag == id_tag:
+            reservation = connector.reservation
+            if connector.state == "Reserved" and reservation and reservation.id_tag == id_tag:
                 return connector
         return None
 

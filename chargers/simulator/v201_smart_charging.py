@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ocpp.v201 import call, call_result
 
 from chargers.simulator.events import iso, now_utc
+from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 from chargers.simulator.state import Session
+
+if TYPE_CHECKING:
+    from chargers.simulator.base import SimulatedCharger
+
+    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
+    _Charger = SimulatedCharger
+else:
+    _Charger = object
 
 # The contract (eMAID) certificate an ISO 15118 car presents, as OCSP request data.
 CONTRACT_OCSP = {
@@ -30,7 +41,8 @@ CONTRACT_OCSP = {
 EXTERNAL_PROFILE_ID = 9000
 
 
-class SmartCharging201:
+class SmartCharging201(_Charger):
+    store: DeviceModel
     # --- ISO 15118 cars ---------------------------------------------------------------------
 
     def _car_plugged(self, session: Session) -> None:
@@ -148,7 +160,7 @@ class SmartCharging201:
         # An ISO 15118 car renegotiates its schedule within the new limit.
         for n in [evse_id] if evse_id else list(self.connectors):
             if (session := self.connectors[n].session) is not None and session.iso15118:
-                self.commands.after_reply(lambda n=n: self._ev_schedule(n))
+                self.commands.after_reply(functools.partial(self._ev_schedule, n))
                 break
         return call_result.SetChargingProfile(status="Accepted")
 

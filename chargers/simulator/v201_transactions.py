@@ -9,14 +9,25 @@ Part of Charger201; sessions.py decides when a transaction begins, is sampled an
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import ReasonEnumType
 
+from chargers.simulator.displays import DisplayMessages
 from chargers.simulator.events import iso, now_utc
+from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import Reading, measurands, samples
 from chargers.simulator.state import Connector, Session
+
+if TYPE_CHECKING:
+    from chargers.simulator.base import SimulatedCharger
+
+    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
+    _Charger = SimulatedCharger
+else:
+    _Charger = object
 
 STOP_REASONS = {r.value for r in ReasonEnumType}
 # 1.6 stop reasons that callers may use with either version.
@@ -38,7 +49,12 @@ TRIGGERS = {
 }
 
 
-class Transactions201:
+class Transactions201(_Charger):
+    store: DeviceModel
+    # Set by DeviceCommands201.
+    displays: DisplayMessages
+    costs: dict[str, float]
+
     def _authorize_payload(self, session: Session):
         return call.Authorize(id_token=self._id_token(session))
 
@@ -149,8 +165,10 @@ class Transactions201:
             reason = "Other"
         trigger = TRIGGERS.get(reason, "AbnormalCondition")
         # What was shown for the transaction (messages, the running cost) goes with it.
-        self.displays.end_transaction(session.transaction_id)
-        self.costs.pop(session.transaction_id, None)
+        # A 2.0.1 transaction id is the charger's own string, drawn when the transaction began.
+        transaction_id = str(session.transaction_id)
+        self.displays.end_transaction(transaction_id)
+        self.costs.pop(transaction_id, None)
         return self._transaction_event(
             session,
             "Ended",

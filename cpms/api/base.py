@@ -11,8 +11,10 @@ answers 404 for their ids, exactly as for ids that never existed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -30,7 +32,7 @@ from rest_framework import (
 )
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import APIException
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.views import exception_handler
 
 from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
@@ -42,6 +44,11 @@ from cpms.tenancy.doors import (
     memberships_of,
     resolve_web_tenant,
 )
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_filters import FilterSet
+    from rest_framework.generics import BaseFilterProtocol
 
 TENANT_HEADER = "HTTP_X_TENANT"
 
@@ -123,7 +130,8 @@ class TenantSessionAuthentication(SessionAuthentication):
                 )
             slug = memberships[0].tenant.slug
         tenant, membership = resolve_web_tenant(user, slug)
-        role = Role.ADMIN if user.is_superuser else membership.role
+        # Platform staff have no membership and act as admins.
+        role = Role.ADMIN if user.is_superuser or membership is None else membership.role
         return user, ApiContext(tenant=tenant, role=role, user=user)
 
 
@@ -197,13 +205,19 @@ class CursorPaged:
     """A viewset mixin for big, growing tables: cursor pages, django-filter filters, and
     ordering only by the view's `ordering_fields` (CursorOrderingFilter)."""
 
-    pagination_class = CursorPagination
-    filter_backends = [filters.DjangoFilterBackend, CursorOrderingFilter]
+    pagination_class: type[pagination.BasePagination] | None = CursorPagination
+    filter_backends: Sequence[type[BaseFilterBackend | BaseFilterProtocol[Any]]] = [
+        filters.DjangoFilterBackend,
+        CursorOrderingFilter,
+    ]
 
 
 class DateTimeFilter(filters.IsoDateTimeFilter):
     """An ISO 8601 bound, compared in UTC. Python accepts offsets up to 24 hours where
     PostgreSQL stops at 16, so the offset is applied here and an impossible moment is a 400."""
+
+    # Set by the FilterSet that binds the filter; django-filter's stubs leave it out.
+    parent: FilterSet
 
     def filter(self, qs, value):
         if value:
@@ -222,8 +236,8 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     scope (the field is built at import time, outside any), so another tenant's id is
     "does not exist", like an id that never existed."""
 
-    def get_queryset(self):
-        return self.queryset.model._default_manager.all()
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().model._default_manager.all()
 
 
 class TenantModelSerializer(serializers.ModelSerializer):
@@ -242,7 +256,7 @@ class TenantViewSet(viewsets.GenericViewSet):
     authentication_classes = [ApiKeyAuthentication, TenantSessionAuthentication]
     permission_classes = [HasTenantRole]
     throttle_classes = [PerKeyThrottle]
-    pagination_class = PageNumberPagination
+    pagination_class: type[pagination.BasePagination] | None = PageNumberPagination
     read_role: str = Role.VIEWER
     write_role: str = Role.OPERATOR
     action_roles: dict[str, str] = {}
@@ -256,7 +270,8 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     @property
     def tenant(self) -> Tenant:
-        return self.request.auth.tenant
+        # HasTenantRole admits only requests whose authentication produced an ApiContext.
+        return cast(ApiContext, self.request.auth).tenant
 
     def dispatch(self, request, *args, **kwargs):
         # Whatever scope the web middleware opened (a staff session sees every tenant) is
@@ -354,7 +369,11 @@ class ErrorDetailSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # The serializer's metaclass takes declared fields out of the class: this does not replace
+    # Serializer.fields, whatever the stubs think.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -445,7 +464,8 @@ class CrudViewSet(
 
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
 
-    def create_row(self, **data):
+    # Each resource takes its serializer's validated fields as keywords, in a signature of its own.
+    def create_row(self, *args: Any, **data: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} creates nothing")
 
     def update_row(self, instance, **data):

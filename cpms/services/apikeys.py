@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from cpms import hashing
-from cpms.models import ApiKey, PlatformApiKey, Tenant
+from cpms.models import ApiKey, PlatformApiKey, Tenant, User
 
 KEY_PREFIX = "cpms_"
 PLATFORM_KEY_PREFIX = "cpmsp_"
@@ -55,7 +55,12 @@ def _new_secret(start: str) -> tuple[str, str, str]:
 
 
 def api_key_create(
-    *, tenant: Tenant, name: str, role: str, created_by=None, expires_at: datetime | None = None
+    *,
+    tenant: Tenant,
+    name: str,
+    role: str,
+    created_by: User | None = None,
+    expires_at: datetime | None = None,
 ) -> NewKey:
     prefix, raw, secret_hash = _new_secret(KEY_PREFIX)
     key = ApiKey.objects.create(
@@ -71,7 +76,7 @@ def api_key_create(
 
 
 def platform_api_key_create(
-    *, name: str, role: str, created_by, expires_at: datetime | None = None
+    *, name: str, role: str, created_by: User | None, expires_at: datetime | None = None
 ) -> NewKey:
     """A staff key that acts for whichever tenant a request names in `X-Tenant`. Only
     platform staff (superusers) may hold one."""

@@ -16,7 +16,8 @@ def unique_in_tenant(
     if instance is not None and instance.pk:
         clash = clash.exclude(pk=instance.pk)
     if clash.exists():
-        label = model._meta.get_field(field).verbose_name
+        model_field = model._meta.get_field(field)
+        label = model_field.verbose_name if isinstance(model_field, models.Field) else field
         raise ValidationError(
             {field: [f"A {model._meta.verbose_name} with this {label} exists already."]}
         )

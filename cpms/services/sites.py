@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from cpms.models import Site, SiteOwner
 from cpms.services.checks import unique_in_tenant
@@ -21,8 +21,10 @@ SITE_FIELDS = (
 )
 SITE_OWNER_FIELDS = ("name", "contact_email", "contact_phone")
 
+_Place = TypeVar("_Place", Site, SiteOwner)
 
-def _write(instance, fields: tuple[str, ...], changes: dict[str, Any]):
+
+def _write(instance: _Place, fields: tuple[str, ...], changes: dict[str, Any]) -> _Place:
     unknown = set(changes) - set(fields)
     if unknown:
         raise TypeError(f"not {type(instance).__name__} fields: {', '.join(sorted(unknown))}")

@@ -7,11 +7,19 @@ admins of any tenant they open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBase
 
-from cpms.models import Role
+from cpms.models import Membership, Role, User
+from cpms.tenancy.doors import TenantRequest
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R", bound=HttpResponseBase)
+_R_co = TypeVar("_R_co", bound=HttpResponseBase, covariant=True)
 
 # What each change to the tenant itself needs; the charger domain has its own table
 # (`chargers.access`). Pages and the API both read these.
@@ -21,7 +29,16 @@ MANAGE_API_KEYS = Role.ADMIN
 MANAGE_WEBHOOKS = Role.ADMIN
 
 
-def effective_role(request) -> str | None:
+class GuardedView(Protocol[_P, _R_co]):
+    """A view behind `operator_view`, which records the roles it asks for."""
+
+    read_role: str
+    write_role: str
+
+    def __call__(self, request: TenantRequest, *args: _P.args, **kwargs: _P.kwargs) -> _R_co: ...
+
+
+def effective_role(request: TenantRequest) -> str | None:
     if request.tenant is None:
         return None
     if request.user.is_superuser:
@@ -29,38 +46,45 @@ def effective_role(request) -> str | None:
     return request.membership.role if request.membership else None
 
 
-def role_at_least(request, role: str) -> bool:
+def role_at_least(request: TenantRequest, role: str) -> bool:
     if request.user.is_superuser and request.tenant is not None:
         return True
     return bool(request.membership and request.membership.allows(role))
 
 
-def operator_view(read: str = Role.VIEWER, write: str = Role.OPERATOR):
+def operator_view(
+    read: str = Role.VIEWER, write: str = Role.OPERATOR
+) -> Callable[[Callable[Concatenate[TenantRequest, _P], _R]], GuardedView[_P, _R]]:
     """Guard a dashboard view: role `read` to see it, role `write` to POST to it.
 
     Strangers were already turned away with a 404 by the middleware; members whose role is too
     weak (including portal members) get 403, since they know the tenant exists.
     """
 
-    def decorator(view):
+    def decorator(view: Callable[Concatenate[TenantRequest, _P], _R]) -> GuardedView[_P, _R]:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: TenantRequest, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             needed = read if request.method in ("GET", "HEAD", "OPTIONS") else write
             if not role_at_least(request, needed):
                 raise PermissionDenied("Your role in this tenant does not allow this.")
             return view(request, *args, **kwargs)
 
-        wrapped.read_role, wrapped.write_role = read, write
-        return wrapped
+        guarded = cast(GuardedView[_P, _R], wrapped)
+        guarded.read_role, guarded.write_role = read, write
+        return guarded
 
     return decorator
 
 
-def portal_view(view):
+def portal_view(
+    view: Callable[Concatenate[TenantRequest, _P], _R],
+) -> Callable[Concatenate[TenantRequest, _P], _R]:
     """Guard a site-owner portal view: only the tenant's portal members."""
 
+    # `request` is positional-only, as Django passes it; mypy matches the wrapper to the
+    # view's type only then.
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: TenantRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         membership = request.membership
         if membership is None or membership.role != Role.PORTAL:
             raise PermissionDenied("The portal is for site owners.")
@@ -70,7 +94,7 @@ def portal_view(view):
 
 
 def check_membership_change(
-    *, actor, membership, role: str | None = None, removing: bool = False
+    *, actor: User | None, membership: Membership, role: str | None = None, removing: bool = False
 ) -> None:
     """An admin may not take away their own admin role, nor remove themselves: a slip must not
     lock a tenant's last admin out. Raises ValidationError naming the field at fault."""

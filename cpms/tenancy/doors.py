@@ -10,17 +10,30 @@ same 404 as a missing tenant.
 
 from __future__ import annotations
 
-import celery
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from collections.abc import Callable
+from typing import Any
 
-from cpms.models import ApiKey, Membership, PlatformApiKey, Role, Tenant
+import celery
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponseBase
+
+from cpms.models import ApiKey, Membership, PlatformApiKey, Role, Tenant, User
 from cpms.tenancy import scoping
 
 SESSION_KEY = "tenant_id"
 
 
-def memberships_of(user) -> list[Membership]:
+class TenantRequest(HttpRequest):
+    """A request as the web door leaves it: `TenantMiddleware` sets the tenant it acts for and
+    the user's membership there (both None on tenant-less pages; the membership is also None
+    for platform staff)."""
+
+    tenant: Tenant | None
+    membership: Membership | None
+
+
+def memberships_of(user: User | AnonymousUser) -> list[Membership]:
     """Every tenant a user belongs to, for the switcher and the home redirect."""
     if not user.is_authenticated:
         return []
@@ -32,7 +45,7 @@ def memberships_of(user) -> list[Membership]:
         )
 
 
-def resolve_web_tenant(user, slug: str) -> tuple[Tenant, Membership | None]:
+def resolve_web_tenant(user: User | AnonymousUser, slug: str) -> tuple[Tenant, Membership | None]:
     """The tenant named in a URL and the user's membership; Http404 for anyone else.
 
     Superusers are platform staff: they reach every tenant with no membership.
@@ -53,7 +66,7 @@ def resolve_web_tenant(user, slug: str) -> tuple[Tenant, Membership | None]:
     return tenant, membership
 
 
-def _session_scope(request):
+def _session_scope(request: TenantRequest) -> scoping.ScopeValue:
     """The scope of tenant-less pages (home, admin, platform views)."""
     user = request.user
     if not user.is_authenticated:
@@ -78,10 +91,10 @@ def _session_scope(request):
 class TenantMiddleware:
     """The web door. Every request runs inside exactly one scope, reset when it ends."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: TenantRequest) -> HttpResponseBase:
         request.tenant = None
         request.membership = None
         token = scoping.activate(_session_scope(request))
@@ -90,7 +103,13 @@ class TenantMiddleware:
         finally:
             scoping.deactivate(token)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: TenantRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
         # Views under /t/<tenant_slug>/ receive the tenant on the request, not as an argument.
         slug = view_kwargs.pop("tenant_slug", None)
         if slug is None:
@@ -125,25 +144,24 @@ def api_key_for(raw: str) -> ApiKey | PlatformApiKey | None:
         return None
     model, prefix = found
     with scoping.unscoped():
-        queryset = model.objects.filter(prefix=prefix)
+        key: ApiKey | PlatformApiKey | None
         if model is ApiKey:
-            queryset = queryset.select_related("tenant")
+            key = ApiKey.objects.filter(prefix=prefix).select_related("tenant").first()
         else:
-            queryset = queryset.select_related("created_by")
-        key = queryset.first()
+            key = PlatformApiKey.objects.filter(prefix=prefix).select_related("created_by").first()
         if key is None or not apikeys.verify(raw, key):
             return None
         if not key.is_usable():
             return None
-        if model is ApiKey and not key.tenant.is_active:
+        if isinstance(key, ApiKey) and not key.tenant.is_active:
             return None
-        if model is PlatformApiKey and not _is_platform_staff(key.created_by):
+        if isinstance(key, PlatformApiKey) and not _is_platform_staff(key.created_by):
             return None
         apikeys.api_key_note_use(key)
     return key
 
 
-def _is_platform_staff(user) -> bool:
+def _is_platform_staff(user: User | None) -> bool:
     return user is not None and user.is_active and user.is_superuser
 
 
@@ -176,7 +194,8 @@ def tenant_for_ocpp(slug: str) -> Tenant | None:
     return Tenant.objects.filter(slug=slug, is_active=True).first()
 
 
-class TenantTask(celery.Task):
+# Celery ships no types: its Task is Any to mypy.
+class TenantTask(celery.Task):  # type: ignore[misc]
     """The Celery door: a task runs in the scope of its `tenant_id` keyword.
 
     Tasks that work across tenants declare `platform = True` and run unscoped; any other task
@@ -185,7 +204,7 @@ class TenantTask(celery.Task):
 
     platform = False
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.platform:
             with scoping.unscoped():
                 return super().__call__(*args, **kwargs)

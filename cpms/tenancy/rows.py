@@ -12,19 +12,32 @@ booleans, None) itself; other databases get one `executemany`, each value throug
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.expressions import Col
 
 from cpms.tenancy import scoping
+
+_M = TypeVar("_M", bound=models.Model)
 
 # Rows per statement on PostgreSQL: far below its 65,535 parameters, and few distinct statements.
 CHUNK = 100
 
 
+def _column_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field of `model` stored in a column, by name or attname (`charger_id`)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} is not stored in a column of its own")
+    return field
+
+
 @lru_cache(maxsize=64)
-def _fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field]:
-    fields = [model._meta.get_field(name) for name in names]  # attnames resolve too
+def _fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field[Any, Any]]:
+    fields = [_column_field(model, name) for name in names]
     # Fields the rows leave out take their defaults, as with bulk_create.
     fields += [
         field
@@ -49,7 +62,7 @@ def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool, 
 
 
 def insert_rows(
-    model: type[models.Model], rows: list[dict], *, ignore_conflicts: bool = False
+    model: type[models.Model], rows: list[dict[str, Any]], *, ignore_conflicts: bool = False
 ) -> None:
     """INSERT `rows` into `model`'s table; with ignore_conflicts, rows that break a unique
     constraint are skipped (a resend), the others stored."""
@@ -105,18 +118,18 @@ def _select_one(
     # With ignore_case, the key is matched as UPPER(column) = UPPER(value), the form a unique
     # index on Upper(...) serves.
     compare = "UPPER({}) = UPPER(%s)" if ignore_case else "{} = %s"
-    conditions = [compare.format(quote(model._meta.get_field(name).column)) for name in where]
+    conditions = [compare.format(quote(_column_field(model, name).column)) for name in where]
     if scoped:
         conditions.append(f"{quote('tenant_id')} = %s")
-    lock = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    for_update = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
     table = quote(model._meta.db_table)
     return (
         f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
-        f" LIMIT 1{lock}"
+        f" LIMIT 1{for_update}"
     )
 
 
-def locked_row(model: type[models.Model], **where):
+def locked_row(model: type[_M], **where: Any) -> _M | None:
     """The row of `model` matching `where` (attnames of a unique key), locked until the
     transaction ends, or None: what `select_for_update().filter(...).first()` gives, in the
     active tenant scope, for the price of one fixed statement; messages that arrive every few
@@ -125,7 +138,9 @@ def locked_row(model: type[models.Model], **where):
     return one_row(model, lock=True, **where)
 
 
-def one_row(model: type[models.Model], *, lock=False, ignore_case=False, **where):
+def one_row(
+    model: type[_M], *, lock: bool = False, ignore_case: bool = False, **where: Any
+) -> _M | None:
     """The row of `model` matching `where` (a unique key), or None, in the active tenant scope
     and with one fixed statement; see `locked_row`. With ignore_case, text is compared
     case-insensitively, as the `iexact` lookup does."""
@@ -149,12 +164,17 @@ def one_row(model: type[models.Model], *, lock=False, ignore_case=False, **where
     return model.from_db(connection.alias, attnames, values)
 
 
+_Converter = Callable[[Any, Col, Any], Any]
+
+
 @lru_cache(maxsize=32)
-def _converters(model: type[models.Model]):
+def _converters(
+    model: type[models.Model],
+) -> tuple[list[str], list[tuple[int, Col, _Converter]]]:
     """The attnames of `model`'s columns, and the conversions the ORM applies to what the
     driver returns for them (JSON text to objects, SQLite's text to Decimal, ...)."""
     fields = model._meta.concrete_fields
-    converters = []
+    converters: list[tuple[int, Col, _Converter]] = []
     for index, field in enumerate(fields):
         expression = field.get_col(model._meta.db_table)
         for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(
