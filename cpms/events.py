@@ -117,8 +117,19 @@ def _kinds(hint: Any) -> tuple[Any, ...]:
     return (hint,)
 
 
-@functools.cache
+# Worked out once per event class. (A dict, not functools.cache: mypy takes a frozen
+# dataclass's instance __hash__ for its class's and refuses the class as a cache key.)
+_shapes: dict[type[DomainEvent], tuple[tuple[str, bool], ...]] = {}
+_parser_tables: dict[type[DomainEvent], dict[str, Callable[[Any], Any] | None]] = {}
+
+
 def _shape(cls: type[DomainEvent]) -> tuple[tuple[str, bool], ...]:
+    if cls not in _shapes:
+        _shapes[cls] = _work_out_shape(cls)
+    return _shapes[cls]
+
+
+def _work_out_shape(cls: type[DomainEvent]) -> tuple[tuple[str, bool], ...]:
     hints = typing.get_type_hints(cls)
     shape = []
     for f in fields(cls):
@@ -130,9 +141,10 @@ def _shape(cls: type[DomainEvent]) -> tuple[tuple[str, bool], ...]:
     return tuple(shape)
 
 
-@functools.cache
 def _parsers(cls: type[DomainEvent]) -> dict[str, Callable[[Any], Any] | None]:
     """How `from_data()` reads each field back: times and decimals from their strings."""
+    if cls in _parser_tables:
+        return _parser_tables[cls]
     hints = typing.get_type_hints(cls)
     parsers: dict[str, Callable[[Any], Any] | None] = {}
     for name, _ in _shape(cls):
@@ -140,6 +152,7 @@ def _parsers(cls: type[DomainEvent]) -> dict[str, Callable[[Any], Any] | None]:
         parsers[name] = (
             datetime.fromisoformat if datetime in kinds else Decimal if Decimal in kinds else None
         )
+    _parser_tables[cls] = parsers
     return parsers
 
 

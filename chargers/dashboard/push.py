@@ -14,6 +14,7 @@ from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 
 from cpms.events import DomainEvent
 
@@ -35,8 +36,11 @@ _senders: set[asyncio.Task] = set()  # the loop keeps only weak references to ta
 
 
 async def _group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:  # settings name a layer in every configuration
+        raise ImproperlyConfigured("CHANNEL_LAYERS names no default layer")
     try:
-        await get_channel_layer().group_send(group, message)
+        await layer.group_send(group, message)
     except Exception:  # a dashboard that misses an update reloads; the fact is stored
         log.warning("could not push %s to dashboards", message["name"], exc_info=True)
 

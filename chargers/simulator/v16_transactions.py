@@ -9,6 +9,7 @@ Part of Charger16; sessions.py decides when a transaction begins, is sampled and
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ocpp.v16 import call, call_result
@@ -62,7 +63,8 @@ class Transactions16(_Charger):
         payload = call.StartTransaction(
             connector_id=session.connector_id,
             id_tag=session.id_tag,
-            meter_start=round(reading.energy_wh),
+            # A register shows the whole watt-hours it has passed: never more than it read.
+            meter_start=math.floor(reading.energy_wh),
             timestamp=iso(session.started_at),
             reservation_id=session.reservation_id,
         )

@@ -84,7 +84,9 @@ def wanted_types(tenant_id: int) -> frozenset[str]:
 
 
 @receiver([post_save, post_delete], sender=WebhookEndpoint)
-def forget_endpoints(sender, instance: WebhookEndpoint, **kwargs) -> None:
+def forget_endpoints(
+    sender: type[WebhookEndpoint], instance: WebhookEndpoint, **kwargs: Any
+) -> None:
     """An endpoint was saved or deleted: this process asks the database at the next event,
     and again once the change is committed, in case a reader cached the old state between."""
     tenant_id = instance.tenant_id
