@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from playwright.sync_api import expect
 
 # Tests only, never settings: Playwright's sync API keeps an event loop open in this thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -30,6 +31,10 @@ ARGS = [
 ]
 
 pytest_plugins = ["tests.chargers.conftest"]
+
+# What the page is bound to show, it shows as soon as it can: an assertion waits up to this long
+# (a loaded machine is slow, never wrong), and only a failing test waits it out.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(autouse=True)

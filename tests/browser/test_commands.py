@@ -32,7 +32,7 @@ def test_an_operator_sees_the_chargers_answer_appear_without_a_reload(
     charger_loop.run(plug_in())
     try:
         page = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
-        expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+        expect(page.locator("[data-live-status]").first).to_have_text("live")
         page.get_by_role("button", name="Clear cache").click()
 
         # Sent, and the page is back at once while the charger still has not answered.
@@ -45,9 +45,7 @@ def test_an_operator_sees_the_chargers_answer_appear_without_a_reload(
         page.evaluate("window.notReloaded = true")
 
         charger_loop.run(answer())
-        expect(row.locator("[data-field=outcome]")).to_have_text(
-            "The charger replied Accepted.", timeout=10000
-        )
+        expect(row.locator("[data-field=outcome]")).to_have_text("The charger replied Accepted.")
         expect(row.locator("[data-field=duration]")).not_to_have_text("—")
         assert page.evaluate("window.notReloaded") is True
         assert holder["cp"].received == [("ClearCache", {})]
@@ -73,7 +71,7 @@ def test_a_configuration_read_shows_on_the_configuration_page_when_the_charger_a
         expect(page.locator(".messages")).to_contain_text("GetConfiguration sent")
         outcome = page.locator("[data-command-log] tbody tr [data-field=outcome]").first
         expect(outcome).to_have_text(
-            "The charger sent 2 keys; reload the configuration to see them.", timeout=10000
+            "The charger sent 2 keys; reload the configuration to see them."
         )
         page.reload()
         expect(page.locator("#keys")).to_contain_text("HeartbeatInterval")

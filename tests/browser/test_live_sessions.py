@@ -25,7 +25,7 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     overview = sessions.context.new_page()
     overview.goto(sessions.url.replace("/sessions/", "/"))
     for page in (sessions, detail, overview):
-        expect(page.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+        expect(page.locator("[data-live-status]").first).to_have_text("live")
     holder = {}
 
     async def plug_in_and_start():
@@ -52,30 +52,30 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     try:
         charger_loop.run(plug_in_and_start())
         row = sessions.locator("tbody[data-live-rows] tr")
-        expect(row).to_have_count(1, timeout=10000)
+        expect(row).to_have_count(1)
         expect(row).to_contain_text("CP-ROWS")
         # The id tag's markup is text in the row, not an element.
         expect(row).to_contain_text("<i>TAG-2</i>")
         assert row.locator("i").count() == 0
         expect(sessions.locator("[data-live-empty]")).to_be_hidden()
         recent = detail.locator("tbody[data-live-rows] tr")
-        expect(recent).to_have_count(1, timeout=10000)
+        expect(recent).to_have_count(1)
         expect(recent).to_contain_text("<i>TAG-2</i>")
         running = overview.locator("tbody[data-live-rows] tr")
-        expect(running).to_have_count(1, timeout=10000)
+        expect(running).to_have_count(1)
         expect(running).to_contain_text("CP-ROWS")
         # The remote stop form now names the running transaction.
         stop_input = detail.locator("input[name=transaction_id]")
-        expect(stop_input).to_have_value(str(holder["tx"]), timeout=10000)
+        expect(stop_input).to_have_value(str(holder["tx"]))
         # The charger's state, derived from its connectors, follows without a reload too.
-        expect(detail.locator("[data-field=state]")).to_have_text("charging", timeout=10000)
+        expect(detail.locator("[data-field=state]")).to_have_text("charging")
 
         charger_loop.run(stop())
-        expect(row).to_contain_text("Completed", timeout=10000)
+        expect(row).to_contain_text("Completed")
         expect(row.locator("[data-field=energy]")).to_have_text("3.00 kWh")
-        expect(recent).to_contain_text("Local", timeout=10000)
+        expect(recent).to_contain_text("Local")
         # A stopped session leaves the overview's running sessions.
-        expect(running).to_have_count(0, timeout=10000)
+        expect(running).to_have_count(0)
     finally:
         charger_loop.run(holder["ctx"].__aexit__(None, None, None))
 
@@ -85,7 +85,7 @@ def test_the_remote_stop_form_keeps_naming_a_session_that_still_runs_on_another_
 ):
     charger = make_charger(tenant_a, identity="CP-TWO", site=site_a)
     detail = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
-    expect(detail.locator("[data-live-status]").first).to_have_text("live", timeout=10000)
+    expect(detail.locator("[data-live-status]").first).to_have_text("live")
     stop_input = detail.locator("input[name=transaction_id]")
     holder = {}
 
@@ -113,21 +113,21 @@ def test_the_remote_stop_form_keeps_naming_a_session_that_still_runs_on_another_
 
     try:
         charger_loop.run(connect_and_start(1))
-        expect(stop_input).to_have_value(holder[1], timeout=10000)
+        expect(stop_input).to_have_value(holder[1])
         recent = detail.locator("tbody[data-live-rows] tr")
 
         # A second connector's start does not replace the transaction the form names.
         charger_loop.run(connect_and_start(2))
-        expect(recent).to_have_count(2, timeout=10000)
+        expect(recent).to_have_count(2)
         expect(stop_input).to_have_value(holder[1])
 
         # Nor does that second session's stop clear it: the first still runs.
         charger_loop.run(stop(2))
-        expect(recent.filter(has_text="Local")).to_have_count(1, timeout=10000)
+        expect(recent.filter(has_text="Local")).to_have_count(1)
         expect(stop_input).to_have_value(holder[1])
 
         charger_loop.run(stop(1))
-        expect(stop_input).to_have_value("", timeout=10000)
+        expect(stop_input).to_have_value("")
     finally:
         if "ctx" in holder:
             charger_loop.run(holder["ctx"].__aexit__(None, None, None))

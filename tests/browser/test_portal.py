@@ -35,10 +35,10 @@ def test_the_site_owner_watches_a_connector_change_state_without_reloading(
         )
 
     # The page's socket is open before the charger speaks: what it then shows came live.
-    expect(page.locator("[data-live-status]")).to_have_text("live", timeout=10000)
+    expect(page.locator("[data-live-status]")).to_have_text("live")
     try:
         charger_loop.run(plug_in())
-        expect(status).to_have_text("Charging", timeout=10000)
+        expect(status).to_have_text("Charging")
         expect(status).to_have_class("state state-charging")
     finally:
         charger_loop.run(socket["ctx"].__aexit__(None, None, None))
