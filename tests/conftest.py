@@ -12,6 +12,9 @@ from cpms.tenancy import scoping
 
 PASSWORD = "correct-horse-battery-staple"
 
+# The OCPP server in a child process and chargers for it, for every package's tests.
+pytest_plugins = ["tests.chargers.ocpp.fixtures"]
+
 
 def pytest_configure(config):
     # People's passwords use a deliberately slow hash; tests create hundreds of them.

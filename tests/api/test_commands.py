@@ -13,7 +13,7 @@ from chargers.api import commands as commands_api
 from chargers.models import Command, CommandStatus
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 

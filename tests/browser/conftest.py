@@ -29,8 +29,6 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytest_plugins = ["tests.chargers.conftest"]
-
 
 @pytest.fixture(autouse=True)
 def browser_parts():

@@ -13,13 +13,7 @@ from chargers.models import (
 )
 from chargers.services.device_model import learn_from_reply
 from cpms.tenancy import scoping
-from tests.chargers.conftest import (  # noqa: F401
-    make_charger,
-    needs_redis,
-    ocpp_server,
-    ocpp_server_process,
-)
-from tests.chargers.ocpp201 import REPLIES, connected201
+from tests.chargers.ocpp.clients201 import REPLIES, connected201
 from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}

@@ -8,9 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from chargers.simulator import ChargerConfig, SimulatedCharger
-
-# The real server in a child process, for the tests that run simulated chargers against it.
-from tests.chargers.conftest import needs_redis, ocpp_server, ocpp_server_process  # noqa: F401
 from tests.simulator.fake_csms import PASSWORD, FakeCsms
 
 # Short timings everywhere, so a test sees a whole session, a reconnect or a reboot in well
