@@ -1,8 +1,8 @@
 """The OCPP WebSocket: transport only.
 
 It admits the charger (see `handshake`), opens the tenant scope for the socket's life, hands
-each frame to the version's central system, runs commands from other processes as tasks of
-their own, and keeps the message log. Protocol decisions live in `base`, `v16` and `v201`.
+each frame to the version's central system (`rpc`, `base`, `v16`, `v201`), runs commands from
+other processes as tasks of their own, and keeps the message log.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from django.utils import timezone
 from chargers import commands, events
 from chargers.models import CommandStatus
 from chargers.ocpp import handshake
-from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
 from chargers.ocpp.dbwork import in_db
-from chargers.ocpp.errors import CALL, CALLRESULT
+from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid
+from chargers.ocpp.frames import CALL, CALLRESULT
+from chargers.ocpp.readers import reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from chargers.selectors.chargers import charger_registration_status
+from chargers.services.chargers import charger_password_accepted
 from chargers.services.connections import (
     charger_touch,
     chargers_touch,
@@ -34,7 +36,7 @@ from chargers.services.connections import (
     connection_open,
     message_log_append,
 )
-from chargers.services.device_model import learn_from_reply
+from chargers.services.device_model import device_model_values_store
 from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         _ensure_liveness_writer()
         # Ready before the accept: a client gone by then is recorded gone by disconnect().
         self.central = CENTRAL_SYSTEMS[admitted.version](
-            consumer=self,
+            self,
             charger_id=self.charger.pk,
             identity=self.charger.identity,
             registration_status=self.charger.registration_status,
@@ -169,7 +171,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await in_db(charger_touch)(charger_id=self.charger.pk)
         else:
             _heard.add(self.charger.pk)
-        await self.central.route_message(text_data)
+        await self.central.receive(text_data)
         # Log rows usually ride along with the next service call; a charger that only
         # heartbeats gets its rows written once enough have gathered.
         if len(self.log_rows) >= LOG_BATCH:
@@ -221,7 +223,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         command_id = event["command_id"]
         await in_db(commands.mark_sent)(command_id=command_id)
         try:
-            reply = await self.central.call_raw(
+            reply = await self.central.call(
                 event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
             )
         except CallErrorReply as error:
@@ -250,24 +252,26 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
             raise
         else:
-            await in_db(learn_from_reply)(
-                charger_id=self.charger.pk,
-                action=event["action"],
-                payload=event["payload"],
-                reply=reply,
-            )
-            await self._finish(event, CommandStatus.ANSWERED, response=reply)
+            # What the answer establishes (a password the charger now uses, device-model
+            # values it holds) is kept with the outcome, in the same trip.
+            facts = reply_facts(event["action"], event["payload"], reply)
+            await self._finish(event, CommandStatus.ANSWERED, response=reply, facts=facts)
         await self.flush_log()
 
-    async def _finish(self, event, status, *, response=None, error=""):
+    async def _finish(self, event, status, *, response=None, error="", facts=None):
         action = event["action"]
         stored = redact_payload(action, response, response=True)
         # The exchange's log rows are written with the outcome, before anyone is told of it.
         rows = self.take_log()
+        charger_id = self.charger.pk
 
         def record():
             if rows:
                 message_log_append(rows)
+            if facts is not None and facts.password is not None:
+                charger_password_accepted(charger_id=charger_id, password=facts.password)
+            if facts is not None and facts.values:
+                device_model_values_store(charger_id=charger_id, values=list(facts.values))
             commands.finish(
                 command_id=event["command_id"], status=status, response=stored, error=error
             )
