@@ -1,6 +1,6 @@
 """The OCPP WebSocket: transport only.
 
-It admits the charger (see `handshake`), opens the tenant scope for the socket's life, hands
+It admits the charger and opens its tenant's scope for the socket's life (`handshake`), hands
 each frame to the version's central system (`rpc`, `base`, `v16`, `v201`), runs commands from
 other processes as tasks of their own, and keeps the message log.
 """
@@ -8,6 +8,7 @@ other processes as tasks of their own, and keeps the message log.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -33,7 +34,6 @@ from chargers.services.connections import (
     charger_touch,
     chargers_touch,
     connection_close,
-    connection_open,
     message_log_append,
 )
 from chargers.services.device_model import device_model_values_store
@@ -66,6 +66,9 @@ _liveness_writer: asyncio.Task | None = None
 
 
 async def _write_liveness() -> None:
+    """Every TOUCH_EVERY seconds, the last_seen of every charger this process heard from.
+    A task of the process, not of a socket: it runs in a context of its own (no tenant's
+    scope); the service says where it works across tenants."""
     global _heard
     while True:
         await asyncio.sleep(TOUCH_EVERY)
@@ -88,26 +91,9 @@ def _ensure_liveness_writer() -> None:
         or _liveness_writer.done()
         or _liveness_writer.get_loop() is not loop
     ):
-        _liveness_writer = loop.create_task(_write_liveness())
-
-
-def admit_and_record(*, channel_name: str, **request) -> tuple[handshake.Admitted, str, int] | None:
-    """Admit the socket (see `handshake.admit`) and make it the charger's socket, in one trip
-    to the database threads: a fleet reconnecting at once queues there. Returns what was
-    admitted, the channel of the socket it replaces and its connection record, or None."""
-    admitted = handshake.admit(**request)
-    if admitted is None:
-        return None
-    with scoping.scope(admitted.tenant):
-        previous, connection_event_id = connection_open(
-            charger_id=admitted.charger.pk,
-            channel_name=channel_name,
-            node=NODE,
-            remote_addr=admitted.remote_addr,
-            version=admitted.version,
-            known=admitted.charger,
-        )
-    return admitted, previous, connection_event_id
+        # Started from the first socket's connect(), it must not inherit that socket's context
+        # (its tenant's scope): a task copies the context it is created in unless given one.
+        _liveness_writer = loop.create_task(_write_liveness(), context=contextvars.Context())
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
@@ -129,35 +115,39 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
-        opened = await in_db(admit_and_record)(
+        opened = await in_db(handshake.open_socket)(
             tenant_slug=kwargs["tenant_slug"],
             identity=kwargs["charge_point_id"],
             offered=self.scope.get("subprotocols", []),
             headers=dict(self.scope.get("headers", [])),
             remote_addr=str(client[0]),
             channel_name=self.channel_name,
+            node=NODE,
         )
         if opened is None:
             await self.close()  # before accept(): daphne answers the upgrade with 403
             return
-        admitted, previous, self.connection_event_id = opened
-        # The OCPP door: everything this socket does runs in its tenant's scope.
-        scoping.activate(admitted.tenant)
-        self.charger = admitted.charger
+        # The OCPP door: open_socket activated the tenant's scope on the database thread, and
+        # asgiref handed it back to this task, for everything the socket does from now on.
+        # Without it the socket's work would run unscoped: refuse the socket rather than guess.
+        if scoping.current_tenant() is not opened.tenant:
+            raise RuntimeError("the OCPP door's tenant scope did not reach the consumer")
+        self.charger = opened.charger
+        self.connection_event_id = opened.connection_event_id
         self.log_rows: list[dict] = []
         self.command_tasks: set[asyncio.Task] = set()
         _ensure_liveness_writer()
         # Ready before the accept: a client gone by then is recorded gone by disconnect().
-        self.central = CENTRAL_SYSTEMS[admitted.version](
+        self.central = CENTRAL_SYSTEMS[opened.version](
             self,
             charger_id=self.charger.pk,
             identity=self.charger.identity,
             registration_status=self.charger.registration_status,
         )
-        await self.accept(subprotocol=admitted.subprotocol)
-        if previous:
+        await self.accept(subprotocol=opened.subprotocol)
+        if opened.previous_channel:
             # The newest authenticated socket wins; the old one may be half-open.
-            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+            await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.central is None:
