@@ -126,6 +126,17 @@ class TransactionReport:
     samples: tuple[Sample, ...] = ()
 
 
+def session_opened(report: TransactionReport, *, now: datetime) -> SessionFigures:
+    """A session as the first report of its transaction opens it, whichever that is."""
+    return SessionFigures(
+        state=SessionState.ACTIVE,
+        started_at=report.timestamp,
+        evse_id=report.evse_id or 0,
+        connector_id=report.connector_id or (1 if report.evse_id else 0),
+        timestamp_suspect=is_suspect(report.timestamp, now),
+    )
+
+
 def session_energy(session) -> Decimal:
     """Energy delivered: the last (or stop) register reading minus the first, never negative;
     what was recorded before when the readings are missing. `session` is a ChargingSession

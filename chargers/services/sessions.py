@@ -22,6 +22,7 @@ from chargers.metering import (
     is_suspect,
     merge_transaction_report,
     session_energy,
+    session_opened,
 )
 from chargers.models import (
     Charger,
@@ -270,16 +271,31 @@ def session_event_record(
     """
     now = timezone.now()
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
+    report = TransactionReport(
+        timestamp=timestamp,
+        ends=event_type == "Ended",
+        evse_id=evse_id,
+        connector_id=connector_id,
+        id_tag=id_tag if token is not None else None,
+        id_token_id=token.token.pk if token is not None and token.token is not None else None,
+        auth_status=token.status if token is not None else "",
+        charging_state=charging_state,
+        stopped_reason=stopped_reason,
+        remote_start_id=remote_start_id,
+        reservation_id=reservation_id,
+        samples=tuple(samples or ()),
+    )
     charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    opened = session_opened(report, now=now)
     session, created = ChargingSession.objects.select_for_update().get_or_create(
         charger_id=charger_id,
         transaction_id=transaction_id,
         defaults={
             "site_id": charger.site_id,
-            "evse_id": evse_id or 0,
-            "connector_id": connector_id or (1 if evse_id else 0),
-            "started_at": timestamp,
-            "timestamp_suspect": is_suspect(timestamp, now),
+            "evse_id": opened.evse_id,
+            "connector_id": opened.connector_id,
+            "started_at": opened.started_at,
+            "timestamp_suspect": opened.timestamp_suspect,
         },
     )
     try:
@@ -296,20 +312,6 @@ def session_event_record(
     except IntegrityError:
         return TransactionEventAnswer(session=session, token=token, duplicate=True)
 
-    report = TransactionReport(
-        timestamp=timestamp,
-        ends=event_type == "Ended",
-        evse_id=evse_id,
-        connector_id=connector_id,
-        id_tag=id_tag if token is not None else None,
-        id_token_id=token.token.pk if token is not None and token.token is not None else None,
-        auth_status=token.status if token is not None else "",
-        charging_state=charging_state,
-        stopped_reason=stopped_reason,
-        remote_start_id=remote_start_id,
-        reservation_id=reservation_id,
-        samples=tuple(samples or ()),
-    )
     before = SessionFigures.of(session)
     _apply(session, merge_transaction_report(before, report, now=now), before)
     if samples:
