@@ -8,6 +8,8 @@ log riding along (`db`).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.db import transaction
 
 from chargers.ocpp.dbwork import in_db
@@ -32,13 +34,21 @@ CRITICAL_SECURITY_EVENTS = frozenset(
 )
 
 
+class CentralSocket(Socket, Protocol):
+    """The consumer, as the central system sees it: it also keeps the message log."""
+
+    def take_log(self) -> list[dict]: ...
+
+
 class CentralSystem(Endpoint):
     # Chargers that are not Accepted may still send these (BootNotification, always).
     allowed_before_accepted = frozenset({"BootNotification"})
+    socket: CentralSocket
 
-    def __init__(self, socket, *, charger_id: int, identity: str, registration_status: str):
+    def __init__(
+        self, socket: CentralSocket, *, charger_id: int, identity: str, registration_status: str
+    ):
         super().__init__(socket)
-        self.socket: Socket
         self.charger_id = charger_id
         self.identity = identity
         self.registration_status = registration_status
