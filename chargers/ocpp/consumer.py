@@ -54,7 +54,7 @@ MAX_QUEUED_COMMANDS = 16
 
 def loggable(frame: str) -> str:
     """A frame as the log can keep it. Frames arrive as valid UTF-8 and parsed text that no
-    database stores is refused (errors.parse), but a frame that is not JSON may still hold a
+    database stores is refused (frames.parse), but a frame that is not JSON may still hold a
     raw NUL character, which PostgreSQL's text type refuses: it becomes U+FFFD."""
     return frame.replace("\x00", "\ufffd") if "\x00" in frame else frame
 
