@@ -8,11 +8,12 @@ Samples and transaction reports arrive here in domain terms, whichever OCPP vers
 
 from __future__ import annotations
 
-import dataclasses
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -45,8 +46,12 @@ def to_decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+# Samples and a session's figures are named tuples, not dataclasses: a MeterValues makes
+# nine samples and moves a session's figures, and a frozen dataclass costs several times a
+# tuple to build (measured: 74 us against 15 us for one reading of a running session).
+
+
+class Sample(NamedTuple):
     """One sampled value, with the standard's defaults made explicit, so that a resend with
     and without them is recognised as the same sample (MeterSample's unique constraint)."""
 
@@ -73,8 +78,7 @@ def default_unit(measurand: str) -> str:
     return "Wh" if measurand.startswith("Energy") else ""
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFigures:
+class SessionFigures(NamedTuple):
     """What reports of a transaction change of its session: ChargingSession's fields."""
 
     state: str
@@ -98,13 +102,14 @@ class SessionFigures:
 
     @classmethod
     def of(cls, session) -> SessionFigures:
-        return cls(**{field: getattr(session, field) for field in FIGURES})
+        return cls._make(_read_figures(session))
 
     def changed(self, before: SessionFigures) -> list[str]:
-        return [field for field in FIGURES if getattr(self, field) != getattr(before, field)]
+        return [name for name, new, old in zip(FIGURES, self, before, strict=True) if new != old]
 
 
-FIGURES = tuple(field.name for field in dataclasses.fields(SessionFigures))
+FIGURES = SessionFigures._fields
+_read_figures = operator.attrgetter(*FIGURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +169,10 @@ def follow_register(figures: SessionFigures, samples: Iterable[Sample]) -> Sessi
         elif sample.measurand == POWER and figures.state == SessionState.ACTIVE:
             power = value
     if not readings:
-        return dataclasses.replace(figures, power_w=power)
+        return figures._replace(power_w=power)
     first, last = min(readings)[1], max(readings)[1]
     start, reached = figures.meter_start_wh, figures.meter_last_wh
-    return dataclasses.replace(
-        figures,
+    return figures._replace(
         power_w=power,
         meter_start_wh=first if start is None or first < start else start,
         meter_last_wh=last if reached is None or last > reached else reached,
@@ -194,9 +198,9 @@ def follow_meter(figures: SessionFigures, samples: list[Sample]) -> SessionFigur
         elif sample.measurand == POWER and sample.timestamp == latest:
             if figures.state == SessionState.ACTIVE:
                 power = value
-    updated = dataclasses.replace(figures, meter_last_wh=last, power_w=power)
+    updated = figures._replace(meter_last_wh=last, power_w=power)
     if last != figures.meter_last_wh and figures.state == SessionState.ACTIVE:
-        updated = dataclasses.replace(updated, energy_wh=session_energy(updated))
+        updated = updated._replace(energy_wh=session_energy(updated))
     return updated
 
 
@@ -229,12 +233,11 @@ def merge_transaction_report(
         changes["reservation_id"] = report.reservation_id
     if not figures.timestamp_suspect and is_suspect(report.timestamp, now):
         changes["timestamp_suspect"] = True
-    merged = dataclasses.replace(figures, **changes)
+    merged = figures._replace(**changes)
     if report.samples:
         merged = follow_register(merged, report.samples)
     if report.ends and merged.state != SessionState.COMPLETED:
-        merged = dataclasses.replace(
-            merged,
+        merged = merged._replace(
             state=SessionState.COMPLETED,
             stopped_at=report.timestamp,
             stop_reason=report.stopped_reason or "Local",
@@ -242,5 +245,5 @@ def merge_transaction_report(
             power_w=None,
         )
     elif report.ends and merged.stopped_at is not None and report.timestamp > merged.stopped_at:
-        merged = dataclasses.replace(merged, stopped_at=report.timestamp)
-    return dataclasses.replace(merged, energy_wh=session_energy(merged))
+        merged = merged._replace(stopped_at=report.timestamp)
+    return merged._replace(energy_wh=session_energy(merged))
