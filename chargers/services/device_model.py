@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.db import transaction
+
 from chargers.models import DeviceModelVariable
 
 VALUE_LENGTH = DeviceModelVariable._meta.get_field("value").max_length
@@ -68,6 +70,7 @@ class AttributeReport:
     characteristics: dict = field(default_factory=dict)
 
 
+@transaction.atomic
 def device_model_store(*, charger_id: int, reports: list[AttributeReport]) -> int:
     """Upsert the attributes a charger reported; returns how many."""
     for report in reports:
@@ -83,6 +86,7 @@ def device_model_store(*, charger_id: int, reports: list[AttributeReport]) -> in
     return len(reports)
 
 
+@transaction.atomic
 def device_model_values_store(*, charger_id: int, values: list[AttributeValue]) -> None:
     """Keep the values a charger holds now (read, or changed and accepted)."""
     for held in values:
