@@ -17,6 +17,9 @@ READ_KEYS = "GetConfiguration"  # 1.6 configuration keys
 CHANGE_KEY = "ChangeConfiguration"
 READ_VARIABLES = "GetVariables"  # 2.0.1 device-model attributes
 CHANGE_VARIABLES = "SetVariables"
+READ_REPORT = "GetBaseReport"  # the whole 2.0.1 device model, sent back as NotifyReports
+# The commands that read or change a charger's configuration, whatever its version.
+CONFIGURATION_ACTIONS = (READ_KEYS, CHANGE_KEY, READ_REPORT, READ_VARIABLES, CHANGE_VARIABLES)
 
 # A charger's basic-auth password: the 1.6 key and the 2.0.1 variable that hold it.
 AUTHORIZATION_KEY = "AuthorizationKey"
@@ -84,6 +87,13 @@ def configuration_keys(reply: object) -> list[ConfigurationKey]:
         if isinstance(entry, dict)
     ]
     return sorted(keys, key=lambda entry: entry.key)
+
+
+def unknown_keys(reply: object) -> list[str]:
+    """The keys a GetConfiguration reply says the charger does not know."""
+    if not isinstance(reply, dict):
+        return []
+    return [str(key) for key in reply.get("unknownKey") or []]
 
 
 def changed_key(action: str, payload: object) -> str | None:

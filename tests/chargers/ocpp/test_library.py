@@ -14,7 +14,13 @@ from channels.consumer import AsyncConsumer, get_handler_name
 
 from chargers.ocpp import library
 from chargers.ocpp.consumer import CENTRAL_SYSTEMS, OcppConsumer
-from chargers.ocpp.readers import CHANGE_KEY, CHANGE_VARIABLES, READ_KEYS, READ_VARIABLES
+from chargers.ocpp.readers import (
+    CHANGE_KEY,
+    CHANGE_VARIABLES,
+    READ_KEYS,
+    READ_REPORT,
+    READ_VARIABLES,
+)
 
 
 def test_every_version_lists_the_actions_it_always_had():
@@ -49,7 +55,7 @@ def test_every_action_we_handle_is_one_of_the_versions(version):
 
 def test_the_replies_we_read_are_of_actions_the_versions_have():
     assert {READ_KEYS, CHANGE_KEY} <= library.ACTIONS["1.6"]
-    assert {READ_VARIABLES, CHANGE_VARIABLES} <= library.ACTIONS["2.0.1"]
+    assert {READ_VARIABLES, CHANGE_VARIABLES, READ_REPORT} <= library.ACTIONS["2.0.1"]
 
 
 def test_an_action_of_another_version_has_no_schema_here():

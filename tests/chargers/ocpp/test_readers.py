@@ -184,6 +184,7 @@ def test_configuration_keys_are_read_sorted():
         readers.ConfigurationKey("MeterValueSampleInterval", "60", False),
     ]
     assert readers.configuration_keys(None) == []
+    assert readers.unknown_keys(reply) == ["Nope"] and readers.unknown_keys(None) == []
 
 
 def test_the_key_a_change_sets_is_read_from_its_payload():
