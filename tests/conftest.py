@@ -13,6 +13,9 @@ from cpms.tenancy import scoping
 
 PASSWORD = "correct-horse-battery-staple"
 
+# The OCPP server in a child process and chargers for it, for every package's tests.
+pytest_plugins = ["tests.chargers.ocpp.fixtures"]
+
 
 def pytest_configure(config):
     # The embedded defaults keep the test database and server logs there.

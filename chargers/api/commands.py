@@ -18,7 +18,6 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     extend_schema_view,
 )
-from ocpp.messages import get_validator
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -27,7 +26,7 @@ from chargers import commands
 from chargers.commands import send_command
 from chargers.models import Charger, Command, OcppVersion
 from chargers.ocpp import builders
-from chargers.ocpp.errors import CALL, schema_problem
+from chargers.ocpp.schemas import request_problem
 from cpms.api import examples as ex
 from cpms.api.base import (
     CursorPaged,
@@ -188,17 +187,9 @@ class CommandRequestSerializer(serializers.Serializer):
             raise ValidationError({"ocpp_action": [f"OCPP {version} has no schemas here yet."]})
         if not OCPP_ACTION_NAME.match(name):
             raise ValidationError({"ocpp_action": ["Not an OCPP action name."]})
-        try:
-            get_validator(CALL, name, version)
-        except (OSError, ValueError):
-            raise ValidationError(
-                {"ocpp_action": [f"{name} is not an OCPP {version} action."]}
-            ) from None
-        problem = schema_problem(version, CALL, name, payload)
+        problem = request_problem(version, name, payload)
         if problem is not None:
-            where, _, message = problem[1].partition(": ")
-            field = "payload" if where == "payload" else f"payload.{where.replace('/', '.')}"
-            raise ValidationError({field: [message or problem[1]]})
+            raise ValidationError({problem[0]: [problem[1]]})
         attrs["request"] = builders.Request(name, payload)
         return attrs
 

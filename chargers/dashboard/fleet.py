@@ -37,7 +37,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
-from chargers.ocpp import builders
+from chargers.ocpp import builders, readers
 from chargers.selectors.energy import active_sessions, energy_summary, session_series
 from chargers.selectors.fleet import (
     State,
@@ -49,7 +49,7 @@ from chargers.selectors.fleet import (
     with_state,
 )
 from chargers.services import chargers as charger_services
-from chargers.services.device_model import variable_key
+from chargers.services.device_model import AttributeId
 from cpms.forms import save_with
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
@@ -58,14 +58,6 @@ from cpms.tenancy.access import operator_view, role_at_least
 # The charger's time to answer a command sent from a page. Nobody waits for it: the page shows
 # the outcome when it is recorded, a timeout included.
 COMMAND_TIMEOUT = 15.0
-# Commands whose outcomes the configuration page shows in its own log.
-CONFIGURATION_ACTIONS = (
-    "GetConfiguration",
-    "ChangeConfiguration",
-    "GetBaseReport",
-    "GetVariables",
-    "SetVariables",
-)
 PAGE_SIZE = 50
 
 
@@ -217,10 +209,10 @@ def outcome(command: Command) -> list[tuple[str, str]]:
         return [("error", f"{command.get_status_display()}{detail}.")]
     results = _variable_results(command)
     if results:
-        return [_variable_outcome(command, asked, said) for asked, said in results]
-    if command.action == "GetConfiguration" and isinstance(command.response, dict):
-        sent = len(command.response.get("configurationKey") or [])
-        unknown = command.response.get("unknownKey") or []
+        return [_variable_outcome(command, result) for result in results]
+    if command.action == readers.READ_KEYS and isinstance(command.response, dict):
+        sent = len(readers.configuration_keys(command.response))
+        unknown = readers.unknown_keys(command.response)
         lines = [
             (
                 "success",
@@ -240,7 +232,7 @@ def outcome(command: Command) -> list[tuple[str, str]]:
             f"The charger replied {reply}.",
         )
     ]
-    if command.action == "GetBaseReport" and reply == "Accepted":
+    if command.action == readers.READ_REPORT and reply == "Accepted":
         lines.append(("info", "The charger sends its report in parts; reload in a moment."))
     return lines
 
@@ -275,89 +267,57 @@ def command_outcome(request, pk: int):
 
 
 def latest_configuration(charger: Charger) -> tuple[list[dict], Command | None]:
-    """1.6 keys from the last answered GetConfiguration; the row is the record of when."""
+    """1.6 keys from the last answered read of them; the row is the record of when."""
     command = (
         Command.objects.filter(
-            charger=charger, action="GetConfiguration", status=CommandStatus.ANSWERED
+            charger=charger, action=readers.READ_KEYS, status=CommandStatus.ANSWERED
         )
         .order_by("-completed_at")
         .first()
     )
-    if command is None or not isinstance(command.response, dict):
-        return [], command
-    keys = command.response.get("configurationKey") or []
-    return sorted(keys, key=lambda k: str(k.get("key", ""))), command
+    if command is None:
+        return [], None
+    keys = readers.configuration_keys(command.response)
+    return [{"key": k.key, "value": k.value, "readonly": k.readonly} for k in keys], command
 
 
-def _variable_key(component: dict, variable: dict, attribute_type: str | None) -> tuple:
-    """How 2.0.1 identifies one attribute in a payload, comparable with `_row_key`."""
-    return tuple(variable_key(component, variable, attribute_type).items())
-
-
-def _row_key(row) -> tuple:
-    """The same identity, read from a stored DeviceModelVariable."""
-    fields = variable_key({}, {}, None)
-    return tuple((field, getattr(row, field)) for field in fields)
-
-
-def _variable_label(component: dict, variable: dict, attribute_type: str | None) -> str:
-    """OCPPCommCtrlr.HeartbeatInterval, EVSE (EVSE 1/2).Power (MaxSet): as operators read it."""
-    label = component.get("name", "?")
-    evse = component.get("evse") or {}
-    if evse.get("id"):
-        connector = f"/{evse['connectorId']}" if evse.get("connectorId") else ""
-        label += f" (EVSE {evse['id']}{connector})"
-    label += f".{variable.get('name', '?')}"
-    if attribute_type and attribute_type != "Actual":
-        label += f" ({attribute_type})"
-    return label
-
-
-def _variable_results(command: Command) -> list[tuple[dict, dict]]:
-    """(what was asked, what the charger said) per variable of an answered Set/GetVariables."""
-    if command.status != CommandStatus.ANSWERED or not isinstance(command.response, dict):
+def _variable_results(command: Command) -> list[readers.VariableResult]:
+    """What the charger said per attribute of an answered Set/GetVariables."""
+    if command.status != CommandStatus.ANSWERED:
         return []
-    verb = "get" if command.action == "GetVariables" else "set"
-    asked = (command.payload or {}).get(f"{verb}VariableData") or []
-    said = command.response.get(f"{verb}VariableResult") or []
-    return list(zip(asked, said, strict=False))
+    return readers.variable_results(command.action, command.payload, command.response)
 
 
-def _variable_outcome(command: Command, asked: dict, said: dict) -> tuple[str, str]:
+def _variable_outcome(command: Command, result: readers.VariableResult) -> tuple[str, str]:
     """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
-    status = said.get("attributeStatus", "?")
-    reason = (said.get("attributeStatusInfo") or {}).get("reasonCode")
-    label = _variable_label(asked["component"], asked["variable"], asked.get("attributeType"))
-    text = f"{label}: the charger replied {status}{f' ({reason})' if reason else ''}."
-    if command.action == "GetVariables" and status == "Accepted":
-        return "success", f"{text[:-1]}, value {said.get('attributeValue', '')!r}."
-    if status == "Accepted":
+    reason = f" ({result.reason})" if result.reason else ""
+    text = f"{result.attribute.label}: the charger replied {result.status}{reason}."
+    if command.action == readers.READ_VARIABLES and result.status == "Accepted":
+        value = result.value if result.value is not None else ""
+        return "success", f"{text[:-1]}, value {value!r}."
+    if result.status == "Accepted":
         return "success", text
-    if status == "RebootRequired":
+    if result.status == "RebootRequired":
         return "warning", text + " The new value applies after a reset."
     return "warning", text
 
 
-def last_variable_replies(charger: Charger, limit: int = 100) -> dict[tuple, dict]:
-    """The newest reply to a change of each variable, from the recent SetVariables commands."""
-    replies: dict[tuple, dict] = {}
-    recent = Command.objects.filter(charger=charger, action="SetVariables").order_by("-created_at")[
-        :limit
-    ]
+def last_variable_replies(charger: Charger, limit: int = 100) -> dict[AttributeId, dict]:
+    """The newest reply to a change of each variable, from the recent changes sent."""
+    replies: dict[AttributeId, dict] = {}
+    recent = Command.objects.filter(charger=charger, action=readers.CHANGE_VARIABLES).order_by(
+        "-created_at"
+    )[:limit]
     for command in recent:
         if command.status != CommandStatus.ANSWERED:
-            for asked in (command.payload or {}).get("setVariableData") or []:
-                key = _variable_key(
-                    asked["component"], asked["variable"], asked.get("attributeType")
-                )
+            for attribute in readers.variables_asked(command.action, command.payload):
                 replies.setdefault(
-                    key, {"status": command.get_status_display(), "at": command.created_at}
+                    attribute, {"status": command.get_status_display(), "at": command.created_at}
                 )
             continue
-        for asked, said in _variable_results(command):
-            key = _variable_key(asked["component"], asked["variable"], asked.get("attributeType"))
+        for result in _variable_results(command):
             replies.setdefault(
-                key, {"status": said.get("attributeStatus", "?"), "at": command.created_at}
+                result.attribute, {"status": result.status, "at": command.created_at}
             )
     return replies
 
@@ -392,12 +352,12 @@ def _key_initial(keys: list[dict], key: str | None) -> dict:
 def last_key_replies(charger: Charger, limit: int = 100) -> dict[str, dict]:
     """The newest reply to a ChangeConfiguration of each 1.6 key."""
     replies: dict[str, dict] = {}
-    recent = Command.objects.filter(charger=charger, action="ChangeConfiguration").order_by(
+    recent = Command.objects.filter(charger=charger, action=readers.CHANGE_KEY).order_by(
         "-created_at"
     )[:limit]
     for command in recent:
         status = command.reply_status or command.get_status_display()
-        key = (command.payload or {}).get("key")
+        key = readers.changed_key(command.action, command.payload)
         if key:
             replies.setdefault(key, {"status": status, "at": command.created_at})
     return replies
@@ -441,7 +401,7 @@ def charger_configuration(request, pk: int):
     if variables:
         replies = last_variable_replies(charger)
         for row in variables:
-            row.last_reply = replies.get(_row_key(row))
+            row.last_reply = replies.get(AttributeId.of(row))
     if keys:
         key_replies = last_key_replies(charger)
         keys = [{**k, "last_reply": key_replies.get(k.get("key"))} for k in keys]
@@ -458,7 +418,7 @@ def charger_configuration(request, pk: int):
             "form": form,
             "commands": command_log(
                 Command.objects.filter(
-                    charger=charger, action__in=CONFIGURATION_ACTIONS
+                    charger=charger, action__in=readers.CONFIGURATION_ACTIONS
                 ).select_related("requested_by")[:5]
             ),
             "tz": tenant_tz(request, charger.site),

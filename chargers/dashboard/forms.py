@@ -5,6 +5,7 @@ from django import forms
 from chargers import credentials
 from chargers.models import Charger, IdToken, SecurityProfile
 from chargers.ocpp import builders
+from chargers.ocpp.variables import ATTRIBUTE_TYPES
 from cpms.forms import TenantModelForm
 
 
@@ -136,9 +137,7 @@ class VariableForm(forms.Form):
     )
     variable = forms.CharField(max_length=50)
     variable_instance = forms.CharField(max_length=50, required=False, label="Variable instance")
-    attribute_type = forms.ChoiceField(
-        choices=[(t, t) for t in builders.ATTRIBUTE_TYPES], initial="Actual"
-    )
+    attribute_type = forms.ChoiceField(choices=[(t, t) for t in ATTRIBUTE_TYPES], initial="Actual")
     # OCPP 2.0.1 limits attributeValue to 1000 characters.
     value = forms.CharField(max_length=1000, required=False, strip=False)
 

@@ -13,6 +13,8 @@ from typing import Required, TypedDict, Unpack
 
 from chargers.commands import send_command
 from chargers.models import Charger, Command, OcppVersion
+from chargers.ocpp.variables import ATTRIBUTE_TYPES, attribute_to_wire
+from chargers.services.device_model import AttributeId
 
 # TriggerMessage: what 1.6 calls a message, and its 2.0.1 name where it differs.
 TRIGGERABLE = {
@@ -129,7 +131,7 @@ def _variable(name: str) -> dict:
     component, _, variable = name.rpartition(".")
     if not component or not variable:
         raise ActionError(f"{name!r}: name 2.0.1 variables as Component.Variable.")
-    return {"component": {"name": component}, "variable": {"name": variable}}
+    return attribute_to_wire(AttributeId(component=component, variable=variable))
 
 
 def get_configuration(charger: Charger, *, keys: list[str] | None = None) -> Request:
@@ -150,9 +152,6 @@ def change_configuration(charger: Charger, *, key: str, value: str) -> Request:
             "SetVariables", {"setVariableData": [{**_variable(key), "attributeValue": value}]}
         )
     return Request("ChangeConfiguration", {"key": key, "value": value})
-
-
-ATTRIBUTE_TYPES = ("Actual", "Target", "MinSet", "MaxSet")
 
 
 class AttributeName(TypedDict, total=False):
@@ -187,18 +186,17 @@ def _attribute(
         raise ActionError(f"attribute type: choose one of {', '.join(ATTRIBUTE_TYPES)}.")
     if connector_id and not evse_id:
         raise ActionError("connector: a connector is numbered within an EVSE; give the EVSE.")
-    target = {"name": component}
-    if component_instance:
-        target["instance"] = component_instance
-    if evse_id:
-        target["evse"] = {"id": evse_id, **({"connectorId": connector_id} if connector_id else {})}
-    named = {"name": variable}
-    if variable_instance:
-        named["instance"] = variable_instance
-    data = {"component": target, "variable": named}
-    if attribute_type != "Actual":
-        data["attributeType"] = attribute_type
-    return data
+    return attribute_to_wire(
+        AttributeId(
+            component=component,
+            variable=variable,
+            component_instance=component_instance,
+            variable_instance=variable_instance,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            attribute_type=attribute_type,
+        )
+    )
 
 
 def set_variable(charger: Charger, *, value: str, **attribute: Unpack[AttributeName]) -> Request:
@@ -221,8 +219,9 @@ def perform(charger: Charger, request: Request, **options) -> Command:
 def change_password(charger: Charger, *, password: str) -> Request:
     """Give a connected charger a new basic-auth password (security profiles 1 and 2).
 
-    When the charger accepts, the stored hash follows (`services.learn_from_reply`); an
-    offline charger gets its password set with `services.charger_set_password` instead.
+    When the charger accepts, the stored hash follows (the consumer applies what
+    `readers.reply_facts` reads from the reply); an offline charger gets its password set
+    with `services.charger_set_password` instead.
     """
     if is_v2(charger):
         return Request(

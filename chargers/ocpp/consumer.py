@@ -1,13 +1,14 @@
 """The OCPP WebSocket: transport only.
 
-It admits the charger (see `handshake`), opens the tenant scope for the socket's life, hands
-each frame to the version's central system, runs commands from other processes as tasks of
-their own, and keeps the message log. Protocol decisions live in `base`, `v16` and `v201`.
+It admits the charger and opens its tenant's scope for the socket's life (`handshake`), hands
+each frame to the version's central system (`rpc`, `base`, `v16`, `v201`), runs commands from
+other processes as tasks of their own, and keeps the message log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -21,21 +22,22 @@ from chargers import commands
 from chargers.dashboard import push
 from chargers.models import CommandStatus
 from chargers.ocpp import handshake
-from chargers.ocpp.base import CallErrorReply, CallReplyInvalid
 from chargers.ocpp.dbwork import in_db
-from chargers.ocpp.errors import CALL, CALLRESULT
+from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid
+from chargers.ocpp.frames import CALL, CALLRESULT
+from chargers.ocpp.readers import reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from chargers.selectors.chargers import charger_registration_status
+from chargers.services.chargers import charger_password_accepted
 from chargers.services.connections import (
     charger_touch,
     chargers_touch,
     connection_close,
-    connection_open,
     message_log_append,
 )
-from chargers.services.device_model import learn_from_reply
+from chargers.services.device_model import device_model_values_store
 from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ MAX_QUEUED_COMMANDS = 16
 
 def loggable(frame: str) -> str:
     """A frame as the log can keep it. Frames arrive as valid UTF-8 and parsed text that no
-    database stores is refused (errors.parse), but a frame that is not JSON may still hold a
+    database stores is refused (frames.parse), but a frame that is not JSON may still hold a
     raw NUL character, which PostgreSQL's text type refuses: it becomes U+FFFD."""
     return frame.replace("\x00", "\ufffd") if "\x00" in frame else frame
 
@@ -65,6 +67,9 @@ _liveness_writer: asyncio.Task | None = None
 
 
 async def _write_liveness() -> None:
+    """Every TOUCH_EVERY seconds, the last_seen of every charger this process heard from.
+    A task of the process, not of a socket: it runs in a context of its own (no tenant's
+    scope); the service says where it works across tenants."""
     global _heard
     while True:
         await asyncio.sleep(TOUCH_EVERY)
@@ -87,26 +92,9 @@ def _ensure_liveness_writer() -> None:
         or _liveness_writer.done()
         or _liveness_writer.get_loop() is not loop
     ):
-        _liveness_writer = loop.create_task(_write_liveness())
-
-
-def admit_and_record(*, channel_name: str, **request) -> tuple[handshake.Admitted, str, int] | None:
-    """Admit the socket (see `handshake.admit`) and make it the charger's socket, in one trip
-    to the database threads: a fleet reconnecting at once queues there. Returns what was
-    admitted, the channel of the socket it replaces and its connection record, or None."""
-    admitted = handshake.admit(**request)
-    if admitted is None:
-        return None
-    with scoping.scope(admitted.tenant):
-        previous, connection_event_id = connection_open(
-            charger_id=admitted.charger.pk,
-            channel_name=channel_name,
-            node=NODE,
-            remote_addr=admitted.remote_addr,
-            version=admitted.version,
-            known=admitted.charger,
-        )
-    return admitted, previous, connection_event_id
+        # Started from the first socket's connect(), it must not inherit that socket's context
+        # (its tenant's scope): a task copies the context it is created in unless given one.
+        _liveness_writer = loop.create_task(_write_liveness(), context=contextvars.Context())
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
@@ -128,35 +116,39 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
-        opened = await in_db(admit_and_record)(
+        opened = await in_db(handshake.open_socket)(
             tenant_slug=kwargs["tenant_slug"],
             identity=kwargs["charge_point_id"],
             offered=self.scope.get("subprotocols", []),
             headers=dict(self.scope.get("headers", [])),
             remote_addr=str(client[0]),
             channel_name=self.channel_name,
+            node=NODE,
         )
         if opened is None:
             await self.close()  # before accept(): daphne answers the upgrade with 403
             return
-        admitted, previous, self.connection_event_id = opened
-        # The OCPP door: everything this socket does runs in its tenant's scope.
-        scoping.activate(admitted.tenant)
-        self.charger = admitted.charger
+        # The OCPP door: open_socket activated the tenant's scope on the database thread, and
+        # asgiref handed it back to this task, for everything the socket does from now on.
+        # Without it the socket's work would run unscoped: refuse the socket rather than guess.
+        if scoping.current_tenant() is not opened.tenant:
+            raise RuntimeError("the OCPP door's tenant scope did not reach the consumer")
+        self.charger = opened.charger
+        self.connection_event_id = opened.connection_event_id
         self.log_rows: list[dict] = []
         self.command_tasks: set[asyncio.Task] = set()
         _ensure_liveness_writer()
         # Ready before the accept: a client gone by then is recorded gone by disconnect().
-        self.central = CENTRAL_SYSTEMS[admitted.version](
-            consumer=self,
+        self.central = CENTRAL_SYSTEMS[opened.version](
+            self,
             charger_id=self.charger.pk,
             identity=self.charger.identity,
             registration_status=self.charger.registration_status,
         )
-        await self.accept(subprotocol=admitted.subprotocol)
-        if previous:
+        await self.accept(subprotocol=opened.subprotocol)
+        if opened.previous_channel:
             # The newest authenticated socket wins; the old one may be half-open.
-            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+            await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.central is None:
@@ -170,7 +162,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await in_db(charger_touch)(charger_id=self.charger.pk)
         else:
             _heard.add(self.charger.pk)
-        await self.central.route_message(text_data)
+        await self.central.receive(text_data)
         # Log rows usually ride along with the next service call; a charger that only
         # heartbeats gets its rows written once enough have gathered.
         if len(self.log_rows) >= LOG_BATCH:
@@ -222,7 +214,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         command_id = event["command_id"]
         await in_db(commands.mark_sent)(command_id=command_id)
         try:
-            reply = await self.central.call_raw(
+            reply = await self.central.call(
                 event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
             )
         except CallErrorReply as error:
@@ -251,24 +243,26 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
             raise
         else:
-            await in_db(learn_from_reply)(
-                charger_id=self.charger.pk,
-                action=event["action"],
-                payload=event["payload"],
-                reply=reply,
-            )
-            await self._finish(event, CommandStatus.ANSWERED, response=reply)
+            # What the answer establishes (a password the charger now uses, device-model
+            # values it holds) is kept with the outcome, in the same trip.
+            facts = reply_facts(event["action"], event["payload"], reply)
+            await self._finish(event, CommandStatus.ANSWERED, response=reply, facts=facts)
         await self.flush_log()
 
-    async def _finish(self, event, status, *, response=None, error=""):
+    async def _finish(self, event, status, *, response=None, error="", facts=None):
         action = event["action"]
         stored = redact_payload(action, response, response=True)
         # The exchange's log rows are written with the outcome, before anyone is told of it.
         rows = self.take_log()
+        charger_id = self.charger.pk
 
         def record():
             if rows:
                 message_log_append(rows)
+            if facts is not None and facts.password is not None:
+                charger_password_accepted(charger_id=charger_id, password=facts.password)
+            if facts is not None and facts.values:
+                device_model_values_store(charger_id=charger_id, values=list(facts.values))
             commands.finish(
                 command_id=event["command_id"], status=status, response=stored, error=error
             )

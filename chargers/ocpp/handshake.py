@@ -14,7 +14,7 @@ import base64
 import binascii
 import functools
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -23,7 +23,7 @@ from chargers import credentials
 from chargers.models import Charger, OcppVersion, SecurityProfile, validate_identity
 from chargers.selectors.chargers import charger_for_handshake
 from chargers.services.chargers import charger_register_pending
-from chargers.services.connections import handshake_refusal_record
+from chargers.services.connections import connection_open, handshake_refusal_record
 from cpms import hashing
 from cpms.models import Tenant
 from cpms.tenancy import scoping
@@ -51,11 +51,26 @@ CERTIFICATE_HEADERS = (VERIFY_HEADER, SUBJECT_HEADER, CERTIFICATE_HEADER)
 @dataclass
 class Admitted:
     tenant: Tenant
-    charger: Charger
+    # None for an unknown charger that gave its tenant's onboarding password: it is
+    # registered, pending approval, with that password (`open_socket`).
+    charger: Charger | None
     version: str
     subprotocol: str
     # The charger's address: the peer's, or behind a trusted proxy the one it forwarded.
     remote_addr: str
+    onboarding_password: str = field(default="", repr=False)
+
+
+@dataclass
+class Opened:
+    """A socket admitted and recorded as its charger's socket."""
+
+    tenant: Tenant
+    charger: Charger
+    version: str
+    subprotocol: str
+    previous_channel: str  # the socket it replaces, if any
+    connection_event_id: int
 
 
 def choose_subprotocol(offered: list[str], registered: str = "") -> str | None:
@@ -175,39 +190,75 @@ def admit(
         return refuse("bad_identity", error.messages[0])
     if tenant is None:
         return refuse("unknown_tenant")
-    with scoping.scope(tenant):
-        if charger is not None and charger.security_profile == SecurityProfile.CERTIFICATE:
-            # Profile 3 has no password: the verified certificate is the credential.
-            problem = certificate_problem(charger, headers, proxied)
-            if problem:
-                return refuse(*problem)
-        else:
-            given = basic_credentials(headers)
-            if given is None:
-                return refuse("missing_credentials")
-            user, password = given
-            if user != identity:
-                return refuse("identity_mismatch", f"basic auth user {user[:50]!r}")
-            if charger is None:
-                onboarding = tenant.accept_unknown_chargers and tenant.onboarding_password_hash
-                if not onboarding or not hashing.check(password, tenant.onboarding_password_hash):
-                    return refuse("unknown_charger")
-                charger = charger_register_pending(
-                    tenant=tenant, identity=identity, password=password
-                )
-            elif not charger.password_hash or not hashing.check(password, charger.password_hash):
-                return refuse("wrong_password")
-    subprotocol = choose_subprotocol(offered, charger.ocpp_version)
+    onboarding_password = ""
+    if charger is not None and charger.security_profile == SecurityProfile.CERTIFICATE:
+        # Profile 3 has no password: the verified certificate is the credential.
+        problem = certificate_problem(charger, headers, proxied)
+        if problem:
+            return refuse(*problem)
+    else:
+        given = basic_credentials(headers)
+        if given is None:
+            return refuse("missing_credentials")
+        user, password = given
+        if user != identity:
+            return refuse("identity_mismatch", f"basic auth user {user[:50]!r}")
+        if charger is None:
+            onboarding = tenant.accept_unknown_chargers and tenant.onboarding_password_hash
+            if not onboarding or not hashing.check(password, tenant.onboarding_password_hash):
+                return refuse("unknown_charger")
+            onboarding_password = password
+        elif not charger.password_hash or not hashing.check(password, charger.password_hash):
+            return refuse("wrong_password")
+    registered = charger.ocpp_version if charger is not None else ""
+    subprotocol = choose_subprotocol(offered, registered)
     version = SUBPROTOCOLS[subprotocol]
     policy = tenant.settings.get(VERSION_CHANGE_SETTING, "follow")
-    if charger.ocpp_version and version != charger.ocpp_version and policy == "refuse":
-        return refuse("version_change", f"registered on {charger.ocpp_version}, offered {version}")
+    if registered and version != registered and policy == "refuse":
+        return refuse("version_change", f"registered on {registered}, offered {version}")
     return Admitted(
         tenant=tenant,
         charger=charger,
         version=version,
         subprotocol=subprotocol,
         remote_addr=charger_addr,
+        onboarding_password=onboarding_password,
+    )
+
+
+def open_socket(*, channel_name: str, node: str, **request) -> Opened | None:
+    """The OCPP door, in one trip to the database threads (a fleet reconnecting at once
+    queues there): admit the socket (`admit`), open its tenant's scope, register an onboarding
+    charger, and make this socket the charger's. None when refused.
+
+    The scope is activated here, once, for the socket's whole life: asgiref hands the context
+    variables a sync function sets back to the task that awaited it, so the consumer's later
+    work runs in it too (the consumer checks that it did).
+    """
+    admitted = admit(**request)
+    if admitted is None:
+        return None
+    scoping.activate(admitted.tenant)
+    charger = admitted.charger or charger_register_pending(
+        tenant=admitted.tenant,
+        identity=request["identity"],
+        password=admitted.onboarding_password,
+    )
+    previous, connection_event_id = connection_open(
+        charger_id=charger.pk,
+        channel_name=channel_name,
+        node=node,
+        remote_addr=admitted.remote_addr,
+        version=admitted.version,
+        known=admitted.charger,
+    )
+    return Opened(
+        tenant=admitted.tenant,
+        charger=charger,
+        version=admitted.version,
+        subprotocol=admitted.subprotocol,
+        previous_channel=previous,
+        connection_event_id=connection_event_id,
     )
 
 

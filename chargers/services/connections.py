@@ -80,9 +80,9 @@ def connection_open(
         charger = Charger.objects.select_for_update().get(pk=charger_id)
         Charger.objects.filter(pk=charger_id).update(**state)
     previous = charger.channel_name
-    # Only a charger with a socket recorded can have a connection left open: connection_closed
-    # closes the socket's record before it clears the channel, and each new socket closes all
-    # older records. A fleet that went away cleanly reconnects without this UPDATE.
+    # Only a charger with a socket recorded can have a connection left open: connection_close
+    # closes the socket's record in the transaction that clears the channel, and each new socket
+    # closes all older records. A fleet that went away cleanly reconnects without this UPDATE.
     if previous:
         ConnectionEvent.objects.filter(charger_id=charger_id, disconnected_at__isnull=True).update(
             disconnected_at=now, close_reason="replaced by a new connection"
@@ -103,13 +103,15 @@ def connection_open(
 def connection_close(
     *, charger_id: int, channel_name: str, connection_event_id: int, reason: str
 ) -> None:
-    """Mark the charger offline, unless a newer socket has taken over already."""
+    """Mark the charger offline, unless a newer socket has taken over already, and close the
+    socket's record: in one transaction, locking the charger's row before the record's, as
+    `connection_open` does (the other order deadlocked a charger reconnecting at once)."""
     now = timezone.now()
-    ConnectionEvent.objects.filter(pk=connection_event_id, disconnected_at__isnull=True).update(
-        disconnected_at=now, close_reason=reason[:100]
-    )
     went_offline = Charger.objects.filter(pk=charger_id, channel_name=channel_name).update(
         is_online=False, channel_name="", last_seen=now
+    )
+    ConnectionEvent.objects.filter(pk=connection_event_id, disconnected_at__isnull=True).update(
+        disconnected_at=now, close_reason=reason[:100]
     )
     if went_offline:
         charger = Charger.objects.only("tenant_id", "identity").get(pk=charger_id)

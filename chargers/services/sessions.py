@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
 from chargers.metering import (
-    ENERGY,
-    POWER,
-    TO_BASE_UNIT,
-    follow_register,
+    Sample,
+    SessionFigures,
+    TransactionReport,
+    follow_meter,
     is_suspect,
+    merge_transaction_report,
     session_energy,
+    session_opened,
 )
 from chargers.models import (
     Charger,
@@ -52,7 +54,8 @@ def session_start(
     timestamp: datetime,
     reservation_id: int | None = None,
 ) -> StartAnswer:
-    """A 1.6 StartTransaction. A resend of the same start returns the same session and id."""
+    """A session started by the charger (and numbered by us). A resend of the same start
+    returns the same session and id."""
     token = id_token_verdict(id_tag=id_tag)
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
     existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
@@ -97,7 +100,7 @@ def session_stop(
     timestamp: datetime,
     reason: str = "",
     id_tag: str = "",
-    samples: list[dict] | None = None,
+    samples: list[Sample] | None = None,
     payload: dict | None = None,
 ) -> tuple[ChargingSession | None, TokenInfo | None]:
     """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
@@ -144,13 +147,9 @@ def _keep_aside(charger_id: int, summary: str, payload: dict | None, at=None) ->
 
 
 def samples_store(
-    *, charger_id: int, evse_id: int, session: ChargingSession | None, samples: list[dict]
+    *, charger_id: int, evse_id: int, session: ChargingSession | None, samples: list[Sample]
 ) -> None:
-    """Insert normalised samples; resends hit the unique constraint and are skipped.
-
-    A sample is a dict with timestamp, measurand, phase, location, context, unit, value and
-    signed_data.
-    """
+    """Insert samples; resends hit the unique constraint and are skipped."""
     now = timezone.now()
     tenant_id = session.tenant_id if session else _tenant_of(charger_id)
     rows = [
@@ -159,15 +158,15 @@ def samples_store(
             "charger_id": charger_id,
             "session_id": session.pk if session else None,
             "evse_id": evse_id,
-            "timestamp": s["timestamp"],
-            "timestamp_suspect": is_suspect(s["timestamp"], now),
-            "measurand": s["measurand"],
-            "phase": s["phase"],
-            "location": s["location"],
-            "context": s["context"],
-            "unit": s["unit"],
-            "value": s["value"],
-            "signed_data": s["signed_data"],
+            "timestamp": s.timestamp,
+            "timestamp_suspect": is_suspect(s.timestamp, now),
+            "measurand": s.measurand,
+            "phase": s.phase,
+            "location": s.location,
+            "context": s.context,
+            "unit": s.unit,
+            "value": s.value,
+            "signed_data": s.signed_data,
         }
         for s in samples
     ]
@@ -182,40 +181,31 @@ def _tenant_of(charger_id: int) -> int:
     return Charger.objects.values_list("tenant_id", flat=True).get(pk=charger_id)
 
 
-def session_meter_update(session: ChargingSession, samples: list[dict]) -> None:
+def session_meter_update(session: ChargingSession, samples: list[Sample]) -> None:
     """The live figures of a running session: latest register reading and power."""
-    latest = max(samples, key=lambda s: s["timestamp"])["timestamp"]
-    changed = []
-    for sample in samples:
-        if sample["phase"] or sample["value"] is None or sample["location"] not in ("", "Outlet"):
-            continue
-        factor = TO_BASE_UNIT.get(sample["unit"] or "Wh")
-        if factor is None:
-            continue
-        value = sample["value"] * factor
-        if sample["measurand"] == ENERGY and (
-            session.meter_last_wh is None or value > session.meter_last_wh
-        ):
-            session.meter_last_wh = value
-            changed.append("meter_last_wh")
-        elif (
-            sample["measurand"] == POWER
-            and session.state == SessionState.ACTIVE
-            and sample["timestamp"] == latest
-        ):
-            session.power_w = value
-            changed.append("power_w")
-    if "meter_last_wh" in changed and session.state == SessionState.ACTIVE:
-        session.energy_wh = session_energy(session)
-        changed.append("energy_wh")
+    before = SessionFigures.of(session)
+    changed = _apply(session, follow_meter(before, samples), before)
     if changed:
-        session.save(update_fields=[*set(changed), "updated_at"])
+        session.save(update_fields=[*changed, "updated_at"])
         publish(SessionUpdated.of(session))
+
+
+def _apply(session: ChargingSession, figures: SessionFigures, before: SessionFigures) -> list[str]:
+    """Set the figures that changed on the session; returns their names."""
+    changed = figures.changed(before)
+    for name in changed:
+        setattr(session, name, getattr(figures, name))
+    return changed
 
 
 @transaction.atomic
 def meter_values_record(
-    *, charger_id: int, evse_id: int, transaction_id: str | None, samples: list[dict], payload: dict
+    *,
+    charger_id: int,
+    evse_id: int,
+    transaction_id: str | None,
+    samples: list[Sample],
+    payload: dict,
 ) -> None:
     session = None
     if transaction_id:
@@ -253,26 +243,42 @@ def session_event_record(
     stopped_reason: str | None = None,
     remote_start_id: int | None = None,
     reservation_id: int | None = None,
-    samples: list[dict] | None = None,
+    samples: list[Sample] | None = None,
 ) -> TransactionEventAnswer:
-    """A 2.0.1 TransactionEvent: Started, Updated or Ended, in any order, any number of times.
+    """One report of a transaction's progress (`event_type` Started, Updated or Ended), in
+    any order, any number of times.
 
-    The session is found or created by its transaction id, whichever event arrives first (a
-    queued Ended after a long offline period still closes it). A resend (same seqNo) changes
-    nothing. Energy is the last register reading minus the first.
+    The session is found or created by its transaction id, whichever report arrives first (a
+    queued Ended after a long offline period still closes it). A resend (same `seq_no`)
+    changes nothing. What a report changes is worked out by `merge_transaction_report`.
     """
     now = timezone.now()
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
+    report = TransactionReport(
+        timestamp=timestamp,
+        ends=event_type == "Ended",
+        evse_id=evse_id,
+        connector_id=connector_id,
+        id_tag=id_tag if token is not None else None,
+        id_token_id=token.token.pk if token is not None and token.token is not None else None,
+        auth_status=token.status if token is not None else "",
+        charging_state=charging_state,
+        stopped_reason=stopped_reason,
+        remote_start_id=remote_start_id,
+        reservation_id=reservation_id,
+        samples=tuple(samples or ()),
+    )
     charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
+    opened = session_opened(report, now=now)
     session, created = ChargingSession.objects.select_for_update().get_or_create(
         charger_id=charger_id,
         transaction_id=transaction_id,
         defaults={
             "site_id": charger.site_id,
-            "evse_id": evse_id or 0,
-            "connector_id": connector_id or (1 if evse_id else 0),
-            "started_at": timestamp,
-            "timestamp_suspect": is_suspect(timestamp, now),
+            "evse_id": opened.evse_id,
+            "connector_id": opened.connector_id,
+            "started_at": opened.started_at,
+            "timestamp_suspect": opened.timestamp_suspect,
         },
     )
     try:
@@ -289,37 +295,16 @@ def session_event_record(
     except IntegrityError:
         return TransactionEventAnswer(session=session, token=token, duplicate=True)
 
-    if timestamp < session.started_at and not created:
-        # An earlier event delivered late: the session began when it says.
-        session.started_at = timestamp
-    if evse_id and not session.evse_id:
-        session.evse_id, session.connector_id = evse_id, connector_id or 1
-    if token is not None and not session.id_tag:
-        session.id_tag, session.id_token, session.auth_status = id_tag, token.token, token.status
-    if charging_state:
-        session.charging_state = charging_state
-    if remote_start_id is not None:
-        session.remote_start_id = remote_start_id
-    if reservation_id is not None:
-        session.reservation_id = reservation_id
-    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp, now)
+    before = SessionFigures.of(session)
+    _apply(session, merge_transaction_report(before, report, now=now), before)
     if samples:
+        # Under the EVSE the session has now: the first report may not have named one.
         samples_store(
             charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
         )
-        follow_register(session, samples)
-    ending = event_type == "Ended" and session.state != SessionState.COMPLETED
-    if ending:
-        session.state = SessionState.COMPLETED
-        session.stopped_at = timestamp
-        session.stop_reason = stopped_reason or "Local"
-        session.meter_stop_wh = session.meter_last_wh
-        session.power_w = None
-    elif event_type == "Ended" and timestamp > (session.stopped_at or timestamp):
-        session.stopped_at = timestamp
-    session.energy_wh = session_energy(session)
     session.save()
     if created:
         publish(SessionStarted.of(session))
+    ending = report.ends and before.state != SessionState.COMPLETED
     publish((SessionStopped if ending else SessionUpdated).of(session))
     return TransactionEventAnswer(session=session, token=token, duplicate=False)

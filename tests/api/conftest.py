@@ -29,14 +29,6 @@ from cpms.models import (
 from cpms.services import apikeys
 from cpms.tenancy import scoping
 
-# The running daphne and the test charger of the OCPP tests, for commands sent through the API.
-from tests.chargers.conftest import (  # noqa: E402, F401
-    make_charger,
-    needs_redis,
-    ocpp_server,
-    ocpp_server_process,
-)
-
 
 def make_key(tenant, role, user=None, **fields) -> str:
     with scoping.scope(tenant):

@@ -15,7 +15,7 @@ from chargers import commands
 from chargers.models import Charger, Command, CommandStatus
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Commands crossing to the server's process need a channel layer both processes share.

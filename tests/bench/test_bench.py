@@ -14,8 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from bench.scenarios import SCENARIOS, percentile
-from tests.chargers.conftest import database_url
-from tests.helpers import ROOT, child_env, run_module
+from tests.helpers import ROOT, child_env, database_url, run_module
 
 TINY = [
     "--hold", "4", "--hold-interval", "0.3", "--hold-duration", "1",

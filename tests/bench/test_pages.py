@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from bench.pages import PAGE_NAMES, SCRATCH_PREFIX
-from tests.chargers.conftest import database_url
-from tests.helpers import child_env, run_module
+from tests.helpers import child_env, database_url, run_module
 
 # The suite's per-test bound is for quick tests; the module's fixture runs the benchmark.
 pytestmark = pytest.mark.timeout(1200)

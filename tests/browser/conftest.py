@@ -30,8 +30,6 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytest_plugins = ["tests.chargers.conftest"]
-
 # What the page is bound to show, it shows as soon as it can: an assertion waits up to this long
 # (a loaded machine is slow, never wrong), and only a failing test waits it out.
 expect.set_options(timeout=30_000)

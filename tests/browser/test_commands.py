@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # As the page was rendered: the charger's connection may or may not have taken the command yet.

@@ -13,7 +13,7 @@ from chargers.models import Charger
 from chargers.tasks import mark_silent_chargers_offline
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from ocpp.v16 import call
 from playwright.sync_api import expect
 
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from chargers.models import Connector
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

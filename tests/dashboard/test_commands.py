@@ -10,13 +10,7 @@ from chargers import commands
 from chargers.dashboard.fleet import outcome
 from chargers.models import Charger, Command, CommandStatus, OcppVersion
 from cpms.tenancy import scoping
-from tests.chargers.conftest import (  # noqa: F401
-    make_charger,
-    needs_redis,
-    ocpp_server,
-    ocpp_server_process,
-)
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}

@@ -11,15 +11,10 @@ from chargers.models import (
     DeviceModelVariable,
     OcppVersion,
 )
-from chargers.services.device_model import learn_from_reply
+from chargers.ocpp.readers import reply_facts
+from chargers.services.device_model import device_model_values_store
 from cpms.tenancy import scoping
-from tests.chargers.conftest import (  # noqa: F401
-    make_charger,
-    needs_redis,
-    ocpp_server,
-    ocpp_server_process,
-)
-from tests.chargers.ocpp201 import REPLIES, connected201
+from tests.chargers.ocpp.clients201 import REPLIES, connected201
 from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
@@ -188,12 +183,12 @@ def test_setting_a_variable_sends_set_variables_with_its_evse_and_attribute(
 
 
 def set_reply(charger, status, variable=HEARTBEAT, value="60"):
-    learn_from_reply(
-        charger_id=charger.pk,
-        action="SetVariables",
-        payload={"setVariableData": [{**variable, "attributeValue": value}]},
-        reply={"setVariableResult": [{**variable, "attributeStatus": status}]},
+    facts = reply_facts(
+        "SetVariables",
+        {"setVariableData": [{**variable, "attributeValue": value}]},
+        {"setVariableResult": [{**variable, "attributeStatus": status}]},
     )
+    device_model_values_store(charger_id=charger.pk, values=list(facts.values))
 
 
 def test_an_accepted_set_variables_updates_the_stored_value(tenant_a, charger201):

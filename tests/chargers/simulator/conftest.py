@@ -1,6 +1,6 @@
 """Fixtures of the simulator tests: a fake CSMS, chargers for it and an upload server.
 
-The real server in a child process (`ocpp_server`) comes from tests/chargers/conftest.py."""
+The real server in a child process (`ocpp_server`) comes from tests/chargers/ocpp/fixtures.py."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +20,7 @@ async def csms():
 @pytest.fixture
 def make_charger(csms):
     """Simulated chargers for `csms` (this overrides the database `make_charger` of
-    tests/chargers/conftest.py for the simulator's tests)."""
+    tests/chargers/ocpp/fixtures.py for the simulator's tests)."""
 
     def make(version="1.6", charger_id="SIM-0001", **overrides):
         return new_charger(csms, version, charger_id, **overrides)

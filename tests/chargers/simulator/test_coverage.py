@@ -27,13 +27,13 @@ def actions_of(cls) -> set[str]:
 
 
 def messages_the_server_handles(version: str) -> set[str]:
-    return actions_of(CENTRALS[version])
+    return set(CENTRALS[version].handlers)
 
 
 def commands_the_server_can_send(version: str) -> set[str]:
     """Every action of the version the server does not take from chargers, and DataTransfer."""
     central = CENTRALS[version]
-    handled = actions_of(central)
+    handled = set(central.handlers)
     return (set(central.known_actions) - handled) | (handled & BOTH_WAYS)
 
 

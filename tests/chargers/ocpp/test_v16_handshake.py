@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 
 from chargers.models import Charger, HandshakeRefusal, RegistrationStatus
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import PASSWORD, basic, connected, refused_status
+from tests.chargers.ocpp.clients import PASSWORD, basic, connected, refused_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ from chargers.models import Charger, CommandStatus, DeviceModelVariable
 from chargers.ocpp import builders
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import basic, refused_status
-from tests.chargers.ocpp201 import connected201
+from tests.chargers.ocpp.clients import basic, refused_status
+from tests.chargers.ocpp.clients201 import connected201
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 
@@ -154,7 +154,7 @@ def fresh(charger):
 async def test_operators_command_16_and_201_chargers_the_same_way(
     ocpp_server, tenant_a, make_charger
 ):
-    from tests.chargers.ocpp16 import connected
+    from tests.chargers.ocpp.clients import connected
 
     await sync_to_async(make_charger)(tenant_a, identity="OLD")
     await sync_to_async(make_charger)(tenant_a, identity="NEW")

@@ -4,7 +4,8 @@ import pytest
 
 from chargers.models import Charger
 from chargers.ocpp import builders
-from chargers.ocpp.errors import CALL, schema_problem
+from chargers.ocpp.frames import CALL
+from chargers.ocpp.schemas import schema_problem
 
 BUILDERS = [
     (builders.remote_start, {"id_tag": "04A1B2C3D4", "evse_id": 1}),

@@ -1,3 +1,6 @@
+"""Fixtures of the OCPP tests, for every test package (registered in tests/conftest.py): the
+server in a child process, chargers with a password, the Redis guard of cross-process tests."""
+
 import asyncio
 import time
 
@@ -9,16 +12,8 @@ from django.db import connection, connections
 from chargers.models import Charger
 from chargers.services.chargers import charger_set_password
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import PASSWORD
-from tests.helpers import child_env, running_server
-
-
-def database_url(settings_dict) -> str:
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict["USER"] or "postgres"
-    host = settings_dict["HOST"] or "127.0.0.1"
-    return f"postgres://{user}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+from tests.chargers.ocpp.clients import PASSWORD
+from tests.helpers import child_env, database_url, running_server
 
 
 @pytest.fixture(scope="session")

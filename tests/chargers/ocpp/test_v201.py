@@ -24,8 +24,8 @@ from chargers.models import (
     TransactionEventRecord,
 )
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import basic, connected, exchange, raw_socket, refused_status
-from tests.chargers.ocpp201 import TestCharger21, connected201, new_transaction_id, now
+from tests.chargers.ocpp.clients import basic, connected, exchange, raw_socket, refused_status
+from tests.chargers.ocpp.clients201 import TestCharger21, connected201, new_transaction_id, now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -501,7 +501,7 @@ async def test_bad_201_frames_get_201_error_codes(
 ):
     import websockets
 
-    from tests.chargers.ocpp16 import PASSWORD
+    from tests.chargers.ocpp.clients import PASSWORD
 
     url = f"{ocpp_server}/ocpp/tenant-a/CP-1"
     async with websockets.connect(
@@ -526,7 +526,7 @@ async def test_a_tenant_can_refuse_version_switches(ocpp_server, tenant_a, charg
     await sync_to_async(tenant_a.save)()
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp16:
         await cp16.boot()
-    from tests.chargers.ocpp16 import PASSWORD
+    from tests.chargers.ocpp.clients import PASSWORD
 
     status = await refused_status(
         ocpp_server, "tenant-a", "CP-1", basic("CP-1", PASSWORD), subprotocols=("ocpp2.0.1",)

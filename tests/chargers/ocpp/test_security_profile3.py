@@ -28,10 +28,9 @@ from chargers.models import Charger, HandshakeRefusal, SecurityProfile
 from chargers.ocpp import handshake
 from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
-from tests.chargers import ocpp16
-from tests.chargers.conftest import database_url
-from tests.chargers.ocpp16 import PASSWORD, basic
-from tests.helpers import child_env, free_port, running_server, wait_for_port
+from tests.chargers.ocpp import clients
+from tests.chargers.ocpp.clients import PASSWORD, basic
+from tests.helpers import child_env, database_url, free_port, running_server, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,7 +81,7 @@ async def open_socket(server, tenant, identity, headers, source="127.0.0.1"):
             open_timeout=10,
             local_addr=(source, 0),
         ) as ws:
-            charger = ocpp16.TestCharger(identity, ws, response_timeout=10)
+            charger = clients.TestCharger(identity, ws, response_timeout=10)
             task = asyncio.create_task(charger.start())
             try:
                 assert (await charger.boot()).status == "Accepted"
@@ -361,7 +360,7 @@ async def through_nginx(url, tenant, identity, headers=None, context=None):
             open_timeout=10,
             ssl=context,
         ) as ws:
-            charger = ocpp16.TestCharger(identity, ws, response_timeout=10)
+            charger = clients.TestCharger(identity, ws, response_timeout=10)
             task = asyncio.create_task(charger.start())
             try:
                 assert (await charger.boot()).status == "Accepted"

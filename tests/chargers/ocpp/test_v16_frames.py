@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from chargers.models import ChargingSession, Connector, MeterSample, OcppMessage
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected, exchange, now, raw_socket
+from tests.chargers.ocpp.clients import connected, exchange, now, raw_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from chargers.ocpp.errors import CALL, CALLRESULT, schema_problem
+from chargers.ocpp.frames import CALL, CALLRESULT
+from chargers.ocpp.schemas import schema_problem
 
 
 def profile(limit):

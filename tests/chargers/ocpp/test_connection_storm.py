@@ -19,8 +19,8 @@ from chargers.services.chargers import charger_set_password
 from chargers.services.connections import connection_open
 from chargers.services.reports import charger_boot_record
 from cpms.tenancy import scoping
-from tests.chargers.conftest import database_url
-from tests.chargers.ocpp16 import PASSWORD, basic
+from tests.chargers.ocpp.clients import PASSWORD, basic
+from tests.helpers import database_url
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as results201
 
-from tests.chargers.ocpp16 import PASSWORD, connected
+from tests.chargers.ocpp.clients import PASSWORD, connected
 
 VARIABLE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 

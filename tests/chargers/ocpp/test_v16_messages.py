@@ -22,7 +22,7 @@ from chargers.models import (
 )
 from chargers.services.chargers import charger_set_registration
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected, now
+from tests.chargers.ocpp.clients import connected, now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from chargers import tasks
 from chargers.models import Charger, ConnectionEvent, OcppMessage
 from chargers.services.connections import chargers_touch
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from chargers.commands import asend_command
 from chargers.models import Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
-from tests.chargers.ocpp16 import connected
+from tests.chargers.ocpp.clients import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
 

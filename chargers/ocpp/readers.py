@@ -1,0 +1,142 @@
+"""Replies to our commands, read into what they establish in domain terms.
+
+`reply_facts` is what the consumer learns from every answered command (a password the charger
+now uses, device-model values it now holds) and hands to the services. The other readers are
+for pages that show past commands and their replies (the fleet's configuration page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chargers.ocpp.variables import attribute_from_wire, value_read
+from chargers.services.device_model import AttributeId, AttributeValue
+
+# The commands whose payloads and replies these readers understand, by what they do.
+READ_KEYS = "GetConfiguration"  # 1.6 configuration keys
+CHANGE_KEY = "ChangeConfiguration"
+READ_VARIABLES = "GetVariables"  # 2.0.1 device-model attributes
+CHANGE_VARIABLES = "SetVariables"
+READ_REPORT = "GetBaseReport"  # the whole 2.0.1 device model, sent back as NotifyReports
+# The commands that read or change a charger's configuration, whatever its version.
+CONFIGURATION_ACTIONS = (READ_KEYS, CHANGE_KEY, READ_REPORT, READ_VARIABLES, CHANGE_VARIABLES)
+
+# A charger's basic-auth password: the 1.6 key and the 2.0.1 variable that hold it.
+AUTHORIZATION_KEY = "AuthorizationKey"
+BASIC_AUTH_VARIABLE = "BasicAuthPassword"
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    """What an answered command establishes about its charger."""
+
+    # The new basic-auth password the charger accepted: it uses it from its next connection.
+    password: str | None = None
+    # Device-model values the charger now holds (read, or changed and accepted).
+    values: tuple[AttributeValue, ...] = ()
+
+
+def reply_facts(action: str, payload: dict, reply: dict) -> ReplyFacts:
+    """The facts a command (`action`, the `payload` sent) and its `reply` establish."""
+    if action == CHANGE_KEY:
+        if payload.get("key") == AUTHORIZATION_KEY and reply.get("status") == "Accepted":
+            return ReplyFacts(password=payload["value"])
+        return ReplyFacts()
+    if action == CHANGE_VARIABLES:
+        password, values = None, []
+        results = reply.get("setVariableResult") or []
+        for data, result in zip(payload.get("setVariableData") or [], results, strict=False):
+            if result.get("attributeStatus") != "Accepted":
+                continue
+            if data.get("variable", {}).get("name") == BASIC_AUTH_VARIABLE:
+                password = data["attributeValue"]
+            else:
+                # The device model shows what the charger now holds, as a GetVariables would.
+                attribute = attribute_from_wire(
+                    data["component"], data["variable"], data.get("attributeType")
+                )
+                value = str(data["attributeValue"])
+                values.append(AttributeValue(attribute=attribute, value=value))
+        return ReplyFacts(password=password, values=tuple(values))
+    if action == READ_VARIABLES:
+        read = (value_read(result) for result in reply.get("getVariableResult") or [])
+        return ReplyFacts(values=tuple(value for value in read if value is not None))
+    return ReplyFacts()
+
+
+@dataclass(frozen=True)
+class ConfigurationKey:
+    """One 1.6 configuration key as a GetConfiguration reply lists it."""
+
+    key: str
+    value: str | None
+    readonly: bool
+
+
+def configuration_keys(reply: object) -> list[ConfigurationKey]:
+    """The keys of a GetConfiguration reply, sorted by name; none when it is not one."""
+    if not isinstance(reply, dict):
+        return []
+    keys = [
+        ConfigurationKey(
+            key=str(entry.get("key", "")),
+            value=entry.get("value"),
+            readonly=bool(entry.get("readonly")),
+        )
+        for entry in reply.get("configurationKey") or []
+        if isinstance(entry, dict)
+    ]
+    return sorted(keys, key=lambda entry: entry.key)
+
+
+def unknown_keys(reply: object) -> list[str]:
+    """The keys a GetConfiguration reply says the charger does not know."""
+    if not isinstance(reply, dict):
+        return []
+    return [str(key) for key in reply.get("unknownKey") or []]
+
+
+def changed_key(action: str, payload: object) -> str | None:
+    """The 1.6 key a ChangeConfiguration command sets."""
+    if action != CHANGE_KEY or not isinstance(payload, dict):
+        return None
+    return payload.get("key") or None
+
+
+@dataclass(frozen=True)
+class VariableResult:
+    """What a charger said of one attribute of a Get/SetVariables command."""
+
+    attribute: AttributeId
+    status: str  # Accepted, Rejected, RebootRequired, UnknownVariable, ...
+    reason: str | None = None  # the charger's reasonCode, if it gave one
+    value: str | None = None  # the value read, for an accepted GetVariables
+
+
+def variables_asked(action: str, payload: object) -> list[AttributeId]:
+    """The attributes a Get/SetVariables command names, in the order it names them."""
+    if action not in (READ_VARIABLES, CHANGE_VARIABLES) or not isinstance(payload, dict):
+        return []
+    data = payload.get("getVariableData" if action == READ_VARIABLES else "setVariableData")
+    return [
+        attribute_from_wire(item["component"], item["variable"], item.get("attributeType"))
+        for item in data or []
+    ]
+
+
+def variable_results(action: str, payload: object, reply: object) -> list[VariableResult]:
+    """(attribute, status, reason, value) per attribute of an answered Get/SetVariables."""
+    if not isinstance(reply, dict):
+        return []
+    said = reply.get("getVariableResult" if action == READ_VARIABLES else "setVariableResult")
+    results = []
+    for attribute, result in zip(variables_asked(action, payload), said or [], strict=False):
+        results.append(
+            VariableResult(
+                attribute=attribute,
+                status=result.get("attributeStatus", "?"),
+                reason=(result.get("attributeStatusInfo") or {}).get("reasonCode"),
+                value=result.get("attributeValue") if action == READ_VARIABLES else None,
+            )
+        )
+    return results

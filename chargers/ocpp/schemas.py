@@ -1,0 +1,78 @@
+"""Payload validation against each version's JSON schemas.
+
+Valid payloads, nearly all of them, are checked by a compiled validator (fastjsonschema, about
+20 times faster than jsonschema); only a payload it rejects is examined again by jsonschema,
+which names the violation precisely and has the final word.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from decimal import Decimal
+
+import fastjsonschema
+from fastjsonschema import JsonSchemaValueException
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
+
+from chargers.ocpp.frames import CALL, CALLRESULT
+from chargers.ocpp.library import ACTIONS, schema_text
+
+# The failed schema keyword -> our name for the problem (errors.CODES); "property" otherwise.
+SCHEMA_KEYWORD_PROBLEM = {
+    "type": "type",
+    "required": "occurrence",
+    "minItems": "occurrence",
+    "maxItems": "occurrence",
+    "additionalProperties": "format",
+}
+
+
+def schema_problem(version: str, message_type: int, action: str, payload: dict):
+    """The first schema violation of a CALL's or CALLRESULT's payload as (problem,
+    description), or None. The action must be one of the version's (`library.ACTIONS`)."""
+    try:
+        _compiled(version, message_type, action)(payload)
+        return None
+    except JsonSchemaValueException:
+        pass
+    # 1.6 schemas use multipleOf 0.1, which binary floats cannot honour: compare as decimals.
+    exact = json.loads(json.dumps(payload), parse_float=Decimal)
+    error = best_match(_exact(version, message_type, action).iter_errors(exact))
+    if error is None:
+        return None
+    problem = SCHEMA_KEYWORD_PROBLEM.get(error.validator, "property")
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    return problem, f"{where}: {error.message}"[:255]
+
+
+def request_problem(version: str, action: str, payload: dict) -> tuple[str, str] | None:
+    """Why a raw CALL an operator wrote is not one to send, as (field, message): `action`
+    when the version has no such action, `payload` or `payload.<path>` for the first schema
+    violation. None when it may be sent."""
+    if action not in ACTIONS.get(version, ()):
+        return "ocpp_action", f"{action} is not an OCPP {version} action."
+    problem = schema_problem(version, CALL, action, payload)
+    if problem is None:
+        return None
+    where, _, message = problem[1].partition(": ")
+    return ("payload" if where == "payload" else f"payload.{where.replace('/', '.')}"), (
+        message or problem[1]
+    )
+
+
+def _schema(version: str, message_type: int, action: str, **json_options) -> dict:
+    text = schema_text(version, action, response=message_type == CALLRESULT)
+    return json.loads(text, **json_options)
+
+
+@functools.cache
+def _compiled(version: str, message_type: int, action: str):
+    return fastjsonschema.compile(_schema(version, message_type, action))
+
+
+@functools.cache
+def _exact(version: str, message_type: int, action: str):
+    schema = _schema(version, message_type, action, parse_float=Decimal)
+    return validator_for(schema)(schema)
