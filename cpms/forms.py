@@ -90,3 +90,10 @@ class ApiKeyForm(forms.Form):
         if value is not None and value <= timezone.now():
             raise forms.ValidationError("Choose a time in the future.")
         return value
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        help_text="PNG, JPEG or WebP, at most 512 KB; shown in the header of every page.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )

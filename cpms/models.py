@@ -61,6 +61,11 @@ slug_validator = RegexValidator(
 )
 
 
+def tenant_logo_path(tenant: "Tenant", filename: str) -> str:
+    """Each tenant's files under a folder of its own; the service names the file."""
+    return f"tenants/{tenant.pk}/{filename}"
+
+
 class Tenant(models.Model):
     """A charge point operator: the unit of isolation."""
 
@@ -73,6 +78,8 @@ class Tenant(models.Model):
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
     )
     settings = models.JSONField(default=dict, blank=True)
+    # Shown in the header of its members' pages; set through `cpms.services.tenants`.
+    logo = models.FileField(upload_to=tenant_logo_path, blank=True, max_length=200)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -230,6 +230,9 @@ STORAGES = {
         )
     },
 }
+# Uploaded files (tenants' logos), in the default storage; never served as static files: a
+# view checks who asks (cpms.views.tenant_logo).
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Serve straight from the finders when collectstatic has not run (embedded first run).
 WHITENOISE_USE_FINDERS = True
 

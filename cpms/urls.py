@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 
 from chargers.dashboard import overview
 from chargers.dashboard.urls import portal_patterns
@@ -16,6 +18,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("settings/", views.tenant_settings, name="tenant_settings"),
     path("", include("chargers.dashboard.urls")),
 ]
 
@@ -23,6 +26,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("switch-tenant/", views.switch_tenant, name="switch_tenant"),
+    # Not below /t/<slug>/: site owners see the logo too, and no operator page.
+    path("branding/<slug:slug>/logo", views.tenant_logo, name="tenant_logo"),
+    path("favicon.ico", RedirectView.as_view(url=static("cpms/favicon.svg"), permanent=True)),
     path("platform/", overview.platform, name="platform"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),

@@ -1,21 +1,32 @@
-"""Tenancy pages: home, the tenant switcher, site owners, members and API keys."""
+"""Tenancy pages: home, the tenant switcher, site owners, members, API keys, the tenant's
+settings and logo."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cpms.forms import ApiKeyForm, MemberForm, SiteOwnerForm, save_with
+from cpms import once
+from cpms.forms import ApiKeyForm, LogoForm, MemberForm, SiteOwnerForm, save_with
 from cpms.models import ApiKey, Membership, Role, SiteOwner, Tenant
 from cpms.services import apikeys
 from cpms.services import members as member_services
 from cpms.services import sites as site_services
-from cpms.tenancy.access import MANAGE_API_KEYS, MANAGE_MEMBERS, MANAGE_SITES, operator_view
-from cpms.tenancy.doors import SESSION_KEY, memberships_of
+from cpms.services import tenants as tenant_services
+from cpms.tenancy.access import (
+    MANAGE_API_KEYS,
+    MANAGE_MEMBERS,
+    MANAGE_SITES,
+    MANAGE_TENANT,
+    operator_view,
+)
+from cpms.tenancy.doors import SESSION_KEY, memberships_of, resolve_web_tenant
 
 
 @login_required
@@ -158,22 +169,29 @@ def member_remove(request, pk: int):
     return redirect("member_list", tenant_slug=request.tenant.slug)
 
 
+@never_cache
 @operator_view(read=MANAGE_API_KEYS, write=MANAGE_API_KEYS)
 def api_key_list(request):
-    """Keys of this tenant by prefix; the secret is shown once, right after creation."""
+    """Keys of this tenant by prefix. A new key's secret is shown once, on the page the
+    creation redirects to: a reload shows the list, and creates nothing."""
     form = ApiKeyForm(request.POST or None)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         created = apikeys.api_key_create(
             tenant=request.tenant, created_by=request.user, **form.cleaned_data
         )
-        new_secret = created.secret
+        once.keep_for_one_display(
+            request, f"api-key:{request.tenant.pk}", {"secret": created.secret}
+        )
         messages.success(
             request, f"Key “{created.key.name}” created. Copy it now: it is not shown again."
         )
+        return redirect("api_key_list", tenant_slug=request.tenant.slug)
+    shown = once.take(request, f"api-key:{request.tenant.pk}")
     keys = ApiKey.objects.select_related("created_by")
     return render(
-        request, "cpms/api_keys.html", {"keys": keys, "form": form, "new_secret": new_secret}
+        request,
+        "cpms/api_keys.html",
+        {"keys": keys, "form": form, "new_secret": shown["secret"] if shown else None},
     )
 
 
@@ -184,3 +202,42 @@ def api_key_revoke(request, pk: int):
     apikeys.api_key_revoke(key=key)
     messages.success(request, f"Key {key.prefix} revoked; requests with it now fail.")
     return redirect("api_key_list", tenant_slug=request.tenant.slug)
+
+
+@operator_view(read=MANAGE_TENANT, write=MANAGE_TENANT)
+def tenant_settings(request):
+    """The tenant's own settings: its logo, for now."""
+    tenant = request.tenant
+    form = LogoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        tenant_services.tenant_remove_logo(tenant=tenant)
+        messages.success(request, "Logo removed.")
+        return redirect("tenant_settings", tenant_slug=tenant.slug)
+    if request.method == "POST" and form.is_valid():
+        saved = save_with(
+            form, tenant_services.tenant_set_logo, tenant=tenant, upload=form.cleaned_data["logo"]
+        )
+        if saved is not None:
+            messages.success(request, "Logo saved; it shows in the header of every page.")
+            return redirect("tenant_settings", tenant_slug=tenant.slug)
+    return render(request, "cpms/tenant_settings.html", {"form": form})
+
+
+@login_required
+def tenant_logo(request, slug: str):
+    """A tenant's logo, for its members (site owners included) and platform staff; the same
+    404 as a missing tenant for anyone else. Only images checked at upload are stored, and
+    they are sent with their own type, never to be sniffed or run as a document."""
+    tenant, _ = resolve_web_tenant(request.user, slug)
+    if not tenant.logo or not default_storage.exists(tenant.logo.name):
+        raise Http404
+    image = tenant.logo.open("rb")
+    found = tenant_services.logo_type(image.read(12))
+    if found is None:
+        image.close()
+        raise Http404
+    image.seek(0)
+    response = FileResponse(image, content_type=found[1])
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

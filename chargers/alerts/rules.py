@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from chargers.alerts import restarts
 from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.services import open_alert, resolve, rule_settings
 from chargers.events import (
@@ -27,7 +28,6 @@ from chargers.events import (
 )
 from chargers.models import (
     Charger,
-    ChargerBoot,
     ChargingSession,
     Connector,
     MeterSample,
@@ -131,10 +131,10 @@ def reboot_window() -> timedelta:
 
 
 def boots_in_window(charger_id: int, window: timedelta | None = None) -> tuple[int, timedelta]:
-    """How often the charger booted within the reboot rule's window, and the window."""
+    """How often the charger booted within the reboot rule's window, not counting restarts
+    someone asked for (a reset, a firmware install), and the window."""
     window = window or reboot_window()
-    boots = ChargerBoot.objects.filter(charger_id=charger_id, at__gte=timezone.now() - window)
-    return boots.count(), window
+    return restarts.unexpected_boots(charger_id, timezone.now() - window), window
 
 
 def _check_reboots(charger_id: int, identity: str) -> None:
@@ -163,6 +163,10 @@ def _handshake_refused(event: HandshakeRefused) -> None:
 def _charger_event(event: ChargerEventRecorded) -> None:
     if not event.critical:
         return
+    if event.summary in restarts.RESTART_REPORTS | restarts.FIRMWARE_REPORTS:
+        firmware = event.summary in restarts.FIRMWARE_REPORTS
+        if restarts.expected_restart(event.charger_id, firmware=firmware):
+            return  # the restart (or new firmware) someone asked for: not an incident
     charger = Charger.objects.filter(pk=event.charger_id).only("identity").first()
     if charger is None:
         return

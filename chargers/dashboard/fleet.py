@@ -50,6 +50,7 @@ from chargers.selectors.fleet import (
 )
 from chargers.services import chargers as charger_services
 from chargers.services.device_model import AttributeId
+from cpms import once
 from cpms.forms import save_with
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
@@ -90,6 +91,15 @@ def charger_states(request):
 
 
 @operator_view()
+def charger_names(request):
+    """{charger id: charge point id}, for the live feed's lines about chargers this page does
+    not show (events name chargers by their database id)."""
+    ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()][: PAGE_SIZE * 2]
+    names = Charger.objects.filter(pk__in=ids).values_list("pk", "identity")
+    return JsonResponse({str(pk): identity for pk, identity in names})
+
+
+@operator_view()
 def charger_list(request):
     query = TableQuery.from_request(request.GET)
     page = DeferredPaginator(charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -117,8 +127,12 @@ def _charger(pk: int) -> Charger:
 def charger_detail(request, pk: int):
     charger = _charger(pk)
     tz = tenant_tz(request, charger.site)
-    running = charger.sessions.filter(state=SessionState.ACTIVE).order_by("-started_at").first()
-    chart_session = running or charger.sessions.order_by("-started_at").first()
+    # Every running session, one card each: a charger with two connectors runs two at once.
+    running = list(
+        charger.sessions.filter(state=SessionState.ACTIVE).order_by("evse_id", "-started_at")
+    )
+    latest = max(running, key=lambda s: s.started_at) if running else None
+    chart_session = latest or charger.sessions.order_by("-started_at").first()
     return render(
         request,
         "chargers/charger_detail.html",
@@ -127,6 +141,7 @@ def charger_detail(request, pk: int):
             "tz": tz,
             "connectors": Connector.objects.filter(charger=charger),
             "running": running,
+            "running_latest": latest,
             "chart_session": chart_session,
             "chart": session_series(chart_session, tz) if chart_session else None,
             "recent_sessions": charger.sessions.select_related("id_token")[:10],
@@ -461,16 +476,12 @@ def charger_create(request):
             password=form.cleaned_data["password"] or None,
         )
         if new is not None:
-            messages.success(request, f"{new.charger.identity} added.")
-            return render(
-                request,
-                "chargers/charger_credentials.html",
-                {
-                    "charger": new.charger,
-                    "form": PasswordForm(),
-                    "password": new.password,
-                    "new": True,
-                },
+            # Shown once on the page the creation redirects to: a reload adds no second charger.
+            once.keep_for_one_display(
+                request, _password_slot(new.charger), {"password": new.password, "new": True}
+            )
+            return redirect(
+                "charger_credentials", tenant_slug=request.tenant.slug, pk=new.charger.pk
             )
     return render(
         request,
@@ -506,7 +517,6 @@ def charger_credentials(request, pk: int):
             "certificate_fingerprint": charger.certificate_fingerprint,
         }
     )
-    password = None
     if request.method == "POST" and "security_profile" in request.POST:
         profile_form = SecurityProfileForm(request.POST)
         if profile_form.is_valid() and save_with(
@@ -527,12 +537,27 @@ def charger_credentials(request, pk: int):
                 password=form.cleaned_data["password"] or None,
             )
             if password is not None:
-                form = PasswordForm()
+                # Shown once after the redirect: a reload does not rotate it again.
+                once.keep_for_one_display(request, _password_slot(charger), {"password": password})
+                return redirect(
+                    "charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk
+                )
+    shown = once.take(request, _password_slot(charger)) if request.method == "GET" else None
     return render(
         request,
         "chargers/charger_credentials.html",
-        {"charger": charger, "form": form, "profile_form": profile_form, "password": password},
+        {
+            "charger": charger,
+            "form": form,
+            "profile_form": profile_form,
+            "password": shown["password"] if shown else None,
+            "new": bool(shown and shown.get("new")),
+        },
     )
+
+
+def _password_slot(charger: Charger) -> str:
+    return f"charger-password:{charger.pk}"
 
 
 @operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)

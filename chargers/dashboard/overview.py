@@ -6,18 +6,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from chargers.alerts.models import Alert
-from chargers.models import Charger, ChargingSession, IdToken
+from chargers.models import Charger, ChargingSession, Connector, IdToken
 from chargers.selectors.energy import (
     active_sessions,
+    daily_energy_and_sessions,
     energy_summary,
+    local_midnight,
+    utilisation_per_site,
 )
 from chargers.selectors.fleet import State, fleet_counts
+from chargers.selectors.uptime import availability_per_day
 from cpms.models import Membership, Site, SiteOwner, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.access import operator_view
@@ -107,6 +112,46 @@ def tenant_overview(request):
             "active_count": active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True)[:10],
             "open_alert_count": Alert.objects.filter(resolved_at__isnull=True).count(),
+            "charts": overview_charts(request.tenant, tz),
             "tz": tz,
         },
     )
+
+
+CHART_DAYS = 30
+# Availability walks 30 days of every connector's status history: read at most this often.
+AVAILABILITY_FRESH_FOR = 300
+
+
+def overview_charts(tenant: Tenant, tz: zoneinfo.ZoneInfo) -> dict:
+    """What the overview draws: energy and sessions per day, utilisation per site, and the
+    connectors' availability per day, each over the last 30 days."""
+    sessions = ChargingSession.objects.all()
+    connectors = (
+        Connector.objects.filter(evse_id__gt=0, charger__site__isnull=False)
+        .values("charger__site", "charger__site__name")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_site = {row["charger__site"]: (row["charger__site__name"], row["n"]) for row in connectors}
+    return {
+        "daily": daily_energy_and_sessions(sessions, tz, CHART_DAYS),
+        "sites": utilisation_per_site(sessions, per_site, tz, CHART_DAYS),
+        "availability": _availability(tenant, tz),
+    }
+
+
+def _availability(tenant: Tenant, tz: zoneinfo.ZoneInfo) -> dict:
+    today = local_midnight(tz)
+    key = f"overview-availability:{tenant.pk}:{tenant.created_at.timestamp()}:{today.date()}"
+    found = cache.get(key)
+    if found is None:
+        starts = [today - timedelta(days=CHART_DAYS - 1 - n) for n in range(CHART_DAYS)]
+        days = [(start, start + timedelta(days=1)) for start in starts[:-1]]
+        days.append((starts[-1], timezone.now()))
+        found = {
+            "labels": [start.strftime("%d %b") for start in starts],
+            "percent": availability_per_day(Charger.objects.all(), days),
+        }
+        cache.set(key, found, AVAILABILITY_FRESH_FOR)
+    return found

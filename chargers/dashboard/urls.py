@@ -10,6 +10,7 @@ urlpatterns = [
     path("sites/<int:pk>/edit/", sites.site_edit, name="site_edit"),
     path("live/counts/", fleet.live_fleet_counts, name="fleet_counts"),
     path("live/states/", fleet.charger_states, name="charger_states"),
+    path("live/names/", fleet.charger_names, name="charger_names"),
     path("chargers/", fleet.charger_list, name="charger_list"),
     path("chargers/new/", fleet.charger_create, name="charger_create"),
     path("chargers/<int:pk>/", fleet.charger_detail, name="charger_detail"),

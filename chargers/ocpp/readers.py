@@ -140,3 +140,30 @@ def variable_results(action: str, payload: object, reply: object) -> list[Variab
             )
         )
     return results
+
+
+# Why a command makes its charger restart.
+RESTART = "restart"  # a reset, or a change the charger applies only after a restart
+FIRMWARE = "firmware"  # new firmware, installed by restarting
+
+
+def restart_asked(action: str, reply: object) -> str | None:
+    """Whether a command the charger answered with `reply` makes it restart, and why (`RESTART`
+    or `FIRMWARE`), or None: a reset it accepted (2.0.1: or scheduled for when it is idle), a
+    firmware update it took on, a configuration change it accepted only with a restart (1.6
+    ChangeConfiguration's status, 2.0.1 SetVariables' per-variable status)."""
+    status = reply.get("status") if isinstance(reply, dict) else None
+    if action == "Reset":
+        return RESTART if status in ("Accepted", "Scheduled") else None
+    if action in ("UpdateFirmware", "SignedUpdateFirmware"):
+        # 1.6 UpdateFirmware's reply is empty; the others say whether they took it on.
+        return FIRMWARE if status in (None, "Accepted", "AcceptedCanceled") else None
+    return RESTART if _says_restart_required(reply) else None
+
+
+def _says_restart_required(reply: object) -> bool:
+    if isinstance(reply, dict):
+        return any(_says_restart_required(value) for value in reply.values())
+    if isinstance(reply, list):
+        return any(_says_restart_required(value) for value in reply)
+    return reply == "RebootRequired"

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DurationField,
     ExpressionWrapper,
     F,
@@ -132,3 +133,51 @@ def utilisation_per_day(
 
 def active_sessions() -> QuerySet:
     return ChargingSession.objects.filter(state=SessionState.ACTIVE)
+
+
+def daily_energy_and_sessions(sessions: QuerySet, tz: zoneinfo.ZoneInfo, days: int = 30) -> dict:
+    """kWh and the number of sessions per local day (by start), for each of the last `days`
+    days including today, days without sessions as zeros."""
+    first = local_midnight(tz) - timedelta(days=days - 1)
+    rows = (
+        sessions.filter(started_at__gte=first)
+        .annotate(day=TruncDay("started_at", tzinfo=tz))
+        .values("day")
+        .annotate(wh=Sum("energy_wh"), n=Count("pk"))
+        .order_by("day")
+    )
+    by_day = {row["day"].date(): row for row in rows}
+    labels, energy, counts = [], [], []
+    for offset in range(days):
+        day = (first + timedelta(days=offset)).date()
+        row = by_day.get(day)
+        labels.append(day.strftime("%d %b"))
+        energy.append(round(float(row["wh"] or 0) / 1000, 3) if row else 0)
+        counts.append(row["n"] if row else 0)
+    return {"labels": labels, "energy_kwh": energy, "sessions": counts}
+
+
+def utilisation_per_site(sessions: QuerySet, connectors: dict, tz, days: int = 30) -> dict:
+    """Per site, the share of its connectors' time in sessions that started in the last
+    `days` days; `connectors` is {site id: (site name, connector count)}."""
+    since = local_midnight(tz) - timedelta(days=days - 1)
+    now = timezone.now()
+    busy = ExpressionWrapper(
+        Coalesce(F("stopped_at"), Now()) - F("started_at"), output_field=DurationField()
+    )
+    rows = (
+        sessions.filter(started_at__gte=since, site__isnull=False)
+        .values("site")
+        .annotate(busy=Sum(busy))
+        .order_by()
+    )
+    busy_by_site = {row["site"]: row["busy"] for row in rows}
+    span = (now - since).total_seconds()
+    named = sorted(connectors.items(), key=lambda item: item[1][0].lower())
+    labels, percent = [], []
+    for site_id, (name, count) in named:
+        seconds = busy_by_site.get(site_id)
+        labels.append(name)
+        share = seconds.total_seconds() * 100 / (max(count, 1) * span) if seconds else 0.0
+        percent.append(min(round(share, 1), 100.0))
+    return {"labels": labels, "percent": percent}

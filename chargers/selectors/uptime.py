@@ -82,3 +82,56 @@ def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> lis
             }
         )
     return result
+
+
+def availability_per_day(
+    chargers: QuerySet, days: list[tuple[datetime, datetime]]
+) -> list[float | None]:
+    """Per period of `days` (each [start, end), in order, adjoining), the share of connector
+    time not Faulted or Unavailable over the connectors of `chargers`, as a percentage; None
+    for a period nothing is known of. The same arithmetic as `connector_uptimes`, in one walk
+    over the status history of the whole span."""
+    if not days:
+        return []
+    start, end = days[0][0], days[-1][1]
+    history = StatusEvent.objects.filter(
+        charger_id=OuterRef("charger_id"),
+        evse_id=OuterRef("evse_id"),
+        connector_id=OuterRef("connector_id"),
+        timestamp__lt=start,
+    ).order_by("-timestamp")
+    status_at_start = dict(
+        (
+            ((c, e, n), initial)
+            for c, e, n, initial in Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
+            .annotate(initial=Subquery(history.values("status")[:1]))
+            .values_list("charger_id", "evse_id", "connector_id", "initial")
+        )
+    )
+    changes: dict[tuple[int, int, int], list[tuple[datetime, str]]] = {}
+    events = (
+        StatusEvent.objects.filter(
+            charger__in=chargers, evse_id__gt=0, timestamp__gte=start, timestamp__lt=end
+        )
+        .order_by("timestamp", "pk")
+        .values_list("charger_id", "evse_id", "connector_id", "timestamp", "status")
+    )
+    for charger_id, evse_id, connector_id, at, status in events.iterator(chunk_size=5000):
+        changes.setdefault((charger_id, evse_id, connector_id), []).append((at, status))
+    up = [0.0] * len(days)
+    known = [0] * len(days)
+    for key, initial in status_at_start.items():
+        connector_changes = changes.get(key, [])
+        status, index = initial, 0
+        for day, (day_start, day_end) in enumerate(days):
+            within = []
+            while index < len(connector_changes) and connector_changes[index][0] < day_end:
+                within.append(connector_changes[index])
+                index += 1
+            fraction = uptime_fraction(status, within, day_start, day_end)
+            if within:
+                status = within[-1][1]
+            if fraction is not None:
+                up[day] += fraction
+                known[day] += 1
+    return [round(up[d] * 100 / known[d], 1) if known[d] else None for d in range(len(days))]

@@ -51,3 +51,14 @@ def open_alert_count(context) -> int:
     from chargers.alerts.models import Alert
 
     return Alert.objects.filter(resolved_at__isnull=True).count()
+
+
+@register.filter
+def sum_of(values) -> float:
+    """The sum of a chart series, to tell an empty chart from one worth drawing."""
+    return sum(v or 0 for v in values or [])
+
+
+@register.filter
+def any_known(values) -> bool:
+    return any(v is not None for v in values or [])

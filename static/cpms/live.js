@@ -8,6 +8,7 @@
   if (!slug || !("WebSocket" in window)) return;
   var countsUrl = script.dataset.countsUrl || "";
   var statesUrl = script.dataset.statesUrl || "";
+  var namesUrl = script.dataset.namesUrl || "";
   var statesTimer = null;
   var retry = 1000;
   var countsTimer = null;
@@ -27,21 +28,118 @@
     el.className = el.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
   }
 
-  function setStatus(text) {
-    each("[data-live-status]", function (el) { el.textContent = text; el.dataset.liveStatus = text; });
+  // Times as the tables print them: the tenant's zone (or the page's, a site's), 24-hour,
+  // whatever the browser's own.
+  var zoned = document.querySelector("[data-time-zone]");
+  var zone = (zoned && zoned.dataset.timeZone) || script.dataset.timezone || "UTC";
+  function formatter(options) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: zone }, options));
+    } catch (e) {
+      return new Intl.DateTimeFormat("en-GB", options);
+    }
+  }
+  var clock = formatter({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  var stamp = formatter({
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
+  function localTime(value) {
+    var parts = {};
+    stamp.formatToParts(new Date(value)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute +
+      ":" + parts.second + (parts.timeZoneName ? " " + parts.timeZoneName : "");
   }
 
+  var LABELS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+  function setStatus(state) {
+    each("[data-live-status]", function (el) {
+      el.textContent = LABELS[state] || state;
+      el.dataset.liveStatus = state;
+    });
+  }
+
+  // Chargers by their charge point id, never their database id: from the page, from events
+  // that carry it, else asked of the server (a few at a time) before the line is written.
+  var names = {};
+  each("[data-charger][data-identity]", function (el) { names[el.dataset.charger] = el.dataset.identity; });
+  var COMMAND_STATUS = {
+    answered: "answered", call_error: "answered with an error", timeout: "no reply in time",
+    offline: "not sent: the charger is offline", refused: "refused before sending",
+  };
+  function words(text) { return String(text || "").replace(/_/g, " "); }
   function describe(event) {
     var d = event.data || {};
-    var who = d.identity || d.title || (d.charger_id ? "charger " + d.charger_id : "");
-    var extra = d.status || d.reason || (d.energy_wh != null ? kwh(d.energy_wh) : "");
-    return [new Date().toLocaleTimeString(), event.name, who, extra].filter(Boolean).join(" · ");
+    var who = d.identity || names[d.charger_id] || (d.charger_id ? "a charger" : "");
+    var where = who + (d.evse_id ? " connector " + d.evse_id : "");
+    switch (event.name) {
+      case "charger.online": return who + " connected" + (d.ocpp_version ? " (OCPP " + d.ocpp_version + ")" : "");
+      case "charger.offline": return who + " went offline";
+      case "charger.boot": return who + " booted" + (d.status && d.status !== "Accepted" ? " (" + d.status + ")" : "");
+      case "connector.status":
+        return where + ": " + d.status + (d.error_code && d.error_code !== "NoError" ? " (" + d.error_code + ")" : "");
+      case "session.started": return where + ": session started" + (d.id_tag ? " for " + d.id_tag : "");
+      case "session.stopped":
+        return where + ": session stopped at " + kwh(d.energy_wh) + (d.stop_reason ? " (" + d.stop_reason + ")" : "");
+      case "alert.opened": return "Alert opened: " + d.title;
+      case "alert.resolved": return "Alert resolved: " + d.title;
+      case "command.finished": return who + ": " + d.action + " " + (COMMAND_STATUS[d.status] || words(d.status));
+      case "charger.event": return who + ": " + words(d.kind) + (d.summary ? " " + d.summary : "");
+      case "handshake.refused": return "Connection refused for " + (d.identity || "an unknown charger") + ": " + d.reason;
+      default: return words(event.name) + (who ? " · " + who : "");
+    }
   }
 
+  var waiting = [];
+  var asking = false;
   function log(event) {
+    // Meter updates change figures in place; a line for each would bury everything else.
+    if (event.name === "session.updated" || !document.querySelector("[data-live-log]")) return;
+    event.at = new Date();
+    waiting.push(event);
+    flush();
+  }
+  function flush() {
+    var unknown = {};
+    waiting.forEach(function (e) {
+      var id = e.data && e.data.charger_id;
+      if (id != null && !(id in names) && !(e.data && e.data.identity)) unknown[id] = 1;
+    });
+    var ids = Object.keys(unknown);
+    if (ids.length && namesUrl) {
+      if (asking) return;
+      asking = true;
+      fetch(namesUrl + "?ids=" + ids.join(","), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : {}; })
+        .catch(function () { return {}; })
+        .then(function (found) {
+          ids.forEach(function (id) { names[id] = found[id] || "a charger"; });
+          asking = false;
+          flush();
+        });
+      return;
+    }
+    var events = waiting;
+    waiting = [];
+    events.forEach(write);
+  }
+  function write(event) {
+    var d = event.data || {};
+    if (d.identity && d.charger_id != null) names[d.charger_id] = d.identity;
     each("[data-live-log]", function (list) {
+      // A charger's page follows that charger only.
+      if (list.dataset.liveLog && String(d.charger_id) !== list.dataset.liveLog) return;
+      var placeholder = list.querySelector("[data-live-placeholder]");
+      if (placeholder) list.removeChild(placeholder);
       var item = document.createElement("li");
-      item.textContent = describe(event);
+      var time = document.createElement("time");
+      time.dateTime = event.at.toISOString();
+      time.textContent = clock.format(event.at);
+      var what = document.createElement("span");
+      what.className = "what";
+      what.textContent = describe(event);
+      item.appendChild(time);
+      item.appendChild(what);
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 30) list.removeChild(list.lastChild);
     });
@@ -111,18 +209,52 @@
     "alert.opened": function (d) { each("[data-alert-count]", function (el) { el.textContent = String(d.open_alerts); }); },
     "alert.resolved": function (d) { each("[data-alert-count]", function (el) { el.textContent = String(d.open_alerts); }); },
   };
+  // Everything that shows a session (a table's row, a session page, a running-session card on
+  // the charger page) carries its id: each session's figures go to its own places only.
   function session(d, state) {
-    var roots = document.querySelectorAll(
-      '[data-session="' + d.session_id + '"], [data-charger-session="' + d.charger_id + '"]'
-    );
-    Array.prototype.forEach.call(roots, function (root) {
+    var stopped = state === "stopped";
+    if (!stopped) runningCard(d);
+    each('[data-session="' + Number(d.session_id) + '"]', function (root) {
       root.hidden = false;
       field(root, "energy", kwh(d.energy_wh));
-      field(root, "power", state === "stopped" ? "—" : kw(d.power_w));
-      field(root, "session-state", state === "stopped" ? "Stopped" : "Charging");
+      field(root, "power", stopped ? "—" : kw(d.power_w));
+      Array.prototype.forEach.call(root.querySelectorAll('[data-field="session-state"]'), function (el) {
+        if (el.classList.contains("state")) setState(el, stopped ? "completed" : "charging", stopped ? "Stopped" : "Charging");
+        else el.textContent = stopped ? "Stopped" : "Charging";
+      });
       field(root, "id-tag", d.id_tag || "—");
       field(root, "transaction", d.transaction_id || "—");
+      if (stopped && root.classList.contains("session-card")) {
+        root.classList.add("stopped");
+        // A stopped session's card stays a minute with its final figures, then goes.
+        setTimeout(function () { removeCard(root); }, 60000);
+      }
     });
+  }
+  // The charger page's running sessions: one card per session, made from the page's
+  // template when a session starts (or is first heard of) on this charger.
+  function runningCard(d) {
+    each('[data-running-sessions="' + Number(d.charger_id) + '"]', function (box) {
+      if (box.querySelector('[data-session="' + Number(d.session_id) + '"]')) return;
+      var template = document.querySelector("template[data-session-card]");
+      if (!template) return;
+      var card = template.content.firstElementChild.cloneNode(true);
+      card.dataset.session = String(Number(d.session_id));
+      field(card, "connector", "Connector " + d.evse_id);
+      field(card, "started", d.started_at ? localTime(d.started_at) : "—");
+      var link = card.querySelector("a[data-session-link]");
+      if (link) link.href = link.getAttribute("href").replace("/0/", "/" + Number(d.session_id) + "/");
+      box.appendChild(card);
+      each('[data-running-empty="' + Number(d.charger_id) + '"]', function (el) { el.hidden = true; });
+    });
+  }
+  function removeCard(card) {
+    var box = card.parentNode;
+    if (!box) return;
+    box.removeChild(card);
+    if (!box.querySelector("[data-session]")) {
+      each('[data-running-empty="' + box.dataset.runningSessions + '"]', function (el) { el.hidden = false; });
+    }
   }
   // Session tables: a started session's row (or a stopped one's, to replace) is fetched from
   // the server, which renders it with the templates' escaping and says 204 when
@@ -157,6 +289,8 @@
           var limit = Number(body.dataset.liveLimit || 50);
           while (body.children.length > limit) body.removeChild(body.lastChild);
           body.closest("table").hidden = false;
+          var wrap = body.closest(".table-wrap");
+          if (wrap) wrap.hidden = false;
           each("[data-live-empty]", function (el) { el.hidden = true; });
         })
         .catch(function () { delete asked[url]; });

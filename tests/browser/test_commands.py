@@ -32,7 +32,7 @@ def test_an_operator_sees_the_chargers_answer_appear_without_a_reload(
     charger_loop.run(plug_in())
     try:
         page = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
-        expect(page.locator("[data-live-status]").first).to_have_text("live")
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
         page.get_by_role("button", name="Clear cache").click()
 
         # Sent, and the page is back at once while the charger still has not answered.

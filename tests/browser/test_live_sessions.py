@@ -1,5 +1,7 @@
 """In a real browser: sessions appear in the tables as they start, and change as they stop."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from ocpp.v16 import call
@@ -25,7 +27,7 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     overview = sessions.context.new_page()
     overview.goto(sessions.url.replace("/sessions/", "/"))
     for page in (sessions, detail, overview):
-        expect(page.locator("[data-live-status]").first).to_have_text("live")
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
     holder = {}
 
     async def plug_in_and_start():
@@ -64,6 +66,13 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
         running = overview.locator("tbody[data-live-rows] tr")
         expect(running).to_have_count(1)
         expect(running).to_contain_text("CP-ROWS")
+        # The live feed names the charger by its charge point id, also for events that carry
+        # only its database id (a connector's status), at a 24-hour time of the tenant's zone.
+        feed = overview.locator("[data-live-log] li")
+        expect(feed.filter(has_text="CP-ROWS connector 1: Charging")).to_have_count(1)
+        expect(feed.filter(has_text="CP-ROWS connector 1: session started")).to_have_count(1)
+        expect(feed.locator("time").first).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+        assert not [line for line in feed.all_inner_texts() if f"charger {charger.pk}" in line]
         # The remote stop form now names the running transaction.
         stop_input = detail.locator("input[name=transaction_id]")
         expect(stop_input).to_have_value(str(holder["tx"]))
@@ -85,7 +94,7 @@ def test_the_remote_stop_form_keeps_naming_a_session_that_still_runs_on_another_
 ):
     charger = make_charger(tenant_a, identity="CP-TWO", site=site_a)
     detail = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
-    expect(detail.locator("[data-live-status]").first).to_have_text("live")
+    expect(detail.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
     stop_input = detail.locator("input[name=transaction_id]")
     holder = {}
 
@@ -128,6 +137,63 @@ def test_the_remote_stop_form_keeps_naming_a_session_that_still_runs_on_another_
 
         charger_loop.run(stop(1))
         expect(stop_input).to_have_value("")
+    finally:
+        if "ctx" in holder:
+            charger_loop.run(holder["ctx"].__aexit__(None, None, None))
+
+
+def test_two_sessions_on_one_charger_each_keep_a_card_of_their_own(
+    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+):
+    charger = make_charger(tenant_a, identity="CP-PAIR", site=site_a)
+    detail = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
+    expect(detail.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
+    holder = {}
+
+    async def start(connector_id):
+        if "cp" not in holder:
+            holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-PAIR")
+            holder["cp"] = await holder["ctx"].__aenter__()
+            await holder["cp"].boot()
+        started = await holder["cp"].call(
+            call.StartTransaction(
+                connector_id=connector_id, id_tag=f"TAG-{connector_id}", meter_start=0,
+                timestamp=stamp(),
+            )
+        )  # fmt: skip
+        holder[connector_id] = started.transaction_id
+
+    async def meter(connector_id, wh):
+        await holder["cp"].call(
+            call.MeterValues(
+                connector_id=connector_id,
+                transaction_id=holder[connector_id],
+                meter_value=[
+                    {
+                        "timestamp": stamp(),
+                        "sampled_value": [
+                            {"value": str(wh), "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+            )
+        )
+
+    cards = detail.locator("[data-running-sessions] [data-session]")
+    try:
+        charger_loop.run(start(1))
+        charger_loop.run(start(2))
+        expect(cards).to_have_count(2)
+        first = cards.filter(has_text="Connector 1")
+        second = cards.filter(has_text="Connector 2")
+        charger_loop.run(meter(1, 1500))
+        expect(first.locator("[data-field=energy]")).to_have_text("1.50 kWh")
+        charger_loop.run(meter(2, 4000))
+        expect(second.locator("[data-field=energy]")).to_have_text("4.00 kWh")
+        # The second session's news went to its own card: the first still shows its figures.
+        expect(first.locator("[data-field=energy]")).to_have_text("1.50 kWh")
+        expect(first.locator("[data-field=id-tag]")).to_have_text("TAG-1")
+        expect(second.locator("[data-field=id-tag]")).to_have_text("TAG-2")
     finally:
         if "ctx" in holder:
             charger_loop.run(holder["ctx"].__aexit__(None, None, None))

@@ -35,7 +35,7 @@ def test_the_site_owner_watches_a_connector_change_state_without_reloading(
         )
 
     # The page's socket is open before the charger speaks: what it then shows came live.
-    expect(page.locator("[data-live-status]")).to_have_text("live")
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
     try:
         charger_loop.run(plug_in())
         expect(status).to_have_text("Charging")

@@ -25,6 +25,7 @@ OPERATOR_PAGES = {
     "member_remove": (Role.ADMIN, "membership"),
     "api_key_list": (Role.ADMIN, None),
     "api_key_revoke": (Role.ADMIN, "api_key"),
+    "tenant_settings": (Role.ADMIN, None),
     "id_token_list": (Role.VIEWER, None),
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),
@@ -33,6 +34,7 @@ OPERATOR_PAGES = {
     # The fleet dashboard (issue 5).
     "fleet_counts": (Role.VIEWER, None),
     "charger_states": (Role.VIEWER, None),
+    "charger_names": (Role.VIEWER, None),
     "charger_list": (Role.VIEWER, None),
     "charger_detail": (Role.VIEWER, "charger"),
     "charger_create": (Role.ADMIN, None),

@@ -170,14 +170,27 @@ def test_alice_the_admin_can_write(client, world, tenant_a, alice, name, obj_key
 def test_an_admin_creates_an_api_key_and_sees_its_secret_once(client, world, tenant_a, alice):
     client.force_login(alice)
     page = reverse("api_key_list", kwargs={"tenant_slug": "tenant-a"})
-    created = client.post(page, {"name": "Reporting", "role": "read_only"})
-    assert created.status_code == 200
+    created = client.post(page, {"name": "Reporting", "role": "read_only"}, follow=True)
+    assert created.redirect_chain == [(page, 302)]
     secret = created.context["new_secret"]
     assert secret.startswith("cpms_") and secret.encode() in created.content
+    assert created["Cache-Control"].startswith("max-age=0")
     with scoping.scope(tenant_a):
         key = ApiKey.objects.get(name="Reporting")
     assert secret not in key.secret_hash and key.prefix in secret
     assert secret.encode() not in client.get(page).content
+
+
+def test_reloading_after_creating_an_api_key_creates_no_second_key(client, world, tenant_a, alice):
+    client.force_login(alice)
+    page = reverse("api_key_list", kwargs={"tenant_slug": "tenant-a"})
+    created = client.post(page, {"name": "Reporting", "role": "read_only"})
+    # The browser is sent on with a GET: reloading what it then shows repeats only the GET.
+    assert created.status_code == 302 and created["Location"] == page
+    client.get(created["Location"])
+    client.get(created["Location"])
+    with scoping.scope(tenant_a):
+        assert ApiKey.objects.filter(name="Reporting").count() == 1
 
 
 def test_an_api_key_cannot_expire_in_the_past(client, world, alice):

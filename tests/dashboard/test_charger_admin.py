@@ -16,16 +16,31 @@ def page(name, **kwargs):
 
 def test_an_admin_adds_a_charger_and_sees_its_password_once(client, tenant_a, site_a, alice):
     client.force_login(alice)
-    response = client.post(page("charger_create"), {"identity": "NEW-42", "site": site_a.pk})
+    response = client.post(
+        page("charger_create"), {"identity": "NEW-42", "site": site_a.pk}, follow=True
+    )
     password = response.context["password"]
     assert response.status_code == 200 and password.encode() in response.content
+    assert b"NEW-42 added" in response.content
     assert response["Cache-Control"].startswith("max-age=0")
     with scoping.scope(tenant_a):
         charger = Charger.objects.get(identity="NEW-42")
+    assert response.redirect_chain == [(page("charger_credentials", pk=charger.pk), 302)]
     assert charger.site == site_a and charger.tenant == tenant_a
     assert hashing.check(password, charger.password_hash)
     detail = client.get(page("charger_credentials", pk=charger.pk))
     assert password.encode() not in detail.content
+
+
+def test_reloading_after_adding_a_charger_adds_nothing_more(client, tenant_a, alice):
+    client.force_login(alice)
+    response = client.post(page("charger_create"), {"identity": "NEW-46"})
+    assert response.status_code == 302
+    shown = client.get(response["Location"])
+    reloaded = client.get(response["Location"])
+    assert shown.context["password"] and reloaded.context["password"] is None
+    with scoping.scope(tenant_a):
+        assert Charger.objects.filter(identity="NEW-46").count() == 1
 
 
 def test_an_admin_may_choose_the_password(client, tenant_a, alice):

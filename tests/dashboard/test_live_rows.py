@@ -66,7 +66,15 @@ def test_the_charger_pages_row_is_shown_in_the_sites_time_zone(client, tenant_a,
         session = make_fleet(site_a)["session"]
     client.force_login(bob)
     body = client.get(row_url(session), {"variant": "charger"}).content.decode()
-    assert body.count("<td") == 5 and ("EST" in body or "EDT" in body)
+    assert body.count("<td") == 6 and ("EST" in body or "EDT" in body)
+
+
+def test_a_running_session_has_no_stop_reason_on_the_charger_page(client, fleet, bob):
+    client.force_login(bob)
+    body = client.get(row_url(fleet["session"]), {"variant": "charger"}).content.decode()
+    assert fleet["session"].state == SessionState.ACTIVE
+    assert '<td data-label="Stop reason">—</td>' in body
+    assert '<td data-label="State"><span class="state state-charging">Charging</span>' in body
 
 
 def test_a_portal_member_gets_no_session_row(client, fleet, paula):
@@ -111,7 +119,7 @@ def test_later_pages_of_sessions_take_no_new_rows(client, tenant_a, fleet, bob):
 def test_an_empty_session_list_keeps_a_hidden_table_for_live_rows(client, tenant_a, bob):
     client.force_login(bob)
     body = client.get(reverse("session_list", kwargs={"tenant_slug": "tenant-a"})).content
-    assert body.count(b'<table class="table" hidden>') == 1
+    assert body.count(b'<div class="table-wrap" hidden>') == 1
     assert body.count(b"data-live-empty") == body.count(b"data-live-rows") == 1
 
 

@@ -212,7 +212,8 @@ def test_the_configuration_page_shows_the_last_keys_read(client, tenant_a, fleet
 def test_an_admin_rotates_a_password_and_sees_it_once(client, tenant_a, fleet, alice):
     client.force_login(alice)
     url = page("charger_credentials", pk=fleet["charger"].pk)
-    response = client.post(url, {"password": ""})
+    response = client.post(url, {"password": ""}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
     password = response.context["password"]
     assert password and password.encode() in response.content
     assert response["Cache-Control"].startswith("max-age=0")
@@ -220,6 +221,21 @@ def test_an_admin_rotates_a_password_and_sees_it_once(client, tenant_a, fleet, a
         stored = Charger.objects.get().password_hash
     assert hashing.check(password, stored)
     assert password.encode() not in client.get(url).content
+
+
+def test_reloading_after_rotating_a_password_does_not_rotate_it_again(
+    client, tenant_a, fleet, alice
+):
+    client.force_login(alice)
+    url = page("charger_credentials", pk=fleet["charger"].pk)
+    rotated = client.post(url, {"password": ""})
+    assert rotated.status_code == 302 and rotated["Location"] == url
+    with scoping.scope(tenant_a):
+        after_rotation = Charger.objects.get().password_hash
+    client.get(url)
+    client.get(url)
+    with scoping.scope(tenant_a):
+        assert Charger.objects.get().password_hash == after_rotation
 
 
 def test_a_too_short_password_is_refused_with_the_reason(client, tenant_a, fleet, alice):

@@ -1,0 +1,32 @@
+"""The page frame's helpers: which navigation section a page belongs to."""
+
+from django import template
+
+register = template.Library()
+
+# Route names by the navigation entry they belong to (the first match wins).
+SECTIONS = (
+    ("site_owners", ("site_owner_",)),
+    ("sites", ("site_",)),
+    ("chargers", ("charger_", "command_")),
+    ("sessions", ("session_",)),
+    ("alerts", ("alert_",)),
+    ("id_tokens", ("id_token_",)),
+    ("members", ("member_",)),
+    ("api_keys", ("api_key_",)),
+    ("settings", ("tenant_settings",)),
+    ("overview", ("tenant_overview",)),
+    ("portal", ("portal_",)),
+    ("platform", ("platform",)),
+)
+
+
+@register.simple_tag(takes_context=True)
+def nav_section(context) -> str:
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    name = (match.url_name if match else "") or ""
+    for section, prefixes in SECTIONS:
+        if name.startswith(prefixes):
+            return section
+    return ""
