@@ -19,7 +19,7 @@ from chargers.events import (
 )
 from chargers.models import RegistrationStatus
 from cpms.events import DomainEvent
-from cpms.tenancy import scoping
+from cpms.tenancy import rows, scoping
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ def worth_evaluating(event: DomainEvent) -> bool:
     charger_id = getattr(event, "charger_id", None)
     if charger_id is None or event.tenant_id is None:
         return False
+    tenant = scoping.current_tenant()
+    if tenant is None or tenant.pk != event.tenant_id:
+        return True  # not in the event's own scope: let the task decide
     open_kinds = open_alert_kinds(event.tenant_id, charger_id)
     if isinstance(event, ChargerBooted):
         # An accepted boot resolves a rejected-boot alert or completes a reboot loop; a fleet
@@ -66,7 +69,7 @@ def open_alert_kinds(tenant_id: int, charger_id: int) -> set[str]:
     connection, each status change), so as one fixed statement: the ORM's compilation of
     the same query costs several times the database's work."""
     with connection.cursor() as cursor:
-        cursor.execute(_open_kinds_statement(), [tenant_id, charger_id])
+        cursor.execute(_open_kinds_statement(), [rows.tenant_param(tenant_id), charger_id])
         return {kind for (kind,) in cursor.fetchall()}
 
 
@@ -75,9 +78,6 @@ def _may_complete_reboot_loop(event: ChargerBooted) -> bool:
     when the charger booted before it, so one long after the last is settled without
     counting."""
     previous = event.previous_boot_at
-    tenant = scoping.current_tenant()
-    if tenant is None or tenant.pk != event.tenant_id:
-        return True  # not in the boot's own scope: let the task decide
     window = rules.reboot_window()
     if previous and previous < timezone.now() - window:
         return False  # no boot but this one within the window

@@ -2,7 +2,6 @@ from celery import shared_task
 
 from chargers.alerts import rules
 from cpms.events import event_class
-from cpms.models import Tenant
 from cpms.tenancy import scoping
 
 
@@ -16,9 +15,8 @@ def evaluate_event(*, tenant_id: int, name: str, data: dict) -> None:
 @shared_task(platform=True)
 def evaluate_all() -> None:
     """Beat: every tenant's periodic conditions (silence, stuck sessions) and the safety net."""
-    for tenant in Tenant.objects.filter(is_active=True):
-        with scoping.scope(tenant):
-            rules.evaluate_tenant()
+    for _tenant in scoping.each_tenant():
+        rules.evaluate_tenant()
 
 
 @shared_task

@@ -9,6 +9,7 @@ fact that was rolled back.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from contextvars import ContextVar
 
@@ -57,7 +58,9 @@ def _queue_push(group: str, message: dict) -> None:
     queue = _pushes.get(loop)
     if queue is None:
         queue = _pushes[loop] = asyncio.Queue()
-        sender = loop.create_task(_send_pushes(queue))
+        # The sender serves every socket of the loop: it starts in an empty context, not in
+        # the tenant scope of the socket whose push happened to start it.
+        sender = loop.create_task(_send_pushes(queue), context=contextvars.Context())
         _senders.add(sender)
         sender.add_done_callback(_senders.discard)
         sender.add_done_callback(lambda _: _pushes.pop(loop, None))

@@ -106,6 +106,23 @@ def insert_rows(
         cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
 
 
+# --- A tenant named by the caller ---------------------------------------------------------------
+
+
+def tenant_param(tenant_id: int) -> int:
+    """`tenant_id` as the parameter of a fixed statement that filters on it: it must be the
+    active scope's tenant (or any, in platform work), so a caller cannot read another tenant's
+    rows by passing its id."""
+    if scoping.is_unscoped():
+        return tenant_id
+    tenant = scoping.current_tenant()
+    if tenant is None or tenant.pk != tenant_id:
+        raise scoping.TenantScopeError(
+            f"rows of tenant {tenant_id} asked in the scope of {tenant.pk if tenant else 'none'}"
+        )
+    return tenant_id
+
+
 # --- One row by a unique key ---------------------------------------------------------------------
 
 

@@ -385,21 +385,24 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
             at=timezone.now(),
         )
 
-    assert worth_evaluating(status(charger, "Faulted"))
-    assert not worth_evaluating(status(charger, "Charging"))
-    assert not worth_evaluating(ChargerOnline.of(charger))
-    assert not worth_evaluating(recorded(critical=False))
-    assert worth_evaluating(recorded(critical=True))
+    # Events are published in their tenant's scope (every door opens one).
     with scoping.scope(tenant_a):
+        assert worth_evaluating(status(charger, "Faulted"))
+        assert not worth_evaluating(status(charger, "Charging"))
+        assert not worth_evaluating(ChargerOnline.of(charger))
+        assert not worth_evaluating(recorded(critical=False))
+        assert worth_evaluating(recorded(critical=True))
         rules.open_alert(
             kind=AlertKind.CHARGER_OFFLINE,
             subject=rules.charger_subject(charger_id),
             title="offline",
             charger_id=charger_id,
         )
-    # With an alert open, the charger's next events may resolve it.
-    assert worth_evaluating(ChargerOnline.of(charger))
-    assert worth_evaluating(status(charger, "Available"))
+        # With an alert open, the charger's next events may resolve it.
+        assert worth_evaluating(ChargerOnline.of(charger))
+        assert worth_evaluating(status(charger, "Available"))
+    # Outside its scope an event's alerts are not looked up: the task decides.
+    assert worth_evaluating(status(charger, "Charging"))
 
 
 def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a, fleet):

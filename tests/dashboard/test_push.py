@@ -59,3 +59,27 @@ async def test_pushes_from_database_threads_reach_the_dashboards_in_order():
     }
     # One sender per loop, whatever the number of events: Redis connections stay bounded.
     assert sum(1 for task in push._senders if task.get_loop() is loop) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_loops_sender_does_not_inherit_the_scope_of_the_socket_that_started_it(
+    monkeypatch, tenant_a
+):
+    from cpms.tenancy import scoping
+
+    scopes_seen: asyncio.Queue = asyncio.Queue()
+
+    async def record(group, message):
+        scopes_seen.put_nowait(scoping.current_tenant())
+
+    monkeypatch.setattr(push, "_group_send", record)
+    loop = asyncio.get_running_loop()
+    push.socket_loop.set(loop)
+
+    def work():
+        with scoping.scope(tenant_a):
+            publish(meter_reading(tenant_a.pk, 1))
+
+    await loop.run_in_executor(None, contextvars.copy_context().run, work)
+    # The sender serves every tenant's sockets on this loop: it runs in no tenant's scope.
+    assert await asyncio.wait_for(scopes_seen.get(), 30) is None
