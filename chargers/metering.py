@@ -99,6 +99,7 @@ class SessionFigures(NamedTuple):
     power_w: Decimal | None = None
     energy_wh: Decimal = Decimal(0)
     stop_reason: str = ""
+    closed_by_server: bool = False
 
     @classmethod
     def of(cls, session) -> SessionFigures:
@@ -140,6 +141,21 @@ def session_opened(report: TransactionReport, *, now: datetime) -> SessionFigure
         connector_id=report.connector_id or (1 if report.evse_id else 0),
         timestamp_suspect=is_suspect(report.timestamp, now),
     )
+
+
+def session_lost(figures: SessionFigures, *, heard_at: datetime, reason: str) -> SessionFigures:
+    """A session its charger came back without, closed as the charger would have closed it:
+    when it was last heard of, at the register's last reading. Marked closed by the server,
+    so that a stop the charger sends after all still counts (`merge_transaction_report`)."""
+    closed = figures._replace(
+        state=SessionState.COMPLETED,
+        stopped_at=max(heard_at, figures.started_at),
+        stop_reason=reason,
+        meter_stop_wh=figures.meter_last_wh,
+        power_w=None,
+        closed_by_server=True,
+    )
+    return closed._replace(energy_wh=session_energy(closed))
 
 
 def session_energy(session) -> Decimal:
@@ -214,6 +230,11 @@ def merge_transaction_report(
     register is followed (`follow_register`); the first Ended report closes it at the
     register's last reading, and a later one only moves its end to the latest.
     """
+    if figures.closed_by_server:
+        # Closed by the server as lost (`session_lost`): the charger's own word comes first.
+        figures = figures._replace(
+            state=SessionState.ACTIVE, stopped_at=None, stop_reason="", closed_by_server=False
+        )._replace(meter_stop_wh=None)
     changes: dict = {}
     if report.timestamp < figures.started_at:
         # An earlier event delivered late: the session began when it says.

@@ -278,6 +278,11 @@ class ChargingSession(TenantOwned):
     power_w = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     energy_wh = models.DecimalField(max_digits=16, decimal_places=3, default=0)
     stop_reason = models.CharField(max_length=40, blank=True)
+    closed_by_server = models.BooleanField(
+        default=False,
+        help_text="Closed by the server: the charger came back without it. A stop the charger "
+        "sends later replaces the server's figures.",
+    )
     stop_id_tag = models.CharField(max_length=36, blank=True)
     charging_state = models.CharField(max_length=20, blank=True, help_text="2.0.1 chargingState.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -356,6 +361,7 @@ class EventKind(models.TextChoices):
     SECURITY_EVENT = "security_event", "Security event"
     SIGN_CERTIFICATE = "sign_certificate", "Certificate signing request"
     UNMATCHED = "unmatched", "Kept aside (refers to an unknown transaction)"
+    SESSION_LOST = "session_lost", "Session closed by the server (the charger came back without it)"
     # OCPP 2.0.1 notifications kept as they were sent.
     NOTIFY_EVENT = "notify_event", "Device event"
     MONITORING_REPORT = "monitoring_report", "Monitoring report"

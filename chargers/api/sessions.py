@@ -54,6 +54,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "energy_wh",
             "power_w",
             "stop_reason",
+            "closed_by_server",
             "updated_at",
         ]
 

@@ -127,6 +127,11 @@ def connector_status_record(
         if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
             return
     publish(ConnectorStatusReported.of(reported))
+    if status == "Available":
+        # Free since its last boot: the sessions it has not spoken of since are lost.
+        from chargers.services.sessions import sessions_close_lost  # sessions imports reports
+
+        sessions_close_lost(charger_id=charger_id, evse_id=evse_id)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
@@ -22,6 +23,7 @@ from chargers.metering import (
     is_suspect,
     merge_transaction_report,
     session_energy,
+    session_lost,
     session_opened,
 )
 from chargers.models import (
@@ -85,6 +87,7 @@ def session_start(
                 transaction_id=session.transaction_id
             )
             publish(SessionStarted.of(session))
+            sessions_close_lost(charger_id=charger_id, evse_id=connector_id, started_before=session)
     except IntegrityError:
         # Two sockets of the same charger raced with the same resend.
         session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
@@ -114,8 +117,10 @@ def session_stop(
             charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
         )
         session_meter_update(session, samples)
-    if session.state == SessionState.COMPLETED:
+    if session.state == SessionState.COMPLETED and not session.closed_by_server:
         return session, token
+    correction = session.closed_by_server  # the charger's stop replaces the server's
+    session.closed_by_server = False
     session.state = SessionState.COMPLETED
     session.stopped_at = timestamp
     session.stop_reason = reason or "Local"
@@ -127,8 +132,43 @@ def session_stop(
     session.energy_wh = session_energy(session)
     session.power_w = None
     session.save()
-    publish(SessionStopped.of(session))
+    publish((SessionUpdated if correction else SessionStopped).of(session))
     return session, token
+
+
+def sessions_close_lost(
+    *, charger_id: int, evse_id: int, started_before: ChargingSession | None = None
+) -> list[ChargingSession]:
+    """Close the active sessions of an EVSE that its charger came back without: those that
+    began before `started_before`, a session it has just started there (one transaction per
+    EVSE), or else those it has not spoken of since its last boot (it reports the EVSE free).
+    Each is closed as the charger would have (`session_lost`) and recorded on the charger; a
+    stop it sends after all still counts."""
+    if not evse_id:
+        return []
+    lost = ChargingSession.objects.select_for_update(of=("self",)).filter(
+        charger_id=charger_id, evse_id=evse_id, state=SessionState.ACTIVE
+    )
+    if started_before is not None:
+        lost = lost.filter(started_at__lt=started_before.started_at).exclude(pk=started_before.pk)
+        reason, why = "Other", f"it started session {started_before.transaction_id} there"
+    else:
+        lost = lost.filter(updated_at__lt=F("charger__last_boot_at"))
+        reason, why = "Reboot", "it rebooted and reports the EVSE free"
+    closed = []
+    for session in lost:
+        figures = SessionFigures.of(session)
+        lost_figures = session_lost(figures, heard_at=session.updated_at, reason=reason)
+        session.save(update_fields=[*_apply(session, lost_figures, figures), "updated_at"])
+        charger_event_record(
+            charger_id=charger_id,
+            kind=EventKind.SESSION_LOST,
+            summary=f"Session {session.transaction_id} on EVSE {evse_id} closed: {why}",
+            payload={},
+        )
+        publish(SessionStopped.of(session))
+        closed.append(session)
+    return closed
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
@@ -305,6 +345,7 @@ def session_event_record(
     session.save()
     if created:
         publish(SessionStarted.of(session))
+        sessions_close_lost(charger_id=charger_id, evse_id=session.evse_id, started_before=session)
     ending = report.ends and before.state != SessionState.COMPLETED
     publish((SessionStopped if ending else SessionUpdated).of(session))
     return TransactionEventAnswer(session=session, token=token, duplicate=False)

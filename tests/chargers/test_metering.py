@@ -19,6 +19,7 @@ from chargers.metering import (
     is_suspect,
     merge_transaction_report,
     session_energy,
+    session_lost,
     session_opened,
 )
 from chargers.models import SessionState
@@ -228,6 +229,60 @@ def test_a_session_opened_by_a_report_naming_an_evse_is_on_its_first_connector()
     opened = session_opened(report(0, evse_id=2), now=NOW)
     assert (opened.evse_id, opened.connector_id, opened.started_at) == (2, 1, at(0))
     assert session_opened(report(0), now=NOW).evse_id == 0
+
+
+RUNNING = figures(meter_start_wh=Decimal(1000), meter_last_wh=Decimal(4000), power_w=Decimal(7000))
+LOST = session_lost(RUNNING, heard_at=at(30), reason="Reboot")
+
+
+def test_a_lost_session_closes_when_last_heard_of_at_its_last_reading():
+    assert (LOST.state, LOST.stopped_at, LOST.stop_reason, LOST.closed_by_server) == (
+        COMPLETED,
+        at(30),
+        "Reboot",
+        True,
+    )
+    assert (LOST.meter_stop_wh, LOST.energy_wh, LOST.power_w) == (
+        Decimal(4000),
+        Decimal(3000),
+        None,
+    )
+    # Last heard of before it began (a charger clock ahead of ours): it ends when it began.
+    assert session_lost(RUNNING, heard_at=at(-5), reason="Other").stopped_at == at(0)
+
+
+@pytest.mark.parametrize(
+    "reports,expected",
+    [
+        # The charger's own stop, sent after all, replaces the server's.
+        (
+            [report(45, ends=True, stopped_reason="PowerLoss", samples=(energy(45, 5000),))],
+            {
+                "state": COMPLETED,
+                "stopped_at": at(45),
+                "stop_reason": "PowerLoss",
+                "meter_stop_wh": Decimal(5000),
+                "energy_wh": Decimal(4000),
+                "closed_by_server": False,
+            },
+        ),
+        # It reports the session running after all: open again.
+        (
+            [report(40, samples=(energy(40, 4500),))],
+            {
+                "state": ACTIVE,
+                "stopped_at": None,
+                "stop_reason": "",
+                "meter_stop_wh": None,
+                "energy_wh": Decimal(3500),
+                "closed_by_server": False,
+            },
+        ),
+    ],
+)
+def test_a_session_closed_by_the_server_takes_the_chargers_word_after_all(reports, expected):
+    session = merged(LOST, *reports)
+    assert {name: getattr(session, name) for name in expected} == expected
 
 
 # A transaction as a charger reports it: a register reading at each report, growing with

@@ -401,3 +401,16 @@ def test_a_command_with_a_bad_connector_names_it_as_the_page_does(client, tenant
     assert b"connector: Ensure this value is greater than or equal to 0." in response.content
     with scoping.scope(tenant_a):
         assert not Command.objects.exists()
+
+
+def test_a_session_closed_by_the_server_says_so_on_its_page(client, tenant_a, fleet, bob):
+    session = fleet["session"]
+    client.force_login(bob)
+    url = page("session_detail", pk=session.pk)
+    assert b"closed by the server" not in client.get(url).content
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.filter(pk=session.pk).update(
+            state="completed", stop_reason="Reboot", closed_by_server=True
+        )
+    body = client.get(url).content.decode()
+    assert "Reboot" in body and "the charger came back without this session" in body

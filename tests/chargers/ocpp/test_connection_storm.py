@@ -180,4 +180,7 @@ def test_open_alert_kinds_are_the_chargers_open_ones_in_its_tenant(tenant_a, ten
                 opened_at=timezone.now(),
                 resolved_at=resolved_at,
             )
-    assert open_alert_kinds(tenant_a.pk, charger.pk) == {AlertKind.CHARGER_OFFLINE}
+    with scoping.scope(tenant_a):
+        assert open_alert_kinds(tenant_a.pk, charger.pk) == {AlertKind.CHARGER_OFFLINE}
+    with scoping.scope(tenant_b), pytest.raises(scoping.TenantScopeError):
+        open_alert_kinds(tenant_a.pk, charger.pk)  # another tenant's id, passed in
