@@ -18,17 +18,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any, TypedDict, Unpack
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from chargers.events import CommandFinished
 from chargers.models import Charger, Command, CommandStatus
+from chargers.ocpp import JsonDict
 from chargers.ocpp.redact import redact_payload
 from cpms.events import publish
+from cpms.models import User
 from cpms.tenancy import scoping
 
 DEFAULT_TIMEOUT = 30.0
@@ -39,6 +43,15 @@ STALE_MARGIN = timedelta(minutes=1)
 # How often `time_out_stale` runs (the beat schedule's `time-out-stale-commands`).
 SWEEP_INTERVAL = timedelta(minutes=1)
 STALE_ERROR = "No answer from the charger's connection, and nobody was left waiting for one."
+
+
+class SendOptions(TypedDict, total=False):
+    """The options of `asend_command` after its charger, action and payload."""
+
+    requested_by: User | None
+    source: str
+    timeout: float
+    wait: bool
 
 
 def patience(timeout: float) -> float:
@@ -63,8 +76,8 @@ def create(
     *,
     charger: Charger,
     action: str,
-    payload: dict,
-    requested_by=None,
+    payload: JsonDict,
+    requested_by: User | None = None,
     source: str = "system",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Command:
@@ -88,7 +101,7 @@ def mark_sent(*, command_id: int) -> None:
     )
 
 
-def finish(*, command_id: int, status: str, response=None, error: str = "") -> bool:
+def finish(*, command_id: int, status: str, response: object = None, error: str = "") -> bool:
     """Record the outcome once; a late outcome never overwrites an earlier one. Returns
     whether this call recorded it. The call that records it publishes `command.finished`:
     who sent what to which charger and how it ended, never the reply, which may carry
@@ -139,9 +152,9 @@ def _socket_of(charger: Charger) -> str:
 async def asend_command(
     charger: Charger,
     action: str,
-    payload: dict,
+    payload: JsonDict,
     *,
-    requested_by=None,
+    requested_by: User | None = None,
     source: str = "system",
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (the charger's time to answer)
     wait: bool = True,
@@ -184,6 +197,8 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
         return await _reload(command)
     layer = get_channel_layer()
     try:
+        if layer is None:  # settings name a layer in every configuration
+            raise ImproperlyConfigured("CHANNEL_LAYERS names no default layer")
         reply_to = await layer.new_channel() if wait else ""
         await layer.send(
             channel,
@@ -256,14 +271,19 @@ async def _reload(command: Command) -> Command:
     return await reload()
 
 
-def send_command(charger: Charger, action: str, payload: dict, **options) -> Command:
+def send_command(
+    charger: Charger, action: str, payload: JsonDict, **options: Unpack[SendOptions]
+) -> Command:
     """The synchronous twin of `asend_command`, for tasks, management commands and the shell;
     views and API views pass `wait=False` (their threads must not wait for a charger)."""
     return async_to_sync(asend_command)(charger, action, payload, **options)
 
 
-def notify_consumer(charger: Charger, event: dict) -> None:
+def notify_consumer(charger: Charger, event: dict[str, Any]) -> None:
     """Tell the consumer holding the charger's socket that something changed, if any does."""
     channel = _socket_of(charger)
     if channel:
-        async_to_sync(get_channel_layer().send)(channel, event)
+        layer = get_channel_layer()
+        if layer is None:  # settings name a layer in every configuration
+            raise ImproperlyConfigured("CHANNEL_LAYERS names no default layer")
+        async_to_sync(layer.send)(channel, event)

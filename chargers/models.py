@@ -1,5 +1,7 @@
 """Chargers' world: id tokens now; chargers, connectors, sessions and samples with OCPP."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
@@ -406,6 +408,10 @@ class CommandStatus(models.TextChoices):
 class Command(TenantOwned):
     """The audit record of one call to a charger: who asked what, the reply, the timings."""
 
+    # Set for a page's command log (`dashboard.fleet.command_log`), not stored.
+    outcome: list[tuple[str, str]]
+    pending: bool
+
     charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="commands")
     action = models.CharField(max_length=50)
     payload = models.JSONField(default=dict, help_text="Secrets are redacted.")
@@ -521,6 +527,9 @@ class TransactionEventRecord(TenantOwned):
 
 class DeviceModelVariable(TenantOwned):
     """One attribute of a 2.0.1 device-model variable, as the charger last reported it."""
+
+    # Set for the configuration page (`dashboard.fleet.charger_configuration`), not stored.
+    last_reply: dict[str, Any] | None
 
     charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="variables")
     component = models.CharField(max_length=50)

@@ -88,7 +88,7 @@ def private_address_problem(url: str) -> str | None:
     except (OSError, UnicodeError):
         return None
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global or ip.is_multicast:
             return f"{host} is an internal address ({ip}); webhooks go to public hosts only."
     return None

@@ -8,6 +8,8 @@ is given up on by the stale sweep (`chargers.commands.time_out_stale`), not by a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import cast
 
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -81,7 +83,7 @@ class ChangeConfigurationArgs(serializers.Serializer):
 
 
 # Version-neutral actions: the builder in chargers.ocpp.builders and the arguments it takes.
-NEUTRAL_ACTIONS = {
+NEUTRAL_ACTIONS: dict[str, tuple[Callable[..., builders.Request], type[serializers.Serializer]]] = {
     "remote_start": (builders.remote_start, RemoteStartArgs),
     "remote_stop": (builders.remote_stop, RemoteStopArgs),
     "reset": (builders.reset, ResetArgs),
@@ -161,7 +163,8 @@ class CommandRequestSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built at import time, outside any scope: read the charger in the request's scope.
-        self.fields["charger"].queryset = Charger.objects.all()
+        field = cast(serializers.PrimaryKeyRelatedField, self.fields["charger"])
+        field.queryset = Charger.objects.all()
 
     def validate(self, attrs):
         charger = attrs["charger"]

@@ -167,7 +167,7 @@ def charger_command(request, pk: int):
             # The label the operator saw next to the input (Connector, Id token...).
             label = form.fields[field].label if field in form.fields else None
             name = label or field.replace("_", " ")
-            messages.error(request, f"{str(name).lower()}: {' '.join(errors)}")
+            messages.error(request, f"{str(name).lower()}: {' '.join(map(str, errors))}")
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     try:
         built = form.build(charger)
@@ -397,7 +397,7 @@ def charger_configuration(request, pk: int):
             return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
         if form.is_valid():
             try:
-                if v2:
+                if isinstance(form, VariableForm):
                     built = form.build(charger, read=bool(request.POST.get("read")))
                 else:
                     built = builders.change_configuration(
@@ -409,17 +409,17 @@ def charger_configuration(request, pk: int):
                 _report(request, _send(request, charger, built))
                 return redirect("charger_configuration", tenant_slug=request.tenant.slug, pk=pk)
     search = request.GET.get("q", "").strip()
-    variables = charger.variables.all()
+    found = charger.variables.all()
     if search:
-        variables = variables.filter(Q(component__icontains=search) | Q(variable__icontains=search))
-    variables = list(variables[:1000]) if v2 else []
+        found = found.filter(Q(component__icontains=search) | Q(variable__icontains=search))
+    variables = list(found[:1000]) if v2 else []
     if variables:
         replies = last_variable_replies(charger)
         for row in variables:
             row.last_reply = replies.get(AttributeId.of(row))
     if keys:
         key_replies = last_key_replies(charger)
-        keys = [{**k, "last_reply": key_replies.get(k.get("key"))} for k in keys]
+        keys = [{**k, "last_reply": key_replies.get(k["key"])} for k in keys]
     return render(
         request,
         "chargers/charger_configuration.html",
@@ -519,11 +519,15 @@ def charger_credentials(request, pk: int):
     )
     if request.method == "POST" and "security_profile" in request.POST:
         profile_form = SecurityProfileForm(request.POST)
-        if profile_form.is_valid() and save_with(
-            profile_form,
-            charger_services.charger_update,
-            charger=charger,
-            **profile_form.cleaned_data,
+        if (
+            profile_form.is_valid()
+            and save_with(
+                profile_form,
+                charger_services.charger_update,
+                charger=charger,
+                **profile_form.cleaned_data,
+            )
+            is not None
         ):
             messages.success(request, f"{charger.identity}: security profile saved.")
             return redirect("charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk)

@@ -55,13 +55,13 @@ def admission(user, slug: str) -> tuple[int, set[int] | None] | None:
 
 
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
-    group = None
+    group: str | None = None
     only_chargers: set[int] | None = None
     admitted_until = 0.0
 
     async def connect(self):
         await aclose_old_connections()
-        if not await self.admit():
+        if not await self.admit() or self.group is None:  # admit() sets the group
             await self.close()  # before accept(): the same 403 for strangers and missing tenants
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -104,7 +104,8 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         group = self.group
         if await self.admit() and self.group == group:
             return True
-        await self.channel_layer.group_discard(group, self.channel_name)
+        if group is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
         self.group = None
         await self.close()
         return False

@@ -9,3 +9,9 @@ base.py, v16.py, v201.py   the central system per version: translate, call a ser
 samples.py, variables.py, readers.py   wire forms read into domain objects (and written back)
 builders.py   operator actions as each version's requests; redact.py   secrets out of logs
 """
+
+from typing import Any
+
+# A JSON object as it goes over the wire (a CALL's payload, a reply): the schemas, not the types,
+# say what it holds.
+JsonDict = dict[str, Any]

@@ -8,15 +8,20 @@ log riding along (`db`).
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from django.db import transaction
 
+from chargers.ocpp import JsonDict
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 from chargers.ocpp.rpc import Endpoint, Socket
 from chargers.services.connections import message_log_append
 from chargers.services.reports import charger_event_record, charger_set_reported_status
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # Security events the OCPP security whitepaper marks critical: they raise an alert.
 CRITICAL_SECURITY_EVENTS = frozenset(
@@ -37,7 +42,7 @@ CRITICAL_SECURITY_EVENTS = frozenset(
 class CentralSocket(Socket, Protocol):
     """The consumer, as the central system sees it: it also keeps the message log."""
 
-    def take_log(self) -> list[dict]: ...
+    def take_log(self) -> list[dict[str, Any]]: ...
 
 
 class CentralSystem(Endpoint):
@@ -47,7 +52,7 @@ class CentralSystem(Endpoint):
 
     def __init__(
         self, socket: CentralSocket, *, charger_id: int, identity: str, registration_status: str
-    ):
+    ) -> None:
         super().__init__(socket)
         self.charger_id = charger_id
         self.identity = identity
@@ -69,17 +74,17 @@ class CentralSystem(Endpoint):
             "BootNotification is accepted until then.",
         )
 
-    def db(self, function):
+    def db(self, function: Callable[_P, _R]) -> Callable[_P, Awaitable[_R]]:
         """Run a service on the database threads, in this socket's tenant scope.
 
         The message log rows gathered since the last trip ride along in the same trip, so
         the log costs no thread hop of its own.
         """
 
-        async def run(*args, **kwargs):
+        async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             rows = self.socket.take_log()
 
-            def work():
+            def work() -> _R:
                 # One transaction, so one commit, for the log rows and the message's facts.
                 try:
                     with transaction.atomic():
@@ -96,13 +101,13 @@ class CentralSystem(Endpoint):
 
         return run
 
-    async def _event(self, kind: str, summary: str, payload: dict) -> None:
+    async def _event(self, kind: str, summary: str, payload: JsonDict) -> None:
         """Keep a message verbatim as a charger event."""
         await self.db(charger_event_record)(
             charger_id=self.charger_id, kind=kind, summary=summary, payload=payload
         )
 
-    async def _reported_status(self, field: str, kind: str, payload: dict) -> None:
+    async def _reported_status(self, field: str, kind: str, payload: JsonDict) -> None:
         """Keep the status a firmware, diagnostics or log notification reports, and the
         notification as a charger event."""
         status = payload["status"]

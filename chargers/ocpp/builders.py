@@ -11,8 +11,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Required, TypedDict, Unpack
 
-from chargers.commands import send_command
+from chargers.commands import SendOptions, send_command
 from chargers.models import Charger, Command, OcppVersion
+from chargers.ocpp import JsonDict
 from chargers.ocpp.variables import ATTRIBUTE_TYPES, attribute_to_wire
 from chargers.services.device_model import AttributeId
 
@@ -34,7 +35,7 @@ def is_v2(charger: Charger) -> bool:
 @dataclass(frozen=True)
 class Request:
     action: str
-    payload: dict
+    payload: JsonDict
 
 
 class ActionError(ValueError):
@@ -45,7 +46,7 @@ def remote_start(charger: Charger, *, id_tag: str, evse_id: int | None = None) -
     if not id_tag:
         raise ActionError("An id token is required to start a session.")
     if is_v2(charger):
-        payload = {
+        payload: JsonDict = {
             "idToken": {"idToken": id_tag, "type": "Central"},
             "remoteStartId": secrets.randbelow(2**31 - 1) + 1,
         }
@@ -84,7 +85,7 @@ def unlock(charger: Charger, *, evse_id: int, connector_id: int = 1) -> Request:
 def set_availability(charger: Charger, *, operative: bool, evse_id: int = 0) -> Request:
     """evse_id 0 means the whole charger."""
     if is_v2(charger):
-        payload = {"operationalStatus": "Operative" if operative else "Inoperative"}
+        payload: JsonDict = {"operationalStatus": "Operative" if operative else "Inoperative"}
         if evse_id:
             payload["evse"] = {"id": evse_id}
         return Request("ChangeAvailability", payload)
@@ -98,7 +99,7 @@ def trigger(charger: Charger, *, message: str, evse_id: int | None = None) -> Re
     if message not in TRIGGERABLE:
         raise ActionError(f"Choose one of: {', '.join(TRIGGERABLE)}.")
     if is_v2(charger):
-        payload = {"requestedMessage": TRIGGERABLE[message]}
+        payload: JsonDict = {"requestedMessage": TRIGGERABLE[message]}
         if evse_id:
             payload["evse"] = {"id": evse_id}
         return Request("TriggerMessage", payload)
@@ -127,7 +128,7 @@ def get_diagnostics(charger: Charger, *, location: str) -> Request:
     return Request("GetDiagnostics", {"location": location})
 
 
-def _variable(name: str) -> dict:
+def _variable(name: str) -> JsonDict:
     component, _, variable = name.rpartition(".")
     if not component or not variable:
         raise ActionError(f"{name!r}: name 2.0.1 variables as Component.Variable.")
@@ -177,7 +178,7 @@ def _attribute(
     connector_id: int = 0,
     component_instance: str = "",
     variable_instance: str = "",
-) -> dict:
+) -> JsonDict:
     """One device-model attribute as 2.0.1 names it in Get/SetVariables; a 1.6 charger has
     none, and the error says what to do `instead`."""
     if not is_v2(charger):
@@ -211,7 +212,7 @@ def get_variable(charger: Charger, **attribute: Unpack[AttributeName]) -> Reques
     return Request("GetVariables", {"getVariableData": [data]})
 
 
-def perform(charger: Charger, request: Request, **options) -> Command:
+def perform(charger: Charger, request: Request, **options: Unpack[SendOptions]) -> Command:
     """Send a built request; options as for `send_command` (requested_by, source, ...)."""
     return send_command(charger, request.action, request.payload, **options)
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -21,11 +22,12 @@ from django.utils import timezone
 from chargers import commands
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import handshake
+from chargers.ocpp import JsonDict, handshake
+from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid
 from chargers.ocpp.frames import CALL, CALLRESULT
-from chargers.ocpp.readers import reply_facts
+from chargers.ocpp.readers import ReplyFacts, reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
@@ -63,7 +65,7 @@ def loggable(frame: str) -> str:
 # Chargers of this process heard from since their last_seen was last written: one UPDATE
 # every TOUCH_EVERY for all of them, rather than one per charger.
 _heard: set[int] = set()
-_liveness_writer: asyncio.Task | None = None
+_liveness_writer: asyncio.Task[None] | None = None
 
 
 async def _write_liveness() -> None:
@@ -99,10 +101,10 @@ def _ensure_liveness_writer() -> None:
 
 class OcppConsumer(AsyncWebsocketConsumer):
     closing = False
-    central = None
+    central: CentralSystem | None = None
     silenced = False
 
-    async def dispatch(self, message):
+    async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels does, without its close_old_connections hop to the sync thread before
         every frame: this consumer touches the database only through `in_db`, whose threads
         look after their own connections. Dashboard pushes from that work come back here."""
@@ -113,13 +115,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def connect(self):
+    async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
         opened = await in_db(handshake.open_socket)(
             tenant_slug=kwargs["tenant_slug"],
             identity=kwargs["charge_point_id"],
-            offered=self.scope.get("subprotocols", []),
+            offered=list(self.scope.get("subprotocols", [])),
             headers=dict(self.scope.get("headers", [])),
             remote_addr=str(client[0]),
             channel_name=self.channel_name,
@@ -135,8 +137,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             raise RuntimeError("the OCPP door's tenant scope did not reach the consumer")
         self.charger = opened.charger
         self.connection_event_id = opened.connection_event_id
-        self.log_rows: list[dict] = []
-        self.command_tasks: set[asyncio.Task] = set()
+        self.log_rows: list[dict[str, Any]] = []
+        self.command_tasks: set[asyncio.Task[None]] = set()
         _ensure_liveness_writer()
         # Ready before the accept: a client gone by then is recorded gone by disconnect().
         self.central = CENTRAL_SYSTEMS[opened.version](
@@ -150,7 +152,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # The newest authenticated socket wins; the old one may be half-open.
             await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.central is None:
             return
         if text_data is None:
@@ -168,7 +170,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if len(self.log_rows) >= LOG_BATCH:
             await self.flush_log()
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         self.closing = True
         if self.central is None:
             return
@@ -184,19 +186,21 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     # --- Events from other processes ------------------------------------------------------
 
-    async def ocpp_replaced(self, event):
+    async def ocpp_replaced(self, event: dict[str, Any]) -> None:
         self.closing = True
         await self.close(code=4000)
 
-    async def charger_silenced(self, event):
+    async def charger_silenced(self, event: dict[str, Any]) -> None:
         self.silenced = True
 
-    async def charger_changed(self, event):
+    async def charger_changed(self, event: dict[str, Any]) -> None:
+        if self.central is None:  # not admitted: no charger to follow
+            return
         self.central.registration_status = await in_db(charger_registration_status)(
             charger_id=self.charger.pk
         )
 
-    async def ocpp_command(self, event):
+    async def ocpp_command(self, event: dict[str, Any]) -> None:
         """Run a command as its own task: awaiting the reply here would block this socket's
         incoming frames, including the reply itself."""
         if len(self.command_tasks) > MAX_QUEUED_COMMANDS:
@@ -210,7 +214,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.command_tasks.add(task)
         task.add_done_callback(self.command_tasks.discard)
 
-    async def _run_command(self, event):
+    async def _run_command(self, event: dict[str, Any]) -> None:
+        if self.central is None:  # not admitted: commands go to admitted sockets only
+            return
         command_id = event["command_id"]
         await in_db(commands.mark_sent)(command_id=command_id)
         try:
@@ -249,14 +255,22 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self._finish(event, CommandStatus.ANSWERED, response=reply, facts=facts)
         await self.flush_log()
 
-    async def _finish(self, event, status, *, response=None, error="", facts=None):
+    async def _finish(
+        self,
+        event: dict[str, Any],
+        status: str,
+        *,
+        response: object = None,
+        error: str = "",
+        facts: ReplyFacts | None = None,
+    ) -> None:
         action = event["action"]
         stored = redact_payload(action, response, response=True)
         # The exchange's log rows are written with the outcome, before anyone is told of it.
         rows = self.take_log()
         charger_id = self.charger.pk
 
-        def record():
+        def record() -> None:
             if rows:
                 message_log_append(rows)
             if facts is not None and facts.password is not None:
@@ -276,8 +290,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
     # --- Message log ----------------------------------------------------------------------
 
     def log_frame(
-        self, incoming: bool, raw: str, message_type: int, unique_id, action, payload=None
-    ):
+        self,
+        incoming: bool,
+        raw: str,
+        message_type: int,
+        unique_id: str | None,
+        action: str | None,
+        payload: JsonDict | None = None,
+    ) -> None:
         """Queue a frame for the message log; secrets are masked in the few actions that
         carry them (the payload is given then)."""
         if payload is not None and action in REDACTED_ACTIONS:
@@ -301,12 +321,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    def take_log(self) -> list[dict]:
+    def take_log(self) -> list[dict[str, Any]]:
         """Hand over the gathered log rows (on the event loop, so no row is lost)."""
         rows, self.log_rows = self.log_rows, []
         return rows
 
-    async def flush_log(self):
+    async def flush_log(self) -> None:
         rows = self.take_log()
         if rows:
             await in_db(message_log_append)(rows)

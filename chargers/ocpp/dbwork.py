@@ -10,15 +10,19 @@ there the work stays on Channels' one thread.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.conf import settings
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _pool: ThreadPoolExecutor | None = None
 
 
-def in_db(function):
+def in_db(function: Callable[_P, _R]) -> Callable[_P, Awaitable[_R]]:
     """`function` as an awaitable that runs on the sockets' database threads."""
     global _pool
     threads = settings.OCPP_DB_THREADS

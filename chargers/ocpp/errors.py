@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chargers.ocpp import JsonDict
+
 # Our names for what went wrong -> the code each version uses for it.
 CODES = {
     "1.6": {
@@ -64,7 +66,7 @@ class CallRefused(FrameProblem):
 class CallErrorReply(Exception):
     """The charger answered our CALL with a CALLERROR."""
 
-    def __init__(self, code: str, description: str, details):
+    def __init__(self, code: str, description: str, details: object):
         super().__init__(f"{code}: {description}")
         self.code, self.description, self.details = code, description, details
 
@@ -72,6 +74,6 @@ class CallErrorReply(Exception):
 class CallReplyInvalid(Exception):
     """The charger's CALLRESULT does not match the schema of the action."""
 
-    def __init__(self, payload: dict, problem: str):
+    def __init__(self, payload: JsonDict, problem: str):
         super().__init__(problem)
         self.payload, self.problem = payload, problem

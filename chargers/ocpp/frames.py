@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from chargers.ocpp import JsonDict
 from chargers.ocpp.errors import CallRefused, FrameProblem
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -22,11 +24,11 @@ class Frame:
     message_type: int
     unique_id: str
     action: str | None
-    payload: dict
-    error: list | None = None  # [code, description, details] of a CALLERROR
+    payload: JsonDict
+    error: list[Any] | None = None  # [code, description, details] of a CALLERROR
 
 
-def storable(value) -> bool:
+def storable(value: object) -> bool:
     """Whether every string in `value` is text PostgreSQL can keep."""
     text = json.dumps(value, ensure_ascii=False)
     if "\\u0000" in text:
@@ -77,19 +79,19 @@ def parse(raw: str) -> Frame:
     raise FrameProblem("bad_message_type", f"Unknown message type {message_type!r}.", unique_id)
 
 
-def dumps(message: list) -> str:
+def dumps(message: list[Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
-def call(unique_id: str, action: str, payload: dict) -> str:
+def call(unique_id: str, action: str, payload: JsonDict) -> str:
     return dumps([CALL, unique_id, action, payload])
 
 
-def call_result(unique_id: str, payload: dict) -> str:
+def call_result(unique_id: str, payload: JsonDict) -> str:
     return dumps([CALLRESULT, unique_id, payload])
 
 
-def call_error(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
+def call_error(unique_id: str, code: str, description: str, details: JsonDict | None = None) -> str:
     return dumps([CALLERROR, unique_id, code, description[:255], details or {}])
 
 

@@ -15,6 +15,7 @@ import binascii
 import functools
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -31,7 +32,7 @@ from cpms.tenancy.doors import tenant_for_ocpp
 
 # Newest first: a charger offering several gets the newest, unless it is registered on one of
 # them already.
-SUBPROTOCOLS = {
+SUBPROTOCOLS: dict[str, str] = {
     "ocpp2.1": OcppVersion.V21,
     "ocpp2.0.1": OcppVersion.V201,
     "ocpp1.6": OcppVersion.V16,
@@ -170,7 +171,8 @@ def admit(
     proxied = from_trusted_proxy(remote_addr)
     charger_addr = (forwarded_for(headers) or remote_addr) if proxied else remote_addr
 
-    def refuse(reason: str, detail: str = "") -> None:
+    def refuse(reason: str, detail: str = "") -> Admitted | None:
+        """Record why the socket is refused; None, as `admit` answers then."""
         with scoping.unscoped():
             handshake_refusal_record(
                 tenant=tenant,
@@ -182,7 +184,9 @@ def admit(
             )
         return None
 
-    if choose_subprotocol(offered) is None:
+    registered = charger.ocpp_version if charger is not None else ""
+    subprotocol = choose_subprotocol(offered, registered)
+    if subprotocol is None:
         return refuse("no_subprotocol", f"offered: {', '.join(offered)[:200] or 'none'}")
     try:
         validate_identity(identity)
@@ -210,8 +214,6 @@ def admit(
             onboarding_password = password
         elif not charger.password_hash or not hashing.check(password, charger.password_hash):
             return refuse("wrong_password")
-    registered = charger.ocpp_version if charger is not None else ""
-    subprotocol = choose_subprotocol(offered, registered)
     version = SUBPROTOCOLS[subprotocol]
     policy = tenant.settings.get(VERSION_CHANGE_SETTING, "follow")
     if registered and version != registered and policy == "refuse":
@@ -226,7 +228,17 @@ def admit(
     )
 
 
-def open_socket(*, channel_name: str, node: str, **request) -> Opened | None:
+class SocketRequest(TypedDict):
+    """What `admit` reads of an upgrade request."""
+
+    tenant_slug: str
+    identity: str
+    offered: list[str]
+    headers: dict[bytes, bytes]
+    remote_addr: str
+
+
+def open_socket(*, channel_name: str, node: str, **request: Unpack[SocketRequest]) -> Opened | None:
     """The OCPP door, in one trip to the database threads (a fleet reconnecting at once
     queues there): admit the socket (`admit`), open its tenant's scope, register an onboarding
     charger, and make this socket the charger's. None when refused.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chargers.ocpp import JsonDict
 from chargers.ocpp.variables import attribute_from_wire, value_read
 from chargers.services.device_model import AttributeId, AttributeValue
 
@@ -36,7 +37,7 @@ class ReplyFacts:
     values: tuple[AttributeValue, ...] = ()
 
 
-def reply_facts(action: str, payload: dict, reply: dict) -> ReplyFacts:
+def reply_facts(action: str, payload: JsonDict, reply: JsonDict) -> ReplyFacts:
     """The facts a command (`action`, the `payload` sent) and its `reply` establish."""
     if action == CHANGE_KEY:
         if payload.get("key") == AUTHORIZATION_KEY and reply.get("status") == "Accepted":

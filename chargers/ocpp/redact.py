@@ -10,7 +10,7 @@ REDACTED_ACTIONS = frozenset(
 )
 
 
-def redact_payload(action: str | None, payload, *, response: bool = False):
+def redact_payload(action: str | None, payload: object, *, response: bool = False) -> object:
     """A copy of a CALL or CALLRESULT payload with secret values masked."""
     if not isinstance(payload, dict) or not action:
         return payload

@@ -15,9 +15,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from chargers.ocpp import frames
+from chargers.ocpp import JsonDict, frames
 from chargers.ocpp.errors import (
     CODES,
     INTERNAL_ERROR,
@@ -31,14 +31,16 @@ from chargers.ocpp.schemas import schema_problem
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any, dict], Awaitable[dict]]
+# A handler method: (the central system, the CALL's payload) -> the reply's payload.
+Handler = Callable[[Any, JsonDict], Awaitable[JsonDict]]
+_H = TypeVar("_H", bound=Handler)
 
 
-def handles(action: str) -> Callable[[Handler], Handler]:
+def handles(action: str) -> Callable[[_H], _H]:
     """Register a method as the handler of the CALLs of `action`: it takes the payload as
     sent and returns the reply's payload, both camelCase dicts."""
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: _H) -> _H:
         handler.ocpp_action = action  # type: ignore[attr-defined]
         return handler
 
@@ -59,7 +61,7 @@ class Socket(Protocol):
         message_type: int,
         unique_id: str | None,
         action: str | None,
-        payload: dict | None = None,
+        payload: JsonDict | None = None,
     ) -> None: ...
 
 
@@ -76,7 +78,7 @@ class Endpoint:
     known_actions: ClassVar[frozenset[str]] = frozenset()  # every action of the version
     handlers: ClassVar[dict[str, Handler]] = {}  # action -> handler, built per class
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         handlers: dict[str, Handler] = {}
         # Base classes first, so that a subclass's handler of an action wins.
@@ -89,7 +91,7 @@ class Endpoint:
         if hasattr(cls, "version"):
             cls.known_actions = ACTIONS[cls.version]
 
-    def __init__(self, socket: Socket):
+    def __init__(self, socket: Socket) -> None:
         self.socket = socket
         # One CALL of ours outstanding per charger, as OCPP-J asks; the others queue here.
         self._calling = asyncio.Lock()
@@ -121,7 +123,7 @@ class Endpoint:
 
     def handler_for(self, frame: Frame) -> Handler:
         """The handler of a CALL, or FrameProblem saying why it gets none."""
-        action = frame.action
+        action = frame.action or ""  # a CALL always names one
         handler = self.handlers.get(action)
         if handler is None:
             if action not in self.known_actions:
@@ -170,7 +172,7 @@ class Endpoint:
 
     # --- Outgoing ------------------------------------------------------------------------
 
-    async def call(self, action: str, payload: dict, *, wait_seconds: float = 30) -> dict:
+    async def call(self, action: str, payload: JsonDict, *, wait_seconds: float = 30) -> JsonDict:
         """Send one CALL and return the payload of the charger's CALLRESULT.
 
         Raises ValueError (before sending) for an action or payload the version does not
@@ -197,7 +199,7 @@ class Endpoint:
                 raise TimeoutError(f"No reply to {action} within {wait_seconds:g} s.") from None
             finally:
                 del self._pending[unique_id]
-        if reply.message_type == CALLERROR:
+        if reply.error is not None:  # a CALLERROR
             raise CallErrorReply(*reply.error)
         problem = schema_problem(self.version, CALLRESULT, action, reply.payload)
         if problem is not None:

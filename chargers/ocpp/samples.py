@@ -12,20 +12,21 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from chargers.metering import ENERGY, Sample, default_unit, to_decimal
+from chargers.ocpp import JsonDict
 from chargers.ocpp.frames import parse_timestamp
 
 # One sampledValue -> (value, unit, signed data) as the version says them.
-Reading = Callable[[dict], tuple[Decimal | None, str, str]]
+Reading = Callable[[JsonDict], tuple[Decimal | None, str, str]]
 
 
-def reading_16(sampled: dict) -> tuple[Decimal | None, str, str]:
+def reading_16(sampled: JsonDict) -> tuple[Decimal | None, str, str]:
     raw = sampled["value"]
     value = None if sampled.get("format") == "SignedData" else to_decimal(raw)
     # Signed values, and raw ones that are not numbers, are kept verbatim.
     return value, sampled.get("unit") or "", raw if value is None else ""
 
 
-def reading_201(sampled: dict) -> tuple[Decimal | None, str, str]:
+def reading_201(sampled: JsonDict) -> tuple[Decimal | None, str, str]:
     unit = sampled.get("unitOfMeasure") or {}
     value = to_decimal(sampled["value"])
     multiplier = unit.get("multiplier", 0)
@@ -35,7 +36,7 @@ def reading_201(sampled: dict) -> tuple[Decimal | None, str, str]:
     return value, unit.get("unit") or "", signed.get("signedMeterData", "")
 
 
-def normalise(meter_value: list[dict], reading: Reading) -> list[Sample]:
+def normalise(meter_value: list[JsonDict], reading: Reading) -> list[Sample]:
     """The samples of a message's meterValue entries, with the standard's defaults explicit
     (so that a resend with and without them is recognised as the same sample)."""
     result = []
@@ -59,9 +60,9 @@ def normalise(meter_value: list[dict], reading: Reading) -> list[Sample]:
     return result
 
 
-def samples_16(meter_value: list[dict]) -> list[Sample]:
+def samples_16(meter_value: list[JsonDict]) -> list[Sample]:
     return normalise(meter_value, reading_16)
 
 
-def samples_201(meter_value: list[dict]) -> list[Sample]:
+def samples_201(meter_value: list[JsonDict]) -> list[Sample]:
     return normalise(meter_value, reading_201)

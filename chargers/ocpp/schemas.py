@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 import fastjsonschema
 from fastjsonschema import JsonSchemaValueException
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
+from chargers.ocpp import JsonDict
 from chargers.ocpp.frames import CALL, CALLRESULT
 from chargers.ocpp.library import ACTIONS, schema_text
 
@@ -29,7 +32,9 @@ SCHEMA_KEYWORD_PROBLEM = {
 }
 
 
-def schema_problem(version: str, message_type: int, action: str, payload: dict):
+def schema_problem(
+    version: str, message_type: int, action: str, payload: JsonDict
+) -> tuple[str, str] | None:
     """The first schema violation of a CALL's or CALLRESULT's payload as (problem,
     description), or None. The action must be one of the version's (`library.ACTIONS`)."""
     try:
@@ -47,7 +52,7 @@ def schema_problem(version: str, message_type: int, action: str, payload: dict):
     return problem, f"{where}: {error.message}"[:255]
 
 
-def request_problem(version: str, action: str, payload: dict) -> tuple[str, str] | None:
+def request_problem(version: str, action: str, payload: JsonDict) -> tuple[str, str] | None:
     """Why a raw CALL an operator wrote is not one to send, as (field, message): `action`
     when the version has no such action, `payload` or `payload.<path>` for the first schema
     violation. None when it may be sent."""
@@ -62,17 +67,24 @@ def request_problem(version: str, action: str, payload: dict) -> tuple[str, str]
     )
 
 
-def _schema(version: str, message_type: int, action: str, **json_options) -> dict:
+def _schema(
+    version: str,
+    message_type: int,
+    action: str,
+    *,
+    parse_float: Callable[[str], object] | None = None,
+) -> JsonDict:
     text = schema_text(version, action, response=message_type == CALLRESULT)
-    return json.loads(text, **json_options)
+    schema: JsonDict = json.loads(text, parse_float=parse_float)
+    return schema
 
 
 @functools.cache
-def _compiled(version: str, message_type: int, action: str):
+def _compiled(version: str, message_type: int, action: str) -> Callable[[JsonDict], object]:
     return fastjsonschema.compile(_schema(version, message_type, action))
 
 
 @functools.cache
-def _exact(version: str, message_type: int, action: str):
+def _exact(version: str, message_type: int, action: str) -> Validator:
     schema = _schema(version, message_type, action, parse_float=Decimal)
     return validator_for(schema)(schema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from chargers.models import EventKind
+from chargers.ocpp import JsonDict
 from chargers.ocpp.base import CRITICAL_SECURITY_EVENTS, CentralSystem
 from chargers.ocpp.errors import CallRefused
 from chargers.ocpp.frames import now_iso, parse_timestamp
@@ -19,8 +20,8 @@ from chargers.services.reports import (
 from chargers.services.sessions import meter_values_record, session_start, session_stop
 
 
-def id_tag_info(token: TokenInfo) -> dict:
-    info = {"status": token.status}
+def id_tag_info(token: TokenInfo) -> JsonDict:
+    info: JsonDict = {"status": token.status}
     if token.expires_at is not None:
         info["expiryDate"] = token.expires_at.isoformat()
     if token.group_uid:
@@ -37,7 +38,7 @@ class CentralSystem16(CentralSystem):
     version = "1.6"
 
     @handles("BootNotification")
-    async def boot_notification(self, payload: dict) -> dict:
+    async def boot_notification(self, payload: JsonDict) -> JsonDict:
         reported = {
             "vendor": payload["chargePointVendor"],
             "model": payload["chargePointModel"],
@@ -54,11 +55,11 @@ class CentralSystem16(CentralSystem):
         return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
 
     @handles("Heartbeat")
-    async def heartbeat(self, payload: dict) -> dict:
+    async def heartbeat(self, payload: JsonDict) -> JsonDict:
         return {"currentTime": now_iso()}
 
     @handles("StatusNotification")
-    async def status_notification(self, payload: dict) -> dict:
+    async def status_notification(self, payload: JsonDict) -> JsonDict:
         evse_id, connector = evse_of(payload["connectorId"])
         error_code = payload["errorCode"]
         timestamp = payload.get("timestamp")
@@ -76,12 +77,12 @@ class CentralSystem16(CentralSystem):
         return {}
 
     @handles("Authorize")
-    async def authorize(self, payload: dict) -> dict:
+    async def authorize(self, payload: JsonDict) -> JsonDict:
         token = await self.db(id_token_verdict)(id_tag=payload["idTag"])
         return {"idTagInfo": id_tag_info(token)}
 
     @handles("StartTransaction")
-    async def start_transaction(self, payload: dict) -> dict:
+    async def start_transaction(self, payload: JsonDict) -> JsonDict:
         connector_id = payload["connectorId"]
         if connector_id < 1:
             raise CallRefused("property", "A transaction starts on a connector numbered from 1.")
@@ -99,7 +100,7 @@ class CentralSystem16(CentralSystem):
         }
 
     @handles("StopTransaction")
-    async def stop_transaction(self, payload: dict) -> dict:
+    async def stop_transaction(self, payload: JsonDict) -> JsonDict:
         _, token = await self.db(session_stop)(
             charger_id=self.charger_id,
             transaction_id=str(payload["transactionId"]),
@@ -113,7 +114,7 @@ class CentralSystem16(CentralSystem):
         return {} if token is None else {"idTagInfo": id_tag_info(token)}
 
     @handles("MeterValues")
-    async def meter_values(self, payload: dict) -> dict:
+    async def meter_values(self, payload: JsonDict) -> JsonDict:
         evse_id, _ = evse_of(payload["connectorId"])
         transaction_id = payload.get("transactionId")
         await self.db(meter_values_record)(
@@ -126,24 +127,24 @@ class CentralSystem16(CentralSystem):
         return {}
 
     @handles("DataTransfer")
-    async def data_transfer(self, payload: dict) -> dict:
+    async def data_transfer(self, payload: JsonDict) -> JsonDict:
         # No vendor extensions are installed: keep the message and say so, as 1.6 prescribes.
         summary = f"{payload['vendorId']} {payload.get('messageId') or ''}".strip()
         await self._event(EventKind.DATA_TRANSFER, summary, payload)
         return {"status": "UnknownVendorId"}
 
     @handles("DiagnosticsStatusNotification")
-    async def diagnostics_status_notification(self, payload: dict) -> dict:
+    async def diagnostics_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("diagnostics_status", EventKind.DIAGNOSTICS_STATUS, payload)
         return {}
 
     @handles("FirmwareStatusNotification")
-    async def firmware_status_notification(self, payload: dict) -> dict:
+    async def firmware_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("firmware_status", EventKind.FIRMWARE_STATUS, payload)
         return {}
 
     @handles("SecurityEventNotification")
-    async def security_event_notification(self, payload: dict) -> dict:
+    async def security_event_notification(self, payload: JsonDict) -> JsonDict:
         await self.db(charger_event_record)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
@@ -155,18 +156,18 @@ class CentralSystem16(CentralSystem):
         return {}
 
     @handles("SignCertificate")
-    async def sign_certificate(self, payload: dict) -> dict:
+    async def sign_certificate(self, payload: JsonDict) -> JsonDict:
         # Policy until a certificate authority is configured: keep the CSR for the operator
         # and answer Rejected, so the charger keeps its current certificate.
         await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
         return {"status": "Rejected"}
 
     @handles("LogStatusNotification")
-    async def log_status_notification(self, payload: dict) -> dict:
+    async def log_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._event(EventKind.LOG_STATUS, payload["status"], payload)
         return {}
 
     @handles("SignedFirmwareStatusNotification")
-    async def signed_firmware_status_notification(self, payload: dict) -> dict:
+    async def signed_firmware_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("firmware_status", EventKind.SIGNED_FIRMWARE_STATUS, payload)
         return {}

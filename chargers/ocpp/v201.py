@@ -8,9 +8,10 @@ verbatim as charger events.
 from __future__ import annotations
 
 from chargers.models import EventKind
+from chargers.ocpp import JsonDict
 from chargers.ocpp.base import CRITICAL_SECURITY_EVENTS, CentralSystem
 from chargers.ocpp.frames import now_iso, parse_timestamp
-from chargers.ocpp.rpc import handles
+from chargers.ocpp.rpc import Handler, handles
 from chargers.ocpp.samples import samples_201
 from chargers.ocpp.variables import reported_attributes
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
@@ -23,9 +24,9 @@ from chargers.services.reports import (
 from chargers.services.sessions import meter_values_record, session_event_record
 
 
-def id_token_info(token: TokenInfo) -> dict:
+def id_token_info(token: TokenInfo) -> JsonDict:
     # 2.0.1 distinguishes a token nobody knows (Unknown) from one that is not valid (Invalid).
-    info: dict = {"status": "Unknown" if token.token is None else token.status}
+    info: JsonDict = {"status": "Unknown" if token.token is None else token.status}
     if token.expires_at is not None:
         info["cacheExpiryDateTime"] = token.expires_at.isoformat()
     if token.group_uid:
@@ -33,11 +34,11 @@ def id_token_info(token: TokenInfo) -> dict:
     return info
 
 
-def _keep(action: str, kind: str, **reply):
+def _keep(action: str, kind: str, **reply: str) -> Handler:
     """The handler of a notification that is kept verbatim and acknowledged with `reply`."""
 
     @handles(action)
-    async def keep(self, payload: dict) -> dict:
+    async def keep(self: CentralSystem, payload: JsonDict) -> JsonDict:
         await self._event(kind, summary(action, payload), payload)
         return dict(reply)
 
@@ -45,7 +46,7 @@ def _keep(action: str, kind: str, **reply):
     return keep
 
 
-def summary(action: str, payload: dict) -> str:
+def summary(action: str, payload: JsonDict) -> str:
     """A one-line summary of a notification for lists; the payload is kept whole."""
     for key in ("eventData", "reportData", "messageInfo", "chargingProfile"):
         if isinstance(payload.get(key), list):
@@ -61,7 +62,7 @@ class CentralSystem201(CentralSystem):
     version = "2.0.1"
 
     @handles("BootNotification")
-    async def boot_notification(self, payload: dict) -> dict:
+    async def boot_notification(self, payload: JsonDict) -> JsonDict:
         station = payload["chargingStation"]
         modem = station.get("modem") or {}
         reported = {
@@ -79,11 +80,11 @@ class CentralSystem201(CentralSystem):
         return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
 
     @handles("Heartbeat")
-    async def heartbeat(self, payload: dict) -> dict:
+    async def heartbeat(self, payload: JsonDict) -> JsonDict:
         return {"currentTime": now_iso()}
 
     @handles("StatusNotification")
-    async def status_notification(self, payload: dict) -> dict:
+    async def status_notification(self, payload: JsonDict) -> JsonDict:
         await self.db(connector_status_record)(
             charger_id=self.charger_id,
             evse_id=payload["evseId"],
@@ -94,9 +95,9 @@ class CentralSystem201(CentralSystem):
         return {}
 
     @handles("Authorize")
-    async def authorize(self, payload: dict) -> dict:
+    async def authorize(self, payload: JsonDict) -> JsonDict:
         token = await self.db(id_token_verdict)(id_tag=payload["idToken"]["idToken"])
-        reply = {"idTokenInfo": id_token_info(token)}
+        reply: JsonDict = {"idTokenInfo": id_token_info(token)}
         # Policy until a certificate authority and OCSP responder are configured: the contract
         # is authorised by its token alone, and the certificate is reported as unverifiable.
         if "certificate" in payload or "iso15118CertificateHashData" in payload:
@@ -104,7 +105,7 @@ class CentralSystem201(CentralSystem):
         return reply
 
     @handles("TransactionEvent")
-    async def transaction_event(self, payload: dict) -> dict:
+    async def transaction_event(self, payload: JsonDict) -> JsonDict:
         info = payload["transactionInfo"]
         evse = payload.get("evse") or {}
         answer = await self.db(session_event_record)(
@@ -127,7 +128,7 @@ class CentralSystem201(CentralSystem):
         return {} if answer.token is None else {"idTokenInfo": id_token_info(answer.token)}
 
     @handles("MeterValues")
-    async def meter_values(self, payload: dict) -> dict:
+    async def meter_values(self, payload: JsonDict) -> JsonDict:
         await self.db(meter_values_record)(
             charger_id=self.charger_id,
             evse_id=payload["evseId"],
@@ -138,7 +139,7 @@ class CentralSystem201(CentralSystem):
         return {}
 
     @handles("NotifyReport")
-    async def notify_report(self, payload: dict) -> dict:
+    async def notify_report(self, payload: JsonDict) -> JsonDict:
         await self.db(device_model_store)(
             charger_id=self.charger_id,
             reports=reported_attributes(payload.get("reportData") or []),
@@ -146,7 +147,7 @@ class CentralSystem201(CentralSystem):
         return {}
 
     @handles("SecurityEventNotification")
-    async def security_event_notification(self, payload: dict) -> dict:
+    async def security_event_notification(self, payload: JsonDict) -> JsonDict:
         await self.db(charger_event_record)(
             charger_id=self.charger_id,
             kind=EventKind.SECURITY_EVENT,
@@ -158,29 +159,29 @@ class CentralSystem201(CentralSystem):
         return {}
 
     @handles("FirmwareStatusNotification")
-    async def firmware_status_notification(self, payload: dict) -> dict:
+    async def firmware_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("firmware_status", EventKind.FIRMWARE_STATUS, payload)
         return {}
 
     @handles("LogStatusNotification")
-    async def log_status_notification(self, payload: dict) -> dict:
+    async def log_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("diagnostics_status", EventKind.LOG_STATUS, payload)
         return {}
 
     @handles("DataTransfer")
-    async def data_transfer(self, payload: dict) -> dict:
+    async def data_transfer(self, payload: JsonDict) -> JsonDict:
         # No vendor extensions are installed: keep the message and say so.
         await self._event(EventKind.DATA_TRANSFER, payload["vendorId"], payload)
         return {"status": "UnknownVendorId"}
 
     @handles("SignCertificate")
-    async def sign_certificate(self, payload: dict) -> dict:
+    async def sign_certificate(self, payload: JsonDict) -> JsonDict:
         # Policy until a certificate authority is configured: keep the CSR, answer Rejected.
         await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
         return {"status": "Rejected"}
 
     @handles("Get15118EVCertificate")
-    async def get_15118_ev_certificate(self, payload: dict) -> dict:
+    async def get_15118_ev_certificate(self, payload: JsonDict) -> JsonDict:
         # Policy: no contract certificate pool is connected yet (Plug & Charge comes later).
         await self._event(
             EventKind.EV_CERTIFICATE, "no contract certificate pool configured", payload
@@ -188,13 +189,13 @@ class CentralSystem201(CentralSystem):
         return {"status": "Failed", "exiResponse": ""}
 
     @handles("GetCertificateStatus")
-    async def get_certificate_status(self, payload: dict) -> dict:
+    async def get_certificate_status(self, payload: JsonDict) -> JsonDict:
         # Policy: no OCSP responder is configured, so the status cannot be obtained.
         await self._event(EventKind.CERTIFICATE_STATUS, "no OCSP responder configured", payload)
         return {"status": "Failed"}
 
     @handles("NotifyEVChargingNeeds")
-    async def notify_ev_charging_needs(self, payload: dict) -> dict:
+    async def notify_ev_charging_needs(self, payload: JsonDict) -> JsonDict:
         # Policy until smart charging lands: keep the needs, offer no schedule of our own.
         await self._event(
             EventKind.EV_CHARGING_NEEDS, summary("NotifyEVChargingNeeds", payload), payload

@@ -4,12 +4,17 @@ domain's `AttributeId` and written back. The one place that knows the wire form.
 
 from __future__ import annotations
 
+from typing import Any
+
+from chargers.ocpp import JsonDict
 from chargers.services.device_model import AttributeId, AttributeReport, AttributeValue
 
 ATTRIBUTE_TYPES = ("Actual", "Target", "MinSet", "MaxSet")
 
 
-def attribute_from_wire(component: dict, variable: dict, attribute_type: str | None) -> AttributeId:
+def attribute_from_wire(
+    component: JsonDict, variable: JsonDict, attribute_type: str | None
+) -> AttributeId:
     """The attribute a payload's component, variable and attribute type name (Actual when
     absent)."""
     evse = component.get("evse") or {}
@@ -24,31 +29,33 @@ def attribute_from_wire(component: dict, variable: dict, attribute_type: str | N
     )
 
 
-def attribute_to_wire(attribute: AttributeId) -> dict:
+def attribute_to_wire(attribute: AttributeId) -> JsonDict:
     """The component, variable and (unless Actual) attributeType naming `attribute`, as
     Get/SetVariables data and monitoring requests take them."""
-    component: dict = {"name": attribute.component}
+    component: JsonDict = {"name": attribute.component}
     if attribute.component_instance:
         component["instance"] = attribute.component_instance
     if attribute.evse_id:
         component["evse"] = {"id": attribute.evse_id}
         if attribute.connector_id:
             component["evse"]["connectorId"] = attribute.connector_id
-    variable: dict = {"name": attribute.variable}
+    variable: JsonDict = {"name": attribute.variable}
     if attribute.variable_instance:
         variable["instance"] = attribute.variable_instance
-    data = {"component": component, "variable": variable}
+    data: JsonDict = {"component": component, "variable": variable}
     if attribute.attribute_type != "Actual":
         data["attributeType"] = attribute.attribute_type
     return data
 
 
-def variable_key(component: dict, variable: dict, attribute_type: str | None) -> dict:
+def variable_key(
+    component: JsonDict, variable: JsonDict, attribute_type: str | None
+) -> dict[str, Any]:
     """The attribute a payload names, as DeviceModelVariable's fields in their model order."""
     return attribute_from_wire(component, variable, attribute_type).fields()
 
 
-def reported_attributes(report_data: list[dict]) -> list[AttributeReport]:
+def reported_attributes(report_data: list[JsonDict]) -> list[AttributeReport]:
     """Every attribute a NotifyReport's reportData describes."""
     reports = []
     for item in report_data:
@@ -70,7 +77,7 @@ def reported_attributes(report_data: list[dict]) -> list[AttributeReport]:
     return reports
 
 
-def value_read(result: dict) -> AttributeValue | None:
+def value_read(result: JsonDict) -> AttributeValue | None:
     """The value one getVariableResult returns, when the charger gave one (Accepted)."""
     if result.get("attributeStatus") != "Accepted" or "attributeValue" not in result:
         return None

@@ -5,6 +5,7 @@ the message log.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
@@ -73,10 +74,9 @@ def connection_open(
         "ocpp_version": version,
     }
     charger = known
-    taken = charger is not None and Charger.objects.filter(
+    if charger is None or not Charger.objects.filter(
         pk=charger_id, channel_name=charger.channel_name
-    ).update(**state)
-    if not taken:
+    ).update(**state):
         charger = Charger.objects.select_for_update().get(pk=charger_id)
         Charger.objects.filter(pk=charger_id).update(**state)
     previous = charger.channel_name
@@ -145,7 +145,7 @@ def chargers_touch(*, charger_ids: set[int]) -> None:
             charger_touch(charger_id=charger_id)
 
 
-def message_log_append(rows: list[dict]) -> None:
+def message_log_append(rows: list[dict[str, Any]]) -> None:
     """Store message-log rows (dicts of OcppMessage fields, tenant included)."""
     insert_rows(OcppMessage, rows)
 
@@ -154,6 +154,8 @@ def chargers_mark_silent_offline(*, now: datetime) -> list[Charger]:
     """Mark offline the active tenant's chargers that sent nothing for its multiple of the
     heartbeat interval; returns them (with their socket's channel, to be told)."""
     tenant = scoping.current_tenant()
+    if tenant is None:
+        raise scoping.TenantScopeError("marking chargers silent needs a tenant's scope")
     silence = timedelta(seconds=tenant.heartbeat_interval * tenant.offline_after_heartbeats)
     silent = Charger.objects.filter(is_online=True, last_seen__lt=now - silence)
     marked = []

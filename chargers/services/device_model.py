@@ -4,6 +4,7 @@ replies to commands establish them (read from the wire by `chargers.ocpp.variabl
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -30,7 +31,7 @@ class AttributeId:
     def of(cls, row: DeviceModelVariable) -> AttributeId:
         return cls(**{name: getattr(row, name) for name in IDENTITY})
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -67,7 +68,7 @@ class AttributeReport:
     mutability: str = ""
     persistent: bool | None = None
     constant: bool | None = None
-    characteristics: dict = field(default_factory=dict)
+    characteristics: dict[str, Any] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -93,7 +94,7 @@ def device_model_values_store(*, charger_id: int, values: list[AttributeValue]) 
         _store(charger_id, held.attribute, value=held.value)
 
 
-def _store(charger_id: int, attribute: AttributeId, *, value: str, **reported) -> None:
+def _store(charger_id: int, attribute: AttributeId, *, value: str, **reported: object) -> None:
     DeviceModelVariable.objects.update_or_create(
         charger_id=charger_id,
         **attribute.fields(),

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,6 +37,11 @@ BOOT_FIELDS = [
 ]
 
 
+def _max_length(name: str) -> int | None:
+    field = Charger._meta.get_field(name)
+    return field.max_length if isinstance(field, models.Field) else None
+
+
 PENDING_RETRY_SECONDS = 60
 
 
@@ -51,7 +57,9 @@ class BootAnswer:
 # No savepoint: the OCPP handlers call this inside their message's transaction, which rolls
 # back as a whole when anything here fails.
 @transaction.atomic(savepoint=False)
-def charger_boot_record(*, charger_id: int, reported: dict, reason: str = "") -> BootAnswer:
+def charger_boot_record(
+    *, charger_id: int, reported: dict[str, str | None], reason: str = ""
+) -> BootAnswer:
     """Keep what the charger says about itself, with the history of what changed."""
     # Only the charger's row is locked: locking its tenant's too would queue every boot of
     # the tenant behind the others (a fleet rebooting after a power cut).
@@ -59,11 +67,7 @@ def charger_boot_record(*, charger_id: int, reported: dict, reason: str = "") ->
         Charger.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=charger_id)
     )
     previous_boot_at = charger.last_boot_at
-    reported = {
-        k: (v or "")[: Charger._meta.get_field(k).max_length]
-        for k, v in reported.items()
-        if k in BOOT_FIELDS
-    }
+    reported = {k: (v or "")[: _max_length(k)] for k, v in reported.items() if k in BOOT_FIELDS}
     changes = {k: [getattr(charger, k), v] for k, v in reported.items() if getattr(charger, k) != v}
     now = timezone.now()
     for field, value in reported.items():
@@ -76,10 +80,11 @@ def charger_boot_record(*, charger_id: int, reported: dict, reason: str = "") ->
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
     )
     publish(ChargerBooted.of(charger, changes=changes, previous_boot_at=previous_boot_at))
-    interval = {
+    intervals: dict[str, int] = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
         RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,
-    }.get(status, REJECTED_RETRY_SECONDS)
+    }
+    interval = intervals.get(status, REJECTED_RETRY_SECONDS)
     return BootAnswer(status=status, interval=interval)
 
 
@@ -90,10 +95,10 @@ def connector_status_record(
     evse_id: int,
     connector_id: int,
     status: str,
-    error_code: str = "",
-    info: str = "",
-    vendor_id: str = "",
-    vendor_error_code: str = "",
+    error_code: str | None = "",
+    info: str | None = "",
+    vendor_id: str | None = "",
+    vendor_error_code: str | None = "",
     timestamp: datetime | None = None,
 ) -> None:
     now = timezone.now()
@@ -140,7 +145,7 @@ def charger_event_record(
     charger_id: int,
     kind: str,
     summary: str = "",
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     critical: bool = False,
     at: datetime | None = None,
 ) -> ChargerEvent:

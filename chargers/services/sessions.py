@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -64,6 +65,8 @@ def session_start(
     if existing is not None:
         return StartAnswer(session=existing, token=token)
     charger = one_row(Charger, id=charger_id)
+    if charger is None:
+        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
     try:
         with transaction.atomic():
             session = ChargingSession.objects.create(
@@ -104,7 +107,7 @@ def session_stop(
     reason: str = "",
     id_tag: str = "",
     samples: list[Sample] | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> tuple[ChargingSession | None, TokenInfo | None]:
     """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
@@ -175,7 +178,9 @@ def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | N
     return locked_row(ChargingSession, charger_id=charger_id, transaction_id=transaction_id)
 
 
-def _keep_aside(charger_id: int, summary: str, payload: dict | None, at=None) -> None:
+def _keep_aside(
+    charger_id: int, summary: str, payload: dict[str, Any] | None, at: datetime | None = None
+) -> None:
     """A message about a transaction we do not know: answered, and kept for an operator."""
     charger_event_record(
         charger_id=charger_id,
@@ -245,7 +250,7 @@ def meter_values_record(
     evse_id: int,
     transaction_id: str | None,
     samples: list[Sample],
-    payload: dict,
+    payload: dict[str, Any],
 ) -> None:
     session = None
     if transaction_id:
