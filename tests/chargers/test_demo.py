@@ -3,6 +3,7 @@ end the sessions on the server, before the server. Small stand-in processes play
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -83,3 +84,52 @@ def test_a_child_that_does_not_stop_when_asked_is_terminated(tmp_path):
     stop(stubborn, signal.SIGINT, seconds=0.1)
 
     assert stubborn.returncode == -signal.SIGTERM
+
+
+# A stand-in demo: starts a server stand-in as the demo does, says its pid, and waits.
+PARENT = """
+import sys, time
+import django
+django.setup()
+from chargers.management.commands.demo import start_child
+server = start_child([sys.executable, "-c", "import time\\nwhile True: time.sleep(1)"])
+print(server.pid, flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_the_children_end_when_the_demo_is_killed(tmp_path):
+    # Killed outright (no Ctrl-C, no cleanup), the demo must not leave a server holding its
+    # port: the next `make demo` could not listen, and its fleet would talk to the old one.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cpms.settings"},
+    )
+    server_pid = None
+    try:
+        server_pid = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + PATIENCE
+        while gone(server_pid) is False:
+            assert time.monotonic() < deadline, "the server outlived the demo"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        if server_pid and not gone(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie is gone too (its parent, killed, no longer reaps it until init does).
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[1].startswith("Z")

@@ -1,3 +1,6 @@
+import ctypes
+import functools
+import os
 import signal
 import socket
 import subprocess
@@ -129,7 +132,24 @@ def start_child(command: list[str]) -> subprocess.Popen:
     those sessions would stay active on the server for good. In their own groups the children
     hear only from this command, which stops them in order (shut_down).
     """
-    return subprocess.Popen(command, process_group=0)  # noqa: S603 (our manage.py, our arguments)
+    return subprocess.Popen(  # noqa: S603 (our manage.py, our arguments)
+        command,
+        process_group=0,
+        preexec_fn=functools.partial(_die_with, os.getpid()) if sys.platform == "linux" else None,
+    )
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """In the child, Linux: SIGTERM it when this command dies, even of a SIGKILL, so that no
+    server is left holding the port and no fleet charging into it. (In a group of its own it
+    hears nothing else from a dying parent.)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def shut_down(*, fleet: subprocess.Popen | None, server: subprocess.Popen) -> None:
