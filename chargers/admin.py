@@ -18,6 +18,7 @@ from chargers.models import (
     TransactionEventRecord,
 )
 from chargers.services.chargers import charger_set_password, charger_set_registration
+from chargers.services.reports import BOOT_FIELDS
 from cpms.admin import TenantAdmin
 
 
@@ -65,15 +66,7 @@ class ChargerAdmin(TenantAdmin):
     search_fields = ["identity", "serial_number", "vendor", "model"]
     readonly_fields = [
         "ocpp_version",
-        "vendor",
-        "model",
-        "serial_number",
-        "charge_box_serial_number",
-        "firmware_version",
-        "iccid",
-        "imsi",
-        "meter_type",
-        "meter_serial_number",
+        *BOOT_FIELDS,  # what the charger says about itself when it boots
         "last_boot_at",
         "firmware_status",
         "diagnostics_status",

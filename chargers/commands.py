@@ -3,46 +3,45 @@
 `send_command` (and its async twin `asend_command`) records the command before anything is
 sent, then rings the doorbell of the consumer holding the charger's socket over the channel
 layer, whichever daphne process that is. The consumer runs the call as its own task and writes
-the outcome into the same row (`finish`), so the database, not the channel layer, is the record:
-a lost doorbell shows as a timeout, never as a silently missing command. Recording an outcome
-publishes `command.finished`, which live dashboards hear.
+the outcome into the same row (`command_finish`), so the database, not the channel layer, is the
+record: a lost doorbell shows as a timeout, never as a silently missing command. Recording an
+outcome publishes `command.finished`, which live dashboards hear. The record's writes are the
+services of `chargers.services.commands`; this module routes and waits.
 
 Waiting for an outcome is for tasks, management commands, the shell and async code, and goes
 through `wait_for_outcome`. Request threads never wait: views and the API send with
 `wait=False` and the page or the client learns the outcome later. A command whose sender
 stopped waiting (its process died, or it was sent without waiting and nothing finished it) is
-given up on by `time_out_stale`, a periodic job, once well past its deadline.
+given up on by `commands_time_out_stale`, a periodic job, once well past its deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypedDict, Unpack
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.utils import timezone
 
-from chargers.events import CommandFinished
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp import JsonDict
-from chargers.ocpp.redact import redact_payload
-from cpms.events import publish
+from chargers.services.commands import (
+    DEFAULT_TIMEOUT,
+    STALE_MARGIN,
+    UNFINISHED,
+    command_create,
+    command_finish,
+    patience,
+)
 from cpms.models import User
 from cpms.tenancy import scoping
 
-DEFAULT_TIMEOUT = 30.0
 DOORBELL_PATIENCE = 0.5  # seconds between looks at the command's row while waiting
-UNFINISHED = (CommandStatus.QUEUED, CommandStatus.SENT)
-# Past its sender's own deadline by this much, nobody is waiting for a command any more.
-STALE_MARGIN = timedelta(minutes=1)
-# How often `time_out_stale` runs (the beat schedule's `time-out-stale-commands`).
+# How often `commands_time_out_stale` runs (the beat schedule's `time-out-stale-commands`).
 SWEEP_INTERVAL = timedelta(minutes=1)
-STALE_ERROR = "No answer from the charger's connection, and nobody was left waiting for one."
 
 
 class SendOptions(TypedDict, total=False):
@@ -54,94 +53,11 @@ class SendOptions(TypedDict, total=False):
     wait: bool
 
 
-def patience(timeout: float) -> float:
-    """Seconds a sender waits for the outcome of a command with this `timeout`: the consumer
-    answers within `timeout` of sending; the rest allows for a queue in front of it."""
-    return timeout * 2 + 5
-
-
-def deadline(created_at: datetime, timeout: float) -> datetime:
-    """When the sender of a command created at `created_at` stops waiting for it."""
-    return created_at + timedelta(seconds=patience(timeout))
-
-
 def pending_at_most(timeout: float) -> timedelta:
     """How long after its creation a command with this `timeout` that nothing finishes can
-    still read as pending: `time_out_stale` records its timeout at the sweep's first run past
-    the sender's deadline and the margin."""
+    still read as pending: `commands_time_out_stale` records its timeout at the sweep's first run
+    past the sender's deadline and the margin."""
     return timedelta(seconds=patience(timeout)) + STALE_MARGIN + SWEEP_INTERVAL
-
-
-def create(
-    *,
-    charger: Charger,
-    action: str,
-    payload: JsonDict,
-    requested_by: User | None = None,
-    source: str = "system",
-    timeout: float = DEFAULT_TIMEOUT,
-) -> Command:
-    return Command.objects.create(
-        tenant_id=charger.tenant_id,
-        charger=charger,
-        action=action,
-        payload=redact_payload(action, payload),
-        requested_by=requested_by,
-        source=source,
-        timeout=timeout,
-    )
-
-
-# The two writes below run in the consumer, inside its socket's tenant scope.
-
-
-def mark_sent(*, command_id: int) -> None:
-    Command.objects.filter(pk=command_id, status=CommandStatus.QUEUED).update(
-        status=CommandStatus.SENT, sent_at=timezone.now()
-    )
-
-
-def finish(*, command_id: int, status: str, response: object = None, error: str = "") -> bool:
-    """Record the outcome once; a late outcome never overwrites an earlier one. Returns
-    whether this call recorded it. The call that records it publishes `command.finished`:
-    who sent what to which charger and how it ended, never the reply, which may carry
-    configuration values (readers with the right to see it fetch the row)."""
-    with transaction.atomic():
-        recorded = Command.objects.filter(pk=command_id, status__in=UNFINISHED).update(
-            status=status, response=response, error=error[:255], completed_at=timezone.now()
-        )
-        if recorded:
-            tenant_id, charger_id, action = (
-                Command.objects.filter(pk=command_id)
-                .values_list("tenant_id", "charger_id", "action")
-                .get()
-            )
-            publish(
-                CommandFinished(
-                    tenant_id=tenant_id,
-                    command_id=command_id,
-                    charger_id=charger_id,
-                    action=action,
-                    status=status,
-                )
-            )
-    return bool(recorded)
-
-
-def time_out_stale(*, now: datetime | None = None) -> int:
-    """Record a timeout for every command still unfinished well past its sender's deadline;
-    returns how many. Platform work: it runs unscoped, across tenants, row by row through
-    `finish`, so a command answered meanwhile keeps its answer."""
-    now = now or timezone.now()
-    # No command's deadline comes sooner than a zero timeout's; the rest is sorted out below.
-    candidates = Command.objects.filter(
-        status__in=UNFINISHED, created_at__lt=now - STALE_MARGIN - timedelta(seconds=patience(0))
-    ).values_list("pk", "created_at", "timeout")
-    stale = 0
-    for command_id, created_at, timeout in candidates.iterator():
-        if deadline(created_at, timeout) + STALE_MARGIN < now:
-            stale += finish(command_id=command_id, status=CommandStatus.TIMEOUT, error=STALE_ERROR)
-    return stale
 
 
 def _socket_of(charger: Charger) -> str:
@@ -179,7 +95,7 @@ async def asend_command(
 
 
 async def _send(charger, action, payload, *, requested_by, source, reply_timeout, wait) -> Command:
-    command = await database_sync_to_async(create)(
+    command = await database_sync_to_async(command_create)(
         charger=charger,
         action=action,
         payload=payload,
@@ -189,7 +105,7 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
     )
     channel = await database_sync_to_async(_socket_of)(charger)
     if not channel:
-        await database_sync_to_async(finish)(
+        await database_sync_to_async(command_finish)(
             command_id=command.pk,
             status=CommandStatus.OFFLINE,
             error="The charger is not connected.",
@@ -212,7 +128,7 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
             },
         )
     except Exception as error:  # the channel layer (Redis) is down or overloaded
-        await database_sync_to_async(finish)(
+        await database_sync_to_async(command_finish)(
             command_id=command.pk,
             status=CommandStatus.REFUSED,
             error=f"Could not reach the charger's connection: {error!r}",
@@ -221,7 +137,7 @@ async def _send(charger, action, payload, *, requested_by, source, reply_timeout
     if not wait:
         return await _reload(command)
     if not await wait_for_outcome(command.pk, seconds=patience(reply_timeout), doorbell=reply_to):
-        await database_sync_to_async(finish)(
+        await database_sync_to_async(command_finish)(
             command_id=command.pk,
             status=CommandStatus.TIMEOUT,
             error="No answer from the charger's connection.",

@@ -5,7 +5,7 @@ from celery import shared_task
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from chargers import commands
+from chargers.services.commands import commands_time_out_stale
 from chargers.services.connections import chargers_mark_silent_offline, message_log_trim
 from cpms.tenancy.scoping import each_tenant
 
@@ -27,7 +27,7 @@ def mark_silent_chargers_offline() -> int:
 @shared_task(platform=True)
 def time_out_stale_commands() -> int:
     """Commands whose sender stopped waiting would otherwise show as pending forever."""
-    return commands.time_out_stale()
+    return commands_time_out_stale()
 
 
 def tell_socket(channel_name: str) -> None:

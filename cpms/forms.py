@@ -3,6 +3,8 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from cpms.models import ApiKeyRole, Membership, Role, Site, SiteOwner
@@ -42,6 +44,18 @@ def save_with(form: forms.BaseForm, write: Callable[..., T], **kwargs: Any) -> T
         for field, messages in problems:
             form.add_error(field if field in form.fields else None, messages)
         return None
+
+
+def form_page(
+    request: HttpRequest, form: forms.BaseForm, *, title: str, instance: object, cancel: str
+) -> HttpResponse:
+    """The page of one form: `instance` is the row it edits (None for a new one), `cancel` the
+    name of the URL its Cancel link leads back to."""
+    return render(
+        request,
+        "cpms/form.html",
+        {"form": form, "title": title, "object": instance, "cancel": cancel},
+    )
 
 
 class SiteForm(TenantModelForm):

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cpms import once
-from cpms.forms import ApiKeyForm, LogoForm, MemberForm, SiteOwnerForm, save_with
+from cpms.forms import ApiKeyForm, LogoForm, MemberForm, SiteOwnerForm, form_page, save_with
 from cpms.models import ApiKey, Membership, Role, SiteOwner, Tenant
 from cpms.services import apikeys
 from cpms.services import members as member_services
@@ -96,11 +96,7 @@ def site_owner_edit(request, pk: int | None = None):
         if saved is not None:
             messages.success(request, f"Site owner “{saved.name}” saved.")
             return redirect("site_owner_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Site owner", "object": owner, "cancel": "site_owner_list"},
-    )
+    return form_page(request, form, title="Site owner", instance=owner, cancel="site_owner_list")
 
 
 @operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
@@ -149,11 +145,7 @@ def member_edit(request, pk: int | None = None):
                 role = changed.get_role_display()
                 messages.success(request, f"{changed.user.email} is now {role}.")
                 return redirect("member_list", tenant_slug=request.tenant.slug)
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Member", "object": member, "cancel": "member_list"},
-    )
+    return form_page(request, form, title="Member", instance=member, cancel="member_list")
 
 
 @operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)

@@ -24,8 +24,6 @@ WRITING_ALLOWED = {
 WRITING_MODULES = {
     "cpms/tenancy/scoping.py": "the tenant-owned base class's save() and bulk_create",
     "cpms/tenancy/rows.py": "the hot path's fixed INSERT statement, in the caller's scope",
-    # To move into services with the work under way on the OCPP layer, which records outcomes.
-    "chargers/commands.py": "the command's record (moving to chargers/services/commands.py)",
 }
 
 

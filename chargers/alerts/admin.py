@@ -53,7 +53,7 @@ class AlertAdmin(ReadOnlyAdmin):
         for alert in queryset.filter(acknowledged_at__isnull=True).select_related("tenant"):
             # Platform staff act across tenants; each alert is written in its own tenant's scope.
             with scoping.scope(alert.tenant):
-                services.acknowledge(
+                services.alert_acknowledge(
                     alert=alert, user=request.user, note="Acknowledged in the admin."
                 )
             done += 1

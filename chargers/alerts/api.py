@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from chargers.alerts.models import Alert, AlertKind, Severity
-from chargers.alerts.services import acknowledge
+from chargers.alerts.services import alert_acknowledge
 from cpms.api import examples as ex
 from cpms.api.base import CursorPaged, TenantViewSet
 from cpms.models import Role
@@ -96,7 +96,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            acknowledge(alert=alert, user=request.auth.user, note=body.validated_data["note"])
+            alert_acknowledge(alert=alert, user=request.auth.user, note=body.validated_data["note"])
         except ValueError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from error
         return Response(AlertSerializer(alert).data)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from chargers.alerts import restarts
 from chargers.alerts.models import Alert, AlertKind
-from chargers.alerts.services import open_alert, resolve, rule_settings
+from chargers.alerts.services import alert_open, alert_resolve, rule_settings
 from chargers.events import (
     ChargerBooted,
     ChargerEventRecorded,
@@ -72,7 +72,7 @@ def _check_offline(charger_id: int) -> None:
         return
     if charger.last_seen and charger.last_seen > timezone.now() - RECONNECT_GRACE:
         return  # just dropped: the periodic sweep opens the alert if it stays away
-    open_alert(
+    alert_open(
         kind=AlertKind.CHARGER_OFFLINE,
         subject=charger_subject(charger.pk),
         title=f"{charger.identity} is offline",
@@ -82,24 +82,24 @@ def _check_offline(charger_id: int) -> None:
 
 
 def _charger_online(event: ChargerOnline) -> None:
-    resolve(kind=AlertKind.CHARGER_OFFLINE, subject=charger_subject(event.charger_id))
+    alert_resolve(kind=AlertKind.CHARGER_OFFLINE, subject=charger_subject(event.charger_id))
     if event.identity:
         # A charger that got in has its credentials right again.
-        resolve(kind=AlertKind.HANDSHAKE_REFUSED, subject=f"identity:{event.identity}")
+        alert_resolve(kind=AlertKind.HANDSHAKE_REFUSED, subject=f"identity:{event.identity}")
 
 
 def _connector_status(reported: ConnectorStatusReported | Connector) -> None:
     """A connector's status as reported now, or as stored (the periodic sweep)."""
     subject = connector_subject(reported.charger_id, reported.evse_id, reported.connector_id)
     if reported.status != FAULTED:
-        resolve(kind=AlertKind.CONNECTOR_FAULTED, subject=subject)
+        alert_resolve(kind=AlertKind.CONNECTOR_FAULTED, subject=subject)
         return
     charger = Charger.objects.filter(pk=reported.charger_id).only("identity").first()
     if charger is None:
         return
     code = reported.error_code or "no error code"
     extra = " ".join(p for p in [reported.info, reported.vendor_error_code] if p).strip()
-    open_alert(
+    alert_open(
         kind=AlertKind.CONNECTOR_FAULTED,
         subject=subject,
         title=f"{charger.identity} connector {reported.evse_id} faulted: {code}",
@@ -113,7 +113,7 @@ def _connector_status(reported: ConnectorStatusReported | Connector) -> None:
 def _charger_boot(event: ChargerBooted) -> None:
     subject = charger_subject(event.charger_id)
     if event.status == RegistrationStatus.REJECTED:
-        open_alert(
+        alert_open(
             kind=AlertKind.BOOT_REJECTED,
             subject=subject,
             title=f"{event.identity} was rejected at boot",
@@ -121,7 +121,7 @@ def _charger_boot(event: ChargerBooted) -> None:
             charger_id=event.charger_id,
         )
     else:
-        resolve(kind=AlertKind.BOOT_REJECTED, subject=subject)
+        alert_resolve(kind=AlertKind.BOOT_REJECTED, subject=subject)
     _check_reboots(event.charger_id, event.identity)
 
 
@@ -140,7 +140,7 @@ def boots_in_window(charger_id: int, window: timedelta | None = None) -> tuple[i
 def _check_reboots(charger_id: int, identity: str) -> None:
     count, window = boots_in_window(charger_id)
     if count >= REBOOTS_TO_ALERT:
-        open_alert(
+        alert_open(
             kind=AlertKind.REPEATED_REBOOTS,
             subject=charger_subject(charger_id),
             title=f"{identity} rebooted {count} times in {int(window.total_seconds() // 60)} min",
@@ -151,7 +151,7 @@ def _check_reboots(charger_id: int, identity: str) -> None:
 def _handshake_refused(event: HandshakeRefused) -> None:
     identity = event.identity or "(no id)"
     charger = Charger.objects.filter(identity=identity).only("pk").first()
-    open_alert(
+    alert_open(
         kind=AlertKind.HANDSHAKE_REFUSED,
         subject=f"identity:{identity}",
         title=f"Connection refused for {identity}: {event.reason}",
@@ -170,7 +170,7 @@ def _charger_event(event: ChargerEventRecorded) -> None:
     charger = Charger.objects.filter(pk=event.charger_id).only("identity").first()
     if charger is None:
         return
-    open_alert(
+    alert_open(
         kind=AlertKind.SECURITY_EVENT,
         subject=f"event:{event.event_id}",
         title=f"{charger.identity}: {event.summary or event.kind}",
@@ -179,7 +179,7 @@ def _charger_event(event: ChargerEventRecorded) -> None:
 
 
 def _session_stopped(event: SessionStopped) -> None:
-    resolve(kind=AlertKind.SESSION_STUCK, subject=session_subject(event.session_id))
+    alert_resolve(kind=AlertKind.SESSION_STUCK, subject=session_subject(event.session_id))
 
 
 # The events that can open or resolve an alert, and how. The listener subscribes to these.
@@ -215,7 +215,7 @@ def _offline_chargers() -> None:
     for alert in Alert.objects.filter(
         kind=AlertKind.CHARGER_OFFLINE, resolved_at__isnull=True, charger_id__in=online
     ):
-        resolve(kind=alert.kind, subject=alert.subject)
+        alert_resolve(kind=alert.kind, subject=alert.subject)
 
 
 def _faulted_connectors() -> None:
@@ -236,7 +236,7 @@ def _faulted_connectors() -> None:
             ).exists()
         )
         if not still:
-            resolve(kind=alert.kind, subject=alert.subject)
+            alert_resolve(kind=alert.kind, subject=alert.subject)
 
 
 def stuck_sessions(now=None):
@@ -259,7 +259,7 @@ def _stuck_sessions() -> None:
         return
     stuck = list(stuck_sessions())
     for session in stuck:
-        open_alert(
+        alert_open(
             kind=AlertKind.SESSION_STUCK,
             subject=session_subject(session.pk),
             title=f"Session {session.transaction_id or session.pk} on "
@@ -272,11 +272,11 @@ def _stuck_sessions() -> None:
     stuck_ids = {s.pk for s in stuck}
     for alert in Alert.objects.filter(kind=AlertKind.SESSION_STUCK, resolved_at__isnull=True):
         if alert.session_id not in stuck_ids:
-            resolve(kind=alert.kind, subject=alert.subject)
+            alert_resolve(kind=alert.kind, subject=alert.subject)
 
 
 def _quiet_rebooters() -> None:
     for alert in Alert.objects.filter(kind=AlertKind.REPEATED_REBOOTS, resolved_at__isnull=True):
         # A reboot alert always names its charger; one that does not has nothing to watch.
         if alert.charger_id is None or boots_in_window(alert.charger_id)[0] < REBOOTS_TO_ALERT:
-            resolve(kind=alert.kind, subject=alert.subject)
+            alert_resolve(kind=alert.kind, subject=alert.subject)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.alerts.models import DEFAULT_SEVERITY, DEFAULT_THRESHOLD, Alert, AlertRule
 from cpms.events import publish
+from cpms.models import User
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def rule_settings(kind: str) -> RuleSettings:
     )
 
 
-def open_alert(
+def alert_open(
     *,
     kind: str,
     subject: str,
@@ -86,7 +87,7 @@ def open_alert(
     return alert
 
 
-def resolve(*, kind: str, subject: str) -> int:
+def alert_resolve(*, kind: str, subject: str) -> int:
     """Resolve the open alert of a condition that cleared; returns how many were resolved."""
     resolved = 0
     for alert in Alert.objects.filter(kind=kind, subject=subject, resolved_at__isnull=True):
@@ -135,7 +136,7 @@ ONE_OFF = {"security_event", "handshake_refused"}
 
 
 @transaction.atomic
-def acknowledge(*, alert: Alert, user, note: str = "") -> None:
+def alert_acknowledge(*, alert: Alert, user: User, note: str = "") -> None:
     """Record who saw the alert and what they are doing about it."""
     if alert.acknowledged_at is not None:
         raise ValueError("This alert was acknowledged already.")

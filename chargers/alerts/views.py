@@ -52,7 +52,9 @@ def alert_detail(request, pk: int):
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.acknowledge(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            services.alert_acknowledge(
+                alert=alert, user=request.user, note=form.cleaned_data["note"]
+            )
         except ValueError as error:
             form.add_error(None, str(error))
         else:

@@ -2,7 +2,8 @@
 
 A request never waits for a charger: a command is recorded and sent, and its outcome, unless
 known at once, is polled at the command's URL. Reads never write: a command nothing finished
-is given up on by the stale sweep (`chargers.commands.time_out_stale`), not by a reader.
+is given up on by the stale sweep
+(`chargers.services.commands.commands_time_out_stale`), not by a reader.
 """
 
 from __future__ import annotations

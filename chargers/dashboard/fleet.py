@@ -51,7 +51,7 @@ from chargers.selectors.fleet import (
 from chargers.services import chargers as charger_services
 from chargers.services.device_model import AttributeId
 from cpms import once
-from cpms.forms import save_with
+from cpms.forms import form_page, save_with
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
@@ -317,13 +317,15 @@ def _variable_outcome(command: Command, result: readers.VariableResult) -> tuple
     return "warning", text
 
 
+def _newest(charger: Charger, action: str, limit: int) -> Iterable[Command]:
+    """The last `limit` commands of `action` sent to the charger, newest first."""
+    return Command.objects.filter(charger=charger, action=action).order_by("-created_at")[:limit]
+
+
 def last_variable_replies(charger: Charger, limit: int = 100) -> dict[AttributeId, dict]:
     """The newest reply to a change of each variable, from the recent changes sent."""
     replies: dict[AttributeId, dict] = {}
-    recent = Command.objects.filter(charger=charger, action=readers.CHANGE_VARIABLES).order_by(
-        "-created_at"
-    )[:limit]
-    for command in recent:
+    for command in _newest(charger, readers.CHANGE_VARIABLES, limit):
         if command.status != CommandStatus.ANSWERED:
             for attribute in readers.variables_asked(command.action, command.payload):
                 replies.setdefault(
@@ -367,10 +369,7 @@ def _key_initial(keys: list[dict], key: str | None) -> dict:
 def last_key_replies(charger: Charger, limit: int = 100) -> dict[str, dict]:
     """The newest reply to a ChangeConfiguration of each 1.6 key."""
     replies: dict[str, dict] = {}
-    recent = Command.objects.filter(charger=charger, action=readers.CHANGE_KEY).order_by(
-        "-created_at"
-    )[:limit]
-    for command in recent:
+    for command in _newest(charger, readers.CHANGE_KEY, limit):
         status = command.reply_status or command.get_status_display()
         key = readers.changed_key(command.action, command.payload)
         if key:
@@ -483,11 +482,7 @@ def charger_create(request):
             return redirect(
                 "charger_credentials", tenant_slug=request.tenant.slug, pk=new.charger.pk
             )
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Charger", "object": None, "cancel": "charger_list"},
-    )
+    return form_page(request, form, title="Charger", instance=None, cancel="charger_list")
 
 
 @operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
@@ -498,11 +493,7 @@ def charger_edit(request, pk: int):
         charger_services.charger_update(charger=charger, site=form.cleaned_data["site"])
         messages.success(request, f"{charger.identity} saved.")
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Charger", "object": charger, "cancel": "charger_list"},
-    )
+    return form_page(request, form, title="Charger", instance=charger, cancel="charger_list")
 
 
 @never_cache

@@ -14,7 +14,7 @@ from chargers.selectors.energy import (
     utilisation_per_day,
 )
 from chargers.selectors.fleet import with_state
-from cpms.forms import SiteForm, save_with
+from cpms.forms import SiteForm, form_page, save_with
 from cpms.models import Site
 from cpms.paging import pager_params
 from cpms.services import sites as site_services
@@ -74,8 +74,4 @@ def site_edit(request, pk: int | None = None):
         if saved is not None:
             messages.success(request, f"Site “{saved.name}” saved.")
             return redirect("site_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
-    return render(
-        request,
-        "cpms/form.html",
-        {"form": form, "title": "Site", "object": site, "cancel": "site_list"},
-    )
+    return form_page(request, form, title="Site", instance=site, cancel="site_list")

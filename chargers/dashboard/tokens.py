@@ -19,7 +19,7 @@ from chargers.services.tokens import (
     id_token_update,
     id_tokens_import,
 )
-from cpms.forms import save_with
+from cpms.forms import form_page, save_with
 from cpms.paging import pager_params
 from cpms.tenancy.access import operator_view
 
@@ -80,11 +80,7 @@ def id_token_edit(request, pk: int | None = None):
             if saved is not None:
                 messages.success(request, f"Token {saved.uid} saved.")
                 return redirect("id_token_list", tenant_slug=request.tenant.slug)
-        return render(
-            request,
-            "cpms/form.html",
-            {"form": form, "title": "Id token", "object": token, "cancel": "id_token_list"},
-        )
+        return form_page(request, form, title="Id token", instance=token, cancel="id_token_list")
 
 
 @operator_view(read=MANAGE_TOKENS, write=MANAGE_TOKENS)

@@ -13,12 +13,18 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from django.db import transaction
 
+from chargers.models import EventKind
 from chargers.ocpp import JsonDict
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
-from chargers.ocpp.rpc import Endpoint, Socket
+from chargers.ocpp.frames import now_iso, parse_timestamp
+from chargers.ocpp.rpc import Endpoint, Socket, handles
 from chargers.services.connections import message_log_append
-from chargers.services.reports import charger_event_record, charger_set_reported_status
+from chargers.services.reports import (
+    charger_boot_record,
+    charger_event_record,
+    charger_set_reported_status,
+)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -101,6 +107,14 @@ class CentralSystem(Endpoint):
 
         return run
 
+    async def _boot(self, reported: JsonDict, *, reason: str = "") -> JsonDict:
+        """Record a BootNotification; the answer's status is the charger's from now on."""
+        answer = await self.db(charger_boot_record)(
+            charger_id=self.charger_id, reported=reported, reason=reason
+        )
+        self.registration_status = answer.status
+        return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
+
     async def _event(self, kind: str, summary: str, payload: JsonDict) -> None:
         """Keep a message verbatim as a charger event."""
         await self.db(charger_event_record)(
@@ -115,3 +129,33 @@ class CentralSystem(Endpoint):
             charger_id=self.charger_id, field=field, value=status
         )
         await self._event(kind, status, payload)
+
+    # Messages the same in 1.6 (with its security whitepaper) and in 2.0.1.
+
+    @handles("Heartbeat")
+    async def heartbeat(self, payload: JsonDict) -> JsonDict:
+        return {"currentTime": now_iso()}
+
+    @handles("FirmwareStatusNotification")
+    async def firmware_status_notification(self, payload: JsonDict) -> JsonDict:
+        await self._reported_status("firmware_status", EventKind.FIRMWARE_STATUS, payload)
+        return {}
+
+    @handles("SecurityEventNotification")
+    async def security_event_notification(self, payload: JsonDict) -> JsonDict:
+        await self.db(charger_event_record)(
+            charger_id=self.charger_id,
+            kind=EventKind.SECURITY_EVENT,
+            summary=payload["type"],
+            payload=payload,
+            critical=payload["type"] in CRITICAL_SECURITY_EVENTS,
+            at=parse_timestamp(payload["timestamp"]),
+        )
+        return {}
+
+    @handles("SignCertificate")
+    async def sign_certificate(self, payload: JsonDict) -> JsonDict:
+        # Policy until a certificate authority is configured: keep the CSR for the operator
+        # and answer Rejected, so the charger keeps its current certificate.
+        await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
+        return {"status": "Rejected"}

@@ -19,7 +19,6 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from chargers import commands
 from chargers.dashboard import push
 from chargers.models import CommandStatus
 from chargers.ocpp import JsonDict, handshake
@@ -33,6 +32,7 @@ from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from chargers.selectors.chargers import charger_registration_status
 from chargers.services.chargers import charger_password_accepted
+from chargers.services.commands import command_finish, command_mark_sent
 from chargers.services.connections import (
     charger_touch,
     chargers_touch,
@@ -218,7 +218,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.central is None:  # not admitted: commands go to admitted sockets only
             return
         command_id = event["command_id"]
-        await in_db(commands.mark_sent)(command_id=command_id)
+        await in_db(command_mark_sent)(command_id=command_id)
         try:
             reply = await self.central.call(
                 event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
@@ -242,7 +242,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except ValueError as invalid:
             await self._finish(event, CommandStatus.REFUSED, error=str(invalid))
         except asyncio.CancelledError:
-            await in_db(commands.finish)(
+            await in_db(command_finish)(
                 command_id=command_id,
                 status=CommandStatus.TIMEOUT,
                 error="The charger disconnected before answering.",
@@ -277,7 +277,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 charger_password_accepted(charger_id=charger_id, password=facts.password)
             if facts is not None and facts.values:
                 device_model_values_store(charger_id=charger_id, values=list(facts.values))
-            commands.finish(
+            command_finish(
                 command_id=event["command_id"], status=status, response=stored, error=error
             )
 

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from chargers.ocpp import JsonDict
 
-# Our names for what went wrong -> the code each version uses for it.
+# Our names for what went wrong -> the code each version uses for it (some alike in all).
+SPELLED_ALIKE = {
+    "type": "TypeConstraintViolation",
+    "property": "PropertyConstraintViolation",
+    "unknown_action": "NotImplemented",
+    "unsupported_action": "NotSupported",
+    "security": "SecurityError",
+    "internal": "InternalError",
+}
 CODES = {
     "1.6": {
         "not_json": "FormationViolation",
@@ -18,12 +26,7 @@ CODES = {
         "bad_message_type": "FormationViolation",
         "format": "FormationViolation",
         "occurrence": "OccurenceConstraintViolation",
-        "type": "TypeConstraintViolation",
-        "property": "PropertyConstraintViolation",
-        "unknown_action": "NotImplemented",
-        "unsupported_action": "NotSupported",
-        "security": "SecurityError",
-        "internal": "InternalError",
+        **SPELLED_ALIKE,
     },
     "2.0.1": {
         "not_json": "RpcFrameworkError",
@@ -31,12 +34,7 @@ CODES = {
         "bad_message_type": "MessageTypeNotSupported",
         "format": "FormatViolation",
         "occurrence": "OccurrenceConstraintViolation",
-        "type": "TypeConstraintViolation",
-        "property": "PropertyConstraintViolation",
-        "unknown_action": "NotImplemented",
-        "unsupported_action": "NotSupported",
-        "security": "SecurityError",
-        "internal": "InternalError",
+        **SPELLED_ALIKE,
     },
 }
 CODES["2.1"] = CODES["2.0.1"]

@@ -6,15 +6,13 @@ from decimal import Decimal
 
 from chargers.models import EventKind
 from chargers.ocpp import JsonDict
-from chargers.ocpp.base import CRITICAL_SECURITY_EVENTS, CentralSystem
+from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.errors import CallRefused
-from chargers.ocpp.frames import now_iso, parse_timestamp
+from chargers.ocpp.frames import parse_timestamp
 from chargers.ocpp.rpc import handles
 from chargers.ocpp.samples import samples_16
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
 from chargers.services.reports import (
-    charger_boot_record,
-    charger_event_record,
     connector_status_record,
 )
 from chargers.services.sessions import meter_values_record, session_start, session_stop
@@ -50,13 +48,7 @@ class CentralSystem16(CentralSystem):
             "meter_type": payload.get("meterType"),
             "meter_serial_number": payload.get("meterSerialNumber"),
         }
-        answer = await self.db(charger_boot_record)(charger_id=self.charger_id, reported=reported)
-        self.registration_status = answer.status
-        return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
-
-    @handles("Heartbeat")
-    async def heartbeat(self, payload: JsonDict) -> JsonDict:
-        return {"currentTime": now_iso()}
+        return await self._boot(reported)
 
     @handles("StatusNotification")
     async def status_notification(self, payload: JsonDict) -> JsonDict:
@@ -137,30 +129,6 @@ class CentralSystem16(CentralSystem):
     async def diagnostics_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("diagnostics_status", EventKind.DIAGNOSTICS_STATUS, payload)
         return {}
-
-    @handles("FirmwareStatusNotification")
-    async def firmware_status_notification(self, payload: JsonDict) -> JsonDict:
-        await self._reported_status("firmware_status", EventKind.FIRMWARE_STATUS, payload)
-        return {}
-
-    @handles("SecurityEventNotification")
-    async def security_event_notification(self, payload: JsonDict) -> JsonDict:
-        await self.db(charger_event_record)(
-            charger_id=self.charger_id,
-            kind=EventKind.SECURITY_EVENT,
-            summary=payload["type"],
-            payload=payload,
-            critical=payload["type"] in CRITICAL_SECURITY_EVENTS,
-            at=parse_timestamp(payload["timestamp"]),
-        )
-        return {}
-
-    @handles("SignCertificate")
-    async def sign_certificate(self, payload: JsonDict) -> JsonDict:
-        # Policy until a certificate authority is configured: keep the CSR for the operator
-        # and answer Rejected, so the charger keeps its current certificate.
-        await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
-        return {"status": "Rejected"}
 
     @handles("LogStatusNotification")
     async def log_status_notification(self, payload: JsonDict) -> JsonDict:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from chargers.models import EventKind
 from chargers.ocpp import JsonDict
-from chargers.ocpp.base import CRITICAL_SECURITY_EVENTS, CentralSystem
-from chargers.ocpp.frames import now_iso, parse_timestamp
+from chargers.ocpp.base import CentralSystem
+from chargers.ocpp.frames import parse_timestamp
 from chargers.ocpp.rpc import Handler, handles
 from chargers.ocpp.samples import samples_201
 from chargers.ocpp.variables import reported_attributes
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
 from chargers.services.device_model import device_model_store
 from chargers.services.reports import (
-    charger_boot_record,
-    charger_event_record,
     connector_status_record,
 )
 from chargers.services.sessions import meter_values_record, session_event_record
@@ -73,15 +71,7 @@ class CentralSystem201(CentralSystem):
             "iccid": modem.get("iccid"),
             "imsi": modem.get("imsi"),
         }
-        answer = await self.db(charger_boot_record)(
-            charger_id=self.charger_id, reported=reported, reason=payload["reason"]
-        )
-        self.registration_status = answer.status
-        return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
-
-    @handles("Heartbeat")
-    async def heartbeat(self, payload: JsonDict) -> JsonDict:
-        return {"currentTime": now_iso()}
+        return await self._boot(reported, reason=payload["reason"])
 
     @handles("StatusNotification")
     async def status_notification(self, payload: JsonDict) -> JsonDict:
@@ -146,23 +136,6 @@ class CentralSystem201(CentralSystem):
         )
         return {}
 
-    @handles("SecurityEventNotification")
-    async def security_event_notification(self, payload: JsonDict) -> JsonDict:
-        await self.db(charger_event_record)(
-            charger_id=self.charger_id,
-            kind=EventKind.SECURITY_EVENT,
-            summary=payload["type"],
-            payload=payload,
-            critical=payload["type"] in CRITICAL_SECURITY_EVENTS,
-            at=parse_timestamp(payload["timestamp"]),
-        )
-        return {}
-
-    @handles("FirmwareStatusNotification")
-    async def firmware_status_notification(self, payload: JsonDict) -> JsonDict:
-        await self._reported_status("firmware_status", EventKind.FIRMWARE_STATUS, payload)
-        return {}
-
     @handles("LogStatusNotification")
     async def log_status_notification(self, payload: JsonDict) -> JsonDict:
         await self._reported_status("diagnostics_status", EventKind.LOG_STATUS, payload)
@@ -173,12 +146,6 @@ class CentralSystem201(CentralSystem):
         # No vendor extensions are installed: keep the message and say so.
         await self._event(EventKind.DATA_TRANSFER, payload["vendorId"], payload)
         return {"status": "UnknownVendorId"}
-
-    @handles("SignCertificate")
-    async def sign_certificate(self, payload: JsonDict) -> JsonDict:
-        # Policy until a certificate authority is configured: keep the CSR, answer Rejected.
-        await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
-        return {"status": "Rejected"}
 
     @handles("Get15118EVCertificate")
     async def get_15118_ev_certificate(self, payload: JsonDict) -> JsonDict:

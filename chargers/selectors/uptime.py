@@ -42,25 +42,23 @@ def uptime_fraction(
     return max(0.0, 1 - down / total)
 
 
-def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> list[dict]:
-    """Uptime per connector (evse numbers from 1) of `chargers` over [start, end).
-
-    Two queries whatever the number of connectors: the connectors, each with the status in
-    force at `start` (the last event before it, found through the history's index), and every
-    change within the period.
-    """
+def _status_before(start: datetime) -> Subquery:
+    """For a connector row: the status it reported last before `start` (the history's index
+    finds it)."""
     history = StatusEvent.objects.filter(
         charger_id=OuterRef("charger_id"),
         evse_id=OuterRef("evse_id"),
         connector_id=OuterRef("connector_id"),
         timestamp__lt=start,
     ).order_by("-timestamp")
-    connectors = (
-        Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
-        .select_related("charger")
-        .annotate(initial=Subquery(history.values("status")[:1]))
-        .order_by("charger__identity", "evse_id", "connector_id")
-    )
+    return Subquery(history.values("status")[:1])
+
+
+def _changes(
+    chargers: QuerySet, start: datetime, end: datetime
+) -> dict[tuple[int, int, int], list[tuple[datetime, str]]]:
+    """The (time, status) changes within [start, end) of each connector (charger, evse,
+    connector) of `chargers`, in order."""
     changes: dict[tuple[int, int, int], list[tuple[datetime, str]]] = {}
     events = (
         StatusEvent.objects.filter(
@@ -69,8 +67,25 @@ def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> lis
         .order_by("timestamp", "pk")
         .values_list("charger_id", "evse_id", "connector_id", "timestamp", "status")
     )
-    for charger_id, evse_id, connector_id, at, status in events:
+    for charger_id, evse_id, connector_id, at, status in events.iterator(chunk_size=5000):
         changes.setdefault((charger_id, evse_id, connector_id), []).append((at, status))
+    return changes
+
+
+def connector_uptimes(chargers: QuerySet, start: datetime, end: datetime) -> list[dict]:
+    """Uptime per connector (evse numbers from 1) of `chargers` over [start, end).
+
+    Two queries whatever the number of connectors: the connectors, each with the status in
+    force at `start` (the last event before it, found through the history's index), and every
+    change within the period.
+    """
+    connectors = (
+        Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
+        .select_related("charger")
+        .annotate(initial=_status_before(start))
+        .order_by("charger__identity", "evse_id", "connector_id")
+    )
+    changes = _changes(chargers, start, end)
     result = []
     for connector in connectors:
         key = (connector.charger_id, connector.evse_id, connector.connector_id)
@@ -94,30 +109,15 @@ def availability_per_day(
     if not days:
         return []
     start, end = days[0][0], days[-1][1]
-    history = StatusEvent.objects.filter(
-        charger_id=OuterRef("charger_id"),
-        evse_id=OuterRef("evse_id"),
-        connector_id=OuterRef("connector_id"),
-        timestamp__lt=start,
-    ).order_by("-timestamp")
     status_at_start = dict(
         (
             ((c, e, n), initial)
             for c, e, n, initial in Connector.objects.filter(charger__in=chargers, evse_id__gt=0)
-            .annotate(initial=Subquery(history.values("status")[:1]))
+            .annotate(initial=_status_before(start))
             .values_list("charger_id", "evse_id", "connector_id", "initial")
         )
     )
-    changes: dict[tuple[int, int, int], list[tuple[datetime, str]]] = {}
-    events = (
-        StatusEvent.objects.filter(
-            charger__in=chargers, evse_id__gt=0, timestamp__gte=start, timestamp__lt=end
-        )
-        .order_by("timestamp", "pk")
-        .values_list("charger_id", "evse_id", "connector_id", "timestamp", "status")
-    )
-    for charger_id, evse_id, connector_id, at, status in events.iterator(chunk_size=5000):
-        changes.setdefault((charger_id, evse_id, connector_id), []).append((at, status))
+    changes = _changes(chargers, start, end)
     up = [0.0] * len(days)
     known = [0] * len(days)
     for key, initial in status_at_start.items():

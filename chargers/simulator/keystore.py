@@ -183,8 +183,9 @@ class DeviceModel:
             return "UnknownVariable", None
         return None, found
 
-    def get(self, request: dict) -> dict:
-        """One GetVariableResult for one GetVariableData (snake_case keys)."""
+    def _target(self, request: dict) -> tuple[dict, Variable | None]:
+        """The start of the result for a Get/SetVariableData and the variable it names; with
+        no variable (None), the result is whole: the variable or its attribute is unknown."""
         component, variable = request["component"], request["variable"]
         attribute = request.get("attribute_type") or "Actual"
         result = {"component": component, "variable": variable}
@@ -192,9 +193,16 @@ class DeviceModel:
             result["attribute_type"] = attribute
         problem, found = self._lookup(component, variable)
         if found is None:
-            return {**result, "attribute_status": problem}
+            return {**result, "attribute_status": problem}, None
         if attribute != "Actual":
-            return {**result, "attribute_status": "NotSupportedAttributeType"}
+            return {**result, "attribute_status": "NotSupportedAttributeType"}, None
+        return result, found
+
+    def get(self, request: dict) -> dict:
+        """One GetVariableResult for one GetVariableData (snake_case keys)."""
+        result, found = self._target(request)
+        if found is None:
+            return result
         if found.mutability == "WriteOnly":
             # Passwords are never read back.
             return {**result, "attribute_status": "Rejected"}
@@ -202,17 +210,10 @@ class DeviceModel:
 
     def set(self, request: dict) -> dict:
         """One SetVariableResult for one SetVariableData (snake_case keys)."""
-        component, variable = request["component"], request["variable"]
-        attribute = request.get("attribute_type") or "Actual"
         value = str(request["attribute_value"])
-        result = {"component": component, "variable": variable}
-        if request.get("attribute_type"):
-            result["attribute_type"] = attribute
-        problem, found = self._lookup(component, variable)
+        result, found = self._target(request)
         if found is None:
-            return {**result, "attribute_status": problem}
-        if attribute != "Actual":
-            return {**result, "attribute_status": "NotSupportedAttributeType"}
+            return result
         if found.mutability == "ReadOnly" or not _valid(found.data_type, value):
             return {**result, "attribute_status": "Rejected"}
         if found.data_type == "boolean":

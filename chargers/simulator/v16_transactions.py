@@ -10,7 +10,6 @@ Part of Charger16; sessions.py decides when a transaction begins, is sampled and
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Reason
@@ -19,22 +18,15 @@ from chargers.simulator.events import iso, now_utc
 from chargers.simulator.keystore import ConfigurationStore
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import Reading, measurands, samples
+from chargers.simulator.parts import ChargerPart
 from chargers.simulator.state import Connector, Session
-
-if TYPE_CHECKING:
-    from chargers.simulator.base import SimulatedCharger
-
-    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
-    _Charger = SimulatedCharger
-else:
-    _Charger = object
 
 REASONS = {r.value for r in Reason}
 # 2.0.1 stop reasons that callers may use with either version.
 REASON_ALIASES = {"ImmediateReset": "HardReset", "StoppedByEV": "EVDisconnected"}
 
 
-class Transactions16(_Charger):
+class Transactions16(ChargerPart):
     store: ConfigurationStore
 
     def _authorize_payload(self, session: Session):

@@ -8,7 +8,6 @@ Part of Charger201; the device model is keystore.py's DeviceModel, monitors are 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
 
 from ocpp.v201 import call, call_result
 
@@ -16,21 +15,14 @@ from chargers.simulator.displays import DisplayMessages
 from chargers.simulator.events import iso
 from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.monitoring import Monitors, refers_to
+from chargers.simulator.parts import ChargerPart
 from chargers.simulator.state import Connector
-
-if TYPE_CHECKING:
-    from chargers.simulator.base import SimulatedCharger
-
-    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
-    _Charger = SimulatedCharger
-else:
-    _Charger = object
 
 # What GetReport's componentCriteria select: the variables of that name.
 CRITERIA_VARIABLES = {"Active", "Available", "Enabled", "Problem"}
 
 
-class DeviceCommands201(_Charger):
+class DeviceCommands201(ChargerPart):
     store: DeviceModel
 
     def __init__(self, *args, **kwargs):

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import functools
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from ocpp.v201 import call, call_result
 
@@ -19,15 +18,8 @@ from chargers.simulator.events import iso, now_utc
 from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
+from chargers.simulator.parts import ChargerPart
 from chargers.simulator.state import Session
-
-if TYPE_CHECKING:
-    from chargers.simulator.base import SimulatedCharger
-
-    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
-    _Charger = SimulatedCharger
-else:
-    _Charger = object
 
 # The contract (eMAID) certificate an ISO 15118 car presents, as OCSP request data.
 CONTRACT_OCSP = {
@@ -41,7 +33,7 @@ CONTRACT_OCSP = {
 EXTERNAL_PROFILE_ID = 9000
 
 
-class SmartCharging201(_Charger):
+class SmartCharging201(ChargerPart):
     store: DeviceModel
     # --- ISO 15118 cars ---------------------------------------------------------------------
 

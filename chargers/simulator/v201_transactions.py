@@ -9,7 +9,6 @@ Part of Charger201; sessions.py decides when a transaction begins, is sampled an
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import ReasonEnumType
@@ -19,15 +18,8 @@ from chargers.simulator.events import iso, now_utc
 from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.limits import parse_profile
 from chargers.simulator.meter import Reading, measurands, samples
+from chargers.simulator.parts import ChargerPart
 from chargers.simulator.state import Connector, Session
-
-if TYPE_CHECKING:
-    from chargers.simulator.base import SimulatedCharger
-
-    # A part of a SimulatedCharger subclass: to mypy, the charger it is mixed into.
-    _Charger = SimulatedCharger
-else:
-    _Charger = object
 
 STOP_REASONS = {r.value for r in ReasonEnumType}
 # 1.6 stop reasons that callers may use with either version.
@@ -49,7 +41,7 @@ TRIGGERS = {
 }
 
 
-class Transactions201(_Charger):
+class Transactions201(ChargerPart):
     store: DeviceModel
     # Set by DeviceCommands201.
     displays: DisplayMessages

@@ -71,6 +71,11 @@ class ApiContext:
         return f"api:{self.key.prefix}" if self.key else "api:session"
 
 
+def context_of(request: Any) -> ApiContext | None:
+    """The tenant and role one of our authentications gave the request, if one did."""
+    return request.auth if isinstance(request.auth, ApiContext) else None
+
+
 class ApiKeyUser:
     """`request.user` for a request made with a key: authenticated, but nobody's login."""
 
@@ -141,10 +146,8 @@ class HasTenantRole(permissions.BasePermission):
     message = "This API key's role does not allow this."
 
     def has_permission(self, request, view):
-        context = request.auth
-        if not isinstance(context, ApiContext):
-            return False
-        return context.allows(view.required_role(request))
+        context = context_of(request)
+        return context is not None and context.allows(view.required_role(request))
 
 
 class PerKeyThrottle(throttling.SimpleRateThrottle):
@@ -153,8 +156,8 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
     scope = "api"
 
     def get_cache_key(self, request, view):
-        context = request.auth
-        if not isinstance(context, ApiContext):
+        context = context_of(request)
+        if context is None:
             return None
         # Prefixes are unique across tenant and platform keys (cpms_ / cpmsp_).
         ident = f"key-{context.key.prefix}" if context.key else f"user-{request.user.pk}"

@@ -12,6 +12,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -48,10 +49,12 @@ def split(raw: str) -> tuple[type[ApiKey] | type[PlatformApiKey], str] | None:
     return None
 
 
-def _new_secret(start: str) -> tuple[str, str, str]:
+def _new_key(model: type[ApiKey | PlatformApiKey], start: str, **fields: Any) -> NewKey:
+    """A key of `model` with a fresh secret, of which only the hash is kept."""
     prefix = start + _random(8)
     raw = f"{prefix}_{secrets.token_urlsafe(30)[:40]}"
-    return prefix, raw, hashing.make_hash(raw)
+    key = model.objects.create(prefix=prefix, secret_hash=hashing.make_hash(raw), **fields)
+    return NewKey(key=key, secret=raw)
 
 
 def api_key_create(
@@ -62,17 +65,15 @@ def api_key_create(
     created_by: User | None = None,
     expires_at: datetime | None = None,
 ) -> NewKey:
-    prefix, raw, secret_hash = _new_secret(KEY_PREFIX)
-    key = ApiKey.objects.create(
+    return _new_key(
+        ApiKey,
+        KEY_PREFIX,
         tenant=tenant,
         name=name,
         role=role,
-        prefix=prefix,
-        secret_hash=secret_hash,
         created_by=created_by,
         expires_at=expires_at,
     )
-    return NewKey(key=key, secret=raw)
 
 
 def platform_api_key_create(
@@ -82,16 +83,14 @@ def platform_api_key_create(
     platform staff (superusers) may hold one."""
     if created_by is None or not created_by.is_superuser:
         raise ValueError("Platform API keys are created by and for platform staff (superusers).")
-    prefix, raw, secret_hash = _new_secret(PLATFORM_KEY_PREFIX)
-    key = PlatformApiKey.objects.create(
+    return _new_key(
+        PlatformApiKey,
+        PLATFORM_KEY_PREFIX,
         name=name,
         role=role,
-        prefix=prefix,
-        secret_hash=secret_hash,
         created_by=created_by,
         expires_at=expires_at,
     )
-    return NewKey(key=key, secret=raw)
 
 
 def api_key_revoke(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from chargers import commands
 from chargers.models import Charger, Command, CommandStatus
+from chargers.services.commands import STALE_ERROR, commands_time_out_stale
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
 from tests.chargers.ocpp.clients import connected
@@ -162,10 +163,10 @@ def test_the_sweep_gives_up_on_an_overdue_command_and_the_next_read_says_so(
     command = world["command"]
     overdue(tenant_a, command, commands.pending_at_most(command.timeout))
     with scoping.unscoped():
-        assert commands.time_out_stale() == 1
+        assert commands_time_out_stale() == 1
     polled = api(keys[ApiKeyRole.READ_ONLY]).get(detail(command.pk)).json()
     assert polled["status"] == CommandStatus.TIMEOUT
-    assert polled["error"] == commands.STALE_ERROR
+    assert polled["error"] == STALE_ERROR
 
 
 # --- With a real charger --------------------------------------------------------------------------

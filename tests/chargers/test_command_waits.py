@@ -13,6 +13,7 @@ from django.db import connections
 from chargers import commands
 from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger, Command, CommandStatus
+from chargers.services.commands import command_create, command_finish, commands_time_out_stale
 from cpms.tenancy import scoping
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,13 +42,13 @@ def online_charger(tenant, socket: str) -> Charger:
 def queued_command(tenant) -> Command:
     with scoping.scope(tenant):
         charger, _ = Charger.objects.get_or_create(identity="CP-1")
-        return commands.create(charger=charger, action="Reset", payload={"type": "Soft"})
+        return command_create(charger=charger, action="Reset", payload={"type": "Soft"})
 
 
 @sync_to_async
 def answer(tenant, command: Command, reply=None) -> bool:
     with scoping.scope(tenant):
-        return commands.finish(
+        return command_finish(
             command_id=command.pk, status=CommandStatus.ANSWERED, response=reply or {}
         )
 
@@ -150,7 +151,7 @@ async def test_the_stale_sweep_announces_the_timeouts_it_records(tenant_a):
     try:
         later = command.created_at + commands.pending_at_most(command.timeout)
         with scoping.unscoped():
-            assert await sync_to_async(commands.time_out_stale)(now=later) == 1
+            assert await sync_to_async(commands_time_out_stale)(now=later) == 1
         heard = await asyncio.wait_for(layer.receive(dashboard), LONG / 2)
     finally:
         await layer.group_discard(dashboard_group(tenant_a.pk), dashboard)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from chargers import commands
 from chargers.models import Charger, Command, CommandStatus
+from chargers.services.commands import STALE_ERROR, command_create
 from cpms.celery import app
 from cpms.tenancy import scoping
 
@@ -26,7 +27,7 @@ def command(tenant, *, age: timedelta, timeout: float = 30, status=CommandStatus
     """A command created `age` ago, left in `status`."""
     with scoping.scope(tenant):
         charger = Charger.objects.get_or_create(identity="CP-1")[0]
-        made = commands.create(charger=charger, action="Reset", payload={}, timeout=timeout)
+        made = command_create(charger=charger, action="Reset", payload={}, timeout=timeout)
         Command.objects.filter(pk=made.pk).update(created_at=timezone.now() - age, status=status)
     return made
 
@@ -43,7 +44,7 @@ def test_a_command_nobody_waits_for_times_out_well_past_its_deadline(tenant_a):
     for made in (queued, sent):
         swept = reloaded(made)
         assert swept.status == CommandStatus.TIMEOUT
-        assert swept.error == commands.STALE_ERROR
+        assert swept.error == STALE_ERROR
         assert swept.completed_at is not None
 
 

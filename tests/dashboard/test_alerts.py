@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from chargers.alerts import rules
 from chargers.alerts.models import Alert, AlertKind, AlertRule
-from chargers.alerts.services import acknowledge
+from chargers.alerts.services import alert_acknowledge, alert_open
 from chargers.alerts.tasks import evaluate_all, evaluate_event, send_notification
 from chargers.events import (
     ChargerBooted,
@@ -249,7 +249,7 @@ def test_acknowledging_records_who_when_and_the_note(tenant_a, fleet, olga):
         Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
         rules.evaluate_tenant()
         alert = Alert.objects.get()
-        acknowledge(alert=alert, user=olga, note="Technician on the way")
+        alert_acknowledge(alert=alert, user=olga, note="Technician on the way")
         alert.refresh_from_db()
     assert alert.acknowledged_by == olga and alert.acknowledged_at is not None
     assert alert.acknowledgement_note == "Technician on the way"
@@ -392,7 +392,7 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
         assert not worth_evaluating(ChargerOnline.of(charger))
         assert not worth_evaluating(recorded(critical=False))
         assert worth_evaluating(recorded(critical=True))
-        rules.open_alert(
+        alert_open(
             kind=AlertKind.CHARGER_OFFLINE,
             subject=rules.charger_subject(charger_id),
             title="offline",
@@ -432,7 +432,7 @@ def test_an_accepted_boot_is_evaluated_only_when_it_can_change_an_alert(tenant_a
         # Open already: the loop's further boots change nothing.
         booted()
         assert not worth_evaluating(another_boot())
-        rules.open_alert(
+        alert_open(
             kind=AlertKind.BOOT_REJECTED,
             subject=rules.charger_subject(charger.pk),
             title="rejected",
