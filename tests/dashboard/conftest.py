@@ -1,22 +1,23 @@
 """Dashboard fixtures."""
 
-import time
-
 import pytest
+from asgiref.sync import sync_to_async
+
+from tests.waiting import eventually
 
 
 @pytest.fixture
 def finished_outcome():
-    """finished_outcome(client, url): a command's outcome as its page reads it
-    (`command_outcome`), as soon as the command is finished; the last reading after `within`
-    seconds otherwise."""
+    """await finished_outcome(client, url): a command's outcome as its page reads it
+    (`command_outcome`), as soon as the command is finished."""
 
-    def read(client, url, within=30.0) -> dict:
-        give_up_at = time.monotonic() + within
-        while True:
-            body = client.get(url).json()
-            if body["finished"] or time.monotonic() > give_up_at:
-                return body
-            time.sleep(0.05)
+    async def read(client, url) -> dict:
+        get = sync_to_async(client.get)
+
+        async def finished():
+            body = (await get(url)).json()
+            return body if body["finished"] else None
+
+        return await eventually(finished, what=f"{url} finished")
 
     return read

@@ -259,10 +259,9 @@ def test_the_command_log_shows_each_variables_answer(client, tenant_a, charger, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("needs_redis")
 async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply_later(
-    ocpp_server,  # noqa: F811
-    make_charger,  # noqa: F811
+    command_server,
+    make_charger,
     client,
     tenant_a,
     olga,
@@ -271,7 +270,7 @@ async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply
     charger = await sync_to_async(make_charger)(tenant_a, identity="CP-SLOW")
     await sync_to_async(client.force_login)(olga)
     post, get = sync_to_async(client.post), sync_to_async(client.get)
-    async with connected(ocpp_server, "tenant-a", "CP-SLOW") as cp:
+    async with connected(command_server, "tenant-a", "CP-SLOW") as cp:
         await cp.boot()
         cp.answering.clear()
         response = await post(page("charger_command", pk=charger.pk), {"action": "clear_cache"})
@@ -281,7 +280,7 @@ async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply
         url = page("command_outcome", pk=command.pk)
         assert (await get(url)).json()["finished"] is False
         cp.answering.set()
-        body = await sync_to_async(finished_outcome)(client, url)
+        body = await finished_outcome(client, url)
     assert body["status"] == CommandStatus.ANSWERED
     assert body["outcome"] == [{"level": "success", "text": "The charger replied Accepted."}]
     assert cp.received == [("ClearCache", {})]

@@ -144,15 +144,14 @@ def test_the_chargers_heard_from_get_their_last_seen_in_one_write(
     assert unheard.last_seen == long_ago
 
 
-@pytest.mark.usefixtures("needs_redis")
 async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_frame(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         await in_a(
             tenant_a, lambda: Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
