@@ -11,7 +11,6 @@ import os
 import shutil
 import ssl
 import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -30,7 +29,7 @@ from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
 from tests.chargers.ocpp import clients
 from tests.chargers.ocpp.clients import PASSWORD, basic
-from tests.helpers import child_env, database_url, free_port, running_server, wait_for_port
+from tests.helpers import ROOT, child_env, database_url, free_port, running_server, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -249,7 +248,7 @@ def test_serve_refuses_daphne_proxy_headers_with_trusted_proxies(settings):
 
 # --- End to end through real nginx with deploy/nginx/ (opt-in: TEST_NGINX=1) ---------------------
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DEPLOY = ROOT / "deploy"
 WEIRD_ID = "Site 1/Bay #2, rear"
 
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from chargers.models import ChargingSession, SessionState
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 @pytest.fixture

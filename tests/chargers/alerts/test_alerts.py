@@ -27,7 +27,7 @@ from cpms.celery import app
 from cpms.events import publish
 from cpms.models import Membership
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from chargers.models import (
 from chargers.ocpp.readers import reply_facts
 from chargers.services.device_model import device_model_values_store
 from cpms.tenancy import scoping
+from tests.chargers.factories import make_fleet
 from tests.chargers.ocpp.clients201 import REPLIES, connected201
-from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 

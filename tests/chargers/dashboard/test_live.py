@@ -15,7 +15,7 @@ from cpms.asgi import application
 from cpms.events import catalogue
 from cpms.models import Membership, Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")

@@ -10,8 +10,8 @@ from chargers import commands
 from chargers.dashboard.fleet import outcome
 from chargers.models import Charger, Command, CommandStatus, OcppVersion
 from cpms.tenancy import scoping
+from tests.chargers.factories import make_fleet
 from tests.chargers.ocpp.clients import connected
-from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 

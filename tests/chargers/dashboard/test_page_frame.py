@@ -8,7 +8,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 @pytest.fixture
