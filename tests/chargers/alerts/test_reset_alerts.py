@@ -14,8 +14,8 @@ from chargers.events import ChargerEventRecorded
 from chargers.models import ChargerEvent, CommandStatus, ConnectionEvent
 from chargers.ocpp import builders
 from cpms.tenancy import scoping
+from tests.aio import eventually
 from tests.chargers.ocpp.clients import connected
-from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,17 +6,16 @@ changes it."""
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
 from chargers import commands
-from chargers.models import Charger, Command, CommandStatus
+from chargers.models import Command, CommandStatus
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
+from tests.aio import eventually
 from tests.chargers.ocpp.clients import connected
-from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,24 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def charger(make_charger, tenant_a):
     return make_charger(tenant_a, identity="CP-API")
-
-
-@pytest.fixture
-def listening(tenant_a, charger, monkeypatch):
-    """The charger's socket is a channel nobody reads, so no command sent to it is answered;
-    and a request that waited for an answer would fail the test instead of hanging it."""
-
-    async def no_waiting(*args, **kwargs):
-        raise AssertionError("a request thread waited for a charger")
-
-    monkeypatch.setattr(commands, "wait_for_outcome", no_waiting)
-    socket = async_to_sync(get_channel_layer().new_channel)()
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=True, channel_name=socket)
-    yield socket
-    # Nothing will close this socket: it is no connection the server must let go of.
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=False, channel_name="")
 
 
 def post(client, body):

@@ -3,7 +3,16 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.waiting import eventually
+from cpms.tenancy import scoping
+from tests.aio import eventually
+from tests.chargers.factories import make_fleet
+
+
+@pytest.fixture
+def fleet(tenant_a, site_a):
+    """make_fleet's rows at tenant A's site: a charger, its connector, a session, an alert."""
+    with scoping.scope(tenant_a):
+        return make_fleet(site_a)
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 in its command log when it arrives (`command_outcome`, rung by `command.finished`)."""
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from django.urls import reverse
 
-from chargers import commands
 from chargers.dashboard.fleet import outcome
 from chargers.models import Charger, Command, CommandStatus, OcppVersion
 from cpms.tenancy import scoping
@@ -24,21 +22,6 @@ def page(name, slug="tenant-a", **kwargs):
 def charger(tenant_a, site_a):
     with scoping.scope(tenant_a):
         return make_fleet(site_a)["charger"]
-
-
-@pytest.fixture
-def listening(tenant_a, charger, monkeypatch):
-    """The charger's socket is a channel nobody reads, so no command sent to it is answered;
-    and a page that waited for an answer would fail the test instead of hanging it."""
-
-    async def no_waiting(*args, **kwargs):
-        raise AssertionError("a request thread waited for a charger")
-
-    monkeypatch.setattr(commands, "wait_for_outcome", no_waiting)
-    socket = async_to_sync(get_channel_layer().new_channel)()
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(channel_name=socket)
-    return socket
 
 
 def made(status=CommandStatus.ANSWERED, action="Reset", payload=None, response=None, error=""):

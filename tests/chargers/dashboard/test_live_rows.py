@@ -9,12 +9,6 @@ from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
 
 
-@pytest.fixture
-def fleet(tenant_a, site_a):
-    with scoping.scope(tenant_a):
-        return make_fleet(site_a)
-
-
 def row_url(session, slug="tenant-a"):
     return reverse("session_row", kwargs={"tenant_slug": slug, "pk": session.pk})
 

@@ -55,6 +55,16 @@ def certificate(cn: str, verify: str = "SUCCESS", der: bytes = DER) -> dict:
     }
 
 
+async def boots(ws, identity: str) -> None:
+    """A 1.6 charger on the open socket `ws` boots and is accepted."""
+    charger = clients.TestCharger(identity, ws, response_timeout=10)
+    task = asyncio.create_task(charger.start())
+    try:
+        assert (await charger.boot()).status == "Accepted"
+    finally:
+        task.cancel()
+
+
 @pytest.fixture(scope="session")
 def proxied_server(django_db_setup, django_db_blocker):
     env = child_env(
@@ -80,12 +90,7 @@ async def open_socket(server, tenant, identity, headers, source="127.0.0.1"):
             open_timeout=10,
             local_addr=(source, 0),
         ) as ws:
-            charger = clients.TestCharger(identity, ws, response_timeout=10)
-            task = asyncio.create_task(charger.start())
-            try:
-                assert (await charger.boot()).status == "Accepted"
-            finally:
-                task.cancel()
+            await boots(ws, identity)
             return None
     except websockets.exceptions.InvalidStatus as refused:
         return refused.response.status_code
@@ -359,12 +364,7 @@ async def through_nginx(url, tenant, identity, headers=None, context=None):
             open_timeout=10,
             ssl=context,
         ) as ws:
-            charger = clients.TestCharger(identity, ws, response_timeout=10)
-            task = asyncio.create_task(charger.start())
-            try:
-                assert (await charger.boot()).status == "Accepted"
-            finally:
-                task.cancel()
+            await boots(ws, identity)
             return None
     except websockets.exceptions.InvalidStatus as refused:
         return refused.response.status_code

@@ -16,23 +16,10 @@ from chargers.commands import asend_command
 from chargers.models import Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
 
 
 PROFILE = {

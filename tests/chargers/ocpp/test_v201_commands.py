@@ -129,11 +129,6 @@ EVERY_COMMAND = [
 ]
 
 
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
 @pytest.mark.parametrize("action,payload", EVERY_COMMAND, ids=[a for a, _ in EVERY_COMMAND])
 async def test_every_201_command_reaches_the_charger_and_the_reply_is_recorded(
     command_server, tenant_a, charger, action, payload

@@ -3,7 +3,6 @@ Redis, the application in this process on the embedded defaults): what the simul
 answered and kept, and what the server asks is answered and followed by the messages a real
 charger sends, which the server keeps too."""
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -15,6 +14,7 @@ from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdT
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
+from tests.aio import eventually
 from tests.chargers.simulator.fake_csms import PATIENCE
 from tests.chargers.simulator.helpers import FAST, profile_201, running
 
@@ -78,16 +78,6 @@ def payload_of(charger: Charger, kind: str) -> dict:
 def fresh(charger: Charger) -> Charger:
     with scoping.scope(charger.tenant):
         return Charger.objects.get(pk=charger.pk)
-
-
-async def eventually(check, seconds: float = PATIENCE):
-    """Poll the async check() until it returns something truthy; fail after `seconds`."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not (outcome := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not kept within {seconds:g} s")
-        await asyncio.sleep(0.1)
-    return outcome
 
 
 async def command(charger: Charger, action: str, payload: dict) -> dict:

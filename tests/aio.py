@@ -1,4 +1,5 @@
-"""Waiting in async tests for what is bound to happen: poll, never sleep a fixed time.
+"""Helpers of async tests: rows read in a tenant's scope from the event loop, and waiting for
+what is bound to happen (poll, never sleep a fixed time).
 
 A deadline here only bounds a test that would otherwise hang, far beyond what a slow machine
 needs; the poll returns as soon as the condition holds. It runs in the test's event loop and
@@ -7,7 +8,22 @@ holds no thread while it waits, so a server serving the test's sockets in the sa
 
 import asyncio
 
+from asgiref.sync import sync_to_async
+
+from cpms.tenancy import scoping
+
 PATIENCE = 30.0
+
+
+def in_a(tenant, query):
+    """Awaitable: `query()` run on the database thread in `tenant`'s scope."""
+
+    @sync_to_async
+    def run():
+        with scoping.scope(tenant):
+            return query()
+
+    return run()
 
 
 async def eventually(check, seconds: float = PATIENCE, every: float = 0.05, what: str = ""):
