@@ -1,6 +1,6 @@
 """Fixtures of the OCPP tests, for every test package (registered in tests/conftest.py): the
 server in a child process, the server that carries commands (`command_server`), chargers with a
-password, the Redis guard of the tests that need two processes."""
+password."""
 
 import asyncio
 import time
@@ -123,10 +123,3 @@ def pytest_pyfunc_call(pyfuncitem):
         server = pyfuncitem.stash.get(IN_PROCESS_SERVER, None)
         if server is not None and server.server is not None:
             server.loop.run_until_complete(server.stop())
-
-
-@pytest.fixture
-def needs_redis():
-    """For what needs two processes sharing a channel layer, or Redis itself."""
-    if not settings.REDIS_URL:
-        pytest.skip("needs two processes sharing a channel layer: REDIS_URL (CI=true sets it)")
