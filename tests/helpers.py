@@ -1,4 +1,5 @@
-"""Run the real server in a child process, as the tests of processes and sockets need."""
+"""Run the real server in a child process, as the tests of processes and sockets need; and
+small HTTP servers in a thread, for what the system under test calls out to."""
 
 import contextlib
 import os
@@ -6,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -40,6 +43,22 @@ def wait_for_port(port: int, timeout: float = 30.0, process=None) -> None:
             return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on port {port}")
+
+
+@contextlib.contextmanager
+def http_server(handler):
+    """A `ThreadingHTTPServer` with `handler` (a BaseHTTPRequestHandler class) on a free port
+    of 127.0.0.1, in a thread; yields its address (http://127.0.0.1:PORT) and stops it
+    afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def child_env(**overrides) -> dict:

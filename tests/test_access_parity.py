@@ -4,7 +4,7 @@ the page and endpoint matrices test each door against; here they are held agains
 
 import pytest
 
-from tests.api.routes import ROUTES
+from tests.cpms.api.routes import ROUTES
 from tests.cpms.pages import OPERATOR_PAGES
 
 # The same operation at either door: dashboard page -> API route and method.

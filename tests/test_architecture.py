@@ -119,3 +119,71 @@ def test_the_tenancy_app_does_not_import_the_domains(app):
     ]
 
     assert offenders == []
+
+
+# The tests' own promise: a test module imports no other test module and no conftest. Fixtures
+# two test modules share live in a conftest.py both see; other shared code (factories, clients,
+# page tables) in a helper module named for what it holds. Importing a test module runs it
+# twice under two names, and a test function imported is collected twice.
+TESTS = ROOT / "tests"
+
+
+def is_test_or_conftest(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
+
+
+def imported_test_modules(tree: ast.AST, package: str) -> list[tuple[int, str]]:
+    """(line, module) of each import in `tree` of a test module or a conftest; `package` is
+    the importing module's package, for relative imports."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(filter(None, [*parent, base]))
+            # `from a import b` may import a module b as well as a name of module a.
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found += [(node.lineno, name) for name in names if is_test_or_conftest(name)]
+    return found
+
+
+def test_no_test_module_imports_another_or_a_conftest():
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        package = ".".join(relative.parent.parts)
+        tree = ast.parse(path.read_text(), filename=str(relative))
+        offenders += [
+            f"{relative}:{line}: imports {module}"
+            for line, module in imported_test_modules(tree, package)
+        ]
+
+    assert offenders == [], "move what is shared to a conftest or a helper:\n" + "\n".join(
+        offenders
+    )
+
+
+def test_the_test_import_check_sees_the_imports_it_is_for():
+    tree = ast.parse(
+        "from tests.conftest import PASSWORD\nimport tests.api.test_keys\n"
+        "from tests.api import test_keys, conftest\nfrom .test_v16 import now\n"
+        "from . import conftest\nfrom tests.helpers import child_env\n"
+        "from tests.chargers.ocpp.clients import connected\nimport pytest\n"
+    )
+
+    found = imported_test_modules(tree, "tests.chargers.ocpp")
+
+    assert found == [
+        (1, "tests.conftest"),
+        (2, "tests.api.test_keys"),
+        (3, "tests.api.test_keys"),
+        (3, "tests.api.conftest"),
+        (4, "tests.chargers.ocpp.test_v16"),
+        (5, "tests.chargers.ocpp.conftest"),
+    ]

@@ -1,6 +1,6 @@
 """What the API documentation shows: one realistic body per resource, and the request and
-response examples every operation carries (tests/api/test_schema.py fails when one lacks them
-or when an example does not match its schema).
+response examples every operation carries (tests/cpms/api/test_schema.py fails when one lacks
+them or when an example does not match its schema).
 
 Resource bodies are attached to their serializers (every response that returns the resource
 shows it, lists wrapped in their pagination envelope); write operations name their request

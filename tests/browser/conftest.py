@@ -84,7 +84,7 @@ def charger_loop():
 
 @pytest.fixture
 def log_in(page, server_url):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     def login(user, path="/"):
         # The server process keeps Django's default hashers; the tests' fast MD5 is not one.

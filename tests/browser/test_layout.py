@@ -26,8 +26,8 @@ from chargers.models import (
 )
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
-from tests.conftest import PASSWORD
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from cpms.models import Membership, Role
 from cpms.tenancy import scoping
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_it_serves_the_login_page(client, db):

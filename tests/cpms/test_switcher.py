@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from cpms.models import Role
-from tests.conftest import make_member
+from tests.factories import make_member
 
 
 def test_staff_switch_tenants_explicitly_and_the_admin_follows(

@@ -1,5 +1,6 @@
 """Fixtures of the OCPP tests, for every test package (registered in tests/conftest.py): the
-server in a child process, chargers with a password, the Redis guard of cross-process tests."""
+server in a child process, the server that carries commands (`command_server`), chargers with a
+password."""
 
 import asyncio
 import time
@@ -13,7 +14,10 @@ from chargers.models import Charger
 from chargers.services.chargers import charger_set_password
 from cpms.tenancy import scoping
 from tests.chargers.ocpp.clients import PASSWORD
+from tests.chargers.ocpp.in_process import InProcessServer
 from tests.helpers import child_env, database_url, running_server
+
+IN_PROCESS_SERVER = pytest.StashKey[InProcessServer]()
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +87,39 @@ def make_charger(transactional_db):
 
 
 @pytest.fixture
-def needs_redis():
-    """Commands from another process need a channel layer both processes share."""
-    if not settings.REDIS_URL:
-        pytest.skip("commands across processes need REDIS_URL (CI=true sets it)")
+def command_server(request):
+    """The server through which commands reach a test's chargers: the address to connect them
+    to. With REDIS_URL (CI=true), daphne in its own process (`ocpp_server`): commands cross
+    processes over Redis. On the embedded defaults, the same application served in this
+    process, in the test's event loop (`ocpp_server_in_process`): the in-memory layer carries
+    commands within one process, from the test and the views it calls to the consumer."""
+    if settings.REDIS_URL:
+        return request.getfixturevalue("ocpp_server")
+    return request.getfixturevalue("ocpp_server_in_process")
+
+
+@pytest.fixture
+async def ocpp_server_in_process(request, transactional_db):
+    """`cpms.asgi.application` served in this process (tests/chargers/ocpp/in_process.py);
+    stopped when the test's body ends (see `pytest_pyfunc_call` below)."""
+    from cpms.asgi import application
+
+    server = InProcessServer(application)
+    request.node.stash[IN_PROCESS_SERVER] = server
+    url = await server.start()
+    yield url
+    await server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Stop the in-process server as soon as the test's body has ended, on the test's loop:
+    its sockets' last database work (a closed socket's bookkeeping) runs in that loop, which
+    turns no more while the fixtures of the test are torn down, and fixtures set up after the
+    server (a charger factory waiting for its sockets to close) are torn down before it."""
+    try:
+        return (yield)
+    finally:
+        server = pyfuncitem.stash.get(IN_PROCESS_SERVER, None)
+        if server is not None and server.server is not None:
+            server.loop.run_until_complete(server.stop())

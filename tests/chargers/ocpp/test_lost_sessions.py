@@ -5,29 +5,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import sync_to_async
 from ocpp.v16 import call
 
 from chargers.models import ChargerEvent, ChargingSession, EventKind, SessionState
-from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.ocpp.clients import connected, now
 from tests.chargers.ocpp.clients201 import connected201, new_transaction_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
 
 
 def sessions(tenant):

@@ -11,7 +11,6 @@ import os
 import shutil
 import ssl
 import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -30,7 +29,7 @@ from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
 from tests.chargers.ocpp import clients
 from tests.chargers.ocpp.clients import PASSWORD, basic
-from tests.helpers import child_env, database_url, free_port, running_server, wait_for_port
+from tests.helpers import ROOT, child_env, database_url, free_port, running_server, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,6 +53,16 @@ def certificate(cn: str, verify: str = "SUCCESS", der: bytes = DER) -> dict:
         "X-Client-Cert": escaped_pem(der),
         "X-Forwarded-For": CHARGER_ADDRESS,
     }
+
+
+async def boots(ws, identity: str) -> None:
+    """A 1.6 charger on the open socket `ws` boots and is accepted."""
+    charger = clients.TestCharger(identity, ws, response_timeout=10)
+    task = asyncio.create_task(charger.start())
+    try:
+        assert (await charger.boot()).status == "Accepted"
+    finally:
+        task.cancel()
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +90,7 @@ async def open_socket(server, tenant, identity, headers, source="127.0.0.1"):
             open_timeout=10,
             local_addr=(source, 0),
         ) as ws:
-            charger = clients.TestCharger(identity, ws, response_timeout=10)
-            task = asyncio.create_task(charger.start())
-            try:
-                assert (await charger.boot()).status == "Accepted"
-            finally:
-                task.cancel()
+            await boots(ws, identity)
             return None
     except websockets.exceptions.InvalidStatus as refused:
         return refused.response.status_code
@@ -249,7 +253,7 @@ def test_serve_refuses_daphne_proxy_headers_with_trusted_proxies(settings):
 
 # --- End to end through real nginx with deploy/nginx/ (opt-in: TEST_NGINX=1) ---------------------
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DEPLOY = ROOT / "deploy"
 WEIRD_ID = "Site 1/Bay #2, rear"
 
 
@@ -360,12 +364,7 @@ async def through_nginx(url, tenant, identity, headers=None, context=None):
             open_timeout=10,
             ssl=context,
         ) as ws:
-            charger = clients.TestCharger(identity, ws, response_timeout=10)
-            task = asyncio.create_task(charger.start())
-            try:
-                assert (await charger.boot()).status == "Accepted"
-            finally:
-                task.cancel()
+            await boots(ws, identity)
             return None
     except websockets.exceptions.InvalidStatus as refused:
         return refused.response.status_code

@@ -1,10 +1,14 @@
-"""Commands from another process: this test process sends, daphne's process holds the socket,
-the Redis channel layer carries the doorbell, the database carries the record."""
+"""Every 1.6 command through the command path: the test sends, the consumer holding the
+charger's socket forwards it and records the reply. With REDIS_URL (CI=true) daphne's process
+holds the socket and Redis carries the doorbell across processes; on the embedded defaults the
+server runs in this process and the in-memory layer carries it. The database carries the
+record either way."""
 
 import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from ocpp.exceptions import GenericError
 from ocpp.v16 import call
 
@@ -12,23 +16,10 @@ from chargers.commands import asend_command
 from chargers.models import Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.ocpp.clients import connected
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 PROFILE = {
@@ -123,9 +114,9 @@ EVERY_COMMAND = [
 
 @pytest.mark.parametrize("action,payload", EVERY_COMMAND, ids=[a for a, _ in EVERY_COMMAND])
 async def test_every_16_command_reaches_the_charger_and_the_reply_is_recorded(
-    ocpp_server, tenant_a, charger, alice, action, payload
+    command_server, tenant_a, charger, alice, action, payload
 ):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         command = await asend_command(
             charger, action, payload, requested_by=alice, source="test", timeout=10
@@ -136,8 +127,8 @@ async def test_every_16_command_reaches_the_charger_and_the_reply_is_recorded(
     assert command.sent_at and command.completed_at and command.duration_ms >= 0
 
 
-async def test_a_charger_callerror_is_recorded_as_such(ocpp_server, tenant_a, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+async def test_a_charger_callerror_is_recorded_as_such(command_server, tenant_a, charger):
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.replies["Reset"] = GenericError(description="busy")
         command = await asend_command(charger, "Reset", {"type": "Hard"}, timeout=10)
@@ -145,23 +136,23 @@ async def test_a_charger_callerror_is_recorded_as_such(ocpp_server, tenant_a, ch
     assert command.error.startswith("GenericError")
 
 
-async def test_a_charger_that_never_answers_times_out(ocpp_server, tenant_a, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+async def test_a_charger_that_never_answers_times_out(command_server, tenant_a, charger):
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.delay = 3
         command = await asend_command(charger, "ClearCache", {}, timeout=1)
     assert command.status == CommandStatus.TIMEOUT
 
 
-async def test_an_offline_charger_is_reported_at_once(ocpp_server, tenant_a, charger):
+async def test_an_offline_charger_is_reported_at_once(command_server, tenant_a, charger):
     command = await asend_command(charger, "ClearCache", {}, timeout=10)
     assert command.status == CommandStatus.OFFLINE
 
 
 async def test_a_payload_that_breaks_the_schema_is_refused_naming_the_field(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         command = await asend_command(charger, "Reset", {"type": "Sideways"}, timeout=10)
     assert command.status == CommandStatus.REFUSED and "type" in command.error
@@ -169,9 +160,9 @@ async def test_a_payload_that_breaks_the_schema_is_refused_naming_the_field(
 
 
 async def test_awaiting_a_reply_never_blocks_the_chargers_own_messages(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.delay = 2
         pending = asyncio.create_task(asend_command(charger, "Reset", {"type": "Soft"}, timeout=10))
@@ -183,8 +174,8 @@ async def test_awaiting_a_reply_never_blocks_the_chargers_own_messages(
         assert (await pending).status == CommandStatus.ANSWERED
 
 
-async def test_a_charger_gets_one_call_at_a_time(ocpp_server, tenant_a, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+async def test_a_charger_gets_one_call_at_a_time(command_server, tenant_a, charger):
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.delay = 0.2
         results = await asyncio.gather(
@@ -194,8 +185,8 @@ async def test_a_charger_gets_one_call_at_a_time(ocpp_server, tenant_a, charger)
     assert cp.most_in_flight == 1
 
 
-async def test_too_many_queued_commands_are_refused_clearly(ocpp_server, tenant_a, charger):
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+async def test_too_many_queued_commands_are_refused_clearly(command_server, tenant_a, charger):
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.delay = 0.15
         results = await asyncio.gather(
@@ -207,9 +198,11 @@ async def test_too_many_queued_commands_are_refused_clearly(ocpp_server, tenant_
     assert any("Too many" in c.error for c in results)
 
 
-async def test_secrets_are_masked_in_the_audit_and_the_message_log(ocpp_server, tenant_a, charger):
+async def test_secrets_are_masked_in_the_audit_and_the_message_log(
+    command_server, tenant_a, charger
+):
     secret = "new-authorization-key-0123"
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         changed = await asend_command(
             charger, "ChangeConfiguration", {"key": "AuthorizationKey", "value": secret}, timeout=10
@@ -223,18 +216,23 @@ async def test_secrets_are_masked_in_the_audit_and_the_message_log(ocpp_server, 
     assert sum(MASK in b for b in bodies) == 2
 
 
-async def test_commands_are_recorded_in_the_chargers_tenant(ocpp_server, tenant_a, charger):
+async def test_commands_are_recorded_in_the_chargers_tenant(command_server, tenant_a, charger):
     await asend_command(charger, "ClearCache", {}, timeout=10)
     with scoping.scope(tenant_a):
         assert await sync_to_async(Command.objects.count)() == 1
 
 
+@pytest.mark.skipif(
+    not settings.REDIS_URL,
+    reason="about the Redis layer's blocking read of the consumer's inbox (REDIS_URL, CI=true "
+    "sets it); the in-memory layer has none",
+)
 async def test_a_charger_quiet_for_longer_than_the_layers_blocking_read_still_gets_commands(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
     # The layer blocks 5 s per read of the consumer's inbox; a Redis client that gives up
     # reading at the same moment kills the consumer and drops the charger's socket.
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         await asyncio.sleep(11)
         command = await asend_command(charger, "ClearCache", {}, timeout=10)

@@ -9,31 +9,10 @@ from ocpp.v16 import call
 from chargers import tasks
 from chargers.models import Charger, ConnectionEvent, OcppMessage
 from chargers.services.connections import chargers_touch
-from cpms.tenancy import scoping
+from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
-
-
-async def wait_until(predicate, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_charger_is_online_while_connected_and_offline_after(
@@ -47,7 +26,7 @@ async def test_a_charger_is_online_while_connected_and_offline_after(
     async def offline():
         return not (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
 
-    await wait_until(offline)
+    await eventually(offline)
     history = await in_a(tenant_a, lambda: list(ConnectionEvent.objects.all()))
     assert len(history) == 1 and history[0].disconnected_at is not None
 
@@ -89,7 +68,7 @@ async def test_every_frame_in_both_directions_is_in_the_message_log(ocpp_server,
     async def four_rows():
         return await in_a(tenant_a, lambda: OcppMessage.objects.count()) == 4
 
-    await wait_until(four_rows)
+    await eventually(four_rows)
     log = await in_a(
         tenant_a,
         lambda: list(
@@ -144,15 +123,14 @@ def test_the_chargers_heard_from_get_their_last_seen_in_one_write(
     assert unheard.last_seen == long_ago
 
 
-@pytest.mark.usefixtures("needs_redis")
 async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_frame(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         await in_a(
             tenant_a, lambda: Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
@@ -165,4 +143,4 @@ async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_
             await cp.call(call.Heartbeat())
             return (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
 
-        await wait_until(told)
+        await eventually(told)

@@ -22,23 +22,10 @@ from chargers.models import (
 )
 from chargers.services.chargers import charger_set_registration
 from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.ocpp.clients import connected, now
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
 
 
 def energy_sample(timestamp, wh, power_w=None, context=None):

@@ -24,15 +24,11 @@ from chargers.models import (
     TransactionEventRecord,
 )
 from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.ocpp.clients import basic, connected, exchange, raw_socket, refused_status
 from tests.chargers.ocpp.clients201 import TestCharger21, connected201, new_transaction_id, now
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
 
 
 @pytest.fixture
@@ -41,15 +37,6 @@ def tokens(tenant_a, transactional_db):
         group = IdToken.objects.create(uid="GROUP-1")
         IdToken.objects.create(uid="OK-1", group=group)
         IdToken.objects.create(uid="BLOCKED-1", blocked=True)
-
-
-def in_a(tenant, query):
-    @sync_to_async
-    def run():
-        with scoping.scope(tenant):
-            return query()
-
-    return run()
 
 
 async def test_a_201_charger_boots_and_its_station_is_kept(ocpp_server, tenant_a, charger):

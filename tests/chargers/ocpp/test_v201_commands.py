@@ -1,4 +1,5 @@
-"""Every 2.0.1 command through the same command function as 1.6, from another process."""
+"""Every 2.0.1 command through the same command function as 1.6 (see test_v16_commands.py for
+where the server runs)."""
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,7 +12,7 @@ from cpms.tenancy import scoping
 from tests.chargers.ocpp.clients import basic, refused_status
 from tests.chargers.ocpp.clients201 import connected201
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 VARIABLE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 PROFILE = {
@@ -128,16 +129,11 @@ EVERY_COMMAND = [
 ]
 
 
-@pytest.fixture
-def charger(make_charger, tenant_a):
-    return make_charger(tenant_a)
-
-
 @pytest.mark.parametrize("action,payload", EVERY_COMMAND, ids=[a for a, _ in EVERY_COMMAND])
 async def test_every_201_command_reaches_the_charger_and_the_reply_is_recorded(
-    ocpp_server, tenant_a, charger, action, payload
+    command_server, tenant_a, charger, action, payload
 ):
-    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected201(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         command = await asend_command(charger, action, payload, timeout=10)
     assert command.status == CommandStatus.ANSWERED, command.error
@@ -152,15 +148,15 @@ def fresh(charger):
 
 
 async def test_operators_command_16_and_201_chargers_the_same_way(
-    ocpp_server, tenant_a, make_charger
+    command_server, tenant_a, make_charger
 ):
     from tests.chargers.ocpp.clients import connected
 
     await sync_to_async(make_charger)(tenant_a, identity="OLD")
     await sync_to_async(make_charger)(tenant_a, identity="NEW")
     async with (
-        connected(ocpp_server, "tenant-a", "OLD") as old,
-        connected201(ocpp_server, "tenant-a", "NEW") as new,
+        connected(command_server, "tenant-a", "OLD") as old,
+        connected201(command_server, "tenant-a", "NEW") as new,
     ):
         await old.boot()
         await new.boot()
@@ -175,8 +171,8 @@ async def test_operators_command_16_and_201_chargers_the_same_way(
     assert new.received[0] == ("Reset", {"type": "Immediate"})
 
 
-async def test_get_variables_replies_refresh_the_device_model(ocpp_server, tenant_a, charger):
-    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+async def test_get_variables_replies_refresh_the_device_model(command_server, tenant_a, charger):
+    async with connected201(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         request = builders.get_configuration(
             await fresh(charger), keys=["OCPPCommCtrlr.HeartbeatInterval"]
@@ -192,20 +188,20 @@ async def test_get_variables_replies_refresh_the_device_model(ocpp_server, tenan
 
 
 async def test_an_accepted_password_change_becomes_the_chargers_password(
-    ocpp_server, tenant_a, charger
+    command_server, tenant_a, charger
 ):
     new_password = "rotated-password-0042"
-    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+    async with connected201(command_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         request = builders.change_password(await fresh(charger), password=new_password)
         command = await asend_command(charger, request.action, request.payload, timeout=10)
     assert command.status == CommandStatus.ANSWERED
     assert new_password not in str(command.payload) and MASK in str(command.payload)
-    async with connected201(ocpp_server, "tenant-a", "CP-1", password=new_password) as cp:
+    async with connected201(command_server, "tenant-a", "CP-1", password=new_password) as cp:
         assert (await cp.boot()).status == "Accepted"
     assert (
         await refused_status(
-            ocpp_server,
+            command_server,
             "tenant-a",
             "CP-1",
             basic("CP-1", "charger-password-0123"),

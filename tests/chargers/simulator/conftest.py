@@ -1,14 +1,14 @@
 """Fixtures of the simulator tests: a fake CSMS, chargers for it and an upload server.
 
-The real server in a child process (`ocpp_server`) comes from tests/chargers/ocpp/fixtures.py."""
+The real server (`ocpp_server`, `command_server`) comes from tests/chargers/ocpp/fixtures.py."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from tests.chargers.simulator.fake_csms import FakeCsms
 from tests.chargers.simulator.helpers import new_charger
+from tests.helpers import http_server
 
 
 @pytest.fixture
@@ -43,12 +43,5 @@ def upload_server():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Upload)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/uploads", received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with http_server(Upload) as address:
+        yield f"{address}/uploads", received

@@ -1,8 +1,8 @@
-"""Simulated chargers against the real server (`manage.py serve` in a child process): what
-the simulator sends is answered and kept, and what the server asks is answered and followed
-by the messages a real charger sends, which the server keeps too."""
+"""Simulated chargers against the real server (`command_server`: daphne in a child process on
+Redis, the application in this process on the embedded defaults): what the simulator sends is
+answered and kept, and what the server asks is answered and followed by the messages a real
+charger sends, which the server keeps too."""
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -14,10 +14,11 @@ from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdT
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
+from tests.aio import eventually
 from tests.chargers.simulator.fake_csms import PATIENCE
 from tests.chargers.simulator.helpers import FAST, profile_201, running
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_redis")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "simulated-charger-password-1"
 TAG = "SIM-TAG-0001"
@@ -79,24 +80,14 @@ def fresh(charger: Charger) -> Charger:
         return Charger.objects.get(pk=charger.pk)
 
 
-async def eventually(check, seconds: float = PATIENCE):
-    """Poll the async check() until it returns something truthy; fail after `seconds`."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not (outcome := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not kept within {seconds:g} s")
-        await asyncio.sleep(0.1)
-    return outcome
-
-
 async def command(charger: Charger, action: str, payload: dict) -> dict:
     sent = await asend_command(charger, action, payload, timeout=PATIENCE)
     assert sent.status == CommandStatus.ANSWERED, sent.error
     return sent.response
 
 
-async def test_a_16_charger_s_security_messages_are_kept(ocpp_server, registered):
-    async with running(simulated(ocpp_server, "1.6")) as sim:
+async def test_a_16_charger_s_security_messages_are_kept(command_server, registered):
+    async with running(simulated(command_server, "1.6")) as sim:
         await sim.security_event("TamperDetectionActivated", "cover opened")
         # The server has no vendor extensions and no certificate authority: it says so.
         assert await sim.data_transfer("hello", "world") == "UnknownVendorId"
@@ -109,10 +100,10 @@ async def test_a_16_charger_s_security_messages_are_kept(ocpp_server, registered
 
 
 async def test_a_16_charger_uploads_its_log_and_installs_signed_firmware_as_asked(
-    ocpp_server, registered, upload_server
+    command_server, registered, upload_server
 ):
     url, uploaded = upload_server
-    async with running(simulated(ocpp_server, "1.6")) as sim:
+    async with running(simulated(command_server, "1.6")) as sim:
         reply = await command(
             registered,
             "GetLog",
@@ -158,9 +149,9 @@ async def test_a_16_charger_uploads_its_log_and_installs_signed_firmware_as_aske
 
 
 async def test_a_201_iso15118_session_states_the_cars_needs_and_its_schedule(
-    ocpp_server, registered
+    command_server, registered
 ):
-    async with running(simulated(ocpp_server, "2.0.1")) as sim:
+    async with running(simulated(command_server, "2.0.1")) as sim:
         session = await sim.start_session(TAG, connector_id=1, iso15118=True)
         assert session is not None and session.transaction_id is not None
         await eventually(lambda: _has(registered, EventKind.EV_CHARGING_NEEDS))
@@ -199,11 +190,11 @@ async def _has(charger: Charger, kind: str) -> bool:
 
 
 async def test_a_201_station_answers_reports_with_the_notifications_the_server_keeps(
-    ocpp_server, registered
+    command_server, registered
 ):
     heartbeat = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
     message = {"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Hi"}}
-    async with running(simulated(ocpp_server, "2.0.1")) as sim:
+    async with running(simulated(command_server, "2.0.1")) as sim:
         await command(
             registered,
             "SetVariableMonitoring",

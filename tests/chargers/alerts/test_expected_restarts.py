@@ -14,7 +14,7 @@ from chargers.models import ChargerBoot, ChargerEvent, Command, CommandStatus, E
 from chargers.ocpp import readers
 from chargers.services.reports import charger_event_record
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 @pytest.fixture

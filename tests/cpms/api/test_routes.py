@@ -1,6 +1,6 @@
 """The route matrix: every API route and method, for each key role (tenant keys, and platform
 staff keys naming tenant A in X-Tenant) and for strangers (another tenant's key, a platform
-key naming another tenant). Built from tests/api/routes.py, which must cover the URLconf."""
+key naming another tenant). Built from tests/cpms/api/routes.py, which must cover the URLconf."""
 
 import pytest
 from django.urls import reverse
@@ -18,7 +18,7 @@ from cpms.models import (
     WebhookEndpoint,
 )
 from cpms.tenancy import scoping
-from tests.api.routes import ROUTES, api_routes
+from tests.cpms.api.routes import ROUTES, api_routes
 
 SNAPSHOT_MODELS = [
     Site,

@@ -11,7 +11,7 @@ from chargers.alerts.notify import send
 from chargers.models import IdToken, OcppMessage
 from cpms.models import Membership
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 # Tenant A works in Europe/Berlin: noon UTC in January is 13:00 CET.
 NOON_UTC = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)

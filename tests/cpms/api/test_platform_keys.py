@@ -13,7 +13,7 @@ from chargers.models import IdToken
 from cpms.models import ApiKey, ApiKeyRole, PlatformApiKey, Site
 from cpms.services import apikeys
 from cpms.tenancy import scoping
-from tests.api.conftest import make_platform_key
+from tests.factories import make_platform_key
 
 
 @pytest.fixture

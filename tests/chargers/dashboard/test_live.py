@@ -15,7 +15,7 @@ from cpms.asgi import application
 from cpms.events import catalogue
 from cpms.models import Membership, Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -47,6 +47,13 @@ async def ring(tenant, name, **data):
     await get_channel_layer().group_send(
         dashboard_group(tenant.pk), {"type": "domain.event", "name": name, "data": data}
     )
+
+
+@sync_to_async
+def charger_at(tenant, site, identity: str) -> int:
+    """The id of a new charger at `site`, with make_fleet's rows."""
+    with scoping.scope(tenant):
+        return make_fleet(site, identity=identity)["charger"].pk
 
 
 async def test_it_forwards_domain_events_to_a_member(tenant_a, bob):
@@ -110,11 +117,7 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
 
 
 async def test_a_site_owner_never_hears_of_commands_to_their_own_chargers(tenant_a, site_a, paula):
-    def fleet():
-        with scoping.scope(tenant_a):
-            return make_fleet(site_a, identity="MINE")["charger"].pk
-
-    mine = await sync_to_async(fleet)()
+    mine = await charger_at(tenant_a, site_a, "MINE")
     communicator, connected = await connect(paula)
     assert connected
     # Operations news: a command's outcome may concern configuration values.
@@ -125,11 +128,7 @@ async def test_a_site_owner_never_hears_of_commands_to_their_own_chargers(tenant
 
 
 async def test_a_site_owner_hears_only_the_events_their_portal_may_show(tenant_a, site_a, paula):
-    def fleet():
-        with scoping.scope(tenant_a):
-            return make_fleet(site_a, identity="MINE")["charger"].pk
-
-    mine = await sync_to_async(fleet)()
+    mine = await charger_at(tenant_a, site_a, "MINE")
     communicator, connected = await connect(paula)
     assert connected
     for cls in catalogue():

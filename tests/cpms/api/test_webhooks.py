@@ -3,9 +3,8 @@ receiver is retried with backoff and then marked failed, and deliveries can be r
 
 import contextlib
 import json
-import threading
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.db import transaction
@@ -30,6 +29,7 @@ from cpms.models import (
 )
 from cpms.services import webhooks as webhook_services
 from cpms.tenancy import scoping
+from tests.helpers import http_server
 
 
 @contextlib.contextmanager
@@ -48,14 +48,8 @@ def receiver(status: int):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as address:
+        yield f"{address}/hook", received
 
 
 @pytest.fixture

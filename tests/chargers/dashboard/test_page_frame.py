@@ -7,15 +7,6 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
-
-
-@pytest.fixture
-def fleet(tenant_a, site_a):
-    with scoping.scope(tenant_a):
-        return make_fleet(site_a)
-
 
 def page(name, **kwargs):
     return reverse(name, kwargs={"tenant_slug": "tenant-a", **kwargs})

@@ -1,5 +1,6 @@
-"""Rows of a small fleet for dashboard tests: a charger at a site with a connector, a session
-with meter samples, an open alert. Call inside the tenant's scope."""
+"""Rows of a small fleet for the tests of pages (dashboard, alerts, the page matrix, browsers):
+a charger at a site with a connector, a session with meter samples, an open alert. Call inside
+the tenant's scope."""
 
 from datetime import timedelta
 from decimal import Decimal

@@ -25,13 +25,7 @@ from chargers.selectors.uptime import uptime_fraction
 from cpms import hashing
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
-
-
-@pytest.fixture
-def fleet(tenant_a, site_a):
-    with scoping.scope(tenant_a):
-        return make_fleet(site_a)
+from tests.chargers.factories import make_fleet
 
 
 def page(name, **kwargs):
@@ -59,7 +53,7 @@ def test_a_vendor_with_a_script_tag_is_shown_as_text(client, tenant_a, site_a, b
 def test_the_live_script_never_writes_markup():
     from pathlib import Path
 
-    source = (Path(__file__).parents[2] / "static" / "cpms" / "live.js").read_text()
+    source = (Path(__file__).parents[3] / "static" / "cpms" / "live.js").read_text()
     assert "innerHTML" not in source and "insertAdjacentHTML" not in source
     assert "textContent" in source
 

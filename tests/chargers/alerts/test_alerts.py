@@ -27,7 +27,7 @@ from cpms.celery import app
 from cpms.events import publish
 from cpms.models import Membership
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 @pytest.fixture
@@ -45,6 +45,15 @@ def open_alerts(tenant, kind):
 
 def gone(charger, for_=timedelta(hours=1)):
     Charger.objects.filter(pk=charger.pk).update(is_online=False, last_seen=timezone.now() - for_)
+
+
+@pytest.fixture
+def offline_alert(tenant_a, fleet):
+    """The alert the fleet's charger opens by an hour's silence, under the default rule."""
+    with scoping.scope(tenant_a):
+        gone(fleet["charger"])
+        rules.evaluate_tenant()
+        return Alert.objects.get()
 
 
 def status(charger, status, error_code=""):
@@ -244,11 +253,9 @@ def test_a_switched_off_rule_opens_nothing(tenant_a, fleet):
         assert not Alert.objects.exists()
 
 
-def test_acknowledging_records_who_when_and_the_note(tenant_a, fleet, olga):
+def test_acknowledging_records_who_when_and_the_note(tenant_a, offline_alert, olga):
+    alert = offline_alert
     with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-        rules.evaluate_tenant()
-        alert = Alert.objects.get()
         alert_acknowledge(alert=alert, user=olga, note="Technician on the way")
         alert.refresh_from_db()
     assert alert.acknowledged_by == olga and alert.acknowledged_at is not None
@@ -285,11 +292,8 @@ def test_it_emails_the_members_the_rule_names(tenant_a, fleet, alice, olga, bob)
 # --- Pages ---------------------------------------------------------------------------------------
 
 
-def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, fleet, olga):
-    with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-        rules.evaluate_tenant()
-        alert = Alert.objects.get()
+def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, offline_alert, olga):
+    alert = offline_alert
     client.force_login(olga)
     page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-a", "pk": alert.pk})
     assert client.post(page, {"note": "on it"}).status_code == 302
@@ -298,11 +302,8 @@ def test_an_operator_acknowledges_an_alert_from_its_page(client, tenant_a, fleet
     assert alert.acknowledged_by == olga
 
 
-def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, fleet, bob):
-    with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-        rules.evaluate_tenant()
-        alert = Alert.objects.get()
+def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, offline_alert, bob):
+    alert = offline_alert
     client.force_login(bob)
     page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-a", "pk": alert.pk})
     assert client.post(page, {"note": "x"}).status_code == 403
@@ -311,11 +312,10 @@ def test_bob_the_viewer_cannot_acknowledge(client, tenant_a, fleet, bob):
     assert alert.acknowledged_at is None
 
 
-def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(client, tenant_a, fleet, charlie):
-    with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-        rules.evaluate_tenant()
-        alert = Alert.objects.get()
+def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(
+    client, tenant_a, offline_alert, charlie
+):
+    alert = offline_alert
     client.force_login(charlie)
     page = reverse("alert_detail", kwargs={"tenant_slug": "tenant-b", "pk": alert.pk})
     assert client.get(page).status_code == 404
@@ -325,10 +325,7 @@ def test_charlie_gets_404_for_a_tenant_a_alert_under_his_own_slug(client, tenant
     assert alert.acknowledged_at is None
 
 
-def test_the_navigation_badge_counts_open_alerts(client, tenant_a, fleet, bob):
-    with scoping.scope(tenant_a):
-        Charger.objects.update(is_online=False, last_seen=timezone.now() - timedelta(hours=1))
-        rules.evaluate_tenant()
+def test_the_navigation_badge_counts_open_alerts(client, tenant_a, offline_alert, bob):
     client.force_login(bob)
     page = client.get(reverse("charger_list", kwargs={"tenant_slug": "tenant-a"}))
     assert b'data-alert-count title="open alerts">1</span>' in page.content

@@ -8,7 +8,7 @@ from django.utils import timezone
 from chargers.models import IdToken
 from cpms.models import ApiKey, ApiKeyRole, Site
 from cpms.tenancy import scoping
-from tests.api.conftest import make_key
+from tests.factories import make_key
 
 
 def test_it_creates_a_key_whose_secret_is_shown_once_and_stored_hashed(api, keys, tenant_a):

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from chargers.models import Charger, SecurityProfile
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 PIN = ":".join(["AB"] * 32)
 

@@ -14,8 +14,8 @@ from chargers.models import (
 from chargers.ocpp.readers import reply_facts
 from chargers.services.device_model import device_model_values_store
 from cpms.tenancy import scoping
+from tests.chargers.factories import make_fleet
 from tests.chargers.ocpp.clients201 import REPLIES, connected201
-from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 
@@ -219,22 +219,20 @@ def post_as(client, user, url, data):
     return client.post(url, data)
 
 
-@sync_to_async
-def outcome_and_page(client, tenant, charger, read) -> tuple[dict, str]:
+async def outcome_and_page(client, tenant, charger, read) -> tuple[dict, str]:
     """The outcome of the command sent from the page, once finished, and the page shown then."""
     with scoping.scope(tenant):
-        command = Command.objects.get(charger=charger, source="dashboard")
+        command = await sync_to_async(Command.objects.get)(charger=charger, source="dashboard")
     url = reverse("command_outcome", kwargs={"tenant_slug": "tenant-a", "pk": command.pk})
-    body = read(client, url)
-    return body, client.get(page(charger.pk)).content.decode()
+    body = await read(client, url)
+    return body, (await sync_to_async(client.get)(page(charger.pk))).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("needs_redis")
 @pytest.mark.parametrize("status", ["Accepted", "Rejected"])
 async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
-    ocpp_server,  # noqa: F811
-    make_charger,  # noqa: F811
+    command_server,
+    make_charger,
     client,
     tenant_a,
     olga,
@@ -245,7 +243,7 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
     reply = {"set_variable_result": [{"attribute_status": status, **HEARTBEAT}]}
     monkeypatch.setitem(REPLIES, "SetVariables", reply)
     charger = await sync_to_async(make_charger)(tenant_a, identity="CP-REAL")
-    async with connected201(ocpp_server, "tenant-a", "CP-REAL") as cp:
+    async with connected201(command_server, "tenant-a", "CP-REAL") as cp:
         await cp.boot()
         with scoping.scope(tenant_a):
             await sync_to_async(DeviceModelVariable.objects.create)(
@@ -350,10 +348,9 @@ def test_the_device_model_is_searchable_by_component_or_variable(client, charger
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("needs_redis")
 async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
-    ocpp_server,  # noqa: F811
-    make_charger,  # noqa: F811
+    command_server,
+    make_charger,
     client,
     tenant_a,
     olga,
@@ -364,7 +361,7 @@ async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
         await sync_to_async(DeviceModelVariable.objects.create)(
             charger=charger, component="OCPPCommCtrlr", variable="HeartbeatInterval", value="30"
         )
-    async with connected201(ocpp_server, "tenant-a", "CP-READ") as cp:
+    async with connected201(command_server, "tenant-a", "CP-READ") as cp:
         await cp.boot()
         response = await sync_to_async(post_as)(
             client,

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 HREF = re.compile(r'href="([^"#]+)"')
 

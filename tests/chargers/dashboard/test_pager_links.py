@@ -10,7 +10,7 @@ from django.urls import reverse
 from chargers.models import OcppMessage
 from cpms.paging import pager_params
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 def test_pager_params_drop_the_page_and_encode_every_filter():

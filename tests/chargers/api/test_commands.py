@@ -1,49 +1,29 @@
 """Commands through the API: a request never waits for the charger. A command whose outcome is
-not known at once answers 202 with the URL to poll; with a real OCPP 1.6 charger connected to a
-running daphne, polling that URL brings the reply. Reading a command never changes it."""
+not known at once answers 202 with the URL to poll; with a real OCPP 1.6 charger connected to the
+running server (`command_server`), polling that URL brings the reply. Reading a command never
+changes it."""
 
-import time
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
 from chargers import commands
-from chargers.models import Charger, Command, CommandStatus
+from chargers.models import Command, CommandStatus
 from chargers.services.commands import STALE_ERROR, commands_time_out_stale
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
+from tests.aio import eventually
 from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
-# Commands crossing to the server's process need a channel layer both processes share.
-real_charger = pytest.mark.usefixtures("needs_redis")
 
 
 @pytest.fixture
 def charger(make_charger, tenant_a):
     return make_charger(tenant_a, identity="CP-API")
-
-
-@pytest.fixture
-def listening(tenant_a, charger, monkeypatch):
-    """The charger's socket is a channel nobody reads, so no command sent to it is answered;
-    and a request that waited for an answer would fail the test instead of hanging it."""
-
-    async def no_waiting(*args, **kwargs):
-        raise AssertionError("a request thread waited for a charger")
-
-    monkeypatch.setattr(commands, "wait_for_outcome", no_waiting)
-    socket = async_to_sync(get_channel_layer().new_channel)()
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=True, channel_name=socket)
-    yield socket
-    # Nothing will close this socket: it is no connection the server must let go of.
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(is_online=False, channel_name="")
 
 
 def post(client, body):
@@ -54,16 +34,15 @@ def detail(pk: int) -> str:
     return reverse("api:command-detail", kwargs={"pk": pk})
 
 
-@sync_to_async
-def polled(client, location: str, within: float = 30.0) -> dict:
-    """The command at `location` as soon as it is finished (the last reading after `within`
-    seconds otherwise), read the way a client polls it."""
-    give_up_at = time.monotonic() + within
-    while True:
-        body = client.get(location).json()
-        if body["status"] not in commands.UNFINISHED or time.monotonic() > give_up_at:
-            return body
-        time.sleep(0.05)
+async def polled(client, location: str) -> dict:
+    """The command at `location` as soon as it is finished, read the way a client polls it."""
+    get = sync_to_async(client.get)
+
+    async def finished():
+        body = (await get(location)).json()
+        return body if body["status"] not in commands.UNFINISHED else None
+
+    return await eventually(finished, what=f"{location} finished")
 
 
 def stored(tenant, pk: int) -> Command:
@@ -172,12 +151,11 @@ def test_the_sweep_gives_up_on_an_overdue_command_and_the_next_read_says_so(
 # --- With a real charger --------------------------------------------------------------------------
 
 
-@real_charger
 async def test_a_version_neutral_command_round_trips_to_the_charger(
-    ocpp_server, api, keys, charger
+    command_server, api, keys, charger
 ):
     client = api(keys[ApiKeyRole.OPERATOR])
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+    async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         # Held until the request has answered, so the answer is 202 however fast all else is.
         cp.answering.clear()
@@ -192,10 +170,9 @@ async def test_a_version_neutral_command_round_trips_to_the_charger(
     assert command["source"].startswith("api:cpms_")
 
 
-@real_charger
-async def test_a_raw_ocpp_command_round_trips_to_the_charger(ocpp_server, api, keys, charger):
+async def test_a_raw_ocpp_command_round_trips_to_the_charger(command_server, api, keys, charger):
     client = api(keys[ApiKeyRole.OPERATOR])
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+    async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         body = {
             "charger": charger.pk,
@@ -207,10 +184,11 @@ async def test_a_raw_ocpp_command_round_trips_to_the_charger(ocpp_server, api, k
     assert command["response"] == {"status": "Accepted", "data": "pong"}
 
 
-@real_charger
-async def test_a_charger_that_answers_too_late_reads_as_a_timeout(ocpp_server, api, keys, charger):
+async def test_a_charger_that_answers_too_late_reads_as_a_timeout(
+    command_server, api, keys, charger
+):
     client = api(keys[ApiKeyRole.OPERATOR])
-    async with connected(ocpp_server, "tenant-a", "CP-API") as cp:
+    async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         cp.answering.clear()
         response = await post(

@@ -7,7 +7,7 @@ from chargers.models import Charger
 from cpms import hashing
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
+from tests.chargers.factories import make_fleet
 
 
 def page(name, **kwargs):

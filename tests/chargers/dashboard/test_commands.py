@@ -2,16 +2,14 @@
 in its command log when it arrives (`command_outcome`, rung by `command.finished`)."""
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from django.urls import reverse
 
-from chargers import commands
 from chargers.dashboard.fleet import outcome
 from chargers.models import Charger, Command, CommandStatus, OcppVersion
 from cpms.tenancy import scoping
+from tests.chargers.factories import make_fleet
 from tests.chargers.ocpp.clients import connected
-from tests.dashboard.factories import make_fleet
 
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 
@@ -24,21 +22,6 @@ def page(name, slug="tenant-a", **kwargs):
 def charger(tenant_a, site_a):
     with scoping.scope(tenant_a):
         return make_fleet(site_a)["charger"]
-
-
-@pytest.fixture
-def listening(tenant_a, charger, monkeypatch):
-    """The charger's socket is a channel nobody reads, so no command sent to it is answered;
-    and a page that waited for an answer would fail the test instead of hanging it."""
-
-    async def no_waiting(*args, **kwargs):
-        raise AssertionError("a request thread waited for a charger")
-
-    monkeypatch.setattr(commands, "wait_for_outcome", no_waiting)
-    socket = async_to_sync(get_channel_layer().new_channel)()
-    with scoping.scope(tenant_a):
-        Charger.objects.filter(pk=charger.pk).update(channel_name=socket)
-    return socket
 
 
 def made(status=CommandStatus.ANSWERED, action="Reset", payload=None, response=None, error=""):
@@ -259,10 +242,9 @@ def test_the_command_log_shows_each_variables_answer(client, tenant_a, charger, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("needs_redis")
 async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply_later(
-    ocpp_server,  # noqa: F811
-    make_charger,  # noqa: F811
+    command_server,
+    make_charger,
     client,
     tenant_a,
     olga,
@@ -271,7 +253,7 @@ async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply
     charger = await sync_to_async(make_charger)(tenant_a, identity="CP-SLOW")
     await sync_to_async(client.force_login)(olga)
     post, get = sync_to_async(client.post), sync_to_async(client.get)
-    async with connected(ocpp_server, "tenant-a", "CP-SLOW") as cp:
+    async with connected(command_server, "tenant-a", "CP-SLOW") as cp:
         await cp.boot()
         cp.answering.clear()
         response = await post(page("charger_command", pk=charger.pk), {"action": "clear_cache"})
@@ -281,7 +263,7 @@ async def test_a_page_answers_while_the_charger_still_thinks_and_shows_its_reply
         url = page("command_outcome", pk=command.pk)
         assert (await get(url)).json()["finished"] is False
         cp.answering.set()
-        body = await sync_to_async(finished_outcome)(client, url)
+        body = await finished_outcome(client, url)
     assert body["status"] == CommandStatus.ANSWERED
     assert body["outcome"] == [{"level": "success", "text": "The charger replied Accepted."}]
     assert cp.received == [("ClearCache", {})]

@@ -6,13 +6,7 @@ from django.urls import reverse
 from chargers.models import ChargingSession, SessionState
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.dashboard.factories import make_fleet
-
-
-@pytest.fixture
-def fleet(tenant_a, site_a):
-    with scoping.scope(tenant_a):
-        return make_fleet(site_a)
+from tests.chargers.factories import make_fleet
 
 
 def row_url(session, slug="tenant-a"):
