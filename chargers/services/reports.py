@@ -80,6 +80,9 @@ def charger_boot_record(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
     )
     publish(ChargerBooted.of(charger, changes=changes, previous_boot_at=previous_boot_at))
+    from chargers.services.sessions import sessions_close_lost  # (sessions imports this module)
+
+    sessions_close_lost(charger_id=charger_id, booted_at=now)
     intervals: dict[str, int] = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
         RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,
@@ -132,11 +135,6 @@ def connector_status_record(
         if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
             return
     publish(ConnectorStatusReported.of(reported))
-    if status == "Available":
-        # Free since its last boot: the sessions it has not spoken of since are lost.
-        from chargers.services.sessions import sessions_close_lost  # sessions imports reports
-
-        sessions_close_lost(charger_id=charger_id, evse_id=evse_id)
 
 
 @transaction.atomic

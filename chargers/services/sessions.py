@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
@@ -90,7 +89,7 @@ def session_start(
                 transaction_id=session.transaction_id
             )
             publish(SessionStarted.of(session))
-            sessions_close_lost(charger_id=charger_id, evse_id=connector_id, started_before=session)
+            sessions_close_lost(charger_id=charger_id, started=session)
     except IntegrityError:
         # Two sockets of the same charger raced with the same resend.
         session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
@@ -140,24 +139,30 @@ def session_stop(
 
 
 def sessions_close_lost(
-    *, charger_id: int, evse_id: int, started_before: ChargingSession | None = None
+    *,
+    charger_id: int,
+    started: ChargingSession | None = None,
+    booted_at: datetime | None = None,
 ) -> list[ChargingSession]:
-    """Close the active sessions of an EVSE that its charger came back without: those that
-    began before `started_before`, a session it has just started there (one transaction per
-    EVSE), or else those it has not spoken of since its last boot (it reports the EVSE free).
+    """Close the active sessions its charger came back without: on the EVSE of a session it
+    has just `started`, those that began before it (one transaction per EVSE); after it
+    booted at `booted_at`, those it had not spoken of since (a reboot ends its transactions).
     Each is closed as the charger would have (`session_lost`) and recorded on the charger; a
-    stop it sends after all still counts."""
-    if not evse_id:
-        return []
+    stop it sends after all still counts, and a report of it running opens it again."""
     lost = ChargingSession.objects.select_for_update(of=("self",)).filter(
-        charger_id=charger_id, evse_id=evse_id, state=SessionState.ACTIVE
+        charger_id=charger_id, state=SessionState.ACTIVE
     )
-    if started_before is not None:
-        lost = lost.filter(started_at__lt=started_before.started_at).exclude(pk=started_before.pk)
-        reason, why = "Other", f"it started session {started_before.transaction_id} there"
+    if started is not None:
+        if not started.evse_id:
+            return []
+        lost = lost.filter(evse_id=started.evse_id, started_at__lt=started.started_at)
+        lost = lost.exclude(pk=started.pk)
+        reason, why = "Other", f"the charger started session {started.transaction_id} there"
+    elif booted_at is not None:
+        lost = lost.filter(updated_at__lt=booted_at)
+        reason, why = "Reboot", "the charger rebooted"
     else:
-        lost = lost.filter(updated_at__lt=F("charger__last_boot_at"))
-        reason, why = "Reboot", "it rebooted and reports the EVSE free"
+        raise ValueError("a session started or a boot ends the sessions before it")
     closed = []
     for session in lost:
         figures = SessionFigures.of(session)
@@ -166,7 +171,7 @@ def sessions_close_lost(
         charger_event_record(
             charger_id=charger_id,
             kind=EventKind.SESSION_LOST,
-            summary=f"Session {session.transaction_id} on EVSE {evse_id} closed: {why}",
+            summary=f"Session {session.transaction_id} on EVSE {session.evse_id} closed: {why}",
             payload={},
         )
         publish(SessionStopped.of(session))
@@ -350,7 +355,7 @@ def session_event_record(
     session.save()
     if created:
         publish(SessionStarted.of(session))
-        sessions_close_lost(charger_id=charger_id, evse_id=session.evse_id, started_before=session)
+        sessions_close_lost(charger_id=charger_id, started=session)
     ending = report.ends and before.state != SessionState.COMPLETED
     publish((SessionStopped if ending else SessionUpdated).of(session))
     return TransactionEventAnswer(session=session, token=token, duplicate=False)

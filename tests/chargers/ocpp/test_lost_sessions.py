@@ -28,7 +28,7 @@ def available(connector):
     return call.StatusNotification(connector_id=connector, error_code="NoError", status="Available")
 
 
-async def test_a_16_charger_back_from_a_reboot_without_its_session_has_it_closed(
+async def test_a_16_charger_back_from_a_reboot_has_its_sessions_closed(
     ocpp_server, tenant_a, charger
 ):
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
@@ -45,13 +45,11 @@ async def test_a_16_charger_back_from_a_reboot_without_its_session_has_it_closed
             )
         )
     last_heard = datetime.now(UTC)
-    # Power lost: it comes back, boots, and says connector 1 is free; of connector 2 it
-    # says nothing yet.
+    # Power lost: it comes back and boots; a reboot ends a charger's transactions.
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        await cp.call(available(1))
         found = await sessions(tenant_a)
-        lost, running = found[str(one.transaction_id)], found[str(two.transaction_id)]
+        lost = found[str(one.transaction_id)]
         assert (lost.state, lost.stop_reason, lost.closed_by_server) == (
             SessionState.COMPLETED,
             "Reboot",
@@ -59,8 +57,8 @@ async def test_a_16_charger_back_from_a_reboot_without_its_session_has_it_closed
         )
         assert (lost.meter_stop_wh, lost.energy_wh) == (Decimal(4000), Decimal(3000))
         assert lost.stopped_at <= last_heard  # when it was last heard of, not now
-        assert running.state == SessionState.ACTIVE
-        # Its queue delivers the stop after all: the charger's figures replace the server's.
+        assert found[str(two.transaction_id)].state == SessionState.COMPLETED
+        # Its queue delivers a stop after all: the charger's figures replace the server's.
         await cp.call(
             call.StopTransaction(
                 meter_stop=4200,
@@ -69,9 +67,7 @@ async def test_a_16_charger_back_from_a_reboot_without_its_session_has_it_closed
                 reason="PowerLoss",
             )
         )
-        # Connector 2 free too, a second time: one closure, one record.
-        await cp.call(available(2))
-        await cp.call(available(2))
+        await cp.boot()  # booting again closes nothing more
     found = await sessions(tenant_a)
     corrected, lost = found[str(one.transaction_id)], found[str(two.transaction_id)]
     assert (corrected.stop_reason, corrected.meter_stop_wh, corrected.energy_wh) == (
@@ -90,19 +86,18 @@ async def test_a_16_charger_back_from_a_reboot_without_its_session_has_it_closed
         ),
     )
     assert sorted(records) == sorted(
-        f"Session {tx} on EVSE {evse} closed: it rebooted and reports the EVSE free"
+        f"Session {tx} on EVSE {evse} closed: the charger rebooted"
         for tx, evse in [(one.transaction_id, 1), (two.transaction_id, 2)]
     )
 
 
-async def test_a_status_without_a_reboot_closes_nothing(ocpp_server, tenant_a, charger):
+async def test_a_reconnect_without_a_reboot_closes_nothing(ocpp_server, tenant_a, charger):
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        await cp.call(available(1))
         start = await cp.call(
             call.StartTransaction(connector_id=1, id_tag="A", meter_start=0, timestamp=now())
         )
-    # A network blip: the same charger reconnects without booting and reports a status.
+    # A network blip: the same charger reconnects without booting and reports its status.
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.call(available(1))
     found = await sessions(tenant_a)
@@ -171,3 +166,24 @@ async def test_a_201_transaction_started_on_an_evse_closes_the_one_lost_there(
         False,
     )
     assert found[new].state == SessionState.ACTIVE
+
+
+async def test_a_201_transaction_reported_running_after_a_reboot_is_open_again(
+    ocpp_server, tenant_a, charger
+):
+    tx = new_transaction_id()
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        await cp.tx("Started", 0, tx, meter=1000)
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        assert (await sessions(tenant_a))[tx].closed_by_server
+        # It kept the transaction through its reboot (2.1 resumes them): its word counts.
+        await cp.tx("Updated", 1, tx, trigger="MeterValuePeriodic", meter=1800)
+    session = (await sessions(tenant_a))[tx]
+    assert (session.state, session.closed_by_server, session.stopped_at) == (
+        SessionState.ACTIVE,
+        False,
+        None,
+    )
+    assert session.energy_wh == Decimal(800)
