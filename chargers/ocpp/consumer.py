@@ -64,7 +64,7 @@ def loggable(frame: str) -> str:
 
 # Chargers of this process heard from since their last_seen was last written: one UPDATE
 # every TOUCH_EVERY for all of them, rather than one per charger.
-_heard: set[int] = set()
+_heard: dict[int, str] = {}  # charger id -> the channel name of the socket heard from
 _liveness_writer: asyncio.Task[None] | None = None
 
 
@@ -75,12 +75,12 @@ async def _write_liveness() -> None:
     global _heard
     while True:
         await asyncio.sleep(TOUCH_EVERY)
-        heard, _heard = _heard, set()
+        heard, _heard = _heard, {}
         if heard:
             try:
-                await in_db(chargers_touch)(charger_ids=heard)
+                await in_db(chargers_touch)(sockets=heard)
             except Exception:  # the next round writes them again; silence needs 3 heartbeats
-                _heard |= heard
+                _heard = heard | _heard
                 log.warning(
                     "could not write the liveness of %d chargers", len(heard), exc_info=True
                 )
@@ -161,9 +161,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # Marked offline for silence while this socket stayed open: this frame proves
             # otherwise, so the state is put right at once.
             self.silenced = False
-            await in_db(charger_touch)(charger_id=self.charger.pk)
+            await in_db(charger_touch)(charger_id=self.charger.pk, channel_name=self.channel_name)
         else:
-            _heard.add(self.charger.pk)
+            _heard[self.charger.pk] = self.channel_name
         await self.central.receive(text_data)
         # Log rows usually ride along with the next service call; a charger that only
         # heartbeats gets its rows written once enough have gathered.

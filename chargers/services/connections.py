@@ -119,10 +119,11 @@ def connection_close(
 
 
 @transaction.atomic
-def charger_touch(*, charger_id: int) -> None:
-    """Any inbound frame proves the charger is alive, even one marked offline for silence."""
+def charger_touch(*, charger_id: int, channel_name: str) -> None:
+    """A frame on the charger's socket `channel_name` proves it alive, even marked offline for
+    silence; a socket that has closed, or been replaced, proves nothing."""
     now = timezone.now()
-    back = Charger.objects.filter(pk=charger_id, is_online=False).update(
+    back = Charger.objects.filter(pk=charger_id, channel_name=channel_name, is_online=False).update(
         last_seen=now, is_online=True
     )
     if back:
@@ -132,17 +133,19 @@ def charger_touch(*, charger_id: int) -> None:
         Charger.objects.filter(pk=charger_id).update(last_seen=now)
 
 
-def chargers_touch(*, charger_ids: set[int]) -> None:
-    """The liveness of every charger a process heard from lately, in one write: any frame
-    proves a charger alive, even one marked offline for silence. No transaction of its own:
-    each write stands alone (this runs every 30 s for every charger of a process)."""
+def chargers_touch(*, sockets: dict[int, str]) -> None:
+    """The liveness of every charger a process heard from lately (charger id -> the socket's
+    channel name), in one write: any frame proves a charger alive, even one marked offline for
+    silence, as long as it came on the socket the charger still has (one that closed since
+    must not bring it back online). No transaction of its own: each write stands alone (this
+    runs every 30 s for every charger of a process)."""
     now = timezone.now()
     with scoping.unscoped():
-        Charger.objects.filter(pk__in=charger_ids, is_online=True).update(last_seen=now)
-        for charger_id in Charger.objects.filter(pk__in=charger_ids, is_online=False).values_list(
-            "pk", flat=True
-        ):
-            charger_touch(charger_id=charger_id)
+        Charger.objects.filter(pk__in=sockets, is_online=True).update(last_seen=now)
+        offline = Charger.objects.filter(pk__in=sockets, is_online=False).exclude(channel_name="")
+        for charger_id, channel_name in offline.values_list("pk", "channel_name"):
+            if sockets[charger_id] == channel_name:
+                charger_touch(charger_id=charger_id, channel_name=channel_name)
 
 
 def message_log_append(rows: list[dict[str, Any]]) -> None:

@@ -62,13 +62,13 @@ async def test_the_liveness_writer_runs_in_no_tenants_scope(monkeypatch):
     written = asyncio.Event()
     scopes = []
 
-    def touch(*, charger_ids):
+    def touch(*, sockets):
         scopes.append((scoping.current_tenant(), scoping.is_unscoped()))
         loop.call_soon_threadsafe(written.set)
 
     monkeypatch.setattr(consumer, "chargers_touch", touch)
     monkeypatch.setattr(consumer, "TOUCH_EVERY", 0.01)
-    monkeypatch.setattr(consumer, "_heard", {42})
+    monkeypatch.setattr(consumer, "_heard", {42: "socket-42"})
     monkeypatch.setattr(consumer, "_liveness_writer", None)
     # As the first socket of a process has it: its tenant's scope is active in connect().
     token = scoping.activate(Tenant(pk=7, slug="first"))

@@ -109,18 +109,45 @@ def test_the_chargers_heard_from_get_their_last_seen_in_one_write(
     from django.utils import timezone
 
     long_ago = timezone.now() - timedelta(hours=1)
-    mine = make_charger(tenant_a, identity="A-1", is_online=True, last_seen=long_ago)
-    theirs = make_charger(tenant_b, identity="B-1", is_online=True, last_seen=long_ago)
-    silenced = make_charger(tenant_a, identity="A-2", is_online=False, last_seen=long_ago)
-    unheard = make_charger(tenant_a, identity="A-3", is_online=True, last_seen=long_ago)
+    online = {"is_online": True, "last_seen": long_ago}
+    mine = make_charger(tenant_a, identity="A-1", channel_name="s1", **online)
+    theirs = make_charger(tenant_b, identity="B-1", channel_name="s2", **online)
+    unheard = make_charger(tenant_a, identity="A-3", channel_name="s3", **online)
+    # Marked offline for silence, its socket still open: heard again, it is back online.
+    silenced = make_charger(
+        tenant_a, identity="A-2", channel_name="s4", is_online=False, last_seen=long_ago
+    )
     with django_assert_max_num_queries(2):
-        chargers_touch(charger_ids={mine.pk, theirs.pk})
-    chargers_touch(charger_ids={silenced.pk})
+        chargers_touch(sockets={mine.pk: "s1", theirs.pk: "s2"})
+    chargers_touch(sockets={silenced.pk: "s4"})
     for charger in (mine, theirs, silenced, unheard):
         charger.refresh_from_db()
     assert mine.last_seen > long_ago and theirs.last_seen > long_ago
-    assert silenced.is_online and silenced.last_seen > long_ago  # heard again: back online
+    assert silenced.is_online and silenced.last_seen > long_ago
     assert unheard.last_seen == long_ago
+
+
+def test_a_charger_heard_from_just_before_its_socket_closed_stays_offline(tenant_a, make_charger):
+    # The liveness writer runs every 30 s with the chargers heard since; one of them may have
+    # disconnected meanwhile. Its closed socket must not bring it back online ("ghost online"),
+    # nor may a socket that another has replaced.
+    from chargers.events import ChargerOnline
+    from chargers.services.connections import connection_close
+    from cpms.events import captured
+    from cpms.tenancy import scoping
+
+    gone = make_charger(tenant_a, identity="GONE", channel_name="old", is_online=True)
+    replaced = make_charger(tenant_a, identity="REPL", channel_name="new", is_online=False)
+    with scoping.scope(tenant_a):
+        connection_close(
+            charger_id=gone.pk, channel_name="old", connection_event_id=0, reason="closed"
+        )
+    with captured(ChargerOnline) as published:
+        chargers_touch(sockets={gone.pk: "old", replaced.pk: "old"})
+    gone.refresh_from_db()
+    replaced.refresh_from_db()
+    assert not gone.is_online and not replaced.is_online
+    assert published == []
 
 
 async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_frame(
