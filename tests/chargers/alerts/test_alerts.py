@@ -22,12 +22,12 @@ from chargers.events import (
     HandshakeRefused,
     SessionStopped,
 )
-from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus, StatusEvent
+from chargers.models import Charger, ChargerBoot, Connector, RegistrationStatus
 from cpms.celery import app
 from cpms.events import publish
 from cpms.models import Membership
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet
+from tests.chargers.factories import make_fleet, status_event
 
 
 @pytest.fixture
@@ -57,16 +57,7 @@ def offline_alert(tenant_a, fleet):
 
 
 def status(charger, status, error_code=""):
-    reported = StatusEvent(
-        tenant_id=charger.tenant_id,
-        charger=charger,
-        evse_id=1,
-        connector_id=1,
-        status=status,
-        error_code=error_code,
-        timestamp=timezone.now(),
-    )
-    return ConnectorStatusReported.of(reported)
+    return ConnectorStatusReported.of(status_event(charger, status, error_code=error_code))
 
 
 def boot(charger, status=RegistrationStatus.ACCEPTED, previous_boot_at=None):

@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chargers.models import Charger, ChargingSession, Connector, StatusEvent
+from chargers.models import Charger, ChargingSession, Connector
 from chargers.selectors.fleet import TableQuery, charger_table
 from cpms.models import Site
 from cpms.paging import DeferredPaginator, LargeTablePaginator
 from cpms.tenancy import scoping
+from tests.chargers.factories import status_event
 
 
 def make_sessions(tenant, site, count, identity="CP-MANY"):
@@ -179,10 +180,7 @@ def test_uptime_starts_from_the_status_in_force_before_the_period(client, tenant
         Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
         for days_ago, status in [(10, "Faulted"), (3.5, "Available")]:
             at = now - timedelta(days=days_ago)
-            StatusEvent.objects.create(
-                charger=charger, evse_id=1, connector_id=1, status=status, timestamp=at,
-                received_at=at,
-            )  # fmt: skip
+            status_event(charger, status, at).save()
     client.force_login(paula)
 
     (row,) = uptime_page(client, site_a).context["uptimes"]
@@ -200,10 +198,7 @@ def test_the_portal_site_costs_the_same_queries_for_more_connectors(
             for i in range(count):
                 charger = Charger.objects.create(identity=f"Q-{count}-{i}", site=site_a)
                 Connector.objects.create(charger=charger, evse_id=1, connector_id=1)
-                StatusEvent.objects.create(
-                    charger=charger, evse_id=1, connector_id=1, status="Available",
-                    timestamp=now - timedelta(days=1), received_at=now,
-                )  # fmt: skip
+                status_event(charger, at=now - timedelta(days=1), received_at=now).save()
         with CaptureQueriesContext(connection) as captured:
             assert uptime_page(client, site_a).status_code == 200
         return len(captured)

@@ -19,13 +19,12 @@ from chargers.models import (
     Connector,
     IdToken,
     RegistrationStatus,
-    StatusEvent,
 )
 from chargers.selectors.uptime import uptime_fraction
 from cpms import hashing
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet
+from tests.chargers.factories import make_fleet, status_event
 
 
 def page(name, **kwargs):
@@ -334,14 +333,7 @@ def test_the_portal_shows_uptime_per_connector(client, tenant_a, site_a, paula):
         charger = make_fleet(site_a)["charger"]
         now = datetime.now(UTC)
         for hours_ago, status in [(48, "Available"), (24, "Faulted"), (12, "Available")]:
-            StatusEvent.objects.create(
-                charger=charger,
-                evse_id=1,
-                connector_id=1,
-                status=status,
-                timestamp=now - timedelta(hours=hours_ago),
-                received_at=now,
-            )
+            status_event(charger, status, now - timedelta(hours=hours_ago), now).save()
     client.force_login(paula)
     response = client.get(
         reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": site_a.pk}), {"days": "7"}
