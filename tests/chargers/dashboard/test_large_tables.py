@@ -52,6 +52,21 @@ def sessions_page(client, **params):
     return client.get(reverse("session_list", kwargs={"tenant_slug": "tenant-a"}), params)
 
 
+@pytest.fixture
+def bob_lists(client, tenant_a, site_a, bob, monkeypatch):
+    """The sessions page as bob sees it over `rows` sessions of tenant A, their count exact up
+    to `exact_up_to` rows (the paginator's own threshold unless given)."""
+
+    def listed(rows, exact_up_to=None, **params):
+        make_sessions(tenant_a, site_a, rows)
+        if exact_up_to is not None:
+            monkeypatch.setattr(LargeTablePaginator, "exact_up_to", exact_up_to)
+        client.force_login(bob)
+        return sessions_page(client, **params)
+
+    return listed
+
+
 def test_a_deep_page_lists_the_same_sessions_as_a_plain_offset(tenant_a, site_a, monkeypatch):
     make_sessions(tenant_a, site_a, 30)
     monkeypatch.setattr(DeferredPaginator, "deferred_from", 0)
@@ -95,39 +110,26 @@ def test_a_deep_page_of_chargers_sorted_by_state_matches_a_plain_offset(
 
 
 def test_past_the_exact_count_the_sessions_list_says_more_than_and_offers_the_next_page(
-    client, tenant_a, site_a, bob, monkeypatch
+    bob_lists,
 ):
-    make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
-    client.force_login(bob)
-
-    response = sessions_page(client)
+    response = bob_lists(120, exact_up_to=100)
 
     assert response.context["page"].paginator.open_ended
     assert b"Page 1, more than 100 rows" in response.content
     assert b"page=2" in response.content
 
 
-def test_an_exact_count_below_the_threshold_shows_the_number_of_pages(
-    client, tenant_a, site_a, bob
-):
-    make_sessions(tenant_a, site_a, 120)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="2")
+def test_an_exact_count_below_the_threshold_shows_the_number_of_pages(bob_lists):
+    response = bob_lists(120, page="2")
 
     assert not response.context["page"].paginator.open_ended
     assert b"Page 2 of 3" in response.content
 
 
 def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenants_rows(
-    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
+    other_tenants_sessions, bob_lists
 ):
-    make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="3")
+    response = bob_lists(120, exact_up_to=100, page="3")
 
     page = response.context["page"]
     assert len(page.object_list) == 20 and not page.has_next()
@@ -135,14 +137,8 @@ def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenan
     assert b"page=2" in response.content and b"page=4" not in response.content
 
 
-def test_a_page_past_the_end_shows_the_last_page_with_rows(
-    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
-):
-    make_sessions(tenant_a, site_a, 30)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 10)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="15")
+def test_a_page_past_the_end_shows_the_last_page_with_rows(other_tenants_sessions, bob_lists):
+    response = bob_lists(30, exact_up_to=10, page="15")
 
     page = response.context["page"]
     assert page.number == 1 and len(page.object_list) == 30
