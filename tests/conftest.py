@@ -19,9 +19,7 @@ from chargers.models import (
     Connector,
     DeviceModelVariable,
     IdToken,
-    MeterSample,
     OcppMessage,
-    StatusEvent,
 )
 from cpms.models import (
     ApiKey,
@@ -37,6 +35,7 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
+from tests.chargers.factories import meter_sample, status_event
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 
 # The OCPP server in a child process and chargers for it, for every package's tests.
@@ -197,14 +196,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
     with scoping.scope(tenant_a):
         charger = Charger.objects.create(identity="CP-A", site=site_a, ocpp_version="1.6")
         Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
-        StatusEvent.objects.create(
-            charger=charger,
-            evse_id=1,
-            connector_id=1,
-            status="Available",
-            timestamp=now,
-            received_at=now,
-        )
+        status_event(charger, at=now).save()
         token = IdToken.objects.create(uid="04AABBCC", label="Card A")
         session = ChargingSession.objects.create(
             charger=charger,
@@ -216,15 +208,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             id_token=token,
             id_tag="04AABBCC",
         )
-        MeterSample.objects.create(
-            charger=charger,
-            session=session,
-            evse_id=1,
-            timestamp=now,
-            measurand="Energy.Active.Import.Register",
-            value=1000,
-            unit="Wh",
-        )
+        meter_sample(charger, now, 1000, session=session, unit="Wh").save()
         OcppMessage.objects.create(
             charger=charger,
             at=now,

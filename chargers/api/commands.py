@@ -31,11 +31,7 @@ from chargers.models import Charger, Command, OcppVersion
 from chargers.ocpp import builders
 from chargers.ocpp.schemas import request_problem
 from cpms.api import examples as ex
-from cpms.api.base import (
-    CursorPaged,
-    DateTimeFilter,
-    TenantViewSet,
-)
+from cpms.api.base import CursorPaged, TenantViewSet, time_range
 
 
 class RemoteStartArgs(serializers.Serializer):
@@ -200,8 +196,7 @@ class CommandRequestSerializer(serializers.Serializer):
 
 class CommandFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
-    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since, until = time_range("created_at")
 
     class Meta:
         model = Command

@@ -18,15 +18,9 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from chargers.exports import sessions_csv
-from chargers.models import (
-    ChargingSession,
-)
+from chargers.models import ChargingSession
 from cpms.api import examples as ex
-from cpms.api.base import (
-    CursorPaged,
-    DateTimeFilter,
-    TenantViewSet,
-)
+from cpms.api.base import CursorPaged, TenantViewSet, time_range
 
 
 @extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
@@ -64,8 +58,7 @@ class SessionFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
     id_token = filters.NumberFilter(field_name="id_token_id")
     id_tag = filters.CharFilter(field_name="id_tag", lookup_expr="iexact")
-    started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = DateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after, started_before = time_range("started_at")
 
     class Meta:
         model = ChargingSession

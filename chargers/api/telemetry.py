@@ -4,6 +4,8 @@ message log, connections and the 2.0.1 device model. Read-only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Avg, Count, Max, Min
 from django.db.models.functions import Trunc
 from django_filters import rest_framework as filters
@@ -25,11 +27,7 @@ from chargers.models import (
     StatusEvent,
 )
 from cpms.api import examples as ex
-from cpms.api.base import (
-    CursorPaged,
-    DateTimeFilter,
-    TenantViewSet,
-)
+from cpms.api.base import CursorPaged, TenantViewSet, time_range
 
 
 @extend_schema_serializer(examples=[ex.returns("A sample", ex.METER_SAMPLE)])
@@ -54,8 +52,7 @@ class MeterSampleSerializer(serializers.ModelSerializer):
 class MeterSampleFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
     session = filters.NumberFilter(field_name="session_id")
-    since = DateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = DateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    since, until = time_range("timestamp")
 
     class Meta:
         model = MeterSample
@@ -81,17 +78,24 @@ class SeriesPointSerializer(serializers.Serializer):
 MAX_SERIES_POINTS = 10_000
 
 
-class MeterSampleViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
+class ReportViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
+    """A cursor-paged list of what chargers reported: the rows of `model`, all of them."""
+
+    model: Any
+
+    def get_queryset(self):
+        return self.model.objects.all()
+
+
+class MeterSampleViewSet(ReportViewSet):
     """Sampled meter values by time range; `series` downsamples them."""
 
+    model = MeterSample
     serializer_class = MeterSampleSerializer
     # Only by id: one MeterValues carries many samples at one timestamp, and fleets report at
     # aligned instants, so a cursor on the timestamp would skip and repeat rows.
     ordering_fields = ["id"]
     filterset_class = MeterSampleFilter
-
-    def get_queryset(self):
-        return MeterSample.objects.all()
 
     @extend_schema(
         parameters=[SeriesQuerySerializer], responses={200: SeriesPointSerializer(many=True)}
@@ -134,25 +138,22 @@ class StatusEventSerializer(serializers.ModelSerializer):
 
 class StatusEventFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
-    since = DateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = DateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    since, until = time_range("timestamp")
 
     class Meta:
         model = StatusEvent
         fields = ["charger", "evse_id", "connector_id", "status"]
 
 
-class StatusEventViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
+class StatusEventViewSet(ReportViewSet):
     """Every status a connector reported: the history behind uptime figures."""
 
+    model = StatusEvent
     serializer_class = StatusEventSerializer
     # Only by id: the timestamps come from the chargers, and a restart or a fleet reporting at
     # aligned instants shares them (see `CursorOrderingFilter`).
     ordering_fields = ["id"]
     filterset_class = StatusEventFilter
-
-    def get_queryset(self):
-        return StatusEvent.objects.all()
 
 
 @extend_schema_serializer(examples=[ex.returns("A StatusNotification", ex.OCPP_MESSAGE)])
@@ -164,25 +165,22 @@ class OcppMessageSerializer(serializers.ModelSerializer):
 
 class OcppMessageFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
-    since = DateTimeFilter(field_name="at", lookup_expr="gte")
-    until = DateTimeFilter(field_name="at", lookup_expr="lt")
+    since, until = time_range("at")
 
     class Meta:
         model = OcppMessage
         fields = ["charger", "action", "incoming", "message_type", "unique_id"]
 
 
-class OcppMessageViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
+class OcppMessageViewSet(ReportViewSet):
     """The OCPP message log, as the charger and the CSMS exchanged it (secrets redacted),
     newest first. Kept for a bounded time per charger."""
 
+    model = OcppMessage
     serializer_class = OcppMessageSerializer
     filterset_class = OcppMessageFilter
     # `at` is stamped by this server per message: ties are rare and broken by id.
     ordering_fields = ["id", "at"]
-
-    def get_queryset(self):
-        return OcppMessage.objects.all()
 
 
 @extend_schema_serializer(examples=[ex.returns("A closed connection", ex.CONNECTION)])
@@ -202,8 +200,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
 
 class ConnectionFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
-    since = DateTimeFilter(field_name="connected_at", lookup_expr="gte")
-    until = DateTimeFilter(field_name="connected_at", lookup_expr="lt")
+    since, until = time_range("connected_at")
     open = filters.BooleanFilter(
         field_name="disconnected_at", lookup_expr="isnull", label="Only open (true) or closed."
     )
@@ -213,17 +210,15 @@ class ConnectionFilter(filters.FilterSet):
         fields = ["charger", "ocpp_version"]
 
 
-class ConnectionViewSet(mixins.ListModelMixin, CursorPaged, TenantViewSet):
+class ConnectionViewSet(ReportViewSet):
     """Each socket a charger opened: when, from where, with which OCPP version, and why it
     closed. Newest first."""
 
+    model = ConnectionEvent
     serializer_class = ConnectionSerializer
     filterset_class = ConnectionFilter
     # `connected_at` is stamped by this server per socket: ties are rare and broken by id.
     ordering_fields = ["id", "connected_at"]
-
-    def get_queryset(self):
-        return ConnectionEvent.objects.all()
 
 
 @extend_schema_serializer(examples=[ex.returns("A variable", ex.DEVICE_MODEL_VARIABLE)])

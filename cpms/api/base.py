@@ -234,6 +234,15 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
+def time_range(field: str) -> tuple[DateTimeFilter, DateTimeFilter]:
+    """A FilterSet's two bounds on a time field, from (inclusive) and to (exclusive):
+    `since, until = time_range("created_at")`."""
+    return (
+        DateTimeFilter(field_name=field, lookup_expr="gte"),
+        DateTimeFilter(field_name=field, lookup_expr="lt"),
+    )
+
+
 class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A reference to another of the tenant's rows. Its choices are read in the request's
     scope (the field is built at import time, outside any), so another tenant's id is

@@ -1,6 +1,7 @@
 """Rows of a small fleet for the tests of pages (dashboard, alerts, the page matrix, browsers):
-a charger at a site with a connector, a session with meter samples, an open alert. Call inside
-the tenant's scope."""
+a charger at a site with a connector, a session with meter samples, an open alert; and the
+status reports and meter samples a charger sends, one at a time. Call inside the tenant's
+scope."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -15,7 +16,41 @@ from chargers.models import (
     MeterSample,
     OcppVersion,
     SessionState,
+    StatusEvent,
 )
+
+ENERGY = "Energy.Active.Import.Register"
+
+
+def status_event(charger, status="Available", at=None, received_at=None, evse_id=1, **fields):
+    """Connector 1 of `evse_id` reporting `status` at `at` (now unless given), received then
+    unless `received_at` says otherwise (`error_code=` and the like as the test needs). Unsaved:
+    `.save()` it, or bulk_create many."""
+    at = at or timezone.now()
+    return StatusEvent(
+        tenant_id=charger.tenant_id,
+        charger=charger,
+        evse_id=evse_id,
+        connector_id=1,
+        status=status,
+        timestamp=at,
+        received_at=received_at or at,
+        **fields,
+    )
+
+
+def meter_sample(charger, at, value, measurand=ENERGY, **fields):
+    """EVSE 1's meter at `at` (`session=`, `unit=`, `context=` as the test needs). Unsaved,
+    like `status_event`."""
+    return MeterSample(
+        tenant_id=charger.tenant_id,
+        charger=charger,
+        evse_id=1,
+        timestamp=at,
+        measurand=measurand,
+        value=value,
+        **fields,
+    )
 
 
 def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
@@ -48,24 +83,8 @@ def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
     )
     for minutes, register, power in [(15, 2000, 11000), (10, 3000, 11000), (5, 4500, 10800)]:
         at = now - timedelta(minutes=minutes)
-        MeterSample.objects.create(
-            charger=charger,
-            session=session,
-            evse_id=1,
-            timestamp=at,
-            measurand="Energy.Active.Import.Register",
-            unit="Wh",
-            value=Decimal(register),
-        )
-        MeterSample.objects.create(
-            charger=charger,
-            session=session,
-            evse_id=1,
-            timestamp=at,
-            measurand="Power.Active.Import",
-            unit="W",
-            value=Decimal(power),
-        )
+        meter_sample(charger, at, register, session=session, unit="Wh").save()
+        meter_sample(charger, at, power, "Power.Active.Import", session=session, unit="W").save()
     alert = Alert.objects.create(
         kind=AlertKind.CHARGER_OFFLINE,
         severity=Severity.WARNING,

@@ -17,14 +17,13 @@ from chargers.models import (
     DeviceModelVariable,
     HandshakeRefusal,
     IdToken,
-    MeterSample,
     OcppMessage,
-    StatusEvent,
     TransactionEventRecord,
 )
 from cpms.models import Membership, Site, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.scoping import TenantOwned
+from tests.chargers.factories import meter_sample, status_event
 
 
 def tenant_owned_admins():
@@ -51,25 +50,11 @@ def charger_rows(tenant):
     charger = Charger.objects.create(identity="CP-A")
     ChargerBoot.objects.create(charger=charger, at=now, answered="Accepted")
     Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
-    StatusEvent.objects.create(
-        charger=charger,
-        evse_id=1,
-        connector_id=1,
-        status="Available",
-        timestamp=now,
-        received_at=now,
-    )
+    status_event(charger, at=now).save()
     session = ChargingSession.objects.create(
         charger=charger, evse_id=1, connector_id=1, transaction_id="1", started_at=now
     )
-    MeterSample.objects.create(
-        charger=charger,
-        session=session,
-        evse_id=1,
-        timestamp=now,
-        measurand="Energy.Active.Import.Register",
-        value=1,
-    )
+    meter_sample(charger, now, 1, session=session).save()
     ChargerEvent.objects.create(charger=charger, kind="data_transfer", at=now)
     Command.objects.create(charger=charger, action="Reset", payload={"type": "Soft"})
     OcppMessage.objects.create(charger=charger, at=now, incoming=True, message_type=2, body="[]")

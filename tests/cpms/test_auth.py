@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -60,14 +61,20 @@ def test_an_admin_invites_a_member_who_sets_a_password(
     assert re.search(r"/accounts/reset/\S+", mail.outbox[0].body)
 
 
-def test_a_portal_member_needs_a_site_owner(client, alice, tenant_a):
+@pytest.mark.parametrize(
+    "name,data,error",
+    [
+        ("member_create", {"email": "p@a.test", "role": "portal"}, b"Choose the site owner"),
+        ("site_create", {"name": "mall a", "timezone": "UTC"}, b"exists"),
+        ("site_create", {"name": "X", "timezone": "Mars/Olympus"}, b"not a known IANA time zone"),
+    ],
+    ids=["a portal member needs a site owner", "a duplicate site name", "an unknown timezone"],
+)
+def test_a_form_error_is_shown_on_the_form(client, alice, site_a, name, data, error):
     client.force_login(alice)
-    response = client.post(
-        reverse("member_create", kwargs={"tenant_slug": "tenant-a"}),
-        {"email": "p@a.test", "role": "portal"},
-    )
+    response = client.post(reverse(name, kwargs={"tenant_slug": "tenant-a"}), data)
     assert response.status_code == 200
-    assert b"Choose the site owner" in response.content
+    assert error in response.content
 
 
 def test_an_admin_cannot_demote_themselves(client, alice, tenant_a):
@@ -81,22 +88,3 @@ def test_an_admin_cannot_demote_themselves(client, alice, tenant_a):
     assert b"cannot remove your own admin role" in response.content
     mine.refresh_from_db()
     assert mine.role == Role.ADMIN
-
-
-def test_a_duplicate_site_name_is_a_form_error(client, alice, site_a):
-    client.force_login(alice)
-    response = client.post(
-        reverse("site_create", kwargs={"tenant_slug": "tenant-a"}),
-        {"name": "mall a", "timezone": "UTC"},
-    )
-    assert response.status_code == 200
-    assert b"exists" in response.content
-
-
-def test_an_unknown_timezone_is_a_form_error(client, alice, tenant_a):
-    client.force_login(alice)
-    response = client.post(
-        reverse("site_create", kwargs={"tenant_slug": "tenant-a"}),
-        {"name": "X", "timezone": "Mars/Olympus"},
-    )
-    assert b"not a known IANA time zone" in response.content

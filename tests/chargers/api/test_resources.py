@@ -15,12 +15,12 @@ from chargers.models import (
     Connector,
     DeviceModelVariable,
     IdToken,
-    MeterSample,
     OcppMessage,
 )
 from cpms import hashing
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
+from tests.chargers.factories import meter_sample
 
 
 def test_it_creates_a_charger_and_shows_its_password_once(api, keys, tenant_a, site_a):
@@ -89,13 +89,8 @@ def test_meter_samples_are_downsampled_on_request(api, keys, world, tenant_a):
     start = timezone.now().replace(minute=0, second=0, microsecond=0)
     with scoping.scope(tenant_a):
         for minute, value in [(1, 10), (2, 20), (3, 30)]:
-            MeterSample.objects.create(
-                charger=world["charger"],
-                evse_id=1,
-                timestamp=start - timezone.timedelta(hours=2) + timezone.timedelta(minutes=minute),
-                measurand="Power.Active.Import",
-                value=value,
-            )
+            at = start - timezone.timedelta(hours=2) + timezone.timedelta(minutes=minute)
+            meter_sample(world["charger"], at, value, "Power.Active.Import").save()
     response = api(keys[ApiKeyRole.READ_ONLY]).get(
         reverse("api:meter-sample-series"),
         {"charger": world["charger"].pk, "interval": "hour", "measurand": "Power.Active.Import"},

@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chargers.models import Charger, ChargingSession, Connector, StatusEvent
+from chargers.models import Charger, ChargingSession, Connector
 from chargers.selectors.fleet import TableQuery, charger_table
 from cpms.models import Site
 from cpms.paging import DeferredPaginator, LargeTablePaginator
 from cpms.tenancy import scoping
+from tests.chargers.factories import status_event
 
 
 def make_sessions(tenant, site, count, identity="CP-MANY"):
@@ -49,6 +50,21 @@ def other_tenants_sessions(tenant_b):
 
 def sessions_page(client, **params):
     return client.get(reverse("session_list", kwargs={"tenant_slug": "tenant-a"}), params)
+
+
+@pytest.fixture
+def bob_lists(client, tenant_a, site_a, bob, monkeypatch):
+    """The sessions page as bob sees it over `rows` sessions of tenant A, their count exact up
+    to `exact_up_to` rows (the paginator's own threshold unless given)."""
+
+    def listed(rows, exact_up_to=None, **params):
+        make_sessions(tenant_a, site_a, rows)
+        if exact_up_to is not None:
+            monkeypatch.setattr(LargeTablePaginator, "exact_up_to", exact_up_to)
+        client.force_login(bob)
+        return sessions_page(client, **params)
+
+    return listed
 
 
 def test_a_deep_page_lists_the_same_sessions_as_a_plain_offset(tenant_a, site_a, monkeypatch):
@@ -94,39 +110,26 @@ def test_a_deep_page_of_chargers_sorted_by_state_matches_a_plain_offset(
 
 
 def test_past_the_exact_count_the_sessions_list_says_more_than_and_offers_the_next_page(
-    client, tenant_a, site_a, bob, monkeypatch
+    bob_lists,
 ):
-    make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
-    client.force_login(bob)
-
-    response = sessions_page(client)
+    response = bob_lists(120, exact_up_to=100)
 
     assert response.context["page"].paginator.open_ended
     assert b"Page 1, more than 100 rows" in response.content
     assert b"page=2" in response.content
 
 
-def test_an_exact_count_below_the_threshold_shows_the_number_of_pages(
-    client, tenant_a, site_a, bob
-):
-    make_sessions(tenant_a, site_a, 120)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="2")
+def test_an_exact_count_below_the_threshold_shows_the_number_of_pages(bob_lists):
+    response = bob_lists(120, page="2")
 
     assert not response.context["page"].paginator.open_ended
     assert b"Page 2 of 3" in response.content
 
 
 def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenants_rows(
-    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
+    other_tenants_sessions, bob_lists
 ):
-    make_sessions(tenant_a, site_a, 120)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 100)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="3")
+    response = bob_lists(120, exact_up_to=100, page="3")
 
     page = response.context["page"]
     assert len(page.object_list) == 20 and not page.has_next()
@@ -134,14 +137,8 @@ def test_a_deep_page_knows_it_is_the_last_by_the_row_after_it_not_by_other_tenan
     assert b"page=2" in response.content and b"page=4" not in response.content
 
 
-def test_a_page_past_the_end_shows_the_last_page_with_rows(
-    client, tenant_a, site_a, other_tenants_sessions, bob, monkeypatch
-):
-    make_sessions(tenant_a, site_a, 30)
-    monkeypatch.setattr(LargeTablePaginator, "exact_up_to", 10)
-    client.force_login(bob)
-
-    response = sessions_page(client, page="15")
+def test_a_page_past_the_end_shows_the_last_page_with_rows(other_tenants_sessions, bob_lists):
+    response = bob_lists(30, exact_up_to=10, page="15")
 
     page = response.context["page"]
     assert page.number == 1 and len(page.object_list) == 30
@@ -179,10 +176,7 @@ def test_uptime_starts_from_the_status_in_force_before_the_period(client, tenant
         Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
         for days_ago, status in [(10, "Faulted"), (3.5, "Available")]:
             at = now - timedelta(days=days_ago)
-            StatusEvent.objects.create(
-                charger=charger, evse_id=1, connector_id=1, status=status, timestamp=at,
-                received_at=at,
-            )  # fmt: skip
+            status_event(charger, status, at).save()
     client.force_login(paula)
 
     (row,) = uptime_page(client, site_a).context["uptimes"]
@@ -200,10 +194,7 @@ def test_the_portal_site_costs_the_same_queries_for_more_connectors(
             for i in range(count):
                 charger = Charger.objects.create(identity=f"Q-{count}-{i}", site=site_a)
                 Connector.objects.create(charger=charger, evse_id=1, connector_id=1)
-                StatusEvent.objects.create(
-                    charger=charger, evse_id=1, connector_id=1, status="Available",
-                    timestamp=now - timedelta(days=1), received_at=now,
-                )  # fmt: skip
+                status_event(charger, at=now - timedelta(days=1), received_at=now).save()
         with CaptureQueriesContext(connection) as captured:
             assert uptime_page(client, site_a).status_code == 200
         return len(captured)

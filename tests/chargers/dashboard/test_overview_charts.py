@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from chargers.models import Charger, ChargingSession, Connector, SessionState, StatusEvent
+from chargers.models import Charger, ChargingSession, Connector, SessionState
 from chargers.selectors.energy import (
     daily_energy_and_sessions,
     local_midnight,
@@ -19,6 +19,7 @@ from chargers.selectors.energy import (
 from chargers.selectors.uptime import availability_per_day
 from cpms.models import Site
 from cpms.tenancy import scoping
+from tests.chargers.factories import status_event
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -95,10 +96,7 @@ def test_availability_is_the_share_of_connector_time_not_faulted_or_unavailable(
             # Connector 2 taken out of service for all of day two.
             (2, "Unavailable", start + timedelta(days=1)),
         ]:
-            StatusEvent.objects.create(
-                charger=charger, evse_id=evse, connector_id=1, status=status, timestamp=at,
-                received_at=at,
-            )  # fmt: skip
+            status_event(charger, status, at, evse_id=evse).save()
         percent = availability_per_day(Charger.objects.all(), days)
     assert percent == [75.0, 50.0]
 
@@ -112,10 +110,8 @@ def test_availability_knows_nothing_of_connectors_that_never_reported(tenant_a, 
 def test_the_overview_draws_the_three_charts(client, tenant_a, charger, bob):
     with scoping.scope(tenant_a):
         session(charger, timezone.now() - timedelta(hours=3))
-        StatusEvent.objects.create(
-            charger=charger, evse_id=1, connector_id=1, status="Available",
-            timestamp=timezone.now() - timedelta(days=40), received_at=timezone.now(),
-        )  # fmt: skip
+        now = timezone.now()
+        status_event(charger, at=now - timedelta(days=40), received_at=now).save()
     client.force_login(bob)
     body = client.get(reverse("tenant_overview", kwargs={"tenant_slug": "tenant-a"})).content
     html = body.decode()

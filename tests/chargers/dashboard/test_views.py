@@ -19,13 +19,12 @@ from chargers.models import (
     Connector,
     IdToken,
     RegistrationStatus,
-    StatusEvent,
 )
 from chargers.selectors.uptime import uptime_fraction
 from cpms import hashing
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet
+from tests.chargers.factories import make_fleet, status_event
 
 
 def page(name, **kwargs):
@@ -156,15 +155,27 @@ def test_a_command_to_an_offline_charger_is_recorded_and_reported(client, tenant
     assert command.payload == {"type": "Soft"} and command.source == "dashboard"
 
 
-def test_a_command_with_bad_input_names_the_field_and_sends_nothing(client, tenant_a, fleet, olga):
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        (
+            {"action": "get_diagnostics", "location": "file:///etc/passwd"},
+            b"upload location must be an http(s) or ftp(s) URL",
+        ),
+        (
+            # The connector, as the page names the field, not the form's `evse_id`.
+            {"action": "unlock", "evse_id": "-3"},
+            b"connector: Ensure this value is greater than or equal to 0.",
+        ),
+    ],
+    ids=["bad location", "bad connector"],
+)
+def test_a_command_with_bad_input_names_the_field_and_sends_nothing(
+    client, tenant_a, fleet, olga, data, error
+):
     client.force_login(olga)
-    charger = fleet["charger"]
-    response = client.post(
-        page("charger_command", pk=charger.pk),
-        {"action": "get_diagnostics", "location": "file:///etc/passwd"},
-        follow=True,
-    )
-    assert b"upload location must be an http(s) or ftp(s) URL" in response.content
+    response = client.post(page("charger_command", pk=fleet["charger"].pk), data, follow=True)
+    assert error in response.content
     with scoping.scope(tenant_a):
         assert not Command.objects.exists()
 
@@ -334,14 +345,7 @@ def test_the_portal_shows_uptime_per_connector(client, tenant_a, site_a, paula):
         charger = make_fleet(site_a)["charger"]
         now = datetime.now(UTC)
         for hours_ago, status in [(48, "Available"), (24, "Faulted"), (12, "Available")]:
-            StatusEvent.objects.create(
-                charger=charger,
-                evse_id=1,
-                connector_id=1,
-                status=status,
-                timestamp=now - timedelta(hours=hours_ago),
-                received_at=now,
-            )
+            status_event(charger, status, now - timedelta(hours=hours_ago), now).save()
     client.force_login(paula)
     response = client.get(
         reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": site_a.pk}), {"days": "7"}
@@ -383,18 +387,6 @@ H = timedelta(hours=1)
 )
 def test_uptime_is_the_share_of_known_time_not_faulted_or_unavailable(initial, changes, expected):
     assert uptime_fraction(initial, changes, T0, T0 + 24 * H) == expected
-
-
-def test_a_command_with_a_bad_connector_names_it_as_the_page_does(client, tenant_a, fleet, olga):
-    client.force_login(olga)
-    response = client.post(
-        page("charger_command", pk=fleet["charger"].pk),
-        {"action": "unlock", "evse_id": "-3"},
-        follow=True,
-    )
-    assert b"connector: Ensure this value is greater than or equal to 0." in response.content
-    with scoping.scope(tenant_a):
-        assert not Command.objects.exists()
 
 
 def test_a_session_closed_by_the_server_says_so_on_its_page(client, tenant_a, fleet, bob):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from chargers.models import MeterSample, OcppMessage, StatusEvent
 from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
+from tests.chargers.factories import meter_sample, status_event
 
 # More rows at one instant than DRF's cursor would ever step over (its offset stops at 1000).
 TIED_ROWS = 1200
@@ -30,32 +31,13 @@ def walk(client, url, params) -> list[int]:
 def samples_at_one_instant(charger, tenant, at):
     # One charger, one timestamp: `context` tells the samples apart for the unique constraint.
     MeterSample.objects.bulk_create(
-        MeterSample(
-            tenant=tenant,
-            charger=charger,
-            evse_id=1,
-            timestamp=at,
-            measurand="Power.Active.Import",
-            context=f"Sample.{n}",
-            value=n,
-        )
+        meter_sample(charger, at, n, "Power.Active.Import", context=f"Sample.{n}")
         for n in range(TIED_ROWS)
     )
 
 
 def status_events_at_one_instant(charger, tenant, at):
-    StatusEvent.objects.bulk_create(
-        StatusEvent(
-            tenant=tenant,
-            charger=charger,
-            evse_id=1,
-            connector_id=1,
-            status="Charging",
-            timestamp=at,
-            received_at=at,
-        )
-        for _ in range(TIED_ROWS)
-    )
+    StatusEvent.objects.bulk_create(status_event(charger, "Charging", at) for _ in range(TIED_ROWS))
 
 
 @pytest.mark.parametrize(
