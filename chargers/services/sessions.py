@@ -38,7 +38,7 @@ from chargers.selectors.tokens import TokenInfo, id_token_verdict
 from chargers.services.reports import charger_event_record
 from cpms.events import publish
 from cpms.tenancy import scoping
-from cpms.tenancy.rows import insert_rows, locked_row, one_row
+from cpms.tenancy.rows import any_row, insert_rows, locked_row, one_row
 
 
 @dataclass
@@ -159,6 +159,9 @@ def sessions_close_lost(
         lost = lost.exclude(pk=started.pk)
         reason, why = "Other", f"the charger started session {started.transaction_id} there"
     elif booted_at is not None:
+        # Asked at every boot (a fleet reconnecting after an outage): most have none open.
+        if not any_row(ChargingSession, charger_id=charger_id, state=SessionState.ACTIVE.value):
+            return []
         lost = lost.filter(updated_at__lt=booted_at)
         reason, why = "Reboot", "the charger rebooted"
     else:

@@ -128,10 +128,18 @@ def tenant_param(tenant_id: int) -> int:
 
 @lru_cache(maxsize=32)
 def _select_one(
-    model: type[models.Model], where: tuple[str, ...], ignore_case: bool, lock: bool, scoped: bool
+    model: type[models.Model],
+    where: tuple[str, ...],
+    ignore_case: bool,
+    lock: bool,
+    scoped: bool,
+    columns: bool = True,
 ) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    if columns:
+        selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    else:
+        selected = "1"
     # With ignore_case, the key is matched as UPPER(column) = UPPER(value), the form a unique
     # index on Upper(...) serves.
     compare = "UPPER({}) = UPPER(%s)" if ignore_case else "{} = %s"
@@ -141,7 +149,7 @@ def _select_one(
     for_update = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
     table = quote(model._meta.db_table)
     return (
-        f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
+        f"SELECT {selected} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
         f" LIMIT 1{for_update}"
     )
 
@@ -155,6 +163,27 @@ def locked_row(model: type[_M], **where: Any) -> _M | None:
     return one_row(model, lock=True, **where)
 
 
+def any_row(model: type[models.Model], **where: Any) -> bool:
+    """Whether a row of `model` matches `where` (attnames), in the active tenant scope, with
+    one fixed statement: a cheap look before work that most calls do not need."""
+    names = tuple(where)
+    scope = _scope_params(model)
+    statement = _select_one(model, names, False, False, bool(scope), columns=False)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*(where[name] for name in names), *scope])
+        return cursor.fetchone() is not None
+
+
+def _scope_params(model: type[models.Model]) -> list[int]:
+    """The tenant parameter of a fixed statement in the active scope (none in platform work)."""
+    if scoping.is_unscoped():
+        return []
+    tenant = scoping.current_tenant()
+    if tenant is None:
+        raise scoping.TenantScopeError(f"{model.__name__} read outside any tenant scope")
+    return [tenant.pk]
+
+
 def one_row(
     model: type[_M], *, lock: bool = False, ignore_case: bool = False, **where: Any
 ) -> _M | None:
@@ -162,13 +191,9 @@ def one_row(
     and with one fixed statement; see `locked_row`. With ignore_case, text is compared
     case-insensitively, as the `iexact` lookup does."""
     names = tuple(where)
-    params = [where[name] for name in names]
-    scoped = not scoping.is_unscoped()
-    if scoped:
-        tenant = scoping.current_tenant()
-        if tenant is None:
-            raise scoping.TenantScopeError(f"{model.__name__} read outside any tenant scope")
-        params.append(tenant.pk)
+    scope = _scope_params(model)
+    params = [*(where[name] for name in names), *scope]
+    scoped = bool(scope)
     with connection.cursor() as cursor:
         cursor.execute(_select_one(model, names, ignore_case, lock, scoped), params)
         row = cursor.fetchone()

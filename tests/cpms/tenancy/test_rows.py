@@ -159,3 +159,18 @@ def test_a_statement_naming_its_tenant_takes_only_the_active_scopes(tenant_a, te
         tenant_param(tenant_a.pk)  # outside any scope
     with scoping.unscoped():
         assert tenant_param(tenant_a.pk) == tenant_a.pk  # platform work names any tenant
+
+
+def test_any_row_looks_in_the_active_scope_only(charger, tenant_a, tenant_b):
+    from chargers.models import Charger
+    from cpms.tenancy.rows import any_row
+
+    with scoping.scope(tenant_a):
+        assert any_row(Charger, identity="CP-1")
+        assert not any_row(Charger, identity="CP-2")
+    with scoping.scope(tenant_b):
+        assert not any_row(Charger, identity="CP-1")
+    with scoping.unscoped():
+        assert any_row(Charger, identity="CP-1")
+    with pytest.raises(scoping.TenantScopeError):
+        any_row(Charger, identity="CP-1")
