@@ -24,7 +24,7 @@ from chargers.models import CommandStatus
 from chargers.ocpp import JsonDict, handshake
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
-from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid
+from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
 from chargers.ocpp.frames import CALL, CALLRESULT
 from chargers.ocpp.readers import ReplyFacts, reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
@@ -174,8 +174,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.closing = True
         if self.central is None:
             return
-        for task in self.command_tasks:
-            task.cancel()
+        # Commands waiting for a reply end as unanswered; one answered just before the close
+        # is recorded as answered (cancelling it could drop the record queued for the
+        # database, and with it a new password the charger now uses). Then the socket's books.
+        self.central.connection_lost()
+        if self.command_tasks:
+            await asyncio.wait(self.command_tasks)
         await self.flush_log()
         await in_db(connection_close)(
             charger_id=self.charger.pk,
@@ -237,8 +241,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 response=invalid.payload,
                 error=f"Reply does not match the schema: {invalid.problem}",
             )
-        except TimeoutError as timeout:
-            await self._finish(event, CommandStatus.TIMEOUT, error=str(timeout))
+        except (TimeoutError, Disconnected) as unanswered:
+            await self._finish(event, CommandStatus.TIMEOUT, error=str(unanswered))
         except ValueError as invalid:
             await self._finish(event, CommandStatus.REFUSED, error=str(invalid))
         except asyncio.CancelledError:

@@ -69,6 +69,10 @@ class CallErrorReply(Exception):
         self.code, self.description, self.details = code, description, details
 
 
+class Disconnected(Exception):
+    """The socket closed before the charger answered our CALL (or before it was sent)."""
+
+
 class CallReplyInvalid(Exception):
     """The charger's CALLRESULT does not match the schema of the action."""
 

@@ -23,6 +23,7 @@ from chargers.ocpp.errors import (
     INTERNAL_ERROR,
     CallErrorReply,
     CallReplyInvalid,
+    Disconnected,
     FrameProblem,
 )
 from chargers.ocpp.frames import CALL, CALLERROR, CALLRESULT, Frame
@@ -96,6 +97,17 @@ class Endpoint:
         # One CALL of ours outstanding per charger, as OCPP-J asks; the others queue here.
         self._calling = asyncio.Lock()
         self._pending: dict[str, _Pending] = {}
+        self.closed = False
+
+    def connection_lost(self) -> None:
+        """The socket has closed: the calls still waiting for a reply fail with Disconnected,
+        and so do those queued behind them. A reply that arrived before the close stands."""
+        self.closed = True
+        for pending in self._pending.values():
+            if not pending.reply.done():
+                pending.reply.set_exception(
+                    Disconnected("The charger disconnected before answering.")
+                )
 
     # --- Incoming ------------------------------------------------------------------------
 
@@ -178,7 +190,8 @@ class Endpoint:
         Raises ValueError (before sending) for an action or payload the version does not
         allow, CallErrorReply for a CALLERROR, CallReplyInvalid for a reply that breaks the
         action's response schema, TimeoutError when no reply comes within `wait_seconds`
-        of sending. Calls wait here for the one before them to be answered.
+        of sending, Disconnected when the socket closes first. Calls wait here for the one
+        before them to be answered.
         """
         if action not in self.known_actions:
             raise ValueError(f"{action} is not an OCPP {self.version} action.")
@@ -186,6 +199,8 @@ class Endpoint:
         if problem is not None:
             raise ValueError(f"{action} payload invalid for OCPP {self.version}: {problem[1]}")
         async with self._calling:
+            if self.closed:
+                raise Disconnected("The charger disconnected before the command was sent.")
             unique_id = str(uuid.uuid4())
             message = frames.call(unique_id, action, payload)
             pending = _Pending(action, asyncio.get_running_loop().create_future())

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from chargers.ocpp.errors import CallErrorReply, CallRefused, CallReplyInvalid
+from chargers.ocpp.errors import CallErrorReply, CallRefused, CallReplyInvalid, Disconnected
 from chargers.ocpp.rpc import Endpoint, handles
 
 NOW = "2030-01-01T00:00:00Z"
@@ -141,6 +141,23 @@ async def test_a_call_nobody_answers_times_out_and_its_late_reply_is_dropped(soc
     await until(lambda: len(socket.sent) == 2)
     await central.receive(json.dumps([3, socket.sent[1][1], {"status": "Rejected"}]))
     assert await calling == {"status": "Rejected"}
+
+
+async def test_a_closed_socket_fails_the_calls_waiting_but_not_one_answered(socket):
+    central = Central16(socket)
+    answered = asyncio.create_task(central.call("ClearCache", {}))
+    waiting = asyncio.create_task(central.call("Reset", {"type": "Soft"}))
+    queued = asyncio.create_task(central.call("ClearCache", {}))
+    await until(lambda: socket.sent)
+    await central.receive(json.dumps([3, socket.sent[0][1], {"status": "Accepted"}]))
+    await until(lambda: len(socket.sent) == 2)
+    central.connection_lost()  # the answer to the first came in before the close
+    assert await answered == {"status": "Accepted"}
+    with pytest.raises(Disconnected, match="before answering"):
+        await waiting
+    with pytest.raises(Disconnected, match="before the command was sent"):
+        await queued
+    assert len(socket.sent) == 2
 
 
 async def test_a_callerror_reply_raises_with_the_chargers_words(socket):

@@ -16,7 +16,7 @@ from chargers.commands import asend_command
 from chargers.models import Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
-from tests.aio import in_a
+from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -238,3 +238,39 @@ async def test_a_charger_quiet_for_longer_than_the_layers_blocking_read_still_ge
         command = await asend_command(charger, "ClearCache", {}, timeout=10)
         assert (await cp.call(call.Heartbeat())).current_time
     assert command.status == CommandStatus.ANSWERED, command.error
+
+
+async def test_an_answer_is_recorded_though_the_charger_disconnects_at_once(
+    ocpp_server_in_process, tenant_a, charger, settings
+):
+    # A busy server: the sockets' database work waits behind other work, so the charger's
+    # socket has closed before its answer is recorded. The answer must still be recorded (it
+    # may carry a password the charger uses from now on). The server runs in this process so
+    # that the test can hold its one database thread.
+    import threading
+
+    settings.OCPP_DB_THREADS = 1
+    busy = threading.Event()
+    async with connected(ocpp_server_in_process, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        cp.answering.clear()
+        command = await asend_command(
+            charger, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}, wait=False
+        )
+
+        async def asked():
+            return cp.received
+
+        await eventually(asked, what="the charger got the command")
+        holding = asyncio.create_task(sync_to_async(busy.wait)())
+        cp.answering.set()  # it answers, and closes its socket at once
+        await asyncio.gather(*cp._tasks)  # the answer is on the wire (its handler is done)
+    busy.set()
+    await holding
+
+    async def outcome():
+        row = await in_a(tenant_a, lambda: Command.objects.get(pk=command.pk))
+        return row if row.status not in (CommandStatus.QUEUED, CommandStatus.SENT) else None
+
+    recorded = await eventually(outcome, what="the command's outcome")
+    assert (recorded.status, recorded.response) == (CommandStatus.ANSWERED, {"status": "Accepted"})
