@@ -8,6 +8,7 @@ its version names (`errors.CODES`), never dropped.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,17 +41,47 @@ def storable(value: object) -> bool:
     return True
 
 
+MAX_DEPTH = 64
+
+
+def _nests_deeper(value: object, limit: int) -> bool:
+    """Whether `value` has arrays or objects nested more than `limit` levels (no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children: Iterable[object]
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse(raw: str) -> Frame:
     """Parse an OCPP-J frame or raise FrameProblem naming what is wrong with it."""
     try:
         message = json.loads(raw)
     except (TypeError, ValueError):
         raise FrameProblem("not_json", "The message is not valid JSON.") from None
+    except RecursionError:
+        raise FrameProblem("format", f"The message nests deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(message, list) or len(message) < 3:
         raise FrameProblem("bad_frame", "An OCPP-J message is a JSON array of 3 to 5 elements.")
     message_type, unique_id = message[0], message[1]
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_UNIQUE_ID:
         raise FrameProblem("bad_frame", "The message id must be a string of 1 to 36 characters.")
+    # Nothing in OCPP nests a tenth as deep; deeper input would only reach code that recurses
+    # (encoders, validators). A message has at least as many brackets as levels: most frames
+    # are settled by counting them.
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and _nests_deeper(message, MAX_DEPTH):
+        raise FrameProblem(
+            "format", f"The message nests deeper than {MAX_DEPTH} levels.", unique_id
+        )
     # JSON escapes can spell text no database stores (NUL, a lone UTF-16 surrogate); refuse it
     # here rather than fail half-way through storing it. Only escaped frames can carry it.
     if "\\u" in raw and not storable(message):

@@ -130,3 +130,39 @@ async def test_text_no_database_can_store_is_refused_and_the_frame_still_logged(
         bodies = await sync_to_async(list)(OcppMessage.objects.values_list("body", flat=True))
     assert connector.status == "Charging"
     assert nul in bodies and surrogate in bodies and "not json \ufffd" in bodies
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    "frame,expected_id",
+    [
+        # Deeper than the JSON decoder goes: the frame cannot be read, nor its id.
+        ('[2,"deep","Heartbeat",{"a":' + nested(100_000) + "}]", "-1"),
+        # Readable, but deeper than any OCPP message: refused before anything recurses on it.
+        ('[2,"deep","Heartbeat",{"a":' + nested(900) + "}]", "deep"),
+        ('[2,"deep","DataTransfer",{"vendorId":"v","data":"x","more":' + nested(65) + "}]", "deep"),
+    ],
+)
+async def test_deeply_nested_json_is_refused_and_the_socket_stays_up(
+    ocpp_server, tenant_a, charger, frame, expected_id
+):
+    async with raw_socket(ocpp_server, "tenant-a", "CP-1") as ws:
+        assert (await exchange(ws, BOOT))[0] == 3
+        await ws.send(frame)
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        assert reply[:3] == [4, expected_id, "FormationViolation"]
+        assert "nests deeper than 64 levels" in reply[3]
+        assert (await exchange(ws, [2, "after", "Heartbeat", {}]))[:2] == [3, "after"]
+
+
+async def test_as_deep_as_a_message_may_nest_is_read_as_usual(ocpp_server, tenant_a, charger):
+    # 64 levels, the frame included: the schema decides (DataTransfer's data is a string).
+    frame = '[2,"ok","DataTransfer",{"vendorId":"v","data":' + nested(62) + "}]"
+    async with raw_socket(ocpp_server, "tenant-a", "CP-1") as ws:
+        assert (await exchange(ws, BOOT))[0] == 3
+        await ws.send(frame)
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        assert reply[:3] == [4, "ok", "TypeConstraintViolation"]
