@@ -13,10 +13,14 @@ from decimal import Decimal
 
 from chargers.metering import ENERGY, Sample, default_unit, to_decimal
 from chargers.ocpp import JsonDict
+from chargers.ocpp.errors import CallRefused
 from chargers.ocpp.frames import parse_timestamp
 
 # One sampledValue -> (value, unit, signed data) as the version says them.
 Reading = Callable[[JsonDict], tuple[Decimal | None, str, str]]
+
+# Readings are kept to 14 digits before the point (MeterSample.value): no meter reads more.
+READING_LIMIT = Decimal(10) ** 14
 
 
 def reading_16(sampled: JsonDict) -> tuple[Decimal | None, str, str]:
@@ -45,6 +49,10 @@ def normalise(meter_value: list[JsonDict], reading: Reading) -> list[Sample]:
         for sampled in entry["sampledValue"]:
             measurand = sampled.get("measurand") or ENERGY
             value, unit, signed_data = reading(sampled)
+            if value is not None and abs(value) >= READING_LIMIT:
+                raise CallRefused(
+                    "property", f"sampledValue value {sampled['value']} is out of range."
+                )
             result.append(
                 Sample(
                     timestamp=at,

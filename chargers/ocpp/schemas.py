@@ -67,6 +67,39 @@ def request_problem(version: str, action: str, payload: JsonDict) -> tuple[str, 
     )
 
 
+# The schemas bound few numbers; what a charger sends must also fit what we store. Unbounded
+# integers get the range of a database integer, those named here a range of their own (ids
+# and counters are never negative; a meter register in Wh is below a terawatt-hour); sampled
+# values are checked as read (samples.READING_LIMIT). Out of range is the standard's property
+# violation.
+INTEGER = (-(2**31), 2**31 - 1)
+BOUNDS_BY_NAME = {
+    "connectorId": (0, 2**31 - 1),
+    "evseId": (0, 2**31 - 1),
+    "id": (0, 2**31 - 1),
+    "seqNo": (0, 2**31 - 1),
+    "meterStart": (0, 10**12),
+    "meterStop": (0, 10**12),
+}
+
+
+def _bounded(schema: object) -> None:
+    """Give every unbounded integer in a request schema the range we can store (in place)."""
+    if isinstance(schema, list):
+        for item in schema:
+            _bounded(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name, field in (schema.get("properties") or {}).items():
+        if field.get("type") == "integer" and "maximum" not in field:
+            low, high = BOUNDS_BY_NAME.get(name, INTEGER)
+            field.setdefault("minimum", low)
+            field["maximum"] = high
+    for value in schema.values():
+        _bounded(value)
+
+
 def _schema(
     version: str,
     message_type: int,
@@ -76,6 +109,8 @@ def _schema(
 ) -> JsonDict:
     text = schema_text(version, action, response=message_type == CALLRESULT)
     schema: JsonDict = json.loads(text, parse_float=parse_float)
+    if message_type == CALL:
+        _bounded(schema)
     return schema
 
 

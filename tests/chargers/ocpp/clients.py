@@ -252,12 +252,14 @@ async def connected(
 
 
 @contextlib.asynccontextmanager
-async def raw_socket(server: str, tenant: str, identity: str, password: str = PASSWORD):
+async def raw_socket(
+    server: str, tenant: str, identity: str, password: str = PASSWORD, subprotocol="ocpp1.6"
+):
     """A bare socket for frames the library would never send."""
     url = f"{server}/ocpp/{tenant}/{quote(identity, safe='')}"
     async with websockets.connect(
         url,
-        subprotocols=["ocpp1.6"],
+        subprotocols=[subprotocol],
         additional_headers=basic(identity, password),
         open_timeout=10,
         max_size=None,

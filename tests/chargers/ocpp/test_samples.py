@@ -108,11 +108,18 @@ def test_a_time_that_is_not_one_is_refused_as_a_property_violation():
     assert refused.value.problem == "property"
 
 
+@pytest.mark.parametrize("value", ["1e14", "-100000000000000", "99999999999999999999"])
+def test_a_reading_beyond_what_any_meter_reads_is_refused(value):
+    with pytest.raises(CallRefused, match="out of range") as refused:
+        samples_16([{"timestamp": "2030-01-01T00:00:00Z", "sampledValue": [{"value": value}]}])
+    assert refused.value.problem == "property"
+
+
 DEFAULTS_16 = {"context": "Sample.Periodic", "location": "Outlet", "unit": "Wh"}
 
 
 @given(
-    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.decimals(min_value=-(10**13), max_value=10**13, places=3),
     st.sets(st.sampled_from(sorted(DEFAULTS_16))),
 )
 def test_a_resend_that_spells_out_the_defaults_is_the_same_sample(value, spelled):
