@@ -102,6 +102,27 @@ class Plugs:
 
         return self.loop.run(plug_in())
 
+    def start_charging(self, charger, id_tag: str, meter_start: int) -> int:
+        """Connector 1 of `charger` says Charging, then starts a session; its transaction id."""
+        from django.utils import timezone
+        from ocpp.v16 import call
+
+        async def start():
+            await charger.call(
+                call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+            )
+            started = await charger.call(
+                call.StartTransaction(
+                    connector_id=1,
+                    id_tag=id_tag,
+                    meter_start=meter_start,
+                    timestamp=timezone.now().isoformat(),
+                )
+            )
+            return started.transaction_id
+
+        return self.loop.run(start())
+
     def unplug(self, identity: str) -> None:
         self.loop.run(self.sockets.pop(identity).__aexit__(None, None, None))
 

@@ -49,24 +49,13 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
     expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
 
     cp = plug_in("CP-LIVE", vendor="<b>Acme</b>")
-    session = {}
-
-    async def charge():
-        await cp.call(
-            call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
-        )
-        started = await cp.call(
-            call.StartTransaction(
-                connector_id=1, id_tag="TAG-1", meter_start=1000, timestamp=stamp()
-            )
-        )
-        session["tx"] = started.transaction_id
+    tx = plug_in.start_charging(cp, "TAG-1", meter_start=1000)
 
     async def meter(wh):
         await cp.call(
             call.MeterValues(
                 connector_id=1,
-                transaction_id=session["tx"],
+                transaction_id=tx,
                 meter_value=[
                     {
                         "timestamp": stamp(),
@@ -83,7 +72,6 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
             )
         )
 
-    charger_loop.run(charge())
     expect(heading).to_have_text("online")
     status = page.locator("[data-connector] [data-field=status]")
     energy = page.locator("[data-running-sessions] [data-field=energy]")

@@ -27,27 +27,15 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     for page in (sessions, detail, overview):
         expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
     cp = plug_in("CP-ROWS")
-    holder = {}
-
-    async def start():
-        await cp.call(
-            call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
-        )
-        started = await cp.call(
-            call.StartTransaction(
-                connector_id=1, id_tag="<i>TAG-2</i>", meter_start=1000, timestamp=stamp()
-            )
-        )
-        holder["tx"] = started.transaction_id
+    tx = plug_in.start_charging(cp, "<i>TAG-2</i>", meter_start=1000)
 
     async def stop():
         await cp.call(
             call.StopTransaction(
-                transaction_id=holder["tx"], meter_stop=4000, timestamp=stamp(), reason="Local"
+                transaction_id=tx, meter_stop=4000, timestamp=stamp(), reason="Local"
             )
         )
 
-    charger_loop.run(start())
     row = sessions.locator("tbody[data-live-rows] tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("CP-ROWS")
@@ -70,7 +58,7 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     assert not [line for line in feed.all_inner_texts() if f"charger {charger.pk}" in line]
     # The remote stop form now names the running transaction.
     stop_input = detail.locator("input[name=transaction_id]")
-    expect(stop_input).to_have_value(str(holder["tx"]))
+    expect(stop_input).to_have_value(str(tx))
     # The charger's state, derived from its connectors, follows without a reload too.
     expect(detail.locator("[data-field=state]")).to_have_text("charging")
 
