@@ -82,6 +82,59 @@ def charger_loop():
     loop.stop()
 
 
+class Plugs:
+    """Test chargers connected to the server from the charger loop and booted; whatever is still
+    connected when the test ends is unplugged then."""
+
+    def __init__(self, loop: Loop, server: str):
+        self.loop, self.server, self.sockets = loop, server, {}
+
+    def __call__(self, identity: str, tenant: str = "tenant-a", **boot):
+        """Connect `identity`, boot it (with `boot`'s fields) and return its client."""
+        from tests.chargers.ocpp.clients import connected
+
+        async def plug_in():
+            socket = connected(self.server, tenant, identity)
+            charger = await socket.__aenter__()
+            self.sockets[identity] = socket
+            await charger.boot(**boot)
+            return charger
+
+        return self.loop.run(plug_in())
+
+    def start_charging(self, charger, id_tag: str, meter_start: int) -> int:
+        """Connector 1 of `charger` says Charging, then starts a session; its transaction id."""
+        from django.utils import timezone
+        from ocpp.v16 import call
+
+        async def start():
+            await charger.call(
+                call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+            )
+            started = await charger.call(
+                call.StartTransaction(
+                    connector_id=1,
+                    id_tag=id_tag,
+                    meter_start=meter_start,
+                    timestamp=timezone.now().isoformat(),
+                )
+            )
+            return started.transaction_id
+
+        return self.loop.run(start())
+
+    def unplug(self, identity: str) -> None:
+        self.loop.run(self.sockets.pop(identity).__aexit__(None, None, None))
+
+
+@pytest.fixture
+def plug_in(charger_loop, ocpp_server):
+    plugs = Plugs(charger_loop, ocpp_server)
+    yield plugs
+    for identity in list(plugs.sockets):
+        plugs.unplug(identity)
+
+
 @pytest.fixture
 def log_in(page, server_url):
     from tests.factories import PASSWORD

@@ -13,7 +13,6 @@ from chargers.models import Charger
 from chargers.tasks import mark_silent_chargers_offline
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +40,7 @@ def stamp() -> str:
 
 
 def test_an_operator_watches_a_charger_come_online_charge_and_reset(
-    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+    tenant_a, site_a, olga, make_charger, plug_in, charger_loop, log_in
 ):
     charger = make_charger(tenant_a, identity="CP-LIVE", site=site_a)
     page = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
@@ -49,27 +48,14 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
     expect(heading).to_have_text("offline")
     expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
 
-    session = {}
-
-    async def plug_in_and_charge():
-        session["ctx"] = connected(ocpp_server, "tenant-a", "CP-LIVE")
-        cp = session["cp"] = await session["ctx"].__aenter__()
-        await cp.boot(vendor="<b>Acme</b>")
-        await cp.call(
-            call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
-        )
-        started = await cp.call(
-            call.StartTransaction(
-                connector_id=1, id_tag="TAG-1", meter_start=1000, timestamp=stamp()
-            )
-        )
-        session["tx"] = started.transaction_id
+    cp = plug_in("CP-LIVE", vendor="<b>Acme</b>")
+    tx = plug_in.start_charging(cp, "TAG-1", meter_start=1000)
 
     async def meter(wh):
-        await session["cp"].call(
+        await cp.call(
             call.MeterValues(
                 connector_id=1,
-                transaction_id=session["tx"],
+                transaction_id=tx,
                 meter_value=[
                     {
                         "timestamp": stamp(),
@@ -86,66 +72,53 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
             )
         )
 
-    try:
-        charger_loop.run(plug_in_and_charge())
-        expect(heading).to_have_text("online")
-        status = page.locator("[data-connector] [data-field=status]")
-        energy = page.locator("[data-running-sessions] [data-field=energy]")
-        charger_loop.run(meter(2000))
-        expect(energy).to_have_text("1.00 kWh")
-        charger_loop.run(meter(3500))
-        expect(energy).to_have_text("2.50 kWh")
-        expect(page.locator("[data-running-sessions] [data-field=power]")).to_have_text("11.00 kW")
+    expect(heading).to_have_text("online")
+    status = page.locator("[data-connector] [data-field=status]")
+    energy = page.locator("[data-running-sessions] [data-field=energy]")
+    charger_loop.run(meter(2000))
+    expect(energy).to_have_text("1.00 kWh")
+    charger_loop.run(meter(3500))
+    expect(energy).to_have_text("2.50 kWh")
+    expect(page.locator("[data-running-sessions] [data-field=power]")).to_have_text("11.00 kW")
 
-        # The page was never reloaded: the connector row it rendered says nothing yet.
-        assert status.count() == 0
-        page.get_by_role("button", name="Soft reset").click()
-        expect(page.locator(".messages")).to_contain_text("Reset sent")
-        expect(page.locator("[data-command-log] tbody tr").first).to_contain_text(
-            "The charger replied Accepted."
-        )
-        # The vendor's markup was shown as text.
-        expect(page.locator("[data-field=vendor]")).to_have_text("<b>Acme</b>")
-    finally:
-        charger_loop.run(session["ctx"].__aexit__(None, None, None))
+    # The page was never reloaded: the connector row it rendered says nothing yet.
+    assert status.count() == 0
+    page.get_by_role("button", name="Soft reset").click()
+    expect(page.locator(".messages")).to_contain_text("Reset sent")
+    expect(page.locator("[data-command-log] tbody tr").first).to_contain_text(
+        "The charger replied Accepted."
+    )
+    # The vendor's markup was shown as text.
+    expect(page.locator("[data-field=vendor]")).to_have_text("<b>Acme</b>")
 
 
 def test_an_alert_opens_when_a_charger_goes_silent_and_resolves_when_it_returns(
-    tenant_a, site_a, olga, make_charger, ocpp_server, charger_loop, log_in
+    tenant_a, site_a, olga, make_charger, plug_in, log_in
 ):
     make_charger(tenant_a, identity="CP-QUIET", site=site_a)
     page = log_in(olga, "/t/tenant-a/")
     badge = page.locator("[data-alert-count]")
     expect(badge).to_have_text("0")
     expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
-    holder = {}
 
-    async def plug_in():
-        holder["ctx"] = connected(ocpp_server, "tenant-a", "CP-QUIET")
-        holder["cp"] = await holder["ctx"].__aenter__()
-        await holder["cp"].boot()
+    plug_in("CP-QUIET")
+    expect(page.locator("[data-count=available]")).to_have_text("1")
+    # Silence: nothing arrived for longer than the heartbeat allowance; beat notices.
+    with scoping.scope(tenant_a):
+        Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
+    beat(mark_silent_chargers_offline, evaluate_all)
+    expect(badge).to_have_text("1")
+    expect(page.locator("[data-count=offline]")).to_have_text("1")
 
-    try:
-        charger_loop.run(plug_in())
-        expect(page.locator("[data-count=available]")).to_have_text("1")
-        # Silence: nothing arrived for longer than the heartbeat allowance; beat notices.
-        with scoping.scope(tenant_a):
-            Charger.objects.update(last_seen=timezone.now() - timedelta(hours=1))
-        beat(mark_silent_chargers_offline, evaluate_all)
-        expect(badge).to_have_text("1")
-        expect(page.locator("[data-count=offline]")).to_have_text("1")
-
-        # It comes back the way silent chargers do: a new connection (the old one is dead).
-        charger_loop.run(holder["ctx"].__aexit__(None, None, None))
-        charger_loop.run(plug_in())
-        expect(page.locator("[data-count=available]")).to_have_text("1")
-        beat(evaluate_all)
-        expect(badge).to_have_text("0")
-        page.goto(page.url.replace("/t/tenant-a/", "/t/tenant-a/alerts/") + "?show=all")
-        expect(page.locator("tbody tr")).to_contain_text(re.compile(r"CP-QUIET is offline"))
-        expect(page.locator("tbody tr")).not_to_contain_text("open")
-    finally:
-        charger_loop.run(holder["ctx"].__aexit__(None, None, None))
+    # It comes back the way silent chargers do: a new connection (the old one is dead).
+    plug_in.unplug("CP-QUIET")
+    plug_in("CP-QUIET")
+    expect(page.locator("[data-count=available]")).to_have_text("1")
+    beat(evaluate_all)
+    expect(badge).to_have_text("0")
+    page.goto(page.url.replace("/t/tenant-a/", "/t/tenant-a/alerts/") + "?show=all")
+    expect(page.locator("tbody tr")).to_contain_text(re.compile(r"CP-QUIET is offline"))
+    expect(page.locator("tbody tr")).not_to_contain_text("open")
 
 
 def test_the_site_owner_sees_only_their_own_site(tenant_a, site_a, paula, log_in, server_url):

@@ -7,6 +7,7 @@ widths go to var/screenshots/ for a person to look at.
 One browser, one logged-in context per persona (the operators' admin and a site owner), the
 pages in a loop; a page's problems are collected and reported together."""
 
+import contextlib
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -106,7 +107,9 @@ def portal_pages(world):
     }
 
 
-def logged_in_context(browser, server_url, user):
+@contextlib.contextmanager
+def logged_in(browser, server_url, user):
+    """A page of a new browser context, `user` logged in; the context is closed afterwards."""
     # The server process keeps Django's default hashers; the tests' fast MD5 is not one.
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(PASSWORD, hasher.salt())
@@ -118,7 +121,10 @@ def logged_in_context(browser, server_url, user):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return context, page
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def problems_on_every_page(page, server_url, pages, persona):
@@ -152,26 +158,19 @@ def problems_on_every_page(page, server_url, pages, persona):
 
 
 def test_the_operators_pages_fit_phones_and_wide_screens(server_url, world, alice, browser):
-    context, page = logged_in_context(browser, server_url, alice)
-    try:
+    with logged_in(browser, server_url, alice) as page:
         problems = problems_on_every_page(page, server_url, operator_pages(world), "operator")
-    finally:
-        context.close()
     assert problems == []
 
 
 def test_the_portals_pages_fit_phones_and_wide_screens(server_url, world, paula, browser):
-    context, page = logged_in_context(browser, server_url, paula)
-    try:
+    with logged_in(browser, server_url, paula) as page:
         problems = problems_on_every_page(page, server_url, portal_pages(world), "portal")
-    finally:
-        context.close()
     assert problems == []
 
 
 def test_on_a_phone_the_navigation_is_a_menu_the_button_opens(server_url, world, alice, browser):
-    context, page = logged_in_context(browser, server_url, alice)
-    try:
+    with logged_in(browser, server_url, alice) as page:
         page.set_viewport_size({"width": 390, "height": 800})
         page.goto(f"{server_url}/t/tenant-a/")
         chargers = page.get_by_role("link", name="Chargers", exact=True)
@@ -179,5 +178,3 @@ def test_on_a_phone_the_navigation_is_a_menu_the_button_opens(server_url, world,
         page.get_by_role("button", name="Menu").click()
         chargers.click()
         page.wait_for_url(f"{server_url}/t/tenant-a/chargers/")
-    finally:
-        context.close()

@@ -7,13 +7,12 @@ from playwright.sync_api import expect
 
 from chargers.models import Connector
 from cpms.tenancy import scoping
-from tests.chargers.ocpp.clients import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_site_owner_watches_a_connector_change_state_without_reloading(
-    tenant_a, site_a, paula, make_charger, ocpp_server, charger_loop, log_in
+    tenant_a, site_a, paula, make_charger, plug_in, charger_loop, log_in
 ):
     charger = make_charger(tenant_a, identity="CP-PORTAL", site=site_a)
     with scoping.scope(tenant_a):
@@ -24,21 +23,15 @@ def test_the_site_owner_watches_a_connector_change_state_without_reloading(
     status = page.locator(f'[data-connector="{charger.pk}-1-1"] [data-field=status]')
     expect(status).to_have_text("Available")
 
-    socket = {}
+    # The page's socket is open before the charger speaks: what it then shows came live.
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
+    cp = plug_in("CP-PORTAL")
 
-    async def plug_in():
-        socket["ctx"] = connected(ocpp_server, "tenant-a", "CP-PORTAL")
-        cp = await socket["ctx"].__aenter__()
-        await cp.boot()
+    async def charge():
         await cp.call(
             call.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
         )
 
-    # The page's socket is open before the charger speaks: what it then shows came live.
-    expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
-    try:
-        charger_loop.run(plug_in())
-        expect(status).to_have_text("Charging")
-        expect(status).to_have_class("state state-charging")
-    finally:
-        charger_loop.run(socket["ctx"].__aexit__(None, None, None))
+    charger_loop.run(charge())
+    expect(status).to_have_text("Charging")
+    expect(status).to_have_class("state state-charging")

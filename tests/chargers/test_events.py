@@ -18,6 +18,7 @@ from chargers.events import (
     SessionUpdated,
 )
 from cpms.events import catalogue, event_class
+from tests.chargers.portal_events import PORTAL_EVENTS
 
 AT = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
 SESSION = {
@@ -110,14 +111,7 @@ def test_the_json_form_keeps_the_formats_the_pages_and_integrators_read():
 
 def test_site_owners_hear_of_their_chargers_state_and_sessions_only():
     portal = {cls.name for cls in catalogue() if cls.portal}
-    assert portal == {
-        "charger.online",
-        "charger.offline",
-        "connector.status",
-        "session.started",
-        "session.updated",
-        "session.stopped",
-    }
+    assert portal == PORTAL_EVENTS
 
 
 def test_every_portal_event_names_its_charger():

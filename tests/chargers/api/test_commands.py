@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
+def operator(api, keys):
+    """An API client with an operator's key of tenant A."""
+    return api(keys[ApiKeyRole.OPERATOR])
+
+
+@pytest.fixture
 def charger(make_charger, tenant_a):
     return make_charger(tenant_a, identity="CP-API")
 
@@ -53,9 +59,8 @@ def stored(tenant, pk: int) -> Command:
 # --- Answering at once ----------------------------------------------------------------------------
 
 
-def test_a_command_on_its_way_is_202_with_the_url_to_poll(api, keys, charger, listening):
-    client = api(keys[ApiKeyRole.OPERATOR])
-    response = client.post(
+def test_a_command_on_its_way_is_202_with_the_url_to_poll(operator, charger, listening):
+    response = operator.post(
         reverse("api:command-list"), {"charger": charger.pk, "action": "clear_cache"}, format="json"
     )
     assert response.status_code == 202, response.content
@@ -65,18 +70,16 @@ def test_a_command_on_its_way_is_202_with_the_url_to_poll(api, keys, charger, li
 
 
 @pytest.mark.parametrize("wait", [True, False])
-def test_wait_is_accepted_and_no_longer_waits(api, keys, charger, listening, wait):
-    client = api(keys[ApiKeyRole.OPERATOR])
+def test_wait_is_accepted_and_no_longer_waits(operator, charger, listening, wait):
     body = {"charger": charger.pk, "action": "clear_cache", "wait": wait}
-    response = client.post(reverse("api:command-list"), body, format="json")
+    response = operator.post(reverse("api:command-list"), body, format="json")
     assert response.status_code == 202, response.content
 
 
 @pytest.mark.parametrize("wait", [True, False])
-def test_a_command_to_an_offline_charger_is_201_as_its_outcome_is_known(api, keys, charger, wait):
-    client = api(keys[ApiKeyRole.OPERATOR])
+def test_a_command_to_an_offline_charger_is_201_as_its_outcome_is_known(operator, charger, wait):
     body = {"charger": charger.pk, "action": "clear_cache", "wait": wait}
-    response = client.post(reverse("api:command-list"), body, format="json")
+    response = operator.post(reverse("api:command-list"), body, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["status"] == CommandStatus.OFFLINE
     assert "Location" not in response
@@ -152,26 +155,24 @@ def test_the_sweep_gives_up_on_an_overdue_command_and_the_next_read_says_so(
 
 
 async def test_a_version_neutral_command_round_trips_to_the_charger(
-    command_server, api, keys, charger
+    command_server, operator, charger
 ):
-    client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         # Held until the request has answered, so the answer is 202 however fast all else is.
         cp.answering.clear()
         body = {"charger": charger.pk, "action": "reset", "arguments": {"hard": True}}
-        response = await post(client, {**body, "timeout": 10})
+        response = await post(operator, {**body, "timeout": 10})
         assert response.status_code == 202, response.content
         cp.answering.set()
-        command = await polled(client, response["Location"])
+        command = await polled(operator, response["Location"])
     assert command["status"] == CommandStatus.ANSWERED
     assert command["response"] == {"status": "Accepted"}
     assert cp.received == [("Reset", {"type": "Hard"})]
     assert command["source"].startswith("api:cpms_")
 
 
-async def test_a_raw_ocpp_command_round_trips_to_the_charger(command_server, api, keys, charger):
-    client = api(keys[ApiKeyRole.OPERATOR])
+async def test_a_raw_ocpp_command_round_trips_to_the_charger(command_server, operator, charger):
     async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         body = {
@@ -179,22 +180,21 @@ async def test_a_raw_ocpp_command_round_trips_to_the_charger(command_server, api
             "ocpp_action": "DataTransfer",
             "payload": {"vendorId": "com.acme", "messageId": "ping"},
         }
-        response = await post(client, body)
-        command = await polled(client, detail(response.json()["id"]))
+        response = await post(operator, body)
+        command = await polled(operator, detail(response.json()["id"]))
     assert command["response"] == {"status": "Accepted", "data": "pong"}
 
 
 async def test_a_charger_that_answers_too_late_reads_as_a_timeout(
-    command_server, api, keys, charger
+    command_server, operator, charger
 ):
-    client = api(keys[ApiKeyRole.OPERATOR])
     async with connected(command_server, "tenant-a", "CP-API") as cp:
         await cp.boot()
         cp.answering.clear()
         response = await post(
-            client, {"charger": charger.pk, "action": "clear_cache", "timeout": 1, "wait": True}
+            operator, {"charger": charger.pk, "action": "clear_cache", "timeout": 1, "wait": True}
         )
         assert response.status_code == 202, response.content
-        command = await polled(client, response["Location"])
+        command = await polled(operator, response["Location"])
         cp.answering.set()
     assert command["status"] == CommandStatus.TIMEOUT

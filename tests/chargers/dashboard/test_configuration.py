@@ -214,9 +214,17 @@ def test_an_accepted_password_is_never_stored_as_a_variable(tenant_a, charger201
 # --- With a real 2.0.1 charger --------------------------------------------------------------------
 
 
-def post_as(client, user, url, data):
+@sync_to_async
+def post_heartbeat_form(client, user, charger, **fields):
+    """The variable form of `charger`'s page, for OCPPCommCtrlr.HeartbeatInterval's actual
+    value, posted by `user` with `fields`."""
     client.force_login(user)
-    return client.post(url, data)
+    form = {
+        "component": "OCPPCommCtrlr",
+        "variable": "HeartbeatInterval",
+        "attribute_type": "Actual",
+    }
+    return client.post(page(charger.pk), {**form, **fields})
 
 
 async def outcome_and_page(client, tenant, charger, read) -> tuple[dict, str]:
@@ -252,17 +260,7 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
                 variable="HeartbeatInterval",
                 value="300",
             )
-        response = await sync_to_async(post_as)(
-            client,
-            olga,
-            page(charger.pk),
-            {
-                "component": "OCPPCommCtrlr",
-                "variable": "HeartbeatInterval",
-                "attribute_type": "Actual",
-                "value": "60",
-            },
-        )
+        response = await post_heartbeat_form(client, olga, charger, value="60")
         assert response.status_code == 302
         outcome, body = await outcome_and_page(client, tenant_a, charger, finished_outcome)
     text = f"OCPPCommCtrlr.HeartbeatInterval: the charger replied {status}."
@@ -285,9 +283,7 @@ async def test_a_real_201_charger_answers_per_variable_and_the_page_shows_it(
     )
     with scoping.scope(tenant_a):
         command = await sync_to_async(Command.objects.get)(action="SetVariables")
-        value = await sync_to_async(
-            lambda: DeviceModelVariable.objects.get(variable="HeartbeatInterval").value
-        )()
+    value = await sync_to_async(stored)(tenant_a, variable="HeartbeatInterval")
     assert command.status == CommandStatus.ANSWERED
     assert value == ("60" if status == "Accepted" else "300")
     # The table's "Last change" column carries the reply too.
@@ -363,17 +359,8 @@ async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
         )
     async with connected201(command_server, "tenant-a", "CP-READ") as cp:
         await cp.boot()
-        response = await sync_to_async(post_as)(
-            client,
-            olga,
-            page(charger.pk),
-            {
-                "component": "OCPPCommCtrlr",
-                "variable": "HeartbeatInterval",
-                "attribute_type": "Actual",
-                "value": "ignored when reading",
-                "read": "1",
-            },
+        response = await post_heartbeat_form(
+            client, olga, charger, value="ignored when reading", read="1"
         )
         assert response.status_code == 302
         outcome, body = await outcome_and_page(client, tenant_a, charger, finished_outcome)
@@ -388,10 +375,7 @@ async def test_reading_a_variable_asks_a_real_201_charger_and_stores_its_value(
             ]
         },
     )
-    with scoping.scope(tenant_a):
-        value = await sync_to_async(
-            lambda: DeviceModelVariable.objects.get(variable="HeartbeatInterval").value
-        )()
+    value = await sync_to_async(stored)(tenant_a, variable="HeartbeatInterval")
     assert value == "300"
 
 

@@ -16,6 +16,7 @@ from cpms.events import catalogue
 from cpms.models import Membership, Site
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
+from tests.chargers.portal_events import PORTAL_EVENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -144,14 +145,7 @@ async def test_a_site_owner_hears_only_the_events_their_portal_may_show(tenant_a
     await communicator.disconnect()
     assert len(heard) == len(set(heard))
     assert set(heard) == {cls.name for cls in catalogue() if cls.portal}
-    assert set(heard) == {
-        "charger.online",
-        "charger.offline",
-        "connector.status",
-        "session.started",
-        "session.updated",
-        "session.stopped",
-    }
+    assert set(heard) == PORTAL_EVENTS
 
 
 async def test_a_started_session_is_pushed_with_what_the_tables_need(tenant_a, site_a, bob):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 from ocpp.routing import on
 from ocpp.v21 import ChargePoint as ChargePoint21
@@ -14,7 +13,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as results201
 
-from tests.chargers.ocpp.clients import PASSWORD, connected
+from tests.chargers.ocpp.clients import connected, now
 
 VARIABLE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 
@@ -172,23 +171,11 @@ for _action in REPLIES:
     setattr(TestCharger21, f"on_{_action}", _answers(_action))
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def new_transaction_id() -> str:
     return str(uuid.uuid4())
 
 
-def connected201(
-    server: str,
-    tenant: str,
-    identity: str,
-    password: str = PASSWORD,
-    subprotocols=("ocpp2.0.1",),
-    charger_class=TestCharger201,
-):
-    """A 2.0.1 (or, with TestCharger21, 2.1) charger connected and serving the CSMS's calls."""
-    return connected(
-        server, tenant, identity, password, subprotocols=subprotocols, charger_class=charger_class
-    )
+def connected201(*where, subprotocols=("ocpp2.0.1",), charger_class=TestCharger201, **how):
+    """A 2.0.1 (or, with TestCharger21, 2.1) charger connected and serving the CSMS's calls:
+    `connected`, whose arguments it takes, with 2.0.1's subprotocol and charger."""
+    return connected(*where, subprotocols=subprotocols, charger_class=charger_class, **how)

@@ -4,22 +4,11 @@ import pytest
 
 from chargers.ocpp.frames import CALL, CALLRESULT
 from chargers.ocpp.schemas import schema_problem
+from tests.chargers.payloads import profile_16
 
 
 def profile(limit):
-    return {
-        "connectorId": 1,
-        "csChargingProfiles": {
-            "chargingProfileId": 1,
-            "stackLevel": 0,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Absolute",
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
-            },
-        },
-    }
+    return {"connectorId": 1, "csChargingProfiles": profile_16(limit)}
 
 
 def test_a_limit_of_one_decimal_passes_although_floats_cannot_represent_it():

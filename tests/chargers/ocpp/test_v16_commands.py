@@ -18,20 +18,10 @@ from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected
+from tests.chargers.payloads import profile_16
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-PROFILE = {
-    "chargingProfileId": 1,
-    "stackLevel": 0,
-    "chargingProfilePurpose": "TxDefaultProfile",
-    "chargingProfileKind": "Absolute",
-    "chargingSchedule": {
-        "chargingRateUnit": "A",
-        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-    },
-}
 
 EVERY_COMMAND = [
     ("RemoteStartTransaction", {"idTag": "04A1B2C3D4", "connectorId": 1}),
@@ -60,7 +50,7 @@ EVERY_COMMAND = [
         {"connectorId": 1, "expiryDate": "2030-01-01T00:00:00Z", "idTag": "X", "reservationId": 5},
     ),
     ("CancelReservation", {"reservationId": 5}),
-    ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": PROFILE}),
+    ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile_16()}),
     ("ClearChargingProfile", {"id": 1}),
     ("GetCompositeSchedule", {"connectorId": 1, "duration": 3600}),
     (

@@ -38,6 +38,21 @@ def energy_sample(timestamp, wh, power_w=None, context=None):
     return {"timestamp": timestamp, "sampledValue": values}
 
 
+async def start_then_meter(cp, meter_start, reading):
+    """A session started on connector 1 at `meter_start` Wh, then one meter reading:
+    `reading(timestamp)`, stamped once the session has started."""
+    start = await cp.call(
+        call.StartTransaction(
+            connector_id=1, id_tag="OK-1", meter_start=meter_start, timestamp=now()
+        )
+    )
+    await cp.call(
+        call.MeterValues(
+            connector_id=1, transaction_id=start.transaction_id, meter_value=[reading(now())]
+        )
+    )
+
+
 async def test_boot_is_accepted_with_the_tenants_interval_and_kept(ocpp_server, tenant_a, charger):
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         reply = await cp.boot(
@@ -252,42 +267,25 @@ async def test_a_running_sessions_energy_and_power_follow_its_meter_values(
 ):
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        start = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="OK-1", meter_start=500, timestamp=now())
-        )
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                transaction_id=start.transaction_id,
-                meter_value=[energy_sample(now(), 2500, 7400)],
-            )
-        )
+        await start_then_meter(cp, 500, lambda at: energy_sample(at, 2500, 7400))
     session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
     assert session.state == SessionState.ACTIVE
     assert (session.energy_wh, session.power_w) == (Decimal(2000), Decimal(7400))
 
 
 async def test_meter_values_in_kwh_are_converted(ocpp_server, tenant_a, charger, tokens):
+    def in_kwh(at):
+        return {
+            "timestamp": at,
+            "sampledValue": [
+                {"value": "3.5", "unit": "kWh"},
+                {"value": "7.2", "unit": "kW", "measurand": "Power.Active.Import"},
+            ],
+        }
+
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
-        start = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="OK-1", meter_start=1000, timestamp=now())
-        )
-        await cp.call(
-            call.MeterValues(
-                connector_id=1,
-                transaction_id=start.transaction_id,
-                meter_value=[
-                    {
-                        "timestamp": now(),
-                        "sampledValue": [
-                            {"value": "3.5", "unit": "kWh"},
-                            {"value": "7.2", "unit": "kW", "measurand": "Power.Active.Import"},
-                        ],
-                    }
-                ],
-            )
-        )
+        await start_then_meter(cp, 1000, in_kwh)
     session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
     assert (session.energy_wh, session.power_w) == (Decimal(2500), Decimal(7200))
 

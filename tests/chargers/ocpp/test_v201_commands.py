@@ -11,23 +11,11 @@ from chargers.ocpp.redact import MASK
 from cpms.tenancy import scoping
 from tests.chargers.ocpp.clients import basic, refused_status
 from tests.chargers.ocpp.clients201 import connected201
+from tests.chargers.payloads import local_list_entry_201, profile_201
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 VARIABLE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
-PROFILE = {
-    "id": 1,
-    "stackLevel": 0,
-    "chargingProfilePurpose": "TxDefaultProfile",
-    "chargingProfileKind": "Absolute",
-    "chargingSchedule": [
-        {
-            "id": 1,
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-        }
-    ],
-}
 HASH = {"hashAlgorithm": "SHA256", "issuerNameHash": "a", "issuerKeyHash": "b", "serialNumber": "1"}
 MESSAGE = {"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Hi"}}
 
@@ -45,7 +33,10 @@ EVERY_COMMAND = [
     ("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}),
     ("GetReport", {"requestId": 2, "componentCriteria": ["Problem"]}),
     ("TriggerMessage", {"requestedMessage": "Heartbeat"}),
-    ("SetChargingProfile", {"evseId": 1, "chargingProfile": PROFILE}),
+    (
+        "SetChargingProfile",
+        {"evseId": 1, "chargingProfile": profile_201(1, "TxDefaultProfile", 16.0)},
+    ),
     ("ClearChargingProfile", {"chargingProfileId": 1}),
     ("GetChargingProfiles", {"requestId": 3, "chargingProfile": {"stackLevel": 0}}),
     ("GetCompositeSchedule", {"duration": 3600, "evseId": 1}),
@@ -72,12 +63,7 @@ EVERY_COMMAND = [
         {
             "versionNumber": 2,
             "updateType": "Full",
-            "localAuthorizationList": [
-                {
-                    "idToken": {"idToken": "X", "type": "ISO14443"},
-                    "idTokenInfo": {"status": "Accepted"},
-                }
-            ],
+            "localAuthorizationList": [local_list_entry_201("X")],
         },
     ),
     ("GetLocalListVersion", {}),

@@ -39,26 +39,6 @@ def new_charger(csms, version="1.6", charger_id="SIM-0001", **overrides) -> Simu
     return SimulatedCharger.create(config)
 
 
-def profile_201(
-    profile_id: int, purpose: str, limit: float, unit: str = "A", *, kind="Absolute", **extra
-) -> dict:
-    """A 2.0.1 chargingProfile, as on the wire, with one limit from the start (stack level 0
-    unless `extra` says otherwise)."""
-    schedule = {
-        "id": profile_id,
-        "chargingRateUnit": unit,
-        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
-    }
-    return {
-        "id": profile_id,
-        "stackLevel": 0,
-        "chargingProfilePurpose": purpose,
-        "chargingProfileKind": kind,
-        **extra,
-        "chargingSchedule": [schedule],
-    }
-
-
 @contextlib.asynccontextmanager
 async def running(charger: SimulatedCharger, *, online: bool = True):
     """Run the charger for the duration of the block; wait until it is online first.

@@ -12,8 +12,9 @@ from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem201
 from chargers.simulator.v16 import Charger16, RoutedChargePoint16
 from chargers.simulator.v201 import Charger201, RoutedChargePoint201
+from tests.chargers.payloads import local_list_entry_201, profile_16, profile_201
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import profile_201, running
+from tests.chargers.simulator.helpers import running
 
 CENTRALS = {"1.6": CentralSystem16, "2.0.1": CentralSystem201}
 SIMULATED = {"1.6": (Charger16, RoutedChargePoint16), "2.0.1": (Charger201, RoutedChargePoint201)}
@@ -92,19 +93,7 @@ def commands_16(upload_url: str) -> list:
         ("RemoteStartTransaction", {"idTag": "TAG-1", "connectorId": 1}, "StartTransaction"),
         (
             "SetChargingProfile",
-            {
-                "connectorId": 1,
-                "csChargingProfiles": {
-                    "chargingProfileId": 1,
-                    "stackLevel": 0,
-                    "chargingProfilePurpose": "TxDefaultProfile",
-                    "chargingProfileKind": "Absolute",
-                    "chargingSchedule": {
-                        "chargingRateUnit": "A",
-                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
-                    },
-                },
-            },
+            {"connectorId": 1, "csChargingProfiles": profile_16()},
             None,
         ),
         ("GetCompositeSchedule", {"connectorId": 1, "duration": 3600}, None),
@@ -215,12 +204,7 @@ def commands_201(upload_url: str) -> list:
             {
                 "versionNumber": 2,
                 "updateType": "Full",
-                "localAuthorizationList": [
-                    {
-                        "idToken": {"idToken": "TAG-1", "type": "ISO14443"},
-                        "idTokenInfo": {"status": "Accepted"},
-                    }
-                ],
+                "localAuthorizationList": [local_list_entry_201("TAG-1")],
             },
             None,
         ),

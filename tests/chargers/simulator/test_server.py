@@ -15,8 +15,9 @@ from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import eventually
+from tests.chargers.payloads import profile_201
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import FAST, profile_201, running
+from tests.chargers.simulator.helpers import FAST, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

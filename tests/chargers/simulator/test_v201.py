@@ -8,8 +8,9 @@ from ocpp.v201 import call
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator.base import ROUTINE_SECURITY_EVENTS
 from chargers.simulator.connectors import WH_PER_SECOND
+from tests.chargers.payloads import local_list_entry_201, profile_201
 from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
-from tests.chargers.simulator.helpers import profile_201, running
+from tests.chargers.simulator.helpers import running
 
 
 def energy(event: dict) -> float:
@@ -423,10 +424,7 @@ async def test_get_charging_profiles_reports_the_installed_profiles_per_evse(csm
 async def test_clearing_customer_information_removes_the_token_from_the_local_list(
     csms, make_charger
 ):
-    entry = {
-        "idToken": {"idToken": "TAG-9", "type": "ISO14443"},
-        "idTokenInfo": {"status": "Accepted"},
-    }
+    entry = local_list_entry_201("TAG-9")
     async with running(make_charger("2.0.1")) as charger:
         await csms.command(
             charger.id,
