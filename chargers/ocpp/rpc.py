@@ -169,6 +169,10 @@ class Endpoint:
 
     async def _send_error(self, unique_id: str, problem: FrameProblem) -> None:
         code = CODES[self.version][problem.problem]
+        # The charger's mistake, not ours: one line, no traceback (ours are logged as errors).
+        log.info(
+            "%s message %s answered %s: %s", self.describe(), unique_id, code, problem.description
+        )
         await self._send(
             frames.call_error(unique_id, code, problem.description), CALLERROR, unique_id
         )

@@ -3,6 +3,7 @@ database. The end-to-end tests (test_v16_frames.py, test_v16_commands.py) cover 
 
 import asyncio
 import json
+import logging
 import uuid
 
 import pytest
@@ -101,6 +102,23 @@ async def test_what_gets_no_reply_gets_the_versions_callerror(socket, central, f
     assert unique_id == ("-1" if frame == "[2," else "m2")
     if code == "InternalError":
         assert "bug" not in description  # nothing of ours leaks to the charger
+
+
+async def test_a_chargers_mistake_is_logged_in_one_line_and_our_own_with_its_traceback(
+    socket, caplog
+):
+    caplog.set_level(logging.INFO, logger="chargers.ocpp.rpc")
+    central = Central16(socket)
+    await central.receive('[2,"m3","Authorize",{"idTag":"X"}]')
+    [mistake] = caplog.records
+    assert (mistake.levelno, mistake.exc_info) == (logging.INFO, None)
+    assert mistake.getMessage() == (
+        "Central16 message m3 answered PropertyConstraintViolation: X is not a tag we take"
+    )
+    caplog.clear()
+    await central.receive('[2,"m4","DataTransfer",{"vendorId":"v"}]')
+    ours = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(ours) == 1 and ours[0].exc_info is not None
 
 
 async def test_a_call_waits_for_the_reply_with_its_own_id(socket):
