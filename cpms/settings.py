@@ -98,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
+    # The pool tries a connection (an empty query) before handing it out: after a PostgreSQL
+    # restart every idle one is dead, and chargers got InternalError until each had failed.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # PostgreSQL compiles a query with LLVM when its estimated cost is high, and the fleet
     # pages' state counts over 10,000 chargers are estimated high: compiling took ~450 ms of a
     # 12 ms query (bench.pages). Short web queries never win that time back.

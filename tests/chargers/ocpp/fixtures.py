@@ -18,6 +18,7 @@ from tests.chargers.ocpp.in_process import InProcessServer
 from tests.helpers import child_env, database_url, running_server
 
 IN_PROCESS_SERVER = pytest.StashKey[InProcessServer]()
+SERVER_APPLICATION_NAME = "cpms-test-ocpp-server"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +29,8 @@ def ocpp_server_process(django_db_setup, django_db_blocker):
         DATABASE_URL=database_url(connection.settings_dict),
         REDIS_URL=settings.REDIS_URL or None,
         LOG_LEVEL="WARNING",
+        # libpq names the server's database sessions, so a test can tell them from its own.
+        PGAPPNAME=SERVER_APPLICATION_NAME,
     )
     with running_server(env, "--no-worker") as port:
         yield f"ws://127.0.0.1:{port}"

@@ -11,6 +11,7 @@ from chargers.models import Charger, ConnectionEvent, OcppMessage
 from chargers.services.connections import chargers_touch
 from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected
+from tests.chargers.ocpp.fixtures import SERVER_APPLICATION_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -171,3 +172,35 @@ async def test_a_charger_marked_offline_for_silence_is_online_again_at_its_next_
             return (await in_a(tenant_a, lambda: Charger.objects.get())).is_online
 
         await eventually(told)
+
+
+async def test_after_a_database_restart_the_next_message_is_answered_as_usual(
+    ocpp_server, tenant_a, charger
+):
+    # A PostgreSQL restart, as the server's pooled connections see it: each one is ended by
+    # the database. The server must not answer a charger with InternalError because of it.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a database server restart is PostgreSQL's")
+
+    def end_the_servers_sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = %s",
+                [SERVER_APPLICATION_NAME],
+            )
+            return cursor.fetchone()[0]
+
+    status = call.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        await cp.call(status)  # the server's threads each hold a pooled connection now
+        assert await sync_to_async(end_the_servers_sessions)() >= 1
+        for _ in range(3):
+            reply = await cp.call(
+                call.StatusNotification(connector_id=1, error_code="NoError", status="Charging"),
+                suppress=False,
+            )
+            assert reply is not None
