@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from ocpp.v16 import call
 from playwright.sync_api import expect
@@ -92,6 +93,11 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
     expect(page.locator("[data-field=vendor]")).to_have_text("<b>Acme</b>")
 
 
+@pytest.mark.skipif(
+    not settings.REDIS_URL,
+    reason="the alert is raised by beat jobs run in the test process: its events reach the "
+    "server's dashboards over Redis only (CI=true sets REDIS_URL)",
+)
 def test_an_alert_opens_when_a_charger_goes_silent_and_resolves_when_it_returns(
     tenant_a, site_a, olga, make_charger, plug_in, log_in
 ):
