@@ -96,6 +96,14 @@ def test_portal_pages_answer_with_rows_at_the_ends_of_time(
         b"".join(response.streaming_content)
 
 
+def test_the_platform_page_counts_no_session_of_year_9999_as_recent(client, broken_clocks, staff):
+    client.force_login(staff)
+    response = client.get(reverse("platform"))
+    assert response.status_code == 200
+    (tenant,) = response.context["tenants"]
+    assert tenant.sessions_24h == 1  # make_fleet's running session, not year 9999's
+
+
 @pytest.mark.parametrize("resource", ["sessions", "meter-samples", "status-events", "chargers"])
 def test_the_api_lists_rows_at_the_ends_of_time(api, keys, broken_clocks, resource):
     response = api(keys[ApiKeyRole.READ_ONLY]).get(f"/api/v1/{resource}/")
