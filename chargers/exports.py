@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 
+from chargers.metering import local_time
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 
@@ -66,8 +66,8 @@ def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
     for *first, started, stopped, energy, reason in rows.iterator(chunk_size=CHUNK):
         yield [
             *first,
-            timezone.localtime(started, tz).isoformat(),
-            timezone.localtime(stopped, tz).isoformat() if stopped else "",
+            local_time(started, tz).isoformat(),
+            local_time(stopped, tz).isoformat() if stopped else "",
             f"{energy / 1000:.3f}",
             reason,
         ]

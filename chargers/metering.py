@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from chargers.models import SessionState
 
-# A timestamp more than this far from the server's clock is kept as sent but flagged.
+# The plausible window of a charger's clock: from 2010 (before OCPP-J chargers existed; a
+# clock reset after a power loss says 1970 or 2000) to a day past the server's receipt time
+# (nothing reported can have happened later; a day absorbs a clock set in the wrong zone).
+# A time outside it is implausible: the message log keeps it as sent, and the rows it would
+# date (sessions, samples, statuses, events) take the server's receipt time instead, flagged
+# `timestamp_suspect` where the row has the flag. Pages never meet a year 1 or 9999 that
+# way; rows stored before are shown as given (`local_time`) and left out of charts.
 CLOCK_TOLERANCE_FUTURE = timedelta(days=1)
 EARLIEST_PLAUSIBLE = datetime(2010, 1, 1, tzinfo=UTC)
 
@@ -32,9 +38,41 @@ TO_BASE_UNIT = {"Wh": 1, "kWh": 1000, "W": 1, "kW": 1000}
 OUTLET = ("", "Outlet")
 
 
+def latest_plausible(now: datetime) -> datetime:
+    """The latest time a charger can plausibly report when the server's clock says `now`."""
+    return now + CLOCK_TOLERANCE_FUTURE
+
+
 def is_suspect(at: datetime, now: datetime | None = None) -> bool:
+    """Whether a charger's time lies outside the plausible window (it is then replaced)."""
     now = now or timezone.now()
-    return at > now + CLOCK_TOLERANCE_FUTURE or at < EARLIEST_PLAUSIBLE
+    return at > latest_plausible(now) or at < EARLIEST_PLAUSIBLE
+
+
+class ChargerTime(NamedTuple):
+    """A time a charger reported, as the rows it dates keep it."""
+
+    at: datetime  # as sent when plausible; the server's receipt time otherwise
+    suspect: bool
+
+
+def charger_time(sent: datetime, received: datetime) -> ChargerTime:
+    """The time to keep of a charger's `sent` time, received at `received`: itself when it is
+    plausible, the receipt time (flagged) when not."""
+    if is_suspect(sent, received):
+        return ChargerTime(received, True)
+    return ChargerTime(sent, False)
+
+
+def local_time(moment: datetime, tz: tzinfo) -> datetime:
+    """`moment` in the zone `tz`; in UTC when the zone's time is not a datetime (a year 9999
+    east of UTC, a year 1 west of it: rows stored before times were checked)."""
+    for zone in (tz, UTC):
+        try:
+            return moment.astimezone(zone)
+        except OverflowError:
+            continue
+    return moment
 
 
 def to_decimal(value) -> Decimal | None:
@@ -72,6 +110,16 @@ class Sample(NamedTuple):
         if factor is None or self.value is None:
             return None
         return self.value * factor
+
+
+def samples_received(samples: Iterable[Sample], received: datetime) -> list[Sample]:
+    """Samples as their rows keep them: an implausible time becomes the receipt time."""
+    return [
+        sample
+        if not is_suspect(sample.timestamp, received)
+        else sample._replace(timestamp=received)
+        for sample in samples
+    ]
 
 
 def default_unit(measurand: str) -> str:
@@ -133,13 +181,15 @@ class TransactionReport:
 
 
 def session_opened(report: TransactionReport, *, now: datetime) -> SessionFigures:
-    """A session as the first report of its transaction opens it, whichever that is."""
+    """A session as the first report of its transaction opens it, whichever that is: when
+    the report says, or when it arrived if its time is implausible."""
+    started = charger_time(report.timestamp, now)
     return SessionFigures(
         state=SessionState.ACTIVE,
-        started_at=report.timestamp,
+        started_at=started.at,
         evse_id=report.evse_id or 0,
         connector_id=report.connector_id or (1 if report.evse_id else 0),
-        timestamp_suspect=is_suspect(report.timestamp, now),
+        timestamp_suspect=started.suspect,
     )
 
 
@@ -228,8 +278,11 @@ def merge_transaction_report(
 
     The session began at its earliest report; the first EVSE and id token named stay; the
     register is followed (`follow_register`); the first Ended report closes it at the
-    register's last reading, and a later one only moves its end to the latest.
+    register's last reading, and a later one only moves its end to the latest. A report's
+    implausible time counts as its receipt time `now` (`charger_time`) and flags the session.
     """
+    sent = charger_time(report.timestamp, now)
+    report = replace(report, timestamp=sent.at)
     if figures.closed_by_server:
         # Closed by the server as lost (`session_lost`): the charger's own word comes first.
         figures = figures._replace(
@@ -252,7 +305,7 @@ def merge_transaction_report(
         changes["remote_start_id"] = report.remote_start_id
     if report.reservation_id is not None:
         changes["reservation_id"] = report.reservation_id
-    if not figures.timestamp_suspect and is_suspect(report.timestamp, now):
+    if not figures.timestamp_suspect and sent.suspect:
         changes["timestamp_suspect"] = True
     merged = figures._replace(**changes)
     if report.samples:

@@ -514,7 +514,12 @@ class TransactionEventRecord(TenantOwned):
     seq_no = models.PositiveIntegerField()
     event_type = models.CharField(max_length=10)
     trigger_reason = models.CharField(max_length=40)
-    timestamp = models.DateTimeField()
+    timestamp = models.DateTimeField(
+        help_text="As the charger sent it; the receipt time when that was implausible."
+    )
+    timestamp_as_sent = models.CharField(
+        max_length=64, blank=True, help_text="The charger's time when it was implausible."
+    )
     offline = models.BooleanField(default=False)
     received_at = models.DateTimeField()
 

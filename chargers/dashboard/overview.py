@@ -19,6 +19,7 @@ from chargers.selectors.energy import (
     daily_energy_and_sessions,
     energy_summary,
     local_midnight,
+    started_since,
     utilisation_per_site,
 )
 from chargers.selectors.fleet import State, fleet_counts
@@ -60,7 +61,7 @@ def platform(request):
         # Naming the tenants lets PostgreSQL walk the (tenant, started_at) index for each
         # instead of reading every session ever recorded.
         sessions = _count_by_tenant(
-            ChargingSession.objects.filter(tenant__in=[t.pk for t in rows], started_at__gte=since)
+            started_since(ChargingSession.objects.filter(tenant__in=[t.pk for t in rows]), since)
         )
         alerts = _count_by_tenant(Alert.objects.filter(resolved_at__isnull=True))
     figures = [

@@ -2,6 +2,9 @@
 utilisation, running sessions.
 
 Sums use the (tenant, started_at) index of sessions; days are local days of the tenant or site.
+Sessions that started outside the plausible window of a charger's clock (rows stored before
+times were checked: year 1, year 9999) count in no period: a local day of year 9999 east of
+UTC is no date, and PostgreSQL answers "timestamp too large" for it.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Q,
     QuerySet,
     Sum,
 )
 from django.db.models.functions import Coalesce, Now, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from chargers.metering import EARLIEST_PLAUSIBLE, latest_plausible, local_time
 from chargers.models import (
     ChargingSession,
     MeterSample,
@@ -33,9 +38,20 @@ def local_midnight(tz: zoneinfo.ZoneInfo, *, now: datetime | None = None) -> dat
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def started_since(sessions: QuerySet, since: datetime, *, ended: bool = False) -> QuerySet:
+    """The sessions that started since `since` and not later than a charger's clock can
+    plausibly say; with `ended`, also without an implausible end."""
+    now = timezone.now()
+    latest = latest_plausible(now)
+    rows = sessions.filter(started_at__gte=max(since, EARLIEST_PLAUSIBLE), started_at__lte=latest)
+    if ended:
+        rows = rows.filter(Q(stopped_at__isnull=True) | Q(stopped_at__lte=latest))
+    return rows
+
+
 def energy_wh(sessions: QuerySet, since: datetime) -> Decimal:
     """Energy of the sessions that started since `since` (a session counts on its start day)."""
-    total = sessions.filter(started_at__gte=since).aggregate(e=Sum("energy_wh"))["e"]
+    total = started_since(sessions, since).aggregate(e=Sum("energy_wh"))["e"]
     return total or Decimal(0)
 
 
@@ -71,7 +87,7 @@ def session_series(session: ChargingSession, tz: zoneinfo.ZoneInfo, limit: int =
     energy: list[float | None] = []
     for at in sorted(points):
         point = points[at]
-        labels.append(timezone.localtime(at, tz).strftime("%H:%M:%S"))
+        labels.append(local_time(at, tz).strftime("%H:%M:%S"))
         watts = point.get(POWER)
         power.append(None if watts is None else round(float(watts) / 1000, 3))
         register = point.get(ENERGY)
@@ -95,7 +111,7 @@ def energy_per_period(sessions: QuerySet, tz: zoneinfo.ZoneInfo, unit: str) -> d
     """kWh per day, week or month (in `tz`) over the recent span of that unit."""
     since = local_midnight(tz) - SPANS[unit]
     rows = (
-        sessions.filter(started_at__gte=since)
+        started_since(sessions, since)
         .annotate(period=TRUNCS[unit]("started_at", tzinfo=tz))
         .values("period")
         .annotate(wh=Sum("energy_wh"))
@@ -116,7 +132,7 @@ def utilisation_per_day(
         Coalesce(F("stopped_at"), Now()) - F("started_at"), output_field=DurationField()
     )
     rows = (
-        sessions.filter(started_at__gte=since)
+        started_since(sessions, since, ended=True)
         .annotate(day=TruncDay("started_at", tzinfo=tz))
         .values("day")
         .annotate(busy=Sum(busy))
@@ -140,7 +156,7 @@ def daily_energy_and_sessions(sessions: QuerySet, tz: zoneinfo.ZoneInfo, days: i
     days including today, days without sessions as zeros."""
     first = local_midnight(tz) - timedelta(days=days - 1)
     rows = (
-        sessions.filter(started_at__gte=first)
+        started_since(sessions, first)
         .annotate(day=TruncDay("started_at", tzinfo=tz))
         .values("day")
         .annotate(wh=Sum("energy_wh"), n=Count("pk"))
@@ -166,7 +182,8 @@ def utilisation_per_site(sessions: QuerySet, connectors: dict, tz, days: int = 3
         Coalesce(F("stopped_at"), Now()) - F("started_at"), output_field=DurationField()
     )
     rows = (
-        sessions.filter(started_at__gte=since, site__isnull=False)
+        started_since(sessions, since, ended=True)
+        .filter(site__isnull=False)
         .values("site")
         .annotate(busy=Sum(busy))
         .order_by()

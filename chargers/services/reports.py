@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chargers.events import ChargerBooted, ChargerEventRecorded, ConnectorStatusReported
-from chargers.metering import is_suspect
+from chargers.metering import charger_time
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -104,8 +104,10 @@ def connector_status_record(
     vendor_error_code: str | None = "",
     timestamp: datetime | None = None,
 ) -> None:
+    """A connector's status. An implausible time is taken as the receipt time (flagged on the
+    history), so that the newest status still wins."""
     now = timezone.now()
-    at = timestamp or now
+    at, suspect = charger_time(timestamp or now, now)
     values = {
         "status": status,
         "error_code": error_code or "",
@@ -118,7 +120,7 @@ def connector_status_record(
         evse_id=evse_id,
         connector_id=connector_id,
         timestamp=at,
-        timestamp_suspect=is_suspect(at, now),
+        timestamp_suspect=suspect,
         received_at=now,
         **values,
     )
@@ -147,13 +149,16 @@ def charger_event_record(
     critical: bool = False,
     at: datetime | None = None,
 ) -> ChargerEvent:
+    """A notification kept as an event, dated `at` (the charger's time, kept in `payload` as
+    sent) or, when that is missing or implausible, when it arrived."""
+    now = timezone.now()
     event = ChargerEvent.objects.create(
         charger_id=charger_id,
         kind=kind,
         summary=summary[:255],
         payload=payload or {},
         critical=critical,
-        at=at or timezone.now(),
+        at=charger_time(at or now, now).at,
     )
     publish(ChargerEventRecorded.of(event))
     return event

@@ -19,9 +19,10 @@ from chargers.metering import (
     Sample,
     SessionFigures,
     TransactionReport,
+    charger_time,
     follow_meter,
-    is_suspect,
     merge_transaction_report,
+    samples_received,
     session_energy,
     session_lost,
     session_opened,
@@ -57,7 +58,9 @@ def session_start(
     reservation_id: int | None = None,
 ) -> StartAnswer:
     """A session started by the charger (and numbered by us). A resend of the same start
-    returns the same session and id."""
+    returns the same session and id: it is recognised by what the charger sent, also when
+    that time was implausible and the session started when the server received it."""
+    started = charger_time(timestamp, timezone.now())
     token = id_token_verdict(id_tag=id_tag)
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
     existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
@@ -78,8 +81,8 @@ def session_start(
                 id_tag=id_tag,
                 auth_status=token.status,
                 reservation_id=reservation_id,
-                started_at=timestamp,
-                timestamp_suspect=is_suspect(timestamp),
+                started_at=started.at,
+                timestamp_suspect=started.suspect,
                 meter_start_wh=Decimal(meter_start),
                 meter_last_wh=Decimal(meter_start),
             )
@@ -108,26 +111,34 @@ def session_stop(
     samples: list[Sample] | None = None,
     payload: dict[str, Any] | None = None,
 ) -> tuple[ChargingSession | None, TokenInfo | None]:
-    """Close a session. A resend changes nothing; an unknown id is kept aside, not an error."""
+    """Close a session. A resend changes nothing; an unknown id is kept aside, not an error.
+    An implausible stop time counts as the time the stop arrived (`charger_time`)."""
+    now = timezone.now()
+    stopped = charger_time(timestamp, now)
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
     session = _locked_session(charger_id, transaction_id)
     if session is None:
-        _keep_aside(charger_id, f"Stop of unknown transaction {transaction_id}", payload, timestamp)
+        summary = f"Stop of unknown transaction {transaction_id}"
+        _keep_aside(charger_id, summary, payload, stopped.at)
         return None, token
     if samples:
         samples_store(
-            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+            charger_id=charger_id,
+            evse_id=session.evse_id,
+            session=session,
+            samples=samples,
+            now=now,
         )
-        session_meter_update(session, samples)
+        session_meter_update(session, samples_received(samples, now))
     if session.state == SessionState.COMPLETED and not session.closed_by_server:
         return session, token
     correction = session.closed_by_server  # the charger's stop replaces the server's
     session.closed_by_server = False
     session.state = SessionState.COMPLETED
-    session.stopped_at = timestamp
+    session.stopped_at = stopped.at
     session.stop_reason = reason or "Local"
     session.stop_id_tag = id_tag or ""
-    session.timestamp_suspect = session.timestamp_suspect or is_suspect(timestamp)
+    session.timestamp_suspect = session.timestamp_suspect or stopped.suspect
     if meter_stop is not None:
         session.meter_stop_wh = meter_stop
         session.meter_last_wh = meter_stop
@@ -200,10 +211,17 @@ def _keep_aside(
 
 
 def samples_store(
-    *, charger_id: int, evse_id: int, session: ChargingSession | None, samples: list[Sample]
+    *,
+    charger_id: int,
+    evse_id: int,
+    session: ChargingSession | None,
+    samples: list[Sample],
+    now: datetime | None = None,
 ) -> None:
-    """Insert samples; resends hit the unique constraint and are skipped."""
-    now = timezone.now()
+    """Insert samples; resends hit the unique constraint and are skipped. A sample's
+    implausible time is stored as the receipt time `now`, flagged (so a resend of such a
+    sample is a second row: its receipt time differs)."""
+    now = now or timezone.now()
     tenant_id = session.tenant_id if session else _tenant_of(charger_id)
     rows = [
         {
@@ -211,8 +229,8 @@ def samples_store(
             "charger_id": charger_id,
             "session_id": session.pk if session else None,
             "evse_id": evse_id,
-            "timestamp": s.timestamp,
-            "timestamp_suspect": is_suspect(s.timestamp, now),
+            "timestamp": at.at,
+            "timestamp_suspect": at.suspect,
             "measurand": s.measurand,
             "phase": s.phase,
             "location": s.location,
@@ -222,6 +240,7 @@ def samples_store(
             "signed_data": s.signed_data,
         }
         for s in samples
+        for at in [charger_time(s.timestamp, now)]
     ]
     insert_rows(MeterSample, rows, ignore_conflicts=True)
 
@@ -267,9 +286,10 @@ def meter_values_record(
             _keep_aside(
                 charger_id, f"Meter values for unknown transaction {transaction_id}", payload
             )
-    samples_store(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples)
+    now = timezone.now()
+    samples_store(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples, now=now)
     if session is not None and samples:
-        session_meter_update(session, samples)
+        session_meter_update(session, samples_received(samples, now))
 
 
 @dataclass
@@ -319,10 +339,13 @@ def session_event_record(
         stopped_reason=stopped_reason,
         remote_start_id=remote_start_id,
         reservation_id=reservation_id,
-        samples=tuple(samples or ()),
+        samples=tuple(samples_received(samples or (), now)),
     )
     charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
     opened = session_opened(report, now=now)
+    # The event's record keeps an implausible time as text: it may be no datetime in UTC
+    # (9999-12-31T23:59:59-05:00), which a timestamp column cannot hold or give back.
+    sent = charger_time(timestamp, now)
     session, created = ChargingSession.objects.select_for_update().get_or_create(
         charger_id=charger_id,
         transaction_id=transaction_id,
@@ -341,7 +364,8 @@ def session_event_record(
                 seq_no=seq_no,
                 event_type=event_type,
                 trigger_reason=trigger_reason,
-                timestamp=timestamp,
+                timestamp=sent.at,
+                timestamp_as_sent="" if not sent.suspect else timestamp.isoformat(),
                 offline=offline,
                 received_at=now,
             )
@@ -353,7 +377,11 @@ def session_event_record(
     if samples:
         # Under the EVSE the session has now: the first report may not have named one.
         samples_store(
-            charger_id=charger_id, evse_id=session.evse_id, session=session, samples=samples
+            charger_id=charger_id,
+            evse_id=session.evse_id,
+            session=session,
+            samples=samples,
+            now=now,
         )
     session.save()
     if created:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
+from chargers.metering import local_time
 from cpms.tenancy.access import role_at_least
 
 register = template.Library()
@@ -27,10 +28,13 @@ def kw(watts) -> str:
 
 @register.filter
 def local(moment, tz) -> str:
-    """A stored UTC time in the site's (or tenant's) zone, with the zone's abbreviation."""
+    """A stored UTC time in the site's (or tenant's) zone, with the zone's abbreviation; in
+    UTC when the zone's time would be past year 9999 or before year 1 (`local_time`)."""
     if moment is None:
         return "—"
-    return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    moment = local_time(moment, tz)
+    # %Y is not zero-padded below year 1000 on every platform.
+    return f"{moment.year:04d}-" + moment.strftime("%m-%d %H:%M:%S %Z")
 
 
 @register.filter

@@ -1,7 +1,8 @@
 """The session arithmetic on its own: tables of cases, and properties that hold for any
 delivery order of a transaction's reports. No database, no charger."""
 
-from datetime import UTC, datetime, timedelta
+import zoneinfo
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -14,10 +15,13 @@ from chargers.metering import (
     Sample,
     SessionFigures,
     TransactionReport,
+    charger_time,
     follow_meter,
     follow_register,
     is_suspect,
+    local_time,
     merge_transaction_report,
+    samples_received,
     session_energy,
     session_lost,
     session_opened,
@@ -61,6 +65,70 @@ def d(value) -> Decimal | None:
 )
 def test_a_timestamp_is_suspect_far_in_the_future_or_before_2010(when, suspect):
     assert is_suspect(when, NOW) is suspect
+
+
+LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+FIRST = datetime(1, 1, 1, tzinfo=UTC)
+# Times whose UTC is no datetime at all: the parser yields them from an offset.
+BEYOND_LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5)))
+BEFORE_FIRST = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+
+
+@pytest.mark.parametrize(
+    "sent,kept",
+    [
+        (at(0), (at(0), False)),  # in the past: as sent (a queue delivered after an outage)
+        (NOW + timedelta(hours=23), (NOW + timedelta(hours=23), False)),
+        (NOW + timedelta(days=1, seconds=1), (NOW, True)),
+        (datetime(2009, 12, 31, 23, 59, tzinfo=UTC), (NOW, True)),
+        (datetime(1970, 1, 1, tzinfo=UTC), (NOW, True)),  # a clock reset after a power loss
+        (LAST, (NOW, True)),
+        (FIRST, (NOW, True)),
+        (BEYOND_LAST, (NOW, True)),
+        (BEFORE_FIRST, (NOW, True)),
+    ],
+)
+def test_an_implausible_charger_time_is_kept_as_the_receipt_time_and_flagged(sent, kept):
+    assert charger_time(sent, NOW) == kept
+    assert is_suspect(sent, NOW) is kept[1]
+
+
+TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
+LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    "moment,zone,shown",
+    [
+        (NOW, TOKYO, "2030-05-02T05:00:00+09:00"),
+        (LAST, LOS_ANGELES, "9999-12-31T15:59:59-08:00"),
+        (LAST, TOKYO, "9999-12-31T23:59:59+00:00"),  # no year 10000: in UTC
+        (FIRST, TOKYO, "0001-01-01T09:18:59+09:18:59"),
+        (FIRST, LOS_ANGELES, "0001-01-01T00:00:00+00:00"),  # no year 0: in UTC
+        (BEYOND_LAST, TOKYO, "9999-12-31T23:59:59-05:00"),  # no UTC either: as given
+    ],
+)
+def test_a_time_is_shown_in_its_zone_or_else_as_given(moment, zone, shown):
+    assert local_time(moment, zone).isoformat() == shown
+
+
+def test_samples_at_implausible_times_are_kept_at_their_receipt_time():
+    fine, broken = energy(0, 1000), energy(0, 2000)._replace(timestamp=LAST)
+    assert samples_received([fine, broken], NOW) == [fine, broken._replace(timestamp=NOW)]
+
+
+@pytest.mark.parametrize("broken", [LAST, FIRST, BEYOND_LAST, BEFORE_FIRST])
+def test_a_transaction_reported_at_an_implausible_time_is_dated_when_received(broken):
+    opened = session_opened(TransactionReport(timestamp=broken), now=NOW)
+    assert (opened.started_at, opened.timestamp_suspect) == (NOW, True)
+    later = NOW + timedelta(minutes=5)
+    ended = merge_transaction_report(
+        opened, TransactionReport(timestamp=broken, ends=True), now=later
+    )
+    assert (ended.started_at, ended.stopped_at, ended.timestamp_suspect) == (NOW, later, True)
+    # A plausible start reported late still moves the start, and keeps the flag.
+    merged = merge_transaction_report(ended, TransactionReport(timestamp=at(0)), now=later)
+    assert (merged.started_at, merged.timestamp_suspect) == (at(0), True)
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,14 @@ from chargers.models import (
     EventKind,
     IdToken,
     MeterSample,
+    OcppMessage,
     RegistrationStatus,
     SessionState,
     StatusEvent,
 )
 from chargers.services.chargers import charger_set_registration
 from cpms.tenancy import scoping
-from tests.aio import in_a
+from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected, now
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -262,6 +263,74 @@ async def test_a_whole_session_is_kept_once_whatever_the_charger_resends(
     assert samples == 5  # two readings of two measurands, plus the stop's register reading
 
 
+# The ends of what a charger's clock can say, in UTC and where UTC is no datetime at all.
+BROKEN_CLOCKS = [
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+01:00",
+]
+
+
+@pytest.mark.parametrize("broken", BROKEN_CLOCKS)
+async def test_a_session_from_a_broken_clock_is_dated_when_received_and_flagged(
+    ocpp_server, tenant_a, charger, tokens, broken
+):
+    before = datetime.now(UTC)
+    async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        start = call.StartTransaction(
+            connector_id=1, id_tag="OK-1", meter_start=1000, timestamp=broken
+        )
+        first = await cp.call(start)
+        again = await cp.call(start)  # a resend, later: still the same start
+        assert first.id_tag_info["status"] == "Accepted"
+        assert first.transaction_id == again.transaction_id
+        tx = first.transaction_id
+        await cp.call(
+            call.MeterValues(
+                connector_id=1, transaction_id=tx, meter_value=[energy_sample(broken, 4000, 11000)]
+            )
+        )
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Charging", timestamp=broken
+            )
+        )
+        stopped = await cp.call(
+            call.StopTransaction(
+                meter_stop=9500,
+                timestamp=broken,
+                transaction_id=tx,
+                transaction_data=[energy_sample(broken, 9500)],
+            )
+        )
+        assert stopped is not None
+    after = datetime.now(UTC)
+    session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
+    assert before <= session.started_at <= session.stopped_at <= after
+    assert session.timestamp_suspect and session.state == SessionState.COMPLETED
+    assert session.energy_wh == Decimal(8500)
+    samples = await in_a(
+        tenant_a, lambda: list(MeterSample.objects.values_list("timestamp", "timestamp_suspect"))
+    )
+    assert len(samples) == 3 and all(before <= at <= after and flag for at, flag in samples)
+    status = await in_a(tenant_a, lambda: StatusEvent.objects.get())
+    connector = await in_a(tenant_a, lambda: Connector.objects.get(evse_id=1))
+    assert before <= status.timestamp == connector.status_at <= after and status.timestamp_suspect
+
+    # The message log keeps what the charger sent, for support.
+    async def start_logged():
+        return await in_a(
+            tenant_a,
+            lambda: OcppMessage.objects.filter(
+                action="StartTransaction", body__contains=broken
+            ).exists(),
+        )
+
+    await eventually(start_logged, what="the start in the message log")
+
+
 async def test_a_running_sessions_energy_and_power_follow_its_meter_values(
     ocpp_server, tenant_a, charger, tokens
 ):
@@ -371,10 +440,11 @@ async def test_a_start_on_connector_zero_is_a_property_violation(ocpp_server, te
     assert await in_a(tenant_a, lambda: ChargingSession.objects.count()) == 0
 
 
-async def test_a_timestamp_far_in_the_future_is_kept_as_sent_and_flagged(
+async def test_a_status_far_in_the_future_is_dated_when_received_and_flagged(
     ocpp_server, tenant_a, charger
 ):
     future = datetime(2099, 1, 1, tzinfo=UTC)
+    before = datetime.now(UTC)
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         await cp.call(
@@ -386,7 +456,8 @@ async def test_a_timestamp_far_in_the_future_is_kept_as_sent_and_flagged(
             )
         )
     event = await in_a(tenant_a, lambda: StatusEvent.objects.get())
-    assert event.timestamp == future and event.timestamp_suspect
+    # Not 2099: a later status would not win until then.
+    assert before <= event.timestamp <= datetime.now(UTC) and event.timestamp_suspect
 
 
 @pytest.mark.parametrize(

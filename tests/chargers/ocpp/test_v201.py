@@ -163,6 +163,48 @@ async def test_a_whole_transaction_is_one_session_whatever_is_resent(
     assert await in_a(tenant_a, lambda: MeterSample.objects.filter(session=session).count()) == 4
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-05:00",
+        "0001-01-01T00:00:00+01:00",
+    ],
+)
+async def test_a_transaction_from_a_broken_clock_is_dated_when_received_and_flagged(
+    ocpp_server, tenant_a, charger, tokens, broken
+):
+    tx = new_transaction_id()
+    before = datetime.now(UTC)
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        started = await cp.tx("Started", 0, tx, timestamp=broken, id_token="OK-1", meter=1000)
+        assert started.id_token_info["status"] == "Accepted"
+        await cp.tx("Started", 0, tx, timestamp=broken, id_token="OK-1", meter=1000)  # resend
+        await cp.tx("Ended", 1, tx, timestamp=broken, meter=9500, stopped_reason="Local")
+    after = datetime.now(UTC)
+    session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
+    assert before <= session.started_at <= session.stopped_at <= after
+    assert session.timestamp_suspect and session.state == SessionState.COMPLETED
+    assert session.energy_wh == Decimal(8500)
+    records = await in_a(
+        tenant_a,
+        lambda: list(
+            TransactionEventRecord.objects.values_list("seq_no", "timestamp", "timestamp_as_sent")
+        ),
+    )
+    assert [seq_no for seq_no, _, _ in records] == [0, 1]
+    # The records keep the charger's time as sent, beside the receipt time they are dated by.
+    for _, at, as_sent in records:
+        assert before <= at <= after
+        assert datetime.fromisoformat(as_sent) == datetime.fromisoformat(broken)
+    samples = await in_a(
+        tenant_a, lambda: list(MeterSample.objects.values_list("timestamp", "timestamp_suspect"))
+    )
+    assert len(samples) == 2 and all(before <= at <= after and flag for at, flag in samples)
+
+
 async def test_a_transaction_queued_offline_is_closed_when_delivered(
     ocpp_server, tenant_a, charger, tokens
 ):
