@@ -69,6 +69,13 @@ def session_start(
     charger = one_row(Charger, id=charger_id)
     if charger is None:
         raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    # One fixed statement settles the usual case: nothing open on the connector to close.
+    open_before = any_row(
+        ChargingSession,
+        charger_id=charger_id,
+        evse_id=connector_id,
+        state=SessionState.ACTIVE.value,
+    )
     try:
         with transaction.atomic():
             session = ChargingSession.objects.create(
@@ -92,7 +99,8 @@ def session_start(
                 transaction_id=session.transaction_id
             )
             publish(SessionStarted.of(session))
-            sessions_close_lost(charger_id=charger_id, started=session)
+            if open_before:
+                sessions_close_lost(charger_id=charger_id, started=session)
     except IntegrityError:
         # Two sockets of the same charger raced with the same resend.
         session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
