@@ -130,14 +130,14 @@ def session_stop(
         _keep_aside(charger_id, summary, payload, stopped.at)
         return None, token
     if samples:
-        samples_store(
+        kept = samples_store(
             charger_id=charger_id,
             evse_id=session.evse_id,
             session=session,
             samples=samples,
             now=now,
         )
-        session_meter_update(session, samples_received(samples, now))
+        session_meter_update(session, kept)
     if session.state == SessionState.COMPLETED and not session.closed_by_server:
         return session, token
     correction = session.closed_by_server  # the charger's stop replaces the server's
@@ -225,32 +225,36 @@ def samples_store(
     session: ChargingSession | None,
     samples: list[Sample],
     now: datetime | None = None,
-) -> None:
+) -> list[Sample]:
     """Insert samples; resends hit the unique constraint and are skipped. A sample's
     implausible time is stored as the receipt time `now`, flagged (so a resend of such a
-    sample is a second row: its receipt time differs)."""
+    sample is a second row: its receipt time differs). Returns the samples as kept."""
     now = now or timezone.now()
     tenant_id = session.tenant_id if session else _tenant_of(charger_id)
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "charger_id": charger_id,
-            "session_id": session.pk if session else None,
-            "evse_id": evse_id,
-            "timestamp": at.at,
-            "timestamp_suspect": at.suspect,
-            "measurand": s.measurand,
-            "phase": s.phase,
-            "location": s.location,
-            "context": s.context,
-            "unit": s.unit,
-            "value": s.value,
-            "signed_data": s.signed_data,
-        }
-        for s in samples
-        for at in [charger_time(s.timestamp, now)]
-    ]
+    kept = []
+    rows = []
+    for s in samples:
+        at = charger_time(s.timestamp, now)
+        kept.append(s._replace(timestamp=at.at) if at.suspect else s)
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "charger_id": charger_id,
+                "session_id": session.pk if session else None,
+                "evse_id": evse_id,
+                "timestamp": at.at,
+                "timestamp_suspect": at.suspect,
+                "measurand": s.measurand,
+                "phase": s.phase,
+                "location": s.location,
+                "context": s.context,
+                "unit": s.unit,
+                "value": s.value,
+                "signed_data": s.signed_data,
+            }
+        )
     insert_rows(MeterSample, rows, ignore_conflicts=True)
+    return kept
 
 
 def _tenant_of(charger_id: int) -> int:
@@ -295,9 +299,11 @@ def meter_values_record(
                 charger_id, f"Meter values for unknown transaction {transaction_id}", payload
             )
     now = timezone.now()
-    samples_store(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples, now=now)
-    if session is not None and samples:
-        session_meter_update(session, samples_received(samples, now))
+    kept = samples_store(
+        charger_id=charger_id, evse_id=evse_id, session=session, samples=samples, now=now
+    )
+    if session is not None and kept:
+        session_meter_update(session, kept)
 
 
 @dataclass
