@@ -41,12 +41,7 @@ class ChargerOnline(DomainEvent):
 
     @classmethod
     def of(cls, charger: Charger, *, ocpp_version: str | None = None) -> Self:
-        return cls(
-            tenant_id=charger.tenant_id,
-            charger_id=charger.pk,
-            identity=charger.identity,
-            ocpp_version=ocpp_version,
-        )
+        return cls.from_row(charger, charger_id=charger.pk, ocpp_version=ocpp_version)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,7 +57,7 @@ class ChargerOffline(DomainEvent):
 
     @classmethod
     def of(cls, charger: Charger) -> Self:
-        return cls(tenant_id=charger.tenant_id, charger_id=charger.pk, identity=charger.identity)
+        return cls.from_row(charger, charger_id=charger.pk)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,13 +78,11 @@ class ChargerBooted(DomainEvent):
     def of(
         cls, charger: Charger, *, changes: dict[str, list[str]], previous_boot_at: datetime | None
     ) -> Self:
-        return cls(
-            tenant_id=charger.tenant_id,
+        return cls.from_row(
+            charger,
             charger_id=charger.pk,
-            identity=charger.identity,
             status=str(charger.registration_status),
             changes=changes,
-            firmware_version=charger.firmware_version,
             previous_boot_at=previous_boot_at,
         )
 
@@ -114,18 +107,7 @@ class ConnectorStatusReported(DomainEvent):
 
     @classmethod
     def of(cls, reported: StatusEvent) -> Self:
-        return cls(
-            tenant_id=reported.tenant_id,
-            charger_id=reported.charger_id,
-            evse_id=reported.evse_id,
-            connector_id=reported.connector_id,
-            status=reported.status,
-            error_code=reported.error_code,
-            info=reported.info,
-            vendor_id=reported.vendor_id,
-            vendor_error_code=reported.vendor_error_code,
-            at=reported.timestamp,
-        )
+        return cls.from_row(reported, at=reported.timestamp)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,15 +125,7 @@ class ChargerEventRecorded(DomainEvent):
 
     @classmethod
     def of(cls, event: ChargerEvent) -> Self:
-        return cls(
-            tenant_id=event.tenant_id,
-            charger_id=event.charger_id,
-            event_id=event.pk,
-            kind=str(event.kind),
-            summary=event.summary,
-            critical=event.critical,
-            at=event.at,
-        )
+        return cls.from_row(event, event_id=event.pk)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,13 +141,7 @@ class HandshakeRefused(DomainEvent):
 
     @classmethod
     def of(cls, refusal: HandshakeRefusal) -> Self:
-        return cls(
-            tenant_id=refusal.tenant_id,
-            reason=refusal.reason,
-            identity=refusal.identity,
-            remote_addr=refusal.remote_addr,
-            at=refusal.at,
-        )
+        return cls.from_row(refusal)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,20 +164,12 @@ class SessionEvent(DomainEvent):
 
     @classmethod
     def of(cls, session: ChargingSession) -> Self:
-        return cls(
-            tenant_id=session.tenant_id,
+        return cls.from_row(
+            session,
             session_id=session.pk,
-            charger_id=session.charger_id,
-            transaction_id=session.transaction_id,
-            evse_id=session.evse_id,
-            id_tag=session.id_tag,
-            state=str(session.state),
             # Decimal(): a session created in this transaction still holds the default 0.
             energy_wh=Decimal(session.energy_wh),
             power_w=None if session.power_w is None else Decimal(session.power_w),
-            started_at=session.started_at,
-            stopped_at=session.stopped_at,
-            stop_reason=session.stop_reason,
         )
 
 

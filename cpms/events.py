@@ -90,6 +90,16 @@ class DomainEvent:
         return data
 
     @classmethod
+    def from_row(cls, row: Any, **values: Any) -> Self:
+        """The event of the row a service wrote: each field not given in `values` is the row's
+        attribute of the same name (a choice as its plain value)."""
+        for name in ("tenant_id", *(name for name, _ in _shape(cls))):
+            if name not in values:
+                value = getattr(row, name)
+                values[name] = value.value if isinstance(value, enum.Enum) else value
+        return cls(**values)
+
+    @classmethod
     def from_data(cls, data: Mapping[str, Any], *, tenant_id: int | None) -> Self:
         """The event again from its `data()`, in another process (a Celery task)."""
         values = {

@@ -23,15 +23,7 @@ class AlertEvent(DomainEvent):
 
     @classmethod
     def of(cls, alert: Alert, *, open_alerts: int) -> Self:
-        return cls(
-            tenant_id=alert.tenant_id,
-            alert_id=alert.pk,
-            kind=str(alert.kind),
-            severity=str(alert.severity),
-            title=alert.title,
-            charger_id=alert.charger_id,
-            open_alerts=open_alerts,
-        )
+        return cls.from_row(alert, alert_id=alert.pk, open_alerts=open_alerts)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 
 from cpms.events import (
     AFTER_COMMIT,
@@ -176,6 +177,19 @@ def test_an_event_comes_back_from_its_data():
         Measured(tenant_id=7, energy_wh=Decimal("0"), power_w=None, at=at),
     ]:
         assert Measured.from_data(event.data(), tenant_id=7) == event
+
+
+def test_an_event_of_a_row_takes_the_fields_not_given_from_the_row_and_choices_as_values():
+    class Unit(models.TextChoices):
+        KWH = "kWh", "kilowatt-hours"
+
+    at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    row = SimpleNamespace(tenant_id=7, energy_wh=Decimal("5"), power_w=None, at=at, note=Unit.KWH)
+    event = Measured.from_row(row, power_w=Decimal("11000"))
+    assert event == Measured(
+        tenant_id=7, energy_wh=Decimal("5"), power_w=Decimal("11000"), at=at, note="kWh"
+    )
+    assert type(event.note) is str
 
 
 def test_a_field_without_a_json_form_is_refused():
