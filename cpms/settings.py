@@ -134,7 +134,7 @@ EMBEDDED = not REDIS_URL
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "cpms.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s the layer
                 # blocks in BZPOPMIN for: an idle consumer's read times out and the consumer
@@ -154,6 +154,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's in-memory transport: the worker thread started by `manage.py serve` consumes it.
     CELERY_BROKER_URL = "memory://"
+
+# Tasks the chargers' answer path queues wait here for the broker (cpms/handoff.py); beyond
+# this many, a Redis stall drops the newest (each has a periodic safety net).
+HANDOFF_QUEUE_SIZE = env.int("HANDOFF_QUEUE_SIZE", default=10_000)
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -19,6 +19,7 @@ from chargers.events import (
 )
 from chargers.models import RegistrationStatus
 from cpms.events import DomainEvent
+from cpms.handoff import queue_task
 from cpms.tenancy import rows, scoping
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,6 @@ def queue_evaluation(event: DomainEvent) -> None:
         return
     from chargers.alerts.tasks import evaluate_event
 
-    try:
-        evaluate_event.delay(tenant_id=event.tenant_id, name=event.name, data=event.data())
-    except Exception:  # a broker that is away; the periodic evaluation is the safety net
-        log.warning("could not queue alert evaluation of %s", event.name, exc_info=True)
+    # Handed off: this runs on the thread that answers the charger, which a broker that
+    # stalls must not hold up; the periodic evaluation is the safety net.
+    queue_task(evaluate_event, tenant_id=event.tenant_id, name=event.name, data=event.data())

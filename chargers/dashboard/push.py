@@ -15,8 +15,10 @@ from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from cpms import handoff
 from cpms.events import DomainEvent
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ def dashboard_group(tenant_id: int) -> str:
 # The event loop of the charger socket whose database work is running (the OCPP consumers set
 # it; context variables follow that work onto its thread). Pushes are handed to that loop rather
 # than awaited on the database thread, which has the next charger's message to write; one task
-# per loop sends them in order, so a storm of events never opens more Redis connections.
+# per loop sends them in order, so a storm of events never opens more Redis connections. While
+# Redis stalls the queue fills up to its bound, and then pushes are dropped and counted.
 socket_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("socket_loop", default=None)
 _pushes: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
 _senders: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
@@ -57,14 +60,17 @@ def _queue_push(group: str, message: dict) -> None:
     loop = asyncio.get_running_loop()
     queue = _pushes.get(loop)
     if queue is None:
-        queue = _pushes[loop] = asyncio.Queue()
+        queue = _pushes[loop] = asyncio.Queue(maxsize=settings.HANDOFF_QUEUE_SIZE)
         # The sender serves every socket of the loop: it starts in an empty context, not in
         # the tenant scope of the socket whose push happened to start it.
         sender = loop.create_task(_send_pushes(queue), context=contextvars.Context())
         _senders.add(sender)
         sender.add_done_callback(_senders.discard)
         sender.add_done_callback(lambda _: _pushes.pop(loop, None))
-    queue.put_nowait((group, message))
+    try:
+        queue.put_nowait((group, message))
+    except asyncio.QueueFull:  # Redis stalls: the pages catch up when they reload
+        handoff.count_drop(f"push of {message['name']}")
 
 
 def push_to_dashboards(event: DomainEvent) -> None:

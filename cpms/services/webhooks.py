@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cpms import webhooks
 from cpms.events import DomainEvent
+from cpms.handoff import queue_task
 from cpms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cpms.tenancy import scoping
 from cpms.webhooks import new_secret
@@ -141,7 +142,7 @@ def webhook_delivery_queue(delivery: WebhookDelivery, countdown: float = 0) -> N
     from cpms.tasks import deliver_webhook
 
     kwargs = {"delivery_id": delivery.pk, "tenant_id": delivery.tenant_id}
-    transaction.on_commit(lambda: deliver_webhook.apply_async(kwargs=kwargs, countdown=countdown))
+    transaction.on_commit(lambda: queue_task(deliver_webhook, countdown=countdown, **kwargs))
 
 
 def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:

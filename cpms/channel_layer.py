@@ -1,0 +1,34 @@
+"""The Redis channel layer, with a receive that outlives a Redis stall or restart.
+
+channels_redis raises a Redis error out of `receive()`, and Channels' consumer loop ends the
+consumer with it: a 15 s stall or a Redis restart closed every charger's socket with 1011 (the
+hardening issue's defect 3). Redis carries pushes and commands only, so a consumer waits for it
+to come back instead; what was in flight for the consumer's channel is lost, and a command sent
+meanwhile times out as it would for a charger that did not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import redis
+from channels_redis.core import RedisChannelLayer as _RedisChannelLayer  # type: ignore[import-untyped]
+
+log = logging.getLogger(__name__)
+
+# From the first retry to the longest wait between two, in seconds.
+RETRY_FIRST, RETRY_MOST = 0.2, 5.0
+
+
+class RedisChannelLayer(_RedisChannelLayer):
+    async def receive(self, channel: str) -> dict[str, Any]:
+        wait = RETRY_FIRST
+        while True:
+            try:
+                return await super().receive(channel)
+            except (redis.RedisError, OSError) as error:
+                log.warning("channel layer: %s; receiving again in %.1f s", error, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RETRY_MOST)
