@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chargers.events import ChargerBooted, ChargerEventRecorded, ConnectorStatusReported
@@ -18,8 +18,10 @@ from chargers.models import (
     Charger,
     ChargerBoot,
     ChargerEvent,
+    ChargingSession,
     Connector,
     RegistrationStatus,
+    SessionState,
     StatusEvent,
 )
 from cpms.events import publish
@@ -62,9 +64,17 @@ def charger_boot_record(
 ) -> BootAnswer:
     """Keep what the charger says about itself, with the history of what changed."""
     # Only the charger's row is locked: locking its tenant's too would queue every boot of
-    # the tenant behind the others (a fleet rebooting after a power cut).
+    # the tenant behind the others (a fleet rebooting after a power cut). Whether it has
+    # sessions open comes with it: asked at every boot, and most have none.
     charger = (
-        Charger.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=charger_id)
+        Charger.objects.select_for_update(of=("self",))
+        .select_related("tenant")
+        .annotate(
+            has_open_sessions=Exists(
+                ChargingSession.objects.filter(charger_id=OuterRef("pk"), state=SessionState.ACTIVE)
+            )
+        )
+        .get(pk=charger_id)
     )
     previous_boot_at = charger.last_boot_at
     reported = {k: (v or "")[: _max_length(k)] for k, v in reported.items() if k in BOOT_FIELDS}
@@ -80,9 +90,10 @@ def charger_boot_record(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
     )
     publish(ChargerBooted.of(charger, changes=changes, previous_boot_at=previous_boot_at))
-    from chargers.services.sessions import sessions_close_lost  # (sessions imports this module)
+    if charger.has_open_sessions:
+        from chargers.services.sessions import sessions_close_lost  # (it imports this module)
 
-    sessions_close_lost(charger_id=charger_id, booted_at=now)
+        sessions_close_lost(charger_id=charger_id, booted_at=now)
     intervals: dict[str, int] = {
         RegistrationStatus.ACCEPTED: charger.tenant.heartbeat_interval,
         RegistrationStatus.PENDING: PENDING_RETRY_SECONDS,

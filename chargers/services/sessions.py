@@ -178,9 +178,6 @@ def sessions_close_lost(
         lost = lost.exclude(pk=started.pk)
         reason, why = "Other", f"the charger started session {started.transaction_id} there"
     elif booted_at is not None:
-        # Asked at every boot (a fleet reconnecting after an outage): most have none open.
-        if not any_row(ChargingSession, charger_id=charger_id, state=SessionState.ACTIVE.value):
-            return []
         lost = lost.filter(updated_at__lt=booted_at)
         reason, why = "Reboot", "the charger rebooted"
     else:
