@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cpms.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,10 +124,10 @@ OCPP_DB_THREADS = env.int(
     default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
 )
 
-# Addresses (or networks) of the reverse proxies that terminate TLS for OCPP security profile 3
-# and pass the verified client certificate on in headers (deploy/nginx-ocpp.conf). Those headers
-# are believed only from these peers, so a client connecting directly cannot forge them.
-OCPP_TRUSTED_PROXIES = env.list("OCPP_TRUSTED_PROXIES", default=[])
+# Addresses (or networks) of the reverse proxies in front of daphne: their X-Forwarded-For,
+# X-Forwarded-Proto and, for OCPP security profile 3, client-certificate headers are believed,
+# anyone else's dropped (cpms/proxies.py). OCPP_TRUSTED_PROXIES is the setting's former name.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=env.list("OCPP_TRUSTED_PROXIES", default=[]))
 
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL

@@ -5,20 +5,17 @@ who, when, from where and why.
 
 Security profiles 1 and 2 authenticate with HTTP Basic (user = charge point id). Profile 3 uses a
 TLS client certificate, verified by the reverse proxy (deploy/nginx-ocpp.conf), which passes the
-result on in headers; those headers count only from the addresses in OCPP_TRUSTED_PROXIES.
+result on in headers; those headers count only from the proxies `cpms.proxies` trusts.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import ipaddress
 from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 
 from chargers import credentials
 from chargers.models import Charger, OcppVersion, SecurityProfile, validate_identity
@@ -27,6 +24,7 @@ from chargers.services.chargers import charger_register_pending
 from chargers.services.connections import connection_open, handshake_refusal_record
 from cpms import hashing
 from cpms.models import Tenant
+from cpms.proxies import forwarded_for, from_trusted_proxy
 from cpms.tenancy import scoping
 from cpms.tenancy.doors import tenant_for_ocpp
 
@@ -94,36 +92,6 @@ def basic_credentials(headers: dict[bytes, bytes]) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-@functools.cache
-def trusted_networks(
-    entries: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    try:
-        return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip())
-    except ValueError as error:
-        raise ImproperlyConfigured(f"OCPP_TRUSTED_PROXIES: {error}") from None
-
-
-def from_trusted_proxy(peer: str) -> bool:
-    """Whether the socket's peer is one of the configured TLS proxies."""
-    networks = trusted_networks(tuple(settings.OCPP_TRUSTED_PROXIES))
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
-
-
-def forwarded_for(headers: dict[bytes, bytes]) -> str:
-    """The address the proxy saw: the last X-Forwarded-For entry (earlier ones are the client's
-    own claims)."""
-    value = headers.get(b"x-forwarded-for", b"").decode("latin-1")
-    return value.rpartition(",")[2].strip()[:64]
-
-
 def certificate_problem(
     charger: Charger, headers: dict[bytes, bytes], proxied: bool
 ) -> tuple[str, str] | None:
@@ -162,14 +130,14 @@ def admit(
 ) -> Admitted | None:
     """The charger allowed to open this socket, or None after recording why not.
 
-    `remote_addr` is the socket's peer: daphne must not rewrite it from X-Forwarded-For
-    (no --proxy-headers) when OCPP_TRUSTED_PROXIES is set.
+    `remote_addr` is the socket's peer, which daphne does not rewrite (cpms.proxies).
     """
     # The charger with its tenant in one query; the tenant alone only for an unknown charger.
     charger = charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
     tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
     proxied = from_trusted_proxy(remote_addr)
-    charger_addr = (forwarded_for(headers) or remote_addr) if proxied else remote_addr
+    forwarded = forwarded_for(headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+    charger_addr = (forwarded or remote_addr) if proxied else remote_addr
 
     def refuse(reason: str, detail: str = "") -> Admitted | None:
         """Record why the socket is refused; None, as `admit` answers then."""
@@ -272,7 +240,3 @@ def open_socket(*, channel_name: str, node: str, **request: Unpack[SocketRequest
         previous_channel=previous,
         connection_event_id=connection_event_id,
     )
-
-
-# A malformed OCPP_TRUSTED_PROXIES stops the server at start, not at the first charger.
-trusted_networks(tuple(settings.OCPP_TRUSTED_PROXIES))

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--proxy-headers",
             action="store_true",
-            help="Trust X-Forwarded-For from a reverse proxy.",
+            help="Gone: set TRUSTED_PROXIES to the reverse proxies' addresses instead.",
         )
         parser.add_argument(
             "--no-worker",
@@ -85,14 +85,12 @@ class Command(BaseCommand):
             "15",
         ]
         if proxy_headers:
-            if settings.OCPP_TRUSTED_PROXIES:
-                # daphne would then take the peer address from X-Forwarded-For, which anyone
-                # reaching daphne directly can set to a trusted proxy's address.
-                raise CommandError(
-                    "--proxy-headers cannot be combined with OCPP_TRUSTED_PROXIES: the trusted "
-                    "proxy check needs the real peer address (see deploy/README.md)."
-                )
-            argv.append("--proxy-headers")
+            # daphne's own proxy headers believe X-Forwarded-For from anyone, who could then
+            # pass for a trusted proxy; cpms.proxies believes them from TRUSTED_PROXIES only.
+            raise CommandError(
+                "--proxy-headers is gone: set TRUSTED_PROXIES to the addresses of the reverse "
+                "proxies instead (deploy/README.md)."
+            )
         # Django's -v: daphne's access log of every request and socket only from 2 upwards.
         argv += ["-v", "1" if options.get("verbosity", 1) >= 2 else "0"]
         argv.append("cpms.asgi:application")

@@ -20,6 +20,7 @@ from tests.chargers.portal_events import PORTAL_EVENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")
 
 
 def session_cookie(user) -> bytes:
@@ -32,7 +33,7 @@ def session_cookie(user) -> bytes:
 
 
 async def connect(user, slug="tenant-a", origin=ORIGIN):
-    headers = [origin] if origin else []
+    headers = [HOST, origin] if origin else [HOST]
     if user is not None:
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, f"/ws/dashboard/{slug}/", headers=headers)
@@ -84,6 +85,15 @@ async def test_it_refuses_an_unknown_tenant(tenant_a, alice):
 async def test_it_refuses_a_foreign_origin(tenant_a, alice):
     communicator, connected = await connect(alice, origin=(b"origin", b"https://evil.example"))
     assert not connected
+
+
+async def test_it_refuses_a_foreign_origin_when_every_host_is_allowed(tenant_a, alice, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    communicator, connected = await connect(alice, origin=(b"origin", b"https://evil.example"))
+    assert not connected
+    communicator, connected = await connect(alice)  # a page of the site itself
+    assert connected
+    await communicator.disconnect()
 
 
 async def test_it_gives_charlie_only_his_own_tenants_events(tenant_a, tenant_b, charlie):
