@@ -6,7 +6,11 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from chargers.services.commands import commands_time_out_stale
-from chargers.services.connections import chargers_mark_silent_offline, message_log_trim
+from chargers.services.connections import (
+    chargers_mark_silent_offline,
+    handshake_refusals_trim,
+    message_log_trim,
+)
 from cpms.tenancy.scoping import each_tenant
 
 log = logging.getLogger(__name__)
@@ -46,3 +50,8 @@ def tell_socket(channel_name: str) -> None:
 @shared_task(platform=True)
 def trim_message_log() -> int:
     return message_log_trim()
+
+
+@shared_task(platform=True)
+def trim_handshake_refusals() -> int:
+    return handshake_refusals_trim()

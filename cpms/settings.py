@@ -124,6 +124,10 @@ OCPP_DB_THREADS = env.int(
     default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
 )
 
+# Refused OCPP handshakes are counted per address and charger, and floods refused unheard
+# (chargers/ocpp/throttle.py). Off only where a proxy in front throttles them already.
+OCPP_HANDSHAKE_THROTTLE = env.bool("OCPP_HANDSHAKE_THROTTLE", default=True)
+
 # Addresses (or networks) of the reverse proxies in front of daphne: their X-Forwarded-For,
 # X-Forwarded-Proto and, for OCPP security profile 3, client-certificate headers are believed,
 # anyone else's dropped (cpms/proxies.py). OCPP_TRUSTED_PROXIES is the setting's former name.
@@ -175,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
+    "trim-handshake-refusals": {
+        "task": "chargers.tasks.trim_handshake_refusals",
+        "schedule": 3600.0,
+    },
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
 }

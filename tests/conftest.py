@@ -83,6 +83,15 @@ def fresh_webhook_endpoints():
     webhooks.forget_all_endpoints()
 
 
+@pytest.fixture(autouse=True)
+def fresh_handshake_throttle():
+    """Each test's chargers start with no refused handshakes counted against them (the
+    server in this process shares the counts: tests/chargers/ocpp/in_process.py)."""
+    from chargers.ocpp.throttle import throttle
+
+    throttle.reset()
+
+
 @pytest.fixture
 def tenant_a(db):
     return Tenant.objects.create(slug="tenant-a", name="Tenant A", timezone="Europe/Berlin")

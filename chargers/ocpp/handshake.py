@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 
 from chargers import credentials
 from chargers.models import Charger, OcppVersion, SecurityProfile, validate_identity
+from chargers.ocpp.throttle import throttle
 from chargers.selectors.chargers import charger_for_handshake
 from chargers.services.chargers import charger_register_pending
 from chargers.services.connections import connection_open, handshake_refusal_record
@@ -132,24 +133,34 @@ def admit(
 
     `remote_addr` is the socket's peer, which daphne does not rewrite (cpms.proxies).
     """
-    # The charger with its tenant in one query; the tenant alone only for an unknown charger.
-    charger = charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
-    tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
     proxied = from_trusted_proxy(remote_addr)
     forwarded = forwarded_for(headers.get(b"x-forwarded-for", b"").decode("latin-1"))
     charger_addr = (forwarded or remote_addr) if proxied else remote_addr
+    named = (tenant_slug, identity)
+    if not throttle.heard(address=charger_addr, identity=named):
+        return None  # refused unheard: no query, no hash, no row
+    # The charger with its tenant in one query; the tenant alone only for an unknown charger.
+    charger = charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
+    tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
+    if charger is not None and not throttle.heard_for_charger(
+        address=charger_addr, identity=named, last_address=charger.remote_addr
+    ):
+        return None
 
     def refuse(reason: str, detail: str = "") -> Admitted | None:
-        """Record why the socket is refused; None, as `admit` answers then."""
-        with scoping.unscoped():
-            handshake_refusal_record(
-                tenant=tenant,
-                tenant_slug=tenant_slug,
-                identity=identity,
-                remote_addr=charger_addr,
-                reason=reason,
-                detail=detail,
-            )
+        """Count the refusal, and record the first of its kind in the throttle's window;
+        None, as `admit` answers then."""
+        first = throttle.failed(address=charger_addr, identity=named, reason=reason)
+        if first:
+            with scoping.unscoped():
+                handshake_refusal_record(
+                    tenant=tenant,
+                    tenant_slug=tenant_slug,
+                    identity=identity,
+                    remote_addr=charger_addr,
+                    reason=reason,
+                    detail=detail,
+                )
         return None
 
     registered = charger.ocpp_version if charger is not None else ""

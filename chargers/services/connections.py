@@ -199,3 +199,15 @@ def message_log_trim() -> int:
                 charger_id=row["charger"], pk__lt=cutoff
             ).delete()[0]
     return deleted
+
+
+# Refused handshakes are kept this long: enough to see a pattern, not a store an attacker fills.
+HANDSHAKE_REFUSAL_DAYS = 30
+
+
+def handshake_refusals_trim() -> int:
+    """Forget refused handshakes older than `HANDSHAKE_REFUSAL_DAYS` (platform work: every
+    tenant and the unknown ones at once); returns how many went."""
+    with scoping.unscoped():
+        cutoff = timezone.now() - timedelta(days=HANDSHAKE_REFUSAL_DAYS)
+        return HandshakeRefusal.objects.filter(at__lt=cutoff).delete()[0]

@@ -232,13 +232,14 @@ async def connected(
     password: str = PASSWORD,
     subprotocols=("ocpp1.6",),
     charger_class=TestCharger,
+    headers: dict | None = None,
 ):
     """A charger connected and serving the CSMS's calls; closed afterwards."""
     url = f"{server}/ocpp/{tenant}/{quote(identity, safe='')}"
     async with websockets.connect(
         url,
         subprotocols=list(subprotocols),
-        additional_headers=basic(identity, password),
+        additional_headers=basic(identity, password) | (headers or {}),
         open_timeout=10,
     ) as ws:
         charger = charger_class(identity, ws, response_timeout=10)

@@ -31,6 +31,9 @@ def ocpp_server_process(django_db_setup, django_db_blocker):
         LOG_LEVEL="WARNING",
         # libpq names the server's database sessions, so a test can tell them from its own.
         PGAPPNAME=SERVER_APPLICATION_NAME,
+        # The server outlives every test, and its refusal counts would carry from one test to
+        # the next; the throttle is tested on a server of the test's own (test_throttle.py).
+        OCPP_HANDSHAKE_THROTTLE="false",
     )
     with running_server(env, "--no-worker") as port:
         yield f"ws://127.0.0.1:{port}"

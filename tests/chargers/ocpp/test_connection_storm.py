@@ -153,8 +153,8 @@ def test_the_third_boot_within_the_window_queues_an_evaluation(
 ):
     queued = []
     with mock.patch(
-        "chargers.alerts.tasks.evaluate_event.delay",
-        side_effect=lambda **kwargs: queued.append(kwargs["data"]),
+        "chargers.alerts.listeners.queue_task",
+        side_effect=lambda task, **kwargs: queued.append(kwargs["data"]),
     ):
         for _ in range(3):
             with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):

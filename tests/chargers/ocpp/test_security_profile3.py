@@ -69,6 +69,8 @@ def proxied_server(django_db_setup, django_db_blocker):
         REDIS_URL=settings.REDIS_URL or None,
         LOG_LEVEL="WARNING",
         TRUSTED_PROXIES=f"{PROXY}/32,2001:db8::1",
+        # Its refusal counts would carry from one test to the next (see fixtures.py).
+        OCPP_HANDSHAKE_THROTTLE="false",
     )
     with running_server(env, "--no-worker") as port:
         yield f"ws://127.0.0.1:{port}"
