@@ -1,7 +1,9 @@
 """The REST API's URLs: /api/v1/ resources, the OpenAPI schema and the interactive docs."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from chargers.alerts import api as alerts_api
@@ -34,5 +36,13 @@ router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename=
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI injects its own <style> elements; its page alone allows inline styles (its
+    # script is a file of its own: the split view).
+    path(
+        "docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
 ]

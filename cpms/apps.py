@@ -6,6 +6,7 @@ class CpmsConfig(AppConfig):
     verbose_name = "Platform and tenancy"
 
     def ready(self):
+        from cpms import checks  # noqa: F401 (registers the deployment checks)
         from cpms.events import IN_TRANSACTION, DomainEvent, subscribe
         from cpms.services import webhooks as webhook_services
 

@@ -6,9 +6,11 @@ switches to PostgreSQL (psycopg 3, pooled) and Redis (channel layer, broker, cac
 paths stay the same. With CI=true those two default to the local services.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The embedded defaults' files (SQLite, collected static files); made by the entry points
@@ -22,7 +24,11 @@ CI = env.bool("CI", default=False)
 DEBUG = env.bool("DEBUG", default=False)
 # A fixed development key is only acceptable for the embedded first run; check --deploy and
 # the production settings below require SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="insecure-embedded-default-key-set-SECRET_KEY-in-production")
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
+# Production is a run with DEBUG off and a key of its own: then HTTPS, secure cookies and HSTS
+# are the defaults (below). The embedded first run serves plain HTTP on localhost.
+PRODUCTION = not DEBUG and SECRET_KEY != EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -40,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "cpms",
     "chargers",
     "chargers.alerts",
@@ -56,7 +63,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "cpms.tenancy.doors.TenantMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cpms.urls"
@@ -212,19 +222,54 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cpms@localhost")
 
-# --- Security: strict unless DEBUG --------------------------------------------------------------
+# --- Security: strict in production ------------------------------------------------------------
 
+# Believed only from TRUSTED_PROXIES: cpms.proxies drops the header from anyone else.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# No inline script, style elements or plugins anywhere (django-csp): pages load their scripts and
+# styles from static/, the live socket and fetches go to this site only. Style attributes stay
+# allowed for the admin's few.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Logins (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account from one
+# address, that pair waits LOGIN_LOCKOUT_MINUTES (429 and the lockout page). Keyed on both,
+# so nobody can lock a member out from elsewhere; platform staff unlock early in the admin
+# (Axes: access attempts) or with `manage.py axes_reset_username EMAIL`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "cpms.logins.login_name"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "cpms.logins.client_address"
 
 # --- i18n, static -------------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-/* The page frame: the navigation menu on phones (the menu button opens and closes it). */
+/* The page frame: the navigation menu on phones (the menu button opens and closes it), and
+   selects that submit their form when changed (`data-autosubmit`: no inline handlers, which
+   the Content-Security-Policy refuses). */
+document.addEventListener("change", function (event) {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+});
 (function () {
   "use strict";
   var button = document.querySelector("[data-nav-toggle]");

@@ -195,3 +195,43 @@ def test_an_api_key_cannot_expire_in_the_past(client, world, alice):
     page = reverse("api_key_list", kwargs={"tenant_slug": "tenant-a"})
     response = client.post(page, {"name": "Old", "role": "admin", "expires_at": "2001-01-01T00:00"})
     assert b"Choose a time in the future" in response.content
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+
+
+def assert_no_inline_script(response):
+    if not response["Content-Type"].startswith("text/html"):
+        return  # an export: nothing for a browser to run
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]*)", policy).group(1)
+    assert script_src == "'self'", policy
+    page = response.content.decode()
+    assert not INLINE_SCRIPT.search(page) and not INLINE_HANDLER.search(page)
+
+
+@pytest.mark.parametrize("name", sorted(set(OPERATOR_PAGES) - POST_ONLY))
+def test_every_operator_page_forbids_inline_script_and_has_none(client, world, alice, name):
+    client.force_login(alice)
+    response = client.get(url(name, OPERATOR_PAGES[name][1], world))
+    assert response.status_code == 200
+    assert_no_inline_script(response)
+
+
+@pytest.mark.parametrize("name", ["portal_home", "portal_site"])
+def test_every_portal_page_forbids_inline_script_and_has_none(client, world, paula, name):
+    client.force_login(paula)
+    response = client.get(url(name, PORTAL_PAGES[name], world))
+    assert response.status_code == 200
+    assert_no_inline_script(response)
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/api/docs/", "/platform/"])
+def test_the_pages_outside_tenants_forbid_inline_script_and_have_none(client, world, path):
+    from cpms.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@x.test", password="x" * 20))
+    response = client.get(path)
+    assert response.status_code == 200
+    assert_no_inline_script(response)

@@ -1,5 +1,6 @@
 """The real processes: deploy checks, both settings modes, the embedded worker."""
 
+import subprocess
 import textwrap
 import urllib.request
 
@@ -14,30 +15,50 @@ from tests.helpers import (
     scratch_postgres_database,
 )
 
+# The production environment as deploy/README.md documents it, nothing more: HTTPS, secure
+# cookies and HSTS are the defaults once DEBUG is off and the key is the deployment's own.
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "x9!vQ2#kL7@pR4$wZ8^mN3&bT6*yH1(cF5)dJ0-gS_eU+aW=iO",
     "ALLOWED_HOSTS": "cpms.example.com",
-    "SECURE_SSL_REDIRECT": "true",
-    "SESSION_COOKIE_SECURE": "true",
-    "SECURE_HSTS_SECONDS": "31536000",
-    "SECURE_HSTS_PRELOAD": "true",
+    "CSRF_TRUSTED_ORIGINS": "https://cpms.example.com",
+    "TRUSTED_PROXIES": "10.0.0.5",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
-def test_the_deploy_check_passes_with_production_settings():
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", env=child_env(**PRODUCTION_ENV), check=False
-    )
+def deploy_check(**env) -> subprocess.CompletedProcess:
+    return manage("check", "--deploy", "--fail-level", "WARNING", env=child_env(**env), check=False)
+
+
+def test_the_deploy_check_passes_with_the_documented_production_environment():
+    result = deploy_check(**PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_the_deploy_check_flags_the_embedded_defaults():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=child_env(), check=False)
+def test_production_is_https_only_without_extra_flags():
+    shown = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        env=child_env(**PRODUCTION_ENV),
+    )
+    assert shown.stdout.split() == ["True", "True", "True", "31536000"]
+
+
+def test_the_deploy_check_asks_for_the_trusted_proxy_behind_which_https_ends():
+    result = deploy_check(**{**PRODUCTION_ENV, "TRUSTED_PROXIES": ""})
     assert result.returncode != 0
+    assert "cpms.W001" in result.stdout + result.stderr
+
+
+def test_the_deploy_check_flags_the_embedded_defaults():
+    assert deploy_check().returncode != 0
 
 
 def fetch_login_page(port: int) -> str:
