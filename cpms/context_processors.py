@@ -1,6 +1,6 @@
 from cpms.models import ROLE_RANK, Role, Tenant
 from cpms.tenancy.access import effective_role
-from cpms.tenancy.doors import memberships_of
+from cpms.tenancy.doors import invitations_of, memberships_of
 
 
 def tenancy(request):
@@ -18,6 +18,7 @@ def tenancy(request):
         "operator_role": role if role in ROLE_RANK else None,
         "portal_member": role == Role.PORTAL,
         "switcher_memberships": memberships_of(user) if user is not None else [],
+        "invitation_count": len(invitations_of(user)) if user is not None else 0,
         "all_tenants": (
             Tenant.objects.filter(is_active=True).only("slug", "name")
             if user is not None and user.is_superuser

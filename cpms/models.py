@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -142,6 +143,10 @@ class Membership(TenantOwned):
         SiteOwner, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_members"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A person who already has an account is only invited (None): the membership gives no
+    # access until they accept it, so no tenant can enlist someone else's admin. Every other
+    # membership (a new account's, a tenant's first admin) is accepted when it is made.
+    accepted_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["user__email"]

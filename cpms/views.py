@@ -26,7 +26,7 @@ from cpms.tenancy.access import (
     MANAGE_TENANT,
     operator_view,
 )
-from cpms.tenancy.doors import SESSION_KEY, memberships_of, resolve_web_tenant
+from cpms.tenancy.doors import SESSION_KEY, invitations_of, memberships_of, resolve_web_tenant
 
 
 @login_required
@@ -34,10 +34,31 @@ def home(request):
     """Send each person where they work: their tenant, their portal, or the platform view."""
     if request.user.is_superuser:
         return redirect("platform")
-    memberships = memberships_of(request.user)
-    if len(memberships) == 1:
+    memberships, invitations = memberships_of(request.user), invitations_of(request.user)
+    if len(memberships) == 1 and not invitations:
         return redirect(_landing(memberships[0]))
-    return render(request, "cpms/choose_tenant.html", {"memberships": memberships})
+    context = {"memberships": memberships, "invitations": invitations}
+    return render(request, "cpms/choose_tenant.html", context)
+
+
+@login_required
+def invitations(request):
+    """The invitations the user has not answered, each to accept or decline. Only the user's
+    own: another id is a 404 like any stranger's."""
+    pending = invitations_of(request.user)
+    if request.method == "POST":
+        chosen = next((m for m in pending if str(m.pk) == request.POST.get("invitation")), None)
+        answer = request.POST.get("answer")
+        if chosen is None or answer not in ("accept", "decline"):
+            raise Http404
+        if answer == "accept":
+            member_services.membership_accept(membership=chosen, user=request.user)
+            messages.success(request, f"You now work with {chosen.tenant.name}.")
+            return redirect(_landing(chosen))
+        member_services.membership_decline(membership=chosen, user=request.user)
+        messages.success(request, f"You declined {chosen.tenant.name}'s invitation.")
+        return redirect("invitations")
+    return render(request, "cpms/invitations.html", {"invitations": pending})
 
 
 def _landing(membership: Membership) -> str:
@@ -130,7 +151,11 @@ def member_edit(request, pk: int | None = None):
                 if created:
                     messages.success(request, f"Invitation sent to {new.user.email}.")
                 else:
-                    messages.success(request, f"{new.user.email} is now {new.get_role_display()}.")
+                    messages.success(
+                        request,
+                        f"{new.user.email} has an account already: they are invited and get "
+                        "access once they accept.",
+                    )
                 return redirect("member_list", tenant_slug=request.tenant.slug)
         else:
             changed = save_with(

@@ -117,7 +117,9 @@ class AlertRuleAdmin(TenantAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "notify":
-            kwargs["queryset"] = Membership.objects.exclude(role=Role.PORTAL).select_related(
-                "user", "tenant"
+            kwargs["queryset"] = (
+                Membership.objects.exclude(role=Role.PORTAL)
+                .filter(accepted_at__isnull=False)
+                .select_related("user", "tenant")
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -39,4 +39,8 @@ class AlertRuleForm(forms.Form):
         self.label = AlertKind(kind).label
         # Portal members are customers, not staff on call.
         notify = cast(MembersField, self.fields["notify"])
-        notify.queryset = Membership.objects.exclude(role=Role.PORTAL).select_related("user")
+        notify.queryset = (
+            Membership.objects.exclude(role=Role.PORTAL)
+            .filter(accepted_at__isnull=False)
+            .select_related("user")
+        )

@@ -30,7 +30,9 @@ def recipients(alert: Alert) -> list[str]:
     rule = AlertRule.objects.filter(kind=alert.kind).first()
     if rule is None or not rule.enabled:
         return []
-    return sorted(m.user.email for m in rule.notify.select_related("user") if m.user.is_active)
+    # Only members who accepted: an invitation not yet answered hears nothing of the tenant.
+    members = rule.notify.filter(accepted_at__isnull=False).select_related("user")
+    return sorted(m.user.email for m in members if m.user.is_active)
 
 
 def send(*, alert_id: int) -> int:

@@ -41,6 +41,7 @@ MEMBER = {
     "role": "viewer",
     "site_owner": None,
     "created_at": AT,
+    "accepted_at": AT,
 }
 API_KEY = {
     "id": 7,

@@ -145,8 +145,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "role", "site_owner", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = ["id", "email", "role", "site_owner", "created_at", "accepted_at"]
+        read_only_fields = ["created_at", "accepted_at"]
 
     def validate_email(self, value: str) -> str:
         if self.instance is not None and value.lower() != self.instance.user.email:
@@ -161,7 +161,9 @@ OPERATOR_MEMBER = {**ex.MEMBER, "role": "operator"}
 
 @extend_schema_view(
     create=extend_schema(
-        description="Invite a person by email; new accounts get an email to choose a password.",
+        description="Invite a person by email. A new account gets the role at once and an "
+        "email to choose a password; an existing account is invited and gets the role when "
+        "its owner accepts (`accepted_at` null until then).",
         examples=ex.exchange(
             "Invite",
             request={"email": "eve@example.com", "role": "viewer"},

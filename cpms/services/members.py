@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -29,8 +30,10 @@ def _place(membership: Membership, role: str, site_owner: SiteOwner | None) -> N
 def membership_invite(
     *, tenant: Tenant, email: str, role: str, site_owner: SiteOwner | None = None
 ) -> tuple[Membership, bool]:
-    """Give a person a role in the tenant; someone without an account gets one with no
-    password and an email to choose it. Returns the membership and whether the account is new.
+    """Give a person a role in the tenant. Someone without an account gets one with no
+    password, the role at once and an email to choose the password; someone with an account
+    (perhaps another tenant's admin) is invited and gets the role once they accept it
+    (`membership_accept`). Returns the membership and whether the account is new.
     """
     email = email.strip().lower()
     if Membership.objects.filter(user__email=email).exists():
@@ -40,12 +43,31 @@ def membership_invite(
     created = user is None
     if user is None:
         user = UserModel.objects.create_user(email=email, password=None)
-    membership = Membership(tenant=tenant, user=user)
+    membership = Membership(
+        tenant=tenant, user=user, accepted_at=timezone.now() if created else None
+    )
     _place(membership, role, site_owner)
     membership.save()
-    if created:
-        transaction.on_commit(lambda: _send_invitation(membership))
+    send = _send_invitation if created else _send_invitation_to_accept
+    transaction.on_commit(lambda: send(membership))
     return membership, created
+
+
+@transaction.atomic
+def membership_accept(*, membership: Membership, user: User) -> Membership:
+    """`user` accepts their invitation: from now on the membership gives its role."""
+    if membership.user_id != user.pk or membership.accepted_at is not None:
+        raise ValidationError({"id": ["There is no invitation of yours to accept here."]})
+    membership.accepted_at = timezone.now()
+    membership.save(update_fields=["accepted_at"])
+    return membership
+
+
+def membership_decline(*, membership: Membership, user: User) -> None:
+    """`user` declines their invitation: it goes, and the tenant sees them no more."""
+    if membership.user_id != user.pk or membership.accepted_at is not None:
+        raise ValidationError({"id": ["There is no invitation of yours to decline here."]})
+    membership.delete()
 
 
 def membership_update(
@@ -77,3 +99,19 @@ def _send_invitation(membership: Membership) -> None:
     subject = render_to_string("registration/invitation_subject.txt", context).strip()
     body = render_to_string("registration/invitation_email.txt", context)
     send_mail(subject, body, None, [user.email])
+
+
+def _send_invitation_to_accept(membership: Membership) -> None:
+    """People with an account already are asked, not enlisted: the email links to their
+    invitations, where they accept or decline."""
+    site = urlsplit(settings.SITE_URL)
+    context = {
+        "tenant": membership.tenant,
+        "membership": membership,
+        "user": membership.user,
+        "protocol": site.scheme or "https",
+        "domain": site.netloc,
+    }
+    subject = render_to_string("registration/invitation_subject.txt", context).strip()
+    body = render_to_string("registration/invitation_to_accept_email.txt", context)
+    send_mail(subject, body, None, [membership.user.email])

@@ -34,12 +34,25 @@ class TenantRequest(HttpRequest):
 
 
 def memberships_of(user: User | AnonymousUser) -> list[Membership]:
-    """Every tenant a user belongs to, for the switcher and the home redirect."""
+    """Every tenant a user belongs to (invitations they have not accepted give nothing), for
+    the switcher and the home redirect."""
     if not user.is_authenticated:
         return []
     with scoping.unscoped():
         return list(
-            Membership.objects.filter(user=user, tenant__is_active=True)
+            Membership.objects.filter(user=user, tenant__is_active=True, accepted_at__isnull=False)
+            .select_related("tenant", "site_owner")
+            .order_by("tenant__name")
+        )
+
+
+def invitations_of(user: User | AnonymousUser) -> list[Membership]:
+    """The invitations a user has not answered yet."""
+    if not user.is_authenticated:
+        return []
+    with scoping.unscoped():
+        return list(
+            Membership.objects.filter(user=user, tenant__is_active=True, accepted_at__isnull=True)
             .select_related("tenant", "site_owner")
             .order_by("tenant__name")
         )
@@ -59,7 +72,9 @@ def resolve_web_tenant(user: User | AnonymousUser, slug: str) -> tuple[Tenant, M
         return tenant, None
     with scoping.unscoped():
         membership = (
-            Membership.objects.filter(user=user, tenant=tenant).select_related("site_owner").first()
+            Membership.objects.filter(user=user, tenant=tenant, accepted_at__isnull=False)
+            .select_related("site_owner")
+            .first()
         )
     if membership is None:
         raise Http404
