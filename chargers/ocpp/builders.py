@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Required, TypedDict, Unpack
 
+from chargers import credentials
 from chargers.commands import SendOptions, send_command
 from chargers.models import Charger, Command, OcppVersion
 from chargers.ocpp import JsonDict
@@ -237,4 +238,7 @@ def change_password(charger: Charger, *, password: str) -> Request:
                 ]
             },
         )
-    return Request("ChangeConfiguration", {"key": "AuthorizationKey", "value": password})
+    # The 1.6 security whitepaper's form: the hexadecimal representation of the password.
+    return Request(
+        "ChangeConfiguration", {"key": "AuthorizationKey", "value": credentials.hex_key(password)}
+    )

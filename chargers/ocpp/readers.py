@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chargers import credentials
 from chargers.ocpp import JsonDict
 from chargers.ocpp.variables import attribute_from_wire, value_read
 from chargers.services.device_model import AttributeId, AttributeValue
@@ -41,7 +42,10 @@ def reply_facts(action: str, payload: JsonDict, reply: JsonDict) -> ReplyFacts:
     """The facts a command (`action`, the `payload` sent) and its `reply` establish."""
     if action == CHANGE_KEY:
         if payload.get("key") == AUTHORIZATION_KEY and reply.get("status") == "Accepted":
-            return ReplyFacts(password=payload["value"])
+            # Sent hex-encoded (the whitepaper's form), the charger uses the decoded bytes; a
+            # raw command's plain value, taken as it is.
+            value = payload["value"]
+            return ReplyFacts(password=credentials.password_of_hex_key(value) or value)
         return ReplyFacts()
     if action == CHANGE_VARIABLES:
         password, values = None, []

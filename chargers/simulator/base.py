@@ -23,6 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from chargers import credentials
 from chargers.simulator.certificates import Certificates
 from chargers.simulator.commands import Commands
 from chargers.simulator.common_commands import CommonCommands
@@ -253,8 +254,10 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         elif what == "ping_interval":
             self.connection.ping_interval = float(value) or None
         elif what == "password":
-            # Security profiles 1 and 2: the Basic auth password from the next connection on.
-            self.connection.password = value
+            # Security profiles 1 and 2: the Basic auth password from the next connection on;
+            # a 1.6 AuthorizationKey arrives hex-encoded (the store took only such a value).
+            hex_key = name == "AuthorizationKey"
+            self.connection.password = credentials.password_of_hex_key(value) if hex_key else value
             self.events.add("password", f"{name} changed; used from the next connection")
 
     # --- what a charger does on request ---------------------------------------------------

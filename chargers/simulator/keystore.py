@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from chargers import credentials
 from chargers.simulator.meter import MEASURANDS
 
 OnChange = Callable[[str, str], None]
@@ -34,7 +35,10 @@ def _valid(kind: str, value: str) -> bool:
     if kind in ("measurands", "MemberList"):
         items = [item.strip() for item in value.split(",") if item.strip()]
         return all(item in MEASURANDS for item in items)
-    if kind in ("secret", "passwordString"):
+    if kind == "secret":
+        # 1.6's AuthorizationKey: the hexadecimal form of a 16-20 byte password (whitepaper).
+        return credentials.password_of_hex_key(value) is not None
+    if kind == "passwordString":
         # OCPP security profiles 1 and 2: 16 to 40 printable ASCII characters.
         return 16 <= len(value) <= 40 and value.isascii() and value.isprintable()
     return len(value) <= 500

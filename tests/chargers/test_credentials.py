@@ -78,3 +78,26 @@ def test_an_empty_fingerprint_unpins():
 def test_a_fingerprint_that_is_not_sha256_is_refused_with_the_expected_form(given):
     with pytest.raises(ValueError, match="64 hexadecimal digits"):
         credentials.normalize_fingerprint(given)
+
+
+@pytest.mark.parametrize(
+    "value,password",
+    [
+        ("6E65772D70617373776F72642D30303031", "new-password-0001"),  # 17 bytes
+        ("6e65772d70617373776f72642d30303031", "new-password-0001"),  # either case
+        ("6E65772D7061737377", None),  # 9 bytes: too short
+        ("41" * 21, None),  # 21 bytes: too long
+        ("6E65772D70617373776F72642D3030303", None),  # an odd digit out
+        ("FF" * 16, None),  # not ASCII
+        ("0A" * 16, None),  # not printable
+        ("not-hex-at-all-0000", None),
+    ],
+)
+def test_a_hex_key_is_read_as_the_whitepaper_writes_it(value, password):
+    assert credentials.password_of_hex_key(value) == password
+
+
+def test_a_generated_password_fits_a_16_charger_and_comes_back_from_its_key():
+    password = credentials.generate()
+    assert credentials.validate(password) is None
+    assert credentials.password_of_hex_key(credentials.hex_key(password)) == password

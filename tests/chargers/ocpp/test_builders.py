@@ -52,3 +52,16 @@ def test_bad_arguments_are_refused_with_a_clear_message(builder, arguments, mess
 def test_a_16_transaction_id_must_be_a_number():
     with pytest.raises(builders.ActionError, match="not a 1.6 transaction id"):
         builders.remote_stop(Charger(ocpp_version="1.6"), transaction_id="abc-uuid")
+
+
+def test_a_16_charger_is_sent_its_password_hex_encoded_as_the_whitepaper_says():
+    request = builders.change_password(Charger(ocpp_version="1.6"), password="a-new-password-0123")
+    assert request.payload == {
+        "key": "AuthorizationKey",
+        "value": "612D6E65772D70617373776F72642D30313233",
+    }
+
+
+def test_a_16_charger_cannot_be_sent_a_password_longer_than_its_key_holds():
+    with pytest.raises(ValueError, match="16 to 20"):
+        builders.change_password(Charger(ocpp_version="1.6"), password="x" * 21)

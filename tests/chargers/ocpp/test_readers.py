@@ -113,6 +113,14 @@ def test_a_report_lists_every_attribute_of_every_variable():
     [
         (
             "ChangeConfiguration",
+            # The whitepaper's hexadecimal form: the charger uses the decoded bytes.
+            {"key": "AuthorizationKey", "value": "6E65772D70617373776F72642D30303031"},
+            {"status": "Accepted"},
+            readers.ReplyFacts(password="new-password-0001"),
+        ),
+        (
+            "ChangeConfiguration",
+            # A raw command's plain value, accepted by a charger that takes it as it is.
             {"key": "AuthorizationKey", "value": "new-password-0001"},
             {"status": "Accepted"},
             readers.ReplyFacts(password="new-password-0001"),

@@ -182,8 +182,10 @@ async def test_configuration_keys_live_in_a_real_store(csms, make_charger):
         assert await change("HeartbeatInterval", "soon") == "Rejected"
         assert await change("MeterValueSampleInterval", "15") == "Accepted"
         assert charger.meter_interval == 15
-        assert await change("AuthorizationKey", "a-new-authorization-key-42") == "Accepted"
-        assert charger.password == "a-new-authorization-key-42"
+        # The whitepaper's form: the hexadecimal representation of 16-20 bytes, no other.
+        assert await change("AuthorizationKey", "a-new-key-0042-xy") == "Rejected"
+        assert await change("AuthorizationKey", "612D6E65772D6B65792D303034322D7879") == "Accepted"
+        assert charger.password == "a-new-key-0042-xy"
 
         some = await csms.call(
             charger.id,
@@ -200,12 +202,13 @@ async def test_configuration_keys_live_in_a_real_store(csms, make_charger):
 
 async def test_the_new_authorization_key_is_the_password_of_the_next_connection(csms, make_charger):
     async with running(make_charger()) as charger:
-        new_key = "rotated-charger-key-0042"
+        new_password = "rotated-key-0042-ab"
         answer = await csms.call(
-            charger.id, call.ChangeConfiguration(key="AuthorizationKey", value=new_key)
+            charger.id,
+            call.ChangeConfiguration(key="AuthorizationKey", value=new_password.encode().hex()),
         )
         assert answer.status == "Accepted"
-        csms.password = new_key
+        csms.password = new_password
         await csms.drop(charger.id)
         await csms.until(lambda: csms.connects[charger.id] == 2, what="a reconnect")
     assert csms.refusals == 0
