@@ -15,6 +15,7 @@ import os
 import socket
 from typing import Any
 
+from asgiref.typing import WebSocketResponseBodyEvent, WebSocketResponseStartEvent
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
@@ -127,8 +128,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             channel_name=self.channel_name,
             node=NODE,
         )
-        if opened is None:
-            await self.close()  # before accept(): daphne answers the upgrade with 403
+        if isinstance(opened, handshake.Refused):
+            await self.refuse(opened.status)
             return
         # The OCPP door: open_socket activated the tenant's scope on the database thread, and
         # asgiref handed it back to this task, for everything the socket does from now on.
@@ -151,6 +152,25 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if opened.previous_channel:
             # The newest authenticated socket wins; the old one may be half-open.
             await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
+
+    async def refuse(self, status: int) -> None:
+        """Answer the upgrade with `status` where the server lets the application choose it
+        (ASGI's denial response: `manage.py serve`, cpms/daphne.py); else with its 403."""
+        if "websocket.http.response" not in (self.scope.get("extensions") or {}):
+            await self.close()
+            return
+        start: WebSocketResponseStartEvent = {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [],
+        }
+        body: WebSocketResponseBodyEvent = {
+            "type": "websocket.http.response.body",
+            "body": b"",
+            "more_body": False,
+        }
+        await self.base_send(start)
+        await self.base_send(body)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.central is None:

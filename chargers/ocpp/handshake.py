@@ -1,7 +1,7 @@
 """Who may open an OCPP socket: the checks made on the upgrade request, before accepting it.
 
-Every refusal looks the same to the caller (HTTP 403) and is recorded for the operator with
-who, when, from where and why.
+Every refusal of credentials looks the same to the caller (HTTP 401; other refusals 403) and
+is recorded for the operator with who, when, from where and why.
 
 Security profiles 1 and 2 authenticate with HTTP Basic (user = charge point id). Profile 3 uses a
 TLS client certificate, verified by the reverse proxy (deploy/nginx-ocpp.conf), which passes the
@@ -59,6 +59,32 @@ class Admitted:
     # The charger's address: the peer's, or behind a trusted proxy the one it forwarded.
     remote_addr: str
     onboarding_password: str = field(default="", repr=False)
+
+
+# Refusals for a charger's credentials answer 401, as OCPP asks; so do the tenant and charger
+# ids nobody knows here, which must look no different from a wrong password.
+CREDENTIAL_REASONS = frozenset(
+    {
+        "unknown_tenant",
+        "unknown_charger",
+        "missing_credentials",
+        "identity_mismatch",
+        "wrong_password",
+        "certificate_missing",
+        "certificate_cn_mismatch",
+        "certificate_not_pinned",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A socket refused before the upgrade, with the HTTP status to answer."""
+
+    status: int
+
+
+UNHEARD = Refused(401)  # throttled: answered as a wrong password would be
 
 
 @dataclass
@@ -128,8 +154,8 @@ def admit(
     offered: list[str],
     headers: dict[bytes, bytes],
     remote_addr: str,
-) -> Admitted | None:
-    """The charger allowed to open this socket, or None after recording why not.
+) -> Admitted | Refused:
+    """The charger allowed to open this socket, or the refusal, after recording why.
 
     `remote_addr` is the socket's peer, which daphne does not rewrite (cpms.proxies).
     """
@@ -138,18 +164,17 @@ def admit(
     charger_addr = (forwarded or remote_addr) if proxied else remote_addr
     named = (tenant_slug, identity)
     if not throttle.heard(address=charger_addr, identity=named):
-        return None  # refused unheard: no query, no hash, no row
+        return UNHEARD  # no query, no hash, no row
     # The charger with its tenant in one query; the tenant alone only for an unknown charger.
     charger = charger_for_handshake(tenant_slug=tenant_slug, identity=identity)
     tenant = charger.tenant if charger is not None else tenant_for_ocpp(tenant_slug)
     if charger is not None and not throttle.heard_for_charger(
         address=charger_addr, identity=named, last_address=charger.remote_addr
     ):
-        return None
+        return UNHEARD
 
-    def refuse(reason: str, detail: str = "") -> Admitted | None:
-        """Count the refusal, and record the first of its kind in the throttle's window;
-        None, as `admit` answers then."""
+    def refuse(reason: str, detail: str = "") -> Refused:
+        """Count the refusal, and record the first of its kind in the throttle's window."""
         first = throttle.failed(address=charger_addr, identity=named, reason=reason)
         if first:
             with scoping.unscoped():
@@ -161,7 +186,7 @@ def admit(
                     reason=reason,
                     detail=detail,
                 )
-        return None
+        return Refused(401 if reason in CREDENTIAL_REASONS else 403)
 
     registered = charger.ocpp_version if charger is not None else ""
     subprotocol = choose_subprotocol(offered, registered)
@@ -217,18 +242,20 @@ class SocketRequest(TypedDict):
     remote_addr: str
 
 
-def open_socket(*, channel_name: str, node: str, **request: Unpack[SocketRequest]) -> Opened | None:
+def open_socket(
+    *, channel_name: str, node: str, **request: Unpack[SocketRequest]
+) -> Opened | Refused:
     """The OCPP door, in one trip to the database threads (a fleet reconnecting at once
     queues there): admit the socket (`admit`), open its tenant's scope, register an onboarding
-    charger, and make this socket the charger's. None when refused.
+    charger, and make this socket the charger's; or the refusal.
 
     The scope is activated here, once, for the socket's whole life: asgiref hands the context
     variables a sync function sets back to the task that awaited it, so the consumer's later
     work runs in it too (the consumer checks that it did).
     """
     admitted = admit(**request)
-    if admitted is None:
-        return None
+    if isinstance(admitted, Refused):
+        return admitted
     scoping.activate(admitted.tenant)
     charger = admitted.charger or charger_register_pending(
         tenant=admitted.tenant,

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         no_worker,
         **options,
     ):
-        from daphne.cli import CommandLineInterface
+        from cpms.daphne import CommandLineInterface
 
         if settings.EMBEDDED and not no_worker:
             from cpms.embedded import start_worker_threads

@@ -5,9 +5,10 @@ within one process. A command sent by this process (by a test, or by a page or A
 test calls) reaches a charger's consumer only if that consumer runs here too, and in the same
 event loop, as the in-memory layer's queues belong to one loop. So the OCPP sockets are served
 here, through the same `cpms.asgi.application` daphne serves, by a small bridge from
-`websockets`' server to ASGI (the WebSocket part of the ASGI spec, as daphne speaks it: a close
-before the accept refuses the upgrade with 403). Nothing else of daphne is stood in for: the
-cross-process path (daphne in a child process, Redis between) is what CI=true runs.
+`websockets`' server to ASGI (the WebSocket part of the ASGI spec, as `manage.py serve`'s
+daphne speaks it: a close before the accept refuses the upgrade with 403, the denial response
+extension with its own status). Nothing else of daphne is stood in for: the cross-process path
+(daphne in a child process, Redis between) is what CI=true runs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Socket:
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     instance: asyncio.Task | None = None
     subprotocol: str | None = None
+    denial: int | None = None  # the status of a denial response, once it has started
 
 
 class InProcessServer:
@@ -119,12 +121,16 @@ class InProcessServer:
             "client": list(connection.remote_address[:2]),
             "server": list(connection.local_address[:2]),
             "subprotocols": offered,
+            "extensions": {"websocket.http.response": {}},
         }
         socket = self.sockets[connection] = Socket(decided=self.loop.create_future())
         socket.inbox.put_nowait({"type": "websocket.connect"})
 
         async def send(message: dict) -> None:
             kind = message["type"]
+            if kind == "websocket.http.response.start":
+                socket.denial = message["status"]
+                return
             if not socket.decided.done():
                 socket.decided.set_result(message if kind == "websocket.accept" else None)
                 return
@@ -139,11 +145,13 @@ class InProcessServer:
         await asyncio.wait({socket.decided, socket.instance}, return_when=asyncio.FIRST_COMPLETED)
         accept = socket.decided.result() if socket.decided.done() else None
         if accept is None:
-            # Refused (or the application ended without a word): daphne answers 403.
+            # Refused (or the application ended without a word): with the status it chose,
+            # else daphne's 403.
             socket.inbox.put_nowait({"type": "websocket.disconnect", "code": 1006})
             await self._finish([socket.instance])
             del self.sockets[connection]
-            return connection.respond(http.HTTPStatus.FORBIDDEN, "Access denied\n")
+            status = http.HTTPStatus(socket.denial or http.HTTPStatus.FORBIDDEN)
+            return connection.respond(status, f"{status.phrase}\n")
         socket.subprotocol = accept.get("subprotocol")
         return None
 

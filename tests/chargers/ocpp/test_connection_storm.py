@@ -67,7 +67,7 @@ def test_a_known_charger_is_admitted_with_one_query(tenant_a, charger, django_as
 def test_a_known_charger_of_an_inactive_tenant_is_refused(tenant_a, charger):
     tenant_a.is_active = False
     tenant_a.save()
-    assert admit() is None
+    assert admit() == handshake.Refused(401)
     with scoping.unscoped():
         assert list(HandshakeRefusal.objects.values_list("reason", flat=True)) == ["unknown_tenant"]
 

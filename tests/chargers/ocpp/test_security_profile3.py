@@ -126,7 +126,7 @@ async def test_forged_certificate_headers_from_an_untrusted_address_are_refused(
 ):
     await profile3(make_charger, tenant_a)
     status = await open_socket(proxied_server, "tenant-a", "CP-1", certificate("CP-1"))
-    assert status == 403
+    assert status == 401
     assert await refusals() == [("certificate_missing", "CP-1", "tenant-a", "127.0.0.1")]
 
 
@@ -157,7 +157,7 @@ async def test_a_certificate_of_another_charger_is_refused_and_recorded(
     status = await open_socket(
         proxied_server, "tenant-a", "CP-1", certificate("CP-2"), source=PROXY
     )
-    assert status == 403
+    assert status == 401
     assert await refusals() == [("certificate_cn_mismatch", "CP-1", "tenant-a", CHARGER_ADDRESS)]
 
 
@@ -167,7 +167,7 @@ async def test_a_certificate_the_proxy_did_not_verify_is_refused(
 ):
     await profile3(make_charger, tenant_a)
     headers = certificate("CP-1", verify=verify)
-    assert await open_socket(proxied_server, "tenant-a", "CP-1", headers, source=PROXY) == 403
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", headers, source=PROXY) == 401
     assert (await refusals())[0][0] == "certificate_missing"
 
 
@@ -178,7 +178,7 @@ async def test_a_profile3_charger_with_only_its_password_is_refused(
     status = await open_socket(
         proxied_server, "tenant-a", "CP-1", basic("CP-1", PASSWORD), source=PROXY
     )
-    assert status == 403
+    assert status == 401
     assert (await refusals())[0][0] == "certificate_missing"
 
 
@@ -188,7 +188,7 @@ async def test_a_pinned_charger_is_admitted_only_with_that_certificate(
     pin = ":".join(f"{b:02X}" for b in hashlib.sha256(DER).digest())
     await profile3(make_charger, tenant_a, fingerprint=pin)
     other = certificate("CP-1", der=OTHER_DER)
-    assert await open_socket(proxied_server, "tenant-a", "CP-1", other, source=PROXY) == 403
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", other, source=PROXY) == 401
     assert (await refusals())[0][0] == "certificate_not_pinned"
     pinned = certificate("CP-1", der=DER)
     assert await open_socket(proxied_server, "tenant-a", "CP-1", pinned, source=PROXY) is None
@@ -202,7 +202,7 @@ async def test_a_profile2_charger_behind_the_proxy_still_uses_its_password(
     assert await open_socket(proxied_server, "tenant-a", "CP-1", with_password, PROXY) is None
     # A verified certificate does not stand in for the password of a profile-2 charger.
     wrong = {**certificate("CP-1"), **basic("CP-1", "wrong-password-00000")}
-    assert await open_socket(proxied_server, "tenant-a", "CP-1", wrong, source=PROXY) == 403
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", wrong, source=PROXY) == 401
     assert await refusals() == [("wrong_password", "CP-1", "tenant-a", CHARGER_ADDRESS)]
 
 
@@ -220,7 +220,7 @@ async def test_charlies_charger_certificate_does_not_open_tenant_a(
     await profile3(make_charger, tenant_b, identity="B-1")
     assert await open_socket(proxied_server, "tenant-b", "B-1", certificate("B-1"), PROXY) is None
     status = await open_socket(proxied_server, "tenant-a", "B-1", certificate("B-1"), PROXY)
-    assert status == 403
+    assert status == 401
     assert await refusals() == [("missing_credentials", "B-1", "tenant-a", CHARGER_ADDRESS)]
 
 
@@ -359,7 +359,7 @@ async def test_nginx_passes_on_the_certificates_cn_not_the_clients_claim(
     context = tls(nginx, issue(nginx.ca_dir, "CP-2"))
     # CP-2's own certificate, with headers claiming CP-1's.
     claim = certificate("CP-1")
-    assert await through_nginx(nginx.wss, "tenant-a", "CP-1", claim, context) == 403
+    assert await through_nginx(nginx.wss, "tenant-a", "CP-1", claim, context) == 401
     assert await refusals() == [("certificate_cn_mismatch", "CP-1", "tenant-a", "127.0.0.1")]
 
 
@@ -371,7 +371,7 @@ async def test_nginx_replaces_certificate_headers_a_client_sends(
     # No client certificate, but the headers nginx would set for one.
     forged = certificate("CP-1")
     url, context = (nginx.wss, tls(nginx)) if scheme == "wss" else (nginx.ws, None)
-    assert await through_nginx(url, "tenant-a", "CP-1", forged, context) == 403
+    assert await through_nginx(url, "tenant-a", "CP-1", forged, context) == 401
     reason, _, _, address = (await refusals())[0]
     assert (reason, address) == ("certificate_missing", "127.0.0.1")
 

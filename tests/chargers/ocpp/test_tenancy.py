@@ -52,7 +52,8 @@ async def test_the_handshake_opens_the_sockets_scope_for_the_consumers_task(tena
 async def test_a_refused_handshake_opens_no_scope(tenant_a, make_charger):
     await sync_to_async(make_charger)(tenant_a)
     wrong = {b"authorization": basic("CP-1", "not-the-password-0000")["Authorization"].encode()}
-    assert await in_db(handshake.open_socket)(**handshake_request("tenant-a", wrong)) is None
+    refused = await in_db(handshake.open_socket)(**handshake_request("tenant-a", wrong))
+    assert refused == handshake.Refused(401)
     assert scoping.current_tenant() is None and not scoping.is_unscoped()
 
 

@@ -106,7 +106,7 @@ async def guess(server, addresses, times=200):
         wrong = basic("CP-1", f"not-the-password-{n}") | {
             "X-Forwarded-For": addresses[n % len(addresses)]
         }
-        assert await refused_status(server, "tenant-a", "CP-1", wrong) == 403
+        assert await refused_status(server, "tenant-a", "CP-1", wrong) == 401
 
 
 async def assert_the_charger_gets_in(server):

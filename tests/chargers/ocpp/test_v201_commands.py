@@ -193,5 +193,5 @@ async def test_an_accepted_password_change_becomes_the_chargers_password(
             basic("CP-1", "charger-password-0123"),
             subprotocols=("ocpp2.0.1",),
         )
-        == 403
+        == 401
     )

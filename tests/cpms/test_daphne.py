@@ -1,0 +1,39 @@
+"""Canaries for what cpms/daphne.py borrows from daphne: they fail on an upgrade that moves it.
+(The 401 itself is tested end to end against `manage.py serve` in test_v16_handshake.py.)"""
+
+import inspect
+
+from daphne.cli import CommandLineInterface as DaphneCommandLine
+from daphne.server import Server as DaphneServer
+from daphne.ws_protocol import WebSocketProtocol
+
+from cpms import daphne
+
+
+def test_the_command_line_builds_the_server_it_names():
+    assert DaphneCommandLine.server_class is DaphneServer
+    assert "self.server_class(" in inspect.getsource(DaphneCommandLine.run)
+    assert daphne.CommandLineInterface.server_class is daphne.Server
+
+
+def test_the_server_hands_scopes_and_replies_where_ours_takes_them():
+    assert list(inspect.signature(DaphneServer.create_application).parameters) == [
+        "self",
+        "protocol",
+        "scope",
+    ]
+    assert "partial(self.handle_reply, protocol)" in inspect.getsource(
+        DaphneServer.create_application
+    )
+    assert list(inspect.signature(DaphneServer.handle_reply).parameters) == [
+        "self",
+        "protocol",
+        "message",
+    ]
+
+
+def test_a_refusal_still_ends_the_open_handshake_as_ours_does():
+    reject = inspect.getsource(WebSocketProtocol.serverReject)
+    assert "self.handshake_deferred.errback(" in reject and "ConnectionDeny(" in reject
+    assert "del self.handshake_deferred" in reject
+    assert "self.server.protocol_disconnected(self)" in reject
