@@ -8,6 +8,7 @@ its version names (`errors.CODES`), never dropped.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,19 +63,37 @@ def _nests_deeper(value: object, limit: int) -> bool:
     return False
 
 
+# The start of a frame, up to its message id: `[2, "19223201"` (the id as OCPP-J allows it).
+_FRAME_START = re.compile(r'\s*\[\s*\d\s*,\s*"([^"\\]{1,36})"')
+
+
+def _readable_id(raw: str) -> str:
+    """The message id of a frame that cannot be parsed, when its start can be read; else the
+    "-1" OCPP-J answers with: the charger can then match the error to its call."""
+    start = _FRAME_START.match(raw)
+    return start.group(1) if start else "-1"
+
+
 def parse(raw: str) -> Frame:
     """Parse an OCPP-J frame or raise FrameProblem naming what is wrong with it."""
     try:
         message = json.loads(raw)
     except (TypeError, ValueError):
-        raise FrameProblem("not_json", "The message is not valid JSON.") from None
+        raise FrameProblem(
+            "not_json", "The message is not valid JSON.", _readable_id(raw)
+        ) from None
     except RecursionError:
-        raise FrameProblem("format", f"The message nests deeper than {MAX_DEPTH} levels.") from None
-    if not isinstance(message, list) or len(message) < 3:
+        too_deep = f"The message nests deeper than {MAX_DEPTH} levels."
+        raise FrameProblem("format", too_deep, _readable_id(raw)) from None
+    if not isinstance(message, list) or len(message) < 2:
         raise FrameProblem("bad_frame", "An OCPP-J message is a JSON array of 3 to 5 elements.")
     message_type, unique_id = message[0], message[1]
     if not isinstance(unique_id, str) or not unique_id or len(unique_id) > MAX_UNIQUE_ID:
         raise FrameProblem("bad_frame", "The message id must be a string of 1 to 36 characters.")
+    if len(message) < 3:
+        raise FrameProblem(
+            "bad_frame", "An OCPP-J message is a JSON array of 3 to 5 elements.", unique_id
+        )
     # Nothing in OCPP nests a tenth as deep; deeper input would only reach code that recurses
     # (encoders, validators). A message has at least as many brackets as levels: most frames
     # are settled by counting them.

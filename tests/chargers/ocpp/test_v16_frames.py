@@ -139,8 +139,9 @@ def nested(levels: int) -> str:
 @pytest.mark.parametrize(
     "frame,expected_id",
     [
-        # Deeper than the JSON decoder goes: the frame cannot be read, nor its id.
-        ('[2,"deep","Heartbeat",{"a":' + nested(100_000) + "}]", "-1"),
+        # Deeper than the JSON decoder goes: the frame cannot be parsed, but its id is read from
+        # its start, so the charger can match the error to its call.
+        ('[2,"deep","Heartbeat",{"a":' + nested(100_000) + "}]", "deep"),
         # Readable, but deeper than any OCPP message: refused before anything recurses on it.
         ('[2,"deep","Heartbeat",{"a":' + nested(900) + "}]", "deep"),
         ('[2,"deep","DataTransfer",{"vendorId":"v","data":"x","more":' + nested(65) + "}]", "deep"),
