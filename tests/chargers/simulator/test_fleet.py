@@ -49,8 +49,12 @@ async def test_a_fleet_with_its_own_sessions_stops_every_session_it_started(csms
     )
     fleet = Fleet(configs, connect_rate=0)
     running = asyncio.create_task(fleet.run())
-    # Sessions come and go on their own: wait for some to have started, not for a time.
-    await csms.until(lambda: fleet.stats.counts["sessions_started"] >= 4, what="4 sessions")
+    # Sessions come and go on their own: wait for some to have started and metered energy
+    # (a loaded machine may start all four only just before the stop), not for a time.
+    await csms.until(
+        lambda: fleet.stats.counts["sessions_started"] >= 4 and fleet.stats.energy_wh > 0,
+        what="4 sessions and some energy",
+    )
     fleet.request_stop()
     stats = await asyncio.wait_for(running, PATIENCE)
 
