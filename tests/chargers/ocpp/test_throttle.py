@@ -4,12 +4,16 @@ are few, and never keep the right charger out."""
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
 
 from chargers.models import HandshakeRefusal
 from chargers.ocpp import throttle as limits
 from chargers.ocpp.throttle import Throttle
 from cpms.tenancy import scoping
 from tests.chargers.ocpp.clients import basic, connected, refused_status
+from tests.chargers.ocpp.fixtures import wait_until_the_database_is_idle
+from tests.helpers import child_env, database_url, running_server
 
 CP = ("tenant-a", "CP-1")
 
@@ -91,14 +95,24 @@ HOME = {"X-Forwarded-For": "192.0.2.10"}
 
 
 @pytest.fixture
-async def known_charger(ocpp_server_in_process, tenant_a, make_charger, settings):
-    """CP-1, connected once from its usual address; the server believes the addresses this
-    process (its "proxy") forwards."""
-    settings.TRUSTED_PROXIES = ["127.0.0.1"]
-    await sync_to_async(make_charger)(tenant_a)
-    async with connected(ocpp_server_in_process, "tenant-a", "CP-1", headers=HOME) as cp:
+def throttled_server(transactional_db, tenant_a, make_charger):
+    """A server of the test's own (its counts start at nothing), throttling as production
+    does and believing the addresses this process, its "proxy", forwards; and CP-1."""
+    make_charger(tenant_a)
+    env = child_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL=settings.REDIS_URL or None,
+        TRUSTED_PROXIES="127.0.0.1",
+    )
+    with running_server(env, "--no-worker") as port:
+        yield f"ws://127.0.0.1:{port}"
+    wait_until_the_database_is_idle()
+
+
+async def known_charger(server):
+    """CP-1 connects once from its usual address, which the server then knows."""
+    async with connected(server, "tenant-a", "CP-1", headers=HOME) as cp:
         await cp.boot()
-    return ocpp_server_in_process
 
 
 async def guess(server, addresses, times=200):
@@ -115,15 +129,19 @@ async def assert_the_charger_gets_in(server):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_flood_of_wrong_passwords_from_one_address_writes_one_row(known_charger):
-    await guess(known_charger, ["198.51.100.7"])
+async def test_a_flood_of_wrong_passwords_from_one_address_writes_one_row(throttled_server):
+    await known_charger(throttled_server)
+    await guess(throttled_server, ["198.51.100.7"])
     assert await refusal_count() == 1
-    await assert_the_charger_gets_in(known_charger)
+    await assert_the_charger_gets_in(throttled_server)
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_guessing_from_many_addresses_stops_hearing_all_but_the_chargers_own(known_charger):
-    await guess(known_charger, [f"198.51.100.{n}" for n in range(50)])
+async def test_guessing_from_many_addresses_stops_hearing_all_but_the_chargers_own(
+    throttled_server,
+):
+    await known_charger(throttled_server)
+    await guess(throttled_server, [f"198.51.100.{n}" for n in range(50)])
     # One row per address until the id's limit; everything after it refused unheard.
     assert await refusal_count() == limits.IDENTITY_LIMIT
-    await assert_the_charger_gets_in(known_charger)
+    await assert_the_charger_gets_in(throttled_server)
