@@ -798,7 +798,7 @@ def normalised_elements(data: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         out: dict[str, Any] = {
             "price_components": [
                 {
-                    key: _plain(component[key])
+                    key: plain(component[key])
                     for key in ("type", "price", "vat", "step_size")
                     if component.get(key) is not None
                 }
@@ -808,7 +808,7 @@ def normalised_elements(data: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         restrictions = element.get("restrictions")
         if restrictions:
             kept = {
-                key: _plain(restrictions[key])
+                key: plain(restrictions[key])
                 for key in RESTRICTION_FIELDS
                 if restrictions.get(key) not in (None, [])
             }
@@ -818,7 +818,8 @@ def normalised_elements(data: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     return elements
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A Decimal as the JSON number it is: an int when whole."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value

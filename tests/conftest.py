@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.models import ChargeDetailRecord
+from billing.services import assignment_create, tariff_create
 from chargers.alerts.models import Alert, AlertKind
 from chargers.models import (
     Charger,
@@ -235,7 +237,39 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             charger=charger,
             opened_at=now,
         )
+        tariff = tariff_create(
+            name="Tariff A",
+            currency="EUR",
+            elements=[{"price_components": [{"type": "ENERGY", "price": 0.39, "step_size": 1}]}],
+        )
+        cdr = ChargeDetailRecord.objects.create(
+            session=session,
+            issued_at=now,
+            charger=charger,
+            site=site_a,
+            evse_id=1,
+            connector_id=1,
+            id_tag="04AABBCC",
+            id_token=token,
+            start_date_time=now,
+            end_date_time=now,
+            tariff=tariff,
+            tariff_version=tariff.versions.get(),
+            currency="EUR",
+            total_energy=0,
+            total_time=0,
+            total_parking_time=0,
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+            charging_periods=[],
+            lines=[],
+            vat_groups=[],
+            fingerprint="0" * 64,
+        )
         return {
+            "tariff": tariff,
+            "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
+            "cdr": cdr,
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

@@ -1,0 +1,11 @@
+"""Who may do what with tariffs and priced sessions: the one table the dashboard's views and the
+API's viewsets both read (tests compare them route by route)."""
+
+from cpms.models import Role
+
+# Everyone with an operator role sees tariffs, their assignments and the priced sessions, and
+# may ask what a session would cost.
+READ = Role.VIEWER
+PREVIEW_PRICES = Role.VIEWER
+# Prices are the tenant's commercial terms: an admin's decision (SPEC: admin does tariffs).
+MANAGE_TARIFFS = Role.ADMIN

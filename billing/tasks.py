@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from billing import services
+from billing.selectors import sessions_to_price
+from cpms.tenancy import scoping
+
+
+@shared_task(acks_late=True)
+def issue_cdr(*, tenant_id: int, session_id: int) -> None:
+    """Price one ended session. Delivered twice (acks_late: a worker lost mid-task), it issues
+    one record: the service recognises figures it priced already."""
+    services.cdr_issue(session_id=session_id)
+
+
+@shared_task(platform=True)
+def price_missed_sessions() -> None:
+    """Beat: the safety net for pricing tasks a broker lost, tenant by tenant."""
+    for _tenant in scoping.each_tenant():
+        for session_id in sessions_to_price():
+            services.cdr_issue(session_id=session_id)
