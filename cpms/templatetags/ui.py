@@ -12,6 +12,7 @@ SECTIONS = (
     ("sessions", ("session_",)),
     ("alerts", ("alert_",)),
     ("id_tokens", ("id_token_",)),
+    ("tariffs", ("tariff_", "cdr_")),
     ("members", ("member_",)),
     ("api_keys", ("api_key_",)),
     ("settings", ("tenant_settings",)),

@@ -52,6 +52,15 @@ OPERATOR_PAGES = {
     "alert_list": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),
+    # Tariffs and priced sessions (issue 13).
+    "tariff_list": (Role.VIEWER, None),
+    "tariff_create": (Role.ADMIN, None),
+    "tariff_detail": (Role.VIEWER, "tariff"),
+    "tariff_edit": (Role.ADMIN, "tariff"),
+    "tariff_delete": (Role.ADMIN, "tariff"),
+    "tariff_assign": (Role.ADMIN, "tariff"),
+    "tariff_assignment_remove": (Role.ADMIN, "tariff_assignment"),
+    "cdr_export": (Role.VIEWER, None),
 }
 
 PORTAL_PAGES = {
@@ -67,6 +76,9 @@ POST_ONLY = {
     "charger_command",
     "charger_registration",
     "id_token_block",
+    "tariff_delete",
+    "tariff_assign",
+    "tariff_assignment_remove",
 }
 
 

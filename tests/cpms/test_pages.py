@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from billing.services import assignment_create, tariff_create
 from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
@@ -18,7 +19,14 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
     with scoping.scope(tenant_a):
         # A charger, its session and an alert, for the fleet dashboard's pages.
         fleet = make_fleet(site_a)
+        tariff = tariff_create(
+            name="Tariff A",
+            currency="EUR",
+            elements=[{"price_components": [{"type": "ENERGY", "price": 0.39}]}],
+        )
         return {
+            "tariff": tariff,
+            "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "site": site_a,
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
