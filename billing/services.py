@@ -333,3 +333,50 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         # Another worker issued this version first: the session's record is theirs.
         return ChargeDetailRecord.objects.filter(session=session).order_by("-version").first()
     return cdr
+
+
+# --- The demo ----------------------------------------------------------------------------------
+
+DEMO_PUBLIC = "Public AC"
+DEMO_FLEET = "Fleet contract"
+
+
+def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
+    """The demo tenant's tariffs, created once (idempotent): a public tariff for the whole
+    tenant (start fee, day and night energy prices, parking after a grace period by day) and,
+    for the fleet's cards, a cheaper energy-only contract."""
+    public = Tariff.objects.filter(name=DEMO_PUBLIC, archived_at__isnull=True).first()
+    if public is None:
+        public = tariff_create(
+            name=DEMO_PUBLIC,
+            currency="EUR",
+            elements=[
+                {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 19}]},
+                {
+                    "price_components": [{"type": "ENERGY", "price": 0.39, "vat": 19}],
+                    "restrictions": {"start_time": "07:00", "end_time": "22:00"},
+                },
+                {"price_components": [{"type": "ENERGY", "price": 0.29, "vat": 19}]},
+                {
+                    "price_components": [
+                        {"type": "PARKING_TIME", "price": 6.0, "vat": 19, "step_size": 300}
+                    ],
+                    "restrictions": {"start_time": "07:00", "end_time": "20:00"},
+                },
+            ],
+            max_price={"excl_vat": 60, "incl_vat": 71.4},
+            parking_grace_minutes=30,
+        )
+        assignment_create(tariff=public)
+    tariffs = [public]
+    if fleet_group is not None:
+        fleet = Tariff.objects.filter(name=DEMO_FLEET, archived_at__isnull=True).first()
+        if fleet is None:
+            fleet = tariff_create(
+                name=DEMO_FLEET,
+                currency="EUR",
+                elements=[{"price_components": [{"type": "ENERGY", "price": 0.25, "vat": 19}]}],
+            )
+            assignment_create(tariff=fleet, group=fleet_group, priority=10)
+        tariffs.append(fleet)
+    return tariffs
