@@ -1,10 +1,12 @@
 """Charge detail records: issued when a session ends, once however often the task runs, as a
 new version when a session is corrected, and priced by the tariff version of their start."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from billing import services
@@ -17,6 +19,7 @@ from chargers.services.sessions import session_start, session_stop, sessions_clo
 from cpms.events import captured
 from cpms.tenancy import scoping
 from tests.billing.tariffs import T0, energy_elements
+from tests.chargers.factories import meter_sample
 
 
 def records(tenant):
@@ -158,16 +161,7 @@ def test_the_sweep_prices_sessions_whose_task_was_lost(tenant_a, standard_tariff
 
 def test_periods_come_from_the_meter_samples(tenant_a, standard_tariff, charger, eager):
     """Energy stops after 30 minutes; the next 30 are parking."""
-    from tests.chargers.factories import meter_sample
-
     with scoping.scope(tenant_a):
-        tariff_update(
-            tariff=standard_tariff,
-            elements=[
-                *energy_elements(0.30),
-                {"price_components": [{"type": "PARKING_TIME", "price": 6, "step_size": 60}]},
-            ],
-        )
         session = session_start(
             charger_id=charger.pk, connector_id=1, id_tag="04AA", meter_start=0, timestamp=T0
         ).session
@@ -182,8 +176,6 @@ def test_periods_come_from_the_meter_samples(tenant_a, standard_tariff, charger,
         cdr = cdr_issue(session_id=session.pk)
 
     assert cdr is not None and cdr.total_parking_time == Decimal("0.5")
-    # The parking element is version 2's; the session started before it, under version 2 too
-    # (the first version in force is the oldest one: here both precede none).
     assert [p["dimensions"][0]["type"] for p in cdr.charging_periods] == [
         "ENERGY",
         "ENERGY",
@@ -260,3 +252,28 @@ def test_two_state_changes_of_a_completed_session_make_no_second_version(
         again = cdr_issue(session_id=session.pk)
         assert session.state == SessionState.COMPLETED
     assert first == again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_one_session_issue_one_record(tenant_a, standard_tariff, charge):
+    session = charge(kwh=10)
+    barrier = threading.Barrier(2)
+    failures = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=30)
+            issue_cdr(tenant_id=tenant_a.pk, session_id=session.pk)
+        except Exception as error:  # reported below, in the test's thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert len(records(tenant_a)) == 1

@@ -142,4 +142,4 @@ def test_the_records_download_is_csv(client, alice, standard_tariff, charge, eag
     response = client.get(url("cdr_export"), {"session": session.pk})
 
     text = b"".join(response.streaming_content).decode()
-    assert text.splitlines()[1].startswith("1,") and ",6.00,7.14," in text
+    assert f",{session.pk},1,no," in text.splitlines()[1] and ",6.00,7.14," in text
