@@ -46,6 +46,8 @@ from cpms.api.base import (
 )
 from cpms.models import Site
 
+# The dimensions a record's charging periods show (OCPI's CdrDimensionType, those we measure).
+CDR_DIMENSIONS = ("ENERGY", "TIME", "PARKING_TIME", "MAX_CURRENT")
 CLOCK = r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$"
 DAY = r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
@@ -414,7 +416,7 @@ class TariffUsedSerializer(serializers.Serializer):
 
 
 class PeriodDimensionSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["ENERGY", "TIME", "PARKING_TIME", "MAX_CURRENT"])
+    type = serializers.ChoiceField(choices=CDR_DIMENSIONS)
     volume = _shown()
 
 

@@ -283,6 +283,8 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",
+        "TariffDimensionEnum": "billing.pricing.DIMENSIONS",
+        "CdrDimensionEnum": "billing.api.CDR_DIMENSIONS",
     },
 }
 
