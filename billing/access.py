@@ -9,3 +9,6 @@ READ = Role.VIEWER
 PREVIEW_PRICES = Role.VIEWER
 # Prices are the tenant's commercial terms: an admin's decision (SPEC: admin does tariffs).
 MANAGE_TARIFFS = Role.ADMIN
+# Customers, who pays for which id-token groups, and credit notes: an admin's, like tariffs.
+MANAGE_CUSTOMERS = Role.ADMIN
+CREDIT_INVOICES = Role.ADMIN

@@ -32,7 +32,15 @@ from rest_framework.response import Response
 from billing import access, selectors, services
 from billing import api_examples as bx
 from billing.exports import cdrs_csv
-from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.models import (
+    ChargeDetailRecord,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from billing.pricing import DAYS, DIMENSIONS, RESERVATION_KINDS, Priced, from_minor
 from chargers.api.sessions import CsvRenderer
 from chargers.models import IdToken
@@ -561,3 +569,165 @@ class CdrViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, 
             tenant=self.tenant,
             filename="charge-detail-records.csv",
         )
+
+
+@extend_schema_serializer(examples=[bx.returns("A fleet", bx.CUSTOMER)])
+class CustomerSerializer(TenantModelSerializer):
+    groups = TenantPrimaryKeyRelatedField(
+        queryset=IdToken.objects.all(),
+        many=True,
+        required=False,
+        help_text="Id-token groups whose sessions this customer pays for.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "email",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "vat_id",
+            "groups",
+            "created_at",
+        ]
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["groups"] = sorted(g.group_id for g in instance.groups.all())
+        return data
+
+
+@extend_schema_view(
+    create=extend_schema(
+        examples=bx.exchange(
+            "A fleet paying for its cards",
+            request=bx.pick(bx.CUSTOMER, "name", "kind", "email", "vat_id", "groups"),
+            response=bx.CUSTOMER,
+            status=201,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=bx.exchange(
+            "New billing address",
+            request={"street": "Am Sandtorkai 1"},
+            response={**bx.CUSTOMER, "street": "Am Sandtorkai 1"},
+        )
+    ),
+)
+class CustomerViewSet(CrudViewSet):
+    """Who pays: fleets, employers, driver accounts, each for the id-token groups it owns.
+    Invoiced monthly. Admins write."""
+
+    serializer_class = CustomerSerializer
+    read_role = access.READ
+    write_role = access.MANAGE_CUSTOMERS
+    filterset_fields = ["kind"]
+    ordering_fields = ["name", "created_at"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Customer.objects.prefetch_related("groups")
+
+    def create_row(self, **data):
+        return services.customer_create(**data)
+
+    def update_row(self, instance, **data):
+        return services.customer_update(customer=instance, **data)
+
+    def delete_row(self, instance):
+        services.customer_delete(customer=instance)
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    cdr = serializers.IntegerField(source="cdr_id")
+    session = serializers.IntegerField(source="cdr.session_id")
+    description = serializers.CharField()
+    # Shown in the currency's units: the invoice's serializer converts the minor units.
+    total_excl_vat = _shown(source="total_excl_vat_minor")
+    total_incl_vat = _shown(source="total_incl_vat_minor")
+
+
+class InvoiceVatSerializer(serializers.Serializer):
+    vat = serializers.CharField(allow_null=True, help_text="A rate, or 'bounds' (min/max price).")
+    base = _shown()
+    amount = _shown()
+
+
+@extend_schema_serializer(
+    examples=[bx.returns("An invoice", bx.INVOICE), bx.returns("A credit note", bx.CREDIT_NOTE)]
+)
+class InvoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(source="display_number")
+    kind = serializers.ChoiceField(choices=InvoiceKind.choices)
+    customer = serializers.IntegerField(source="customer_id")
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    issued_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    total_excl_vat = _shown(source="total_excl_vat_minor")
+    total_incl_vat = _shown(source="total_incl_vat_minor")
+    vat_groups = InvoiceVatSerializer(many=True)
+    credits = serializers.IntegerField(source="credits_id", allow_null=True)
+    reason = serializers.CharField()
+    lines = InvoiceLineSerializer(many=True)
+
+    def to_representation(self, invoice: Invoice) -> dict[str, Any]:
+        data = super().to_representation(invoice)
+        data["total_excl_vat"] = str(from_minor(invoice.total_excl_vat_minor, invoice.currency))
+        data["total_incl_vat"] = str(from_minor(invoice.total_incl_vat_minor, invoice.currency))
+        for line, row in zip(data["lines"], invoice.lines.all(), strict=True):
+            line["total_excl_vat"] = str(from_minor(row.total_excl_vat_minor, invoice.currency))
+            line["total_incl_vat"] = str(from_minor(row.total_incl_vat_minor, invoice.currency))
+        return data
+
+
+class CreditSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class InvoiceFilter(filters.FilterSet):
+    customer = filters.NumberFilter(field_name="customer_id")
+    issued_after, issued_before = time_range("issued_at")
+
+    class Meta:
+        model = Invoice
+        fields = ["customer", "kind", "currency"]
+
+
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+    """Invoices and credit notes as issued (monthly, per customer and currency, numbered per
+    series without gaps); never changed: a credit note corrects an invoice."""
+
+    serializer_class = InvoiceSerializer
+    read_role = access.READ
+    action_roles = {"credit": access.CREDIT_INVOICES}
+    filterset_class = InvoiceFilter
+    ordering_fields = ["id", "issued_at"]
+
+    def get_queryset(self):
+        return Invoice.objects.prefetch_related("lines__cdr")
+
+    @extend_schema(
+        request=CreditSerializer,
+        responses={201: InvoiceSerializer},
+        examples=bx.exchange(
+            "Credit a whole invoice",
+            request={"reason": "Charger was miscalibrated"},
+            response=bx.CREDIT_NOTE,
+            status=201,
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def credit(self, request, pk=None):
+        """Issue a credit note for what of this invoice is not credited yet, with a reason."""
+        invoice = self.get_object()
+        body = CreditSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = services.invoice_credit(invoice=invoice, reason=body.validated_data["reason"])
+        return Response(InvoiceSerializer(self.get_queryset().get(pk=note.pk)).data, status=201)

@@ -185,3 +185,52 @@ CDRS_CSV = (
     "2026-03-06T17:40:00+01:00,2026-03-06T19:50:00+01:00,22.000000,2.166667,0.666667,EUR,"
     "10.08,12.00,Public AC,1\r\n"
 )
+CUSTOMER = {
+    "id": 8,
+    "name": "Harbour Logistics",
+    "kind": "fleet",
+    "email": "accounts@harbour-logistics.example.com",
+    "street": "Kaistraße 9",
+    "postal_code": "20457",
+    "city": "Hamburg",
+    "country": "DE",
+    "vat_id": "DE123456789",
+    "groups": [12],
+    "created_at": AT,
+}
+INVOICE_LINE = {
+    "cdr": 31,
+    "session": 77,
+    "description": "Session 77 on ACME-0042, 2026-03-06 16:40 UTC, 22 kWh",
+    "total_excl_vat": "10.08",
+    "total_incl_vat": "12.00",
+}
+INVOICE = {
+    "id": 5,
+    "number": "INV-000042",
+    "kind": "invoice",
+    "customer": 8,
+    "period_start": "2026-03-01",
+    "period_end": "2026-03-31",
+    "issued_at": "2026-04-01T00:05:00Z",
+    "currency": "EUR",
+    "total_excl_vat": "10.08",
+    "total_incl_vat": "12.00",
+    "vat_groups": [{"vat": "19", "base": "10.08", "amount": "1.92"}],
+    "credits": None,
+    "reason": "",
+    "lines": [INVOICE_LINE],
+}
+CREDIT_NOTE = {
+    **INVOICE,
+    "id": 6,
+    "number": "CN-000003",
+    "kind": "credit_note",
+    "issued_at": "2026-04-03T09:12:00Z",
+    "total_excl_vat": "-10.08",
+    "total_incl_vat": "-12.00",
+    "vat_groups": [{"vat": "19", "base": "-10.08", "amount": "-1.92"}],
+    "credits": 5,
+    "reason": "Charger was miscalibrated",
+    "lines": [{**INVOICE_LINE, "total_excl_vat": "-10.08", "total_incl_vat": "-12.00"}],
+}

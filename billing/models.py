@@ -185,3 +185,120 @@ class ChargeDetailRecord(TenantOwned):
 
     def __str__(self):
         return f"CDR {self.session_id} v{self.version}"
+
+
+class CustomerKind(models.TextChoices):
+    FLEET = "fleet", "Fleet"
+    EMPLOYER = "employer", "Employer"
+    DRIVER = "driver", "Driver account"
+
+
+class Customer(TenantOwned):
+    """Who pays for the sessions of the id-token groups it owns: a fleet, an employer, a
+    driver's account. Invoiced monthly."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=CustomerKind.choices, default=CustomerKind.FLEET)
+    email = models.EmailField(blank=True, help_text="Where invoices go.")
+    street = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    vat_id = models.CharField("VAT id", max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerGroup(TenantOwned):
+    """An id-token group a customer pays for; a group is billed to one customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="groups")
+    group = models.OneToOneField(
+        "chargers.IdToken", on_delete=models.CASCADE, related_name="billed_to"
+    )
+
+    def __str__(self):
+        return f"{self.group_id} -> {self.customer_id}"
+
+
+class InvoiceSeries(TenantOwned):
+    """A numbering series of the tenant. A number is taken under this row's lock, in the
+    transaction that issues the invoice: a rollback gives it back, so there are no gaps."""
+
+    code = models.CharField(max_length=20)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="invoiceseries_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} #{self.last_number}"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class Invoice(TenantOwned):
+    """An invoice (or a credit note) as issued: never changed afterwards; a mistake is
+    corrected by a credit note that names the invoice it credits."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices)
+    series = models.CharField(max_length=20)
+    number = models.PositiveIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    issued_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    total_excl_vat_minor = models.BigIntegerField()
+    total_incl_vat_minor = models.BigIntegerField()
+    vat_groups = models.JSONField(default=list)
+    credits = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "series", "number"], name="invoice_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "currency", "period_start"],
+                condition=models.Q(kind="invoice"),
+                name="invoice_once_a_month",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.series}-{self.number:06d}"
+
+
+class InvoiceLine(TenantOwned):
+    """One priced session on an invoice (negative on a credit note)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    cdr = models.ForeignKey(ChargeDetailRecord, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300)
+    total_excl_vat_minor = models.BigIntegerField()
+    total_incl_vat_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "cdr"], name="invoiceline_unique"),
+        ]

@@ -58,7 +58,9 @@ ROUNDING = ROUND_HALF_UP
 # leave any rounding error 40 orders of magnitude below a cent.
 PRECISION = 60
 ZERO = Decimal(0)
-QUANTUM = Decimal("1e-30")
+# Quantities are exact to 1e-20 Wh or second: band edges split energy into repeating fractions,
+# whose last digits differ with how a session was cut into periods.
+QUANTUM = Decimal("1e-20")
 
 
 class TariffError(ValueError):
@@ -467,7 +469,7 @@ class _Tally:
         if dimension not in self.last:
             return ZERO
         key = (dimension, self.last[dimension])
-        total = sum((q for (d, _), q in self.quantity.items() if d == dimension), ZERO)
+        total = self.total(dimension).quantize(QUANTUM)
         step = Decimal(self.component[key].step_size)
         billed = math.ceil(total / step) * step
         extra = billed - total
@@ -512,8 +514,8 @@ def _priced(tariff: Tariff, periods: list[Period], slices: list[_Slice]) -> Pric
     lines = []
     for (dimension, index), exact_quantity in tally.quantity.items():
         component = tally.component[(dimension, index)]
-        # Band edges split energy into repeating fractions; dropping what lies 30 places
-        # below a Wh or a second makes a session cut into more periods sum to the same.
+        # Dropping the last digits of repeating fractions (QUANTUM) makes a session cut
+        # into more periods sum to the same.
         quantity = exact_quantity.quantize(QUANTUM)
         exact = component.price * quantity / UNIT[dimension]
         lines.append(

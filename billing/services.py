@@ -14,11 +14,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing import pricing, selectors
+from billing import invoicing, pricing, selectors
 from billing.events import CdrIssued
-from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.models import (
+    ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSeries,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from cpms.events import publish
 from cpms.models import Site, User
@@ -380,3 +392,219 @@ def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
             assignment_create(tariff=fleet, group=fleet_group, priority=10)
         tariffs.append(fleet)
     return tariffs
+
+
+# --- Customers and invoices --------------------------------------------------------------------
+
+INVOICE_SERIES = "INV"
+CREDIT_NOTE_SERIES = "CN"
+
+
+def _checked_groups(groups: list[IdToken], customer: Customer | None) -> None:
+    taken = CustomerGroup.objects.filter(group__in=groups)
+    if customer is not None:
+        taken = taken.exclude(customer=customer)
+    first = taken.select_related("customer", "group").first()
+    if first is not None:
+        raise ValidationError(
+            {"groups": [f"{first.group.uid} is billed to {first.customer.name} already."]}
+        )
+
+
+@transaction.atomic
+def customer_create(*, groups: list[IdToken] | None = None, **fields: Any) -> Customer:
+    """A customer and the id-token groups whose sessions it pays for."""
+    _checked_groups(groups or [], None)
+    customer = Customer.objects.create(**fields)
+    for group in groups or []:
+        CustomerGroup.objects.create(customer=customer, group=group)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, groups: list[IdToken] | None = None, **fields: Any
+) -> Customer:
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.save()
+    if groups is not None:
+        _checked_groups(groups, customer)
+        CustomerGroup.objects.filter(customer=customer).exclude(group__in=groups).delete()
+        kept = set(CustomerGroup.objects.filter(customer=customer).values_list("group", flat=True))
+        for group in groups:
+            if group.pk not in kept:
+                CustomerGroup.objects.create(customer=customer, group=group)
+    return customer
+
+
+def customer_delete(*, customer: Customer) -> None:
+    if Invoice.objects.filter(customer=customer).exists():
+        raise ValidationError({"id": ["This customer has invoices, which are kept."]})
+    Customer.objects.filter(pk=customer.pk).delete()
+
+
+def _take_number(code: str) -> int:
+    """The series' next number, under its row's lock: the caller's transaction holds it until
+    it commits (or gives the number back by rolling back), so numbers have no gaps and no
+    two invoices share one, however many workers issue at once."""
+    InvoiceSeries.objects.get_or_create(code=code)
+    series = InvoiceSeries.objects.select_for_update().get(code=code)
+    series.last_number += 1
+    series.save(update_fields=["last_number"])
+    return series.last_number
+
+
+def _line_of(cdr: ChargeDetailRecord, sign: int) -> dict[str, Any]:
+    when = cdr.start_date_time.strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "cdr": cdr,
+        "description": f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
+        f"{cdr.total_energy.normalize()} kWh",
+        "total_excl_vat_minor": sign * cdr.total_excl_vat_minor,
+        "total_incl_vat_minor": sign * cdr.total_incl_vat_minor,
+    }
+
+
+def _issue(
+    *,
+    customer: Customer,
+    kind: str,
+    currency: str,
+    period: invoicing.Month,
+    records: list[ChargeDetailRecord],
+    credits: Invoice | None = None,
+    reason: str = "",
+) -> Invoice:
+    sign = -1 if kind == InvoiceKind.CREDIT_NOTE else 1
+    series = CREDIT_NOTE_SERIES if kind == InvoiceKind.CREDIT_NOTE else INVOICE_SERIES
+    lines = [_line_of(cdr, sign) for cdr in records]
+    invoice = Invoice.objects.create(
+        customer=customer,
+        kind=kind,
+        series=series,
+        number=_take_number(series),
+        period_start=period.first_day,
+        period_end=period.last_day,
+        issued_at=timezone.now(),
+        currency=currency,
+        total_excl_vat_minor=sum(line["total_excl_vat_minor"] for line in lines),
+        total_incl_vat_minor=sum(line["total_incl_vat_minor"] for line in lines),
+        vat_groups=invoicing.vat_breakdown(
+            ({"vat_groups": r.vat_groups, "adjustment": r.adjustment} for r in records), sign
+        ),
+        credits=credits,
+        reason=reason,
+    )
+    for line in lines:
+        InvoiceLine.objects.create(invoice=invoice, **line)
+    return invoice
+
+
+def invoices_issue(*, period: invoicing.Month) -> list[Invoice]:
+    """The month's invoices, one per customer and currency, of every current record of its
+    groups' sessions started before the month's end and not invoiced yet (late records of an
+    invoiced month go on the next one). A record corrected after it was invoiced is credited
+    first (a credit note for the invoice that had it) and its new version invoiced. Run again,
+    it issues nothing twice."""
+    issued = []
+    for customer in Customer.objects.prefetch_related("groups"):
+        groups = [g.group_id for g in customer.groups.all()]
+        if not groups:
+            continue
+        try:
+            with transaction.atomic():
+                mine = _credit_corrected(customer, period)
+                mine += _invoice_month(customer, groups, period)
+        except IntegrityError:
+            # Another worker issued this customer's month first (its numbers stand; ours
+            # went back with the rollback).
+            continue
+        issued += mine
+    return issued
+
+
+def _invoiced_cdrs(kind: str) -> QuerySet[InvoiceLine]:
+    return InvoiceLine.objects.filter(invoice__kind=kind)
+
+
+def _credit_corrected(customer: Customer, period: invoicing.Month) -> list[Invoice]:
+    stale = (
+        _invoiced_cdrs(InvoiceKind.INVOICE)
+        .filter(invoice__customer=customer, cdr__superseded_by__isnull=False)
+        .exclude(cdr__in=_invoiced_cdrs(InvoiceKind.CREDIT_NOTE).values("cdr"))
+        .select_related("invoice", "cdr__charger")
+    )
+    by_invoice: dict[int, list[InvoiceLine]] = {}
+    for line in stale:
+        by_invoice.setdefault(line.invoice_id, []).append(line)
+    return [
+        _issue(
+            customer=customer,
+            kind=InvoiceKind.CREDIT_NOTE,
+            currency=lines[0].invoice.currency,
+            period=period,
+            records=[line.cdr for line in lines],
+            credits=lines[0].invoice,
+            reason="Sessions corrected after they were invoiced; the corrected records are "
+            "on the next invoice.",
+        )
+        for lines in by_invoice.values()
+    ]
+
+
+def _invoice_month(customer: Customer, groups: list[int], period: invoicing.Month) -> list[Invoice]:
+    records = (
+        selectors.latest_records()
+        .filter(group_id__in=groups, start_date_time__lt=period.end)
+        .exclude(pk__in=_invoiced_cdrs(InvoiceKind.INVOICE).values("cdr"))
+        .select_related("charger")
+        .order_by("start_date_time", "pk")
+    )
+    by_currency: dict[str, list[ChargeDetailRecord]] = {}
+    for cdr in records:
+        by_currency.setdefault(cdr.currency, []).append(cdr)
+    issued = []
+    for currency, items in by_currency.items():
+        if Invoice.objects.filter(
+            customer=customer,
+            currency=currency,
+            period_start=period.first_day,
+            kind=InvoiceKind.INVOICE,
+        ).exists():
+            continue  # this month is invoiced: later records wait for the next
+        issued.append(
+            _issue(
+                customer=customer,
+                kind=InvoiceKind.INVOICE,
+                currency=currency,
+                period=period,
+                records=items,
+            )
+        )
+    return issued
+
+
+@transaction.atomic
+def invoice_credit(*, invoice: Invoice, reason: str) -> Invoice:
+    """A credit note for the whole of an invoice (an operator's correction)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.kind != InvoiceKind.INVOICE:
+        raise ValidationError({"id": ["A credit note is not credited again."]})
+    credited = _invoiced_cdrs(InvoiceKind.CREDIT_NOTE).filter(invoice__credits=locked)
+    lines = locked.lines.exclude(cdr__in=credited.values("cdr")).select_related("cdr__charger")
+    records = [line.cdr for line in lines]
+    if not records:
+        raise ValidationError({"id": ["This invoice is credited in full already."]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why: the credit note shows it."]})
+    period = invoicing.Month(locked.period_start, locked.period_end, timezone.now(), timezone.now())
+    return _issue(
+        customer=locked.customer,
+        kind=InvoiceKind.CREDIT_NOTE,
+        currency=locked.currency,
+        period=period,
+        records=records,
+        credits=locked,
+        reason=reason.strip(),
+    )

@@ -1,6 +1,10 @@
+import zoneinfo
+
 from celery import shared_task
+from django.utils import timezone
 
 from billing import services
+from billing.invoicing import previous_month
 from billing.selectors import sessions_to_price
 from cpms.tenancy import scoping
 
@@ -18,3 +22,12 @@ def price_missed_sessions() -> None:
     for _tenant in scoping.each_tenant():
         for session_id in sessions_to_price():
             services.cdr_issue(session_id=session_id)
+
+
+@shared_task(platform=True)
+def issue_invoices() -> None:
+    """Beat: each tenant's invoices of the month that ended (in its time zone). Idempotent:
+    run hourly, it issues a month's invoices once, and late records on the next month's."""
+    for tenant in scoping.each_tenant():
+        period = previous_month(timezone.now(), zoneinfo.ZoneInfo(tenant.timezone))
+        services.invoices_issue(period=period)

@@ -34,6 +34,8 @@ router.register(
     "tariff-assignments", billing_api.TariffAssignmentViewSet, basename="tariff-assignment"
 )
 router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
+router.register("customers", billing_api.CustomerViewSet, basename="customer")
+router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

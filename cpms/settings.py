@@ -172,6 +172,7 @@ CELERY_BEAT_SCHEDULE = {
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "price-missed-sessions": {"task": "billing.tasks.price_missed_sessions", "schedule": 300.0},
+    "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": 3600.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
 }
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing.models import ChargeDetailRecord
-from billing.services import assignment_create, tariff_create
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine
+from billing.services import assignment_create, customer_create, tariff_create
 from chargers.alerts.models import Alert, AlertKind
 from chargers.models import (
     Charger,
@@ -266,7 +266,30 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             vat_groups=[],
             fingerprint="0" * 64,
         )
+        customer = customer_create(name="Fleet A", groups=[token])
+        invoice = Invoice.objects.create(
+            customer=customer,
+            kind="invoice",
+            series="INV",
+            number=1,
+            period_start=now.date(),
+            period_end=now.date(),
+            issued_at=now,
+            currency="EUR",
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+        )
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            cdr=cdr,
+            description="Session at CP-A",
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+        )
         return {
+            "customer": customer,
+            "spare_customer": customer_create(name="Spare customer"),
+            "invoice": invoice,
             "tariff": tariff,
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "cdr": cdr,

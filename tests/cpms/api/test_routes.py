@@ -5,7 +5,16 @@ key naming another tenant). Built from tests/cpms/api/routes.py, which must cove
 import pytest
 from django.urls import reverse
 
-from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.models import (
+    ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceLine,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
@@ -35,6 +44,10 @@ SNAPSHOT_MODELS = [
     TariffVersion,
     TariffAssignment,
     ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceLine,
 ]
 
 
