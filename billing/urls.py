@@ -15,4 +15,6 @@ urlpatterns = [
         name="tariff_assignment_remove",
     ),
     path("charge-detail-records.csv", views.cdr_export, name="cdr_export"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
 ]

@@ -45,6 +45,8 @@ SAME_OPERATION = [
     ("tariff_assign", ("tariff-assignment-list", "post")),
     ("tariff_assignment_remove", ("tariff-assignment-detail", "delete")),
     ("cdr_export", ("cdr-export", "get")),
+    ("invoice_list", ("invoice-list", "get")),
+    ("invoice_detail", ("invoice-detail", "get")),
 ]
 
 

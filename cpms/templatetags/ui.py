@@ -13,6 +13,7 @@ SECTIONS = (
     ("alerts", ("alert_",)),
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
+    ("invoices", ("invoice_",)),
     ("members", ("member_",)),
     ("api_keys", ("api_key_",)),
     ("settings", ("tenant_settings",)),

@@ -81,3 +81,23 @@ def test_charlie_sees_no_invoice_of_tenant_a(api, keys, world):
     assert charlie.get(reverse("api:invoice-list")).json()["results"] == []
     detail = reverse("api:invoice-detail", kwargs={"pk": world["invoice"].pk})
     assert charlie.get(detail).status_code == 404
+
+
+def test_the_invoice_page_is_a_printable_document(
+    client, alice, tenant_a, fleet_card, charge, eager
+):
+    charge(kwh=20, id_tag="CARD-A")
+    issue_invoices()
+    with scoping.scope(tenant_a):
+        invoice = Invoice.objects.get()
+    client.force_login(alice)
+
+    listed = client.get(reverse("invoice_list", kwargs={"tenant_slug": "tenant-a"}))
+    page = client.get(
+        reverse("invoice_detail", kwargs={"tenant_slug": "tenant-a", "pk": invoice.pk})
+    )
+
+    assert b"INV-000001" in listed.content and b"Harbour Logistics" in listed.content
+    text = page.content.decode()
+    assert "Invoice INV-000001" in text and "€7.14" in text and "VAT 19 %" in text
+    assert "@media print" in text

@@ -61,6 +61,8 @@ OPERATOR_PAGES = {
     "tariff_assign": (Role.ADMIN, "tariff"),
     "tariff_assignment_remove": (Role.ADMIN, "tariff_assignment"),
     "cdr_export": (Role.VIEWER, None),
+    "invoice_list": (Role.VIEWER, None),
+    "invoice_detail": (Role.VIEWER, "invoice"),
 }
 
 PORTAL_PAGES = {
