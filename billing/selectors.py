@@ -121,7 +121,8 @@ def periods_of(session: ChargingSession) -> list[pricing.Period]:
     """The session's periods from its outlet meter samples and its connector's status history
     while it ran."""
     start = session.started_at
-    end = session.stopped_at or start
+    # A stop dated before its start (a charger's clock) is a session of no length.
+    end = max(session.stopped_at or start, start)
     samples = list(
         MeterSample.objects.filter(session=session, location__in=("", "Outlet")).values_list(
             "timestamp", "measurand", "phase", "unit", "value"

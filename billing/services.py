@@ -157,9 +157,11 @@ def tariff_update(
     new_version = None
     if any(field in changes for field in (*TERMS, "effective_from")):
         current = selectors.current_version(locked)
-        merged = {field: getattr(current, field) for field in TERMS}
-        merged.update({field: changes[field] for field in TERMS if field in changes})
+        before = {field: getattr(current, field) for field in TERMS}
+        merged = {**before, **{field: changes[field] for field in TERMS if field in changes}}
         terms = _checked_terms(locked.currency, merged)
+        if terms == _checked_terms(locked.currency, before) and not changes.get("effective_from"):
+            return locked, None  # the same terms again (a form saved unchanged)
         at = _effective(changes.get("effective_from"), timezone.now())
         if at < current.effective_from:
             raise ValidationError(

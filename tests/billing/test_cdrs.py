@@ -277,3 +277,12 @@ def test_two_workers_racing_for_one_session_issue_one_record(tenant_a, standard_
 
     assert failures == []
     assert len(records(tenant_a)) == 1
+
+
+def test_a_stop_dated_before_its_start_prices_a_session_of_no_length(
+    tenant_a, standard_tariff, charge, eager
+):
+    session = charge(kwh=1, minutes=-30)
+
+    (cdr,) = records(tenant_a)
+    assert cdr.session_id == session.pk and cdr.total_time == 0

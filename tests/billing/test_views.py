@@ -143,3 +143,17 @@ def test_the_records_download_is_csv(client, alice, standard_tariff, charge, eag
 
     text = b"".join(response.streaming_content).decode()
     assert f",{session.pk},1,no," in text.splitlines()[1] and ",6.00,7.14," in text
+
+
+def test_saving_the_editor_unchanged_makes_no_new_version(client, public_ac, tenant_a):
+    with scoping.scope(tenant_a):
+        elements = json.dumps(public_ac.current.elements)
+
+    response = client.post(
+        url("tariff_edit", pk=public_ac.pk), form(name="Public AC (city)", elements=elements)
+    )
+
+    assert response.status_code == 302
+    with scoping.scope(tenant_a):
+        public_ac.refresh_from_db()
+        assert public_ac.name == "Public AC (city)" and public_ac.versions.count() == 1
