@@ -12,3 +12,5 @@ MANAGE_TARIFFS = Role.ADMIN
 # Customers, who pays for which id-token groups, and credit notes: an admin's, like tariffs.
 MANAGE_CUSTOMERS = Role.ADMIN
 CREDIT_INVOICES = Role.ADMIN
+# Revenue shares agreed with site owners; their statements are read by every operator role.
+MANAGE_SITE_SHARES = Role.ADMIN

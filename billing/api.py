@@ -37,6 +37,8 @@ from billing.models import (
     Customer,
     Invoice,
     InvoiceKind,
+    SiteShare,
+    Statement,
     Tariff,
     TariffAssignment,
     TariffVersion,
@@ -731,3 +733,106 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
         body.is_valid(raise_exception=True)
         note = services.invoice_credit(invoice=invoice, reason=body.validated_data["reason"])
         return Response(InvoiceSerializer(self.get_queryset().get(pk=note.pk)).data, status=201)
+
+
+@extend_schema_serializer(examples=[bx.returns("Thirty percent, less 25 a month", bx.SITE_SHARE)])
+class SiteShareSerializer(TenantModelSerializer):
+    class Meta:
+        model = SiteShare
+        fields = ["id", "site", "revenue_share_percent", "monthly_fee"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        examples=bx.exchange(
+            "A mall's share",
+            request=bx.pick(bx.SITE_SHARE, "site", "revenue_share_percent", "monthly_fee"),
+            response=bx.SITE_SHARE,
+            status=201,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=bx.exchange(
+            "A new share from the next statement",
+            request={"revenue_share_percent": "35.00"},
+            response={**bx.SITE_SHARE, "revenue_share_percent": "35.00"},
+        )
+    ),
+)
+class SiteShareViewSet(CrudViewSet):
+    """The share of each site's revenue (excluding VAT) its owner gets, less a monthly fee:
+    what site owners' statements settle. Admins write."""
+
+    serializer_class = SiteShareSerializer
+    read_role = access.READ
+    write_role = access.MANAGE_SITE_SHARES
+    filterset_fields = ["site"]
+    ordering_fields = ["id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return SiteShare.objects.all()
+
+    def create_row(self, **data):
+        return services.site_share_set(**data)
+
+    def update_row(self, instance, **data):
+        values = {
+            "site": instance.site,
+            "revenue_share_percent": instance.revenue_share_percent,
+            "monthly_fee": instance.monthly_fee,
+            **data,
+        }
+        if values["site"] != instance.site:
+            raise serializers.ValidationError({"site": ["A share stays with its site."]})
+        return services.site_share_set(**values)
+
+    def delete_row(self, instance):
+        services.site_share_delete(share=instance)
+
+
+class StatementSiteSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    name = serializers.CharField()
+    sessions = serializers.IntegerField()
+    energy_kwh = _shown()
+    revenue = _shown()
+    share_percent = _shown()
+    share = _shown()
+    fee = _shown()
+
+
+@extend_schema_serializer(examples=[bx.returns("March at the mall", bx.STATEMENT)])
+class StatementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    site_owner = serializers.IntegerField(source="site_owner_id")
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    issued_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    revenue = _shown(source="revenue_minor", help_text="Excluding VAT.")
+    share = _shown(source="share_minor")
+    fees = _shown(source="fees_minor")
+    payout = _shown(source="payout_minor")
+    sites = StatementSiteSerializer(many=True)
+
+    def to_representation(self, statement: Statement) -> dict[str, Any]:
+        data = super().to_representation(statement)
+        for field in ("revenue", "share", "fees", "payout"):
+            minor = getattr(statement, f"{field}_minor")
+            data[field] = str(from_minor(minor, statement.currency))
+        return data
+
+
+class StatementViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet
+):
+    """Site owners' monthly settlement statements: revenue, share, fees withheld, payout."""
+
+    serializer_class = StatementSerializer
+    read_role = access.READ
+    filterset_fields = ["site_owner", "currency"]
+    ordering_fields = ["id", "issued_at"]
+
+    def get_queryset(self):
+        return Statement.objects.all()

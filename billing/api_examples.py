@@ -234,3 +234,28 @@ CREDIT_NOTE = {
     "reason": "Charger was miscalibrated",
     "lines": [{**INVOICE_LINE, "total_excl_vat": "-10.08", "total_incl_vat": "-12.00"}],
 }
+SITE_SHARE = {"id": 2, "site": 3, "revenue_share_percent": "30.00", "monthly_fee": "25.00"}
+STATEMENT = {
+    "id": 9,
+    "site_owner": 2,
+    "period_start": "2026-03-01",
+    "period_end": "2026-03-31",
+    "issued_at": "2026-04-03T00:05:00Z",
+    "currency": "EUR",
+    "revenue": "1480.50",
+    "share": "444.15",
+    "fees": "25.00",
+    "payout": "419.15",
+    "sites": [
+        {
+            "site": 3,
+            "name": "Mall Hamburg",
+            "sessions": 212,
+            "energy_kwh": "3796.154000",
+            "revenue": "1480.50",
+            "share_percent": "30.00",
+            "share": "444.15",
+            "fee": "25.00",
+        }
+    ],
+}

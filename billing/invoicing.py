@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -60,3 +60,33 @@ def _rate_key(rate: str | None) -> Decimal:
         return Decimal(rate or 0)
     except ArithmeticError:
         return Decimal(0)
+
+
+@dataclass(frozen=True)
+class SiteSettlement:
+    site_id: int
+    name: str
+    sessions: int
+    energy_kwh: Decimal
+    revenue_minor: int
+    share_percent: Decimal
+    share_minor: int
+    fee_minor: int
+
+
+def settle_site(
+    *,
+    site_id: int,
+    name: str,
+    revenues_minor: list[int],
+    energy_kwh: Decimal,
+    share_percent: Decimal,
+    fee_minor: int,
+) -> SiteSettlement:
+    """A site's month: its records' revenues (excluding VAT, minor units) summed, the owner's
+    share of the sum rounded half up once, the month's fee withheld in full."""
+    revenue = sum(revenues_minor)
+    share = int((Decimal(revenue) * share_percent / 100).quantize(Decimal(1), ROUND_HALF_UP))
+    return SiteSettlement(
+        site_id, name, len(revenues_minor), energy_kwh, revenue, share_percent, share, fee_minor
+    )

@@ -302,3 +302,49 @@ class InvoiceLine(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "cdr"], name="invoiceline_unique"),
         ]
+
+
+class SiteShare(TenantOwned):
+    """What a site's owner gets of its sessions' revenue: a share (percent of the revenue
+    excluding VAT), less a monthly fee withheld (the site's connectivity and service)."""
+
+    site = models.OneToOneField("cpms.Site", on_delete=models.CASCADE, related_name="share")
+    revenue_share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    monthly_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Withheld each month."
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.site_id}: {self.revenue_share_percent} %"
+
+
+class Statement(TenantOwned):
+    """A site owner's monthly settlement statement, per currency: the revenue of their sites'
+    sessions, the agreed share, the fees withheld, the payout. Issued once, never changed."""
+
+    site_owner = models.ForeignKey(
+        "cpms.SiteOwner", on_delete=models.PROTECT, related_name="statements"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    issued_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    revenue_minor = models.BigIntegerField(help_text="Excluding VAT.")
+    share_minor = models.BigIntegerField()
+    fees_minor = models.BigIntegerField()
+    payout_minor = models.BigIntegerField()
+    sites = models.JSONField(help_text="Per site: sessions, energy, revenue, share, fee.")
+
+    class Meta:
+        ordering = ["-period_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site_owner", "currency", "period_start"], name="statement_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.site_owner_id} {self.period_start:%Y-%m}"

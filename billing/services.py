@@ -27,13 +27,15 @@ from billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceSeries,
+    SiteShare,
+    Statement,
     Tariff,
     TariffAssignment,
     TariffVersion,
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from cpms.events import publish
-from cpms.models import Site, User
+from cpms.models import Site, SiteOwner, User
 
 # Fields of a version: changing any of them makes the next version.
 TERMS = (
@@ -610,3 +612,89 @@ def invoice_credit(*, invoice: Invoice, reason: str) -> Invoice:
         credits=locked,
         reason=reason.strip(),
     )
+
+
+# --- Site owners' statements -------------------------------------------------------------------
+
+
+@transaction.atomic
+def site_share_set(
+    *, site: Site, revenue_share_percent: Decimal, monthly_fee: Decimal = Decimal(0)
+) -> SiteShare:
+    """The share of a site's revenue its owner gets, and the fee withheld monthly."""
+    if not Decimal(0) <= revenue_share_percent <= Decimal(100):
+        raise ValidationError({"revenue_share_percent": ["A percentage from 0 to 100."]})
+    if monthly_fee < 0:
+        raise ValidationError({"monthly_fee": ["Must not be negative."]})
+    share, _ = SiteShare.objects.update_or_create(
+        site=site,
+        defaults={"revenue_share_percent": revenue_share_percent, "monthly_fee": monthly_fee},
+    )
+    return share
+
+
+def site_share_delete(*, share: SiteShare) -> None:
+    SiteShare.objects.filter(pk=share.pk).delete()
+
+
+def statements_issue(*, period: invoicing.Month) -> list[Statement]:
+    """Each site owner's statement of the month, per currency: the current records of
+    sessions started at their sites within the month. Run again, it issues nothing twice."""
+    issued = []
+    shares = {s.site_id: s for s in SiteShare.objects.all()}
+    for owner in SiteOwner.objects.prefetch_related("sites"):
+        sites = list(owner.sites.all())
+        if not sites:
+            continue
+        records = selectors.latest_records().filter(
+            site__in=sites, start_date_time__gte=period.start, start_date_time__lt=period.end
+        )
+        by_currency: dict[str, dict[int, list[ChargeDetailRecord]]] = {}
+        for cdr in records.order_by("pk"):
+            by_currency.setdefault(cdr.currency, {}).setdefault(cdr.site_id or 0, []).append(cdr)
+        for currency, per_site in by_currency.items():
+            settled = [
+                invoicing.settle_site(
+                    site_id=site.pk,
+                    name=site.name,
+                    revenues_minor=[c.total_excl_vat_minor for c in per_site.get(site.pk, [])],
+                    energy_kwh=sum((c.total_energy for c in per_site.get(site.pk, [])), Decimal(0)),
+                    share_percent=shares[site.pk].revenue_share_percent
+                    if site.pk in shares
+                    else Decimal(0),
+                    fee_minor=pricing.to_minor(shares[site.pk].monthly_fee, currency)
+                    if site.pk in shares
+                    else 0,
+                )
+                for site in sites
+            ]
+            try:
+                with transaction.atomic():
+                    statement = Statement.objects.create(
+                        site_owner=owner,
+                        period_start=period.first_day,
+                        period_end=period.last_day,
+                        issued_at=timezone.now(),
+                        currency=currency,
+                        revenue_minor=sum(s.revenue_minor for s in settled),
+                        share_minor=sum(s.share_minor for s in settled),
+                        fees_minor=sum(s.fee_minor for s in settled),
+                        payout_minor=sum(s.share_minor - s.fee_minor for s in settled),
+                        sites=[
+                            {
+                                "site": s.site_id,
+                                "name": s.name,
+                                "sessions": s.sessions,
+                                "energy_kwh": str(s.energy_kwh),
+                                "revenue": str(pricing.from_minor(s.revenue_minor, currency)),
+                                "share_percent": str(s.share_percent),
+                                "share": str(pricing.from_minor(s.share_minor, currency)),
+                                "fee": str(pricing.from_minor(s.fee_minor, currency)),
+                            }
+                            for s in settled
+                        ],
+                    )
+            except IntegrityError:
+                continue  # issued already (by an earlier run, or another worker now)
+            issued.append(statement)
+    return issued

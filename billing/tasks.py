@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -26,8 +27,13 @@ def price_missed_sessions() -> None:
 
 @shared_task(platform=True)
 def issue_invoices() -> None:
-    """Beat: each tenant's invoices of the month that ended (in its time zone). Idempotent:
-    run hourly, it issues a month's invoices once, and late records on the next month's."""
+    """Beat: each tenant's invoices and site owners' statements of the month that ended (in
+    its time zone). Idempotent: run hourly, it issues a month's once (late records go on the
+    next month's invoice)."""
     for tenant in scoping.each_tenant():
-        period = previous_month(timezone.now(), zoneinfo.ZoneInfo(tenant.timezone))
+        # The month closes two days after its end: sessions running over midnight of the 1st,
+        # and the records of chargers that reconnect late, are in by then.
+        closed = timezone.now() - timedelta(days=2)
+        period = previous_month(closed, zoneinfo.ZoneInfo(tenant.timezone))
         services.invoices_issue(period=period)
+        services.statements_issue(period=period)

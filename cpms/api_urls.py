@@ -36,6 +36,8 @@ router.register(
 router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
 router.register("customers", billing_api.CustomerViewSet, basename="customer")
 router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
+router.register("site-shares", billing_api.SiteShareViewSet, basename="site-share")
+router.register("statements", billing_api.StatementViewSet, basename="statement")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("platform/", overview.platform, name="platform"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
+    path("portal/<slug:tenant_slug>/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("cpms.api_urls")),
 ]

@@ -5,13 +5,20 @@ alice: tenant A admin; bob: tenant A viewer; olga: tenant A operator; paula: ten
 portal member; charlie: tenant B admin. Everything of tenant A must be invisible to charlie.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing.models import ChargeDetailRecord, Invoice, InvoiceLine
-from billing.services import assignment_create, customer_create, tariff_create
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Statement
+from billing.services import (
+    assignment_create,
+    customer_create,
+    site_share_set,
+    tariff_create,
+)
 from chargers.alerts.models import Alert, AlertKind
 from chargers.models import (
     Charger,
@@ -286,7 +293,22 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             total_excl_vat_minor=0,
             total_incl_vat_minor=0,
         )
+        statement = Statement.objects.create(
+            site_owner=SiteOwner.objects.create(name="Depot owner"),
+            period_start=now.date(),
+            period_end=now.date(),
+            issued_at=now,
+            currency="EUR",
+            revenue_minor=0,
+            share_minor=0,
+            fees_minor=0,
+            payout_minor=0,
+            sites=[],
+        )
         return {
+            "site_share": site_share_set(site=site_a, revenue_share_percent=Decimal(30)),
+            "spare_site": Site.objects.create(name="Depot B"),
+            "statement": statement,
             "customer": customer,
             "spare_customer": customer_create(name="Spare customer"),
             "invoice": invoice,

@@ -18,6 +18,7 @@ SECTIONS = (
     ("api_keys", ("api_key_",)),
     ("settings", ("tenant_settings",)),
     ("overview", ("tenant_overview",)),
+    ("portal_statements", ("portal_statements",)),
     ("portal", ("portal_",)),
     ("platform", ("platform",)),
 )

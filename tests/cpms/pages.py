@@ -69,6 +69,7 @@ PORTAL_PAGES = {
     "portal_home": None,
     "portal_site": "site",
     "portal_export": "site",
+    "portal_statements": None,
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.

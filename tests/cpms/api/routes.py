@@ -106,6 +106,17 @@ ROUTES = {
     ("invoice-list", "get"): (READ, None, None),
     ("invoice-detail", "get"): (READ, "invoice", None),
     ("invoice-credit", "post"): (ADMIN, "invoice", {"reason": "Miscalibrated"}),
+    ("site-share-list", "get"): (READ, None, None),
+    ("site-share-list", "post"): (
+        ADMIN,
+        None,
+        lambda w: {"site": w["spare_site"].pk, "revenue_share_percent": "30.00"},
+    ),
+    ("site-share-detail", "get"): (READ, "site_share", None),
+    ("site-share-detail", "patch"): (ADMIN, "site_share", {"monthly_fee": "25.00"}),
+    ("site-share-detail", "delete"): (ADMIN, "site_share", None),
+    ("statement-list", "get"): (READ, None, None),
+    ("statement-detail", "get"): (READ, "statement", None),
     ("webhook-endpoint-list", "get"): (ADMIN, None, None),
     (
         "webhook-endpoint-list",

@@ -11,6 +11,8 @@ from billing.models import (
     CustomerGroup,
     Invoice,
     InvoiceLine,
+    SiteShare,
+    Statement,
     Tariff,
     TariffAssignment,
     TariffVersion,
@@ -48,6 +50,8 @@ SNAPSHOT_MODELS = [
     CustomerGroup,
     Invoice,
     InvoiceLine,
+    SiteShare,
+    Statement,
 ]
 
 
