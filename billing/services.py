@@ -358,9 +358,10 @@ DEMO_FLEET = "Fleet contract"
 
 
 def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
-    """The demo tenant's tariffs, created once (idempotent): a public tariff for the whole
-    tenant (start fee, day and night energy prices, parking after a grace period by day) and,
-    for the fleet's cards, a cheaper energy-only contract."""
+    """The demo tenant's billing, created once (idempotent): a public tariff for the whole
+    tenant (start fee, day and night energy prices, parking after a grace period by day); for
+    the fleet's cards a cheaper energy-only contract and a customer who pays for them; a 30 %
+    revenue share, less 25 EUR a month, for the sites that have an owner."""
     public = Tariff.objects.filter(name=DEMO_PUBLIC, archived_at__isnull=True).first()
     if public is None:
         public = tariff_create(
@@ -395,6 +396,12 @@ def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
             )
             assignment_create(tariff=fleet, group=fleet_group, priority=10)
         tariffs.append(fleet)
+        if not CustomerGroup.objects.filter(group=fleet_group).exists():
+            customer_create(
+                name="Harbour Logistics", email="accounts@harbour.test", groups=[fleet_group]
+            )
+    for site in Site.objects.filter(site_owner__isnull=False, share__isnull=True):
+        site_share_set(site=site, revenue_share_percent=Decimal(30), monthly_fee=Decimal(25))
     return tariffs
 
 

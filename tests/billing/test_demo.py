@@ -5,7 +5,7 @@ import io
 
 from django.core.management import call_command
 
-from billing.models import Tariff, TariffAssignment
+from billing.models import Customer, SiteShare, Tariff, TariffAssignment
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 
@@ -22,3 +22,5 @@ def test_seed_demo_creates_the_demo_tariffs_once(db):
         fleet = TariffAssignment.objects.get(group__isnull=False)
         assert fleet.group.uid == "FLEET-GROUP" and fleet.priority == 10
         assert TariffAssignment.objects.count() == 2
+        assert Customer.objects.get().groups.get().group.uid == "FLEET-GROUP"
+        assert SiteShare.objects.get().site.name == "Harbour Mall"
