@@ -153,7 +153,9 @@ class PreviewForm(forms.Form):
     start = forms.DateTimeField(label="Starting", help_text="Local time of the site.")
     hours = forms.IntegerField(min_value=0, max_value=167, initial=2)
     minutes = forms.IntegerField(min_value=0, max_value=59, initial=10)
-    energy_kwh = forms.DecimalField(min_value=0, max_digits=10, decimal_places=3, initial=22)
+    energy_kwh = forms.DecimalField(
+        label="Energy (kWh)", min_value=0, max_digits=10, decimal_places=3, initial=22
+    )
     charging_minutes = forms.IntegerField(
         min_value=0,
         required=False,
