@@ -2,7 +2,17 @@ from django.apps import AppConfig
 
 
 class BillingConfig(AppConfig):
-    """Tariffs, charge detail records and invoices land here (see the roadmap in README.md)."""
+    """Tariffs, pricing and charge detail records."""
 
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self):
+        from billing import events  # noqa: F401 (billing's events, catalogued)
+        from billing.listeners import queue_pricing
+        from chargers.events import SessionStopped, SessionUpdated
+        from cpms.events import AFTER_COMMIT, subscribe
+
+        # A stop, and the correction of a stopped session (late stop, corrected meter).
+        subscribe(SessionStopped, queue_pricing, phase=AFTER_COMMIT)
+        subscribe(SessionUpdated, queue_pricing, phase=AFTER_COMMIT)

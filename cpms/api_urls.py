@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, sessions, telemetry, tokens
 from cpms.api import resources, webhooks
@@ -30,6 +31,15 @@ router.register(
 router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
 router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
+router.register("tariffs", billing_api.TariffViewSet, basename="tariff")
+router.register(
+    "tariff-assignments", billing_api.TariffAssignmentViewSet, basename="tariff-assignment"
+)
+router.register("cdrs", billing_api.CdrViewSet, basename="cdr")
+router.register("customers", billing_api.CustomerViewSet, basename="customer")
+router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
+router.register("site-shares", billing_api.SiteShareViewSet, basename="site-share")
+router.register("statements", billing_api.StatementViewSet, basename="statement")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

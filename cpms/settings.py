@@ -194,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
+    "price-missed-sessions": {"task": "billing.tasks.price_missed_sessions", "schedule": 300.0},
+    "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": 3600.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
 }
 
@@ -340,6 +342,8 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",
+        "TariffDimensionEnum": "billing.pricing.DIMENSIONS",
+        "CdrDimensionEnum": "billing.api.CDR_DIMENSIONS",
     },
 }
 

@@ -20,6 +20,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
     path("", include("chargers.dashboard.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("platform/", overview.platform, name="platform"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
+    path("portal/<slug:tenant_slug>/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("cpms.api_urls")),
 ]

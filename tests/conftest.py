@@ -5,11 +5,20 @@ alice: tenant A admin; bob: tenant A viewer; olga: tenant A operator; paula: ten
 portal member; charlie: tenant B admin. Everything of tenant A must be invisible to charlie.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Statement
+from billing.services import (
+    assignment_create,
+    customer_create,
+    site_share_set,
+    tariff_create,
+)
 from chargers.alerts.models import Alert, AlertKind
 from chargers.models import (
     Charger,
@@ -244,7 +253,77 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             charger=charger,
             opened_at=now,
         )
+        tariff = tariff_create(
+            name="Tariff A",
+            currency="EUR",
+            elements=[{"price_components": [{"type": "ENERGY", "price": 0.39, "step_size": 1}]}],
+        )
+        cdr = ChargeDetailRecord.objects.create(
+            session=session,
+            issued_at=now,
+            charger=charger,
+            site=site_a,
+            evse_id=1,
+            connector_id=1,
+            id_tag="04AABBCC",
+            id_token=token,
+            start_date_time=now,
+            end_date_time=now,
+            tariff=tariff,
+            tariff_version=tariff.versions.get(),
+            currency="EUR",
+            total_energy=0,
+            total_time=0,
+            total_parking_time=0,
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+            charging_periods=[],
+            lines=[],
+            vat_groups=[],
+            fingerprint="0" * 64,
+        )
+        customer = customer_create(name="Fleet A", groups=[token])
+        invoice = Invoice.objects.create(
+            customer=customer,
+            kind="invoice",
+            series="INV",
+            number=1,
+            period_start=now.date(),
+            period_end=now.date(),
+            issued_at=now,
+            currency="EUR",
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+        )
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            cdr=cdr,
+            description="Session at CP-A",
+            total_excl_vat_minor=0,
+            total_incl_vat_minor=0,
+        )
+        statement = Statement.objects.create(
+            site_owner=SiteOwner.objects.create(name="Depot owner"),
+            period_start=now.date(),
+            period_end=now.date(),
+            issued_at=now,
+            currency="EUR",
+            revenue_minor=0,
+            share_minor=0,
+            fees_minor=0,
+            payout_minor=0,
+            sites=[],
+        )
         return {
+            "site_share": site_share_set(site=site_a, revenue_share_percent=Decimal(30)),
+            "spare_site": Site.objects.create(name="Depot B"),
+            "statement": statement,
+            "customer": customer,
+            "spare_customer": customer_create(name="Spare customer"),
+            "invoice": invoice,
+            "tariff": tariff,
+            "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
+            "cdr": cdr,
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

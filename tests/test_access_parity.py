@@ -36,6 +36,17 @@ SAME_OPERATION = [
     ("api_key_list", ("api-key-list", "post")),
     ("api_key_revoke", ("api-key-revoke", "post")),
     ("alert_list", ("alert-list", "get")),
+    ("tariff_list", ("tariff-list", "get")),
+    ("tariff_detail", ("tariff-detail", "get")),
+    ("tariff_detail", ("tariff-price", "post")),
+    ("tariff_create", ("tariff-list", "post")),
+    ("tariff_edit", ("tariff-detail", "patch")),
+    ("tariff_delete", ("tariff-detail", "delete")),
+    ("tariff_assign", ("tariff-assignment-list", "post")),
+    ("tariff_assignment_remove", ("tariff-assignment-detail", "delete")),
+    ("cdr_export", ("cdr-export", "get")),
+    ("invoice_list", ("invoice-list", "get")),
+    ("invoice_detail", ("invoice-detail", "get")),
 ]
 
 

@@ -319,7 +319,8 @@ def _flatten(detail, prefix="") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         fields: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
+            # str(): DRF keys a list's item errors by index, and item 0 must still show.
+            name = str(key) if key != "non_field_errors" else ""
             fields.update(
                 _flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name)
             )

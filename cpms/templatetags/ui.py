@@ -12,10 +12,13 @@ SECTIONS = (
     ("sessions", ("session_",)),
     ("alerts", ("alert_",)),
     ("id_tokens", ("id_token_",)),
+    ("tariffs", ("tariff_", "cdr_")),
+    ("invoices", ("invoice_",)),
     ("members", ("member_",)),
     ("api_keys", ("api_key_",)),
     ("settings", ("tenant_settings",)),
     ("overview", ("tenant_overview",)),
+    ("portal_statements", ("portal_statements",)),
     ("portal", ("portal_",)),
     ("platform", ("platform",)),
 )

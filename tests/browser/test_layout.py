@@ -7,15 +7,21 @@ widths go to var/screenshots/ for a person to look at.
 One browser, one logged-in context per persona (the operators' admin and a site owner), the
 pages in a loop; a page's problems are collected and reported together."""
 
+import concurrent.futures
 import contextlib
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
 from django.utils import timezone
 
+from billing.invoicing import month
+from billing.models import Customer, Invoice, InvoiceLine
+from billing.services import cdr_issue, demo_tariffs_seed, statements_issue
 from chargers.models import (
     ChargingSession,
     Command,
@@ -78,7 +84,48 @@ def world(tenant_a, site_a, alice, paula):
             )  # fmt: skip
         IdToken.objects.create(uid="04A1B2C3D4E5F6", label="Driver Anna")
         api_key_create(tenant=tenant_a, name="Billing export", role="read_only", created_by=alice)
-    return {**fleet, "site": site_a}
+    # Billing's services publish events the dashboards' pusher sends from a thread of its own:
+    # this thread runs Playwright's event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        billing = pool.submit(priced_world, tenant_a, site_a, now).result()
+    return {**fleet, "site": site_a, **billing}
+
+
+def priced_world(tenant, site, now):
+    """A tariff with a long editor's worth of elements, the finished sessions priced, an
+    invoice of them and the site owner's statement of this month."""
+    try:
+        with scoping.scope(tenant):
+            return _priced(site, now)
+    finally:
+        connection.close()
+
+
+def _priced(site, now):
+    fleet_group = IdToken.objects.create(uid="FLEET-GROUP-LONG-NAME", label="Fleet cards")
+    tariffs = demo_tariffs_seed(fleet_group=fleet_group)
+    records = [
+        cdr_issue(session_id=pk)
+        for pk in ChargingSession.objects.filter(state=SessionState.COMPLETED).values_list(
+            "pk", flat=True
+        )
+    ]
+    customer = Customer.objects.get()
+    invoice = Invoice.objects.create(
+        customer=customer, kind="invoice", series="INV", number=1, period_start=now.date(),
+        period_end=now.date(), issued_at=now, currency="EUR",
+        total_excl_vat_minor=sum(r.total_excl_vat_minor for r in records),
+        total_incl_vat_minor=sum(r.total_incl_vat_minor for r in records),
+        vat_groups=[{"vat": "19", "base": "1.00", "amount": "0.19"}],
+    )  # fmt: skip
+    for record in records:
+        InvoiceLine.objects.create(
+            invoice=invoice, cdr=record, description=f"Session {record.session_id} at the mall",
+            total_excl_vat_minor=record.total_excl_vat_minor,
+            total_incl_vat_minor=record.total_incl_vat_minor,
+        )  # fmt: skip
+    statements_issue(period=month(now.year, now.month, ZoneInfo(site.timezone)))
+    return {"tariff": tariffs[0], "invoice": invoice}
 
 
 def operator_pages(world):
@@ -97,6 +144,12 @@ def operator_pages(world):
         "members": f"{t}/members/",
         "api-keys": f"{t}/api-keys/",
         "settings": f"{t}/settings/",
+        "tariffs": f"{t}/tariffs/",
+        "tariff": f"{t}/tariffs/{world['tariff'].pk}/?start=2026-03-06+17:40&hours=2&minutes=10"
+        "&energy_kwh=22&charging_minutes=90",
+        "tariff-edit": f"{t}/tariffs/{world['tariff'].pk}/edit/",
+        "invoices": f"{t}/invoices/",
+        "invoice": f"{t}/invoices/{world['invoice'].pk}/",
     }
 
 
@@ -104,6 +157,7 @@ def portal_pages(world):
     return {
         "portal-home": "/portal/tenant-a/",
         "portal-site": f"/portal/tenant-a/sites/{world['site'].pk}/",
+        "portal-statements": "/portal/tenant-a/statements/",
     }
 
 

@@ -4,6 +4,7 @@ portal and webhook flags they carry are the ones the contracts promise."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from billing.events import CdrIssued
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.events import (
     ChargerBooted,
@@ -82,6 +83,21 @@ SAMPLES = [
     ),
     HandshakeRefused(tenant_id=None, reason="unknown_tenant", identity="X", remote_addr="", at=AT),
     CommandFinished(tenant_id=1, command_id=9, charger_id=1, action="Reset", status="answered"),
+    CdrIssued(
+        tenant_id=1,
+        cdr_id=3,
+        session_id=7,
+        charger_id=1,
+        version=2,
+        supersedes=2,
+        currency="EUR",
+        total_excl_vat=Decimal("6.00"),
+        total_incl_vat=Decimal("7.14"),
+        total_energy=Decimal("20.000000"),
+        start_date_time=datetime(2026, 5, 4, 3, tzinfo=UTC),
+        end_date_time=datetime(2026, 5, 4, 4, tzinfo=UTC),
+        issued_at=datetime(2026, 5, 4, 4, 0, 2, tzinfo=UTC),
+    ),  # fmt: skip
     SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
     SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),
     SessionStopped(tenant_id=1, **SESSION),

@@ -52,12 +52,24 @@ OPERATOR_PAGES = {
     "alert_list": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),
+    # Tariffs and priced sessions (issue 13).
+    "tariff_list": (Role.VIEWER, None),
+    "tariff_create": (Role.ADMIN, None),
+    "tariff_detail": (Role.VIEWER, "tariff"),
+    "tariff_edit": (Role.ADMIN, "tariff"),
+    "tariff_delete": (Role.ADMIN, "tariff"),
+    "tariff_assign": (Role.ADMIN, "tariff"),
+    "tariff_assignment_remove": (Role.ADMIN, "tariff_assignment"),
+    "cdr_export": (Role.VIEWER, None),
+    "invoice_list": (Role.VIEWER, None),
+    "invoice_detail": (Role.VIEWER, "invoice"),
 }
 
 PORTAL_PAGES = {
     "portal_home": None,
     "portal_site": "site",
     "portal_export": "site",
+    "portal_statements": None,
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.
@@ -67,6 +79,9 @@ POST_ONLY = {
     "charger_command",
     "charger_registration",
     "id_token_block",
+    "tariff_delete",
+    "tariff_assign",
+    "tariff_assignment_remove",
 }
 
 

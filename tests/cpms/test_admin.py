@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import ChargeDetailRecord
+from billing.services import assignment_create, tariff_create
 from chargers.alerts.models import Alert, AlertKind, AlertRule, Severity
 from chargers.models import (
     Charger,
@@ -80,6 +82,19 @@ def charger_rows(tenant):
         opened_at=now,
     )
     AlertRule.objects.create(kind=AlertKind.CONNECTOR_FAULTED, severity=Severity.CRITICAL)
+    tariff = tariff_create(
+        name="Tariff A",
+        currency="EUR",
+        elements=[{"price_components": [{"type": "ENERGY", "price": 0.39}]}],
+    )
+    assignment_create(tariff=tariff)
+    ChargeDetailRecord.objects.create(
+        session=session, issued_at=now, charger=charger, evse_id=1, connector_id=1,
+        start_date_time=now, end_date_time=now, tariff=tariff,
+        tariff_version=tariff.versions.get(), currency="EUR", total_energy=0, total_time=0,
+        total_parking_time=0, total_excl_vat_minor=0, total_incl_vat_minor=0,
+        charging_periods=[], lines=[], vat_groups=[], fingerprint="0" * 64,
+    )  # fmt: skip
 
 
 def admin_url(obj, view):

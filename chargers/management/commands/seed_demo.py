@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from billing.services import demo_tariffs_seed
+from chargers.models import IdToken
 from chargers.services.demo import (
     DEMO_CHARGER_PASSWORD,
     DEMO_PASSWORD,
@@ -7,13 +9,16 @@ from chargers.services.demo import (
     TENANT_SLUG,
     demo_seed,
 )
+from cpms.tenancy import scoping
 
 
 class Command(BaseCommand):
     help = "Create or refresh the demo tenant, its sites, people and RFID tokens (idempotent)."
 
     def handle(self, *args, **options):
-        demo_seed()
+        tenant = demo_seed()
+        with scoping.scope(tenant):
+            demo_tariffs_seed(fleet_group=IdToken.objects.filter(uid="FLEET-GROUP").first())
         self.print_logins()
 
     def print_logins(self) -> None:

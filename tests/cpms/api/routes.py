@@ -15,6 +15,20 @@ def _charger(world):
     return {"charger": world["charger"].pk, "action": "clear_cache"}
 
 
+def _new_tariff(world):
+    elements = [{"price_components": [{"type": "ENERGY", "price": 0.39, "step_size": 1}]}]
+    return {"name": "Public AC", "currency": "EUR", "elements": elements}
+
+
+def _price_request(world):
+    return {
+        "start": "2026-03-06T17:40:00+01:00",
+        "charging_end": "2026-03-06T19:10:00+01:00",
+        "end": "2026-03-06T19:50:00+01:00",
+        "energy_kwh": 22,
+    }
+
+
 # (route name, method) -> (role needed, world object in the URL or None, body or query)
 # A body may be a function of the world, for ids that only exist once the world does.
 ROUTES = {
@@ -70,6 +84,39 @@ ROUTES = {
     ("command-list", "get"): (READ, None, None),
     ("command-list", "post"): (OPERATE, None, _charger),
     ("command-detail", "get"): (READ, "command", None),
+    ("tariff-list", "get"): (READ, None, None),
+    ("tariff-list", "post"): (ADMIN, None, _new_tariff),
+    ("tariff-detail", "get"): (READ, "tariff", None),
+    ("tariff-detail", "patch"): (ADMIN, "tariff", {"name": "Renamed"}),
+    ("tariff-detail", "delete"): (ADMIN, "tariff", None),
+    ("tariff-price", "post"): (READ, "tariff", _price_request),
+    ("tariff-assignment-list", "get"): (READ, None, None),
+    ("tariff-assignment-list", "post"): (ADMIN, None, lambda w: {"tariff": w["tariff"].pk}),
+    ("tariff-assignment-detail", "get"): (READ, "tariff_assignment", None),
+    ("tariff-assignment-detail", "patch"): (ADMIN, "tariff_assignment", {"priority": 5}),
+    ("tariff-assignment-detail", "delete"): (ADMIN, "tariff_assignment", None),
+    ("cdr-list", "get"): (READ, None, None),
+    ("cdr-detail", "get"): (READ, "cdr", None),
+    ("cdr-export", "get"): (READ, None, None),
+    ("customer-list", "get"): (READ, None, None),
+    ("customer-list", "post"): (ADMIN, None, {"name": "Harbour Logistics"}),
+    ("customer-detail", "get"): (READ, "customer", None),
+    ("customer-detail", "patch"): (ADMIN, "customer", {"city": "Hamburg"}),
+    ("customer-detail", "delete"): (ADMIN, "spare_customer", None),
+    ("invoice-list", "get"): (READ, None, None),
+    ("invoice-detail", "get"): (READ, "invoice", None),
+    ("invoice-credit", "post"): (ADMIN, "invoice", {"reason": "Miscalibrated"}),
+    ("site-share-list", "get"): (READ, None, None),
+    ("site-share-list", "post"): (
+        ADMIN,
+        None,
+        lambda w: {"site": w["spare_site"].pk, "revenue_share_percent": "30.00"},
+    ),
+    ("site-share-detail", "get"): (READ, "site_share", None),
+    ("site-share-detail", "patch"): (ADMIN, "site_share", {"monthly_fee": "25.00"}),
+    ("site-share-detail", "delete"): (ADMIN, "site_share", None),
+    ("statement-list", "get"): (READ, None, None),
+    ("statement-detail", "get"): (READ, "statement", None),
     ("webhook-endpoint-list", "get"): (ADMIN, None, None),
     (
         "webhook-endpoint-list",

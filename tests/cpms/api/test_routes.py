@@ -5,6 +5,18 @@ key naming another tenant). Built from tests/cpms/api/routes.py, which must cove
 import pytest
 from django.urls import reverse
 
+from billing.models import (
+    ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceLine,
+    SiteShare,
+    Statement,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
@@ -30,6 +42,16 @@ SNAPSHOT_MODELS = [
     Command,
     WebhookEndpoint,
     WebhookDelivery,
+    Tariff,
+    TariffVersion,
+    TariffAssignment,
+    ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceLine,
+    SiteShare,
+    Statement,
 ]
 
 

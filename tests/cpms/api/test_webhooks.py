@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.events import CdrIssued
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.events import ChargerOffline, SessionStarted, SessionStopped, SessionUpdated
 from chargers.models import SessionState
@@ -242,6 +243,7 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
             publish(session_event.of(world["session"]))
         for alert_event in [AlertOpened, AlertResolved]:
             publish(alert_event.of(world["alert"], open_alerts=1))
+        publish(CdrIssued.of(world["cdr"]))
         connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
@@ -284,6 +286,7 @@ CONTRACT_EVENT_TYPES = {
     "session.stopped": "session.stopped",
     "alert.opened": "alert.opened",
     "alert.resolved": "alert.resolved",
+    "cdr.issued": "cdr.issued",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -318,6 +321,20 @@ CONTRACT_EVENT_DATA = {
     "session.started": SESSION_FIELDS,
     "session.stopped": SESSION_FIELDS,
     "session.updated": SESSION_FIELDS,
+    "cdr.issued": [
+        "cdr_id",
+        "session_id",
+        "charger_id",
+        "version",
+        "[supersedes]",
+        "currency",
+        "total_excl_vat",
+        "total_incl_vat",
+        "total_energy",
+        "start_date_time",
+        "end_date_time",
+        "issued_at",
+    ],
 }
 
 

@@ -1,0 +1,194 @@
+"""The dashboard's tariff editor, assignment form and price preview. Forms read input; the
+services validate the terms (by the pricing function's own reader) and write."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from billing.models import Tariff
+from billing.selectors import Hypothetical
+from chargers.models import Charger, Connector, IdToken
+from cpms.models import Site
+
+ELEMENTS_HELP = (
+    "OCPI 2.2.1 tariff elements as JSON: each has price_components (type ENERGY per kWh, TIME "
+    "per charging hour, PARKING_TIME per parked hour or FLAT per session; price excl. VAT, vat "
+    "%, step_size in Wh or seconds) and optional restrictions (start_time/end_time in the "
+    "site's local time, day_of_week, min/max_kwh, min/max_power, min/max_duration ...). The "
+    "first element whose restrictions hold prices each dimension."
+)
+EXAMPLE_ELEMENTS = [
+    {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 19, "step_size": 1}]},
+    {"price_components": [{"type": "ENERGY", "price": 0.39, "vat": 19, "step_size": 1}]},
+]
+
+
+class TariffForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    currency = forms.CharField(max_length=3, help_text="ISO 4217, e.g. EUR. Fixed once saved.")
+    elements = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), help_text=ELEMENTS_HELP)
+    min_price_excl_vat = forms.DecimalField(
+        required=False, min_value=0, label="Minimum price excl. VAT"
+    )
+    min_price_incl_vat = forms.DecimalField(
+        required=False, min_value=0, label="Minimum price incl. VAT"
+    )
+    max_price_excl_vat = forms.DecimalField(
+        required=False, min_value=0, label="Maximum price excl. VAT"
+    )
+    max_price_incl_vat = forms.DecimalField(
+        required=False, min_value=0, label="Maximum price incl. VAT"
+    )
+    parking_grace_minutes = forms.IntegerField(
+        min_value=0, max_value=24 * 60, initial=0, help_text="Free parking per session."
+    )
+    start_date_time = forms.DateTimeField(
+        required=False, label="Valid from (UTC)", help_text="Optional (OCPI start_date_time)."
+    )
+    end_date_time = forms.DateTimeField(
+        required=False, label="Valid until (UTC)", help_text="Optional (OCPI end_date_time)."
+    )
+    effective_from = forms.DateTimeField(
+        required=False,
+        label="Effective from (UTC)",
+        help_text="When these terms take effect; empty: now. A change makes a new version; "
+        "records already issued keep theirs.",
+    )
+
+    def __init__(self, *args: Any, tariff: Tariff | None = None, **kwargs: Any) -> None:
+        if tariff is not None and "initial" not in kwargs:
+            current = tariff.current
+            kwargs["initial"] = {
+                "name": tariff.name,
+                "currency": tariff.currency,
+                "elements": json.dumps(current.elements, indent=2),
+                "min_price_excl_vat": (current.min_price or {}).get("excl_vat"),
+                "min_price_incl_vat": (current.min_price or {}).get("incl_vat"),
+                "max_price_excl_vat": (current.max_price or {}).get("excl_vat"),
+                "max_price_incl_vat": (current.max_price or {}).get("incl_vat"),
+                "parking_grace_minutes": current.parking_grace_minutes,
+                "start_date_time": current.start_date_time,
+                "end_date_time": current.end_date_time,
+            }
+        elif "initial" not in kwargs:
+            kwargs["initial"] = {
+                "currency": "EUR",
+                "elements": json.dumps(EXAMPLE_ELEMENTS, indent=2),
+                "parking_grace_minutes": 0,
+            }
+        super().__init__(*args, **kwargs)
+
+    def clean_elements(self) -> Any:
+        try:
+            return json.loads(self.cleaned_data["elements"])
+        except ValueError as error:
+            raise ValidationError(f"Not JSON: {error}") from None
+
+    def values(self) -> dict[str, Any]:
+        """The service's keywords, OCPI-named."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "currency": data["currency"].upper(),
+            "elements": data["elements"],
+            "min_price": _price(data["min_price_excl_vat"], data["min_price_incl_vat"]),
+            "max_price": _price(data["max_price_excl_vat"], data["max_price_incl_vat"]),
+            "parking_grace_minutes": data["parking_grace_minutes"],
+            "start_date_time": data["start_date_time"],
+            "end_date_time": data["end_date_time"],
+            "effective_from": data["effective_from"],
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """A service's error names OCPI's field (`elements.0.price_components.1.step_size`,
+        `min_price.incl_vat`): shown beside the form field that holds it."""
+        for field, messages in error.message_dict.items():
+            head, _, rest = field.partition(".")
+            if head in ("min_price", "max_price"):
+                target = f"{head}_{rest or 'excl_vat'}"
+            else:
+                target = head
+            where = f"{field}: " if rest and target == "elements" else ""
+            self.add_error(target if target in self.fields else None, [where + m for m in messages])
+
+
+def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
+    if excl is None:
+        return None if incl is None else {"excl_vat": None, "incl_vat": incl}
+    return {"excl_vat": excl} | ({"incl_vat": incl} if incl is not None else {})
+
+
+class AssignmentForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    charger = forms.ModelChoiceField(queryset=Charger.objects.none(), required=False)
+    connector = forms.ModelChoiceField(queryset=Connector.objects.none(), required=False)
+    group = forms.ModelChoiceField(
+        queryset=IdToken.objects.none(),
+        required=False,
+        help_text="Only sessions of this id-token group, over any place's tariff.",
+    )
+    priority = forms.IntegerField(initial=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices read in the request's tenant scope (never at import time).
+        self.fields["site"].queryset = Site.objects.all()  # type: ignore[attr-defined]
+        self.fields["charger"].queryset = Charger.objects.all()  # type: ignore[attr-defined]
+        self.fields["connector"].queryset = Connector.objects.select_related(  # type: ignore[attr-defined]
+            "charger"
+        )
+        self.fields["group"].queryset = IdToken.objects.all()  # type: ignore[attr-defined]
+
+
+class PreviewForm(forms.Form):
+    """'A 22 kWh session starting Friday 17:40 for 2 h 10 min costs ...' (local time)."""
+
+    start = forms.DateTimeField(label="Starting", help_text="Local time of the site.")
+    hours = forms.IntegerField(min_value=0, max_value=167, initial=2)
+    minutes = forms.IntegerField(min_value=0, max_value=59, initial=10)
+    energy_kwh = forms.DecimalField(
+        label="Energy (kWh)", min_value=0, max_digits=10, decimal_places=3, initial=22
+    )
+    charging_minutes = forms.IntegerField(
+        min_value=0,
+        required=False,
+        label="Charging for (min)",
+        help_text="Energy flows this long; the rest is parking. Empty: the whole time.",
+    )
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.all()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        total = (data.get("hours") or 0) * 60 + (data.get("minutes") or 0)
+        charging = data.get("charging_minutes")
+        if charging is not None and charging > total:
+            self.add_error("charging_minutes", "At most the whole session.")
+        if data.get("energy_kwh") and (charging == 0 or total == 0):
+            self.add_error("energy_kwh", "Energy needs charging time.")
+        return data
+
+    def session(self, tz: zoneinfo.ZoneInfo) -> Hypothetical:
+        data = self.cleaned_data
+        # The wall-clock time typed, in the site's zone; arithmetic in UTC (a DST change
+        # inside the session must not stretch it).
+        start: datetime = data["start"].replace(tzinfo=None).replace(tzinfo=tz).astimezone(UTC)
+        total = timedelta(minutes=data["hours"] * 60 + data["minutes"])
+        charging = data.get("charging_minutes")
+        charging_for = total if charging is None else timedelta(minutes=charging)
+        return Hypothetical(
+            start=start,
+            charging_end=start + charging_for,
+            end=start + total,
+            energy_kwh=data["energy_kwh"],
+        )

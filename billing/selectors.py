@@ -1,0 +1,215 @@
+"""Reads of billing: tariffs in force, which tariff a session gets, a session's periods, and a
+hypothetical session's price. All in the caller's tenant scope."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from billing import pricing
+from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.periods import (
+    Reading,
+    StatusChange,
+    register_readings,
+    session_periods,
+    summed_currents,
+)
+from chargers.models import ChargingSession, IdToken, MeterSample, SessionState, StatusEvent
+from cpms.tenancy import scoping
+
+
+def live_tariffs() -> QuerySet[Tariff]:
+    return Tariff.objects.filter(archived_at__isnull=True)
+
+
+def current_version(tariff: Tariff) -> TariffVersion:
+    """The newest version: what an edit starts from."""
+    return tariff.versions.order_by("-number")[0]
+
+
+def version_in_force(tariff: Tariff, at: datetime) -> TariffVersion:
+    """The version that prices a session started `at`: the last to take effect by then (the
+    first, for a session older than the tariff)."""
+    found = tariff.versions.filter(effective_from__lte=at).order_by("-effective_from", "-number")
+    return found.first() or tariff.versions.order_by("number")[0]
+
+
+def terms(version: TariffVersion) -> pricing.Tariff:
+    """The version as the pricing function takes it (validated when it was written)."""
+    return pricing.tariff_from_ocpi(
+        version.ocpi(), parking_grace_seconds=version.parking_grace_minutes * 60
+    )
+
+
+def valid_at(version: TariffVersion, at: datetime) -> bool:
+    """OCPI's start_date_time/end_date_time: the window in which the tariff may be used."""
+    if version.start_date_time is not None and at < version.start_date_time:
+        return False
+    return version.end_date_time is None or at < version.end_date_time
+
+
+@dataclass(frozen=True)
+class Chosen:
+    tariff: Tariff
+    version: TariffVersion
+    assignment: TariffAssignment
+
+
+SPECIFICITY = {"connector": 3, "charger": 2, "site": 1, "tenant": 0}
+
+
+def _rank(assignment: TariffAssignment) -> tuple[int, ...]:
+    place = SPECIFICITY[assignment.place]
+    if assignment.group_id is not None:
+        return (1, assignment.priority, place, assignment.pk)
+    return (0, place, assignment.priority, assignment.pk)
+
+
+def groups_of(token: IdToken | None) -> set[int]:
+    """The id-token groups a token belongs to: its group, and itself when others name it."""
+    if token is None:
+        return set()
+    return {token.pk} | ({token.group_id} if token.group_id else set())
+
+
+def tariff_for(
+    *,
+    site_id: int | None,
+    charger_id: int,
+    evse_id: int,
+    connector_id: int,
+    token: IdToken | None,
+    at: datetime,
+) -> Chosen | None:
+    """The tariff a session gets: a group's override before any place, the most specific
+    place (connector, charger, site, tenant) before a wider one, then priority; only tariffs
+    whose version in force at `at` is valid then."""
+    place = Q(site__isnull=True, charger__isnull=True, connector__isnull=True)
+    place |= Q(charger_id=charger_id)
+    place |= Q(
+        connector__charger_id=charger_id,
+        connector__evse_id=evse_id,
+        connector__connector_id=connector_id,
+    )
+    if site_id is not None:
+        place |= Q(site_id=site_id)
+    group = Q(group__isnull=True) | Q(group_id__in=groups_of(token))
+    assignments = TariffAssignment.objects.filter(
+        place, group, tariff__archived_at__isnull=True
+    ).select_related("tariff")
+    for assignment in sorted(assignments, key=_rank, reverse=True):
+        version = version_in_force(assignment.tariff, at)
+        if valid_at(version, at):
+            return Chosen(assignment.tariff, version, assignment)
+    return None
+
+
+def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
+    if session.site is not None:
+        return zoneinfo.ZoneInfo(session.site.timezone)
+    tenant = scoping.current_tenant()
+    return zoneinfo.ZoneInfo(tenant.timezone if tenant else "UTC")
+
+
+def periods_of(session: ChargingSession) -> list[pricing.Period]:
+    """The session's periods from its outlet meter samples and its connector's status history
+    while it ran."""
+    start = session.started_at
+    # A stop dated before its start (a charger's clock) is a session of no length.
+    end = max(session.stopped_at or start, start)
+    samples = list(
+        MeterSample.objects.filter(session=session, location__in=("", "Outlet")).values_list(
+            "timestamp", "measurand", "phase", "unit", "value"
+        )
+    )
+    readings = register_readings(samples)
+    if session.meter_start_wh is not None:
+        readings.append(Reading(start, session.meter_start_wh))
+    if session.meter_stop_wh is not None:
+        readings.append(Reading(end, session.meter_stop_wh))
+    statuses = StatusEvent.objects.filter(
+        charger_id=session.charger_id,
+        evse_id=session.evse_id,
+        timestamp__gte=start,
+        timestamp__lte=end,
+    ).values_list("timestamp", "status")
+    return session_periods(
+        start=start,
+        end=end,
+        readings=_one_per_time(readings),
+        statuses=[StatusChange(at, status) for at, status in statuses],
+        currents=summed_currents(samples),
+        energy_wh=Decimal(session.energy_wh),
+    )
+
+
+def _one_per_time(readings: list[Reading]) -> list[Reading]:
+    """The highest reading at each time (a stop's meter and a sample at the same instant)."""
+    best: dict[datetime, Reading] = {}
+    for reading in readings:
+        if reading.at not in best or reading.wh > best[reading.at].wh:
+            best[reading.at] = reading
+    return sorted(best.values(), key=lambda r: r.at)
+
+
+@dataclass(frozen=True)
+class Hypothetical:
+    start: datetime
+    charging_end: datetime
+    end: datetime
+    energy_kwh: Decimal
+    max_power_kw: Decimal | None = None
+
+
+def hypothetical_periods(session: Hypothetical) -> list[pricing.Period]:
+    """Connected from `start` to `end`, drawing energy evenly until `charging_end`."""
+    periods = [
+        pricing.Period(
+            start=session.start,
+            end=session.charging_end,
+            energy_wh=session.energy_kwh * 1000,
+            charging=True,
+            power_kw=session.max_power_kw,
+        )
+    ]
+    if session.end > session.charging_end:
+        periods.append(pricing.Period(start=session.charging_end, end=session.end, charging=False))
+    return periods
+
+
+def preview(
+    tariff: Tariff, session: Hypothetical, tz: zoneinfo.ZoneInfo
+) -> tuple[TariffVersion, pricing.Priced]:
+    version = version_in_force(tariff, session.start)
+    return version, pricing.price_session(terms(version), hypothetical_periods(session), tz)
+
+
+def latest_records() -> QuerySet[ChargeDetailRecord]:
+    """Each session's newest record: the ones no later version supersedes."""
+    return ChargeDetailRecord.objects.filter(superseded_by__isnull=True)
+
+
+# How far back the periodic sweep looks for ended sessions without a record.
+SWEEP_WINDOW_DAYS = 3
+
+
+def sessions_to_price(limit: int = 500) -> list[int]:
+    """Ended sessions of the last days with no record yet, whose pricing task was lost. A
+    session no tariff applies to is asked again each sweep; the window bounds that work."""
+    since = timezone.now() - timedelta(days=SWEEP_WINDOW_DAYS)
+    # Stopped a minute ago at least: the task queued on the stop is probably running.
+    before = timezone.now() - timedelta(minutes=1)
+    return list(
+        ChargingSession.objects.filter(
+            state=SessionState.COMPLETED, stopped_at__gte=since, stopped_at__lt=before
+        )
+        .exclude(charge_records__isnull=False)
+        .order_by("stopped_at")
+        .values_list("pk", flat=True)[:limit]
+    )

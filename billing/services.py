@@ -1,0 +1,707 @@
+"""Every write of billing: tariffs and their versions, assignments, charge detail records.
+
+Functions run in the tenant scope of their caller (a view, an API request, a task). Bad input
+raises Django's ValidationError naming the field, OCPI-spelled, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing import invoicing, pricing, selectors
+from billing.events import CdrIssued
+from billing.models import (
+    ChargeDetailRecord,
+    Customer,
+    CustomerGroup,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSeries,
+    SiteShare,
+    Statement,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
+from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
+from cpms.events import publish
+from cpms.models import Site, SiteOwner, User
+
+# Fields of a version: changing any of them makes the next version.
+TERMS = (
+    "elements",
+    "min_price",
+    "max_price",
+    "start_date_time",
+    "end_date_time",
+    "parking_grace_minutes",
+)
+# An edit "from now" sent a little after the form was loaded is still now.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def _checked_terms(currency: str, terms: dict[str, Any]) -> dict[str, Any]:
+    """The terms as stored: validated by the pricing function's own reader, elements in
+    OCPI's shape; a ValidationError names the field at fault."""
+    data: dict[str, Any] = {
+        "currency": currency,
+        "elements": terms.get("elements"),
+        "min_price": terms.get("min_price"),
+        "max_price": terms.get("max_price"),
+    }
+    grace = terms.get("parking_grace_minutes") or 0
+    try:
+        pricing.tariff_from_ocpi(data, parking_grace_seconds=grace * 60)
+    except pricing.TariffError as error:
+        raise ValidationError({error.field: [error.message]}) from None
+    start, end = terms.get("start_date_time"), terms.get("end_date_time")
+    if start is not None and end is not None and end <= start:
+        raise ValidationError({"end_date_time": ["Must be after start_date_time."]})
+    return {
+        "elements": pricing.normalised_elements(data["elements"]),
+        "min_price": _money(data["min_price"]),
+        "max_price": _money(data["max_price"]),
+        "start_date_time": start,
+        "end_date_time": end,
+        "parking_grace_minutes": grace,
+    }
+
+
+def _money(price: dict[str, Any] | None) -> dict[str, Any] | None:
+    if price is None:
+        return None
+    return {k: pricing.plain(Decimal(str(v))) for k, v in price.items() if v is not None}
+
+
+def _version(
+    tariff: Tariff, *, number: int, effective_from: datetime, user: User | None, **terms: Any
+) -> TariffVersion:
+    return TariffVersion.objects.create(
+        tariff=tariff,
+        number=number,
+        effective_from=effective_from,
+        created_by=user,
+        **terms,
+    )
+
+
+def _effective(at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if at < now - CLOCK_SLACK:
+        raise ValidationError(
+            {"effective_from": ["A price change takes effect now or later, never in the past."]}
+        )
+    return at
+
+
+@transaction.atomic
+def tariff_create(
+    *,
+    name: str,
+    currency: str,
+    elements: Any,
+    min_price: dict[str, Any] | None = None,
+    max_price: dict[str, Any] | None = None,
+    start_date_time: datetime | None = None,
+    end_date_time: datetime | None = None,
+    parking_grace_minutes: int = 0,
+    effective_from: datetime | None = None,
+    user: User | None = None,
+) -> Tariff:
+    """A new tariff and its first version, in force from `effective_from` (now)."""
+    if not name.strip():
+        raise ValidationError({"name": ["This field may not be blank."]})
+    terms = _checked_terms(
+        currency,
+        {
+            "elements": elements,
+            "min_price": min_price,
+            "max_price": max_price,
+            "start_date_time": start_date_time,
+            "end_date_time": end_date_time,
+            "parking_grace_minutes": parking_grace_minutes,
+        },
+    )
+    now = timezone.now()
+    tariff = Tariff.objects.create(name=name.strip(), currency=currency)
+    _version(tariff, number=1, effective_from=_effective(effective_from, now), user=user, **terms)
+    return tariff
+
+
+@transaction.atomic
+def tariff_update(
+    *, tariff: Tariff, user: User | None = None, **changes: Any
+) -> tuple[Tariff, TariffVersion | None]:
+    """Rename the tariff, or change its terms: a change of terms is the next version, in force
+    from `effective_from` (now), and leaves every earlier version, and every record priced by
+    one, as it was. Returns the tariff and the new version, if there is one."""
+    locked = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    if "currency" in changes and changes["currency"] != locked.currency:
+        raise ValidationError(
+            {"currency": ["A tariff keeps its currency; create a tariff in the other one."]}
+        )
+    if "name" in changes:
+        if not str(changes["name"]).strip():
+            raise ValidationError({"name": ["This field may not be blank."]})
+        locked.name = str(changes["name"]).strip()
+        locked.save(update_fields=["name"])
+    new_version = None
+    if any(field in changes for field in (*TERMS, "effective_from")):
+        current = selectors.current_version(locked)
+        before = {field: getattr(current, field) for field in TERMS}
+        merged = {**before, **{field: changes[field] for field in TERMS if field in changes}}
+        terms = _checked_terms(locked.currency, merged)
+        if terms == _checked_terms(locked.currency, before) and not changes.get("effective_from"):
+            return locked, None  # the same terms again (a form saved unchanged)
+        at = _effective(changes.get("effective_from"), timezone.now())
+        if at < current.effective_from:
+            raise ValidationError(
+                {"effective_from": ["Must not be before the current version takes effect."]}
+            )
+        new_version = _version(
+            locked, number=current.number + 1, effective_from=at, user=user, **terms
+        )
+    return locked, new_version
+
+
+@transaction.atomic
+def tariff_delete(*, tariff: Tariff) -> None:
+    """Withdraw a tariff: its assignments go, the tariff and its versions stay for the records
+    they priced."""
+    TariffAssignment.objects.filter(tariff=tariff).delete()
+    Tariff.objects.filter(pk=tariff.pk).update(archived_at=timezone.now())
+
+
+def _checked_place(site: Site | None, charger: Charger | None, connector: Connector | None) -> None:
+    places = (("site", site), ("charger", charger), ("connector", connector))
+    given = [name for name, value in places if value is not None]
+    if len(given) > 1:
+        raise ValidationError(
+            {
+                given[1]: [
+                    "Assign to one place: the tenant (none), a site, a charger or a connector."
+                ]
+            }
+        )
+
+
+def _checked_tariff(tariff: Tariff) -> None:
+    if tariff.archived_at is not None:
+        raise ValidationError({"tariff": ["This tariff was deleted."]})
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    tariff: Tariff,
+    site: Site | None = None,
+    charger: Charger | None = None,
+    connector: Connector | None = None,
+    group: IdToken | None = None,
+    priority: int = 0,
+) -> TariffAssignment:
+    _checked_tariff(tariff)
+    _checked_place(site, charger, connector)
+    return TariffAssignment.objects.create(
+        tariff=tariff,
+        site=site,
+        charger=charger,
+        connector=connector,
+        group=group,
+        priority=priority,
+    )
+
+
+@transaction.atomic
+def assignment_update(*, assignment: TariffAssignment, **changes: Any) -> TariffAssignment:
+    for field in ("tariff", "site", "charger", "connector", "group", "priority"):
+        if field in changes:
+            setattr(assignment, field, changes[field])
+    _checked_tariff(assignment.tariff)
+    _checked_place(assignment.site, assignment.charger, assignment.connector)
+    assignment.save()
+    return assignment
+
+
+def assignment_delete(*, assignment: TariffAssignment) -> None:
+    TariffAssignment.objects.filter(pk=assignment.pk).delete()
+
+
+# --- Charge detail records ---------------------------------------------------------------------
+
+
+def _ocpi_periods(periods: list[pricing.Period]) -> list[dict[str, Any]]:
+    """OCPI's charging_periods: each with its start and its dimensions' volumes."""
+    out = []
+    for period in periods:
+        hours = Decimal((period.end - period.start).total_seconds()) / 3600
+        dimensions = []
+        if period.charging:
+            dimensions.append({"type": "ENERGY", "volume": str(_six(period.energy_wh / 1000))})
+            dimensions.append({"type": "TIME", "volume": str(_six(hours))})
+        else:
+            dimensions.append({"type": "PARKING_TIME", "volume": str(_six(hours))})
+        if period.current_a is not None:
+            dimensions.append({"type": "MAX_CURRENT", "volume": str(period.current_a)})
+        out.append({"start_date_time": period.start.isoformat(), "dimensions": dimensions})
+    return out
+
+
+def _six(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.000001"))
+
+
+def _fingerprint(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
+    """Price a finished session and issue its record. Idempotent: the same session with the
+    same figures issues nothing new (a second delivery of the task, a resent stop); changed
+    figures (a late stop, a corrected meter) issue the next version, priced by the tariff
+    version of the first, which supersedes the one before. Returns the session's current
+    record, or None for a running session or one no tariff applies to."""
+    session = ChargingSession.objects.select_related("site", "id_token").get(pk=session_id)
+    if session.state != SessionState.COMPLETED or session.stopped_at is None:
+        return None
+    previous = ChargeDetailRecord.objects.filter(session=session).order_by("-version").first()
+    if previous is not None:
+        tariff, version = previous.tariff, previous.tariff_version
+    else:
+        chosen = selectors.tariff_for(
+            site_id=session.site_id,
+            charger_id=session.charger_id,
+            evse_id=session.evse_id,
+            connector_id=session.connector_id,
+            token=session.id_token,
+            at=session.started_at,
+        )
+        if chosen is None:
+            return None
+        tariff, version = chosen.tariff, chosen.version
+    periods = selectors.periods_of(session)
+    priced = pricing.price_session(selectors.terms(version), periods, selectors.site_zone(session))
+    token = session.id_token
+    content: dict[str, Any] = {
+        "site_id": session.site_id,
+        "evse_id": session.evse_id,
+        "connector_id": session.connector_id,
+        "id_tag": session.id_tag,
+        "id_token_id": token.pk if token else None,
+        "group_id": token.group_id if token else None,
+        "start_date_time": session.started_at,
+        "end_date_time": session.stopped_at,
+        "tariff_version_id": version.pk,
+        "currency": priced.currency,
+        "total_energy": priced.total_energy,
+        "total_time": priced.total_time,
+        "total_parking_time": priced.total_parking_time,
+        "total_excl_vat_minor": pricing.to_minor(priced.total_excl_vat, priced.currency),
+        "total_incl_vat_minor": pricing.to_minor(priced.total_incl_vat, priced.currency),
+        "charging_periods": _ocpi_periods(periods),
+        "lines": [line.as_dict() for line in priced.lines],
+        "vat_groups": [
+            {
+                "vat": None if g.rate is None else str(g.rate),
+                "base": str(g.base),
+                "amount": str(g.vat),
+            }
+            for g in priced.vat_groups
+        ],
+        "adjustment": {
+            "excl_vat": str(priced.adjustment_excl_vat),
+            "incl_vat": str(priced.adjustment_incl_vat),
+        }
+        if priced.adjustment_excl_vat or priced.adjustment_incl_vat
+        else {},
+    }
+    fingerprint = _fingerprint(content)
+    if previous is not None and previous.fingerprint == fingerprint:
+        return previous
+    fields = {k: v for k, v in content.items() if k not in ("tariff_version_id", "group_id")}
+    try:
+        with transaction.atomic():
+            cdr = ChargeDetailRecord.objects.create(
+                session=session,
+                version=previous.version + 1 if previous else 1,
+                supersedes=previous,
+                issued_at=timezone.now(),
+                charger_id=session.charger_id,
+                group_id=token.group_id if token else None,
+                tariff=tariff,
+                tariff_version=version,
+                fingerprint=fingerprint,
+                **fields,
+            )
+            publish(CdrIssued.of(cdr))
+    except IntegrityError:
+        # Another worker issued this version first: the session's record is theirs.
+        return ChargeDetailRecord.objects.filter(session=session).order_by("-version").first()
+    return cdr
+
+
+# --- The demo ----------------------------------------------------------------------------------
+
+DEMO_PUBLIC = "Public AC"
+DEMO_FLEET = "Fleet contract"
+
+
+def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
+    """The demo tenant's billing, created once (idempotent): a public tariff for the whole
+    tenant (start fee, day and night energy prices, parking after a grace period by day); for
+    the fleet's cards a cheaper energy-only contract and a customer who pays for them; a 30 %
+    revenue share, less 25 EUR a month, for the sites that have an owner."""
+    public = Tariff.objects.filter(name=DEMO_PUBLIC, archived_at__isnull=True).first()
+    if public is None:
+        public = tariff_create(
+            name=DEMO_PUBLIC,
+            currency="EUR",
+            elements=[
+                {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 19}]},
+                {
+                    "price_components": [{"type": "ENERGY", "price": 0.39, "vat": 19}],
+                    "restrictions": {"start_time": "07:00", "end_time": "22:00"},
+                },
+                {"price_components": [{"type": "ENERGY", "price": 0.29, "vat": 19}]},
+                {
+                    "price_components": [
+                        {"type": "PARKING_TIME", "price": 6.0, "vat": 19, "step_size": 300}
+                    ],
+                    "restrictions": {"start_time": "07:00", "end_time": "20:00"},
+                },
+            ],
+            max_price={"excl_vat": 60, "incl_vat": 71.4},
+            parking_grace_minutes=30,
+        )
+        assignment_create(tariff=public)
+    tariffs = [public]
+    if fleet_group is not None:
+        fleet = Tariff.objects.filter(name=DEMO_FLEET, archived_at__isnull=True).first()
+        if fleet is None:
+            fleet = tariff_create(
+                name=DEMO_FLEET,
+                currency="EUR",
+                elements=[{"price_components": [{"type": "ENERGY", "price": 0.25, "vat": 19}]}],
+            )
+            assignment_create(tariff=fleet, group=fleet_group, priority=10)
+        tariffs.append(fleet)
+        if not CustomerGroup.objects.filter(group=fleet_group).exists():
+            customer_create(
+                name="Harbour Logistics", email="accounts@harbour.test", groups=[fleet_group]
+            )
+    for site in Site.objects.filter(site_owner__isnull=False, share__isnull=True):
+        site_share_set(site=site, revenue_share_percent=Decimal(30), monthly_fee=Decimal(25))
+    return tariffs
+
+
+# --- Customers and invoices --------------------------------------------------------------------
+
+INVOICE_SERIES = "INV"
+CREDIT_NOTE_SERIES = "CN"
+
+
+def _checked_groups(groups: list[IdToken], customer: Customer | None) -> None:
+    taken = CustomerGroup.objects.filter(group__in=groups)
+    if customer is not None:
+        taken = taken.exclude(customer=customer)
+    first = taken.select_related("customer", "group").first()
+    if first is not None:
+        raise ValidationError(
+            {"groups": [f"{first.group.uid} is billed to {first.customer.name} already."]}
+        )
+
+
+@transaction.atomic
+def customer_create(*, groups: list[IdToken] | None = None, **fields: Any) -> Customer:
+    """A customer and the id-token groups whose sessions it pays for."""
+    _checked_groups(groups or [], None)
+    customer = Customer.objects.create(**fields)
+    for group in groups or []:
+        CustomerGroup.objects.create(customer=customer, group=group)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, groups: list[IdToken] | None = None, **fields: Any
+) -> Customer:
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.save()
+    if groups is not None:
+        _checked_groups(groups, customer)
+        CustomerGroup.objects.filter(customer=customer).exclude(group__in=groups).delete()
+        kept = set(CustomerGroup.objects.filter(customer=customer).values_list("group", flat=True))
+        for group in groups:
+            if group.pk not in kept:
+                CustomerGroup.objects.create(customer=customer, group=group)
+    return customer
+
+
+def customer_delete(*, customer: Customer) -> None:
+    if Invoice.objects.filter(customer=customer).exists():
+        raise ValidationError({"id": ["This customer has invoices, which are kept."]})
+    Customer.objects.filter(pk=customer.pk).delete()
+
+
+def _take_number(code: str) -> int:
+    """The series' next number, under its row's lock: the caller's transaction holds it until
+    it commits (or gives the number back by rolling back), so numbers have no gaps and no
+    two invoices share one, however many workers issue at once."""
+    InvoiceSeries.objects.get_or_create(code=code)
+    series = InvoiceSeries.objects.select_for_update().get(code=code)
+    series.last_number += 1
+    series.save(update_fields=["last_number"])
+    return series.last_number
+
+
+def _line_of(cdr: ChargeDetailRecord, sign: int) -> dict[str, Any]:
+    when = cdr.start_date_time.strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "cdr": cdr,
+        "description": f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
+        f"{cdr.total_energy.normalize()} kWh",
+        "total_excl_vat_minor": sign * cdr.total_excl_vat_minor,
+        "total_incl_vat_minor": sign * cdr.total_incl_vat_minor,
+    }
+
+
+def _issue(
+    *,
+    customer: Customer,
+    kind: str,
+    currency: str,
+    period: invoicing.Month,
+    records: list[ChargeDetailRecord],
+    credits: Invoice | None = None,
+    reason: str = "",
+) -> Invoice:
+    sign = -1 if kind == InvoiceKind.CREDIT_NOTE else 1
+    series = CREDIT_NOTE_SERIES if kind == InvoiceKind.CREDIT_NOTE else INVOICE_SERIES
+    lines = [_line_of(cdr, sign) for cdr in records]
+    invoice = Invoice.objects.create(
+        customer=customer,
+        kind=kind,
+        series=series,
+        number=_take_number(series),
+        period_start=period.first_day,
+        period_end=period.last_day,
+        issued_at=timezone.now(),
+        currency=currency,
+        total_excl_vat_minor=sum(line["total_excl_vat_minor"] for line in lines),
+        total_incl_vat_minor=sum(line["total_incl_vat_minor"] for line in lines),
+        vat_groups=invoicing.vat_breakdown(
+            ({"vat_groups": r.vat_groups, "adjustment": r.adjustment} for r in records), sign
+        ),
+        credits=credits,
+        reason=reason,
+    )
+    for line in lines:
+        InvoiceLine.objects.create(invoice=invoice, **line)
+    return invoice
+
+
+def invoices_issue(*, period: invoicing.Month) -> list[Invoice]:
+    """The month's invoices, one per customer and currency, of every current record of its
+    groups' sessions started before the month's end and not invoiced yet (late records of an
+    invoiced month go on the next one). A record corrected after it was invoiced is credited
+    first (a credit note for the invoice that had it) and its new version invoiced. Run again,
+    it issues nothing twice."""
+    issued = []
+    for customer in Customer.objects.prefetch_related("groups"):
+        groups = [g.group_id for g in customer.groups.all()]
+        if not groups:
+            continue
+        try:
+            with transaction.atomic():
+                mine = _credit_corrected(customer, period)
+                mine += _invoice_month(customer, groups, period)
+        except IntegrityError:
+            # Another worker issued this customer's month first (its numbers stand; ours
+            # went back with the rollback).
+            continue
+        issued += mine
+    return issued
+
+
+def _invoiced_cdrs(kind: str) -> QuerySet[InvoiceLine]:
+    return InvoiceLine.objects.filter(invoice__kind=kind)
+
+
+def _credit_corrected(customer: Customer, period: invoicing.Month) -> list[Invoice]:
+    stale = (
+        _invoiced_cdrs(InvoiceKind.INVOICE)
+        .filter(invoice__customer=customer, cdr__superseded_by__isnull=False)
+        .exclude(cdr__in=_invoiced_cdrs(InvoiceKind.CREDIT_NOTE).values("cdr"))
+        .select_related("invoice", "cdr__charger")
+    )
+    by_invoice: dict[int, list[InvoiceLine]] = {}
+    for line in stale:
+        by_invoice.setdefault(line.invoice_id, []).append(line)
+    return [
+        _issue(
+            customer=customer,
+            kind=InvoiceKind.CREDIT_NOTE,
+            currency=lines[0].invoice.currency,
+            period=period,
+            records=[line.cdr for line in lines],
+            credits=lines[0].invoice,
+            reason="Sessions corrected after they were invoiced; the corrected records are "
+            "on the next invoice.",
+        )
+        for lines in by_invoice.values()
+    ]
+
+
+def _invoice_month(customer: Customer, groups: list[int], period: invoicing.Month) -> list[Invoice]:
+    records = (
+        selectors.latest_records()
+        .filter(group_id__in=groups, start_date_time__lt=period.end)
+        .exclude(pk__in=_invoiced_cdrs(InvoiceKind.INVOICE).values("cdr"))
+        .select_related("charger")
+        .order_by("start_date_time", "pk")
+    )
+    by_currency: dict[str, list[ChargeDetailRecord]] = {}
+    for cdr in records:
+        by_currency.setdefault(cdr.currency, []).append(cdr)
+    issued = []
+    for currency, items in by_currency.items():
+        if Invoice.objects.filter(
+            customer=customer,
+            currency=currency,
+            period_start=period.first_day,
+            kind=InvoiceKind.INVOICE,
+        ).exists():
+            continue  # this month is invoiced: later records wait for the next
+        issued.append(
+            _issue(
+                customer=customer,
+                kind=InvoiceKind.INVOICE,
+                currency=currency,
+                period=period,
+                records=items,
+            )
+        )
+    return issued
+
+
+@transaction.atomic
+def invoice_credit(*, invoice: Invoice, reason: str) -> Invoice:
+    """A credit note for the whole of an invoice (an operator's correction)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.kind != InvoiceKind.INVOICE:
+        raise ValidationError({"id": ["A credit note is not credited again."]})
+    credited = _invoiced_cdrs(InvoiceKind.CREDIT_NOTE).filter(invoice__credits=locked)
+    lines = locked.lines.exclude(cdr__in=credited.values("cdr")).select_related("cdr__charger")
+    records = [line.cdr for line in lines]
+    if not records:
+        raise ValidationError({"id": ["This invoice is credited in full already."]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why: the credit note shows it."]})
+    period = invoicing.Month(locked.period_start, locked.period_end, timezone.now(), timezone.now())
+    return _issue(
+        customer=locked.customer,
+        kind=InvoiceKind.CREDIT_NOTE,
+        currency=locked.currency,
+        period=period,
+        records=records,
+        credits=locked,
+        reason=reason.strip(),
+    )
+
+
+# --- Site owners' statements -------------------------------------------------------------------
+
+
+@transaction.atomic
+def site_share_set(
+    *, site: Site, revenue_share_percent: Decimal, monthly_fee: Decimal = Decimal(0)
+) -> SiteShare:
+    """The share of a site's revenue its owner gets, and the fee withheld monthly."""
+    if not Decimal(0) <= revenue_share_percent <= Decimal(100):
+        raise ValidationError({"revenue_share_percent": ["A percentage from 0 to 100."]})
+    if monthly_fee < 0:
+        raise ValidationError({"monthly_fee": ["Must not be negative."]})
+    share, _ = SiteShare.objects.update_or_create(
+        site=site,
+        defaults={"revenue_share_percent": revenue_share_percent, "monthly_fee": monthly_fee},
+    )
+    return share
+
+
+def site_share_delete(*, share: SiteShare) -> None:
+    SiteShare.objects.filter(pk=share.pk).delete()
+
+
+def statements_issue(*, period: invoicing.Month) -> list[Statement]:
+    """Each site owner's statement of the month, per currency: the current records of
+    sessions started at their sites within the month. Run again, it issues nothing twice."""
+    issued = []
+    shares = {s.site_id: s for s in SiteShare.objects.all()}
+    for owner in SiteOwner.objects.prefetch_related("sites"):
+        sites = list(owner.sites.all())
+        if not sites:
+            continue
+        records = selectors.latest_records().filter(
+            site__in=sites, start_date_time__gte=period.start, start_date_time__lt=period.end
+        )
+        by_currency: dict[str, dict[int, list[ChargeDetailRecord]]] = {}
+        for cdr in records.order_by("pk"):
+            by_currency.setdefault(cdr.currency, {}).setdefault(cdr.site_id or 0, []).append(cdr)
+        for currency, per_site in by_currency.items():
+            settled = [
+                invoicing.settle_site(
+                    site_id=site.pk,
+                    name=site.name,
+                    revenues_minor=[c.total_excl_vat_minor for c in per_site.get(site.pk, [])],
+                    energy_kwh=sum((c.total_energy for c in per_site.get(site.pk, [])), Decimal(0)),
+                    share_percent=shares[site.pk].revenue_share_percent
+                    if site.pk in shares
+                    else Decimal(0),
+                    fee_minor=pricing.to_minor(shares[site.pk].monthly_fee, currency)
+                    if site.pk in shares
+                    else 0,
+                )
+                for site in sites
+            ]
+            try:
+                with transaction.atomic():
+                    statement = Statement.objects.create(
+                        site_owner=owner,
+                        period_start=period.first_day,
+                        period_end=period.last_day,
+                        issued_at=timezone.now(),
+                        currency=currency,
+                        revenue_minor=sum(s.revenue_minor for s in settled),
+                        share_minor=sum(s.share_minor for s in settled),
+                        fees_minor=sum(s.fee_minor for s in settled),
+                        payout_minor=sum(s.share_minor - s.fee_minor for s in settled),
+                        sites=[
+                            {
+                                "site": s.site_id,
+                                "name": s.name,
+                                "sessions": s.sessions,
+                                "energy_kwh": str(s.energy_kwh),
+                                "revenue": str(pricing.from_minor(s.revenue_minor, currency)),
+                                "share_percent": str(s.share_percent),
+                                "share": str(pricing.from_minor(s.share_minor, currency)),
+                                "fee": str(pricing.from_minor(s.fee_minor, currency)),
+                            }
+                            for s in settled
+                        ],
+                    )
+            except IntegrityError:
+                continue  # issued already (by an earlier run, or another worker now)
+            issued.append(statement)
+    return issued

@@ -1,0 +1,39 @@
+import zoneinfo
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from billing import services
+from billing.invoicing import previous_month
+from billing.selectors import sessions_to_price
+from cpms.tenancy import scoping
+
+
+@shared_task(acks_late=True)
+def issue_cdr(*, tenant_id: int, session_id: int) -> None:
+    """Price one ended session. Delivered twice (acks_late: a worker lost mid-task), it issues
+    one record: the service recognises figures it priced already."""
+    services.cdr_issue(session_id=session_id)
+
+
+@shared_task(platform=True)
+def price_missed_sessions() -> None:
+    """Beat: the safety net for pricing tasks a broker lost, tenant by tenant."""
+    for _tenant in scoping.each_tenant():
+        for session_id in sessions_to_price():
+            services.cdr_issue(session_id=session_id)
+
+
+@shared_task(platform=True)
+def issue_invoices() -> None:
+    """Beat: each tenant's invoices and site owners' statements of the month that ended (in
+    its time zone). Idempotent: run hourly, it issues a month's once (late records go on the
+    next month's invoice)."""
+    for tenant in scoping.each_tenant():
+        # The month closes two days after its end: sessions running over midnight of the 1st,
+        # and the records of chargers that reconnect late, are in by then.
+        closed = timezone.now() - timedelta(days=2)
+        period = previous_month(closed, zoneinfo.ZoneInfo(tenant.timezone))
+        services.invoices_issue(period=period)
+        services.statements_issue(period=period)
