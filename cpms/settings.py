@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cpms",
     "chargers",
     "chargers.alerts",
+    "chargers.smart_charging",
     "billing",
 ]
 
@@ -172,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
+    "recompute-load-plans": {
+        "task": "chargers.smart_charging.tasks.recompute_all",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------

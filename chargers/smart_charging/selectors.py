@@ -1,0 +1,287 @@
+"""Reads: a site's tree, limits, sessions and what was sent, turned into the allocator's
+problem; the grid limit at a moment (static, schedule windows, signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from chargers.models import Charger, ChargingSession, Connector, SessionState
+from chargers.smart_charging import allocation as alloc
+from chargers.smart_charging.models import (
+    NOMINAL_VOLTAGE,
+    ChargerElectrical,
+    Circuit,
+    GridLimitWindow,
+    LimitSignal,
+    LoadPlan,
+    Phases,
+    ProfileKind,
+    ProfileStatus,
+    SentProfile,
+    SessionNeeds,
+    SiteElectrical,
+)
+from cpms.models import Site
+
+HORIZON = timedelta(hours=2)  # how far the short schedule looks ahead
+GRID = "grid"
+NO_LIMIT_A = 10_000.0  # a grid connection with no limit set
+# A session drawing this much over the limit it accepted this long ago does not obey it.
+DISOBEY_MARGIN_A = 2.0
+OBEY_GRACE = timedelta(seconds=90)
+DEFAULT_MAX_A = 32.0
+
+
+def phases_of(value: str) -> tuple[str, ...]:
+    return alloc.PHASES if value == Phases.THREE else (value,)
+
+
+def node_id(circuit_id: int | None) -> str:
+    return GRID if circuit_id is None else f"c{circuit_id}"
+
+
+def connector_key(charger_id: int, evse_id: int) -> str:
+    return f"{charger_id}/{evse_id}"
+
+
+def _covers(window: GridLimitWindow, local: datetime) -> bool:
+    def on(day: int) -> bool:
+        return not window.weekdays or day in window.weekdays
+
+    now = local.time()
+    if window.starts == window.ends:
+        return on(local.weekday())
+    if window.starts < window.ends:
+        return window.starts <= now < window.ends and on(local.weekday())
+    # Past midnight: the evening of the window's day, or the morning after it.
+    yesterday = (local.weekday() - 1) % 7
+    return (now >= window.starts and on(local.weekday())) or (now < window.ends and on(yesterday))
+
+
+@dataclass
+class GridLimits:
+    """The grid connection's limit over time, from its three sources."""
+
+    static_a: float | None
+    zone: ZoneInfo
+    windows: list[GridLimitWindow]
+    signals: list[LimitSignal]
+
+    def at(self, moment: datetime) -> tuple[float | None, str]:
+        """The limit in force at `moment` and where it comes from."""
+        found: list[tuple[float, str]] = []
+        if self.static_a is not None:
+            found.append((self.static_a, "grid connection"))
+        local = moment.astimezone(self.zone)
+        for window in self.windows:
+            if _covers(window, local):
+                found.append((float(window.limit_a), f"schedule {window}"))
+        for signal in self.signals:
+            if signal.starts_at <= moment < signal.expires_at:
+                found.append((float(signal.limit_a), f"signal from {signal.source or 'API'}"))
+        if not found:
+            return None, "no limit"
+        return min(found)
+
+    def breakpoints(self, start: datetime, end: datetime) -> list[datetime]:
+        """Moments in (start, end] when the limit may change."""
+        points: set[datetime] = set()
+        local_day = start.astimezone(self.zone).date()
+        for window in self.windows:
+            for days in (-1, 0, 1):
+                day = local_day + timedelta(days=days)
+                for t in (window.starts, window.ends):
+                    points.add(datetime.combine(day, t, tzinfo=self.zone))
+        for signal in self.signals:
+            points.update((signal.starts_at, signal.expires_at))
+        return sorted(p for p in points if start < p <= end)
+
+
+def grid_limits(site: Site, electrical: SiteElectrical, now: datetime) -> GridLimits:
+    static = electrical.static_limit_a()
+    return GridLimits(
+        static_a=None if static is None else float(static),
+        zone=ZoneInfo(site.timezone),
+        windows=list(GridLimitWindow.objects.filter(site=site)),
+        signals=list(LimitSignal.objects.filter(site=site, expires_at__gt=now)),
+    )
+
+
+@dataclass
+class SiteInputs:
+    """Everything one recompute of a site needs, read once."""
+
+    site: Site
+    electrical: SiteElectrical
+    now: datetime
+    problem: alloc.Problem
+    grid_limit_a: float | None
+    grid_source: str
+    chargers: dict[int, Charger]
+    evses: dict[str, tuple[int, int]]  # connector key -> (charger id, evse id)
+    sessions: dict[str, ChargingSession]
+    phase_count: dict[int, int]  # charger id -> 1 or 3
+    sent: dict[tuple[int, int, str], SentProfile]
+    names: dict[str, str] = field(default_factory=dict)  # node id -> name
+
+
+def _history(site: Site) -> alloc.History:
+    last = LoadPlan.objects.filter(site=site).values_list("inputs", flat=True).first()
+    data = (last or {}).get("history") or {}
+    return alloc.History(
+        limits=data.get("limits", {}),
+        charging_since=data.get("charging_since", {}),
+        paused_since=data.get("paused_since", {}),
+    )
+
+
+def latest_plan(site: Site) -> LoadPlan | None:
+    return LoadPlan.objects.filter(site=site).first()
+
+
+def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteInputs:
+    limits = grid_limits(site, electrical, now)
+    grid_a, source = limits.at(now)
+    nodes = [alloc.Node(GRID, "grid connection", grid_a if grid_a is not None else NO_LIMIT_A)]
+    names = {GRID: "grid connection"}
+    for circuit in Circuit.objects.filter(site=site):
+        nodes.append(
+            alloc.Node(
+                node_id(circuit.pk),
+                circuit.name,
+                float(circuit.limit_a),
+                phases=phases_of(circuit.phases),
+                parent=node_id(circuit.parent_id),
+            )
+        )
+        names[node_id(circuit.pk)] = circuit.name
+    changes = []
+    for moment in limits.breakpoints(now, now + HORIZON):
+        later, _ = limits.at(moment)
+        changes.append(
+            alloc.LimitChange(
+                offset_s=(moment - now).total_seconds(),
+                limits={GRID: later if later is not None else NO_LIMIT_A},
+            )
+        )
+
+    chargers = {c.pk: c for c in Charger.objects.filter(site=site)}
+    wiring = {w.charger_id: w for w in ChargerElectrical.objects.filter(charger__site=site)}
+    site_min = float(electrical.min_current_a)
+    evse_ids: dict[int, set[int]] = {pk: set() for pk in chargers}
+    for charger_id, evse_id in Connector.objects.filter(charger__site=site).values_list(
+        "charger_id", "evse_id"
+    ):
+        if evse_id:
+            evse_ids[charger_id].add(evse_id)
+    active = list(
+        ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE).order_by(
+            "started_at", "pk"
+        )
+    )
+    for session in active:
+        evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
+    connectors, evses, phase_count = [], {}, {}
+    for charger_id in sorted(chargers):
+        wired = wiring.get(charger_id)
+        phases = phases_of(wired.phases) if wired else alloc.PHASES
+        phase_count[charger_id] = len(phases)
+        max_a = float(wired.max_current_a) if wired else DEFAULT_MAX_A
+        min_a = float(wired.min_current_a) if wired and wired.min_current_a else site_min
+        for evse_id in sorted(evse_ids[charger_id] or {1}):
+            key = connector_key(charger_id, evse_id)
+            evse_max = (wired.connector_max_a or {}).get(str(evse_id)) if wired else None
+            connectors.append(
+                alloc.Connector(
+                    key,
+                    node_id(wired.circuit_id if wired else None),
+                    phases=phases,
+                    min_a=min_a,
+                    max_a=float(evse_max) if evse_max is not None else max_a,
+                )
+            )
+            evses[key] = (charger_id, evse_id)
+
+    sent = {
+        (s.charger_id, s.evse_id, s.kind): s for s in SentProfile.objects.filter(charger__site=site)
+    }
+    needs = {n.session_id: n for n in SessionNeeds.objects.filter(session__in=active)}
+    by_key = {c.key: c for c in connectors}
+    sessions, open_sessions = [], {}
+    for session in active:
+        key = connector_key(session.charger_id, session.evse_id or 1)
+        if key in open_sessions:
+            continue  # an older session still open on the EVSE: the newer one charges
+        open_sessions[key] = session
+    for key, session in open_sessions.items():
+        connector = by_key[key]
+        volts = NOMINAL_VOLTAGE * len(connector.phases)
+        draw = None if session.power_w is None else float(session.power_w) / volts
+        need = needs.get(session.pk)
+        need_a = None
+        if need and need.energy_needed_wh and need.departure_at and need.departure_at > now:
+            remaining = max(0.0, need.energy_needed_wh - float(session.energy_wh or 0))
+            hours = (need.departure_at - now).total_seconds() / 3600
+            need_a = remaining / hours / volts
+        fixed, why = _fixed(
+            chargers[session.charger_id], session, connector, draw, sent, evses[key], now
+        )
+        sessions.append(
+            alloc.Session(
+                key,
+                session_id=session.pk,
+                priority=need.priority if need else 0,
+                priority_label=need.priority_label if need else "",
+                draw_a=draw,
+                need_a=need_a,
+                fixed_a=fixed,
+                fixed_why=why,
+            )
+        )
+    problem = alloc.Problem(
+        nodes=nodes,
+        connectors=connectors,
+        sessions=sessions,
+        now=now.timestamp(),
+        settings=alloc.Settings(sharing=electrical.sharing),
+        history=_history(site),
+        changes=changes,
+    )
+    return SiteInputs(
+        site=site,
+        electrical=electrical,
+        now=now,
+        problem=problem,
+        grid_limit_a=grid_a,
+        grid_source=source,
+        chargers=chargers,
+        evses=evses,
+        sessions=open_sessions,
+        phase_count=phase_count,
+        sent=sent,
+        names=names,
+    )
+
+
+def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, str]:
+    """What a session is counted at when it does not follow a limit, and why; (None, "")
+    when it does."""
+    profile = sent.get((evse[0], evse[1], ProfileKind.SESSION))
+    ours = profile is not None and profile.session_id == session.pk
+    if not charger.is_online:
+        if ours and profile.status == ProfileStatus.ACCEPTED:
+            return float(profile.limit_a), "offline, holding the limit it accepted"
+        return connector.max_a, "offline without a limit it accepted"
+    if ours and profile.status in (ProfileStatus.REJECTED, ProfileStatus.FAILED):
+        return connector.max_a, f"its limit was {profile.get_status_display().lower()}"
+    if (
+        ours
+        and profile.status == ProfileStatus.ACCEPTED
+        and draw is not None
+        and profile.sent_at < now - OBEY_GRACE
+        and draw > float(profile.limit_a) + DISOBEY_MARGIN_A
+    ):
+        return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a} A"
+    return None, ""
