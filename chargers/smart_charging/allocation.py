@@ -219,6 +219,7 @@ class _Run:
     residual: list[float]
     sessions_at: dict[int, int]  # capacity index -> sessions on it (admitted or paused)
     admitted_at: dict[int, int]
+    waiting: dict[str, int] | None = None  # node id -> paused sessions at or below it
 
 
 def _min_of(connector: Connector) -> float:
@@ -229,7 +230,9 @@ def _cap_of(connector: Connector, session: Session, history: History, settings: 
     """The most a session can use now, and whether that is because it leaves current unused."""
     previous = history.limits.get(connector.key, 0.0)
     draw = session.draw_a
-    if draw is not None and previous > 0 and draw < previous - settings.reclaim_margin_a:
+    # `<=`: a limit that was reclaimed (the draw plus the margin) stays reclaimed while the EV
+    # draws the same; one that draws up to its limit gets the cap lifted at the next run.
+    if draw is not None and previous > 0 and draw + settings.reclaim_margin_a <= previous + EPS:
         reclaimed = max(_min_of(connector), ceil_step(draw + settings.reclaim_margin_a))
         if reclaimed < connector.max_a:
             return reclaimed, True
@@ -527,10 +530,15 @@ def _fallback(tree: _Tree, connectors: Iterable[Connector], lowest: list[float])
     for connector in connectors:
         for slot in slots[connector.key]:
             count[slot] += 1
-    return {
-        c.key: floor_step(min([c.max_a, *(lowest[s] / count[s] for s in slots[c.key])]))
-        for c in connectors
-    }
+    share = [limit / n if n else math.inf for limit, n in zip(lowest, count, strict=True)]
+    fallback = {}
+    for c in connectors:
+        safe = c.max_a
+        for slot in slots[c.key]:
+            if share[slot] < safe:
+                safe = share[slot]
+        fallback[c.key] = floor_step(safe)
+    return fallback
 
 
 def _load(tree: _Tree, sessions, run: _Run, slots) -> dict[str, dict[str, float]]:
@@ -563,9 +571,12 @@ def _reason(
         return f"{session.fixed_why}: counted at {fmt(session.fixed_a)} A{priority}"
     if key in run.paused:
         node = tree.nodes[run.paused[key]]
-        waiting = sum(
-            1 for k, n in run.paused.items() if n == node.id or node.id in tree.paths.get(n, ())
-        )
+        if run.waiting is None:
+            run.waiting = {}
+            for at in run.paused.values():
+                for above in tree.paths[at]:
+                    run.waiting[above] = run.waiting.get(above, 0) + 1
+        waiting = run.waiting.get(node.id, 0)
         return (
             f"paused: {node.name} at {fmt(node.limit_a)} A cannot give "
             f"{fmt(_min_of(connector))} A to every session ({waiting} waiting); "

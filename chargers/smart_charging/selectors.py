@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from chargers.models import Charger, ChargingSession, Connector, SessionState
@@ -109,6 +110,40 @@ def grid_limits(site: Site, electrical: SiteElectrical, now: datetime) -> GridLi
     )
 
 
+@dataclass(frozen=True)
+class ChargerRow:
+    pk: int
+    identity: str
+    is_online: bool
+    ocpp_version: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    pk: int
+    charger_id: int
+    evse_id: int
+    transaction_id: str
+    power_w: Decimal | None
+    energy_wh: Decimal
+
+
+@dataclass(frozen=True)
+class SentRow:
+    """What was last sent to a place (read as plain values: a site has thousands)."""
+
+    pk: int
+    charger_id: int
+    evse_id: int
+    kind: str
+    session_id: int | None
+    periods: list
+    limit_a: Decimal
+    status: str
+    attempts: int
+    sent_at: datetime
+
+
 @dataclass
 class SiteInputs:
     """Everything one recompute of a site needs, read once."""
@@ -119,17 +154,20 @@ class SiteInputs:
     problem: alloc.Problem
     grid_limit_a: float | None
     grid_source: str
-    chargers: dict[int, Charger]
+    chargers: dict[int, ChargerRow]
     evses: dict[str, tuple[int, int]]  # connector key -> (charger id, evse id)
-    sessions: dict[str, ChargingSession]
+    sessions: dict[str, SessionRow]
     phase_count: dict[int, int]  # charger id -> 1 or 3
-    sent: dict[tuple[int, int, str], SentProfile]
+    sent: dict[tuple[int, int, str], SentRow]
+    history: alloc.History = field(default_factory=alloc.History)
     names: dict[str, str] = field(default_factory=dict)  # node id -> name
 
 
 def _history(site: Site) -> alloc.History:
-    last = LoadPlan.objects.filter(site=site).values_list("inputs", flat=True).first()
-    data = (last or {}).get("history") or {}
+    # Only the history of the last plan's inputs: the rest is a thousand rows of JSON.
+    data = (
+        LoadPlan.objects.filter(site=site).values_list("inputs__history", flat=True).first() or {}
+    )
     return alloc.History(
         limits=data.get("limits", {}),
         charging_since=data.get("charging_since", {}),
@@ -167,8 +205,23 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             )
         )
 
-    chargers = {c.pk: c for c in Charger.objects.filter(site=site)}
-    wiring = {w.charger_id: w for w in ChargerElectrical.objects.filter(charger__site=site)}
+    chargers = {
+        row[0]: ChargerRow(*row)
+        for row in Charger.objects.filter(site=site).values_list(
+            "pk", "identity", "is_online", "ocpp_version"
+        )
+    }
+    wiring = {
+        row[0]: row[1:]
+        for row in ChargerElectrical.objects.filter(charger__site=site).values_list(
+            "charger_id",
+            "circuit_id",
+            "phases",
+            "min_current_a",
+            "max_current_a",
+            "connector_max_a",
+        )
+    }
     site_min = float(electrical.min_current_a)
     evse_ids: dict[int, set[int]] = {pk: set() for pk in chargers}
     for charger_id, evse_id in Connector.objects.filter(charger__site=site).values_list(
@@ -176,27 +229,30 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     ):
         if evse_id:
             evse_ids[charger_id].add(evse_id)
-    active = list(
-        ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE).order_by(
-            "started_at", "pk"
-        )
-    )
+    active = [
+        SessionRow(*row)
+        for row in ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
+        .order_by("-started_at", "-pk")
+        .values_list("pk", "charger_id", "evse_id", "transaction_id", "power_w", "energy_wh")
+    ]
     for session in active:
         evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
     connectors, evses, phase_count = [], {}, {}
     for charger_id in sorted(chargers):
-        wired = wiring.get(charger_id)
-        phases = phases_of(wired.phases) if wired else alloc.PHASES
+        circuit_id, wired_phases, min_current, max_current, evse_max_a = wiring.get(
+            charger_id, (None, Phases.THREE, None, DEFAULT_MAX_A, {})
+        )
+        phases = phases_of(wired_phases)
         phase_count[charger_id] = len(phases)
-        max_a = float(wired.max_current_a) if wired else DEFAULT_MAX_A
-        min_a = float(wired.min_current_a) if wired and wired.min_current_a else site_min
+        max_a = float(max_current)
+        min_a = float(min_current) if min_current else site_min
         for evse_id in sorted(evse_ids[charger_id] or {1}):
             key = connector_key(charger_id, evse_id)
-            evse_max = (wired.connector_max_a or {}).get(str(evse_id)) if wired else None
+            evse_max = (evse_max_a or {}).get(str(evse_id))
             connectors.append(
                 alloc.Connector(
                     key,
-                    node_id(wired.circuit_id if wired else None),
+                    node_id(circuit_id),
                     phases=phases,
                     min_a=min_a,
                     max_a=float(evse_max) if evse_max is not None else max_a,
@@ -205,12 +261,29 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             evses[key] = (charger_id, evse_id)
 
     sent = {
-        (s.charger_id, s.evse_id, s.kind): s for s in SentProfile.objects.filter(charger__site=site)
+        (row[1], row[2], row[3]): SentRow(*row)
+        for row in SentProfile.objects.filter(charger__site=site).values_list(
+            "pk",
+            "charger_id",
+            "evse_id",
+            "kind",
+            "session_id",
+            "periods",
+            "limit_a",
+            "status",
+            "attempts",
+            "sent_at",
+        )
     }
-    needs = {n.session_id: n for n in SessionNeeds.objects.filter(session__in=active)}
+    needs = {
+        n.session_id: n
+        for n in SessionNeeds.objects.filter(
+            session__charger__site=site, session__state=SessionState.ACTIVE
+        )
+    }
     by_key = {c.key: c for c in connectors}
     sessions, open_sessions = [], {}
-    for session in active:
+    for session in active:  # newest first
         key = connector_key(session.charger_id, session.evse_id or 1)
         if key in open_sessions:
             continue  # an older session still open on the EVSE: the newer one charges
@@ -240,13 +313,14 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 fixed_why=why,
             )
         )
+    history = _history(site)
     problem = alloc.Problem(
         nodes=nodes,
         connectors=connectors,
         sessions=sessions,
         now=now.timestamp(),
         settings=alloc.Settings(sharing=electrical.sharing),
-        history=_history(site),
+        history=history,
         changes=changes,
     )
     return SiteInputs(
@@ -262,23 +336,33 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         phase_count=phase_count,
         sent=sent,
         names=names,
+        history=history,
     )
+
+
+# Plain strings: a thousand sessions compare them on every run.
+SESSION_KIND = str(ProfileKind.SESSION.value)
+ACCEPTED = str(ProfileStatus.ACCEPTED.value)
+NOT_FOLLOWED = {
+    str(ProfileStatus.REJECTED.value): "its limit was rejected",
+    str(ProfileStatus.FAILED.value): "its limit was not delivered",
+}
 
 
 def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, str]:
     """What a session is counted at when it does not follow a limit, and why; (None, "")
     when it does."""
-    profile = sent.get((evse[0], evse[1], ProfileKind.SESSION))
+    profile = sent.get((evse[0], evse[1], SESSION_KIND))
     ours = profile is not None and profile.session_id == session.pk
     if not charger.is_online:
-        if ours and profile.status == ProfileStatus.ACCEPTED:
+        if ours and profile.status == ACCEPTED:
             return float(profile.limit_a), "offline, holding the limit it accepted"
         return connector.max_a, "offline without a limit it accepted"
-    if ours and profile.status in (ProfileStatus.REJECTED, ProfileStatus.FAILED):
-        return connector.max_a, f"its limit was {profile.get_status_display().lower()}"
+    if ours and profile.status in NOT_FOLLOWED:
+        return connector.max_a, NOT_FOLLOWED[profile.status]
     if (
         ours
-        and profile.status == ProfileStatus.ACCEPTED
+        and profile.status == ACCEPTED
         and draw is not None
         and profile.sent_at < now - OBEY_GRACE
         and draw > float(profile.limit_a) + DISOBEY_MARGIN_A

@@ -4,6 +4,7 @@ its inputs and reasons, and the profiles that changed sent through the command p
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -275,27 +276,35 @@ def _normalised(periods: list[list[Any]], now: datetime) -> list[tuple[str, floa
     return out
 
 
-def _retry_due(profile: SentProfile, now: datetime) -> bool:
+def _retry_due(profile: selectors.SentRow, now: datetime) -> bool:
     wait = min(RETRY_FIRST * (2 ** max(0, profile.attempts - 1)), RETRY_MOST)
     return profile.sent_at + wait <= now
 
 
 def _reconcile(site: Site, now: datetime) -> None:
-    """Read the outcomes of the profiles sent since the last run into their records."""
-    pending = SentProfile.objects.select_for_update().filter(
-        charger__site=site, status=ProfileStatus.PENDING
+    """Read the outcomes of the profiles sent since the last run into their records (in a few
+    statements: a site may have a thousand in flight)."""
+    pending = list(
+        SentProfile.objects.select_for_update().filter(
+            charger__site=site, status=ProfileStatus.PENDING
+        )
     )
+    if not pending:
+        return
+    commands = {
+        c.pk: c
+        for c in Command.objects.filter(
+            pk__in=[p.command_id for p in pending if p.command_id is not None]
+        ).only("pk", "status", "response", "error")
+    }
+    changed = []
     for profile in pending:
-        if profile.command_id is None:
-            if profile.sent_at < now - PENDING_PATIENCE:
-                profile.status, profile.error = ProfileStatus.FAILED, "Never sent."
-                profile.save(update_fields=["status", "error"])
-            continue
-        command = Command.objects.filter(pk=profile.command_id).first()
+        command = commands.get(profile.command_id) if profile.command_id else None
         if command is None or command.status in (CommandStatus.QUEUED, CommandStatus.SENT):
             if profile.sent_at < now - PENDING_PATIENCE:
-                profile.status, profile.error = ProfileStatus.FAILED, "No outcome."
-                profile.save(update_fields=["status", "error"])
+                profile.status = ProfileStatus.FAILED
+                profile.error = "Never sent." if command is None else "No outcome."
+                changed.append(profile)
             continue
         if command.status == CommandStatus.ANSWERED:
             if charging_profile_accepted(command.response):
@@ -307,57 +316,79 @@ def _reconcile(site: Site, now: datetime) -> None:
         else:
             profile.status = ProfileStatus.FAILED
             profile.error = command.error or command.get_status_display()
-        profile.save(update_fields=["status", "error"])
+        changed.append(profile)
+    SentProfile.objects.bulk_update(changed, ["status", "error"])
 
 
 def _periods(plan_periods: tuple[tuple[float, float], ...], now: datetime) -> list[list[Any]]:
-    return [
-        [(now + timedelta(seconds=offset)).isoformat(), limit] for offset, limit in plan_periods
-    ]
+    return [[_stamp(now, offset), limit] for offset, limit in plan_periods]
 
 
-def _to_send(
-    inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime
-) -> list[tuple[SentProfile, Charger, builders.Request]]:
+@functools.lru_cache(maxsize=64)
+def _stamp(now: datetime, offset: float) -> str:
+    """The time `offset` seconds after `now`, as stored (a plan has few distinct ones)."""
+    return (now + timedelta(seconds=offset)).isoformat()
+
+
+def _same_periods(sent: list[list[Any]], offsets, now: datetime) -> bool:
+    """Whether what was sent says the same from now on as the new periods. Most limits are
+    one period: compared without reading times."""
+    if len(sent) == 1 and len(offsets) == 1:
+        return round(float(sent[0][1]), 1) == round(float(offsets[0][1]), 1)
+    return _normalised(sent, now) == _normalised(_periods(offsets, now), now)
+
+
+@dataclass(frozen=True)
+class _Send:
+    sent_profile_id: int
+    charger_id: int
+    kind: str
+    evse_id: int
+    offsets: tuple[tuple[float, float], ...]
+    transaction_id: str
+
+
+def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> list[Outgoing]:
     """Decide what changed since it was last sent, and record it as pending."""
-    out: list[tuple[SentProfile, Charger, builders.Request]] = []
+    decided: list[_Send] = []
 
-    def place(charger: Charger, evse_id: int, kind: str, session, offsets, limit) -> None:
-        periods = _periods(offsets, now)
-        found = inputs.sent.get((charger.pk, evse_id, kind))
-        same = found is not None and (
-            found.session_id == (session.pk if session else None)
-            and _normalised(found.periods, now) == _normalised(periods, now)
+    def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> None:
+        found = inputs.sent.get((charger_id, evse_id, kind))
+        same = (
+            found is not None
+            and found.session_id == (session.pk if session else None)
+            and _same_periods(found.periods, offsets, now)
         )
         if found is not None and same:
             if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):
                 return
             if not _retry_due(found, now):
                 return
-        try:
-            request = builders.charging_limit(
-                charger,
-                kind=kind,
-                evse_id=evse_id,
-                profile_id=PROFILE_ID + evse_id,
-                starts=now,
-                periods=[(round(offset), limit) for offset, limit in offsets],
-                phases=inputs.phase_count.get(charger.pk, 3),
-                transaction_id=session.transaction_id if session else "",
-            )
-        except builders.ActionError:
+        if kind == ProfileKind.SESSION and not session.transaction_id:
             return  # a session without a transaction id yet: the next run has it
-        row = found or SentProfile(charger=charger, evse_id=evse_id, kind=kind)
-        row.attempts = (found.attempts + 1) if same and found is not None else 1
-        row.session = session
-        row.periods = periods
-        row.limit_a = Decimal(str(limit))
-        row.status = ProfileStatus.PENDING
-        row.command = None
-        row.error = ""
-        row.sent_at = now
-        row.save()
-        out.append((row, charger, request))
+        values = {
+            "session_id": session.pk if session else None,
+            "periods": _periods(offsets, now),
+            "limit_a": Decimal(str(limit)),
+            "status": ProfileStatus.PENDING,
+            "command": None,
+            "error": "",
+            "sent_at": now,
+            "attempts": (found.attempts + 1) if found is not None and same else 1,
+        }
+        if found is not None:
+            SentProfile.objects.filter(pk=found.pk).update(**values)
+            pk = found.pk
+        else:
+            pk = SentProfile.objects.create(
+                tenant_id=inputs.site.tenant_id,
+                charger_id=charger_id,
+                evse_id=evse_id,
+                kind=kind,
+                **values,
+            ).pk
+        transaction_id = session.transaction_id if session else ""
+        decided.append(_Send(pk, charger_id, kind, evse_id, tuple(offsets), transaction_id))
 
     allocations = plan.by_connector()
     fallback: dict[int, float] = {}
@@ -367,12 +398,11 @@ def _to_send(
             fallback[charger_id] = min(fallback.get(charger_id, share), share)
     for key, session in inputs.sessions.items():
         charger_id, evse_id = inputs.evses[key]
-        charger = inputs.chargers[charger_id]
-        allocation = allocations[key]
-        if not charger.is_online:
+        if not inputs.chargers[charger_id].is_online:
             continue  # an offline charger keeps what it has; nothing reaches it
+        allocation = allocations[key]
         place(
-            charger,
+            charger_id,
             evse_id,
             ProfileKind.SESSION,
             session,
@@ -380,16 +410,34 @@ def _to_send(
             allocation.limit_a,
         )
     for charger_id, share in sorted(fallback.items()):
-        charger = inputs.chargers[charger_id]
-        if charger.is_online:
-            place(charger, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
+        if inputs.chargers[charger_id].is_online:
+            place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
+    if not decided:
+        return []
+    chargers = Charger.objects.in_bulk({d.charger_id for d in decided})
+    out = []
+    for item in decided:
+        charger = chargers[item.charger_id]
+        request = builders.charging_limit(
+            charger,
+            kind=item.kind,
+            evse_id=item.evse_id,
+            profile_id=PROFILE_ID + item.evse_id,
+            starts=now,
+            periods=[(round(offset), limit) for offset, limit in item.offsets],
+            phases=inputs.phase_count.get(charger.pk, 3),
+            transaction_id=item.transaction_id,
+        )
+        out.append(Outgoing(item.sent_profile_id, charger, request))
     return out
 
 
 def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dict[str, Any]]:
     rows = []
+    draws = {s.connector: s.draw_a for s in inputs.problem.sessions}
     for allocation in plan.allocations:
         charger_id, evse_id = inputs.evses[allocation.connector]
+        draw = draws.get(allocation.connector)
         rows.append(
             {
                 "charger": charger_id,
@@ -401,14 +449,7 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
                 "binding": allocation.binding,
                 "reason": allocation.reason,
                 "periods": _periods(allocation.periods, inputs.now),
-                "draw_a": next(
-                    (
-                        round(s.draw_a, 1)
-                        for s in inputs.problem.sessions
-                        if s.connector == allocation.connector and s.draw_a is not None
-                    ),
-                    None,
-                ),
+                "draw_a": None if draw is None else round(draw, 1),
                 "fallback_a": plan.fallback.get(allocation.connector),
             }
         )
@@ -463,10 +504,6 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
     }
 
 
-def _limits_of(rows: list[dict[str, Any]]) -> dict[tuple[int, int], float]:
-    return {(r["charger"], r["evse_id"]): r["limit_a"] for r in rows}
-
-
 @transaction.atomic
 def plan_compute(
     *, site: Site, trigger: str, now: datetime | None = None
@@ -486,8 +523,8 @@ def plan_compute(
     plan = alloc.allocate(inputs.problem)
     duration_ms = (time.perf_counter() - started) * 1000
     rows = _allocation_rows(inputs, plan)
-    previous = selectors.latest_plan(site)
-    changed = previous is None or _limits_of(previous.allocations) != _limits_of(rows)
+    # The last plan's limits are in the history it left.
+    changed = dict(inputs.history.limits) != dict(plan.history.limits)
     outgoing = _to_send(inputs, plan, now)
     load_plan = LoadPlan.objects.create(
         site=site,
@@ -521,7 +558,7 @@ def plan_compute(
     transaction.on_commit(
         lambda: cache.set_many({DRAW_KEY.format(k): v for k, v in draws.items()}, 3600)
     )
-    return load_plan, [Outgoing(row.pk, charger, request) for row, charger, request in outgoing]
+    return load_plan, outgoing
 
 
 def profiles_send(outgoing: list[Outgoing]) -> int:
