@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, sessions, telemetry, tokens
+from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
 
 router = DefaultRouter(trailing_slash=True)
@@ -28,6 +29,13 @@ router.register(
 router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
 router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
+router.register("grid-connections", smart_api.GridConnectionViewSet, basename="grid-connection")
+router.register("circuits", smart_api.CircuitViewSet, basename="circuit")
+router.register("charger-wiring", smart_api.WiringViewSet, basename="charger-wiring")
+router.register("grid-limit-windows", smart_api.WindowViewSet, basename="grid-limit-window")
+router.register("limit-signals", smart_api.SignalViewSet, basename="limit-signal")
+router.register("session-needs", smart_api.NeedsViewSet, basename="session-needs")
+router.register("sites", smart_api.LoadPlanViewSet, basename="load-plan")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from chargers.simulator.events import parse_iso
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 
-
 # A session's limit first; the default applies where a session has none.
 TX_PURPOSES = ("TxProfile", "TxDefaultProfile")
 

@@ -78,6 +78,25 @@ def site_electrical_set(*, site: Site, **fields: Any) -> SiteElectrical:
     return row
 
 
+@transaction.atomic
+def site_electrical_delete(*, row: SiteElectrical) -> None:
+    """Stop managing a site (what the chargers hold stays until their sessions end)."""
+    site_id = row.site_id
+    row.delete()
+    SentProfile.objects.filter(charger__site_id=site_id).delete()
+    _changed(site_id, "grid connection removed")
+
+
+def _check_circuit(circuit: Circuit) -> None:
+    if circuit.limit_a is not None and circuit.limit_a <= 0:
+        raise ValidationError({"limit_a": ["A circuit's limit is above 0 A."]})
+    taken = Circuit.objects.filter(site_id=circuit.site_id, name__iexact=circuit.name)
+    if taken.exclude(pk=circuit.pk).exists():
+        raise ValidationError({"name": ["The site has a circuit of that name."]})
+    _check(circuit)
+    _check_parent(circuit)
+
+
 def _check_parent(circuit: Circuit) -> None:
     parent = circuit.parent
     seen = {circuit.pk}
@@ -93,8 +112,7 @@ def _check_parent(circuit: Circuit) -> None:
 @transaction.atomic
 def circuit_create(*, site: Site, **fields: Any) -> Circuit:
     circuit = Circuit(site=site, tenant_id=site.tenant_id, **fields)
-    _check(circuit)
-    _check_parent(circuit)
+    _check_circuit(circuit)
     circuit.save()
     _changed(site.pk, f"circuit {circuit.name}")
     return circuit
@@ -107,8 +125,7 @@ def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
     fields.pop("site", None)
     for name, value in fields.items():
         setattr(circuit, name, value)
-    _check(circuit)
-    _check_parent(circuit)
+    _check_circuit(circuit)
     circuit.save()
     _changed(circuit.site_id, f"circuit {circuit.name}")
     return circuit
