@@ -135,7 +135,7 @@ def seed(connectors: int, circuits: int, charging: float):
                     transaction_id=str(n + 1),
                     started_at=now - timedelta(minutes=n % 90),
                     state=SessionState.ACTIVE,
-                    power_w=Decimal(230 * 3 * (4 + n % 12)),
+                    power_w=Decimal(230 * (3 if phases == Phases.THREE else 1) * (4 + n % 12)),
                     energy_wh=Decimal(n % 20_000),
                 )
                 if n % 10 == 0:
@@ -163,12 +163,15 @@ def accept_everything() -> int:
 
 
 def follow(plan) -> None:
-    """The EVs follow their limits from now on: each draws at most what it was given (a
-    draw over its limit would rightly count it as not obeying after a grace period)."""
+    """The EVs follow their limits from now on: each draws at most what it was given on each
+    of its phases (a draw over its limit would rightly count it as not obeying after a grace
+    period)."""
     from chargers.models import ChargingSession
 
+    wiring = {c["key"]: len(c["phases"]) for c in plan.inputs["connectors"]}
     for row in plan.allocations:
-        limit_w = Decimal(str(row["limit_a"])) * 230 * 3
+        key = f"{row['charger']}/{row['evse_id']}"
+        limit_w = Decimal(str(row["limit_a"])) * 230 * wiring[key]
         ChargingSession.objects.filter(pk=row["session"], power_w__gt=limit_w).update(
             power_w=limit_w
         )
@@ -248,6 +251,7 @@ def table(report: dict) -> str:
     for name, key in (
         ("allocator alone", "allocator"),
         ("recompute (read, plan, store)", "recompute"),
+        ("recompute, CPU of this process", "recompute_cpu"),
     ):
         row = report[key]
         lines.append(
@@ -257,7 +261,8 @@ def table(report: dict) -> str:
     unchanged = report["commands_sent_unchanged"]
     lines.append(
         f"commands sent by the first recompute: {report['first_recompute']['commands_sent']}; "
-        f"per recompute with nothing changed: {unchanged['max']} (target 0)"
+        f"per recompute with nothing changed: {unchanged['max']} (target 0); "
+        f"{report['queries_per_recompute']} SQL queries per recompute"
     )
     return "\n".join(lines)
 

@@ -5,7 +5,9 @@ After-commit listeners, so nothing is planned on a fact that was rolled back; be
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from django.core.cache import cache
 
@@ -23,6 +25,8 @@ from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
 from chargers.smart_charging.events import SiteLimitsChanged
 from chargers.smart_charging.models import NOMINAL_VOLTAGE, SiteElectrical
 from cpms.events import AFTER_COMMIT, DomainEvent, subscribe
+from cpms.models import Tenant
+from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
 
@@ -56,26 +60,45 @@ def queue_recompute(tenant_id: int, site_id: int, trigger: str) -> None:
         log.warning("could not queue the recompute of site %s", site_id, exc_info=True)
 
 
-def managed_site_of(charger_id: int) -> int | None:
+def managed_site_of(tenant_id: int, charger_id: int) -> int | None:
     """The site of a charger when that site is load-managed (cached briefly: every session
     event asks)."""
     key = MANAGED_KEY.format(charger_id)
     cached = cache.get(key)
     if cached is None:
-        site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
-        managed = (
-            site_id is not None
-            and SiteElectrical.objects.filter(site_id=site_id, managed=True).exists()
-        )
-        cached = site_id if managed else 0
+        with tenant_scope(tenant_id):
+            cached = _managed_site(charger_id)
         cache.set(key, cached, MANAGED_TTL)
     return cached or None
 
 
+def _managed_site(charger_id: int) -> int:
+    """The charger's site id if that site is managed, else 0 (what the cache keeps)."""
+    site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
+    if site_id is None:
+        return 0
+    return site_id if SiteElectrical.objects.filter(site_id=site_id, managed=True).exists() else 0
+
+
+@contextlib.contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[None]:
+    """The event's tenant scope: after the commit, the publisher's scope may be closed (a
+    service called in a block that opened a scope inside a transaction)."""
+    current = scoping.current_tenant()
+    if current is not None and current.pk == tenant_id:
+        yield
+        return
+    with scoping.scope(Tenant.objects.get(pk=tenant_id)):
+        yield
+
+
 def on_site_limits(event: SiteLimitsChanged) -> None:
-    if event.tenant_id is not None:
-        cache.delete_many([MANAGED_KEY.format(pk) for pk in _chargers_of(event.site_id)])
-        queue_recompute(event.tenant_id, event.site_id, event.what)
+    if event.tenant_id is None:
+        return
+    with tenant_scope(event.tenant_id):
+        chargers = _chargers_of(event.site_id)
+    cache.delete_many([MANAGED_KEY.format(pk) for pk in chargers])
+    queue_recompute(event.tenant_id, event.site_id, event.what)
 
 
 def _chargers_of(site_id: int) -> list[int]:
@@ -88,7 +111,7 @@ def on_charger_event(event: DomainEvent) -> None:
         return
     if isinstance(event, CommandFinished) and event.action != CHARGING_LIMIT_ACTION:
         return
-    site_id = managed_site_of(charger_id)
+    site_id = managed_site_of(event.tenant_id, charger_id)
     if site_id is None:
         return
     if isinstance(event, ChargerOnline):

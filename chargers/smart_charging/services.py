@@ -602,3 +602,26 @@ def site_recompute(*, site_id: int, trigger: str) -> LoadPlan | None:
 def charger_profiles_forget(*, charger_id: int) -> None:
     """A charger came back: what it holds is not known any more, so everything is sent again."""
     SentProfile.objects.filter(charger_id=charger_id).delete()
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def demo_load_tree(*, site: Site, chargers: list[Charger]) -> None:
+    """Make a demo site load-managed (idempotent): a 63 A connection with a lower limit in
+    the evening, and its chargers on a 40 A car-park circuit, low enough for a handful of
+    simulated cars to be shared visibly."""
+    site_electrical_set(site=site, grid_limit_a=Decimal("63"), sharing="equal")
+    circuit = Circuit.objects.filter(site=site, name="Car park level -1").first()
+    if circuit is None:
+        circuit = circuit_create(site=site, name="Car park level -1", limit_a=Decimal("40"))
+    for charger in chargers:
+        charger_electrical_set(charger=charger, circuit=circuit, max_current_a=Decimal("32"))
+    if not GridLimitWindow.objects.filter(site=site).exists():
+        limit_window_create(
+            site=site,
+            starts=datetime.strptime("17:00", "%H:%M").time(),  # noqa: DTZ007 (a time of day)
+            ends=datetime.strptime("20:00", "%H:%M").time(),  # noqa: DTZ007
+            limit_a=Decimal("32"),
+        )

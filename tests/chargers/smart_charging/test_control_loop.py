@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from chargers.events import SessionStarted
@@ -203,3 +204,13 @@ def test_a_site_without_settings_is_not_managed(tenant_a, site_a):
         plan, outgoing = services.plan_compute(site=site_a, trigger="test")
         assert not LoadPlan.objects.exists()
     assert plan is None and outgoing == []
+
+
+def test_a_change_committed_after_its_scope_closed_still_queues_a_recompute(tenant_a, site_a):
+    """seed_demo's pattern: a scope opened inside a transaction closes before the commit."""
+    cache.clear()
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        with transaction.atomic(), scoping.scope(tenant_a):
+            services.site_electrical_set(site=site_a, grid_limit_a=Decimal("40"))
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs["kwargs"]["site_id"] == site_a.pk
