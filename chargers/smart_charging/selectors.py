@@ -3,10 +3,14 @@ problem; the grid limit at a moment (static, schedule windows, signals)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from chargers.models import Charger, ChargingSession, Connector, SessionState
 from chargers.smart_charging import allocation as alloc
@@ -137,11 +141,20 @@ class SentRow:
     evse_id: int
     kind: str
     session_id: int | None
-    periods: list
+    periods_json: str  # read as text: parsed only when a schedule has several periods
     limit_a: Decimal
     status: str
     attempts: int
     sent_at: datetime
+
+    @property
+    def periods(self) -> list:
+        return json.loads(self.periods_json)
+
+    @property
+    def single_limit(self) -> float | None:
+        """The limit of a one-period schedule, without reading its JSON; None for more."""
+        return float(self.limit_a) if self.periods_json.count("[") == 2 else None
 
 
 @dataclass
@@ -239,9 +252,11 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
     connectors, evses, phase_count = [], {}, {}
     for charger_id in sorted(chargers):
-        circuit_id, wired_phases, min_current, max_current, evse_max_a = wiring.get(
-            charger_id, (None, Phases.THREE, None, DEFAULT_MAX_A, {})
+        circuit_id, wired_phases, min_current, max_current, evse_max_json = wiring.get(
+            charger_id, (None, Phases.THREE, None, DEFAULT_MAX_A, "{}")
         )
+        # Mostly empty: parsed only when there is something in it.
+        evse_max_a = json.loads(evse_max_json) if len(evse_max_json or "") > 2 else {}
         phases = phases_of(wired_phases)
         phase_count[charger_id] = len(phases)
         max_a = float(max_current)
@@ -262,13 +277,15 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
 
     sent = {
         (row[1], row[2], row[3]): SentRow(*row)
-        for row in SentProfile.objects.filter(charger__site=site).values_list(
+        for row in SentProfile.objects.filter(charger__site=site)
+        .annotate(periods_json=Cast("periods", TextField()))
+        .values_list(
             "pk",
             "charger_id",
             "evse_id",
             "kind",
             "session_id",
-            "periods",
+            "periods_json",
             "limit_a",
             "status",
             "attempts",

@@ -347,12 +347,13 @@ def _stamp(now: datetime, offset: float) -> str:
     return (now + timedelta(seconds=offset)).isoformat()
 
 
-def _same_periods(sent: list[list[Any]], offsets, now: datetime) -> bool:
+def _same_periods(sent: selectors.SentRow, offsets, now: datetime) -> bool:
     """Whether what was sent says the same from now on as the new periods. Most limits are
     one period: compared without reading times."""
-    if len(sent) == 1 and len(offsets) == 1:
-        return round(float(sent[0][1]), 1) == round(float(offsets[0][1]), 1)
-    return _normalised(sent, now) == _normalised(_periods(offsets, now), now)
+    single = sent.single_limit
+    if single is not None and len(offsets) == 1:
+        return round(single, 1) == round(float(offsets[0][1]), 1)
+    return _normalised(sent.periods, now) == _normalised(_periods(offsets, now), now)
 
 
 @dataclass(frozen=True)
@@ -374,7 +375,7 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         same = (
             found is not None
             and found.session_id == (session.pk if session else None)
-            and _same_periods(found.periods, offsets, now)
+            and _same_periods(found, offsets, now)
         )
         if found is not None and same:
             if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):

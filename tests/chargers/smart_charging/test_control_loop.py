@@ -214,3 +214,20 @@ def test_a_change_committed_after_its_scope_closed_still_queues_a_recompute(tena
             services.site_electrical_set(site=site_a, grid_limit_a=Decimal("40"))
     assert queued.call_count == 1
     assert queued.call_args.kwargs["kwargs"]["site_id"] == site_a.pk
+
+
+def test_a_schedule_already_sent_is_not_sent_again_until_it_changes(tenant_a, depot):
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
+        services.limit_window_create(
+            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
+        )
+        at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
+        first = recompute(depot, now=at)
+        answer_all()
+        assert first.commands_sent == 12
+        assert recompute(depot, now=at + timedelta(minutes=5)).commands_sent == 0
+        # Past 17:00 the schedule sent says 6.6 A from now on: still nothing to send.
+        assert recompute(depot, now=at + timedelta(minutes=40)).commands_sent == 0
