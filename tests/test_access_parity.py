@@ -36,6 +36,11 @@ SAME_OPERATION = [
     ("api_key_list", ("api-key-list", "post")),
     ("api_key_revoke", ("api-key-revoke", "post")),
     ("alert_list", ("alert-list", "get")),
+    ("site_load", ("load-plan-detail", "get")),
+    ("site_load_edit", ("circuit-list", "post")),
+    ("site_load_edit", ("grid-connection-list", "post")),
+    ("site_load_edit", ("charger-wiring-list", "post")),
+    ("site_load_edit", ("grid-limit-window-list", "post")),
 ]
 
 

@@ -464,34 +464,6 @@ class LoadPlanSerializer(serializers.Serializer):
     connectors = PlanConnectorSerializer(many=True)
 
 
-def plan_body(site: Site) -> dict[str, Any]:
-    plan = selectors.latest_plan(site)
-    if plan is None:
-        return {
-            "site": site.pk,
-            "computed_at": None,
-            "trigger": "",
-            "grid_limit_a": None,
-            "grid_source": "no plan yet",
-            "sharing": "",
-            "nodes": [],
-            "load": {},
-            "connectors": [],
-        }
-    inputs = plan.inputs
-    return {
-        "site": site.pk,
-        "computed_at": plan.computed_at,
-        "trigger": plan.trigger,
-        "grid_limit_a": inputs.get("grid_limit_a"),
-        "grid_source": inputs.get("grid_source", ""),
-        "sharing": inputs.get("sharing", ""),
-        "nodes": inputs.get("nodes", []),
-        "load": inputs.get("load", {}),
-        "connectors": plan.allocations,
-    }
-
-
 class LoadPlanViewSet(TenantViewSet):
     """A site's current load plan: the limit of each connector with the reason for it."""
 
@@ -506,4 +478,4 @@ class LoadPlanViewSet(TenantViewSet):
     def load_plan(self, request, pk=None):
         """The plan the control loop computed last for the site (empty before the first)."""
         site = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(LoadPlanSerializer(plan_body(site)).data)
+        return Response(LoadPlanSerializer(selectors.plan_view(site)).data)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import TextField
@@ -386,3 +387,32 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
     ):
         return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a} A"
     return None, ""
+
+
+def plan_view(site: Site) -> dict[str, Any]:
+    """The site's current plan as the API and the page show it."""
+    plan = latest_plan(site)
+    if plan is None:
+        return {
+            "site": site.pk,
+            "computed_at": None,
+            "trigger": "",
+            "grid_limit_a": None,
+            "grid_source": "no plan yet",
+            "sharing": "",
+            "nodes": [],
+            "load": {},
+            "connectors": [],
+        }
+    inputs = plan.inputs
+    return {
+        "site": site.pk,
+        "computed_at": plan.computed_at,
+        "trigger": plan.trigger,
+        "grid_limit_a": inputs.get("grid_limit_a"),
+        "grid_source": inputs.get("grid_source", ""),
+        "sharing": inputs.get("sharing", ""),
+        "nodes": inputs.get("nodes", []),
+        "load": inputs.get("load", {}),
+        "connectors": plan.allocations,
+    }

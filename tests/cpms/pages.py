@@ -52,6 +52,9 @@ OPERATOR_PAGES = {
     "alert_list": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),
+    # Load management (chargers/smart_charging).
+    "site_load": (Role.VIEWER, "site"),
+    "site_load_edit": (Role.ADMIN, "site"),
 }
 
 PORTAL_PAGES = {
