@@ -342,12 +342,12 @@ def _allocate_once(
     settings: Settings,
     history: History,
     hysteresis: bool,
+    slots: dict[str, tuple[int, ...]],
 ) -> tuple[_Run, dict[str, bool], dict[str, tuple[int, ...]]]:
     residual = list(tree.limits)
     slot_node = [""] * len(residual)
     for (node, _phase), slot in tree.index.items():
         slot_node[slot] = node
-    slots = {s.connector: _slots(tree, connectors[s.connector]) for s in sessions}
     run = _Run({}, {}, {}, residual, {}, {})
     for session in sessions:
         for slot in slots[session.connector]:
@@ -455,8 +455,11 @@ def allocate(problem: Problem) -> Plan:
     if len({s.connector for s in sessions}) != len(sessions):
         raise ProblemError("one session per connector")
     tree = _tree(problem.nodes)
-    run, reclaimed, slots = _allocate_once(
-        tree, connectors, sessions, problem.now, settings, problem.history, hysteresis=True
+    # Which capacities each connector draws on: the same in every tree of the horizon (only
+    # limits change), worked out once.
+    slots = {key: _slots(tree, connector) for key, connector in connectors.items()}
+    run, reclaimed, _ = _allocate_once(
+        tree, connectors, sessions, problem.now, settings, problem.history, True, slots
     )
     history = _next_history(sessions, run, problem.history, problem.now)
 
@@ -477,7 +480,8 @@ def allocate(problem: Problem) -> Plan:
             problem.now + change.offset_s,
             settings,
             history,
-            hysteresis=False,
+            False,
+            slots,
         )
         for session in sessions:
             limit = later.limits.get(session.connector, 0.0)
@@ -502,7 +506,7 @@ def allocate(problem: Problem) -> Plan:
         )
     return Plan(
         allocations=tuple(allocations),
-        fallback=_fallback(tree, problem.connectors, lowest),
+        fallback=_fallback(tree, problem.connectors, lowest, slots),
         load=_load(tree, sessions, run, slots),
         history=history,
     )
@@ -521,12 +525,16 @@ def _next_history(sessions, run: _Run, before: History, now: float) -> History:
     return History(limits=limits, charging_since=charging, paused_since=paused)
 
 
-def _fallback(tree: _Tree, connectors: Iterable[Connector], lowest: list[float]):
+def _fallback(
+    tree: _Tree,
+    connectors: Iterable[Connector],
+    lowest: list[float],
+    slots: dict[str, tuple[int, ...]],
+):
     """Each connector's safe share: at every node phase it draws on, the node's lowest limit
     in the horizon split over every connector below it on that phase, up to its maximum."""
     connectors = list(connectors)
     count = [0] * len(tree.limits)
-    slots = {c.key: _slots(tree, c) for c in connectors}
     for connector in connectors:
         for slot in slots[connector.key]:
             count[slot] += 1

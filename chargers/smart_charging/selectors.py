@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import TextField
+from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, TextField
 from django.db.models.functions import Cast
 
 from chargers.models import Charger, ChargingSession, Connector, SessionState
@@ -40,8 +39,13 @@ OBEY_GRACE = timedelta(seconds=90)
 DEFAULT_MAX_A = 32.0
 
 
+# Plain strings and tuples: a thousand chargers ask on every run.
+_PHASES = {str(p.value): alloc.PHASES if p == Phases.THREE else (str(p.value),) for p in Phases}
+THREE = str(Phases.THREE.value)
+
+
 def phases_of(value: str) -> tuple[str, ...]:
-    return alloc.PHASES if value == Phases.THREE else (value,)
+    return _PHASES[value]
 
 
 def node_id(circuit_id: int | None) -> str:
@@ -115,26 +119,23 @@ def grid_limits(site: Site, electrical: SiteElectrical, now: datetime) -> GridLi
     )
 
 
-@dataclass(frozen=True)
-class ChargerRow:
+class ChargerRow(NamedTuple):
     pk: int
     identity: str
     is_online: bool
     ocpp_version: str
 
 
-@dataclass(frozen=True)
-class SessionRow:
+class SessionRow(NamedTuple):
     pk: int
     charger_id: int
     evse_id: int
     transaction_id: str
-    power_w: Decimal | None
-    energy_wh: Decimal
+    power_w: float | None
+    energy_wh: float
 
 
-@dataclass(frozen=True)
-class SentRow:
+class SentRow(NamedTuple):
     """What was last sent to a place (read as plain values: a site has thousands)."""
 
     pk: int
@@ -143,10 +144,12 @@ class SentRow:
     kind: str
     session_id: int | None
     periods_json: str  # read as text: parsed only when a schedule has several periods
-    limit_a: Decimal
+    limit_a: float
     status: str
     attempts: int
-    sent_at: datetime
+    # Sent before the grace a charger has to follow it (read as a flag: converting a thousand
+    # times costs more than the rest of the row).
+    settled: bool
 
     @property
     def periods(self) -> list:
@@ -155,7 +158,7 @@ class SentRow:
     @property
     def single_limit(self) -> float | None:
         """The limit of a one-period schedule, without reading its JSON; None for more."""
-        return float(self.limit_a) if self.periods_json.count("[") == 2 else None
+        return self.limit_a if self.periods_json.count("[") == 2 else None
 
 
 @dataclass
@@ -173,20 +176,27 @@ class SiteInputs:
     sessions: dict[str, SessionRow]
     phase_count: dict[int, int]  # charger id -> 1 or 3
     sent: dict[tuple[int, int, str], SentRow]
+    # When each profile not accepted was sent (for retries): few rows, read apart.
+    unaccepted_sent_at: dict[int, datetime] = field(default_factory=dict)
     history: alloc.History = field(default_factory=alloc.History)
+    # The draws the last plan assumed, by session id, and when all were last cached.
+    assumed: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # node id -> name
 
 
-def _history(site: Site) -> alloc.History:
+def _history(site: Site) -> tuple[alloc.History, dict[str, Any]]:
+    """What the last plan decided, and the draws it assumed (with when they were last all
+    written to the cache)."""
     # Only the history of the last plan's inputs: the rest is a thousand rows of JSON.
     data = (
         LoadPlan.objects.filter(site=site).values_list("inputs__history", flat=True).first() or {}
     )
-    return alloc.History(
+    history = alloc.History(
         limits=data.get("limits", {}),
         charging_since=data.get("charging_since", {}),
         paused_since=data.get("paused_since", {}),
     )
+    return history, {"draws": data.get("draws", {}), "draws_at": data.get("draws_at", 0)}
 
 
 def latest_plan(site: Site) -> LoadPlan | None:
@@ -231,8 +241,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             "charger_id",
             "circuit_id",
             "phases",
-            "min_current_a",
-            "max_current_a",
+            Cast("min_current_a", FloatField()),
+            Cast("max_current_a", FloatField()),
             "connector_max_a",
         )
     }
@@ -247,21 +257,28 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         SessionRow(*row)
         for row in ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
         .order_by("-started_at", "-pk")
-        .values_list("pk", "charger_id", "evse_id", "transaction_id", "power_w", "energy_wh")
+        .values_list(
+            "pk",
+            "charger_id",
+            "evse_id",
+            "transaction_id",
+            Cast("power_w", FloatField()),
+            Cast("energy_wh", FloatField()),
+        )
     ]
     for session in active:
         evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
     connectors, evses, phase_count = [], {}, {}
     for charger_id in sorted(chargers):
         circuit_id, wired_phases, min_current, max_current, evse_max_json = wiring.get(
-            charger_id, (None, Phases.THREE, None, DEFAULT_MAX_A, "{}")
+            charger_id, (None, THREE, None, DEFAULT_MAX_A, "{}")
         )
         # Mostly empty: parsed only when there is something in it.
         evse_max_a = json.loads(evse_max_json) if len(evse_max_json or "") > 2 else {}
         phases = phases_of(wired_phases)
         phase_count[charger_id] = len(phases)
-        max_a = float(max_current)
-        min_a = float(min_current) if min_current else site_min
+        max_a = max_current
+        min_a = min_current if min_current else site_min
         for evse_id in sorted(evse_ids[charger_id] or {1}):
             key = connector_key(charger_id, evse_id)
             evse_max = (evse_max_a or {}).get(str(evse_id))
@@ -279,7 +296,11 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     sent = {
         (row[1], row[2], row[3]): SentRow(*row)
         for row in SentProfile.objects.filter(charger__site=site)
-        .annotate(periods_json=Cast("periods", TextField()))
+        .annotate(
+            periods_json=Cast("periods", TextField()),
+            limit=Cast("limit_a", FloatField()),
+            settled=ExpressionWrapper(Q(sent_at__lt=now - OBEY_GRACE), BooleanField()),
+        )
         .values_list(
             "pk",
             "charger_id",
@@ -287,10 +308,10 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             "kind",
             "session_id",
             "periods_json",
-            "limit_a",
+            "limit",
             "status",
             "attempts",
-            "sent_at",
+            "settled",
         )
     }
     needs = {
@@ -309,7 +330,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     for key, session in open_sessions.items():
         connector = by_key[key]
         volts = NOMINAL_VOLTAGE * len(connector.phases)
-        draw = None if session.power_w is None else float(session.power_w) / volts
+        draw = None if session.power_w is None else session.power_w / volts
         need = needs.get(session.pk)
         need_a = None
         if need and need.energy_needed_wh and need.departure_at and need.departure_at > now:
@@ -331,7 +352,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 fixed_why=why,
             )
         )
-    history = _history(site)
+    history, assumed = _history(site)
     problem = alloc.Problem(
         nodes=nodes,
         connectors=connectors,
@@ -353,8 +374,14 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         sessions=open_sessions,
         phase_count=phase_count,
         sent=sent,
+        unaccepted_sent_at=dict(
+            SentProfile.objects.filter(charger__site=site)
+            .exclude(status=ProfileStatus.ACCEPTED)
+            .values_list("pk", "sent_at")
+        ),
         names=names,
         history=history,
+        assumed=assumed,
     )
 
 
@@ -374,7 +401,7 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
     ours = profile is not None and profile.session_id == session.pk
     if not charger.is_online:
         if ours and profile.status == ACCEPTED:
-            return float(profile.limit_a), "offline, holding the limit it accepted"
+            return profile.limit_a, "offline, holding the limit it accepted"
         return connector.max_a, "offline without a limit it accepted"
     if ours and profile.status in NOT_FOLLOWED:
         return connector.max_a, NOT_FOLLOWED[profile.status]
@@ -382,10 +409,10 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
         ours
         and profile.status == ACCEPTED
         and draw is not None
-        and profile.sent_at < now - OBEY_GRACE
-        and draw > float(profile.limit_a) + DISOBEY_MARGIN_A
+        and profile.settled
+        and draw > profile.limit_a + DISOBEY_MARGIN_A
     ):
-        return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a} A"
+        return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a:g} A"
     return None, ""
 
 

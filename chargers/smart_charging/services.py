@@ -45,6 +45,8 @@ RETRY_FIRST = timedelta(seconds=30)
 RETRY_MOST = timedelta(minutes=15)
 KEEP_PLANS = timedelta(days=7)
 DRAW_KEY = "smart:draw:{}"  # session id -> (site id, the draw its plan assumed)
+DRAW_TTL = timedelta(hours=2)
+DRAW_REWRITE = timedelta(minutes=30)  # every key is written again this often
 
 
 def _changed(site_id: int, what: str) -> None:
@@ -293,9 +295,11 @@ def _normalised(periods: list[list[Any]], now: datetime) -> list[tuple[str, floa
     return out
 
 
-def _retry_due(profile: selectors.SentRow, now: datetime) -> bool:
+def _retry_due(profile: selectors.SentRow, sent_at: datetime | None, now: datetime) -> bool:
+    if sent_at is None:
+        return True
     wait = min(RETRY_FIRST * (2 ** max(0, profile.attempts - 1)), RETRY_MOST)
-    return profile.sent_at + wait <= now
+    return sent_at + wait <= now
 
 
 def _reconcile(site: Site, now: datetime) -> None:
@@ -380,7 +384,7 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         if found is not None and same:
             if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):
                 return
-            if not _retry_due(found, now):
+            if not _retry_due(found, inputs.unaccepted_sent_at.get(found.pk), now):
                 return
         if kind == ProfileKind.SESSION and not session.transaction_id:
             return  # a session without a transaction id yet: the next run has it
@@ -476,6 +480,12 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
 
 def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, Any]:
     problem = inputs.problem
+    draws = {
+        str(inputs.sessions[s.connector].pk): round(s.draw_a or 0.0, 1) for s in problem.sessions
+    }
+    draws_at = inputs.assumed.get("draws_at", 0)
+    if inputs.now.timestamp() - draws_at > DRAW_REWRITE.total_seconds():
+        draws_at = inputs.now.timestamp()
     return {
         "now": inputs.now.isoformat(),
         "grid_limit_a": inputs.grid_limit_a,
@@ -518,6 +528,8 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
             "limits": dict(plan.history.limits),
             "charging_since": dict(plan.history.charging_since),
             "paused_since": dict(plan.history.paused_since),
+            "draws": draws,
+            "draws_at": draws_at,
         },
     }
 
@@ -570,12 +582,17 @@ def plan_compute(
                 limit_a=inputs.grid_limit_a,
             )
         )
-    draws = {
-        inputs.sessions[s.connector].pk: (site.pk, s.draw_a or 0.0) for s in inputs.problem.sessions
-    }
-    transaction.on_commit(
-        lambda: cache.set_many({DRAW_KEY.format(k): v for k, v in draws.items()}, 3600)
-    )
+    # What the listeners compare meter readings with: only what changed is written, and all
+    # of it now and then (the keys expire).
+    draws = load_plan.inputs["history"]["draws"]
+    if load_plan.inputs["history"]["draws_at"] == now.timestamp():
+        changed_draws = draws
+    else:
+        before = inputs.assumed.get("draws", {})
+        changed_draws = {k: v for k, v in draws.items() if before.get(k) != v}
+    if changed_draws:
+        values = {DRAW_KEY.format(k): (site.pk, v) for k, v in changed_draws.items()}
+        transaction.on_commit(lambda: cache.set_many(values, DRAW_TTL.total_seconds()))
     return load_plan, outgoing
 
 

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from chargers.events import SessionStarted
-from chargers.models import Charger, Command, CommandStatus
+from chargers.events import SessionStarted, SessionUpdated
+from chargers.models import Charger, ChargingSession, Command, CommandStatus
 from chargers.ocpp.schemas import request_problem
 from chargers.services.commands import command_finish
 from chargers.smart_charging import services, tasks
@@ -231,3 +231,20 @@ def test_a_schedule_already_sent_is_not_sent_again_until_it_changes(tenant_a, de
         assert recompute(depot, now=at + timedelta(minutes=5)).commands_sent == 0
         # Past 17:00 the schedule sent says 6.6 A from now on: still nothing to send.
         assert recompute(depot, now=at + timedelta(minutes=40)).commands_sent == 0
+
+
+def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)  # it assumed 11 kW, 15.9 A on each phase
+    session = depot["sessions"][0]
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        cache.delete(PENDING_KEY.format(depot["site"].pk))
+        with scoping.scope(tenant_a):
+            ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("11500"))
+            session.refresh_from_db()
+            publish(SessionUpdated.of(session))  # +0.7 A: noise
+            assert queued.call_count == 0
+            ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("4140"))
+            session.refresh_from_db()
+            publish(SessionUpdated.of(session))  # 6 A: the EV took less
+    assert queued.call_count == 1
