@@ -205,6 +205,12 @@ class LoadPlan(TenantOwned):
     changed = models.BooleanField(default=False, help_text="A connector's limit changed.")
     commands_sent = models.PositiveIntegerField(default=0)
     duration_ms = models.FloatField(default=0)
+    # A run whose inputs and plan are those of an earlier one keeps only its history and
+    # points at that run (`same_as`): an idle site's tick stores a few bytes, not the site.
+    digest = models.CharField(max_length=64, blank=True)
+    same_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         ordering = ["-computed_at", "-id"]

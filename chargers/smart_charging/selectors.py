@@ -200,7 +200,16 @@ def _history(site: Site) -> tuple[alloc.History, dict[str, Any]]:
 
 
 def latest_plan(site: Site) -> LoadPlan | None:
-    return LoadPlan.objects.filter(site=site).first()
+    return LoadPlan.objects.filter(site=site).select_related("same_as").first()
+
+
+def latest_full_plan(site: Site) -> LoadPlan | None:
+    """The newest run that stored its inputs and plan (the others point at one), without its
+    JSON: only the digest is compared."""
+    latest = LoadPlan.objects.filter(site=site).only("pk", "digest", "same_as_id").first()
+    if latest is None or latest.same_as_id is None:
+        return latest
+    return LoadPlan.objects.only("pk", "digest").get(pk=latest.same_as_id)
 
 
 def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteInputs:
@@ -431,7 +440,9 @@ def plan_view(site: Site) -> dict[str, Any]:
             "load": {},
             "connectors": [],
         }
-    inputs = plan.inputs
+    # A run that changed nothing shows the plan it repeats, at its own time.
+    stored = plan.same_as or plan
+    inputs = stored.inputs
     return {
         "site": site.pk,
         "computed_at": plan.computed_at,
@@ -441,5 +452,5 @@ def plan_view(site: Site) -> dict[str, Any]:
         "sharing": inputs.get("sharing", ""),
         "nodes": inputs.get("nodes", []),
         "load": inputs.get("load", {}),
-        "connectors": plan.allocations,
+        "connectors": stored.allocations,
     }

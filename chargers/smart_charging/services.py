@@ -5,6 +5,8 @@ its inputs and reasons, and the profiles that changed sent through the command p
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -306,7 +308,8 @@ def _reconcile(site: Site, now: datetime) -> None:
     """Read the outcomes of the profiles sent since the last run into their records (in a few
     statements: a site may have a thousand in flight)."""
     pending = list(
-        SentProfile.objects.select_for_update().filter(
+        # Only these rows: a lock on the joined chargers would hold up their sockets' writes.
+        SentProfile.objects.select_for_update(of=("self",)).filter(
             charger__site=site, status=ProfileStatus.PENDING
         )
     )
@@ -534,6 +537,21 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
     }
 
 
+def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -> str:
+    """What makes two runs' plans the same: their inputs and allocations, with times that
+    follow the clock (now, offsets from it, the start of the period in force) left out or
+    made absolute."""
+    history = {k: v for k, v in record["history"].items() if k != "draws_at"}
+    changes = [[_stamp(now, c["offset_s"]), sorted(c["limits"].items())] for c in record["changes"]]
+    inputs = {k: v for k, v in record.items() if k not in ("now", "history", "changes")}
+    allocations = [
+        [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
+        for row in rows
+    ]
+    text = json.dumps([inputs, history, changes, allocations], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @transaction.atomic
 def plan_compute(
     *, site: Site, trigger: str, now: datetime | None = None
@@ -543,7 +561,12 @@ def plan_compute(
     (`profiles_send`): a charger's answer must find the records."""
     now = now or timezone.now()
     electrical = (
-        SiteElectrical.objects.select_for_update().filter(site=site).select_related("site").first()
+        # One recompute of a site at a time (two workers, a tick and an event); the site row
+        # itself is not locked.
+        SiteElectrical.objects.select_for_update(of=("self",))
+        .filter(site=site)
+        .select_related("site")
+        .first()
     )
     if electrical is None or not electrical.managed:
         return None, []
@@ -556,18 +579,26 @@ def plan_compute(
     # The last plan's limits are in the history it left.
     changed = dict(inputs.history.limits) != dict(plan.history.limits)
     outgoing = _to_send(inputs, plan, now)
+    record = _inputs_record(inputs, plan)
+    digest = _digest(record, rows, now)
+    full = selectors.latest_full_plan(site)
+    same = full is not None and full.digest == digest
     load_plan = LoadPlan.objects.create(
         site=site,
         tenant_id=site.tenant_id,
         computed_at=now,
         trigger=trigger[:40],
-        inputs=_inputs_record(inputs, plan),
-        allocations=rows,
+        inputs={"now": record["now"], "history": record["history"]} if same else record,
+        allocations=[] if same else rows,
         changed=changed,
         commands_sent=len(outgoing),
         duration_ms=round(duration_ms, 3),
+        digest=digest,
+        same_as=full if same else None,
     )
-    LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS).delete()
+    # A week of plans; the full plan the newest ones point at stays.
+    old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
+    old.exclude(pk=full.pk if same and full is not None else load_plan.pk).delete()
     if changed:
         grid = plan.load.get(selectors.GRID, {})
         publish(
@@ -584,8 +615,8 @@ def plan_compute(
         )
     # What the listeners compare meter readings with: only what changed is written, and all
     # of it now and then (the keys expire).
-    draws = load_plan.inputs["history"]["draws"]
-    if load_plan.inputs["history"]["draws_at"] == now.timestamp():
+    draws = record["history"]["draws"]
+    if record["history"]["draws_at"] == now.timestamp():
         changed_draws = draws
     else:
         before = inputs.assumed.get("draws", {})

@@ -16,7 +16,7 @@ from chargers.events import SessionStarted, SessionUpdated
 from chargers.models import Charger, ChargingSession, Command, CommandStatus
 from chargers.ocpp.schemas import request_problem
 from chargers.services.commands import command_finish
-from chargers.smart_charging import services, tasks
+from chargers.smart_charging import selectors, services, tasks
 from chargers.smart_charging.events import LoadPlanChanged
 from chargers.smart_charging.listeners import PENDING_KEY
 from chargers.smart_charging.models import LoadPlan, ProfileStatus, SentProfile
@@ -248,3 +248,21 @@ def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
             session.refresh_from_db()
             publish(SessionUpdated.of(session))  # 6 A: the EV took less
     assert queued.call_count == 1
+
+
+def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        first = recompute(depot)
+        answer_all()
+        again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
+        assert again.same_as_id == first.pk
+        assert again.allocations == [] and set(again.inputs) == {"now", "history"}
+        shown = selectors.plan_view(depot["site"])
+        assert shown["computed_at"] == again.computed_at
+        assert shown["connectors"] == first.allocations
+        # A change stores the whole plan again.
+        ChargingSession.objects.filter(pk=depot["sessions"][0].pk).update(
+            state="completed", stopped_at=timezone.now()
+        )
+        changed = recompute(depot, now=timezone.now() + timedelta(minutes=2))
+        assert changed.same_as_id is None and len(changed.allocations) == 5
