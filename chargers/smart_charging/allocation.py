@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 PHASES: tuple[str, ...] = ("L1", "L2", "L3")
 STEP = 0.1  # the resolution of a limit, in A
@@ -608,9 +608,3 @@ def _reason(
         f"limited to {fmt(limit)} A: {node.name} at {fmt(node.limit_a)} A shared by "
         f"{shared} session{'s' if shared != 1 else ''}{priority}"
     )
-
-
-def with_limits(problem: Problem, limits: Mapping[str, float]) -> Problem:
-    """The same problem with some nodes' limits changed (what-ifs, the schedule)."""
-    nodes = [replace(n, limit_a=limits.get(n.id, n.limit_a)) for n in problem.nodes]
-    return replace(problem, nodes=nodes)
