@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint typecheck serve install bench bench-pages
+.PHONY: demo test lint typecheck serve install bench bench-pages bench-load-plan
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,8 @@ bench: $(STAMP)
 ## --sessions 100000"; keep the database to measure again: "--keep", then "--database NAME".
 bench-pages: $(STAMP)
 	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
+
+## Recompute the load plan of a site of 1,000 connectors on 20 circuits (a minute or two; not in
+## `make test`): time per recompute and commands sent when nothing changed.
+bench-load-plan: $(STAMP)
+	$(BIN)/python -m bench.load_plan $(BENCH_LOAD_PLAN_ARGS)

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, sessions, telemetry, tokens
+from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
 
 router = DefaultRouter(trailing_slash=True)
@@ -40,6 +41,13 @@ router.register("customers", billing_api.CustomerViewSet, basename="customer")
 router.register("invoices", billing_api.InvoiceViewSet, basename="invoice")
 router.register("site-shares", billing_api.SiteShareViewSet, basename="site-share")
 router.register("statements", billing_api.StatementViewSet, basename="statement")
+router.register("grid-connections", smart_api.GridConnectionViewSet, basename="grid-connection")
+router.register("circuits", smart_api.CircuitViewSet, basename="circuit")
+router.register("charger-wiring", smart_api.WiringViewSet, basename="charger-wiring")
+router.register("grid-limit-windows", smart_api.WindowViewSet, basename="grid-limit-window")
+router.register("limit-signals", smart_api.SignalViewSet, basename="limit-signal")
+router.register("session-needs", smart_api.NeedsViewSet, basename="session-needs")
+router.register("sites", smart_api.LoadPlanViewSet, basename="load-plan")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cpms",
     "chargers",
     "chargers.alerts",
+    "chargers.smart_charging",
     "billing",
 ]
 
@@ -197,6 +198,10 @@ CELERY_BEAT_SCHEDULE = {
     "price-missed-sessions": {"task": "billing.tasks.price_missed_sessions", "schedule": 300.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": 3600.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
+    "recompute-load-plans": {
+        "task": "chargers.smart_charging.tasks.recompute_all",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------

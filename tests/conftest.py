@@ -44,7 +44,7 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
-from tests.chargers.factories import meter_sample, status_event
+from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 
 # The OCPP server in a child process and chargers for it, for every package's tests.
@@ -341,4 +341,5 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
                 event_type="session.started",
                 payload={"id": "8e0e1b4c-2f0e-4a43-9a53-8d8f1f3f0a11"},
             ),
+            **make_load_tree(site_a, charger, session),
         }

@@ -47,6 +47,11 @@ SAME_OPERATION = [
     ("cdr_export", ("cdr-export", "get")),
     ("invoice_list", ("invoice-list", "get")),
     ("invoice_detail", ("invoice-detail", "get")),
+    ("site_load", ("load-plan-detail", "get")),
+    ("site_load_edit", ("circuit-list", "post")),
+    ("site_load_edit", ("grid-connection-list", "post")),
+    ("site_load_edit", ("charger-wiring-list", "post")),
+    ("site_load_edit", ("grid-limit-window-list", "post")),
 ]
 
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("id-tokens/<int:pk>/", tokens.id_token_edit, name="id_token_edit"),
     path("id-tokens/<int:pk>/block/", tokens.id_token_block, name="id_token_block"),
     path("", include("chargers.alerts.urls")),
+    path("", include("chargers.smart_charging.urls")),
 ]
 
 portal_patterns = [

@@ -8,7 +8,9 @@ without a version-neutral meaning is sent with `commands.send_command` and a raw
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Required, TypedDict, Unpack
 
 from chargers import credentials
@@ -242,3 +244,76 @@ def change_password(charger: Charger, *, password: str) -> Request:
     return Request(
         "ChangeConfiguration", {"key": "AuthorizationKey", "value": credentials.hex_key(password)}
     )
+
+
+# The action that carries charging limits, for those who watch its outcomes.
+CHARGING_LIMIT_ACTION = "SetChargingProfile"
+
+# Charging limits, as the smart-charging loop means them: amperes per phase for an EVSE (or,
+# with evse_id 0, every EVSE of the charger), from `starts` on, period by period.
+LIMIT_PURPOSES = {
+    # kind: (1.6 purpose, 2.0.1 purpose)
+    "session": ("TxProfile", "TxProfile"),
+    "fallback": ("TxDefaultProfile", "TxDefaultProfile"),
+    "charger_max": ("ChargePointMaxProfile", "ChargingStationMaxProfile"),
+}
+
+
+def charging_limit(
+    charger: Charger,
+    *,
+    kind: str,
+    evse_id: int,
+    profile_id: int,
+    starts: datetime,
+    periods: Sequence[tuple[int, float]],
+    phases: int = 3,
+    stack_level: int = 0,
+    transaction_id: str = "",
+) -> Request:
+    """SetChargingProfile with an absolute schedule in A: `periods` are (seconds after
+    `starts`, limit A), the first at 0. A session's limit (TxProfile) names its transaction."""
+    if kind not in LIMIT_PURPOSES:
+        raise ActionError(f"kind: one of {', '.join(LIMIT_PURPOSES)}.")
+    if not periods or periods[0][0] != 0:
+        raise ActionError("periods: the first period starts at 0.")
+    if kind == "session" and (not evse_id or not transaction_id):
+        raise ActionError("A session's limit needs its EVSE and its transaction.")
+    if kind == "charger_max" and evse_id:
+        raise ActionError("The charger's maximum is set on EVSE 0.")
+    schedule_periods: list[JsonDict] = []
+    for start, limit in periods:
+        period: JsonDict = {"startPeriod": int(start), "limit": round(float(limit), 1)}
+        if phases != 3:
+            period["numberPhases"] = phases
+        schedule_periods.append(period)
+    schedule: JsonDict = {
+        "chargingRateUnit": "A",
+        "startSchedule": starts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "chargingSchedulePeriod": schedule_periods,
+    }
+    purpose_16, purpose_201 = LIMIT_PURPOSES[kind]
+    if is_v2(charger):
+        profile: JsonDict = {
+            "id": profile_id,
+            "stackLevel": stack_level,
+            "chargingProfilePurpose": purpose_201,
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [{"id": profile_id, **schedule}],
+        }
+        if kind == "session":
+            profile["transactionId"] = transaction_id
+        return Request(CHARGING_LIMIT_ACTION, {"evseId": evse_id, "chargingProfile": profile})
+    profile = {
+        "chargingProfileId": profile_id,
+        "stackLevel": stack_level,
+        "chargingProfilePurpose": purpose_16,
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": schedule,
+    }
+    if kind == "session":
+        try:
+            profile["transactionId"] = int(transaction_id)
+        except ValueError:
+            raise ActionError(f"{transaction_id!r} is not a 1.6 transaction id.") from None
+    return Request(CHARGING_LIMIT_ACTION, {"connectorId": evse_id, "csChargingProfiles": profile})

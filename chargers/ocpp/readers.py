@@ -172,3 +172,8 @@ def _says_restart_required(reply: object) -> bool:
     if isinstance(reply, list):
         return any(_says_restart_required(value) for value in reply)
     return reply == "RebootRequired"
+
+
+def charging_profile_accepted(reply: JsonDict | None) -> bool:
+    """Whether a SetChargingProfile reply (either version) says the charger took the profile."""
+    return reply is not None and reply.get("status") == "Accepted"

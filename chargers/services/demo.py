@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from chargers.models import Charger, IdToken
 from chargers.services.chargers import charger_set_password
+from chargers.smart_charging.services import demo_load_tree
 from cpms.models import Membership, Role, Site, SiteOwner, Tenant
 from cpms.tenancy import scoping
 
@@ -101,6 +102,9 @@ def _seed(tenant: Tenant) -> None:
                 identity=identity, defaults={"site": site}
             )
             charger_set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
+    # Load management at the mall: a car park on a circuit the fleet's cars must share.
+    mall = Site.objects.get(name="Harbour Mall")
+    demo_load_tree(site=mall, chargers=list(Charger.objects.filter(site=mall)))
 
     fleet, _ = IdToken.objects.get_or_create(
         uid="FLEET-GROUP", defaults={"type": "Central", "label": "Fleet cards (group)"}

@@ -1,8 +1,8 @@
 """Charging profiles the CSMS installed, reduced to what the simulation needs: a power cap.
 
-Both versions' profiles arrive as snake_case dicts (the ocpp library converts the keys). Only
-the schedule period in force matters here; recurrence and stacking rules beyond "the lowest
-limit wins" are out of scope for a load simulator.
+Both versions' profiles arrive as snake_case dicts (the ocpp library converts the keys). The
+schedule period in force matters here, and how purposes stack (`Limits.cap_w`); recurrence is
+out of scope for a load simulator.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from datetime import datetime
 
 from chargers.simulator.events import parse_iso
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
+
+# A session's limit first; the default applies where a session has none.
+TX_PURPOSES = ("TxProfile", "TxDefaultProfile")
 
 
 @dataclass
@@ -135,9 +138,19 @@ class Limits:
         ]
 
     def cap_w(self, connector_id: int, now: float) -> float | None:
-        caps = [
-            limit
+        """The limit on a connector, as the standards compose it: a TxProfile in force
+        replaces the TxDefaultProfile (a connector's own before the charger's, the highest
+        stack level first); the charger's maximum and external constraints cap both."""
+        in_force = [
+            (p, limit)
             for p in self.profiles
             if p.connector_id in (0, connector_id) and (limit := p.limit_w(now)) is not None
         ]
+        caps = [limit for p, limit in in_force if p.purpose not in TX_PURPOSES]
+        for purpose in TX_PURPOSES:
+            chosen = [(p, limit) for p, limit in in_force if p.purpose == purpose]
+            if chosen:
+                _, limit = max(chosen, key=lambda pl: (pl[0].connector_id != 0, pl[0].stack_level))
+                caps.append(limit)
+                break
         return min(caps) if caps else None

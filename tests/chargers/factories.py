@@ -3,7 +3,7 @@ a charger at a site with a connector, a session with meter samples, an open aler
 status reports and meter samples a charger sends, one at a time. Call inside the tenant's
 scope."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -94,3 +94,35 @@ def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
         opened_at=now,
     )
     return {"charger": charger, "session": session, "alert": alert}
+
+
+def make_load_tree(site, charger, session) -> dict:
+    """A load-managed site's rows (a grid connection, a circuit, the charger's wiring, an
+    evening window, a signal, a session's needs), by the names the API's route table uses."""
+    from chargers.smart_charging.models import (
+        ChargerElectrical,
+        Circuit,
+        GridLimitWindow,
+        LimitSignal,
+        SessionNeeds,
+        SiteElectrical,
+    )
+
+    now = timezone.now()
+    circuit = Circuit.objects.create(site=site, name="Board A", limit_a=Decimal("40"))
+    return {
+        "grid_connection": SiteElectrical.objects.create(site=site, grid_limit_a=Decimal("63")),
+        "circuit": circuit,
+        "wiring": ChargerElectrical.objects.create(charger=charger, circuit=circuit),
+        "limit_window": GridLimitWindow.objects.create(
+            site=site, starts=time(17), ends=time(20), limit_a=Decimal("32")
+        ),
+        "limit_signal": LimitSignal.objects.create(
+            site=site,
+            limit_a=Decimal("25"),
+            starts_at=now,
+            expires_at=now + timedelta(hours=2),
+            source="DSO",
+        ),
+        "session_needs": SessionNeeds.objects.create(session=session, priority=1),
+    }

@@ -18,6 +18,7 @@ from chargers.events import (
     SessionStopped,
     SessionUpdated,
 )
+from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from cpms.events import catalogue, event_class
 from tests.chargers.portal_events import PORTAL_EVENTS
 
@@ -98,6 +99,17 @@ SAMPLES = [
         end_date_time=datetime(2026, 5, 4, 4, tzinfo=UTC),
         issued_at=datetime(2026, 5, 4, 4, 0, 2, tzinfo=UTC),
     ),  # fmt: skip
+    SiteLimitsChanged(tenant_id=1, site_id=2, what="circuit Board B"),
+    LoadPlanChanged(
+        tenant_id=1,
+        site_id=2,
+        plan_id=9,
+        trigger="session.started",
+        sessions=6,
+        paused=1,
+        planned_a=32.0,
+        limit_a=None,
+    ),
     SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
     SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),
     SessionStopped(tenant_id=1, **SESSION),

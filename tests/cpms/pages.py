@@ -63,6 +63,9 @@ OPERATOR_PAGES = {
     "cdr_export": (Role.VIEWER, None),
     "invoice_list": (Role.VIEWER, None),
     "invoice_detail": (Role.VIEWER, "invoice"),
+    # Load management (chargers/smart_charging).
+    "site_load": (Role.VIEWER, "site"),
+    "site_load_edit": (Role.ADMIN, "site"),
 }
 
 PORTAL_PAGES = {

@@ -132,6 +132,68 @@ ROUTES = {
 }
 
 
+# Load management (chargers/smart_charging): the tree and the limits are an admin's, a
+# session's needs an operator's.
+ROUTES.update(
+    {
+        ("grid-connection-list", "get"): (READ, None, None),
+        ("grid-connection-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"site": w["site"].pk, "grid_limit_a": "40.0"},
+        ),
+        ("grid-connection-detail", "get"): (READ, "grid_connection", None),
+        ("grid-connection-detail", "patch"): (ADMIN, "grid_connection", {"sharing": "need"}),
+        ("grid-connection-detail", "delete"): (ADMIN, "grid_connection", None),
+        ("circuit-list", "get"): (READ, None, None),
+        ("circuit-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"site": w["site"].pk, "name": "Board C", "limit_a": "20.0"},
+        ),
+        ("circuit-detail", "get"): (READ, "circuit", None),
+        ("circuit-detail", "patch"): (ADMIN, "circuit", {"limit_a": "35.0"}),
+        ("circuit-detail", "delete"): (ADMIN, "circuit", None),
+        ("charger-wiring-list", "get"): (READ, None, None),
+        ("charger-wiring-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"charger": w["charger"].pk, "max_current_a": "16.0"},
+        ),
+        ("charger-wiring-detail", "get"): (READ, "wiring", None),
+        ("charger-wiring-detail", "patch"): (ADMIN, "wiring", {"phases": "L2"}),
+        ("charger-wiring-detail", "delete"): (ADMIN, "wiring", None),
+        ("grid-limit-window-list", "get"): (READ, None, None),
+        ("grid-limit-window-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"site": w["site"].pk, "starts": "07:00", "ends": "09:00", "limit_a": "20"},
+        ),
+        ("grid-limit-window-detail", "get"): (READ, "limit_window", None),
+        ("grid-limit-window-detail", "patch"): (ADMIN, "limit_window", {"limit_a": "25.0"}),
+        ("grid-limit-window-detail", "delete"): (ADMIN, "limit_window", None),
+        ("limit-signal-list", "get"): (READ, None, None),
+        ("limit-signal-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"site": w["site"].pk, "limit_a": "20", "expires_at": "2099-01-01T00:00Z"},
+        ),
+        ("limit-signal-detail", "get"): (READ, "limit_signal", None),
+        ("limit-signal-detail", "delete"): (ADMIN, "limit_signal", None),
+        ("session-needs-list", "get"): (READ, None, None),
+        ("session-needs-list", "post"): (
+            OPERATE,
+            None,
+            lambda w: {"session": w["session"].pk, "priority": 2},
+        ),
+        ("session-needs-detail", "get"): (READ, "session_needs", None),
+        ("session-needs-detail", "patch"): (OPERATE, "session_needs", {"priority": 3}),
+        ("session-needs-detail", "delete"): (OPERATE, "session_needs", None),
+        ("load-plan-detail", "get"): (READ, "site", None),
+    }
+)
+
+
 def api_routes() -> set[tuple[str, str]]:
     """Every (route name, method) the URLconf serves under /api/v1/, HEAD and OPTIONS aside."""
     found = set()

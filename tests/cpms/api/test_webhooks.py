@@ -18,6 +18,7 @@ from chargers.models import SessionState
 from chargers.services.connections import connection_close, connection_open
 from chargers.services.reports import connector_status_record
 from chargers.services.sessions import session_start
+from chargers.smart_charging.services import plan_compute as load_plan_compute
 from cpms import webhooks
 from cpms.celery import app
 from cpms.events import publish
@@ -244,6 +245,7 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
         for alert_event in [AlertOpened, AlertResolved]:
             publish(alert_event.of(world["alert"], open_alerts=1))
         publish(CdrIssued.of(world["cdr"]))
+        load_plan_compute(site=world["site"], trigger="test")
         connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
@@ -287,6 +289,7 @@ CONTRACT_EVENT_TYPES = {
     "alert.opened": "alert.opened",
     "alert.resolved": "alert.resolved",
     "cdr.issued": "cdr.issued",
+    "load_plan.changed": "load_plan.changed",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -334,6 +337,15 @@ CONTRACT_EVENT_DATA = {
         "start_date_time",
         "end_date_time",
         "issued_at",
+    ],
+    "load_plan.changed": [
+        "site_id",
+        "plan_id",
+        "trigger",
+        "sessions",
+        "paused",
+        "planned_a",
+        "limit_a",
     ],
 }
 

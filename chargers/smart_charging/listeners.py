@@ -1,0 +1,149 @@
+"""The control loop's ear: the events that can change a site's plan queue a recompute of that
+site, debounced (one run per site per `DEBOUNCE_S`, however many events arrive meanwhile).
+After-commit listeners, so nothing is planned on a fact that was rolled back; beat's tick
+(`tasks.recompute_all`) catches whatever an event missed."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from django.core.cache import cache
+
+from chargers.events import (
+    ChargerOffline,
+    ChargerOnline,
+    CommandFinished,
+    SessionEvent,
+    SessionStarted,
+    SessionStopped,
+    SessionUpdated,
+)
+from chargers.models import Charger
+from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
+from chargers.smart_charging.events import SiteLimitsChanged
+from chargers.smart_charging.models import NOMINAL_VOLTAGE, SiteElectrical
+from cpms.events import AFTER_COMMIT, DomainEvent, subscribe
+from cpms.models import Tenant
+from cpms.tenancy import scoping
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_S = 2
+# A change of draw that replans: less is meter noise, and the margin the allocator leaves
+# around an EV's draw takes it.
+SIGNIFICANT_DRAW_A = 2.0
+PENDING_KEY = "smart:pending:{}"  # site id -> a run is queued
+MANAGED_KEY = "smart:managed:{}"  # charger id -> its site id if that is managed, else 0
+MANAGED_TTL = 60
+
+
+def pending_release(site_id: int) -> None:
+    """Let the next event queue a run again."""
+    cache.delete_many([PENDING_KEY.format(site_id)])
+
+
+def queue_recompute(tenant_id: int, site_id: int, trigger: str) -> None:
+    """Queue a recompute of the site unless one is already queued."""
+    from chargers.smart_charging.tasks import recompute_site
+
+    if not cache.add(PENDING_KEY.format(site_id), 1, timeout=DEBOUNCE_S + 60):
+        return
+    try:
+        recompute_site.apply_async(
+            kwargs={"tenant_id": tenant_id, "site_id": site_id, "trigger": trigger},
+            countdown=DEBOUNCE_S,
+        )
+    except Exception:  # a broker that is away; beat's tick is the safety net
+        pending_release(site_id)
+        log.warning("could not queue the recompute of site %s", site_id, exc_info=True)
+
+
+def managed_site_of(tenant_id: int, charger_id: int) -> int | None:
+    """The site of a charger when that site is load-managed (cached briefly: every session
+    event asks)."""
+    key = MANAGED_KEY.format(charger_id)
+    cached = cache.get(key)
+    if cached is None:
+        with tenant_scope(tenant_id):
+            cached = _managed_site(charger_id)
+        cache.set(key, cached, MANAGED_TTL)
+    return cached or None
+
+
+def _managed_site(charger_id: int) -> int:
+    """The charger's site id if that site is managed, else 0 (what the cache keeps)."""
+    site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
+    if site_id is None:
+        return 0
+    return site_id if SiteElectrical.objects.filter(site_id=site_id, managed=True).exists() else 0
+
+
+@contextlib.contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[None]:
+    """The event's tenant scope: after the commit, the publisher's scope may be closed (a
+    service called in a block that opened a scope inside a transaction)."""
+    current = scoping.current_tenant()
+    if current is not None and current.pk == tenant_id:
+        yield
+        return
+    with scoping.scope(Tenant.objects.get(pk=tenant_id)):
+        yield
+
+
+def on_site_limits(event: SiteLimitsChanged) -> None:
+    if event.tenant_id is None:
+        return
+    with tenant_scope(event.tenant_id):
+        chargers = _chargers_of(event.site_id)
+    cache.delete_many([MANAGED_KEY.format(pk) for pk in chargers])
+    queue_recompute(event.tenant_id, event.site_id, event.what)
+
+
+def _chargers_of(site_id: int) -> list[int]:
+    return list(Charger.objects.filter(site_id=site_id).values_list("pk", flat=True))
+
+
+def on_charger_event(event: DomainEvent) -> None:
+    charger_id = getattr(event, "charger_id", None)
+    if event.tenant_id is None or charger_id is None:
+        return
+    if isinstance(event, CommandFinished) and event.action != CHARGING_LIMIT_ACTION:
+        return
+    site_id = managed_site_of(event.tenant_id, charger_id)
+    if site_id is None:
+        return
+    if isinstance(event, ChargerOnline):
+        from chargers.smart_charging.tasks import charger_reconnected
+
+        charger_reconnected.delay(tenant_id=event.tenant_id, charger_id=charger_id)
+        return
+    if isinstance(event, SessionUpdated) and not _draw_changed(event):
+        return
+    queue_recompute(event.tenant_id, site_id, event.name)
+
+
+def _draw_changed(event: SessionEvent) -> bool:
+    from chargers.smart_charging.services import DRAW_KEY
+
+    planned = cache.get(DRAW_KEY.format(event.session_id))
+    if planned is None or event.power_w is None:
+        return planned is None  # a session the plans have not seen yet
+    # Three phases is the common case; a single-phase EV reads as a third of its current
+    # here, which only makes this test more eager.
+    draw = float(event.power_w) / (NOMINAL_VOLTAGE * 3)
+    return abs(draw - planned[1]) >= SIGNIFICANT_DRAW_A
+
+
+def subscribe_all() -> None:
+    subscribe(SiteLimitsChanged, on_site_limits, phase=AFTER_COMMIT)
+    for event_type in (
+        SessionStarted,
+        SessionStopped,
+        SessionUpdated,
+        ChargerOnline,
+        ChargerOffline,
+        CommandFinished,
+    ):
+        subscribe(event_type, on_charger_event, phase=AFTER_COMMIT)

@@ -1,0 +1,676 @@
+"""Smart charging's writes: the tree and the limits (each change publishes `SiteLimitsChanged`,
+which the control loop hears), a session's needs, and a site's recompute: the plan stored with
+its inputs and reasons, and the profiles that changed sent through the command path."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from chargers.models import Charger, ChargingSession, Command, CommandStatus
+from chargers.ocpp import builders
+from chargers.ocpp.readers import charging_profile_accepted
+from chargers.smart_charging import allocation as alloc
+from chargers.smart_charging import selectors
+from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
+from chargers.smart_charging.models import (
+    ChargerElectrical,
+    Circuit,
+    GridLimitWindow,
+    LimitSignal,
+    LoadPlan,
+    ProfileKind,
+    ProfileStatus,
+    SentProfile,
+    SessionNeeds,
+    SiteElectrical,
+)
+from cpms.events import publish
+from cpms.models import Site
+
+SOURCE = "smart_charging"  # the commands' source, in the audit log
+PROFILE_ID = 14_000  # + the EVSE: one profile id per place, so a new one replaces the old
+# A profile sent without an outcome for this long is given up on (and sent again).
+PENDING_PATIENCE = timedelta(minutes=3)
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MOST = timedelta(minutes=15)
+KEEP_PLANS = timedelta(days=7)
+DRAW_KEY = "smart:draw:{}"  # session id -> (site id, the draw its plan assumed)
+DRAW_TTL = timedelta(hours=2)
+DRAW_REWRITE = timedelta(minutes=30)  # every key is written again this often
+
+
+def _changed(site_id: int, what: str) -> None:
+    site = Site.objects.get(pk=site_id)
+    publish(SiteLimitsChanged(tenant_id=site.tenant_id, site_id=site_id, what=what))
+
+
+def _check(instance: Any) -> None:
+    """Model validation as a ValidationError naming the field (the API's 400)."""
+    instance.full_clean(exclude=["tenant"])
+
+
+# --- the tree and the limits -----------------------------------------------------------------
+
+
+@transaction.atomic
+def site_electrical_set(*, site: Site, **fields: Any) -> SiteElectrical:
+    """Create or change a site's grid connection settings (one per site)."""
+    row = SiteElectrical.objects.filter(site=site).first() or SiteElectrical(
+        site=site, tenant_id=site.tenant_id
+    )
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _check(row)
+    if row.static_limit_a() is None:
+        raise ValidationError(
+            {"grid_limit_a": ["Give a limit, or set the site's grid limit in kW first."]}
+        )
+    row.save()
+    _changed(site.pk, "grid connection")
+    return row
+
+
+@transaction.atomic
+def site_electrical_delete(*, row: SiteElectrical) -> None:
+    """Stop managing a site (what the chargers hold stays until their sessions end)."""
+    site_id = row.site_id
+    row.delete()
+    SentProfile.objects.filter(charger__site_id=site_id).delete()
+    _changed(site_id, "grid connection removed")
+
+
+def _check_circuit(circuit: Circuit) -> None:
+    if circuit.limit_a is not None and circuit.limit_a <= 0:
+        raise ValidationError({"limit_a": ["A circuit's limit is above 0 A."]})
+    taken = Circuit.objects.filter(site_id=circuit.site_id, name__iexact=circuit.name)
+    if taken.exclude(pk=circuit.pk).exists():
+        raise ValidationError({"name": ["The site has a circuit of that name."]})
+    _check(circuit)
+    _check_parent(circuit)
+
+
+def _check_parent(circuit: Circuit) -> None:
+    parent = circuit.parent
+    seen = {circuit.pk}
+    while parent is not None:
+        if parent.site_id != circuit.site_id:
+            raise ValidationError({"parent": ["That circuit is at another site."]})
+        if parent.pk in seen:
+            raise ValidationError({"parent": ["A circuit cannot be below itself."]})
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+@transaction.atomic
+def circuit_create(*, site: Site, **fields: Any) -> Circuit:
+    circuit = Circuit(site=site, tenant_id=site.tenant_id, **fields)
+    _check_circuit(circuit)
+    circuit.save()
+    _changed(site.pk, f"circuit {circuit.name}")
+    return circuit
+
+
+@transaction.atomic
+def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
+    if "site" in fields and fields["site"].pk != circuit.site_id:
+        raise ValidationError({"site": ["A circuit stays at its site; create a new one."]})
+    fields.pop("site", None)
+    for name, value in fields.items():
+        setattr(circuit, name, value)
+    _check_circuit(circuit)
+    circuit.save()
+    _changed(circuit.site_id, f"circuit {circuit.name}")
+    return circuit
+
+
+@transaction.atomic
+def circuit_delete(*, circuit: Circuit) -> None:
+    if circuit.children.exists():
+        raise ValidationError({"id": ["Remove or move the circuits below it first."]})
+    site_id, name = circuit.site_id, circuit.name
+    circuit.delete()
+    _changed(site_id, f"circuit {name} removed")
+
+
+@transaction.atomic
+def charger_electrical_set(*, charger: Charger, **fields: Any) -> ChargerElectrical:
+    """Create or change how a charger is wired (one per charger)."""
+    row = ChargerElectrical.objects.filter(charger=charger).first() or ChargerElectrical(
+        charger=charger, tenant_id=charger.tenant_id
+    )
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _check(row)
+    if row.circuit is not None and row.circuit.site_id != charger.site_id:
+        raise ValidationError({"circuit": ["That circuit is not at the charger's site."]})
+    if row.min_current_a is not None and row.min_current_a > row.max_current_a:
+        raise ValidationError({"min_current_a": ["Above the maximum."]})
+    limits = row.connector_max_a
+    if not isinstance(limits, dict) or not all(
+        str(k).isdigit() and isinstance(v, int | float) and 0 < v <= 1000 for k, v in limits.items()
+    ):
+        raise ValidationError(
+            {"connector_max_a": ['An EVSE number to its maximum in A: {"2": 16}.']}
+        )
+    row.save()
+    if charger.site_id is not None:
+        _changed(charger.site_id, f"wiring of {charger.identity}")
+    return row
+
+
+@transaction.atomic
+def charger_electrical_delete(*, row: ChargerElectrical) -> None:
+    site_id = row.charger.site_id
+    row.delete()
+    if site_id is not None:
+        _changed(site_id, "wiring removed")
+
+
+def _check_weekdays(weekdays: Any) -> None:
+    if not isinstance(weekdays, list) or not all(
+        isinstance(d, int) and 0 <= d <= 6 for d in weekdays
+    ):
+        raise ValidationError({"weekdays": ["Days as numbers, 0 for Monday to 6 for Sunday."]})
+
+
+@transaction.atomic
+def limit_window_create(*, site: Site, **fields: Any) -> GridLimitWindow:
+    window = GridLimitWindow(site=site, tenant_id=site.tenant_id, **fields)
+    _check_weekdays(window.weekdays)
+    _check(window)
+    window.save()
+    _changed(site.pk, f"schedule {window}")
+    return window
+
+
+@transaction.atomic
+def limit_window_update(*, window: GridLimitWindow, **fields: Any) -> GridLimitWindow:
+    fields.pop("site", None)
+    for name, value in fields.items():
+        setattr(window, name, value)
+    _check_weekdays(window.weekdays)
+    _check(window)
+    window.save()
+    _changed(window.site_id, f"schedule {window}")
+    return window
+
+
+@transaction.atomic
+def limit_window_delete(*, window: GridLimitWindow) -> None:
+    site_id = window.site_id
+    window.delete()
+    _changed(site_id, "schedule removed")
+
+
+@transaction.atomic
+def limit_signal_post(
+    *,
+    site: Site,
+    limit_a: Decimal,
+    expires_at: datetime,
+    starts_at: datetime | None = None,
+    source: str = "",
+) -> LimitSignal:
+    """An integrator's limit for the grid connection, until it expires (then the static limit
+    and the schedule apply again). A signal only lowers the limit: the fuse stays the fuse."""
+    starts_at = starts_at or timezone.now()
+    if expires_at <= starts_at:
+        raise ValidationError({"expires_at": ["Expires before it starts."]})
+    signal = LimitSignal(
+        site=site,
+        tenant_id=site.tenant_id,
+        limit_a=limit_a,
+        starts_at=starts_at,
+        expires_at=expires_at,
+        source=source,
+    )
+    _check(signal)
+    signal.save()
+    _changed(site.pk, f"signal {signal}")
+    return signal
+
+
+@transaction.atomic
+def limit_signal_withdraw(*, signal: LimitSignal) -> None:
+    site_id = signal.site_id
+    signal.delete()
+    _changed(site_id, "signal withdrawn")
+
+
+@transaction.atomic
+def session_needs_set(*, session: ChargingSession, **fields: Any) -> SessionNeeds:
+    """Create or change a session's priority and needs (one per session)."""
+    row = SessionNeeds.objects.filter(session=session).first() or SessionNeeds(
+        session=session, tenant_id=session.tenant_id
+    )
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _check(row)
+    row.save()
+    site_id = session.charger.site_id
+    if site_id is not None:
+        _changed(site_id, f"needs of session {session.pk}")
+    return row
+
+
+@transaction.atomic
+def session_needs_delete(*, row: SessionNeeds) -> None:
+    site_id = row.session.charger.site_id
+    row.delete()
+    if site_id is not None:
+        _changed(site_id, "needs removed")
+
+
+# --- the recompute ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A profile to send once the plan is committed."""
+
+    sent_profile_id: int
+    charger: Charger
+    request: builders.Request
+
+
+def _normalised(periods: list[list[Any]], now: datetime) -> list[tuple[str, float]]:
+    """Periods as (start, limit) from now on: the one in force starts "now"."""
+    out: list[tuple[str, float]] = []
+    for start, limit in periods:
+        begins = datetime.fromisoformat(start)
+        key = "now" if begins <= now else begins.isoformat()
+        if key == "now" and out:
+            out.clear()
+        out.append((key, round(float(limit), 1)))
+    return out
+
+
+def _retry_due(profile: selectors.SentRow, sent_at: datetime | None, now: datetime) -> bool:
+    if sent_at is None:
+        return True
+    wait = min(RETRY_FIRST * (2 ** max(0, profile.attempts - 1)), RETRY_MOST)
+    return sent_at + wait <= now
+
+
+def _reconcile(site: Site, now: datetime) -> None:
+    """Read the outcomes of the profiles sent since the last run into their records (in a few
+    statements: a site may have a thousand in flight)."""
+    pending = list(
+        # Only these rows: a lock on the joined chargers would hold up their sockets' writes.
+        SentProfile.objects.select_for_update(of=("self",)).filter(
+            charger__site=site, status=ProfileStatus.PENDING
+        )
+    )
+    if not pending:
+        return
+    commands = {
+        c.pk: c
+        for c in Command.objects.filter(
+            pk__in=[p.command_id for p in pending if p.command_id is not None]
+        ).only("pk", "status", "response", "error")
+    }
+    changed = []
+    for profile in pending:
+        command = commands.get(profile.command_id) if profile.command_id else None
+        if command is None or command.status in (CommandStatus.QUEUED, CommandStatus.SENT):
+            if profile.sent_at < now - PENDING_PATIENCE:
+                profile.status = ProfileStatus.FAILED
+                profile.error = "Never sent." if command is None else "No outcome."
+                changed.append(profile)
+            continue
+        if command.status == CommandStatus.ANSWERED:
+            if charging_profile_accepted(command.response):
+                profile.status, profile.error = ProfileStatus.ACCEPTED, ""
+            else:
+                reply = command.response or {}
+                profile.status = ProfileStatus.REJECTED
+                profile.error = f"The charger answered {reply.get('status', 'no status')}."
+        else:
+            profile.status = ProfileStatus.FAILED
+            profile.error = command.error or command.get_status_display()
+        changed.append(profile)
+    SentProfile.objects.bulk_update(changed, ["status", "error"])
+
+
+def _periods(plan_periods: tuple[tuple[float, float], ...], now: datetime) -> list[list[Any]]:
+    return [[_stamp(now, offset), limit] for offset, limit in plan_periods]
+
+
+@functools.lru_cache(maxsize=64)
+def _stamp(now: datetime, offset: float) -> str:
+    """The time `offset` seconds after `now`, as stored (a plan has few distinct ones)."""
+    return (now + timedelta(seconds=offset)).isoformat()
+
+
+def _same_periods(sent: selectors.SentRow, offsets, now: datetime) -> bool:
+    """Whether what was sent says the same from now on as the new periods. Most limits are
+    one period: compared without reading times."""
+    single = sent.single_limit
+    if single is not None and len(offsets) == 1:
+        return round(single, 1) == round(float(offsets[0][1]), 1)
+    return _normalised(sent.periods, now) == _normalised(_periods(offsets, now), now)
+
+
+@dataclass(frozen=True)
+class _Send:
+    sent_profile_id: int
+    charger_id: int
+    kind: str
+    evse_id: int
+    offsets: tuple[tuple[float, float], ...]
+    transaction_id: str
+
+
+def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> list[Outgoing]:
+    """Decide what changed since it was last sent, and record it as pending."""
+    decided: list[_Send] = []
+
+    def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> None:
+        found = inputs.sent.get((charger_id, evse_id, kind))
+        same = (
+            found is not None
+            and found.session_id == (session.pk if session else None)
+            and _same_periods(found, offsets, now)
+        )
+        if found is not None and same:
+            if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):
+                return
+            if not _retry_due(found, inputs.unaccepted_sent_at.get(found.pk), now):
+                return
+        if kind == ProfileKind.SESSION and not session.transaction_id:
+            return  # a session without a transaction id yet: the next run has it
+        values = {
+            "session_id": session.pk if session else None,
+            "periods": _periods(offsets, now),
+            "limit_a": Decimal(str(limit)),
+            "status": ProfileStatus.PENDING,
+            "command": None,
+            "error": "",
+            "sent_at": now,
+            "attempts": (found.attempts + 1) if found is not None and same else 1,
+        }
+        if found is not None:
+            SentProfile.objects.filter(pk=found.pk).update(**values)
+            pk = found.pk
+        else:
+            pk = SentProfile.objects.create(
+                tenant_id=inputs.site.tenant_id,
+                charger_id=charger_id,
+                evse_id=evse_id,
+                kind=kind,
+                **values,
+            ).pk
+        transaction_id = session.transaction_id if session else ""
+        decided.append(_Send(pk, charger_id, kind, evse_id, tuple(offsets), transaction_id))
+
+    allocations = plan.by_connector()
+    fallback: dict[int, float] = {}
+    for key, (charger_id, _evse_id) in inputs.evses.items():
+        share = plan.fallback.get(key)
+        if share is not None:
+            fallback[charger_id] = min(fallback.get(charger_id, share), share)
+    for key, session in inputs.sessions.items():
+        charger_id, evse_id = inputs.evses[key]
+        if not inputs.chargers[charger_id].is_online:
+            continue  # an offline charger keeps what it has; nothing reaches it
+        allocation = allocations[key]
+        place(
+            charger_id,
+            evse_id,
+            ProfileKind.SESSION,
+            session,
+            allocation.periods,
+            allocation.limit_a,
+        )
+    for charger_id, share in sorted(fallback.items()):
+        if inputs.chargers[charger_id].is_online:
+            place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
+    if not decided:
+        return []
+    chargers = Charger.objects.in_bulk({d.charger_id for d in decided})
+    out = []
+    for item in decided:
+        charger = chargers[item.charger_id]
+        request = builders.charging_limit(
+            charger,
+            kind=item.kind,
+            evse_id=item.evse_id,
+            profile_id=PROFILE_ID + item.evse_id,
+            starts=now,
+            periods=[(round(offset), limit) for offset, limit in item.offsets],
+            phases=inputs.phase_count.get(charger.pk, 3),
+            transaction_id=item.transaction_id,
+        )
+        out.append(Outgoing(item.sent_profile_id, charger, request))
+    return out
+
+
+def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dict[str, Any]]:
+    rows = []
+    draws = {s.connector: s.draw_a for s in inputs.problem.sessions}
+    for allocation in plan.allocations:
+        charger_id, evse_id = inputs.evses[allocation.connector]
+        draw = draws.get(allocation.connector)
+        rows.append(
+            {
+                "charger": charger_id,
+                "charger_identity": inputs.chargers[charger_id].identity,
+                "evse_id": evse_id,
+                "session": allocation.session_id,
+                "limit_a": allocation.limit_a,
+                "paused": allocation.paused,
+                "binding": allocation.binding,
+                "reason": allocation.reason,
+                "periods": _periods(allocation.periods, inputs.now),
+                "draw_a": None if draw is None else round(draw, 1),
+                "fallback_a": plan.fallback.get(allocation.connector),
+            }
+        )
+    return rows
+
+
+def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, Any]:
+    problem = inputs.problem
+    draws = {
+        str(inputs.sessions[s.connector].pk): round(s.draw_a or 0.0, 1) for s in problem.sessions
+    }
+    draws_at = inputs.assumed.get("draws_at", 0)
+    if inputs.now.timestamp() - draws_at > DRAW_REWRITE.total_seconds():
+        draws_at = inputs.now.timestamp()
+    return {
+        "now": inputs.now.isoformat(),
+        "grid_limit_a": inputs.grid_limit_a,
+        "grid_source": inputs.grid_source,
+        "sharing": problem.settings.sharing,
+        "nodes": [
+            {
+                "id": n.id,
+                "name": n.name,
+                "limit_a": n.limit_a,
+                "phases": list(n.phases),
+                "parent": n.parent,
+            }
+            for n in problem.nodes
+        ],
+        "connectors": [
+            {
+                "key": c.key,
+                "node": c.node,
+                "phases": list(c.phases),
+                "min_a": c.min_a,
+                "max_a": c.max_a,
+            }
+            for c in problem.connectors
+        ],
+        "sessions": [
+            {
+                "connector": s.connector,
+                "session": s.session_id,
+                "priority": s.priority,
+                "draw_a": s.draw_a,
+                "need_a": s.need_a,
+                "fixed_a": s.fixed_a,
+            }
+            for s in problem.sessions
+        ],
+        "changes": [{"offset_s": c.offset_s, "limits": dict(c.limits)} for c in problem.changes],
+        "load": {node: dict(phases) for node, phases in plan.load.items()},
+        "history": {
+            "limits": dict(plan.history.limits),
+            "charging_since": dict(plan.history.charging_since),
+            "paused_since": dict(plan.history.paused_since),
+            "draws": draws,
+            "draws_at": draws_at,
+        },
+    }
+
+
+def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -> str:
+    """What makes two runs' plans the same: their inputs and allocations, with times that
+    follow the clock (now, offsets from it, the start of the period in force) left out or
+    made absolute."""
+    history = {k: v for k, v in record["history"].items() if k != "draws_at"}
+    changes = [[_stamp(now, c["offset_s"]), sorted(c["limits"].items())] for c in record["changes"]]
+    inputs = {k: v for k, v in record.items() if k not in ("now", "history", "changes")}
+    allocations = [
+        [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
+        for row in rows
+    ]
+    text = json.dumps([inputs, history, changes, allocations], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def plan_compute(
+    *, site: Site, trigger: str, now: datetime | None = None
+) -> tuple[LoadPlan | None, list[Outgoing]]:
+    """Recompute a managed site: read what was answered, allocate, store the plan and record
+    the profiles that changed as pending. The caller sends them once this has committed
+    (`profiles_send`): a charger's answer must find the records."""
+    now = now or timezone.now()
+    electrical = (
+        # One recompute of a site at a time (two workers, a tick and an event); the site row
+        # itself is not locked.
+        SiteElectrical.objects.select_for_update(of=("self",))
+        .filter(site=site)
+        .select_related("site")
+        .first()
+    )
+    if electrical is None or not electrical.managed:
+        return None, []
+    _reconcile(site, now)
+    inputs = selectors.site_inputs(site, electrical, now)
+    started = time.perf_counter()
+    plan = alloc.allocate(inputs.problem)
+    duration_ms = (time.perf_counter() - started) * 1000
+    rows = _allocation_rows(inputs, plan)
+    # The last plan's limits are in the history it left.
+    changed = dict(inputs.history.limits) != dict(plan.history.limits)
+    outgoing = _to_send(inputs, plan, now)
+    record = _inputs_record(inputs, plan)
+    digest = _digest(record, rows, now)
+    full = selectors.latest_full_plan(site)
+    same = full is not None and full.digest == digest
+    load_plan = LoadPlan.objects.create(
+        site=site,
+        tenant_id=site.tenant_id,
+        computed_at=now,
+        trigger=trigger[:40],
+        inputs={"now": record["now"], "history": record["history"]} if same else record,
+        allocations=[] if same else rows,
+        changed=changed,
+        commands_sent=len(outgoing),
+        duration_ms=round(duration_ms, 3),
+        digest=digest,
+        same_as=full if same else None,
+    )
+    # A week of plans; the full plan the newest ones point at stays.
+    old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
+    old.exclude(pk=full.pk if same and full is not None else load_plan.pk).delete()
+    if changed:
+        grid = plan.load.get(selectors.GRID, {})
+        publish(
+            LoadPlanChanged(
+                tenant_id=site.tenant_id,
+                site_id=site.pk,
+                plan_id=load_plan.pk,
+                trigger=load_plan.trigger,
+                sessions=len(rows),
+                paused=sum(1 for r in rows if r["paused"]),
+                planned_a=max(grid.values(), default=0.0),
+                limit_a=inputs.grid_limit_a,
+            )
+        )
+    # What the listeners compare meter readings with: only what changed is written, and all
+    # of it now and then (the keys expire).
+    draws = record["history"]["draws"]
+    if record["history"]["draws_at"] == now.timestamp():
+        changed_draws = draws
+    else:
+        before = inputs.assumed.get("draws", {})
+        changed_draws = {k: v for k, v in draws.items() if before.get(k) != v}
+    if changed_draws:
+        values = {DRAW_KEY.format(k): (site.pk, v) for k, v in changed_draws.items()}
+        transaction.on_commit(lambda: cache.set_many(values, DRAW_TTL.total_seconds()))
+    return load_plan, outgoing
+
+
+def profiles_send(outgoing: list[Outgoing]) -> int:
+    """Send the profiles a committed plan recorded, without waiting for the chargers: their
+    answers are read into the records by the next run (which a finished command triggers)."""
+    sent = 0
+    for item in outgoing:
+        command = builders.perform(item.charger, item.request, source=SOURCE, wait=False)
+        SentProfile.objects.filter(pk=item.sent_profile_id).update(command=command)
+        sent += 1
+    return sent
+
+
+def site_recompute(*, site_id: int, trigger: str) -> LoadPlan | None:
+    """The control loop's one step for a site: plan, commit, send what changed."""
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return None
+    plan, outgoing = plan_compute(site=site, trigger=trigger)
+    profiles_send(outgoing)
+    return plan
+
+
+def charger_profiles_forget(*, charger_id: int) -> None:
+    """A charger came back: what it holds is not known any more, so everything is sent again."""
+    SentProfile.objects.filter(charger_id=charger_id).delete()
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def demo_load_tree(*, site: Site, chargers: list[Charger]) -> None:
+    """Make a demo site load-managed (idempotent): a 63 A connection with a lower limit in
+    the evening, and its chargers on a 40 A car-park circuit, low enough for a handful of
+    simulated cars to be shared visibly."""
+    site_electrical_set(site=site, grid_limit_a=Decimal("63"), sharing="equal")
+    circuit = Circuit.objects.filter(site=site, name="Car park level -1").first()
+    if circuit is None:
+        circuit = circuit_create(site=site, name="Car park level -1", limit_a=Decimal("40"))
+    for charger in chargers:
+        charger_electrical_set(charger=charger, circuit=circuit, max_current_a=Decimal("32"))
+    if not GridLimitWindow.objects.filter(site=site).exists():
+        limit_window_create(
+            site=site,
+            starts=datetime.strptime("17:00", "%H:%M").time(),  # noqa: DTZ007 (a time of day)
+            ends=datetime.strptime("20:00", "%H:%M").time(),  # noqa: DTZ007
+            limit_a=Decimal("32"),
+        )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from chargers.smart_charging import views
+
+urlpatterns = [
+    path("sites/<int:pk>/load/", views.site_load, name="site_load"),
+    path("sites/<int:pk>/load/edit/", views.site_load_edit, name="site_load_edit"),
+]

@@ -1,0 +1,268 @@
+"""The control loop: a recompute stores the plan with its inputs and reasons and sends, through
+the command path, only the profiles that changed; answers, rejections and silence are read
+back into what the next plan assumes."""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from chargers.events import SessionStarted, SessionUpdated
+from chargers.models import Charger, ChargingSession, Command, CommandStatus
+from chargers.ocpp.schemas import request_problem
+from chargers.services.commands import command_finish
+from chargers.smart_charging import selectors, services, tasks
+from chargers.smart_charging.events import LoadPlanChanged
+from chargers.smart_charging.listeners import PENDING_KEY
+from chargers.smart_charging.models import LoadPlan, ProfileStatus, SentProfile
+from cpms.events import captured, publish
+from cpms.tenancy import scoping
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def recompute(depot, now=None, trigger="test"):
+    plan, outgoing = services.plan_compute(site=depot["site"], trigger=trigger, now=now)
+    services.profiles_send(outgoing)
+    return plan
+
+
+def answer_all(status="Accepted", outcome=CommandStatus.ANSWERED):
+    for command in Command.objects.filter(status__in=[CommandStatus.QUEUED, CommandStatus.SENT]):
+        command_finish(
+            command_id=command.pk,
+            status=outcome,
+            response={"status": status} if outcome == CommandStatus.ANSWERED else None,
+        )
+
+
+def test_a_recompute_keeps_the_site_within_its_limit_and_says_why(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        plan = recompute(depot)
+    limits = sorted(row["limit_a"] for row in plan.allocations)
+    assert limits == [0.0, 6.4, 6.4, 6.4, 6.4, 6.4]
+    assert sum(limits) <= 32
+    reasons = {row["reason"] for row in plan.allocations}
+    assert "limited to 6.4 A: grid connection at 32 A shared by 6 sessions" in reasons
+    assert plan.inputs["grid_limit_a"] == 32.0
+    assert plan.inputs["history"]["limits"]
+
+
+def test_each_session_gets_its_limit_and_each_charger_its_fallback_in_its_version(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        commands = list(Command.objects.order_by("pk"))
+    assert len(commands) == 12
+    assert {c.source for c in commands} == {"smart_charging"}
+    for command in commands:
+        assert command.action == "SetChargingProfile"
+        version = "1.6" if command.charger.ocpp_version == "1.6" else "2.0.1"
+        assert request_problem(version, command.action, command.payload) is None
+    first = next(c for c in commands if c.charger.identity == "CP-1" and c.payload["connectorId"])
+    assert first.payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
+    assert first.payload["csChargingProfiles"]["transactionId"] == 101
+    fallback = next(c for c in commands if c.charger.identity == "CP-2" and not c.payload["evseId"])
+    profile = fallback.payload["chargingProfile"]
+    assert profile["chargingProfilePurpose"] == "TxDefaultProfile"
+    # 32 A over six chargers: none of them offline can overload the connection.
+    assert profile["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 5.3
+
+
+def test_nothing_is_sent_when_nothing_changed(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        answer_all()
+        again = recompute(depot)
+        assert again.commands_sent == 0
+        assert not again.changed
+        assert Command.objects.count() == 12
+        assert SentProfile.objects.filter(status=ProfileStatus.ACCEPTED).count() == 12
+
+
+def test_a_rejected_limit_counts_the_session_at_its_maximum_and_is_sent_again(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        answer_all(status="Rejected")
+        later = timezone.now() + timedelta(seconds=5)
+        plan = recompute(depot, now=later)
+        reasons = [row["reason"] for row in plan.allocations]
+        assert "its limit was rejected: counted at 32 A" in reasons
+        assert plan.commands_sent == 0  # not yet: the retry waits
+        retry = recompute(depot, now=later + timedelta(minutes=1))
+        assert retry.commands_sent == 12
+        assert SentProfile.objects.filter(attempts=2).count() == 12
+
+
+def test_a_charger_that_times_out_is_recorded_and_counted_at_its_maximum(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        answer_all(outcome=CommandStatus.TIMEOUT)
+        plan = recompute(depot, now=timezone.now() + timedelta(seconds=5))
+        assert SentProfile.objects.filter(status=ProfileStatus.FAILED).count() == 12
+        assert all(row["binding"] in ("fixed", "paused") for row in plan.allocations)
+
+
+def test_an_offline_charger_keeps_the_limit_it_accepted_and_is_sent_nothing(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        answer_all()
+        Charger.objects.filter(identity="CP-1").update(is_online=False)
+        before = Command.objects.order_by("-pk").values_list("pk", flat=True).first()
+        plan = recompute(depot)
+        row = next(r for r in plan.allocations if r["charger_identity"] == "CP-1")
+        assert row["reason"].startswith("offline, holding the limit it accepted")
+        assert not Command.objects.filter(pk__gt=before, charger__identity="CP-1").exists()
+
+
+def test_an_ev_drawing_less_leaves_its_current_to_the_others(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=depot["site"], grid_limit_a=Decimal("100"))
+        recompute(depot)
+        answer_all()
+        depot["sessions"][0].__class__.objects.filter(pk=depot["sessions"][0].pk).update(
+            power_w=Decimal("2760")  # 4 A on three phases
+        )
+        plan = recompute(depot)
+    row = next(r for r in plan.allocations if r["session"] == depot["sessions"][0].pk)
+    assert row["limit_a"] == 6.0
+    assert row["reason"] == "limited to 6 A: drawing 4 A, the rest given to others"
+
+
+def test_a_lower_limit_in_the_evening_is_in_the_schedule(tenant_a, depot):
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
+        services.limit_window_create(
+            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
+        )
+        at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
+        plan = recompute(depot, now=at)
+        row = plan.allocations[0]
+        assert [p[1] for p in row["periods"]] == [16.6, 6.6]
+        assert datetime.fromisoformat(row["periods"][1][0]) == datetime(
+            2026, 12, 7, 17, tzinfo=zone
+        )
+        evening = recompute(depot, now=at + timedelta(hours=1))
+        assert evening.inputs["grid_limit_a"] == 40.0
+
+
+def test_a_signal_lowers_the_limit_until_it_expires(tenant_a, depot):
+    site = depot["site"]
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        services.limit_signal_post(
+            site=site,
+            limit_a=Decimal("12"),
+            starts_at=now,
+            expires_at=now + timedelta(minutes=30),
+            source="DSO",
+        )
+        plan = recompute(depot, now=now)
+        assert plan.inputs["grid_limit_a"] == 12.0
+        assert plan.inputs["grid_source"] == "signal from DSO"
+        assert sum(1 for r in plan.allocations if not r["paused"]) == 2
+        after = recompute(depot, now=now + timedelta(minutes=31))
+        assert after.inputs["grid_limit_a"] == 32.0
+
+
+def test_a_changed_plan_is_announced_and_an_unchanged_one_is_not(tenant_a, depot):
+    with scoping.scope(tenant_a), captured(LoadPlanChanged) as announced:
+        recompute(depot)
+        answer_all()
+        recompute(depot)
+    assert len(announced) == 1
+    assert announced[0].site_id == depot["site"].pk
+    assert announced[0].paused == 1
+
+
+def test_a_session_start_at_a_managed_site_queues_one_debounced_recompute(tenant_a, depot):
+    cache.clear()  # setting up the depot queued one
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        with scoping.scope(tenant_a):
+            for session in depot["sessions"][:3]:
+                publish(SessionStarted.of(session))
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs["countdown"] == 2
+    assert cache.get(PENDING_KEY.format(depot["site"].pk))
+
+
+def test_a_site_without_settings_is_not_managed(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        plan, outgoing = services.plan_compute(site=site_a, trigger="test")
+        assert not LoadPlan.objects.exists()
+    assert plan is None and outgoing == []
+
+
+def test_a_change_committed_after_its_scope_closed_still_queues_a_recompute(tenant_a, site_a):
+    """seed_demo's pattern: a scope opened inside a transaction closes before the commit."""
+    cache.clear()
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        with transaction.atomic(), scoping.scope(tenant_a):
+            services.site_electrical_set(site=site_a, grid_limit_a=Decimal("40"))
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs["kwargs"]["site_id"] == site_a.pk
+
+
+def test_a_schedule_already_sent_is_not_sent_again_until_it_changes(tenant_a, depot):
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
+        services.limit_window_create(
+            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
+        )
+        at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
+        first = recompute(depot, now=at)
+        answer_all()
+        assert first.commands_sent == 12
+        assert recompute(depot, now=at + timedelta(minutes=5)).commands_sent == 0
+        # Past 17:00 the schedule sent says 6.6 A from now on: still nothing to send.
+        assert recompute(depot, now=at + timedelta(minutes=40)).commands_sent == 0
+
+
+def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        recompute(depot)  # it assumed 11 kW, 15.9 A on each phase
+    session = depot["sessions"][0]
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        cache.delete(PENDING_KEY.format(depot["site"].pk))
+        with scoping.scope(tenant_a):
+            ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("11500"))
+            session.refresh_from_db()
+            publish(SessionUpdated.of(session))  # +0.7 A: noise
+            assert queued.call_count == 0
+            ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("4140"))
+            session.refresh_from_db()
+            publish(SessionUpdated.of(session))  # 6 A: the EV took less
+    assert queued.call_count == 1
+
+
+def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        first = recompute(depot)
+        answer_all()
+        again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
+        assert again.same_as_id == first.pk
+        assert again.allocations == [] and set(again.inputs) == {"now", "history"}
+        shown = selectors.plan_view(depot["site"])
+        assert shown["computed_at"] == again.computed_at
+        assert shown["connectors"] == first.allocations
+        # A change stores the whole plan again.
+        ChargingSession.objects.filter(pk=depot["sessions"][0].pk).update(
+            state="completed", stopped_at=timezone.now()
+        )
+        changed = recompute(depot, now=timezone.now() + timedelta(minutes=2))
+        assert changed.same_as_id is None and len(changed.allocations) == 5
