@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, sessions, telemetry, tokens
+from chargers.firmware import api as firmware_api
 from cpms.api import resources, webhooks
 
 router = DefaultRouter(trailing_slash=True)
@@ -28,6 +29,10 @@ router.register(
 router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
 router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
+router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="firmware-image")
+router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")
+router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")
+router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagnostics")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cpms",
     "chargers",
     "chargers.alerts",
+    "chargers.firmware",
     "billing",
 ]
 
@@ -172,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
+    "firmware-tick": {"task": "chargers.firmware.tasks.tick", "schedule": 60.0},
+    "delete-expired-diagnostics": {
+        "task": "chargers.firmware.tasks.delete_expired_diagnostics",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
@@ -236,6 +242,12 @@ STORAGES = {
 # Uploaded files (tenants' logos), in the default storage; never served as static files: a
 # view checks who asks (cpms.views.tenant_logo).
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Firmware downloads: how long a charger's signed link works. Diagnostics uploads: the largest
+# file taken, how long an upload URL works, and how long a file is kept.
+FIRMWARE_DOWNLOAD_LINK_HOURS = env.int("FIRMWARE_DOWNLOAD_LINK_HOURS", default=48)
+DIAGNOSTICS_MAX_UPLOAD_BYTES = env.int("DIAGNOSTICS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+DIAGNOSTICS_UPLOAD_HOURS = env.int("DIAGNOSTICS_UPLOAD_HOURS", default=24)
+DIAGNOSTICS_RETENTION_DAYS = env.int("DIAGNOSTICS_RETENTION_DAYS", default=30)
 # Serve straight from the finders when collectstatic has not run (embedded first run).
 WHITENOISE_USE_FINDERS = True
 

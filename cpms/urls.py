@@ -34,4 +34,6 @@ urlpatterns = [
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
     path("admin/", admin.site.urls),
     path("api/", include("cpms.api_urls")),
+    # What chargers fetch and upload: firmware images and diagnostics (no login).
+    path("charger-files/", include("chargers.firmware.charger_urls")),
 ]
