@@ -265,6 +265,7 @@ def _start_next(campaign: Campaign, now: datetime) -> list[int]:
         elif decision is planning.Decision.SKIP:
             target.failure_reason = "Still in a session when its deferral ran out."
             _move(target, TargetState.SKIPPED, now=now, detail=target.failure_reason)
+            _queue_step(target)
         elif decision is planning.Decision.START and _claim(target, now):
             started.append(target.pk)
     return started
