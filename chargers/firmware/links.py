@@ -5,6 +5,7 @@ or the token is the only authority these URLs carry."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,8 +33,9 @@ class DownloadGrant:
 def download_file_name(vendor_model: str, version: str, original: str) -> str:
     """The file name in the download URL: the model and version, so that chargers (and the
     people reading their logs) see what they fetch; the original extension is kept."""
-    extension = original.rsplit(".", 1)[-1][:10] if "." in original else "bin"
-    return f"{slugify(vendor_model)[:60] or 'firmware'}-{slugify(version)[:40]}.{extension}"
+    extension = slugify(original.rsplit(".", 1)[-1])[:10] if "." in original else ""
+    safe_version = re.sub(r"[^A-Za-z0-9._-]+", "-", version).strip(".-")[:40] or "firmware"
+    return f"{slugify(vendor_model)[:60] or 'firmware'}-{safe_version}.{extension or 'bin'}"
 
 
 def download_url(grant: DownloadGrant, file_name: str) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -260,7 +261,7 @@ def _keep(
         raise UploadRefused(410, "This upload URL was used already.")
     if request.token_expires_at <= now:
         raise UploadRefused(410, "This upload URL has expired.")
-    name = get_valid_filename(os.path.basename(file_name or "")) or "diagnostics.log"
+    name = _safe_name(file_name)
     request.file_name = name[:200]
     request.file.save(f"{get_random_string(12)}-{name[:100]}", File(spool), save=False)
     request.size, request.sha256 = size, sha256
@@ -270,6 +271,14 @@ def _keep(
     request.save()
     _changed(request)
     return request
+
+
+def _safe_name(file_name: str) -> str:
+    """The charger's name for its file, fit for storage and a download's header."""
+    try:
+        return get_valid_filename(os.path.basename(file_name or ""))
+    except SuspiciousFileOperation:  # empty, "." or ".."
+        return "diagnostics.log"
 
 
 def diagnostics_delete_expired(*, now: datetime | None = None) -> int:

@@ -6,9 +6,7 @@ from django.core.files.base import ContentFile
 from chargers.firmware.services.images import image_create
 from chargers.ocpp import builders
 from cpms.tenancy import scoping
-from tests.chargers.firmware.fleet import MODEL, VENDOR, FakeFleet
-
-FIRMWARE = bytes(range(256)) * 40  # 10,240 bytes
+from tests.chargers.firmware.fleet import FIRMWARE, MODEL, VENDOR, FakeFleet
 
 
 @pytest.fixture

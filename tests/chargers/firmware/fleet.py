@@ -20,6 +20,7 @@ from chargers.services.reports import charger_boot_record, charger_set_reported_
 from cpms.celery import app
 
 VENDOR, MODEL = "Acme", "AC22"
+FIRMWARE = bytes(range(256)) * 40  # 10,240 bytes
 
 
 def make_chargers(count, *, site=None, prefix="CP-", version="1.0.0", start=1):
@@ -69,10 +70,15 @@ class FakeFleet:
                 error="The charger is not connected.",
             )
             return command
-        # 1.6 UpdateFirmware's reply is empty; the others say Accepted.
-        reply = {"status": "Accepted"} if "requestId" in request.payload else {}
+        if request.action == "GetDiagnostics":
+            reply = {"fileName": f"diagnostics-{charger.identity}.txt"}
+        elif request.action == "GetLog":
+            reply = {"status": "Accepted", "filename": f"log-{charger.identity}.txt"}
+        else:
+            # 1.6 UpdateFirmware's reply is empty; the others say Accepted.
+            reply = {"status": "Accepted"} if "requestId" in request.payload else {}
+            self._due.append((charger.pk, request))
         command_finish(command_id=command.pk, status=CommandStatus.ANSWERED, response=reply)
-        self._due.append((charger.pk, request))
         return command
 
     def play(self) -> int:
@@ -126,3 +132,10 @@ def eager_tasks():
         yield
     finally:
         app.conf.task_always_eager = False
+
+
+def upload_path_of(fleet):
+    """The path of the upload URL the last diagnostics request sent named (1.6 or 2.0.1)."""
+    payload = fleet.sent[-1].payload
+    url = payload.get("location") or payload["log"]["remoteLocation"]
+    return url.removeprefix("http://127.0.0.1:8000")
