@@ -57,6 +57,13 @@ class FirmwareImageSerializer(serializers.ModelSerializer):
     file = serializers.FileField(
         write_only=True, required=False, help_text="The image (multipart upload)."
     )
+    # A plain string in the schema: a blank URL field would match two of its alternatives.
+    external_url = serializers.CharField(
+        max_length=512,
+        required=False,
+        allow_blank=True,
+        help_text="Where chargers fetch the image, instead of a file kept here.",
+    )
     has_file = serializers.SerializerMethodField()
     is_signed = serializers.BooleanField(read_only=True)
 

@@ -9,6 +9,7 @@ from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.crypto import get_random_string
 
@@ -46,6 +47,13 @@ def image_create(
     Raises ValidationError naming the field at fault."""
     if bool(file) == bool(external_url):
         raise ValidationError({"file": ["Give either a file or an external URL, not both."]})
+    if external_url:
+        try:
+            URLValidator(schemes=["http", "https"])(external_url)
+        except ValidationError:
+            raise ValidationError(
+                {"external_url": ["An http(s) URL chargers can fetch the image from."]}
+            ) from None
     if bool(signature) != bool(signing_certificate):
         raise ValidationError(
             {"signature": ["A signed image needs both the signature and the signing certificate."]}

@@ -5,6 +5,7 @@ key naming another tenant). Built from tests/cpms/api/routes.py, which must cove
 import pytest
 from django.urls import reverse
 
+from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
@@ -30,6 +31,9 @@ SNAPSHOT_MODELS = [
     Command,
     WebhookEndpoint,
     WebhookDelivery,
+    FirmwareImage,
+    Campaign,
+    DiagnosticsRequest,
 ]
 
 
