@@ -53,6 +53,9 @@ class ChargerConfig:
     fault_rate: float = 0.0
     fault_duration: float = 60.0
     firmware_failure_rate: float = 0.0
+    # The share of updates that report Installed but boot on the old version (a known fault
+    # of real chargers: the CSMS must count them as failed).
+    firmware_stale_rate: float = 0.0
 
     # Timing of the charger's own processes.
     firmware_step_seconds: float = 2.0

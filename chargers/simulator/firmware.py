@@ -90,7 +90,12 @@ class Firmware:
             await self.send_status(failure)
             return
         self._new_version = next_firmware_version(location, self.version)
-        charger.reboots.security_events.append(("FirmwareUpdated", f"firmware {self._new_version}"))
+        if charger.rng.random() < charger.config.firmware_stale_rate:
+            # Says Installed, reboots, and comes back on what it ran before.
+            self._new_version = None
+        charger.reboots.security_events.append(
+            ("FirmwareUpdated", f"firmware {self._new_version or self.version}")
+        )
         if charger.installed_before_reboot and not signed:
             await self.send_status("Installed")
         else:
