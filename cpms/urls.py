@@ -20,6 +20,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
     path("", include("chargers.dashboard.urls")),
+    path("", include("chargers.firmware.urls")),
 ]
 
 urlpatterns = [

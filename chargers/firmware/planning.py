@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -180,6 +181,13 @@ def request_id_for(target_id: int, attempt: int) -> int:
     """The OCPP requestId of an attempt: the same for every send of that attempt, different
     for every other attempt and target, and within OCPP's 32-bit integer."""
     return (target_id * 16 + attempt) % (2**31 - 1) or 1
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """A firmware version as a sort key: numbers compare as numbers ("2.10" after "2.9"),
+    other parts as text, a number after text ("2.0" after "2.0-rc1"'s text part)."""
+    parts = re.findall(r"\d+|[A-Za-z]+", version)
+    return tuple((1, int(p)) if p.isdigit() else (0, p.lower()) for p in parts)
 
 
 def boot_outcome(state: str, *, reported_version: str, target_version: str) -> str | None:

@@ -15,6 +15,7 @@ from chargers.firmware.models import (
     CampaignWave,
     FirmwareImage,
 )
+from chargers.firmware.planning import version_key
 from chargers.models import Charger
 
 
@@ -94,13 +95,13 @@ class Outdated:
 
 
 def not_on_latest() -> list[Outdated]:
-    """Per vendor and model with an image: the newest image's version and how many chargers
-    run something else (by the version they run)."""
+    """Per vendor and model with an image: its highest version (`version_key`) and how many
+    chargers run something else, by the version they run."""
     latest: dict[tuple[str, str], str] = {}
-    for vendor, model, version in FirmwareImage.objects.order_by(
-        "vendor", "model", "-created_at"
-    ).values_list("vendor", "model", "version"):
-        latest.setdefault((vendor, model), version)
+    for vendor, model, version in FirmwareImage.objects.values_list("vendor", "model", "version"):
+        known = latest.get((vendor, model))
+        if known is None or version_key(version) > version_key(known):
+            latest[(vendor, model)] = version
     found = []
     for (vendor, model), version in latest.items():
         rows = (

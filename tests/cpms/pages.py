@@ -52,6 +52,17 @@ OPERATOR_PAGES = {
     "alert_list": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),
+    # Firmware and diagnostics (issue 15).
+    "firmware_campaign_list": (Role.VIEWER, None),
+    "firmware_campaign_create": (Role.ADMIN, None),
+    "firmware_campaign_detail": (Role.VIEWER, "campaign"),
+    "firmware_campaign_action": (Role.ADMIN, "campaign"),
+    "firmware_target_detail": (Role.VIEWER, "campaign_target"),
+    "firmware_image_list": (Role.VIEWER, None),
+    "firmware_image_create": (Role.ADMIN, None),
+    "firmware_outdated": (Role.VIEWER, None),
+    "charger_diagnostics": (Role.VIEWER, "charger"),
+    "diagnostics_file": (Role.VIEWER, "diagnostics"),
 }
 
 PORTAL_PAGES = {
@@ -67,6 +78,7 @@ POST_ONLY = {
     "charger_command",
     "charger_registration",
     "id_token_block",
+    "firmware_campaign_action",
 }
 
 

@@ -193,6 +193,14 @@ def test_a_failed_attempt_is_retried_while_attempts_remain(attempt, max_attempts
     assert planning.after_failure(attempt, max_attempts) == following
 
 
+@pytest.mark.parametrize(
+    ("lower", "higher"),
+    [("2.9", "2.10"), ("1.0.0", "1.0.1"), ("1.9.0", "2.0.0"), ("v1.2", "v1.10"), ("", "0.1")],
+)
+def test_versions_compare_by_their_numbers(lower, higher):
+    assert planning.version_key(lower) < planning.version_key(higher)
+
+
 def test_request_ids_differ_per_attempt_and_stay_in_32_bits():
     ids = {
         planning.request_id_for(target, attempt) for target in (1, 2, 10**9) for attempt in (1, 2)

@@ -1,0 +1,24 @@
+"""The firmware domain's part of other pages: a charger's diagnostics on its page."""
+
+from django import template
+
+from chargers.firmware import access
+from chargers.firmware.models import DiagnosticsRequest
+from chargers.models import Charger
+from cpms.tenancy.access import role_at_least
+
+register = template.Library()
+
+
+@register.inclusion_tag("firmware/_charger_section.html", takes_context=True)
+def charger_diagnostics(context, charger: Charger) -> dict:
+    request = context["request"]
+    return {
+        "tenant": context["tenant"],
+        "charger": charger,
+        "requests": DiagnosticsRequest.objects.filter(charger=charger).select_related(
+            "requested_by"
+        )[:5],
+        "can_request": role_at_least(request, access.REQUEST_DIAGNOSTICS),
+        "csrf_token": context.get("csrf_token"),
+    }
