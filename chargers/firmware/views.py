@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -167,7 +167,14 @@ def image_create(request):
         if image is not None:
             messages.success(request, f"{image} saved.")
             return redirect("firmware_image_list", tenant_slug=request.tenant.slug)
-    return render(request, "firmware/image_form.html", {"form": form})
+    # The vendor and model must be spelt as the chargers report them: show the fleet's.
+    fleet = (
+        Charger.objects.exclude(vendor="")
+        .values_list("vendor", "model")
+        .annotate(n=Count("id"))
+        .order_by("vendor", "model")
+    )
+    return render(request, "firmware/image_form.html", {"form": form, "fleet_models": fleet})
 
 
 @operator_view(read=access.READ)

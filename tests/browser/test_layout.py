@@ -28,6 +28,7 @@ from chargers.models import (
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
+from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,7 +79,8 @@ def world(tenant_a, site_a, alice, paula):
             )  # fmt: skip
         IdToken.objects.create(uid="04A1B2C3D4E5F6", label="Driver Anna")
         api_key_create(tenant=tenant_a, name="Billing export", role="read_only", created_by=alice)
-    return {**fleet, "site": site_a}
+        firmware = firmware_world(charger, site_a, with_file=False)
+    return {**fleet, **firmware, "site": site_a}
 
 
 def operator_pages(world):
@@ -97,6 +99,12 @@ def operator_pages(world):
         "members": f"{t}/members/",
         "api-keys": f"{t}/api-keys/",
         "settings": f"{t}/settings/",
+        "firmware": f"{t}/firmware/",
+        "campaign": f"{t}/firmware/campaigns/{world['running_campaign'].pk}/",
+        "campaign-target": f"{t}/firmware/targets/{world['campaign_target'].pk}/",
+        "firmware-images": f"{t}/firmware/images/",
+        "firmware-outdated": f"{t}/firmware/outdated/",
+        "charger-diagnostics": f"{t}/chargers/{world['charger'].pk}/diagnostics/",
     }
 
 

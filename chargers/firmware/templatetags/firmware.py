@@ -22,3 +22,19 @@ def charger_diagnostics(context, charger: Charger) -> dict:
         "can_request": role_at_least(request, access.REQUEST_DIAGNOSTICS),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+# The state badges' colours (the app's classes) for the firmware domain's states.
+TONES = {
+    "available": ("succeeded", "done", "completed", "uploaded"),
+    "faulted": ("failed", "halted"),
+    "pending": ("pending", "deferred", "paused", "draft", "requested"),
+    "offline": ("skipped", "cancelled"),
+}
+TONE_OF = {state: tone for tone, states in TONES.items() for state in states}
+
+
+@register.filter
+def tone(state: str) -> str:
+    """The badge class of a campaign, wave, charger or diagnostics state: `state-<tone>`."""
+    return f"state-{TONE_OF.get(str(state), 'charging')}"

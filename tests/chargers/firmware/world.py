@@ -21,7 +21,7 @@ from chargers.firmware.models import (
 from chargers.models import Charger
 
 
-def firmware_world(charger, site):
+def firmware_world(charger, site, *, with_file=True):
     now = timezone.now()
     image = FirmwareImage.objects.create(
         vendor="Acme", model="AC22", version="2.0.0", external_url="https://fw.a.test/2.0.0.bin"
@@ -65,7 +65,8 @@ def firmware_world(charger, site):
         keep_until=now + timedelta(days=30),
     )
     diagnostics.save()
-    diagnostics.file.save("diagnostics-CP-A.txt", ContentFile(b"CP-A log 1\n"))
+    if with_file:
+        diagnostics.file.save("diagnostics-CP-A.txt", ContentFile(b"CP-A log 1\n"))
     return {
         "firmware_image": image,
         "spare_firmware_image": spare,
