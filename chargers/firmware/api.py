@@ -182,6 +182,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "window_start",
             "window_end",
             "defer_minutes",
+            "send_after_deferral",
             "download_timeout_minutes",
             "install_timeout_minutes",
             "boot_timeout_minutes",

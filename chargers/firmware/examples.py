@@ -62,6 +62,7 @@ CAMPAIGN = {
     "window_start": "01:00:00",
     "window_end": "05:00:00",
     "defer_minutes": 240,
+    "send_after_deferral": True,
     "download_timeout_minutes": 30,
     "install_timeout_minutes": 30,
     "boot_timeout_minutes": 15,

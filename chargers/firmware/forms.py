@@ -44,7 +44,14 @@ class CampaignForm(forms.Form):
     )
     window_end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     defer_minutes = forms.IntegerField(
-        min_value=1, required=False, help_text="Skip a charger still in a session after this."
+        min_value=1,
+        required=False,
+        help_text="Minutes a charger in a session is deferred at most; empty: until it is free.",
+    )
+    send_after_deferral = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Then send it anyway (it installs once free); unticked: skip the charger.",
     )
     download_timeout_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)
     install_timeout_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)

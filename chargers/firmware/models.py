@@ -97,8 +97,12 @@ class Campaign(TenantOwned):
     defer_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="A charger in a session waits this long at most, then is skipped; "
-        "empty: it waits until it is free.",
+        help_text="A charger in a session is deferred this long at most; empty: until it is free.",
+    )
+    send_after_deferral = models.BooleanField(
+        default=True,
+        help_text="When a charger's deferral runs out: send the update anyway (chargers install "
+        "once their session ended) rather than skip the charger.",
     )
     download_timeout_minutes = models.PositiveIntegerField(default=30)
     install_timeout_minutes = models.PositiveIntegerField(default=30)

@@ -92,7 +92,7 @@ def in_window(now: datetime, timezone_name: str, start: time | None, end: time |
 class Decision(enum.Enum):
     START = "start"
     DEFER = "defer"  # in a session: try again once it ended
-    SKIP = "skip"  # deferred past the campaign's limit
+    SKIP = "skip"  # deferred past the campaign's limit, and the campaign skips such chargers
     WAIT = "wait"  # outside the window, or busy with another campaign
 
 
@@ -107,13 +107,22 @@ class Candidate:
     deferred_since: datetime | None = None
 
 
-def decide(candidate: Candidate, *, now: datetime, defer_limit: timedelta | None) -> Decision:
+def decide(
+    candidate: Candidate,
+    *,
+    now: datetime,
+    defer_limit: timedelta | None,
+    send_at_limit: bool = False,
+) -> Decision:
+    """Start, defer (in a session), skip or wait. A charger deferred past `defer_limit` is
+    started anyway when `send_at_limit` (it installs once its session ended, as OCPP has
+    chargers do), else skipped."""
     if candidate.busy_elsewhere or not candidate.in_window:
         return Decision.WAIT
     if candidate.in_session:
         since = candidate.deferred_since or now
         if defer_limit is not None and now - since >= defer_limit:
-            return Decision.SKIP
+            return Decision.START if send_at_limit else Decision.SKIP
         return Decision.DEFER
     return Decision.START
 
@@ -125,6 +134,7 @@ def choose_starts(
     in_flight: int,
     max_in_flight: int,
     defer_limit: timedelta | None,
+    send_at_limit: bool = False,
 ) -> dict[int, Decision]:
     """Each candidate's decision, with START given to at most the room left under
     `max_in_flight`; candidates are taken in order (the caller puts deferred ones first: they
@@ -132,7 +142,7 @@ def choose_starts(
     room = max(0, max_in_flight - in_flight)
     decisions: dict[int, Decision] = {}
     for candidate in candidates:
-        decision = decide(candidate, now=now, defer_limit=defer_limit)
+        decision = decide(candidate, now=now, defer_limit=defer_limit, send_at_limit=send_at_limit)
         if decision is Decision.START:
             if room == 0:
                 decision = Decision.WAIT

@@ -254,6 +254,7 @@ def _start_next(campaign: Campaign, now: datetime) -> list[int]:
         in_flight=in_flight,
         max_in_flight=campaign.max_in_flight,
         defer_limit=limit,
+        send_at_limit=campaign.send_after_deferral,
     )
     started = []
     for target in waiting:
@@ -266,7 +267,9 @@ def _start_next(campaign: Campaign, now: datetime) -> list[int]:
             target.failure_reason = "Still in a session when its deferral ran out."
             _move(target, TargetState.SKIPPED, now=now, detail=target.failure_reason)
             _queue_step(target)
-        elif decision is planning.Decision.START and _claim(target, now):
+        elif decision is planning.Decision.START and _claim(
+            target, now, in_session=target.charger_id in charging
+        ):
             started.append(target.pk)
     return started
 
@@ -277,8 +280,11 @@ def _timezone_of(charger: Charger) -> str:
     return charger.tenant.timezone
 
 
-def _claim(target: CampaignTarget, now: datetime) -> bool:
+def _claim(target: CampaignTarget, now: datetime, *, in_session: bool = False) -> bool:
     """Take the target on with a new attempt; the dispatch task sends it."""
+    detail = f"Attempt {target.attempt + 1}."
+    if in_session:
+        detail += " Still in a session at the end of its deferral: it installs once free."
     target.attempt += 1
     target.request_id = planning.request_id_for(target.pk, target.attempt)
     target.dispatched_at = None
@@ -288,7 +294,7 @@ def _claim(target: CampaignTarget, now: datetime) -> bool:
     try:
         # A savepoint: another campaign's step may have taken the charger meanwhile.
         with transaction.atomic():
-            _move(target, TargetState.SENDING, now=now, detail=f"Attempt {target.attempt}.")
+            _move(target, TargetState.SENDING, now=now, detail=detail)
     except IntegrityError:
         target.attempt -= 1
         return False

@@ -214,7 +214,9 @@ def test_a_charger_deferred_past_its_limit_is_skipped(tenant_a, site_a, image, f
         ChargingSession.objects.create(
             charger=charger, evse_id=1, connector_id=1, started_at=timezone.now()
         )
-        campaign = campaign_create(name="c", image=image, canary_size=0, defer_minutes=60)
+        campaign = campaign_create(
+            name="c", image=image, canary_size=0, defer_minutes=60, send_after_deferral=False
+        )
         run(campaign_start, campaign=campaign)
         run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=61))
         campaign.refresh_from_db()
@@ -224,6 +226,26 @@ def test_a_charger_deferred_past_its_limit_is_skipped(tenant_a, site_a, image, f
         assert target.failure_reason == "Still in a session when its deferral ran out."
         assert fake_fleet.sent == []
         assert campaign.state == CampaignState.COMPLETED
+
+
+def test_a_charger_deferred_past_its_limit_gets_the_update_anyway_by_default(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        ChargingSession.objects.create(
+            charger=charger, evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+        campaign = campaign_create(name="c", image=image, canary_size=0, defer_minutes=60)
+        run(campaign_start, campaign=campaign)
+        assert CampaignTarget.objects.get().state == TargetState.DEFERRED
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=61))
+
+        target = CampaignTarget.objects.get()
+        assert target.state == TargetState.ACCEPTED
+        assert len(fake_fleet.sent) == 1
+        assert "installs once free" in target.events.order_by("-id")[1].detail
 
 
 def test_the_window_is_kept_in_each_sites_time_zone(tenant_a, image, fake_fleet, run):

@@ -100,6 +100,13 @@ def test_it_decides_whether_a_charger_starts(candidate, limit, decision):
     assert planning.decide(candidate, now=NOW, defer_limit=limit) is decision
 
 
+def test_a_charger_deferred_past_the_limit_is_sent_the_update_when_the_campaign_says_so():
+    waited = Candidate(1, True, True, deferred_since=NOW - 5 * HOUR)
+    assert planning.decide(waited, now=NOW, defer_limit=4 * HOUR, send_at_limit=True) is (
+        Decision.START
+    )
+
+
 def test_it_starts_no_more_than_the_room_in_flight_allows():
     candidates = [
         Candidate(1, in_window=True, in_session=True),
