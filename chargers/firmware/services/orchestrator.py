@@ -169,6 +169,7 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
             size=wave.size,
             threshold_percent=campaign.failure_threshold_percent,
             overridden=wave.gate_overridden,
+            canary=wave.number == 0 and campaign.canary_size > 0,
         )
         if verdict is planning.Verdict.HALT:
             wave.state = WaveState.HALTED

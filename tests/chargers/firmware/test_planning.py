@@ -32,6 +32,14 @@ def test_it_splits_a_campaign_into_a_canary_and_batches(
     assert sum(got) == total
 
 
+def test_a_deferred_charger_holds_the_canary():
+    counts = {"succeeded": 1, "deferred": 1}
+    assert planning.wave_verdict(counts, size=2, threshold_percent=10, canary=True) is (
+        Verdict.RUNNING
+    )
+    assert planning.wave_verdict(counts, size=2, threshold_percent=10) is Verdict.DONE
+
+
 @pytest.mark.parametrize(
     ("counts", "size", "threshold", "overridden", "verdict"),
     [
