@@ -162,7 +162,8 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
         counts.setdefault(wave_id, {})[state] = n
     waves = list(CampaignWave.objects.select_for_update().filter(campaign=campaign))
     for wave in waves:
-        if wave.state != WaveState.RUNNING:
+        # A done wave is judged again: its deferred chargers start late and may still fail.
+        if wave.state not in (WaveState.RUNNING, WaveState.DONE):
             continue
         verdict = planning.wave_verdict(
             counts.get(wave.pk, {}),
@@ -184,7 +185,7 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
                 f"{campaign.failure_threshold_percent}%.",
             )
             return False
-        if verdict is planning.Verdict.DONE:
+        if verdict is planning.Verdict.DONE and wave.state == WaveState.RUNNING:
             wave.state, wave.finished_at = WaveState.DONE, now
             wave.save(update_fields=["state", "finished_at"])
     if not any(wave.state == WaveState.RUNNING for wave in waves):

@@ -208,6 +208,31 @@ def test_chargers_in_a_session_are_deferred_and_updated_once_it_ends(
         assert campaign.state == CampaignState.COMPLETED
 
 
+def test_late_failures_of_deferred_chargers_still_pause_the_campaign(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    with scoping.scope(tenant_a):
+        chargers = make_chargers(6, site=site_a)
+        session = ChargingSession.objects.create(
+            charger=chargers[1], evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+        campaign = campaign_create(
+            name="c", image=image, canary_size=1, batch_size=2, max_attempts=1
+        )
+        fake_fleet.failing = {"CP-0002"}
+        run(campaign_start, campaign=campaign)
+        run(fake_fleet.play)  # the canary; wave 1 defers CP-0002 and updates CP-0003
+        run(fake_fleet.play)
+        assert CampaignTarget.objects.get(charger=chargers[1]).state == TargetState.DEFERRED
+        ChargingSession.objects.filter(pk=session.pk).update(state=SessionState.COMPLETED)
+
+        run(campaign_step, campaign_id=campaign.pk)
+        play_until_quiet(fake_fleet, run, campaign)
+
+        assert campaign.state == CampaignState.PAUSED
+        assert campaign.paused_reason.startswith("Wave 1: 1 of 2 chargers failed")
+
+
 def test_a_charger_deferred_past_its_limit_is_skipped(tenant_a, site_a, image, fake_fleet, run):
     with scoping.scope(tenant_a):
         (charger,) = make_chargers(1, site=site_a)
