@@ -38,7 +38,7 @@ from chargers.firmware.services import campaigns as campaign_services
 from chargers.firmware.services import diagnostics as diagnostics_services
 from chargers.firmware.services import images as image_services
 from chargers.models import Charger
-from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet
+from cpms.api.base import CursorPaged, TenantPrimaryKeyRelatedField, TenantViewSet
 from cpms.models import Site
 
 
@@ -118,6 +118,7 @@ class FirmwareImageViewSet(
     read_role = access.READ
     write_role = access.MANAGE_IMAGES
     parser_classes = [JSONParser, MultiPartParser]
+    filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["vendor", "model"]
 
     def get_queryset(self):
@@ -254,6 +255,7 @@ class CampaignViewSet(
     serializer_class = CampaignSerializer
     read_role = access.READ
     write_role = access.MANAGE_CAMPAIGNS
+    filter_backends = [filters.DjangoFilterBackend]
     filterset_class = CampaignFilter
 
     def get_queryset(self):
@@ -350,19 +352,20 @@ class TargetFilter(filters.FilterSet):
         fields = ["campaign", "charger", "state", "wave"]
 
 
-class CampaignTargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Each charger of each campaign: its state, attempts, failure reason and timeline."""
+class CampaignTargetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet
+):
+    """Each charger of each campaign (thousands per campaign: cursor pages): its state,
+    attempts, failure reason and timeline."""
 
     serializer_class = TargetSerializer
     read_role = access.READ
     filterset_class = TargetFilter
+    ordering_fields = ["id"]
 
     def get_queryset(self):
-        return (
-            CampaignTarget.objects.select_related("charger", "wave")
-            .prefetch_related(Prefetch("events", queryset=TargetEvent.objects.order_by("at", "id")))
-            .order_by("campaign_id", "wave__number", "id")
-        )
+        timeline = Prefetch("events", queryset=TargetEvent.objects.order_by("at", "id"))
+        return CampaignTarget.objects.select_related("charger", "wave").prefetch_related(timeline)
 
 
 # --- Diagnostics -------------------------------------------------------------------------------
@@ -417,7 +420,11 @@ class DiagnosticsFilter(filters.FilterSet):
     ),
 )
 class DiagnosticsViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    CursorPaged,
+    TenantViewSet,
 ):
     """Diagnostics (1.6) and logs (2.0.1): an operator asks, the charger uploads to a one-time
     URL this server issues, and the file is kept for the retention period."""
@@ -426,6 +433,8 @@ class DiagnosticsViewSet(
     read_role = access.READ
     write_role = access.REQUEST_DIAGNOSTICS
     filterset_class = DiagnosticsFilter
+    # `created_at` is stamped by this server per request; ties are broken by id.
+    ordering_fields = ["id", "created_at"]
 
     def get_queryset(self):
         return DiagnosticsRequest.objects.select_related("charger")

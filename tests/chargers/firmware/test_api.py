@@ -92,7 +92,9 @@ def test_a_campaign_is_created_started_and_shows_its_waves(admin, tenant_a, site
     ]
     assert body["counts"] == {"pending": 10}
     targets = admin.get(reverse("api:firmware-target-list"), {"campaign": campaign_id}).json()
-    assert targets["count"] == 10
+    assert len(targets["results"]) == 10
+    other = admin.get(reverse("api:firmware-target-list"), {"campaign": campaign_id + 1000})
+    assert other.json()["results"] == []
 
 
 def test_an_action_in_the_wrong_state_is_a_400_naming_the_state(admin, world):
@@ -184,15 +186,28 @@ def test_charlie_cannot_act_on_a_campaign_of_tenant_a(api, keys, world, tenant_a
 
 def test_charlie_lists_none_of_tenant_a(api, keys, world):
     charlie = api(keys["charlie"])
-    for route in ("firmware-image-list", "firmware-campaign-list", "firmware-target-list"):
+    for route in ("firmware-image-list", "firmware-campaign-list"):
         assert charlie.get(reverse(f"api:{route}")).json()["count"] == 0
-    assert charlie.get(reverse("api:diagnostics-list")).json()["count"] == 0
+    for route in ("firmware-target-list", "diagnostics-list"):
+        assert charlie.get(reverse(f"api:{route}")).json()["results"] == []
 
 
 def test_campaign_and_charger_states_are_webhook_events():
     assert {"firmware.campaign", "firmware.charger", "diagnostics.state"} <= set(
         webhook_event_types()
     )
+
+
+def test_lists_filter_by_what_they_offer(admin, world):
+    running = world["running_campaign"]
+    by_state = admin.get(reverse("api:firmware-campaign-list"), {"state": "paused"}).json()
+    assert [c["id"] for c in by_state["results"]] == [world["paused_campaign"].pk]
+    by_campaign = admin.get(reverse("api:firmware-target-list"), {"campaign": running.pk})
+    assert [t["id"] for t in by_campaign.json()["results"]] == [world["campaign_target"].pk]
+    none = admin.get(reverse("api:diagnostics-list"), {"charger": world["spare_charger"].pk})
+    assert none.json()["results"] == []
+    images = admin.get(reverse("api:firmware-image-list"), {"model": "nothing"}).json()
+    assert images["count"] == 0
 
 
 def test_a_running_campaign_reads_as_running(admin, world):

@@ -13,6 +13,11 @@ from django.utils import timezone
 
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.events import ChargerOffline, SessionStarted, SessionStopped, SessionUpdated
+from chargers.firmware.events import (
+    CampaignStateChanged,
+    DiagnosticsStateChanged,
+    TargetStateChanged,
+)
 from chargers.models import SessionState
 from chargers.services.connections import connection_close, connection_open
 from chargers.services.reports import connector_status_record
@@ -242,6 +247,9 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
             publish(session_event.of(world["session"]))
         for alert_event in [AlertOpened, AlertResolved]:
             publish(alert_event.of(world["alert"], open_alerts=1))
+        publish(CampaignStateChanged.of(world["running_campaign"]))
+        publish(TargetStateChanged.of(world["campaign_target"], wave=0, detail="Downloading"))
+        publish(DiagnosticsStateChanged.of(world["diagnostics"]))
         connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
@@ -284,6 +292,9 @@ CONTRACT_EVENT_TYPES = {
     "session.stopped": "session.stopped",
     "alert.opened": "alert.opened",
     "alert.resolved": "alert.resolved",
+    "firmware.campaign": "firmware.campaign",
+    "firmware.charger": "firmware.charger",
+    "firmware.diagnostics": "diagnostics.state",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -318,6 +329,9 @@ CONTRACT_EVENT_DATA = {
     "session.started": SESSION_FIELDS,
     "session.stopped": SESSION_FIELDS,
     "session.updated": SESSION_FIELDS,
+    "firmware.campaign": ["campaign_id", "campaign_name", "state", "reason", "version"],
+    "firmware.charger": ["campaign_id", "charger_id", "wave", "state", "attempt", "detail"],
+    "diagnostics.state": ["diagnostics_id", "charger_id", "state", "error"],
 }
 
 
