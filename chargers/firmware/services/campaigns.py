@@ -107,7 +107,9 @@ def _queue_step(campaign: Campaign) -> None:
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    return Campaign.objects.select_for_update().select_related("image").get(pk=campaign.pk)
+    return (
+        Campaign.objects.select_for_update(of=("self",)).select_related("image").get(pk=campaign.pk)
+    )
 
 
 @transaction.atomic

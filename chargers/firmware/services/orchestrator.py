@@ -125,7 +125,10 @@ def campaign_step(*, campaign_id: int, now: datetime | None = None) -> list[int]
     time and any number of times: it holds the campaign's row lock while it decides."""
     now = now or timezone.now()
     campaign = (
-        Campaign.objects.select_for_update().select_related("image").filter(pk=campaign_id).first()
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("image")
+        .filter(pk=campaign_id)
+        .first()
     )
     if campaign is None or campaign.state == CampaignState.DRAFT:
         return []
