@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from chargers.firmware import links, planning
@@ -141,10 +141,16 @@ def campaign_step(*, campaign_id: int, now: datetime | None = None) -> list[int]
 
 
 def _time_out_silent(campaign: Campaign, now: datetime) -> None:
+    # A charger sent its update at the end of a deferral waits for its session to end before
+    # it installs: its clock does not run while the session does.
+    charging = ChargingSession.objects.filter(
+        charger_id=OuterRef("charger_id"), state=SessionState.ACTIVE
+    )
     overdue = (
         _targets()
         .select_for_update(of=("self",))
         .filter(campaign=campaign, state__in=IN_FLIGHT, stage_deadline__lt=now)
+        .exclude(Exists(charging))
     )
     for target in overdue:
         label = TargetState(target.state).label.lower()

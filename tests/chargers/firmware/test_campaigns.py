@@ -341,6 +341,22 @@ def test_a_silent_charger_times_out(tenant_a, site_a, image, fake_fleet, run):
         assert target.failure_reason == "Nothing heard from the charger in time while 'accepted'."
 
 
+def test_a_charger_in_a_session_is_not_timed_out_while_it_waits_to_install(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        campaign = campaign_create(name="c", image=image, canary_size=0, max_attempts=1)
+        run(campaign_start, campaign=campaign)
+        ChargingSession.objects.create(
+            charger=charger, evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(hours=3))
+
+        assert CampaignTarget.objects.get().state == TargetState.ACCEPTED
+
+
 def test_an_offline_charger_fails_its_attempt(tenant_a, site_a, image, fake_fleet, run):
     fake_fleet.offline = {"CP-0001"}
     with scoping.scope(tenant_a):
