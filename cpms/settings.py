@@ -294,6 +294,9 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",
+        "CampaignStateEnum": "chargers.firmware.models.CampaignState",
+        "TargetStateEnum": "chargers.firmware.models.TargetState",
+        "DiagnosticsStateEnum": "chargers.firmware.models.DiagnosticsState",
     },
 }
 
