@@ -5,7 +5,7 @@ waves), pause, resume and cancel. What happens to each charger afterwards is the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -95,7 +95,8 @@ def matching_chargers(campaign: Campaign) -> QuerySet[Charger]:
     return chargers.order_by("site_id", "identity")
 
 
-def _changed(campaign: Campaign) -> None:
+def campaign_changed(campaign: Campaign) -> None:
+    """Tell listeners (webhooks) the campaign's state changed; in the caller's transaction."""
     publish(CampaignStateChanged.of(campaign))
 
 
@@ -147,9 +148,16 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     campaign.started_at = now
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "started_at", "paused_reason"])
-    _changed(campaign)
+    campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
+
+
+def campaign_complete(*, campaign: Campaign, now: datetime) -> None:
+    """Every charger of a campaign the orchestrator holds locked has finished."""
+    campaign.state, campaign.finished_at = CampaignState.COMPLETED, now
+    campaign.save(update_fields=["state", "finished_at"])
+    campaign_changed(campaign)
 
 
 def campaign_halt(*, campaign: Campaign, reason: str) -> None:
@@ -157,7 +165,7 @@ def campaign_halt(*, campaign: Campaign, reason: str) -> None:
     campaign.state = CampaignState.PAUSED
     campaign.paused_reason = reason[:300]
     campaign.save(update_fields=["state", "paused_reason"])
-    _changed(campaign)
+    campaign_changed(campaign)
 
 
 @transaction.atomic
@@ -182,7 +190,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     campaign.state = CampaignState.RUNNING
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "paused_reason"])
-    _changed(campaign)
+    campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
 
@@ -212,5 +220,5 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = now
     campaign.save(update_fields=["state", "finished_at"])
-    _changed(campaign)
+    campaign_changed(campaign)
     return campaign

@@ -31,7 +31,7 @@ from chargers.firmware.models import (
     TargetState,
     WaveState,
 )
-from chargers.firmware.services.campaigns import campaign_halt
+from chargers.firmware.services.campaigns import campaign_complete, campaign_halt
 from chargers.models import (
     Charger,
     ChargerEvent,
@@ -207,11 +207,7 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
             .exclude(state__in=FINISHED)
             .exists()
         ):
-            campaign.state, campaign.finished_at = CampaignState.COMPLETED, now
-            campaign.save(update_fields=["state", "finished_at"])
-            from chargers.firmware.services.campaigns import _changed
-
-            _changed(campaign)
+            campaign_complete(campaign=campaign, now=now)
             return False
     return True
 

@@ -1,9 +1,10 @@
-"""The firmware domain's part of other pages: a charger's diagnostics on its page."""
+"""The firmware domain's part of other pages: a charger's latest update and its diagnostics on
+its page."""
 
 from django import template
 
 from chargers.firmware import access
-from chargers.firmware.models import DiagnosticsRequest
+from chargers.firmware.models import CampaignTarget, DiagnosticsRequest
 from chargers.models import Charger
 from cpms.tenancy.access import role_at_least
 
@@ -20,6 +21,11 @@ def charger_diagnostics(context, charger: Charger) -> dict:
             "requested_by"
         )[:5],
         "can_request": role_at_least(request, access.REQUEST_DIAGNOSTICS),
+        # The charger's latest firmware update in a campaign, if any.
+        "update": CampaignTarget.objects.filter(charger=charger)
+        .select_related("campaign__image")
+        .order_by("-id")
+        .first(),
         "csrf_token": context.get("csrf_token"),
     }
 

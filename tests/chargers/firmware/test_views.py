@@ -153,6 +153,12 @@ def test_the_charger_page_lists_its_diagnostics_and_the_file_downloads(client_fo
     assert b"".join(response.streaming_content) == b"CP-A log 1\n"
 
 
+def test_the_charger_page_shows_its_latest_firmware_update(client_for, bob, world):
+    target = world["campaign_target"]
+    shown = client_for(bob).get(page("charger_detail", pk=target.charger_id)).content.decode()
+    assert "Rollout A" in shown and "1.0.0 → 2.0.0" in shown and "Downloading" in shown
+
+
 def test_the_outdated_page_counts_chargers_per_model(client_for, bob, world, tenant_a):
     with scoping.scope(tenant_a):
         Charger.objects.create(identity="CP-OLD", vendor="Acme", model="AC22", firmware_version="")
