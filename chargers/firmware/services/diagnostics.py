@@ -231,13 +231,33 @@ def diagnostics_receive(
     if declared_size is not None and declared_size > limit:
         raise UploadRefused(413, f"The file is larger than {limit} bytes.")
     with scoping.scope(tenant):
-        # Read before any lock is held: a slow charger must not hold a row for minutes.
+        # Nothing is read for a URL that will be refused; the check is made again under the
+        # row's lock once the file is here (read before any lock is held: a slow charger must
+        # not hold a row for minutes).
+        _usable(_by_token(token), now)
         spool, sha256, size = _read_limited(stream, limit)
         try:
             with transaction.atomic():
                 return _keep(tenant, token, file_name, spool, sha256, size, now)
         finally:
             spool.close()
+
+
+def _by_token(token: str, *, lock: bool = False) -> DiagnosticsRequest | None:
+    requests = DiagnosticsRequest.objects.filter(token_hash=links.token_hash(token))
+    if lock:
+        requests = requests.select_for_update(of=("self",))
+    return requests.select_related("charger").first()
+
+
+def _usable(request: DiagnosticsRequest | None, now: datetime) -> DiagnosticsRequest:
+    if request is None:
+        raise UploadRefused(404, "Unknown upload URL.")
+    if request.token_used_at is not None:
+        raise UploadRefused(410, "This upload URL was used already.")
+    if request.token_expires_at <= now:
+        raise UploadRefused(410, "This upload URL has expired.")
+    return request
 
 
 def _keep(
@@ -249,18 +269,7 @@ def _keep(
     size: int,
     now: datetime,
 ) -> DiagnosticsRequest:
-    request = (
-        DiagnosticsRequest.objects.select_for_update(of=("self",))
-        .select_related("charger")
-        .filter(token_hash=links.token_hash(token))
-        .first()
-    )
-    if request is None:
-        raise UploadRefused(404, "Unknown upload URL.")
-    if request.token_used_at is not None:
-        raise UploadRefused(410, "This upload URL was used already.")
-    if request.token_expires_at <= now:
-        raise UploadRefused(410, "This upload URL has expired.")
+    request = _usable(_by_token(token, lock=True), now)
     name = _safe_name(file_name)
     request.file_name = name[:200]
     request.file.save(f"{get_random_string(12)}-{name[:100]}", File(spool), save=False)

@@ -81,8 +81,9 @@ def _move(target: CampaignTarget, state: str, *, now: datetime, detail: str = ""
     publish(TargetStateChanged.of(target, wave=target.wave.number, detail=detail[:300]))
 
 
-def _fail(target: CampaignTarget, reason: str, *, now: datetime) -> None:
-    """An attempt failed: try again while attempts remain, else the charger failed."""
+def _fail(target: CampaignTarget, reason: str, *, now: datetime, step: bool = True) -> None:
+    """An attempt failed: try again while attempts remain, else the charger failed. Unless
+    the caller is the step itself (`step=False`), the campaign is stepped after."""
     target.failure_reason = reason[:300]
     following = planning.after_failure(target.attempt, target.campaign.max_attempts)
     if following == planning.PENDING:
@@ -91,7 +92,8 @@ def _fail(target: CampaignTarget, reason: str, *, now: datetime) -> None:
         _move(target, TargetState.PENDING, now=now, detail=f"{reason} Trying again.")
     else:
         _move(target, TargetState.FAILED, now=now, detail=reason)
-    _queue_step(target)
+    if step:
+        _queue_step(target)
 
 
 def _queue_step(target: CampaignTarget) -> None:
@@ -154,7 +156,9 @@ def _time_out_silent(campaign: Campaign, now: datetime) -> None:
     )
     for target in overdue:
         label = TargetState(target.state).label.lower()
-        _fail(target, f"Nothing heard from the charger in time while '{label}'.", now=now)
+        _fail(
+            target, f"Nothing heard from the charger in time while '{label}'.", now=now, step=False
+        )
 
 
 def _judge_waves(campaign: Campaign, now: datetime) -> bool:
@@ -331,10 +335,16 @@ def target_dispatch(*, target_id: int, attempt: int, now: datetime | None = None
             target.dispatched_at = None
             _move(target, TargetState.PENDING, now=now, detail="The campaign stopped first.")
             return None
+        try:
+            request = _update_request(target, now)
+        except builders.ActionError as error:
+            # No attempt will do better: the image or the charger cannot take this update.
+            target.attempt = target.campaign.max_attempts
+            _fail(target, f"The update cannot be sent: {error}", now=now)
+            return None
         # Committed before anything leaves: whatever happens next, this attempt is spent.
         target.dispatched_at = now
         target.save(update_fields=["dispatched_at"])
-        request = _update_request(target, now)
     command = builders.perform(target.charger, request, wait=False, source="firmware")
     with transaction.atomic():
         target = _targets().select_for_update(of=("self",)).get(pk=target_id)

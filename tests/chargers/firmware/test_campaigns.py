@@ -357,6 +357,22 @@ def test_a_charger_in_a_session_is_not_timed_out_while_it_waits_to_install(
         assert CampaignTarget.objects.get().state == TargetState.ACCEPTED
 
 
+def test_an_update_that_cannot_be_said_fails_the_charger_at_once(
+    tenant_a, site_a, image, fake_fleet, run, settings
+):
+    # OCPP takes a location of at most 512 characters.
+    settings.SITE_URL = "https://" + "x" * 500 + ".test"
+    with scoping.scope(tenant_a):
+        make_chargers(1, site=site_a)
+        campaign = campaign_create(name="c", image=image, canary_size=0, max_attempts=3)
+        run(campaign_start, campaign=campaign)
+
+        target = CampaignTarget.objects.get()
+        assert target.state == TargetState.FAILED
+        assert target.failure_reason.startswith("The update cannot be sent: A firmware location")
+        assert fake_fleet.sent == []
+
+
 def test_an_offline_charger_fails_its_attempt(tenant_a, site_a, image, fake_fleet, run):
     fake_fleet.offline = {"CP-0001"}
     with scoping.scope(tenant_a):

@@ -14,9 +14,11 @@ from chargers.firmware.files import Unsatisfiable, byte_range
 from chargers.firmware.models import CampaignTarget, DiagnosticsRequest, DiagnosticsState
 from chargers.firmware.services.campaigns import campaign_create, campaign_start
 from chargers.firmware.services.diagnostics import (
+    UploadRefused,
     diagnostics_delete_expired,
     diagnostics_dispatch,
     diagnostics_progress,
+    diagnostics_receive,
     diagnostics_request,
 )
 from chargers.firmware.services.images import image_create
@@ -243,6 +245,23 @@ def test_a_file_over_the_limit_is_refused_and_nothing_kept(client, tenant_a, req
     assert request.state == DiagnosticsState.ACCEPTED and not request.file
     # The token still works for a file within the limit.
     assert client.put(path, b"x" * 10, content_type="text/plain").status_code == 201
+
+
+def test_nothing_is_read_for_a_used_token(tenant_a, requested):
+    request, path = requested
+    token = path.split("/")[4]
+    with scoping.scope(tenant_a):
+        DiagnosticsRequest.objects.filter(pk=request.pk).update(token_used_at=timezone.now())
+
+    class Unread:
+        def read(self, size=-1):
+            raise AssertionError("the body was read")
+
+    with pytest.raises(UploadRefused) as refused:
+        diagnostics_receive(
+            tenant_slug="tenant-a", token=token, file_name="x", stream=Unread(), declared_size=None
+        )
+    assert refused.value.status == 410
 
 
 def test_a_charger_get_is_not_an_upload(client, requested):
