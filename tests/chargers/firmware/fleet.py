@@ -23,7 +23,8 @@ VENDOR, MODEL = "Acme", "AC22"
 FIRMWARE = bytes(range(256)) * 40  # 10,240 bytes
 
 
-def make_chargers(count, *, site=None, prefix="CP-", version="1.0.0", start=1):
+def make_chargers(count, *, site=None, prefix="CP-", version="1.0.0", start=1, step=1):
+    """`count` chargers of the campaigns' model; odd numbers speak 1.6, even ones 2.0.1."""
     rows = [
         Charger(
             identity=f"{prefix}{n:04d}",
@@ -33,7 +34,7 @@ def make_chargers(count, *, site=None, prefix="CP-", version="1.0.0", start=1):
             firmware_version=version,
             ocpp_version=OcppVersion.V16 if n % 2 else OcppVersion.V201,
         )
-        for n in range(start, start + count)
+        for n in range(start, start + count * step, step)
     ]
     return Charger.objects.bulk_create(rows)
 

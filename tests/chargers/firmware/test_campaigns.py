@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from chargers.events import OperationStatusReported
@@ -25,13 +26,14 @@ from chargers.firmware.services.campaigns import (
     campaign_resume,
     campaign_start,
 )
+from chargers.firmware.services.images import image_create
 from chargers.firmware.services.orchestrator import (
     campaign_step,
     target_booted,
     target_dispatch,
     target_progress,
 )
-from chargers.models import ChargingSession, SessionState
+from chargers.models import ChargerEvent, ChargingSession, EventKind, SessionState
 from cpms.events import captured
 from cpms.models import Site
 from cpms.tenancy import scoping
@@ -514,3 +516,31 @@ def test_a_bad_campaign_is_refused_naming_the_field(tenant_a, image, fields, fie
             campaign_create(name="c", image=image, **fields)
         assert field in refused.value.message_dict
         assert not image.campaigns.exists()
+
+
+def test_a_signed_image_goes_to_16_chargers_that_speak_the_security_extension_signed(
+    tenant_a, site_a, fake_fleet, run, media
+):
+    with scoping.scope(tenant_a):
+        plain, secure = make_chargers(2, site=site_a, start=1, step=2)
+        ChargerEvent.objects.create(
+            charger=secure,
+            kind=EventKind.SECURITY_EVENT,
+            summary="StartupOfTheDevice",
+            at=timezone.now(),
+        )
+        image = image_create(
+            vendor="Acme",
+            model="AC22",
+            version="2.0.0",
+            file=ContentFile(b"firmware", name="fw.bin"),
+            signature="c2lnbmF0dXJl",
+            signing_certificate="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        )
+        campaign = campaign_create(name="c", image=image, canary_size=0)
+        run(campaign_start, campaign=campaign)
+
+    sent = {s.identity: s for s in fake_fleet.sent}
+    assert sent[plain.identity].action == "UpdateFirmware"
+    assert sent[secure.identity].action == "SignedUpdateFirmware"
+    assert sent[secure.identity].payload["firmware"]["signature"] == "c2lnbmF0dXJl"

@@ -304,3 +304,25 @@ def test_files_past_their_retention_are_deleted(client, tenant_a, requested):
         request.refresh_from_db()
     assert not request.file
     assert "retention" in request.error
+
+
+def test_a_201_log_status_names_its_request(tenant_a, site_a, fake_fleet, media):
+    with scoping.scope(tenant_a):
+        charger = Charger.objects.create(identity="CP-201", ocpp_version=OcppVersion.V201)
+        first = diagnostics_request(charger=charger)
+        diagnostics_dispatch(request_id=first.pk)
+        second = diagnostics_request(charger=charger)
+        diagnostics_dispatch(request_id=second.pk)
+        first.refresh_from_db()
+
+        diagnostics_progress(
+            charger_id=charger.pk,
+            stage="failed",
+            status="UploadFailure",
+            request_id=first.request_id,
+        )
+
+        first.refresh_from_db()
+        second.refresh_from_db()
+    assert first.state == DiagnosticsState.FAILED and "HTTP(S) only" not in first.error
+    assert second.state == DiagnosticsState.ACCEPTED
