@@ -88,6 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 0)",
     )
     add(
+        "--download-firmware",
+        action="store_true",
+        help="fetch firmware images from the URL the CSMS names (HTTP(S)), as chargers do",
+    )
+    add(
         "--iso15118-share",
         type=float,
         default=0.0,
@@ -186,6 +191,7 @@ def build_fleet(options, stream: Output) -> Fleet:
         fault_duration=options.fault_duration,
         firmware_failure_rate=options.firmware_failure_rate,
         firmware_stale_rate=options.firmware_stale_rate,
+        download_firmware=options.download_firmware,
         iso15118_share=options.iso15118_share,
         incident_interval=options.incident_interval,
         max_power_w=options.max_power,

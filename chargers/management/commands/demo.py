@@ -127,6 +127,7 @@ def fleet_arguments(host: str, port: int) -> list[str]:
         "0.15",
         "--firmware-stale-rate",
         "0.05",
+        "--download-firmware",
     ]
 
 

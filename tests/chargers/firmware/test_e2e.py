@@ -1,7 +1,8 @@
 """A campaign over real OCPP: simulated chargers (chargers/simulator) connected to the server
 (served in this process, so that Celery runs eagerly beside it), the orchestrator hearing them
-through the charger domain's events. The 1.6 charger is updated; the 2.0.1 one reports
-Installed but boots on the old version, and counts as failed."""
+through the charger domain's events. The chargers fetch the image from its signed link (served
+over real HTTP by `live_server`). The 1.6 charger is updated; the 2.0.1 one reports Installed
+but boots on the old version, and counts as failed."""
 
 import asyncio
 import contextlib
@@ -17,6 +18,7 @@ from chargers.firmware.services.images import image_create
 from chargers.models import Charger
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
+from chargers.simulator import downloads as simulator_downloads
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
 from tests.chargers.firmware.fleet import FIRMWARE, eager_tasks
@@ -38,11 +40,14 @@ FAST = {
     "boot_retry_seconds": 0.2,
     "ping_interval": None,
     "seed": 1,
+    "download_firmware": True,
+    "upload_timeout": PATIENCE,
 }
 
 
 @pytest.fixture
-def registered(tenant_a, media):
+def registered(tenant_a, media, live_server, settings):
+    settings.SITE_URL = live_server.url
     with scoping.scope(tenant_a):
         for identity in ("SIM-0001", "SIM-0002"):
             charger = Charger.objects.create(identity=identity)
@@ -113,8 +118,17 @@ def outcome(tenant, campaign_id):
 
 
 async def test_a_campaign_updates_a_real_16_charger_and_fails_a_stale_201_one(
-    ocpp_server_in_process, registered, tenant_a
+    ocpp_server_in_process, registered, tenant_a, monkeypatch
 ):
+    downloads = []
+    real_download = simulator_downloads.download
+
+    def counted(location, timeout):
+        size = real_download(location, timeout)
+        downloads.append(size)
+        return size
+
+    monkeypatch.setattr(simulator_downloads, "download", counted)
     updated = simulated(ocpp_server_in_process, "SIM-0001", "1.6")
     stale = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1", firmware_stale_rate=1.0)
     with eager_tasks():
@@ -124,6 +138,7 @@ async def test_a_campaign_updates_a_real_16_charger_and_fails_a_stale_201_one(
 
     assert updated.firmware_version == "2.0.0"
     assert stale.firmware_version == "1.0.0"
+    assert downloads == [len(FIRMWARE), len(FIRMWARE)]
     assert await outcome(tenant_a, campaign_id) == {
         "SIM-0001": (TargetState.SUCCEEDED, ""),
         "SIM-0002": (

@@ -245,6 +245,17 @@ async def test_a_failing_firmware_update_reports_the_failure_and_keeps_the_old_v
         assert charger.firmware_version == "1.0.0"
 
 
+async def test_a_firmware_image_that_cannot_be_fetched_is_a_failed_download(
+    csms, make_charger, upload_server
+):
+    url, _ = upload_server  # it takes uploads; a GET of an image there is refused
+    async with running(make_charger(download_firmware=True)) as charger:
+        await charger.firmware.update(url + "fw-9.9.9.bin")
+        walked = [p["status"] for p in csms.payloads("FirmwareStatusNotification")]
+        assert walked == ["Downloading", "DownloadFailed"]
+        assert charger.firmware_version == "1.0.0"
+
+
 async def test_a_stale_firmware_update_reports_installed_and_boots_on_the_old_version(
     csms, make_charger
 ):
