@@ -129,6 +129,22 @@ class ChargerEventRecorded(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OperationStatusReported(DomainEvent):
+    """A charger said how a firmware update or a diagnostics/log upload it was asked for is
+    going: `status` as it said it, `stage` what that means whatever its OCPP version
+    (`chargers.ocpp.readers.FIRMWARE_STAGES`, `UPLOAD_STAGES`), and the request it answers
+    when the message names one."""
+
+    name = "charger.operation_status"
+
+    charger_id: int
+    operation: str  # "firmware" or "upload"
+    status: str
+    stage: str
+    request_id: int | None = only_when_set()
+
+
+@dataclass(frozen=True, kw_only=True)
 class HandshakeRefused(DomainEvent):
     """A WebSocket upgrade was refused; without a tenant when the URL named none we know."""
 

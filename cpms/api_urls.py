@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, sessions, telemetry, tokens
+from chargers.firmware import api as firmware_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
 
@@ -48,6 +49,10 @@ router.register("grid-limit-windows", smart_api.WindowViewSet, basename="grid-li
 router.register("limit-signals", smart_api.SignalViewSet, basename="limit-signal")
 router.register("session-needs", smart_api.NeedsViewSet, basename="session-needs")
 router.register("sites", smart_api.LoadPlanViewSet, basename="load-plan")
+router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="firmware-image")
+router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")
+router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")
+router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagnostics")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "chargers",
     "chargers.alerts",
     "chargers.smart_charging",
+    "chargers.firmware",
     "billing",
 ]
 
@@ -202,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.smart_charging.tasks.recompute_all",
         "schedule": 60.0,
     },
+    "firmware-tick": {"task": "chargers.firmware.tasks.tick", "schedule": 60.0},
+    "delete-expired-diagnostics": {
+        "task": "chargers.firmware.tasks.delete_expired_diagnostics",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
@@ -301,6 +307,12 @@ STORAGES = {
 # Uploaded files (tenants' logos), in the default storage; never served as static files: a
 # view checks who asks (cpms.views.tenant_logo).
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Firmware downloads: how long a charger's signed link works. Diagnostics uploads: the largest
+# file taken, how long an upload URL works, and how long a file is kept.
+FIRMWARE_DOWNLOAD_LINK_HOURS = env.int("FIRMWARE_DOWNLOAD_LINK_HOURS", default=48)
+DIAGNOSTICS_MAX_UPLOAD_BYTES = env.int("DIAGNOSTICS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+DIAGNOSTICS_UPLOAD_HOURS = env.int("DIAGNOSTICS_UPLOAD_HOURS", default=24)
+DIAGNOSTICS_RETENTION_DAYS = env.int("DIAGNOSTICS_RETENTION_DAYS", default=30)
 # Serve straight from the finders when collectstatic has not run (embedded first run).
 WHITENOISE_USE_FINDERS = True
 
@@ -349,6 +361,9 @@ SPECTACULAR_SETTINGS = {
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",
         "TariffDimensionEnum": "billing.pricing.DIMENSIONS",
         "CdrDimensionEnum": "billing.api.CDR_DIMENSIONS",
+        "CampaignStateEnum": "chargers.firmware.models.CampaignState",
+        "TargetStateEnum": "chargers.firmware.models.TargetState",
+        "DiagnosticsStateEnum": "chargers.firmware.models.DiagnosticsState",
     },
 }
 

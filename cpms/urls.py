@@ -21,6 +21,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("settings/", views.tenant_settings, name="tenant_settings"),
     path("", include("chargers.dashboard.urls")),
     path("", include("billing.urls")),
+    path("", include("chargers.firmware.urls")),
 ]
 
 urlpatterns = [
@@ -37,4 +38,6 @@ urlpatterns = [
     path("portal/<slug:tenant_slug>/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("cpms.api_urls")),
+    # What chargers fetch and upload: firmware images and diagnostics (no login).
+    path("charger-files/", include("chargers.firmware.charger_urls")),
 ]

@@ -45,6 +45,7 @@ from cpms.models import (
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
+from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 
 # The OCPP server in a child process and chargers for it, for every package's tests.
@@ -208,9 +209,10 @@ def keys(tenant_a, tenant_b, alice, charlie):
 
 
 @pytest.fixture
-def world(tenant_a, site_a, owner_a, alice, bob, keys):
+def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
     """One row of every resource of tenant A, by the names the route table uses."""
     now = timezone.now()
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     with scoping.scope(tenant_a):
         charger = Charger.objects.create(identity="CP-A", site=site_a, ocpp_version="1.6")
         Connector.objects.create(charger=charger, evse_id=1, connector_id=1, status="Available")
@@ -314,6 +316,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             payout_minor=0,
             sites=[],
         )
+        firmware = firmware_world(charger, site_a)
         return {
             "site_share": site_share_set(site=site_a, revenue_share_percent=Decimal(30)),
             "spare_site": Site.objects.create(name="Depot B"),
@@ -324,6 +327,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys):
             "tariff": tariff,
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "cdr": cdr,
+            **firmware,
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

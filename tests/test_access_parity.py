@@ -52,6 +52,18 @@ SAME_OPERATION = [
     ("site_load_edit", ("grid-connection-list", "post")),
     ("site_load_edit", ("charger-wiring-list", "post")),
     ("site_load_edit", ("grid-limit-window-list", "post")),
+    ("firmware_campaign_list", ("firmware-campaign-list", "get")),
+    ("firmware_campaign_detail", ("firmware-campaign-detail", "get")),
+    ("firmware_campaign_create", ("firmware-campaign-list", "post")),
+    ("firmware_campaign_action", ("firmware-campaign-start", "post")),
+    ("firmware_campaign_action", ("firmware-campaign-pause", "post")),
+    ("firmware_campaign_action", ("firmware-campaign-resume", "post")),
+    ("firmware_campaign_action", ("firmware-campaign-cancel", "post")),
+    ("firmware_target_detail", ("firmware-target-detail", "get")),
+    ("firmware_image_list", ("firmware-image-list", "get")),
+    ("firmware_image_create", ("firmware-image-list", "post")),
+    ("charger_diagnostics", ("diagnostics-list", "get")),
+    ("diagnostics_file", ("diagnostics-download", "get")),
 ]
 
 

@@ -18,6 +18,7 @@ from chargers.ocpp import JsonDict
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 from chargers.ocpp.frames import now_iso, parse_timestamp
+from chargers.ocpp.readers import FIRMWARE_STAGES, OTHER_STAGE, UPLOAD_STAGES
 from chargers.ocpp.rpc import Endpoint, Socket, handles
 from chargers.services.connections import message_log_append
 from chargers.services.reports import (
@@ -123,10 +124,18 @@ class CentralSystem(Endpoint):
 
     async def _reported_status(self, field: str, kind: str, payload: JsonDict) -> None:
         """Keep the status a firmware, diagnostics or log notification reports, and the
-        notification as a charger event."""
+        notification as a charger event; its meaning (the stage of the update or upload) goes
+        to whoever follows the operation, in domain terms."""
         status = payload["status"]
+        firmware = field == "firmware_status"
+        stages = FIRMWARE_STAGES if firmware else UPLOAD_STAGES
         await self.db(charger_set_reported_status)(
-            charger_id=self.charger_id, field=field, value=status
+            charger_id=self.charger_id,
+            field=field,
+            value=status,
+            operation="firmware" if firmware else "upload",
+            stage=stages.get(status, OTHER_STAGE),
+            request_id=payload.get("requestId"),
         )
         await self._event(kind, status, payload)
 

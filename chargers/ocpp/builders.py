@@ -116,7 +116,7 @@ def clear_cache(charger: Charger) -> Request:
     return Request("ClearCache", {})
 
 
-def get_diagnostics(charger: Charger, *, location: str) -> Request:
+def get_diagnostics(charger: Charger, *, location: str, request_id: int | None = None) -> Request:
     if not location.startswith(("http://", "https://", "ftp://", "ftps://")):
         raise ActionError("The upload location must be an http(s) or ftp(s) URL.")
     if is_v2(charger):
@@ -124,11 +124,51 @@ def get_diagnostics(charger: Charger, *, location: str) -> Request:
             "GetLog",
             {
                 "logType": "DiagnosticsLog",
-                "requestId": secrets.randbelow(2**31 - 1) + 1,
+                "requestId": request_id or secrets.randbelow(2**31 - 1) + 1,
                 "log": {"remoteLocation": location},
             },
         )
     return Request("GetDiagnostics", {"location": location})
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def update_firmware(
+    charger: Charger,
+    *,
+    location: str,
+    retrieve_at: datetime,
+    request_id: int,
+    signature: str = "",
+    signing_certificate: str = "",
+    signed_16: bool = False,
+    retries: int | None = None,
+    retry_interval: int | None = None,
+) -> Request:
+    """Install the firmware at `location`: 2.0.1 UpdateFirmware with its requestId (and the
+    signature where the image has one); 1.6 SignedUpdateFirmware of the security extension
+    when `signed_16` (the charger speaks it and the image is signed), else 1.6 UpdateFirmware."""
+    if len(location) > 512:
+        raise ActionError("A firmware location is at most 512 characters.")
+    retry: JsonDict = {}
+    if retries is not None:
+        retry["retries"] = retries
+    if retry_interval is not None:
+        retry["retryInterval"] = retry_interval
+    if is_v2(charger) or signed_16:
+        firmware: JsonDict = {"location": location, "retrieveDateTime": _iso(retrieve_at)}
+        if signature and signing_certificate:
+            firmware["signingCertificate"] = signing_certificate[:5500]
+            firmware["signature"] = signature[:800]
+        elif signed_16:
+            raise ActionError("A signed update needs the image's signature and certificate.")
+        action = "UpdateFirmware" if is_v2(charger) else "SignedUpdateFirmware"
+        return Request(action, {"requestId": request_id, "firmware": firmware, **retry})
+    return Request(
+        "UpdateFirmware", {"location": location, "retrieveDate": _iso(retrieve_at)} | retry
+    )
 
 
 def _variable(name: str) -> JsonDict:

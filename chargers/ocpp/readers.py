@@ -177,3 +177,57 @@ def _says_restart_required(reply: object) -> bool:
 def charging_profile_accepted(reply: JsonDict | None) -> bool:
     """Whether a SetChargingProfile reply (either version) says the charger took the profile."""
     return reply is not None and reply.get("status") == "Accepted"
+
+
+# Firmware updates and log uploads: the commands, and what their status notifications mean.
+FIRMWARE_UPDATES = ("UpdateFirmware", "SignedUpdateFirmware")
+LOG_UPLOADS = ("GetDiagnostics", "GetLog")
+OTHER_STAGE = "other"
+# Every FirmwareStatus of 1.6, of its security extension (SignedFirmwareStatusNotification)
+# and of 2.0.1, by the stage of the update it reports.
+FIRMWARE_STAGES = {
+    "Idle": "idle",
+    "DownloadScheduled": "accepted",
+    "Downloading": "downloading",
+    "DownloadPaused": "downloading",
+    "Downloaded": "downloaded",
+    "SignatureVerified": "downloaded",
+    "InstallScheduled": "downloaded",
+    "Installing": "installing",
+    "InstallRebooting": "installing",
+    "Installed": "installed",
+    "DownloadFailed": "failed",
+    "InvalidSignature": "failed",
+    "InstallationFailed": "failed",
+    "InstallVerificationFailed": "failed",
+}
+# 1.6 DiagnosticsStatus and the UploadLogStatus of 1.6's security extension and 2.0.1.
+UPLOAD_STAGES = {
+    "Idle": "idle",
+    "Uploading": "uploading",
+    "Uploaded": "uploaded",
+    "UploadFailed": "failed",
+    "UploadFailure": "failed",
+    "BadMessage": "failed",
+    "NotSupportedOperation": "failed",
+    "PermissionDenied": "failed",
+    "AcceptedCanceled": "failed",
+}
+
+
+def operation_accepted(action: str, reply: object) -> tuple[bool, str]:
+    """Whether a charger took on a firmware update or a log upload, from its reply; with the
+    reason in words when it did not. (1.6 UpdateFirmware's reply is empty: taken on.)"""
+    status = reply.get("status") if isinstance(reply, dict) else None
+    if action in FIRMWARE_UPDATES:
+        if status in (None, "Accepted", "AcceptedCanceled"):
+            return True, ""
+        return False, f"The charger refused the update: {status}."
+    if action == "GetDiagnostics":
+        # A 1.6 charger that has nothing to upload answers without a file name.
+        if isinstance(reply, dict) and reply.get("fileName"):
+            return True, ""
+        return False, "The charger has no diagnostics to upload (no file name in its reply)."
+    if status in ("Accepted", "AcceptedCanceled"):
+        return True, ""
+    return False, f"The charger refused the upload: {status}."

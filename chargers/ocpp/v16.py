@@ -132,7 +132,7 @@ class CentralSystem16(CentralSystem):
 
     @handles("LogStatusNotification")
     async def log_status_notification(self, payload: JsonDict) -> JsonDict:
-        await self._event(EventKind.LOG_STATUS, payload["status"], payload)
+        await self._reported_status("diagnostics_status", EventKind.LOG_STATUS, payload)
         return {}
 
     @handles("SignedFirmwareStatusNotification")

@@ -12,7 +12,12 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from chargers.events import ChargerBooted, ChargerEventRecorded, ConnectorStatusReported
+from chargers.events import (
+    ChargerBooted,
+    ChargerEventRecorded,
+    ConnectorStatusReported,
+    OperationStatusReported,
+)
 from chargers.metering import charger_time
 from chargers.models import (
     Charger,
@@ -175,5 +180,27 @@ def charger_event_record(
     return event
 
 
-def charger_set_reported_status(*, charger_id: int, field: str, value: str) -> None:
-    Charger.objects.filter(pk=charger_id).update(**{field: value[:40]})
+def charger_set_reported_status(
+    *,
+    charger_id: int,
+    field: str,
+    value: str,
+    operation: str = "",
+    stage: str = "",
+    request_id: int | None = None,
+) -> None:
+    """Keep the status a firmware or upload notification reports; with an `operation`, tell
+    whoever follows that operation (a firmware campaign, a diagnostics request)."""
+    updated = Charger.objects.filter(pk=charger_id).update(**{field: value[:40]})
+    if operation and updated:
+        tenant_id = Charger.objects.filter(pk=charger_id).values_list("tenant_id", flat=True).get()
+        publish(
+            OperationStatusReported(
+                tenant_id=tenant_id,
+                charger_id=charger_id,
+                operation=operation,
+                status=value[:40],
+                stage=stage,
+                request_id=request_id,
+            )
+        )

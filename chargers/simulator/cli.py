@@ -81,6 +81,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of firmware updates that fail, 0-1 (default 0)",
     )
     add(
+        "--firmware-stale-rate",
+        type=float,
+        default=0.0,
+        help="share of firmware updates that report Installed but boot on the old version, 0-1 "
+        "(default 0)",
+    )
+    add(
+        "--download-firmware",
+        action="store_true",
+        help="fetch firmware images from the URL the CSMS names (HTTP(S)), as chargers do",
+    )
+    add(
         "--iso15118-share",
         type=float,
         default=0.0,
@@ -151,7 +163,7 @@ def _check(options) -> str | None:
         return "--count must be at least 1"
     if options.connectors < 1:
         return "--connectors must be at least 1"
-    for name in ("fault_rate", "firmware_failure_rate", "iso15118_share"):
+    for name in ("fault_rate", "firmware_failure_rate", "firmware_stale_rate", "iso15118_share"):
         if not 0.0 <= getattr(options, name) <= 1.0:
             return f"--{name.replace('_', '-')} must be between 0 and 1"
     intervals = (options.meter_interval, options.session_interval, options.incident_interval)
@@ -178,6 +190,8 @@ def build_fleet(options, stream: Output) -> Fleet:
         fault_rate=options.fault_rate,
         fault_duration=options.fault_duration,
         firmware_failure_rate=options.firmware_failure_rate,
+        firmware_stale_rate=options.firmware_stale_rate,
+        download_firmware=options.download_firmware,
         iso15118_share=options.iso15118_share,
         incident_interval=options.incident_interval,
         max_power_w=options.max_power,

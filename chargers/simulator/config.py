@@ -53,6 +53,12 @@ class ChargerConfig:
     fault_rate: float = 0.0
     fault_duration: float = 60.0
     firmware_failure_rate: float = 0.0
+    # The share of updates that report Installed but boot on the old version (a known fault
+    # of real chargers: the CSMS must count them as failed).
+    firmware_stale_rate: float = 0.0
+    # Fetch the image from the URL the CSMS names (HTTP(S) only), as a charger would; off, the
+    # download is only pretended (the URL may name nothing).
+    download_firmware: bool = False
 
     # Timing of the charger's own processes.
     firmware_step_seconds: float = 2.0

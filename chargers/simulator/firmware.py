@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from chargers.simulator import downloads
 from chargers.simulator.certificates import PEM_CERTIFICATE
 from chargers.simulator.events import now_utc
 
@@ -74,6 +75,12 @@ class Firmware:
             failure = charger.rng.choice((*failures, "InvalidSignature") if signed else failures)
         await self.send_status("Downloading")
         await asyncio.sleep(step)
+        if charger.config.download_firmware and failure is None:
+            fetched = await asyncio.to_thread(
+                downloads.download, location, charger.config.upload_timeout
+            )
+            if fetched is None:
+                failure = "DownloadFailed"
         if failure == "DownloadFailed":
             await self.send_status(failure)
             return
@@ -90,7 +97,12 @@ class Firmware:
             await self.send_status(failure)
             return
         self._new_version = next_firmware_version(location, self.version)
-        charger.reboots.security_events.append(("FirmwareUpdated", f"firmware {self._new_version}"))
+        if charger.rng.random() < charger.config.firmware_stale_rate:
+            # Says Installed, reboots, and comes back on what it ran before.
+            self._new_version = None
+        charger.reboots.security_events.append(
+            ("FirmwareUpdated", f"firmware {self._new_version or self.version}")
+        )
         if charger.installed_before_reboot and not signed:
             await self.send_status("Installed")
         else:

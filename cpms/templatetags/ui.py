@@ -11,6 +11,7 @@ SECTIONS = (
     ("chargers", ("charger_", "command_")),
     ("sessions", ("session_",)),
     ("alerts", ("alert_",)),
+    ("firmware", ("firmware_",)),
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
     ("invoices", ("invoice_",)),

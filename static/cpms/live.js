@@ -356,6 +356,19 @@
   handlers["command.finished"] = function (d) {
     each('tr[data-command="' + Number(d.command_id) + '"][data-pending]', commandOutcome);
   };
+  // The firmware pages show a campaign's figures as the server counted them: when the campaign
+  // or one of its chargers moves on, the page is read again (at most every few seconds).
+  var firmwareReload = null;
+  function firmwareChanged(d) {
+    var page = document.querySelector("[data-live-campaign]");
+    if (!page || firmwareReload) return;
+    var id = page.dataset.liveCampaign;
+    if (id && Number(id) !== Number(d.campaign_id)) return;
+    firmwareReload = setTimeout(function () { location.reload(); }, 3000);
+  }
+  handlers["firmware.campaign"] = firmwareChanged;
+  handlers["firmware.charger"] = firmwareChanged;
+
   var commandLook = 2000;
   function lookAtCommands() {
     if (!document.querySelector("tr[data-pending]")) return;

@@ -34,6 +34,7 @@ from chargers.models import (
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
+from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,11 +85,12 @@ def world(tenant_a, site_a, alice, paula):
             )  # fmt: skip
         IdToken.objects.create(uid="04A1B2C3D4E5F6", label="Driver Anna")
         api_key_create(tenant=tenant_a, name="Billing export", role="read_only", created_by=alice)
+        firmware = firmware_world(charger, site_a, with_file=False)
     # Billing's services publish events the dashboards' pusher sends from a thread of its own:
     # this thread runs Playwright's event loop.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         billing = pool.submit(priced_world, tenant_a, site_a, now).result()
-    return {**fleet, "site": site_a, **billing}
+    return {**fleet, **firmware, "site": site_a, **billing}
 
 
 def priced_world(tenant, site, now):
@@ -150,6 +152,12 @@ def operator_pages(world):
         "tariff-edit": f"{t}/tariffs/{world['tariff'].pk}/edit/",
         "invoices": f"{t}/invoices/",
         "invoice": f"{t}/invoices/{world['invoice'].pk}/",
+        "firmware": f"{t}/firmware/",
+        "campaign": f"{t}/firmware/campaigns/{world['running_campaign'].pk}/",
+        "campaign-target": f"{t}/firmware/targets/{world['campaign_target'].pk}/",
+        "firmware-images": f"{t}/firmware/images/",
+        "firmware-outdated": f"{t}/firmware/outdated/",
+        "charger-diagnostics": f"{t}/chargers/{world['charger'].pk}/diagnostics/",
     }
 
 

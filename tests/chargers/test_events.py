@@ -14,9 +14,15 @@ from chargers.events import (
     CommandFinished,
     ConnectorStatusReported,
     HandshakeRefused,
+    OperationStatusReported,
     SessionStarted,
     SessionStopped,
     SessionUpdated,
+)
+from chargers.firmware.events import (
+    CampaignStateChanged,
+    DiagnosticsStateChanged,
+    TargetStateChanged,
 )
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from cpms.events import catalogue, event_class
@@ -109,6 +115,37 @@ SAMPLES = [
         paused=1,
         planned_a=32.0,
         limit_a=None,
+    ),
+    OperationStatusReported(
+        tenant_id=1, charger_id=1, operation="firmware", status="Downloading", stage="downloading"
+    ),
+    OperationStatusReported(
+        tenant_id=1,
+        charger_id=1,
+        operation="upload",
+        status="UploadFailure",
+        stage="failed",
+        request_id=7,
+    ),
+    CampaignStateChanged(
+        tenant_id=1,
+        campaign_id=2,
+        campaign_name="AC22 to 2.4.1",
+        state="paused",
+        reason="Wave 1: 3 of 20 chargers failed, more than 10%.",
+        version="2.4.1",
+    ),
+    TargetStateChanged(
+        tenant_id=1,
+        campaign_id=2,
+        charger_id=1,
+        wave=1,
+        state="failed",
+        attempt=2,
+        detail="Reported Installed but booted on 2.3.0, not 2.4.1.",
+    ),
+    DiagnosticsStateChanged(
+        tenant_id=1, diagnostics_id=4, charger_id=1, state="uploaded", error=""
     ),
     SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
     SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),

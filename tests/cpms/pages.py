@@ -66,6 +66,17 @@ OPERATOR_PAGES = {
     # Load management (chargers/smart_charging).
     "site_load": (Role.VIEWER, "site"),
     "site_load_edit": (Role.ADMIN, "site"),
+    # Firmware and diagnostics (issue 15).
+    "firmware_campaign_list": (Role.VIEWER, None),
+    "firmware_campaign_create": (Role.ADMIN, None),
+    "firmware_campaign_detail": (Role.VIEWER, "campaign"),
+    "firmware_campaign_action": (Role.ADMIN, "campaign"),
+    "firmware_target_detail": (Role.VIEWER, "campaign_target"),
+    "firmware_image_list": (Role.VIEWER, None),
+    "firmware_image_create": (Role.ADMIN, None),
+    "firmware_outdated": (Role.VIEWER, None),
+    "charger_diagnostics": (Role.VIEWER, "charger"),
+    "diagnostics_file": (Role.VIEWER, "diagnostics"),
 }
 
 PORTAL_PAGES = {
@@ -85,6 +96,7 @@ POST_ONLY = {
     "tariff_delete",
     "tariff_assign",
     "tariff_assignment_remove",
+    "firmware_campaign_action",
 }
 
 

@@ -12,11 +12,13 @@ from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
+from tests.chargers.firmware.world import firmware_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 
 
 @pytest.fixture
-def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
+def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     with scoping.scope(tenant_a):
         # A charger, its session and an alert, for the fleet dashboard's pages.
         fleet = make_fleet(site_a)
@@ -43,6 +45,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie):
             "api_key": api_key_create(tenant=tenant_a, name="Billing", role="read_only").key,
             **fleet,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
+            **firmware_world(fleet["charger"], site_a),
         }
 
 

@@ -121,6 +121,13 @@ def fleet_arguments(host: str, port: int) -> list[str]:
         "0.5",
         "--incident-interval",
         "180",
+        # Some firmware updates fail, and some come back on the old version, so a firmware
+        # campaign in the demo shows its health gate pausing a wave.
+        "--firmware-failure-rate",
+        "0.15",
+        "--firmware-stale-rate",
+        "0.05",
+        "--download-firmware",
     ]
 
 

@@ -248,6 +248,29 @@ async def test_a_failing_firmware_update_reports_the_failure_and_keeps_the_old_v
         assert charger.firmware_version == "1.0.0"
 
 
+async def test_a_firmware_image_that_cannot_be_fetched_is_a_failed_download(
+    csms, make_charger, upload_server
+):
+    url, _ = upload_server  # it takes uploads; a GET of an image there is refused
+    async with running(make_charger(download_firmware=True)) as charger:
+        await charger.firmware.update(url + "fw-9.9.9.bin")
+        walked = [p["status"] for p in csms.payloads("FirmwareStatusNotification")]
+        assert walked == ["Downloading", "DownloadFailed"]
+        assert charger.firmware_version == "1.0.0"
+
+
+async def test_a_stale_firmware_update_reports_installed_and_boots_on_the_old_version(
+    csms, make_charger
+):
+    async with running(make_charger(firmware_stale_rate=1.0)) as charger:
+        await charger.firmware.update("http://firmware.example.test/fw-9.9.9.bin")
+        await csms.wait_for("BootNotification", count=2)
+        walked = [p["status"] for p in csms.payloads("FirmwareStatusNotification")]
+        assert walked == ["Downloading", "Downloaded", "Installing", "Installed"]
+        assert csms.payloads("BootNotification")[-1]["firmwareVersion"] == "1.0.0"
+        assert charger.firmware_version == "1.0.0"
+
+
 async def test_trigger_message_sends_the_requested_message(csms, make_charger):
     async with running(make_charger()) as charger:
         await csms.wait_for("StatusNotification", count=3)

@@ -29,6 +29,10 @@ def _price_request(world):
     }
 
 
+def _campaign(world):
+    return {"name": "Weekend rollout", "image": world["firmware_image"].pk}
+
+
 # (route name, method) -> (role needed, world object in the URL or None, body or query)
 # A body may be a function of the world, for ids that only exist once the world does.
 ROUTES = {
@@ -117,6 +121,35 @@ ROUTES = {
     ("site-share-detail", "delete"): (ADMIN, "site_share", None),
     ("statement-list", "get"): (READ, None, None),
     ("statement-detail", "get"): (READ, "statement", None),
+    ("firmware-image-list", "get"): (READ, None, None),
+    (
+        "firmware-image-list",
+        "post",
+    ): (
+        ADMIN,
+        None,
+        {
+            "vendor": "Acme",
+            "model": "AC22",
+            "version": "3.0.0",
+            "external_url": "https://fw.test/3",
+        },
+    ),
+    ("firmware-image-detail", "get"): (READ, "firmware_image", None),
+    ("firmware-image-detail", "delete"): (ADMIN, "spare_firmware_image", None),
+    ("firmware-campaign-list", "get"): (READ, None, None),
+    ("firmware-campaign-list", "post"): (ADMIN, None, _campaign),
+    ("firmware-campaign-detail", "get"): (READ, "campaign", None),
+    ("firmware-campaign-start", "post"): (ADMIN, "campaign", None),
+    ("firmware-campaign-pause", "post"): (ADMIN, "running_campaign", None),
+    ("firmware-campaign-resume", "post"): (ADMIN, "paused_campaign", None),
+    ("firmware-campaign-cancel", "post"): (ADMIN, "running_campaign", None),
+    ("firmware-target-list", "get"): (READ, None, None),
+    ("firmware-target-detail", "get"): (READ, "campaign_target", None),
+    ("diagnostics-list", "get"): (READ, None, None),
+    ("diagnostics-list", "post"): (OPERATE, None, lambda w: {"charger": w["charger"].pk}),
+    ("diagnostics-detail", "get"): (READ, "diagnostics", None),
+    ("diagnostics-download", "get"): (READ, "diagnostics", None),
     ("webhook-endpoint-list", "get"): (ADMIN, None, None),
     (
         "webhook-endpoint-list",

@@ -17,6 +17,7 @@ from billing.models import (
     TariffAssignment,
     TariffVersion,
 )
+from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
@@ -52,6 +53,9 @@ SNAPSHOT_MODELS = [
     InvoiceLine,
     SiteShare,
     Statement,
+    FirmwareImage,
+    Campaign,
+    DiagnosticsRequest,
 ]
 
 

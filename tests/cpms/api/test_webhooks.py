@@ -14,6 +14,11 @@ from django.utils import timezone
 from billing.events import CdrIssued
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.events import ChargerOffline, SessionStarted, SessionStopped, SessionUpdated
+from chargers.firmware.events import (
+    CampaignStateChanged,
+    DiagnosticsStateChanged,
+    TargetStateChanged,
+)
 from chargers.models import SessionState
 from chargers.services.connections import connection_close, connection_open
 from chargers.services.reports import connector_status_record
@@ -246,6 +251,9 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
             publish(alert_event.of(world["alert"], open_alerts=1))
         publish(CdrIssued.of(world["cdr"]))
         load_plan_compute(site=world["site"], trigger="test")
+        publish(CampaignStateChanged.of(world["running_campaign"]))
+        publish(TargetStateChanged.of(world["campaign_target"], wave=0, detail="Downloading"))
+        publish(DiagnosticsStateChanged.of(world["diagnostics"]))
         connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
@@ -290,6 +298,9 @@ CONTRACT_EVENT_TYPES = {
     "alert.resolved": "alert.resolved",
     "cdr.issued": "cdr.issued",
     "load_plan.changed": "load_plan.changed",
+    "firmware.campaign": "firmware.campaign",
+    "firmware.charger": "firmware.charger",
+    "firmware.diagnostics": "diagnostics.state",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -347,6 +358,9 @@ CONTRACT_EVENT_DATA = {
         "planned_a",
         "limit_a",
     ],
+    "firmware.campaign": ["campaign_id", "campaign_name", "state", "reason", "version"],
+    "firmware.charger": ["campaign_id", "charger_id", "wave", "state", "attempt", "detail"],
+    "diagnostics.state": ["diagnostics_id", "charger_id", "state", "error"],
 }
 
 

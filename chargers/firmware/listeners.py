@@ -1,0 +1,83 @@
+"""The firmware domain's ear on the charger domain's events, after commit: a boot, a firmware or
+upload status, the outcome of a command. Each queues a task only when a campaign's charger or
+a diagnostics request may be concerned; the beat tick is the safety net for a lost one."""
+
+from __future__ import annotations
+
+import logging
+
+from chargers.events import ChargerBooted, CommandFinished, OperationStatusReported
+from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest
+from chargers.ocpp import readers
+from cpms.tenancy import scoping
+
+log = logging.getLogger(__name__)
+
+
+def _in_scope(tenant_id: int) -> bool:
+    tenant = scoping.current_tenant()
+    return tenant is not None and tenant.pk == tenant_id
+
+
+def _updating(tenant_id: int, charger_id: int) -> bool:
+    """Whether the charger has an update under way; asked only in the event's own scope
+    (elsewhere the task decides)."""
+    if not _in_scope(tenant_id):
+        return True
+    return CampaignTarget.objects.filter(charger_id=charger_id, state__in=IN_FLIGHT).exists()
+
+
+def on_boot(event: ChargerBooted) -> None:
+    if event.tenant_id is None or not _updating(event.tenant_id, event.charger_id):
+        return
+    from chargers.firmware.tasks import charger_booted
+
+    _queue(
+        charger_booted,
+        tenant_id=event.tenant_id,
+        charger_id=event.charger_id,
+        firmware_version=event.firmware_version,
+    )
+
+
+def on_status(event: OperationStatusReported) -> None:
+    if event.tenant_id is None:
+        return
+    from chargers.firmware.tasks import firmware_progress, upload_progress
+
+    if event.operation == "firmware":
+        if not _updating(event.tenant_id, event.charger_id):
+            return
+        task = firmware_progress
+    else:
+        task = upload_progress
+    _queue(
+        task,
+        tenant_id=event.tenant_id,
+        charger_id=event.charger_id,
+        stage=event.stage,
+        status=event.status,
+        request_id=event.request_id,
+    )
+
+
+def on_command_finished(event: CommandFinished) -> None:
+    if event.tenant_id is None:
+        return
+    from chargers.firmware.tasks import diagnostics_command_finished, update_command_finished
+
+    if event.action in readers.FIRMWARE_UPDATES:
+        _queue(update_command_finished, tenant_id=event.tenant_id, command_id=event.command_id)
+    elif event.action in readers.LOG_UPLOADS:
+        if _in_scope(event.tenant_id) and not (
+            DiagnosticsRequest.objects.filter(command_id=event.command_id).exists()
+        ):
+            return  # an operator's own GetDiagnostics, not one of our requests
+        _queue(diagnostics_command_finished, tenant_id=event.tenant_id, command_id=event.command_id)
+
+
+def _queue(task, **kwargs) -> None:
+    try:
+        task.delay(**kwargs)
+    except Exception:  # a broker that is away; the beat tick is the safety net
+        log.warning("could not queue %s", task.name, exc_info=True)

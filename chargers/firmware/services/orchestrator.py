@@ -1,0 +1,489 @@
+"""The rollout's writes per charger: each step of a campaign (time out the silent, judge the
+waves, start the next chargers), the dispatch of one update, and what the charger then says
+(the command's reply, its status notifications, its next boot).
+
+Idempotent throughout, so a restarted worker, a repeated task or a repeated event changes
+nothing twice: a step holds the campaign's row lock; a target moves on only from the state the
+writer read under its row lock; an update is sent at most once per attempt (a target is claimed
+with a new attempt number in one transaction, and `dispatched_at` is set and committed before
+the command leaves, so a second dispatch of the same attempt finds it set and sends nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from chargers.firmware import links, planning
+from chargers.firmware.events import TargetStateChanged
+from chargers.firmware.models import (
+    FINISHED,
+    IN_FLIGHT,
+    Campaign,
+    CampaignState,
+    CampaignTarget,
+    CampaignWave,
+    TargetEvent,
+    TargetState,
+    WaveState,
+)
+from chargers.firmware.services.campaigns import campaign_complete, campaign_halt
+from chargers.models import (
+    Charger,
+    ChargerEvent,
+    ChargingSession,
+    Command,
+    CommandStatus,
+    EventKind,
+    OcppVersion,
+    SessionState,
+)
+from chargers.ocpp import builders, readers
+from chargers.services.commands import UNFINISHED
+from cpms.events import publish
+
+log = logging.getLogger(__name__)
+
+# How many waiting chargers a step looks at beyond the room it has: enough to pass over
+# deferred ones and those outside their window, bounded for fleets of many thousands.
+LOOKAHEAD = 200
+# A 1.6 charger that sent any of these speaks the security extension (SignedUpdateFirmware).
+SECURITY_EXTENSION_EVENTS = (
+    EventKind.SECURITY_EVENT,
+    EventKind.SIGNED_FIRMWARE_STATUS,
+    EventKind.LOG_STATUS,
+)
+
+
+def _timeouts(campaign: Campaign) -> planning.Timeouts:
+    return planning.Timeouts(
+        download=campaign.download_timeout_minutes,
+        install=campaign.install_timeout_minutes,
+        boot=campaign.boot_timeout_minutes,
+    )
+
+
+def _move(target: CampaignTarget, state: str, *, now: datetime, detail: str = "") -> None:
+    """Record a target's new state, its timeline entry and the event; the caller holds the
+    target's row lock and saves the fields it changed besides these."""
+    target.state = state
+    target.stage_deadline = planning.stage_deadline(state, now, _timeouts(target.campaign))
+    if state in FINISHED:
+        target.finished_at = now
+    target.save()
+    TargetEvent.objects.create(
+        target=target, at=now, attempt=target.attempt, state=state, detail=detail[:300]
+    )
+    publish(TargetStateChanged.of(target, wave=target.wave.number, detail=detail[:300]))
+
+
+def _fail(target: CampaignTarget, reason: str, *, now: datetime, step: bool = True) -> None:
+    """An attempt failed: try again while attempts remain, else the charger failed. Unless
+    the caller is the step itself (`step=False`), the campaign is stepped after."""
+    target.failure_reason = reason[:300]
+    following = planning.after_failure(target.attempt, target.campaign.max_attempts)
+    if following == planning.PENDING:
+        target.dispatched_at = None
+        target.command = None
+        _move(target, TargetState.PENDING, now=now, detail=f"{reason} Trying again.")
+    else:
+        _move(target, TargetState.FAILED, now=now, detail=reason)
+    if step:
+        _queue_step(target)
+
+
+def _queue_step(target: CampaignTarget) -> None:
+    """A charger finished or freed its place: step its campaign now rather than at the next
+    tick."""
+    from chargers.firmware.tasks import step_campaign
+
+    tenant_id, campaign_id = target.tenant_id, target.campaign_id
+    transaction.on_commit(lambda: step_campaign.delay(tenant_id=tenant_id, campaign_id=campaign_id))
+
+
+def _queue_dispatch(target: CampaignTarget) -> None:
+    from chargers.firmware.tasks import dispatch_update
+
+    tenant_id, target_id, attempt = target.tenant_id, target.pk, target.attempt
+    transaction.on_commit(
+        lambda: dispatch_update.delay(tenant_id=tenant_id, target_id=target_id, attempt=attempt)
+    )
+
+
+def _targets() -> QuerySet[CampaignTarget]:
+    return CampaignTarget.objects.select_related("campaign__image", "wave", "charger")
+
+
+# --- The step ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_step(*, campaign_id: int, now: datetime | None = None) -> list[int]:
+    """One step of a campaign; returns the ids of the targets it started. Safe to run at any
+    time and any number of times: it holds the campaign's row lock while it decides."""
+    now = now or timezone.now()
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("image")
+        .filter(pk=campaign_id)
+        .first()
+    )
+    if campaign is None or campaign.state == CampaignState.DRAFT:
+        return []
+    _time_out_silent(campaign, now)
+    if campaign.state != CampaignState.RUNNING:
+        return []
+    if not _judge_waves(campaign, now):
+        return []
+    return _start_next(campaign, now)
+
+
+def _time_out_silent(campaign: Campaign, now: datetime) -> None:
+    # A charger sent its update at the end of a deferral waits for its session to end before
+    # it installs: its clock does not run while the session does.
+    charging = ChargingSession.objects.filter(
+        charger_id=OuterRef("charger_id"), state=SessionState.ACTIVE
+    )
+    overdue = (
+        _targets()
+        .select_for_update(of=("self",))
+        .filter(campaign=campaign, state__in=IN_FLIGHT, stage_deadline__lt=now)
+        .exclude(Exists(charging))
+    )
+    for target in overdue:
+        label = TargetState(target.state).label.lower()
+        _fail(
+            target, f"Nothing heard from the charger in time while '{label}'.", now=now, step=False
+        )
+
+
+def _judge_waves(campaign: Campaign, now: datetime) -> bool:
+    """Close the waves that are done, halt the campaign on a failing one, open the next one.
+    Returns whether the campaign goes on."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = (
+        CampaignTarget.objects.filter(campaign=campaign)
+        .values_list("wave_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for wave_id, state, n in rows:
+        counts.setdefault(wave_id, {})[state] = n
+    waves = list(CampaignWave.objects.select_for_update().filter(campaign=campaign))
+    for wave in waves:
+        # A done wave is judged again: its deferred chargers start late and may still fail.
+        if wave.state not in (WaveState.RUNNING, WaveState.DONE):
+            continue
+        verdict = planning.wave_verdict(
+            counts.get(wave.pk, {}),
+            size=wave.size,
+            threshold_percent=campaign.failure_threshold_percent,
+            overridden=wave.gate_overridden,
+            canary=wave.number == 0 and campaign.canary_size > 0,
+        )
+        if verdict is planning.Verdict.HALT:
+            wave.state = WaveState.HALTED
+            wave.save(update_fields=["state"])
+            failed = counts.get(wave.pk, {}).get(TargetState.FAILED, 0)
+            name = (
+                "The canary" if wave.number == 0 and campaign.canary_size else f"Wave {wave.number}"
+            )
+            campaign_halt(
+                campaign=campaign,
+                reason=f"{name}: {failed} of {wave.size} chargers failed, more than "
+                f"{campaign.failure_threshold_percent}%.",
+            )
+            return False
+        if verdict is planning.Verdict.DONE and wave.state == WaveState.RUNNING:
+            wave.state, wave.finished_at = WaveState.DONE, now
+            wave.save(update_fields=["state", "finished_at"])
+    if not any(wave.state == WaveState.RUNNING for wave in waves):
+        following = next((wave for wave in waves if wave.state == WaveState.PENDING), None)
+        if following is not None:
+            following.state, following.started_at = WaveState.RUNNING, now
+            following.save(update_fields=["state", "started_at"])
+        elif (
+            not CampaignTarget.objects.filter(campaign=campaign)
+            .exclude(state__in=FINISHED)
+            .exists()
+        ):
+            campaign_complete(campaign=campaign, now=now)
+            return False
+    return True
+
+
+def _start_next(campaign: Campaign, now: datetime) -> list[int]:
+    in_flight = CampaignTarget.objects.filter(campaign=campaign, state__in=IN_FLIGHT).count()
+    room = campaign.max_in_flight - in_flight
+    if room <= 0:
+        return []
+    waiting = list(
+        _targets()
+        .select_for_update(of=("self",))
+        .select_related("charger__site", "charger__tenant")
+        .filter(
+            campaign=campaign,
+            state__in=(TargetState.PENDING, TargetState.DEFERRED),
+            wave__state__in=(WaveState.RUNNING, WaveState.DONE),
+        )
+        # Deferred chargers first ("deferred" sorts before "pending"): they waited longest.
+        .order_by("state", "wave__number", "id")[: room + LOOKAHEAD]
+    )
+    if not waiting:
+        return []
+    charger_ids = [target.charger_id for target in waiting]
+    charging = set(
+        ChargingSession.objects.filter(
+            charger_id__in=charger_ids, state=SessionState.ACTIVE
+        ).values_list("charger_id", flat=True)
+    )
+    busy = set(
+        CampaignTarget.objects.filter(charger_id__in=charger_ids, state__in=IN_FLIGHT)
+        .exclude(campaign=campaign)
+        .values_list("charger_id", flat=True)
+    )
+    candidates = [
+        planning.Candidate(
+            target_id=target.pk,
+            in_window=planning.in_window(
+                now, _timezone_of(target.charger), campaign.window_start, campaign.window_end
+            ),
+            in_session=target.charger_id in charging,
+            busy_elsewhere=target.charger_id in busy,
+            deferred_since=target.deferred_since,
+        )
+        for target in waiting
+    ]
+    limit = timedelta(minutes=campaign.defer_minutes) if campaign.defer_minutes else None
+    decisions = planning.choose_starts(
+        candidates,
+        now=now,
+        in_flight=in_flight,
+        max_in_flight=campaign.max_in_flight,
+        defer_limit=limit,
+        send_at_limit=campaign.send_after_deferral,
+    )
+    started = []
+    for target in waiting:
+        target.campaign = campaign
+        decision = decisions[target.pk]
+        if decision is planning.Decision.DEFER and target.state != TargetState.DEFERRED:
+            target.deferred_since = now
+            _move(target, TargetState.DEFERRED, now=now, detail="A session is running.")
+        elif decision is planning.Decision.SKIP:
+            target.failure_reason = "Still in a session when its deferral ran out."
+            _move(target, TargetState.SKIPPED, now=now, detail=target.failure_reason)
+            _queue_step(target)
+        elif decision is planning.Decision.START and _claim(
+            target, now, in_session=target.charger_id in charging
+        ):
+            started.append(target.pk)
+    return started
+
+
+def _timezone_of(charger: Charger) -> str:
+    if charger.site is not None:
+        return charger.site.timezone
+    return charger.tenant.timezone
+
+
+def _claim(target: CampaignTarget, now: datetime, *, in_session: bool = False) -> bool:
+    """Take the target on with a new attempt; the dispatch task sends it."""
+    detail = f"Attempt {target.attempt + 1}."
+    if in_session:
+        detail += " Still in a session at the end of its deferral: it installs once free."
+    target.attempt += 1
+    target.request_id = planning.request_id_for(target.pk, target.attempt)
+    target.dispatched_at = None
+    target.command = None
+    target.deferred_since = None
+    target.started_at = target.started_at or now
+    try:
+        # A savepoint: another campaign's step may have taken the charger meanwhile.
+        with transaction.atomic():
+            _move(target, TargetState.SENDING, now=now, detail=detail)
+    except IntegrityError:
+        target.attempt -= 1
+        return False
+    _queue_dispatch(target)
+    return True
+
+
+# --- The dispatch ------------------------------------------------------------------------------
+
+
+def target_dispatch(*, target_id: int, attempt: int, now: datetime | None = None) -> int | None:
+    """Send the update of one attempt, once; returns the command's id (None: nothing sent,
+    because this attempt was sent already, was overtaken, or its campaign paused)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        target = _targets().select_for_update(of=("self",)).filter(pk=target_id).first()
+        if (
+            target is None
+            or target.state != TargetState.SENDING
+            or target.attempt != attempt
+            or target.dispatched_at is not None
+        ):
+            return None
+        if target.campaign.state != CampaignState.RUNNING:
+            # Paused or cancelled between the claim and now: nothing left; give the place back.
+            target.attempt -= 1
+            target.dispatched_at = None
+            _move(target, TargetState.PENDING, now=now, detail="The campaign stopped first.")
+            return None
+        try:
+            request = _update_request(target, now)
+        except builders.ActionError as error:
+            # No attempt will do better: the image or the charger cannot take this update.
+            target.attempt = target.campaign.max_attempts
+            _fail(target, f"The update cannot be sent: {error}", now=now)
+            return None
+        # Committed before anything leaves: whatever happens next, this attempt is spent.
+        target.dispatched_at = now
+        target.save(update_fields=["dispatched_at"])
+    command = builders.perform(target.charger, request, wait=False, source="firmware")
+    with transaction.atomic():
+        target = _targets().select_for_update(of=("self",)).get(pk=target_id)
+        if target.attempt == attempt and target.command_id is None:
+            target.command = command
+            target.save(update_fields=["command"])
+            command.refresh_from_db()
+            if command.status not in UNFINISHED:
+                _apply_command_outcome(target, command, now=timezone.now())
+    return command.pk
+
+
+def _update_request(target: CampaignTarget, now: datetime) -> builders.Request:
+    image = target.campaign.image
+    charger = target.charger
+    if image.file:
+        grant = links.DownloadGrant(
+            tenant_id=target.tenant_id,
+            target_id=target.pk,
+            charger_id=charger.pk,
+            image_id=image.pk,
+        )
+        name = links.download_file_name(image.model, image.version, image.file_name)
+        location = links.download_url(grant, name)
+    else:
+        location = image.external_url
+    signed_16 = (
+        charger.ocpp_version == OcppVersion.V16
+        and image.is_signed
+        and ChargerEvent.objects.filter(
+            charger=charger, kind__in=SECURITY_EXTENSION_EVENTS
+        ).exists()
+    )
+    return builders.update_firmware(
+        charger,
+        location=location,
+        retrieve_at=now,
+        request_id=target.request_id or planning.request_id_for(target.pk, target.attempt),
+        signature=image.signature,
+        signing_certificate=image.signing_certificate,
+        signed_16=signed_16,
+    )
+
+
+def _apply_command_outcome(target: CampaignTarget, command: Command, *, now: datetime) -> None:
+    if target.state != TargetState.SENDING:
+        return  # the charger's notifications got here first
+    if command.status == CommandStatus.ANSWERED:
+        accepted, reason = readers.operation_accepted(command.action, command.response)
+        if accepted:
+            _move(target, TargetState.ACCEPTED, now=now, detail="The charger took the update on.")
+        else:
+            _fail(target, reason, now=now)
+        return
+    status = CommandStatus(command.status).label
+    detail = f"{status}: {command.error}" if command.error else f"{status}."
+    _fail(target, f"The update was not delivered. {detail}", now=now)
+
+
+@transaction.atomic
+def target_command_finished(*, command_id: int) -> None:
+    """The reply (or the failure) of an update command was recorded."""
+    target = _targets().select_for_update(of=("self",)).filter(command_id=command_id).first()
+    if target is None:
+        return
+    command = Command.objects.get(pk=command_id)
+    _apply_command_outcome(target, command, now=timezone.now())
+
+
+# --- What the charger says ---------------------------------------------------------------------
+
+
+def _in_flight_of(charger_id: int, request_id: int | None) -> CampaignTarget | None:
+    targets = (
+        _targets()
+        .select_for_update(of=("self",))
+        .filter(charger_id=charger_id, state__in=IN_FLIGHT)
+    )
+    if request_id is not None:
+        targets = targets.filter(request_id=request_id)
+    return targets.first()
+
+
+@transaction.atomic
+def target_progress(
+    *, charger_id: int, stage: str, status: str, request_id: int | None = None
+) -> None:
+    """A firmware status notification of a charger with an update under way; `stage` is its
+    meaning (`chargers.ocpp.readers.FIRMWARE_STAGES`)."""
+    target = _in_flight_of(charger_id, request_id)
+    if target is None:
+        return
+    now = timezone.now()
+    target.last_status = status[:40]
+    if stage == "failed":
+        _fail(target, f"The charger reported {status}.", now=now)
+    elif planning.is_progress(target.state, stage):
+        detail = f"The charger reported {status}."
+        if stage == planning.INSTALLED:
+            detail += " Waiting for it to boot on the new version."
+        _move(target, stage, now=now, detail=detail)
+    else:
+        target.save(update_fields=["last_status", "updated_at"])
+
+
+@transaction.atomic
+def target_booted(*, charger_id: int, firmware_version: str) -> None:
+    """A charger with an update under way booted: on the target version it is updated; back on
+    another version after installing, the update failed, whatever it reported before."""
+    target = _in_flight_of(charger_id, None)
+    if target is None:
+        return
+    now = timezone.now()
+    wanted = target.campaign.image.version
+    outcome = planning.boot_outcome(
+        target.state, reported_version=firmware_version, target_version=wanted
+    )
+    if outcome == planning.SUCCEEDED:
+        target.failure_reason = ""
+        _move(target, TargetState.SUCCEEDED, now=now, detail=f"Booted on {wanted}.")
+        _queue_step(target)
+    elif outcome == planning.FAILED:
+        said = target.last_status or TargetState(target.state).label
+        _fail(
+            target,
+            f"Reported {said} but booted on {firmware_version or 'an unknown version'}, "
+            f"not {wanted}.",
+            now=now,
+        )
+
+
+def campaigns_to_step() -> list[int]:
+    """The campaigns a tick steps: running or paused ones, and cancelled ones whose last
+    updates are still at their chargers (to time them out)."""
+    active = Campaign.objects.filter(state__in=(CampaignState.RUNNING, CampaignState.PAUSED))
+    ids = list(active.values_list("pk", flat=True))
+    ids += list(
+        CampaignTarget.objects.filter(campaign__state=CampaignState.CANCELLED, state__in=IN_FLIGHT)
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+    return sorted(set(ids))
