@@ -2,12 +2,9 @@
 it ended (a late stop replacing the server's figures, a corrected meter), is priced by a task.
 After commit, so no record is priced from a stop that was rolled back."""
 
-import logging
-
 from chargers.events import SessionEvent
 from chargers.models import SessionState
-
-log = logging.getLogger(__name__)
+from cpms.handoff import queue_task
 
 
 def queue_pricing(event: SessionEvent) -> None:
@@ -18,7 +15,6 @@ def queue_pricing(event: SessionEvent) -> None:
         return
     from billing.tasks import issue_cdr
 
-    try:
-        issue_cdr.delay(tenant_id=event.tenant_id, session_id=event.session_id)
-    except Exception:  # a broker that is away; the periodic sweep prices it later
-        log.warning("could not queue the pricing of session %s", event.session_id, exc_info=True)
+    # Handed off: a stop is answered on this thread, which a stalled broker must not hold up
+    # (the periodic sweep prices what a dropped task left).
+    queue_task(issue_cdr, tenant_id=event.tenant_id, session_id=event.session_id)

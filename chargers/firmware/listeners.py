@@ -4,14 +4,11 @@ a diagnostics request may be concerned; the beat tick is the safety net for a lo
 
 from __future__ import annotations
 
-import logging
-
 from chargers.events import ChargerBooted, CommandFinished, OperationStatusReported
 from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest
 from chargers.ocpp import readers
+from cpms.handoff import queue_task
 from cpms.tenancy import scoping
-
-log = logging.getLogger(__name__)
 
 
 def _in_scope(tenant_id: int) -> bool:
@@ -77,7 +74,6 @@ def on_command_finished(event: CommandFinished) -> None:
 
 
 def _queue(task, **kwargs) -> None:
-    try:
-        task.delay(**kwargs)
-    except Exception:  # a broker that is away; the beat tick is the safety net
-        log.warning("could not queue %s", task.name, exc_info=True)
+    # Handed off: the notification is answered on this thread, which a stalled broker must not
+    # hold up (the beat tick is the safety net for a dropped task).
+    queue_task(task, **kwargs)

@@ -25,6 +25,7 @@ from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
 from chargers.smart_charging.events import SiteLimitsChanged
 from chargers.smart_charging.models import NOMINAL_VOLTAGE, SiteElectrical
 from cpms.events import AFTER_COMMIT, DomainEvent, subscribe
+from cpms.handoff import queue_call
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 
@@ -136,6 +137,12 @@ def _draw_changed(event: SessionEvent) -> bool:
     return abs(draw - planned[1]) >= SIGNIFICANT_DRAW_A
 
 
+def hear_charger_event(event: DomainEvent) -> None:
+    """After commit, on the thread that answered the charger: the work asks the cache and the
+    broker (Redis), so it is handed off (cpms/handoff.py)."""
+    queue_call(on_charger_event, event)
+
+
 def subscribe_all() -> None:
     subscribe(SiteLimitsChanged, on_site_limits, phase=AFTER_COMMIT)
     for event_type in (
@@ -146,4 +153,4 @@ def subscribe_all() -> None:
         ChargerOffline,
         CommandFinished,
     ):
-        subscribe(event_type, on_charger_event, phase=AFTER_COMMIT)
+        subscribe(event_type, hear_charger_event, phase=AFTER_COMMIT)

@@ -111,7 +111,7 @@ def test_charlie_cannot_hang_a_circuit_or_a_signal_on_tenant_as_site(world, keys
         (
             "grid-limit-windows",
             {"starts": "07:00", "ends": "08:00", "limit_a": "5", "weekdays": [7]},
-            "weekdays",
+            "weekdays.0",
         ),
         (
             "limit-signals",
