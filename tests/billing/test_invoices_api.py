@@ -1,6 +1,7 @@
 """Customers and invoices through the REST API, and the monthly beat job."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from billing.models import Invoice
@@ -100,4 +101,6 @@ def test_the_invoice_page_is_a_printable_document(
     assert b"INV-000001" in listed.content and b"Harbour Logistics" in listed.content
     text = page.content.decode()
     assert "Invoice INV-000001" in text and "€7.14" in text and "VAT 19 %" in text
-    assert "@media print" in text
+    # Printed, the document stands alone: the page frame is marked to stay off paper.
+    assert 'class="heading no-print"' in text
+    assert "@media print" in (settings.BASE_DIR / "static/cpms/app.css").read_text()
