@@ -29,6 +29,12 @@ class RedisChannelLayer(_RedisChannelLayer):
             try:
                 return await super().receive(channel)
             except (redis.RedisError, OSError) as error:
+                # A cancelled consumer ends, even when a timeout inside the read turned the
+                # cancellation into a TimeoutError (Python 3.11's timeouts can): retrying then
+                # would keep a closing event loop waiting forever.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
                 log.warning("channel layer: %s; receiving again in %.1f s", error, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RETRY_MOST)

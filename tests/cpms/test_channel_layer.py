@@ -1,0 +1,52 @@
+"""The Redis channel layer's receive: it waits for Redis to come back, but never keeps a
+cancelled consumer (a closing socket, a closing event loop) waiting. The stall and restart
+themselves are tested end to end in tests/chargers/ocpp/test_redis_stall.py."""
+
+import asyncio
+
+import channels_redis.core
+import redis
+
+from cpms import channel_layer
+from cpms.channel_layer import RedisChannelLayer
+
+
+def layer() -> RedisChannelLayer:
+    return RedisChannelLayer(hosts=["redis://127.0.0.1:1/0"])  # nothing is asked of it here
+
+
+async def test_it_receives_again_after_redis_failed(monkeypatch):
+    calls = []
+
+    async def flaky(self, channel):
+        calls.append(channel)
+        if len(calls) < 3:
+            raise redis.ConnectionError("Connection closed by server.")
+        return {"type": "ocpp.replaced"}
+
+    monkeypatch.setattr(channels_redis.core.RedisChannelLayer, "receive", flaky)
+    monkeypatch.setattr(channel_layer, "RETRY_FIRST", 0.01)
+    assert await layer().receive("specific.x!y") == {"type": "ocpp.replaced"}
+    assert len(calls) == 3
+
+
+async def test_a_cancelled_receive_ends_even_when_the_cancel_came_as_a_timeout(monkeypatch):
+    reads = []
+
+    async def cancelled_as_timeout(self, channel):
+        reads.append(channel)
+        if len(reads) > 1:
+            await asyncio.Event().wait()  # Redis would answer nothing more: wait forever
+        # The loop closes while the read times out: the cancellation is delivered, and what
+        # surfaces is the read's timeout (the task still counts the cancel request).
+        asyncio.current_task().cancel()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            raise redis.TimeoutError("Timeout reading from socket") from None
+
+    monkeypatch.setattr(channels_redis.core.RedisChannelLayer, "receive", cancelled_as_timeout)
+    task = asyncio.create_task(layer().receive("specific.x!y"))
+    done, _ = await asyncio.wait({task}, timeout=30)
+    assert task in done and len(reads) == 1
+    assert isinstance(task.exception(), redis.TimeoutError)
