@@ -117,12 +117,12 @@ def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(tenant.timezone if tenant else "UTC")
 
 
-def periods_of(session: ChargingSession) -> list[pricing.Period]:
+def periods_of(session: ChargingSession, until: datetime | None = None) -> list[pricing.Period]:
     """The session's periods from its outlet meter samples and its connector's status history
-    while it ran."""
+    while it ran (a running session's up to `until`, its cost so far)."""
     start = session.started_at
     # A stop dated before its start (a charger's clock) is a session of no length.
-    end = max(session.stopped_at or start, start)
+    end = max(session.stopped_at or until or start, start)
     samples = list(
         MeterSample.objects.filter(session=session, location__in=("", "Outlet")).values_list(
             "timestamp", "measurand", "phase", "unit", "value"
