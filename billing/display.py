@@ -78,3 +78,8 @@ def session_cost(*, session_id: int) -> Cost | None:
     except ValueError:  # periods that make no session (a charger's clock): nothing to show
         return None
     return Cost(pricing.round_money(priced.total_incl_vat, priced.currency), priced.currency)
+
+
+def total_text(cost: Cost, locale: str = "en") -> str:
+    """A session's total for the screen: "Total €4.57 incl. VAT"."""
+    return f"Total {format_currency(cost.amount, cost.currency, locale=locale)} incl. VAT"

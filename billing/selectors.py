@@ -12,7 +12,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing import pricing
-from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.models import (
+    DEFAULT_COST_UPDATE_SECONDS,
+    ChargeDetailRecord,
+    CostDisplaySettings,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from billing.periods import (
     Reading,
     StatusChange,
@@ -211,5 +218,26 @@ def sessions_to_price(limit: int = 500) -> list[int]:
         )
         .exclude(charge_records__isnull=False)
         .order_by("stopped_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def cost_update_seconds() -> int:
+    """How often the scope's tenant sends running costs (0: never)."""
+    found = CostDisplaySettings.objects.values_list("cost_update_seconds", flat=True).first()
+    return DEFAULT_COST_UPDATE_SECONDS if found is None else found
+
+
+def sessions_due_a_cost(now: datetime, limit: int = 500) -> list[int]:
+    """Running sessions on connected chargers whose charger was last sent their cost at least
+    the tenant's interval ago (or never); none when the tenant sends no costs."""
+    seconds = cost_update_seconds()
+    if not seconds:
+        return []
+    recent = Q(running_cost__sent_at__gt=now - timedelta(seconds=seconds))
+    return list(
+        ChargingSession.objects.filter(state=SessionState.ACTIVE, charger__is_online=True)
+        .exclude(recent)
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

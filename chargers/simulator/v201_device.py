@@ -32,11 +32,6 @@ class DeviceCommands201(ChargerPart):
         self.store.on_value = self._value_changed
         self.displays = DisplayMessages()
         self.costs: dict[str, float] = {}  # transaction id -> running cost the CSMS sent
-        # Kept for tests after the transaction: every running cost, the final costs, the
-        # personal messages (the driver's price) shown.
-        self.running_costs: list[tuple[str, float]] = []
-        self.final_costs: dict[str, float] = {}
-        self.shown: list[str] = []
         self.network_profiles: dict[int, dict] = {}
 
     def on_get_variables(self, get_variable_data, **_):
@@ -197,6 +192,7 @@ class DeviceCommands201(ChargerPart):
     def on_cost_updated(self, total_cost, transaction_id, **_):
         self.costs[transaction_id] = float(total_cost)
         self.running_costs.append((transaction_id, float(total_cost)))
+        self.notify()
         self.events.add("cost", f"transaction {transaction_id}: {total_cost}")
         return call_result.CostUpdated()
 

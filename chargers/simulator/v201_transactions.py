@@ -189,6 +189,7 @@ class Transactions201(ChargerPart):
         if total_cost is not None:
             self.final_costs[transaction_id] = float(total_cost)
             self.events.add("cost", f"transaction {transaction_id}: total {total_cost}")
+            self.notify()
 
     # --- commands ------------------------------------------------------------------------
 
