@@ -83,3 +83,8 @@ def session_cost(*, session_id: int) -> Cost | None:
 def total_text(cost: Cost, locale: str = "en") -> str:
     """A session's total for the screen: "Total €4.57 incl. VAT"."""
     return f"Total {format_currency(cost.amount, cost.currency, locale=locale)} incl. VAT"
+
+
+def money_text(cost: Cost) -> str:
+    """A cost as the dashboard writes amounts (its `money` filter)."""
+    return format_currency(cost.amount, cost.currency, locale="en")

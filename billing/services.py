@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing import display, invoicing, pricing, selectors
-from billing.events import CdrIssued
+from billing.events import CdrIssued, SessionCostUpdated
 from billing.models import (
     ChargeDetailRecord,
     CostDisplaySettings,
@@ -762,6 +762,16 @@ def running_cost_send(*, session_id: int, now: datetime | None = None) -> Runnin
     builders.perform(charger, request, wait=False)
     sent, _ = RunningCost.objects.update_or_create(
         session=session, defaults={"amount": cost.amount, "currency": cost.currency, "sent_at": now}
+    )
+    publish(
+        SessionCostUpdated(
+            tenant_id=session.tenant_id,
+            session_id=session.pk,
+            charger_id=charger.pk,
+            currency=cost.currency,
+            total_incl_vat=cost.amount,
+            text=display.money_text(cost),
+        )
     )
     return sent
 

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import display, pricing
+from billing.events import SessionCostUpdated
 from billing.models import CostDisplaySettings, RunningCost
 from billing.selectors import cost_update_seconds, sessions_due_a_cost
-from billing.services import cost_display_settings_set
+from billing.services import cost_display_settings_set, running_cost_send
 from chargers.costs import Cost
 from chargers.models import Charger, ChargingSession
+from cpms.events import captured
 from cpms.tenancy import scoping
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +86,17 @@ def test_the_price_text_reads_unit_prices_with_vat():
     text = display.describe(tariff)
     assert text == "€0.36/kWh, €6.00/h parking (parking after 15 min) incl. VAT"
     assert display.total_text(Cost(Decimal("4.57"), "EUR")) == "Total €4.57 incl. VAT"
+
+
+# The command goes through the command path's database threads: a committed world.
+@pytest.mark.django_db(transaction=True)
+def test_a_cost_sent_is_announced_to_the_live_session_page(
+    tenant_a, running_session, standard_tariff
+):
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=running_session.charger_id).update(ocpp_version="2.0.1")
+        with captured(SessionCostUpdated) as heard:
+            sent = running_cost_send(session_id=running_session.pk)
+    assert sent is not None and sent.currency == "EUR"
+    (event,) = heard
+    assert event.session_id == running_session.pk and event.text == "€0.00"
