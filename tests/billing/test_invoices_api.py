@@ -1,6 +1,7 @@
 """Customers and invoices through the REST API, and the monthly beat job."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from billing.models import Invoice
@@ -100,4 +101,8 @@ def test_the_invoice_page_is_a_printable_document(
     assert b"INV-000001" in listed.content and b"Harbour Logistics" in listed.content
     text = page.content.decode()
     assert "Invoice INV-000001" in text and "€7.14" in text and "VAT 19 %" in text
-    assert "@media print" in text
+    # The print layout: the page's chrome is marked, and the stylesheet hides it in print (the
+    # CSP allows no inline style).
+    assert 'class="heading no-print"' in text and 'class="card invoice"' in text
+    css = (settings.BASE_DIR / "static" / "cpms" / "app.css").read_text()
+    assert "@media print" in css and ".no-print" in css
