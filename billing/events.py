@@ -50,3 +50,17 @@ class CdrIssued(DomainEvent):
             end_date_time=cdr.end_date_time,
             issued_at=cdr.issued_at,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionCostUpdated(DomainEvent):
+    """A running session's cost so far, as its charger was just sent it: for the live session
+    page (not a webhook; the record is the figure integrators build on)."""
+
+    name = "session.cost"
+
+    session_id: int
+    charger_id: int
+    currency: str
+    total_incl_vat: Decimal
+    text: str  # formatted for the dashboard, as its money filter writes it

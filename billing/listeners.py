@@ -18,3 +18,12 @@ def queue_pricing(event: SessionEvent) -> None:
     # Handed off: a stop is answered on this thread, which a stalled broker must not hold up
     # (the periodic sweep prices what a dropped task left).
     queue_task(issue_cdr, tenant_id=event.tenant_id, session_id=event.session_id)
+
+
+def queue_final_cost(event: SessionEvent) -> None:
+    """A 1.6 session's total goes to its charger's screen (California Pricing FinalCost)."""
+    if event.tenant_id is None or event.state != SessionState.COMPLETED:
+        return
+    from billing.tasks import send_final_cost
+
+    queue_task(send_final_cost, tenant_id=event.tenant_id, session_id=event.session_id)

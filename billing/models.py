@@ -348,3 +348,37 @@ class Statement(TenantOwned):
 
     def __str__(self):
         return f"{self.site_owner_id} {self.period_start:%Y-%m}"
+
+
+DEFAULT_COST_UPDATE_SECONDS = 60
+
+
+class CostDisplaySettings(TenantOwned):
+    """How often the tenant's chargers are sent a running session's cost (2.0.1 CostUpdated,
+    1.6 California Pricing RunningCost); 0 sends none. A tenant without a row has the
+    default."""
+
+    cost_update_seconds = models.PositiveIntegerField(default=DEFAULT_COST_UPDATE_SECONDS)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="costdisplaysettings_unique"),
+        ]
+
+    def __str__(self):
+        return f"every {self.cost_update_seconds} s"
+
+
+class RunningCost(TenantOwned):
+    """The last cost a running session's charger was sent, and when."""
+
+    session = models.OneToOneField(
+        "chargers.ChargingSession", on_delete=models.CASCADE, related_name="running_cost"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    sent_at = models.DateTimeField()
+    final = models.BooleanField(default=False, help_text="The session's total was sent.")
+
+    def __str__(self):
+        return f"{self.session_id}: {self.amount} {self.currency}"

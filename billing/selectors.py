@@ -12,7 +12,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing import pricing
-from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
+from billing.models import (
+    DEFAULT_COST_UPDATE_SECONDS,
+    ChargeDetailRecord,
+    CostDisplaySettings,
+    Tariff,
+    TariffAssignment,
+    TariffVersion,
+)
 from billing.periods import (
     Reading,
     StatusChange,
@@ -117,12 +124,12 @@ def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(tenant.timezone if tenant else "UTC")
 
 
-def periods_of(session: ChargingSession) -> list[pricing.Period]:
+def periods_of(session: ChargingSession, until: datetime | None = None) -> list[pricing.Period]:
     """The session's periods from its outlet meter samples and its connector's status history
-    while it ran."""
+    while it ran (a running session's up to `until`, its cost so far)."""
     start = session.started_at
     # A stop dated before its start (a charger's clock) is a session of no length.
-    end = max(session.stopped_at or start, start)
+    end = max(session.stopped_at or until or start, start)
     samples = list(
         MeterSample.objects.filter(session=session, location__in=("", "Outlet")).values_list(
             "timestamp", "measurand", "phase", "unit", "value"
@@ -211,5 +218,26 @@ def sessions_to_price(limit: int = 500) -> list[int]:
         )
         .exclude(charge_records__isnull=False)
         .order_by("stopped_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def cost_update_seconds() -> int:
+    """How often the scope's tenant sends running costs (0: never)."""
+    found = CostDisplaySettings.objects.values_list("cost_update_seconds", flat=True).first()
+    return DEFAULT_COST_UPDATE_SECONDS if found is None else found
+
+
+def sessions_due_a_cost(now: datetime, limit: int = 500) -> list[int]:
+    """Running sessions on connected chargers whose charger was last sent their cost at least
+    the tenant's interval ago (or never); none when the tenant sends no costs."""
+    seconds = cost_update_seconds()
+    if not seconds:
+        return []
+    recent = Q(running_cost__sent_at__gt=now - timedelta(seconds=seconds))
+    return list(
+        ChargingSession.objects.filter(state=SessionState.ACTIVE, charger__is_online=True)
+        .exclude(recent)
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

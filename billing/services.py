@@ -17,16 +17,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing import invoicing, pricing, selectors
-from billing.events import CdrIssued
+from billing import display, invoicing, pricing, selectors
+from billing.events import CdrIssued, SessionCostUpdated
 from billing.models import (
     ChargeDetailRecord,
+    CostDisplaySettings,
     Customer,
     CustomerGroup,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceSeries,
+    RunningCost,
     SiteShare,
     Statement,
     Tariff,
@@ -34,6 +36,7 @@ from billing.models import (
     TariffVersion,
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
+from chargers.ocpp import builders
 from cpms.events import publish
 from cpms.models import Site, SiteOwner, User
 
@@ -705,3 +708,103 @@ def statements_issue(*, period: invoicing.Month) -> list[Statement]:
                 continue  # issued already (by an earlier run, or another worker now)
             issued.append(statement)
     return issued
+
+
+# --- Costs on the charger's screen ------------------------------------------------------------
+
+# The shortest interval between running costs: a charger's screen, not a meter.
+MIN_COST_UPDATE_SECONDS = 10
+MAX_COST_UPDATE_SECONDS = 3600
+
+
+def cost_display_settings_set(*, cost_update_seconds: int) -> CostDisplaySettings:
+    """How often the tenant's chargers are sent a running session's cost (0: never)."""
+    if cost_update_seconds != 0 and not (
+        MIN_COST_UPDATE_SECONDS <= cost_update_seconds <= MAX_COST_UPDATE_SECONDS
+    ):
+        raise ValidationError(
+            {
+                "cost_update_seconds": [
+                    f"0 (off) or from {MIN_COST_UPDATE_SECONDS} to {MAX_COST_UPDATE_SECONDS}."
+                ]
+            }
+        )
+    # The scope's one row (the default manager sees only its tenant's).
+    found, _ = CostDisplaySettings.objects.update_or_create(
+        defaults={"cost_update_seconds": cost_update_seconds}
+    )
+    return found
+
+
+def running_cost_send(*, session_id: int, now: datetime | None = None) -> RunningCost | None:
+    """Send a running session's cost so far to its charger (2.0.1 CostUpdated, 1.6 California
+    Pricing RunningCost) through the command path, not waiting for the reply, and note it.
+    Nothing for a session that ended, a charger offline or one that shows no costs, or a
+    session no tariff prices."""
+    now = now or timezone.now()
+    session = ChargingSession.objects.select_related("charger").get(pk=session_id)
+    charger = session.charger
+    if session.state != SessionState.ACTIVE or not charger.is_online:
+        return None
+    if not builders.shows_costs(charger):
+        return None
+    cost = display.session_cost(session_id=session.pk)
+    if cost is None:
+        return None
+    request = builders.running_cost(
+        charger,
+        transaction_id=session.transaction_id,
+        cost=cost.amount,
+        meter_wh=int(session.energy_wh),
+        charging=session.power_w is None or session.power_w > 0,
+        at=now,
+    )
+    builders.perform(charger, request, wait=False)
+    sent, _ = RunningCost.objects.update_or_create(
+        session=session, defaults={"amount": cost.amount, "currency": cost.currency, "sent_at": now}
+    )
+    publish(
+        SessionCostUpdated(
+            tenant_id=session.tenant_id,
+            session_id=session.pk,
+            charger_id=charger.pk,
+            currency=cost.currency,
+            total_incl_vat=cost.amount,
+            text=display.money_text(cost),
+        )
+    )
+    return sent
+
+
+def final_cost_send(*, session_id: int) -> RunningCost | None:
+    """Send an ended 1.6 session's total to a charger that shows costs (California Pricing
+    FinalCost), once. A 2.0.1 station has its total in the reply to the Ended event."""
+    session = ChargingSession.objects.select_related("charger", "id_token").get(pk=session_id)
+    charger = session.charger
+    if session.state != SessionState.COMPLETED or builders.is_v2(charger):
+        return None
+    if RunningCost.objects.filter(session=session, final=True).exists():
+        return None
+    if not charger.is_online or not builders.shows_costs(charger):
+        return None
+    cost = display.session_cost(session_id=session.pk)
+    if cost is None:
+        return None
+    text = display.total_text(cost)
+    builders.perform(
+        charger,
+        builders.final_cost(
+            charger, transaction_id=session.transaction_id, cost=cost.amount, price_text=text
+        ),
+        wait=False,
+    )
+    sent, _ = RunningCost.objects.update_or_create(
+        session=session,
+        defaults={
+            "amount": cost.amount,
+            "currency": cost.currency,
+            "sent_at": timezone.now(),
+            "final": True,
+        },
+    )
+    return sent

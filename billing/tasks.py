@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.invoicing import previous_month
-from billing.selectors import sessions_to_price
+from billing.selectors import sessions_due_a_cost, sessions_to_price
 from cpms.tenancy import scoping
 
 
@@ -15,6 +15,23 @@ def issue_cdr(*, tenant_id: int, session_id: int) -> None:
     """Price one ended session. Delivered twice (acks_late: a worker lost mid-task), it issues
     one record: the service recognises figures it priced already."""
     services.cdr_issue(session_id=session_id)
+
+
+@shared_task(platform=True)
+def send_running_costs() -> None:
+    """Beat: each tenant's running sessions that are due their cost on the charger's screen
+    (every `cost_update_seconds`), sent through the command path without waiting."""
+    now = timezone.now()
+    for _tenant in scoping.each_tenant():
+        for session_id in sessions_due_a_cost(now):
+            services.running_cost_send(session_id=session_id, now=now)
+
+
+@shared_task(acks_late=True)
+def send_final_cost(*, tenant_id: int, session_id: int) -> None:
+    """A 1.6 session's total to a charger that shows costs; sent once (a second delivery
+    finds it noted)."""
+    services.final_cost_send(session_id=session_id)
 
 
 @shared_task(platform=True)

@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
     "price-missed-sessions": {"task": "billing.tasks.price_missed_sessions", "schedule": 300.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": 3600.0},
+    "send-running-costs": {"task": "billing.tasks.send_running_costs", "schedule": 10.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},
     "recompute-load-plans": {
         "task": "chargers.smart_charging.tasks.recompute_all",

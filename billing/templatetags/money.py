@@ -9,7 +9,7 @@ from typing import Any
 from babel.numbers import format_currency
 from django import template
 
-from billing.models import ChargeDetailRecord
+from billing.models import ChargeDetailRecord, RunningCost
 from billing.pricing import from_minor
 
 register = template.Library()
@@ -50,3 +50,9 @@ def session_records(session: Any) -> list[ChargeDetailRecord]:
         .select_related("tariff", "tariff_version")
         .order_by("-version")
     )
+
+
+@register.simple_tag
+def session_running_cost(session: Any) -> RunningCost | None:
+    """The cost a running session's charger was last sent (in the page's scope), if any."""
+    return RunningCost.objects.filter(session=session).first()

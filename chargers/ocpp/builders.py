@@ -7,16 +7,19 @@ without a version-neutral meaning is sent with `commands.send_command` and a raw
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Required, TypedDict, Unpack
 
 from chargers import credentials
 from chargers.commands import SendOptions, send_command
-from chargers.models import Charger, Command, OcppVersion
+from chargers.models import Charger, Command, CommandStatus, OcppVersion
 from chargers.ocpp import JsonDict
+from chargers.ocpp.readers import READ_KEYS, configuration_keys
 from chargers.ocpp.variables import ATTRIBUTE_TYPES, attribute_to_wire
 from chargers.services.device_model import AttributeId
 
@@ -357,3 +360,73 @@ def charging_limit(
         except ValueError:
             raise ActionError(f"{transaction_id!r} is not a 1.6 transaction id.") from None
     return Request(CHARGING_LIMIT_ACTION, {"connectorId": evse_id, "csChargingProfiles": profile})
+
+
+# --- Costs on the charger's screen ---------------------------------------------------------
+
+# The OCA's California Pricing whitepaper: 1.6 chargers take costs as DataTransfer messages of
+# this vendor, and say they do with this read-only configuration key set to true.
+COST_VENDOR = "org.openchargealliance.costmsg"
+COST_DISPLAY_KEY = "CustomDisplayCostAndPrice"
+# How many of a charger's latest configuration reads are looked through for the key.
+_READS_LOOKED_AT = 20
+
+
+def shows_costs(charger: Charger) -> bool:
+    """Whether running and final costs are sent to `charger`: every 2.0.1 station (CostUpdated
+    is the standard's own message), and a 1.6 charger whose latest configuration read that
+    lists `CustomDisplayCostAndPrice` says true (unread, a 1.6 charger gets nothing)."""
+    if is_v2(charger):
+        return True
+    replies = Command.objects.filter(
+        charger=charger, action=READ_KEYS, status=CommandStatus.ANSWERED
+    ).order_by("-completed_at", "-pk")[:_READS_LOOKED_AT]
+    for reply in replies.values_list("response", flat=True):
+        for key in configuration_keys(reply):
+            if key.key == COST_DISPLAY_KEY:
+                return (key.value or "").strip().lower() == "true"
+    return False
+
+
+def _cost_message(message_id: str, data: JsonDict) -> Request:
+    return Request(
+        "DataTransfer",
+        {"vendorId": COST_VENDOR, "messageId": message_id, "data": json.dumps(data)},
+    )
+
+
+def running_cost(
+    charger: Charger,
+    *,
+    transaction_id: str,
+    cost: Decimal,
+    meter_wh: int,
+    charging: bool,
+    at: datetime,
+) -> Request:
+    """The session's cost so far (VAT included, in the currency's minor unit): 2.0.1
+    CostUpdated, 1.6 California Pricing RunningCost. The cost leaves as a float, whose JSON
+    keeps its digits (the library would send a Decimal with one)."""
+    if is_v2(charger):
+        return Request("CostUpdated", {"totalCost": float(cost), "transactionId": transaction_id})
+    return _cost_message(
+        "RunningCost",
+        {
+            "transactionId": int(transaction_id),
+            "timestamp": _iso(at),
+            "meterValue": meter_wh,
+            "cost": float(cost),
+            "state": "Charging" if charging else "Idle",
+        },
+    )
+
+
+def final_cost(charger: Charger, *, transaction_id: str, cost: Decimal, price_text: str) -> Request:
+    """A 1.6 session's total (California Pricing FinalCost); 2.0.1 has it in the reply to the
+    Ended event instead."""
+    if is_v2(charger):
+        raise ActionError("A 2.0.1 station gets its total in the reply to the Ended event.")
+    return _cost_message(
+        "FinalCost",
+        {"transactionId": int(transaction_id), "cost": float(cost), "priceText": price_text},
+    )

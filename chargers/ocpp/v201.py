@@ -7,6 +7,7 @@ verbatim as charger events.
 
 from __future__ import annotations
 
+from chargers import costs
 from chargers.models import EventKind
 from chargers.ocpp import JsonDict
 from chargers.ocpp.base import CentralSystem
@@ -30,6 +31,17 @@ def id_token_info(token: TokenInfo) -> JsonDict:
     if token.group_uid:
         info["groupIdToken"] = {"idToken": token.group_uid, "type": "Central"}
     return info
+
+
+def message_content(text: costs.PriceText) -> JsonDict:
+    """A MessageContent for the charger's screen (plain UTF-8, at most 512 characters)."""
+    return {"format": "UTF8", "language": text.language, "content": text.text[:512]}
+
+
+def money(cost: costs.Cost) -> float:
+    """A cost as the charger reads it: a JSON number in the currency's minor units. Handed to
+    the library as a float, which keeps its digits (a Decimal would leave with one decimal)."""
+    return float(cost.amount)
 
 
 def _keep(action: str, kind: str, **reply: str) -> Handler:
@@ -88,6 +100,8 @@ class CentralSystem201(CentralSystem):
     async def authorize(self, payload: JsonDict) -> JsonDict:
         token = await self.db(id_token_verdict)(id_tag=payload["idToken"]["idToken"])
         reply: JsonDict = {"idTokenInfo": id_token_info(token)}
+        if token.status == "Accepted":
+            await self._personal_message(reply, token, evse_id=None)
         # Policy until a certificate authority and OCSP responder are configured: the contract
         # is authorised by its token alone, and the certificate is reported as unverifiable.
         if "certificate" in payload or "iso15118CertificateHashData" in payload:
@@ -115,7 +129,28 @@ class CentralSystem201(CentralSystem):
             reservation_id=payload.get("reservationId"),
             samples=samples_201(payload.get("meterValue") or []),
         )
-        return {} if answer.token is None else {"idTokenInfo": id_token_info(answer.token)}
+        reply: JsonDict = (
+            {} if answer.token is None else {"idTokenInfo": id_token_info(answer.token)}
+        )
+        # Only the Started and Ended events ask for money: Updated, the busy one, stays lean.
+        if payload["eventType"] == "Started" and answer.token is not None:
+            if answer.token.status == "Accepted":
+                await self._personal_message(reply, answer.token, evse_id=evse.get("id"))
+        elif payload["eventType"] == "Ended":
+            cost = await self.db(costs.session_cost)(session_id=answer.session.pk)
+            if cost is not None:
+                reply["totalCost"] = money(cost)
+        return reply
+
+    async def _personal_message(
+        self, reply: JsonDict, token: TokenInfo, evse_id: int | None
+    ) -> None:
+        """I01/I02: the driver's price in the reply that accepts their token, if one applies."""
+        text = await self.db(costs.price_text)(
+            charger_id=self.charger_id, evse_id=evse_id, token=token.token
+        )
+        if text is not None:
+            reply["idTokenInfo"]["personalMessage"] = message_content(text)
 
     @handles("MeterValues")
     async def meter_values(self, payload: JsonDict) -> JsonDict:

@@ -89,6 +89,11 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         self.firmware = Firmware(self)
         self.reboots = Reboots(self)
         self.uploads = Uploads(self)
+        # What the CSMS had the screen show, kept for tests past the session: the driver's
+        # price (personal messages), every running cost, each transaction's final cost.
+        self.shown: list[str] = []
+        self.running_costs: list[tuple[str, float]] = []
+        self.final_costs: dict[str, float] = {}
         self.stopping = False
         self.closing = False  # stop() began: no new sessions
         self._changed = asyncio.Event()

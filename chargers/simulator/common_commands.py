@@ -3,6 +3,7 @@ both versions' charging-profile commands use."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from chargers.simulator.commands import at_once
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from chargers.simulator.limits import Limits
     from chargers.simulator.maintenance import Uploads
 
+# The OCA's California Pricing messages (1.6 DataTransfer): RunningCost, FinalCost.
+COST_VENDOR = "org.openchargealliance.costmsg"
+
 
 class CommonCommands:
     """Part of SimulatedCharger; `results` is the version's call_result module."""
@@ -33,10 +37,14 @@ class CommonCommands:
     events: EventLog
     limits: Limits
     uploads: Uploads
+    running_costs: list[tuple[str, float]]
+    final_costs: dict[str, float]
 
     if TYPE_CHECKING:
 
         def now(self) -> float: ...
+
+        def notify(self) -> None: ...
 
         async def security_event(self, kind: str, tech_info: str | None = None) -> Any: ...
 
@@ -50,9 +58,28 @@ class CommonCommands:
         return self.results.ClearCache(status="Accepted")
 
     def on_data_transfer(self, vendor_id, message_id=None, data=None, **_):
+        if vendor_id == COST_VENDOR and self.config.california_pricing:
+            return self.results.DataTransfer(status=self._show_cost(message_id, data))
         if vendor_id != self.config.vendor:
             return self.results.DataTransfer(status="UnknownVendorId")
         return self.results.DataTransfer(status="Accepted", data=data)
+
+    def _show_cost(self, message_id, data) -> str:
+        """California Pricing: RunningCost and FinalCost carry a JSON object as their data."""
+        try:
+            cost = json.loads(data)
+            transaction_id, amount = str(cost["transactionId"]), float(cost["cost"])
+        except (TypeError, ValueError, KeyError):
+            return "Rejected"
+        if message_id == "RunningCost":
+            self.running_costs.append((transaction_id, amount))
+        elif message_id == "FinalCost":
+            self.final_costs[transaction_id] = amount
+        else:
+            return "UnknownMessageId"
+        self.events.add("cost", f"{message_id} transaction {transaction_id}: {amount}")
+        self.notify()
+        return "Accepted"
 
     def on_install_certificate(self, certificate_type, certificate, **_):
         status = self.certificates.install(certificate_type, certificate)

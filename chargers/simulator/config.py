@@ -30,6 +30,9 @@ class ChargerConfig:
     model: str = "SimCharger AC22"
     serial: str = ""  # empty: SN-<charger id>
     firmware_version: str = "1.0.0"
+    # A 1.6 charger that shows costs as the OCA's California Pricing whitepaper describes
+    # (DataTransfer RunningCost/FinalCost; its CustomDisplayCostAndPrice key reads true).
+    california_pricing: bool = False
     max_power_w: float = 22080.0  # 3 phases x 32 A x 230 V
 
     # Usage: the idle time between sessions on a connector (0 = sessions only on request) and

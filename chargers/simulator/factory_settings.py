@@ -57,6 +57,7 @@ CONFIGURATION_KEYS = (
     ("ReserveConnectorZeroSupported", "false", "ReadOnly", "bool"),
     ("SecurityProfile", "1", "ReadOnly", "int"),
     ("AuthorizationKey", "", "ReadWrite", "secret"),
+    ("CustomDisplayCostAndPrice", "{california_pricing}", "ReadOnly", "bool"),
 )
 
 # OCPP 2.0.1, per component: variable, value, mutability, data type, unit, instance.
@@ -136,6 +137,7 @@ def _own_values(config: ChargerConfig) -> dict[str, str]:
         "message_attempts": str(config.message_attempts),
         "message_retry_interval": format_seconds(config.message_retry_interval),
         "ping_interval": format_seconds(config.ping_interval),
+        "california_pricing": "true" if config.california_pricing else "false",
     }
 
 

@@ -191,6 +191,8 @@ class DeviceCommands201(ChargerPart):
 
     def on_cost_updated(self, total_cost, transaction_id, **_):
         self.costs[transaction_id] = float(total_cost)
+        self.running_costs.append((transaction_id, float(total_cost)))
+        self.notify()
         self.events.add("cost", f"transaction {transaction_id}: {total_cost}")
         return call_result.CostUpdated()
 

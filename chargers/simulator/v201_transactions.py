@@ -46,6 +46,8 @@ class Transactions201(ChargerPart):
     # Set by DeviceCommands201.
     displays: DisplayMessages
     costs: dict[str, float]
+    shown: list[str]
+    final_costs: dict[str, float]
 
     def _authorize_payload(self, session: Session):
         return call.Authorize(id_token=self._id_token(session))
@@ -55,7 +57,17 @@ class Transactions201(ChargerPart):
         return {"id_token": session.id_tag, "type": session.tag_type}
 
     def _authorization_status(self, result) -> str | None:
-        return None if result is None else result.id_token_info.get("status")
+        if result is None:
+            return None
+        self._show_personal_message(result.id_token_info)
+        return result.id_token_info.get("status")
+
+    def _show_personal_message(self, info: dict | None) -> None:
+        """I01/I02: the driver's price the CSMS sent with its verdict on the token, shown."""
+        message = (info or {}).get("personal_message")
+        if message:
+            self.shown.append(message["content"])
+            self.events.add("display", f"personal message: {message['content'][:60]}")
 
     def _meter_value(self, reading: Reading, wanted: list[str], context: str) -> dict:
         values = []
@@ -123,6 +135,7 @@ class Transactions201(ChargerPart):
         trigger = "RemoteStart" if session.remote_start_id is not None else "Authorized"
 
         def started(result) -> None:
+            self._show_personal_message(result.id_token_info)
             status = (result.id_token_info or {}).get("status", "Accepted")
             invalid = status != "Accepted"
             if invalid and self.store.value("TxCtrlr", "StopTxOnInvalidId") == "true":
@@ -169,7 +182,14 @@ class Transactions201(ChargerPart):
             charging_state="Idle" if reason == "EVDisconnected" else "EVConnected",
             stopped_reason=reason,
             id_token=trigger == "StopAuthorized",
+            on_result=lambda result: self._show_final_cost(transaction_id, result.total_cost),
         )
+
+    def _show_final_cost(self, transaction_id: str, total_cost) -> None:
+        if total_cost is not None:
+            self.final_costs[transaction_id] = float(total_cost)
+            self.events.add("cost", f"transaction {transaction_id}: total {total_cost}")
+            self.notify()
 
     # --- commands ------------------------------------------------------------------------
 

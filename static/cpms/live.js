@@ -94,7 +94,8 @@
   var asking = false;
   function log(event) {
     // Meter updates change figures in place; a line for each would bury everything else.
-    if (event.name === "session.updated" || !document.querySelector("[data-live-log]")) return;
+    if (event.name === "session.updated" || event.name === "session.cost" ||
+        !document.querySelector("[data-live-log]")) return;
     event.at = new Date();
     waiting.push(event);
     flush();
@@ -311,6 +312,10 @@
     session(d, "active"); sessionRow(d, false); stopForm(d, true);
   };
   handlers["session.updated"] = function (d) { session(d, "active"); };
+  // A running session's cost so far (billing sends it to the charger and says so here).
+  handlers["session.cost"] = function (d) {
+    each('[data-session-cost="' + Number(d.session_id) + '"]', function (el) { el.textContent = d.text; });
+  };
   handlers["session.stopped"] = function (d) {
     session(d, "stopped"); sessionRow(d, true); stopForm(d, false);
   };

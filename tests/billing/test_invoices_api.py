@@ -101,6 +101,8 @@ def test_the_invoice_page_is_a_printable_document(
     assert b"INV-000001" in listed.content and b"Harbour Logistics" in listed.content
     text = page.content.decode()
     assert "Invoice INV-000001" in text and "€7.14" in text and "VAT 19 %" in text
-    # Printed, the document stands alone: the page frame is marked to stay off paper.
-    assert 'class="heading no-print"' in text
-    assert "@media print" in (settings.BASE_DIR / "static/cpms/app.css").read_text()
+    # The print layout: the page's chrome is marked, and the stylesheet hides it in print (the
+    # CSP allows no inline style).
+    assert 'class="heading no-print"' in text and 'class="card invoice"' in text
+    css = (settings.BASE_DIR / "static" / "cpms" / "app.css").read_text()
+    assert "@media print" in css and ".no-print" in css

@@ -1,11 +1,14 @@
 """The dashboard's tariff pages: the editor, the price preview and the priced session."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from billing.models import Tariff
+from billing.models import RunningCost, Tariff
+from chargers.models import ChargingSession
 from cpms.tenancy import scoping
 
 ELEMENTS = [
@@ -157,3 +160,23 @@ def test_saving_the_editor_unchanged_makes_no_new_version(client, public_ac, ten
     with scoping.scope(tenant_a):
         public_ac.refresh_from_db()
         assert public_ac.name == "Public AC (city)" and public_ac.versions.count() == 1
+
+
+def test_the_page_of_a_running_session_shows_its_cost_so_far(client, alice, tenant_a, charger):
+    with scoping.scope(tenant_a):
+        session = ChargingSession.objects.create(
+            charger=charger,
+            transaction_id="1",
+            evse_id=1,
+            connector_id=1,
+            started_at=timezone.now(),
+        )
+        RunningCost.objects.create(
+            session=session, amount=Decimal("4.57"), currency="EUR", sent_at=timezone.now()
+        )
+    client.force_login(alice)
+
+    response = client.get(url("session_detail", pk=session.pk))
+
+    # The live channel's session.cost writes into the same element.
+    assert f'data-session-cost="{session.pk}">€4.57<' in response.content.decode()

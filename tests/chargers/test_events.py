@@ -4,7 +4,7 @@ portal and webhook flags they carry are the ones the contracts promise."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from billing.events import CdrIssued
+from billing.events import CdrIssued, SessionCostUpdated
 from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.events import (
     ChargerBooted,
@@ -105,6 +105,14 @@ SAMPLES = [
         end_date_time=datetime(2026, 5, 4, 4, tzinfo=UTC),
         issued_at=datetime(2026, 5, 4, 4, 0, 2, tzinfo=UTC),
     ),  # fmt: skip
+    SessionCostUpdated(
+        tenant_id=1,
+        session_id=7,
+        charger_id=1,
+        currency="EUR",
+        total_incl_vat=Decimal("4.57"),
+        text="€4.57",
+    ),
     SiteLimitsChanged(tenant_id=1, site_id=2, what="circuit Board B"),
     LoadPlanChanged(
         tenant_id=1,
