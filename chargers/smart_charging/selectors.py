@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, TextField
+from django.db import connections
+from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from chargers.models import Charger, ChargingSession, Connector, SessionState
 from chargers.smart_charging import allocation as alloc
 from chargers.smart_charging.models import (
     NOMINAL_VOLTAGE,
-    ChargerElectrical,
     Circuit,
     GridLimitWindow,
     LimitSignal,
@@ -182,21 +182,50 @@ class SiteInputs:
     # The draws the last plan assumed, by session id, and when all were last cached.
     assumed: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # node id -> name
+    # The newest full plan (the one the newest run stored or repeats): its id and digest.
+    last_full_id: int | None = None
+    last_full_digest: str = ""
 
 
-def _history(site: Site) -> tuple[alloc.History, dict[str, Any]]:
-    """What the last plan decided, and the draws it assumed (with when they were last all
-    written to the cache)."""
+class LastPlan(NamedTuple):
+    """What a recompute needs of the site's newest plan, read in one query: the history it
+    left, and the digest of the full plan it is (or repeats) to compare the new one with."""
+
+    history: alloc.History
+    assumed: dict[str, Any]  # the draws it assumed, and when all were last cached
+    full_id: int | None
+    full_digest: str
+
+
+def _last_plan(site: Site) -> LastPlan:
     # Only the history of the last plan's inputs: the rest is a thousand rows of JSON.
-    data = (
-        LoadPlan.objects.filter(site=site).values_list("inputs__history", flat=True).first() or {}
+    row = (
+        LoadPlan.objects.filter(site=site)
+        .values_list("pk", "digest", "same_as_id", "same_as__digest", "inputs__history")
+        .first()
     )
+    pk, digest, same_as_id, same_as_digest, data = row or (None, "", None, "", None)
+    data = data or {}
     history = alloc.History(
         limits=data.get("limits", {}),
         charging_since=data.get("charging_since", {}),
         paused_since=data.get("paused_since", {}),
     )
-    return history, {"draws": data.get("draws", {}), "draws_at": data.get("draws_at", 0)}
+    assumed = {"draws": data.get("draws", {}), "draws_at": data.get("draws_at", 0)}
+    if same_as_id is not None:
+        return LastPlan(history, assumed, same_as_id, same_as_digest or "")
+    return LastPlan(history, assumed, pk, digest or "")
+
+
+def _plain(queryset: QuerySet) -> list[tuple]:
+    """The rows of a `values_list` query as the database driver returns them, without the
+    field converters (a thousand chargers: converting every value costs more than reading
+    it). Only for columns whose raw value is already what the caller uses: text, numbers cast
+    to float, and flags (0/1 on SQLite, which the caller only tests for truth)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def latest_plan(site: Site) -> LoadPlan | None:
@@ -238,23 +267,25 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             )
         )
 
-    chargers = {
-        row[0]: ChargerRow(*row)
-        for row in Charger.objects.filter(site=site).values_list(
-            "pk", "identity", "is_online", "ocpp_version"
+    # A charger and its wiring in one row (the wiring is empty for a charger not set up).
+    chargers, wiring = {}, {}
+    for row in _plain(
+        Charger.objects.filter(site=site).values_list(
+            "pk",
+            "identity",
+            "is_online",
+            "ocpp_version",
+            "electrical__pk",
+            "electrical__circuit_id",
+            "electrical__phases",
+            Cast("electrical__min_current_a", FloatField()),
+            Cast("electrical__max_current_a", FloatField()),
+            Cast("electrical__connector_max_a", TextField()),
         )
-    }
-    wiring = {
-        row[0]: row[1:]
-        for row in ChargerElectrical.objects.filter(charger__site=site).values_list(
-            "charger_id",
-            "circuit_id",
-            "phases",
-            Cast("min_current_a", FloatField()),
-            Cast("max_current_a", FloatField()),
-            "connector_max_a",
-        )
-    }
+    ):
+        chargers[row[0]] = ChargerRow(*row[:4])
+        if row[4] is not None:
+            wiring[row[0]] = row[5:]
     site_min = float(electrical.min_current_a)
     evse_ids: dict[int, set[int]] = {pk: set() for pk in chargers}
     for charger_id, evse_id in Connector.objects.filter(charger__site=site).values_list(
@@ -264,15 +295,17 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             evse_ids[charger_id].add(evse_id)
     active = [
         SessionRow(*row)
-        for row in ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
-        .order_by("-started_at", "-pk")
-        .values_list(
-            "pk",
-            "charger_id",
-            "evse_id",
-            "transaction_id",
-            Cast("power_w", FloatField()),
-            Cast("energy_wh", FloatField()),
+        for row in _plain(
+            ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
+            .order_by("-started_at", "-pk")
+            .values_list(
+                "pk",
+                "charger_id",
+                "evse_id",
+                "transaction_id",
+                Cast("power_w", FloatField()),
+                Cast("energy_wh", FloatField()),
+            )
         )
     ]
     for session in active:
@@ -304,23 +337,25 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
 
     sent = {
         (row[1], row[2], row[3]): SentRow(*row)
-        for row in SentProfile.objects.filter(charger__site=site)
-        .annotate(
-            periods_json=Cast("periods", TextField()),
-            limit=Cast("limit_a", FloatField()),
-            settled=ExpressionWrapper(Q(sent_at__lt=now - OBEY_GRACE), BooleanField()),
-        )
-        .values_list(
-            "pk",
-            "charger_id",
-            "evse_id",
-            "kind",
-            "session_id",
-            "periods_json",
-            "limit",
-            "status",
-            "attempts",
-            "settled",
+        for row in _plain(
+            SentProfile.objects.filter(charger__site=site)
+            .annotate(
+                periods_json=Cast("periods", TextField()),
+                limit=Cast("limit_a", FloatField()),
+                settled=ExpressionWrapper(Q(sent_at__lt=now - OBEY_GRACE), BooleanField()),
+            )
+            .values_list(
+                "pk",
+                "charger_id",
+                "evse_id",
+                "kind",
+                "session_id",
+                "periods_json",
+                "limit",
+                "status",
+                "attempts",
+                "settled",
+            )
         )
     }
     needs = {
@@ -361,7 +396,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 fixed_why=why,
             )
         )
-    history, assumed = _history(site)
+    last = _last_plan(site)
+    history, assumed = last.history, last.assumed
     problem = alloc.Problem(
         nodes=nodes,
         connectors=connectors,
@@ -391,6 +427,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         names=names,
         history=history,
         assumed=assumed,
+        last_full_id=last.full_id,
+        last_full_digest=last.full_digest,
     )
 
 

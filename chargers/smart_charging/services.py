@@ -548,7 +548,9 @@ def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -
         [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
         for row in rows
     ]
-    text = json.dumps([inputs, history, changes, allocations], separators=(",", ":"))
+    text = json.dumps(
+        [inputs, history, changes, allocations], separators=(",", ":"), check_circular=False
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -581,8 +583,8 @@ def plan_compute(
     outgoing = _to_send(inputs, plan, now)
     record = _inputs_record(inputs, plan)
     digest = _digest(record, rows, now)
-    full = selectors.latest_full_plan(site)
-    same = full is not None and full.digest == digest
+    full_id = inputs.last_full_id
+    same = full_id is not None and inputs.last_full_digest == digest
     load_plan = LoadPlan.objects.create(
         site=site,
         tenant_id=site.tenant_id,
@@ -594,11 +596,11 @@ def plan_compute(
         commands_sent=len(outgoing),
         duration_ms=round(duration_ms, 3),
         digest=digest,
-        same_as=full if same else None,
+        same_as_id=full_id if same else None,
     )
     # A week of plans; the full plan the newest ones point at stays.
     old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
-    old.exclude(pk=full.pk if same and full is not None else load_plan.pk).delete()
+    old.exclude(pk=full_id if same and full_id is not None else load_plan.pk).delete()
     if changed:
         grid = plan.load.get(selectors.GRID, {})
         publish(

@@ -237,7 +237,12 @@ def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
     with scoping.scope(tenant_a):
         recompute(depot)  # it assumed 11 kW, 15.9 A on each phase
     session = depot["sessions"][0]
-    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+    # The listener's cache work runs inline here, as on the embedded defaults (against Redis it
+    # goes to the sender thread, which this test would have to wait for).
+    with (
+        mock.patch("cpms.handoff._nothing_stalls", return_value=True),
+        mock.patch.object(tasks.recompute_site, "apply_async") as queued,
+    ):
         cache.delete(PENDING_KEY.format(depot["site"].pk))
         with scoping.scope(tenant_a):
             ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("11500"))
@@ -266,3 +271,31 @@ def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tena
         )
         changed = recompute(depot, now=timezone.now() + timedelta(minutes=2))
         assert changed.same_as_id is None and len(changed.allocations) == 5
+
+
+def test_the_wiring_and_a_per_evse_maximum_reach_the_allocator(tenant_a, depot):
+    first, second = depot["chargers"][:2]
+    with scoping.scope(tenant_a):
+        circuit = services.circuit_create(site=depot["site"], name="Board", limit_a=Decimal("40"))
+        services.charger_electrical_set(
+            charger=first,
+            circuit=circuit,
+            phases="L2",
+            min_current_a=Decimal("8"),
+            max_current_a=Decimal("20"),
+            connector_max_a={"1": 13},
+        )
+        electrical = depot["site"].electrical
+        inputs = selectors.site_inputs(depot["site"], electrical, timezone.now())
+    by_key = {c.key: c for c in inputs.problem.connectors}
+    wired = by_key[selectors.connector_key(first.pk, 1)]
+    assert (wired.node, wired.phases, wired.min_a, wired.max_a) == (
+        f"c{circuit.pk}",
+        ("L2",),
+        8.0,
+        13.0,
+    )
+    plain = by_key[selectors.connector_key(second.pk, 1)]
+    assert (plain.node, plain.min_a, plain.max_a) == ("grid", 6.0, 32.0)
+    assert inputs.chargers[first.pk].is_online
+    assert inputs.phase_count[first.pk] == 1
