@@ -1,8 +1,9 @@
-"""Get/SetVariables in messages a 2.0.1 charger takes.
+"""Get/SetVariables (and variable monitoring) in messages a 2.0.1 charger takes.
 
 A charger says in its device model how many attributes one GetVariables or SetVariables may
 name (DeviceDataCtrlr.ItemsPerMessage, instances GetVariables and SetVariables) and how long
-one such message may be (DeviceDataCtrlr.BytesPerMessage, same instances). A command that
+one such message may be (DeviceDataCtrlr.BytesPerMessage, same instances); MonitoringCtrlr
+says the same of SetVariableMonitoring and ClearVariableMonitoring. A command that
 names more is sent as several messages, one after the other, each within both limits, and
 the replies are joined in the order of the command's attributes: the command record keeps the
 whole request and the whole reply, so the pages, the API and `readers` see one outcome. The
@@ -12,6 +13,7 @@ consumer that runs the command (its own task, never a request thread) does the s
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from chargers.models import DeviceModelVariable
 from chargers.ocpp import JsonDict
@@ -20,8 +22,16 @@ from chargers.ocpp import JsonDict
 LIMITED = {
     "GetVariables": ("getVariableData", "getVariableResult"),
     "SetVariables": ("setVariableData", "setVariableResult"),
+    "SetVariableMonitoring": ("setMonitoringData", "setMonitoringResult"),
+    "ClearVariableMonitoring": ("id", "clearMonitoringResult"),
 }
-LIMITS_COMPONENT = "DeviceDataCtrlr"
+# The component whose ItemsPerMessage and BytesPerMessage (instance: the action) limit it.
+LIMITS_COMPONENT = {
+    "GetVariables": "DeviceDataCtrlr",
+    "SetVariables": "DeviceDataCtrlr",
+    "SetVariableMonitoring": "MonitoringCtrlr",
+    "ClearVariableMonitoring": "MonitoringCtrlr",
+}
 ITEMS = "ItemsPerMessage"
 BYTES = "BytesPerMessage"
 # A CALL frame around a payload: [2,"<uuid4>","SetVariables",...]; generous, never short.
@@ -36,7 +46,7 @@ def message_limits(*, charger_id: int, action: str) -> tuple[int | None, int | N
         return None, None
     rows = DeviceModelVariable.objects.filter(
         charger_id=charger_id,
-        component=LIMITS_COMPONENT,
+        component=LIMITS_COMPONENT[action],
         component_instance="",
         evse_id=0,
         variable__in=(ITEMS, BYTES),
@@ -65,8 +75,8 @@ def split(
         return [payload]
     data_key, _ = LIMITED[action]
     data = payload.get(data_key) or []
-    parts: list[list[JsonDict]] = []
-    current: list[JsonDict] = []
+    parts: list[list[Any]] = []
+    current: list[Any] = []
     length = 0
     for entry in data:
         entry_length = len(json.dumps(entry, separators=(",", ":"))) + 1

@@ -137,3 +137,43 @@ async def test_a_part_left_unanswered_keeps_the_answered_parts_and_says_which(
     assert len(command.response["setVariableResult"]) == 2
     assert len(reply_facts("SetVariables", payload, command.response).values) == 2
     assert await stored_values(charger) == {"Var0": "0", "Var1": "1"}
+
+
+def test_variable_monitoring_is_split_too():
+    parts = batches.split("ClearVariableMonitoring", {"id": [1, 2, 3]}, items=2)
+    assert parts == [{"id": [1, 2]}, {"id": [3]}]
+    merged = batches.merge(
+        "ClearVariableMonitoring",
+        [{"clearMonitoringResult": [{"id": 1}, {"id": 2}]}, {"clearMonitoringResult": [{"id": 3}]}],
+    )
+    assert [result["id"] for result in merged["clearMonitoringResult"]] == [1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_the_limits_are_read_from_the_right_component_and_unreadable_ones_ignored(
+    tenant_a, charger
+):
+    with scoping.scope(tenant_a):
+        for component, variable, instance, value in (
+            ("MonitoringCtrlr", "ItemsPerMessage", "SetVariableMonitoring", "4"),
+            ("MonitoringCtrlr", "BytesPerMessage", "SetVariableMonitoring", "lots"),
+            ("DeviceDataCtrlr", "ItemsPerMessage", "SetVariableMonitoring", "1"),
+            ("DeviceDataCtrlr", "BytesPerMessage", "GetVariables", "0"),
+        ):
+            DeviceModelVariable.objects.create(
+                tenant=tenant_a,
+                charger=charger,
+                component=component,
+                variable=variable,
+                variable_instance=instance,
+                value=value,
+            )
+        assert batches.message_limits(charger_id=charger.pk, action="SetVariableMonitoring") == (
+            4,
+            None,
+        )
+        assert batches.message_limits(charger_id=charger.pk, action="GetVariables") == (
+            None,
+            None,
+        )
+        assert batches.message_limits(charger_id=charger.pk, action="Reset") == (None, None)
