@@ -209,6 +209,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.central.connection_lost()
         if self.command_tasks:
             await asyncio.wait(self.command_tasks)
+        # Commands the last answers called for are recorded (sent, or found offline) first.
+        if follow_ups := self.central.follow_ups:
+            await asyncio.wait(follow_ups)
         await self.flush_log()
         await in_db(connection_close)(
             charger_id=self.charger.pk,

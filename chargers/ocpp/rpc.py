@@ -177,6 +177,11 @@ class Endpoint:
             self._follow_ups.add(task)
             task.add_done_callback(self._follow_ups.discard)
 
+    @property
+    def follow_ups(self) -> set[asyncio.Task[None]]:
+        """The tasks running what answers called for, still running."""
+        return set(self._follow_ups)
+
     def after_answer(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `work()` as a task of its own once the answer to the message being handled is
         sent (a command the answer calls for: a handler never waits for the charger)."""
