@@ -320,4 +320,21 @@ def merge_transaction_report(
         )
     elif report.ends and merged.stopped_at is not None and report.timestamp > merged.stopped_at:
         merged = merged._replace(stopped_at=report.timestamp)
+    elif (
+        merged.state == SessionState.COMPLETED
+        and merged.meter_last_wh is not None
+        and (merged.meter_stop_wh is None or merged.meter_last_wh > merged.meter_stop_wh)
+    ):
+        # A report the charger had queued arrives after its Ended (an offline end, gaps in
+        # the sequence numbers): the register only grows, so its reading was reached by the
+        # end too, and the figures follow it rather than staying closed at what came first.
+        merged = merged._replace(meter_stop_wh=merged.meter_last_wh)
     return merged._replace(energy_wh=session_energy(merged))
+
+
+def missing_sequence_numbers(received: Iterable[int]) -> list[int]:
+    """The sequence numbers of a transaction's reports not received yet, below the highest
+    received (a transaction's reports are numbered from 0): the reports the charger may still
+    hold in its queue."""
+    seen = set(received)
+    return [number for number in range(max(seen, default=0)) if number not in seen]

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import JsonDict, handshake
+from chargers.ocpp import JsonDict, batches, handshake
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
@@ -54,6 +54,15 @@ LOG_BODY_LIMIT = 8000
 LOG_BATCH = 20
 # Commands waiting for this charger beyond the one in flight; more is a clear refusal.
 MAX_QUEUED_COMMANDS = 16
+
+
+class _PartlyAnswered(Exception):
+    """A command sent in parts whose first parts were answered and a later one was not."""
+
+    def __init__(self, reply: JsonDict, problem: str) -> None:
+        super().__init__(problem)
+        self.reply = reply
+        self.problem = problem
 
 
 def loggable(frame: str) -> str:
@@ -200,6 +209,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.central.connection_lost()
         if self.command_tasks:
             await asyncio.wait(self.command_tasks)
+        # Commands the last answers called for are recorded (sent, or found offline) first.
+        if follow_ups := self.central.follow_ups:
+            await asyncio.wait(follow_ups)
         await self.flush_log()
         await in_db(connection_close)(
             charger_id=self.charger.pk,
@@ -244,8 +256,16 @@ class OcppConsumer(AsyncWebsocketConsumer):
         command_id = event["command_id"]
         await in_db(command_mark_sent)(command_id=command_id)
         try:
-            reply = await self.central.call(
-                event["action"], event["payload"], wait_seconds=event.get("timeout", 30)
+            reply = await self._call_in_parts(self.central, event)
+        except _PartlyAnswered as partly:
+            # The parts answered were applied by the charger: their facts are kept too.
+            facts = reply_facts(event["action"], event["payload"], partly.reply)
+            await self._finish(
+                event,
+                CommandStatus.ANSWERED,
+                response=partly.reply,
+                error=partly.problem,
+                facts=facts,
             )
         except CallErrorReply as error:
             await self._finish(
@@ -278,6 +298,33 @@ class OcppConsumer(AsyncWebsocketConsumer):
             facts = reply_facts(event["action"], event["payload"], reply)
             await self._finish(event, CommandStatus.ANSWERED, response=reply, facts=facts)
         await self.flush_log()
+
+    async def _call_in_parts(self, central: CentralSystem, event: dict[str, Any]) -> JsonDict:
+        """Send the command, as several messages when it names more attributes than the
+        charger takes in one (`batches`), within the command's timeout altogether."""
+        action, payload = event["action"], event["payload"]
+        wait_seconds = event.get("timeout", 30)
+        parts = [payload]
+        if action in batches.LIMITED:
+            items, size = await in_db(batches.message_limits)(
+                charger_id=self.charger.pk, action=action
+            )
+            parts = batches.split(action, payload, items=items, size=size)
+        if len(parts) == 1:
+            return await central.call(action, payload, wait_seconds=wait_seconds)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + wait_seconds
+        replies: list[JsonDict] = []
+        for part in parts:
+            try:
+                left = max(give_up_at - loop.time(), 0.001)
+                replies.append(await central.call(action, part, wait_seconds=left))
+            except (CallErrorReply, CallReplyInvalid, TimeoutError, Disconnected) as error:
+                if not replies:
+                    raise
+                problem = f"Part {len(replies) + 1} of {len(parts)} unanswered: {error}"
+                raise _PartlyAnswered(batches.merge(action, replies), problem) from error
+        return batches.merge(action, replies)
 
     async def _finish(
         self,

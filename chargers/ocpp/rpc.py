@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -98,6 +98,10 @@ class Endpoint:
         self._calling = asyncio.Lock()
         self._pending: dict[str, _Pending] = {}
         self.closed = False
+        # Work a handler asks for once its answer is sent (`after_answer`), and the tasks
+        # running it.
+        self._after_answer: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._follow_ups: set[asyncio.Task[None]] = set()
 
     def connection_lost(self) -> None:
         """The socket has closed: the calls still waiting for a reply fail with Disconnected,
@@ -155,6 +159,7 @@ class Endpoint:
         return handler
 
     async def _answer(self, frame: Frame) -> None:
+        self._after_answer = []
         try:
             handler = self.handler_for(frame)
             reply = await handler(self, frame.payload)
@@ -166,6 +171,21 @@ class Endpoint:
             await self._send_error(frame.unique_id, FrameProblem("internal", INTERNAL_ERROR))
             return
         await self._send(frames.call_result(frame.unique_id, reply), CALLRESULT, frame.unique_id)
+        follow_ups, self._after_answer = self._after_answer, []
+        for work in follow_ups:
+            task = asyncio.create_task(work())
+            self._follow_ups.add(task)
+            task.add_done_callback(self._follow_ups.discard)
+
+    @property
+    def follow_ups(self) -> set[asyncio.Task[None]]:
+        """The tasks running what answers called for, still running."""
+        return set(self._follow_ups)
+
+    def after_answer(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `work()` as a task of its own once the answer to the message being handled is
+        sent (a command the answer calls for: a handler never waits for the charger)."""
+        self._after_answer.append(work)
 
     async def _send_error(self, unique_id: str, problem: FrameProblem) -> None:
         code = CODES[self.version][problem.problem]

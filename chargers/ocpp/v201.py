@@ -8,7 +8,8 @@ verbatim as charger events.
 from __future__ import annotations
 
 from chargers import costs
-from chargers.models import EventKind
+from chargers.commands import asend_command
+from chargers.models import Charger, EventKind
 from chargers.ocpp import JsonDict
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.frames import parse_timestamp
@@ -21,6 +22,13 @@ from chargers.services.reports import (
     connector_status_record,
 )
 from chargers.services.sessions import meter_values_record, session_event_record
+
+# Who sent a command the CSMS sends of its own accord after a transaction's end.
+TRANSACTION_STATUS_SOURCE = "transaction-end"
+
+
+def charger_by_id(*, charger_id: int) -> Charger:
+    return Charger.objects.get(pk=charger_id)
 
 
 def id_token_info(token: TokenInfo) -> JsonDict:
@@ -129,6 +137,9 @@ class CentralSystem201(CentralSystem):
             reservation_id=payload.get("reservationId"),
             samples=samples_201(payload.get("meterValue") or []),
         )
+        if answer.missing:
+            transaction_id = info["transactionId"]
+            self.after_answer(lambda: self._ask_transaction_status(transaction_id))
         reply: JsonDict = (
             {} if answer.token is None else {"idTokenInfo": id_token_info(answer.token)}
         )
@@ -151,6 +162,19 @@ class CentralSystem201(CentralSystem):
         )
         if text is not None:
             reply["idTokenInfo"]["personalMessage"] = message_content(text)
+
+    async def _ask_transaction_status(self, transaction_id: str) -> None:
+        """E14: a transaction ended with gaps in its sequence numbers; ask the charger whether
+        it still holds messages of it. The command's record keeps the answer (messagesInQueue);
+        the queued reports, when they come, still count (`merge_transaction_report`)."""
+        charger = await self.db(charger_by_id)(charger_id=self.charger_id)
+        await asend_command(
+            charger,
+            "GetTransactionStatus",
+            {"transactionId": transaction_id},
+            source=TRANSACTION_STATUS_SOURCE,
+            wait=False,
+        )
 
     @handles("MeterValues")
     async def meter_values(self, payload: JsonDict) -> JsonDict:

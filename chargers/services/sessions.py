@@ -22,6 +22,7 @@ from chargers.metering import (
     charger_time,
     follow_meter,
     merge_transaction_report,
+    missing_sequence_numbers,
     samples_received,
     session_energy,
     session_lost,
@@ -308,6 +309,9 @@ class TransactionEventAnswer:
     session: ChargingSession
     token: TokenInfo | None
     duplicate: bool
+    # For a report that ends the transaction: the sequence numbers below its highest not
+    # received yet (reports the charger may still have queued), to ask it about.
+    missing: tuple[int, ...] = ()
 
 
 @transaction.atomic
@@ -400,4 +404,8 @@ def session_event_record(
         sessions_close_lost(charger_id=charger_id, started=session)
     ending = report.ends and before.state != SessionState.COMPLETED
     publish((SessionStopped if ending else SessionUpdated).of(session))
-    return TransactionEventAnswer(session=session, token=token, duplicate=False)
+    missing: tuple[int, ...] = ()
+    if report.ends:
+        received = session.events.values_list("seq_no", flat=True)
+        missing = tuple(missing_sequence_numbers(received))
+    return TransactionEventAnswer(session=session, token=token, duplicate=False, missing=missing)
