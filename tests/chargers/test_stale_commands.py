@@ -20,7 +20,7 @@ SWEEP = settings.CELERY_BEAT_SCHEDULE["time-out-stale-commands"]["task"]
 def sweep() -> int:
     """Run the task the beat schedule names, found the way a worker finds it."""
     app.loader.import_default_modules()
-    return app.tasks[SWEEP].apply().get()
+    return app.tasks[SWEEP]()
 
 
 def command(tenant, *, age: timedelta, timeout: float = 30, status=CommandStatus.QUEUED):

@@ -27,6 +27,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
+def inline_handoff():
+    """The listeners' work runs inline here, as on the embedded defaults: against Redis it goes
+    to the hand-off's sender thread (tested in tests/cpms/test_handoff.py), which these tests
+    would have to wait for."""
+    with mock.patch("cpms.handoff._nothing_stalls", return_value=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
     yield
@@ -237,12 +246,7 @@ def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
     with scoping.scope(tenant_a):
         recompute(depot)  # it assumed 11 kW, 15.9 A on each phase
     session = depot["sessions"][0]
-    # The listener's cache work runs inline here, as on the embedded defaults (against Redis it
-    # goes to the sender thread, which this test would have to wait for).
-    with (
-        mock.patch("cpms.handoff._nothing_stalls", return_value=True),
-        mock.patch.object(tasks.recompute_site, "apply_async") as queued,
-    ):
+    with mock.patch.object(tasks.recompute_site, "apply_async") as queued:
         cache.delete(PENDING_KEY.format(depot["site"].pk))
         with scoping.scope(tenant_a):
             ChargingSession.objects.filter(pk=session.pk).update(power_w=Decimal("11500"))
