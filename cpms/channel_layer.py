@@ -5,6 +5,11 @@ consumer with it: a 15 s stall or a Redis restart closed every charger's socket 
 hardening issue's defect 3). Redis carries pushes and commands only, so a consumer waits for it
 to come back instead; what was in flight for the consumer's channel is lost, and a command sent
 meanwhile times out as it would for a charger that did not answer.
+
+It also ends a cancelled receive that redis-py let go on: Python 3.11's `asyncio.wait_for`
+(redis-py's send, once a socket timeout is set) swallows a cancellation that arrives as the send
+completes, and channels_redis then blocks in BZPOPMIN again and again, keeping a closed socket's
+consumer alive until something cancels it a second time.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ log = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_MOST = 0.2, 5.0
 
 
+def _cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class RedisChannelLayer(_RedisChannelLayer):
+    # How long one BZPOPMIN blocks (channels_redis: 5 s), and so how long a swallowed cancel
+    # (below) keeps a closed consumer: one process's idle reader asks Redis once a second.
+    brpop_timeout = 1
+
     async def receive(self, channel: str) -> dict[str, Any]:
         wait = RETRY_FIRST
         while True:
@@ -32,9 +46,16 @@ class RedisChannelLayer(_RedisChannelLayer):
                 # A cancelled consumer ends, even when a timeout inside the read turned the
                 # cancellation into a TimeoutError (Python 3.11's timeouts can): retrying then
                 # would keep a closing event loop waiting forever.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
+                if _cancelled():
                     raise
                 log.warning("channel layer: %s; receiving again in %.1f s", error, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RETRY_MOST)
+
+    async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:  # noqa: ASYNC109 (channels_redis names it)
+        member = await super()._brpop_with_clean(index, channel, timeout)
+        if _cancelled():
+            # A cancellation redis-py swallowed (see above). A message popped meanwhile stays in
+            # the backup queue, from which the next receive on the channel takes it back.
+            raise asyncio.CancelledError
+        return member

@@ -50,3 +50,27 @@ async def test_a_cancelled_receive_ends_even_when_the_cancel_came_as_a_timeout(m
     done, _ = await asyncio.wait({task}, timeout=30)
     assert task in done and len(reads) == 1
     assert isinstance(task.exception(), redis.TimeoutError)
+
+
+async def test_a_cancelled_receive_ends_even_when_redis_py_swallowed_the_cancel(monkeypatch):
+    pops = []
+
+    async def swallowing(self, index, channel, timeout):
+        pops.append(channel)
+        if len(pops) > 1:
+            await asyncio.Event().wait()  # BZPOPMIN again: nothing more comes, ever
+        # The consumer closes while BZPOPMIN is being sent; the send completes in the same turn
+        # of the loop, and Python 3.11's wait_for returns its result instead of the cancel.
+        asyncio.current_task().cancel()
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            pass
+        return None  # BZPOPMIN's timeout: no message
+
+    monkeypatch.setattr(channels_redis.core.RedisChannelLayer, "_brpop_with_clean", swallowing)
+    consumers = layer()
+    task = asyncio.create_task(consumers.receive(await consumers.new_channel()))
+    done, _ = await asyncio.wait({task}, timeout=30)
+    assert task in done and task.cancelled()
+    assert len(pops) == 1

@@ -1,6 +1,7 @@
 """How the simulator composes the profiles it holds into one limit, as a charger does: a
 session's TxProfile replaces the default, the charger's maximum caps both."""
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -10,11 +11,13 @@ from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 
 WALL = datetime(2026, 12, 6, 12, tzinfo=UTC)
 AMPERE = NOMINAL_VOLTAGE * PHASES  # W per A on three phases
+# Distinct ids unless a test means to replace a profile (a charger replaces one of the same id).
+PROFILE_IDS = itertools.count(1)
 
 
 def profile(purpose, limit, connector_id=0, stack_level=0, profile_id=None, periods=None):
     data = {
-        "charging_profile_id": profile_id or hash((purpose, connector_id, stack_level)) % 1000,
+        "charging_profile_id": profile_id or next(PROFILE_IDS),
         "stack_level": stack_level,
         "charging_profile_purpose": purpose,
         "charging_profile_kind": "Absolute",
