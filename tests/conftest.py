@@ -102,6 +102,15 @@ def fresh_handshake_throttle():
     throttle.reset()
 
 
+@pytest.fixture(autouse=True)
+def fresh_load_management():
+    """Each test's tenants start unknown to the control loop's ear (tenant ids come round
+    again; chargers/smart_charging/listeners.py remembers which manage no site)."""
+    from chargers.smart_charging.listeners import forget_managed_tenants
+
+    forget_managed_tenants()
+
+
 @pytest.fixture
 def tenant_a(db):
     return Tenant.objects.create(slug="tenant-a", name="Tenant A", timezone="Europe/Berlin")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 
 from django.core.cache import cache
@@ -38,6 +39,32 @@ SIGNIFICANT_DRAW_A = 2.0
 PENDING_KEY = "smart:pending:{}"  # site id -> a run is queued
 MANAGED_KEY = "smart:managed:{}"  # charger id -> its site id if that is managed, else 0
 MANAGED_TTL = 60
+# Most tenants manage no site, and every meter reading of theirs publishes an event: this
+# process remembers for a while which tenants manage none, and hears nothing of them (no
+# hand-off, no Redis, no query). A tenant that starts managing is heard at once here and within
+# MANAGES_TTL elsewhere; beat's tick plans its sites meanwhile.
+MANAGES_TTL = 30.0
+_manages: dict[int, tuple[float, bool]] = {}  # tenant id -> (valid until, manages a site)
+
+
+def manages_nothing(tenant_id: int) -> bool:
+    """Whether the tenant managed no site when this process last looked (no I/O)."""
+    known = _manages.get(tenant_id)
+    return known is not None and known[0] > time.monotonic() and not known[1]
+
+
+def _manages_a_site(tenant_id: int) -> bool:
+    known = _manages.get(tenant_id)
+    if known is None or known[0] <= time.monotonic():
+        with tenant_scope(tenant_id):
+            manages = SiteElectrical.objects.filter(managed=True).exists()
+        known = _manages[tenant_id] = (time.monotonic() + MANAGES_TTL, manages)
+    return known[1]
+
+
+def forget_managed_tenants() -> None:
+    """Look again at every tenant's sites at its next event."""
+    _manages.clear()
 
 
 def pending_release(site_id: int) -> None:
@@ -96,6 +123,7 @@ def tenant_scope(tenant_id: int) -> Iterator[None]:
 def on_site_limits(event: SiteLimitsChanged) -> None:
     if event.tenant_id is None:
         return
+    _manages.pop(event.tenant_id, None)
     with tenant_scope(event.tenant_id):
         chargers = _chargers_of(event.site_id)
     cache.delete_many([MANAGED_KEY.format(pk) for pk in chargers])
@@ -111,6 +139,8 @@ def on_charger_event(event: DomainEvent) -> None:
     if event.tenant_id is None or charger_id is None:
         return
     if isinstance(event, CommandFinished) and event.action != CHARGING_LIMIT_ACTION:
+        return
+    if not _manages_a_site(event.tenant_id):
         return
     site_id = managed_site_of(event.tenant_id, charger_id)
     if site_id is None:
@@ -140,6 +170,8 @@ def _draw_changed(event: SessionEvent) -> bool:
 def hear_charger_event(event: DomainEvent) -> None:
     """After commit, on the thread that answered the charger: the work asks the cache and the
     broker (Redis), so it is handed off (cpms/handoff.py)."""
+    if event.tenant_id is None or manages_nothing(event.tenant_id):
+        return
     queue_call(on_charger_event, event)
 
 

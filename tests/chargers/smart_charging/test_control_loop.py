@@ -16,7 +16,7 @@ from chargers.events import SessionStarted, SessionUpdated
 from chargers.models import Charger, ChargingSession, Command, CommandStatus
 from chargers.ocpp.schemas import request_problem
 from chargers.services.commands import command_finish
-from chargers.smart_charging import selectors, services, tasks
+from chargers.smart_charging import listeners, selectors, services, tasks
 from chargers.smart_charging.events import LoadPlanChanged
 from chargers.smart_charging.listeners import PENDING_KEY
 from chargers.smart_charging.models import LoadPlan, ProfileStatus, SentProfile
@@ -303,3 +303,27 @@ def test_the_wiring_and_a_per_evse_maximum_reach_the_allocator(tenant_a, depot):
     assert (plain.node, plain.min_a, plain.max_a) == ("grid", 6.0, 32.0)
     assert inputs.chargers[first.pk].is_online
     assert inputs.phase_count[first.pk] == 1
+
+
+def test_a_tenant_managing_no_site_is_not_heard_until_it_manages_one(tenant_a, site_a):
+    with scoping.scope(tenant_a):
+        charger = Charger.objects.create(identity="CP-QUIET", site=site_a)
+        session = ChargingSession.objects.create(
+            charger=charger,
+            site=site_a,
+            evse_id=1,
+            connector_id=1,
+            transaction_id="1",
+            started_at=timezone.now(),
+        )
+    handoff = mock.patch.object(listeners, "queue_call", wraps=listeners.queue_call)
+    with handoff as handed, mock.patch.object(tasks.recompute_site, "apply_async") as queued:
+        with scoping.scope(tenant_a):
+            publish(SessionStarted.of(session))  # looks at the tenant's sites: none managed
+            publish(SessionUpdated.of(session))  # not even handed off
+            assert handed.call_count == 1 and queued.call_count == 0
+            # Managing the site is heard at once: its own change, then the next session event.
+            services.site_electrical_set(site=site_a, grid_limit_a=Decimal("40"))
+            cache.clear()
+            publish(SessionStarted.of(session))
+    assert handed.call_count == 2 and queued.call_count == 2
