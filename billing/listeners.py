@@ -1,17 +1,36 @@
 """Billing's ear on the chargers' events: a session that ended, or whose figures changed after
 it ended (a late stop replacing the server's figures, a corrected meter), is priced by a task.
-After commit, so no record is priced from a stop that was rolled back."""
+After commit, so no record is priced from a stop that was rolled back.
 
+A tenant with no tariff assigned anywhere prices nothing, and most sessions of a fleet that
+does not bill would queue two tasks that find nothing to do: this process remembers for a while
+which tenants assign no tariff and queues nothing for them. A first assignment is seen at once
+here and within 30 s elsewhere; the sweep prices what ended meanwhile."""
+
+from billing.models import TariffAssignment
 from chargers.events import SessionEvent
 from chargers.models import SessionState
 from cpms.handoff import queue_task
+from cpms.memo import TenantFacts
+from cpms.tenancy import scoping
+
+assigns_a_tariff = TenantFacts(ttl=30.0)
+
+
+def _prices_nothing(tenant_id: int) -> bool:
+    """Whether the tenant assigns no tariff; asked in the event's own scope only (the
+    publisher's, on the thread that answered the charger), else assumed to price."""
+    tenant = scoping.current_tenant()
+    if tenant is None or tenant.pk != tenant_id:
+        return assigns_a_tariff.known(tenant_id) is False
+    return not assigns_a_tariff.get(tenant_id, TariffAssignment.objects.exists)
 
 
 def queue_pricing(event: SessionEvent) -> None:
     # Every meter reading of a running session publishes an update: only ended sessions count.
     if event.tenant_id is None or event.stopped_at is None:
         return
-    if event.state != SessionState.COMPLETED:
+    if event.state != SessionState.COMPLETED or _prices_nothing(event.tenant_id):
         return
     from billing.tasks import issue_cdr
 
@@ -23,6 +42,8 @@ def queue_pricing(event: SessionEvent) -> None:
 def queue_final_cost(event: SessionEvent) -> None:
     """A 1.6 session's total goes to its charger's screen (California Pricing FinalCost)."""
     if event.tenant_id is None or event.state != SessionState.COMPLETED:
+        return
+    if _prices_nothing(event.tenant_id):
         return
     from billing.tasks import send_final_cost
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing import display, invoicing, pricing, selectors
+from billing import display, invoicing, listeners, pricing, selectors
 from billing.events import CdrIssued, SessionCostUpdated
 from billing.models import (
     ChargeDetailRecord,
@@ -216,7 +217,7 @@ def assignment_create(
 ) -> TariffAssignment:
     _checked_tariff(tariff)
     _checked_place(site, charger, connector)
-    return TariffAssignment.objects.create(
+    assignment = TariffAssignment.objects.create(
         tariff=tariff,
         site=site,
         charger=charger,
@@ -224,6 +225,9 @@ def assignment_create(
         group=group,
         priority=priority,
     )
+    # This process's ear may remember the tenant as pricing nothing (billing/listeners.py).
+    transaction.on_commit(partial(listeners.assigns_a_tariff.forget, assignment.tenant_id))
+    return assignment
 
 
 @transaction.atomic

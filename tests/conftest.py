@@ -103,12 +103,12 @@ def fresh_handshake_throttle():
 
 
 @pytest.fixture(autouse=True)
-def fresh_load_management():
-    """Each test's tenants start unknown to the control loop's ear (tenant ids come round
-    again; chargers/smart_charging/listeners.py remembers which manage no site)."""
-    from chargers.smart_charging.listeners import forget_managed_tenants
+def fresh_tenant_facts():
+    """Each test's tenants start unknown to what the listeners remember of them (cpms/memo.py):
+    tenant ids come round again."""
+    from cpms import memo
 
-    forget_managed_tenants()
+    memo.forget_all()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Iterator
 
 from django.core.cache import cache
@@ -27,6 +26,7 @@ from chargers.smart_charging.events import SiteLimitsChanged
 from chargers.smart_charging.models import NOMINAL_VOLTAGE, SiteElectrical
 from cpms.events import AFTER_COMMIT, DomainEvent, subscribe
 from cpms.handoff import queue_call
+from cpms.memo import TenantFacts
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 
@@ -40,31 +40,18 @@ PENDING_KEY = "smart:pending:{}"  # site id -> a run is queued
 MANAGED_KEY = "smart:managed:{}"  # charger id -> its site id if that is managed, else 0
 MANAGED_TTL = 60
 # Most tenants manage no site, and every meter reading of theirs publishes an event: this
-# process remembers for a while which tenants manage none, and hears nothing of them (no
-# hand-off, no Redis, no query). A tenant that starts managing is heard at once here and within
-# MANAGES_TTL elsewhere; beat's tick plans its sites meanwhile.
+# process remembers which tenants manage none and hears nothing of them (no hand-off, no Redis,
+# no query). Beat's tick plans what a change made elsewhere starts meanwhile.
 MANAGES_TTL = 30.0
-_manages: dict[int, tuple[float, bool]] = {}  # tenant id -> (valid until, manages a site)
-
-
-def manages_nothing(tenant_id: int) -> bool:
-    """Whether the tenant managed no site when this process last looked (no I/O)."""
-    known = _manages.get(tenant_id)
-    return known is not None and known[0] > time.monotonic() and not known[1]
+manages_a_site = TenantFacts(MANAGES_TTL)
 
 
 def _manages_a_site(tenant_id: int) -> bool:
-    known = _manages.get(tenant_id)
-    if known is None or known[0] <= time.monotonic():
+    def ask() -> bool:
         with tenant_scope(tenant_id):
-            manages = SiteElectrical.objects.filter(managed=True).exists()
-        known = _manages[tenant_id] = (time.monotonic() + MANAGES_TTL, manages)
-    return known[1]
+            return SiteElectrical.objects.filter(managed=True).exists()
 
-
-def forget_managed_tenants() -> None:
-    """Look again at every tenant's sites at its next event."""
-    _manages.clear()
+    return manages_a_site.get(tenant_id, ask)
 
 
 def pending_release(site_id: int) -> None:
@@ -123,7 +110,7 @@ def tenant_scope(tenant_id: int) -> Iterator[None]:
 def on_site_limits(event: SiteLimitsChanged) -> None:
     if event.tenant_id is None:
         return
-    _manages.pop(event.tenant_id, None)
+    manages_a_site.forget(event.tenant_id)
     with tenant_scope(event.tenant_id):
         chargers = _chargers_of(event.site_id)
     cache.delete_many([MANAGED_KEY.format(pk) for pk in chargers])
@@ -170,7 +157,7 @@ def _draw_changed(event: SessionEvent) -> bool:
 def hear_charger_event(event: DomainEvent) -> None:
     """After commit, on the thread that answered the charger: the work asks the cache and the
     broker (Redis), so it is handed off (cpms/handoff.py)."""
-    if event.tenant_id is None or manages_nothing(event.tenant_id):
+    if event.tenant_id is None or manages_a_site.known(event.tenant_id) is False:
         return
     queue_call(on_charger_event, event)
 

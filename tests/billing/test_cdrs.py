@@ -4,6 +4,7 @@ new version when a session is corrected, and priced by the tariff version of the
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -286,3 +287,21 @@ def test_a_stop_dated_before_its_start_prices_a_session_of_no_length(
 
     (cdr,) = records(tenant_a)
     assert cdr.session_id == session.pk and cdr.total_time == 0
+
+
+def test_a_tenant_assigning_no_tariff_queues_no_pricing_until_it_assigns_one(
+    tenant_a, charge, django_capture_on_commit_callbacks
+):
+    with mock.patch("billing.listeners.queue_task") as queued:
+        charge(kwh=5)
+        charge(kwh=5, start=T0 + timedelta(hours=2))  # remembered: no tariff here
+        assert queued.call_count == 0
+        with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
+            tariff = tariff_create(name="Standard", currency="EUR", elements=energy_elements(0.3))
+            assignment_create(tariff=tariff)
+        charge(kwh=5, start=T0 + timedelta(hours=4))
+    # The record and the 1.6 charger's final cost, for the session after the assignment.
+    assert [call.args[0].name for call in queued.call_args_list] == [
+        issue_cdr.name,
+        "billing.tasks.send_final_cost",
+    ]
