@@ -111,9 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
-    # The pool tries a connection (an empty query) before handing it out: after a PostgreSQL
-    # restart every idle one is dead, and chargers got InternalError until each had failed.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend, but a pooled connection is tried before use only when the server has
+    # written to it (ended it, say by a restart): cpms/postgresql/base.py.
+    DATABASES["default"]["ENGINE"] = "cpms.postgresql"
     # PostgreSQL compiles a query with LLVM when its estimated cost is high, and the fleet
     # pages' state counts over 10,000 chargers are estimated high: compiling took ~450 ms of a
     # 12 ms query (bench.pages). Short web queries never win that time back.
@@ -133,7 +133,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # SQLite takes one writer at a time.
 OCPP_DB_THREADS = env.int(
     "OCPP_DB_THREADS",
-    default=4 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1,
+    default=4 if DATABASES["default"]["ENGINE"] == "cpms.postgresql" else 1,
 )
 
 # Refused OCPP handshakes are counted per address and charger, and floods refused unheard

@@ -64,7 +64,7 @@ def pytest_configure(config):
     import redis
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if db["ENGINE"] != "cpms.postgresql":
         pytest.exit(f"CI=true but DATABASE_URL is not PostgreSQL ({db['ENGINE']})", returncode=3)
     try:
         psycopg.connect(

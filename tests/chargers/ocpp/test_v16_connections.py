@@ -189,7 +189,9 @@ async def test_after_a_database_restart_the_next_message_is_answered_as_usual(
     def end_the_servers_sessions() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                # Waiting (up to 10 s) for each to have ended, as a restart has before the
+                # server's next query.
+                "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND application_name = %s",
                 [SERVER_APPLICATION_NAME],
             )
