@@ -82,6 +82,38 @@ def pytest_configure(config):
         pytest.exit(
             f"CI=true but Redis is unreachable at {settings.REDIS_URL}: {error}", returncode=3
         )
+    # A statement waiting for a lock (a flush behind a connection some thread left in a
+    # transaction) fails after a minute, and the report names the sessions (below), instead of
+    # the test hanging until its timeout with nothing said.
+    options = db.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c lock_timeout=60000".strip()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.excinfo is not None and "lock timeout" in str(call.excinfo.value):
+        report.sections.append(("database sessions when a lock timed out", _database_sessions()))
+    return report
+
+
+def _database_sessions() -> str:
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as spy:
+        rows = spy.execute(
+            "SELECT pid, application_name, state, xact_start, wait_event_type, left(query, 300)"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return "\n".join(" | ".join(str(value) for value in row) for row in rows)
 
 
 @pytest.fixture(autouse=True)
