@@ -12,7 +12,10 @@ class ImageForm(forms.Form):
     version = forms.CharField(max_length=50)
     file = forms.FileField(required=False, help_text="The image; its SHA-256 is computed here.")
     external_url = forms.URLField(
-        max_length=512, required=False, help_text="Or where chargers fetch it instead."
+        max_length=512,
+        required=False,
+        assume_scheme="https",
+        help_text="Or where chargers fetch it instead.",
     )
     signature = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Base64, optional."
