@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_MOST = 0.2, 5.0
 
 
-def _cancelled() -> bool:
+def cancel_requested() -> bool:
+    """Whether the running task was asked to stop, even if what it awaited swallowed the
+    cancellation (see above): a loop that awaits Redis checks this before its next turn."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
 
@@ -46,7 +48,7 @@ class RedisChannelLayer(_RedisChannelLayer):
                 # A cancelled consumer ends, even when a timeout inside the read turned the
                 # cancellation into a TimeoutError (Python 3.11's timeouts can): retrying then
                 # would keep a closing event loop waiting forever.
-                if _cancelled():
+                if cancel_requested():
                     raise
                 log.warning("channel layer: %s; receiving again in %.1f s", error, wait)
                 await asyncio.sleep(wait)
@@ -54,7 +56,7 @@ class RedisChannelLayer(_RedisChannelLayer):
 
     async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:  # noqa: ASYNC109 (channels_redis names it)
         member = await super()._brpop_with_clean(index, channel, timeout)
-        if _cancelled():
+        if cancel_requested():
             # A cancellation redis-py swallowed (see above). A message popped meanwhile stays in
             # the backup queue, from which the next receive on the channel takes it back.
             raise asyncio.CancelledError

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from cpms import handoff
+from cpms.channel_layer import cancel_requested
 from cpms.events import DomainEvent
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ async def _group_send(group: str, message: dict) -> None:
 
 
 async def _send_pushes(queue: asyncio.Queue) -> None:
-    while True:
+    # Until cancelled, even when the cancel came during a send that swallowed it: the closing
+    # loop waits for this task to end.
+    while not cancel_requested():
         group, message = await queue.get()
         await _group_send(group, message)
 

@@ -83,3 +83,24 @@ async def test_the_loops_sender_does_not_inherit_the_scope_of_the_socket_that_st
     await loop.run_in_executor(None, contextvars.copy_context().run, work)
     # The sender serves every tenant's sockets on this loop: it runs in no tenant's scope.
     assert await asyncio.wait_for(scopes_seen.get(), 30) is None
+
+
+async def test_the_sender_ends_when_cancelled_even_if_a_send_swallowed_the_cancel(monkeypatch):
+    sent = []
+
+    async def swallowing(group, message):
+        # The loop closes during a send to Redis; the send completes in the same turn of the
+        # loop, and Python 3.11's wait_for (in redis-py) returns instead of raising the cancel.
+        sent.append(message)
+        asyncio.current_task().cancel()
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            pass
+
+    monkeypatch.setattr(push, "_group_send", swallowing)
+    queue = asyncio.Queue()
+    queue.put_nowait(("dashboard", {"name": "x"}))
+    sender = asyncio.create_task(push._send_pushes(queue))
+    done, _ = await asyncio.wait({sender}, timeout=30)  # bounds the hang this test is about
+    assert sender in done and len(sent) == 1
