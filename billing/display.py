@@ -60,14 +60,7 @@ def session_cost(*, session_id: int) -> Cost | None:
     None where no tariff applies. Priced like its record will be (the same function, periods
     and tariff version), so the total a charger shows is the record's."""
     session = ChargingSession.objects.select_related("site", "id_token").get(pk=session_id)
-    chosen = selectors.tariff_for(
-        site_id=session.site_id,
-        charger_id=session.charger_id,
-        evse_id=session.evse_id,
-        connector_id=session.connector_id,
-        token=session.id_token,
-        at=session.started_at,
-    )
+    chosen = selectors.tariff_of_session(session)
     if chosen is None:
         return None
     periods = selectors.periods_of(session, until=timezone.now())

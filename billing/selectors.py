@@ -117,6 +117,18 @@ def tariff_for(
     return None
 
 
+def tariff_of_session(session: ChargingSession) -> Chosen | None:
+    """The tariff of the session's place, driver and start (`tariff_for`)."""
+    return tariff_for(
+        site_id=session.site_id,
+        charger_id=session.charger_id,
+        evse_id=session.evse_id,
+        connector_id=session.connector_id,
+        token=session.id_token,
+        at=session.started_at,
+    )
+
+
 def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
     if session.site is not None:
         return zoneinfo.ZoneInfo(session.site.timezone)

@@ -286,14 +286,7 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
     if previous is not None:
         tariff, version = previous.tariff, previous.tariff_version
     else:
-        chosen = selectors.tariff_for(
-            site_id=session.site_id,
-            charger_id=session.charger_id,
-            evse_id=session.evse_id,
-            connector_id=session.connector_id,
-            token=session.id_token,
-            at=session.started_at,
-        )
+        chosen = selectors.tariff_of_session(session)
         if chosen is None:
             return None
         tariff, version = chosen.tariff, chosen.version
