@@ -8,7 +8,14 @@ from chargers.events import ChargerBooted, CommandFinished, OperationStatusRepor
 from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest
 from chargers.ocpp import readers
 from cpms.handoff import queue_task
+from cpms.memo import TenantFacts
 from cpms.tenancy import scoping
+
+# Whether the tenant has an update at any charger, remembered for a while so that a storm of
+# boots asks once per tenant rather than once per boot. An update is answered through the
+# socket of the charger it went to, in this process, and that answer forgets the tenant here
+# at once; a boot missed elsewhere meanwhile is settled by the tick from the charger's row.
+updating_anywhere = TenantFacts(ttl=30.0)
 
 
 def _in_scope(tenant_id: int) -> bool:
@@ -21,7 +28,10 @@ def _updating(tenant_id: int, charger_id: int) -> bool:
     (elsewhere the task decides)."""
     if not _in_scope(tenant_id):
         return True
-    return CampaignTarget.objects.filter(charger_id=charger_id, state__in=IN_FLIGHT).exists()
+    in_flight = CampaignTarget.objects.filter(state__in=IN_FLIGHT)
+    if not updating_anywhere.get(tenant_id, in_flight.exists):
+        return False
+    return in_flight.filter(charger_id=charger_id).exists()
 
 
 def on_boot(event: ChargerBooted) -> None:
@@ -64,6 +74,7 @@ def on_command_finished(event: CommandFinished) -> None:
     from chargers.firmware.tasks import diagnostics_command_finished, update_command_finished
 
     if event.action in readers.FIRMWARE_UPDATES:
+        updating_anywhere.forget(event.tenant_id)
         _queue(update_command_finished, tenant_id=event.tenant_id, command_id=event.command_id)
     elif event.action in readers.LOG_UPLOADS:
         if _in_scope(event.tenant_id) and not (

@@ -155,6 +155,16 @@ def _time_out_silent(campaign: Campaign, now: datetime) -> None:
         .exclude(Exists(charging))
     )
     for target in overdue:
+        # A boot whose notice never reached us (a lost task, a process that did not know of the
+        # update yet) still shows on the charger's row: settle by it before calling it silent.
+        charger = target.charger
+        booted = (
+            charger.last_boot_at is not None
+            and target.dispatched_at is not None
+            and charger.last_boot_at > target.dispatched_at
+        )
+        if booted and _settle_boot(target, charger.firmware_version, now=now, step=False):
+            continue
         label = TargetState(target.state).label.lower()
         _fail(
             target, f"Nothing heard from the charger in time while '{label}'.", now=now, step=False
@@ -452,12 +462,18 @@ def target_progress(
 
 @transaction.atomic
 def target_booted(*, charger_id: int, firmware_version: str) -> None:
-    """A charger with an update under way booted: on the target version it is updated; back on
-    another version after installing, the update failed, whatever it reported before."""
+    """A charger with an update under way booted."""
     target = _in_flight_of(charger_id, None)
-    if target is None:
-        return
-    now = timezone.now()
+    if target is not None:
+        _settle_boot(target, firmware_version, now=timezone.now())
+
+
+def _settle_boot(
+    target: CampaignTarget, firmware_version: str, *, now: datetime, step: bool = True
+) -> bool:
+    """On the target version the charger is updated; back on another version after installing,
+    the update failed, whatever it reported before. Returns whether the boot settled it (a
+    restart while downloading tells nothing yet). The caller holds the target's row lock."""
     wanted = target.campaign.image.version
     outcome = planning.boot_outcome(
         target.state, reported_version=firmware_version, target_version=wanted
@@ -465,7 +481,8 @@ def target_booted(*, charger_id: int, firmware_version: str) -> None:
     if outcome == planning.SUCCEEDED:
         target.failure_reason = ""
         _move(target, TargetState.SUCCEEDED, now=now, detail=f"Booted on {wanted}.")
-        _queue_step(target)
+        if step:
+            _queue_step(target)
     elif outcome == planning.FAILED:
         said = target.last_status or TargetState(target.state).label
         _fail(
@@ -473,7 +490,9 @@ def target_booted(*, charger_id: int, firmware_version: str) -> None:
             f"Reported {said} but booted on {firmware_version or 'an unknown version'}, "
             f"not {wanted}.",
             now=now,
+            step=step,
         )
+    return outcome is not None
 
 
 def campaigns_to_step() -> list[int]:

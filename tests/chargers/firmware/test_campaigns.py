@@ -3,13 +3,15 @@ deferral for sessions, windows per site time zone, the boot that decides an upda
 chargers, and a restarted worker that sends nothing twice."""
 
 from datetime import UTC, datetime, time, timedelta
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from chargers.events import OperationStatusReported
+from chargers.events import ChargerBooted, OperationStatusReported
+from chargers.firmware import listeners
 from chargers.firmware.events import CampaignStateChanged, TargetStateChanged
 from chargers.firmware.models import (
     CampaignState,
@@ -343,6 +345,62 @@ def test_a_silent_charger_times_out(tenant_a, site_a, image, fake_fleet, run):
         assert target.failure_reason == "Nothing heard from the charger in time while 'accepted'."
 
 
+@pytest.mark.parametrize(
+    ("version", "state", "outcome", "reason"),
+    [
+        ("2.0.0", TargetState.ACCEPTED, TargetState.SUCCEEDED, ""),
+        (
+            "1.0.0",
+            TargetState.INSTALLED,
+            TargetState.FAILED,
+            "Reported Installed, waiting for the boot but booted on 1.0.0, not 2.0.0.",
+        ),
+        (
+            "1.0.0",
+            TargetState.DOWNLOADING,
+            TargetState.FAILED,
+            "Nothing heard from the charger in time while 'downloading'.",
+        ),
+    ],
+)
+def test_a_boot_whose_notice_was_lost_settles_the_charger_at_the_tick(
+    tenant_a, site_a, image, fake_fleet, run, version, state, outcome, reason
+):
+    # The boot's notice never reached the campaign (a lost task, a process that did not know
+    # of the update yet): the charger's row still says it booted after the update went out.
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        campaign = campaign_create(name="c", image=image, canary_size=0, max_attempts=1)
+        run(campaign_start, campaign=campaign)
+        target = CampaignTarget.objects.get()
+        CampaignTarget.objects.filter(pk=target.pk).update(state=state)
+        charger.firmware_version = version
+        charger.last_boot_at = target.dispatched_at + timedelta(minutes=5)
+        charger.save(update_fields=["firmware_version", "last_boot_at"])
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(hours=3))
+
+        target.refresh_from_db()
+        assert (target.state, target.failure_reason) == (outcome, reason)
+
+
+def test_a_boot_before_the_update_went_out_does_not_settle_it(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        campaign = campaign_create(name="c", image=image, canary_size=0, max_attempts=1)
+        run(campaign_start, campaign=campaign)
+        target = CampaignTarget.objects.get()
+        charger.firmware_version = image.version
+        charger.last_boot_at = target.dispatched_at - timedelta(seconds=1)
+        charger.save(update_fields=["firmware_version", "last_boot_at"])
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(hours=3))
+
+        assert CampaignTarget.objects.get().state == TargetState.FAILED
+
+
 def test_a_charger_in_a_session_is_not_timed_out_while_it_waits_to_install(
     tenant_a, site_a, image, fake_fleet, run
 ):
@@ -544,3 +602,26 @@ def test_a_signed_image_goes_to_16_chargers_that_speak_the_security_extension_si
     assert sent[plain.identity].action == "UpdateFirmware"
     assert sent[secure.identity].action == "SignedUpdateFirmware"
     assert sent[secure.identity].payload["firmware"]["signature"] == "c2lnbmF0dXJl"
+
+
+def test_boots_ask_once_per_tenant_until_an_update_is_answered(
+    tenant_a, site_a, image, fake_fleet, run, django_assert_num_queries
+):
+    def boot(charger):
+        listeners.on_boot(ChargerBooted.of(charger, changes={}, previous_boot_at=None))
+
+    with scoping.scope(tenant_a):
+        chargers = make_chargers(3, site=site_a)
+        with mock.patch.object(listeners, "_queue") as queued:
+            with django_assert_num_queries(1):  # a storm of boots, no update anywhere
+                for charger in chargers:
+                    boot(charger)
+            assert not queued.called
+
+            campaign = campaign_create(name="c", image=image, canary_size=1, max_attempts=1)
+            run(campaign_start, campaign=campaign)  # the charger's answer is heard here
+            updating = CampaignTarget.objects.get(state=TargetState.ACCEPTED).charger
+            queued.reset_mock()
+            boot(updating)
+            queued.assert_called_once()
+            assert queued.call_args.kwargs["charger_id"] == updating.pk
