@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
-from chargers.api import chargers, commands, sessions, telemetry, tokens
+from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
 from chargers.firmware import api as firmware_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
@@ -56,8 +56,24 @@ router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagno
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
+# One resource per tenant, without an id: no router route fits it.
+singletons = [
+    path(
+        "charger-settings/",
+        fleet_settings.FleetSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="charger-settings",
+    ),
+    path(
+        "charger-settings/onboarding-password/",
+        fleet_settings.FleetSettingsViewSet.as_view(
+            {"post": "open_onboarding", "delete": "close_onboarding"}
+        ),
+        name="charger-settings-onboarding",
+    ),
+]
+
 urlpatterns = [
-    path("v1/", include((router.urls, "api"), namespace="api")),
+    path("v1/", include(([*router.urls, *singletons], "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI injects its own <style> elements; its page alone allows inline styles (its
     # script is a file of its own: the split view).

@@ -6,6 +6,7 @@ from chargers import credentials
 from chargers.models import Charger, IdToken, SecurityProfile
 from chargers.ocpp import builders
 from chargers.ocpp.variables import ATTRIBUTE_TYPES
+from chargers.services import fleet_settings
 from cpms.forms import TenantModelForm
 
 
@@ -191,4 +192,29 @@ class IdTokenImportForm(forms.Form):
         label="CSV file",
         help_text="Columns: uid (required), type, label, group, blocked, expires_at "
         "(YYYY-MM-DD or ISO 8601). A header row is required.",
+    )
+
+
+class FleetSettingsForm(forms.Form):
+    heartbeat_interval = forms.IntegerField(
+        min_value=fleet_settings.HEARTBEAT_SECONDS[0],
+        max_value=fleet_settings.HEARTBEAT_SECONDS[1],
+        help_text="Seconds between heartbeats; chargers get it in the reply to their next boot.",
+    )
+    offline_after_heartbeats = forms.IntegerField(
+        min_value=fleet_settings.OFFLINE_AFTER_HEARTBEATS[0],
+        max_value=fleet_settings.OFFLINE_AFTER_HEARTBEATS[1],
+        help_text="A connected charger silent for this many heartbeat intervals counts as offline.",
+    )
+    version_change = forms.ChoiceField(
+        label="A charger comes back speaking another OCPP version",
+        choices=list(fleet_settings.VERSION_CHANGE_POLICIES.items()),
+    )
+
+
+class OnboardingForm(forms.Form):
+    password = ChargerPasswordField(
+        label="Onboarding password",
+        help_text="16 to 40 characters; leave empty to generate a strong one. It replaces the "
+        "current one.",
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from chargers.dashboard import fleet, overview, portal, sessions, sites, tokens
+from chargers.dashboard import fleet, fleet_settings, overview, portal, sessions, sites, tokens
 
 urlpatterns = [
     path("", overview.tenant_overview, name="tenant_overview"),
@@ -42,6 +42,7 @@ urlpatterns = [
     path("id-tokens/import/", tokens.id_token_import, name="id_token_import"),
     path("id-tokens/<int:pk>/", tokens.id_token_edit, name="id_token_edit"),
     path("id-tokens/<int:pk>/block/", tokens.id_token_block, name="id_token_block"),
+    path("settings/chargers/", fleet_settings.fleet_settings_page, name="fleet_settings"),
     path("", include("chargers.alerts.urls")),
     path("", include("chargers.smart_charging.urls")),
 ]

@@ -23,6 +23,7 @@ from chargers.ocpp.throttle import throttle
 from chargers.selectors.chargers import charger_for_handshake
 from chargers.services.chargers import charger_register_pending
 from chargers.services.connections import connection_open, handshake_refusal_record
+from chargers.services.fleet_settings import version_change_policy
 from cpms import hashing
 from cpms.models import Tenant
 from cpms.proxies import forwarded_for, from_trusted_proxy
@@ -37,9 +38,6 @@ SUBPROTOCOLS: dict[str, str] = {
     "ocpp1.6": OcppVersion.V16,
 }
 SUBPROTOCOL_OF = {version: name for name, version in SUBPROTOCOLS.items()}
-# Tenant.settings["ocpp_version_change"]: what to do when a charger registered on one OCPP
-# version connects with another. "follow" (the default) switches it; "refuse" refuses it.
-VERSION_CHANGE_SETTING = "ocpp_version_change"
 # What the TLS proxy passes on about the client certificate (nginx: $ssl_client_verify,
 # $ssl_client_s_dn, $ssl_client_escaped_cert). The proxy replaces any copies a client sends.
 VERIFY_HEADER = b"x-client-cert-verify"
@@ -219,8 +217,7 @@ def admit(
         elif not charger.password_hash or not hashing.check(password, charger.password_hash):
             return refuse("wrong_password")
     version = SUBPROTOCOLS[subprotocol]
-    policy = tenant.settings.get(VERSION_CHANGE_SETTING, "follow")
-    if registered and version != registered and policy == "refuse":
+    if registered and version != registered and version_change_policy(tenant) == "refuse":
         return refuse("version_change", f"registered on {registered}, offered {version}")
     return Admitted(
         tenant=tenant,

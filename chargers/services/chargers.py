@@ -163,13 +163,3 @@ def charger_set_registration(*, charger: Charger, status: str) -> None:
     from chargers.commands import notify_consumer
 
     notify_consumer(charger, {"type": "charger.changed"})
-
-
-def tenant_set_onboarding_password(*, tenant: Tenant, password: str | None) -> str | None:
-    """The password unknown chargers present to be registered as Pending (None: none may)."""
-    if password is None:
-        Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash="")
-        return None
-    _check_password(password)
-    Tenant.objects.filter(pk=tenant.pk).update(onboarding_password_hash=hashing.make_hash(password))
-    return password

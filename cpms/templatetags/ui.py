@@ -17,7 +17,7 @@ SECTIONS = (
     ("invoices", ("invoice_",)),
     ("members", ("member_",)),
     ("api_keys", ("api_key_",)),
-    ("settings", ("tenant_settings",)),
+    ("settings", ("tenant_settings", "fleet_settings")),
     ("overview", ("tenant_overview",)),
     ("portal_statements", ("portal_statements",)),
     ("portal", ("portal_",)),

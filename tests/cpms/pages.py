@@ -26,6 +26,7 @@ OPERATOR_PAGES = {
     "api_key_list": (Role.ADMIN, None),
     "api_key_revoke": (Role.ADMIN, "api_key"),
     "tenant_settings": (Role.ADMIN, None),
+    "fleet_settings": (Role.ADMIN, None),
     "id_token_list": (Role.VIEWER, None),
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),

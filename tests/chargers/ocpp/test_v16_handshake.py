@@ -99,11 +99,9 @@ async def test_a_url_encoded_id_is_decoded(ocpp_server, tenant_a, make_charger):
 
 @sync_to_async
 def set_onboarding(tenant):
-    from chargers.services.chargers import tenant_set_onboarding_password
+    from chargers.services.fleet_settings import onboarding_open
 
-    tenant.accept_unknown_chargers = True
-    tenant.save()
-    tenant_set_onboarding_password(tenant=tenant, password="onboarding-pass-0001")
+    onboarding_open(tenant=tenant, password="onboarding-pass-0001")
 
 
 async def test_an_unknown_charger_with_the_onboarding_password_waits_as_pending(

@@ -23,6 +23,7 @@ from chargers.models import (
     SessionState,
     TransactionEventRecord,
 )
+from chargers.services.fleet_settings import fleet_settings_update
 from cpms.tenancy import scoping
 from tests.aio import in_a
 from tests.chargers.ocpp.clients import basic, connected, exchange, raw_socket, refused_status
@@ -551,8 +552,7 @@ async def test_a_charger_may_switch_versions_by_default(ocpp_server, tenant_a, c
 
 
 async def test_a_tenant_can_refuse_version_switches(ocpp_server, tenant_a, charger):
-    tenant_a.settings = {"ocpp_version_change": "refuse"}
-    await sync_to_async(tenant_a.save)()
+    await sync_to_async(fleet_settings_update)(tenant=tenant_a, version_change="refuse")
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp16:
         await cp16.boot()
     from tests.chargers.ocpp.clients import PASSWORD

@@ -27,6 +27,7 @@ from cpms.models import (
     Membership,
     Site,
     SiteOwner,
+    Tenant,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -64,6 +65,7 @@ def snapshot(tenant):
     with scoping.scope(tenant):
         rows = {m.__name__: list(m.objects.order_by("pk").values()) for m in SNAPSHOT_MODELS}
         rows["ApiKey"] = list(ApiKey.objects.order_by("pk").values("pk", "name", "revoked_at"))
+    rows["Tenant"] = list(Tenant.objects.filter(pk=tenant.pk).values())
     return rows
 
 
