@@ -18,7 +18,6 @@ from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
@@ -44,10 +43,10 @@ from billing.models import (
     TariffVersion,
 )
 from billing.pricing import DAYS, DIMENSIONS, RESERVATION_KINDS, Priced, from_minor
-from chargers.api.sessions import CsvRenderer
 from chargers.models import IdToken
 from cpms.api.base import (
     CrudViewSet,
+    CsvRenderer,
     CursorPaged,
     TenantModelSerializer,
     TenantPrimaryKeyRelatedField,
@@ -550,15 +549,7 @@ class CdrViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
         responses={(200, "text/csv"): OpenApiTypes.STR},
-        examples=[
-            OpenApiExample(
-                "Records as CSV",
-                value=bx.CDRS_CSV,
-                response_only=True,
-                media_type="text/csv",
-                status_codes=["200"],
-            )
-        ],
+        examples=bx.download("Records as CSV", bx.CDRS_CSV, "text/csv"),
     )
     @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
     def export(self, request):

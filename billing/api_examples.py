@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpms.api.examples import AT, exchange, pick, returns
+from cpms.api.examples import AT, download, exchange, pick, returns
 
-__all__ = ["exchange", "pick", "returns"]
+__all__ = ["download", "exchange", "pick", "returns"]
 
 ELEMENTS: list[dict[str, Any]] = [
     {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 19, "step_size": 1}]},
