@@ -14,3 +14,6 @@ MANAGE_CUSTOMERS = Role.ADMIN
 CREDIT_INVOICES = Role.ADMIN
 # Revenue shares agreed with site owners; their statements are read by every operator role.
 MANAGE_SITE_SHARES = Role.ADMIN
+# The seller's legal details, payment terms, e-invoicing and how often chargers show costs: an
+# admin's, like the tenant's other settings.
+MANAGE_BILLING_SETTINGS = Role.ADMIN

@@ -18,7 +18,6 @@ from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
@@ -29,9 +28,9 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from billing import access, selectors, services
+from billing import access, documents, selectors, services
 from billing import api_examples as bx
-from billing.exports import cdrs_csv
+from billing.exports import cdrs_csv, invoice_lines_csv, invoices_csv
 from billing.models import (
     ChargeDetailRecord,
     Customer,
@@ -44,11 +43,12 @@ from billing.models import (
     TariffVersion,
 )
 from billing.pricing import DAYS, DIMENSIONS, RESERVATION_KINDS, Priced, from_minor
-from chargers.api.sessions import CsvRenderer
 from chargers.models import IdToken
 from cpms.api.base import (
     CrudViewSet,
+    CsvRenderer,
     CursorPaged,
+    PdfRenderer,
     TenantModelSerializer,
     TenantPrimaryKeyRelatedField,
     TenantViewSet,
@@ -550,15 +550,7 @@ class CdrViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
         responses={(200, "text/csv"): OpenApiTypes.STR},
-        examples=[
-            OpenApiExample(
-                "Records as CSV",
-                value=bx.CDRS_CSV,
-                response_only=True,
-                media_type="text/csv",
-                status_codes=["200"],
-            )
-        ],
+        examples=bx.download("Records as CSV", bx.CDRS_CSV, "text/csv"),
     )
     @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
     def export(self, request):
@@ -713,7 +705,63 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
     ordering_fields = ["id", "issued_at"]
 
     def get_queryset(self):
-        return Invoice.objects.prefetch_related("lines__cdr")
+        return Invoice.objects.select_related("tenant", "credits").prefetch_related("lines__cdr")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=bx.download("Invoices as CSV", bx.INVOICES_CSV, "text/csv"),
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
+    def export(self, request):
+        """The filtered invoices and credit notes as CSV (the same filters as the list),
+        oldest first: number, customer, issue date in the tenant's time zone, period,
+        currency, totals, what a credit note credits and what credited an invoice. Cells a
+        spreadsheet would run as formulas are neutralised."""
+        return invoices_csv(
+            # The lines the JSON shows are no column here.
+            self.filter_queryset(self.get_queryset()).prefetch_related(None),
+            tz=zoneinfo.ZoneInfo(self.tenant.timezone),
+            tenant=self.tenant,
+            filename="invoices.csv",
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["pdf"], required=False)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        examples=bx.download("An invoice as PDF", bx.PDF, "application/pdf"),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def pdf(self, request, pk=None):
+        """The invoice or credit note as PDF, named by its number; a Factur-X e-invoice is a
+        PDF/A-3 carrying its EN 16931 XML as factur-x.xml."""
+        invoice = self.get_object()
+        return documents.pdf_response(
+            documents.invoice_pdf(invoice), documents.invoice_filename(invoice)
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=bx.download("An invoice's lines as CSV", bx.INVOICE_LINES_CSV, "text/csv"),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="lines/export",
+        url_name="lines-export",
+        renderer_classes=[JSONRenderer, CsvRenderer],
+    )
+    def lines_export(self, request, pk=None):
+        """The invoice's lines as CSV: one session each, with its record, charger, times in
+        the tenant's time zone, energy and amounts (negative on a credit note)."""
+        invoice = self.get_object()
+        return invoice_lines_csv(
+            invoice,
+            tz=zoneinfo.ZoneInfo(self.tenant.timezone),
+            tenant=self.tenant,
+            filename=documents.invoice_filename(invoice, "-lines.csv"),
+        )
 
     @extend_schema(
         request=CreditSerializer,
@@ -835,4 +883,17 @@ class StatementViewSet(
     ordering_fields = ["id", "issued_at"]
 
     def get_queryset(self):
-        return Statement.objects.all()
+        return Statement.objects.select_related("tenant")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["pdf"], required=False)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        examples=bx.download("A statement as PDF", bx.PDF, "application/pdf"),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def pdf(self, request, pk=None):
+        """The statement as PDF, as the site owner gets it in the portal."""
+        statement = self.get_object()
+        return documents.pdf_response(
+            documents.statement_pdf(statement), documents.statement_filename(statement)
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpms.api.examples import AT, exchange, pick, returns
+from cpms.api.examples import AT, download, exchange, pick, returns
 
-__all__ = ["exchange", "pick", "returns"]
+__all__ = ["download", "exchange", "pick", "returns"]
 
 ELEMENTS: list[dict[str, Any]] = [
     {"price_components": [{"type": "FLAT", "price": 0.5, "vat": 19, "step_size": 1}]},
@@ -185,6 +185,23 @@ CDRS_CSV = (
     "2026-03-06T17:40:00+01:00,2026-03-06T19:50:00+01:00,22.000000,2.166667,0.666667,EUR,"
     "10.08,12.00,Public AC,1\r\n"
 )
+INVOICES_CSV = (
+    "number,kind,customer,customer_vat_id,issue_date,period_start,period_end,currency,"
+    "total_excl_vat,vat,total_incl_vat,credits,credited_by,facturx\r\n"
+    "INV-000042,invoice,Harbour Logistics,DE987654321,2026-04-03,2026-03-01,2026-03-31,EUR,"
+    "10.08,1.92,12.00,,CN-000003,yes\r\n"
+    "CN-000003,credit_note,Harbour Logistics,DE987654321,2026-04-03,2026-03-01,2026-03-31,EUR,"
+    "-10.08,-1.92,-12.00,INV-000042,,yes\r\n"
+)
+INVOICE_LINES_CSV = (
+    "invoice,line,session_id,cdr_id,charger,start_date_time,end_date_time,total_energy_kwh,"
+    "description,currency,total_excl_vat,vat,total_incl_vat\r\n"
+    "INV-000042,1,77,31,ACME-0042,2026-03-06T17:40:00+01:00,2026-03-06T19:50:00+01:00,"
+    '22.000000,"Session 77 on ACME-0042, 2026-03-06 16:40 UTC, 22 kWh",EUR,10.08,1.92,'
+    "12.00\r\n"
+)
+# What a PDF download starts with (the example stands for the file).
+PDF = "%PDF-1.7 ... %%EOF"
 CUSTOMER = {
     "id": 8,
     "name": "Harbour Logistics",

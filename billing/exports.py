@@ -1,7 +1,7 @@
-"""Charge detail records as CSV, for the dashboard's download and the API's export: one
-definition of the columns, with the chargers' formula guard on every cell (an id tag a charger
-sent must never become a spreadsheet formula). Amounts in the record's currency, times ISO 8601
-in the time zone the caller gives."""
+"""Charge detail records, invoices and an invoice's lines as CSV, for the dashboard's downloads
+and the API's exports: one definition of each table's columns, with the chargers' formula guard
+on every cell (an id tag a charger sent or a customer's name must never become a spreadsheet
+formula). Amounts in the row's currency, times ISO 8601 in the time zone the caller gives."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from billing.models import ChargeDetailRecord
+from billing.models import ChargeDetailRecord, Invoice
 from billing.pricing import from_minor
 from chargers.exports import neutralise
 from chargers.metering import local_time
@@ -92,10 +92,10 @@ def cdr_rows(records: QuerySet[ChargeDetailRecord], tz: zoneinfo.ZoneInfo) -> It
         ]
 
 
-def _lines(rows: Iterator[list], tenant: Tenant) -> Iterator[str]:
+def _lines(header: list[str], rows: Iterator[list], tenant: Tenant) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(header)
     # The response streams after the view returns, outside the request's scope.
     with scoping.scope(tenant):
         for number, row in enumerate(rows, start=1):
@@ -107,6 +107,16 @@ def _lines(rows: Iterator[list], tenant: Tenant) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+def _download(
+    header: list[str], rows: Iterator[list], tenant: Tenant, filename: str
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        _lines(header, rows, tenant), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def cdrs_csv(
     records: QuerySet[ChargeDetailRecord],
     *,
@@ -116,8 +126,101 @@ def cdrs_csv(
 ) -> StreamingHttpResponse:
     """The records, oldest session first, as a CSV download named `filename`."""
     ordered = records.order_by("start_date_time", "pk")
-    response = StreamingHttpResponse(
-        _lines(cdr_rows(ordered, tz), tenant), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _download(HEADER, cdr_rows(ordered, tz), tenant, filename)
+
+
+INVOICE_HEADER = [
+    "number",
+    "kind",
+    "customer",
+    "customer_vat_id",
+    "issue_date",
+    "period_start",
+    "period_end",
+    "currency",
+    "total_excl_vat",
+    "vat",
+    "total_incl_vat",
+    "credits",
+    "credited_by",
+    "facturx",
+]
+
+
+def invoice_rows(invoices: QuerySet[Invoice], tz: zoneinfo.ZoneInfo) -> Iterator[list]:
+    rows = invoices.select_related("credits").prefetch_related("credit_notes")
+    for invoice in rows.iterator(chunk_size=CHUNK):
+        currency = invoice.currency
+        excl, incl = invoice.total_excl_vat_minor, invoice.total_incl_vat_minor
+        yield [
+            invoice.display_number,
+            invoice.kind,
+            invoice.recipient.get("name", ""),
+            invoice.recipient.get("vat_id", ""),
+            local_time(invoice.issued_at, tz).date().isoformat(),
+            invoice.period_start.isoformat(),
+            invoice.period_end.isoformat(),
+            currency,
+            from_minor(excl, currency),
+            from_minor(incl - excl, currency),
+            from_minor(incl, currency),
+            invoice.credits.display_number if invoice.credits else "",
+            " ".join(note.display_number for note in invoice.credit_notes.all()),
+            "yes" if invoice.facturx else "no",
+        ]
+
+
+def invoices_csv(
+    invoices: QuerySet[Invoice], *, tz: zoneinfo.ZoneInfo, tenant: Tenant, filename: str
+) -> StreamingHttpResponse:
+    """The invoices and credit notes, oldest first, as issued (the customer's name as the
+    document shows it), as a CSV download named `filename`."""
+    ordered = invoices.order_by("issued_at", "pk")
+    return _download(INVOICE_HEADER, invoice_rows(ordered, tz), tenant, filename)
+
+
+LINE_HEADER = [
+    "invoice",
+    "line",
+    "session_id",
+    "cdr_id",
+    "charger",
+    "start_date_time",
+    "end_date_time",
+    "total_energy_kwh",
+    "description",
+    "currency",
+    "total_excl_vat",
+    "vat",
+    "total_incl_vat",
+]
+
+
+def line_rows(invoice: Invoice, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
+    currency = invoice.currency
+    lines = invoice.lines.select_related("cdr__charger").order_by("pk")
+    for number, line in enumerate(lines, start=1):
+        cdr = line.cdr
+        excl, incl = line.total_excl_vat_minor, line.total_incl_vat_minor
+        yield [
+            invoice.display_number,
+            number,
+            cdr.session_id,
+            cdr.pk,
+            cdr.charger.identity,
+            local_time(cdr.start_date_time, tz).isoformat(),
+            local_time(cdr.end_date_time, tz).isoformat(),
+            cdr.total_energy,
+            line.description,
+            currency,
+            from_minor(excl, currency),
+            from_minor(incl - excl, currency),
+            from_minor(incl, currency),
+        ]
+
+
+def invoice_lines_csv(
+    invoice: Invoice, *, tz: zoneinfo.ZoneInfo, tenant: Tenant, filename: str
+) -> StreamingHttpResponse:
+    """One invoice's lines (a session each, negative on a credit note) as CSV."""
+    return _download(LINE_HEADER, line_rows(invoice, tz), tenant, filename)

@@ -12,9 +12,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing.models import Tariff
+from billing.models import BillingSettings, Tariff
 from billing.selectors import Hypothetical
+from billing.services import SETTINGS_FIELDS
 from chargers.models import Charger, Connector, IdToken
+from cpms.forms import TenantModelForm
 from cpms.models import Site
 
 ELEMENTS_HELP = (
@@ -192,3 +194,14 @@ class PreviewForm(forms.Form):
             end=start + total,
             energy_kwh=data["energy_kwh"],
         )
+
+
+class BillingSettingsForm(TenantModelForm):
+    """The billing settings page; the service checks what Factur-X needs."""
+
+    class Meta:
+        model = BillingSettings
+        fields = list(SETTINGS_FIELDS)
+
+    def clean_country(self) -> str:
+        return str(self.cleaned_data["country"]).strip().upper()

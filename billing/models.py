@@ -266,6 +266,14 @@ class Invoice(TenantOwned):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
     )
     reason = models.CharField(max_length=300, blank=True)
+    # The parties as they were at issue (`billing.parties`): a later change of the tenant's
+    # legal details or the customer's address leaves the document as it was sent.
+    issuer = models.JSONField(default=dict)
+    recipient = models.JSONField(default=dict)
+    payment_terms = models.CharField(max_length=300, blank=True)
+    facturx = models.BooleanField(
+        default=False, help_text="Issued as a Factur-X e-invoice: its PDF carries the EN 16931 XML."
+    )
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
@@ -337,6 +345,9 @@ class Statement(TenantOwned):
     fees_minor = models.BigIntegerField()
     payout_minor = models.BigIntegerField()
     sites = models.JSONField(help_text="Per site: sessions, energy, revenue, share, fee.")
+    # The tenant and the site owner as they were at issue, like an invoice's parties.
+    issuer = models.JSONField(default=dict)
+    recipient = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-period_start", "-pk"]
@@ -351,22 +362,39 @@ class Statement(TenantOwned):
 
 
 DEFAULT_COST_UPDATE_SECONDS = 60
+DEFAULT_PAYMENT_TERMS = "Payable within 14 days of the issue date."
 
 
-class CostDisplaySettings(TenantOwned):
-    """How often the tenant's chargers are sent a running session's cost (2.0.1 CostUpdated,
-    1.6 California Pricing RunningCost); 0 sends none. A tenant without a row has the
-    default."""
+class BillingSettings(TenantOwned):
+    """The tenant's billing settings, one row (a tenant without one has the defaults): how
+    often chargers are sent a running session's cost (2.0.1 CostUpdated, 1.6 California
+    Pricing RunningCost; 0 sends none), the seller's legal details its invoices show, and
+    whether invoices are issued as Factur-X e-invoices."""
 
     cost_update_seconds = models.PositiveIntegerField(default=DEFAULT_COST_UPDATE_SECONDS)
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As registered; the tenant's name when empty."
+    )
+    street = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2, e.g. DE.")
+    vat_id = models.CharField("VAT id", max_length=30, blank=True)
+    payment_terms = models.CharField(max_length=300, blank=True, default=DEFAULT_PAYMENT_TERMS)
+    facturx = models.BooleanField(
+        "Factur-X e-invoices",
+        default=False,
+        help_text="Invoices issued from now on are PDF/A-3 documents with their EN 16931 XML "
+        "(Factur-X / ZUGFeRD) embedded.",
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant"], name="costdisplaysettings_unique"),
+            models.UniqueConstraint(fields=["tenant"], name="billingsettings_unique"),
         ]
 
     def __str__(self):
-        return f"every {self.cost_update_seconds} s"
+        return f"billing settings of {self.tenant_id}"
 
 
 class RunningCost(TenantOwned):

@@ -14,8 +14,8 @@ from django.utils import timezone
 from billing import pricing
 from billing.models import (
     DEFAULT_COST_UPDATE_SECONDS,
+    BillingSettings,
     ChargeDetailRecord,
-    CostDisplaySettings,
     Tariff,
     TariffAssignment,
     TariffVersion,
@@ -234,9 +234,14 @@ def sessions_to_price(limit: int = 500) -> list[int]:
     )
 
 
+def billing_settings() -> BillingSettings:
+    """The scope's tenant's billing settings: its row, or the defaults (unsaved) without one."""
+    return BillingSettings.objects.first() or BillingSettings()
+
+
 def cost_update_seconds() -> int:
     """How often the scope's tenant sends running costs (0: never)."""
-    found = CostDisplaySettings.objects.values_list("cost_update_seconds", flat=True).first()
+    found = BillingSettings.objects.values_list("cost_update_seconds", flat=True).first()
     return DEFAULT_COST_UPDATE_SECONDS if found is None else found
 
 

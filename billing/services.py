@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -18,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing import display, invoicing, listeners, pricing, selectors
+from billing import display, invoicing, listeners, parties, pricing, selectors
 from billing.events import CdrIssued, SessionCostUpdated
 from billing.models import (
+    BillingSettings,
     ChargeDetailRecord,
-    CostDisplaySettings,
     Customer,
     CustomerGroup,
     Invoice,
@@ -361,7 +362,8 @@ def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
     """The demo tenant's billing, created once (idempotent): a public tariff for the whole
     tenant (start fee, day and night energy prices, parking after a grace period by day); for
     the fleet's cards a cheaper energy-only contract and a customer who pays for them; a 30 %
-    revenue share, less 25 EUR a month, for the sites that have an owner."""
+    revenue share, less 25 EUR a month, for the sites that have an owner; the seller's legal
+    details, with Factur-X e-invoices on."""
     public = Tariff.objects.filter(name=DEMO_PUBLIC, archived_at__isnull=True).first()
     if public is None:
         public = tariff_create(
@@ -398,10 +400,31 @@ def demo_tariffs_seed(*, fleet_group: IdToken | None = None) -> list[Tariff]:
         tariffs.append(fleet)
         if not CustomerGroup.objects.filter(group=fleet_group).exists():
             customer_create(
-                name="Harbour Logistics", email="accounts@harbour.test", groups=[fleet_group]
+                name="Harbour Logistics",
+                email="accounts@harbour.test",
+                street="Kehrwieder 2",
+                postal_code="20457",
+                city="Hamburg",
+                country="DE",
+                vat_id="DE987654321",
+                groups=[fleet_group],
             )
     for site in Site.objects.filter(site_owner__isnull=False, share__isnull=True):
         site_share_set(site=site, revenue_share_percent=Decimal(30), monthly_fee=Decimal(25))
+    if (
+        not selectors.billing_settings().legal_name
+        and not Customer.objects.filter(country="").exists()
+    ):
+        # The demo's invoices are Factur-X e-invoices, from a seller with its legal details.
+        billing_settings_set(
+            legal_name="Demo Charging Co GmbH",
+            street="Am Sandtorkai 1",
+            postal_code="20457",
+            city="Hamburg",
+            country="DE",
+            vat_id="DE123456789",
+            facturx=True,
+        )
     return tariffs
 
 
@@ -422,10 +445,18 @@ def _checked_groups(groups: list[IdToken], customer: Customer | None) -> None:
         )
 
 
+def _checked_country(country: str) -> None:
+    """A buyer's country is part of an EN 16931 invoice (BR-11): while the tenant issues
+    Factur-X e-invoices, every customer needs one."""
+    if not country and selectors.billing_settings().facturx:
+        raise ValidationError({"country": ["E-invoices (Factur-X) need the customer's country."]})
+
+
 @transaction.atomic
 def customer_create(*, groups: list[IdToken] | None = None, **fields: Any) -> Customer:
     """A customer and the id-token groups whose sessions it pays for."""
     _checked_groups(groups or [], None)
+    _checked_country(fields.get("country", ""))
     customer = Customer.objects.create(**fields)
     for group in groups or []:
         CustomerGroup.objects.create(customer=customer, group=group)
@@ -438,6 +469,7 @@ def customer_update(
 ) -> Customer:
     for name, value in fields.items():
         setattr(customer, name, value)
+    _checked_country(customer.country)
     customer.save()
     if groups is not None:
         _checked_groups(groups, customer)
@@ -470,8 +502,9 @@ def _line_of(cdr: ChargeDetailRecord, sign: int) -> dict[str, Any]:
     when = cdr.start_date_time.strftime("%Y-%m-%d %H:%M UTC")
     return {
         "cdr": cdr,
+        # Fixed-point: normalize() alone writes 20 kWh as "2E+1".
         "description": f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
-        f"{cdr.total_energy.normalize()} kWh",
+        f"{cdr.total_energy.normalize():f} kWh",
         "total_excl_vat_minor": sign * cdr.total_excl_vat_minor,
         "total_incl_vat_minor": sign * cdr.total_incl_vat_minor,
     }
@@ -490,6 +523,8 @@ def _issue(
     sign = -1 if kind == InvoiceKind.CREDIT_NOTE else 1
     series = CREDIT_NOTE_SERIES if kind == InvoiceKind.CREDIT_NOTE else INVOICE_SERIES
     lines = [_line_of(cdr, sign) for cdr in records]
+    settings = selectors.billing_settings()
+    recipient = parties.customer(customer)
     invoice = Invoice.objects.create(
         customer=customer,
         kind=kind,
@@ -506,6 +541,12 @@ def _issue(
         ),
         credits=credits,
         reason=reason,
+        issuer=parties.issuer(customer.tenant, settings),
+        recipient=recipient,
+        payment_terms=settings.payment_terms,
+        # Turning e-invoices on needs every customer's country; one cleared since (a raw
+        # edit) gets a plain invoice rather than none.
+        facturx=settings.facturx and bool(recipient["country"]),
     )
     for line in lines:
         InvoiceLine.objects.create(invoice=invoice, **line)
@@ -649,7 +690,8 @@ def statements_issue(*, period: invoicing.Month) -> list[Statement]:
     sessions started at their sites within the month. Run again, it issues nothing twice."""
     issued = []
     shares = {s.site_id: s for s in SiteShare.objects.all()}
-    for owner in SiteOwner.objects.prefetch_related("sites"):
+    settings = selectors.billing_settings()
+    for owner in SiteOwner.objects.select_related("tenant").prefetch_related("sites"):
         sites = list(owner.sites.all())
         if not sites:
             continue
@@ -700,6 +742,8 @@ def statements_issue(*, period: invoicing.Month) -> list[Statement]:
                             }
                             for s in settled
                         ],
+                        issuer=parties.issuer(owner.tenant, settings),
+                        recipient=parties.site_owner(owner),
                     )
             except IntegrityError:
                 continue  # issued already (by an earlier run, or another worker now)
@@ -712,24 +756,47 @@ def statements_issue(*, period: invoicing.Month) -> list[Statement]:
 # The shortest interval between running costs: a charger's screen, not a meter.
 MIN_COST_UPDATE_SECONDS = 10
 MAX_COST_UPDATE_SECONDS = 3600
+SETTINGS_FIELDS = ("cost_update_seconds", *parties.FACTURX_SELLER_FIELDS, "facturx")
 
 
-def cost_display_settings_set(*, cost_update_seconds: int) -> CostDisplaySettings:
-    """How often the tenant's chargers are sent a running session's cost (0: never)."""
-    if cost_update_seconds != 0 and not (
-        MIN_COST_UPDATE_SECONDS <= cost_update_seconds <= MAX_COST_UPDATE_SECONDS
-    ):
-        raise ValidationError(
-            {
-                "cost_update_seconds": [
-                    f"0 (off) or from {MIN_COST_UPDATE_SECONDS} to {MAX_COST_UPDATE_SECONDS}."
-                ]
-            }
-        )
+def _settings_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    seconds = values["cost_update_seconds"]
+    if seconds != 0 and not (MIN_COST_UPDATE_SECONDS <= seconds <= MAX_COST_UPDATE_SECONDS):
+        errors["cost_update_seconds"] = [
+            f"0 (off) or from {MIN_COST_UPDATE_SECONDS} to {MAX_COST_UPDATE_SECONDS}."
+        ]
+    if values["country"] and not re.fullmatch(r"[A-Z]{2}", values["country"]):
+        errors["country"] = ["Use an ISO 3166 alpha-2 code such as DE."]
+    if values["facturx"]:
+        for name in parties.missing_for_facturx(values):
+            errors.setdefault(name, []).append("Needed for Factur-X e-invoices (EN 16931).")
+        countryless = list(Customer.objects.filter(country="").values_list("name", flat=True))
+        if countryless:
+            errors["facturx"] = [
+                "E-invoices name each buyer's country; set it for "
+                + ", ".join(countryless[:5])
+                + (f" and {len(countryless) - 5} more." if len(countryless) > 5 else ".")
+            ]
+    return errors
+
+
+@transaction.atomic
+def billing_settings_set(**changes: Any) -> BillingSettings:
+    """Change the tenant's billing settings named (the others keep their values): the running
+    cost interval (0 off, else 10 to 3600 s), the seller's legal details and payment terms
+    invoices show, and Factur-X e-invoices, which need those details complete and every
+    customer's country. A ValidationError names each field at fault and changes nothing."""
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a billing setting: {', '.join(sorted(unknown))}")
+    current = selectors.billing_settings()
+    values = {name: getattr(current, name) for name in SETTINGS_FIELDS} | changes
+    errors = _settings_errors(values)
+    if errors:
+        raise ValidationError(errors)
     # The scope's one row (the default manager sees only its tenant's).
-    found, _ = CostDisplaySettings.objects.update_or_create(
-        defaults={"cost_update_seconds": cost_update_seconds}
-    )
+    found, _ = BillingSettings.objects.update_or_create(defaults=values)
     return found
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import invoice_views, views
 
 urlpatterns = [
     path("tariffs/", views.tariff_list, name="tariff_list"),
@@ -15,6 +15,17 @@ urlpatterns = [
         name="tariff_assignment_remove",
     ),
     path("charge-detail-records.csv", views.cdr_export, name="cdr_export"),
-    path("invoices/", views.invoice_list, name="invoice_list"),
-    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/", invoice_views.invoice_list, name="invoice_list"),
+    path("invoices.csv", invoice_views.invoice_export, name="invoice_export"),
+    path("invoices/<int:pk>/", invoice_views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>.pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/lines.csv",
+        invoice_views.invoice_lines_export,
+        name="invoice_lines_export",
+    ),
+    path("statements/", invoice_views.statement_list, name="statement_list"),
+    path("statements/<int:pk>/", invoice_views.statement_detail, name="statement_detail"),
+    path("statements/<int:pk>.pdf", invoice_views.statement_pdf, name="statement_pdf"),
+    path("billing/settings/", invoice_views.billing_settings, name="billing_settings"),
 ]

@@ -1,5 +1,6 @@
 """The dashboard's tariff pages: the list, a tariff with its versions, assignments and a price
-preview, the editor, and the records' CSV download. Roles from `billing.access`."""
+preview, the editor, and the records' CSV download. Roles from `billing.access`. Invoices and
+statements are in `billing.invoice_views`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import zoneinfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,16 +16,8 @@ from django.views.decorators.http import require_POST
 from billing import access, selectors, services
 from billing.exports import cdrs_csv
 from billing.forms import AssignmentForm, PreviewForm, TariffForm
-from billing.models import (
-    ChargeDetailRecord,
-    Customer,
-    Invoice,
-    Tariff,
-    TariffAssignment,
-    TariffVersion,
-)
+from billing.models import ChargeDetailRecord, Tariff, TariffAssignment, TariffVersion
 from cpms.forms import save_with
-from cpms.paging import pager_params
 from cpms.tenancy.access import operator_view, role_at_least
 
 
@@ -156,36 +148,4 @@ def cdr_export(request):
         tz=zoneinfo.ZoneInfo(request.tenant.timezone),
         tenant=request.tenant,
         filename="charge-detail-records.csv",
-    )
-
-
-@operator_view(read=access.READ)
-def invoice_list(request):
-    invoices = Invoice.objects.select_related("customer", "credits")
-    customer = request.GET.get("customer", "")
-    if customer.isdigit():
-        invoices = invoices.filter(customer_id=int(customer))
-    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "billing/invoice_list.html",
-        {
-            "page": page,
-            "params": pager_params(request.GET),
-            "customers": Customer.objects.prefetch_related("groups__group"),
-        },
-    )
-
-
-@operator_view(read=access.READ)
-def invoice_detail(request, pk: int):
-    """The invoice as a document: the page prints as it is (the frame stays off paper)."""
-    invoice = get_object_or_404(
-        Invoice.objects.select_related("customer", "credits").prefetch_related("lines__cdr"),
-        pk=pk,
-    )
-    return render(
-        request,
-        "billing/invoice_detail.html",
-        {"invoice": invoice, "credit_notes": invoice.credit_notes.all()},
     )

@@ -14,6 +14,7 @@ import csv
 import io
 import zoneinfo
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -42,6 +43,9 @@ CHUNK = 2000
 
 
 def neutralise(value) -> str:
+    # A number is no formula: a credit note's -7.14 stays a number to the spreadsheet.
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
 

@@ -7,7 +7,6 @@ import zoneinfo
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
@@ -15,12 +14,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 
 from chargers.exports import sessions_csv
 from chargers.models import ChargingSession
 from cpms.api import examples as ex
-from cpms.api.base import CursorPaged, TenantViewSet, time_range
+from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet, time_range
 
 
 @extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
@@ -65,17 +64,6 @@ class SessionFilter(filters.FilterSet):
         fields = ["site", "charger", "id_token", "id_tag", "state"]
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets `Accept: text/csv` through content negotiation; errors still render as JSON."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data)
-
-
 @extend_schema_view(
     list=extend_schema(description="Sessions, newest first, by cursor."),
 )
@@ -94,15 +82,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
         responses={(200, "text/csv"): OpenApiTypes.STR},
-        examples=[
-            OpenApiExample(
-                "Sessions as CSV",
-                value=ex.SESSIONS_CSV,
-                response_only=True,
-                media_type="text/csv",
-                status_codes=["200"],
-            )
-        ],
+        examples=ex.download("Sessions as CSV", ex.SESSIONS_CSV, "text/csv"),
     )
     @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
     def export(self, request):

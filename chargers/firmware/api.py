@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -446,15 +445,7 @@ class DiagnosticsViewSet(
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        examples=[
-            OpenApiExample(
-                "A log file",
-                value=ex.LOG_FILE,
-                response_only=True,
-                media_type="application/octet-stream",
-                status_codes=["200"],
-            )
-        ],
+        examples=ex.download("A log file", ex.LOG_FILE, "application/octet-stream"),
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):

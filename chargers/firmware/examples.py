@@ -1,8 +1,8 @@
 """Examples of the firmware API's bodies, for the OpenAPI documentation."""
 
-from cpms.api.examples import exchange, pick, returns
+from cpms.api.examples import download, exchange, pick, returns
 
-__all__ = ["exchange", "pick", "returns"]
+__all__ = ["download", "exchange", "pick", "returns"]
 
 AT = "2026-03-02T02:00:00Z"
 LATER = "2026-03-02T02:40:00Z"

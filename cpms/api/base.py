@@ -33,6 +33,7 @@ from rest_framework import (
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import exception_handler
 
 from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
@@ -303,6 +304,26 @@ class TenantViewSet(viewsets.GenericViewSet):
         if self.request is not None and isinstance(self.request.auth, ApiContext):
             context["tenant"] = self.request.auth.tenant
         return context
+
+
+class DownloadRenderer(BaseRenderer):
+    """Lets a download's media type through content negotiation (the view answers with the
+    file itself); errors still render as JSON."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class CsvRenderer(DownloadRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class PdfRenderer(DownloadRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
 
 
 class Conflict(APIException):

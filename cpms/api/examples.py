@@ -359,6 +359,15 @@ def exchange(summary: str, *, request=None, response=None, status: int = 200) ->
     return found
 
 
+def download(summary: str, value: str, media_type: str) -> list:
+    """A file the operation answers with (a CSV export, a PDF), for `extend_schema(examples=)`."""
+    return [
+        OpenApiExample(
+            summary, value=value, response_only=True, media_type=media_type, status_codes=["200"]
+        )
+    ]
+
+
 def pick(value: dict, *keys: str) -> dict:
     """The writable part of a resource body, for request examples."""
     return {key: value[key] for key in keys}

@@ -6,11 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from billing.services import assignment_create, tariff_create
-from chargers.models import Charger, Connector
+from billing.models import Invoice
+from billing.services import (
+    assignment_create,
+    billing_settings_set,
+    customer_create,
+    tariff_create,
+)
+from billing.tasks import issue_invoices
+from chargers.models import Charger, Connector, IdToken
 from chargers.services.sessions import session_start, session_stop
 from cpms.celery import app
 from cpms.tenancy import scoping
+from tests.billing.parties import SELLER
 from tests.billing.tariffs import T0, energy_elements
 
 
@@ -63,5 +71,44 @@ def charge(tenant_a, charger, django_capture_on_commit_callbacks):
                 reason="EVDisconnected",
             )
         return session
+
+    return run
+
+
+@pytest.fixture
+def seller(tenant_a):
+    with scoping.scope(tenant_a):
+        return billing_settings_set(**SELLER)
+
+
+@pytest.fixture
+def fleet_customer(tenant_a, standard_tariff):
+    """Harbour Logistics in Hamburg, paying for the sessions of card CARD-A (group FLEET-A)."""
+    with scoping.scope(tenant_a):
+        group = IdToken.objects.create(uid="FLEET-A")
+        IdToken.objects.create(uid="CARD-A", group=group)
+        return customer_create(
+            name="Harbour Logistics",
+            email="accounts@logistics.test",
+            street="Kehrwieder 2",
+            postal_code="20457",
+            city="Hamburg",
+            country="DE",
+            vat_id="DE987654321",
+            groups=[group],
+        )
+
+
+@pytest.fixture
+def issue(tenant_a, seller, fleet_customer, charge, eager):
+    """issue(20, 5.5) charges card CARD-A that many kWh, one session each, and issues the
+    month's invoices; returns the newest invoice."""
+
+    def run(*kwhs):
+        for number, kwh in enumerate(kwhs):
+            charge(kwh=kwh, id_tag="CARD-A", start=T0 + timedelta(hours=2 * number))
+        issue_invoices()
+        with scoping.scope(tenant_a):
+            return Invoice.objects.select_related("tenant", "credits").latest("pk")
 
     return run

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from billing.models import ChargeDetailRecord
-from billing.services import assignment_create, cost_display_settings_set, tariff_create
+from billing.services import assignment_create, billing_settings_set, tariff_create
 from billing.tasks import send_running_costs
 from chargers.commands import asend_command
 from chargers.models import Charger, Command, CommandStatus, IdToken
@@ -180,7 +180,7 @@ async def test_a_16_charger_without_california_pricing_gets_no_cost(
 async def test_a_tenant_that_sends_no_costs_sends_none(
     ocpp_server_in_process, registered, priced, tenant_a, eager
 ):
-    await in_a(tenant_a, lambda: cost_display_settings_set(cost_update_seconds=0))
+    await in_a(tenant_a, lambda: billing_settings_set(cost_update_seconds=0))
     async with running(simulated(ocpp_server_in_process)) as sim:
         session = await sim.start_session(TAG, connector_id=1)
         assert session is not None

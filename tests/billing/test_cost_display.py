@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from billing import display, pricing
 from billing.events import SessionCostUpdated
-from billing.models import CostDisplaySettings, RunningCost
+from billing.models import BillingSettings, RunningCost
 from billing.selectors import cost_update_seconds, sessions_due_a_cost
-from billing.services import cost_display_settings_set, running_cost_send
+from billing.services import billing_settings_set, running_cost_send
 from chargers.costs import Cost
 from chargers.models import Charger, ChargingSession
 from cpms.events import captured
@@ -42,29 +42,29 @@ def test_the_default_interval_is_a_minute(tenant_a):
 @pytest.mark.parametrize("seconds", [-1, 1, 9, 3601])
 def test_an_interval_out_of_bounds_names_the_field_and_changes_nothing(tenant_a, seconds):
     with scoping.scope(tenant_a), pytest.raises(ValidationError) as raised:
-        cost_display_settings_set(cost_update_seconds=seconds)
+        billing_settings_set(cost_update_seconds=seconds)
     assert "cost_update_seconds" in raised.value.message_dict
     with scoping.scope(tenant_a):
-        assert not CostDisplaySettings.objects.exists()
+        assert not BillingSettings.objects.exists()
 
 
 def test_a_session_is_due_its_cost_once_per_interval(tenant_a, running_session):
     now = timezone.now()
     with scoping.scope(tenant_a):
-        cost_display_settings_set(cost_update_seconds=30)
+        billing_settings_set(cost_update_seconds=30)
         assert sessions_due_a_cost(now) == [running_session.pk]
         RunningCost.objects.create(
             session=running_session, amount=Decimal("1.19"), currency="EUR", sent_at=now
         )
         assert sessions_due_a_cost(now + timedelta(seconds=29)) == []
         assert sessions_due_a_cost(now + timedelta(seconds=31)) == [running_session.pk]
-        cost_display_settings_set(cost_update_seconds=0)
+        billing_settings_set(cost_update_seconds=0)
         assert sessions_due_a_cost(now + timedelta(hours=1)) == []
 
 
 def test_one_tenants_interval_leaves_anothers_alone(tenant_a, tenant_b, running_session):
     with scoping.scope(tenant_b):
-        cost_display_settings_set(cost_update_seconds=0)
+        billing_settings_set(cost_update_seconds=0)
         assert cost_update_seconds() == 0
         assert sessions_due_a_cost(timezone.now()) == []  # tenant A's session is not B's
     with scoping.scope(tenant_a):

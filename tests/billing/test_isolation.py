@@ -1,7 +1,7 @@
 """charlie (tenant B's admin) reaches nothing of tenant A's billing: every tariff, preview,
-assignment and record of A is a 404 to him, as an id that never existed; his writes naming A's
-rows are refused with the field named. (The route matrix in tests/cpms/api/ tries every route
-too; these say it for billing in so many words.)"""
+assignment, record, invoice and statement document of A is a 404 to him, as an id that never
+existed; his writes naming A's rows are refused with the field named. (The route matrix in
+tests/cpms/api/ tries every route too; these say it for billing in so many words.)"""
 
 import pytest
 from django.urls import reverse
@@ -34,6 +34,9 @@ def as_charlie(api, keys):
         ("tariff-assignment-detail", "patch", "tariff_assignment", {"priority": 99}),
         ("tariff-assignment-detail", "delete", "tariff_assignment", None),
         ("cdr-detail", "get", "cdr", None),
+        ("invoice-pdf", "get", "invoice", None),
+        ("invoice-lines-export", "get", "invoice", None),
+        ("statement-pdf", "get", "statement", None),
     ],
 )
 def test_charlie_gets_404_for_every_billing_row_of_tenant_a(

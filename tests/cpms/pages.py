@@ -64,6 +64,14 @@ OPERATOR_PAGES = {
     "cdr_export": (Role.VIEWER, None),
     "invoice_list": (Role.VIEWER, None),
     "invoice_detail": (Role.VIEWER, "invoice"),
+    # Invoices and statements as documents (PDF, CSV), and the billing settings they follow.
+    "invoice_export": (Role.VIEWER, None),
+    "invoice_pdf": (Role.VIEWER, "invoice"),
+    "invoice_lines_export": (Role.VIEWER, "invoice"),
+    "statement_list": (Role.VIEWER, None),
+    "statement_detail": (Role.VIEWER, "statement"),
+    "statement_pdf": (Role.VIEWER, "statement"),
+    "billing_settings": (Role.ADMIN, None),
     # Load management (chargers/smart_charging).
     "site_load": (Role.VIEWER, "site"),
     "site_load_edit": (Role.ADMIN, "site"),
@@ -85,6 +93,7 @@ PORTAL_PAGES = {
     "portal_site": "site",
     "portal_export": "site",
     "portal_statements": None,
+    "portal_statement_pdf": "statement",
 }
 
 # Pages that only accept POST: a GET by someone allowed in is 405.

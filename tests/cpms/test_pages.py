@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from billing.models import Invoice
+from billing.models import Invoice, Statement
 from billing.services import assignment_create, customer_create, tariff_create
 from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
@@ -34,8 +34,15 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             issued_at=tariff.created_at, currency="EUR",
             total_excl_vat_minor=600, total_incl_vat_minor=714,
         )  # fmt: skip
+        statement = Statement.objects.create(
+            site_owner=owner_a, period_start=tariff.created_at.date(),
+            period_end=tariff.created_at.date(), issued_at=tariff.created_at, currency="EUR",
+            revenue_minor=1000, share_minor=300, fees_minor=0, payout_minor=300, sites=[],
+            recipient={"name": owner_a.name},
+        )  # fmt: skip
         return {
             "invoice": invoice,
+            "statement": statement,
             "tariff": tariff,
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "site": site_a,
@@ -90,6 +97,10 @@ def test_charlie_gets_404_on_every_tenant_a_page(client, world, charlie, name):
         "id_token_edit",
         "site_edit",
         "command_outcome",
+        "invoice_pdf",
+        "invoice_lines_export",
+        "statement_detail",
+        "statement_pdf",
     ],
 )
 def test_charlie_gets_404_for_tenant_a_ids_under_his_own_slug(client, world, charlie, name):

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -71,6 +72,7 @@ def test_the_live_script_never_writes_markup():
         ("04AABBCC", "04AABBCC"),
         (None, ""),
         (12, "12"),
+        (Decimal("-7.14"), "-7.14"),
     ],
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell, expected):

@@ -114,6 +114,9 @@ ROUTES = {
     ("invoice-list", "get"): (READ, None, None),
     ("invoice-detail", "get"): (READ, "invoice", None),
     ("invoice-credit", "post"): (ADMIN, "invoice", {"reason": "Miscalibrated"}),
+    ("invoice-export", "get"): (READ, None, None),
+    ("invoice-pdf", "get"): (READ, "invoice", None),
+    ("invoice-lines-export", "get"): (READ, "invoice", None),
     ("site-share-list", "get"): (READ, None, None),
     ("site-share-list", "post"): (
         ADMIN,
@@ -125,6 +128,7 @@ ROUTES = {
     ("site-share-detail", "delete"): (ADMIN, "site_share", None),
     ("statement-list", "get"): (READ, None, None),
     ("statement-detail", "get"): (READ, "statement", None),
+    ("statement-pdf", "get"): (READ, "statement", None),
     ("firmware-image-list", "get"): (READ, None, None),
     (
         "firmware-image-list",
