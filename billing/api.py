@@ -32,6 +32,7 @@ from billing import access, documents, selectors, services
 from billing import api_examples as bx
 from billing.exports import cdrs_csv, invoice_lines_csv, invoices_csv
 from billing.models import (
+    BillingSettings,
     ChargeDetailRecord,
     Customer,
     Invoice,
@@ -897,3 +898,52 @@ class StatementViewSet(
         return documents.pdf_response(
             documents.statement_pdf(statement), documents.statement_filename(statement)
         )
+
+
+# --- Billing settings ---------------------------------------------------------------------------
+
+BILLING_SETTINGS = {
+    "cost_update_seconds": 60,
+    "legal_name": "Demo Charging GmbH",
+    "street": "Hafenstraße 1",
+    "postal_code": "20457",
+    "city": "Hamburg",
+    "country": "DE",
+    "vat_id": "DE123456789",
+    "payment_terms": "Payable within 14 days without deduction.",
+    "facturx": True,
+}
+
+
+class BillingSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BillingSettings
+        fields = list(services.SETTINGS_FIELDS)
+
+
+class BillingSettingsViewSet(TenantViewSet):
+    """The tenant's billing settings (one resource per tenant, no id): how often chargers are
+    sent a running session's cost, the seller's legal details invoices show, and Factur-X
+    e-invoices (refused, naming each missing field, until those details are complete). Admins
+    only."""
+
+    serializer_class = BillingSettingsSerializer
+    read_role = write_role = access.MANAGE_BILLING_SETTINGS
+    pagination_class = None
+
+    @extend_schema(examples=bx.exchange("The settings", response=BILLING_SETTINGS))
+    def retrieve(self, request):
+        return Response(BillingSettingsSerializer(selectors.billing_settings()).data)
+
+    @extend_schema(
+        examples=bx.exchange(
+            "Running cost every two minutes",
+            request={"cost_update_seconds": 120},
+            response={**BILLING_SETTINGS, "cost_update_seconds": 120},
+        )
+    )
+    def partial_update(self, request):
+        serializer = BillingSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        saved = services.billing_settings_set(**serializer.validated_data)
+        return Response(BillingSettingsSerializer(saved).data)

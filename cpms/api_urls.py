@@ -70,6 +70,11 @@ singletons = [
         ),
         name="charger-settings-onboarding",
     ),
+    path(
+        "billing-settings/",
+        billing_api.BillingSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="billing-settings",
+    ),
 ]
 
 urlpatterns = [

@@ -18,6 +18,8 @@ SAME_OPERATION = [
     ("fleet_settings", ("charger-settings", "patch")),
     ("fleet_settings", ("charger-settings-onboarding", "post")),
     ("fleet_settings", ("charger-settings-onboarding", "delete")),
+    ("billing_settings", ("billing-settings", "get")),
+    ("billing_settings", ("billing-settings", "patch")),
     ("charger_registration", ("charger-approve", "post")),
     ("charger_registration", ("charger-reject", "post")),
     ("charger_command", ("command-list", "post")),

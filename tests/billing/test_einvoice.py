@@ -15,6 +15,7 @@ from billing.services import (
     invoice_credit,
     tariff_create,
 )
+from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
 from tests.billing.en16931 import broken_rules
 from tests.billing.parties import SELLER
@@ -178,3 +179,21 @@ def test_an_invoice_issued_before_e_invoices_were_on_stays_a_plain_pdf(
 
     assert not invoice.facturx and attachments(response.content) == {}
     assert pdfa_level(response.content) is None
+
+
+def test_the_api_refuses_e_invoices_without_the_details_naming_each_and_changes_nothing(
+    api, keys, tenant_a
+):
+    admin = api(keys[ApiKeyRole.ADMIN])
+    url = reverse("api:billing-settings")
+    before = admin.get(url).json()
+
+    refused = admin.patch(url, {"facturx": True, "legal_name": "Harbour GmbH"}, format="json")
+
+    assert refused.status_code == 400
+    assert {"street", "vat_id"} <= set(refused.json()["error"]["fields"])
+    assert admin.get(url).json() == before
+    changed = admin.patch(url, {**SELLER, "cost_update_seconds": 120}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["cost_update_seconds"] == 120
+    assert admin.patch(url, {"facturx": True}, format="json").json()["facturx"] is True

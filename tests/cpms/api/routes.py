@@ -68,6 +68,8 @@ ROUTES = {
     ("charger-settings", "patch"): (ADMIN, None, {"heartbeat_interval": 60}),
     ("charger-settings-onboarding", "post"): (ADMIN, None, {}),
     ("charger-settings-onboarding", "delete"): (ADMIN, None, None),
+    ("billing-settings", "get"): (ADMIN, None, None),
+    ("billing-settings", "patch"): (ADMIN, None, {"cost_update_seconds": 120}),
     ("charger-approve", "post"): (ADMIN, "spare_charger", None),
     ("charger-reject", "post"): (ADMIN, "charger", None),
     ("charger-connectors", "get"): (READ, "charger", None),
