@@ -182,6 +182,7 @@ def run(options: argparse.Namespace) -> dict:
 
     from chargers.smart_charging import allocation, selectors, services
     from chargers.smart_charging.models import SiteElectrical
+    from cpms.collector import calm_the_garbage_collector
     from cpms.tenancy import scoping
 
     started = time.perf_counter()
@@ -192,6 +193,9 @@ def run(options: argparse.Namespace) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     seeded_s = time.perf_counter() - started
+    # The control loop runs in a Celery worker, which keeps what it loaded at start out of the
+    # collector's walks (cpms/celery.py); this process does the same once it is set up.
+    calm_the_garbage_collector()
     with scoping.scope(tenant):
         first, outgoing = services.plan_compute(site=site, trigger="bench")
         first_sent = services.profiles_send(outgoing)

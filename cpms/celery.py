@@ -3,9 +3,20 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpms.settings")
 
 app = Celery("cpms", task_cls="cpms.tenancy.doors:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def calm_the_worker(**_) -> None:
+    # A worker builds big plans and documents: its start-up objects stay out of every walk
+    # (cpms.collector). Again in each pool child, for what it loaded after the fork.
+    from cpms.collector import calm_the_garbage_collector
+
+    calm_the_garbage_collector()

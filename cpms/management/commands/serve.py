@@ -1,7 +1,7 @@
-import gc
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from cpms.collector import calm_the_garbage_collector
 
 
 class Command(BaseCommand):
@@ -94,22 +94,7 @@ class Command(BaseCommand):
         # Django's -v: daphne's access log of every request and socket only from 2 upwards.
         argv += ["-v", "1" if options.get("verbosity", 1) >= 2 else "0"]
         argv.append("cpms.asgi:application")
+        import cpms.asgi  # noqa: F401 (daphne imports it next; loaded here, it is frozen too)
+
         calm_the_garbage_collector()
         CommandLineInterface().run(argv)
-
-
-def calm_the_garbage_collector() -> None:
-    """Fewer, shorter full collections for a process that holds thousands of sockets.
-
-    A full collection walks every object; with 10,000 chargers connected it stopped the event
-    loop for 0.4 to 2 s every few seconds (heartbeat p99 1.6 s in the benchmark) while
-    finding next to nothing to free. What is loaded at start-up (Django, the OCPP schemas)
-    lives as long as the process, so it is frozen out of every walk; and the youngest
-    generation is collected after 50,000 allocations instead of 700, so full collections come
-    about seventy times less often. Cycles are still collected, only later.
-    """
-    import cpms.asgi  # noqa: F401 (daphne imports it next; loaded here, it is frozen too)
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 10, 10)
