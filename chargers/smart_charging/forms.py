@@ -1,4 +1,5 @@
-"""The load-management editor's forms: they validate the input; the services write."""
+"""The load-management pages' forms: the editor's (they validate the input; the services
+write) and the load chart's window."""
 
 from decimal import Decimal
 from typing import Any, cast
@@ -6,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from chargers.smart_charging.models import Phases, Sharing
+from chargers.smart_charging.series import DEFAULT_WINDOW, WINDOWS
 
 
 def amperes(label: str, **kwargs: Any) -> forms.DecimalField:
@@ -64,3 +66,18 @@ class WindowForm(forms.Form):
     starts = forms.TimeField(label="From (local time)", input_formats=["%H:%M"])
     ends = forms.TimeField(label="Until", input_formats=["%H:%M"])
     limit_a = amperes("Grid limit per phase (A)")
+
+
+class LoadWindowForm(forms.Form):
+    """The load chart's window (`?window=6h`)."""
+
+    window = forms.ChoiceField(
+        choices=[(key, window.label) for key, window in WINDOWS.items()], required=False
+    )
+
+    def chosen(self) -> str:
+        """The window asked for, or the default one when the ask is empty or not one of them
+        (the form then says so)."""
+        if self.is_valid() and self.cleaned_data["window"]:
+            return str(self.cleaned_data["window"])
+        return DEFAULT_WINDOW

@@ -1,5 +1,6 @@
 """Reads: a site's tree, limits, sessions and what was sent, turned into the allocator's
-problem; the grid limit at a moment (static, schedule windows, signals)."""
+problem; the grid limit at a moment (static, schedule windows, signals); the site's planned
+and measured current over time."""
 
 from __future__ import annotations
 
@@ -9,14 +10,35 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db import connections
-from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db import NotSupportedError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.sql.compiler import SQLCompiler
 
-from chargers.models import Charger, ChargingSession, Connector, SessionState
+from chargers.metering import OUTLET, POWER, TO_BASE_UNIT
+from chargers.models import Charger, ChargingSession, Connector, MeterSample, SessionState
 from chargers.smart_charging import allocation as alloc
+from chargers.smart_charging import series
 from chargers.smart_charging.models import (
     NOMINAL_VOLTAGE,
+    ChargerElectrical,
     Circuit,
     GridLimitWindow,
     LimitSignal,
@@ -29,6 +51,7 @@ from chargers.smart_charging.models import (
     SiteElectrical,
 )
 from cpms.models import Site
+from cpms.tenancy import rows
 
 HORIZON = timedelta(hours=2)  # how far the short schedule looks ahead
 GRID = "grid"
@@ -109,14 +132,41 @@ class GridLimits:
         return sorted(p for p in points if start < p <= end)
 
 
-def grid_limits(site: Site, electrical: SiteElectrical, now: datetime) -> GridLimits:
+def grid_limits(
+    site: Site, electrical: SiteElectrical, now: datetime, *, since: datetime | None = None
+) -> GridLimits:
+    """The grid connection's limits from `now` on (from `since` on, to look back)."""
     static = electrical.static_limit_a()
     return GridLimits(
         static_a=None if static is None else float(static),
         zone=ZoneInfo(site.timezone),
         windows=list(GridLimitWindow.objects.filter(site=site)),
-        signals=list(LimitSignal.objects.filter(site=site, expires_at__gt=now)),
+        signals=list(LimitSignal.objects.filter(site=site, expires_at__gt=since or now)),
     )
+
+
+def draw_per_phase(
+    phases: tuple[str, ...], *, power_w: float | None = None, current_a: float | None = None
+) -> float | None:
+    """What an EV draws on each of its phases when its meter gives no phase: its overall
+    current, or its power at the nominal voltage, shared evenly over the phases it is wired
+    to. How the plans read a session's draw, and how the load chart reads meters."""
+    if current_a is not None:
+        return current_a / len(phases)
+    if power_w is not None:
+        return power_w / (NOMINAL_VOLTAGE * len(phases))
+    return None
+
+
+def needed_current(
+    phases: tuple[str, ...], *, energy_wh: float, departure_at: datetime, now: datetime
+) -> float | None:
+    """The mean current per phase an EV needs to get `energy_wh` more before it leaves; None
+    once its departure has passed."""
+    if departure_at <= now:
+        return None
+    hours = (departure_at - now).total_seconds() / 3600
+    return max(0.0, energy_wh) / hours / (NOMINAL_VOLTAGE * len(phases))
 
 
 class ChargerRow(NamedTuple):
@@ -373,14 +423,16 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         open_sessions[key] = session
     for key, session in open_sessions.items():
         connector = by_key[key]
-        volts = NOMINAL_VOLTAGE * len(connector.phases)
-        draw = None if session.power_w is None else session.power_w / volts
+        draw = draw_per_phase(connector.phases, power_w=session.power_w)
         need = needs.get(session.pk)
         need_a = None
-        if need and need.energy_needed_wh and need.departure_at and need.departure_at > now:
-            remaining = max(0.0, need.energy_needed_wh - float(session.energy_wh or 0))
-            hours = (need.departure_at - now).total_seconds() / 3600
-            need_a = remaining / hours / volts
+        if need and need.energy_needed_wh and need.departure_at:
+            need_a = needed_current(
+                connector.phases,
+                energy_wh=need.energy_needed_wh - float(session.energy_wh or 0),
+                departure_at=need.departure_at,
+                now=now,
+            )
         fixed, why = _fixed(
             chargers[session.charger_id], session, connector, draw, sent, evses[key], now
         )
@@ -492,3 +544,269 @@ def plan_view(site: Site) -> dict[str, Any]:
         "load": inputs.get("load", {}),
         "connectors": stored.allocations,
     }
+
+
+# --- The load over time: planned and measured current, and the limit (the site's chart) -----
+
+CURRENT = "Current.Import"
+# The kinds of reading a session's draw is read from, best first: the currents per phase, its
+# overall current, its power per phase, its overall power. Each session counts with the best
+# kind it reported in the window only, so a charger reporting currents and power is not
+# counted twice.
+PHASE_CURRENT, OVERALL_CURRENT, PHASE_POWER, OVERALL_POWER = 4, 3, 2, 1
+# The phase names of readings per phase (currents say L1, power between phase and neutral
+# L1-N); line-to-line and neutral readings are not a phase's draw.
+_LINES = {phase: (phase, f"{phase}-N") for phase in alloc.PHASES}
+
+
+def _bucket_sql(column: str, vendor: str) -> str:
+    """The index of the interval a time column falls in, with the origin (Unix seconds) and the
+    interval's size as the two parameters; times before the origin are not asked for."""
+    if vendor == "postgresql":
+        # date_part is double precision; EXTRACT's numeric costs several times as much on a
+        # day of a big site's samples.
+        return f"CAST(FLOOR((date_part('epoch', {column}) - %s) / %s) AS INTEGER)"
+    if vendor == "sqlite":
+        # Times are UTC text there, which strftime('%s') reads as Unix seconds.
+        return f"((CAST(strftime('%%s', {column}) AS INTEGER) - %s) / %s)"
+    raise NotSupportedError(f"the load chart needs PostgreSQL or SQLite, not {vendor}")
+
+
+class Bucket(Func):
+    """The index of the interval of `buckets` a time falls in (`series.Buckets`)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression: str, buckets: series.Buckets) -> None:
+        super().__init__(F(expression))
+        self.origin, self.size = int(buckets.origin.timestamp()), buckets.size
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return _bucket_sql(sql, connection.vendor), [*params, self.origin, self.size]
+
+
+def _readings(site: Site, buckets: series.Buckets) -> QuerySet:
+    """Per session, interval, kind of reading and phase: the mean of the session's readings
+    there (A, or W for power), from the readings of the site's chargers from `origin` on."""
+    charger_ids, evse_ids = set(), {1}
+    for charger_id, evse_id in Charger.objects.filter(site=site).values_list(
+        "pk", "connectors__evse_id"
+    ):
+        charger_ids.add(charger_id)
+        evse_ids.add(evse_id or 1)
+    lines = [name for names in _LINES.values() for name in names]
+    kind = Case(
+        When(measurand=CURRENT, phase="", then=Value(OVERALL_CURRENT)),
+        When(measurand=CURRENT, then=Value(PHASE_CURRENT)),
+        When(phase="", then=Value(OVERALL_POWER)),
+        default=Value(PHASE_POWER),
+    )
+    line = Case(
+        *[When(phase__in=names, then=Value(phase)) for phase, names in _LINES.items()],
+        default=Value(""),
+    )
+    # Power in kW counts in W (metering's units); currents come in A.
+    scale = [When(unit=unit, then=Value(float(f))) for unit, f in TO_BASE_UNIT.items() if f != 1]
+    amount = ExpressionWrapper(
+        Cast("value", FloatField()) * Case(*scale, default=Value(1.0)),
+        output_field=FloatField(),
+    )
+    return (
+        MeterSample.objects.filter(
+            # Charger, EVSE and time lead the samples' unique index: given as lists (a
+            # subquery of the chargers makes PostgreSQL scan the whole table instead).
+            charger_id__in=sorted(charger_ids),
+            evse_id__in=sorted(evse_ids),
+            timestamp__gte=buckets.origin,
+            timestamp__lt=buckets.end,
+            session__isnull=False,
+            measurand__in=(CURRENT, POWER),
+            location__in=OUTLET,
+            value__isnull=False,
+        )
+        .filter(Q(phase="") | Q(phase__in=lines))
+        .annotate(bucket=Bucket("timestamp", buckets), kind=kind, line=line)
+        .values("session_id", "bucket", "kind", "line")
+        .annotate(value=Avg(amount))
+        .order_by()
+    )
+
+
+def _measured_statement(readings: str, connection: BaseDatabaseWrapper, by_circuit: bool) -> str:
+    """The deltas of the sessions' summed draw: each reading's mean holds from its interval
+    until the session's next reading of that kind, `lead` intervals (`series.READING_HOLD`)
+    or the interval after the session stopped, whichever is first. Summed per interval (+)
+    and per end (-), per wiring and kind of reading, and per circuit if asked: a few rows per
+    interval, however many sessions."""
+    q, vendor = connection.ops.quote_name, connection.vendor
+    least = "LEAST" if vendor == "postgresql" else "MIN"
+    stop = _bucket_sql(f"s.{q('stopped_at')}", vendor)
+    circuit = f"e.{q('circuit_id')}" if by_circuit else "NULL"
+    sessions = q(ChargingSession._meta.db_table)
+    wiring = q(ChargerElectrical._meta.db_table)
+    # Our table and column names, quoted; every value is a parameter.
+    return f"""
+WITH readings AS ({readings}),
+spans AS (
+  SELECT r.bucket AS bucket, r.kind AS kind, r.line AS line, r.value AS value,
+    MAX(r.kind) OVER (PARTITION BY r.session_id) AS best,
+    COALESCE(e.{q("phases")}, %s) AS wiring, {circuit} AS circuit,
+    {least}(
+      COALESCE(
+        LEAD(r.bucket) OVER (PARTITION BY r.session_id, r.kind, r.line ORDER BY r.bucket),
+        r.bucket + %s
+      ),
+      r.bucket + %s,
+      CASE WHEN {stop} < r.bucket THEN r.bucket + 1 ELSE COALESCE({stop} + 1, r.bucket + %s) END
+    ) AS until
+  FROM readings r
+  JOIN {sessions} s ON s.{q("id")} = r.session_id AND s.{q("tenant_id")} = %s
+  LEFT JOIN {wiring} e ON e.{q("charger_id")} = s.{q("charger_id")}
+)
+SELECT bucket, wiring, circuit, kind, line, SUM(value) FROM spans WHERE kind = best
+GROUP BY bucket, wiring, circuit, kind, line
+UNION ALL
+SELECT until, wiring, circuit, kind, line, -SUM(value) FROM spans WHERE kind = best
+GROUP BY until, wiring, circuit, kind, line
+"""  # noqa: S608
+
+
+def _per_phase(kind: int, line: str, phases: tuple[str, ...], value: float):
+    """(phase, A) of a reading of `kind` on a charger wired to `phases`."""
+    if len(phases) == 1:
+        # A single-phase charger's own L1 is whichever phase of the site it is wired to.
+        line = phases[0]
+    if kind == PHASE_CURRENT:
+        return [(line, value)]
+    if kind == PHASE_POWER:
+        return [(line, draw_per_phase((line,), power_w=value))]
+    reading = {"current_a": value} if kind == OVERALL_CURRENT else {"power_w": value}
+    share = draw_per_phase(phases, **reading)
+    return [(phase, share) for phase in phases]
+
+
+def _measured_deltas(
+    site: Site, buckets: series.Buckets, *, by_circuit: bool
+) -> dict[int | None, dict[str, dict[int, float]]]:
+    """Per circuit (None: on no circuit, or the whole site unless `by_circuit`) and phase, the
+    deltas by interval of the sessions' summed draw (see `series.held_sums`)."""
+    readings = _readings(site, buckets)
+    inner, inner_params = readings.query.sql_with_params()
+    connection = connections[readings.db]
+    statement = _measured_statement(inner, connection, by_circuit)
+    lead, stop = buckets.lead, [int(buckets.origin.timestamp()), buckets.size]
+    tenant = rows.tenant_param(site.tenant_id)
+    params = [*inner_params, THREE, lead, lead, *stop, *stop, lead, tenant]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        found = cursor.fetchall()
+    deltas: dict[int | None, dict[str, dict[int, float]]] = {}
+    for index, wiring, circuit, kind, line, value in found:
+        by_phase = deltas.setdefault(circuit, {phase: {} for phase in alloc.PHASES})
+        for phase, amperes in _per_phase(kind, line, phases_of(wiring), float(value)):
+            by_phase[phase][index] = by_phase[phase].get(index, 0.0) + amperes
+    return deltas
+
+
+def measured_current(site: Site, buckets: series.Buckets) -> dict[str, list[float]]:
+    """Per phase, the site's sessions' summed draw in each interval of the window (A)."""
+    deltas = _measured_deltas(site, buckets, by_circuit=False).get(None, {})
+    return {phase: series.held_sums(deltas.get(phase, {}), buckets) for phase in alloc.PHASES}
+
+
+def node_draws(site: Site, circuits: list[Circuit], now: datetime) -> dict[str, dict[str, float]]:
+    """Per node id, what the sessions below it draw now per phase (A): each session's newest
+    reading, if it is not older than `series.READING_HOLD`."""
+    buckets = series.Buckets.ending(now, timedelta(minutes=1), timedelta(minutes=1))
+    parents = {c.pk: c.parent_id for c in circuits}
+    draws: dict[str, dict[str, float]] = {}
+    for circuit_id, by_phase in _measured_deltas(site, buckets, by_circuit=True).items():
+        path, at = [GRID], circuit_id
+        # Up to the grid connection; the bound only matters for a cycle the services refuse.
+        while at is not None and len(path) <= len(parents):
+            path.append(node_id(at))
+            at = parents.get(at)
+        for phase, deltas in by_phase.items():
+            (value,) = series.held_sums(deltas, buckets)
+            for node in path:
+                totals = draws.setdefault(node, dict.fromkeys(alloc.PHASES, 0.0))
+                totals[phase] = round(totals[phase] + value, 1)
+    return draws
+
+
+def _grid_load(relation: str, phase: str) -> Cast:
+    value = KeyTransform(GRID, KeyTransform("load", relation))
+    return Cast(KeyTextTransform(phase, value), FloatField())
+
+
+def planned_current(site: Site, buckets: series.Buckets) -> dict[str, list[float | None]]:
+    """Per phase, the current the plan in force at the end of each interval planned for the
+    whole site (the sum of its limits and of what it counted others at, A)."""
+    plans = LoadPlan.objects.filter(site=site)
+    last_of = dict(
+        plans.filter(computed_at__gte=buckets.start, computed_at__lt=buckets.end)
+        .annotate(bucket=Bucket("computed_at", buckets))
+        .values("bucket")
+        .annotate(last=Max("computed_at"))
+        .order_by()
+        .values_list("last", "bucket")
+    )
+    before = (
+        plans.filter(computed_at__lt=buckets.start)
+        .order_by("-computed_at")
+        .values_list("computed_at", flat=True)
+        .first()
+    )
+    # Only the plans shown are read (their inputs are large); a run that repeated an earlier
+    # plan finds its load there.
+    loads = {
+        phase: Coalesce(_grid_load("inputs", phase), _grid_load("same_as__inputs", phase))
+        for phase in alloc.PHASES
+    }
+    by_index: dict[int, dict[str, float]] = {}
+    opening = None
+    for at, *values in (
+        plans.filter(computed_at__in=[*last_of, *([before] if before else [])])
+        .annotate(**loads)
+        .order_by("computed_at", "pk")
+        .values_list("computed_at", *alloc.PHASES)
+    ):
+        load = {p: v for p, v in zip(alloc.PHASES, values, strict=True) if v is not None}
+        if at in last_of:
+            by_index[last_of[at]] = load
+        else:
+            opening = load
+    return series.carried(by_index, opening, buckets)
+
+
+def limit_current(site: Site, buckets: series.Buckets, now: datetime) -> list[float | None]:
+    """The grid connection's limit per phase in force at the end of each interval (static,
+    schedule windows and signals as they are stored now); None where there is none."""
+    electrical = SiteElectrical.objects.filter(site=site).first()
+    if electrical is None:
+        return [None] * buckets.count
+    electrical.site = site  # its limit in kW, without reading the site again
+    limits = grid_limits(site, electrical, now, since=buckets.start)
+    return [limits.at(moment)[0] for moment in buckets.closes(now)]
+
+
+def load_chart(site: Site, window: series.Window, now: datetime) -> dict[str, list]:
+    """The site's planned and measured current per phase and its limit over `window`."""
+    buckets = series.Buckets.ending(now, window.span, window.size)
+    return series.chart(
+        buckets,
+        ZoneInfo(site.timezone),
+        window.label_format,
+        measured=measured_current(site, buckets),
+        planned=planned_current(site, buckets),
+        limit=limit_current(site, buckets, now),
+    )

@@ -1,12 +1,24 @@
-"""A site's load management in the dashboard: the plan with a reason per connector, the tree
-with its limits, and (for admins) the editor of the tree and the limits."""
+"""A site's load management in the dashboard: the plan with a reason per connector, the
+current per phase over time, the tree with its limits and loads, and (for admins) the editor
+of the tree and the limits."""
+
+from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from chargers.models import Charger
-from chargers.smart_charging import access, selectors, services
-from chargers.smart_charging.forms import CircuitForm, GridConnectionForm, WindowForm, WiringForm
+from chargers.smart_charging import access, selectors, series, services
+from chargers.smart_charging import allocation as alloc
+from chargers.smart_charging.forms import (
+    CircuitForm,
+    GridConnectionForm,
+    LoadWindowForm,
+    WindowForm,
+    WiringForm,
+)
 from chargers.smart_charging.models import (
     ChargerElectrical,
     Circuit,
@@ -45,12 +57,55 @@ def _tree(site: Site) -> dict:
     }
 
 
+def _node_rows(
+    site: Site, electrical: SiteElectrical | None, tree: dict, plan: dict, now: datetime
+) -> list[dict[str, Any]]:
+    """The grid connection and each circuit, in tree order: its limit per phase (the grid's
+    in force now, and where it comes from), and per phase it carries the current planned (by
+    the latest plan) and measured (the sessions' newest readings) below it."""
+    grid_a, source = None, ""
+    if electrical is not None:
+        grid_a, source = selectors.grid_limits(site, electrical, now).at(now)
+    nodes = [(selectors.GRID, "Grid connection", 0, alloc.PHASES, grid_a, source)]
+    for node in tree["nodes"]:
+        circuit = node["circuit"]
+        phases = selectors.phases_of(circuit.phases)
+        limit = float(circuit.limit_a)
+        nodes.append(
+            (selectors.node_id(circuit.pk), circuit.name, node["depth"], phases, limit, "")
+        )
+    draws = selectors.node_draws(site, tree["circuits"], now)
+    rows = []
+    for node_id, name, depth, phases, limit_a, source in nodes:
+        planned, measured = plan["load"].get(node_id, {}), draws.get(node_id, {})
+        cells = [
+            {"phase": p, "carried": p in phases, "planned": planned.get(p),
+             "measured": measured.get(p)}
+            for p in alloc.PHASES
+        ]  # fmt: skip
+        rows.append(
+            {
+                "id": node_id,
+                "name": name,
+                "depth": depth,
+                "limit_a": limit_a,
+                "source": source,
+                "phases": cells,
+            }
+        )
+    return rows
+
+
 @operator_view(read=access.READ, write=access.MANAGE_LOAD_TREE)
 def site_load(request, pk: int):
     site = get_object_or_404(Site, pk=pk)
+    now = timezone.now()
     electrical = SiteElectrical.objects.filter(site=site).first()
     plan = selectors.plan_view(site)
-    node_load = [(node, plan["load"].get(node["id"], {})) for node in plan["nodes"]]
+    tree = _tree(site)
+    window_form = LoadWindowForm(request.GET)
+    window_key = window_form.chosen()
+    chart = selectors.load_chart(site, series.WINDOWS[window_key], now)
     return render(
         request,
         "smart_charging/site_load.html",
@@ -58,10 +113,16 @@ def site_load(request, pk: int):
             "site": site,
             "electrical": electrical,
             "plan": plan,
-            "node_load": node_load,
+            "node_rows": _node_rows(site, electrical, tree, plan, now),
             "windows": GridLimitWindow.objects.filter(site=site),
             "signals": LimitSignal.objects.filter(site=site).order_by("-starts_at")[:10],
-            **_tree(site),
+            "window_form": window_form,
+            "window_key": window_key,
+            "window": series.WINDOWS[window_key],
+            "window_choices": [(key, w.label) for key, w in series.WINDOWS.items()],
+            "chart": chart if series.has_data(chart) else None,
+            "phases": alloc.PHASES,
+            **tree,
         },
     )
 

@@ -14,6 +14,7 @@ from chargers.models import Charger
 from chargers.tasks import mark_silent_chargers_offline
 from cpms.models import Site
 from cpms.tenancy import scoping
+from tests.browser.threads import off_the_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,19 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def beat(*tasks) -> None:
     """Run periodic tasks as beat would: in a thread of their own, away from Playwright's
     event loop (their events reach the server over Redis through async_to_sync)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
-    def run():
-        try:
-            for task in tasks:
-                task()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(run).result(30)
+    off_the_loop(lambda: [task() for task in tasks])
 
 
 def stamp() -> str:

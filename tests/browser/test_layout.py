@@ -7,7 +7,6 @@ widths go to var/screenshots/ for a person to look at.
 One browser, one logged-in context per persona (the operators' admin and a site owner), the
 pages in a loop; a page's problems are collected and reported together."""
 
-import concurrent.futures
 import contextlib
 from datetime import timedelta
 from decimal import Decimal
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 from django.utils import timezone
 
 from billing.invoicing import month
@@ -33,6 +31,7 @@ from chargers.models import (
 )
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
+from tests.browser.threads import off_the_loop
 from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD
@@ -88,19 +87,15 @@ def world(tenant_a, site_a, alice, paula):
         firmware = firmware_world(charger, site_a, with_file=False)
     # Billing's services publish events the dashboards' pusher sends from a thread of its own:
     # this thread runs Playwright's event loop.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        billing = pool.submit(priced_world, tenant_a, site_a, now).result()
+    billing = off_the_loop(lambda: priced_world(tenant_a, site_a, now))
     return {**fleet, **firmware, "site": site_a, **billing}
 
 
 def priced_world(tenant, site, now):
     """A tariff with a long editor's worth of elements, the finished sessions priced, an
     invoice of them and the site owner's statement of this month."""
-    try:
-        with scoping.scope(tenant):
-            return _priced(site, now)
-    finally:
-        connection.close()
+    with scoping.scope(tenant):
+        return _priced(site, now)
 
 
 def _priced(site, now):

@@ -1,12 +1,20 @@
-"""The site's load-management page (the plan with reasons, the tree) and its editor (admins
-only): what each persona sees and may change."""
+"""The site's load-management page (the plan with reasons, the current per phase over time,
+the tree with its figures) and its editor (admins only): what each persona sees and may
+change."""
+
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from chargers.models import MeterSample
 from chargers.smart_charging import services
 from chargers.smart_charging.models import Circuit, GridLimitWindow, SiteElectrical
 from cpms.tenancy import scoping
+from tests.chargers.factories import meter_sample
+
+CURRENT = "Current.Import"
 
 
 def url(world, name="site_load"):
@@ -107,3 +115,99 @@ def test_charlie_gets_404_on_tenant_as_load_pages(client, world, charlie):
     client.force_login(charlie)
     assert client.get(url(world)).status_code == 404
     assert client.post(url(world, "site_load_edit"), {"form": "grid"}).status_code == 404
+
+
+# --- the load chart and the tree's figures ------------------------------------------------------
+
+
+def charging_now(world, tenant_a, amperes=(10, 12, 14)):
+    """The world's session reads its currents per phase a minute ago, and a plan is made."""
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        MeterSample.objects.bulk_create(
+            meter_sample(world["charger"], now - timedelta(minutes=1), value, CURRENT,
+                         session=world["session"], phase=phase, unit="A")
+            for phase, value in zip(("L1", "L2", "L3"), amperes, strict=True)
+        )  # fmt: skip
+        plan, _ = services.plan_compute(site=world["site"], trigger="test")
+    return plan
+
+
+@pytest.mark.parametrize("persona", ["alice", "olga", "bob"])
+def test_every_role_of_the_tenant_sees_the_chart(client, world, tenant_a, request, persona):
+    charging_now(world, tenant_a)
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(url(world))
+    assert page.status_code == 200
+    content = page.content.decode()
+    for phase in ("L1", "L2", "L3"):
+        assert f'data-phase="{phase}"' in content
+    assert 'id="load-chart"' in content
+
+
+def test_the_chart_shows_the_measured_and_planned_current_and_the_limit(
+    client, world, bob, tenant_a
+):
+    plan = charging_now(world, tenant_a)
+    client.force_login(bob)
+    chart = client.get(url(world)).context["chart"]
+    grid = plan.inputs["load"]["grid"]
+    assert [chart[f"planned_{p}"][-1] for p in ("L1", "L2", "L3")] == [
+        grid["L1"], grid["L2"], grid["L3"]
+    ]  # fmt: skip
+    assert [chart[f"measured_{p}"][-1] for p in ("L1", "L2", "L3")] == [10.0, 12.0, 14.0]
+    assert chart["limit"][-1] == 25.0  # the DSO's signal under the 63 A connection
+    assert len(chart["labels"]) == 72  # the last 6 hours in 5 minutes
+
+
+@pytest.mark.parametrize(("window", "points"), [("1h", 60), ("6h", 72), ("24h", 96), ("7d", 168)])
+def test_the_chart_shows_the_window_asked_for(client, world, bob, tenant_a, window, points):
+    charging_now(world, tenant_a)
+    client.force_login(bob)
+    page = client.get(url(world), {"window": window})
+    assert page.status_code == 200 and len(page.context["chart"]["labels"]) == points
+    assert f'<option value="{window}" selected>' in page.content.decode()
+    assert "data-window-error" not in page.content.decode()
+
+
+@pytest.mark.parametrize("window", ["2d", "", "6h'><script>"])
+def test_a_window_not_offered_says_so_and_shows_the_last_6_hours(client, world, bob, window):
+    client.force_login(bob)
+    page = client.get(url(world), {"window": window})
+    assert page.status_code == 200
+    assert page.context["window_key"] == "6h"
+    content = page.content.decode()
+    assert '<option value="6h" selected>' in content and "<script>" not in content
+    if window:
+        assert "is not one of the available choices. Showing the last 6 hours." in content
+
+
+def test_a_site_with_nothing_measured_or_planned_says_so(client, world, bob):
+    client.force_login(bob)
+    page = client.get(url(world))
+    assert page.context["chart"] is None
+    assert "Nothing was measured or planned at this site in the last 6 hours." in (
+        page.content.decode()
+    )
+
+
+def test_the_tree_shows_each_nodes_limit_and_its_planned_and_measured_current(
+    client, world, bob, tenant_a
+):
+    plan = charging_now(world, tenant_a)
+    client.force_login(bob)
+    rows = {row["id"]: row for row in client.get(url(world)).context["node_rows"]}
+    board = f"c{world['circuit'].pk}"
+    assert [r["name"] for r in rows.values()] == ["Grid connection", "Board A"]
+    assert (rows["grid"]["limit_a"], rows["grid"]["source"]) == (25.0, "signal from DSO")
+    assert rows[board]["limit_a"] == 40.0 and rows[board]["depth"] == 1
+    for node in ("grid", board):
+        assert [(c["planned"], c["measured"]) for c in rows[node]["phases"]] == [
+            (plan.inputs["load"][node][phase], measured)
+            for phase, measured in (("L1", 10.0), ("L2", 12.0), ("L3", 14.0))
+        ]
+
+
+def test_charlie_gets_404_on_the_chart(client, world, charlie):
+    client.force_login(charlie)
+    assert client.get(url(world), {"window": "24h"}).status_code == 404

@@ -1,0 +1,61 @@
+"""In a real browser: a site's load per phase over time."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from chargers.models import MeterSample
+from chargers.smart_charging import services
+from cpms.tenancy import scoping
+from tests.browser.threads import off_the_loop
+from tests.chargers.factories import make_fleet, meter_sample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHARTS = "[data-load-chart] canvas[data-phase]"
+
+
+@pytest.fixture
+def charging_site(tenant_a, site_a):
+    """Mall A on a 32 A grid connection, one EV charging with its currents per phase read
+    every five minutes, and the plans of the last half hour."""
+    off_the_loop(lambda: make_charging_site(tenant_a, site_a))
+    return site_a
+
+
+def make_charging_site(tenant_a, site_a) -> None:
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=site_a, grid_limit_a=Decimal("32"))
+        fleet = make_fleet(site_a, identity="CP-LOAD")
+        MeterSample.objects.bulk_create(
+            meter_sample(fleet["charger"], now - timedelta(minutes=minutes), amperes,
+                         "Current.Import", session=fleet["session"], phase=phase, unit="A")
+            for minutes in range(0, 20, 5)
+            for phase, amperes in (("L1", 15.9), ("L2", 16.0), ("L3", 15.8))
+        )  # fmt: skip
+        services.plan_compute(site=site_a, trigger="test", now=now - timedelta(minutes=30))
+        services.plan_compute(site=site_a, trigger="test", now=now)
+
+
+def test_an_operator_sees_the_load_per_phase(charging_site, olga, server_url, log_in):
+    page = log_in(olga, f"/t/tenant-a/sites/{charging_site.pk}/load/")
+    charts = page.locator(CHARTS)
+    expect(charts).to_have_count(3)
+    # charts.js has drawn each chart once it has hung the Chart on its canvas.
+    page.wait_for_function(f"() => [...document.querySelectorAll('{CHARTS}')].every(c => c.chart)")
+    drawn = page.evaluate(
+        f"""() => [...document.querySelectorAll('{CHARTS}')].map(c => ({{
+            phase: c.dataset.phase,
+            series: c.chart.data.datasets.map(d => d.label),
+            measured: Math.max(...c.chart.data.datasets[0].data),
+            limit: c.chart.data.datasets[2].data.at(-1),
+        }}))"""
+    )
+    assert [chart["phase"] for chart in drawn] == ["L1", "L2", "L3"]
+    assert all(chart["series"] == ["Measured", "Planned", "Limit"] for chart in drawn)
+    assert [chart["measured"] for chart in drawn] == [15.9, 16.0, 15.8]
+    assert all(chart["limit"] == 32 for chart in drawn)
