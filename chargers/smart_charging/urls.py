@@ -5,4 +5,5 @@ from chargers.smart_charging import views
 urlpatterns = [
     path("sites/<int:pk>/load/", views.site_load, name="site_load"),
     path("sites/<int:pk>/load/edit/", views.site_load_edit, name="site_load_edit"),
+    path("sites/<int:pk>/load/what-if/", views.site_load_what_if, name="site_load_what_if"),
 ]

@@ -1,21 +1,28 @@
 """A site's load management in the dashboard: the plan with a reason per connector, the
-current per phase over time, the tree with its limits and loads, and (for admins) the editor
-of the tree and the limits."""
+current per phase over time, the tree with its limits and loads, what-if scenarios, and (for
+admins) the editor of the tree and the limits."""
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from chargers.models import Charger
-from chargers.smart_charging import access, selectors, series, services
+from chargers.smart_charging import access, selectors, series, services, what_if
 from chargers.smart_charging import allocation as alloc
 from chargers.smart_charging.forms import (
+    EV_PREFIX,
+    EV_ROWS,
+    MAX_EVS,
+    BaseEvFormSet,
     CircuitForm,
+    EvFormSet,
     GridConnectionForm,
     LoadWindowForm,
+    WhatIfForm,
     WindowForm,
     WiringForm,
 )
@@ -79,10 +86,14 @@ def _node_rows(
     for node_id, name, depth, phases, limit_a, source in nodes:
         planned, measured = plan["load"].get(node_id, {}), draws.get(node_id, {})
         cells = [
-            {"phase": p, "carried": p in phases, "planned": planned.get(p),
-             "measured": measured.get(p)}
+            {
+                "phase": p,
+                "carried": p in phases,
+                "planned": planned.get(p),
+                "measured": measured.get(p),
+            }
             for p in alloc.PHASES
-        ]  # fmt: skip
+        ]
         rows.append(
             {
                 "id": node_id,
@@ -123,6 +134,108 @@ def site_load(request, pk: int):
             "chart": chart if series.has_data(chart) else None,
             "phases": alloc.PHASES,
             **tree,
+        },
+    )
+
+
+def _connector_label(inputs: selectors.SiteInputs, key: str) -> str:
+    charger_id, evse_id = inputs.evses[key]
+    return f"{inputs.chargers[charger_id].identity} · EVSE {evse_id}"
+
+
+def _what_if_run(
+    inputs: selectors.SiteInputs, form: WhatIfForm, formset: BaseEvFormSet, zone: ZoneInfo
+) -> dict[str, Any] | None:
+    """Allocate the scenario of a valid form and formset on the site's tree; None, with the
+    reason on the form, when the allocator refuses it."""
+    keep, grid_limit = form.cleaned_data["keep_sessions"], form.cleaned_data["grid_limit_a"]
+    evs = formset.evs()
+    problem = what_if.scenario(
+        inputs.problem,
+        evs,
+        keep_sessions=keep,
+        grid_limit_a=None if grid_limit is None else float(grid_limit),
+    )
+    try:
+        plan = alloc.allocate(problem)
+    except alloc.ProblemError as error:
+        form.add_error(None, f"The site's tree cannot be planned: {error}.")
+        return None
+    labels = {ev.key: f"{ev.name}: {ev.where}" for ev in evs}
+    if keep:
+        current = {
+            s.connector: _connector_label(inputs, s.connector) for s in inputs.problem.sessions
+        }
+        for key, label in sorted(current.items(), key=lambda item: item[1]):
+            labels.setdefault(key, f"{label} (charging now)")
+    shown = what_if.outcome(
+        problem,
+        plan,
+        labels,
+        inputs.names,
+        now=inputs.now,
+        zone=zone,
+        no_limit_a=selectors.NO_LIMIT_A,
+    )
+    return {
+        **shown,
+        "grid_limit_a": shown["nodes"][0]["limit_a"],
+        "grid_source": "as entered" if grid_limit is not None else inputs.grid_source,
+        "sharing": problem.settings.sharing,
+    }
+
+
+@operator_view(read=access.READ, write=access.READ)
+def site_load_what_if(request, pk: int):
+    """The allocator on the site's tree with EVs an operator enters. Nothing is stored and
+    nothing is sent, so whoever may read the plan may ask (the POST only carries the form)."""
+    site = get_object_or_404(Site, pk=pk)
+    # A site without a grid connection yet is planned as it would be with the defaults.
+    grid = SiteElectrical.objects.filter(site=site).first() or SiteElectrical(site=site)
+    inputs = selectors.site_inputs(site, grid, timezone.now())
+    places = what_if.places(
+        inputs.problem,
+        {key: _connector_label(inputs, key) for key in inputs.evses},
+        inputs.names,
+        min_a=float(grid.min_current_a),
+        max_a=selectors.DEFAULT_MAX_A,
+    )
+    zone = ZoneInfo(site.timezone)
+    data = request.POST.copy() if request.method == "POST" else None
+    more = data is not None and "more" in data
+    if more and data is not None:
+        # More rows: the same entries, with blank rows below them.
+        total = data.get(f"{EV_PREFIX}-TOTAL_FORMS", "")
+        if total.isdigit():
+            data[f"{EV_PREFIX}-TOTAL_FORMS"] = str(min(int(total) + EV_ROWS, MAX_EVS))
+    # Departures are typed in the site's time.
+    with timezone.override(zone):
+        form = WhatIfForm(data)
+        # The checkbox says which connectors are taken, whatever else the form says.
+        keep = bool(form["keep_sessions"].value())
+        formset = EvFormSet(
+            data,
+            prefix=EV_PREFIX,
+            keep_sessions=keep,
+            form_kwargs={
+                "places": places,
+                "now": inputs.now,
+                "busy": set(inputs.sessions) if keep else set(),
+            },
+        )
+        result = None
+        if data is not None and not more and form.is_valid() and formset.is_valid():
+            result = _what_if_run(inputs, form, formset, zone)
+    return render(
+        request,
+        "smart_charging/site_load_what_if.html",
+        {
+            "site": site,
+            "inputs": inputs,
+            "form": form,
+            "formset": formset,
+            "result": result,
+            "phases": alloc.PHASES,
         },
     )
 

@@ -1,4 +1,4 @@
-"""In a real browser: a site's load per phase over time."""
+"""In a real browser: a site's load per phase over time, and a what-if with two more EVs."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -41,7 +41,9 @@ def make_charging_site(tenant_a, site_a) -> None:
         services.plan_compute(site=site_a, trigger="test", now=now)
 
 
-def test_an_operator_sees_the_load_per_phase(charging_site, olga, server_url, log_in):
+def test_an_operator_sees_the_load_per_phase_and_plans_two_more_evs(
+    charging_site, olga, server_url, log_in
+):
     page = log_in(olga, f"/t/tenant-a/sites/{charging_site.pk}/load/")
     charts = page.locator(CHARTS)
     expect(charts).to_have_count(3)
@@ -59,3 +61,19 @@ def test_an_operator_sees_the_load_per_phase(charging_site, olga, server_url, lo
     assert all(chart["series"] == ["Measured", "Planned", "Limit"] for chart in drawn)
     assert [chart["measured"] for chart in drawn] == [15.9, 16.0, 15.8]
     assert all(chart["limit"] == 32 for chart in drawn)
+
+    page.get_by_role("link", name="What if…").click()
+    expect(page.get_by_role("heading", name="What if")).to_be_visible()
+    places = page.get_by_label("Where")
+    places.nth(0).select_option(label="A new charger on grid connection")
+    page.get_by_label("Maximum (A)").nth(0).fill("16")
+    places.nth(1).select_option(label="A new charger on grid connection")
+    page.get_by_label("Phases").nth(1).select_option(label="L2 only")
+    page.get_by_role("button", name="Plan these EVs").click()
+
+    results = page.locator("[data-what-if-evs] tbody tr")
+    expect(results).to_have_count(3)  # the two EVs and the session charging now
+    expect(results.nth(0)).to_contain_text("EV 1: A new charger on grid connection")
+    expect(results.nth(1)).to_contain_text("EV 2: A new charger on grid connection")
+    expect(results.nth(2)).to_contain_text("CP-LOAD · EVSE 1 (charging now)")
+    expect(page.locator("[data-what-if-nodes] tbody tr")).to_have_count(1)

@@ -117,7 +117,7 @@ def test_charlie_gets_404_on_tenant_as_load_pages(client, world, charlie):
     assert client.post(url(world, "site_load_edit"), {"form": "grid"}).status_code == 404
 
 
-# --- the load chart and the tree's figures ------------------------------------------------------
+# --- the load chart, the tree's figures and the what-if link -----------------------------------
 
 
 def charging_now(world, tenant_a, amperes=(10, 12, 14)):
@@ -134,7 +134,9 @@ def charging_now(world, tenant_a, amperes=(10, 12, 14)):
 
 
 @pytest.mark.parametrize("persona", ["alice", "olga", "bob"])
-def test_every_role_of_the_tenant_sees_the_chart(client, world, tenant_a, request, persona):
+def test_every_role_of_the_tenant_sees_the_chart_and_the_what_if(
+    client, world, tenant_a, request, persona
+):
     charging_now(world, tenant_a)
     client.force_login(request.getfixturevalue(persona))
     page = client.get(url(world))
@@ -142,7 +144,8 @@ def test_every_role_of_the_tenant_sees_the_chart(client, world, tenant_a, reques
     content = page.content.decode()
     for phase in ("L1", "L2", "L3"):
         assert f'data-phase="{phase}"' in content
-    assert 'id="load-chart"' in content
+    assert 'id="load-chart"' in content and url(world, "site_load_what_if") in content
+    assert client.get(url(world, "site_load_what_if")).status_code == 200
 
 
 def test_the_chart_shows_the_measured_and_planned_current_and_the_limit(
@@ -208,6 +211,8 @@ def test_the_tree_shows_each_nodes_limit_and_its_planned_and_measured_current(
         ]
 
 
-def test_charlie_gets_404_on_the_chart(client, world, charlie):
+def test_charlie_gets_404_on_the_chart_and_the_what_if(client, world, charlie):
     client.force_login(charlie)
     assert client.get(url(world), {"window": "24h"}).status_code == 404
+    assert client.get(url(world, "site_load_what_if")).status_code == 404
+    assert client.post(url(world, "site_load_what_if"), {"keep_sessions": "on"}).status_code == 404
