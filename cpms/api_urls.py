@@ -48,6 +48,7 @@ router.register("charger-wiring", smart_api.WiringViewSet, basename="charger-wir
 router.register("grid-limit-windows", smart_api.WindowViewSet, basename="grid-limit-window")
 router.register("limit-signals", smart_api.SignalViewSet, basename="limit-signal")
 router.register("session-needs", smart_api.NeedsViewSet, basename="session-needs")
+router.register("group-priorities", smart_api.GroupPriorityViewSet, basename="group-priority")
 router.register("sites", smart_api.LoadPlanViewSet, basename="load-plan")
 router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="firmware-image")
 router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")

@@ -9,3 +9,5 @@ READ = Role.VIEWER
 MANAGE_LOAD_TREE = Role.ADMIN
 # A session's priority and needs: day-to-day work.
 SET_SESSION_NEEDS = Role.OPERATOR
+# Which id-token groups go first when current is scarce: a standing policy, an admin's.
+MANAGE_PRIORITIES = Role.ADMIN

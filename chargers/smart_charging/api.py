@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     extend_schema,
@@ -22,6 +23,7 @@ from chargers.smart_charging.models import (
     ChargerElectrical,
     Circuit,
     GridLimitWindow,
+    GroupPriority,
     LimitSignal,
     SessionNeeds,
     SiteElectrical,
@@ -88,6 +90,7 @@ NEEDS = {
     "source": "integrator",
     "updated_at": "2026-12-06T08:00:00Z",
 }
+GROUP_PRIORITY = {"id": 2, "group": 31, "priority": 5, "label": "fleet"}
 LOAD_PLAN = {
     "site": 1,
     "computed_at": "2026-12-06T08:00:02Z",
@@ -425,6 +428,42 @@ class NeedsViewSet(CrudViewSet):
 
     def delete_row(self, instance):
         services.session_needs_delete(row=instance)
+
+
+@extend_schema_serializer(examples=[ex.returns("The fleet goes first", GROUP_PRIORITY)])
+class GroupPrioritySerializer(TenantModelSerializer):
+    class Meta:
+        model = GroupPriority
+        fields = ["id", "group", "priority", "label"]
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "group": {"validators": [], "help_text": "The id token of the group."}
+        }
+
+
+@_crud_examples("group priority", GROUP_PRIORITY, ["group", "priority", "label"], {"priority": 7})
+class GroupPriorityViewSet(CrudViewSet):
+    """The priority of every session of an id-token group (higher goes first when current is
+    scarce), unless an operator or an integrator set the session's own. POST sets a group's."""
+
+    serializer_class = GroupPrioritySerializer
+    write_role = access.MANAGE_PRIORITIES
+    http_method_names = WRITE_METHODS
+    filterset_fields = ["group"]
+    ordering = ["-priority", "id"]
+
+    def get_queryset(self):
+        return GroupPriority.objects.all()
+
+    def create_row(self, *, group, **data):
+        return services.group_priority_set(group=group, **data)
+
+    def update_row(self, instance, *, group=None, **data):
+        if group is not None and group != instance.group:
+            raise ValidationError({"group": ["Set another group's priority with a POST."]})
+        return services.group_priority_set(group=instance.group, **data)
+
+    def delete_row(self, instance):
+        services.group_priority_delete(row=instance)
 
 
 # --- the plan ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
+from chargers.models import IdToken
 from chargers.smart_charging.models import Phases, Sharing
 from chargers.smart_charging.selectors import needed_current, phases_of
 from chargers.smart_charging.series import DEFAULT_WINDOW, WINDOWS
@@ -234,3 +235,22 @@ EvFormSet = cast(
         validate_max=True,
     ),
 )
+
+
+class GroupPriorityForm(forms.Form):
+    group = forms.CharField(
+        label="Id-token group",
+        max_length=36,
+        help_text="The group's token (what its members' cards carry as their parent).",
+    )
+    priority = forms.IntegerField(
+        min_value=-10, max_value=10, help_text="Higher goes first when current is scarce."
+    )
+    label = forms.CharField(max_length=40, required=False, help_text="e.g. fleet")
+
+    def clean_group(self) -> IdToken:
+        uid = self.cleaned_data["group"].strip()
+        found = IdToken.objects.filter(uid__iexact=uid).first()
+        if found is None:
+            raise forms.ValidationError(f"No id token {uid} in this tenant.")
+        return found

@@ -193,6 +193,23 @@ class SessionNeeds(TenantOwned):
         return f"Needs of session {self.session_id}"
 
 
+class GroupPriority(TenantOwned):
+    """The priority of every session of an id-token group (a fleet, employees, members): what
+    a session gets unless an operator or an integrator set its own."""
+
+    group = models.OneToOneField(
+        "chargers.IdToken", on_delete=models.CASCADE, related_name="charging_priority"
+    )
+    priority = models.SmallIntegerField(validators=[MinValueValidator(-10), MaxValueValidator(10)])
+    label = models.CharField(max_length=40, blank=True, help_text="e.g. fleet")
+
+    class Meta:
+        verbose_name_plural = "group priorities"
+
+    def __str__(self):
+        return f"Priority {self.priority} for group {self.group_id}"
+
+
 class LoadPlan(TenantOwned):
     """One run of the allocator for a site: its inputs, the limit per connector with the
     reason, and what was sent."""

@@ -41,8 +41,10 @@ from chargers.smart_charging.models import (
     ChargerElectrical,
     Circuit,
     GridLimitWindow,
+    GroupPriority,
     LimitSignal,
     LoadPlan,
+    NeedsSource,
     Phases,
     ProfileKind,
     ProfileStatus,
@@ -183,6 +185,8 @@ class SessionRow(NamedTuple):
     transaction_id: str
     power_w: float | None
     energy_wh: float
+    token_id: int | None
+    group_id: int | None  # the token's group
 
 
 class SentRow(NamedTuple):
@@ -355,6 +359,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 "transaction_id",
                 Cast("power_w", FloatField()),
                 Cast("energy_wh", FloatField()),
+                "id_token_id",
+                "id_token__group_id",
             )
         )
     ]
@@ -414,6 +420,12 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             session__charger__site=site, session__state=SessionState.ACTIVE
         )
     }
+    by_group: dict[int | None, tuple[int, str]] = {
+        group: (priority, label)
+        for group, priority, label in GroupPriority.objects.values_list(
+            "group_id", "priority", "label"
+        )
+    }
     by_key = {c.key: c for c in connectors}
     sessions, open_sessions = [], {}
     for session in active:  # newest first
@@ -436,12 +448,13 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         fixed, why = _fixed(
             chargers[session.charger_id], session, connector, draw, sent, evses[key], now
         )
+        priority, label = _priority(need, session, by_group)
         sessions.append(
             alloc.Session(
                 key,
                 session_id=session.pk,
-                priority=need.priority if need else 0,
-                priority_label=need.priority_label if need else "",
+                priority=priority,
+                priority_label=label,
                 draw_a=draw,
                 need_a=need_a,
                 fixed_a=fixed,
@@ -491,6 +504,16 @@ NOT_FOLLOWED = {
     str(ProfileStatus.REJECTED.value): "its limit was rejected",
     str(ProfileStatus.FAILED.value): "its limit was not delivered",
 }
+
+
+def _priority(
+    need: SessionNeeds | None, session: SessionRow, by_group: dict[int | None, tuple[int, str]]
+) -> tuple[int, str]:
+    """A session's priority: what an operator or an integrator set for it, else its id-token
+    group's (the token's own when the token is a group), else 0. An EV's needs set none."""
+    if need is not None and need.source != NeedsSource.EV:
+        return need.priority, need.priority_label
+    return by_group.get(session.group_id) or by_group.get(session.token_id) or (0, "")
 
 
 def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, str]:

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from chargers.models import Charger, ChargingSession, Command, CommandStatus
+from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken
 from chargers.ocpp import builders
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
@@ -28,6 +28,7 @@ from chargers.smart_charging.models import (
     ChargerElectrical,
     Circuit,
     GridLimitWindow,
+    GroupPriority,
     LimitSignal,
     LoadPlan,
     ProfileKind,
@@ -271,6 +272,33 @@ def session_needs_delete(*, row: SessionNeeds) -> None:
     row.delete()
     if site_id is not None:
         _changed(site_id, "needs removed")
+
+
+def _priorities_changed(what: str) -> None:
+    for site_id in SiteElectrical.objects.filter(managed=True).values_list("site_id", flat=True):
+        _changed(site_id, what)
+
+
+@transaction.atomic
+def group_priority_set(*, group: IdToken, **fields: Any) -> GroupPriority:
+    """Create or change the priority of an id-token group's sessions (one per group); every
+    managed site recomputes."""
+    row = GroupPriority.objects.filter(group=group).first() or GroupPriority(
+        group=group, tenant_id=group.tenant_id
+    )
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _check(row)
+    row.save()
+    _priorities_changed(f"priority of group {group.uid}")
+    return row
+
+
+@transaction.atomic
+def group_priority_delete(*, row: GroupPriority) -> None:
+    uid = row.group.uid
+    row.delete()
+    _priorities_changed(f"priority of group {uid} removed")
 
 
 # --- the recompute ---------------------------------------------------------------------------

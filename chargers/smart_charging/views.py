@@ -21,6 +21,7 @@ from chargers.smart_charging.forms import (
     CircuitForm,
     EvFormSet,
     GridConnectionForm,
+    GroupPriorityForm,
     LoadWindowForm,
     WhatIfForm,
     WindowForm,
@@ -30,6 +31,7 @@ from chargers.smart_charging.models import (
     ChargerElectrical,
     Circuit,
     GridLimitWindow,
+    GroupPriority,
     LimitSignal,
     SiteElectrical,
 )
@@ -306,3 +308,23 @@ def site_load_edit(request, pk: int):
             **tree,
         },
     )
+
+
+@operator_view(read=access.READ, write=access.MANAGE_PRIORITIES)
+def load_priorities(request):
+    """The priority of each id-token group's sessions, tenant-wide (a session's own, set by an
+    operator or an integrator, comes first)."""
+    form = GroupPriorityForm(request.POST if "group" in request.POST else None)
+    if request.method == "POST" and "delete" in request.POST:
+        given = request.POST["delete"]
+        row = get_object_or_404(GroupPriority, pk=int(given) if given.isdigit() else 0)
+        services.group_priority_delete(row=row)
+        messages.success(request, f"Group {row.group.uid} has no priority of its own now.")
+        return redirect("load_priorities", tenant_slug=request.tenant.slug)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        if save_with(form, services.group_priority_set, **values) is not None:
+            messages.success(request, "Saved; every managed site's plan is recomputed.")
+            return redirect("load_priorities", tenant_slug=request.tenant.slug)
+    rows = GroupPriority.objects.select_related("group").order_by("-priority", "group__uid")
+    return render(request, "smart_charging/load_priorities.html", {"rows": rows, "form": form})

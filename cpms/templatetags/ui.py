@@ -7,7 +7,7 @@ register = template.Library()
 # Route names by the navigation entry they belong to (the first match wins).
 SECTIONS = (
     ("site_owners", ("site_owner_",)),
-    ("sites", ("site_",)),
+    ("sites", ("site_", "load_")),
     ("chargers", ("charger_", "command_")),
     ("sessions", ("session_",)),
     ("alerts", ("alert_",)),

@@ -98,11 +98,13 @@ def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
 
 def make_load_tree(site, charger, session) -> dict:
     """A load-managed site's rows (a grid connection, a circuit, the charger's wiring, an
-    evening window, a signal, a session's needs), by the names the API's route table uses."""
+    evening window, a signal, a session's needs, its group's priority), by the names the API's
+    route table uses."""
     from chargers.smart_charging.models import (
         ChargerElectrical,
         Circuit,
         GridLimitWindow,
+        GroupPriority,
         LimitSignal,
         SessionNeeds,
         SiteElectrical,
@@ -125,4 +127,8 @@ def make_load_tree(site, charger, session) -> dict:
             source="DSO",
         ),
         "session_needs": SessionNeeds.objects.create(session=session, priority=1),
+        # The session's card stands for its group (any token may be one).
+        "group_priority": GroupPriority.objects.create(
+            group=session.id_token, priority=3, label="fleet"
+        ),
     }

@@ -76,6 +76,7 @@ OPERATOR_PAGES = {
     "site_load": (Role.VIEWER, "site"),
     "site_load_edit": (Role.ADMIN, "site"),
     "site_load_what_if": (Role.VIEWER, "site"),
+    "load_priorities": (Role.VIEWER, None),
     # Firmware and diagnostics (issue 15).
     "firmware_campaign_list": (Role.VIEWER, None),
     "firmware_campaign_create": (Role.ADMIN, None),

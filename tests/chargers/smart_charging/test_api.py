@@ -15,6 +15,7 @@ DETAILS = [
     ("grid-limit-windows", "limit_window"),
     ("limit-signals", "limit_signal"),
     ("session-needs", "session_needs"),
+    ("group-priorities", "group_priority"),
 ]
 
 

@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionUpdated
-from chargers.models import Charger, ChargingSession, Command, CommandStatus
+from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken
 from chargers.ocpp.schemas import request_problem
 from chargers.services.commands import command_finish
 from chargers.smart_charging import listeners, selectors, services, tasks
 from chargers.smart_charging.events import LoadPlanChanged
 from chargers.smart_charging.listeners import PENDING_KEY
-from chargers.smart_charging.models import LoadPlan, ProfileStatus, SentProfile
+from chargers.smart_charging.models import LoadPlan, NeedsSource, ProfileStatus, SentProfile
 from cpms.events import captured, publish
 from cpms.tenancy import scoping
 
@@ -327,3 +327,27 @@ def test_a_tenant_managing_no_site_is_not_heard_until_it_manages_one(tenant_a, s
             cache.clear()
             publish(SessionStarted.of(session))
     assert handed.call_count == 2 and queued.call_count == 2
+
+
+def test_a_session_takes_its_groups_priority_unless_someone_set_its_own(tenant_a, depot):
+    # Sessions 1-3 charge on fleet cards (group FLEET at priority 5); an operator gives session
+    # 3 a priority of its own, and an ISO 15118 EV states session 2's needs (no priority).
+    s1, s2, s3 = depot["sessions"][:3]
+    with scoping.scope(tenant_a):
+        fleet = IdToken.objects.create(uid="FLEET")
+        for n, session in enumerate((s1, s2, s3), start=1):
+            session.id_token = IdToken.objects.create(uid=f"CARD-{n}", group=fleet)
+            session.save(update_fields=["id_token"])
+        services.group_priority_set(group=fleet, priority=5, label="fleet")
+        services.session_needs_set(session=s2, source=NeedsSource.EV, energy_needed_wh=20_000)
+        services.session_needs_set(session=s3, priority=-2, priority_label="visitor")
+
+        plan = recompute(depot)
+
+    rows = {row["session"]: row for row in plan.allocations}
+    assert "; priority fleet" in rows[s1.pk]["reason"]
+    assert "; priority fleet" in rows[s2.pk]["reason"]
+    assert "; priority visitor" in rows[s3.pk]["reason"]
+    assert "priority" not in rows[depot["sessions"][3].pk]["reason"]
+    # Six minimums do not fit 32 A: the one of the lowest priority waits.
+    assert rows[s3.pk]["paused"] and not rows[s1.pk]["paused"] and not rows[s2.pk]["paused"]

@@ -233,6 +233,15 @@ ROUTES.update(
         ("session-needs-detail", "patch"): (OPERATE, "session_needs", {"priority": 3}),
         ("session-needs-detail", "delete"): (OPERATE, "session_needs", None),
         ("load-plan-detail", "get"): (READ, "site", None),
+        ("group-priority-list", "get"): (READ, None, None),
+        ("group-priority-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"group": w["session"].id_token_id, "priority": 4},
+        ),
+        ("group-priority-detail", "get"): (READ, "group_priority", None),
+        ("group-priority-detail", "patch"): (ADMIN, "group_priority", {"priority": 6}),
+        ("group-priority-detail", "delete"): (ADMIN, "group_priority", None),
     }
 )
 

@@ -19,6 +19,7 @@ from billing.models import (
 )
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.models import Charger, ChargingSession, Command, IdToken
+from chargers.smart_charging.models import GroupPriority
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
     ROLE_RANK,
@@ -35,6 +36,7 @@ from cpms.tenancy import scoping
 from tests.cpms.api.routes import ROUTES, api_routes
 
 SNAPSHOT_MODELS = [
+    GroupPriority,
     Site,
     SiteOwner,
     Membership,
