@@ -189,4 +189,21 @@ def test_the_outdated_page_counts_chargers_per_model(client_for, bob, world, ten
     # CP-OLD (no version reported) run something else.
     assert "Acme AC22" in shown
     assert '<td data-label="Latest">2.0.0</td>' in shown
-    assert "1.0.0: 1" in shown and "unknown: 1" in shown
+    assert "1.0.0: 1</a>" in shown and "unknown: 1" in shown
+
+
+def test_the_outdated_page_links_each_version_behind_to_its_chargers(
+    client_for, bob, world, tenant_a
+):
+    # The model's chargers on the latest version are not behind: the link leaves them out.
+    with scoping.scope(tenant_a):
+        Charger.objects.create(
+            identity="CP-NEW", vendor="Acme", model="AC22", firmware_version="2.0.0"
+        )
+    viewer = client_for(bob)
+    shown = viewer.get(page("firmware_outdated")).content.decode()
+
+    link = re.search(r'<a href="([^"]+)">1.0.0: 1</a>', shown).group(1).replace("&amp;", "&")
+    listed = viewer.get(link).content.decode()
+
+    assert "CP-A-FW" in listed and "CP-NEW" not in listed
