@@ -68,19 +68,23 @@ def wave_verdict(
     threshold_percent: int,
     overridden: bool = False,
     canary: bool = False,
+    deferral_bounded: bool = False,
 ) -> Verdict:
     """Whether a running wave goes on, is done, or halts the campaign.
 
     It halts as soon as its failed share passes the threshold (failures in a wave that is still
     running count: waiting for the rest would only add chargers on a bad image); an operator's
     resume overrides that for the wave. It is done once no charger of it is waiting or under
-    way; a charger deferred for its session does not hold a batch (it is started when free),
-    but it does hold the canary, whose updates are the proof the batches wait for.
+    way. A charger deferred for its session holds the canary, whose updates are the proof the
+    batches wait for, and any wave when the campaign bounds the deferral (the charger gets the
+    update, or is skipped, within the limit). With no limit it does not hold a batch: it is
+    started when free, which may be never.
     """
     failed = counts.get(FAILED, 0)
     if not overridden and size and failed * 100 > threshold_percent * size:
         return Verdict.HALT
-    waiting = (PENDING, DEFERRED, *IN_FLIGHT) if canary else (PENDING, *IN_FLIGHT)
+    holds = canary or deferral_bounded
+    waiting = (PENDING, DEFERRED, *IN_FLIGHT) if holds else (PENDING, *IN_FLIGHT)
     unfinished = sum(counts.get(state, 0) for state in waiting)
     return Verdict.RUNNING if unfinished else Verdict.DONE
 

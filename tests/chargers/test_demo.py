@@ -1,12 +1,16 @@
 """`manage.py demo` stops its children in order: the simulated fleet, whose last messages
 end the sessions on the server, before the server. Small stand-in processes play both."""
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import time
 
+from django.core.management import call_command
+
+from chargers.management.commands import demo
 from chargers.management.commands.demo import shut_down, start_child, stop
 
 PATIENCE = 30.0
@@ -133,3 +137,50 @@ def gone(pid: int) -> bool:
     # A zombie is gone too (its parent, killed, no longer reaps it until init does).
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ")[1].startswith("Z")
+
+
+class Finished:
+    """A stand-in child that has already exited."""
+
+    returncode = 0
+
+    def poll(self):
+        return 0
+
+    def wait(self, timeout=None):
+        return 0
+
+
+def run_demo(monkeypatch, *args: str) -> dict[str, dict | None]:
+    """Run `manage.py demo` with stand-in children; returns each child's environment by its
+    management command."""
+    started: dict[str, dict | None] = {}
+
+    def start(command, env=None):
+        started[command[2]] = env
+        return Finished()
+
+    monkeypatch.setattr(demo, "start_child", start)
+    monkeypatch.setattr(demo.Command, "wait_for", lambda *_: None)
+    # The demo takes over Ctrl-C; not in the test process.
+    monkeypatch.setattr(demo.signal, "signal", lambda *_: None)
+    call_command("demo", *args, stdout=io.StringIO())
+    return started
+
+
+def test_the_demo_server_links_chargers_to_the_port_it_serves(monkeypatch):
+    # Firmware downloads and diagnostics uploads are links on SITE_URL: on another port than
+    # the default's, chargers would fetch from and upload to nothing (or another demo).
+    monkeypatch.delenv("SITE_URL", raising=False)
+
+    started = run_demo(monkeypatch, "--port", "8137", "--no-simulator")
+
+    assert started["serve"]["SITE_URL"] == "http://127.0.0.1:8137"
+
+
+def test_the_demo_keeps_a_site_url_it_is_given(monkeypatch):
+    monkeypatch.setenv("SITE_URL", "https://cpms.example.test")
+
+    started = run_demo(monkeypatch, "--port", "8137", "--no-simulator")
+
+    assert started["serve"]["SITE_URL"] == "https://cpms.example.test"

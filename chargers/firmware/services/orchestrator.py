@@ -194,6 +194,7 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
             threshold_percent=campaign.failure_threshold_percent,
             overridden=wave.gate_overridden,
             canary=wave.number == 0 and campaign.canary_size > 0,
+            deferral_bounded=campaign.defer_minutes is not None,
         )
         if verdict is planning.Verdict.HALT:
             wave.state = WaveState.HALTED

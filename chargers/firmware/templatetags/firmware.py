@@ -1,10 +1,12 @@
 """The firmware domain's part of other pages: a charger's latest update and its diagnostics on
 its page."""
 
+from collections.abc import Mapping
+
 from django import template
 
 from chargers.firmware import access
-from chargers.firmware.models import CampaignTarget, DiagnosticsRequest
+from chargers.firmware.models import CampaignTarget, DiagnosticsRequest, TargetState, WaveState
 from chargers.models import Charger
 from cpms.tenancy.access import role_at_least
 
@@ -44,3 +46,18 @@ TONE_OF = {state: tone for tone, states in TONES.items() for state in states}
 def tone(state: str) -> str:
     """The badge class of a campaign, wave, charger or diagnostics state: `state-<tone>`."""
     return f"state-{TONE_OF.get(str(state), 'charging')}"
+
+
+@register.filter
+def wave_state(state: str) -> str:
+    """A wave's state as people read it."""
+    return WaveState(state).label
+
+
+@register.filter
+def by_state(counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
+    """Counts of chargers by state as (state, label, count), in the order an update goes and
+    named as the chargers' table and its filter name them."""
+    return [
+        (state, label, counts[state]) for state, label in TargetState.choices if counts.get(state)
+    ]

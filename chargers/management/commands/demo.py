@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -47,7 +48,10 @@ class Command(BaseCommand):
         for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(stop_signal, signal.default_int_handler)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        server = start_child([*manage, "serve", "--host", host, "--port", str(port)])
+        server = start_child(
+            [*manage, "serve", "--host", host, "--port", str(port)],
+            env=server_environment(host, port, os.environ),
+        )
         fleet = None
         try:
             self.wait_for(host, port, server)
@@ -131,7 +135,17 @@ def fleet_arguments(host: str, port: int) -> list[str]:
     ]
 
 
-def start_child(command: list[str]) -> subprocess.Popen:
+def server_environment(host: str, port: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: the demo's, with SITE_URL naming the address it serves unless
+    one is set. Chargers fetch firmware from and upload diagnostics to links built on SITE_URL;
+    the default's port 8000 would send them elsewhere on `make demo PORT=8137`."""
+    if environ.get("SITE_URL"):
+        return dict(environ)
+    address = f"[{host}]" if ":" in host else host
+    return {**environ, "SITE_URL": f"http://{address}:{port}"}
+
+
+def start_child(command: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
     """A child in a process group of its own.
 
     Ctrl-C in a terminal signals the whole foreground process group at once: the server would
@@ -141,6 +155,7 @@ def start_child(command: list[str]) -> subprocess.Popen:
     """
     return subprocess.Popen(  # noqa: S603 (our manage.py, our arguments)
         command,
+        env=env,
         process_group=0,
         preexec_fn=functools.partial(_die_with, os.getpid()) if sys.platform == "linux" else None,
     )

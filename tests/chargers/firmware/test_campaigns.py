@@ -237,6 +237,35 @@ def test_late_failures_of_deferred_chargers_still_pause_the_campaign(
         assert campaign.paused_reason.startswith("Wave 1: 1 of 2 chargers failed")
 
 
+def test_a_wave_waits_for_its_deferred_chargers_when_the_deferral_is_bounded(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    # Waves go one after another: the next one opens once this one's deferred charger has had
+    # its update, at the latest when its deferral runs out.
+    with scoping.scope(tenant_a):
+        chargers = make_chargers(4, site=site_a)
+        ChargingSession.objects.create(
+            charger=chargers[0], evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+        campaign = campaign_create(
+            name="c", image=image, canary_size=0, batch_size=2, defer_minutes=10
+        )
+        run(campaign_start, campaign=campaign)
+        play_until_quiet(fake_fleet, run, campaign)
+
+        assert targets_by_state(campaign) == {
+            TargetState.PENDING: ["CP-0003", "CP-0004"],
+            TargetState.DEFERRED: ["CP-0001"],
+            TargetState.SUCCEEDED: ["CP-0002"],
+        }
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=11))
+        play_until_quiet(fake_fleet, run, campaign)
+
+        assert [s.identity for s in fake_fleet.sent] == ["CP-0002", "CP-0001", "CP-0003", "CP-0004"]
+        assert campaign.state == CampaignState.COMPLETED
+
+
 def test_a_charger_deferred_past_its_limit_is_skipped(tenant_a, site_a, image, fake_fleet, run):
     with scoping.scope(tenant_a):
         (charger,) = make_chargers(1, site=site_a)

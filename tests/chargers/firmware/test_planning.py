@@ -40,6 +40,14 @@ def test_a_deferred_charger_holds_the_canary():
     assert planning.wave_verdict(counts, size=2, threshold_percent=10) is Verdict.DONE
 
 
+def test_a_deferred_charger_holds_a_batch_when_its_deferral_is_bounded():
+    # It gets the update, or is skipped, within the limit: the next wave waits for that.
+    counts = {"succeeded": 1, "deferred": 1}
+    assert planning.wave_verdict(counts, size=2, threshold_percent=10, deferral_bounded=True) is (
+        Verdict.RUNNING
+    )
+
+
 @pytest.mark.parametrize(
     ("counts", "size", "threshold", "overridden", "verdict"),
     [

@@ -3,6 +3,7 @@ waves and chargers show their progress, operators request diagnostics on a charg
 download the file; the role matrix itself is tests/cpms/test_pages.py's."""
 
 import hashlib
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,8 +15,9 @@ from chargers.firmware.models import (
     CampaignTarget,
     DiagnosticsRequest,
     FirmwareImage,
+    TargetState,
 )
-from chargers.firmware.services.campaigns import campaign_create
+from chargers.firmware.services.campaigns import campaign_create, campaign_start
 from chargers.models import Charger
 from cpms.tenancy import scoping
 from tests.chargers.firmware.fleet import FIRMWARE, make_chargers
@@ -104,6 +106,26 @@ def test_an_admin_creates_starts_and_pauses_a_campaign(client_for, alice, tenant
     assert "Paused by an operator." in listing
 
 
+def test_the_waves_name_states_as_the_chargers_table_does(
+    client_for, alice, tenant_a, site_a, image
+):
+    with scoping.scope(tenant_a):
+        make_chargers(3, site=site_a)
+        campaign = campaign_create(
+            name="c", image=image, canary_size=1, batch_size=2, defer_minutes=1
+        )
+        campaign_start(campaign=campaign)
+        CampaignTarget.objects.filter(wave__number=0).update(state=TargetState.SUCCEEDED)
+
+    shown = client_for(alice).get(page("firmware_campaign_detail", pk=campaign.pk)).content.decode()
+
+    waiting = re.search(r'<tr data-wave="1">.*?</tr>', shown).group(0)
+    assert ">Waiting</span>" in waiting and ">Waiting 2</span>" in waiting
+    assert ">Updated 1</span>" in re.search(r'<tr data-wave="0">.*?</tr>', shown).group(0)
+    assert ">Pending" not in shown and ">Succeeded" not in shown
+    assert "wait up to 1 minute, then" in shown
+
+
 def test_an_action_the_state_does_not_allow_changes_nothing(client_for, alice, tenant_a, image):
     with scoping.scope(tenant_a):
         campaign = campaign_create(name="c", image=image)
@@ -167,4 +189,21 @@ def test_the_outdated_page_counts_chargers_per_model(client_for, bob, world, ten
     # CP-OLD (no version reported) run something else.
     assert "Acme AC22" in shown
     assert '<td data-label="Latest">2.0.0</td>' in shown
-    assert "1.0.0: 1" in shown and "unknown: 1" in shown
+    assert "1.0.0: 1</a>" in shown and "unknown: 1" in shown
+
+
+def test_the_outdated_page_links_each_version_behind_to_its_chargers(
+    client_for, bob, world, tenant_a
+):
+    # The model's chargers on the latest version are not behind: the link leaves them out.
+    with scoping.scope(tenant_a):
+        Charger.objects.create(
+            identity="CP-NEW", vendor="Acme", model="AC22", firmware_version="2.0.0"
+        )
+    viewer = client_for(bob)
+    shown = viewer.get(page("firmware_outdated")).content.decode()
+
+    link = re.search(r'<a href="([^"]+)">1.0.0: 1</a>', shown).group(1).replace("&amp;", "&")
+    listed = viewer.get(link).content.decode()
+
+    assert "CP-A-FW" in listed and "CP-NEW" not in listed
