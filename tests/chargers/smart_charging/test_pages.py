@@ -8,9 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from chargers.models import MeterSample
+from chargers.models import IdToken, MeterSample
 from chargers.smart_charging import services
-from chargers.smart_charging.models import Circuit, GridLimitWindow, SiteElectrical
+from chargers.smart_charging.models import (
+    Circuit,
+    GridLimitWindow,
+    GroupPriority,
+    SiteElectrical,
+)
 from cpms.tenancy import scoping
 from tests.chargers.factories import meter_sample
 
@@ -216,3 +221,56 @@ def test_charlie_gets_404_on_the_chart_and_the_what_if(client, world, charlie):
     assert client.get(url(world), {"window": "24h"}).status_code == 404
     assert client.get(url(world, "site_load_what_if")).status_code == 404
     assert client.post(url(world, "site_load_what_if"), {"keep_sessions": "on"}).status_code == 404
+
+
+# --- group priorities --------------------------------------------------------------------------
+
+
+def priorities(tenant="tenant-a"):
+    return reverse("load_priorities", kwargs={"tenant_slug": tenant})
+
+
+def test_an_admin_gives_a_group_a_priority_by_its_token(client, world, alice, tenant_a):
+    client.force_login(alice)
+    with scoping.scope(tenant_a):
+        group = IdToken.objects.create(uid="FLEET-7", label="Vans")
+
+    response = client.post(priorities(), {"group": "fleet-7", "priority": "6", "label": "vans"})
+
+    assert response.status_code == 302
+    with scoping.scope(tenant_a):
+        assert GroupPriority.objects.get(group=group).priority == 6
+    page = client.get(priorities()).content.decode()
+    assert "FLEET-7" in page and "vans" in page
+
+
+def test_an_unknown_group_or_a_priority_out_of_range_changes_nothing(
+    client, world, alice, tenant_a
+):
+    client.force_login(alice)
+    unknown = client.post(priorities(), {"group": "NOBODY", "priority": "3"})
+    too_high = client.post(priorities(), {"group": "04AABBCC", "priority": "11"})
+    assert "No id token NOBODY in this tenant." in unknown.content.decode()
+    assert too_high.context["form"].errors["priority"]
+    with scoping.scope(tenant_a):
+        assert list(GroupPriority.objects.values_list("priority", flat=True)) == [3]
+
+
+def test_a_viewer_sees_the_priorities_but_cannot_change_them(client, world, bob, tenant_a):
+    client.force_login(bob)
+    page = client.get(priorities()).content.decode()
+    assert "fleet" in page and "Remove" not in page
+    removal = client.post(priorities(), {"delete": world["group_priority"].pk})
+    assert removal.status_code == 403
+    with scoping.scope(tenant_a):
+        assert GroupPriority.objects.count() == 1
+
+
+def test_charlie_cannot_remove_tenant_as_group_priority(client, world, charlie, tenant_a):
+    client.force_login(charlie)
+    assert client.get(priorities()).status_code == 404
+    removal = client.post(priorities("tenant-b"), {"delete": world["group_priority"].pk})
+    assert removal.status_code == 404
+    assert client.post(priorities("tenant-b"), {"delete": "x"}).status_code == 404
+    with scoping.scope(tenant_a):
+        assert GroupPriority.objects.count() == 1
