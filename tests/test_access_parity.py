@@ -21,8 +21,6 @@ SAME_OPERATION = [
     ("billing_settings", ("billing-settings", "get")),
     ("billing_settings", ("billing-settings", "patch")),
     ("load_priorities", ("group-priority-list", "get")),
-    ("load_priorities", ("group-priority-list", "post")),
-    ("load_priorities", ("group-priority-detail", "delete")),
     ("charger_registration", ("charger-approve", "post")),
     ("charger_registration", ("charger-reject", "post")),
     ("charger_command", ("command-list", "post")),
