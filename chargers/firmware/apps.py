@@ -7,7 +7,12 @@ class FirmwareConfig(AppConfig):
     verbose_name = "Firmware and diagnostics"
 
     def ready(self):
-        from chargers.events import ChargerBooted, CommandFinished, OperationStatusReported
+        from chargers.events import (
+            ChargerBooted,
+            CommandFinished,
+            OperationStatusReported,
+            SessionStopped,
+        )
         from chargers.firmware import (
             events,  # noqa: F401 (the firmware events, catalogued)
             listeners,
@@ -19,3 +24,4 @@ class FirmwareConfig(AppConfig):
         subscribe(ChargerBooted, listeners.on_boot, phase=AFTER_COMMIT)
         subscribe(OperationStatusReported, listeners.on_status, phase=AFTER_COMMIT)
         subscribe(CommandFinished, listeners.on_command_finished, phase=AFTER_COMMIT)
+        subscribe(SessionStopped, listeners.on_session_stopped, phase=AFTER_COMMIT)

@@ -4,8 +4,13 @@ a diagnostics request may be concerned; the beat tick is the safety net for a lo
 
 from __future__ import annotations
 
-from chargers.events import ChargerBooted, CommandFinished, OperationStatusReported
-from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest
+from chargers.events import (
+    ChargerBooted,
+    CommandFinished,
+    OperationStatusReported,
+    SessionStopped,
+)
+from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest, TargetState
 from chargers.ocpp import readers
 from cpms.handoff import queue_task
 from cpms.memo import TenantFacts
@@ -16,6 +21,9 @@ from cpms.tenancy import scoping
 # socket of the charger it went to, in this process, and that answer forgets the tenant here
 # at once; a boot missed elsewhere meanwhile is settled by the tick from the charger's row.
 updating_anywhere = TenantFacts(ttl=30.0)
+# Whether the tenant has a charger waiting for its session to end to take an update; a
+# deferral begun meanwhile in a worker is seen when this expires (the tick steps it anyway).
+deferring_anywhere = TenantFacts(ttl=30.0)
 
 
 def _in_scope(tenant_id: int) -> bool:
@@ -66,6 +74,23 @@ def on_status(event: OperationStatusReported) -> None:
         status=event.status,
         request_id=event.request_id,
     )
+
+
+def on_session_stopped(event: SessionStopped) -> None:
+    """A charger deferred for its session may take its update now rather than at the next
+    tick (on a busy charger the moment it is free may not last till then)."""
+    if event.tenant_id is None or not _in_scope(event.tenant_id):
+        return
+    deferred = CampaignTarget.objects.filter(state=TargetState.DEFERRED)
+    if not deferring_anywhere.get(event.tenant_id, deferred.exists):
+        return
+    campaign_id = (
+        deferred.filter(charger_id=event.charger_id).values_list("campaign_id", flat=True).first()
+    )
+    if campaign_id is not None:
+        from chargers.firmware.tasks import step_campaign
+
+        _queue(step_campaign, tenant_id=event.tenant_id, campaign_id=campaign_id)
 
 
 def on_command_finished(event: CommandFinished) -> None:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from chargers.events import ChargerBooted, OperationStatusReported
+from chargers.events import ChargerBooted, OperationStatusReported, SessionStopped
 from chargers.firmware import listeners
 from chargers.firmware.events import CampaignStateChanged, TargetStateChanged
 from chargers.firmware.models import (
@@ -36,7 +36,7 @@ from chargers.firmware.services.orchestrator import (
     target_progress,
 )
 from chargers.models import ChargerEvent, ChargingSession, EventKind, SessionState
-from cpms.events import captured
+from cpms.events import captured, publish
 from cpms.models import Site
 from cpms.tenancy import scoping
 from tests.chargers.firmware.fleet import eager_tasks, make_chargers, report
@@ -202,8 +202,11 @@ def test_chargers_in_a_session_are_deferred_and_updated_once_it_ends(
         }
         assert campaign.state == CampaignState.RUNNING  # the deferred hold the campaign open
 
-        ChargingSession.objects.update(state=SessionState.COMPLETED, stopped_at=timezone.now())
-        run(campaign_step, campaign_id=campaign.pk)
+        # Each stop steps the campaign at once: no tick is needed.
+        for session in ChargingSession.objects.all():
+            session.state, session.stopped_at = SessionState.COMPLETED, timezone.now()
+            session.save(update_fields=["state", "stopped_at"])
+            run(publish, SessionStopped.of(session))
         play_until_quiet(fake_fleet, run, campaign)
 
         assert targets_by_state(campaign) == {
@@ -654,3 +657,18 @@ def test_boots_ask_once_per_tenant_until_an_update_is_answered(
             boot(updating)
             queued.assert_called_once()
             assert queued.call_args.kwargs["charger_id"] == updating.pk
+
+
+def test_session_stops_ask_once_per_tenant_while_nothing_is_deferred(
+    tenant_a, site_a, fake_fleet, django_assert_num_queries
+):
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        session = ChargingSession.objects.create(
+            charger=charger, evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+        with mock.patch.object(listeners, "_queue") as queued:
+            with django_assert_num_queries(1):
+                for _ in range(3):
+                    listeners.on_session_stopped(SessionStopped.of(session))
+        assert not queued.called
