@@ -52,6 +52,7 @@ from cpms.api.base import (
     PdfRenderer,
     TenantModelSerializer,
     TenantPrimaryKeyRelatedField,
+    TenantSettingsViewSet,
     TenantViewSet,
     time_range,
 )
@@ -921,29 +922,26 @@ class BillingSettingsSerializer(serializers.ModelSerializer):
         fields = list(services.SETTINGS_FIELDS)
 
 
-class BillingSettingsViewSet(TenantViewSet):
-    """The tenant's billing settings (one resource per tenant, no id): how often chargers are
-    sent a running session's cost, the seller's legal details invoices show, and Factur-X
-    e-invoices (refused, naming each missing field, until those details are complete). Admins
-    only."""
-
-    serializer_class = BillingSettingsSerializer
-    read_role = write_role = access.MANAGE_BILLING_SETTINGS
-    pagination_class = None
-
-    @extend_schema(examples=bx.exchange("The settings", response=BILLING_SETTINGS))
-    def retrieve(self, request):
-        return Response(BillingSettingsSerializer(selectors.billing_settings()).data)
-
-    @extend_schema(
+@extend_schema_view(
+    retrieve=extend_schema(examples=bx.exchange("The settings", response=BILLING_SETTINGS)),
+    partial_update=extend_schema(
         examples=bx.exchange(
             "Running cost every two minutes",
             request={"cost_update_seconds": 120},
             response={**BILLING_SETTINGS, "cost_update_seconds": 120},
         )
-    )
-    def partial_update(self, request):
-        serializer = BillingSettingsSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        saved = services.billing_settings_set(**serializer.validated_data)
-        return Response(BillingSettingsSerializer(saved).data)
+    ),
+)
+class BillingSettingsViewSet(TenantSettingsViewSet):
+    """The tenant's billing settings: how often chargers are sent a running session's cost,
+    the seller's legal details invoices show, and Factur-X e-invoices (refused, naming each
+    missing field, until those details are complete). Admins only."""
+
+    serializer_class = BillingSettingsSerializer
+    read_role = write_role = access.MANAGE_BILLING_SETTINGS
+
+    def current(self):
+        return selectors.billing_settings()
+
+    def change(self, **values):
+        return services.billing_settings_set(**values)

@@ -4,7 +4,7 @@ with a new password (shown once) or close it."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -12,7 +12,7 @@ from chargers.access import MANAGE_CHARGERS
 from chargers.api.chargers import PasswordSerializer
 from chargers.services import fleet_settings
 from cpms.api import examples as ex
-from cpms.api.base import TenantViewSet
+from cpms.api.base import TenantSettingsViewSet
 
 SETTINGS = {
     "heartbeat_interval": 300,
@@ -55,31 +55,27 @@ class FleetSettingsSerializer(serializers.Serializer):
         }
 
 
-class FleetSettingsViewSet(TenantViewSet):
-    """The tenant's settings for its chargers. Admins only."""
-
-    serializer_class = FleetSettingsSerializer
-    read_role = write_role = MANAGE_CHARGERS
-    pagination_class = None
-
-    @extend_schema(examples=ex.exchange("The settings", response=SETTINGS))
-    def retrieve(self, request):
-        return Response(FleetSettingsSerializer(self.tenant).data)
-
-    @extend_schema(
+@extend_schema_view(
+    retrieve=extend_schema(examples=ex.exchange("The settings", response=SETTINGS)),
+    partial_update=extend_schema(
         examples=ex.exchange(
             "Heartbeats every minute",
             request={"heartbeat_interval": 60},
             response={**SETTINGS, "heartbeat_interval": 60},
         )
-    )
-    def partial_update(self, request):
-        serializer = FleetSettingsSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        tenant = fleet_settings.fleet_settings_update(
-            tenant=self.tenant, **serializer.validated_data
-        )
-        return Response(FleetSettingsSerializer(tenant).data)
+    ),
+)
+class FleetSettingsViewSet(TenantSettingsViewSet):
+    """The tenant's settings for its chargers. Admins only."""
+
+    serializer_class = FleetSettingsSerializer
+    read_role = write_role = MANAGE_CHARGERS
+
+    def current(self):
+        return self.tenant
+
+    def change(self, **values):
+        return fleet_settings.fleet_settings_update(tenant=self.tenant, **values)
 
     @extend_schema(
         request=PasswordSerializer,

@@ -34,6 +34,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.exceptions import APIException
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
@@ -324,6 +325,28 @@ class PdfRenderer(DownloadRenderer):
     media_type = "application/pdf"
     format = "pdf"
     charset = None
+
+
+class TenantSettingsViewSet(TenantViewSet):
+    """A resource the tenant has one of, without an id (its settings of a kind): GET shows it,
+    PATCH changes the fields it names. Subclasses say how it is read and written; the
+    serializer validates, the service refuses what spans fields (a 400 naming them)."""
+
+    pagination_class = None
+
+    def current(self) -> Any:
+        raise NotImplementedError
+
+    def change(self, **values: Any) -> Any:
+        raise NotImplementedError
+
+    def retrieve(self, request):
+        return Response(self.get_serializer(self.current()).data)
+
+    def partial_update(self, request):
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.change(**serializer.validated_data)).data)
 
 
 class Conflict(APIException):
