@@ -50,6 +50,9 @@ router.register("limit-signals", smart_api.SignalViewSet, basename="limit-signal
 router.register("session-needs", smart_api.NeedsViewSet, basename="session-needs")
 router.register("group-priorities", smart_api.GroupPriorityViewSet, basename="group-priority")
 router.register("sites", smart_api.LoadPlanViewSet, basename="load-plan")
+router.register(
+    "charging-profile-reports", smart_api.ProfilesReportViewSet, basename="charging-profile-report"
+)
 router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="firmware-image")
 router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")
 router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")

@@ -79,6 +79,20 @@ class ChangeConfigurationArgs(serializers.Serializer):
     value = serializers.CharField(max_length=500, allow_blank=True)
 
 
+class CompositeScheduleArgs(serializers.Serializer):
+    evse_id = serializers.IntegerField(min_value=0, default=0, help_text="0: the whole charger.")
+    duration_s = serializers.IntegerField(min_value=1, max_value=7 * 24 * 3600, default=3600)
+    unit = serializers.ChoiceField(
+        choices=builders.RATE_UNITS, required=False, help_text="Empty: the charger's choice."
+    )
+
+
+class ChargingProfilesArgs(serializers.Serializer):
+    evse_id = serializers.IntegerField(
+        min_value=0, required=False, help_text="Empty: every EVSE; 0: the charger's own."
+    )
+
+
 # Version-neutral actions: the builder in chargers.ocpp.builders and the arguments it takes.
 NEUTRAL_ACTIONS: dict[str, tuple[Callable[..., builders.Request], type[serializers.Serializer]]] = {
     "remote_start": (builders.remote_start, RemoteStartArgs),
@@ -91,6 +105,8 @@ NEUTRAL_ACTIONS: dict[str, tuple[Callable[..., builders.Request], type[serialize
     "get_diagnostics": (builders.get_diagnostics, DiagnosticsArgs),
     "get_configuration": (builders.get_configuration, GetConfigurationArgs),
     "change_configuration": (builders.change_configuration, ChangeConfigurationArgs),
+    "get_composite_schedule": (builders.composite_schedule, CompositeScheduleArgs),
+    "get_charging_profiles": (builders.charging_profiles, ChargingProfilesArgs),
 }
 
 

@@ -37,7 +37,7 @@ from chargers.models import (
     RegistrationStatus,
     SessionState,
 )
-from chargers.ocpp import builders, readers
+from chargers.ocpp import builders, profiles, readers
 from chargers.selectors.energy import active_sessions, energy_summary, session_series
 from chargers.selectors.fleet import (
     State,
@@ -151,6 +151,7 @@ def charger_detail(request, pk: int):
             ),
             "alerts": Alert.objects.filter(charger=charger, resolved_at__isnull=True),
             "command_form": CommandForm(),
+            "is_v2": builders.is_v2(charger),
             "can_command": role_at_least(request, Role.OPERATOR),
             "is_admin": role_at_least(request, Role.ADMIN),
         },
@@ -210,6 +211,8 @@ MESSAGE_LEVELS = {
     "warning": messages.WARNING,
     "error": messages.ERROR,
 }
+# Commands a charger answers with reports of their own, sent in parts after its reply.
+REPORTED_IN_PARTS = (readers.READ_REPORT, profiles.READ_PROFILES)
 # Replies that say the charger did (or will do) what it was asked.
 AGREEING_REPLIES = ("Accepted", "Scheduled", "Unlocked")
 
@@ -247,8 +250,10 @@ def outcome(command: Command) -> list[tuple[str, str]]:
             f"The charger replied {reply}.",
         )
     ]
-    if command.action == readers.READ_REPORT and reply == "Accepted":
+    if command.action in REPORTED_IN_PARTS and reply == "Accepted":
         lines.append(("info", "The charger sends its report in parts; reload in a moment."))
+    if command.action == profiles.READ_COMPOSITE and reply == "Accepted":
+        lines.append(("info", "Its composite schedule shows under Charging limits."))
     return lines
 
 

@@ -85,6 +85,8 @@ class CommandForm(forms.Form):
         ("trigger", "Trigger message"),
         ("clear_cache", "Clear cache"),
         ("get_diagnostics", "Get diagnostics"),
+        ("composite_schedule", "Get composite schedule"),
+        ("charging_profiles", "List charging profiles"),
     ]
 
     action = forms.ChoiceField(choices=ACTIONS)
@@ -95,6 +97,14 @@ class CommandForm(forms.Form):
         choices=[(m, m) for m in builders.TRIGGERABLE], required=False, label="Message"
     )
     location = forms.CharField(max_length=500, required=False, label="Upload location")
+    duration = forms.IntegerField(
+        min_value=1, max_value=7 * 24 * 3600, required=False, label="Duration (s)"
+    )
+    unit = forms.ChoiceField(
+        choices=[("", "the charger's"), *((u, u) for u in builders.RATE_UNITS)],
+        required=False,
+        label="Unit",
+    )
 
     def build(self, charger) -> builders.Request:
         data = self.cleaned_data
@@ -118,6 +128,13 @@ class CommandForm(forms.Form):
             "trigger": lambda: builders.trigger(charger, message=data["message"], evse_id=evse_id),
             "clear_cache": lambda: builders.clear_cache(charger),
             "get_diagnostics": lambda: builders.get_diagnostics(charger, location=data["location"]),
+            "composite_schedule": lambda: builders.composite_schedule(
+                charger,
+                evse_id=evse_id or 0,
+                duration_s=data.get("duration") or 3600,
+                unit=data.get("unit") or "",
+            ),
+            "charging_profiles": lambda: builders.charging_profiles(charger, evse_id=evse_id),
         }
         return by_action[action]()
 

@@ -122,6 +122,25 @@ class CentralSystem(Endpoint):
             charger_id=self.charger_id, kind=kind, summary=summary, payload=payload
         )
 
+    async def _event_and(
+        self,
+        kind: str,
+        summary: str,
+        payload: JsonDict,
+        service: Callable[..., _R],
+        **kwargs: Any,
+    ) -> _R:
+        """Keep a message verbatim as a charger event and hand what it means to `service`
+        (with this charger's id), in one transaction: both are kept, or neither."""
+
+        def both() -> _R:
+            charger_event_record(
+                charger_id=self.charger_id, kind=kind, summary=summary, payload=payload
+            )
+            return service(charger_id=self.charger_id, **kwargs)
+
+        return await self.db(both)()
+
     async def _reported_status(self, field: str, kind: str, payload: JsonDict) -> None:
         """Keep the status a firmware, diagnostics or log notification reports, and the
         notification as a charger event; its meaning (the stage of the update or upload) goes

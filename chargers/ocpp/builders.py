@@ -362,6 +362,48 @@ def charging_limit(
     return Request(CHARGING_LIMIT_ACTION, {"connectorId": evse_id, "csChargingProfiles": profile})
 
 
+RATE_UNITS = ("A", "W")
+
+
+def composite_schedule(
+    charger: Charger, *, evse_id: int = 0, duration_s: int = 3600, unit: str = ""
+) -> Request:
+    """Ask what the charger will draw on an EVSE (0: the whole charger) for the next
+    `duration_s` seconds, all its profiles and limits combined, in `unit` (A or W; empty:
+    the charger's choice)."""
+    if evse_id < 0:
+        raise ActionError("Connector: 0 for the whole charger, or its number.")
+    if not 1 <= duration_s <= 7 * 24 * 3600:
+        raise ActionError("Duration: from 1 second to a week.")
+    if unit and unit not in RATE_UNITS:
+        raise ActionError(f"Unit: one of {', '.join(RATE_UNITS)}.")
+    payload: JsonDict = {"duration": duration_s}
+    if unit:
+        payload["chargingRateUnit"] = unit
+    payload["evseId" if is_v2(charger) else "connectorId"] = evse_id
+    return Request("GetCompositeSchedule", payload)
+
+
+# Every source of a limit 2.0.1 knows: asking for all of them lists every profile held.
+LIMIT_SOURCES = ["CSO", "EMS", "SO", "Other"]
+
+
+def charging_profiles(charger: Charger, *, evse_id: int | None = None) -> Request:
+    """Ask a 2.0.1 charger to list the charging profiles it holds (on one EVSE, 0 for the
+    charger's own, or everywhere): it answers with ReportChargingProfiles messages."""
+    if not is_v2(charger):
+        raise ActionError(
+            "A 1.6 charger cannot list its profiles; ask for its composite schedule instead."
+        )
+    payload: JsonDict = {
+        "requestId": secrets.randbelow(2**31 - 1) + 1,
+        "chargingProfile": {"chargingLimitSource": LIMIT_SOURCES},
+    }
+    if evse_id is not None:
+        payload["evseId"] = evse_id
+    return Request("GetChargingProfiles", payload)
+
+
 # --- Costs on the charger's screen ---------------------------------------------------------
 
 # The OCA's California Pricing whitepaper: 1.6 chargers take costs as DataTransfer messages of

@@ -1,18 +1,19 @@
 """OCPP 2.0.1 (and 2.1, which shares these messages): translate, call one service, reply.
 
 Sessions, samples, statuses, tokens and commands land in the same tables as 1.6; what only
-2.0.1 has (the device model) gets its own. Notifications without state of their own are kept
-verbatim as charger events.
+2.0.1 has (the device model, ISO 15118 EVs' needs and schedules, the profiles a charger lists)
+gets its own. Notifications without state of their own are kept verbatim as charger events.
 """
 
 from __future__ import annotations
 
 from chargers import costs
 from chargers.commands import asend_command
-from chargers.models import Charger, EventKind
+from chargers.models import Charger, Command, EventKind
 from chargers.ocpp import JsonDict
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.frames import parse_timestamp
+from chargers.ocpp.profiles import ev_needs, ev_schedule, held_profiles, report_parts
 from chargers.ocpp.rpc import Handler, handles
 from chargers.ocpp.samples import samples_201
 from chargers.ocpp.variables import reported_attributes
@@ -22,13 +23,28 @@ from chargers.services.reports import (
     connector_status_record,
 )
 from chargers.services.sessions import meter_values_record, session_event_record
+from chargers.smart_charging.models import NeedsAnswer
+from chargers.smart_charging.services.ev import ev_needs_record, ev_schedule_record
+from chargers.smart_charging.services.reports import profiles_report_record
 
 # Who sent a command the CSMS sends of its own accord after a transaction's end.
 TRANSACTION_STATUS_SOURCE = "transaction-end"
+# ... and one it sends again because an EV's schedule went beyond it.
+RENEGOTIATION_SOURCE = "renegotiation"
+# What the CSMS promised an EV that stated its needs, as 2.0.1 says it.
+NEEDS_STATUS: dict[str, str] = {
+    NeedsAnswer.SCHEDULE: "Accepted",
+    NeedsAnswer.LATER: "Processing",
+    NeedsAnswer.NONE: "Rejected",
+}
 
 
 def charger_by_id(*, charger_id: int) -> Charger:
     return Charger.objects.get(pk=charger_id)
+
+
+def command_by_id(*, command_id: int) -> Command:
+    return Command.objects.select_related("charger").get(pk=command_id)
 
 
 def id_token_info(token: TokenInfo) -> JsonDict:
@@ -52,13 +68,13 @@ def money(cost: costs.Cost) -> float:
     return float(cost.amount)
 
 
-def _keep(action: str, kind: str, **reply: str) -> Handler:
-    """The handler of a notification that is kept verbatim and acknowledged with `reply`."""
+def _keep(action: str, kind: str) -> Handler:
+    """The handler of a notification that is kept verbatim and acknowledged."""
 
     @handles(action)
     async def keep(self: CentralSystem, payload: JsonDict) -> JsonDict:
         await self._event(kind, summary(action, payload), payload)
-        return dict(reply)
+        return {}
 
     keep.__name__ = keep.__qualname__ = f"keep_{action}"
     return keep
@@ -222,20 +238,67 @@ class CentralSystem201(CentralSystem):
 
     @handles("NotifyEVChargingNeeds")
     async def notify_ev_charging_needs(self, payload: JsonDict) -> JsonDict:
-        # Policy until smart charging lands: keep the needs, offer no schedule of our own.
-        await self._event(
-            EventKind.EV_CHARGING_NEEDS, summary("NotifyEVChargingNeeds", payload), payload
+        """K15, K17: the EV's needs become its session's; the answer says whether and when a
+        schedule (a SetChargingProfile for its transaction) follows."""
+        evse_id, needs = ev_needs(payload)
+        kind, line = EventKind.EV_CHARGING_NEEDS, summary("NotifyEVChargingNeeds", payload)
+        said = await self._event_and(
+            kind, line, payload, ev_needs_record, evse_id=evse_id, needs=needs
         )
-        return {"status": "Rejected"}
+        return {"status": NEEDS_STATUS[said.answer]}
+
+    @handles("NotifyEVChargingSchedule")
+    async def notify_ev_charging_schedule(self, payload: JsonDict) -> JsonDict:
+        """K15 to K17: the schedule the EV chose, held against the limit sent; beyond it, the
+        answer is Rejected and the limit goes out again (a renegotiation, K16)."""
+        evse_id, schedule, time_base = ev_schedule(payload)
+        kind, line = EventKind.EV_CHARGING_SCHEDULE, summary("NotifyEVChargingSchedule", payload)
+        verdict = await self._event_and(
+            kind,
+            line,
+            payload,
+            ev_schedule_record,
+            evse_id=evse_id,
+            schedule=schedule,
+            time_base=time_base,
+        )
+        if verdict.record.within_limits:
+            return {"status": "Accepted"}
+        command_id = verdict.resend_command_id
+        if command_id is not None:
+            self.after_answer(lambda: self._send_again(command_id))
+        return {
+            "status": "Rejected",
+            "statusInfo": {"reasonCode": "OverLimit", "additionalInfo": verdict.record.verdict},
+        }
+
+    async def _send_again(self, command_id: int) -> None:
+        """Send a command's request once more, as a command of its own."""
+        command = await self.db(command_by_id)(command_id=command_id)
+        charger, action, payload = command.charger, command.action, command.payload
+        await asend_command(charger, action, payload, source=RENEGOTIATION_SOURCE, wait=False)
+
+    @handles("ReportChargingProfiles")
+    async def report_charging_profiles(self, payload: JsonDict) -> JsonDict:
+        """K09: one part of the profiles the charger listed for a GetChargingProfiles."""
+        request_id, more = report_parts(payload)
+        kind, line = EventKind.CHARGING_PROFILES_REPORT, summary("ReportChargingProfiles", payload)
+        profiles = held_profiles(payload)
+        await self._event_and(
+            kind,
+            line,
+            payload,
+            profiles_report_record,
+            request_id=request_id,
+            profiles=profiles,
+            more=more,
+        )
+        return {}
 
     notify_event = _keep("NotifyEvent", EventKind.NOTIFY_EVENT)
     notify_monitoring_report = _keep("NotifyMonitoringReport", EventKind.MONITORING_REPORT)
     notify_charging_limit = _keep("NotifyChargingLimit", EventKind.CHARGING_LIMIT)
     cleared_charging_limit = _keep("ClearedChargingLimit", EventKind.CHARGING_LIMIT_CLEARED)
-    notify_ev_charging_schedule = _keep(
-        "NotifyEVChargingSchedule", EventKind.EV_CHARGING_SCHEDULE, status="Accepted"
-    )
-    report_charging_profiles = _keep("ReportChargingProfiles", EventKind.CHARGING_PROFILES_REPORT)
     reservation_status_update = _keep("ReservationStatusUpdate", EventKind.RESERVATION_STATUS)
     notify_display_messages = _keep("NotifyDisplayMessages", EventKind.DISPLAY_MESSAGES)
     notify_customer_information = _keep("NotifyCustomerInformation", EventKind.CUSTOMER_INFORMATION)

@@ -70,6 +70,9 @@ class Session:
     # Does not follow its limit (offline, rejected, over it): counted at this current.
     fixed_a: float | None = None
     fixed_why: str = "does not follow its limit"
+    # The EV's own range (ISO 15118, or what an operator knows of it), within the connector's.
+    ev_min_a: float | None = None
+    ev_max_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ class Allocation:
     limit_a: float
     paused: bool
     reason: str
-    # What limited it: a node id, or "max", "draw", "hysteresis", "fixed", "paused".
+    # What limited it: a node id, or "max", "ev" (the EV's maximum), "draw", "hysteresis",
+    # "fixed", "paused".
     binding: str
     # The short schedule: (seconds from now, limit A), the first at 0.
     periods: tuple[tuple[float, float], ...] = ()
@@ -454,6 +458,14 @@ def allocate(problem: Problem) -> Plan:
     sessions = [s for s in problem.sessions if s.connector in connectors]
     if len({s.connector for s in sessions}) != len(sessions):
         raise ProblemError("one session per connector")
+    # A session is allocated within its EV's range; the offline fallback stays the
+    # connector's (the next EV there may take more).
+    ev_capped = set()
+    for session in sessions:
+        narrowed = within_ev(connectors[session.connector], session.ev_min_a, session.ev_max_a)
+        if narrowed.max_a < connectors[session.connector].max_a:
+            ev_capped.add(session.connector)
+        connectors[session.connector] = narrowed
     tree = _tree(problem.nodes)
     # Which capacities each connector draws on: the same in every tree of the horizon (only
     # limits change), worked out once.
@@ -490,6 +502,9 @@ def allocate(problem: Problem) -> Plan:
             if periods[session.connector][-1][1] != limit:
                 periods[session.connector].append((float(change.offset_s), limit))
 
+    for key in ev_capped:
+        if run.binding.get(key, "max") == "max" and key not in run.paused:
+            run.binding[key] = "ev"
     allocations = []
     for session in sorted(sessions, key=lambda s: s.connector):
         key = session.connector
@@ -510,6 +525,19 @@ def allocate(problem: Problem) -> Plan:
         load=_load(tree, sessions, run, slots),
         history=history,
     )
+
+
+def within_ev(connector: Connector, ev_min_a: float | None, ev_max_a: float | None) -> Connector:
+    """The connector as an EV can use it: up to the EV's maximum, and from its minimum (an
+    EV that needs more than the connector's minimum to charge at all)."""
+    max_a, min_a = connector.max_a, connector.min_a
+    if ev_max_a is not None and ev_max_a > 0:
+        max_a = min(max_a, ev_max_a)
+    if ev_min_a is not None:
+        min_a = max(min_a, ev_min_a)
+    if (max_a, min_a) == (connector.max_a, connector.min_a):
+        return connector
+    return Connector(connector.key, connector.node, connector.phases, min_a, max_a)
 
 
 def _next_history(sessions, run: _Run, before: History, now: float) -> History:
@@ -593,6 +621,8 @@ def _reason(
     binding = run.binding.get(key, "max")
     if binding == "max":
         return f"at its maximum {fmt(limit)} A{priority}"
+    if binding == "ev":
+        return f"at the EV's maximum {fmt(limit)} A{priority}"
     if binding == "draw":
         draw = session.draw_a or 0.0
         return f"limited to {fmt(limit)} A: drawing {fmt(draw)} A, the rest given to others"

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     extend_schema_view,
 )
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -25,6 +25,7 @@ from chargers.smart_charging.models import (
     GridLimitWindow,
     GroupPriority,
     LimitSignal,
+    ProfilesReport,
     SessionNeeds,
     SiteElectrical,
 )
@@ -87,6 +88,8 @@ NEEDS = {
     "priority_label": "fleet",
     "departure_at": "2026-12-06T17:30:00Z",
     "energy_needed_wh": 30000,
+    "min_current_a": None,
+    "max_current_a": "16.0",
     "source": "integrator",
     "updated_at": "2026-12-06T08:00:00Z",
 }
@@ -395,6 +398,8 @@ class NeedsSerializer(TenantModelSerializer):
             "priority_label",
             "departure_at",
             "energy_needed_wh",
+            "min_current_a",
+            "max_current_a",
             "source",
             "updated_at",
         ]
@@ -404,12 +409,23 @@ class NeedsSerializer(TenantModelSerializer):
 @_crud_examples(
     "session's needs",
     NEEDS,
-    ["session", "priority", "priority_label", "departure_at", "energy_needed_wh", "source"],
+    [
+        "session",
+        "priority",
+        "priority_label",
+        "departure_at",
+        "energy_needed_wh",
+        "max_current_a",
+        "source",
+    ],
     {"priority": 2},
 )
 class NeedsViewSet(CrudViewSet):
     """A session's priority (higher goes first when current is scarce) and, when known, its
-    departure and the energy it needs by then. POST sets a session's."""
+    departure, the energy it needs by then and the EV's current range. POST sets a
+    session's. An ISO 15118 EV states its own (`source` ev); values an operator or
+    integrator set are never replaced by the EV's, which fill only the fields left empty. A
+    priority set on an EV's row makes it `operator` (an EV's row takes its group's priority)."""
 
     serializer_class = NeedsSerializer
     write_role = access.SET_SESSION_NEEDS
@@ -464,6 +480,68 @@ class GroupPriorityViewSet(CrudViewSet):
 
     def delete_row(self, instance):
         services.group_priority_delete(row=instance)
+
+
+# --- what chargers hold --------------------------------------------------------------------------
+
+PROFILES_REPORT = {
+    "id": 7,
+    "charger": 12,
+    "request_id": 180731,
+    "command": 5521,
+    "started_at": "2026-12-06T08:00:03Z",
+    "updated_at": "2026-12-06T08:00:04Z",
+    "complete": True,
+    "parts": 2,
+    "profiles": [
+        {
+            "evse_id": 1,
+            "source": "CSO",
+            "profile_id": 14001,
+            "stack_level": 0,
+            "kind": "session",
+            "purpose": "TxProfile",
+            "transaction_id": "a4b1c2d3",
+            "schedule": {
+                "unit": "A",
+                "start": "2026-12-06T08:00:02+00:00",
+                "duration_s": None,
+                "periods": [[0, 20.0, None]],
+            },
+        }
+    ],
+}
+
+
+@extend_schema_serializer(examples=[ex.returns("A charger's profiles", PROFILES_REPORT)])
+class ProfilesReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProfilesReport
+        fields = [
+            "id",
+            "charger",
+            "request_id",
+            "command",
+            "started_at",
+            "updated_at",
+            "complete",
+            "parts",
+            "profiles",
+        ]
+
+
+class ProfilesReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The charging profiles chargers listed when asked (the command `get_charging_profiles`),
+    one report per request, `complete` once the charger said it had sent them all. Each
+    profile's schedule: unit (A or W), start, duration_s and periods [[start s, limit,
+    phases]]; `kind` is what it is to the control loop (session, fallback, charger_max)."""
+
+    serializer_class = ProfilesReportSerializer
+    filterset_fields = ["charger", "request_id", "complete"]
+    ordering = ["-started_at", "-id"]
+
+    def get_queryset(self):
+        return ProfilesReport.objects.all()
 
 
 # --- the plan ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The control loop's ear: the events that can change a site's plan queue a recompute of that
 site, debounced (one run per site per `DEBOUNCE_S`, however many events arrive meanwhile).
 After-commit listeners, so nothing is planned on a fact that was rolled back; beat's tick
-(`tasks.recompute_all`) catches whatever an event missed."""
+(`tasks.recompute_all`) catches whatever an event missed. One listener writes, inside the
+transaction of a session's start: the needs an ISO 15118 EV stated before it."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from chargers.events import (
 )
 from chargers.models import Charger
 from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
+from chargers.smart_charging import selectors
 from chargers.smart_charging.events import SiteLimitsChanged
 from chargers.smart_charging.models import NOMINAL_VOLTAGE, SiteElectrical
-from cpms.events import AFTER_COMMIT, DomainEvent, subscribe
+from cpms.events import AFTER_COMMIT, IN_TRANSACTION, DomainEvent, subscribe
 from cpms.handoff import queue_call
 from cpms.memo import TenantFacts
 from cpms.models import Tenant
@@ -82,17 +84,9 @@ def managed_site_of(tenant_id: int, charger_id: int) -> int | None:
     cached = cache.get(key)
     if cached is None:
         with tenant_scope(tenant_id):
-            cached = _managed_site(charger_id)
+            cached = selectors.managed_site_id(charger_id)
         cache.set(key, cached, MANAGED_TTL)
     return cached or None
-
-
-def _managed_site(charger_id: int) -> int:
-    """The charger's site id if that site is managed, else 0 (what the cache keeps)."""
-    site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
-    if site_id is None:
-        return 0
-    return site_id if SiteElectrical.objects.filter(site_id=site_id, managed=True).exists() else 0
 
 
 @contextlib.contextmanager
@@ -162,7 +156,16 @@ def hear_charger_event(event: DomainEvent) -> None:
     queue_call(on_charger_event, event)
 
 
+def on_session_started(event: SessionStarted) -> None:
+    """In the start's own transaction: needs an EV stated before it are the session's by the
+    time the recompute the start queues reads them."""
+    from chargers.smart_charging.services.ev import ev_needs_attach
+
+    ev_needs_attach(session_id=event.session_id, charger_id=event.charger_id, evse_id=event.evse_id)
+
+
 def subscribe_all() -> None:
+    subscribe(SessionStarted, on_session_started, phase=IN_TRANSACTION)
     subscribe(SiteLimitsChanged, on_site_limits, phase=AFTER_COMMIT)
     for event_type in (
         SessionStarted,

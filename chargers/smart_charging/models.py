@@ -1,5 +1,6 @@
-"""A site's electrical tree and limits, the sessions' priorities and needs, and the plans the
-control loop computed with the profiles it sent.
+"""A site's electrical tree and limits, the sessions' priorities and needs, the plans the
+control loop computed with the profiles it sent, and what chargers and ISO 15118 EVs said back
+(the EVs' needs and schedules, the profiles a charger reports it holds).
 
 Currents are amperes per phase. The grid connection is the top of a site's tree; circuits hang
 below it (or below another circuit) and chargers on circuits. A charger on no circuit sits
@@ -170,7 +171,14 @@ class NeedsSource(models.TextChoices):
 
 
 class SessionNeeds(TenantOwned):
-    """A session's priority and, when known, what the EV needs before it leaves."""
+    """A session's priority and, when known, what the EV needs before it leaves and the
+    current it takes.
+
+    An ISO 15118 EV states its own needs (`EvChargingNeeds`); a row it created has `source`
+    ev. Whoever created the row, what an operator or integrator wrote wins field by field: the
+    EV's values fill only the fields left empty, and keep those up to date while they still
+    hold what the EV said before.
+    """
 
     session = models.OneToOneField(
         "chargers.ChargingSession", on_delete=models.CASCADE, related_name="needs"
@@ -181,6 +189,10 @@ class SessionNeeds(TenantOwned):
     priority_label = models.CharField(max_length=40, blank=True, help_text="e.g. fleet")
     departure_at = models.DateTimeField(null=True, blank=True)
     energy_needed_wh = models.PositiveIntegerField(null=True, blank=True)
+    min_current_a = _amperes(
+        null=True, blank=True, help_text="Per phase: the least the EV charges with."
+    )
+    max_current_a = _amperes(null=True, blank=True, help_text="Per phase: the most the EV takes.")
     source = models.CharField(
         max_length=10, choices=NeedsSource.choices, default=NeedsSource.OPERATOR
     )
@@ -208,6 +220,96 @@ class GroupPriority(TenantOwned):
 
     def __str__(self):
         return f"Priority {self.priority} for group {self.group_id}"
+
+
+class NeedsAnswer(models.TextChoices):
+    """What the CSMS promised an EV that stated its needs."""
+
+    SCHEDULE = "schedule", "A schedule follows"
+    LATER = "later", "A schedule follows once its transaction has started"
+    NONE = "none", "No schedule: the site is not load-managed"
+
+
+class EvStatement(TenantOwned):
+    """What an ISO 15118 EV said at an EVSE, as its charger passed it on: one row per
+    statement, on the session running there (none yet when it came before the transaction)."""
+
+    charger = models.ForeignKey("chargers.Charger", on_delete=models.CASCADE, related_name="+")
+    evse_id = models.PositiveIntegerField()
+    session = models.ForeignKey(
+        "chargers.ChargingSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class EvChargingNeeds(EvStatement):
+    """What an EV needs. Needs that come before their transaction wait on the EVSE until a
+    session starts there."""
+
+    transfer = models.CharField(max_length=30, help_text="The energy transfer the EV asked for.")
+    departure_at = models.DateTimeField(null=True, blank=True)
+    energy_wh = models.PositiveIntegerField(null=True, blank=True)
+    min_current_a = _amperes(null=True, blank=True)
+    max_current_a = _amperes(null=True, blank=True)
+    max_power_w = models.PositiveIntegerField(null=True, blank=True)
+    answer = models.CharField(max_length=10, choices=NeedsAnswer.choices)
+
+    class Meta:
+        verbose_name_plural = "EV charging needs"
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["charger", "evse_id", "-received_at"])]
+
+    def __str__(self):
+        return f"EV needs at {self.charger_id}/{self.evse_id}"
+
+
+class EvChargingSchedule(EvStatement):
+    """The schedule an EV chose within the limits it was given, and whether it stays within
+    the last session limit the CSMS sent (checked period by period)."""
+
+    time_base = models.DateTimeField(help_text="The periods start from here.")
+    schedule = models.JSONField(help_text="unit, start, duration_s, periods [[s, limit, phases]]")
+    within_limits = models.BooleanField()
+    verdict = models.CharField(max_length=255, help_text="Why it is (not) within the limits.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["charger", "-received_at"])]
+
+    def __str__(self):
+        return f"EV schedule at {self.charger_id}/{self.evse_id}"
+
+
+class ProfilesReport(TenantOwned):
+    """The charging profiles a charger listed in answer to a GetChargingProfiles, gathered
+    from its reports of the request (it may send several) until it says there are no more."""
+
+    charger = models.ForeignKey(
+        "chargers.Charger", on_delete=models.CASCADE, related_name="profile_reports"
+    )
+    request_id = models.IntegerField()
+    command = models.ForeignKey(
+        "chargers.Command", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    complete = models.BooleanField(default=False)
+    parts = models.PositiveIntegerField(default=0)
+    profiles = models.JSONField(default=list, help_text="The profiles, as the charger holds them.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["charger", "request_id"])]
+
+    def __str__(self):
+        return f"Profiles of {self.charger_id} (request {self.request_id})"
 
 
 class LoadPlan(TenantOwned):

@@ -1,6 +1,7 @@
 """Reads: a site's tree, limits, sessions and what was sent, turned into the allocator's
 problem; the grid limit at a moment (static, schedule windows, signals); the site's planned
-and measured current over time."""
+and measured current over time; whether a charger's site is managed, the session on an EVSE
+and the session limit last sent to it."""
 
 from __future__ import annotations
 
@@ -33,7 +34,18 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 
 from chargers.metering import OUTLET, POWER, TO_BASE_UNIT
-from chargers.models import Charger, ChargingSession, Connector, MeterSample, SessionState
+from chargers.models import (
+    Charger,
+    ChargingSession,
+    Command,
+    CommandStatus,
+    Connector,
+    MeterSample,
+    SessionState,
+)
+from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
+from chargers.ocpp.profiles import sent_session_limit
+from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
 from chargers.smart_charging import series
 from chargers.smart_charging.models import (
@@ -52,6 +64,7 @@ from chargers.smart_charging.models import (
     SessionNeeds,
     SiteElectrical,
 )
+from chargers.smart_charging.schedules import SentLimit
 from cpms.models import Site
 from cpms.tenancy import rows
 
@@ -282,6 +295,49 @@ def _plain(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
+def managed_site_id(charger_id: int) -> int:
+    """The charger's site id if that site is load-managed, else 0."""
+    site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
+    if site_id is None:
+        return 0
+    return site_id if SiteElectrical.objects.filter(site_id=site_id, managed=True).exists() else 0
+
+
+def running_session(charger_id: int, evse_id: int) -> ChargingSession | None:
+    """The session charging on an EVSE: the newest one open there."""
+    return (
+        ChargingSession.objects.filter(
+            charger_id=charger_id, evse_id=evse_id, state=SessionState.ACTIVE
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+
+
+# How many of a charger's newest charging-limit commands are looked through for the one that
+# set a session's limit (the loop sends a charger one per EVSE and change, and its fallback).
+LIMITS_LOOKED_AT = 50
+
+
+def last_session_limit(
+    charger_id: int, evse_id: int, transaction_id: str
+) -> tuple[Command, SentLimit] | None:
+    """The last session limit sent to a transaction that the charger may hold: sent, and not
+    refused (the control loop's or an operator's). With its command."""
+    commands = Command.objects.filter(
+        charger_id=charger_id,
+        action=CHARGING_LIMIT_ACTION,
+        status__in=(CommandStatus.SENT, CommandStatus.ANSWERED),
+    ).order_by("-created_at", "-pk")[:LIMITS_LOOKED_AT]
+    for command in commands:
+        limit = sent_session_limit(command.action, command.payload)
+        if limit is None or (limit.evse_id, limit.transaction_id) != (evse_id, transaction_id):
+            continue
+        if command.status == CommandStatus.SENT or charging_profile_accepted(command.response):
+            return command, limit
+    return None
+
+
 def latest_plan(site: Site) -> LoadPlan | None:
     return LoadPlan.objects.filter(site=site).select_related("same_as").first()
 
@@ -437,7 +493,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         connector = by_key[key]
         draw = draw_per_phase(connector.phases, power_w=session.power_w)
         need = needs.get(session.pk)
-        need_a = None
+        need_a = ev_min_a = ev_max_a = None
         if need and need.energy_needed_wh and need.departure_at:
             need_a = needed_current(
                 connector.phases,
@@ -445,8 +501,18 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 departure_at=need.departure_at,
                 now=now,
             )
+        if need:
+            ev_min_a = None if need.min_current_a is None else float(need.min_current_a)
+            ev_max_a = None if need.max_current_a is None else float(need.max_current_a)
+        # One that does not follow its limit draws no more than its EV takes.
         fixed, why = _fixed(
-            chargers[session.charger_id], session, connector, draw, sent, evses[key], now
+            chargers[session.charger_id],
+            session,
+            alloc.within_ev(connector, ev_min_a, ev_max_a),
+            draw,
+            sent,
+            evses[key],
+            now,
         )
         priority, label = _priority(need, session, by_group)
         sessions.append(
@@ -459,6 +525,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 need_a=need_a,
                 fixed_a=fixed,
                 fixed_why=why,
+                ev_min_a=ev_min_a,
+                ev_max_a=ev_max_a,
             )
         )
     last = _last_plan(site)

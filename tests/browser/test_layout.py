@@ -29,6 +29,14 @@ from chargers.models import (
     SessionState,
     StatusEvent,
 )
+from chargers.smart_charging.models import (
+    EvChargingNeeds,
+    EvChargingSchedule,
+    ProfileKind,
+    ProfilesReport,
+    SentProfile,
+)
+from chargers.smart_charging.schedules import HeldProfile, Period, Schedule
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.browser.threads import off_the_loop
@@ -82,6 +90,7 @@ def world(tenant_a, site_a, alice, paula):
                 response={"status": "Accepted"} if status == CommandStatus.ANSWERED else None,
                 requested_by=alice, source="dashboard", completed_at=now,
             )  # fmt: skip
+        charging_limits(charger, now)
         IdToken.objects.create(uid="04A1B2C3D4E5F6", label="Driver Anna")
         api_key_create(tenant=tenant_a, name="Billing export", role="read_only", created_by=alice)
         firmware = firmware_world(charger, site_a, with_file=False)
@@ -89,6 +98,43 @@ def world(tenant_a, site_a, alice, paula):
     # this thread runs Playwright's event loop.
     billing = off_the_loop(lambda: priced_world(tenant_a, site_a, now))
     return {**fleet, **firmware, "site": site_a, **billing}
+
+
+def charging_limits(charger, now):
+    """The charger's limits section filled: a composite schedule, a limit sent, the profiles
+    it listed (one differing), and an ISO 15118 EV's needs and refused schedule."""
+    session = ChargingSession.objects.get(charger=charger, evse_id=2)
+    periods = [{"startPeriod": s, "limit": 11000.0 - s} for s in range(0, 3600, 900)]
+    Command.objects.create(
+        charger=charger, action="GetCompositeSchedule", status=CommandStatus.ANSWERED,
+        payload={"connectorId": 2, "duration": 3600}, completed_at=now,
+        response={"status": "Accepted", "connectorId": 2, "scheduleStart": now.isoformat(),
+                  "chargingSchedule": {"duration": 3600, "chargingRateUnit": "W",
+                                       "chargingSchedulePeriod": periods}},
+    )  # fmt: skip
+    SentProfile.objects.create(
+        charger=charger, evse_id=2, kind=ProfileKind.SESSION, session=session,
+        periods=[[now.isoformat(), 16.0]], limit_a=16, status="accepted",
+        sent_at=now - timedelta(minutes=1),
+    )  # fmt: skip
+    held = HeldProfile(
+        2, "CSO", 14002, 0, "session", "TxProfile", "102",
+        Schedule("A", (Period(0, 10.0), Period(1800, 6.0)), start=now),
+    )  # fmt: skip
+    ProfilesReport.objects.create(
+        charger=charger, request_id=123456789, started_at=now, updated_at=now, complete=True,
+        parts=1, profiles=[held.as_json()],
+    )  # fmt: skip
+    EvChargingNeeds.objects.create(
+        charger=charger, evse_id=2, session=session, received_at=now, transfer="AC_three_phase",
+        departure_at=now + timedelta(hours=8), energy_wh=42000, min_current_a=6,
+        max_current_a=32, answer="schedule",
+    )  # fmt: skip
+    EvChargingSchedule.objects.create(
+        charger=charger, evse_id=2, session=session, received_at=now, time_base=now,
+        schedule=Schedule("W", (Period(0, 22000.0), Period(600, 11000.0))).as_json(),
+        within_limits=False, verdict="from 0 s: 22000 W (31.9 A) is over the 16.0 A sent",
+    )  # fmt: skip
 
 
 def priced_world(tenant, site, now):

@@ -98,14 +98,15 @@ def make_fleet(site, identity="CP-A1", vendor="Acme", **charger_fields) -> dict:
 
 def make_load_tree(site, charger, session) -> dict:
     """A load-managed site's rows (a grid connection, a circuit, the charger's wiring, an
-    evening window, a signal, a session's needs, its group's priority), by the names the API's
-    route table uses."""
+    evening window, a signal, a session's needs, its group's priority, a list of the profiles
+    the charger holds), by the names the API's route table uses."""
     from chargers.smart_charging.models import (
         ChargerElectrical,
         Circuit,
         GridLimitWindow,
         GroupPriority,
         LimitSignal,
+        ProfilesReport,
         SessionNeeds,
         SiteElectrical,
     )
@@ -130,5 +131,8 @@ def make_load_tree(site, charger, session) -> dict:
         # The session's card stands for its group (any token may be one).
         "group_priority": GroupPriority.objects.create(
             group=session.id_token, priority=3, label="fleet"
+        ),
+        "profiles_report": ProfilesReport.objects.create(
+            charger=charger, request_id=1, started_at=now, updated_at=now, complete=True
         ),
     }

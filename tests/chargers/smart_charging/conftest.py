@@ -1,10 +1,13 @@
-"""Fixtures of the smart-charging tests: a load-managed depot of tenant A."""
+"""Fixtures of the smart-charging tests: a load-managed depot of tenant A, and the listeners'
+work run inline on a clean cache."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.utils import timezone
 
 from chargers.models import Charger, ChargingSession, Connector, SessionState
@@ -44,3 +47,20 @@ def depot(tenant_a, site_a):
             )
             chargers.append(charger)
     return {"site": site_a, "chargers": chargers, "sessions": sessions}
+
+
+@pytest.fixture
+def inline_handoff():
+    """The listeners' work runs inline, as on the embedded defaults: against Redis it goes to
+    the hand-off's sender thread (tested in tests/cpms/test_handoff.py), which tests would have
+    to wait for."""
+    with mock.patch("cpms.handoff._nothing_stalls", return_value=True):
+        yield
+
+
+@pytest.fixture
+def empty_cache():
+    """No debounce key or cached fact left by another test (or by the fixtures' own writes)."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -23,23 +23,10 @@ from chargers.smart_charging.models import LoadPlan, NeedsSource, ProfileStatus,
 from cpms.events import captured, publish
 from cpms.tenancy import scoping
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def inline_handoff():
-    """The listeners' work runs inline here, as on the embedded defaults: against Redis it goes
-    to the hand-off's sender thread (tested in tests/cpms/test_handoff.py), which these tests
-    would have to wait for."""
-    with mock.patch("cpms.handoff._nothing_stalls", return_value=True):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("inline_handoff", "empty_cache"),
+]
 
 
 def recompute(depot, now=None, trigger="test"):

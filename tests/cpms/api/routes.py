@@ -242,6 +242,8 @@ ROUTES.update(
         ("group-priority-detail", "get"): (READ, "group_priority", None),
         ("group-priority-detail", "patch"): (ADMIN, "group_priority", {"priority": 6}),
         ("group-priority-detail", "delete"): (ADMIN, "group_priority", None),
+        ("charging-profile-report-list", "get"): (READ, None, None),
+        ("charging-profile-report-detail", "get"): (READ, "profiles_report", None),
     }
 )
 

@@ -1,6 +1,7 @@
 """Smart charging's writes: the tree and the limits (each change publishes `SiteLimitsChanged`,
 which the control loop hears), a session's needs, and a site's recompute: the plan stored with
-its inputs and reasons, and the profiles that changed sent through the command path."""
+its inputs and reasons, and the profiles that changed sent through the command path. What ISO
+15118 EVs say is `ev`'s; the profiles chargers list are `reports`'."""
 
 from __future__ import annotations
 
@@ -31,12 +32,14 @@ from chargers.smart_charging.models import (
     GroupPriority,
     LimitSignal,
     LoadPlan,
+    NeedsSource,
     ProfileKind,
     ProfileStatus,
     SentProfile,
     SessionNeeds,
     SiteElectrical,
 )
+from chargers.smart_charging.schedules import in_force
 from cpms.events import publish
 from cpms.models import Site
 
@@ -250,12 +253,20 @@ def limit_signal_withdraw(*, signal: LimitSignal) -> None:
     _changed(site_id, "signal withdrawn")
 
 
+PRIORITY_FIELDS = {"priority", "priority_label"}
+
+
 @transaction.atomic
 def session_needs_set(*, session: ChargingSession, **fields: Any) -> SessionNeeds:
-    """Create or change a session's priority and needs (one per session)."""
+    """Create or change a session's priority and needs (one per session), as an operator or
+    integrator says them: values an ISO 15118 EV states later do not replace them (see
+    `SessionNeeds`). A priority set on a row the EV created makes the row theirs, since an
+    EV's row gives the session its group's priority."""
     row = SessionNeeds.objects.filter(session=session).first() or SessionNeeds(
         session=session, tenant_id=session.tenant_id
     )
+    if row.source == NeedsSource.EV and "source" not in fields and PRIORITY_FIELDS & set(fields):
+        row.source = NeedsSource.OPERATOR
     for name, value in fields.items():
         setattr(row, name, value)
     _check(row)
@@ -315,14 +326,7 @@ class Outgoing:
 
 def _normalised(periods: list[list[Any]], now: datetime) -> list[tuple[str, float]]:
     """Periods as (start, limit) from now on: the one in force starts "now"."""
-    out: list[tuple[str, float]] = []
-    for start, limit in periods:
-        begins = datetime.fromisoformat(start)
-        key = "now" if begins <= now else begins.isoformat()
-        if key == "now" and out:
-            out.clear()
-        out.append((key, round(float(limit), 1)))
-    return out
+    return in_force(((datetime.fromisoformat(start), limit) for start, limit in periods), now)
 
 
 def _retry_due(profile: selectors.SentRow, sent_at: datetime | None, now: datetime) -> bool:
@@ -550,6 +554,8 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
                 "draw_a": s.draw_a,
                 "need_a": s.need_a,
                 "fixed_a": s.fixed_a,
+                "ev_min_a": s.ev_min_a,
+                "ev_max_a": s.ev_max_a,
             }
             for s in problem.sessions
         ],
@@ -681,6 +687,14 @@ def site_recompute(*, site_id: int, trigger: str) -> LoadPlan | None:
 def charger_profiles_forget(*, charger_id: int) -> None:
     """A charger came back: what it holds is not known any more, so everything is sent again."""
     SentProfile.objects.filter(charger_id=charger_id).delete()
+
+
+def session_profile_forget(*, charger_id: int, evse_id: int) -> None:
+    """The session on an EVSE is to get its limit again at the next run, changed or not (an
+    ISO 15118 EV renegotiates its schedule with each limit it gets)."""
+    SentProfile.objects.filter(
+        charger_id=charger_id, evse_id=evse_id, kind=ProfileKind.SESSION
+    ).delete()
 
 
 # --- the demo --------------------------------------------------------------------------------

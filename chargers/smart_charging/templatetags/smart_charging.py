@@ -1,0 +1,24 @@
+"""Smart charging's part of other pages: a charger's charging limits on its page."""
+
+from django import template
+
+from chargers.models import Charger
+from chargers.smart_charging import charger_view
+
+register = template.Library()
+
+
+@register.inclusion_tag("smart_charging/_charger_section.html", takes_context=True)
+def charger_charging_limits(context, charger: Charger) -> dict:
+    report, profiles = charger_view.profiles_beside_sent(charger)
+    needs, schedules = charger_view.ev_records(charger)
+    return {
+        "tenant": context["tenant"],
+        "tz": context["tz"],
+        "charger": charger,
+        "composites": charger_view.latest_composites(charger),
+        "report": report,
+        "profiles": profiles,
+        "ev_needs": needs,
+        "ev_schedules": schedules,
+    }
