@@ -382,5 +382,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"ocpp": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "ocpp": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # WeasyPrint narrates every step of every document (and of its own style sheets at
+        # import) at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
