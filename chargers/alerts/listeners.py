@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from chargers.alerts import rules
+from chargers.alerts.events import AlertOpened
 from chargers.alerts.models import Alert, AlertKind
 from chargers.events import (
     ChargerBooted,
@@ -20,9 +21,16 @@ from chargers.events import (
 from chargers.models import RegistrationStatus
 from cpms.events import DomainEvent
 from cpms.handoff import queue_task
+from cpms.memo import TenantFacts
 from cpms.tenancy import rows, scoping
 
 log = logging.getLogger(__name__)
+
+# Whether the tenant has any open alert, remembered for a while: a fleet reconnecting at once
+# (each socket's charger.online) asks once per tenant, not once per charger, while nothing is
+# open. An alert opened meanwhile in another process is seen when this expires; the periodic
+# evaluation resolves what an event missed.
+with_open_alerts = TenantFacts(ttl=30.0)
 
 
 def worth_evaluating(event: DomainEvent) -> bool:
@@ -45,7 +53,11 @@ def worth_evaluating(event: DomainEvent) -> bool:
     tenant = scoping.current_tenant()
     if tenant is None or tenant.pk != event.tenant_id:
         return True  # not in the event's own scope: let the task decide
-    open_kinds = open_alert_kinds(event.tenant_id, charger_id)
+    open_kinds = (
+        open_alert_kinds(event.tenant_id, charger_id)
+        if with_open_alerts.get(event.tenant_id, Alert.objects.filter(resolved_at=None).exists)
+        else set()
+    )
     if isinstance(event, ChargerBooted):
         # An accepted boot resolves a rejected-boot alert or completes a reboot loop; a fleet
         # booting after a restart does neither, and costs no task per charger.
@@ -95,3 +107,8 @@ def queue_evaluation(event: DomainEvent) -> None:
     # Handed off: this runs on the thread that answers the charger, which a broker that
     # stalls must not hold up; the periodic evaluation is the safety net.
     queue_task(evaluate_event, tenant_id=event.tenant_id, name=event.name, data=event.data())
+
+
+def forget_open_alerts(event: AlertOpened) -> None:
+    """An alert opened in this process: its tenant's events are worth a look again at once."""
+    with_open_alerts.forget(event.tenant_id)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chargers.alerts.listeners import open_alert_kinds, worth_evaluating
 from chargers.alerts.models import Alert, AlertKind
-from chargers.events import ChargerBooted
+from chargers.events import ChargerBooted, ChargerOnline
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
 from chargers.services.chargers import charger_set_password
@@ -184,3 +184,12 @@ def test_open_alert_kinds_are_the_chargers_open_ones_in_its_tenant(tenant_a, ten
         assert open_alert_kinds(tenant_a.pk, charger.pk) == {AlertKind.CHARGER_OFFLINE}
     with scoping.scope(tenant_b), pytest.raises(scoping.TenantScopeError):
         open_alert_kinds(tenant_a.pk, charger.pk)  # another tenant's id, passed in
+
+
+def test_a_fleet_coming_online_asks_once_for_open_alerts_while_none_is_open(
+    tenant_a, django_assert_num_queries
+):
+    with scoping.scope(tenant_a):
+        fleet = [Charger.objects.create(identity=f"CP-{n}") for n in range(1, 6)]
+        with django_assert_num_queries(1):
+            assert not any(worth_evaluating(ChargerOnline.of(charger)) for charger in fleet)
