@@ -388,6 +388,5 @@ LOGGING = {
         # WeasyPrint narrates every step of every document (and of its own style sheets at
         # import) at INFO.
         "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
     },
 }
