@@ -161,7 +161,13 @@ def on_session_started(event: SessionStarted) -> None:
     time the recompute the start queues reads them."""
     from chargers.smart_charging.services.ev import ev_needs_attach
 
-    ev_needs_attach(session_id=event.session_id, charger_id=event.charger_id, evse_id=event.evse_id)
+    if event.tenant_id is not None:
+        ev_needs_attach(
+            tenant_id=event.tenant_id,
+            session_id=event.session_id,
+            charger_id=event.charger_id,
+            evse_id=event.evse_id,
+        )
 
 
 def subscribe_all() -> None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from chargers.models import Charger, ChargingSession
@@ -33,11 +34,17 @@ from chargers.smart_charging.models import (
 )
 from chargers.smart_charging.schedules import THREE_PHASES, EvNeeds, Schedule, excess
 from chargers.smart_charging.services import _changed, _check, session_profile_forget
+from cpms.memo import TenantFacts
 
 # Needs stated on an EVSE wait this long for a transaction to start there. ISO 15118 states
 # them within seconds of the plug-in; an EV that left without a transaction leaves its needs
 # to nobody after this.
 NEEDS_WAIT = timedelta(minutes=10)
+# Whether needs an EV stated before its transaction wait anywhere in the tenant, remembered for
+# a while: every session start asks, and while none wait it is spared a statement. An EV states
+# its needs through the socket its session then starts on, in this process, and storing them
+# forgets the tenant here (now and on commit).
+needs_waiting = TenantFacts(ttl=30.0)
 
 # An EV that keeps choosing more than it is given is refused each time, but renegotiated with
 # only this many times in a row: each renegotiation is a SetChargingProfile and a new schedule,
@@ -104,6 +111,9 @@ def ev_needs_record(
     )
     _check(statement)
     statement.save()
+    if session is None:
+        needs_waiting.forget(charger.tenant_id)
+        transaction.on_commit(lambda: needs_waiting.forget(charger.tenant_id))
     if session is not None:
         _needs_follow(session, statement)
         if answer == NeedsAnswer.SCHEDULE:
@@ -112,17 +122,19 @@ def ev_needs_record(
     return statement
 
 
+def ev_needs_attach(*, tenant_id: int, session_id: int, charger_id: int, evse_id: int) -> None:
+    """A session started on an EVSE: the needs an EV stated there before its transaction
+    began are the session's. (Heard on every session start: nothing asked while none wait.)"""
+    unattached = EvChargingNeeds.objects.filter(
+        session__isnull=True, received_at__gte=timezone.now() - NEEDS_WAIT
+    )
+    if needs_waiting.get(tenant_id, unattached.exists):
+        _attach(unattached.filter(charger_id=charger_id, evse_id=evse_id), session_id)
+
+
 # Heard inside the start's own transaction: no savepoint of its own on that path.
 @transaction.atomic(savepoint=False)
-def ev_needs_attach(*, session_id: int, charger_id: int, evse_id: int) -> None:
-    """A session started on an EVSE: the needs an EV stated there before its transaction
-    began are the session's. (Heard on every session start: one statement when none wait.)"""
-    waiting = EvChargingNeeds.objects.filter(
-        charger_id=charger_id,
-        evse_id=evse_id,
-        session__isnull=True,
-        received_at__gte=timezone.now() - NEEDS_WAIT,
-    )
+def _attach(waiting: QuerySet[EvChargingNeeds], session_id: int) -> None:
     if not waiting.update(session_id=session_id):
         return
     session = ChargingSession.objects.get(pk=session_id)

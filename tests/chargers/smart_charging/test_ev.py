@@ -21,6 +21,7 @@ from chargers.smart_charging.schedules import EvNeeds, Period, Schedule
 from chargers.smart_charging.services.ev import (
     NEEDS_WAIT,
     RENEGOTIATIONS_IN_A_ROW,
+    ev_needs_attach,
     ev_needs_record,
     ev_schedule_record,
 )
@@ -193,3 +194,27 @@ def test_an_evs_departure_and_energy_weigh_where_a_site_shares_by_need(tenant_a,
     limits = {row["session"]: row["limit_a"] for row in plan.allocations}
     assert limits[urgent.pk] > 3 * limits[relaxed.pk]
     assert sum(limits.values()) <= 40
+
+
+def test_session_starts_ask_once_per_tenant_while_no_needs_wait_and_needs_are_heard_at_once(
+    tenant_a, depot, django_assert_num_queries
+):
+    charger, old = depot["chargers"][1], depot["sessions"][1]
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.filter(pk=old.pk).update(state=SessionState.COMPLETED)
+        with django_assert_num_queries(1):  # no needs wait: one question for all the starts
+            for session in depot["sessions"]:
+                ev_needs_attach(
+                    tenant_id=tenant_a.pk,
+                    session_id=session.pk,
+                    charger_id=session.charger_id,
+                    evse_id=1,
+                )
+        waiting = ev_needs_record(charger_id=charger.pk, evse_id=1, needs=said(energy_wh=9000))
+        session = ChargingSession.objects.create(
+            charger=charger, site=depot["site"], evse_id=1, connector_id=1,
+            transaction_id="new", started_at=timezone.now(),
+        )  # fmt: skip
+        publish(SessionStarted.of(session))
+        waiting.refresh_from_db()
+        assert waiting.session_id == session.pk
