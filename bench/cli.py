@@ -37,12 +37,14 @@ ROWS = {
         ("accepted", "chargers Accepted", ""),
         ("all_accepted_s", "until all Accepted (s)", "<= 30"),
         ("slowest_reply_ms", "slowest reply (ms)", "<= 5000"),
+        ("commits_per_charger", "database commits per charger", ""),
     ],
     "meter_values": [
         ("calls_per_s", "MeterValues per s", ""),
         ("p50_ms", "p50 (ms)", ""),
         ("p99_ms", "p99 (ms)", ""),
         ("server_cpu_us_per_call", "server CPU per call (us)", "<= 1.5x"),
+        ("commits_per_call", "database commits per call", ""),
     ],
     "sessions": [
         ("sessions_per_s", "sessions per s", ""),
@@ -50,6 +52,7 @@ ROWS = {
         ("p50_ms", "p50 (ms)", ""),
         ("p99_ms", "p99 (ms)", ""),
         ("server_cpu_us_per_call", "server CPU per call (us)", "<= 1.5x"),
+        ("commits_per_call", "database commits per call", ""),
     ],
     "command": [
         ("held", "chargers connected", ""),

@@ -142,6 +142,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
     try:
         # Setup connects at `ramp` sockets at a time per worker; allow for a slow server.
         setup = collect(queue, "ready", len(workers), timeout=60 + len(ids) / 10)
+        activity_before = target.database_activity()
         cpu_before = procstat.snapshot(target.server_pids())
         started = time.perf_counter()
         go.set()
@@ -167,6 +168,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
                 worker.terminate()
         queue.close()
     settle(target)
+    activity = target.database_activity()
     return figures(
         scenario,
         sizes=sizes,
@@ -177,11 +179,28 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
         server_cpu=cpu,
         server_cpu_by_group=cpu_by_group,
         rss_delta=rss_after - rss_before,
+        database={k: v - activity_before[k] for k, v in activity.items()},
     )
 
 
+def per(database: dict | None, counter: str, count: int) -> float | None:
+    if not database or not count:
+        return None
+    return round(database[counter] / count, 2)
+
+
 def figures(
-    scenario, *, sizes, setup, results, commands, wall, server_cpu, server_cpu_by_group, rss_delta
+    scenario,
+    *,
+    sizes,
+    setup,
+    results,
+    commands,
+    wall,
+    server_cpu,
+    server_cpu_by_group,
+    rss_delta,
+    database=None,
 ) -> dict:
     """The scenario's figures: plain numbers (seconds as ms, CPU as us) for table and JSON."""
     errors: dict[str, int] = {}
@@ -198,6 +217,8 @@ def figures(
         "loadgen_cpu_s": round(loadgen_cpu, 3),
         "loadgen_busiest_pct": round(busiest * 100, 1),
         "errors": errors,
+        # The scratch database's transactions and rows over the window (PostgreSQL only).
+        "database": database or {},
     }
     held = sum(part.get("held", 0) for part in results)
     chargers = sizes.chargers(scenario)
@@ -212,6 +233,7 @@ def figures(
             "p50_ms": ms(percentile(latencies, 0.50)),
             "p99_ms": ms(percentile(latencies, 0.99)),
             "server_cpu_us_per_call": round(server_cpu / calls * 1e6, 1) if calls else None,
+            "commits_per_call": per(database, "commits", calls),
         }
         if scenario == "hold":
             figures["rss_per_connection_kib"] = round(rss_delta / held / 1024, 1) if held else None
@@ -229,6 +251,7 @@ def figures(
             "all_accepted_s": round(max(accepted), 3) if len(accepted) == chargers else None,
             "last_accepted_s": round(max(accepted), 3) if accepted else None,
             "slowest_reply_ms": ms(max(slowest, default=None)),
+            "commits_per_charger": per(database, "commits", len(accepted)),
             **common,
         }
     latencies = commands["latencies"]

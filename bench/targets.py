@@ -32,6 +32,9 @@ PASSWORD = "bench-charger-key-0123456789"  # noqa: S105
 ID_TAGS = [f"BENCH-TAG-{n:03d}" for n in range(1, 11)]
 
 
+STATS_FLUSH_S = 11
+
+
 class BenchError(RuntimeError):
     """The benchmark cannot go on: a server did not start, a step failed."""
 
@@ -86,6 +89,10 @@ class Target:
     def server_pids(self) -> dict[str, list[int]]:
         """The processes serving the load, by group, for the CPU figures."""
         return {"baseline": [self.server.pid]}
+
+    def database_activity(self) -> dict[str, int]:
+        """Cumulative counters of the target's database (empty when it has none to ask)."""
+        return {}
 
     def commander(self, *args: str, env: dict | None = None) -> dict:
         completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
@@ -271,6 +278,25 @@ class Project(Target):
         if self.redis_url:
             groups["redis"] = procstat.redis_pids()
         return groups
+
+    def database_activity(self) -> dict[str, int]:
+        """PostgreSQL's statistics of the scratch database: transactions committed and rolled
+        back, rows written. They are the round trips a storm or a session costs, counted, not
+        timed, so two runs on a busy machine still compare."""
+        if not self.database:
+            return {}
+        import psycopg
+
+        # An idle backend reports what it counted after 10 s (PostgreSQL 15's idle interval).
+        time.sleep(STATS_FLUSH_S)
+        with psycopg.connect(postgres_admin_url(self.database_url), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted "
+                "FROM pg_stat_database WHERE datname = %s",
+                [self.database],
+            ).fetchone()
+        keys = ("commits", "rollbacks", "rows_inserted", "rows_updated", "rows_deleted")
+        return dict(zip(keys, row, strict=True)) if row else {}
 
     def send_commands(self, ids: list[str], count: int) -> dict:
         if not self.redis_url:

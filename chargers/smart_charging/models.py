@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from cpms.fastjson import FastJSONEncoder
 from cpms.tenancy.scoping import TenantOwned
 
 NOMINAL_VOLTAGE = 230  # volts between a phase and neutral, for kW <-> A
@@ -319,8 +320,9 @@ class LoadPlan(TenantOwned):
     site = models.ForeignKey("cpms.Site", on_delete=models.CASCADE, related_name="load_plans")
     computed_at = models.DateTimeField()
     trigger = models.CharField(max_length=40)
-    inputs = models.JSONField(default=dict)
-    allocations = models.JSONField(default=list)
+    # A site of a thousand connectors writes these on every run: encoded by orjson.
+    inputs = models.JSONField(default=dict, encoder=FastJSONEncoder)
+    allocations = models.JSONField(default=list, encoder=FastJSONEncoder)
     changed = models.BooleanField(default=False, help_text="A connector's limit changed.")
     commands_sent = models.PositiveIntegerField(default=0)
     duration_ms = models.FloatField(default=0)

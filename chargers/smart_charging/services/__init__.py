@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ from chargers.smart_charging.models import (
     SiteElectrical,
 )
 from chargers.smart_charging.schedules import in_force
+from cpms import fastjson
 from cpms.events import publish
 from cpms.models import Site
 
@@ -582,10 +582,7 @@ def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -
         [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
         for row in rows
     ]
-    text = json.dumps(
-        [inputs, history, changes, allocations], separators=(",", ":"), check_circular=False
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(fastjson.dumps_bytes([inputs, history, changes, allocations])).hexdigest()
 
 
 @transaction.atomic
