@@ -301,6 +301,7 @@ CONTRACT_EVENT_TYPES = {
     "firmware.campaign": "firmware.campaign",
     "firmware.charger": "firmware.charger",
     "firmware.diagnostics": "diagnostics.state",
+    "reservation.changed": "reservation.state",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -361,6 +362,17 @@ CONTRACT_EVENT_DATA = {
     "firmware.campaign": ["campaign_id", "campaign_name", "state", "reason", "version"],
     "firmware.charger": ["campaign_id", "charger_id", "wave", "state", "attempt", "detail"],
     "diagnostics.state": ["diagnostics_id", "charger_id", "state", "error"],
+    "reservation.state": [
+        "reservation_id",
+        "charger_id",
+        "evse_id",
+        "id_tag",
+        "status",
+        "charger_status",
+        "detail",
+        "expires_at",
+        "[session_id]",
+    ],
 }
 
 
