@@ -210,3 +210,33 @@ async def test_a_station_that_ends_a_reservation_closes_it(
             )
 
     assert expired.detail == "The charger reported it expired."
+
+
+@sync_to_async
+def reserve_for_later(tenant, identity):
+    with scoping.scope(tenant):
+        charger = Charger.objects.get(identity=identity)
+        return reservation_create(
+            charger=charger,
+            evse_id=2,
+            id_tag=TAG,
+            expires_at=timezone.now() + timedelta(hours=1),
+            when_online=True,
+        ).pk
+
+
+async def test_a_reservation_waiting_for_its_charger_goes_out_when_it_boots(
+    ocpp_server_in_process, registered, tenant_a
+):
+    # As the demo's: made before the charger ever connected.
+    reservation_id = await reserve_for_later(tenant_a, "SIM-R16")
+    charger = simulated(ocpp_server_in_process, "SIM-R16", "1.6")
+    with eager_tasks():
+        async with running(charger, tenant_a):
+            await eventually(
+                status_of(tenant_a, reservation_id, ReservationStatus.ACCEPTED),
+                what="the charger's acceptance",
+            )
+            await eventually(
+                connector_status(tenant_a, "SIM-R16", 2, "Reserved"), what="connector 2 Reserved"
+            )
