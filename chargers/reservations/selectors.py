@@ -52,10 +52,7 @@ def waiting_on(charger_id: int) -> list[int]:
     )
 
 
-def any_open() -> bool:
-    """Whether the tenant in scope has a reservation that a session could use."""
-    return Reservation.objects.filter(status__in=OPEN).exists()
-
-
-def open_on(charger_id: int) -> bool:
-    return Reservation.objects.filter(charger_id=charger_id, status__in=OPEN).exists()
+def chargers_with_open() -> frozenset[int]:
+    """The chargers of the tenant in scope with a reservation a session could use."""
+    rows = Reservation.objects.filter(status__in=OPEN).values_list("charger_id", flat=True)
+    return frozenset(rows.distinct())

@@ -4,7 +4,15 @@ tokens, in tenant A."""
 import pytest
 
 from chargers.models import Charger, Connector, IdToken
+from chargers.reservations import listeners
 from cpms.tenancy import scoping
+
+
+@pytest.fixture(autouse=True)
+def fresh_reservation_memory():
+    """Each test starts with nothing remembered of reserved chargers or sessions looked at:
+    ids come round again."""
+    listeners.forget()
 
 
 @pytest.fixture
