@@ -240,3 +240,37 @@ async def test_a_reservation_waiting_for_its_charger_goes_out_when_it_boots(
             await eventually(
                 connector_status(tenant_a, "SIM-R16", 2, "Reserved"), what="connector 2 Reserved"
             )
+
+
+async def test_any_connector_of_a_201_station_is_reserved_and_used(
+    ocpp_server_in_process, registered, tenant_a
+):
+    charger = simulated(ocpp_server_in_process, "SIM-R201", "2.0.1")
+    with eager_tasks():
+        async with running(charger, tenant_a):
+            reservation_id = await reserve(tenant_a, "SIM-R201", evse_id=None)
+            await eventually(status_of(tenant_a, reservation_id, ReservationStatus.ACCEPTED))
+            # The station held its first free EVSE; the driver's session there uses it.
+            await eventually(connector_status(tenant_a, "SIM-R201", 1, "Reserved"))
+            assert await charger.start_session(TAG) is not None
+            used = await eventually(
+                status_of(tenant_a, reservation_id, ReservationStatus.USED),
+                what="the reservation used",
+            )
+
+    assert used.evse_id is None and used.session.evse_id == 1
+
+
+async def test_a_16_charger_that_reserves_no_connector_zero_says_so(
+    ocpp_server_in_process, registered, tenant_a
+):
+    # The simulated 1.6 charger has ReserveConnectorZeroSupported false, as many do.
+    charger = simulated(ocpp_server_in_process, "SIM-R16", "1.6")
+    with eager_tasks():
+        async with running(charger, tenant_a):
+            reservation_id = await reserve(tenant_a, "SIM-R16", evse_id=None)
+            rejected = await eventually(
+                status_of(tenant_a, reservation_id, ReservationStatus.REJECTED)
+            )
+
+    assert rejected.charger_status == "Rejected"
