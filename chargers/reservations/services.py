@@ -60,6 +60,14 @@ def _token(id_tag: str, now: datetime) -> IdToken:
     return token
 
 
+def _group_of(token: IdToken) -> str:
+    """The group sent with a reservation: the token's group, so that its fellow members may
+    use it; a group token reserved itself is sent as the group of its members."""
+    if token.group is not None:
+        return token.group.uid
+    return token.uid if token.members.exists() else ""
+
+
 def _check_expiry(expires_at: datetime, now: datetime) -> None:
     if expires_at < now + MIN_AHEAD:
         raise ValidationError({"expires_at": ["The reservation must end at least a minute ahead."]})
@@ -134,7 +142,7 @@ def reservation_create(
         evse_id=evse_id,
         id_token=token,
         id_tag=token.uid,
-        group_id_tag=token.group.uid if token.group else "",
+        group_id_tag=_group_of(token),
         expires_at=expires_at,
         ocpp_id=(last or 0) + 1,
         created_by=created_by,

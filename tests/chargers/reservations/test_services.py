@@ -245,6 +245,17 @@ def test_a_session_by_the_token_on_the_connector_uses_it_when_the_charger_omits_
     assert (reservation.status, reservation.session) == (ReservationStatus.USED, fleet_mate)
 
 
+def test_a_group_reserved_is_used_by_a_member(station, tokens, scope, charger_says):
+    reservation = accepted(station, charger_says, tag="FLEET-1")
+    session = start(station, "04VAN2", 1)
+
+    services.reservation_use(session_id=session.pk)
+
+    reservation.refresh_from_db()
+    assert reservation.group_id_tag == "FLEET-1"
+    assert (reservation.status, reservation.session) == (ReservationStatus.USED, session)
+
+
 def test_the_station_ending_it_closes_it(station, tokens, scope, charger_says):
     expired = accepted(station, charger_says)
     removed = accepted(station, charger_says, evse_id=2, tag="04VAN")
