@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chargers.alerts",
     "chargers.smart_charging",
     "chargers.firmware",
+    "chargers.reservations",
     "billing",
 ]
 
@@ -205,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "firmware-tick": {"task": "chargers.firmware.tasks.tick", "schedule": 60.0},
+    "reservations-tick": {"task": "chargers.reservations.tasks.tick", "schedule": 60.0},
     "delete-expired-diagnostics": {
         "task": "chargers.firmware.tasks.delete_expired_diagnostics",
         "schedule": 3600.0,
@@ -314,6 +316,8 @@ FIRMWARE_DOWNLOAD_LINK_HOURS = env.int("FIRMWARE_DOWNLOAD_LINK_HOURS", default=4
 DIAGNOSTICS_MAX_UPLOAD_BYTES = env.int("DIAGNOSTICS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DIAGNOSTICS_UPLOAD_HOURS = env.int("DIAGNOSTICS_UPLOAD_HOURS", default=24)
 DIAGNOSTICS_RETENTION_DAYS = env.int("DIAGNOSTICS_RETENTION_DAYS", default=30)
+# Reservations: how far ahead one may end, for every tenant.
+RESERVATION_MAX_HOURS = env.int("RESERVATION_MAX_HOURS", default=24)
 # Serve straight from the finders when collectstatic has not run (embedded first run).
 WHITENOISE_USE_FINDERS = True
 

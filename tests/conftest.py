@@ -46,6 +46,7 @@ from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
+from tests.chargers.reservations.world import reservations_world
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 
 # The OCPP server in a child process and chargers for it, for every package's tests.
@@ -369,6 +370,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "cdr": cdr,
             **firmware,
+            **reservations_world(site_a, token),
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

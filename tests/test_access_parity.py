@@ -77,6 +77,9 @@ SAME_OPERATION = [
     ("firmware_image_create", ("firmware-image-list", "post")),
     ("charger_diagnostics", ("diagnostics-list", "get")),
     ("diagnostics_file", ("diagnostics-download", "get")),
+    ("reservation_list", ("reservation-list", "get")),
+    ("reservation_create", ("reservation-list", "post")),
+    ("reservation_cancel", ("reservation-cancel", "post")),
 ]
 
 

@@ -472,3 +472,46 @@ def final_cost(charger: Charger, *, transaction_id: str, cost: Decimal, price_te
         "FinalCost",
         {"transactionId": int(transaction_id), "cost": float(cost), "priceText": price_text},
     )
+
+
+# --- Reservations ---------------------------------------------------------------------------
+
+
+def reserve(
+    charger: Charger,
+    *,
+    reservation_id: int,
+    evse_id: int | None,
+    id_tag: str,
+    expires_at: datetime,
+    group_id_tag: str = "",
+) -> Request:
+    """Reserve a connector (1.6) or EVSE (2.0.1) of the charger, or any of them (`evse_id`
+    None: 1.6 connector 0, 2.0.1 without an EVSE), for `id_tag` until `expires_at`. A
+    `group_id_tag` lets any token of that group use it (parentIdTag, groupIdToken)."""
+    if evse_id is not None and evse_id < 1:
+        raise ActionError("A reserved connector is numbered from 1; none means any connector.")
+    if is_v2(charger):
+        payload: JsonDict = {
+            "id": reservation_id,
+            "expiryDateTime": _iso(expires_at),
+            "idToken": {"idToken": id_tag, "type": "Central"},
+        }
+        if evse_id is not None:
+            payload["evseId"] = evse_id
+        if group_id_tag:
+            payload["groupIdToken"] = {"idToken": group_id_tag, "type": "Central"}
+        return Request("ReserveNow", payload)
+    payload = {
+        "connectorId": evse_id or 0,
+        "expiryDate": _iso(expires_at),
+        "idTag": id_tag[:20],
+        "reservationId": reservation_id,
+    }
+    if group_id_tag:
+        payload["parentIdTag"] = group_id_tag[:20]
+    return Request("ReserveNow", payload)
+
+
+def cancel_reservation(charger: Charger, *, reservation_id: int) -> Request:
+    return Request("CancelReservation", {"reservationId": reservation_id})

@@ -231,3 +231,16 @@ def operation_accepted(action: str, reply: object) -> tuple[bool, str]:
     if status in ("Accepted", "AcceptedCanceled"):
         return True, ""
     return False, f"The charger refused the upload: {status}."
+
+
+# Reservations: the two commands, and what their replies say.
+RESERVE = "ReserveNow"
+CANCEL_RESERVATION = "CancelReservation"
+RESERVATION_ACTIONS = (RESERVE, CANCEL_RESERVATION)
+
+
+def reply_status(reply: object) -> str:
+    """The `status` a reply carries (ReserveNow: Accepted, Occupied, Faulted, Unavailable,
+    Rejected; CancelReservation: Accepted, Rejected); empty when it carries none."""
+    status = reply.get("status") if isinstance(reply, dict) else None
+    return str(status) if status else ""

@@ -17,6 +17,7 @@ from chargers.ocpp.profiles import ev_needs, ev_schedule, held_profiles, report_
 from chargers.ocpp.rpc import Handler, handles
 from chargers.ocpp.samples import samples_201
 from chargers.ocpp.variables import reported_attributes
+from chargers.reservations.services import reservation_ended_by_charger
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
 from chargers.services.device_model import device_model_store
 from chargers.services.reports import (
@@ -37,6 +38,9 @@ NEEDS_STATUS: dict[str, str] = {
     NeedsAnswer.LATER: "Processing",
     NeedsAnswer.NONE: "Rejected",
 }
+
+# Why a station ended a reservation (ReservationUpdateStatusEnumType), in domain words.
+RESERVATION_ENDINGS = {"Expired": "expired", "Removed": "removed"}
 
 
 def charger_by_id(*, charger_id: int) -> Charger:
@@ -295,11 +299,25 @@ class CentralSystem201(CentralSystem):
         )
         return {}
 
+    @handles("ReservationStatusUpdate")
+    async def reservation_status_update(self, payload: JsonDict) -> JsonDict:
+        """H04: the station ended a reservation itself (it expired, or it was removed because
+        its EVSE can no longer be used); the notification is kept and the record closed."""
+        kind, line = EventKind.RESERVATION_STATUS, summary("ReservationStatusUpdate", payload)
+        await self._event_and(
+            kind,
+            line,
+            payload,
+            reservation_ended_by_charger,
+            reservation_id=payload["reservationId"],
+            ended=RESERVATION_ENDINGS[payload["reservationUpdateStatus"]],
+        )
+        return {}
+
     notify_event = _keep("NotifyEvent", EventKind.NOTIFY_EVENT)
     notify_monitoring_report = _keep("NotifyMonitoringReport", EventKind.MONITORING_REPORT)
     notify_charging_limit = _keep("NotifyChargingLimit", EventKind.CHARGING_LIMIT)
     cleared_charging_limit = _keep("ClearedChargingLimit", EventKind.CHARGING_LIMIT_CLEARED)
-    reservation_status_update = _keep("ReservationStatusUpdate", EventKind.RESERVATION_STATUS)
     notify_display_messages = _keep("NotifyDisplayMessages", EventKind.DISPLAY_MESSAGES)
     notify_customer_information = _keep("NotifyCustomerInformation", EventKind.CUSTOMER_INFORMATION)
     publish_firmware_status_notification = _keep(

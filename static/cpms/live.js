@@ -67,6 +67,10 @@
     answered: "answered", call_error: "answered with an error", timeout: "no reply in time",
     offline: "not sent: the charger is offline", refused: "refused before sending",
   };
+  var RESERVATION_STATUS = {
+    requested: "Requested", accepted: "Accepted by the charger", rejected: "Rejected",
+    cancelled: "Cancelled", expired: "Expired", used: "Used by a session",
+  };
   function words(text) { return String(text || "").replace(/_/g, " "); }
   function describe(event) {
     var d = event.data || {};
@@ -85,6 +89,7 @@
       case "alert.resolved": return "Alert resolved: " + d.title;
       case "command.finished": return who + ": " + d.action + " " + (COMMAND_STATUS[d.status] || words(d.status));
       case "charger.event": return who + ": " + words(d.kind) + (d.summary ? " " + d.summary : "");
+      case "reservation.changed": return where + ": reservation " + (RESERVATION_STATUS[d.status] || words(d.status)).toLowerCase();
       case "handshake.refused": return "Connection refused for " + (d.identity || "an unknown charger") + ": " + d.reason;
       default: return words(event.name) + (who ? " · " + who : "");
     }
@@ -372,6 +377,12 @@
     firmwareReload = setTimeout(function () { location.reload(); }, 3000);
   }
   handlers["firmware.campaign"] = firmwareChanged;
+  // A reservation's row (the list, a charger's page) shows its status as the charger answers.
+  handlers["reservation.changed"] = function (d) {
+    each('[data-reservation="' + Number(d.reservation_id) + '"] [data-field="status"]', function (el) {
+      el.textContent = RESERVATION_STATUS[d.status] || words(d.status);
+    });
+  };
   handlers["firmware.charger"] = firmwareChanged;
 
   var commandLook = 2000;

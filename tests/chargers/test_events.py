@@ -24,6 +24,7 @@ from chargers.firmware.events import (
     DiagnosticsStateChanged,
     TargetStateChanged,
 )
+from chargers.reservations.events import ReservationChanged
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from cpms.events import catalogue, event_class
 from tests.chargers.portal_events import PORTAL_EVENTS
@@ -154,6 +155,18 @@ SAMPLES = [
     ),
     DiagnosticsStateChanged(
         tenant_id=1, diagnostics_id=4, charger_id=1, state="uploaded", error=""
+    ),
+    ReservationChanged(
+        tenant_id=1,
+        reservation_id=6,
+        charger_id=1,
+        evse_id=None,
+        id_tag="04A1B2C3D4",
+        status="used",
+        charger_status="Accepted",
+        detail="",
+        expires_at=AT,
+        session_id=9,
     ),
     SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
     SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),

@@ -88,6 +88,10 @@ OPERATOR_PAGES = {
     "firmware_outdated": (Role.VIEWER, None),
     "charger_diagnostics": (Role.VIEWER, "charger"),
     "diagnostics_file": (Role.VIEWER, "diagnostics"),
+    # Reservations (chargers/reservations).
+    "reservation_list": (Role.VIEWER, None),
+    "reservation_create": (Role.OPERATOR, "charger"),
+    "reservation_cancel": (Role.OPERATOR, "reservation"),
 }
 
 PORTAL_PAGES = {
@@ -109,6 +113,7 @@ POST_ONLY = {
     "tariff_assign",
     "tariff_assignment_remove",
     "firmware_campaign_action",
+    "reservation_cancel",
 }
 
 

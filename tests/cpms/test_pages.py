@@ -13,6 +13,7 @@ from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
+from tests.chargers.reservations.world import reservations_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 
 
@@ -40,6 +41,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             revenue_minor=1000, share_minor=300, fees_minor=0, payout_minor=300, sites=[],
             recipient={"name": owner_a.name},
         )  # fmt: skip
+        token = IdToken.objects.create(uid="04AABBCC", label="Card A")
         return {
             "invoice": invoice,
             "statement": statement,
@@ -48,7 +50,8 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             "site": site_a,
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),
-            "id_token": IdToken.objects.create(uid="04AABBCC", label="Card A"),
+            "id_token": token,
+            **reservations_world(site_a, token),
             "api_key": api_key_create(tenant=tenant_a, name="Billing", role="read_only").key,
             **fleet,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),

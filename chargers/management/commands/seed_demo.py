@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from billing.services import demo_tariffs_seed
 from chargers.models import IdToken
+from chargers.reservations.services import reservation_demo_seed
 from chargers.services.demo import (
     DEMO_CHARGER_PASSWORD,
     DEMO_PASSWORD,
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         tenant = demo_seed()
         with scoping.scope(tenant):
             demo_tariffs_seed(fleet_group=IdToken.objects.filter(uid="FLEET-GROUP").first())
+            # Sent when the simulated charger connects; its connector shows Reserved.
+            reservation_demo_seed()
         self.print_logins()
 
     def print_logins(self) -> None:

@@ -1,5 +1,7 @@
 """Version-neutral operator actions produce payloads each version's schema accepts."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from chargers.models import Charger
@@ -23,6 +25,26 @@ BUILDERS = [
     (builders.get_configuration, {"keys": ["OCPPCommCtrlr.HeartbeatInterval"]}),
     (builders.change_configuration, {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "60"}),
     (builders.change_password, {"password": "a-new-password-0123"}),
+    (
+        builders.reserve,
+        {
+            "reservation_id": 7,
+            "evse_id": 2,
+            "id_tag": "04A1B2C3D4",
+            "expires_at": datetime(2030, 1, 1, 10, tzinfo=UTC),
+            "group_id_tag": "FLEET-GROUP",
+        },
+    ),
+    (
+        builders.reserve,
+        {
+            "reservation_id": 8,
+            "evse_id": None,
+            "id_tag": "04A1B2C3D4",
+            "expires_at": datetime(2030, 1, 1, 10, tzinfo=UTC),
+        },
+    ),
+    (builders.cancel_reservation, {"reservation_id": 7}),
 ]
 
 

@@ -7,6 +7,7 @@ without an entry here fails the suite.
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cpms.models import Role
+from tests.chargers.reservations.world import reservation_body
 
 READ, OPERATE, ADMIN = Role.VIEWER, Role.OPERATOR, Role.ADMIN
 
@@ -160,6 +161,10 @@ ROUTES = {
     ("diagnostics-list", "post"): (OPERATE, None, lambda w: {"charger": w["charger"].pk}),
     ("diagnostics-detail", "get"): (READ, "diagnostics", None),
     ("diagnostics-download", "get"): (READ, "diagnostics", None),
+    ("reservation-list", "get"): (READ, None, None),
+    ("reservation-list", "post"): (OPERATE, None, reservation_body),
+    ("reservation-detail", "get"): (READ, "reservation", None),
+    ("reservation-cancel", "post"): (OPERATE, "reservation", None),
     ("webhook-endpoint-list", "get"): (ADMIN, None, None),
     (
         "webhook-endpoint-list",

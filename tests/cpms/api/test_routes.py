@@ -19,6 +19,7 @@ from billing.models import (
 )
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.models import Charger, ChargingSession, Command, IdToken
+from chargers.reservations.models import Reservation
 from chargers.smart_charging.models import GroupPriority
 from cpms.models import (
     API_KEY_ROLE_AS_MEMBER,
@@ -59,6 +60,7 @@ SNAPSHOT_MODELS = [
     FirmwareImage,
     Campaign,
     DiagnosticsRequest,
+    Reservation,
 ]
 
 

@@ -20,6 +20,7 @@ from chargers.firmware.events import (
     TargetStateChanged,
 )
 from chargers.models import SessionState
+from chargers.reservations.events import ReservationChanged
 from chargers.services.connections import connection_close, connection_open
 from chargers.services.reports import connector_status_record
 from chargers.services.sessions import session_start
@@ -254,6 +255,7 @@ def test_every_event_type_carries_the_data_its_reference_documents(world, tenant
         publish(CampaignStateChanged.of(world["running_campaign"]))
         publish(TargetStateChanged.of(world["campaign_target"], wave=0, detail="Downloading"))
         publish(DiagnosticsStateChanged.of(world["diagnostics"]))
+        publish(ReservationChanged.of(world["reservation"]))
         connection_close(
             charger_id=charger.pk, channel_name="c1", connection_event_id=connection, reason="t"
         )
@@ -301,6 +303,7 @@ CONTRACT_EVENT_TYPES = {
     "firmware.campaign": "firmware.campaign",
     "firmware.charger": "firmware.charger",
     "firmware.diagnostics": "diagnostics.state",
+    "reservation.changed": "reservation.state",
 }
 SESSION_FIELDS = [
     "session_id",
@@ -361,6 +364,17 @@ CONTRACT_EVENT_DATA = {
     "firmware.campaign": ["campaign_id", "campaign_name", "state", "reason", "version"],
     "firmware.charger": ["campaign_id", "charger_id", "wave", "state", "attempt", "detail"],
     "diagnostics.state": ["diagnostics_id", "charger_id", "state", "error"],
+    "reservation.state": [
+        "reservation_id",
+        "charger_id",
+        "evse_id",
+        "id_tag",
+        "status",
+        "charger_status",
+        "detail",
+        "expires_at",
+        "[session_id]",
+    ],
 }
 
 
