@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chargers.alerts",
     "chargers.smart_charging",
     "chargers.firmware",
+    "chargers.local_lists",
     "billing",
 ]
 
@@ -205,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "firmware-tick": {"task": "chargers.firmware.tasks.tick", "schedule": 60.0},
+    "sync-local-lists": {"task": "chargers.local_lists.tasks.tick", "schedule": 60.0},
     "delete-expired-diagnostics": {
         "task": "chargers.firmware.tasks.delete_expired_diagnostics",
         "schedule": 3600.0,
