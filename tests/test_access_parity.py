@@ -77,6 +77,9 @@ SAME_OPERATION = [
     ("firmware_image_create", ("firmware-image-list", "post")),
     ("charger_diagnostics", ("diagnostics-list", "get")),
     ("diagnostics_file", ("diagnostics-download", "get")),
+    ("local_list_settings", ("local-list-policy-list", "get")),
+    ("local_list_sync", ("local-list-sync-fleet", "post")),
+    ("charger_local_list", ("local-list-detail", "get")),
 ]
 
 

@@ -279,9 +279,11 @@ class ListState:
     desired_count: int | None
 
 
-def list_state(charger: Charger) -> ListState:
+def list_state(charger: Charger, *, lists: DesiredLists | None = None) -> ListState:
+    """The charger's list, and whether it holds its policy's (`lists`: shared by a page of
+    chargers, so the tokens are read once for the page)."""
     state = ChargerLocalList.objects.filter(charger=charger).first()
-    wanted = desired_for(charger)
+    wanted = desired_for(charger, lists=lists)
     if wanted is None:
         return ListState(managed=False, state=state, in_sync=None, desired_count=None)
     capacity = state.capacity if state is not None else None
@@ -290,3 +292,22 @@ def list_state(charger: Charger) -> ListState:
     if state is not None and state.reported_version is not None:
         in_sync = not state.needs_full and state.entries_hash == digest(wanted)
     return ListState(managed=True, state=state, in_sync=in_sync, desired_count=len(wanted))
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    uid: str
+    type: str
+    status: str
+    expires_at: str
+    group: str
+
+
+def shown_entries(state: ChargerLocalList | None) -> list[ShownEntry]:
+    """The entries the charger confirmed, in uid order, for its page and the API."""
+    if state is None:
+        return []
+    return [
+        ShownEntry(uid, row[0], row[1], row[2], row[3])
+        for uid, row in sorted(state.entries.items())
+    ]

@@ -88,6 +88,10 @@ OPERATOR_PAGES = {
     "firmware_outdated": (Role.VIEWER, None),
     "charger_diagnostics": (Role.VIEWER, "charger"),
     "diagnostics_file": (Role.VIEWER, "diagnostics"),
+    # Local authorization lists.
+    "local_list_settings": (Role.VIEWER, None),
+    "local_list_sync": (Role.OPERATOR, None),
+    "charger_local_list": (Role.VIEWER, "charger"),
 }
 
 PORTAL_PAGES = {
@@ -109,6 +113,7 @@ POST_ONLY = {
     "tariff_assign",
     "tariff_assignment_remove",
     "firmware_campaign_action",
+    "local_list_sync",
 }
 
 

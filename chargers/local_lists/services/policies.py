@@ -89,3 +89,10 @@ def local_list_policy_delete(*, policy: LocalListPolicy) -> None:
     """A site's or charger's override removed: its chargers follow the next policy up."""
     policy.delete()
     managing.forget(policy.tenant_id)
+
+
+def local_list_demo_policies(*, offices: Site, fleet_group: IdToken) -> None:
+    """The demo's policies: every token on the lists, and at the offices only the fleet's
+    cards. The simulated chargers get their lists when they boot (`make demo`)."""
+    local_list_policy_set(mode=PolicyMode.ALL)
+    local_list_policy_set(mode=PolicyMode.GROUPS, site=offices, groups=[fleet_group])

@@ -18,6 +18,7 @@ from billing.models import (
     TariffVersion,
 )
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
+from chargers.local_lists.models import ChargerLocalList, LocalListPolicy
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from chargers.smart_charging.models import GroupPriority
 from cpms.models import (
@@ -59,6 +60,8 @@ SNAPSHOT_MODELS = [
     FirmwareImage,
     Campaign,
     DiagnosticsRequest,
+    LocalListPolicy,
+    ChargerLocalList,
 ]
 
 
