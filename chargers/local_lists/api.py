@@ -8,13 +8,20 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from chargers.local_lists import access, selectors
+from chargers.local_lists import examples as ex
 from chargers.local_lists.models import LocalListPolicy, PolicyMode, SyncOutcome, SyncStep
 from chargers.local_lists.services import policies
 from chargers.local_lists.tasks import sync_charger, sync_chargers
@@ -32,6 +39,9 @@ def _validation(error: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": error.messages})
 
 
+@extend_schema_serializer(
+    examples=[ex.returns("A site's override: the fleet's cards only", ex.POLICY)]
+)
 class PolicySerializer(serializers.ModelSerializer):
     site = TenantPrimaryKeyRelatedField(
         queryset=Site.objects, required=False, allow_null=True, help_text="A site's override."
@@ -58,6 +68,23 @@ class PolicySerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+@extend_schema_view(
+    create=extend_schema(
+        examples=ex.exchange(
+            "Only a group's cards at a site",
+            request=ex.POLICY_REQUEST,
+            response=ex.POLICY,
+            status=201,
+        )
+    ),
+    partial_update=extend_schema(
+        examples=ex.exchange(
+            "Every token",
+            request=ex.POLICY_CHANGE,
+            response={**ex.POLICY, "mode": "all", "groups": []},
+        )
+    ),
+)
 class LocalListPolicyViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -109,6 +136,7 @@ class EntrySerializer(serializers.Serializer):
     group = serializers.CharField(help_text="The group token's uid, or empty.")
 
 
+@extend_schema_serializer(examples=[ex.returns("A charger in sync", ex.LOCAL_LIST, 200)])
 class LocalListSerializer(serializers.Serializer):
     """A charger's local list as it last confirmed it, and how its sync went."""
 
@@ -146,6 +174,9 @@ class LocalListSerializer(serializers.Serializer):
         return len(shown.state.entries) if shown.state is not None else 0
 
 
+@extend_schema_serializer(
+    examples=[ex.returns("A charger's list, one card blocked", ex.LOCAL_LIST_DETAIL, 200)]
+)
 class LocalListDetailSerializer(LocalListSerializer):
     entries = serializers.SerializerMethodField()
 
@@ -204,7 +235,11 @@ class LocalListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def retrieve(self, request, *args, **kwargs):
         return Response(LocalListDetailSerializer(Shown(self.get_object())).data)
 
-    @extend_schema(request=None, responses={202: QUEUED})
+    @extend_schema(
+        request=None,
+        responses={202: QUEUED},
+        examples=ex.exchange("Queued: poll the list", response=ex.QUEUED, status=202),
+    )
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Sync the charger's list now: its limits and version are asked first, a drifted list
@@ -223,7 +258,14 @@ class LocalListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             headers={"Location": location, "Retry-After": str(RETRY_AFTER)},
         )
 
-    @extend_schema(request=SYNC_FLEET, responses={202: QUEUED})
+    @extend_schema(
+        operation_id="local_lists_sync_fleet",
+        request=SYNC_FLEET,
+        responses={202: QUEUED},
+        examples=ex.exchange(
+            "One site's chargers", request={"site": 3}, response=ex.FLEET_QUEUED, status=202
+        ),
+    )
     @action(detail=False, methods=["post"], url_path="sync")
     def sync_fleet(self, request):
         """Sync the lists of every connected charger (of one site) now. 202: poll the lists."""
