@@ -155,3 +155,28 @@ async def test_a_charger_without_a_local_list_is_skipped(
     assert state.supported is False
     assert "LocalAuthListManagement" in state.support_note
     assert sim.local_list.updates == []
+
+
+async def test_a_version_mismatch_to_a_difference_is_repaired_with_the_full_list(
+    ocpp_server_in_process, registered, policy, tenant_a, eager
+):
+    sim = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1")
+    async with online(sim):
+        await eventually(settled(tenant_a, "SIM-0002"), what="the first sync")
+        # Something else wrote the charger's list meanwhile: its version is ahead of ours.
+        sim.local_list.version = 99
+        sim.local_list.tags["STRANGER"] = "Accepted"
+
+        await block(tenant_a, "04B1")
+
+        async def repaired():
+            return sim.local_list.get("04B1") == "Blocked"
+
+        await eventually(repaired, what="the repair")
+        state = await eventually(settled(tenant_a, "SIM-0002"), what="the end of the sync")
+    # The differential update (version 2) met VersionMismatch; the full one replaced the list.
+    assert sim.local_list.updates == [("Full", 4), ("Full", 4)]
+    assert state.version == sim.local_list.version == 2
+    assert "STRANGER" not in sim.local_list.tags
+    assert sim.local_list.get("04B1") == "Blocked"
+    assert state.last_outcome == SyncOutcome.IN_SYNC
