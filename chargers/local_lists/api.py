@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import (
+    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -226,8 +227,27 @@ class LocalListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def get_serializer_class(self):
         return LocalListDetailSerializer if self.action == "retrieve" else LocalListSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "due",
+                bool,
+                description="true: only the connected chargers whose list differs from their "
+                "policy's (those the next sync will update).",
+            )
+        ]
+    )
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        chargers = self.get_queryset()
+        due = request.query_params.get("due", "")
+        if due not in ("", "true", "false"):
+            raise ValidationError({"due": ["true or false."]})
+        if due:
+            wanted = selectors.chargers_due()
+            chargers = (
+                chargers.filter(pk__in=wanted) if due == "true" else chargers.exclude(pk__in=wanted)
+            )
+        page = self.paginate_queryset(chargers)
         lists = selectors.DesiredLists()
         rows = [Shown(charger, lists) for charger in page or []]
         return self.get_paginated_response(LocalListSerializer(rows, many=True).data)

@@ -38,7 +38,7 @@ def settings_page(request):
             "form": form,
             "policies": rows,
             "sync_form": SyncForm(),
-            "due": len(selectors.chargers_due()),
+            "due": Charger.objects.filter(pk__in=selectors.chargers_due()).order_by("identity"),
             "failed": ChargerLocalList.objects.filter(last_outcome="failed").count(),
             "can_manage": role_at_least(request, access.MANAGE_POLICY),
             "can_sync": role_at_least(request, access.SYNC),

@@ -182,3 +182,18 @@ def test_an_offline_charger_ends_its_sync_as_offline(tenant_a, charger, policy, 
         state = ChargerLocalList.objects.get(charger=charger)
 
     assert (state.step, state.last_outcome) == ("", "offline")
+
+
+def test_the_chargers_due_a_sync_are_listed_on_request(api, keys, tenant_a, charger, policy):
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=True)
+        quiet = Charger.objects.create(identity="CP-QUIET")
+    reader = api(keys[ApiKeyRole.READ_ONLY])
+
+    due = reader.get(reverse("api:local-list-list"), {"due": "true"}).json()["results"]
+    rest = reader.get(reverse("api:local-list-list"), {"due": "false"}).json()["results"]
+    bad = reader.get(reverse("api:local-list-list"), {"due": "maybe"})
+
+    assert [row["identity"] for row in due] == ["CP-A"]
+    assert [row["identity"] for row in rest] == [quiet.identity]
+    assert bad.status_code == 400 and "due" in bad.json()["error"]["fields"]

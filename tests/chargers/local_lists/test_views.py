@@ -82,3 +82,16 @@ def test_charlie_gets_404_for_a_tenant_a_charger_under_his_own_slug(client_for, 
 
     assert client_for(charlie).get(url).status_code == 404
     assert client_for(charlie).post(url).status_code == 404
+
+
+def test_the_settings_page_names_the_chargers_out_of_sync(
+    client_for, bob, tenant_a, charger, policy
+):
+    with scoping.scope(tenant_a):
+        Charger.objects.filter(pk=charger.pk).update(is_online=True)
+
+    response = client_for(bob).get(settings_url())
+
+    assert response.status_code == 200
+    assert b"1 connected charger out of sync" in response.content
+    assert b">CP-A</a>" in response.content
