@@ -160,8 +160,6 @@ def _next_update(
         _finish(state, SyncOutcome.IN_SYNC, "The list is no longer managed.", now=now)
         return None
     capacity = state.capacity
-    if capacity is None and builders.is_v2(charger):
-        capacity = selectors.capacity_of_v2(charger.pk)
     wanted, left_off = at_most(wanted, capacity)
     note = f"{left_off} tokens left off: the charger holds {capacity}." if left_off else ""
     if state.needs_full:
@@ -252,6 +250,9 @@ def _next_step(
             state.supported = capabilities.supported
             state.support_note = capabilities.reason
             state.capacity = capabilities.capacity
+            if state.capacity is None and builders.is_v2(charger):
+                # 2.0.1 says it as the maxLimit of LocalAuthListCtrlr.Entries, in its report.
+                state.capacity = selectors.capacity_of_v2(charger.pk)
             state.per_message = capabilities.per_message
             state.bytes_per_message = capabilities.bytes_per_message
             state.capabilities_at = now
