@@ -221,3 +221,14 @@ class CommandFinished(DomainEvent):
     charger_id: int
     action: str
     status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdTokenBlocked(DomainEvent):
+    """An id token was blocked (a lost or stolen card): chargers that keep it on their local
+    lists should hear of it at once. For the operators' pages only: no webhook."""
+
+    name = "id_token.blocked"
+
+    token_id: int
+    uid: str

@@ -10,6 +10,7 @@ from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
 from chargers.firmware import api as firmware_api
+from chargers.local_lists import api as local_lists_api
 from chargers.reservations import api as reservations_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
@@ -59,6 +60,10 @@ router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="fi
 router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")
 router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagnostics")
 router.register("reservations", reservations_api.ReservationViewSet, basename="reservation")
+router.register(
+    "local-list-policies", local_lists_api.LocalListPolicyViewSet, basename="local-list-policy"
+)
+router.register("local-lists", local_lists_api.LocalListViewSet, basename="local-list")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "chargers.smart_charging",
     "chargers.firmware",
     "chargers.reservations",
+    "chargers.local_lists",
     "billing",
 ]
 
@@ -207,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "firmware-tick": {"task": "chargers.firmware.tasks.tick", "schedule": 60.0},
     "reservations-tick": {"task": "chargers.reservations.tasks.tick", "schedule": 60.0},
+    "sync-local-lists": {"task": "chargers.local_lists.tasks.tick", "schedule": 60.0},
     "delete-expired-diagnostics": {
         "task": "chargers.firmware.tasks.delete_expired_diagnostics",
         "schedule": 3600.0,

@@ -23,6 +23,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("billing.urls")),
     path("", include("chargers.firmware.urls")),
     path("", include("chargers.reservations.urls")),
+    path("", include("chargers.local_lists.urls")),
 ]
 
 urlpatterns = [

@@ -20,6 +20,7 @@ from billing.services import (
     tariff_create,
 )
 from chargers.alerts.models import Alert, AlertKind
+from chargers.local_lists.models import LocalListPolicy
 from chargers.models import (
     Charger,
     ChargingSession,
@@ -372,6 +373,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             **firmware,
             **reservations_world(site_a, token),
             "alert": alert,
+            "local_list_policy": LocalListPolicy.objects.create(site=site_a, mode="all"),
             "site": site_a,
             "owner": owner_a,
             "membership": Membership.objects.get(user=bob),

@@ -80,6 +80,9 @@ SAME_OPERATION = [
     ("reservation_list", ("reservation-list", "get")),
     ("reservation_create", ("reservation-list", "post")),
     ("reservation_cancel", ("reservation-cancel", "post")),
+    ("local_list_settings", ("local-list-policy-list", "get")),
+    ("local_list_sync", ("local-list-sync-fleet", "post")),
+    ("charger_local_list", ("local-list-detail", "get")),
 ]
 
 

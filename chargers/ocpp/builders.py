@@ -515,3 +515,115 @@ def reserve(
 
 def cancel_reservation(charger: Charger, *, reservation_id: int) -> Request:
     return Request("CancelReservation", {"reservationId": reservation_id})
+
+
+# --- The local authorization list ----------------------------------------------------------
+
+# 1.6 keys and 2.0.1 LocalAuthListCtrlr variables that say whether a charger keeps a local list
+# and how big a list and an update may be.
+LOCAL_LIST_KEYS = [
+    "SupportedFeatureProfiles",
+    "LocalAuthListEnabled",
+    "LocalAuthListMaxLength",
+    "SendLocalListMaxLength",
+]
+LOCAL_LIST_CONTROLLER = "LocalAuthListCtrlr"
+LOCAL_LIST_VARIABLES = ["Available", "Enabled", "ItemsPerMessage", "BytesPerMessage"]
+# 1.6 IdToken (CiString20Type): a longer token cannot be on a 1.6 charger's list.
+V16_ID_TAG_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One id token on a charger's local list, as the domain knows it: its uid and type, the
+    status the charger should apply offline, when it expires and its group, if any."""
+
+    uid: str
+    type: str
+    status: str
+    expires_at: str = ""  # ISO 8601 in UTC, or empty
+    group_uid: str = ""
+    group_type: str = ""
+
+
+def local_list_capabilities(charger: Charger) -> Request:
+    """Ask whether the charger keeps a local list and its limits."""
+    if is_v2(charger):
+        return Request(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {"component": {"name": LOCAL_LIST_CONTROLLER}, "variable": {"name": name}}
+                    for name in LOCAL_LIST_VARIABLES
+                ]
+            },
+        )
+    return Request("GetConfiguration", {"key": LOCAL_LIST_KEYS})
+
+
+def local_list_version(charger: Charger) -> Request:
+    return Request("GetLocalListVersion", {})
+
+
+def _list_entry(charger: Charger, uid: str, entry: ListEntry | None) -> JsonDict:
+    """An entry of SendLocalList; None removes the token (sent without its info)."""
+    if is_v2(charger):
+        token_type = entry.type if entry is not None else "ISO14443"
+        item: JsonDict = {"idToken": {"idToken": uid, "type": token_type}}
+        if entry is not None:
+            info: JsonDict = {"status": entry.status}
+            if entry.expires_at:
+                info["cacheExpiryDateTime"] = entry.expires_at
+            if entry.group_uid:
+                info["groupIdToken"] = {
+                    "idToken": entry.group_uid,
+                    "type": entry.group_type or "Central",
+                }
+            item["idTokenInfo"] = info
+        return item
+    item = {"idTag": uid}
+    if entry is not None:
+        tag_info: JsonDict = {"status": entry.status}
+        if entry.expires_at:
+            tag_info["expiryDate"] = entry.expires_at
+        if entry.group_uid and len(entry.group_uid) <= V16_ID_TAG_LENGTH:
+            tag_info["parentIdTag"] = entry.group_uid
+        item["idTagInfo"] = tag_info
+    return item
+
+
+def send_local_list(
+    charger: Charger,
+    *,
+    version: int,
+    full: bool,
+    entries: Sequence[tuple[str, ListEntry | None]],
+    removed_types: dict[str, str] | None = None,
+) -> Request:
+    """A SendLocalList of `entries` (uid, entry; None removes the uid) as list `version`, a
+    Full update or a Differential one. 2.0.1 names a removed token with its type:
+    `removed_types` gives the type the charger was sent (ISO14443 when unknown)."""
+    if version < 1:
+        raise ActionError("A local list's version starts at 1.")
+    types = removed_types or {}
+    items = []
+    for uid, entry in entries:
+        item = _list_entry(charger, uid, entry)
+        if entry is None and is_v2(charger) and uid in types:
+            item["idToken"]["type"] = types[uid]
+        items.append(item)
+    update_type = "Full" if full else "Differential"
+    if is_v2(charger):
+        payload: JsonDict = {"versionNumber": version, "updateType": update_type}
+        if items:
+            payload["localAuthorizationList"] = items
+        return Request("SendLocalList", payload)
+    payload = {"listVersion": version, "updateType": update_type}
+    if items:
+        payload["localAuthorizationList"] = items
+    return Request("SendLocalList", payload)
+
+
+def request_bytes(request: Request) -> int:
+    """The size of the request's payload as sent (compact JSON), for a charger's byte limit."""
+    return len(json.dumps(request.payload, separators=(",", ":")).encode())

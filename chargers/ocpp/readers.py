@@ -244,3 +244,93 @@ def reply_status(reply: object) -> str:
     Rejected; CancelReservation: Accepted, Rejected); empty when it carries none."""
     status = reply.get("status") if isinstance(reply, dict) else None
     return str(status) if status else ""
+
+
+# --- The local authorization list ----------------------------------------------------------
+
+LOCAL_LIST_VERSION = "GetLocalListVersion"
+LOCAL_LIST_UPDATE = "SendLocalList"
+LOCAL_LIST_ACTIONS = (LOCAL_LIST_VERSION, LOCAL_LIST_UPDATE)
+# What a charger may answer to a local list update, by what it means for the next one.
+LIST_ACCEPTED = "Accepted"
+LIST_NOT_SUPPORTED = "NotSupported"
+
+
+@dataclass(frozen=True)
+class ListCapabilities:
+    """Whether a charger keeps a local list (None: it did not say), why not, and its limits
+    (None: it named none): entries it holds, entries and bytes one update may carry."""
+
+    supported: bool | None
+    reason: str = ""
+    capacity: int | None = None
+    per_message: int | None = None
+    bytes_per_message: int | None = None
+
+
+def _count(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _false(value: object) -> bool:
+    return str(value).strip().lower() == "false"
+
+
+def list_capabilities(action: str, reply: object) -> ListCapabilities:
+    """What a GetConfiguration (1.6) or GetVariables (2.0.1) of the local list's keys says."""
+    if not isinstance(reply, dict):
+        return ListCapabilities(supported=None)
+    if action == READ_KEYS:
+        values = {key.key: key.value for key in configuration_keys(reply)}
+        profiles = values.get("SupportedFeatureProfiles")
+        if profiles is not None and "LocalAuthListManagement" not in profiles.split(","):
+            return ListCapabilities(False, "No LocalAuthListManagement feature profile.")
+        if _false(values.get("LocalAuthListEnabled")):
+            return ListCapabilities(False, "LocalAuthListEnabled is false on the charger.")
+        return ListCapabilities(
+            supported=True,
+            capacity=_count(values.get("LocalAuthListMaxLength")),
+            per_message=_count(values.get("SendLocalListMaxLength")),
+        )
+    found: dict[str, object] = {}
+    for result in reply.get("getVariableResult") or []:
+        if not isinstance(result, dict) or result.get("attributeStatus") != "Accepted":
+            continue
+        found[str((result.get("variable") or {}).get("name"))] = result.get("attributeValue")
+    if "Available" not in found and "Enabled" not in found:
+        return ListCapabilities(False, "No LocalAuthListCtrlr in the device model.")
+    if _false(found.get("Available")):
+        return ListCapabilities(False, "LocalAuthListCtrlr.Available is false.")
+    if _false(found.get("Enabled")):
+        return ListCapabilities(False, "LocalAuthListCtrlr.Enabled is false on the charger.")
+    return ListCapabilities(
+        supported=True,
+        per_message=_count(found.get("ItemsPerMessage")),
+        bytes_per_message=_count(found.get("BytesPerMessage")),
+    )
+
+
+def list_capacity(characteristics: object) -> int | None:
+    """The entries a 2.0.1 charger's list holds: the maxLimit of LocalAuthListCtrlr.Entries
+    as a NotifyReport described it."""
+    if not isinstance(characteristics, dict):
+        return None
+    return _count(characteristics.get("maxLimit"))
+
+
+def list_version(reply: object) -> int | None:
+    """The version a GetLocalListVersion reply names (1.6 -1: the charger keeps no list)."""
+    if not isinstance(reply, dict):
+        return None
+    version = reply.get("listVersion", reply.get("versionNumber"))
+    return version if isinstance(version, int) else None
+
+
+def list_update_status(reply: object) -> str:
+    """Accepted, Failed, VersionMismatch or NotSupported (1.6), from a SendLocalList reply."""
+    status = reply.get("status") if isinstance(reply, dict) else None
+    return str(status) if status else "Failed"

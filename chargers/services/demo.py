@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from chargers.local_lists.services.policies import local_list_demo_policies
 from chargers.models import Charger, IdToken
 from chargers.services.chargers import charger_set_password
 from chargers.smart_charging.services import demo_load_tree
@@ -128,3 +129,5 @@ def _seed(tenant: Tenant) -> None:
                 "expires_at": expires_at,
             },
         )
+    # Local lists: every token at the mall, the fleet's cards at the offices.
+    local_list_demo_policies(offices=Site.objects.get(name="Riverside Offices"), fleet_group=fleet)

@@ -1,5 +1,6 @@
 """Writes of id tokens: one by one from a form or the API, many at once from the API or a CSV
-file. Chargers hear of a change at their next Authorize (or start, or stop)."""
+file. Chargers hear of a change at their next Authorize (or start, or stop), and those that
+keep the token on their local list at the list's next sync (at once for a blocked token)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.db import transaction
 from django.db.models.functions import Upper
 
 from chargers import token_csv
+from chargers.events import IdTokenBlocked
 from chargers.models import IdToken, IdTokenType, validate_token_uid
+from cpms.events import publish
 from cpms.services.checks import unique_in_tenant
 
 FIELDS = ("uid", "type", "label", "group", "blocked", "expires_at")
@@ -57,10 +60,13 @@ def id_token_update(*, token: IdToken, **changes: Any) -> IdToken:
         raise TypeError(f"not id token fields: {', '.join(sorted(unknown))}")
     if "uid" in changes:
         changes["uid"] = changes["uid"].strip()
+    blocking = changes.get("blocked") is True and not token.blocked
     for name, value in changes.items():
         setattr(token, name, value)
     _check(token)
     token.save(update_fields=list(changes))
+    if blocking:
+        publish(IdTokenBlocked(tenant_id=token.tenant_id, token_id=token.pk, uid=token.uid))
     return token
 
 

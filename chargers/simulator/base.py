@@ -79,7 +79,7 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         self.events = EventLog(self.id, reporter)
         self.certificates = Certificates(self.id)
         self.limits = Limits()
-        self.local_list = LocalList()
+        self.local_list = LocalList(config.local_list_max, config.local_list_per_message)
         self.connectors = Connectors(self)
         self.sessions = Sessions(self)
         self.connection = Connection(self, rate_limiter)

@@ -34,6 +34,12 @@ class ChargerConfig:
     # (DataTransfer RunningCost/FinalCost; its CustomDisplayCostAndPrice key reads true).
     california_pricing: bool = False
     max_power_w: float = 22080.0  # 3 phases x 32 A x 230 V
+    # The local authorization list: whether the charger has one (1.6 feature profile
+    # LocalAuthListManagement, 2.0.1 LocalAuthListCtrlr), how many entries it holds and how
+    # many one SendLocalList may carry (more: the charger answers Failed).
+    local_list: bool = True
+    local_list_max: int = 1000
+    local_list_per_message: int = 100
 
     # Usage: the idle time between sessions on a connector (0 = sessions only on request) and
     # the mean length of a session (None = as long as the idle time; 0 = until stopped).

@@ -19,6 +19,17 @@ from chargers.simulator.keystore import (
 )
 from chargers.simulator.meter import MEASURANDS
 
+FEATURE_PROFILES = (
+    "Core",
+    "FirmwareManagement",
+    "LocalAuthListManagement",
+    "Reservation",
+    "SmartCharging",
+    "RemoteTrigger",
+)
+# The largest SendLocalList a 2.0.1 station takes, in bytes of its JSON.
+LOCAL_LIST_BYTES = 65536
+
 # OCPP 1.6: key, value, mutability, kind (int, bool, measurands, secret or string).
 CONFIGURATION_KEYS = (
     ("HeartbeatInterval", "{heartbeat_interval}", "ReadWrite", "int"),
@@ -32,16 +43,16 @@ CONFIGURATION_KEYS = (
     ("NumberOfConnectors", "{connectors}", "ReadOnly", "int"),
     (
         "SupportedFeatureProfiles",
-        "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
+        "{feature_profiles}",
         "ReadOnly",
         "string",
     ),
     ("AuthorizeRemoteTxRequests", "false", "ReadWrite", "bool"),
     ("LocalAuthorizeOffline", "true", "ReadWrite", "bool"),
     ("LocalPreAuthorize", "false", "ReadWrite", "bool"),
-    ("LocalAuthListEnabled", "true", "ReadWrite", "bool"),
-    ("LocalAuthListMaxLength", "1000", "ReadOnly", "int"),
-    ("SendLocalListMaxLength", "100", "ReadOnly", "int"),
+    ("LocalAuthListEnabled", "{local_list}", "ReadWrite", "bool"),
+    ("LocalAuthListMaxLength", "{local_list_max}", "ReadOnly", "int"),
+    ("SendLocalListMaxLength", "{local_list_per_message}", "ReadOnly", "int"),
     ("StopTransactionOnInvalidId", "true", "ReadWrite", "bool"),
     ("StopTransactionOnEVSideDisconnect", "true", "ReadWrite", "bool"),
     ("UnlockConnectorOnEVSideDisconnect", "true", "ReadWrite", "bool"),
@@ -96,8 +107,11 @@ STATION_VARIABLES = {
         ("LocalPreAuthorize", "false", "ReadWrite", "boolean"),
     ),
     "LocalAuthListCtrlr": (
-        ("Enabled", "true", "ReadWrite", "boolean"),
+        ("Available", "{local_list}", "ReadOnly", "boolean"),
+        ("Enabled", "{local_list}", "ReadWrite", "boolean"),
         ("Entries", "0", "ReadOnly", "integer"),
+        ("ItemsPerMessage", "{local_list_per_message}", "ReadOnly", "integer"),
+        ("BytesPerMessage", "{local_list_bytes}", "ReadOnly", "integer"),
     ),
     "TxCtrlr": (
         ("StopTxOnInvalidId", "true", "ReadWrite", "boolean"),
@@ -138,6 +152,15 @@ def _own_values(config: ChargerConfig) -> dict[str, str]:
         "message_retry_interval": format_seconds(config.message_retry_interval),
         "ping_interval": format_seconds(config.ping_interval),
         "california_pricing": "true" if config.california_pricing else "false",
+        "feature_profiles": ",".join(
+            profile
+            for profile in FEATURE_PROFILES
+            if config.local_list or profile != "LocalAuthListManagement"
+        ),
+        "local_list": "true" if config.local_list else "false",
+        "local_list_max": str(config.local_list_max),
+        "local_list_per_message": str(config.local_list_per_message),
+        "local_list_bytes": str(LOCAL_LIST_BYTES),
     }
 
 

@@ -96,11 +96,18 @@ class Connector:
 
 
 class LocalList:
-    """The id tags the CSMS sent with SendLocalList (tag -> status), and the list's version."""
+    """The id tags the CSMS sent with SendLocalList (tag -> status), and the list's version.
 
-    def __init__(self):
+    `capacity` is how many entries the charger holds and `per_message` how many one update may
+    carry (None: no limit); an update past either is Failed and changes nothing."""
+
+    def __init__(self, capacity: int | None = None, per_message: int | None = None):
         self.version = 0
         self.tags: dict[str, str] = {}
+        self.capacity = capacity
+        self.per_message = per_message
+        # How many updates, and of which kind, the charger took (tests count them).
+        self.updates: list[tuple[str, int]] = []
 
     def __contains__(self, tag: str) -> bool:
         return tag in self.tags
@@ -116,14 +123,23 @@ class LocalList:
 
     def update(self, version: int, update_type: str, entries) -> str:
         """entries: (id tag, status or None to remove). Accepted, VersionMismatch or Failed."""
+        entries = list(entries)
+        if self.per_message is not None and len(entries) > self.per_message:
+            return "Failed"
         if update_type == "Full":
-            self.tags = {}
+            tags: dict[str, str] = {}
         elif version <= self.version:
             return "VersionMismatch"
+        else:
+            tags = dict(self.tags)
         for tag, status in entries:
             if status is None:
-                self.tags.pop(tag, None)
+                tags.pop(tag, None)
             else:
-                self.tags[tag] = status
+                tags[tag] = status
+        if self.capacity is not None and len(tags) > self.capacity:
+            return "Failed"
+        self.tags = tags
         self.version = version
+        self.updates.append((update_type, len(entries)))
         return "Accepted"

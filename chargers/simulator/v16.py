@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ocpp.exceptions import NotSupportedError
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargePointErrorCode
 
@@ -185,10 +186,17 @@ class Charger16(Transactions16, SimulatedCharger):
         targets = [connector_id] if connector_id else list(self.connectors)
         await asyncio.gather(*(self.send_meter_values(n, context="Trigger") for n in targets))
 
+    def _has_a_local_list(self):
+        # A charger built without the feature does not know the local list's messages.
+        if not self.config.local_list:
+            raise NotSupportedError(description="This charger keeps no local list.")
+
     def on_get_local_list_version(self):
+        self._has_a_local_list()
         return call_result.GetLocalListVersion(list_version=self.local_list.version)
 
     def on_send_local_list(self, list_version, update_type, local_authorization_list=None):
+        self._has_a_local_list()
         entries = [
             (entry["id_tag"], (entry.get("id_tag_info") or {}).get("status"))
             for entry in local_authorization_list or ()

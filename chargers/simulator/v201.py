@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ocpp.exceptions import NotSupportedError
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
@@ -184,10 +185,17 @@ class Charger201(Transactions201, DeviceCommands201, SmartCharging201, Simulated
             futures.append(self.outbox.put(payload))
         await asyncio.gather(*(self.outbox.settle(f) for f in futures))
 
+    def _has_a_local_list(self):
+        # A charger built without the feature does not know the local list's messages.
+        if not self.config.local_list:
+            raise NotSupportedError(description="This charger keeps no local list.")
+
     def on_get_local_list_version(self, **_):
+        self._has_a_local_list()
         return call_result.GetLocalListVersion(version_number=self.local_list.version)
 
     def on_send_local_list(self, version_number, update_type, local_authorization_list=None, **_):
+        self._has_a_local_list()
         entries = [
             (entry["id_token"]["id_token"], (entry.get("id_token_info") or {}).get("status"))
             for entry in local_authorization_list or ()

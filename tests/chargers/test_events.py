@@ -14,6 +14,7 @@ from chargers.events import (
     CommandFinished,
     ConnectorStatusReported,
     HandshakeRefused,
+    IdTokenBlocked,
     OperationStatusReported,
     SessionStarted,
     SessionStopped,
@@ -24,6 +25,7 @@ from chargers.firmware.events import (
     DiagnosticsStateChanged,
     TargetStateChanged,
 )
+from chargers.local_lists.events import LocalListSynced
 from chargers.reservations.events import ReservationChanged
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from cpms.events import catalogue, event_class
@@ -168,6 +170,8 @@ SAMPLES = [
         expires_at=AT,
         session_id=9,
     ),
+    IdTokenBlocked(tenant_id=1, token_id=3, uid="04AABBCC"),
+    LocalListSynced(tenant_id=1, charger_id=1, outcome="in_sync", version=3, entries=12),
     SessionStarted(tenant_id=1, **{**SESSION, "state": "active", "stopped_at": None}),
     SessionUpdated(tenant_id=1, **{**SESSION, "power_w": Decimal("7200.000")}),
     SessionStopped(tenant_id=1, **SESSION),

@@ -92,6 +92,10 @@ OPERATOR_PAGES = {
     "reservation_list": (Role.VIEWER, None),
     "reservation_create": (Role.OPERATOR, "charger"),
     "reservation_cancel": (Role.OPERATOR, "reservation"),
+    # Local authorization lists.
+    "local_list_settings": (Role.VIEWER, None),
+    "local_list_sync": (Role.OPERATOR, None),
+    "charger_local_list": (Role.VIEWER, "charger"),
 }
 
 PORTAL_PAGES = {
@@ -114,6 +118,7 @@ POST_ONLY = {
     "tariff_assignment_remove",
     "firmware_campaign_action",
     "reservation_cancel",
+    "local_list_sync",
 }
 
 

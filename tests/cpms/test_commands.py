@@ -6,6 +6,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
+from chargers.local_lists.models import LocalListPolicy
 from chargers.models import IdToken
 from cpms.models import Membership, Role, Site, Tenant, User
 from cpms.tenancy import scoping
@@ -50,6 +51,9 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db):
     with scoping.scope(tenant):
         assert Site.objects.count() == 2
         assert IdToken.objects.filter(blocked=True).count() == 1
+        # Local lists: every token for the tenant, the fleet's cards at the offices.
+        modes = LocalListPolicy.objects.values_list("site__name", "mode", "groups__uid")
+        assert set(modes) == {(None, "all", None), ("Riverside Offices", "groups", "FLEET-GROUP")}
         roles = set(Membership.objects.values_list("role", flat=True))
     assert roles == {Role.ADMIN, Role.OPERATOR, Role.VIEWER, Role.PORTAL}
     assert User.objects.filter(is_superuser=True).count() == 1

@@ -253,6 +253,26 @@ ROUTES.update(
 )
 
 
+# Local authorization lists: the policy is an admin's, "sync now" an operator's.
+ROUTES.update(
+    {
+        ("local-list-policy-list", "get"): (READ, None, None),
+        ("local-list-policy-list", "post"): (
+            ADMIN,
+            None,
+            lambda w: {"charger": w["spare_charger"].pk, "mode": "none"},
+        ),
+        ("local-list-policy-detail", "get"): (READ, "local_list_policy", None),
+        ("local-list-policy-detail", "patch"): (ADMIN, "local_list_policy", {"mode": "none"}),
+        ("local-list-policy-detail", "delete"): (ADMIN, "local_list_policy", None),
+        ("local-list-list", "get"): (READ, None, None),
+        ("local-list-detail", "get"): (READ, "charger", None),
+        ("local-list-sync", "post"): (OPERATE, "charger", None),
+        ("local-list-sync-fleet", "post"): (OPERATE, None, {}),
+    }
+)
+
+
 def api_routes() -> set[tuple[str, str]]:
     """Every (route name, method) the URLconf serves under /api/v1/, HEAD and OPTIONS aside."""
     found = set()

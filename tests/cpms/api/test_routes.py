@@ -18,6 +18,7 @@ from billing.models import (
     TariffVersion,
 )
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
+from chargers.local_lists.models import ChargerLocalList, LocalListPolicy
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from chargers.reservations.models import Reservation
 from chargers.smart_charging.models import GroupPriority
@@ -61,6 +62,8 @@ SNAPSHOT_MODELS = [
     Campaign,
     DiagnosticsRequest,
     Reservation,
+    LocalListPolicy,
+    ChargerLocalList,
 ]
 
 
