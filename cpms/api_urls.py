@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
+from chargers.configuration import api as configuration_api
 from chargers.firmware import api as firmware_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
@@ -57,6 +58,14 @@ router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="
 router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")
 router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")
 router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagnostics")
+router.register("config-templates", configuration_api.TemplateViewSet, basename="config-template")
+router.register("config-apply-runs", configuration_api.RunViewSet, basename="config-apply-run")
+router.register("config-drift", configuration_api.DriftViewSet, basename="config-drift")
+router.register(
+    "charger-configuration",
+    configuration_api.ChargerConfigurationViewSet,
+    basename="charger-configuration",
+)
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chargers.alerts",
     "chargers.smart_charging",
     "chargers.firmware",
+    "chargers.configuration",
     "billing",
 ]
 

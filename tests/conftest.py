@@ -45,6 +45,7 @@ from cpms.models import (
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
+from tests.chargers.configuration.world import configuration_world
 from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 
@@ -358,6 +359,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             sites=[],
         )
         firmware = firmware_world(charger, site_a)
+        configuration = configuration_world(charger)
         return {
             "site_share": site_share_set(site=site_a, revenue_share_percent=Decimal(30)),
             "spare_site": Site.objects.create(name="Depot B"),
@@ -369,6 +371,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "cdr": cdr,
             **firmware,
+            **configuration,
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

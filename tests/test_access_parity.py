@@ -77,6 +77,13 @@ SAME_OPERATION = [
     ("firmware_image_create", ("firmware-image-list", "post")),
     ("charger_diagnostics", ("diagnostics-list", "get")),
     ("diagnostics_file", ("diagnostics-download", "get")),
+    ("config_template_list", ("config-template-list", "get")),
+    ("config_template_create", ("config-template-list", "post")),
+    ("config_template_detail", ("config-template-detail", "get")),
+    ("config_template_edit", ("config-template-detail", "patch")),
+    ("config_template_delete", ("config-template-detail", "delete")),
+    ("config_template_apply", ("config-template-apply", "post")),
+    ("config_apply_run", ("config-apply-run-detail", "get")),
 ]
 
 

@@ -88,6 +88,14 @@ OPERATOR_PAGES = {
     "firmware_outdated": (Role.VIEWER, None),
     "charger_diagnostics": (Role.VIEWER, "charger"),
     "diagnostics_file": (Role.VIEWER, "diagnostics"),
+    # Configuration templates and drift (chargers/configuration).
+    "config_template_list": (Role.VIEWER, None),
+    "config_template_create": (Role.ADMIN, None),
+    "config_template_detail": (Role.VIEWER, "config_template"),
+    "config_template_edit": (Role.ADMIN, "config_template"),
+    "config_template_delete": (Role.ADMIN, "config_template"),
+    "config_template_apply": (Role.OPERATOR, "config_template"),
+    "config_apply_run": (Role.VIEWER, "config_apply_run"),
 }
 
 PORTAL_PAGES = {
@@ -109,6 +117,8 @@ POST_ONLY = {
     "tariff_assign",
     "tariff_assignment_remove",
     "firmware_campaign_action",
+    "config_template_delete",
+    "config_template_apply",
 }
 
 

@@ -12,6 +12,7 @@ from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet
+from tests.chargers.configuration.world import configuration_world
 from tests.chargers.firmware.world import firmware_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 
@@ -53,6 +54,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             **fleet,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
             **firmware_world(fleet["charger"], site_a),
+            **configuration_world(fleet["charger"]),
         }
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from billing.services import demo_tariffs_seed
+from chargers.configuration.services.demo import demo_configuration_seed
 from chargers.models import IdToken
 from chargers.services.demo import (
     DEMO_CHARGER_PASSWORD,
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         tenant = demo_seed()
         with scoping.scope(tenant):
             demo_tariffs_seed(fleet_group=IdToken.objects.filter(uid="FLEET-GROUP").first())
+            demo_configuration_seed()
         self.print_logins()
 
     def print_logins(self) -> None:

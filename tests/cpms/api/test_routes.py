@@ -17,6 +17,13 @@ from billing.models import (
     TariffAssignment,
     TariffVersion,
 )
+from chargers.configuration.models import (
+    ApplyResult,
+    ApplyRun,
+    ConfigTemplate,
+    Drift,
+    TemplateEntry,
+)
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.models import Charger, ChargingSession, Command, IdToken
 from chargers.smart_charging.models import GroupPriority
@@ -59,6 +66,11 @@ SNAPSHOT_MODELS = [
     FirmwareImage,
     Campaign,
     DiagnosticsRequest,
+    ConfigTemplate,
+    TemplateEntry,
+    Drift,
+    ApplyRun,
+    ApplyResult,
 ]
 
 
