@@ -15,7 +15,9 @@ def configuration_world(charger):
         entries=[{"key": "HeartbeatInterval", "value": "300"}],
     )
     spare = template_create(
-        name="Spare A", protocol="2.0.1", entries=[{"component": "X", "variable": "Y", "value": "1"}]
+        name="Spare A",
+        protocol="2.0.1",
+        entries=[{"component": "X", "variable": "Y", "value": "1"}],
     )
     drift = Drift.objects.create(
         charger=charger,
