@@ -44,8 +44,8 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.configuration.world import configuration_world
+from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
 

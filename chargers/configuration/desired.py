@@ -77,7 +77,7 @@ def attribute_setting(attribute: AttributeId) -> str:
     return setting_name(_Entry(key="", **attribute.fields()))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
     key: str
     component: str

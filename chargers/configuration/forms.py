@@ -30,7 +30,7 @@ class TemplateForm(forms.Form):
         self.fields["site"].queryset = Site.objects.all()  # type: ignore[attr-defined]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if "entries" in data and "protocol" in data:
             try:
                 data["entries"] = parse_lines(protocol=data["protocol"], text=data["entries"])
@@ -48,7 +48,7 @@ class ApplyForm(forms.Form):
         self.fields["chargers"].queryset = chargers  # type: ignore[attr-defined]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("all") and not data.get("chargers"):
             self.add_error("chargers", "Choose chargers, or apply to all.")
         return data

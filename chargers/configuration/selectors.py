@@ -14,7 +14,7 @@ from chargers.configuration.desired import Desired, attribute_setting, effective
 from chargers.configuration.models import ConfigTemplate, Drift, Protocol
 from chargers.models import Charger, Command, CommandStatus, DeviceModelVariable, OcppVersion
 from chargers.ocpp import readers
-from chargers.services.device_model import AttributeId
+from chargers.services.device_model import IDENTITY, AttributeId
 
 # How many of a 1.6 charger's latest configuration reads and changes are looked through for
 # its current values: a read of every key answers all at once, so a few suffice.
@@ -126,35 +126,17 @@ def _decide(values: dict[str, str | None], decided: set[str], name: str, value) 
 
 
 def _device_model(charger: Charger) -> Actual:
-    rows = DeviceModelVariable.objects.filter(charger=charger).values_list(
-        "component",
-        "component_instance",
-        "evse_id",
-        "connector_id",
-        "variable",
-        "variable_instance",
-        "attribute_type",
-        "value",
-        "mutability",
+    rows = DeviceModelVariable.objects.filter(charger=charger).values(
+        *IDENTITY, "value", "mutability"
     )
     values: dict[str, str | None] = {}
     readonly: set[str] = set()
-    for *identity, value, mutability in rows:
-        component, c_instance, evse, connector, variable, v_instance, attribute_type = identity
-        name = attribute_setting(
-            AttributeId(
-                component=component,
-                component_instance=c_instance,
-                evse_id=evse,
-                connector_id=connector,
-                variable=variable,
-                variable_instance=v_instance,
-                attribute_type=attribute_type,
-            )
-        ).lower()
+    for row in rows:
+        name = attribute_setting(AttributeId(**{field: row[field] for field in IDENTITY}))
+        name = name.lower()
         # A write-only attribute (a password) is never read back: its value is unknown.
-        values[name] = None if mutability == "WriteOnly" else value
-        if mutability == "ReadOnly":
+        values[name] = None if row["mutability"] == "WriteOnly" else row["value"]
+        if row["mutability"] == "ReadOnly":
             readonly.add(name)
     read = bool(values)
     return Actual(values=values, read=read, readonly=frozenset(readonly), complete=read)

@@ -116,7 +116,7 @@ def template_apply(request, pk: int):
     template = get_object_or_404(ConfigTemplate, pk=pk)
     form = ApplyForm(request.POST, chargers=selectors.chargers_of(template))
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(e) for e in form.errors.values()))
+        messages.error(request, " ".join(str(m) for e in form.errors.values() for m in e))
         return redirect("config_template_detail", tenant_slug=request.tenant.slug, pk=pk)
     chosen = None if form.cleaned_data["all"] else list(form.cleaned_data["chargers"])
     try:

@@ -11,8 +11,8 @@ from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet
 from tests.chargers.configuration.world import configuration_world
+from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
 
