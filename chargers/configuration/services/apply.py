@@ -175,8 +175,10 @@ def apply_command_finished(*, command_id: int, now: datetime | None = None) -> b
     ]
     if link.command.error:
         result.detail = link.command.error[:255]
-    if not result.commands.filter(finished_at__isnull=True).exists():
-        states = {item["status"] for item in result.items}
+    states = {item["status"] for item in result.items}
+    # Settled once every setting has its answer: the commands of a result are linked one by
+    # one as they leave, so "no unanswered command yet" does not mean "all answered".
+    if ResultState.SENT not in states:
         result.state = next(s for s in WORST_FIRST if s in states)
         result.finished_at = now
         result.save()

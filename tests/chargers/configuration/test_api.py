@@ -11,6 +11,7 @@ from chargers.configuration.models import ApplyResult, ApplyRun, ConfigTemplate,
 from chargers.configuration.services.drift import drift_refresh
 from chargers.configuration.services.templates import template_create
 from chargers.models import Charger, Command, CommandStatus
+from cpms.celery import app
 from cpms.models import ApiKeyRole, Site
 from cpms.tenancy import scoping
 
@@ -205,3 +206,28 @@ def test_another_tenants_charger_is_no_charger_of_a_run(api, keys, tenant_a, ten
     assert "chargers" in response.json()["error"]["fields"]
     with scoping.scope(tenant_a):
         assert not Drift.objects.exists() and not ApplyResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offline_charger_is_recorded_offline_and_keeps_its_drift(admin, tenant_a, charger):
+    with scoping.scope(tenant_a):
+        template = template_create(
+            name="T", protocol="1.6", vendor="Acme", entries=[{"key": "A", "value": "1"}]
+        )
+        read_keys(charger, ("A", "2", False))
+        drift_refresh(charger_id=charger.pk)
+    url = reverse("api:config-template-apply", kwargs={"pk": template.pk})
+
+    app.conf.task_always_eager = True
+    try:
+        run = admin.post(url, {}, format="json").json()
+    finally:
+        app.conf.task_always_eager = False
+
+    polled = admin.get(reverse("api:config-apply-run-detail", kwargs={"pk": run["id"]})).json()
+    assert polled["state"] == "done"
+    assert [(r["state"], r["items"]) for r in polled["results"]] == [
+        ("offline", [{"setting": "A", "value": "1", "status": "offline"}])
+    ]
+    with scoping.scope(tenant_a):
+        assert list(Drift.objects.values_list("setting", "actual")) == [("A", "2")]
