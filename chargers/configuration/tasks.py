@@ -13,6 +13,13 @@ def refresh_drift(*, tenant_id: int, charger_ids: list[int]) -> None:
 
 
 @shared_task
+def template_changed(*, tenant_id: int, charger_ids: list[int]) -> None:
+    # A charger the template is new to may never have been asked for the values it names.
+    for charger_id in charger_ids:
+        drift.drift_refresh_or_read(charger_id=charger_id)
+
+
+@shared_task
 def charger_booted(*, tenant_id: int, charger_id: int) -> None:
     # A restart ends "takes effect after a restart"; the read brings the values it came with.
     drift.drift_refresh(charger_id=charger_id)

@@ -68,6 +68,19 @@ def reboot_pending(charger: Charger) -> set[str]:
     return {setting for setting, status in latest.items() if status == "reboot_required"}
 
 
+def drift_refresh_or_read(*, charger_id: int) -> Command | None:
+    """Refresh the charger's drift and, when it is online and some setting its templates
+    name was never read from it (a template new to it), ask it for its values."""
+    drift_refresh(charger_id=charger_id)
+    charger = Charger.objects.filter(pk=charger_id, is_online=True).first()
+    if charger is None:
+        return None
+    actual = selectors.actual_for(charger)
+    if all(selectors.knows(actual, setting) for setting in selectors.desired_for(charger)):
+        return None
+    return configuration_read(charger_id=charger_id)
+
+
 def configuration_read(*, charger_id: int) -> Command | None:
     """Ask a charger that templates apply to for the values they name (1.6: every key, which
     also tells which it lacks; 2.0.1: the attributes, in as many messages as it takes). Sent

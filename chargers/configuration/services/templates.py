@@ -183,7 +183,9 @@ def _queue_recompute(tenant_id: int, charger_ids: set[int]) -> None:
     has_templates.forget(tenant_id)
     if not charger_ids:
         return
-    from chargers.configuration.tasks import refresh_drift
+    from chargers.configuration.tasks import template_changed
 
     ids = sorted(charger_ids)
-    transaction.on_commit(lambda: queue_task(refresh_drift, tenant_id=tenant_id, charger_ids=ids))
+    transaction.on_commit(
+        lambda: queue_task(template_changed, tenant_id=tenant_id, charger_ids=ids)
+    )

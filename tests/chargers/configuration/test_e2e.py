@@ -337,3 +337,20 @@ async def test_a_changed_template_is_compared_again(ocpp_server_in_process, regi
                 drift_is(tenant_a, "SIM-0001", {"ConnectionTimeOut": ("90", "60", False)}),
                 what="the drift after the change",
             )
+
+
+async def test_a_template_new_to_a_running_charger_reads_it_and_shows_its_drift(
+    ocpp_server_in_process, registered, tenant_a
+):
+    charger = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1")
+    with eager_tasks():
+        async with running(charger):
+            await template(tenant_a, "2.0.1", "SampledDataCtrlr.TxUpdatedInterval = 30")
+            await eventually(
+                drift_is(
+                    tenant_a,
+                    "SIM-0002",
+                    {"SampledDataCtrlr.TxUpdatedInterval": ("30", "60", False)},
+                ),
+                what="the drift read once the template was saved",
+            )
