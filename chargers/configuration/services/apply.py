@@ -113,11 +113,12 @@ def apply_result_dispatch(*, result_id: int) -> int:
             for wanted in selectors.desired_for(charger).values()
             if wanted.template_id == template.pk
         ]
-        if not mine or selectors.protocol_of(charger) != template.protocol:
+        if not mine:
+            matches = template.pk in {t.pk for t in selectors.templates_for(charger)}
             result.state = ResultState.NOTHING
             result.detail = (
                 "More specific templates govern every setting of this one here."
-                if mine == [] and selectors.protocol_of(charger) == template.protocol
+                if matches
                 else "The charger no longer matches the template."
             )
             result.finished_at = timezone.now()

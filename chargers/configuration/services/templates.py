@@ -14,6 +14,7 @@ from chargers.configuration.desired import ENTRY_FIELDS, entry_problem, setting_
 from chargers.configuration.memo import has_templates
 from chargers.configuration.models import VALUE_LENGTH, ConfigTemplate, Protocol, TemplateEntry
 from chargers.models import DeviceModelVariable
+from chargers.ocpp import readers
 from cpms.handoff import queue_task
 from cpms.models import Site
 
@@ -118,7 +119,16 @@ def _entry_problem(entry: dict[str, Any], *, protocol: str) -> str | None:
     for number in ("evse_id", "connector_id"):
         if not isinstance(entry.get(number, 0), int) or entry.get(number, 0) < 0:
             return f"{number}: a whole number, 0 for none."
+    if _is_credential(entry):
+        return "a charger's password is set on its credentials page, not by a template."
     return entry_problem(entry, protocol=protocol)
+
+
+def _is_credential(entry: dict[str, Any]) -> bool:
+    key, variable = (entry.get("key") or "").lower(), (entry.get("variable") or "").lower()
+    return key == readers.AUTHORIZATION_KEY.lower() or variable == (
+        readers.BASIC_AUTH_VARIABLE.lower()
+    )
 
 
 class _Fields:

@@ -70,6 +70,7 @@ def count(tenant):
         ({"entries": [{"key": "A", "value": "1"}, {"key": "A", "value": "2"}]}, "entries"),
         ({"protocol": "2.0.1", "entries": [{"component": "X", "value": "1"}]}, "entries"),
         ({"site": 999999}, "site"),
+        ({"entries": [{"key": "AuthorizationKey", "value": "secret"}]}, "entries"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_saves_nothing(admin, tenant_a, changes, field):
