@@ -206,23 +206,39 @@ async def test_rejected_unsupported_and_reboot_required_settings_are_shown_as_su
             )
             run_id = await apply(tenant_a, defaults.pk, "SIM-0001")
             await eventually(run_done(tenant_a, run_id), what="the run's end")
+            assert await results(tenant_a, run_id) == {
+                "SIM-0001": (
+                    "rejected",
+                    {
+                        "MeterValueSampleInterval": "reboot_required",
+                        "ConnectionTimeOut": "rejected",
+                        "NoSuchKey": "not_supported",
+                    },
+                )
+            }
+            # Taken only with a restart: still drift, marked so, not resolved.
+            assert await drift(tenant_a, "SIM-0001") == {
+                "MeterValueSampleInterval": ("30", "60", True),
+                "ConnectionTimeOut": ("soon", "60", False),
+                "NoSuchKey": ("1", None, False),
+            }
+            # Restarted, the charger is read again and runs the new value.
+            await reset(tenant_a, "SIM-0001")
+            await eventually(
+                drift_is(
+                    tenant_a,
+                    "SIM-0001",
+                    {"ConnectionTimeOut": ("soon", "60", False), "NoSuchKey": ("1", None, False)},
+                ),
+                what="the drift after the restart",
+            )
 
-    assert await results(tenant_a, run_id) == {
-        "SIM-0001": (
-            "rejected",
-            {
-                "MeterValueSampleInterval": "reboot_required",
-                "ConnectionTimeOut": "rejected",
-                "NoSuchKey": "not_supported",
-            },
-        )
-    }
-    # Taken only with a restart: still drift, marked so, not resolved.
-    assert await drift(tenant_a, "SIM-0001") == {
-        "MeterValueSampleInterval": ("30", "60", True),
-        "ConnectionTimeOut": ("soon", "60", False),
-        "NoSuchKey": ("1", None, False),
-    }
+
+@sync_to_async
+def reset(tenant, identity):
+    with scoping.scope(tenant):
+        charger = Charger.objects.get(identity=identity)
+        builders.perform(charger, builders.reset(charger), wait=False)
 
 
 async def test_a_201_charger_drifts_is_set_in_one_batch_and_drifts_again_after_a_report(
