@@ -210,6 +210,17 @@ class SessionStopped(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeviceModelReported(DomainEvent):
+    """A charger reported part of its device model (one NotifyReport): what configuration
+    drift is compared with. For the operators' side only: no webhook, nothing for the portal."""
+
+    name = "charger.device_model_reported"
+
+    charger_id: int
+    attributes: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class CommandFinished(DomainEvent):
     """A command's outcome was recorded: who sent what to which charger and how it ended,
     never the reply (it may carry configuration values; readers who may see it fetch the

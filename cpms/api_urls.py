@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
+from chargers.configuration import api as configuration_api
 from chargers.firmware import api as firmware_api
 from chargers.local_lists import api as local_lists_api
 from chargers.reservations import api as reservations_api
@@ -64,6 +65,14 @@ router.register(
     "local-list-policies", local_lists_api.LocalListPolicyViewSet, basename="local-list-policy"
 )
 router.register("local-lists", local_lists_api.LocalListViewSet, basename="local-list")
+router.register("config-templates", configuration_api.TemplateViewSet, basename="config-template")
+router.register("config-apply-runs", configuration_api.RunViewSet, basename="config-apply-run")
+router.register("config-drift", configuration_api.DriftViewSet, basename="config-drift")
+router.register(
+    "charger-configuration",
+    configuration_api.ChargerConfigurationViewSet,
+    basename="charger-configuration",
+)
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 

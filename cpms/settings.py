@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "chargers.firmware",
     "chargers.reservations",
     "chargers.local_lists",
+    "chargers.configuration",
     "billing",
 ]
 

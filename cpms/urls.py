@@ -24,6 +24,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("chargers.firmware.urls")),
     path("", include("chargers.reservations.urls")),
     path("", include("chargers.local_lists.urls")),
+    path("", include("chargers.configuration.urls")),
 ]
 
 urlpatterns = [

@@ -45,6 +45,7 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
+from tests.chargers.configuration.world import configuration_world
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
@@ -360,6 +361,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             sites=[],
         )
         firmware = firmware_world(charger, site_a)
+        configuration = configuration_world(charger)
         return {
             "site_share": site_share_set(site=site_a, revenue_share_percent=Decimal(30)),
             "spare_site": Site.objects.create(name="Depot B"),
@@ -372,6 +374,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             "cdr": cdr,
             **firmware,
             **reservations_world(site_a, token),
+            **configuration,
             "alert": alert,
             "local_list_policy": LocalListPolicy.objects.create(site=site_a, mode="all"),
             "site": site_a,

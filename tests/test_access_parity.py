@@ -83,6 +83,13 @@ SAME_OPERATION = [
     ("local_list_settings", ("local-list-policy-list", "get")),
     ("local_list_sync", ("local-list-sync-fleet", "post")),
     ("charger_local_list", ("local-list-detail", "get")),
+    ("config_template_list", ("config-template-list", "get")),
+    ("config_template_create", ("config-template-list", "post")),
+    ("config_template_detail", ("config-template-detail", "get")),
+    ("config_template_edit", ("config-template-detail", "patch")),
+    ("config_template_delete", ("config-template-detail", "delete")),
+    ("config_template_apply", ("config-template-apply", "post")),
+    ("config_apply_run", ("config-apply-run-detail", "get")),
 ]
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from chargers import commands
 from chargers.access import MANAGE_CHARGERS
 from chargers.alerts.models import Alert
+from chargers.configuration.selectors import drift_counts
 from chargers.dashboard.forms import (
     ChargerForm,
     CommandForm,
@@ -103,6 +104,9 @@ def charger_names(request):
 def charger_list(request):
     query = TableQuery.from_request(request.GET)
     page = DeferredPaginator(charger_table(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    drift = drift_counts(charger.pk for charger in page)
+    for charger in page:
+        charger.drift_count = drift.get(charger.pk, 0)
     return render(
         request,
         "chargers/charger_list.html",

@@ -258,6 +258,24 @@ def get_variable(charger: Charger, **attribute: Unpack[AttributeName]) -> Reques
     return Request("GetVariables", {"getVariableData": [data]})
 
 
+def set_variables(charger: Charger, *, values: list[tuple[AttributeId, str]]) -> Request:
+    """Several 2.0.1 attributes at once (SetVariables); the consumer sends it in as many
+    messages as the charger's ItemsPerMessage and BytesPerMessage ask."""
+    if not is_v2(charger):
+        raise ActionError("Device-model variables are OCPP 2.0.1; change 1.6 keys instead.")
+    data = [
+        {**attribute_to_wire(attribute), "attributeValue": value} for attribute, value in values
+    ]
+    return Request("SetVariables", {"setVariableData": data})
+
+
+def get_variables(charger: Charger, *, attributes: list[AttributeId]) -> Request:
+    """Read several 2.0.1 attributes now (GetVariables, in parts as for `set_variables`)."""
+    if not is_v2(charger):
+        raise ActionError("Device-model variables are OCPP 2.0.1; read 1.6 keys instead.")
+    return Request("GetVariables", {"getVariableData": [attribute_to_wire(a) for a in attributes]})
+
+
 def perform(charger: Charger, request: Request, **options: Unpack[SendOptions]) -> Command:
     """Send a built request; options as for `send_command` (requested_by, source, ...)."""
     return send_command(charger, request.action, request.payload, **options)

@@ -147,6 +147,42 @@ def variable_results(action: str, payload: object, reply: object) -> list[Variab
     return results
 
 
+# What a charger said of one setting it was told to change, in the domain's words.
+CHANGE_OUTCOMES = {
+    "Accepted": "accepted",
+    "RebootRequired": "reboot_required",
+    "Rejected": "rejected",
+    # 1.6 ChangeConfiguration's unknown key; 2.0.1 SetVariables' unknown names and types.
+    "NotSupported": "not_supported",
+    "UnknownComponent": "not_supported",
+    "UnknownVariable": "not_supported",
+    "NotSupportedAttributeType": "not_supported",
+}
+
+
+def keys_asked(action: str, payload: object) -> list[str] | None:
+    """The 1.6 keys a GetConfiguration asks for; None when it asks for every key."""
+    if action != READ_KEYS or not isinstance(payload, dict):
+        return []
+    return [str(key) for key in payload.get("key") or []] or None
+
+
+def change_outcomes(action: str, payload: object, reply: object) -> list[str]:
+    """Per setting a ChangeConfiguration or SetVariables carried, in its order, what the
+    charger said: accepted, reboot_required, rejected or not_supported ("rejected" for a
+    status this layer does not know)."""
+    if not isinstance(reply, dict):
+        return []
+    if action == CHANGE_KEY:
+        return [CHANGE_OUTCOMES.get(str(reply.get("status")), "rejected")]
+    if action == CHANGE_VARIABLES:
+        return [
+            CHANGE_OUTCOMES.get(result.status, "rejected")
+            for result in variable_results(action, payload, reply)
+        ]
+    return []
+
+
 # Why a command makes its charger restart.
 RESTART = "restart"  # a reset, or a change the charger applies only after a restart
 FIRMWARE = "firmware"  # new firmware, installed by restarting

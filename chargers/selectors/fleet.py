@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 
+from chargers.configuration.models import Drift
 from chargers.models import (
     Charger,
     Connector,
@@ -113,6 +114,8 @@ class TableQuery:
     model: str = ""
     firmware: str = ""
     version: str = ""
+    # "drifted": only chargers whose configuration differs from their templates.
+    drift: str = ""
     sort: str = "identity"
 
     @classmethod
@@ -141,6 +144,8 @@ def charger_table(query: TableQuery) -> QuerySet:
         value = getattr(query, param)
         if value:
             chargers = chargers.filter(**{field: value})
+    if query.drift == "drifted":
+        chargers = chargers.filter(Exists(Drift.objects.filter(charger=OuterRef("pk"))))
     order = SORTS[query.sort]
     return chargers.order_by(order, "pk")
 

@@ -8,7 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
+from chargers.events import DeviceModelReported
 from chargers.models import DeviceModelVariable
+from cpms.events import publish
+from cpms.tenancy import scoping
 
 VALUE_LENGTH = DeviceModelVariable._meta.get_field("value").max_length
 
@@ -84,6 +87,12 @@ def device_model_store(*, charger_id: int, reports: list[AttributeReport]) -> in
             constant=report.constant,
             characteristics=report.characteristics,
         )
+    tenant = scoping.current_tenant()
+    publish(
+        DeviceModelReported(
+            tenant_id=tenant.pk if tenant else None, charger_id=charger_id, attributes=len(reports)
+        )
+    )
     return len(reports)
 
 

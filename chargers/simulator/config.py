@@ -68,6 +68,9 @@ class ChargerConfig:
     # Fetch the image from the URL the CSMS names (HTTP(S) only), as a charger would; off, the
     # download is only pretended (the URL may name nothing).
     download_firmware: bool = False
+    # Settings the charger takes only with a restart: 1.6 keys or 2.0.1 Component.Variable
+    # names whose change it answers with RebootRequired (holding the new value meanwhile).
+    reboot_required: tuple[str, ...] = ()
 
     # Timing of the charger's own processes.
     firmware_step_seconds: float = 2.0

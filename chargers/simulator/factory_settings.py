@@ -168,7 +168,13 @@ def configuration_store(config: ChargerConfig, on_change: OnChange) -> Configura
     """A 1.6 charger's configuration keys as it leaves the factory."""
     own = _own_values(config)
     keys = [
-        ConfigKey(name, value.format_map(own), readonly=mutability == "ReadOnly", kind=kind)
+        ConfigKey(
+            name,
+            value.format_map(own),
+            readonly=mutability == "ReadOnly",
+            kind=kind,
+            reboot_required=name in config.reboot_required,
+        )
         for name, value, mutability, kind in CONFIGURATION_KEYS
     ]
     return ConfigurationStore(keys, on_change=on_change)
@@ -189,6 +195,7 @@ def device_model(config: ChargerConfig, on_change: OnChange) -> DeviceModel:
             evse,
             instance=instance,
             unit=unit,
+            reboot_required=f"{component}.{name}" in config.reboot_required,
         )
 
     variables = [

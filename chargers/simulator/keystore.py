@@ -60,6 +60,7 @@ class ConfigKey:
     value: str
     readonly: bool = False
     kind: str = "string"  # int, bool, measurands, secret, string
+    reboot_required: bool = False  # a change takes effect after a restart
 
     @property
     def secret(self) -> bool:
@@ -112,7 +113,7 @@ class ConfigurationStore:
         key.value = value
         if self.on_change:
             self.on_change(key.name, value)
-        return "Accepted"
+        return "RebootRequired" if key.reboot_required else "Accepted"
 
 
 # --- OCPP 2.0.1 --------------------------------------------------------------------------
@@ -128,6 +129,7 @@ class Variable:
     evse: int | None = None
     instance: str | None = None
     unit: str | None = None
+    reboot_required: bool = False  # a change takes effect after a restart
 
     @property
     def key(self) -> tuple:
@@ -225,7 +227,8 @@ class DeviceModel:
         self._assign(found, value)
         if self.on_change:
             self.on_change(f"{found.component}.{found.name}", value)
-        return {**result, "attribute_status": "Accepted"}
+        status = "RebootRequired" if found.reboot_required else "Accepted"
+        return {**result, "attribute_status": status}
 
     def report(self, base: str) -> list[dict]:
         """ReportData entries for GetBaseReport's ConfigurationInventory, Full or Summary."""

@@ -13,6 +13,7 @@ SECTIONS = (
     ("alerts", ("alert_",)),
     ("firmware", ("firmware_",)),
     ("reservations", ("reservation_",)),
+    ("configuration", ("config_",)),
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
     ("invoices", ("invoice_",)),

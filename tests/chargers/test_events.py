@@ -13,6 +13,7 @@ from chargers.events import (
     ChargerOnline,
     CommandFinished,
     ConnectorStatusReported,
+    DeviceModelReported,
     HandshakeRefused,
     IdTokenBlocked,
     OperationStatusReported,
@@ -93,6 +94,7 @@ SAMPLES = [
     ),
     HandshakeRefused(tenant_id=None, reason="unknown_tenant", identity="X", remote_addr="", at=AT),
     CommandFinished(tenant_id=1, command_id=9, charger_id=1, action="Reset", status="answered"),
+    DeviceModelReported(tenant_id=1, charger_id=1, attributes=12),
     CdrIssued(
         tenant_id=1,
         cdr_id=3,

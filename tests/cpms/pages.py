@@ -96,6 +96,14 @@ OPERATOR_PAGES = {
     "local_list_settings": (Role.VIEWER, None),
     "local_list_sync": (Role.OPERATOR, None),
     "charger_local_list": (Role.VIEWER, "charger"),
+    # Configuration templates and drift (chargers/configuration).
+    "config_template_list": (Role.VIEWER, None),
+    "config_template_create": (Role.ADMIN, None),
+    "config_template_detail": (Role.VIEWER, "config_template"),
+    "config_template_edit": (Role.ADMIN, "config_template"),
+    "config_template_delete": (Role.ADMIN, "config_template"),
+    "config_template_apply": (Role.OPERATOR, "config_template"),
+    "config_apply_run": (Role.VIEWER, "config_apply_run"),
 }
 
 PORTAL_PAGES = {
@@ -119,6 +127,8 @@ POST_ONLY = {
     "firmware_campaign_action",
     "reservation_cancel",
     "local_list_sync",
+    "config_template_delete",
+    "config_template_apply",
 }
 
 

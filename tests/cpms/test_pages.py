@@ -11,6 +11,7 @@ from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
+from tests.chargers.configuration.world import configuration_world
 from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
@@ -56,6 +57,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             **fleet,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
             **firmware_world(fleet["charger"], site_a),
+            **configuration_world(fleet["charger"]),
         }
 
 

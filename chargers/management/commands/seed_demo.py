@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from billing.services import demo_tariffs_seed
+from chargers.configuration.services.demo import demo_configuration_seed
 from chargers.models import IdToken
 from chargers.reservations.services import reservation_demo_seed
 from chargers.services.demo import (
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             demo_tariffs_seed(fleet_group=IdToken.objects.filter(uid="FLEET-GROUP").first())
             # Sent when the simulated charger connects; its connector shows Reserved.
             reservation_demo_seed()
+            demo_configuration_seed()
         self.print_logins()
 
     def print_logins(self) -> None:

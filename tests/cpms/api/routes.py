@@ -273,6 +273,38 @@ ROUTES.update(
 )
 
 
+def _config_template(world):
+    return {
+        "name": "Fleet defaults B",
+        "protocol": "1.6",
+        "entries": [{"key": "MeterValueSampleInterval", "value": "60"}],
+    }
+
+
+# Configuration templates (chargers/configuration): templates are an admin's, applying them
+# an operator's.
+ROUTES.update(
+    {
+        ("config-template-list", "get"): (READ, None, None),
+        ("config-template-list", "post"): (ADMIN, None, _config_template),
+        ("config-template-detail", "get"): (READ, "config_template", None),
+        ("config-template-detail", "put"): (ADMIN, "config_template", _config_template),
+        ("config-template-detail", "patch"): (ADMIN, "config_template", {"name": "Renamed"}),
+        ("config-template-detail", "delete"): (ADMIN, "spare_config_template", None),
+        ("config-template-apply", "post"): (
+            OPERATE,
+            "config_template",
+            lambda w: {"chargers": [w["charger"].pk]},
+        ),
+        ("config-apply-run-list", "get"): (READ, None, None),
+        ("config-apply-run-detail", "get"): (READ, "config_apply_run", None),
+        ("config-drift-list", "get"): (READ, None, None),
+        ("config-drift-detail", "get"): (READ, "config_drift", None),
+        ("charger-configuration-detail", "get"): (READ, "charger", None),
+    }
+)
+
+
 def api_routes() -> set[tuple[str, str]]:
     """Every (route name, method) the URLconf serves under /api/v1/, HEAD and OPTIONS aside."""
     found = set()

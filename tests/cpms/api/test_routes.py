@@ -17,6 +17,13 @@ from billing.models import (
     TariffAssignment,
     TariffVersion,
 )
+from chargers.configuration.models import (
+    ApplyResult,
+    ApplyRun,
+    ConfigTemplate,
+    Drift,
+    TemplateEntry,
+)
 from chargers.firmware.models import Campaign, DiagnosticsRequest, FirmwareImage
 from chargers.local_lists.models import ChargerLocalList, LocalListPolicy
 from chargers.models import Charger, ChargingSession, Command, IdToken
@@ -64,6 +71,11 @@ SNAPSHOT_MODELS = [
     Reservation,
     LocalListPolicy,
     ChargerLocalList,
+    ConfigTemplate,
+    TemplateEntry,
+    Drift,
+    ApplyRun,
+    ApplyResult,
 ]
 
 
