@@ -26,6 +26,9 @@ DEBUG = env.bool("DEBUG", default=False)
 # the production settings below require SECRET_KEY.
 EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
+# What the tenants' CA keys are sealed with (through HKDF): by default the SECRET_KEY, so
+# rotating that without setting this to the old value leaves the CAs unusable.
+CERTIFICATE_KEY_SECRET = env("CERTIFICATE_KEY_SECRET", default=SECRET_KEY)
 # Production is a run with DEBUG off and a key of its own: then HTTPS, secure cookies and HSTS
 # are the defaults (below). The embedded first run serves plain HTTP on localhost.
 PRODUCTION = not DEBUG and SECRET_KEY != EMBEDDED_SECRET_KEY
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "chargers.alerts",
     "chargers.smart_charging",
     "chargers.firmware",
+    "chargers.certificates",
     "billing",
 ]
 
@@ -208,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-diagnostics": {
         "task": "chargers.firmware.tasks.delete_expired_diagnostics",
         "schedule": 3600.0,
+    },
+    "renew-charger-certificates": {
+        "task": "chargers.certificates.tasks.renew_due",
+        "schedule": 24 * 3600.0,
     },
 }
 

@@ -335,9 +335,12 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         self.events.add("data-transfer", f"{message_id or '-'}: {status}")
         return status
 
-    async def sign_certificate(self, certificate_type: str | None = None) -> str | None:
-        """Ask the CSMS to have a new certificate signed; returns its status."""
-        csr = self.certificates.csr(certificate_type or "ChargingStationCertificate")
+    async def sign_certificate(
+        self, certificate_type: str | None = None, csr: str | None = None
+    ) -> str | None:
+        """Ask the CSMS to have a new certificate signed (for a new key, or with the `csr`
+        given, as a test sends a bad one); returns its status."""
+        csr = csr or self.certificates.csr(certificate_type or "ChargingStationCertificate")
         result = await self.outbox.send(self._sign_certificate_payload(csr, certificate_type))
         status = None if result is None else result.status
         self.events.add("certificate", f"signing request: {status}")
