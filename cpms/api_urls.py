@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
+from chargers.certificates import api as certificates_api
 from chargers.firmware import api as firmware_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
@@ -57,6 +58,19 @@ router.register("firmware-images", firmware_api.FirmwareImageViewSet, basename="
 router.register("firmware-campaigns", firmware_api.CampaignViewSet, basename="firmware-campaign")
 router.register("firmware-targets", firmware_api.CampaignTargetViewSet, basename="firmware-target")
 router.register("diagnostics", firmware_api.DiagnosticsViewSet, basename="diagnostics")
+router.register("certificates", certificates_api.IssuedViewSet, basename="certificate")
+router.register(
+    "certificate-requests", certificates_api.RequestViewSet, basename="certificate-request"
+)
+router.register(
+    "certificate-rotations", certificates_api.RotationViewSet, basename="certificate-rotation"
+)
+router.register(
+    "installed-certificates", certificates_api.InstalledViewSet, basename="installed-certificate"
+)
+router.register(
+    "certificate-operations", certificates_api.OperationViewSet, basename="certificate-operation"
+)
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
@@ -78,6 +92,21 @@ singletons = [
         "billing-settings/",
         billing_api.BillingSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="billing-settings",
+    ),
+    path(
+        "certificate-authority/",
+        certificates_api.AuthorityViewSet.as_view({"get": "retrieve", "post": "create_built_in"}),
+        name="certificate-authority",
+    ),
+    path(
+        "certificate-authority/import/",
+        certificates_api.AuthorityViewSet.as_view({"post": "import_pem"}),
+        name="certificate-authority-import",
+    ),
+    path(
+        "certificate-settings/",
+        certificates_api.SettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="certificate-settings",
     ),
 ]
 

@@ -365,6 +365,13 @@ SPECTACULAR_SETTINGS = {
         "cpms.api.base.document_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "RootKindEnum": "chargers.certificates.models.RootKind",
+        "CertificateOperationKindEnum": "chargers.certificates.models.OperationKind",
+        "CertificateUseEnum": "chargers.certificates.models.CertificateUse",
+        "CertificateRequestStateEnum": "chargers.certificates.models.RequestState",
+        "IssuedCertificateStateEnum": "chargers.certificates.models.IssuedState",
+        "CertificateOperationStateEnum": "chargers.certificates.models.OperationState",
+        "CertificateAuthoritySourceEnum": "chargers.certificates.models.AuthoritySource",
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",

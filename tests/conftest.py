@@ -44,6 +44,7 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
+from tests.chargers.certificates.world import certificates_world
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
 from tests.factories import PASSWORD, make_key, make_member, make_platform_key
@@ -369,6 +370,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
             "cdr": cdr,
             **firmware,
+            **certificates_world(charger),
             "alert": alert,
             "site": site_a,
             "owner": owner_a,

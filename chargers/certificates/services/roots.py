@@ -60,10 +60,11 @@ def _operations(
     root_kind: str = "",
     pem: str = "",
     hash_data: dict[str, str] | None = None,
+    batch: str = "",
 ) -> list[CertificateOperation]:
     """Record one operation per charger (refused at once where its version cannot say it),
     then send each."""
-    batch = secrets.token_hex(8)
+    batch = batch or secrets.token_hex(8)
     pending: list[tuple[CertificateOperation, builders.Request]] = []
     done: list[CertificateOperation] = []
     with transaction.atomic():
@@ -116,6 +117,7 @@ def roots_list(
     """Ask each charger which roots it holds (a 1.6 charger: each kind it knows in turn); the
     replies refresh the installed set."""
     operations: list[CertificateOperation] = []
+    batch = secrets.token_hex(8)
     for charger in chargers:
         kinds = [""] if builders.is_v2(charger) else [RootKind.CSMS, RootKind.MANUFACTURER]
         for kind in kinds:
@@ -124,6 +126,7 @@ def roots_list(
                 kind=OperationKind.LIST,
                 root_kind=kind,
                 requested_by=requested_by,
+                batch=batch,
                 build=lambda c, k=kind: builders.installed_certificates(c, kind=k),
             )
     return operations
