@@ -22,6 +22,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("chargers.dashboard.urls")),
     path("", include("billing.urls")),
     path("", include("chargers.firmware.urls")),
+    path("", include("chargers.certificates.urls")),
 ]
 
 urlpatterns = [

@@ -77,6 +77,15 @@ SAME_OPERATION = [
     ("firmware_image_create", ("firmware-image-list", "post")),
     ("charger_diagnostics", ("diagnostics-list", "get")),
     ("diagnostics_file", ("diagnostics-download", "get")),
+    ("certificate_overview", ("certificate-authority", "get")),
+    ("certificate_overview", ("certificate-operation-list", "get")),
+    ("certificate_fleet_operation", ("certificate-operation-list", "post")),
+    ("certificate_authority_edit", ("certificate-authority", "post")),
+    ("certificate_authority_edit", ("certificate-authority-import", "post")),
+    ("certificate_settings", ("certificate-settings", "get")),
+    ("certificate_settings", ("certificate-settings", "patch")),
+    ("charger_certificates", ("certificate-list", "get")),
+    ("charger_certificates", ("installed-certificate-list", "get")),
 ]
 
 

@@ -12,6 +12,7 @@ SECTIONS = (
     ("sessions", ("session_",)),
     ("alerts", ("alert_",)),
     ("firmware", ("firmware_",)),
+    ("certificates", ("certificate_",)),
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
     ("invoices", ("invoice_",)),

@@ -88,6 +88,12 @@ OPERATOR_PAGES = {
     "firmware_outdated": (Role.VIEWER, None),
     "charger_diagnostics": (Role.VIEWER, "charger"),
     "diagnostics_file": (Role.VIEWER, "diagnostics"),
+    # Charger certificates (the tenant's CA, rotation, roots on chargers).
+    "certificate_overview": (Role.VIEWER, None),
+    "certificate_fleet_operation": (Role.OPERATOR, None),
+    "certificate_authority_edit": (Role.ADMIN, None),
+    "certificate_settings": (Role.ADMIN, None),
+    "charger_certificates": (Role.VIEWER, "charger"),
 }
 
 PORTAL_PAGES = {
@@ -109,6 +115,7 @@ POST_ONLY = {
     "tariff_assign",
     "tariff_assignment_remove",
     "firmware_campaign_action",
+    "certificate_fleet_operation",
 }
 
 
