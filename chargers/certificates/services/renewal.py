@@ -8,27 +8,31 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from chargers.certificates.models import IssuedCertificate, IssuedState, SigningRequest
+from chargers.certificates.models import IssuedCertificate, IssuedState
 from chargers.certificates.services.settings import certificate_settings
 from chargers.models import Charger, Command
 from chargers.ocpp import builders
 from cpms.models import User
 
 SOURCE = "certificates"
+# Who asked a charger for a new certificate because its own nears its end.
+RENEWAL_SOURCE = "certificate-renewal"
 # A charger asked for a new certificate is not asked again for this long.
 RETRY_AFTER = timedelta(hours=20)
 
 
-def certificate_rotate(*, charger: Charger, requested_by: User | None = None) -> Command:
+def certificate_rotate(
+    *, charger: Charger, requested_by: User | None = None, source: str = SOURCE
+) -> Command:
     """Ask the charger for a new certificate now; it answers with a SignCertificate, which the
     tenant's CA signs. Returns the command (sent, not awaited)."""
     built = builders.renew_certificate(charger)
-    return builders.perform(charger, built, wait=False, requested_by=requested_by, source=SOURCE)
+    return builders.perform(charger, built, wait=False, requested_by=requested_by, source=source)
 
 
 def chargers_due_for_renewal() -> list[Charger]:
-    """Chargers whose installed certificate ends within the tenant's window and which have
-    asked for none since the window opened (nor were asked lately)."""
+    """Chargers whose newest certificate is installed and ends within the tenant's window, and
+    which were not asked for a new one lately."""
     now = timezone.now()
     window = timedelta(days=certificate_settings().renew_days)
     newer = IssuedCertificate.objects.filter(
@@ -40,8 +44,8 @@ def chargers_due_for_renewal() -> list[Charger]:
         .filter(newer=False)
         .values_list("charger_id", flat=True)
     )
-    asked_lately = SigningRequest.objects.filter(
-        charger=OuterRef("pk"), created_at__gte=now - RETRY_AFTER
+    asked_lately = Command.objects.filter(
+        charger=OuterRef("pk"), source=RENEWAL_SOURCE, created_at__gte=now - RETRY_AFTER
     )
     return list(
         Charger.objects.filter(pk__in=list(due))
@@ -52,4 +56,7 @@ def chargers_due_for_renewal() -> list[Charger]:
 
 def certificates_renew_due() -> list[Command]:
     """The beat job's work in one tenant: rotate every charger due for renewal."""
-    return [certificate_rotate(charger=charger) for charger in chargers_due_for_renewal()]
+    return [
+        certificate_rotate(charger=charger, source=RENEWAL_SOURCE)
+        for charger in chargers_due_for_renewal()
+    ]
