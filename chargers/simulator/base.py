@@ -237,6 +237,8 @@ class SimulatedCharger(CommonCommands, VersionHooks):
             self.connectors.report_all()
             self.firmware.after_boot()
             self.reboots.after_boot()
+            if self.config.request_certificate and not self.certificates.own:
+                self.spawn(self.sign_certificate())
             await self.registration.heartbeats(link)
         except Offline:
             return

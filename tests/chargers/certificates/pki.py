@@ -44,12 +44,9 @@ def register(tenant, *identities):
 
 
 def simulated(server, tenant, identity, version="2.0.1", **overrides):
+    options = {"password": PASSWORD, **FAST, **overrides}
     config = ChargerConfig(
-        url=f"{server}/ocpp/{tenant.slug}/",
-        charger_id=identity,
-        password=PASSWORD,
-        version=version,
-        **{**FAST, **overrides},
+        url=f"{server}/ocpp/{tenant.slug}/", charger_id=identity, version=version, **options
     )
     return SimulatedCharger.create(config)
 
