@@ -146,8 +146,9 @@ def charger_certificates(request, pk: int):
             _sent(request, roots.roots_list(chargers=[charger], requested_by=request.user))
             return redirect("charger_certificates", tenant_slug=request.tenant.slug, pk=pk)
         if action == "delete":
+            chosen = request.POST.get("installed", "")
             installed = get_object_or_404(
-                InstalledCertificate, pk=request.POST.get("installed"), charger=charger
+                InstalledCertificate, pk=int(chosen) if chosen.isdigit() else 0, charger=charger
             )
             data = {
                 "hash_algorithm": installed.hash_algorithm,
