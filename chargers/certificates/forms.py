@@ -44,12 +44,14 @@ class SettingsForm(forms.Form):
 class FleetOperationForm(forms.Form):
     """One operation on chosen chargers or on every charger of a site."""
 
-    kind = forms.ChoiceField(choices=OperationKind.choices)
+    kind = forms.ChoiceField(label="Operation", choices=OperationKind.choices)
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
     chargers = forms.ModelMultipleChoiceField(
         queryset=Charger.objects.none(), required=False, widget=forms.SelectMultiple
     )
-    root_kind = forms.ChoiceField(label="Kind", choices=RootKind.choices, required=False)
+    root_kind = forms.ChoiceField(
+        label="Certificate kind", choices=RootKind.choices, required=False
+    )
     certificate = forms.CharField(label="Certificate (PEM)", widget=PEM_AREA, required=False)
     issuer_name_hash = forms.CharField(max_length=128, required=False)
     issuer_key_hash = forms.CharField(max_length=128, required=False)
