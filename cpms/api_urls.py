@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
+from chargers.certificates import api as certificates_api
 from chargers.configuration import api as configuration_api
 from chargers.firmware import api as firmware_api
 from chargers.local_lists import api as local_lists_api
@@ -73,6 +74,19 @@ router.register(
     configuration_api.ChargerConfigurationViewSet,
     basename="charger-configuration",
 )
+router.register("certificates", certificates_api.IssuedViewSet, basename="certificate")
+router.register(
+    "certificate-requests", certificates_api.RequestViewSet, basename="certificate-request"
+)
+router.register(
+    "certificate-rotations", certificates_api.RotationViewSet, basename="certificate-rotation"
+)
+router.register(
+    "installed-certificates", certificates_api.InstalledViewSet, basename="installed-certificate"
+)
+router.register(
+    "certificate-operations", certificates_api.OperationViewSet, basename="certificate-operation"
+)
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
@@ -94,6 +108,21 @@ singletons = [
         "billing-settings/",
         billing_api.BillingSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="billing-settings",
+    ),
+    path(
+        "certificate-authority/",
+        certificates_api.AuthorityViewSet.as_view({"get": "retrieve", "post": "create_built_in"}),
+        name="certificate-authority",
+    ),
+    path(
+        "certificate-authority/import/",
+        certificates_api.AuthorityViewSet.as_view({"post": "import_pem"}),
+        name="certificate-authority-import",
+    ),
+    path(
+        "certificate-settings/",
+        certificates_api.SettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="certificate-settings",
     ),
 ]
 

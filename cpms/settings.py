@@ -26,6 +26,9 @@ DEBUG = env.bool("DEBUG", default=False)
 # the production settings below require SECRET_KEY.
 EMBEDDED_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", default=EMBEDDED_SECRET_KEY)
+# What the tenants' CA keys are sealed with (through HKDF): by default the SECRET_KEY, so
+# rotating that without setting this to the old value leaves the CAs unusable.
+CERTIFICATE_KEY_SECRET = env("CERTIFICATE_KEY_SECRET", default=SECRET_KEY)
 # Production is a run with DEBUG off and a key of its own: then HTTPS, secure cookies and HSTS
 # are the defaults (below). The embedded first run serves plain HTTP on localhost.
 PRODUCTION = not DEBUG and SECRET_KEY != EMBEDDED_SECRET_KEY
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "chargers.reservations",
     "chargers.local_lists",
     "chargers.configuration",
+    "chargers.certificates",
     "billing",
 ]
 
@@ -214,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.firmware.tasks.delete_expired_diagnostics",
         "schedule": 3600.0,
     },
+    "renew-charger-certificates": {
+        "task": "chargers.certificates.tasks.renew_due",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
@@ -364,6 +372,13 @@ SPECTACULAR_SETTINGS = {
         "cpms.api.base.document_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "RootKindEnum": "chargers.certificates.models.RootKind",
+        "CertificateOperationKindEnum": "chargers.certificates.models.OperationKind",
+        "CertificateUseEnum": "chargers.certificates.models.CertificateUse",
+        "CertificateRequestStateEnum": "chargers.certificates.models.RequestState",
+        "IssuedCertificateStateEnum": "chargers.certificates.models.IssuedState",
+        "CertificateOperationStateEnum": "chargers.certificates.models.OperationState",
+        "CertificateAuthoritySourceEnum": "chargers.certificates.models.AuthoritySource",
         "MemberRoleEnum": "cpms.models.Role",
         "ApiKeyRoleEnum": "cpms.models.ApiKeyRole",
         "ChargerStateEnum": "chargers.selectors.fleet.STATE_CHOICES",

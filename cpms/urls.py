@@ -25,6 +25,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("chargers.reservations.urls")),
     path("", include("chargers.local_lists.urls")),
     path("", include("chargers.configuration.urls")),
+    path("", include("chargers.certificates.urls")),
 ]
 
 urlpatterns = [

@@ -45,6 +45,7 @@ from cpms.models import (
 )
 from cpms.paths import make_var_dirs
 from cpms.tenancy import scoping
+from tests.chargers.certificates.world import certificates_world
 from tests.chargers.configuration.world import configuration_world
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
@@ -375,6 +376,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             **firmware,
             **reservations_world(site_a, token),
             **configuration,
+            **certificates_world(charger),
             "alert": alert,
             "local_list_policy": LocalListPolicy.objects.create(site=site_a, mode="all"),
             "site": site_a,

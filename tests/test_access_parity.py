@@ -90,6 +90,15 @@ SAME_OPERATION = [
     ("config_template_delete", ("config-template-detail", "delete")),
     ("config_template_apply", ("config-template-apply", "post")),
     ("config_apply_run", ("config-apply-run-detail", "get")),
+    ("certificate_overview", ("certificate-authority", "get")),
+    ("certificate_overview", ("certificate-operation-list", "get")),
+    ("certificate_fleet_operation", ("certificate-operation-list", "post")),
+    ("certificate_authority_edit", ("certificate-authority", "post")),
+    ("certificate_authority_edit", ("certificate-authority-import", "post")),
+    ("certificate_settings", ("certificate-settings", "get")),
+    ("certificate_settings", ("certificate-settings", "patch")),
+    ("charger_certificates", ("certificate-list", "get")),
+    ("charger_certificates", ("installed-certificate-list", "get")),
 ]
 
 

@@ -13,6 +13,8 @@ class AlertKind(models.TextChoices):
     HANDSHAKE_REFUSED = "handshake_refused", "Connection refused"
     SECURITY_EVENT = "security_event", "Critical security event"
     SESSION_STUCK = "session_stuck", "Session stuck"
+    CERTIFICATE_EXPIRING = "certificate_expiring", "Certificate expiring"
+    CERTIFICATE_EXPIRED = "certificate_expired", "Certificate expired"
 
 
 class Severity(models.TextChoices):
@@ -29,6 +31,8 @@ DEFAULT_SEVERITY: dict[str, str] = {
     AlertKind.HANDSHAKE_REFUSED: Severity.INFO,
     AlertKind.SECURITY_EVENT: Severity.CRITICAL,
     AlertKind.SESSION_STUCK: Severity.WARNING,
+    AlertKind.CERTIFICATE_EXPIRING: Severity.WARNING,
+    AlertKind.CERTIFICATE_EXPIRED: Severity.CRITICAL,
 }
 
 # Minutes: silence of a session's meter, a session's age, or the window for counting reboots.

@@ -17,6 +17,7 @@ from django.utils import timezone
 from chargers.alerts import restarts
 from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.services import alert_open, alert_resolve, rule_settings
+from chargers.certificates.selectors import expiring_certificates
 from chargers.events import (
     ChargerBooted,
     ChargerEventRecorded,
@@ -203,6 +204,7 @@ def evaluate_tenant() -> None:
     _faulted_connectors()
     _stuck_sessions()
     _quiet_rebooters()
+    _certificates()
 
 
 def _offline_chargers() -> None:
@@ -280,3 +282,37 @@ def _quiet_rebooters() -> None:
         # A reboot alert always names its charger; one that does not has nothing to watch.
         if alert.charger_id is None or boots_in_window(alert.charger_id)[0] < REBOOTS_TO_ALERT:
             alert_resolve(kind=alert.kind, subject=alert.subject)
+
+
+def certificate_subject(charger_id: int) -> str:
+    return f"certificate:{charger_id}"
+
+
+def _certificates() -> None:
+    """A charger's installed certificate nearing its end (the tenant's renewal window) or past
+    it; resolved once a newer certificate is installed."""
+    expiring, expired = expiring_certificates()
+    found: dict[str, set[str]] = {
+        AlertKind.CERTIFICATE_EXPIRING: set(),
+        AlertKind.CERTIFICATE_EXPIRED: set(),
+    }
+    checks: list[tuple[str, Any, str]] = [
+        (AlertKind.CERTIFICATE_EXPIRED, expired, "expired"),
+        (AlertKind.CERTIFICATE_EXPIRING, expiring, "expires"),
+    ]
+    for kind, certificates, verb in checks:
+        for certificate in certificates:
+            subject = certificate_subject(certificate.charger_id)
+            found[kind].add(subject)
+            alert_open(
+                kind=kind,
+                subject=subject,
+                title=f"{certificate.charger.identity}'s certificate {verb} "
+                f"{certificate.not_after:%Y-%m-%d}",
+                detail=f"Serial {certificate.serial}; the charger is asked for a new one.",
+                charger_id=certificate.charger_id,
+            )
+    for kind, subjects in found.items():
+        for alert in Alert.objects.filter(kind=kind, resolved_at__isnull=True):
+            if alert.subject not in subjects:
+                alert_resolve(kind=alert.kind, subject=alert.subject)

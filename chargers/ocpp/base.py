@@ -13,12 +13,13 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from django.db import transaction
 
+from chargers.certificates.services.signing import signing_request_record
 from chargers.models import EventKind
 from chargers.ocpp import JsonDict
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 from chargers.ocpp.frames import now_iso, parse_timestamp
-from chargers.ocpp.readers import FIRMWARE_STAGES, OTHER_STAGE, UPLOAD_STAGES
+from chargers.ocpp.readers import FIRMWARE_STAGES, OTHER_STAGE, UPLOAD_STAGES, signing_ask
 from chargers.ocpp.rpc import Endpoint, Socket, handles
 from chargers.services.connections import message_log_append
 from chargers.services.reports import (
@@ -183,7 +184,11 @@ class CentralSystem(Endpoint):
 
     @handles("SignCertificate")
     async def sign_certificate(self, payload: JsonDict) -> JsonDict:
-        # Policy until a certificate authority is configured: keep the CSR for the operator
-        # and answer Rejected, so the charger keeps its current certificate.
-        await self._event(EventKind.SIGN_CERTIFICATE, "CSR received; no CA configured", payload)
-        return {"status": "Rejected"}
+        """1.6 security extension and 2.0.1 A02/A03: the CSR is checked and the verdict kept;
+        an accepted one is signed by the tenant's CA and sent back (CertificateSigned) by a
+        task once this answer is on its way."""
+        ask = signing_ask(payload)
+        verdict = await self.db(signing_request_record)(
+            charger_id=self.charger_id, csr=ask.csr, use=ask.use, payload=payload
+        )
+        return {"status": "Accepted" if verdict.accepted else "Rejected"}

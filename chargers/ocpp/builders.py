@@ -645,3 +645,86 @@ def send_local_list(
 def request_bytes(request: Request) -> int:
     """The size of the request's payload as sent (compact JSON), for a charger's byte limit."""
     return len(json.dumps(request.payload, separators=(",", ":")).encode())
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+# A charger's own certificate, by use (the domain's names), as 2.0.1 names its type; 1.6's
+# security extension has charge point certificates only and names no type.
+CERTIFICATE_TYPES = {"charging_station": "ChargingStationCertificate", "v2g": "V2GCertificate"}
+# Root certificates, by kind: (1.6 name, 2.0.1 name); None where 1.6 has none.
+ROOT_TYPES: dict[str, tuple[str | None, str]] = {
+    "csms_root": ("CentralSystemRootCertificate", "CSMSRootCertificate"),
+    "manufacturer_root": ("ManufacturerRootCertificate", "ManufacturerRootCertificate"),
+    "v2g_root": (None, "V2GRootCertificate"),
+    "mo_root": (None, "MORootCertificate"),
+}
+# Both versions cap a certificate or chain at this many characters.
+MAX_CHAIN = 10000
+MAX_CERTIFICATE = 5500
+
+
+def root_type(charger: Charger, kind: str) -> str:
+    """The charger's version's name of a root certificate kind."""
+    if kind not in ROOT_TYPES:
+        raise ActionError(f"Certificate kind: one of {', '.join(ROOT_TYPES)}.")
+    name_16, name_201 = ROOT_TYPES[kind]
+    if is_v2(charger):
+        return name_201
+    if name_16 is None:
+        raise ActionError(f"An OCPP 1.6 charger holds no {kind.replace('_', ' ')} certificate.")
+    return name_16
+
+
+def certificate_signed(charger: Charger, *, chain: str, use: str = "charging_station") -> Request:
+    """Hand a charger the certificate chain (leaf first) signed for its CSR."""
+    if len(chain) > MAX_CHAIN:
+        raise ActionError(f"The chain is {len(chain)} characters; at most {MAX_CHAIN}.")
+    payload: JsonDict = {"certificateChain": chain}
+    if is_v2(charger):
+        payload["certificateType"] = CERTIFICATE_TYPES[use]
+    return Request("CertificateSigned", payload)
+
+
+def renew_certificate(charger: Charger) -> Request:
+    """Ask the charger to make a new key and CSR now: 2.0.1 TriggerMessage, 1.6 the security
+    extension's ExtendedTriggerMessage."""
+    if is_v2(charger):
+        return Request("TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+    return Request("ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"})
+
+
+def install_certificate(charger: Charger, *, kind: str, pem: str) -> Request:
+    if len(pem) > MAX_CERTIFICATE:
+        raise ActionError(f"The certificate is {len(pem)} characters; at most {MAX_CERTIFICATE}.")
+    return Request(
+        "InstallCertificate", {"certificateType": root_type(charger, kind), "certificate": pem}
+    )
+
+
+def installed_certificates(charger: Charger, *, kind: str = "") -> Request:
+    """List the root certificates the charger holds (of one kind; 2.0.1 also of every kind,
+    while 1.6 asks one kind at a time)."""
+    if not kind:
+        if not is_v2(charger):
+            raise ActionError("A 1.6 charger lists one kind of certificate at a time.")
+        return Request("GetInstalledCertificateIds", {})
+    name = root_type(charger, kind)
+    if is_v2(charger):
+        return Request("GetInstalledCertificateIds", {"certificateType": [name]})
+    return Request("GetInstalledCertificateIds", {"certificateType": name})
+
+
+def delete_certificate(charger: Charger, *, hash_data: dict[str, str]) -> Request:
+    """Delete the certificate these hash data name (`hash_algorithm`, `issuer_name_hash`,
+    `issuer_key_hash`, `serial_number`)."""
+    try:
+        wire = {
+            "hashAlgorithm": hash_data.get("hash_algorithm") or "SHA256",
+            "issuerNameHash": hash_data["issuer_name_hash"],
+            "issuerKeyHash": hash_data["issuer_key_hash"],
+            "serialNumber": hash_data["serial_number"],
+        }
+    except KeyError as missing:
+        raise ActionError(f"Certificate hash data lack {missing}.") from None
+    return Request("DeleteCertificate", {"certificateHashData": wire})

@@ -18,6 +18,7 @@ from typing import TypedDict, Unpack
 from django.core.exceptions import ValidationError
 
 from chargers import credentials
+from chargers.certificates.selectors import pinned_fingerprints
 from chargers.models import Charger, OcppVersion, SecurityProfile, validate_identity
 from chargers.ocpp.throttle import throttle
 from chargers.selectors.chargers import charger_for_handshake
@@ -138,10 +139,18 @@ def certificate_problem(
         return "certificate_cn_mismatch", f"unreadable subject: {error}"
     if names != [charger.identity]:
         return "certificate_cn_mismatch", f"certificate CN {', '.join(names)[:100] or 'none'!r}"
-    if charger.certificate_fingerprint:
-        fingerprint = credentials.certificate_fingerprint(header(CERTIFICATE_HEADER))
-        if fingerprint != charger.certificate_fingerprint:
-            return "certificate_not_pinned", f"certificate SHA-256 {fingerprint or 'not passed on'}"
+    fingerprint = credentials.certificate_fingerprint(header(CERTIFICATE_HEADER))
+    if charger.certificate_fingerprint and fingerprint != charger.certificate_fingerprint:
+        return "certificate_not_pinned", f"certificate SHA-256 {fingerprint or 'not passed on'}"
+    # The tenant's pinning: only a certificate its CA issued to this charger, still valid.
+    with scoping.scope(charger.tenant):
+        issued = pinned_fingerprints(charger)
+    if issued is not None and fingerprint not in issued:
+        return (
+            "certificate_not_pinned",
+            f"certificate SHA-256 {fingerprint or 'not passed on'}: not issued here to this "
+            "charger, or no longer valid",
+        )
     return None
 
 

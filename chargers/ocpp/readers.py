@@ -370,3 +370,108 @@ def list_update_status(reply: object) -> str:
     """Accepted, Failed, VersionMismatch or NotSupported (1.6), from a SendLocalList reply."""
     status = reply.get("status") if isinstance(reply, dict) else None
     return str(status) if status else "Failed"
+
+
+# --- Certificates ------------------------------------------------------------------------------
+
+CERTIFICATE_SIGNED = "CertificateSigned"
+INSTALL_CERTIFICATE = "InstallCertificate"
+LIST_CERTIFICATES = "GetInstalledCertificateIds"
+DELETE_CERTIFICATE = "DeleteCertificate"
+# The commands whose replies the certificates domain follows.
+CERTIFICATE_ACTIONS = (
+    CERTIFICATE_SIGNED,
+    INSTALL_CERTIFICATE,
+    LIST_CERTIFICATES,
+    DELETE_CERTIFICATE,
+)
+# A CSR's certificate type as the domain names its use (1.6 sends none: a charge point's).
+CERTIFICATE_USES = {"ChargingStationCertificate": "charging_station", "V2GCertificate": "v2g"}
+# Root certificate types of either version, by the domain's kind.
+ROOT_KINDS = {
+    "CentralSystemRootCertificate": "csms_root",
+    "CSMSRootCertificate": "csms_root",
+    "ManufacturerRootCertificate": "manufacturer_root",
+    "V2GRootCertificate": "v2g_root",
+    "MORootCertificate": "mo_root",
+}
+
+
+@dataclass(frozen=True)
+class SigningAsk:
+    """What a SignCertificate asks: the CSR and the use of the certificate."""
+
+    csr: str
+    use: str
+
+
+def signing_ask(payload: JsonDict) -> SigningAsk:
+    kind = payload.get("certificateType") or "ChargingStationCertificate"
+    return SigningAsk(csr=payload["csr"], use=CERTIFICATE_USES.get(kind, f"other:{kind}"[:20]))
+
+
+def certificate_status(reply: object) -> str:
+    """The status of a certificate command's reply ('' when there is none)."""
+    if not isinstance(reply, dict):
+        return ""
+    return str(reply.get("status") or "")
+
+
+@dataclass(frozen=True)
+class InstalledId:
+    """One certificate a charger listed: its kind and hash data (snake_case, as the domain
+    keeps them)."""
+
+    kind: str
+    hash_data: dict[str, str]
+
+
+def _hash_data(wire: object) -> dict[str, str] | None:
+    if not isinstance(wire, dict):
+        return None
+    try:
+        return {
+            "hash_algorithm": str(wire.get("hashAlgorithm") or "SHA256"),
+            "issuer_name_hash": str(wire["issuerNameHash"]),
+            "issuer_key_hash": str(wire["issuerKeyHash"]),
+            "serial_number": str(wire["serialNumber"]),
+        }
+    except KeyError:
+        return None
+
+
+def listed_kinds(payload: object) -> list[str]:
+    """The root kinds a GetInstalledCertificateIds asked for (none named: every kind)."""
+    asked = payload.get("certificateType") if isinstance(payload, dict) else None
+    if asked is None:
+        return sorted(set(ROOT_KINDS.values()))
+    names = asked if isinstance(asked, list) else [asked]
+    return sorted({ROOT_KINDS[name] for name in names if name in ROOT_KINDS})
+
+
+def installed_ids(payload: object, reply: object) -> list[InstalledId]:
+    """The root certificates a GetInstalledCertificateIds reply lists (1.6: of the one type
+    asked; 2.0.1: each with its type)."""
+    if not isinstance(reply, dict) or reply.get("status") != "Accepted":
+        return []
+    found: list[InstalledId] = []
+    if "certificateHashDataChain" in reply:
+        for entry in reply.get("certificateHashDataChain") or []:
+            kind = ROOT_KINDS.get(str(entry.get("certificateType")))
+            data = _hash_data(entry.get("certificateHashData"))
+            if kind and data:
+                found.append(InstalledId(kind=kind, hash_data=data))
+        return found
+    kinds = listed_kinds(payload)
+    for wire in reply.get("certificateHashData") or []:
+        data = _hash_data(wire)
+        if data and len(kinds) == 1:
+            found.append(InstalledId(kind=kinds[0], hash_data=data))
+    return found
+
+
+def deleted_hash_data(payload: object) -> dict[str, str] | None:
+    """The hash data a DeleteCertificate named."""
+    if not isinstance(payload, dict):
+        return None
+    return _hash_data(payload.get("certificateHashData"))

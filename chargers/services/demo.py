@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from chargers.certificates.services.authority import authority_for_signing
 from chargers.local_lists.services.policies import local_list_demo_policies
 from chargers.models import Charger, IdToken
 from chargers.services.chargers import charger_set_password
@@ -103,6 +104,9 @@ def _seed(tenant: Tenant) -> None:
                 identity=identity, defaults={"site": site}
             )
             charger_set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
+    # The tenant's CA, which signs the demo chargers' certificates when they ask (the demo's
+    # fleet asks once registered).
+    authority_for_signing()
     # Load management at the mall: a car park on a circuit the fleet's cars must share.
     mall = Site.objects.get(name="Harbour Mall")
     demo_load_tree(site=mall, chargers=list(Charger.objects.filter(site=mall)))

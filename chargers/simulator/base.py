@@ -237,6 +237,8 @@ class SimulatedCharger(CommonCommands, VersionHooks):
             self.connectors.report_all()
             self.firmware.after_boot()
             self.reboots.after_boot()
+            if self.config.request_certificate and not self.certificates.own:
+                self.spawn(self.sign_certificate())
             await self.registration.heartbeats(link)
         except Offline:
             return
@@ -335,9 +337,12 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         self.events.add("data-transfer", f"{message_id or '-'}: {status}")
         return status
 
-    async def sign_certificate(self, certificate_type: str | None = None) -> str | None:
-        """Ask the CSMS to have a new certificate signed; returns its status."""
-        csr = self.certificates.csr(certificate_type or "ChargingStationCertificate")
+    async def sign_certificate(
+        self, certificate_type: str | None = None, csr: str | None = None
+    ) -> str | None:
+        """Ask the CSMS to have a new certificate signed (for a new key, or with the `csr`
+        given, as a test sends a bad one); returns its status."""
+        csr = csr or self.certificates.csr(certificate_type or "ChargingStationCertificate")
         result = await self.outbox.send(self._sign_certificate_payload(csr, certificate_type))
         status = None if result is None else result.status
         self.events.add("certificate", f"signing request: {status}")

@@ -1,18 +1,41 @@
 """The charger's certificate store (OCPP 1.6 security extension and 2.0.1 alike).
 
-Certificates are kept as the PEM text the CSMS sent; their hash data (what
-GetInstalledCertificateIds reports and DeleteCertificate names) is derived from that text, so
-the same certificate always has the same id. A load simulator has no use for real X.509
-parsing; a real charger would hash the issuer's name and key instead.
+The charger makes its own key (EC P-256) and a real CSR naming its id for SignCertificate, and
+keeps the chain the CSMS sends back (CertificateSigned) when it is for that key. Root
+certificates are kept as the PEM text the CSMS sent; their hash data (what
+GetInstalledCertificateIds reports and DeleteCertificate names) are the X.509 ones (SHA-256 of
+the issuer's name and key, the serial) for a certificate that parses, and derived from the text
+otherwise, so the same certificate always has the same id.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+
+
+def x509_hash_data(pem: str) -> dict | None:
+    """OCPP hash data of a (self-signed root) certificate, or None if it does not parse."""
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        return None
+    issuer_key = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return {
+        "hash_algorithm": "SHA256",
+        "issuer_name_hash": hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
+        "issuer_key_hash": hashlib.sha256(issuer_key).hexdigest(),
+        "serial_number": format(certificate.serial_number, "x"),
+    }
 
 
 @dataclass
@@ -22,6 +45,9 @@ class Certificate:
 
     @property
     def hash_data(self) -> dict:
+        parsed = x509_hash_data(self.pem)
+        if parsed is not None:
+            return parsed
         digest = hashlib.sha256(self.pem.encode()).hexdigest()
         return {
             "hash_algorithm": "SHA256",
@@ -36,12 +62,22 @@ def same_certificate(a: dict, b: dict) -> bool:
     return all(a.get(key) == b.get(key) for key in keys)
 
 
+def _leaf_of(chain: str) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificates(chain.encode())[0]
+    except (ValueError, IndexError):
+        return None
+
+
 class Certificates:
     def __init__(self, charger_id: str):
         self.charger_id = charger_id
         self.installed: list[Certificate] = []
         # The charger's own certificate, once the CSMS signed one (CertificateSigned).
         self.own: dict[str, str] = {}
+        # The key of the latest CSR, per certificate type, until its certificate arrives.
+        self._pending: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self.keys: dict[str, ec.EllipticCurvePrivateKey] = {}
 
     def install(self, certificate_type: str, pem: str) -> str:
         """InstallCertificate: Accepted, or Rejected for something that is not a PEM."""
@@ -63,17 +99,33 @@ class Certificates:
         return "NotFound"
 
     def signed(self, chain: str, certificate_type: str = "ChargingStationCertificate") -> str:
-        """CertificateSigned: the charger installs the chain the CSMS had signed."""
+        """CertificateSigned: the charger installs a chain whose leaf is for the key of its
+        latest CSR (with no CSR pending, any PEM chain, as before)."""
         if not chain.lstrip().startswith(PEM_CERTIFICATE):
             return "Rejected"
+        key = self._pending.get(certificate_type)
+        if key is not None:
+            leaf = _leaf_of(chain)
+            if leaf is None or leaf.public_key() != key.public_key():
+                return "Rejected"
+            self.keys[certificate_type] = self._pending.pop(certificate_type)
         self.own[certificate_type] = chain
         return "Accepted"
 
+    def own_certificate(self, certificate_type: str = "ChargingStationCertificate"):
+        """The leaf of the charger's own chain (an x509.Certificate), or None."""
+        chain = self.own.get(certificate_type)
+        return _leaf_of(chain) if chain else None
+
     def csr(self, certificate_type: str = "ChargingStationCertificate") -> str:
-        """A PEM-encoded certificate signing request naming this charger."""
-        subject = f"CN={self.charger_id},O=CPMS-Sim,type={certificate_type}".encode()
-        body = base64.b64encode(subject + hashlib.sha256(subject).digest()).decode()
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        return "\n".join(
-            ["-----BEGIN CERTIFICATE REQUEST-----", *lines, "-----END CERTIFICATE REQUEST-----"]
+        """A PEM-encoded certificate signing request for a new key, naming this charger."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        self._pending[certificate_type] = key
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CPMS-Sim"),
+                x509.NameAttribute(NameOID.COMMON_NAME, self.charger_id[:64]),
+            ]
         )
+        request = x509.CertificateSigningRequestBuilder().subject_name(subject)
+        return request.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()

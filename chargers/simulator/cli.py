@@ -117,6 +117,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated id tags for sessions (default {DEFAULT_ID_TAGS[0]}..."
         f"{DEFAULT_ID_TAGS[-1]})",
     )
+    add(
+        "--request-certificate",
+        action="store_true",
+        help="once registered, ask the CSMS to sign a certificate for a new key (SignCertificate)",
+    )
     add("--max-power", type=float, default=22080.0, help="charger power in W (default 22080)")
     add(
         "--response-timeout",
@@ -194,6 +199,7 @@ def build_fleet(options, stream: Output) -> Fleet:
         download_firmware=options.download_firmware,
         iso15118_share=options.iso15118_share,
         incident_interval=options.incident_interval,
+        request_certificate=options.request_certificate,
         max_power_w=options.max_power,
         response_timeout=options.response_timeout,
         reconnect_max=options.reconnect_max,

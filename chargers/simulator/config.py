@@ -56,6 +56,9 @@ class ChargerConfig:
     # Seconds between the things a charger does on its own besides charging (a security
     # event, vendor data, a certificate renewal, a local power limit); 0: none.
     incident_interval: float = 0.0
+    # Ask the CSMS for a charging station certificate (a new key and CSR) once registered, as
+    # a charger installed without one does.
+    request_certificate: bool = False
 
     # Misbehaviour: the share of sessions ended by a connector fault, how long a fault lasts,
     # and the share of firmware updates that fail.

@@ -14,6 +14,7 @@ SECTIONS = (
     ("firmware", ("firmware_",)),
     ("reservations", ("reservation_",)),
     ("configuration", ("config_",)),
+    ("certificates", ("certificate_",)),
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
     ("invoices", ("invoice_",)),

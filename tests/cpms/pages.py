@@ -104,6 +104,12 @@ OPERATOR_PAGES = {
     "config_template_delete": (Role.ADMIN, "config_template"),
     "config_template_apply": (Role.OPERATOR, "config_template"),
     "config_apply_run": (Role.VIEWER, "config_apply_run"),
+    # Charger certificates (the tenant's CA, rotation, roots on chargers).
+    "certificate_overview": (Role.VIEWER, None),
+    "certificate_fleet_operation": (Role.OPERATOR, None),
+    "certificate_authority_edit": (Role.ADMIN, None),
+    "certificate_settings": (Role.ADMIN, None),
+    "charger_certificates": (Role.VIEWER, "charger"),
 }
 
 PORTAL_PAGES = {
@@ -129,6 +135,7 @@ POST_ONLY = {
     "local_list_sync",
     "config_template_delete",
     "config_template_apply",
+    "certificate_fleet_operation",
 }
 
 

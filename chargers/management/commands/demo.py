@@ -125,6 +125,8 @@ def fleet_arguments(host: str, port: int) -> list[str]:
         "0.5",
         "--incident-interval",
         "180",
+        # Each charger asks the demo tenant's CA for its certificate once registered.
+        "--request-certificate",
         # Some firmware updates fail, and some come back on the old version, so a firmware
         # campaign in the demo shows its health gate pausing a wave.
         "--firmware-failure-rate",

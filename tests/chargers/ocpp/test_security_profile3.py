@@ -11,6 +11,7 @@ import os
 import shutil
 import ssl
 import subprocess
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -20,7 +21,11 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection, connections
+from django.utils import timezone
 
+from chargers.certificates.models import IssuedCertificate, IssuedState
+from chargers.certificates.services.authority import authority_create
+from chargers.certificates.services.settings import certificate_settings_set
 from chargers.models import Charger, HandshakeRefusal, SecurityProfile
 from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
@@ -387,3 +392,49 @@ async def test_nginx_leaves_a_profile2_charger_to_its_password(nginx, tenant_a, 
     await sync_to_async(make_charger)(tenant_a)
     headers = basic("CP-1", PASSWORD)
     assert await through_nginx(nginx.wss, "tenant-a", "CP-1", headers, tls(nginx)) is None
+
+
+@sync_to_async
+def tenant_pins(tenant, charger, der, *, valid_days):
+    """The tenant pins issued certificates; `der` is one issued to `charger`, valid for
+    `valid_days` more days (negative: expired)."""
+    now = timezone.now()
+    with scoping.scope(tenant):
+        certificate_settings_set(pin_issued=True)
+        IssuedCertificate.objects.create(
+            charger=charger,
+            authority=authority_create(),
+            use="charging_station",
+            serial="1",
+            subject="CN=CP-1",
+            issuer="CN=Tenant A CPO Sub-CA",
+            not_before=now - timedelta(days=1),
+            not_after=now + timedelta(days=valid_days),
+            fingerprint=hashlib.sha256(der).hexdigest(),
+            pem="",
+            state=IssuedState.INSTALLED,
+        )
+
+
+async def test_a_tenant_that_pins_admits_only_a_certificate_it_issued_to_the_charger(
+    proxied_server, tenant_a, make_charger
+):
+    charger = await profile3(make_charger, tenant_a)
+    await tenant_pins(tenant_a, charger, DER, valid_days=30)
+
+    other = certificate("CP-1", der=OTHER_DER)
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", other, source=PROXY) == 401
+    assert (await refusals())[0][0] == "certificate_not_pinned"
+    issued = certificate("CP-1", der=DER)
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", issued, source=PROXY) is None
+
+
+async def test_a_tenant_that_pins_refuses_an_expired_issued_certificate(
+    proxied_server, tenant_a, make_charger
+):
+    charger = await profile3(make_charger, tenant_a)
+    await tenant_pins(tenant_a, charger, DER, valid_days=-1)
+
+    issued = certificate("CP-1", der=DER)
+    assert await open_socket(proxied_server, "tenant-a", "CP-1", issued, source=PROXY) == 401
+    assert (await refusals())[0][0] == "certificate_not_pinned"

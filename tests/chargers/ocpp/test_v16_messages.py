@@ -544,10 +544,10 @@ async def test_data_transfer_says_the_vendor_is_unknown(ocpp_server, tenant_a, c
     assert reply.status == "UnknownVendorId"
 
 
-async def test_sign_certificate_is_rejected_until_a_ca_is_configured(
-    ocpp_server, tenant_a, charger
-):
+async def test_sign_certificate_rejects_what_is_not_a_csr(ocpp_server, tenant_a, charger):
     async with connected(ocpp_server, "tenant-a", "CP-1") as cp:
         await cp.boot()
         reply = await cp.call(call.SignCertificate(csr="csr"))
     assert reply.status == "Rejected"
+    event = await in_a(tenant_a, lambda: ChargerEvent.objects.get(kind=EventKind.SIGN_CERTIFICATE))
+    assert event.summary == "CSR rejected: not a PEM certificate signing request"

@@ -90,14 +90,14 @@ async def command(charger: Charger, action: str, payload: dict) -> dict:
 async def test_a_16_charger_s_security_messages_are_kept(command_server, registered):
     async with running(simulated(command_server, "1.6")) as sim:
         await sim.security_event("TamperDetectionActivated", "cover opened")
-        # The server has no vendor extensions and no certificate authority: it says so.
+        # The server has no vendor extensions (it says so); the charger's CSR is its own.
         assert await sim.data_transfer("hello", "world") == "UnknownVendorId"
-        assert await sim.sign_certificate() == "Rejected"
+        assert await sim.sign_certificate() == "Accepted"
 
     found = await kept(registered)
     assert found[EventKind.SECURITY_EVENT] == ["TamperDetectionActivated"]
     assert found[EventKind.DATA_TRANSFER] == ["CPMS-Sim hello"]
-    assert found[EventKind.SIGN_CERTIFICATE] == ["CSR received; no CA configured"]
+    assert found[EventKind.SIGN_CERTIFICATE] == ["CSR accepted; signing"]
 
 
 async def test_a_16_charger_uploads_its_log_and_installs_signed_firmware_as_asked(

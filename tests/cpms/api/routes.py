@@ -5,7 +5,9 @@ without an entry here fails the suite.
 """
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from chargers.certificates import crypto
 from cpms.models import Role
 from tests.chargers.reservations.world import reservation_body
 
@@ -32,6 +34,25 @@ def _price_request(world):
 
 def _campaign(world):
     return {"name": "Weekend rollout", "image": world["firmware_image"].pk}
+
+
+def _new_sub_ca(world):
+    made = crypto.new_authority(organization="Tenant A PKI", now=timezone.now())
+    key = made.sub_ca_key.private_bytes(
+        crypto.serialization.Encoding.PEM,
+        crypto.serialization.PrivateFormat.PKCS8,
+        crypto.serialization.NoEncryption(),
+    )
+    return {"certificate": crypto.pem_of(made.sub_ca), "key": key.decode()}
+
+
+def _install_root(world):
+    return {
+        "kind": "install",
+        "chargers": [world["charger"].pk],
+        "root_kind": "csms_root",
+        "certificate": world["root_pem"],
+    }
 
 
 # (route name, method) -> (role needed, world object in the URL or None, body or query)
@@ -165,6 +186,21 @@ ROUTES = {
     ("reservation-list", "post"): (OPERATE, None, reservation_body),
     ("reservation-detail", "get"): (READ, "reservation", None),
     ("reservation-cancel", "post"): (OPERATE, "reservation", None),
+    ("certificate-authority", "get"): (READ, None, None),
+    ("certificate-authority", "post"): (ADMIN, None, {}),
+    ("certificate-authority-import", "post"): (ADMIN, None, _new_sub_ca),
+    ("certificate-settings", "get"): (ADMIN, None, None),
+    ("certificate-settings", "patch"): (ADMIN, None, {"renew_days": 14}),
+    ("certificate-list", "get"): (READ, None, None),
+    ("certificate-detail", "get"): (READ, "issued_certificate", None),
+    ("certificate-request-list", "get"): (READ, None, None),
+    ("certificate-request-detail", "get"): (READ, "signing_request", None),
+    ("certificate-rotation-list", "post"): (OPERATE, None, lambda w: {"charger": w["charger"].pk}),
+    ("installed-certificate-list", "get"): (READ, None, None),
+    ("installed-certificate-detail", "get"): (READ, "installed_certificate", None),
+    ("certificate-operation-list", "get"): (READ, None, None),
+    ("certificate-operation-list", "post"): (OPERATE, None, _install_root),
+    ("certificate-operation-detail", "get"): (READ, "certificate_operation", None),
     ("webhook-endpoint-list", "get"): (ADMIN, None, None),
     (
         "webhook-endpoint-list",

@@ -17,6 +17,11 @@ from billing.models import (
     TariffAssignment,
     TariffVersion,
 )
+from chargers.certificates.models import (
+    CertificateAuthority,
+    CertificateOperation,
+    CertificateSettings,
+)
 from chargers.configuration.models import (
     ApplyResult,
     ApplyRun,
@@ -76,6 +81,9 @@ SNAPSHOT_MODELS = [
     Drift,
     ApplyRun,
     ApplyResult,
+    CertificateAuthority,
+    CertificateSettings,
+    CertificateOperation,
 ]
 
 
@@ -97,6 +105,10 @@ def call(client, name, method, world, obj_key=None, body=None):
     return getattr(client, method)(url, body, format="json")
 
 
+# The routes that send a command to a charger.
+SENDING = {"command-list", "certificate-rotation-list", "certificate-operation-list"}
+
+
 def cases(routes):
     """Routes as test cases. Sending a command crosses threads (the channel layer's client
     runs in asgiref's), which only sees committed rows: those cases run transactionally."""
@@ -104,7 +116,7 @@ def cases(routes):
         pytest.param(
             route,
             id=f"{route[1]}-{route[0]}",
-            marks=[pytest.mark.django_db(transaction=True)] if route[0] == "command-list" else [],
+            marks=[pytest.mark.django_db(transaction=True)] if route[0] in SENDING else [],
         )
         for route in routes
     ]

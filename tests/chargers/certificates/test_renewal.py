@@ -1,0 +1,92 @@
+"""Renewal over real OCPP: a charger whose certificate ends in a few days is asked for a new one
+by the daily job (2.0.1 TriggerMessage, 1.6 ExtendedTriggerMessage); the simulator makes a new
+key and CSR, and the new certificate replaces the old one. Alerts follow the certificate."""
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from chargers.alerts.models import Alert, AlertKind
+from chargers.alerts.rules import evaluate_tenant
+from chargers.certificates import tasks
+from chargers.certificates.models import IssuedCertificate, IssuedState
+from cpms.tenancy import scoping
+from tests.aio import eventually, in_a
+from tests.chargers.certificates.pki import eager_tasks, register, running, simulated
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def installed_count(tenant, identity, count):
+    async def check():
+        return (
+            await in_a(
+                tenant,
+                lambda: IssuedCertificate.objects.filter(
+                    charger__identity=identity,
+                    state__in=(IssuedState.INSTALLED, IssuedState.SUPERSEDED),
+                ).count(),
+            )
+            >= count
+        )
+
+    return check
+
+
+@sync_to_async
+def ends_in(tenant, identity, days):
+    with scoping.scope(tenant):
+        IssuedCertificate.objects.filter(charger__identity=identity).update(
+            not_after=timezone.now() + timedelta(days=days)
+        )
+
+
+@sync_to_async
+def alerts(tenant):
+    with scoping.scope(tenant):
+        evaluate_tenant()
+        return {(a.kind, a.resolved_at is None) for a in Alert.objects.all()}
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
+async def test_a_certificate_days_from_expiry_is_renewed_by_the_daily_job(
+    ocpp_server_in_process, tenant_a, version
+):
+    await register(tenant_a, "SIM-RENEW")
+    charger = simulated(ocpp_server_in_process, tenant_a, "SIM-RENEW", version=version)
+    with eager_tasks():
+        async with running(charger):
+            await charger.sign_certificate()
+            await eventually(installed_count(tenant_a, "SIM-RENEW", 1), what="the first")
+            first_key = charger.certificates.keys["ChargingStationCertificate"]
+            await ends_in(tenant_a, "SIM-RENEW", 3)
+            assert await alerts(tenant_a) == {(AlertKind.CERTIFICATE_EXPIRING, True)}
+
+            await sync_to_async(tasks.renew_due.delay)()
+            await eventually(installed_count(tenant_a, "SIM-RENEW", 2), what="the renewal")
+
+            assert await alerts(tenant_a) == {(AlertKind.CERTIFICATE_EXPIRING, False)}
+
+    rows = await in_a(
+        tenant_a, lambda: list(IssuedCertificate.objects.order_by("created_at").values("state"))
+    )
+    assert [r["state"] for r in rows] == [IssuedState.SUPERSEDED, IssuedState.INSTALLED]
+    assert charger.certificates.keys["ChargingStationCertificate"] is not first_key
+    leaf = charger.certificates.own_certificate()
+    assert leaf.not_valid_after_utc > timezone.now() + timedelta(days=300)
+
+
+async def test_a_certificate_past_its_end_raises_an_expired_alert(ocpp_server_in_process, tenant_a):
+    await register(tenant_a, "SIM-OLD")
+    charger = simulated(ocpp_server_in_process, tenant_a, "SIM-OLD")
+    with eager_tasks():
+        async with running(charger):
+            await charger.sign_certificate()
+            await eventually(installed_count(tenant_a, "SIM-OLD", 1), what="the certificate")
+    await ends_in(tenant_a, "SIM-OLD", -1)
+
+    assert await alerts(tenant_a) == {(AlertKind.CERTIFICATE_EXPIRED, True)}
+    alert = await in_a(tenant_a, lambda: Alert.objects.get())
+    assert alert.title.startswith("SIM-OLD's certificate expired")
