@@ -106,7 +106,7 @@ def _runs():
 # --- Templates ---------------------------------------------------------------------------------
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class TemplateEntrySerializer(serializers.ModelSerializer):
     setting = serializers.CharField(read_only=True)
     value = StrictString(max_length=VALUE_LENGTH, allow_blank=True, trim_whitespace=False)
 
@@ -124,7 +124,7 @@ class TemplateSerializer(serializers.ModelSerializer):
     site = TenantPrimaryKeyRelatedField(
         queryset=Site.objects.all(), allow_null=True, required=False
     )
-    entries = EntrySerializer(many=True)
+    entries = TemplateEntrySerializer(many=True)
     applies_to = serializers.CharField(read_only=True)
     rank = serializers.IntegerField(read_only=True)
 

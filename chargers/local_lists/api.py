@@ -129,7 +129,7 @@ class LocalListPolicyViewSet(
         policies.local_list_policy_delete(policy=instance)
 
 
-class EntrySerializer(serializers.Serializer):
+class LocalListEntrySerializer(serializers.Serializer):
     uid = serializers.CharField()
     type = serializers.CharField()
     status = serializers.CharField()
@@ -181,9 +181,9 @@ class LocalListSerializer(serializers.Serializer):
 class LocalListDetailSerializer(LocalListSerializer):
     entries = serializers.SerializerMethodField()
 
-    @extend_schema_field(EntrySerializer(many=True))
+    @extend_schema_field(LocalListEntrySerializer(many=True))
     def get_entries(self, shown) -> list[dict]:
-        return list(EntrySerializer(selectors.shown_entries(shown.state), many=True).data)
+        return list(LocalListEntrySerializer(selectors.shown_entries(shown.state), many=True).data)
 
 
 class Shown:
