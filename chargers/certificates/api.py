@@ -36,16 +36,11 @@ from cpms.api.base import (
     TenantPrimaryKeyRelatedField,
     TenantSettingsViewSet,
     TenantViewSet,
+    validation_error,
 )
 from cpms.models import Site
 
 RETRY_AFTER = 2
-
-
-def _validation(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
 
 
 # --- The CA and the policy ----------------------------------------------------------------------
@@ -120,7 +115,7 @@ class AuthorityViewSet(TenantSettingsViewSet):
                 key_pem=serializer.validated_data["key"],
             )
         except DjangoValidationError as error:
-            raise _validation(error) from None
+            raise validation_error(error) from None
         return Response(AuthoritySerializer(imported).data, status=status.HTTP_201_CREATED)
 
 
@@ -154,7 +149,7 @@ class SettingsViewSet(TenantSettingsViewSet):
         try:
             return settings_services.certificate_settings_set(**values)
         except DjangoValidationError as error:
-            raise _validation(error) from None
+            raise validation_error(error) from None
 
 
 # --- Issued certificates and requests -----------------------------------------------------------
@@ -466,7 +461,7 @@ class OperationViewSet(
                     chargers=chargers, hash_data=dict(data["hash_data"]), requested_by=user
                 )
         except DjangoValidationError as error:
-            raise _validation(error) from None
+            raise validation_error(error) from None
         except ActionError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from None
         body = {"batch": done[0].batch if done else "", "operations": done}

@@ -36,18 +36,11 @@ from chargers.configuration.models import (
 from chargers.configuration.services import apply as apply_services
 from chargers.configuration.services import templates as template_services
 from chargers.models import Charger
-from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet
+from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet, validation_error
 from cpms.models import Site
 
 # Seconds a client is asked to wait before its first poll of a run.
 RETRY_AFTER = 2
-
-
-def _validation(error: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError as the API's 400, naming the fields."""
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
 
 
 class StrictString(serializers.CharField):
@@ -212,7 +205,7 @@ class TemplateViewSet(
                 **_entries(dict(serializer.validated_data))
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def perform_update(self, serializer):
         try:
@@ -220,7 +213,7 @@ class TemplateViewSet(
                 template=serializer.instance, **_entries(dict(serializer.validated_data))
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def perform_destroy(self, instance):
         template_services.template_delete(template=instance)
@@ -249,7 +242,7 @@ class TemplateViewSet(
                 template=template, chargers=chargers, requested_by=request.auth.user
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
         location = reverse("api:config-apply-run-detail", kwargs={"pk": run.pk})
         return Response(
             RunSerializer(_runs().get(pk=run.pk)).data,

@@ -16,7 +16,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -37,16 +36,8 @@ from chargers.firmware.services import campaigns as campaign_services
 from chargers.firmware.services import diagnostics as diagnostics_services
 from chargers.firmware.services import images as image_services
 from chargers.models import Charger
-from cpms.api.base import CursorPaged, TenantPrimaryKeyRelatedField, TenantViewSet
+from cpms.api.base import CursorPaged, TenantPrimaryKeyRelatedField, TenantViewSet, validation_error
 from cpms.models import Site
-
-
-def _validation(error: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError as the API's 400, naming the fields."""
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
-
 
 # --- Images ------------------------------------------------------------------------------------
 
@@ -130,13 +121,13 @@ class FirmwareImageViewSet(
                 uploaded_by=self.request.auth.user, **data
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def perform_destroy(self, instance):
         try:
             image_services.image_delete(image=instance)
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
 
 # --- Campaigns ---------------------------------------------------------------------------------
@@ -267,14 +258,14 @@ class CampaignViewSet(
                 created_by=self.request.auth.user, **data
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def _act(self, service) -> Response:
         campaign = self.get_object()
         try:
             campaign = service(campaign=campaign)
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
         return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data)
 
     @extend_schema(**_campaign_action("Started", ex.CAMPAIGN))

@@ -27,17 +27,11 @@ from chargers.local_lists.models import LocalListPolicy, PolicyMode, SyncOutcome
 from chargers.local_lists.services import policies
 from chargers.local_lists.tasks import sync_charger, sync_chargers
 from chargers.models import Charger, IdToken
-from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet
+from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet, validation_error
 from cpms.models import Site
 
 # Seconds a client is asked to wait before polling a charger's list after "sync now".
 RETRY_AFTER = 5
-
-
-def _validation(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
 
 
 @extend_schema_serializer(
@@ -109,7 +103,7 @@ class LocalListPolicyViewSet(
         try:
             serializer.instance = policies.local_list_policy_create(**serializer.validated_data)
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
@@ -123,7 +117,7 @@ class LocalListPolicyViewSet(
                 policy=serializer.instance, mode=data.get("mode"), groups=data.get("groups")
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
 
     def perform_destroy(self, instance):
         policies.local_list_policy_delete(policy=instance)

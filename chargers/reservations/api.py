@@ -15,24 +15,22 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from chargers.models import Charger
 from chargers.reservations import access, selectors, services
 from chargers.reservations import examples as ex
 from chargers.reservations.models import Reservation, ReservationStatus
-from cpms.api.base import CursorPaged, TenantPrimaryKeyRelatedField, TenantViewSet, time_range
+from cpms.api.base import (
+    CursorPaged,
+    TenantPrimaryKeyRelatedField,
+    TenantViewSet,
+    time_range,
+    validation_error,
+)
 
 # Seconds a client is asked to wait before its first poll (as for commands).
 RETRY_AFTER = 1
-
-
-def _validation(error: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError as the API's 400, naming the fields."""
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
 
 
 @extend_schema_serializer(examples=[ex.returns("An accepted reservation", ex.RESERVATION)])
@@ -178,7 +176,7 @@ class ReservationViewSet(
                 created_by=request.auth.user,
             )
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
         return _pending(reservation)
 
     @extend_schema(
@@ -198,5 +196,5 @@ class ReservationViewSet(
         try:
             services.reservation_cancel(reservation=reservation, cancelled_by=request.auth.user)
         except DjangoValidationError as error:
-            raise _validation(error) from error
+            raise validation_error(error) from error
         return _pending(reservation)

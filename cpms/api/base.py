@@ -379,6 +379,13 @@ def _flatten(detail, prefix="") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
+def validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as the API's 400, naming the fields."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return exceptions.ValidationError({"non_field_errors": error.messages})
+
+
 def error_response(exc, context):
     """Every error has one shape: {"error": {"status", "code", "message", "fields"}}.
 
@@ -386,9 +393,7 @@ def error_response(exc, context):
     can show the message next to the input it came from.
     """
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        exc = validation_error(exc)
     elif isinstance(exc, IntegrityError):
         # The serializers check what they can; a race with a concurrent write ends here.
         exc = exceptions.APIException("This conflicts with an existing record; reload and retry.")
