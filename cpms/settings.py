@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.certificates.tasks.renew_due",
         "schedule": 24 * 3600.0,
     },
+    "settle-charger-certificates": {
+        "task": "chargers.certificates.tasks.settle_all",
+        "schedule": 300.0,
+    },
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
