@@ -66,7 +66,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=FLAGS)))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=FLAG_CHOICES)))
     def get_integrity(self, session) -> list[str]:
         return session_flags(session)
 
