@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from chargers.exports import sessions_csv
-from chargers.integrity import FLAG_CHOICES, FLAGS, flag_filter, with_integrity
+from chargers.integrity import FLAG_CHOICES, FLAGS, flag_filter, session_flags, with_integrity
 from chargers.models import ChargingSession, SessionState
 from chargers.selectors.energy import session_series
 from chargers.selectors.fleet import site_choices
@@ -88,7 +88,12 @@ def session_detail(request, pk: int):
     return render(
         request,
         "chargers/session_detail.html",
-        {"session": session, "tz": tz, "chart": session_series(session, tz)},
+        {
+            "session": session,
+            "flags": session_flags(session),
+            "tz": tz,
+            "chart": session_series(session, tz),
+        },
     )
 
 
