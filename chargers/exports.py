@@ -5,7 +5,8 @@ A cell beginning with = + - @ (or a tab or carriage return) is a formula to Exce
 LibreOffice; an id tag or stop reason sent by a charger must never become one, so such cells
 get a leading apostrophe (OWASP's advice for CSV injection). Times are ISO 8601 with their
 offset, in the time zone the caller gives (the tenant's or the site's); energy is kWh with
-three decimals (watt-hour precision).
+three decimals (watt-hour precision); `integrity` lists the session's flags
+(`chargers.integrity`), separated by spaces.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import io
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from chargers.integrity import session_flags, with_integrity
 from chargers.metering import local_time
 from cpms.models import Tenant
 from cpms.tenancy import scoping
@@ -37,6 +40,7 @@ HEADER = [
     "stopped_at",
     "energy_kwh",
     "stop_reason",
+    "integrity",
 ]
 # Rows per chunk of the streamed response: few large writes, bounded memory.
 CHUNK = 2000
@@ -50,10 +54,23 @@ def neutralise(value) -> str:
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
 
 
+class _Facts(NamedTuple):
+    """What `session_flags` reads of a session, from one row of `values_list`."""
+
+    state: str
+    stop_reason: str
+    timestamp_suspect: bool
+    closed_by_server: bool
+    meter_start_wh: Decimal | None
+    meter_stop_wh: Decimal | None
+    meter_last_wh: Decimal | None
+    stop_set_aside: bool
+
+
 def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
     # Plain tuples of the exported columns: a day of a large network is thousands of rows, and
     # building a session, its charger and its site as model instances per row cost ~80 us each.
-    rows = sessions.values_list(
+    rows = with_integrity(sessions).values_list(
         "pk",
         "charger__identity",
         "site__name",
@@ -61,19 +78,22 @@ def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
         "connector_id",
         "transaction_id",
         "id_tag",
-        "state",
         "started_at",
         "stopped_at",
         "energy_wh",
-        "stop_reason",
+        *_Facts._fields,
     )
-    for *first, started, stopped, energy, reason in rows.iterator(chunk_size=CHUNK):
+    for row in rows.iterator(chunk_size=CHUNK):
+        started, stopped, energy = row[7:10]
+        facts = _Facts(*row[10:])
         yield [
-            *first,
+            *row[:7],
+            facts.state,
             local_time(started, tz).isoformat(),
             local_time(stopped, tz).isoformat() if stopped else "",
             f"{energy / 1000:.3f}",
-            reason,
+            facts.stop_reason,
+            " ".join(session_flags(facts)),
         ]
 
 

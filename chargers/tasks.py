@@ -11,6 +11,7 @@ from chargers.services.connections import (
     handshake_refusals_trim,
     message_log_trim,
 )
+from chargers.services.sessions import sessions_close_stale
 from cpms.tenancy.scoping import each_tenant
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,16 @@ def mark_silent_chargers_offline() -> int:
 def time_out_stale_commands() -> int:
     """Commands whose sender stopped waiting would otherwise show as pending forever."""
     return commands_time_out_stale()
+
+
+@shared_task(platform=True)
+def close_stale_sessions() -> int:
+    """Beat: close each tenant's sessions whose charger never sent their stop, after the
+    tenant's time without word of them (a stop sent later still replaces the server's)."""
+    closed = 0
+    for _ in each_tenant():
+        closed += len(sessions_close_stale(now=timezone.now()))
+    return closed
 
 
 def tell_socket(channel_name: str) -> None:

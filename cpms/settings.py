@@ -197,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.tasks.time_out_stale_commands",
         "schedule": 60.0,
     },
+    "close-stale-sessions": {"task": "chargers.tasks.close_stale_sessions", "schedule": 600.0},
     "trim-message-log": {"task": "chargers.tasks.trim_message_log", "schedule": 3600.0},
     "trim-handshake-refusals": {
         "task": "chargers.tasks.trim_handshake_refusals",

@@ -18,6 +18,7 @@ SETTINGS = {
     "heartbeat_interval": 300,
     "offline_after_heartbeats": 3,
     "version_change": "follow",
+    "close_sessions_after_hours": 48,
     "onboarding_open": False,
 }
 
@@ -38,6 +39,13 @@ class FleetSettingsSerializer(serializers.Serializer):
         help_text="A charger comes back speaking another OCPP version: follow (record the new "
         "version) or refuse the connection.",
     )
+    close_sessions_after_hours = serializers.IntegerField(
+        min_value=fleet_settings.STALE_SESSION_HOURS[0],
+        max_value=fleet_settings.STALE_SESSION_HOURS[1],
+        help_text="Hours a session may go without word from its charger (no meter values, no "
+        "stop) before the server closes it at its last reading; 0 never closes one. A stop the "
+        "charger sends later replaces the server's figures.",
+    )
     onboarding_open = serializers.BooleanField(
         read_only=True,
         help_text="Unknown chargers presenting the onboarding password are registered as "
@@ -49,6 +57,7 @@ class FleetSettingsSerializer(serializers.Serializer):
             "heartbeat_interval": tenant.heartbeat_interval,
             "offline_after_heartbeats": tenant.offline_after_heartbeats,
             "version_change": fleet_settings.version_change_policy(tenant),
+            "close_sessions_after_hours": fleet_settings.stale_session_hours(tenant),
             "onboarding_open": bool(
                 tenant.accept_unknown_chargers and tenant.onboarding_password_hash
             ),

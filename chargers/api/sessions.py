@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     extend_schema_view,
 )
@@ -17,14 +18,27 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 
 from chargers.exports import sessions_csv
+from chargers.integrity import (
+    FLAG_CHOICES,
+    FLAGS,
+    flag_filter,
+    session_flags,
+    with_integrity,
+)
 from chargers.models import ChargingSession
 from cpms.api import examples as ex
 from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet, time_range
+
+INTEGRITY_HELP = (
+    "Why the session's figures may not be simply what its charger measured: "
+    + "; ".join(f"`{flag.name}`: {flag.explanation}" for flag in FLAGS.values())
+)
 
 
 @extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
 class SessionSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
+    integrity = serializers.SerializerMethodField(help_text=INTEGRITY_HELP)
 
     class Meta:
         model = ChargingSession
@@ -48,8 +62,13 @@ class SessionSerializer(serializers.ModelSerializer):
             "power_w",
             "stop_reason",
             "closed_by_server",
+            "integrity",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=FLAG_CHOICES)))
+    def get_integrity(self, session) -> list[str]:
+        return session_flags(session)
 
 
 class SessionFilter(filters.FilterSet):
@@ -58,10 +77,18 @@ class SessionFilter(filters.FilterSet):
     id_token = filters.NumberFilter(field_name="id_token_id")
     id_tag = filters.CharFilter(field_name="id_tag", lookup_expr="iexact")
     started_after, started_before = time_range("started_at")
+    integrity = filters.ChoiceFilter(
+        choices=[("any", "Any integrity flag"), *FLAG_CHOICES],
+        method="with_flag",
+        help_text="Only sessions with this integrity flag, or with any of them (`any`).",
+    )
 
     class Meta:
         model = ChargingSession
         fields = ["site", "charger", "id_token", "id_tag", "state"]
+
+    def with_flag(self, sessions, name, value):
+        return sessions.filter(flag_filter(value))
 
 
 @extend_schema_view(
@@ -77,7 +104,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
     ordering_fields = ["id"]
 
     def get_queryset(self):
-        return ChargingSession.objects.select_related("charger")
+        return with_integrity(ChargingSession.objects.select_related("charger"))
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],

@@ -26,6 +26,7 @@ def fleet_settings_page(request):
             "heartbeat_interval": tenant.heartbeat_interval,
             "offline_after_heartbeats": tenant.offline_after_heartbeats,
             "version_change": fleet_settings.version_change_policy(tenant),
+            "close_sessions_after_hours": fleet_settings.stale_session_hours(tenant),
         }
     )
     onboarding_form = OnboardingForm()

@@ -227,6 +227,19 @@ class FleetSettingsForm(forms.Form):
         label="A charger comes back speaking another OCPP version",
         choices=list(fleet_settings.VERSION_CHANGE_POLICIES.items()),
     )
+    close_sessions_after_hours = forms.IntegerField(
+        label="Close sessions left open after (hours)",
+        required=False,
+        min_value=fleet_settings.STALE_SESSION_HOURS[0],
+        max_value=fleet_settings.STALE_SESSION_HOURS[1],
+        help_text="A session its charger has said nothing of for this long (no meter values, no "
+        "stop) is closed by the server at its last reading and flagged; a stop the charger "
+        "sends later replaces it. Empty or 0: never.",
+    )
+
+    def clean_close_sessions_after_hours(self) -> int:
+        # Empty means never, like 0 (the service reads None as "keep").
+        return self.cleaned_data["close_sessions_after_hours"] or 0
 
 
 class OnboardingForm(forms.Form):

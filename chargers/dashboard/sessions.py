@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from chargers.exports import sessions_csv
+from chargers.integrity import FLAG_CHOICES, FLAGS, flag_filter, session_flags, with_integrity
 from chargers.models import ChargingSession, SessionState
 from chargers.selectors.energy import session_series
 from chargers.selectors.fleet import site_choices
@@ -29,7 +30,7 @@ def filter_sessions(sessions: QuerySet, params, tz: zoneinfo.ZoneInfo) -> tuple[
     """Apply the list's filters; returns the queryset and the cleaned filter values."""
     values = {
         k: params.get(k, "").strip()
-        for k in ("site", "charger", "id_token", "state", "since", "until")
+        for k in ("site", "charger", "id_token", "state", "integrity", "since", "until")
     }
     if values["site"].isdigit():
         sessions = sessions.filter(site_id=int(values["site"]))
@@ -39,6 +40,8 @@ def filter_sessions(sessions: QuerySet, params, tz: zoneinfo.ZoneInfo) -> tuple[
         sessions = sessions.filter(id_tag__iexact=values["id_token"])
     if values["state"] in SessionState.values:
         sessions = sessions.filter(state=values["state"])
+    if values["integrity"] == "any" or values["integrity"] in FLAGS:
+        sessions = with_integrity(sessions).filter(flag_filter(values["integrity"]))
     since, until = parse_day(values["since"]), parse_day(values["until"])
     # Days are the operator's days: midnight in the tenant's time zone.
     if since:
@@ -54,7 +57,9 @@ def filter_sessions(sessions: QuerySet, params, tz: zoneinfo.ZoneInfo) -> tuple[
 def session_list(request):
     tz = zoneinfo.ZoneInfo(request.tenant.timezone)
     sessions, values = filter_sessions(
-        ChargingSession.objects.select_related("charger", "site", "id_token"), request.GET, tz
+        with_integrity(ChargingSession.objects.select_related("charger", "site", "id_token")),
+        request.GET,
+        tz,
     )
     page = LargeTablePaginator(sessions, 50).get_page(request.GET.get("page"))
     return render(
@@ -66,6 +71,8 @@ def session_list(request):
             "params": pager_params(request.GET),
             "sites": site_choices(),
             "states": SessionState.choices,
+            "integrity_flags": FLAG_CHOICES,
+            "flag_help": list(FLAGS.values()),
             "tz": tz,
         },
     )
@@ -74,13 +81,19 @@ def session_list(request):
 @operator_view()
 def session_detail(request, pk: int):
     session = get_object_or_404(
-        ChargingSession.objects.select_related("charger", "site", "id_token"), pk=pk
+        with_integrity(ChargingSession.objects.select_related("charger", "site", "id_token")),
+        pk=pk,
     )
     tz = zoneinfo.ZoneInfo(session.site.timezone if session.site else request.tenant.timezone)
     return render(
         request,
         "chargers/session_detail.html",
-        {"session": session, "tz": tz, "chart": session_series(session, tz)},
+        {
+            "session": session,
+            "flags": session_flags(session),
+            "tz": tz,
+            "chart": session_series(session, tz),
+        },
     )
 
 
@@ -93,7 +106,9 @@ def session_row(request, pk: int):
     along. A session the table should not show gets 204: the page drops its row, if it has one.
     """
     tz = zoneinfo.ZoneInfo(request.tenant.timezone)
-    sessions = ChargingSession.objects.select_related("charger__site", "site", "id_token")
+    sessions = with_integrity(
+        ChargingSession.objects.select_related("charger__site", "site", "id_token")
+    )
     session = get_object_or_404(sessions, pk=pk)
     variant = request.GET.get("variant")
     if variant == "charger":

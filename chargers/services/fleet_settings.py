@@ -28,6 +28,17 @@ VERSION_CHANGE_POLICIES = {
 }
 
 
+# Tenant.settings key: hours a session may go without word from its charger before the server
+# closes it (`sessions_close_stale`); 0 never closes one.
+STALE_SESSION_SETTING = "close_sessions_after_hours"
+STALE_SESSION_HOURS = (0, 8760)
+STALE_SESSION_DEFAULT = 48
+
+
+def stale_session_hours(tenant: Tenant) -> int:
+    return int(tenant.settings.get(STALE_SESSION_SETTING, STALE_SESSION_DEFAULT))
+
+
 def version_change_policy(tenant: Tenant) -> str:
     return str(tenant.settings.get(VERSION_CHANGE_SETTING, "follow"))
 
@@ -44,6 +55,7 @@ def fleet_settings_update(
     heartbeat_interval: int | None = None,
     offline_after_heartbeats: int | None = None,
     version_change: str | None = None,
+    close_sessions_after_hours: int | None = None,
 ) -> Tenant:
     """Change what is given; None keeps a setting. Raises ValidationError naming the field."""
     fields: dict[str, Any] = {}
@@ -58,6 +70,10 @@ def fleet_settings_update(
             choices = ", ".join(VERSION_CHANGE_POLICIES)
             raise ValidationError({"version_change": [f"Choose one of {choices}."]})
         fields["settings"] = {**tenant.settings, VERSION_CHANGE_SETTING: version_change}
+    if close_sessions_after_hours is not None:
+        _check_range("close_sessions_after_hours", close_sessions_after_hours, STALE_SESSION_HOURS)
+        settings = fields.get("settings", tenant.settings)
+        fields["settings"] = {**settings, STALE_SESSION_SETTING: close_sessions_after_hours}
     if fields:
         # Only these columns: the rest of the row (logo, name) is other writers'.
         Tenant.objects.filter(pk=tenant.pk).update(**fields)

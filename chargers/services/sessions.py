@@ -7,7 +7,7 @@ sequence number, a sample by the unique constraint on its identity.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
+from chargers.integrity import STALE_STOP_REASON, STOP_ASIDE_PREFIX
 from chargers.metering import (
     Sample,
     SessionFigures,
@@ -37,6 +38,7 @@ from chargers.models import (
     TransactionEventRecord,
 )
 from chargers.selectors.tokens import TokenInfo, id_token_verdict
+from chargers.services.fleet_settings import stale_session_hours
 from chargers.services.reports import charger_event_record
 from cpms.events import publish
 from cpms.tenancy import scoping
@@ -127,7 +129,7 @@ def session_stop(
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
     session = _locked_session(charger_id, transaction_id)
     if session is None:
-        summary = f"Stop of unknown transaction {transaction_id}"
+        summary = f"{STOP_ASIDE_PREFIX}{transaction_id}"
         _keep_aside(charger_id, summary, payload, stopped.at)
         return None, token
     if samples:
@@ -183,20 +185,45 @@ def sessions_close_lost(
         reason, why = "Reboot", "the charger rebooted"
     else:
         raise ValueError("a session started or a boot ends the sessions before it")
-    closed = []
-    for session in lost:
-        figures = SessionFigures.of(session)
-        lost_figures = session_lost(figures, heard_at=session.updated_at, reason=reason)
-        session.save(update_fields=[*_apply(session, lost_figures, figures), "updated_at"])
-        charger_event_record(
-            charger_id=charger_id,
-            kind=EventKind.SESSION_LOST,
-            summary=f"Session {session.transaction_id} on EVSE {session.evse_id} closed: {why}",
-            payload={},
-        )
-        publish(SessionStopped.of(session))
-        closed.append(session)
-    return closed
+    return [_close_lost(session, reason=reason, why=why) for session in lost]
+
+
+@transaction.atomic
+def sessions_close_stale(*, now: datetime | None = None) -> list[ChargingSession]:
+    """Close the current tenant's active sessions not heard of for longer than its setting
+    (`stale_session_hours`; 0 closes none): their charger never sent the stop. Each is closed
+    at its last word and reading, like a lost one (`_close_lost`), so a stop the charger
+    sends later still replaces the server's figures. One query finds them for the whole
+    fleet; a second run finds nothing more to close."""
+    tenant = scoping.current_tenant()
+    if tenant is None:
+        raise scoping.TenantScopeError("closing stale sessions needs a tenant's scope")
+    hours = stale_session_hours(tenant)
+    if not hours:
+        return []
+    now = now or timezone.now()
+    stale = ChargingSession.objects.select_for_update(of=("self",)).filter(
+        state=SessionState.ACTIVE, updated_at__lt=now - timedelta(hours=hours)
+    )
+    reason = STALE_STOP_REASON.format(hours=hours)
+    why = f"the charger sent no stop and nothing else of it for {hours} h"
+    return [_close_lost(session, reason=reason, why=why) for session in stale]
+
+
+def _close_lost(session: ChargingSession, *, reason: str, why: str) -> ChargingSession:
+    """Close an active session as its charger would have (`session_lost`), record why on the
+    charger and announce the stop."""
+    figures = SessionFigures.of(session)
+    lost_figures = session_lost(figures, heard_at=session.updated_at, reason=reason)
+    session.save(update_fields=[*_apply(session, lost_figures, figures), "updated_at"])
+    charger_event_record(
+        charger_id=session.charger_id,
+        kind=EventKind.SESSION_LOST,
+        summary=f"Session {session.transaction_id} on EVSE {session.evse_id} closed: {why}",
+        payload={},
+    )
+    publish(SessionStopped.of(session))
+    return session
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
+from chargers.integrity import FLAGS, session_flags
 from chargers.metering import local_time
 from cpms.tenancy.access import role_at_least
 
@@ -66,3 +67,9 @@ def sum_of(values) -> float:
 @register.filter
 def any_known(values) -> bool:
     return any(v is not None for v in values or [])
+
+
+@register.filter
+def integrity_flags(session) -> list:
+    """The session's integrity flags (`chargers.integrity`) with their labels and explanations."""
+    return [FLAGS[name] for name in session_flags(session)]

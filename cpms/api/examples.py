@@ -121,6 +121,8 @@ SESSION = {
     "energy_wh": "15230.000",
     "power_w": None,
     "stop_reason": "EVDisconnected",
+    "closed_by_server": False,
+    "integrity": [],
     "updated_at": LATER,
 }
 METER_SAMPLE = {
@@ -335,9 +337,9 @@ REPLAYED_DELIVERY = {
 }
 SESSIONS_CSV = (
     "session_id,charger,site,evse_id,connector_id,transaction_id,id_token,state,started_at,"
-    "stopped_at,energy_kwh,stop_reason\r\n"
+    "stopped_at,energy_kwh,stop_reason,integrity\r\n"
     "77,ACME-0042,Mall Hamburg,1,1,1042,04A1B2C3,completed,2026-03-02T10:30:00+01:00,"
-    "2026-03-02T11:45:12+01:00,15.230,EVDisconnected\r\n"
+    "2026-03-02T11:45:12+01:00,15.230,EVDisconnected,\r\n"
 )
 
 

@@ -18,7 +18,7 @@ def test_a_session_row_is_the_lists_row(client, fleet, bob):
     response = client.get(row_url(fleet["session"]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.startswith("<tr") and body.count("<td") == 7
+    assert body.startswith("<tr") and body.count("<td") == 8  # the list has eight columns
     assert f'data-session="{fleet["session"].pk}"' in body
     assert "CP-A1" in body and "04AABBCC" in body and "3.50 kWh" in body and "Charging" in body
     # Times in the tenant's zone (Europe/Berlin), as the list shows them.

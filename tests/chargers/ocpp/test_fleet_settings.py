@@ -84,6 +84,9 @@ async def test_the_heartbeat_interval_reaches_chargers_at_their_next_boot(
         ({"heartbeat_interval": "often"}, "heartbeat_interval"),
         ({"offline_after_heartbeats": 1}, "offline_after_heartbeats"),
         ({"version_change": "ignore"}, "version_change"),
+        ({"close_sessions_after_hours": -1}, "close_sessions_after_hours"),
+        ({"close_sessions_after_hours": 9000}, "close_sessions_after_hours"),
+        ({"close_sessions_after_hours": "soon"}, "close_sessions_after_hours"),
     ],
 )
 def test_bad_settings_name_the_field_and_change_nothing(api, keys, tenant_a, body, field):
