@@ -212,3 +212,14 @@ def test_the_api_exports_tokens_as_the_dashboard_does(client, api, keys, tenant_
     )
     assert from_api == from_page
     assert [r["uid"] for r in blocked] == ["APP-7"]
+
+
+def test_each_list_links_its_export_with_the_current_filters(client, tenant_a, bob):
+    client.force_login(bob)
+    for listing, export, params in [
+        ("charger_list", "charger_export", "state=charging&amp;vendor=Acme"),
+        ("id_token_list", "id_token_export", "status=Blocked&amp;q=van"),
+        ("alert_list", "alert_export", "show=all&amp;severity=critical"),
+    ]:
+        body = client.get(page(listing) + "?" + params.replace("&amp;", "&")).content.decode()
+        assert f'href="{page(export)}?{params}"' in body
