@@ -20,6 +20,7 @@ from chargers.exports import sessions_csv
 from chargers.models import ChargingSession
 from cpms.api import examples as ex
 from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet, time_range
+from cpms.exports import export_filename
 
 
 @extend_schema_serializer(examples=[ex.returns("A session", ex.SESSION)])
@@ -92,5 +93,5 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
             self.filter_queryset(self.get_queryset()),
             tz=zoneinfo.ZoneInfo(self.tenant.timezone),
             tenant=self.tenant,
-            filename="sessions.csv",
+            filename=export_filename("sessions", self.tenant),
         )
