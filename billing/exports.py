@@ -1,12 +1,11 @@
 """Charge detail records, invoices and an invoice's lines as CSV, for the dashboard's downloads
-and the API's exports: one definition of each table's columns, with the chargers' formula guard
-on every cell (an id tag a charger sent or a customer's name must never become a spreadsheet
-formula). Amounts in the row's currency, times ISO 8601 in the time zone the caller gives."""
+and the API's exports: one definition of each table's columns, written by `cpms.exports` with
+its formula guard on every cell (an id tag a charger sent or a customer's name must never become
+a spreadsheet formula). Amounts in the row's currency, times ISO 8601 in the time zone the
+caller gives."""
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
 from collections.abc import Iterator
 
@@ -15,10 +14,9 @@ from django.http import StreamingHttpResponse
 
 from billing.models import ChargeDetailRecord, Invoice
 from billing.pricing import from_minor
-from chargers.exports import neutralise
 from chargers.metering import local_time
+from cpms.exports import CHUNK, csv_download
 from cpms.models import Tenant
-from cpms.tenancy import scoping
 
 HEADER = [
     "cdr_id",
@@ -41,7 +39,6 @@ HEADER = [
     "tariff",
     "tariff_version",
 ]
-CHUNK = 2000
 
 
 def cdr_rows(records: QuerySet[ChargeDetailRecord], tz: zoneinfo.ZoneInfo) -> Iterator[list]:
@@ -92,31 +89,6 @@ def cdr_rows(records: QuerySet[ChargeDetailRecord], tz: zoneinfo.ZoneInfo) -> It
         ]
 
 
-def _lines(header: list[str], rows: Iterator[list], tenant: Tenant) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    # The response streams after the view returns, outside the request's scope.
-    with scoping.scope(tenant):
-        for number, row in enumerate(rows, start=1):
-            writer.writerow([neutralise(cell) for cell in row])
-            if number % CHUNK == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _download(
-    header: list[str], rows: Iterator[list], tenant: Tenant, filename: str
-) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        _lines(header, rows, tenant), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def cdrs_csv(
     records: QuerySet[ChargeDetailRecord],
     *,
@@ -126,7 +98,7 @@ def cdrs_csv(
 ) -> StreamingHttpResponse:
     """The records, oldest session first, as a CSV download named `filename`."""
     ordered = records.order_by("start_date_time", "pk")
-    return _download(HEADER, cdr_rows(ordered, tz), tenant, filename)
+    return csv_download(HEADER, cdr_rows(ordered, tz), tenant=tenant, filename=filename)
 
 
 INVOICE_HEADER = [
@@ -176,7 +148,7 @@ def invoices_csv(
     """The invoices and credit notes, oldest first, as issued (the customer's name as the
     document shows it), as a CSV download named `filename`."""
     ordered = invoices.order_by("issued_at", "pk")
-    return _download(INVOICE_HEADER, invoice_rows(ordered, tz), tenant, filename)
+    return csv_download(INVOICE_HEADER, invoice_rows(ordered, tz), tenant=tenant, filename=filename)
 
 
 LINE_HEADER = [
@@ -223,4 +195,4 @@ def invoice_lines_csv(
     invoice: Invoice, *, tz: zoneinfo.ZoneInfo, tenant: Tenant, filename: str
 ) -> StreamingHttpResponse:
     """One invoice's lines (a session each, negative on a credit note) as CSV."""
-    return _download(LINE_HEADER, line_rows(invoice, tz), tenant, filename)
+    return csv_download(LINE_HEADER, line_rows(invoice, tz), tenant=tenant, filename=filename)

@@ -1,32 +1,32 @@
-"""Sessions as CSV: one definition of the columns, their units and the formula guard for every
-door (the dashboard's download, the site-owner portal's, the API's export).
+"""Sessions, chargers and id tokens as CSV: one definition of each table's columns and units for
+every door (the dashboard's downloads, the site-owner portal's, the API's exports), written by
+`cpms.exports` (streaming, the formula guard, the filename).
 
-A cell beginning with = + - @ (or a tab or carriage return) is a formula to Excel and
-LibreOffice; an id tag or stop reason sent by a charger must never become one, so such cells
-get a leading apostrophe (OWASP's advice for CSV injection). Times are ISO 8601 with their
-offset, in the time zone the caller gives (the tenant's or the site's); energy is kWh with
-three decimals (watt-hour precision); `integrity` lists the session's flags
-(`chargers.integrity`), separated by spaces.
+Times are ISO 8601 with their offset, in the time zone the caller gives (the tenant's or the
+site's); energy is kWh with three decimals (watt-hour precision); a session's `integrity` lists
+its flags (`chargers.integrity`), separated by spaces. Rows are read as plain tuples
+of the exported columns: ten thousand chargers or a day of a large network's sessions as model
+instances cost ~80 us a row, and no column costs a query per row.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
+from chargers.alerts.models import Alert
 from chargers.integrity import session_flags, with_integrity
 from chargers.metering import local_time
+from chargers.models import Connector
+from cpms.exports import CHUNK, csv_download
 from cpms.models import Tenant
-from cpms.tenancy import scoping
 
-DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = [
     "session_id",
     "charger",
@@ -42,16 +42,10 @@ HEADER = [
     "stop_reason",
     "integrity",
 ]
-# Rows per chunk of the streamed response: few large writes, bounded memory.
-CHUNK = 2000
 
 
-def neutralise(value) -> str:
-    # A number is no formula: a credit note's -7.14 stays a number to the spreadsheet.
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(DANGEROUS_STARTS) else text
+def _time(moment, tz: zoneinfo.ZoneInfo) -> str:
+    return local_time(moment, tz).isoformat() if moment else ""
 
 
 class _Facts(NamedTuple):
@@ -68,8 +62,6 @@ class _Facts(NamedTuple):
 
 
 def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
-    # Plain tuples of the exported columns: a day of a large network is thousands of rows, and
-    # building a session, its charger and its site as model instances per row cost ~80 us each.
     rows = with_integrity(sessions).values_list(
         "pk",
         "charger__identity",
@@ -89,27 +81,12 @@ def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
         yield [
             *row[:7],
             facts.state,
-            local_time(started, tz).isoformat(),
-            local_time(stopped, tz).isoformat() if stopped else "",
+            _time(started, tz),
+            _time(stopped, tz),
             f"{energy / 1000:.3f}",
             facts.stop_reason,
             " ".join(session_flags(facts)),
         ]
-
-
-def _lines(rows: Iterable[list], tenant: Tenant) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    # The response streams after the view returns, outside the request's scope.
-    with scoping.scope(tenant):
-        for number, row in enumerate(rows, start=1):
-            writer.writerow([neutralise(cell) for cell in row])
-            if number % CHUNK == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
 
 
 def sessions_csv(
@@ -117,8 +94,95 @@ def sessions_csv(
 ) -> StreamingHttpResponse:
     """The sessions, oldest first, as a CSV download named `filename`."""
     ordered = sessions.order_by("started_at", "pk")
-    response = StreamingHttpResponse(
-        _lines(session_rows(ordered, tz), tenant), content_type="text/csv; charset=utf-8"
+    return csv_download(HEADER, session_rows(ordered, tz), tenant=tenant, filename=filename)
+
+
+CHARGER_HEADER = [
+    "identity",
+    "site",
+    "vendor",
+    "model",
+    "serial_number",
+    "charge_box_serial_number",
+    "firmware_version",
+    "ocpp_version",
+    "security_profile",
+    "registration_status",
+    "state",
+    "last_seen",
+    "connectors",
+    "open_alerts",
+]
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    # A correlated count per charger: joining connectors and alerts both in one GROUP BY would
+    # multiply one by the other.
+    counted = queryset.order_by().values("charger").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def charger_rows(chargers: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
+    """`chargers` must carry the fleet `state` (`chargers.selectors.fleet.with_state`)."""
+    rows = chargers.annotate(
+        connector_count=_count(
+            Connector.objects.filter(charger=OuterRef("pk"), connector_id__gt=0)
+        ),
+        open_alert_count=_count(
+            Alert.objects.filter(charger=OuterRef("pk"), resolved_at__isnull=True)
+        ),
+    ).values_list(
+        "identity",
+        "site__name",
+        "vendor",
+        "model",
+        "serial_number",
+        "charge_box_serial_number",
+        "firmware_version",
+        "ocpp_version",
+        "security_profile",
+        "registration_status",
+        "state",
+        "last_seen",
+        "connector_count",
+        "open_alert_count",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    for *first, last_seen, connectors, alerts in rows.iterator(chunk_size=CHUNK):
+        yield [*first, _time(last_seen, tz), connectors, alerts]
+
+
+def chargers_csv(
+    chargers: QuerySet, *, tz: zoneinfo.ZoneInfo, tenant: Tenant, filename: str
+) -> StreamingHttpResponse:
+    """The chargers in the queryset's order (the list's), with their fleet state, as CSV."""
+    return csv_download(
+        CHARGER_HEADER, charger_rows(chargers, tz), tenant=tenant, filename=filename
+    )
+
+
+# The columns `chargers.token_csv` reads, in its order, first: an export is an import file.
+TOKEN_HEADER = ["uid", "type", "label", "group", "blocked", "expires_at", "created_at"]
+
+
+def id_token_rows(tokens: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
+    rows = tokens.values_list(
+        "uid", "type", "label", "group__uid", "blocked", "expires_at", "created_at"
+    )
+    for uid, kind, label, group, blocked, expires, created in rows.iterator(chunk_size=CHUNK):
+        yield [
+            uid,
+            kind,
+            label,
+            group or "",
+            "yes" if blocked else "no",
+            _time(expires, tz),
+            _time(created, tz),
+        ]
+
+
+def id_tokens_csv(
+    tokens: QuerySet, *, tz: zoneinfo.ZoneInfo, tenant: Tenant, filename: str
+) -> StreamingHttpResponse:
+    """The id tokens, by uid, as a CSV download that the token import reads back unchanged."""
+    ordered = tokens.order_by("uid", "pk")
+    return csv_download(TOKEN_HEADER, id_token_rows(ordered, tz), tenant=tenant, filename=filename)

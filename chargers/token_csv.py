@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from chargers.models import IdTokenType, validate_token_uid
+from cpms.exports import restore
 
 MAX_ROWS = 10000
 TRUE = {"1", "true", "yes", "y", "blocked"}
@@ -50,7 +51,8 @@ def parse(data: bytes, tz: tzinfo) -> tuple[list[dict], list[str]]:
         if number - 1 > MAX_ROWS:
             errors.append(f"More than {MAX_ROWS} rows; split the file.")
             break
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        # Our own export guards cells a spreadsheet would run ('=...): read them as they were.
+        row = {(k or "").strip(): restore((v or "").strip()) for k, v in raw.items()}
         try:
             parsed.append(_parse(row, seen, tz))
         except ValueError as error:

@@ -10,6 +10,7 @@ from tests.cpms.pages import OPERATOR_PAGES
 # The same operation at either door: dashboard page -> API route and method.
 SAME_OPERATION = [
     ("charger_list", ("charger-list", "get")),
+    ("charger_export", ("charger-export", "get")),
     ("charger_detail", ("charger-detail", "get")),
     ("charger_create", ("charger-list", "post")),
     ("charger_edit", ("charger-detail", "patch")),
@@ -25,6 +26,7 @@ SAME_OPERATION = [
     ("charger_registration", ("charger-reject", "post")),
     ("charger_command", ("command-list", "post")),
     ("id_token_list", ("id-token-list", "get")),
+    ("id_token_export", ("id-token-export", "get")),
     ("id_token_create", ("id-token-list", "post")),
     ("id_token_edit", ("id-token-detail", "patch")),
     ("id_token_block", ("id-token-detail", "patch")),
@@ -43,6 +45,7 @@ SAME_OPERATION = [
     ("api_key_list", ("api-key-list", "post")),
     ("api_key_revoke", ("api-key-revoke", "post")),
     ("alert_list", ("alert-list", "get")),
+    ("alert_export", ("alert-export", "get")),
     ("tariff_list", ("tariff-list", "get")),
     ("tariff_detail", ("tariff-detail", "get")),
     ("tariff_detail", ("tariff-price", "post")),

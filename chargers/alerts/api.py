@@ -1,16 +1,23 @@
-"""Alerts in the REST API: list them, read one, acknowledge it (who, when, a note)."""
+"""Alerts in the REST API: list them, read one, acknowledge it (who, when, a note), export
+them as CSV."""
+
+import zoneinfo
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from chargers.alerts.exports import alerts_csv
 from chargers.alerts.models import Alert, AlertKind, Severity
 from chargers.alerts.services import alert_acknowledge
 from cpms.api import examples as ex
-from cpms.api.base import CursorPaged, TenantViewSet
+from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet
+from cpms.exports import export_filename
 from cpms.models import Role
 
 
@@ -79,6 +86,22 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged
 
     def get_queryset(self):
         return Alert.objects.select_related("charger", "acknowledged_by")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=ex.download("Alerts as CSV", ex.ALERTS_CSV, "text/csv"),
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
+    def export(self, request):
+        """The filtered alerts as CSV (the same filters as the list), oldest first, with who
+        acknowledged them; times in the tenant's time zone."""
+        return alerts_csv(
+            self.filter_queryset(self.get_queryset()),
+            tz=zoneinfo.ZoneInfo(self.tenant.timezone),
+            tenant=self.tenant,
+            filename=export_filename("alerts", self.tenant),
+        )
 
     @extend_schema(
         request=AcknowledgeSerializer,

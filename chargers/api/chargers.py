@@ -4,18 +4,24 @@ password, remove. The base view (`cpms.api.base`) owns scope and roles.
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from chargers import credentials
 from chargers.access import MANAGE_CHARGERS
+from chargers.exports import chargers_csv
 from chargers.models import (
     Charger,
     Connector,
@@ -27,8 +33,10 @@ from cpms.api import examples as ex
 from cpms.api.base import (
     Conflict,
     CrudViewSet,
+    CsvRenderer,
     TenantModelSerializer,
 )
+from cpms.exports import export_filename
 
 
 @extend_schema_serializer(examples=[ex.returns("A connector", ex.CONNECTOR)])
@@ -150,10 +158,12 @@ class NewPasswordSerializer(serializers.Serializer):
 
 class ChargerFilter(filters.FilterSet):
     site = filters.NumberFilter(field_name="site_id")
+    # The fleet state the overview counts (the queryset carries it, `with_state`).
+    state = filters.ChoiceFilter(choices=STATE_CHOICES)
 
     class Meta:
         model = Charger
-        fields = ["site", "is_online", "registration_status", "ocpp_version"]
+        fields = ["site", "is_online", "registration_status", "ocpp_version", "state"]
 
 
 MOVED_CHARGER = {**ex.CHARGER, "site": 5}
@@ -200,6 +210,24 @@ class ChargerViewSet(CrudViewSet):
         body = NewChargerSerializer(charger, context=self.get_serializer_context()).data
         body["password"] = new.password
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=ex.download("Chargers as CSV", ex.CHARGERS_CSV, "text/csv"),
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
+    def export(self, request):
+        """The filtered chargers as CSV (the same filters and ordering as the list), with their
+        fleet state, connectors and open alerts; times in the tenant's time zone."""
+        # The connectors come as a count: no prefetch for a table of tuples.
+        chargers = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        return chargers_csv(
+            chargers,
+            tz=zoneinfo.ZoneInfo(self.tenant.timezone),
+            tenant=self.tenant,
+            filename=export_filename("chargers", self.tenant),
+        )
 
     def update_row(self, instance, **data):
         data.pop("password", None)

@@ -28,6 +28,7 @@ from chargers.integrity import (
 from chargers.models import ChargingSession
 from cpms.api import examples as ex
 from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet, time_range
+from cpms.exports import export_filename
 
 INTEGRITY_HELP = (
     "Why the session's figures may not be simply what its charger measured: "
@@ -119,5 +120,5 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPag
             self.filter_queryset(self.get_queryset()),
             tz=zoneinfo.ZoneInfo(self.tenant.timezone),
             tenant=self.tenant,
-            filename="sessions.csv",
+            filename=export_filename("sessions", self.tenant),
         )

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from chargers.access import MANAGE_TOKENS
-from chargers.models import IdToken
+from chargers.exports import id_tokens_csv
+from chargers.models import IdToken, IdTokenStatus
+from chargers.selectors.tokens import with_status
 from chargers.services import tokens as token_services
 from cpms.api import examples as ex
 from cpms.api.base import (
     CrudViewSet,
+    CsvRenderer,
     TenantModelSerializer,
 )
+from cpms.exports import export_filename
 
 
 @extend_schema_serializer(examples=[ex.returns("A token", ex.ID_TOKEN)])
@@ -38,6 +48,21 @@ class BulkIdTokenSerializer(serializers.Serializer):
         if len(set(uids)) != len(uids):
             raise serializers.ValidationError("Each uid may appear once.")
         return value
+
+
+class IdTokenFilter(filters.FilterSet):
+    # A plain id, as elsewhere in the API: a model choice would validate against a queryset
+    # built outside any tenant scope.
+    group = filters.NumberFilter(field_name="group_id")
+    # Whether a charger would accept the token now, as the dashboard's list filters it.
+    status = filters.ChoiceFilter(choices=IdTokenStatus.choices, method="by_status")
+
+    class Meta:
+        model = IdToken
+        fields = ["type", "blocked", "group", "status"]
+
+    def by_status(self, tokens, name, value):
+        return with_status(tokens, value)
 
 
 @extend_schema_serializer(
@@ -70,7 +95,7 @@ class IdTokenViewSet(CrudViewSet):
 
     serializer_class = IdTokenSerializer
     write_role = MANAGE_TOKENS
-    filterset_fields = ["type", "blocked", "group"]
+    filterset_class = IdTokenFilter
     ordering_fields = ["uid", "created_at"]
     ordering = ["uid"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -108,3 +133,20 @@ class IdTokenViewSet(CrudViewSet):
         serializer.is_valid(raise_exception=True)
         result = token_services.id_tokens_upsert(rows=serializer.validated_data["tokens"])
         return Response({"created": result.created, "updated": result.updated})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv"], required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        examples=ex.download("Id tokens as CSV", ex.ID_TOKENS_CSV, "text/csv"),
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
+    def export(self, request):
+        """The filtered tokens as CSV (the same filters as the list), by uid: the columns the
+        dashboard's token import reads come first, in its order, so an export is an import file.
+        Times in the tenant's time zone."""
+        return id_tokens_csv(
+            self.filter_queryset(self.get_queryset()).select_related("group"),
+            tz=zoneinfo.ZoneInfo(self.tenant.timezone),
+            tenant=self.tenant,
+            filename=export_filename("id-tokens", self.tenant),
+        )

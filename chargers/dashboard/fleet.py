@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
@@ -27,6 +27,7 @@ from chargers.dashboard.forms import (
     SecurityProfileForm,
     VariableForm,
 )
+from chargers.exports import chargers_csv
 from chargers.models import (
     Charger,
     Command,
@@ -46,12 +47,14 @@ from chargers.selectors.fleet import (
     charger_table,
     filter_choices,
     fleet_counts,
+    refused_filter,
     site_choices,
     with_state,
 )
 from chargers.services import chargers as charger_services
 from chargers.services.device_model import AttributeId
 from cpms import once
+from cpms.exports import export_filename
 from cpms.forms import form_page, save_with
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
@@ -98,6 +101,21 @@ def charger_names(request):
     ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()][: PAGE_SIZE * 2]
     names = Charger.objects.filter(pk__in=ids).values_list("pk", "identity")
     return JsonResponse({str(pk): identity for pk, identity in names})
+
+
+@operator_view()
+def charger_export(request):
+    """The chargers the list shows, filtered and sorted as it is, with their fleet state, as
+    CSV; a filter value the list cannot apply is a 400 naming the filter."""
+    problem = refused_filter(request.GET)
+    if problem:
+        return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+    return chargers_csv(
+        charger_table(TableQuery.from_request(request.GET)),
+        tz=tenant_tz(request),
+        tenant=request.tenant,
+        filename=export_filename("chargers", request.tenant),
+    )
 
 
 @operator_view()

@@ -8,13 +8,13 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from chargers.exports import sessions_csv
 from chargers.integrity import FLAG_CHOICES, FLAGS, flag_filter, session_flags, with_integrity
 from chargers.models import ChargingSession, SessionState
 from chargers.selectors.energy import session_series
 from chargers.selectors.fleet import site_choices
+from cpms.exports import export_filename
 from cpms.paging import LargeTablePaginator, pager_params
 from cpms.tenancy.access import operator_view
 
@@ -134,10 +134,6 @@ def session_export(request):
     sessions, _ = filter_sessions(
         ChargingSession.objects.select_related("charger", "site"), request.GET, tz
     )
-    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
     return sessions_csv(
-        sessions,
-        tz=tz,
-        tenant=request.tenant,
-        filename=f"sessions-{request.tenant.slug}-{stamp}.csv",
+        sessions, tz=tz, tenant=request.tenant, filename=export_filename("sessions", request.tenant)
     )

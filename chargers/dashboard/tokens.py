@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,14 +11,16 @@ from django.views.decorators.http import require_POST
 
 from chargers.access import MANAGE_TOKENS
 from chargers.dashboard.forms import IdTokenForm, IdTokenImportForm
+from chargers.exports import id_tokens_csv
 from chargers.models import IdToken, IdTokenStatus
-from chargers.selectors.tokens import with_status
+from chargers.selectors.tokens import token_table
 from chargers.services.tokens import (
     id_token_create,
     id_token_set_blocked,
     id_token_update,
     id_tokens_import,
 )
+from cpms.exports import export_filename, refused
 from cpms.forms import form_page, save_with
 from cpms.paging import pager_params
 from cpms.tenancy.access import operator_view
@@ -28,12 +30,7 @@ from cpms.tenancy.access import operator_view
 def id_token_list(request):
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    tokens = IdToken.objects.select_related("group")
-    if query:
-        tokens = tokens.filter(
-            Q(uid__icontains=query) | Q(label__icontains=query) | Q(group__uid__icontains=query)
-        )
-    tokens = with_status(tokens, status)
+    tokens = token_table(q=query, status=status)
     page = Paginator(tokens, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -45,6 +42,24 @@ def id_token_list(request):
             "statuses": IdTokenStatus.values,
             "params": pager_params(request.GET),
         },
+    )
+
+
+@operator_view()
+def id_token_export(request):
+    """The tokens the list shows, as CSV the token import reads back; an unknown status is a 400
+    naming the filter."""
+    problem = refused(request.GET, {"status": IdTokenStatus.values})
+    if problem:
+        return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+    tokens = token_table(
+        q=request.GET.get("q", "").strip(), status=request.GET.get("status", "").strip()
+    )
+    return id_tokens_csv(
+        tokens,
+        tz=zoneinfo.ZoneInfo(request.tenant.timezone),
+        tenant=request.tenant,
+        filename=export_filename("id-tokens", request.tenant),
     )
 
 

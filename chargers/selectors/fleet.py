@@ -26,8 +26,10 @@ from chargers.configuration.models import Drift
 from chargers.models import (
     Charger,
     Connector,
+    OcppVersion,
     RegistrationStatus,
 )
+from cpms.exports import refused
 from cpms.models import Site
 
 
@@ -124,6 +126,23 @@ class TableQuery:
         if query.sort not in SORTS:
             query.sort = "identity"
         return query
+
+
+def refused_filter(params) -> str | None:
+    """The first of the table's filters whose value it cannot apply, as a message naming the
+    filter (the list page quietly ignores such a value; an export must not widen silently)."""
+    site = params.get("site", "").strip()
+    if site and not site.isdigit() and site != "none":
+        return f"site: {site[:40]!r} is not a site id or none."
+    return refused(
+        params,
+        {
+            "state": State.LABELS,
+            "version": OcppVersion.values,
+            "drift": ["drifted"],
+            "sort": SORTS,
+        },
+    )
 
 
 def charger_table(query: TableQuery) -> QuerySet:

@@ -40,6 +40,16 @@ def id_token_verdict(*, id_tag: str) -> TokenInfo:
     )
 
 
+def token_table(*, q: str = "", status: str = "") -> QuerySet[IdToken]:
+    """The token list's rows: uid, label or group uid containing `q`, of a status."""
+    tokens = IdToken.objects.select_related("group")
+    if q:
+        tokens = tokens.filter(
+            Q(uid__icontains=q) | Q(label__icontains=q) | Q(group__uid__icontains=q)
+        )
+    return with_status(tokens, status)
+
+
 def with_status(tokens: _Tokens, status: str) -> _Tokens:
     """Tokens whose `IdToken.status()` is `status` now, as one query."""
     now = timezone.now()

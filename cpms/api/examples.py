@@ -342,6 +342,24 @@ SESSIONS_CSV = (
     "2026-03-02T11:45:12+01:00,15.230,EVDisconnected,\r\n"
 )
 
+CHARGERS_CSV = (
+    "identity,site,vendor,model,serial_number,charge_box_serial_number,firmware_version,"
+    "ocpp_version,security_profile,registration_status,state,last_seen,connectors,open_alerts\r\n"
+    "ACME-0042,Mall Hamburg,Acme,AC22,SN-42,,3.1.0,1.6,1,Accepted,charging,"
+    "2026-03-02T10:31:05+01:00,2,0\r\n"
+)
+ALERTS_CSV = (
+    "alert_id,kind,severity,charger,site,evse_id,connector_id,title,detail,opened_at,"
+    "acknowledged_at,acknowledged_by,acknowledgement_note,resolved_at\r\n"
+    "12,charger_offline,critical,ACME-0042,Mall Hamburg,,,ACME-0042 is offline,"
+    "No message for 10 minutes,2026-03-02T10:30:00+01:00,2026-03-02T10:41:00+01:00,"
+    "alice@example.com,Technician on the way,\r\n"
+)
+ID_TOKENS_CSV = (
+    "uid,type,label,group,blocked,expires_at,created_at\r\n"
+    "04A1B2C3,ISO14443,Van 12,FLEET-1,no,,2026-01-15T09:00:00+01:00\r\n"
+)
+
 
 def returns(summary: str, value, *statuses: int) -> OpenApiExample:
     """A resource as responses carry it (for `extend_schema_serializer`)."""

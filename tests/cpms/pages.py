@@ -28,6 +28,7 @@ OPERATOR_PAGES = {
     "tenant_settings": (Role.ADMIN, None),
     "fleet_settings": (Role.ADMIN, None),
     "id_token_list": (Role.VIEWER, None),
+    "id_token_export": (Role.VIEWER, None),
     "id_token_create": (Role.OPERATOR, None),
     "id_token_edit": (Role.OPERATOR, "id_token"),
     "id_token_import": (Role.OPERATOR, None),
@@ -37,6 +38,7 @@ OPERATOR_PAGES = {
     "charger_states": (Role.VIEWER, None),
     "charger_names": (Role.VIEWER, None),
     "charger_list": (Role.VIEWER, None),
+    "charger_export": (Role.VIEWER, None),
     "charger_detail": (Role.VIEWER, "charger"),
     "charger_create": (Role.ADMIN, None),
     "charger_edit": (Role.ADMIN, "charger"),
@@ -51,6 +53,7 @@ OPERATOR_PAGES = {
     "session_detail": (Role.VIEWER, "session"),
     "session_row": (Role.VIEWER, "session"),
     "alert_list": (Role.VIEWER, None),
+    "alert_export": (Role.VIEWER, None),
     "alert_detail": (Role.VIEWER, "alert"),
     "alert_rules": (Role.ADMIN, None),
     # Tariffs and priced sessions (issue 13).

@@ -11,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chargers.exports import neutralise
 from chargers.models import (
     Charger,
     ChargingSession,
@@ -23,6 +22,7 @@ from chargers.models import (
 )
 from chargers.selectors.uptime import uptime_fraction
 from cpms import hashing
+from cpms.exports import neutralise
 from cpms.models import Site
 from cpms.tenancy import scoping
 from tests.chargers.factories import make_fleet, status_event
