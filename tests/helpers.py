@@ -201,3 +201,15 @@ def run_module(
         drop_databases(left_behind)
     completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     return completed, left_behind
+
+
+@contextlib.contextmanager
+def eager_tasks():
+    """Celery tasks run at once, in the caller's thread, for the duration of the block."""
+    from cpms.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False

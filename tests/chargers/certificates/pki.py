@@ -13,7 +13,6 @@ from cryptography.x509.oid import NameOID
 from chargers.models import Charger
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
-from cpms.celery import app
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE
 
@@ -49,15 +48,6 @@ def simulated(server, tenant, identity, version="2.0.1", **overrides):
         url=f"{server}/ocpp/{tenant.slug}/", charger_id=identity, version=version, **options
     )
     return SimulatedCharger.create(config)
-
-
-@contextlib.contextmanager
-def eager_tasks():
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 @contextlib.asynccontextmanager

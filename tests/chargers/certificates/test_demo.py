@@ -13,7 +13,8 @@ from chargers.services.demo import DEMO_CHARGER_PASSWORD
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import chain_of, eager_tasks, running, simulated
+from tests.chargers.certificates.pki import chain_of, running, simulated
+from tests.helpers import eager_tasks
 
 
 def test_seed_demo_gives_the_demo_tenant_one_ca(db):

@@ -14,7 +14,8 @@ from chargers.certificates import tasks
 from chargers.certificates.models import IssuedCertificate, IssuedState
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import eager_tasks, register, running, simulated
+from tests.chargers.certificates.pki import register, running, simulated
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

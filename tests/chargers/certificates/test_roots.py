@@ -17,7 +17,8 @@ from chargers.models import Charger
 from cpms.models import Site
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import eager_tasks, register, running, simulated
+from tests.chargers.certificates.pki import register, running, simulated
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,12 +16,12 @@ from tests.aio import eventually, in_a
 from tests.chargers.certificates.pki import (
     chain_of,
     csr,
-    eager_tasks,
     register,
     running,
     simulated,
     weak_csr,
 )
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

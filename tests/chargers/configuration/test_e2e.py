@@ -4,8 +4,6 @@ for the values its templates name and its drift is stored; applying the template
 the command path, and each charger's answer (Accepted, RebootRequired, Rejected, NotSupported)
 is recorded and shown."""
 
-import asyncio
-import contextlib
 import time
 
 import pytest
@@ -20,9 +18,10 @@ from chargers.models import Charger, Command
 from chargers.ocpp import builders
 from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
-from cpms.celery import app
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually, in_a
+from tests.chargers.simulator.helpers import running
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,15 +41,6 @@ FAST = {
     "seed": 1,
 }
 VENDOR, MODEL = "CPMS-Sim", "SimCharger AC22"
-
-
-@contextlib.contextmanager
-def eager_tasks():
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -76,18 +66,6 @@ def simulated(server, identity, version, **overrides):
         **{**FAST, **overrides},
     )
     return SimulatedCharger.create(config)
-
-
-@contextlib.asynccontextmanager
-async def running(charger):
-    task = asyncio.create_task(charger.run())
-    try:
-        assert await charger.wait_until(lambda: charger.online, PATIENCE)
-        yield charger
-    finally:
-        await charger.stop(within=PATIENCE)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def template(tenant, protocol, lines, **fields):

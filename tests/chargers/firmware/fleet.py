@@ -8,7 +8,6 @@ the test's on-commit callbacks run as the transaction would commit them."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from chargers.firmware.models import CampaignTarget
@@ -17,7 +16,6 @@ from chargers.ocpp import builders
 from chargers.ocpp.readers import FIRMWARE_STAGES
 from chargers.services.commands import command_create, command_finish
 from chargers.services.reports import charger_boot_record, charger_set_reported_status
-from cpms.celery import app
 
 VENDOR, MODEL = "Acme", "AC22"
 FIRMWARE = bytes(range(256)) * 40  # 10,240 bytes
@@ -124,15 +122,6 @@ def target_version(charger_id):
         .latest("id")
     )
     return target.campaign.image.version
-
-
-@contextmanager
-def eager_tasks():
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def upload_path_of(fleet):

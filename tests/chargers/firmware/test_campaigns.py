@@ -39,7 +39,8 @@ from chargers.models import ChargerEvent, ChargingSession, EventKind, SessionSta
 from cpms.events import captured, publish
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.firmware.fleet import eager_tasks, make_chargers, report
+from tests.chargers.firmware.fleet import make_chargers, report
+from tests.helpers import eager_tasks
 
 
 def targets_by_state(campaign):

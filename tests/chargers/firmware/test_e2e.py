@@ -21,7 +21,8 @@ from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator import downloads as simulator_downloads
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
-from tests.chargers.firmware.fleet import FIRMWARE, eager_tasks
+from tests.chargers.firmware.fleet import FIRMWARE
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,6 @@ this process, Celery eager beside it. A charger that boots is asked for its list
 gets the full list; a token blocked centrally reaches the lists as a differential update; a
 charger that lost its list (a new board: version 0) is repaired with a full update on boot."""
 
-import contextlib
-
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -15,6 +13,7 @@ from chargers.services.tokens import id_token_set_blocked
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually, in_a
+from tests.chargers.simulator.helpers import running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,20 +54,6 @@ def simulated(server, identity, version, **overrides):
     return SimulatedCharger.create(config)
 
 
-@contextlib.asynccontextmanager
-async def online(charger):
-    import asyncio
-
-    task = asyncio.create_task(charger.run())
-    try:
-        assert await charger.wait_until(lambda: charger.online, PATIENCE)
-        yield charger
-    finally:
-        await charger.stop(within=PATIENCE)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 def state_of(tenant, identity):
     return in_a(tenant, lambda: ChargerLocalList.objects.filter(charger__identity=identity).first())
 
@@ -92,7 +77,7 @@ async def test_a_booting_charger_gets_the_full_list_then_a_blocked_token_as_a_di
     ocpp_server_in_process, registered, policy, tenant_a, eager, version
 ):
     sim = simulated(ocpp_server_in_process, "SIM-0001", version)
-    async with online(sim):
+    async with running(sim):
         state = await eventually(settled(tenant_a, "SIM-0001"), what="the first sync")
         assert sim.local_list.tags == dict.fromkeys(EVERY_TOKEN, "Accepted")
         assert sim.local_list.updates == [("Full", 4)]
@@ -116,11 +101,11 @@ async def test_a_charger_that_lost_its_list_is_repaired_with_a_full_update_on_bo
     ocpp_server_in_process, registered, policy, tenant_a, eager
 ):
     first = simulated(ocpp_server_in_process, "SIM-0001", "1.6")
-    async with online(first):
+    async with running(first):
         await eventually(settled(tenant_a, "SIM-0001"), what="the first sync")
     # A new board: the same charger boots with an empty list, version 0.
     again = simulated(ocpp_server_in_process, "SIM-0001", "1.6")
-    async with online(again):
+    async with running(again):
 
         async def repaired():
             state = await state_of(tenant_a, "SIM-0001")
@@ -137,7 +122,7 @@ async def test_a_list_longer_than_an_update_goes_in_chunks_the_charger_accepts(
     ocpp_server_in_process, registered, policy, tenant_a, eager
 ):
     sim = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1", local_list_per_message=3)
-    async with online(sim):
+    async with running(sim):
         state = await eventually(settled(tenant_a, "SIM-0002"), what="the sync")
     assert sim.local_list.updates == [("Full", 3), ("Differential", 1)]
     assert set(sim.local_list.tags) == EVERY_TOKEN
@@ -148,7 +133,7 @@ async def test_a_charger_without_a_local_list_is_skipped(
     ocpp_server_in_process, registered, policy, tenant_a, eager
 ):
     sim = simulated(ocpp_server_in_process, "SIM-0003", "1.6", local_list=False)
-    async with online(sim):
+    async with running(sim):
         state = await eventually(
             settled(tenant_a, "SIM-0003", SyncOutcome.UNSUPPORTED), what="the probe"
         )
@@ -161,7 +146,7 @@ async def test_a_version_mismatch_to_a_difference_is_repaired_with_the_full_list
     ocpp_server_in_process, registered, policy, tenant_a, eager
 ):
     sim = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1")
-    async with online(sim):
+    async with running(sim):
         await eventually(settled(tenant_a, "SIM-0002"), what="the first sync")
         # Something else wrote the charger's list meanwhile: its version is ahead of ours.
         sim.local_list.version = 99

@@ -19,7 +19,7 @@ from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
-from tests.chargers.firmware.fleet import eager_tasks
+from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,7 @@ from chargers.services.commands import command_create, command_finish
 from chargers.services.sessions import session_start
 from cpms.events import captured
 from cpms.tenancy import scoping
-from tests.chargers.firmware.fleet import eager_tasks
+from tests.helpers import eager_tasks
 
 HOUR = timedelta(hours=1)
 
