@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing import display, invoicing, listeners, parties, pricing, selectors
 from billing.events import CdrIssued, SessionCostUpdated
@@ -71,7 +72,7 @@ def _checked_terms(currency: str, terms: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({error.field: [error.message]}) from None
     start, end = terms.get("start_date_time"), terms.get("end_date_time")
     if start is not None and end is not None and end <= start:
-        raise ValidationError({"end_date_time": ["Must be after start_date_time."]})
+        raise ValidationError({"end_date_time": [gettext("Must be after start_date_time.")]})
     return {
         "elements": pricing.normalised_elements(data["elements"]),
         "min_price": _money(data["min_price"]),
@@ -105,7 +106,11 @@ def _effective(at: datetime | None, now: datetime) -> datetime:
         return now
     if at < now - CLOCK_SLACK:
         raise ValidationError(
-            {"effective_from": ["A price change takes effect now or later, never in the past."]}
+            {
+                "effective_from": [
+                    gettext("A price change takes effect now or later, never in the past.")
+                ]
+            }
         )
     return at
 
@@ -126,7 +131,7 @@ def tariff_create(
 ) -> Tariff:
     """A new tariff and its first version, in force from `effective_from` (now)."""
     if not name.strip():
-        raise ValidationError({"name": ["This field may not be blank."]})
+        raise ValidationError({"name": [gettext("This field may not be blank.")]})
     terms = _checked_terms(
         currency,
         {
@@ -154,11 +159,15 @@ def tariff_update(
     locked = Tariff.objects.select_for_update().get(pk=tariff.pk)
     if "currency" in changes and changes["currency"] != locked.currency:
         raise ValidationError(
-            {"currency": ["A tariff keeps its currency; create a tariff in the other one."]}
+            {
+                "currency": [
+                    gettext("A tariff keeps its currency; create a tariff in the other one.")
+                ]
+            }
         )
     if "name" in changes:
         if not str(changes["name"]).strip():
-            raise ValidationError({"name": ["This field may not be blank."]})
+            raise ValidationError({"name": [gettext("This field may not be blank.")]})
         locked.name = str(changes["name"]).strip()
         locked.save(update_fields=["name"])
     new_version = None
@@ -172,7 +181,11 @@ def tariff_update(
         at = _effective(changes.get("effective_from"), timezone.now())
         if at < current.effective_from:
             raise ValidationError(
-                {"effective_from": ["Must not be before the current version takes effect."]}
+                {
+                    "effective_from": [
+                        gettext("Must not be before the current version takes effect.")
+                    ]
+                }
             )
         new_version = _version(
             locked, number=current.number + 1, effective_from=at, user=user, **terms
@@ -195,7 +208,9 @@ def _checked_place(site: Site | None, charger: Charger | None, connector: Connec
         raise ValidationError(
             {
                 given[1]: [
-                    "Assign to one place: the tenant (none), a site, a charger or a connector."
+                    gettext(
+                        "Assign to one place: the tenant (none), a site, a charger or a connector."
+                    )
                 ]
             }
         )
@@ -203,7 +218,7 @@ def _checked_place(site: Site | None, charger: Charger | None, connector: Connec
 
 def _checked_tariff(tariff: Tariff) -> None:
     if tariff.archived_at is not None:
-        raise ValidationError({"tariff": ["This tariff was deleted."]})
+        raise ValidationError({"tariff": [gettext("This tariff was deleted.")]})
 
 
 @transaction.atomic
@@ -441,7 +456,12 @@ def _checked_groups(groups: list[IdToken], customer: Customer | None) -> None:
     first = taken.select_related("customer", "group").first()
     if first is not None:
         raise ValidationError(
-            {"groups": [f"{first.group.uid} is billed to {first.customer.name} already."]}
+            {
+                "groups": [
+                    gettext("%(group)s is billed to %(customer)s already.")
+                    % {"group": first.group.uid, "customer": first.customer.name}
+                ]
+            }
         )
 
 
@@ -449,7 +469,9 @@ def _checked_country(country: str) -> None:
     """A buyer's country is part of an EN 16931 invoice (BR-11): while the tenant issues
     Factur-X e-invoices, every customer needs one."""
     if not country and selectors.billing_settings().facturx:
-        raise ValidationError({"country": ["E-invoices (Factur-X) need the customer's country."]})
+        raise ValidationError(
+            {"country": [gettext("E-invoices (Factur-X) need the customer's country.")]}
+        )
 
 
 @transaction.atomic
@@ -483,7 +505,7 @@ def customer_update(
 
 def customer_delete(*, customer: Customer) -> None:
     if Invoice.objects.filter(customer=customer).exists():
-        raise ValidationError({"id": ["This customer has invoices, which are kept."]})
+        raise ValidationError({"id": [gettext("This customer has invoices, which are kept.")]})
     Customer.objects.filter(pk=customer.pk).delete()
 
 
@@ -642,14 +664,14 @@ def invoice_credit(*, invoice: Invoice, reason: str) -> Invoice:
     """A credit note for the whole of an invoice (an operator's correction)."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.kind != InvoiceKind.INVOICE:
-        raise ValidationError({"id": ["A credit note is not credited again."]})
+        raise ValidationError({"id": [gettext("A credit note is not credited again.")]})
     credited = _invoiced_cdrs(InvoiceKind.CREDIT_NOTE).filter(invoice__credits=locked)
     lines = locked.lines.exclude(cdr__in=credited.values("cdr")).select_related("cdr__charger")
     records = [line.cdr for line in lines]
     if not records:
-        raise ValidationError({"id": ["This invoice is credited in full already."]})
+        raise ValidationError({"id": [gettext("This invoice is credited in full already.")]})
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why: the credit note shows it."]})
+        raise ValidationError({"reason": [gettext("Say why: the credit note shows it.")]})
     period = invoicing.Month(locked.period_start, locked.period_end, timezone.now(), timezone.now())
     return _issue(
         customer=locked.customer,
@@ -671,9 +693,9 @@ def site_share_set(
 ) -> SiteShare:
     """The share of a site's revenue its owner gets, and the fee withheld monthly."""
     if not Decimal(0) <= revenue_share_percent <= Decimal(100):
-        raise ValidationError({"revenue_share_percent": ["A percentage from 0 to 100."]})
+        raise ValidationError({"revenue_share_percent": [gettext("A percentage from 0 to 100.")]})
     if monthly_fee < 0:
-        raise ValidationError({"monthly_fee": ["Must not be negative."]})
+        raise ValidationError({"monthly_fee": [gettext("Must not be negative.")]})
     share, _ = SiteShare.objects.update_or_create(
         site=site,
         defaults={"revenue_share_percent": revenue_share_percent, "monthly_fee": monthly_fee},
@@ -764,19 +786,27 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     seconds = values["cost_update_seconds"]
     if seconds != 0 and not (MIN_COST_UPDATE_SECONDS <= seconds <= MAX_COST_UPDATE_SECONDS):
         errors["cost_update_seconds"] = [
-            f"0 (off) or from {MIN_COST_UPDATE_SECONDS} to {MAX_COST_UPDATE_SECONDS}."
+            gettext("0 (off) or from %(least)s to %(most)s.")
+            % {"least": MIN_COST_UPDATE_SECONDS, "most": MAX_COST_UPDATE_SECONDS}
         ]
     if values["country"] and not re.fullmatch(r"[A-Z]{2}", values["country"]):
-        errors["country"] = ["Use an ISO 3166 alpha-2 code such as DE."]
+        errors["country"] = [gettext("Use an ISO 3166 alpha-2 code such as DE.")]
     if values["facturx"]:
         for name in parties.missing_for_facturx(values):
-            errors.setdefault(name, []).append("Needed for Factur-X e-invoices (EN 16931).")
+            errors.setdefault(name, []).append(
+                gettext("Needed for Factur-X e-invoices (EN 16931).")
+            )
         countryless = list(Customer.objects.filter(country="").values_list("name", flat=True))
         if countryless:
+            names = ", ".join(countryless[:5])
             errors["facturx"] = [
-                "E-invoices name each buyer's country; set it for "
-                + ", ".join(countryless[:5])
-                + (f" and {len(countryless) - 5} more." if len(countryless) > 5 else ".")
+                gettext("E-invoices name each buyer's country; set it for %(names)s.")
+                % {"names": names}
+                if len(countryless) <= 5
+                else gettext(
+                    "E-invoices name each buyer's country; set it for %(names)s and %(more)s more."
+                )
+                % {"names": names, "more": len(countryless) - 5}
             ]
     return errors
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.models import (
     Charger,
@@ -53,10 +54,12 @@ def _changed(reservation: Reservation) -> None:
 def _token(id_tag: str, now: datetime) -> IdToken:
     token = IdToken.objects.select_related("group").filter(uid__iexact=id_tag.strip()).first()
     if token is None:
-        raise ValidationError({"id_token": ["No id token of this tenant has this uid."]})
+        raise ValidationError({"id_token": [gettext("No id token of this tenant has this uid.")]})
     status = token.status(now)
     if status != IdTokenStatus.ACCEPTED:
-        raise ValidationError({"id_token": [f"This id token is {status.lower()}."]})
+        raise ValidationError(
+            {"id_token": [gettext("This id token is %(status)s.") % {"status": status.lower()}]}
+        )
     return token
 
 
@@ -70,11 +73,18 @@ def _group_of(token: IdToken) -> str:
 
 def _check_expiry(expires_at: datetime, now: datetime) -> None:
     if expires_at < now + MIN_AHEAD:
-        raise ValidationError({"expires_at": ["The reservation must end at least a minute ahead."]})
+        raise ValidationError(
+            {"expires_at": [gettext("The reservation must end at least a minute ahead.")]}
+        )
     if expires_at > now + max_ahead():
         hours = max_ahead().total_seconds() / 3600
         raise ValidationError(
-            {"expires_at": [f"A reservation ends at most {hours:g} hours ahead."]}
+            {
+                "expires_at": [
+                    gettext("A reservation ends at most %(hours)s hours ahead.")
+                    % {"hours": f"{hours:g}"}
+                ]
+            }
         )
 
 
@@ -82,7 +92,14 @@ def _check_connector(charger: Charger, evse_id: int | None) -> None:
     if evse_id is None:
         return
     if evse_id < 1 or not Connector.objects.filter(charger=charger, evse_id=evse_id).exists():
-        raise ValidationError({"evse_id": [f"{charger.identity} has no connector {evse_id}."]})
+        raise ValidationError(
+            {
+                "evse_id": [
+                    gettext("%(charger)s has no connector %(evse)s.")
+                    % {"charger": charger.identity, "evse": evse_id}
+                ]
+            }
+        )
 
 
 def _check_free(charger: Charger, evse_id: int | None, now: datetime) -> None:
@@ -95,8 +112,12 @@ def _check_free(charger: Charger, evse_id: int | None, now: datetime) -> None:
         raise ValidationError(
             {
                 "evse_id": [
-                    f"{charger.identity} has {other.connector_label} reserved until "
-                    f"{other.expires_at:%Y-%m-%d %H:%M} UTC."
+                    gettext("%(charger)s has %(connector)s reserved until %(until)s UTC.")
+                    % {
+                        "charger": charger.identity,
+                        "connector": other.connector_label,
+                        "until": f"{other.expires_at:%Y-%m-%d %H:%M}",
+                    }
                 ]
             }
         )
@@ -125,10 +146,10 @@ def reservation_create(
     # The charger's row serialises reservations of its connectors and their numbering.
     charger = Charger.objects.select_for_update().get(pk=charger.pk)
     if charger.registration_status != RegistrationStatus.ACCEPTED:
-        raise ValidationError({"charger": ["The charger is not accepted (registration)."]})
+        raise ValidationError({"charger": [gettext("The charger is not accepted (registration).")]})
     if not charger.is_online and not when_online:
         raise ValidationError(
-            {"charger": ["The charger is offline: it cannot take a reservation."]}
+            {"charger": [gettext("The charger is offline: it cannot take a reservation.")]}
         )
     token = _token(id_tag, now)
     _check_expiry(expires_at, now)
@@ -275,12 +296,13 @@ def reservation_cancel(
     this is committed); its reply closes the record."""
     locked = _locked(pk=reservation.pk)
     if locked is None or locked.status != ReservationStatus.ACCEPTED:
-        state = locked.get_status_display().lower() if locked else "gone"
+        state = locked.get_status_display().lower() if locked else gettext("gone")
         raise ValidationError(
-            f"Only an accepted reservation can be cancelled; this one is {state}."
+            gettext("Only an accepted reservation can be cancelled; this one is %(state)s.")
+            % {"state": state}
         )
     if locked.cancel_requested_at is not None:
-        raise ValidationError("This reservation is being cancelled already.")
+        raise ValidationError(gettext("This reservation is being cancelled already."))
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
     locked.detail = ""

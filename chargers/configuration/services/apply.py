@@ -14,6 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.configuration import selectors
 from chargers.configuration.desired import attribute_of
@@ -71,10 +72,13 @@ def apply_run_start(
         strangers = [c.identity for c in targets if c.pk not in allowed]
         if strangers:
             raise ValidationError(
-                {"chargers": f"The template does not apply to {', '.join(strangers[:5])}."}
+                {
+                    "chargers": gettext("The template does not apply to %(chargers)s.")
+                    % {"chargers": ", ".join(strangers[:5])}
+                }
             )
     if not targets:
-        raise ValidationError({"chargers": "The template applies to no charger."})
+        raise ValidationError({"chargers": gettext("The template applies to no charger.")})
     run = ApplyRun.objects.create(template=template, requested_by=requested_by)
     ApplyResult.objects.bulk_create(
         ApplyResult(tenant_id=run.tenant_id, run=run, charger=charger)

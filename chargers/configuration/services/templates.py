@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from chargers.configuration import selectors
 from chargers.configuration.desired import ENTRY_FIELDS, entry_problem, setting_name
@@ -54,7 +55,9 @@ def template_update(
     before = set(selectors.chargers_of(template).values_list("pk", flat=True))
     unknown = set(changes) - {"name", "protocol", "vendor", "model", "site"}
     if unknown:
-        raise ValidationError({field: "This field cannot be changed." for field in unknown})
+        raise ValidationError(
+            {field: gettext("This field cannot be changed.") for field in unknown}
+        )
     for field, value in changes.items():
         setattr(template, field, value)
     if entries is None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.firmware import planning
 from chargers.firmware.events import CampaignStateChanged
@@ -118,10 +119,10 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     """Freeze the targets (the filter's chargers now) into waves and start the first."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.DRAFT:
-        raise ValidationError({"state": ["Only a draft campaign can start."]})
+        raise ValidationError({"state": [gettext("Only a draft campaign can start.")]})
     chargers = list(matching_chargers(campaign).values_list("pk", "firmware_version"))
     if not chargers:
-        raise ValidationError({"image": ["No charger matches this campaign's filter."]})
+        raise ValidationError({"image": [gettext("No charger matches this campaign's filter.")]})
     sizes = planning.wave_sizes(
         len(chargers),
         canary=campaign.canary_size,
@@ -173,7 +174,7 @@ def campaign_pause(*, campaign: Campaign, reason: str = "Paused by an operator."
     """Start no more chargers; updates already at a charger go on and are followed."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.RUNNING:
-        raise ValidationError({"state": ["Only a running campaign can pause."]})
+        raise ValidationError({"state": [gettext("Only a running campaign can pause.")]})
     campaign_halt(campaign=campaign, reason=reason)
     return campaign
 
@@ -183,7 +184,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Go on; a wave that halted the campaign on its failures no longer holds it."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.PAUSED:
-        raise ValidationError({"state": ["Only a paused campaign can resume."]})
+        raise ValidationError({"state": [gettext("Only a paused campaign can resume.")]})
     CampaignWave.objects.filter(campaign=campaign, state=WaveState.HALTED).update(
         state=WaveState.RUNNING, gate_overridden=True
     )
@@ -201,7 +202,7 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
     cannot be called back and are still followed to their end."""
     campaign = _locked(campaign)
     if campaign.state in (CampaignState.COMPLETED, CampaignState.CANCELLED):
-        raise ValidationError({"state": ["This campaign has ended already."]})
+        raise ValidationError({"state": [gettext("This campaign has ended already.")]})
     now = timezone.now()
     waiting = CampaignTarget.objects.filter(
         campaign=campaign, state__in=(TargetState.PENDING, TargetState.DEFERRED)

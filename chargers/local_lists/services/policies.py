@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from chargers.local_lists.models import LocalListPolicy, PolicyMode
 from chargers.local_lists.selectors import managing
@@ -16,23 +17,33 @@ from cpms.models import Site
 
 def _check(*, site: Site | None, charger: Charger | None, mode: str, groups: list[IdToken]) -> None:
     if mode not in PolicyMode.values:
-        raise ValidationError({"mode": [f"Choose one of: {', '.join(PolicyMode.values)}."]})
+        raise ValidationError(
+            {
+                "mode": [
+                    gettext("Choose one of: %(modes)s.") % {"modes": ", ".join(PolicyMode.values)}
+                ]
+            }
+        )
     if site is not None and charger is not None:
-        raise ValidationError({"charger": ["A policy is for a site or a charger, not both."]})
+        raise ValidationError(
+            {"charger": [gettext("A policy is for a site or a charger, not both.")]}
+        )
     if mode == PolicyMode.GROUPS and not groups:
-        raise ValidationError({"groups": ["Choose at least one group for this mode."]})
+        raise ValidationError({"groups": [gettext("Choose at least one group for this mode.")]})
 
 
 def _clash(policy: LocalListPolicy) -> None:
     others = LocalListPolicy.objects.exclude(pk=policy.pk)
     if policy.charger_id is not None:
         if others.filter(charger_id=policy.charger_id).exists():
-            raise ValidationError({"charger": ["This charger already has a policy."]})
+            raise ValidationError({"charger": [gettext("This charger already has a policy.")]})
     elif policy.site_id is not None:
         if others.filter(site_id=policy.site_id).exists():
-            raise ValidationError({"site": ["This site already has a policy."]})
+            raise ValidationError({"site": [gettext("This site already has a policy.")]})
     elif others.filter(site__isnull=True, charger__isnull=True).exists():
-        raise ValidationError({"site": ["The tenant already has its policy; change that one."]})
+        raise ValidationError(
+            {"site": [gettext("The tenant already has its policy; change that one.")]}
+        )
 
 
 @transaction.atomic

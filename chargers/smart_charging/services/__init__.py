@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken
 from chargers.ocpp import builders
@@ -79,7 +80,7 @@ def site_electrical_set(*, site: Site, **fields: Any) -> SiteElectrical:
     _check(row)
     if row.static_limit_a() is None:
         raise ValidationError(
-            {"grid_limit_a": ["Give a limit, or set the site's grid limit in kW first."]}
+            {"grid_limit_a": [gettext("Give a limit, or set the site's grid limit in kW first.")]}
         )
     row.save()
     _changed(site.pk, "grid connection")
@@ -97,10 +98,10 @@ def site_electrical_delete(*, row: SiteElectrical) -> None:
 
 def _check_circuit(circuit: Circuit) -> None:
     if circuit.limit_a is not None and circuit.limit_a <= 0:
-        raise ValidationError({"limit_a": ["A circuit's limit is above 0 A."]})
+        raise ValidationError({"limit_a": [gettext("A circuit's limit is above 0 A.")]})
     taken = Circuit.objects.filter(site_id=circuit.site_id, name__iexact=circuit.name)
     if taken.exclude(pk=circuit.pk).exists():
-        raise ValidationError({"name": ["The site has a circuit of that name."]})
+        raise ValidationError({"name": [gettext("The site has a circuit of that name.")]})
     _check(circuit)
     _check_parent(circuit)
 
@@ -110,9 +111,9 @@ def _check_parent(circuit: Circuit) -> None:
     seen = {circuit.pk}
     while parent is not None:
         if parent.site_id != circuit.site_id:
-            raise ValidationError({"parent": ["That circuit is at another site."]})
+            raise ValidationError({"parent": [gettext("That circuit is at another site.")]})
         if parent.pk in seen:
-            raise ValidationError({"parent": ["A circuit cannot be below itself."]})
+            raise ValidationError({"parent": [gettext("A circuit cannot be below itself.")]})
         seen.add(parent.pk)
         parent = parent.parent
 
@@ -129,7 +130,7 @@ def circuit_create(*, site: Site, **fields: Any) -> Circuit:
 @transaction.atomic
 def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
     if "site" in fields and fields["site"].pk != circuit.site_id:
-        raise ValidationError({"site": ["A circuit stays at its site; create a new one."]})
+        raise ValidationError({"site": [gettext("A circuit stays at its site; create a new one.")]})
     fields.pop("site", None)
     for name, value in fields.items():
         setattr(circuit, name, value)
@@ -142,7 +143,7 @@ def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
 @transaction.atomic
 def circuit_delete(*, circuit: Circuit) -> None:
     if circuit.children.exists():
-        raise ValidationError({"id": ["Remove or move the circuits below it first."]})
+        raise ValidationError({"id": [gettext("Remove or move the circuits below it first.")]})
     site_id, name = circuit.site_id, circuit.name
     circuit.delete()
     _changed(site_id, f"circuit {name} removed")
@@ -158,15 +159,15 @@ def charger_electrical_set(*, charger: Charger, **fields: Any) -> ChargerElectri
         setattr(row, name, value)
     _check(row)
     if row.circuit is not None and row.circuit.site_id != charger.site_id:
-        raise ValidationError({"circuit": ["That circuit is not at the charger's site."]})
+        raise ValidationError({"circuit": [gettext("That circuit is not at the charger's site.")]})
     if row.min_current_a is not None and row.min_current_a > row.max_current_a:
-        raise ValidationError({"min_current_a": ["Above the maximum."]})
+        raise ValidationError({"min_current_a": [gettext("Above the maximum.")]})
     limits = row.connector_max_a
     if not isinstance(limits, dict) or not all(
         str(k).isdigit() and isinstance(v, int | float) and 0 < v <= 1000 for k, v in limits.items()
     ):
         raise ValidationError(
-            {"connector_max_a": ['An EVSE number to its maximum in A: {"2": 16}.']}
+            {"connector_max_a": [gettext('An EVSE number to its maximum in A: {"2": 16}.')]}
         )
     row.save()
     if charger.site_id is not None:
@@ -186,7 +187,9 @@ def _check_weekdays(weekdays: Any) -> None:
     if not isinstance(weekdays, list) or not all(
         isinstance(d, int) and 0 <= d <= 6 for d in weekdays
     ):
-        raise ValidationError({"weekdays": ["Days as numbers, 0 for Monday to 6 for Sunday."]})
+        raise ValidationError(
+            {"weekdays": [gettext("Days as numbers, 0 for Monday to 6 for Sunday.")]}
+        )
 
 
 @transaction.atomic
@@ -231,7 +234,7 @@ def limit_signal_post(
     and the schedule apply again). A signal only lowers the limit: the fuse stays the fuse."""
     starts_at = starts_at or timezone.now()
     if expires_at <= starts_at:
-        raise ValidationError({"expires_at": ["Expires before it starts."]})
+        raise ValidationError({"expires_at": [gettext("Expires before it starts.")]})
     signal = LimitSignal(
         site=site,
         tenant_id=site.tenant_id,
