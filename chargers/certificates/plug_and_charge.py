@@ -121,7 +121,7 @@ class ContractProvider(Protocol):
 class LocalProvider:
     """The built-in test V2G PKI: issues a contract for the envelope's eMAID."""
 
-    kind = ProviderKind.LOCAL
+    kind: str = ProviderKind.LOCAL
     in_database = True
     timeout = 10.0
 
@@ -150,7 +150,7 @@ class RemoteProvider:
     "exi_request"}` (HTTP Basic with the username, else a Bearer token), answered with JSON
     `{"exi_response"}` (base64 EXI, returned to the charger untouched) or an HTTP error."""
 
-    kind = ProviderKind.REMOTE
+    kind: str = ProviderKind.REMOTE
     in_database = False
 
     def __init__(self, *, url: str, username: str, secret: str, timeout: float) -> None:

@@ -145,7 +145,7 @@ def issue_contract(
             critical=True,
         )
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(mo_key.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(mo_key.public_key()),
             critical=False,
         )
         .sign(mo_key, hashes.SHA256())
@@ -177,7 +177,9 @@ class OcspId:
         )
 
     @classmethod
-    def parse(cls, *, issuer_name_hash: str, issuer_key_hash: str, serial: str, url: str = ""):
+    def parse(
+        cls, *, issuer_name_hash: str, issuer_key_hash: str, serial: str, url: str = ""
+    ) -> OcspId:
         """From a charger's fields; ValueError when they are not SHA-256 hex and a hex serial."""
         name, key = issuer_name_hash.strip().lower(), issuer_key_hash.strip().lower()
         number = serial.strip().lower().lstrip("0") or "0"

@@ -83,10 +83,12 @@ class SmartCharging201(ChargerPart):
                 else None
             ),
             persistent=False,
-            on_result=lambda result: self.events.add(
-                "contract-status", f"{contract.emaid}: OCSP {result.status}"
-            ),
+            on_result=self._contract_status,
         )
+
+    def _contract_status(self, result) -> None:
+        if self.contract is not None:
+            self.events.add("contract-status", f"{self.contract.emaid}: OCSP {result.status}")
 
     def _contract_answer(self, result) -> None:
         contract = self.contract
