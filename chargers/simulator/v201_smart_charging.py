@@ -40,7 +40,7 @@ class SmartCharging201(ChargerPart):
     # --- ISO 15118 cars ---------------------------------------------------------------------
 
     def _car_plugged(self, session: Session) -> None:
-        if self.contract is not None:
+        if self.contract is not None and session.remote_start_id is None:
             self._plug_and_charge(session)
             return
         # Plug & Charge: the car asks for its contract certificate through the station, and
