@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cryptography import x509
+from django.utils.translation import gettext
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -55,7 +56,7 @@ class ContractStatus(StrEnum):
 
 def emaid_problem(emaid: str) -> str:
     if not EMAID.match(emaid or ""):
-        return "not an eMAID (like DE-ABC-C12345678-9)"
+        return gettext("Not an eMAID (like DE-ABC-C12345678-9).")
     return ""
 
 
