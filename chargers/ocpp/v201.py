@@ -188,11 +188,13 @@ class CentralSystem201(CentralSystem):
             f" ({verdict.reason})" if verdict.reason else ""
         )
         await self._event(EventKind.CERTIFICATE_STATUS, line, payload)
-        info = id_token_info(verdict.token) if verdict.token.token else {"status": "Invalid"}
-        if verdict.status == v2g.ContractStatus.CONTRACT_CANCELLED:
+        # A valid contract gets its token's verdict (Unknown without one); a refused one is
+        # Invalid, or Blocked when the operator blocked its eMAID's token.
+        info: JsonDict = {"status": "Invalid"}
+        if verdict.status == v2g.ContractStatus.ACCEPTED:
+            info = id_token_info(verdict.token)
+        elif verdict.status == v2g.ContractStatus.CONTRACT_CANCELLED:
             info = {"status": "Blocked"}
-        elif verdict.status != v2g.ContractStatus.ACCEPTED:
-            info = {"status": "Invalid"}
         reply: JsonDict = {
             "idTokenInfo": info,
             "certificateStatus": CERTIFICATE_STATUS[verdict.status],

@@ -156,6 +156,19 @@ async def test_a_blocked_emaid_token_cancels_the_contract(ocpp_server, tenant_a,
     assert reply.id_token_info["status"] == "Blocked"
 
 
+async def test_a_valid_contract_without_a_token_of_the_tenant_is_unknown(
+    ocpp_server, tenant_a, charger
+):
+    _, held = await contract_of(tenant_a)
+    await in_a(tenant_a, lambda: IdToken.objects.filter(uid=EMAID).delete())
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        reply = await cp.call(authorize(held))
+
+    assert reply.certificate_status == "Accepted"
+    assert reply.id_token_info["status"] == "Unknown"
+
+
 async def test_get_certificate_status_answers_a_parseable_response_cached_until_next_update(
     ocpp_server, tenant_a, charger
 ):
