@@ -270,3 +270,29 @@ async def test_garbage_pem_in_authorize_is_a_chain_error(ocpp_server, tenant_a, 
 
     assert reply.certificate_status == "CertChainError"
     assert reply.id_token_info["status"] == "Invalid"
+
+
+async def test_an_update_request_gets_a_new_contract_for_the_same_emaid(
+    ocpp_server, tenant_a, charger
+):
+    car = Contract(EMAID)
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        for action in ("Install", "Update"):
+            reply = await cp.call(
+                call.Get15118EVCertificate(
+                    iso15118_schema_version="urn:iso:15118:2:2013:MsgDef",
+                    action=action,
+                    exi_request=car.install_request(),
+                )
+            )
+            assert reply.status == "Accepted"
+            assert car.accept(reply.exi_response) == ""
+
+    contracts = await in_a(tenant_a, lambda: list(ContractCertificate.objects.all()))
+    assert [c.emaid for c in contracts] == [EMAID, EMAID]
+    assert car.chain[0].serial_number == int(contracts[0].serial, 16)  # the newest
+    actions = await in_a(
+        tenant_a, lambda: sorted(EvCertificateRequest.objects.values_list("action", flat=True))
+    )
+    assert actions == ["install", "update"]
