@@ -390,7 +390,10 @@ async def contract_authorize(
             return _refused(v2g.ContractStatus.CHAIN_ERROR, "no leaf", chain.emaid)
         leaf_ident = v2g.OcspId.of(chain.leaf, chain.issuer)
         same = (leaf_ident.issuer_key_hash, leaf_ident.serial)
+        given = [i for i in idents if (i.issuer_key_hash, i.serial) == same]
         others = [i for i in idents if (i.issuer_key_hash, i.serial) != same]
+        # The certificate's own responder URL, else the one the charger gave with its hash data.
+        url = url or (given[0].responder_url if given else "")
         idents = [dataclasses.replace(leaf_ident, responder_url=url), *others]
         if emaid and emaid.upper() != chain.emaid.upper():
             return _refused(
