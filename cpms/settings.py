@@ -347,6 +347,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Webhooks may target loopback and private addresses only where that is safe (tests, labs).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Plug & Charge calls out to remote contract providers and OCSP responders; labs may allow
+# internal addresses (a charger names a responder URL, so public hosts only by default).
+PNC_ALLOW_PRIVATE_ADDRESSES = env.bool("PNC_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- REST API (/api/v1/): the base view in cpms.api.base sets tenant, roles and scope ----------
 
