@@ -255,6 +255,9 @@ def _reserve_outcome(reservation: Reservation, command: Command) -> None:
         reservation.detail = ""
         reservation.save(update_fields=["status", "charger_status", "detail"])
         _changed(reservation)
+        if reservation.cancel_requested_at is not None:
+            # Cancelled while the charger was still answering: now it holds it, cancel it there.
+            _queue_cancellation(reservation)
         return
     _close(reservation, ReservationStatus.REJECTED, f"The charger answered {said or 'nothing'}.")
 
@@ -292,26 +295,42 @@ def reservation_command_finished(*, command_id: int) -> None:
 def reservation_cancel(
     *, reservation: Reservation, cancelled_by: User | None = None
 ) -> Reservation:
-    """Ask the charger to cancel an accepted reservation (a task sends CancelReservation once
-    this is committed); its reply closes the record."""
+    """Cancel an open reservation. One not sent to its charger yet is closed at once; one the
+    charger holds is cancelled there (a task sends CancelReservation once this is committed)
+    and its reply closes the record; one the charger has not answered yet is cancelled there
+    as soon as it accepts (`_reserve_outcome`)."""
     locked = _locked(pk=reservation.pk)
-    if locked is None or locked.status != ReservationStatus.ACCEPTED:
+    if locked is None or locked.status not in OPEN:
         state = locked.get_status_display().lower() if locked else gettext("gone")
         raise ValidationError(
-            gettext("Only an accepted reservation can be cancelled; this one is %(state)s.")
+            gettext("Only an open reservation can be cancelled; this one is %(state)s.")
             % {"state": state}
         )
     if locked.cancel_requested_at is not None:
         raise ValidationError(gettext("This reservation is being cancelled already."))
+    if locked.status == ReservationStatus.REQUESTED and locked.sent_at is None:
+        # `reservation_send` reads the status under the same lock: it will not go out now.
+        _close(
+            locked,
+            ReservationStatus.CANCELLED,
+            "Cancelled before it was sent to the charger.",
+            cancelled_by=cancelled_by,
+        )
+        return locked
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
     locked.detail = ""
     locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail"])
+    if locked.status == ReservationStatus.ACCEPTED:
+        _queue_cancellation(locked)
+    return locked
+
+
+def _queue_cancellation(reservation: Reservation) -> None:
     from chargers.reservations.tasks import send_cancellation
 
-    tenant_id, pk = locked.tenant_id, locked.pk
+    tenant_id, pk = reservation.tenant_id, reservation.pk
     transaction.on_commit(lambda: send_cancellation.delay(tenant_id=tenant_id, reservation_id=pk))
-    return locked
 
 
 def reservation_send_cancellation(*, reservation_id: int) -> Command | None:
