@@ -102,6 +102,9 @@ SAME_OPERATION = [
     ("certificate_settings", ("certificate-settings", "patch")),
     ("charger_certificates", ("certificate-list", "get")),
     ("charger_certificates", ("installed-certificate-list", "get")),
+    ("audit_list", ("audit-list", "get")),
+    ("audit_export", ("audit-export", "get")),
+    ("audit_detail", ("audit-detail", "get")),
 ]
 
 

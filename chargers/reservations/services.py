@@ -31,6 +31,8 @@ from chargers.ocpp import builders, readers
 from chargers.reservations.events import ReservationChanged
 from chargers.reservations.models import OPEN, Reservation, ReservationStatus
 from chargers.services.commands import UNFINISHED
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import User
 
@@ -147,6 +149,7 @@ def reservation_create(
         ocpp_id=(last or 0) + 1,
         created_by=created_by,
     )
+    audit.created(reservation, ObjectType.RESERVATION)
     _changed(reservation)
     if not when_online:
         _send_on_commit(reservation)
@@ -281,10 +284,12 @@ def reservation_cancel(
         )
     if locked.cancel_requested_at is not None:
         raise ValidationError("This reservation is being cancelled already.")
+    before = audit.snapshot(locked, ["cancel_requested_at", "cancelled_by"])
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
     locked.detail = ""
     locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail"])
+    audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
     from chargers.reservations.tasks import send_cancellation
 
     tenant_id, pk = locked.tenant_id, locked.pk

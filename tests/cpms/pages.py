@@ -113,6 +113,10 @@ OPERATOR_PAGES = {
     "certificate_authority_edit": (Role.ADMIN, None),
     "certificate_settings": (Role.ADMIN, None),
     "charger_certificates": (Role.VIEWER, "charger"),
+    # The audit log (cpms/audit): admins only.
+    "audit_list": (Role.ADMIN, None),
+    "audit_export": (Role.ADMIN, None),
+    "audit_detail": (Role.ADMIN, "audit_entry"),
 }
 
 PORTAL_PAGES = {

@@ -16,6 +16,7 @@ from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
+from tests.factories import make_audit_entry
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
             **firmware_world(fleet["charger"], site_a),
             **configuration_world(fleet["charger"]),
+            "audit_entry": make_audit_entry(object_id=str(fleet["charger"].pk)),
         }
 
 
