@@ -1,6 +1,8 @@
 """Audit entries in the admin: read only (no add, change or delete, for anyone)."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from cpms.admin import TenantAdmin
 from cpms.audit.models import AuditEntry
@@ -24,3 +26,9 @@ class AuditEntryAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Refused for everyone; another tenant's entry is the same 404 as everywhere.
+        if self.get_object(request, object_id) is None:
+            raise Http404
+        raise PermissionDenied("Audit entries are never deleted by hand.")

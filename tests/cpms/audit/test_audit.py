@@ -436,3 +436,19 @@ def test_the_demo_leaves_its_admins_setup_in_the_log_once(db):
     assert {e.actor_label for e in recorded} == {"admin@demo.test"}
     assert {"tariff", "reservation", "config_template"} <= {e.object_type for e in recorded}
     assert len({e.at.date() for e in recorded}) == 1 and all(e.door == "command" for e in recorded)
+
+
+def test_the_admin_shows_entries_but_changes_and_deletes_none(client, alice, tenant_a):
+    with scoping.scope(tenant_a):
+        entry = make_audit_entry()
+    client.force_login(alice)
+
+    change = reverse("admin:audit_auditentry_change", args=[entry.pk])
+    assert client.get(change).status_code == 200
+    client.post(change, {"object_label": "forged"})
+    delete = reverse("admin:audit_auditentry_delete", args=[entry.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+
+    with scoping.scope(tenant_a):
+        assert AuditEntry.objects.get().object_label == "CP-A"
