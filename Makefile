@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test lint typecheck serve install bench bench-pages bench-load-plan
+.PHONY: demo test messages lint typecheck serve install bench bench-pages bench-load-plan
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ install: $(STAMP)
 
 ## Run the whole system on the embedded defaults with demo data and simulated chargers.
 demo: $(STAMP)
+	$(BIN)/python -m cpms.catalogs
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo --host $(HOST) --port $(PORT)
@@ -26,9 +27,16 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck
 	@# Models and migrations agree; no database is needed for that (SQLite in memory).
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m cpms.catalogs
 	$(BIN)/pytest -p no:playwright --ignore=tests/browser
 	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
+
+## Gather the marked messages into the catalogs (locale/<lang>/LC_MESSAGES/django.po) to
+## translate; needs GNU gettext. The catalogs are compiled by `make demo` and `make test`.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --no-location --ignore=.venv --ignore=var --ignore=bench --ignore=tests \
+		$(foreach l,de fr es,-l $(l))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

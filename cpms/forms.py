@@ -2,10 +2,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cpms.models import ApiKeyRole, Membership, Role, Site, SiteOwner
 from cpms.services.sites import SITE_FIELDS, SITE_OWNER_FIELDS
@@ -110,4 +112,14 @@ class LogoForm(forms.Form):
     logo = forms.FileField(
         help_text="PNG, JPEG or WebP, at most 512 KB; shown in the header of every page.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("As my browser asks"))]
+        + [(code, name) for code, name in settings.LANGUAGES],
+        help_text=_("Pages, live updates and the emails you receive are written in it."),
     )

@@ -3,6 +3,7 @@
 import zoneinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -45,6 +46,8 @@ class User(AbstractUser):
     # Removing an inherited field: django-stubs declares it a CharField.
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # Blank: the browser's language. Pages, live updates and emails to the person follow it.
+    language = models.CharField("language", max_length=8, blank=True, choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

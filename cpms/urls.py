@@ -34,6 +34,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("switch-tenant/", views.switch_tenant, name="switch_tenant"),
     path("invitations/", views.invitations, name="invitations"),
+    path("account/", views.account, name="account"),
     # Not below /t/<slug>/: site owners see the logo too, and no operator page.
     path("branding/<slug:slug>/logo", views.tenant_logo, name="tenant_logo"),
     path("favicon.ico", RedirectView.as_view(url=static("cpms/favicon.svg"), permanent=True)),

@@ -9,13 +9,24 @@ from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cpms import once
-from cpms.forms import ApiKeyForm, LogoForm, MemberForm, SiteOwnerForm, form_page, save_with
+from cpms.forms import (
+    ApiKeyForm,
+    LanguageForm,
+    LogoForm,
+    MemberForm,
+    SiteOwnerForm,
+    form_page,
+    save_with,
+)
+from cpms.languages import language_of
 from cpms.models import ApiKey, Membership, Role, SiteOwner, Tenant
-from cpms.services import apikeys
+from cpms.services import accounts, apikeys
 from cpms.services import members as member_services
 from cpms.services import sites as site_services
 from cpms.services import tenants as tenant_services
@@ -39,6 +50,23 @@ def home(request):
         return redirect(_landing(memberships[0]))
     context = {"memberships": memberships, "invitations": invitations}
     return render(request, "cpms/choose_tenant.html", context)
+
+
+@login_required
+def account(request):
+    """A person's own settings, whichever tenant they are in: the language they read."""
+    form = LanguageForm(request.POST or None, initial={"language": request.user.language})
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["language"]
+        if (
+            save_with(form, accounts.user_set_language, user=request.user, language=chosen)
+            is not None
+        ):
+            # The new language shows from this answer on, the message included.
+            translation.activate(language_of(request.user))
+            messages.success(request, _("Your language is saved."))
+            return redirect("account")
+    return render(request, "cpms/account.html", {"form": form})
 
 
 @login_required
