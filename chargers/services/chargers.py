@@ -180,14 +180,12 @@ def charger_set_registration(*, charger: Charger, status: str) -> None:
     with transaction.atomic():
         Charger.objects.filter(pk=charger.pk).update(registration_status=status)
         charger.registration_status = status
-        verb = {RegistrationStatus.ACCEPTED: Verb.APPROVE, RegistrationStatus.REJECTED: Verb.REJECT}
-        audit.changed(
-            charger,
-            ObjectType.CHARGER,
-            before=before,
-            action=verb.get(status, Verb.UPDATE),  # type: ignore[call-overload]
-            always=True,
-        )
+        verb = Verb.UPDATE
+        if status == RegistrationStatus.ACCEPTED:
+            verb = Verb.APPROVE
+        elif status == RegistrationStatus.REJECTED:
+            verb = Verb.REJECT
+        audit.changed(charger, ObjectType.CHARGER, before=before, action=verb, always=True)
     from chargers.commands import notify_consumer
 
     notify_consumer(charger, {"type": "charger.changed"})

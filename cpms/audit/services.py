@@ -130,8 +130,11 @@ def snapshot(row: models.Model, names: Any = None) -> dict[str, Any]:
     """A row's fields (or the named ones) as stored, before a change, for `changed`.
 
     Read from the database, not the instance: a ModelForm's validation has already written
-    the new values into the instance a view hands its service.
+    the new values into the instance a view hands its service. Nothing is read when nobody
+    acts (a task, a charger's message): nothing will be recorded.
     """
+    if current_actor() is None:
+        return {}
     if row.pk is not None:
         stored = type(row)._base_manager.filter(pk=row.pk).first()
         if stored is not None:
