@@ -40,6 +40,8 @@ from billing.models import (
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from chargers.ocpp import builders
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, SiteOwner, User
 
@@ -146,6 +148,12 @@ def tariff_create(
     now = timezone.now()
     tariff = Tariff.objects.create(name=name.strip(), currency=currency)
     _version(tariff, number=1, effective_from=_effective(effective_from, now), user=user, **terms)
+    audit.record(
+        action=Verb.CREATE,
+        object_type=ObjectType.TARIFF,
+        target=tariff,
+        changes=audit.new_values({"name": tariff.name, "currency": currency, **terms}),
+    )
     return tariff
 
 
@@ -157,6 +165,7 @@ def tariff_update(
     from `effective_from` (now), and leaves every earlier version, and every record priced by
     one, as it was. Returns the tariff and the new version, if there is one."""
     locked = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    old_name = locked.name
     if "currency" in changes and changes["currency"] != locked.currency:
         raise ValidationError(
             {
@@ -190,6 +199,15 @@ def tariff_update(
         new_version = _version(
             locked, number=current.number + 1, effective_from=at, user=user, **terms
         )
+        difference = audit.diff(_checked_terms(locked.currency, before), terms)
+        difference["version"] = {"before": current.number, "after": new_version.number}
+    else:
+        difference = {}
+    difference.update(audit.diff({"name": old_name}, {"name": locked.name}))
+    if difference:
+        audit.record(
+            action=Verb.UPDATE, object_type=ObjectType.TARIFF, target=locked, changes=difference
+        )
     return locked, new_version
 
 
@@ -199,6 +217,7 @@ def tariff_delete(*, tariff: Tariff) -> None:
     they priced."""
     TariffAssignment.objects.filter(tariff=tariff).delete()
     Tariff.objects.filter(pk=tariff.pk).update(archived_at=timezone.now())
+    audit.record(action=Verb.DELETE, object_type=ObjectType.TARIFF, target=tariff)
 
 
 def _checked_place(site: Site | None, charger: Charger | None, connector: Connector | None) -> None:
@@ -241,6 +260,7 @@ def assignment_create(
         group=group,
         priority=priority,
     )
+    audit.created(assignment, ObjectType.TARIFF_ASSIGNMENT, label=str(tariff))
     # This process's ear may remember the tenant as pricing nothing (billing/listeners.py).
     transaction.on_commit(partial(listeners.assigns_a_tariff.forget, assignment.tenant_id))
     return assignment
@@ -248,16 +268,22 @@ def assignment_create(
 
 @transaction.atomic
 def assignment_update(*, assignment: TariffAssignment, **changes: Any) -> TariffAssignment:
+    before = audit.snapshot(assignment)
     for field in ("tariff", "site", "charger", "connector", "group", "priority"):
         if field in changes:
             setattr(assignment, field, changes[field])
     _checked_tariff(assignment.tariff)
     _checked_place(assignment.site, assignment.charger, assignment.connector)
     assignment.save()
+    audit.changed(
+        assignment, ObjectType.TARIFF_ASSIGNMENT, before=before, label=str(assignment.tariff)
+    )
     return assignment
 
 
+@transaction.atomic
 def assignment_delete(*, assignment: TariffAssignment) -> None:
+    audit.deleted(assignment, ObjectType.TARIFF_ASSIGNMENT, label=str(assignment.tariff))
     TariffAssignment.objects.filter(pk=assignment.pk).delete()
 
 
@@ -825,8 +851,10 @@ def billing_settings_set(**changes: Any) -> BillingSettings:
     errors = _settings_errors(values)
     if errors:
         raise ValidationError(errors)
+    before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
     # The scope's one row (the default manager sees only its tenant's).
     found, _ = BillingSettings.objects.update_or_create(defaults=values)
+    audit.changed(found, ObjectType.BILLING_SETTINGS, before=before)
     return found
 
 

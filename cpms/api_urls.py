@@ -17,6 +17,7 @@ from chargers.local_lists import api as local_lists_api
 from chargers.reservations import api as reservations_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
+from cpms.audit import api as audit_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -38,6 +39,7 @@ router.register(
 router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
 router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
+router.register("audit-log", audit_api.AuditEntryViewSet, basename="audit")
 router.register("tariffs", billing_api.TariffViewSet, basename="tariff")
 router.register(
     "tariff-assignments", billing_api.TariffAssignmentViewSet, basename="tariff-assignment"

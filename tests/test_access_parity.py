@@ -109,6 +109,9 @@ SAME_OPERATION = [
     ("certificate_pnc_settings", ("plug-and-charge-settings", "patch")),
     ("contract_certificate_issue", ("contract-certificate-list", "post")),
     ("contract_certificate_revoke", ("contract-certificate-revoke", "post")),
+    ("audit_list", ("audit-list", "get")),
+    ("audit_export", ("audit-export", "get")),
+    ("audit_detail", ("audit-detail", "get")),
 ]
 
 

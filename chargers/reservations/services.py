@@ -32,6 +32,8 @@ from chargers.ocpp import builders, readers
 from chargers.reservations.events import ReservationChanged
 from chargers.reservations.models import OPEN, Reservation, ReservationStatus
 from chargers.services.commands import UNFINISHED
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import User
 
@@ -168,6 +170,7 @@ def reservation_create(
         ocpp_id=(last or 0) + 1,
         created_by=created_by,
     )
+    audit.created(reservation, ObjectType.RESERVATION)
     _changed(reservation)
     if not when_online:
         _send_on_commit(reservation)
@@ -308,6 +311,7 @@ def reservation_cancel(
         )
     if locked.cancel_requested_at is not None:
         raise ValidationError(gettext("This reservation is being cancelled already."))
+    before = audit.snapshot(locked, ["status", "cancel_requested_at", "cancelled_by"])
     if locked.status == ReservationStatus.REQUESTED and locked.sent_at is None:
         # `reservation_send` reads the status under the same lock: it will not go out now.
         _close(
@@ -316,11 +320,13 @@ def reservation_cancel(
             "Cancelled before it was sent to the charger.",
             cancelled_by=cancelled_by,
         )
+        audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
         return locked
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
     locked.detail = ""
     locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail"])
+    audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
     if locked.status == ReservationStatus.ACCEPTED:
         _queue_cancellation(locked)
     return locked

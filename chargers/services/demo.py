@@ -35,9 +35,10 @@ DEMO_CHARGERS = {
 SIMULATOR_TAGS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
 TENANT_SLUG = "demo"
 
+DEMO_ADMIN = "admin@demo.test"
 PEOPLE = [
     ("platform@demo.test", None, "platform staff (every tenant, Django admin)"),
-    ("admin@demo.test", Role.ADMIN, "tenant admin"),
+    (DEMO_ADMIN, Role.ADMIN, "tenant admin"),
     ("operator@demo.test", Role.OPERATOR, "operator"),
     ("viewer@demo.test", Role.VIEWER, "viewer (read-only)"),
     ("owner@demo.test", Role.PORTAL, "site owner portal (Harbour Mall only)"),

@@ -117,6 +117,10 @@ OPERATOR_PAGES = {
     "certificate_pnc_settings": (Role.ADMIN, None),
     "contract_certificate_issue": (Role.OPERATOR, None),
     "contract_certificate_revoke": (Role.OPERATOR, "contract_certificate"),
+    # The audit log (cpms/audit): admins only.
+    "audit_list": (Role.ADMIN, None),
+    "audit_export": (Role.ADMIN, None),
+    "audit_detail": (Role.ADMIN, "audit_entry"),
 }
 
 PORTAL_PAGES = {

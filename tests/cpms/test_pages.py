@@ -18,6 +18,7 @@ from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
+from tests.factories import make_audit_entry
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             **firmware_world(fleet["charger"], site_a),
             **configuration_world(fleet["charger"]),
             **plug_and_charge_world(fleet["charger"], timezone.now()),
+            "audit_entry": make_audit_entry(object_id=str(fleet["charger"].pk)),
         }
 
 

@@ -27,6 +27,8 @@ from chargers.firmware.models import (
     WaveState,
 )
 from chargers.models import Charger
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, User
 
@@ -51,6 +53,10 @@ def _check(fields: dict[str, Any]) -> None:
             errors[name] = ["At least one minute."]
     if errors:
         raise ValidationError(errors)
+
+
+# What an operator's start, pause, resume or cancel changes, as the audit log shows it.
+STATE_FIELDS = ("state", "started_at", "finished_at", "paused_reason")
 
 
 @transaction.atomic
@@ -78,6 +84,7 @@ def campaign_create(
         **settings,
     )
     campaign.sites.set(sites)
+    audit.created(campaign, ObjectType.FIRMWARE_CAMPAIGN)
     return campaign
 
 
@@ -145,10 +152,12 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
                 )
             )
     CampaignTarget.objects.bulk_create(targets, batch_size=500)
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.RUNNING
     campaign.started_at = now
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "started_at", "paused_reason"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.START)
     campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
@@ -175,7 +184,9 @@ def campaign_pause(*, campaign: Campaign, reason: str = "Paused by an operator."
     campaign = _locked(campaign)
     if campaign.state != CampaignState.RUNNING:
         raise ValidationError({"state": [gettext("Only a running campaign can pause.")]})
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign_halt(campaign=campaign, reason=reason)
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.PAUSE)
     return campaign
 
 
@@ -188,9 +199,11 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     CampaignWave.objects.filter(campaign=campaign, state=WaveState.HALTED).update(
         state=WaveState.RUNNING, gate_overridden=True
     )
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.RUNNING
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "paused_reason"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.RESUME)
     campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
@@ -218,8 +231,10 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
         for pk, attempt in waiting.values_list("pk", "attempt")
     )
     waiting.update(state=TargetState.CANCELLED, finished_at=now)
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = now
     campaign.save(update_fields=["state", "finished_at"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.CANCEL)
     campaign_changed(campaign)
     return campaign

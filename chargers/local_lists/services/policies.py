@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 from chargers.local_lists.models import LocalListPolicy, PolicyMode
 from chargers.local_lists.selectors import managing
 from chargers.models import Charger, IdToken
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import Site
 
 
@@ -60,8 +62,18 @@ def local_list_policy_create(
     _clash(policy)
     policy.save()
     policy.groups.set(chosen)
+    audit.record(
+        action=Verb.CREATE,
+        object_type=ObjectType.LOCAL_LIST_POLICY,
+        target=policy,
+        changes=audit.new_values({**audit.snapshot(policy), "groups": _uids(chosen)}),
+    )
     managing.forget(policy.tenant_id)
     return policy
+
+
+def _uids(groups: Iterable[IdToken]) -> list[str]:
+    return sorted(group.uid for group in groups)
 
 
 @transaction.atomic
@@ -74,9 +86,18 @@ def local_list_policy_update(
     if mode != PolicyMode.GROUPS:
         chosen = []
     _check(site=policy.site, charger=policy.charger, mode=mode, groups=chosen)
+    old = {"mode": policy.mode, "groups": _uids(policy.groups.all())}
     policy.mode = mode
     policy.save()
     policy.groups.set(chosen)
+    difference = audit.diff(old, {"mode": policy.mode, "groups": _uids(chosen)})
+    if difference:
+        audit.record(
+            action=Verb.UPDATE,
+            object_type=ObjectType.LOCAL_LIST_POLICY,
+            target=policy,
+            changes=difference,
+        )
     managing.forget(policy.tenant_id)
     return policy
 
@@ -98,7 +119,9 @@ def local_list_policy_set(
 
 def local_list_policy_delete(*, policy: LocalListPolicy) -> None:
     """A site's or charger's override removed: its chargers follow the next policy up."""
-    policy.delete()
+    with transaction.atomic():
+        audit.deleted(policy, ObjectType.LOCAL_LIST_POLICY)
+        policy.delete()
     managing.forget(policy.tenant_id)
 
 
