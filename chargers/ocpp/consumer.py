@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import JsonDict, batches, handshake
+from chargers.ocpp import JsonDict, batches, handshake, registration
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
 from chargers.ocpp.frames import CALL, CALLRESULT
 from chargers.ocpp.readers import ReplyFacts, reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
+from chargers.ocpp.registration import ACCEPTED
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from chargers.selectors.chargers import charger_registration_status
@@ -254,9 +255,20 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.central is None:  # not admitted: commands go to admitted sockets only
             return
         command_id = event["command_id"]
+        central = self.central
+        if refused := registration.command_refusal(event["action"], central.registration_status):
+            await self._finish(event, CommandStatus.REFUSED, error=refused)
+            return
         await in_db(command_mark_sent)(command_id=command_id)
+        if not central.accepted:
+            # Expected from before the request leaves: the charger may send what it was asked
+            # for before this task has read its reply. A request it declines is not followed by
+            # the message; the expectation then just lapses.
+            central.expect(
+                registration.messages_requested(event["action"], event["payload"], ACCEPTED)
+            )
         try:
-            reply = await self._call_in_parts(self.central, event)
+            reply = await self._call_in_parts(central, event)
         except _PartlyAnswered as partly:
             # The parts answered were applied by the charger: their facts are kept too.
             facts = reply_facts(event["action"], event["payload"], partly.reply)
