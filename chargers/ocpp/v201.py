@@ -151,6 +151,7 @@ class CentralSystem201(CentralSystem):
             evse_id=evse.get("id"),
             connector_id=evse.get("connectorId"),
             id_tag=(payload.get("idToken") or {}).get("idToken"),
+            id_token_type=(payload.get("idToken") or {}).get("type"),
             charging_state=info.get("chargingState"),
             stopped_reason=info.get("stoppedReason"),
             remote_start_id=info.get("remoteStartId"),
