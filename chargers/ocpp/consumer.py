@@ -29,7 +29,6 @@ from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
 from chargers.ocpp.frames import CALL, CALLRESULT
 from chargers.ocpp.readers import ReplyFacts, reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
-from chargers.ocpp.registration import ACCEPTED
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
 from chargers.selectors.chargers import charger_registration_status
@@ -265,7 +264,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # for before this task has read its reply. A request it declines is not followed by
             # the message; the expectation then just lapses.
             central.expect(
-                registration.messages_requested(event["action"], event["payload"], ACCEPTED)
+                registration.messages_requested(
+                    event["action"], event["payload"], registration.ACCEPTED
+                )
             )
         try:
             reply = await self._call_in_parts(central, event)
