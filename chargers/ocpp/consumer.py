@@ -20,6 +20,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from chargers.commands import asend_command
 from chargers.dashboard import push
 from chargers.models import CommandStatus
 from chargers.ocpp import JsonDict, batches, handshake, registration
@@ -232,9 +233,20 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def charger_changed(self, event: dict[str, Any]) -> None:
         if self.central is None:  # not admitted: no charger to follow
             return
+        was_accepted = self.central.accepted
         self.central.registration_status = await in_db(charger_registration_status)(
             charger_id=self.charger.pk
         )
+        if self.central.accepted and not was_accepted:
+            # Approved while connected: the charger learns it from a BootNotification's answer
+            # (B02), so it is asked for one now rather than at the end of its Pending interval.
+            # A command like any other (recorded, its own task); nothing waits for it here.
+            await asend_command(
+                self.charger,
+                *registration.BOOT_AGAIN,
+                source=registration.APPROVAL_SOURCE,
+                wait=False,
+            )
 
     async def ocpp_command(self, event: dict[str, Any]) -> None:
         """Run a command as its own task: awaiting the reply here would block this socket's

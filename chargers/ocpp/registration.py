@@ -40,6 +40,10 @@ ANNOUNCED = {
     "UpdateFirmware": ("FirmwareStatusNotification",),
     "SignedUpdateFirmware": ("SignedFirmwareStatusNotification",),
 }
+# What a charger approved while connected is sent, so that it boots again and hears it is
+# accepted (1.6 and 2.0.1 spell it alike), and who sends it, on the command's record.
+BOOT_AGAIN: tuple[str, JsonDict] = ("TriggerMessage", {"requestedMessage": "BootNotification"})
+APPROVAL_SOURCE = "approval"
 # A reply accepting the request.
 ACCEPTED: JsonDict = {"status": "Accepted"}
 # 1.6 answers these with no status (GetDiagnostics a file name, UpdateFirmware nothing).

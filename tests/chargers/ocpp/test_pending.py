@@ -1,7 +1,7 @@
 """A charger registered as Pending (1.6 4.2, 2.0.1 B02) over real sockets: what the CSMS asks
 of it (a triggered message, the reports a GetBaseReport announces) is answered as usual, what
 it sends unasked is a SecurityError, and it is not sent what only an accepted charger is (a
-remote start or stop)."""
+remote start or stop). Approved while connected, it is asked to boot again at once."""
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,7 +11,9 @@ from ocpp.v201 import call as call201
 
 from chargers.commands import asend_command
 from chargers.models import CommandStatus, Connector, RegistrationStatus
-from tests.aio import in_a
+from chargers.services.chargers import charger_set_registration
+from cpms.tenancy import scoping
+from tests.aio import eventually, in_a
 from tests.chargers.ocpp.clients import connected, now
 from tests.chargers.ocpp.clients201 import connected201
 
@@ -118,10 +120,9 @@ async def test_a_pending_charger_is_sent_no_remote_start_or_stop(
     assert action not in [name for name, _ in cp.received]
 
 
-async def test_an_approved_charger_is_sent_remote_starts(command_server, tenant_a, pending):
-    from chargers.services.chargers import charger_set_registration
-    from cpms.tenancy import scoping
-
+async def test_a_charger_approved_while_connected_is_asked_to_boot_and_then_sent_remote_starts(
+    command_server, tenant_a, pending
+):
     async with connected(command_server, "tenant-a", "CP-1") as cp:
         assert (await cp.boot()).status == "Pending"
 
@@ -131,6 +132,11 @@ async def test_an_approved_charger_is_sent_remote_starts(command_server, tenant_
                 charger_set_registration(charger=pending, status=RegistrationStatus.ACCEPTED)
 
         await approve()
+
+        async def asked_to_boot():
+            return ("TriggerMessage", {"requested_message": "BootNotification"}) in cp.received
+
+        await eventually(asked_to_boot, what="the TriggerMessage(BootNotification)")
         assert (await cp.boot()).status == "Accepted"
         command = await asend_command(
             pending, "RemoteStartTransaction", {"idTag": "TAG-1", "connectorId": 1}, timeout=10
