@@ -159,7 +159,10 @@ class CentralSystem201(CentralSystem):
     async def authorize(self, payload: JsonDict) -> JsonDict:
         if "certificate" in payload or "iso15118CertificateHashData" in payload:
             return await self._authorize_contract(payload)
-        token = await self.db(id_token_verdict)(id_tag=payload["idToken"]["idToken"])
+        presented = payload["idToken"]
+        token = await self.db(id_token_verdict)(
+            id_tag=presented["idToken"], token_type=presented["type"]
+        )
         reply: JsonDict = {"idTokenInfo": id_token_info(token)}
         if token.status == "Accepted":
             await self._personal_message(reply, token, evse_id=None)

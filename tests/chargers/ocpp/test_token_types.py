@@ -1,7 +1,7 @@
 """A 2.0.1 token is matched by its value and its type (IdTokenEnumType): a card's number typed
 on a keypad, or presented as an EV's contract or MAC address, is not the card; the types a
 card reader reports for one card stand for each other; a 1.6 idTag and a token the CSMS handed
-out itself (Central) match by value. Over a real socket: a TransactionEvent's token."""
+out itself (Central) match by value. Over a real socket: an Authorize and a TransactionEvent."""
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -76,5 +76,24 @@ async def test_a_transaction_by_a_card_number_typed_on_the_keypad_is_not_the_car
                 id_token={"id_token": "04A1B2C3", "type": kind},
             ),
             suppress=False,
+        )
+    assert reply.id_token_info["status"] == status
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("kind", "status"), [(CARD, "Accepted"), (KEY, "Unknown")])
+async def test_an_authorize_by_a_card_number_typed_on_the_keypad_is_not_the_cards(
+    ocpp_server, tenant_a, charger, kind, status
+):
+    @sync_to_async
+    def card():
+        with scoping.scope(tenant_a):
+            IdToken.objects.create(uid="04A1B2C3", type=IdTokenType.ISO14443)
+
+    await card()
+    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        reply = await cp.call(
+            cp.calls.Authorize(id_token={"id_token": "04A1B2C3", "type": kind}), suppress=False
         )
     assert reply.id_token_info["status"] == status
