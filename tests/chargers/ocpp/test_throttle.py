@@ -137,6 +137,14 @@ async def test_a_flood_of_wrong_passwords_from_one_address_writes_one_row(thrott
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_flood_at_a_tenant_that_does_not_exist_writes_one_row(throttled_server):
+    for n in range(200):
+        headers = basic("CP-1", f"guess-{n}") | {"X-Forwarded-For": "198.51.100.7"}
+        assert await refused_status(throttled_server, "no-such-tenant", "CP-1", headers) == 401
+    assert await refusal_count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_guessing_from_many_addresses_stops_hearing_all_but_the_chargers_own(
     throttled_server,
 ):
