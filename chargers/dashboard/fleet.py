@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -56,6 +57,7 @@ from chargers.services.device_model import AttributeId
 from cpms import once
 from cpms.exports import export_filename
 from cpms.forms import form_page, save_with
+from cpms.languages import figure
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
@@ -80,8 +82,8 @@ def live_fleet_counts(request):
             "active_sessions": active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True).count(),
             # As the page first shows them (the `kwh` filter): two decimals, grouped thousands.
-            "energy_today_kwh": f"{energy['today_wh'] / 1000:,.2f}",
-            "energy_month_kwh": f"{energy['month_wh'] / 1000:,.2f}",
+            "energy_today_kwh": figure(energy["today_wh"] / 1000),
+            "energy_month_kwh": figure(energy["month_wh"] / 1000),
         }
     )
 
@@ -220,7 +222,8 @@ def _report(request, command: Command) -> None:
     if command.status in commands.UNFINISHED:
         messages.info(
             request,
-            f"{command.action} sent; the charger's answer shows in the command log as it arrives.",
+            _("%(action)s sent; the charger's answer shows in the command log as it arrives.")
+            % {"action": command.action},
         )
         return
     for level, text in outcome(command):
@@ -509,7 +512,7 @@ def charger_create(request):
             return redirect(
                 "charger_credentials", tenant_slug=request.tenant.slug, pk=new.charger.pk
             )
-    return form_page(request, form, title="Charger", instance=None, cancel="charger_list")
+    return form_page(request, form, title=_("charger"), instance=None, cancel="charger_list")
 
 
 @operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
@@ -518,9 +521,9 @@ def charger_edit(request, pk: int):
     form = ChargerForm(request.POST or None, instance=charger, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         charger_services.charger_update(charger=charger, site=form.cleaned_data["site"])
-        messages.success(request, f"{charger.identity} saved.")
+        messages.success(request, _("%(identity)s saved.") % {"identity": charger.identity})
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
-    return form_page(request, form, title="Charger", instance=charger, cancel="charger_list")
+    return form_page(request, form, title=_("charger"), instance=charger, cancel="charger_list")
 
 
 @never_cache
@@ -547,7 +550,9 @@ def charger_credentials(request, pk: int):
             )
             is not None
         ):
-            messages.success(request, f"{charger.identity}: security profile saved.")
+            messages.success(
+                request, _("%(identity)s: security profile saved.") % {"identity": charger.identity}
+            )
             return redirect("charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk)
     elif request.method == "POST":
         form = PasswordForm(request.POST)
@@ -588,9 +593,13 @@ def charger_registration(request, pk: int):
     charger = _charger(pk)
     decision = request.POST.get("status", "")
     if decision not in (RegistrationStatus.ACCEPTED, RegistrationStatus.REJECTED):
-        messages.error(request, "status: choose Accepted or Rejected.")
+        messages.error(request, _("status: choose Accepted or Rejected."))
     else:
         charger_services.charger_set_registration(charger=charger, status=decision)
-        verb = "approved" if decision == RegistrationStatus.ACCEPTED else "rejected"
-        messages.success(request, f"{charger.identity} {verb}.")
+        done = (
+            _("%(identity)s approved.")
+            if decision == RegistrationStatus.ACCEPTED
+            else _("%(identity)s rejected.")
+        )
+        messages.success(request, done % {"identity": charger.identity})
     return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)

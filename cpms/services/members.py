@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from cpms.languages import recipient_language
 from cpms.models import Membership, SiteOwner, Tenant, User
 from cpms.tenancy.access import check_membership_change
 
@@ -96,8 +97,10 @@ def _send_invitation(membership: Membership) -> None:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    body = render_to_string("registration/invitation_email.txt", context)
+    # A new account has chosen no language yet: it is written to in the inviter's.
+    with recipient_language(user, otherwise=translation.get_language()):
+        subject = render_to_string("registration/invitation_subject.txt", context).strip()
+        body = render_to_string("registration/invitation_email.txt", context)
     send_mail(subject, body, None, [user.email])
 
 
@@ -112,6 +115,7 @@ def _send_invitation_to_accept(membership: Membership) -> None:
         "protocol": site.scheme or "https",
         "domain": site.netloc,
     }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    body = render_to_string("registration/invitation_to_accept_email.txt", context)
+    with recipient_language(membership.user):
+        subject = render_to_string("registration/invitation_subject.txt", context).strip()
+        body = render_to_string("registration/invitation_to_accept_email.txt", context)
     send_mail(subject, body, None, [membership.user.email])
