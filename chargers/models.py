@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
@@ -34,7 +35,8 @@ def validate_token_uid(value: str) -> None:
     """The one rule for an id token's uid (OCPP 2.0.1 IdToken: up to 36 characters)."""
     if not value or len(value) > 36 or not value.isprintable() or " " in value:
         raise ValidationError(
-            "A token is 1 to 36 printable characters without spaces.", code="invalid_token"
+            gettext("A token is 1 to 36 printable characters without spaces."),
+            code="invalid_token",
         )
 
 
@@ -116,7 +118,8 @@ def validate_identity(value: str) -> None:
     the OCPP handshake."""
     if not value or len(value) > MAX_IDENTITY or ":" in value or not value.isprintable():
         raise ValidationError(
-            f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'.",
+            gettext("A charge point id is 1 to %(max)s printable characters without ':'.")
+            % {"max": MAX_IDENTITY},
             code="invalid_identity",
         )
 

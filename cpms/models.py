@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
@@ -17,7 +18,10 @@ from cpms.tenancy.scoping import TenantOwned
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Berlin).")
+        raise ValidationError(
+            gettext("%(zone)s is not a known IANA time zone (e.g. Europe/Berlin).")
+            % {"zone": repr(value)}
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -173,13 +177,17 @@ class Membership(TenantOwned):
     def clean(self):
         if self.role == Role.PORTAL and not self.site_owner_id:
             raise ValidationError(
-                {"site_owner": "Choose the site owner this portal member belongs to."}
+                {"site_owner": gettext("Choose the site owner this portal member belongs to.")}
             )
         if self.role != Role.PORTAL and self.site_owner_id:
-            raise ValidationError({"site_owner": "Only portal members belong to a site owner."})
+            raise ValidationError(
+                {"site_owner": gettext("Only portal members belong to a site owner.")}
+            )
         site_owner = self.site_owner if self.site_owner_id else None
         if site_owner is not None and site_owner.tenant_id != self.tenant_id:
-            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+            raise ValidationError(
+                {"site_owner": gettext("That site owner belongs to another tenant.")}
+            )
 
     def allows(self, role: str) -> bool:
         """True when this membership is an operator role at least as strong as `role`."""
@@ -230,7 +238,9 @@ class Site(TenantOwned):
     def clean(self):
         site_owner = self.site_owner if self.site_owner_id else None
         if site_owner is not None and site_owner.tenant_id != self.tenant_id:
-            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+            raise ValidationError(
+                {"site_owner": gettext("That site owner belongs to another tenant.")}
+            )
 
     @property
     def address(self) -> str:

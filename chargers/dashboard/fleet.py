@@ -10,8 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -236,6 +236,17 @@ MESSAGE_LEVELS = {
     "warning": messages.WARNING,
     "error": messages.ERROR,
 }
+# A command's status in the reader's language (the labels of CommandStatus stay English:
+# other domains store them in records).
+COMMAND_STATUS_WORDS = {
+    CommandStatus.QUEUED: gettext_lazy("Queued"),
+    CommandStatus.SENT: gettext_lazy("Sent, waiting for the reply"),
+    CommandStatus.ANSWERED: gettext_lazy("Answered"),
+    CommandStatus.CALL_ERROR: gettext_lazy("Charger answered with an error"),
+    CommandStatus.TIMEOUT: gettext_lazy("No reply in time"),
+    CommandStatus.OFFLINE: gettext_lazy("Charger offline"),
+    CommandStatus.REFUSED: gettext_lazy("Refused before sending"),
+}
 # Commands a charger answers with reports of their own, sent in parts after its reply.
 REPORTED_IN_PARTS = (readers.READ_REPORT, profiles.READ_PROFILES)
 # Replies that say the charger did (or will do) what it was asked.
@@ -245,11 +256,12 @@ AGREEING_REPLIES = ("Accepted", "Scheduled", "Unlocked")
 def outcome(command: Command) -> list[tuple[str, str]]:
     """What became of `command`, in words: (level, sentence) pairs, the level one of
     `MESSAGE_LEVELS`. One sentence per variable of an answered Set/GetVariables."""
+    status = COMMAND_STATUS_WORDS.get(CommandStatus(command.status), command.get_status_display())
     if command.status in commands.UNFINISHED:
-        return [("info", f"{command.get_status_display()}.")]
+        return [("info", f"{status}.")]
     if command.status != CommandStatus.ANSWERED:
         detail = f" ({command.error})" if command.error else ""
-        return [("error", f"{command.get_status_display()}{detail}.")]
+        return [("error", f"{status}{detail}.")]
     results = _variable_results(command)
     if results:
         return [_variable_outcome(command, result) for result in results]
@@ -259,26 +271,35 @@ def outcome(command: Command) -> list[tuple[str, str]]:
         lines = [
             (
                 "success",
-                f"The charger sent {sent} key{pluralize(sent)}; reload the configuration to see "
-                "them.",
+                ngettext(
+                    "The charger sent %(count)s key; reload the configuration to see them.",
+                    "The charger sent %(count)s keys; reload the configuration to see them.",
+                    sent,
+                )
+                % {"count": sent},
             )
         ]
         if unknown:
-            lines.append(("warning", f"Keys it does not know: {', '.join(map(str, unknown))}."))
+            lines.append(
+                (
+                    "warning",
+                    _("Keys it does not know: %(keys)s.") % {"keys": ", ".join(map(str, unknown))},
+                )
+            )
         return lines
     reply = command.reply_status
     if not reply:
-        return [("success", "The charger answered.")]
+        return [("success", _("The charger answered."))]
     lines = [
         (
             "success" if reply in AGREEING_REPLIES else "warning",
-            f"The charger replied {reply}.",
+            _("The charger replied %(reply)s.") % {"reply": reply},
         )
     ]
     if command.action in REPORTED_IN_PARTS and reply == "Accepted":
-        lines.append(("info", "The charger sends its report in parts; reload in a moment."))
+        lines.append(("info", _("The charger sends its report in parts; reload in a moment.")))
     if command.action == profiles.READ_COMPOSITE and reply == "Accepted":
-        lines.append(("info", "Its composite schedule shows under Charging limits."))
+        lines.append(("info", _("Its composite schedule shows under Charging limits.")))
     return lines
 
 
@@ -336,14 +357,17 @@ def _variable_results(command: Command) -> list[readers.VariableResult]:
 def _variable_outcome(command: Command, result: readers.VariableResult) -> tuple[str, str]:
     """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
     reason = f" ({result.reason})" if result.reason else ""
-    text = f"{result.attribute.label}: the charger replied {result.status}{reason}."
+    said = {"variable": result.attribute.label, "status": result.status, "reason": reason}
     if command.action == readers.READ_VARIABLES and result.status == "Accepted":
         value = result.value if result.value is not None else ""
-        return "success", f"{text[:-1]}, value {value!r}."
+        return "success", _(
+            "%(variable)s: the charger replied %(status)s%(reason)s, value %(value)s."
+        ) % {**said, "value": repr(value)}
+    text = _("%(variable)s: the charger replied %(status)s%(reason)s.") % said
     if result.status == "Accepted":
         return "success", text
     if result.status == "RebootRequired":
-        return "warning", text + " The new value applies after a reset."
+        return "warning", text + " " + _("The new value applies after a reset.")
     return "warning", text
 
 

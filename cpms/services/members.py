@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from cpms.languages import recipient_language
 from cpms.models import Membership, SiteOwner, Tenant, User
@@ -38,7 +39,7 @@ def membership_invite(
     """
     email = email.strip().lower()
     if Membership.objects.filter(user__email=email).exists():
-        raise ValidationError({"email": ["This person is already a member of this tenant."]})
+        raise ValidationError({"email": [_("This person is already a member of this tenant.")]})
     UserModel = get_user_model()
     user = UserModel.objects.filter(email=email).first()
     created = user is None
@@ -58,7 +59,7 @@ def membership_invite(
 def membership_accept(*, membership: Membership, user: User) -> Membership:
     """`user` accepts their invitation: from now on the membership gives its role."""
     if membership.user_id != user.pk or membership.accepted_at is not None:
-        raise ValidationError({"id": ["There is no invitation of yours to accept here."]})
+        raise ValidationError({"id": [_("There is no invitation of yours to accept here.")]})
     membership.accepted_at = timezone.now()
     membership.save(update_fields=["accepted_at"])
     return membership
@@ -67,7 +68,7 @@ def membership_accept(*, membership: Membership, user: User) -> Membership:
 def membership_decline(*, membership: Membership, user: User) -> None:
     """`user` declines their invitation: it goes, and the tenant sees them no more."""
     if membership.user_id != user.pk or membership.accepted_at is not None:
-        raise ValidationError({"id": ["There is no invitation of yours to decline here."]})
+        raise ValidationError({"id": [_("There is no invitation of yours to decline here.")]})
     membership.delete()
 
 
