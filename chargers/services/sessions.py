@@ -2,6 +2,11 @@
 
 Resends change nothing: a 1.6 start is recognised by what it says, a 2.0.1 event by its
 sequence number, a sample by the unique constraint on its identity.
+
+The OCPP handlers call these inside the socket's own transaction (`CentralSystem.db`), which
+also holds the message log rows. The 1.6 writes join it without a savepoint
+(`atomic(savepoint=False)`): nothing catches their errors to carry on, and a savepoint costs
+two round trips to the database, about a fifth of a whole 1.6 session's.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class StartAnswer:
     token: TokenInfo
 
 
+@transaction.atomic(savepoint=False)
 def session_start(
     *,
     charger_id: int,
@@ -65,13 +71,15 @@ def session_start(
     that time was implausible and the session started when the server received it."""
     started = charger_time(timestamp, timezone.now())
     token = id_token_verdict(id_tag=id_tag)
+    # The charger's row, locked: two sockets of one charger racing with the same resend take
+    # turns here, so the second finds the first's session instead of breaking its constraint.
+    charger = locked_row(Charger, id=charger_id)
+    if charger is None:
+        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
     existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
     if existing is not None:
         return StartAnswer(session=existing, token=token)
-    charger = one_row(Charger, id=charger_id)
-    if charger is None:
-        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
     # One fixed statement settles the usual case: nothing open on the connector to close.
     open_before = any_row(
         ChargingSession,
@@ -79,38 +87,31 @@ def session_start(
         evse_id=connector_id,
         state=SessionState.ACTIVE.value,
     )
-    try:
-        with transaction.atomic():
-            session = ChargingSession.objects.create(
-                charger_id=charger_id,
-                site_id=charger.site_id,
-                evse_id=connector_id,
-                connector_id=1 if connector_id else 0,
-                dedupe_key=dedupe_key,
-                id_token=token.token,
-                id_tag=id_tag,
-                auth_status=token.status,
-                reservation_id=reservation_id,
-                started_at=started.at,
-                timestamp_suspect=started.suspect,
-                meter_start_wh=Decimal(meter_start),
-                meter_last_wh=Decimal(meter_start),
-            )
-            # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
-            session.transaction_id = str(session.pk)
-            ChargingSession.objects.filter(pk=session.pk).update(
-                transaction_id=session.transaction_id
-            )
-            publish(SessionStarted.of(session))
-            if open_before:
-                sessions_close_lost(charger_id=charger_id, started=session)
-    except IntegrityError:
-        # Two sockets of the same charger raced with the same resend.
-        session = ChargingSession.objects.get(charger_id=charger_id, dedupe_key=dedupe_key)
+    session = ChargingSession.objects.create(
+        charger_id=charger_id,
+        site_id=charger.site_id,
+        evse_id=connector_id,
+        connector_id=1 if connector_id else 0,
+        dedupe_key=dedupe_key,
+        id_token=token.token,
+        id_tag=id_tag,
+        auth_status=token.status,
+        reservation_id=reservation_id,
+        started_at=started.at,
+        timestamp_suspect=started.suspect,
+        meter_start_wh=Decimal(meter_start),
+        meter_last_wh=Decimal(meter_start),
+    )
+    # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
+    session.transaction_id = str(session.pk)
+    ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
+    publish(SessionStarted.of(session))
+    if open_before:
+        sessions_close_lost(charger_id=charger_id, started=session)
     return StartAnswer(session=session, token=token)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_stop(
     *,
     charger_id: int,
@@ -307,7 +308,7 @@ def _apply(session: ChargingSession, figures: SessionFigures, before: SessionFig
     return changed
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def meter_values_record(
     *,
     charger_id: int,

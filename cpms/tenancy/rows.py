@@ -146,7 +146,14 @@ def _select_one(
     conditions = [compare.format(quote(_column_field(model, name).column)) for name in where]
     if scoped:
         conditions.append(f"{quote('tenant_id')} = %s")
-    for_update = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    # NO KEY UPDATE: the lock an UPDATE of non-key columns takes, so the row's writers take
+    # turns while rows that refer to it (its samples, its log) are still inserted meanwhile.
+    features = connection.features
+    for_update = ""
+    if lock and features.has_select_for_no_key_update:
+        for_update = " FOR NO KEY UPDATE"
+    elif lock and features.has_select_for_update:
+        for_update = " FOR UPDATE"
     table = quote(model._meta.db_table)
     return (
         f"SELECT {selected} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
@@ -156,10 +163,10 @@ def _select_one(
 
 def locked_row(model: type[_M], **where: Any) -> _M | None:
     """The row of `model` matching `where` (attnames of a unique key), locked until the
-    transaction ends, or None: what `select_for_update().filter(...).first()` gives, in the
-    active tenant scope, for the price of one fixed statement; messages that arrive every few
-    seconds per charger look their session up this way, and the ORM would compile the query
-    anew each time."""
+    transaction ends, or None: what `select_for_update(no_key=True).filter(...).first()`
+    gives, in the active tenant scope, for the price of one fixed statement; messages that
+    arrive every few seconds per charger look their session up this way, and the ORM would
+    compile the query anew each time."""
     return one_row(model, lock=True, **where)
 
 

@@ -4,8 +4,6 @@ for the values its templates name and its drift is stored; applying the template
 the command path, and each charger's answer (Accepted, RebootRequired, Rejected, NotSupported)
 is recorded and shown."""
 
-import time
-
 import pytest
 from asgiref.sync import sync_to_async
 from django.urls import reverse
@@ -16,56 +14,21 @@ from chargers.configuration.services.apply import apply_run_start
 from chargers.configuration.services.templates import template_create, template_update
 from chargers.models import Charger, Command
 from chargers.ocpp import builders
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
-from tests.aio import PATIENCE, eventually, in_a
-from tests.chargers.simulator.helpers import running
+from tests.aio import eventually, in_a
+from tests.chargers.simulator.helpers import register, running, simulated, wait_until_offline
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
-FAST = {
-    "connectors": 1,
-    "meter_interval": 60.0,
-    "session_interval": 0.0,
-    "response_timeout": PATIENCE,
-    "open_timeout": PATIENCE,
-    "reconnect_min": 0.05,
-    "reconnect_max": 0.2,
-    "reboot_seconds": 0.05,
-    "message_retry_interval": 0.05,
-    "boot_retry_seconds": 0.2,
-    "ping_interval": None,
-    "seed": 1,
-}
 VENDOR, MODEL = "CPMS-Sim", "SimCharger AC22"
 
 
 @pytest.fixture
 def registered(tenant_a):
-    with scoping.scope(tenant_a):
-        for identity in ("SIM-0001", "SIM-0002"):
-            charger = Charger.objects.create(identity=identity)
-            charger_set_password(charger=charger, password=PASSWORD)
+    register(tenant_a, "SIM-0001", "SIM-0002")
     yield
-    deadline = time.monotonic() + PATIENCE
-    with scoping.scope(tenant_a):
-        online = Charger.objects.filter(is_online=True)
-        while online.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-def simulated(server, identity, version, **overrides):
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id=identity,
-        password=PASSWORD,
-        version=version,
-        **{**FAST, **overrides},
-    )
-    return SimulatedCharger.create(config)
+    wait_until_offline(tenant_a)
 
 
 def template(tenant, protocol, lines, **fields):

@@ -6,7 +6,6 @@ but boots on the old version, and counts as failed."""
 
 import asyncio
 import contextlib
-import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,61 +14,25 @@ from django.core.files.base import ContentFile
 from chargers.firmware.models import Campaign, CampaignState, CampaignTarget, TargetState
 from chargers.firmware.services.campaigns import campaign_create, campaign_start
 from chargers.firmware.services.images import image_create
-from chargers.models import Charger
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
 from chargers.simulator import downloads as simulator_downloads
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
 from tests.chargers.firmware.fleet import FIRMWARE
+from tests.chargers.simulator.helpers import register, simulated, wait_until_offline
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
-FAST = {
-    "connectors": 1,
-    "meter_interval": 60.0,
-    "session_interval": 0.0,
-    "response_timeout": PATIENCE,
-    "open_timeout": PATIENCE,
-    "reconnect_min": 0.05,
-    "reconnect_max": 0.2,
-    "reboot_seconds": 0.05,
-    "firmware_step_seconds": 0.05,
-    "message_retry_interval": 0.05,
-    "boot_retry_seconds": 0.2,
-    "ping_interval": None,
-    "seed": 1,
-    "download_firmware": True,
-    "upload_timeout": PATIENCE,
-}
+# The chargers download what they are sent and upload their diagnostics for real.
+TRANSFERS = {"connectors": 1, "download_firmware": True, "upload_timeout": PATIENCE}
 
 
 @pytest.fixture
 def registered(tenant_a, media, live_server, settings):
     settings.SITE_URL = live_server.url
-    with scoping.scope(tenant_a):
-        for identity in ("SIM-0001", "SIM-0002"):
-            charger = Charger.objects.create(identity=identity)
-            charger_set_password(charger=charger, password=PASSWORD)
+    register(tenant_a, "SIM-0001", "SIM-0002")
     yield
-    deadline = time.monotonic() + PATIENCE
-    with scoping.scope(tenant_a):
-        online = Charger.objects.filter(is_online=True)
-        while online.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-def simulated(server, identity, version, **overrides):
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id=identity,
-        password=PASSWORD,
-        version=version,
-        **{**FAST, **overrides},
-    )
-    return SimulatedCharger.create(config)
+    wait_until_offline(tenant_a)
 
 
 @contextlib.asynccontextmanager
@@ -130,8 +93,10 @@ async def test_a_campaign_updates_a_real_16_charger_and_fails_a_stale_201_one(
         return size
 
     monkeypatch.setattr(simulator_downloads, "download", counted)
-    updated = simulated(ocpp_server_in_process, "SIM-0001", "1.6")
-    stale = simulated(ocpp_server_in_process, "SIM-0002", "2.0.1", firmware_stale_rate=1.0)
+    updated = simulated(ocpp_server_in_process, "SIM-0001", "1.6", **TRANSFERS)
+    stale = simulated(
+        ocpp_server_in_process, "SIM-0002", "2.0.1", firmware_stale_rate=1.0, **TRANSFERS
+    )
     with eager_tasks():
         async with fleet(updated, stale):
             campaign_id = await start(tenant_a)

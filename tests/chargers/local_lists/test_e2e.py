@@ -7,51 +7,20 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chargers.local_lists.models import ChargerLocalList, SyncOutcome
-from chargers.models import Charger, IdToken
-from chargers.services.chargers import charger_set_password
+from chargers.models import IdToken
 from chargers.services.tokens import id_token_set_blocked
-from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
-from tests.aio import PATIENCE, eventually, in_a
-from tests.chargers.simulator.helpers import running
+from tests.aio import eventually, in_a
+from tests.chargers.simulator.helpers import register, running, simulated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
-FAST = {
-    "connectors": 1,
-    "meter_interval": 60.0,
-    "session_interval": 0.0,
-    "response_timeout": PATIENCE,
-    "open_timeout": PATIENCE,
-    "reconnect_min": 0.05,
-    "reconnect_max": 0.2,
-    "reboot_seconds": 0.05,
-    "message_retry_interval": 0.05,
-    "boot_retry_seconds": 0.2,
-    "ping_interval": None,
-    "seed": 1,
-}
 EVERY_TOKEN = {"FLEET-1", "04A1", "04A2", "04B1"}
 
 
 @pytest.fixture
 def registered(tenant_a):
-    with scoping.scope(tenant_a):
-        for identity in ("SIM-0001", "SIM-0002", "SIM-0003"):
-            charger = Charger.objects.create(identity=identity)
-            charger_set_password(charger=charger, password=PASSWORD)
-
-
-def simulated(server, identity, version, **overrides):
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id=identity,
-        password=PASSWORD,
-        version=version,
-        **{**FAST, **overrides},
-    )
-    return SimulatedCharger.create(config)
+    register(tenant_a, "SIM-0001", "SIM-0002", "SIM-0003")
 
 
 def state_of(tenant, identity):

@@ -5,7 +5,6 @@ reservation is cancelled, refused on an occupied connector, and ended by the sta
 
 import asyncio
 import contextlib
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,29 +14,14 @@ from django.utils import timezone
 from chargers.models import Charger, Connector, IdToken
 from chargers.reservations.models import Reservation, ReservationStatus
 from chargers.reservations.services import reservation_cancel, reservation_create
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
+from tests.chargers.simulator.helpers import register, simulated, wait_until_offline
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
 TAG = "04RESERVE01"
-FAST = {
-    "connectors": 2,
-    "meter_interval": 60.0,
-    "session_interval": 0.0,
-    "response_timeout": PATIENCE,
-    "open_timeout": PATIENCE,
-    "reconnect_min": 0.05,
-    "reconnect_max": 0.2,
-    "message_retry_interval": 0.05,
-    "boot_retry_seconds": 0.2,
-    "ping_interval": None,
-    "seed": 1,
-}
 
 
 @pytest.fixture
@@ -45,26 +29,9 @@ def registered(tenant_a):
     with scoping.scope(tenant_a):
         IdToken.objects.create(uid=TAG, label="Reserved driver")
         IdToken.objects.create(uid="04OTHER01", label="Someone else")
-        for identity in ("SIM-R16", "SIM-R201"):
-            charger = Charger.objects.create(identity=identity)
-            charger_set_password(charger=charger, password=PASSWORD)
+    register(tenant_a, "SIM-R16", "SIM-R201")
     yield
-    deadline = time.monotonic() + PATIENCE
-    with scoping.scope(tenant_a):
-        online = Charger.objects.filter(is_online=True)
-        while online.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-def simulated(server, identity, version):
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id=identity,
-        password=PASSWORD,
-        version=version,
-        **FAST,
-    )
-    return SimulatedCharger.create(config)
+    wait_until_offline(tenant_a)
 
 
 @contextlib.asynccontextmanager

@@ -1,9 +1,14 @@
-"""Helpers of the simulator tests: fast timings, a charger for a fake CSMS, a running charger."""
+"""Helpers of the tests that run simulated chargers: fast timings, a charger for a fake CSMS
+or for the real server, the chargers the server knows, a running charger."""
 
 import asyncio
 import contextlib
+import time
 
+from chargers.models import Charger
+from chargers.services.chargers import charger_set_password
 from chargers.simulator import ChargerConfig, SimulatedCharger
+from cpms.tenancy import scoping
 from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
 
 # Short intervals for what a charger does on its own (reconnects, reboots, retries, firmware
@@ -37,6 +42,40 @@ def new_charger(csms, version="1.6", charger_id="SIM-0001", **overrides) -> Simu
         **{**FAST, **overrides},
     )
     return SimulatedCharger.create(config)
+
+
+def simulated(server: str, identity: str, version: str, **overrides) -> SimulatedCharger:
+    """A charger of tenant-a (`register` it first) for the OCPP server at `server`, with the fast
+    test timings and `overrides`."""
+    config = ChargerConfig(
+        url=f"{server}/ocpp/tenant-a/",
+        charger_id=identity,
+        password=PASSWORD,
+        version=version,
+        **{**FAST, **overrides},
+    )
+    return SimulatedCharger.create(config)
+
+
+def register(tenant, *identities: str, **fields) -> list[Charger]:
+    """Chargers the server knows, with the password the simulated ones log in with."""
+    chargers = []
+    with scoping.scope(tenant):
+        for identity in identities:
+            charger = Charger.objects.create(identity=identity, **fields)
+            charger_set_password(charger=charger, password=PASSWORD)
+            chargers.append(charger)
+    return chargers
+
+
+def wait_until_offline(tenant) -> None:
+    """After a test: the server finishes a closed socket's bookkeeping after the charger has
+    gone; wait for it (bounded), so that the database is flushed with no socket writing."""
+    deadline = time.monotonic() + PATIENCE
+    with scoping.scope(tenant):
+        online = Charger.objects.filter(is_online=True)
+        while online.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

@@ -3,7 +3,6 @@ Redis, the application in this process on the embedded defaults): what the simul
 answered and kept, and what the server asks is answered and followed by the messages a real
 charger sends, which the server keeps too."""
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,17 +10,16 @@ from asgiref.sync import sync_to_async
 
 from chargers.commands import asend_command
 from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, IdToken
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
+from chargers.simulator import SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import eventually
 from tests.chargers.payloads import profile_201
+from tests.chargers.simulator import helpers
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import FAST, running
+from tests.chargers.simulator.helpers import register, running, wait_until_offline
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
 TAG = "SIM-TAG-0001"
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBsim\n-----END CERTIFICATE-----"
 
@@ -29,29 +27,16 @@ PEM = "-----BEGIN CERTIFICATE-----\nMIIBsim\n-----END CERTIFICATE-----"
 @pytest.fixture
 def registered(tenant_a):
     """The server knows charger SIM-0001 (with its password) and the driver's tag."""
+    (charger,) = register(tenant_a, "SIM-0001")
     with scoping.scope(tenant_a):
-        charger = Charger.objects.create(identity="SIM-0001")
-        charger_set_password(charger=charger, password=PASSWORD)
         IdToken.objects.create(uid=TAG)
     charger.refresh_from_db()
     yield charger
-    # The server finishes a closed socket's bookkeeping after the charger has gone.
-    deadline = time.monotonic() + PATIENCE
-    with scoping.scope(tenant_a):
-        online = Charger.objects.filter(pk=charger.pk, is_online=True)
-        while online.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+    wait_until_offline(tenant_a)
 
 
 def simulated(server: str, version: str, **overrides) -> SimulatedCharger:
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id="SIM-0001",
-        password=PASSWORD,
-        version=version,
-        **{**FAST, "upload_timeout": PATIENCE, **overrides},
-    )
-    return SimulatedCharger.create(config)
+    return helpers.simulated(server, "SIM-0001", version, upload_timeout=PATIENCE, **overrides)
 
 
 def now() -> str:

@@ -11,39 +11,30 @@ from django.utils import timezone
 
 from chargers import tasks
 from chargers.integrity import session_flags
-from chargers.models import Charger, ChargingSession, IdToken, SessionState
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
+from chargers.models import ChargingSession, IdToken, SessionState
+from chargers.simulator import SimulatedCharger
 from cpms.tenancy import scoping
 from tests.aio import eventually
+from tests.chargers.simulator import helpers
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import FAST, running
+from tests.chargers.simulator.helpers import register, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
 TAG = "SIM-TAG-0001"
 
 
 @pytest.fixture
 def registered(tenant_a):
+    (charger,) = register(tenant_a, "SIM-0001")
     with scoping.scope(tenant_a):
-        charger = Charger.objects.create(identity="SIM-0001")
-        charger_set_password(charger=charger, password=PASSWORD)
         IdToken.objects.create(uid=TAG)
     return charger
 
 
 def simulated(server: str, version: str) -> SimulatedCharger:
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id="SIM-0001",
-        password=PASSWORD,
-        version=version,
-        # No periodic readings during the test: the session is silent, as a stuck one is.
-        **{**FAST, "meter_interval": 3600.0},
-    )
-    return SimulatedCharger.create(config)
+    # No periodic readings during the test: the session is silent, as a stuck one is.
+    return helpers.simulated(server, "SIM-0001", version, meter_interval=3600.0)
 
 
 @sync_to_async

@@ -16,8 +16,7 @@ from asgiref.sync import sync_to_async
 from django.urls import reverse
 
 from chargers.models import Charger, Command, CommandStatus, IdToken
-from chargers.services.chargers import charger_set_password
-from chargers.simulator import ChargerConfig, SimulatedCharger
+from chargers.simulator import SimulatedCharger
 from chargers.simulator.meter import NOMINAL_VOLTAGE, PHASES
 from chargers.smart_charging import services
 from chargers.smart_charging.models import (
@@ -32,12 +31,12 @@ from chargers.smart_charging.models import (
 )
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
+from tests.chargers.simulator import helpers
 from tests.chargers.simulator.fake_csms import PATIENCE
-from tests.chargers.simulator.helpers import FAST, running
+from tests.chargers.simulator.helpers import register, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "simulated-charger-password-1"
 TAG = "SIM-TAG-0001"
 LIMIT_A = 32
 VERSIONS = ["1.6", "2.0.1", "1.6", "2.0.1", "1.6", "2.0.1"]
@@ -48,23 +47,15 @@ def site(tenant_a, site_a):
     """Mall A, managed at 32 A per phase, with six registered chargers and the driver's tag."""
     with scoping.scope(tenant_a):
         services.site_electrical_set(site=site_a, grid_limit_a=Decimal(LIMIT_A))
-        for n, _version in enumerate(VERSIONS, start=1):
-            charger = Charger.objects.create(identity=f"SIM-{n:04d}", site=site_a)
-            charger_set_password(charger=charger, password=PASSWORD)
+        identities = [f"SIM-{n:04d}" for n in range(1, len(VERSIONS) + 1)]
+        for charger in register(tenant_a, *identities, site=site_a):
             services.charger_electrical_set(charger=charger, max_current_a=Decimal(32))
         IdToken.objects.create(uid=TAG)
     return site_a
 
 
 def simulated(server: str, n: int, version: str) -> SimulatedCharger:
-    config = ChargerConfig(
-        url=f"{server}/ocpp/tenant-a/",
-        charger_id=f"SIM-{n:04d}",
-        password=PASSWORD,
-        version=version,
-        **{**FAST, "connectors": 1, "seed": n},
-    )
-    return SimulatedCharger.create(config)
+    return helpers.simulated(server, f"SIM-{n:04d}", version, connectors=1, seed=n)
 
 
 @sync_to_async
