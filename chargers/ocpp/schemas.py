@@ -52,12 +52,24 @@ def schema_problem(
     return problem, f"{where}: {error.message}"[:255]
 
 
+# Actions a domain sends and records itself. Sent raw, they would leave no record, and a raw
+# ReserveNow could reuse a reservation id the server allocates to another reservation.
+SENT_BY_A_DOMAIN = {
+    "ReserveNow": "Reserve through the reservations (POST /api/v1/reservations/): the "
+    "reservation is recorded there and its id allocated.",
+    "CancelReservation": "Cancel through the reservations "
+    "(POST /api/v1/reservations/{id}/cancel/), which record it.",
+}
+
+
 def request_problem(version: str, action: str, payload: JsonDict) -> tuple[str, str] | None:
     """Why a raw CALL an operator wrote is not one to send, as (field, message): `action`
-    when the version has no such action, `payload` or `payload.<path>` for the first schema
-    violation. None when it may be sent."""
+    when the version has no such action or a domain sends it, `payload` or `payload.<path>`
+    for the first schema violation. None when it may be sent."""
     if action not in ACTIONS.get(version, ()):
         return "ocpp_action", f"{action} is not an OCPP {version} action."
+    if action in SENT_BY_A_DOMAIN:
+        return "ocpp_action", SENT_BY_A_DOMAIN[action]
     problem = schema_problem(version, CALL, action, payload)
     if problem is None:
         return None

@@ -185,6 +185,32 @@ async def test_a_raw_ocpp_command_round_trips_to_the_charger(command_server, ope
     assert command["response"] == {"status": "Accepted", "data": "pong"}
 
 
+@pytest.mark.parametrize(
+    ("version", "action", "payload"),
+    [
+        ("1.6", "ReserveNow", {"connectorId": 1, "expiryDate": "2030-01-01T00:00:00Z",
+                               "idTag": "04A1", "reservationId": 7}),
+        ("1.6", "CancelReservation", {"reservationId": 7}),
+        ("2.0.1", "ReserveNow", {"id": 7, "expiryDateTime": "2030-01-01T00:00:00Z",
+                                 "idToken": {"idToken": "04A1", "type": "ISO14443"}}),
+        ("2.0.1", "CancelReservation", {"reservationId": 7}),
+    ],
+)  # fmt: skip
+def test_reservations_are_not_sent_raw(operator, make_charger, tenant_a, version, action, payload):
+    charger = make_charger(tenant_a, identity="CP-RAW", ocpp_version=version)
+
+    response = operator.post(
+        reverse("api:command-list"),
+        {"charger": charger.pk, "ocpp_action": action, "payload": payload},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "reservations" in response.json()["error"]["fields"]["ocpp_action"][0]
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
+
+
 async def test_a_charger_that_answers_too_late_reads_as_a_timeout(
     command_server, operator, charger
 ):
