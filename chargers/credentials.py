@@ -13,6 +13,9 @@ import secrets
 from string import hexdigits
 from urllib.parse import unquote
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 MIN_LENGTH, MAX_LENGTH = 16, 40
 
 
@@ -57,9 +60,12 @@ def password_of_hex_key(value: str) -> str | None:
 def validate(password: str) -> str | None:
     """Why a chosen password is unacceptable, or None."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        return f"Use {MIN_LENGTH} to {MAX_LENGTH} characters (OCPP security profiles 1 and 2)."
+        return _("Use %(min)s to %(max)s characters (OCPP security profiles 1 and 2).") % {
+            "min": MIN_LENGTH,
+            "max": MAX_LENGTH,
+        }
     if not password.isascii() or not password.isprintable():
-        return "Use printable ASCII characters only."
+        return _("Use printable ASCII characters only.")
     return None
 
 
@@ -69,7 +75,7 @@ def validate(password: str) -> str | None:
 # server reads what the proxy passes on: the subject as an RFC 4514 string (nginx's
 # $ssl_client_s_dn) and the certificate itself, URL-encoded PEM ($ssl_client_escaped_cert).
 
-FINGERPRINT_HELP = (
+FINGERPRINT_HELP = gettext_lazy(
     "A SHA-256 fingerprint is 64 hexadecimal digits, colons allowed, as "
     "`openssl x509 -noout -fingerprint -sha256 -in charger.crt` prints it."
 )
@@ -85,7 +91,7 @@ def normalize_fingerprint(value: str) -> str:
     value = value.rpartition("=")[2]
     digits = "".join(value.split()).replace(":", "").lower()
     if digits and (len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits)):
-        raise ValueError(FINGERPRINT_HELP)
+        raise ValueError(str(FINGERPRINT_HELP))
     return digits
 
 

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Now
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from chargers.models import ChargerEvent, EventKind, SessionState
 
@@ -25,8 +27,8 @@ STOP_ASIDE_PREFIX = "Stop of unknown transaction "
 
 class Flag(NamedTuple):
     name: str
-    label: str
-    explanation: str
+    label: str | Promise
+    explanation: str | Promise
 
 
 FLAGS = {
@@ -34,33 +36,43 @@ FLAGS = {
     for flag in (
         Flag(
             "clock_suspect",
-            "Clock suspect",
-            "The charger reported an implausible time for this session; the server's receipt "
-            "time stands in for it.",
+            _("Clock suspect"),
+            _(
+                "The charger reported an implausible time for this session; the server's receipt "
+                "time stands in for it."
+            ),
         ),
         Flag(
             "energy_estimated",
-            "Energy estimated",
-            "The energy is not the difference of two register readings: a reading is missing, "
-            "or the register went backwards (a meter replaced or reset).",
+            _("Energy estimated"),
+            _(
+                "The energy is not the difference of two register readings: a reading is missing, "
+                "or the register went backwards (a meter replaced or reset)."
+            ),
         ),
         Flag(
             "closed_by_server",
-            "Closed by the server",
-            "The charger came back without this session (it rebooted or started another on "
-            "the connector); closed at its last reading. A stop it sends later replaces this.",
+            _("Closed by the server"),
+            _(
+                "The charger came back without this session (it rebooted or started another on "
+                "the connector); closed at its last reading. A stop it sends later replaces this."
+            ),
         ),
         Flag(
             "stale_closed",
-            "Closed: no stop",
-            "The charger never sent a stop; the server closed the session after the tenant's "
-            "time at its last reading. A stop it sends later replaces this.",
+            _("Closed: no stop"),
+            _(
+                "The charger never sent a stop; the server closed the session after the tenant's "
+                "time at its last reading. A stop it sends later replaces this."
+            ),
         ),
         Flag(
             "stop_set_aside",
-            "Stop set aside",
-            "While this session ran, the charger sent a stop for a transaction we do not know; "
-            "it was kept aside on the charger's events.",
+            _("Stop set aside"),
+            _(
+                "While this session ran, the charger sent a stop for a transaction we do not know; "
+                "it was kept aside on the charger's events."
+            ),
         ),
     )
 }

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -13,14 +15,14 @@ from cpms.tenancy.scoping import TenantOwned
 class IdTokenType(models.TextChoices):
     """OCPP 2.0.1 IdTokenEnumType; 1.6 idTags are stored as ISO14443 unless told otherwise."""
 
-    ISO14443 = "ISO14443", "RFID (ISO 14443)"
-    ISO15693 = "ISO15693", "RFID (ISO 15693)"
-    EMAID = "eMAID", "Contract (eMAID)"
-    CENTRAL = "Central", "Central (app, remote start)"
-    KEY_CODE = "KeyCode", "Key code"
-    LOCAL = "Local", "Local"
-    MAC_ADDRESS = "MacAddress", "MAC address"
-    NO_AUTHORIZATION = "NoAuthorization", "No authorization"
+    ISO14443 = "ISO14443", _("RFID (ISO 14443)")
+    ISO15693 = "ISO15693", _("RFID (ISO 15693)")
+    EMAID = "eMAID", _("Contract (eMAID)")
+    CENTRAL = "Central", _("Central (app, remote start)")
+    KEY_CODE = "KeyCode", _("Key code")
+    LOCAL = "Local", _("Local")
+    MAC_ADDRESS = "MacAddress", _("MAC address")
+    NO_AUTHORIZATION = "NoAuthorization", _("No authorization")
 
 
 class IdTokenStatus(models.TextChoices):
@@ -33,7 +35,8 @@ def validate_token_uid(value: str) -> None:
     """The one rule for an id token's uid (OCPP 2.0.1 IdToken: up to 36 characters)."""
     if not value or len(value) > 36 or not value.isprintable() or " " in value:
         raise ValidationError(
-            "A token is 1 to 36 printable characters without spaces.", code="invalid_token"
+            gettext("A token is 1 to 36 printable characters without spaces."),
+            code="invalid_token",
         )
 
 
@@ -45,12 +48,14 @@ class IdToken(TenantOwned):
     uid alone, case-insensitively, within its tenant.
     """
 
-    uid = models.CharField("token", max_length=36, validators=[validate_token_uid])
+    uid = models.CharField(_("token"), max_length=36, validators=[validate_token_uid])
     type = models.CharField(
         max_length=20, choices=IdTokenType.choices, default=IdTokenType.ISO14443
     )
     label = models.CharField(
-        max_length=200, blank=True, help_text="Who holds it, e.g. a driver's name or fleet vehicle."
+        max_length=200,
+        blank=True,
+        help_text=_("Who holds it, e.g. a driver's name or fleet vehicle."),
     )
     group = models.ForeignKey(
         "self",
@@ -58,7 +63,7 @@ class IdToken(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="members",
-        help_text="Sent to chargers as parentIdTag (1.6) / groupIdToken (2.0.1).",
+        help_text=_("Sent to chargers as parentIdTag (1.6) / groupIdToken (2.0.1)."),
     )
     blocked = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -100,8 +105,8 @@ class SecurityProfile(models.IntegerChoices):
     """What the server demands on the upgrade. Profiles 1 and 2 differ only in TLS on the
     charger's side, which the proxy offers; the server checks the same password for both."""
 
-    PASSWORD = 1, "1 or 2: password (HTTP Basic auth)"
-    CERTIFICATE = 3, "3: TLS client certificate"
+    PASSWORD = 1, _("1 or 2: password (HTTP Basic auth)")
+    CERTIFICATE = 3, _("3: TLS client certificate")
 
 
 # OCPP 2.0.1 identities are up to 48 characters; ':' separates user and password in HTTP Basic.
@@ -113,7 +118,8 @@ def validate_identity(value: str) -> None:
     the OCPP handshake."""
     if not value or len(value) > MAX_IDENTITY or ":" in value or not value.isprintable():
         raise ValidationError(
-            f"A charge point id is 1 to {MAX_IDENTITY} printable characters without ':'.",
+            gettext("A charge point id is 1 to %(max)s printable characters without ':'.")
+            % {"max": MAX_IDENTITY},
             code="invalid_identity",
         )
 
@@ -122,7 +128,7 @@ class Charger(TenantOwned):
     """A charge point (1.6) or charging station (2.0.1), identified by its id in the URL."""
 
     identity = models.CharField(
-        "charge point id", max_length=MAX_IDENTITY, validators=[validate_identity]
+        _("charge point id"), max_length=MAX_IDENTITY, validators=[validate_identity]
     )
     site = models.ForeignKey(
         "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="chargers"
@@ -135,8 +141,10 @@ class Charger(TenantOwned):
     certificate_fingerprint = models.CharField(
         max_length=64,
         blank=True,
-        help_text="Profile 3: the SHA-256 of the one client certificate accepted (hex); empty "
-        "accepts any certificate of the operator's CA whose CN is the charge point id.",
+        help_text=(
+            "Profile 3: the SHA-256 of the one client certificate accepted (hex); empty "
+            "accepts any certificate of the operator's CA whose CN is the charge point id."
+        ),
     )
     registration_status = models.CharField(
         max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
@@ -243,8 +251,8 @@ class StatusEvent(TenantOwned):
 
 
 class SessionState(models.TextChoices):
-    ACTIVE = "active", "Charging"
-    COMPLETED = "completed", "Completed"
+    ACTIVE = "active", _("Charging")
+    COMPLETED = "completed", _("Completed")
 
 
 class ChargingSession(TenantOwned):
@@ -282,8 +290,10 @@ class ChargingSession(TenantOwned):
     stop_reason = models.CharField(max_length=40, blank=True)
     closed_by_server = models.BooleanField(
         default=False,
-        help_text="Closed by the server: the charger came back without it. A stop the charger "
-        "sends later replaces the server's figures.",
+        help_text=(
+            "Closed by the server: the charger came back without it. A stop the charger "
+            "sends later replaces the server's figures."
+        ),
     )
     stop_id_tag = models.CharField(max_length=36, blank=True)
     charging_state = models.CharField(max_length=20, blank=True, help_text="2.0.1 chargingState.")
@@ -355,29 +365,32 @@ class MeterSample(TenantOwned):
 
 
 class EventKind(models.TextChoices):
-    DATA_TRANSFER = "data_transfer", "Data transfer"
-    DIAGNOSTICS_STATUS = "diagnostics_status", "Diagnostics status"
-    FIRMWARE_STATUS = "firmware_status", "Firmware status"
-    SIGNED_FIRMWARE_STATUS = "signed_firmware_status", "Signed firmware status"
-    LOG_STATUS = "log_status", "Log upload status"
-    SECURITY_EVENT = "security_event", "Security event"
-    SIGN_CERTIFICATE = "sign_certificate", "Certificate signing request"
-    UNMATCHED = "unmatched", "Kept aside (refers to an unknown transaction)"
-    SESSION_LOST = "session_lost", "Session closed by the server (the charger came back without it)"
+    DATA_TRANSFER = "data_transfer", _("Data transfer")
+    DIAGNOSTICS_STATUS = "diagnostics_status", _("Diagnostics status")
+    FIRMWARE_STATUS = "firmware_status", _("Firmware status")
+    SIGNED_FIRMWARE_STATUS = "signed_firmware_status", _("Signed firmware status")
+    LOG_STATUS = "log_status", _("Log upload status")
+    SECURITY_EVENT = "security_event", _("Security event")
+    SIGN_CERTIFICATE = "sign_certificate", _("Certificate signing request")
+    UNMATCHED = "unmatched", _("Kept aside (refers to an unknown transaction)")
+    SESSION_LOST = (
+        "session_lost",
+        _("Session closed by the server (the charger came back without it)"),
+    )
     # OCPP 2.0.1 notifications kept as they were sent.
-    NOTIFY_EVENT = "notify_event", "Device event"
-    MONITORING_REPORT = "monitoring_report", "Monitoring report"
-    CHARGING_LIMIT = "charging_limit", "Charging limit set by an external source"
-    CHARGING_LIMIT_CLEARED = "charging_limit_cleared", "External charging limit cleared"
-    EV_CHARGING_NEEDS = "ev_charging_needs", "EV charging needs"
-    EV_CHARGING_SCHEDULE = "ev_charging_schedule", "EV charging schedule"
-    CHARGING_PROFILES_REPORT = "charging_profiles_report", "Charging profiles report"
-    RESERVATION_STATUS = "reservation_status", "Reservation status"
-    DISPLAY_MESSAGES = "display_messages", "Display messages"
-    CUSTOMER_INFORMATION = "customer_information", "Customer information"
-    EV_CERTIFICATE = "ev_certificate", "ISO 15118 EV certificate request"
-    CERTIFICATE_STATUS = "certificate_status", "Certificate status request"
-    PUBLISH_FIRMWARE_STATUS = "publish_firmware_status", "Published firmware status"
+    NOTIFY_EVENT = "notify_event", _("Device event")
+    MONITORING_REPORT = "monitoring_report", _("Monitoring report")
+    CHARGING_LIMIT = "charging_limit", _("Charging limit set by an external source")
+    CHARGING_LIMIT_CLEARED = "charging_limit_cleared", _("External charging limit cleared")
+    EV_CHARGING_NEEDS = "ev_charging_needs", _("EV charging needs")
+    EV_CHARGING_SCHEDULE = "ev_charging_schedule", _("EV charging schedule")
+    CHARGING_PROFILES_REPORT = "charging_profiles_report", _("Charging profiles report")
+    RESERVATION_STATUS = "reservation_status", _("Reservation status")
+    DISPLAY_MESSAGES = "display_messages", _("Display messages")
+    CUSTOMER_INFORMATION = "customer_information", _("Customer information")
+    EV_CERTIFICATE = "ev_certificate", _("ISO 15118 EV certificate request")
+    CERTIFICATE_STATUS = "certificate_status", _("Certificate status request")
+    PUBLISH_FIRMWARE_STATUS = "publish_firmware_status", _("Published firmware status")
 
 
 class ChargerEvent(TenantOwned):

@@ -3,12 +3,14 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from cpms.languages import recipient_language
 from cpms.models import ApiKeyRole, Membership, Role, Site, SiteOwner
 from cpms.services.sites import SITE_FIELDS, SITE_OWNER_FIELDS
 
@@ -64,24 +66,41 @@ class SiteForm(TenantModelForm):
     class Meta:
         model = Site
         fields = list(SITE_FIELDS)
+        labels = {
+            "name": _("Name"),
+            "site_owner": _("Site owner"),
+            "street": _("Street"),
+            "postal_code": _("Postal code"),
+            "city": _("City"),
+            "country": _("Country"),
+            "timezone": _("Timezone"),
+            "latitude": _("Latitude"),
+            "longitude": _("Longitude"),
+        }
 
 
 class SiteOwnerForm(TenantModelForm):
     class Meta:
         model = SiteOwner
         fields = list(SITE_OWNER_FIELDS)
+        labels = {
+            "name": _("Name"),
+            "contact_email": _("Contact email"),
+            "contact_phone": _("Contact phone"),
+        }
 
 
 class MemberForm(forms.Form):
     """Invite a person by email, or change an existing member's role. The rules (a portal
     member belongs to a site owner, nobody demotes themselves) are the services'."""
 
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     site_owner = forms.ModelChoiceField(
         queryset=SiteOwner.objects.none(),
         required=False,
-        help_text="Required for site-owner portal members.",
+        label=_("Site owner"),
+        help_text=_("Required for site-owner portal members."),
     )
 
     def __init__(self, *args, member: Membership | None = None, **kwargs):
@@ -93,24 +112,28 @@ class MemberForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Billing export”.")
-    role = forms.ChoiceField(choices=ApiKeyRole.choices)
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “Billing export”.")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=ApiKeyRole.choices)
     expires_at = forms.DateTimeField(
+        label=_("Expires at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Empty: until revoked.",
+        help_text=_("Empty: until revoked."),
     )
 
     def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]
         if value is not None and value <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future.")
+            raise forms.ValidationError(_("Choose a time in the future."))
         return value
 
 
 class LogoForm(forms.Form):
     logo = forms.FileField(
-        help_text="PNG, JPEG or WebP, at most 512 KB; shown in the header of every page.",
+        label=_("Logo"),
+        help_text=_("PNG, JPEG or WebP, at most 512 KB; shown in the header of every page."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
 
@@ -123,3 +146,11 @@ class LanguageForm(forms.Form):
         + [(code, name) for code, name in settings.LANGUAGES],
         help_text=_("Pages, live updates and the emails you receive are written in it."),
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, writing to each person in the language they chose (else the page's)."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        with recipient_language(context["user"], otherwise=translation.get_language()):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

@@ -10,13 +10,18 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/Berlin).")
+        raise ValidationError(
+            gettext("%(zone)s is not a known IANA time zone (e.g. Europe/Berlin).")
+            % {"zone": repr(value)}
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -47,7 +52,7 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     # Blank: the browser's language. Pages, live updates and emails to the person follow it.
-    language = models.CharField("language", max_length=8, blank=True, choices=settings.LANGUAGES)
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -96,8 +101,10 @@ class Tenant(models.Model):
     )
     accept_unknown_chargers = models.BooleanField(
         default=False,
-        help_text="Register unknown chargers presenting the onboarding password as Pending, "
-        "for an operator to approve.",
+        help_text=(
+            "Register unknown chargers presenting the onboarding password as Pending, "
+            "for an operator to approve."
+        ),
     )
     onboarding_password_hash = models.CharField(max_length=200, blank=True, editable=False)
 
@@ -127,10 +134,10 @@ class SiteOwner(TenantOwned):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    OPERATOR = "operator", "Operator"
-    VIEWER = "viewer", "Viewer"
-    PORTAL = "portal", "Site owner (portal)"
+    ADMIN = "admin", _("Admin")
+    OPERATOR = "operator", _("Operator")
+    VIEWER = "viewer", _("Viewer")
+    PORTAL = "portal", _("Site owner (portal)")
 
 
 # Operator roles in increasing power; the portal role is outside this order on purpose.
@@ -170,13 +177,17 @@ class Membership(TenantOwned):
     def clean(self):
         if self.role == Role.PORTAL and not self.site_owner_id:
             raise ValidationError(
-                {"site_owner": "Choose the site owner this portal member belongs to."}
+                {"site_owner": gettext("Choose the site owner this portal member belongs to.")}
             )
         if self.role != Role.PORTAL and self.site_owner_id:
-            raise ValidationError({"site_owner": "Only portal members belong to a site owner."})
+            raise ValidationError(
+                {"site_owner": gettext("Only portal members belong to a site owner.")}
+            )
         site_owner = self.site_owner if self.site_owner_id else None
         if site_owner is not None and site_owner.tenant_id != self.tenant_id:
-            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+            raise ValidationError(
+                {"site_owner": gettext("That site owner belongs to another tenant.")}
+            )
 
     def allows(self, role: str) -> bool:
         """True when this membership is an operator role at least as strong as `role`."""
@@ -202,12 +213,12 @@ class Site(TenantOwned):
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     grid_limit_kw = models.DecimalField(
-        "grid connection limit (kW)",
+        _("grid connection limit (kW)"),
         max_digits=10,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="The most the site's chargers may draw together; empty means no limit.",
+        help_text=_("The most the site's chargers may draw together; empty means no limit."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -227,7 +238,9 @@ class Site(TenantOwned):
     def clean(self):
         site_owner = self.site_owner if self.site_owner_id else None
         if site_owner is not None and site_owner.tenant_id != self.tenant_id:
-            raise ValidationError({"site_owner": "That site owner belongs to another tenant."})
+            raise ValidationError(
+                {"site_owner": gettext("That site owner belongs to another tenant.")}
+            )
 
     @property
     def address(self) -> str:
@@ -242,9 +255,9 @@ class Site(TenantOwned):
 class ApiKeyRole(models.TextChoices):
     """What a key may do; each maps onto the operator role of the same power."""
 
-    READ_ONLY = "read_only", "Read-only"
-    OPERATOR = "operator", "Operator"
-    ADMIN = "admin", "Admin"
+    READ_ONLY = "read_only", _("Read-only")
+    OPERATOR = "operator", _("Operator")
+    ADMIN = "admin", _("Admin")
 
 
 API_KEY_ROLE_AS_MEMBER: dict[str, str] = {
@@ -325,9 +338,9 @@ class WebhookEndpoint(TenantOwned):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed after every retry"
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed after every retry")
 
 
 class WebhookDelivery(TenantOwned):

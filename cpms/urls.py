@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
@@ -6,6 +7,7 @@ from django.views.generic import RedirectView
 from chargers.dashboard import overview
 from chargers.dashboard.urls import portal_patterns
 from cpms import views
+from cpms.forms import PasswordResetForm
 
 tenant_patterns: list[URLPattern | URLResolver] = [
     path("site-owners/", views.site_owner_list, name="site_owner_list"),
@@ -31,6 +33,15 @@ tenant_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Django's reset, with the email in the language the person chose.
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,
+            email_template_name="registration/password_reset_email.txt",
+        ),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("switch-tenant/", views.switch_tenant, name="switch_tenant"),
     path("invitations/", views.invitations, name="invitations"),

@@ -81,10 +81,14 @@ def invitations(request):
             raise Http404
         if answer == "accept":
             member_services.membership_accept(membership=chosen, user=request.user)
-            messages.success(request, f"You now work with {chosen.tenant.name}.")
+            messages.success(
+                request, _("You now work with %(name)s.") % {"name": chosen.tenant.name}
+            )
             return redirect(_landing(chosen))
         member_services.membership_decline(membership=chosen, user=request.user)
-        messages.success(request, f"You declined {chosen.tenant.name}'s invitation.")
+        messages.success(
+            request, _("You declined %(name)s's invitation.") % {"name": chosen.tenant.name}
+        )
         return redirect("invitations")
     return render(request, "cpms/invitations.html", {"invitations": pending})
 
@@ -143,9 +147,9 @@ def site_owner_edit(request, pk: int | None = None):
         else:
             saved = save_with(form, site_services.site_owner_update, owner=owner, **form.values())
         if saved is not None:
-            messages.success(request, f"Site owner “{saved.name}” saved.")
+            messages.success(request, _("Site owner “%(name)s” saved.") % {"name": saved.name})
             return redirect("site_owner_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
-    return form_page(request, form, title="Site owner", instance=owner, cancel="site_owner_list")
+    return form_page(request, form, title=_("site owner"), instance=owner, cancel="site_owner_list")
 
 
 @operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
@@ -177,12 +181,17 @@ def member_edit(request, pk: int | None = None):
             if invited is not None:
                 new, created = invited
                 if created:
-                    messages.success(request, f"Invitation sent to {new.user.email}.")
+                    messages.success(
+                        request, _("Invitation sent to %(email)s.") % {"email": new.user.email}
+                    )
                 else:
                     messages.success(
                         request,
-                        f"{new.user.email} has an account already: they are invited and get "
-                        "access once they accept.",
+                        _(
+                            "%(email)s has an account already: they are invited and get "
+                            "access once they accept."
+                        )
+                        % {"email": new.user.email},
                     )
                 return redirect("member_list", tenant_slug=request.tenant.slug)
         else:
@@ -196,9 +205,12 @@ def member_edit(request, pk: int | None = None):
             )
             if changed is not None:
                 role = changed.get_role_display()
-                messages.success(request, f"{changed.user.email} is now {role}.")
+                messages.success(
+                    request,
+                    _("%(email)s is now %(role)s.") % {"email": changed.user.email, "role": role},
+                )
                 return redirect("member_list", tenant_slug=request.tenant.slug)
-    return form_page(request, form, title="Member", instance=member, cancel="member_list")
+    return form_page(request, form, title=_("member"), instance=member, cancel="member_list")
 
 
 @operator_view(read=MANAGE_MEMBERS, write=MANAGE_MEMBERS)
@@ -210,7 +222,9 @@ def member_remove(request, pk: int):
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))
     else:
-        messages.success(request, f"{member.user.email} no longer has access.")
+        messages.success(
+            request, _("%(email)s no longer has access.") % {"email": member.user.email}
+        )
     return redirect("member_list", tenant_slug=request.tenant.slug)
 
 
@@ -228,7 +242,9 @@ def api_key_list(request):
             request, f"api-key:{request.tenant.pk}", {"secret": created.secret}
         )
         messages.success(
-            request, f"Key “{created.key.name}” created. Copy it now: it is not shown again."
+            request,
+            _("Key “%(name)s” created. Copy it now: it is not shown again.")
+            % {"name": created.key.name},
         )
         return redirect("api_key_list", tenant_slug=request.tenant.slug)
     shown = once.take(request, f"api-key:{request.tenant.pk}")
@@ -245,7 +261,9 @@ def api_key_list(request):
 def api_key_revoke(request, pk: int):
     key = get_object_or_404(ApiKey, pk=pk)
     apikeys.api_key_revoke(key=key)
-    messages.success(request, f"Key {key.prefix} revoked; requests with it now fail.")
+    messages.success(
+        request, _("Key %(prefix)s revoked; requests with it now fail.") % {"prefix": key.prefix}
+    )
     return redirect("api_key_list", tenant_slug=request.tenant.slug)
 
 
@@ -256,14 +274,14 @@ def tenant_settings(request):
     form = LogoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and request.POST.get("remove"):
         tenant_services.tenant_remove_logo(tenant=tenant)
-        messages.success(request, "Logo removed.")
+        messages.success(request, _("Logo removed."))
         return redirect("tenant_settings", tenant_slug=tenant.slug)
     if request.method == "POST" and form.is_valid():
         saved = save_with(
             form, tenant_services.tenant_set_logo, tenant=tenant, upload=form.cleaned_data["logo"]
         )
         if saved is not None:
-            messages.success(request, "Logo saved; it shows in the header of every page.")
+            messages.success(request, _("Logo saved; it shows in the header of every page."))
             return redirect("tenant_settings", tenant_slug=tenant.slug)
     return render(request, "cpms/tenant_settings.html", {"form": form})
 

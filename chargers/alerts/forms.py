@@ -1,6 +1,7 @@
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chargers.alerts.models import AlertKind, Severity
 from cpms.models import Membership, Role
@@ -8,10 +9,11 @@ from cpms.models import Membership, Role
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
+        label=_("Note"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What you are doing about it, for your colleagues.",
+        help_text=_("What you are doing about it, for your colleagues."),
     )
 
 

@@ -1,26 +1,27 @@
 """An alert is one occurrence of a condition; a rule says how a tenant wants it handled."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
 
 class AlertKind(models.TextChoices):
-    CHARGER_OFFLINE = "charger_offline", "Charger offline"
-    CONNECTOR_FAULTED = "connector_faulted", "Connector faulted"
-    BOOT_REJECTED = "boot_rejected", "Boot rejected"
-    REPEATED_REBOOTS = "repeated_reboots", "Repeated reboots"
-    HANDSHAKE_REFUSED = "handshake_refused", "Connection refused"
-    SECURITY_EVENT = "security_event", "Critical security event"
-    SESSION_STUCK = "session_stuck", "Session stuck"
-    CERTIFICATE_EXPIRING = "certificate_expiring", "Certificate expiring"
-    CERTIFICATE_EXPIRED = "certificate_expired", "Certificate expired"
+    CHARGER_OFFLINE = "charger_offline", _("Charger offline")
+    CONNECTOR_FAULTED = "connector_faulted", _("Connector faulted")
+    BOOT_REJECTED = "boot_rejected", _("Boot rejected")
+    REPEATED_REBOOTS = "repeated_reboots", _("Repeated reboots")
+    HANDSHAKE_REFUSED = "handshake_refused", _("Connection refused")
+    SECURITY_EVENT = "security_event", _("Critical security event")
+    SESSION_STUCK = "session_stuck", _("Session stuck")
+    CERTIFICATE_EXPIRING = "certificate_expiring", _("Certificate expiring")
+    CERTIFICATE_EXPIRED = "certificate_expired", _("Certificate expired")
 
 
 class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
 
 
 DEFAULT_SEVERITY: dict[str, str] = {
@@ -51,8 +52,10 @@ class AlertRule(TenantOwned):
     threshold_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Session stuck: minutes without meter values. Repeated reboots: the window "
-        "in which three boots open an alert.",
+        help_text=(
+            "Session stuck: minutes without meter values. Repeated reboots: the window "
+            "in which three boots open an alert."
+        ),
     )
     never_stopped_hours = models.PositiveIntegerField(
         default=24, help_text="Session stuck: a session running longer than this is stuck too."

@@ -2,14 +2,17 @@
 
 import logging
 import zoneinfo
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from chargers.alerts.models import Alert, AlertRule
+from cpms.languages import date_pattern, language_of, recipient_language
 
 log = logging.getLogger(__name__)
 
@@ -26,29 +29,43 @@ def queue_notification(alert: Alert) -> None:
     transaction.on_commit(queue)
 
 
-def recipients(alert: Alert) -> list[str]:
+def recipient_users(alert: Alert) -> list:
     rule = AlertRule.objects.filter(kind=alert.kind).first()
     if rule is None or not rule.enabled:
         return []
     # Only members who accepted: an invitation not yet answered hears nothing of the tenant.
     members = rule.notify.filter(accepted_at__isnull=False).select_related("user")
-    return sorted(m.user.email for m in members if m.user.is_active)
+    return [m.user for m in members if m.user.is_active]
+
+
+def recipients(alert: Alert) -> list[str]:
+    return sorted(user.email for user in recipient_users(alert))
 
 
 def send(*, alert_id: int) -> int:
     alert = Alert.objects.select_related("tenant").filter(pk=alert_id).first()
     if alert is None:
         return 0
-    to = recipients(alert)
-    if not to:
-        return 0
+    # One email per language: each recipient reads it in the language they chose.
+    readers: dict[str, list] = defaultdict(list)
+    for user in recipient_users(alert):
+        readers[language_of(user)].append(user)
     link = settings.SITE_URL.rstrip("/") + reverse(
         "alert_detail", kwargs={"tenant_slug": alert.tenant.slug, "pk": alert.pk}
     )
-    subject = f"[{alert.tenant.name}] {alert.get_severity_display()}: {alert.title}"
     opened = timezone.localtime(alert.opened_at, zoneinfo.ZoneInfo(alert.tenant.timezone))
-    body = (
-        f"{alert.title}\n\n{alert.detail}\n\nOpened {opened:%Y-%m-%d %H:%M %Z}.\n"
-        f"Acknowledge it here: {link}\n"
-    )
-    return send_mail(subject, body, None, to)
+    sent = 0
+    for _language, users in sorted(readers.items()):
+        with recipient_language(users[0]):
+            subject = _("[%(tenant)s] %(severity)s: %(title)s") % {
+                "tenant": alert.tenant.name,
+                "severity": alert.get_severity_display(),
+                "title": alert.title,
+            }
+            opened_line = _("Opened %(time)s.") % {
+                "time": dateformat.format(opened, f"{date_pattern()} H:i T")
+            }
+            link_line = _("Acknowledge it here: %(link)s") % {"link": link}
+            body = f"{alert.title}\n\n{alert.detail}\n\n{opened_line}\n{link_line}\n"
+        sent += send_mail(subject, body, None, sorted(user.email for user in users))
+    return sent

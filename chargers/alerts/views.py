@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from chargers.access import MANAGE_ALERT_RULES
 from chargers.alerts import services
@@ -78,7 +79,7 @@ def alert_detail(request, pk: int):
         except ValueError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Alert acknowledged.")
+            messages.success(request, _("Alert acknowledged."))
             return redirect("alert_detail", tenant_slug=request.tenant.slug, pk=alert.pk)
     return render(request, "alerts/alert_detail.html", {"alert": alert, "form": form})
 
@@ -111,6 +112,6 @@ def alert_rules(request):
         with transaction.atomic():
             for form in forms:
                 services.alert_rule_set(kind=form.kind, **form.cleaned_data)
-        messages.success(request, "Alert rules saved.")
+        messages.success(request, _("Alert rules saved."))
         return redirect("alert_rules", tenant_slug=request.tenant.slug)
     return render(request, "alerts/alert_rules.html", {"forms": forms})

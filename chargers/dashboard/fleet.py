@@ -10,7 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -56,6 +57,7 @@ from chargers.services.device_model import AttributeId
 from cpms import once
 from cpms.exports import export_filename
 from cpms.forms import form_page, save_with
+from cpms.languages import figure
 from cpms.models import Role
 from cpms.paging import DeferredPaginator, pager_params
 from cpms.tenancy.access import operator_view, role_at_least
@@ -80,8 +82,8 @@ def live_fleet_counts(request):
             "active_sessions": active_sessions().count(),
             "open_alerts": Alert.objects.filter(resolved_at__isnull=True).count(),
             # As the page first shows them (the `kwh` filter): two decimals, grouped thousands.
-            "energy_today_kwh": f"{energy['today_wh'] / 1000:,.2f}",
-            "energy_month_kwh": f"{energy['month_wh'] / 1000:,.2f}",
+            "energy_today_kwh": figure(energy["today_wh"] / 1000),
+            "energy_month_kwh": figure(energy["month_wh"] / 1000),
         }
     )
 
@@ -220,7 +222,8 @@ def _report(request, command: Command) -> None:
     if command.status in commands.UNFINISHED:
         messages.info(
             request,
-            f"{command.action} sent; the charger's answer shows in the command log as it arrives.",
+            _("%(action)s sent; the charger's answer shows in the command log as it arrives.")
+            % {"action": command.action},
         )
         return
     for level, text in outcome(command):
@@ -233,6 +236,17 @@ MESSAGE_LEVELS = {
     "warning": messages.WARNING,
     "error": messages.ERROR,
 }
+# A command's status in the reader's language (the labels of CommandStatus stay English:
+# other domains store them in records).
+COMMAND_STATUS_WORDS = {
+    CommandStatus.QUEUED: gettext_lazy("Queued"),
+    CommandStatus.SENT: gettext_lazy("Sent, waiting for the reply"),
+    CommandStatus.ANSWERED: gettext_lazy("Answered"),
+    CommandStatus.CALL_ERROR: gettext_lazy("Charger answered with an error"),
+    CommandStatus.TIMEOUT: gettext_lazy("No reply in time"),
+    CommandStatus.OFFLINE: gettext_lazy("Charger offline"),
+    CommandStatus.REFUSED: gettext_lazy("Refused before sending"),
+}
 # Commands a charger answers with reports of their own, sent in parts after its reply.
 REPORTED_IN_PARTS = (readers.READ_REPORT, profiles.READ_PROFILES)
 # Replies that say the charger did (or will do) what it was asked.
@@ -242,11 +256,12 @@ AGREEING_REPLIES = ("Accepted", "Scheduled", "Unlocked")
 def outcome(command: Command) -> list[tuple[str, str]]:
     """What became of `command`, in words: (level, sentence) pairs, the level one of
     `MESSAGE_LEVELS`. One sentence per variable of an answered Set/GetVariables."""
+    status = COMMAND_STATUS_WORDS.get(CommandStatus(command.status), command.get_status_display())
     if command.status in commands.UNFINISHED:
-        return [("info", f"{command.get_status_display()}.")]
+        return [("info", f"{status}.")]
     if command.status != CommandStatus.ANSWERED:
         detail = f" ({command.error})" if command.error else ""
-        return [("error", f"{command.get_status_display()}{detail}.")]
+        return [("error", f"{status}{detail}.")]
     results = _variable_results(command)
     if results:
         return [_variable_outcome(command, result) for result in results]
@@ -256,26 +271,35 @@ def outcome(command: Command) -> list[tuple[str, str]]:
         lines = [
             (
                 "success",
-                f"The charger sent {sent} key{pluralize(sent)}; reload the configuration to see "
-                "them.",
+                ngettext(
+                    "The charger sent %(count)s key; reload the configuration to see them.",
+                    "The charger sent %(count)s keys; reload the configuration to see them.",
+                    sent,
+                )
+                % {"count": sent},
             )
         ]
         if unknown:
-            lines.append(("warning", f"Keys it does not know: {', '.join(map(str, unknown))}."))
+            lines.append(
+                (
+                    "warning",
+                    _("Keys it does not know: %(keys)s.") % {"keys": ", ".join(map(str, unknown))},
+                )
+            )
         return lines
     reply = command.reply_status
     if not reply:
-        return [("success", "The charger answered.")]
+        return [("success", _("The charger answered."))]
     lines = [
         (
             "success" if reply in AGREEING_REPLIES else "warning",
-            f"The charger replied {reply}.",
+            _("The charger replied %(reply)s.") % {"reply": reply},
         )
     ]
     if command.action in REPORTED_IN_PARTS and reply == "Accepted":
-        lines.append(("info", "The charger sends its report in parts; reload in a moment."))
+        lines.append(("info", _("The charger sends its report in parts; reload in a moment.")))
     if command.action == profiles.READ_COMPOSITE and reply == "Accepted":
-        lines.append(("info", "Its composite schedule shows under Charging limits."))
+        lines.append(("info", _("Its composite schedule shows under Charging limits.")))
     return lines
 
 
@@ -333,14 +357,17 @@ def _variable_results(command: Command) -> list[readers.VariableResult]:
 def _variable_outcome(command: Command, result: readers.VariableResult) -> tuple[str, str]:
     """Set/GetVariables answers per variable: Accepted, Rejected, RebootRequired, Unknown..."""
     reason = f" ({result.reason})" if result.reason else ""
-    text = f"{result.attribute.label}: the charger replied {result.status}{reason}."
+    said = {"variable": result.attribute.label, "status": result.status, "reason": reason}
     if command.action == readers.READ_VARIABLES and result.status == "Accepted":
         value = result.value if result.value is not None else ""
-        return "success", f"{text[:-1]}, value {value!r}."
+        return "success", _(
+            "%(variable)s: the charger replied %(status)s%(reason)s, value %(value)s."
+        ) % {**said, "value": repr(value)}
+    text = _("%(variable)s: the charger replied %(status)s%(reason)s.") % said
     if result.status == "Accepted":
         return "success", text
     if result.status == "RebootRequired":
-        return "warning", text + " The new value applies after a reset."
+        return "warning", text + " " + _("The new value applies after a reset.")
     return "warning", text
 
 
@@ -509,7 +536,7 @@ def charger_create(request):
             return redirect(
                 "charger_credentials", tenant_slug=request.tenant.slug, pk=new.charger.pk
             )
-    return form_page(request, form, title="Charger", instance=None, cancel="charger_list")
+    return form_page(request, form, title=_("charger"), instance=None, cancel="charger_list")
 
 
 @operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
@@ -518,9 +545,9 @@ def charger_edit(request, pk: int):
     form = ChargerForm(request.POST or None, instance=charger, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         charger_services.charger_update(charger=charger, site=form.cleaned_data["site"])
-        messages.success(request, f"{charger.identity} saved.")
+        messages.success(request, _("%(identity)s saved.") % {"identity": charger.identity})
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
-    return form_page(request, form, title="Charger", instance=charger, cancel="charger_list")
+    return form_page(request, form, title=_("charger"), instance=charger, cancel="charger_list")
 
 
 @never_cache
@@ -547,7 +574,9 @@ def charger_credentials(request, pk: int):
             )
             is not None
         ):
-            messages.success(request, f"{charger.identity}: security profile saved.")
+            messages.success(
+                request, _("%(identity)s: security profile saved.") % {"identity": charger.identity}
+            )
             return redirect("charger_credentials", tenant_slug=request.tenant.slug, pk=charger.pk)
     elif request.method == "POST":
         form = PasswordForm(request.POST)
@@ -588,9 +617,13 @@ def charger_registration(request, pk: int):
     charger = _charger(pk)
     decision = request.POST.get("status", "")
     if decision not in (RegistrationStatus.ACCEPTED, RegistrationStatus.REJECTED):
-        messages.error(request, "status: choose Accepted or Rejected.")
+        messages.error(request, _("status: choose Accepted or Rejected."))
     else:
         charger_services.charger_set_registration(charger=charger, status=decision)
-        verb = "approved" if decision == RegistrationStatus.ACCEPTED else "rejected"
-        messages.success(request, f"{charger.identity} {verb}.")
+        done = (
+            _("%(identity)s approved.")
+            if decision == RegistrationStatus.ACCEPTED
+            else _("%(identity)s rejected.")
+        )
+        messages.success(request, done % {"identity": charger.identity})
     return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from chargers.access import MANAGE_CHARGERS
@@ -38,7 +39,7 @@ def fleet_settings_page(request):
                 form, fleet_settings.fleet_settings_update, tenant=tenant, **form.cleaned_data
             )
             if saved is not None:
-                messages.success(request, "Saved; each charger gets it at its next boot.")
+                messages.success(request, _("Saved; each charger gets it at its next boot."))
                 return redirect("fleet_settings", tenant_slug=tenant.slug)
     elif action == "open":
         onboarding_form = OnboardingForm(request.POST)
@@ -55,10 +56,10 @@ def fleet_settings_page(request):
                 return redirect("fleet_settings", tenant_slug=tenant.slug)
     elif action == "close":
         fleet_settings.onboarding_close(tenant=tenant)
-        messages.success(request, "Unknown chargers are refused again.")
+        messages.success(request, _("Unknown chargers are refused again."))
         return redirect("fleet_settings", tenant_slug=tenant.slug)
     elif action is not None:
-        messages.error(request, "Choose one of the page's actions.")
+        messages.error(request, _("Choose one of the page's actions."))
     shown = once.take(request, SHOWN_ONCE_SLOT) if request.method == "GET" else None
     return render(
         request,

@@ -1,6 +1,7 @@
 from typing import cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chargers import credentials
 from chargers.models import Charger, IdToken, SecurityProfile
@@ -14,6 +15,13 @@ class IdTokenForm(TenantModelForm):
     class Meta:
         model = IdToken
         fields = ["uid", "type", "label", "group", "blocked", "expires_at"]
+        labels = {
+            "type": _("Type"),
+            "label": _("Label"),
+            "group": _("Group"),
+            "blocked": _("Blocked"),
+            "expires_at": _("Expires at"),
+        }
         widgets = {"expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
 
     def __init__(self, *args, **kwargs):
@@ -30,8 +38,9 @@ class ChargerForm(TenantModelForm):
     class Meta:
         model = Charger
         fields = ["identity", "site"]
+        labels = {"site": _("Site")}
         help_texts = {
-            "identity": "As configured on the charger; it connects to /ocpp/<tenant>/<this id>.",
+            "identity": _("As configured on the charger; it connects to /ocpp/<tenant>/<this id>."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -59,8 +68,10 @@ class ChargerPasswordField(forms.CharField):
 
 class NewChargerForm(ChargerForm):
     password = ChargerPasswordField(
-        help_text="The charger's basic-auth password, 16 to 40 characters; leave empty to "
-        "generate a strong one (shown once)."
+        help_text=_(
+            "The charger's basic-auth password, 16 to 40 characters; leave empty to "
+            "generate a strong one (shown once)."
+        )
     )
 
 
@@ -75,35 +86,35 @@ class CommandForm(forms.Form):
     """
 
     ACTIONS = [
-        ("remote_start", "Remote start"),
-        ("remote_stop", "Remote stop"),
-        ("reset_soft", "Soft reset"),
-        ("reset_hard", "Hard reset"),
-        ("unlock", "Unlock connector"),
-        ("available", "Make available"),
-        ("unavailable", "Make unavailable"),
-        ("trigger", "Trigger message"),
-        ("clear_cache", "Clear cache"),
-        ("get_diagnostics", "Get diagnostics"),
-        ("composite_schedule", "Get composite schedule"),
-        ("charging_profiles", "List charging profiles"),
+        ("remote_start", _("Remote start")),
+        ("remote_stop", _("Remote stop")),
+        ("reset_soft", _("Soft reset")),
+        ("reset_hard", _("Hard reset")),
+        ("unlock", _("Unlock connector")),
+        ("available", _("Make available")),
+        ("unavailable", _("Make unavailable")),
+        ("trigger", _("Trigger message")),
+        ("clear_cache", _("Clear cache")),
+        ("get_diagnostics", _("Get diagnostics")),
+        ("composite_schedule", _("Get composite schedule")),
+        ("charging_profiles", _("List charging profiles")),
     ]
 
     action = forms.ChoiceField(choices=ACTIONS)
-    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label="Connector")
-    id_tag = forms.CharField(max_length=36, required=False, label="Id token")
+    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label=_("Connector"))
+    id_tag = forms.CharField(max_length=36, required=False, label=_("Id token"))
     transaction_id = forms.CharField(max_length=36, required=False)
     message = forms.ChoiceField(
-        choices=[(m, m) for m in builders.TRIGGERABLE], required=False, label="Message"
+        choices=[(m, m) for m in builders.TRIGGERABLE], required=False, label=_("Message")
     )
-    location = forms.CharField(max_length=500, required=False, label="Upload location")
+    location = forms.CharField(max_length=500, required=False, label=_("Upload location"))
     duration = forms.IntegerField(
-        min_value=1, max_value=7 * 24 * 3600, required=False, label="Duration (s)"
+        min_value=1, max_value=7 * 24 * 3600, required=False, label=_("Duration (s)")
     )
     unit = forms.ChoiceField(
         choices=[("", "the charger's"), *((u, u) for u in builders.RATE_UNITS)],
         required=False,
-        label="Unit",
+        label=_("Unit"),
     )
 
     def build(self, charger) -> builders.Request:
@@ -148,13 +159,13 @@ class VariableForm(forms.Form):
     """One 2.0.1 device-model attribute to set, named as the charger reported it."""
 
     component = forms.CharField(max_length=50)
-    component_instance = forms.CharField(max_length=50, required=False, label="Instance")
-    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label="EVSE")
+    component_instance = forms.CharField(max_length=50, required=False, label=_("Instance"))
+    evse_id = forms.IntegerField(min_value=0, max_value=1000, required=False, label=_("EVSE"))
     connector_id = forms.IntegerField(
-        min_value=0, max_value=1000, required=False, label="Connector"
+        min_value=0, max_value=1000, required=False, label=_("Connector")
     )
     variable = forms.CharField(max_length=50)
-    variable_instance = forms.CharField(max_length=50, required=False, label="Variable instance")
+    variable_instance = forms.CharField(max_length=50, required=False, label=_("Variable instance"))
     attribute_type = forms.ChoiceField(choices=[(t, t) for t in ATTRIBUTE_TYPES], initial="Actual")
     # OCPP 2.0.1 limits attributeValue to 1000 characters.
     value = forms.CharField(max_length=1000, required=False, strip=False)
@@ -178,7 +189,7 @@ class VariableForm(forms.Form):
 
 class PasswordForm(forms.Form):
     password = ChargerPasswordField(
-        help_text="16 to 40 characters; leave empty to generate a strong one."
+        help_text=_("16 to 40 characters; leave empty to generate a strong one.")
     )
 
 
@@ -186,15 +197,19 @@ class SecurityProfileForm(forms.Form):
     security_profile = forms.TypedChoiceField(
         choices=SecurityProfile.choices,
         coerce=int,
-        help_text="3: the charger connects through the TLS proxy with a client certificate of "
-        "your charger CA whose CN is its charge point id; no password.",
+        help_text=_(
+            "3: the charger connects through the TLS proxy with a client certificate of "
+            "your charger CA whose CN is its charge point id; no password."
+        ),
     )
     certificate_fingerprint = forms.CharField(
         required=False,
         max_length=200,
-        label="Pinned certificate (SHA-256)",
-        help_text="Optional, profile 3 only: accept just this certificate "
-        "(openssl x509 -noout -fingerprint -sha256).",
+        label=_("Pinned certificate (SHA-256)"),
+        help_text=_(
+            "Optional, profile 3 only: accept just this certificate "
+            "(openssl x509 -noout -fingerprint -sha256)."
+        ),
     )
 
     def clean_certificate_fingerprint(self):
@@ -206,9 +221,11 @@ class SecurityProfileForm(forms.Form):
 
 class IdTokenImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="Columns: uid (required), type, label, group, blocked, expires_at "
-        "(YYYY-MM-DD or ISO 8601). A header row is required.",
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: uid (required), type, label, group, blocked, expires_at "
+            "(YYYY-MM-DD or ISO 8601). A header row is required."
+        ),
     )
 
 
@@ -216,25 +233,29 @@ class FleetSettingsForm(forms.Form):
     heartbeat_interval = forms.IntegerField(
         min_value=fleet_settings.HEARTBEAT_SECONDS[0],
         max_value=fleet_settings.HEARTBEAT_SECONDS[1],
-        help_text="Seconds between heartbeats; chargers get it in the reply to their next boot.",
+        help_text=_("Seconds between heartbeats; chargers get it in the reply to their next boot."),
     )
     offline_after_heartbeats = forms.IntegerField(
         min_value=fleet_settings.OFFLINE_AFTER_HEARTBEATS[0],
         max_value=fleet_settings.OFFLINE_AFTER_HEARTBEATS[1],
-        help_text="A connected charger silent for this many heartbeat intervals counts as offline.",
+        help_text=_(
+            "A connected charger silent for this many heartbeat intervals counts as offline."
+        ),
     )
     version_change = forms.ChoiceField(
-        label="A charger comes back speaking another OCPP version",
+        label=_("A charger comes back speaking another OCPP version"),
         choices=list(fleet_settings.VERSION_CHANGE_POLICIES.items()),
     )
     close_sessions_after_hours = forms.IntegerField(
-        label="Close sessions left open after (hours)",
+        label=_("Close sessions left open after (hours)"),
         required=False,
         min_value=fleet_settings.STALE_SESSION_HOURS[0],
         max_value=fleet_settings.STALE_SESSION_HOURS[1],
-        help_text="A session its charger has said nothing of for this long (no meter values, no "
-        "stop) is closed by the server at its last reading and flagged; a stop the charger "
-        "sends later replaces it. Empty or 0: never.",
+        help_text=_(
+            "A session its charger has said nothing of for this long (no meter values, no "
+            "stop) is closed by the server at its last reading and flagged; a stop the charger "
+            "sends later replaces it. Empty or 0: never."
+        ),
     )
 
     def clean_close_sessions_after_hours(self) -> int:
@@ -244,7 +265,9 @@ class FleetSettingsForm(forms.Form):
 
 class OnboardingForm(forms.Form):
     password = ChargerPasswordField(
-        label="Onboarding password",
-        help_text="16 to 40 characters; leave empty to generate a strong one. It replaces the "
-        "current one.",
+        label=_("Onboarding password"),
+        help_text=_(
+            "16 to 40 characters; leave empty to generate a strong one. It replaces the "
+            "current one."
+        ),
     )

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from chargers.models import Charger, ChargingSession, Connector
 from chargers.selectors.energy import (
@@ -72,6 +73,6 @@ def site_edit(request, pk: int | None = None):
         else:
             saved = save_with(form, site_services.site_update, site=site, **form.values())
         if saved is not None:
-            messages.success(request, f"Site “{saved.name}” saved.")
+            messages.success(request, _("Site “%(name)s” saved.") % {"name": saved.name})
             return redirect("site_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
-    return form_page(request, form, title="Site", instance=site, cancel="site_list")
+    return form_page(request, form, title=_("site"), instance=site, cancel="site_list")

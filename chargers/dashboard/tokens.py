@@ -7,6 +7,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chargers.access import MANAGE_TOKENS
@@ -70,11 +71,11 @@ def id_token_block(request, pk: int):
     token = get_object_or_404(IdToken, pk=pk)
     choice = request.POST.get("blocked", "")
     if choice not in ("0", "1"):
-        messages.error(request, "blocked: choose 1 (block) or 0 (unblock).")
+        messages.error(request, _("blocked: choose 1 (block) or 0 (unblock)."))
     else:
         id_token_set_blocked(token=token, blocked=choice == "1")
-        verb = "blocked" if choice == "1" else "unblocked"
-        messages.success(request, f"Token {token.uid} {verb}.")
+        done = _("Token %(uid)s blocked.") if choice == "1" else _("Token %(uid)s unblocked.")
+        messages.success(request, done % {"uid": token.uid})
     # Back to the list as the operator filtered it.
     kept = {k: request.POST[k] for k in ("q", "status", "page") if request.POST.get(k)}
     url = reverse("id_token_list", kwargs={"tenant_slug": request.tenant.slug})
@@ -93,9 +94,9 @@ def id_token_edit(request, pk: int | None = None):
             else:
                 saved = save_with(form, id_token_update, token=token, **form.values())
             if saved is not None:
-                messages.success(request, f"Token {saved.uid} saved.")
+                messages.success(request, _("Token %(uid)s saved.") % {"uid": saved.uid})
                 return redirect("id_token_list", tenant_slug=request.tenant.slug)
-        return form_page(request, form, title="Id token", instance=token, cancel="id_token_list")
+        return form_page(request, form, title=_("id token"), instance=token, cancel="id_token_list")
 
 
 @operator_view(read=MANAGE_TOKENS, write=MANAGE_TOKENS)
@@ -108,7 +109,9 @@ def id_token_import(request):
         )
         if not result.errors:
             messages.success(
-                request, f"Imported: {result.created} new, {result.updated} updated tokens."
+                request,
+                _("Imported: %(created)s new, %(updated)s updated tokens.")
+                % {"created": result.created, "updated": result.updated},
             )
             return redirect("id_token_list", tenant_slug=request.tenant.slug)
     return render(request, "chargers/id_token_import.html", {"form": form, "result": result})

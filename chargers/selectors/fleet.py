@@ -21,6 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext_lazy as _
 
 from chargers.configuration.models import Drift
 from chargers.models import (
@@ -44,12 +45,12 @@ class State:
     AVAILABLE = "available"
 
     LABELS = {
-        "available": "Available",
-        "charging": "Charging",
-        "faulted": "Faulted",
-        "offline": "Offline",
-        "unavailable": "Unavailable",
-        "pending": "Pending approval",
+        "available": _("Available"),
+        "charging": _("Charging"),
+        "faulted": _("Faulted"),
+        "offline": _("Offline"),
+        "unavailable": _("Unavailable"),
+        "pending": _("Pending approval"),
     }
 
 

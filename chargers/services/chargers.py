@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chargers import credentials
 from chargers.models import Charger, RegistrationStatus, SecurityProfile, validate_identity
@@ -67,9 +68,15 @@ def charger_create(
     except ValidationError as error:
         raise ValidationError({"identity": error.messages}) from None
     if Charger.objects.filter(identity__iexact=identity).exists():
-        raise ValidationError({"identity": ["A charger with this charge point id exists."]})
+        raise ValidationError({"identity": [_("A charger with this charge point id exists.")]})
     if security_profile not in SecurityProfile.values:
-        raise ValidationError({"security_profile": [f"Choose one of {SecurityProfile.values}."]})
+        raise ValidationError(
+            {
+                "security_profile": [
+                    _("Choose one of %(choices)s.") % {"choices": SecurityProfile.values}
+                ]
+            }
+        )
     password = password or credentials.generate()
     _check_password(password)
     charger = Charger.objects.create(
@@ -103,7 +110,11 @@ def charger_update(
     if security_profile is not _UNCHANGED:
         if security_profile not in SecurityProfile.values:
             raise ValidationError(
-                {"security_profile": [f"Choose one of {SecurityProfile.values}."]}
+                {
+                    "security_profile": [
+                        _("Choose one of %(choices)s.") % {"choices": SecurityProfile.values}
+                    ]
+                }
             )
         changes["security_profile"] = security_profile
     if certificate_fingerprint is not _UNCHANGED:
@@ -175,7 +186,9 @@ def charger_password_accepted(*, charger_id: int, password: str) -> None:
 def charger_set_registration(*, charger: Charger, status: str) -> None:
     """Approve (Accepted) or reject a charger; the socket's consumer picks it up at once."""
     if status not in RegistrationStatus.values:
-        raise ValidationError({"status": [f"Choose one of {RegistrationStatus.values}."]})
+        raise ValidationError(
+            {"status": [(_("Choose one of %(choices)s.") % {"choices": RegistrationStatus.values})]}
+        )
     before = audit.snapshot(charger, ["registration_status"])
     with transaction.atomic():
         Charger.objects.filter(pk=charger.pk).update(registration_status=status)

@@ -42,7 +42,10 @@ PEOPLE = [
     ("operator@demo.test", Role.OPERATOR, "operator"),
     ("viewer@demo.test", Role.VIEWER, "viewer (read-only)"),
     ("owner@demo.test", Role.PORTAL, "site owner portal (Harbour Mall only)"),
+    ("greta@demo.test", Role.OPERATOR, "operator who reads German (Deutsch)"),
 ]
+# The language each demo person chose (Your account); the others follow their browser.
+DEMO_LANGUAGES = {"greta@demo.test": "de"}
 
 
 @transaction.atomic
@@ -91,6 +94,7 @@ def _seed(tenant: Tenant) -> None:
         user.is_staff = role in (None, Role.ADMIN)
         user.is_superuser = role is None
         user.set_password(DEMO_PASSWORD)
+        user.language = DEMO_LANGUAGES.get(email, user.language)
         user.save()
         if role is not None:
             Membership.objects.update_or_create(

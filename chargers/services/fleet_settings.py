@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from chargers import credentials
 from cpms import hashing
@@ -49,7 +50,13 @@ def version_change_policy(tenant: Tenant) -> str:
 def _check_range(name: str, value: Any, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError({name: [f"Use a whole number from {low} to {high}."]})
+        raise ValidationError(
+            {
+                name: [
+                    (_("Use a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
+                ]
+            }
+        )
 
 
 def fleet_settings_update(
@@ -71,7 +78,9 @@ def fleet_settings_update(
     if version_change is not None:
         if version_change not in VERSION_CHANGE_POLICIES:
             choices = ", ".join(VERSION_CHANGE_POLICIES)
-            raise ValidationError({"version_change": [f"Choose one of {choices}."]})
+            raise ValidationError(
+                {"version_change": [(_("Choose one of %(choices)s.") % {"choices": choices})]}
+            )
         fields["settings"] = {**tenant.settings, VERSION_CHANGE_SETTING: version_change}
     if close_sessions_after_hours is not None:
         _check_range("close_sessions_after_hours", close_sessions_after_hours, STALE_SESSION_HOURS)

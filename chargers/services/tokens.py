@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Upper
+from django.utils.translation import gettext as _
 
 from chargers import token_csv
 from chargers.events import IdTokenBlocked
@@ -30,7 +31,7 @@ def _check(token: IdToken) -> None:
         raise ValidationError({"uid": error.messages}) from None
     unique_in_tenant(IdToken, field="uid", value=token.uid, instance=token)
     if token.group_id is not None and token.group_id == token.pk:
-        raise ValidationError({"group": ["A token cannot be its own group."]})
+        raise ValidationError({"group": [_("A token cannot be its own group.")]})
 
 
 def id_token_create(
@@ -126,7 +127,13 @@ def id_tokens_upsert(*, rows: list[dict[str, Any]]) -> UpsertResult:
     for token, group_uid in groups:
         group = existing.get(group_uid.upper())
         if group is None:
-            raise ValidationError({"group": [f"{group_uid!r} is neither a token nor in the rows."]})
+            raise ValidationError(
+                {
+                    "group": [
+                        _("%(uid)s is neither a token nor in the rows.") % {"uid": repr(group_uid)}
+                    ]
+                }
+            )
         id_token_update(token=token, group=group)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 
 def unique_in_tenant(
@@ -19,5 +20,10 @@ def unique_in_tenant(
         model_field = model._meta.get_field(field)
         label = model_field.verbose_name if isinstance(model_field, models.Field) else field
         raise ValidationError(
-            {field: [f"A {model._meta.verbose_name} with this {label} exists already."]}
+            {
+                field: [
+                    _("A %(model)s with this %(field)s exists already.")
+                    % {"model": model._meta.verbose_name, "field": label}
+                ]
+            }
         )

@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
+from cpms.languages import recipient_language
 from cpms.models import Membership, SiteOwner, Tenant, User
 from cpms.tenancy.access import check_membership_change
 
@@ -39,7 +41,7 @@ def membership_invite(
     """
     email = email.strip().lower()
     if Membership.objects.filter(user__email=email).exists():
-        raise ValidationError({"email": ["This person is already a member of this tenant."]})
+        raise ValidationError({"email": [_("This person is already a member of this tenant.")]})
     UserModel = get_user_model()
     user = UserModel.objects.filter(email=email).first()
     created = user is None
@@ -60,7 +62,7 @@ def membership_invite(
 def membership_accept(*, membership: Membership, user: User) -> Membership:
     """`user` accepts their invitation: from now on the membership gives its role."""
     if membership.user_id != user.pk or membership.accepted_at is not None:
-        raise ValidationError({"id": ["There is no invitation of yours to accept here."]})
+        raise ValidationError({"id": [_("There is no invitation of yours to accept here.")]})
     membership.accepted_at = timezone.now()
     membership.save(update_fields=["accepted_at"])
     return membership
@@ -69,7 +71,7 @@ def membership_accept(*, membership: Membership, user: User) -> Membership:
 def membership_decline(*, membership: Membership, user: User) -> None:
     """`user` declines their invitation: it goes, and the tenant sees them no more."""
     if membership.user_id != user.pk or membership.accepted_at is not None:
-        raise ValidationError({"id": ["There is no invitation of yours to decline here."]})
+        raise ValidationError({"id": [_("There is no invitation of yours to decline here.")]})
     membership.delete()
 
 
@@ -104,8 +106,10 @@ def _send_invitation(membership: Membership) -> None:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    body = render_to_string("registration/invitation_email.txt", context)
+    # A new account has chosen no language yet: it is written to in the inviter's.
+    with recipient_language(user, otherwise=translation.get_language()):
+        subject = render_to_string("registration/invitation_subject.txt", context).strip()
+        body = render_to_string("registration/invitation_email.txt", context)
     send_mail(subject, body, None, [user.email])
 
 
@@ -120,6 +124,7 @@ def _send_invitation_to_accept(membership: Membership) -> None:
         "protocol": site.scheme or "https",
         "domain": site.netloc,
     }
-    subject = render_to_string("registration/invitation_subject.txt", context).strip()
-    body = render_to_string("registration/invitation_to_accept_email.txt", context)
+    with recipient_language(membership.user):
+        subject = render_to_string("registration/invitation_subject.txt", context).strip()
+        body = render_to_string("registration/invitation_to_accept_email.txt", context)
     send_mail(subject, body, None, [membership.user.email])

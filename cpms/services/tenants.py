@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cpms.models import Membership, Role, Tenant
 from cpms.tenancy import scoping
@@ -67,12 +68,18 @@ def tenant_set_logo(*, tenant: Tenant, upload: File[bytes]) -> Tenant:
     """Store `upload` as the tenant's logo, replacing the one before. Raises ValidationError
     naming `logo` for a file that is too large or not a PNG, JPEG or WebP image."""
     if upload.size is None or upload.size > LOGO_MAX_BYTES:
-        raise ValidationError({"logo": [f"Use an image of at most {LOGO_MAX_BYTES // 1024} KB."]})
+        raise ValidationError(
+            {
+                "logo": [
+                    (_("Use an image of at most %(size)s KB.") % {"size": LOGO_MAX_BYTES // 1024})
+                ]
+            }
+        )
     upload.seek(0)
     found = logo_type(upload.read(12))
     upload.seek(0)
     if found is None:
-        raise ValidationError({"logo": ["Use a PNG, JPEG or WebP image."]})
+        raise ValidationError({"logo": [_("Use a PNG, JPEG or WebP image.")]})
     previous = tenant.logo.name
     # A new name for each logo: pages and caches that hold the old address ask for it anew.
     tenant.logo.save(f"logo-{secrets.token_hex(6)}.{found[0]}", upload, save=False)

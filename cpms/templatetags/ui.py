@@ -1,6 +1,7 @@
-"""The page frame's helpers: which navigation section a page belongs to."""
+"""The page frame's helpers: which navigation section a page belongs to, a role's name."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -38,3 +39,17 @@ def nav_section(context) -> str:
         if name.startswith(prefixes):
             return section
     return ""
+
+
+# The roles as the page frame names them under the person's address.
+ROLE_NAMES = {
+    "admin": _("Admin"),
+    "operator": _("Operator"),
+    "viewer": _("Viewer"),
+    "portal": _("Portal"),
+}
+
+
+@register.simple_tag
+def role_label(role) -> str:
+    return str(ROLE_NAMES.get(role, str(role).capitalize()))

@@ -10,6 +10,16 @@
   var statesUrl = script.dataset.statesUrl || "";
   var namesUrl = script.dataset.namesUrl || "";
   var statesTimer = null;
+  // The words this script writes, in the reader's language: the page carries them
+  // (`live_script_labels`); English when a page has none.
+  var labelsElement = document.getElementById("live-labels");
+  var L = labelsElement ? JSON.parse(labelsElement.textContent) : {};
+  function text(value, fallback) { return value == null ? fallback : value; }
+  function fill(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (_, key) { return values[key] == null ? "" : values[key]; });
+  }
+  function said(name, fallback, values) { return fill(text((L.events || {})[name], fallback), values); }
+  function stateWord(state) { return text((L.states || {})[state], state); }
   var retry = 1000;
   var countsTimer = null;
 
@@ -21,8 +31,9 @@
       el.textContent = text;
     });
   }
-  function kwh(wh) { return wh == null ? "—" : (Number(wh) / 1000).toFixed(2) + " kWh"; }
-  function kw(w) { return w == null ? "—" : (Number(w) / 1000).toFixed(2) + " kW"; }
+  function decimal(value) { return value.toFixed(2).replace(".", L.decimal || "."); }
+  function kwh(wh) { return wh == null ? "—" : decimal(Number(wh) / 1000) + " kWh"; }
+  function kw(w) { return w == null ? "—" : decimal(Number(w) / 1000) + " kW"; }
   function setState(el, state, label) {
     el.textContent = label;
     el.className = el.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
@@ -47,11 +58,13 @@
   function localTime(value) {
     var parts = {};
     stamp.formatToParts(new Date(value)).forEach(function (p) { parts[p.type] = p.value; });
-    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute +
+    var order = L.date || "Y-m-d";
+    var date = order.replace("Y", parts.year).replace("m", parts.month).replace("d", parts.day);
+    return date + " " + parts.hour + ":" + parts.minute +
       ":" + parts.second + (parts.timeZoneName ? " " + parts.timeZoneName : "");
   }
 
-  var LABELS = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+  var LABELS = L.status || { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
   function setStatus(state) {
     each("[data-live-status]", function (el) {
       el.textContent = LABELS[state] || state;
@@ -63,34 +76,39 @@
   // that carry it, else asked of the server (a few at a time) before the line is written.
   var names = {};
   each("[data-charger][data-identity]", function (el) { names[el.dataset.charger] = el.dataset.identity; });
-  var COMMAND_STATUS = {
+  var COMMAND_STATUS = L.commands || {
     answered: "answered", call_error: "answered with an error", timeout: "no reply in time",
     offline: "not sent: the charger is offline", refused: "refused before sending",
   };
-  var RESERVATION_STATUS = {
+  var RESERVATION_STATUS = L.reservations || {
     requested: "Requested", accepted: "Accepted by the charger", rejected: "Rejected",
     cancelled: "Cancelled", expired: "Expired", used: "Used by a session",
   };
+  var A_CHARGER = text(L.charger, "a charger");
   function words(text) { return String(text || "").replace(/_/g, " "); }
   function describe(event) {
     var d = event.data || {};
-    var who = d.identity || names[d.charger_id] || (d.charger_id ? "a charger" : "");
-    var where = who + (d.evse_id ? " connector " + d.evse_id : "");
+    var who = d.identity || names[d.charger_id] || (d.charger_id ? A_CHARGER : "");
+    var where = d.evse_id ? said("connector", "%(who)s connector %(evse)s", { who: who, evse: d.evse_id }) : who;
     switch (event.name) {
-      case "charger.online": return who + " connected" + (d.ocpp_version ? " (OCPP " + d.ocpp_version + ")" : "");
-      case "charger.offline": return who + " went offline";
-      case "charger.boot": return who + " booted" + (d.status && d.status !== "Accepted" ? " (" + d.status + ")" : "");
+      case "charger.online": return said(event.name, "%(who)s connected", { who: who }) + (d.ocpp_version ? " (OCPP " + d.ocpp_version + ")" : "");
+      case "charger.offline": return said(event.name, "%(who)s went offline", { who: who });
+      case "charger.boot": return said(event.name, "%(who)s booted", { who: who }) + (d.status && d.status !== "Accepted" ? " (" + d.status + ")" : "");
       case "connector.status":
         return where + ": " + d.status + (d.error_code && d.error_code !== "NoError" ? " (" + d.error_code + ")" : "");
-      case "session.started": return where + ": session started" + (d.id_tag ? " for " + d.id_tag : "");
+      case "session.started":
+        return d.id_tag ? said("session.started_for", "%(where)s: session started for %(token)s", { where: where, token: d.id_tag })
+          : said(event.name, "%(where)s: session started", { where: where });
       case "session.stopped":
-        return where + ": session stopped at " + kwh(d.energy_wh) + (d.stop_reason ? " (" + d.stop_reason + ")" : "");
-      case "alert.opened": return "Alert opened: " + d.title;
-      case "alert.resolved": return "Alert resolved: " + d.title;
+        return said(event.name, "%(where)s: session stopped at %(energy)s", { where: where, energy: kwh(d.energy_wh) }) + (d.stop_reason ? " (" + d.stop_reason + ")" : "");
+      case "alert.opened": return said(event.name, "Alert opened: %(title)s", { title: d.title });
+      case "alert.resolved": return said(event.name, "Alert resolved: %(title)s", { title: d.title });
       case "command.finished": return who + ": " + d.action + " " + (COMMAND_STATUS[d.status] || words(d.status));
       case "charger.event": return who + ": " + words(d.kind) + (d.summary ? " " + d.summary : "");
-      case "reservation.changed": return where + ": reservation " + (RESERVATION_STATUS[d.status] || words(d.status)).toLowerCase();
-      case "handshake.refused": return "Connection refused for " + (d.identity || "an unknown charger") + ": " + d.reason;
+      case "reservation.changed":
+        return said(event.name, "%(where)s: reservation %(status)s", { where: where, status: (RESERVATION_STATUS[d.status] || words(d.status)).toLowerCase() });
+      case "handshake.refused":
+        return said(event.name, "Connection refused for %(who)s: %(reason)s", { who: d.identity || text(L.unknown_charger, "an unknown charger"), reason: d.reason });
       default: return words(event.name) + (who ? " · " + who : "");
     }
   }
@@ -119,7 +137,7 @@
         .then(function (r) { return r.ok ? r.json() : {}; })
         .catch(function () { return {}; })
         .then(function (found) {
-          ids.forEach(function (id) { names[id] = found[id] || "a charger"; });
+          ids.forEach(function (id) { names[id] = found[id] || A_CHARGER; });
           asking = false;
           flush();
         });
@@ -183,7 +201,7 @@
           if (!states) return;
           Object.keys(states).forEach(function (id) {
             each('[data-charger="' + Number(id) + '"] [data-field="state"]', function (el) {
-              setState(el, String(states[id]), String(states[id]));
+              setState(el, String(states[id]), stateWord(String(states[id])));
             });
           });
         })
@@ -194,12 +212,12 @@
   var handlers = {
     "charger.online": function (d) {
       each('[data-charger="' + d.charger_id + '"] [data-field="connection"]', function (el) {
-        setState(el, "online", "online");
+        setState(el, "online", stateWord("online"));
       });
     },
     "charger.offline": function (d) {
       each('[data-charger="' + d.charger_id + '"] [data-field="connection"]', function (el) {
-        setState(el, "offline", "offline");
+        setState(el, "offline", stateWord("offline"));
       });
     },
     "connector.status": function (d) {
@@ -224,9 +242,11 @@
       root.hidden = false;
       field(root, "energy", kwh(d.energy_wh));
       field(root, "power", stopped ? "—" : kw(d.power_w));
+      var sessionWords = L.session || { active: "Charging", stopped: "Stopped" };
+      var word = stopped ? sessionWords.stopped : sessionWords.active;
       Array.prototype.forEach.call(root.querySelectorAll('[data-field="session-state"]'), function (el) {
-        if (el.classList.contains("state")) setState(el, stopped ? "completed" : "charging", stopped ? "Stopped" : "Charging");
-        else el.textContent = stopped ? "Stopped" : "Charging";
+        if (el.classList.contains("state")) setState(el, stopped ? "completed" : "charging", word);
+        else el.textContent = word;
       });
       field(root, "id-tag", d.id_tag || "—");
       field(root, "transaction", d.transaction_id || "—");
@@ -246,7 +266,7 @@
       if (!template) return;
       var card = template.content.firstElementChild.cloneNode(true);
       card.dataset.session = String(Number(d.session_id));
-      field(card, "connector", "Connector " + d.evse_id);
+      field(card, "connector", fill(text(L.connector, "Connector %(evse)s"), { evse: d.evse_id }));
       field(card, "started", d.started_at ? localTime(d.started_at) : "—");
       var link = card.querySelector("a[data-session-link]");
       if (link) link.href = link.getAttribute("href").replace("/0/", "/" + Number(d.session_id) + "/");

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from chargers.local_lists.models import LocalListPolicy
 from chargers.models import IdToken
+from cpms.catalogs import compile_catalogs
 from cpms.models import Membership, Role, Site, Tenant, User
 from cpms.tenancy import scoping
 from tests.helpers import ROOT
@@ -80,3 +81,18 @@ def test_importing_the_settings_creates_no_folder(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cpms"]
+
+
+def test_seed_demo_has_an_operator_who_reads_german(db, client):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    greta = User.objects.get(email="greta@demo.test")
+    assert greta.language == "de" and "greta@demo.test" in out.getvalue()
+    with scoping.scope(Tenant.objects.get(slug="demo")):
+        assert Membership.objects.get(user=greta).role == Role.OPERATOR
+    compile_catalogs()
+    client.force_login(greta)
+
+    page = client.get("/t/demo/chargers/").content.decode()
+
+    assert '<html lang="de">' in page and "Ladestationen" in page
