@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from chargers.dashboard import overview
 from chargers.dashboard.urls import portal_patterns
-from cpms import views
+from cpms import health, metrics, views
 
 tenant_patterns: list[URLPattern | URLResolver] = [
     path("site-owners/", views.site_owner_list, name="site_owner_list"),
@@ -42,6 +42,10 @@ urlpatterns = [
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
     path("portal/<slug:tenant_slug>/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
+    # For probes and Prometheus, per node: no login, no tenant (cpms.health, cpms.metrics).
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/", include("cpms.api_urls")),
     # What chargers fetch and upload: firmware images and diagnostics (no login).
     path("charger-files/", include("chargers.firmware.charger_urls")),
