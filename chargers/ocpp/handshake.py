@@ -81,7 +81,7 @@ class Refused:
     """A socket refused before the upgrade, with the HTTP status to answer."""
 
     status: int
-    reason: str = ""
+    reason: str = field(default="", compare=False)  # for the metrics (chargers.ocpp.metrics)
 
 
 UNHEARD = Refused(401, "throttled")  # throttled: answered as a wrong password would be
