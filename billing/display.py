@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from billing import pricing, selectors
 from chargers.costs import Cost, PriceText
@@ -15,6 +16,30 @@ from chargers.models import Charger, ChargingSession, IdToken
 
 # How each dimension's unit price reads on a screen.
 UNITS = {"ENERGY": "/kWh", "TIME": "/h", "PARKING_TIME": "/h parking", "FLAT": " per session"}
+
+
+def babel_locale(language: str | None = None) -> str:
+    """The CLDR locale of a Django language code ("de", "pt-br"), the active language's by
+    default; English for a code CLDR does not know."""
+    code = translation.to_locale(language or translation.get_language() or "en")
+    try:
+        return str(Locale.parse(code))
+    except (ValueError, UnknownLocaleError):
+        return "en"
+
+
+def format_money(amount: Decimal | int | str, currency: str, language: str | None = None) -> str:
+    """An amount with its currency as the reader's language writes it: €1,234.50 in English,
+    1.234,50 € in German, 1 234,50 € in French (the currency's own minor units, CLDR's
+    symbols and spacing, through Babel, which pricing already depends on)."""
+    return format_currency(Decimal(str(amount)), currency, locale=babel_locale(language))
+
+
+def format_number(value: Decimal | int | float | str) -> str:
+    """A decimal stored as text (a document's energy, a share in percent) as the page writes
+    numbers in the active language (Django's formats, like every other number on the page),
+    with every digit it was stored with: 1234.5 in English, 1234,5 in German."""
+    return formats.number_format(Decimal(str(value)), use_l10n=True)
 
 
 def _incl_vat(component: pricing.PriceComponent) -> Decimal:
@@ -79,5 +104,6 @@ def total_text(cost: Cost, locale: str = "en") -> str:
 
 
 def money_text(cost: Cost) -> str:
-    """A cost as the dashboard writes amounts (its `money` filter)."""
-    return format_currency(cost.amount, cost.currency, locale="en")
+    """A cost as the dashboard's live updates write it: in English, since the event that
+    carries it goes to every viewer (and webhooks) whatever their language."""
+    return format_money(cost.amount, cost.currency, "en")

@@ -20,8 +20,9 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from billing import einvoice
 from billing.models import Invoice, Statement
@@ -88,7 +89,11 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 
 def statement_title(statement: Statement) -> str:
-    return f"Statement {statement.period_start:%B %Y} ({statement.currency})"
+    """The statement's title in the reader's language, as its page writes it."""
+    return gettext("Statement %(month)s (%(currency)s)") % {
+        "month": formats.date_format(statement.period_start, "F Y"),
+        "currency": statement.currency,
+    }
 
 
 def statement_pdf(statement: Statement) -> bytes:

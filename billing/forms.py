@@ -11,6 +11,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingSettings, Tariff
 from billing.selectors import Hypothetical
@@ -19,7 +21,7 @@ from chargers.models import Charger, Connector, IdToken
 from cpms.forms import TenantModelForm
 from cpms.models import Site
 
-ELEMENTS_HELP = (
+ELEMENTS_HELP = _(
     "OCPI 2.2.1 tariff elements as JSON: each has price_components (type ENERGY per kWh, TIME "
     "per charging hour, PARKING_TIME per parked hour or FLAT per session; price excl. VAT, vat "
     "%, step_size in Wh or seconds) and optional restrictions (start_time/end_time in the "
@@ -33,35 +35,45 @@ EXAMPLE_ELEMENTS = [
 
 
 class TariffForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    currency = forms.CharField(max_length=3, help_text="ISO 4217, e.g. EUR. Fixed once saved.")
-    elements = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), help_text=ELEMENTS_HELP)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, help_text=_("ISO 4217, e.g. EUR. Fixed once saved.")
+    )
+    elements = forms.CharField(
+        label=_("Elements"), widget=forms.Textarea(attrs={"rows": 14}), help_text=ELEMENTS_HELP
+    )
     min_price_excl_vat = forms.DecimalField(
-        required=False, min_value=0, label="Minimum price excl. VAT"
+        required=False, min_value=0, label=_("Minimum price excl. VAT")
     )
     min_price_incl_vat = forms.DecimalField(
-        required=False, min_value=0, label="Minimum price incl. VAT"
+        required=False, min_value=0, label=_("Minimum price incl. VAT")
     )
     max_price_excl_vat = forms.DecimalField(
-        required=False, min_value=0, label="Maximum price excl. VAT"
+        required=False, min_value=0, label=_("Maximum price excl. VAT")
     )
     max_price_incl_vat = forms.DecimalField(
-        required=False, min_value=0, label="Maximum price incl. VAT"
+        required=False, min_value=0, label=_("Maximum price incl. VAT")
     )
     parking_grace_minutes = forms.IntegerField(
-        min_value=0, max_value=24 * 60, initial=0, help_text="Free parking per session."
+        label=_("Parking grace minutes"),
+        min_value=0,
+        max_value=24 * 60,
+        initial=0,
+        help_text=_("Free parking per session."),
     )
     start_date_time = forms.DateTimeField(
-        required=False, label="Valid from (UTC)", help_text="Optional (OCPI start_date_time)."
+        required=False, label=_("Valid from (UTC)"), help_text=_("Optional (OCPI start_date_time).")
     )
     end_date_time = forms.DateTimeField(
-        required=False, label="Valid until (UTC)", help_text="Optional (OCPI end_date_time)."
+        required=False, label=_("Valid until (UTC)"), help_text=_("Optional (OCPI end_date_time).")
     )
     effective_from = forms.DateTimeField(
         required=False,
-        label="Effective from (UTC)",
-        help_text="When these terms take effect; empty: now. A change makes a new version; "
-        "records already issued keep theirs.",
+        label=_("Effective from (UTC)"),
+        help_text=_(
+            "When these terms take effect; empty: now. A change makes a new version; "
+            "records already issued keep theirs."
+        ),
     )
 
     def __init__(self, *args: Any, tariff: Tariff | None = None, **kwargs: Any) -> None:
@@ -91,7 +103,7 @@ class TariffForm(forms.Form):
         try:
             return json.loads(self.cleaned_data["elements"])
         except ValueError as error:
-            raise ValidationError(f"Not JSON: {error}") from None
+            raise ValidationError(gettext("Not JSON: %(error)s") % {"error": error}) from None
 
     def values(self) -> dict[str, Any]:
         """The service's keywords, OCPI-named."""
@@ -128,15 +140,20 @@ def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
 
 
 class AssignmentForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
-    charger = forms.ModelChoiceField(queryset=Charger.objects.none(), required=False)
-    connector = forms.ModelChoiceField(queryset=Connector.objects.none(), required=False)
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), required=False)
+    charger = forms.ModelChoiceField(
+        label=_("Charger"), queryset=Charger.objects.none(), required=False
+    )
+    connector = forms.ModelChoiceField(
+        label=_("Connector"), queryset=Connector.objects.none(), required=False
+    )
     group = forms.ModelChoiceField(
+        label=_("Group"),
         queryset=IdToken.objects.none(),
         required=False,
-        help_text="Only sessions of this id-token group, over any place's tariff.",
+        help_text=_("Only sessions of this id-token group, over any place's tariff."),
     )
-    priority = forms.IntegerField(initial=0)
+    priority = forms.IntegerField(label=_("Priority"), initial=0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,19 +169,19 @@ class AssignmentForm(forms.Form):
 class PreviewForm(forms.Form):
     """'A 22 kWh session starting Friday 17:40 for 2 h 10 min costs ...' (local time)."""
 
-    start = forms.DateTimeField(label="Starting", help_text="Local time of the site.")
-    hours = forms.IntegerField(min_value=0, max_value=167, initial=2)
-    minutes = forms.IntegerField(min_value=0, max_value=59, initial=10)
+    start = forms.DateTimeField(label=_("Starting"), help_text=_("Local time of the site."))
+    hours = forms.IntegerField(label=_("Hours"), min_value=0, max_value=167, initial=2)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=59, initial=10)
     energy_kwh = forms.DecimalField(
-        label="Energy (kWh)", min_value=0, max_digits=10, decimal_places=3, initial=22
+        label=_("Energy (kWh)"), min_value=0, max_digits=10, decimal_places=3, initial=22
     )
     charging_minutes = forms.IntegerField(
         min_value=0,
         required=False,
-        label="Charging for (min)",
-        help_text="Energy flows this long; the rest is parking. Empty: the whole time.",
+        label=_("Charging for (min)"),
+        help_text=_("Energy flows this long; the rest is parking. Empty: the whole time."),
     )
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,9 +192,9 @@ class PreviewForm(forms.Form):
         total = (data.get("hours") or 0) * 60 + (data.get("minutes") or 0)
         charging = data.get("charging_minutes")
         if charging is not None and charging > total:
-            self.add_error("charging_minutes", "At most the whole session.")
+            self.add_error("charging_minutes", gettext("At most the whole session."))
         if data.get("energy_kwh") and (charging == 0 or total == 0):
-            self.add_error("energy_kwh", "Energy needs charging time.")
+            self.add_error("energy_kwh", gettext("Energy needs charging time."))
         return data
 
     def session(self, tz: zoneinfo.ZoneInfo) -> Hypothetical:
@@ -202,6 +219,26 @@ class BillingSettingsForm(TenantModelForm):
     class Meta:
         model = BillingSettings
         fields = list(SETTINGS_FIELDS)
+        # The model's field names, as the page shows them, in the reader's language.
+        labels = {
+            "cost_update_seconds": _("Cost update seconds"),
+            "legal_name": _("Legal name"),
+            "street": _("Street"),
+            "postal_code": _("Postal code"),
+            "city": _("City"),
+            "country": _("Country"),
+            "vat_id": _("VAT id"),
+            "payment_terms": _("Payment terms"),
+            "facturx": _("Factur-X e-invoices"),
+        }
+        help_texts = {
+            "legal_name": _("As registered; the tenant's name when empty."),
+            "country": _("ISO 3166 alpha-2, e.g. DE."),
+            "facturx": _(
+                "Invoices issued from now on are PDF/A-3 documents with their EN 16931 XML "
+                "(Factur-X / ZUGFeRD) embedded."
+            ),
+        }
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).strip().upper()

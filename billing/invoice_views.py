@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 
 from billing import access, documents, selectors, services
 from billing.exports import invoice_lines_csv, invoices_csv
@@ -134,7 +135,7 @@ def billing_settings(request):
         saved = save_with(form, services.billing_settings_set, **form.values())
         if saved is not None:
             messages.success(
-                request, "Billing settings saved; invoices issued from now on follow them."
+                request, gettext("Billing settings saved; invoices issued from now on follow them.")
             )
             return redirect("billing_settings", tenant_slug=request.tenant.slug)
     return render(request, "billing/billing_settings.html", {"form": form})

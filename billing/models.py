@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -188,9 +189,9 @@ class ChargeDetailRecord(TenantOwned):
 
 
 class CustomerKind(models.TextChoices):
-    FLEET = "fleet", "Fleet"
-    EMPLOYER = "employer", "Employer"
-    DRIVER = "driver", "Driver account"
+    FLEET = "fleet", _("Fleet")
+    EMPLOYER = "employer", _("Employer")
+    DRIVER = "driver", _("Driver account")
 
 
 class Customer(TenantOwned):
@@ -243,8 +244,8 @@ class InvoiceSeries(TenantOwned):
 
 
 class InvoiceKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice"
-    CREDIT_NOTE = "credit_note", "Credit note"
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
 
 
 class Invoice(TenantOwned):

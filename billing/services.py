@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing import display, invoicing, listeners, parties, pricing, selectors
 from billing.events import CdrIssued, SessionCostUpdated
@@ -39,6 +40,8 @@ from billing.models import (
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from chargers.ocpp import builders
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, SiteOwner, User
 
@@ -71,7 +74,7 @@ def _checked_terms(currency: str, terms: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({error.field: [error.message]}) from None
     start, end = terms.get("start_date_time"), terms.get("end_date_time")
     if start is not None and end is not None and end <= start:
-        raise ValidationError({"end_date_time": ["Must be after start_date_time."]})
+        raise ValidationError({"end_date_time": [gettext("Must be after start_date_time.")]})
     return {
         "elements": pricing.normalised_elements(data["elements"]),
         "min_price": _money(data["min_price"]),
@@ -105,7 +108,11 @@ def _effective(at: datetime | None, now: datetime) -> datetime:
         return now
     if at < now - CLOCK_SLACK:
         raise ValidationError(
-            {"effective_from": ["A price change takes effect now or later, never in the past."]}
+            {
+                "effective_from": [
+                    gettext("A price change takes effect now or later, never in the past.")
+                ]
+            }
         )
     return at
 
@@ -126,7 +133,7 @@ def tariff_create(
 ) -> Tariff:
     """A new tariff and its first version, in force from `effective_from` (now)."""
     if not name.strip():
-        raise ValidationError({"name": ["This field may not be blank."]})
+        raise ValidationError({"name": [gettext("This field may not be blank.")]})
     terms = _checked_terms(
         currency,
         {
@@ -141,6 +148,12 @@ def tariff_create(
     now = timezone.now()
     tariff = Tariff.objects.create(name=name.strip(), currency=currency)
     _version(tariff, number=1, effective_from=_effective(effective_from, now), user=user, **terms)
+    audit.record(
+        action=Verb.CREATE,
+        object_type=ObjectType.TARIFF,
+        target=tariff,
+        changes=audit.new_values({"name": tariff.name, "currency": currency, **terms}),
+    )
     return tariff
 
 
@@ -152,13 +165,18 @@ def tariff_update(
     from `effective_from` (now), and leaves every earlier version, and every record priced by
     one, as it was. Returns the tariff and the new version, if there is one."""
     locked = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    old_name = locked.name
     if "currency" in changes and changes["currency"] != locked.currency:
         raise ValidationError(
-            {"currency": ["A tariff keeps its currency; create a tariff in the other one."]}
+            {
+                "currency": [
+                    gettext("A tariff keeps its currency; create a tariff in the other one.")
+                ]
+            }
         )
     if "name" in changes:
         if not str(changes["name"]).strip():
-            raise ValidationError({"name": ["This field may not be blank."]})
+            raise ValidationError({"name": [gettext("This field may not be blank.")]})
         locked.name = str(changes["name"]).strip()
         locked.save(update_fields=["name"])
     new_version = None
@@ -172,10 +190,23 @@ def tariff_update(
         at = _effective(changes.get("effective_from"), timezone.now())
         if at < current.effective_from:
             raise ValidationError(
-                {"effective_from": ["Must not be before the current version takes effect."]}
+                {
+                    "effective_from": [
+                        gettext("Must not be before the current version takes effect.")
+                    ]
+                }
             )
         new_version = _version(
             locked, number=current.number + 1, effective_from=at, user=user, **terms
+        )
+        difference = audit.diff(_checked_terms(locked.currency, before), terms)
+        difference["version"] = {"before": current.number, "after": new_version.number}
+    else:
+        difference = {}
+    difference.update(audit.diff({"name": old_name}, {"name": locked.name}))
+    if difference:
+        audit.record(
+            action=Verb.UPDATE, object_type=ObjectType.TARIFF, target=locked, changes=difference
         )
     return locked, new_version
 
@@ -186,6 +217,7 @@ def tariff_delete(*, tariff: Tariff) -> None:
     they priced."""
     TariffAssignment.objects.filter(tariff=tariff).delete()
     Tariff.objects.filter(pk=tariff.pk).update(archived_at=timezone.now())
+    audit.record(action=Verb.DELETE, object_type=ObjectType.TARIFF, target=tariff)
 
 
 def _checked_place(site: Site | None, charger: Charger | None, connector: Connector | None) -> None:
@@ -195,7 +227,9 @@ def _checked_place(site: Site | None, charger: Charger | None, connector: Connec
         raise ValidationError(
             {
                 given[1]: [
-                    "Assign to one place: the tenant (none), a site, a charger or a connector."
+                    gettext(
+                        "Assign to one place: the tenant (none), a site, a charger or a connector."
+                    )
                 ]
             }
         )
@@ -203,7 +237,7 @@ def _checked_place(site: Site | None, charger: Charger | None, connector: Connec
 
 def _checked_tariff(tariff: Tariff) -> None:
     if tariff.archived_at is not None:
-        raise ValidationError({"tariff": ["This tariff was deleted."]})
+        raise ValidationError({"tariff": [gettext("This tariff was deleted.")]})
 
 
 @transaction.atomic
@@ -226,6 +260,7 @@ def assignment_create(
         group=group,
         priority=priority,
     )
+    audit.created(assignment, ObjectType.TARIFF_ASSIGNMENT, label=str(tariff))
     # This process's ear may remember the tenant as pricing nothing (billing/listeners.py).
     transaction.on_commit(partial(listeners.assigns_a_tariff.forget, assignment.tenant_id))
     return assignment
@@ -233,16 +268,22 @@ def assignment_create(
 
 @transaction.atomic
 def assignment_update(*, assignment: TariffAssignment, **changes: Any) -> TariffAssignment:
+    before = audit.snapshot(assignment)
     for field in ("tariff", "site", "charger", "connector", "group", "priority"):
         if field in changes:
             setattr(assignment, field, changes[field])
     _checked_tariff(assignment.tariff)
     _checked_place(assignment.site, assignment.charger, assignment.connector)
     assignment.save()
+    audit.changed(
+        assignment, ObjectType.TARIFF_ASSIGNMENT, before=before, label=str(assignment.tariff)
+    )
     return assignment
 
 
+@transaction.atomic
 def assignment_delete(*, assignment: TariffAssignment) -> None:
+    audit.deleted(assignment, ObjectType.TARIFF_ASSIGNMENT, label=str(assignment.tariff))
     TariffAssignment.objects.filter(pk=assignment.pk).delete()
 
 
@@ -441,7 +482,12 @@ def _checked_groups(groups: list[IdToken], customer: Customer | None) -> None:
     first = taken.select_related("customer", "group").first()
     if first is not None:
         raise ValidationError(
-            {"groups": [f"{first.group.uid} is billed to {first.customer.name} already."]}
+            {
+                "groups": [
+                    gettext("%(group)s is billed to %(customer)s already.")
+                    % {"group": first.group.uid, "customer": first.customer.name}
+                ]
+            }
         )
 
 
@@ -449,7 +495,9 @@ def _checked_country(country: str) -> None:
     """A buyer's country is part of an EN 16931 invoice (BR-11): while the tenant issues
     Factur-X e-invoices, every customer needs one."""
     if not country and selectors.billing_settings().facturx:
-        raise ValidationError({"country": ["E-invoices (Factur-X) need the customer's country."]})
+        raise ValidationError(
+            {"country": [gettext("E-invoices (Factur-X) need the customer's country.")]}
+        )
 
 
 @transaction.atomic
@@ -483,7 +531,7 @@ def customer_update(
 
 def customer_delete(*, customer: Customer) -> None:
     if Invoice.objects.filter(customer=customer).exists():
-        raise ValidationError({"id": ["This customer has invoices, which are kept."]})
+        raise ValidationError({"id": [gettext("This customer has invoices, which are kept.")]})
     Customer.objects.filter(pk=customer.pk).delete()
 
 
@@ -642,14 +690,14 @@ def invoice_credit(*, invoice: Invoice, reason: str) -> Invoice:
     """A credit note for the whole of an invoice (an operator's correction)."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.kind != InvoiceKind.INVOICE:
-        raise ValidationError({"id": ["A credit note is not credited again."]})
+        raise ValidationError({"id": [gettext("A credit note is not credited again.")]})
     credited = _invoiced_cdrs(InvoiceKind.CREDIT_NOTE).filter(invoice__credits=locked)
     lines = locked.lines.exclude(cdr__in=credited.values("cdr")).select_related("cdr__charger")
     records = [line.cdr for line in lines]
     if not records:
-        raise ValidationError({"id": ["This invoice is credited in full already."]})
+        raise ValidationError({"id": [gettext("This invoice is credited in full already.")]})
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why: the credit note shows it."]})
+        raise ValidationError({"reason": [gettext("Say why: the credit note shows it.")]})
     period = invoicing.Month(locked.period_start, locked.period_end, timezone.now(), timezone.now())
     return _issue(
         customer=locked.customer,
@@ -671,9 +719,9 @@ def site_share_set(
 ) -> SiteShare:
     """The share of a site's revenue its owner gets, and the fee withheld monthly."""
     if not Decimal(0) <= revenue_share_percent <= Decimal(100):
-        raise ValidationError({"revenue_share_percent": ["A percentage from 0 to 100."]})
+        raise ValidationError({"revenue_share_percent": [gettext("A percentage from 0 to 100.")]})
     if monthly_fee < 0:
-        raise ValidationError({"monthly_fee": ["Must not be negative."]})
+        raise ValidationError({"monthly_fee": [gettext("Must not be negative.")]})
     share, _ = SiteShare.objects.update_or_create(
         site=site,
         defaults={"revenue_share_percent": revenue_share_percent, "monthly_fee": monthly_fee},
@@ -764,19 +812,27 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     seconds = values["cost_update_seconds"]
     if seconds != 0 and not (MIN_COST_UPDATE_SECONDS <= seconds <= MAX_COST_UPDATE_SECONDS):
         errors["cost_update_seconds"] = [
-            f"0 (off) or from {MIN_COST_UPDATE_SECONDS} to {MAX_COST_UPDATE_SECONDS}."
+            gettext("0 (off) or from %(least)s to %(most)s.")
+            % {"least": MIN_COST_UPDATE_SECONDS, "most": MAX_COST_UPDATE_SECONDS}
         ]
     if values["country"] and not re.fullmatch(r"[A-Z]{2}", values["country"]):
-        errors["country"] = ["Use an ISO 3166 alpha-2 code such as DE."]
+        errors["country"] = [gettext("Use an ISO 3166 alpha-2 code such as DE.")]
     if values["facturx"]:
         for name in parties.missing_for_facturx(values):
-            errors.setdefault(name, []).append("Needed for Factur-X e-invoices (EN 16931).")
+            errors.setdefault(name, []).append(
+                gettext("Needed for Factur-X e-invoices (EN 16931).")
+            )
         countryless = list(Customer.objects.filter(country="").values_list("name", flat=True))
         if countryless:
+            names = ", ".join(countryless[:5])
             errors["facturx"] = [
-                "E-invoices name each buyer's country; set it for "
-                + ", ".join(countryless[:5])
-                + (f" and {len(countryless) - 5} more." if len(countryless) > 5 else ".")
+                gettext("E-invoices name each buyer's country; set it for %(names)s.")
+                % {"names": names}
+                if len(countryless) <= 5
+                else gettext(
+                    "E-invoices name each buyer's country; set it for %(names)s and %(more)s more."
+                )
+                % {"names": names, "more": len(countryless) - 5}
             ]
     return errors
 
@@ -795,8 +851,10 @@ def billing_settings_set(**changes: Any) -> BillingSettings:
     errors = _settings_errors(values)
     if errors:
         raise ValidationError(errors)
+    before = {name: getattr(current, name) for name in SETTINGS_FIELDS}
     # The scope's one row (the default manager sees only its tenant's).
     found, _ = BillingSettings.objects.update_or_create(defaults=values)
+    audit.changed(found, ObjectType.BILLING_SETTINGS, before=before)
     return found
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from billing import access, selectors, services
@@ -83,15 +84,19 @@ def tariff_edit(request, pk: int | None = None):
         try:
             if tariff is None:
                 tariff = services.tariff_create(user=request.user, **form.values())
-                messages.success(request, f"Tariff “{tariff.name}” created.")
+                messages.success(
+                    request, gettext("Tariff “%(name)s” created.") % {"name": tariff.name}
+                )
             else:
                 tariff, version = services.tariff_update(
                     tariff=tariff, user=request.user, **form.values()
                 )
                 messages.success(
                     request,
-                    f"Tariff “{tariff.name}” saved"
-                    + (f" as version {version.number}." if version else "."),
+                    gettext("Tariff “%(name)s” saved as version %(number)s.")
+                    % {"name": tariff.name, "number": version.number}
+                    if version
+                    else gettext("Tariff “%(name)s” saved.") % {"name": tariff.name},
                 )
         except ValidationError as error:
             form.add_service_errors(error)
@@ -105,7 +110,10 @@ def tariff_edit(request, pk: int | None = None):
 def tariff_delete(request, pk: int):
     tariff = get_object_or_404(selectors.live_tariffs(), pk=pk)
     services.tariff_delete(tariff=tariff)
-    messages.success(request, f"Tariff “{tariff.name}” withdrawn; its records keep it.")
+    messages.success(
+        request,
+        gettext("Tariff “%(name)s” withdrawn; its records keep it.") % {"name": tariff.name},
+    )
     return redirect("tariff_list", tenant_slug=request.tenant.slug)
 
 
@@ -118,12 +126,12 @@ def tariff_assign(request, pk: int):
     if form.is_valid():
         added = save_with(form, services.assignment_create, tariff=tariff, **form.cleaned_data)
     if added is not None:
-        messages.success(request, "Assignment added.")
+        messages.success(request, gettext("Assignment added."))
     else:
         problems = "; ".join(
             f"{field}: {' '.join(str(m) for m in errors)}" for field, errors in form.errors.items()
         )
-        messages.error(request, f"Not assigned: {problems}")
+        messages.error(request, gettext("Not assigned: %(problems)s") % {"problems": problems})
     return redirect("tariff_detail", tenant_slug=request.tenant.slug, pk=tariff.pk)
 
 
@@ -132,7 +140,7 @@ def tariff_assign(request, pk: int):
 def tariff_assignment_remove(request, pk: int):
     assignment = get_object_or_404(TariffAssignment, pk=pk)
     services.assignment_delete(assignment=assignment)
-    messages.success(request, "Assignment removed.")
+    messages.success(request, gettext("Assignment removed."))
     return redirect("tariff_detail", tenant_slug=request.tenant.slug, pk=assignment.tariff_id)
 
 

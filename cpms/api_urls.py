@@ -10,12 +10,14 @@ from billing import api as billing_api
 from chargers.alerts import api as alerts_api
 from chargers.api import chargers, commands, fleet_settings, sessions, telemetry, tokens
 from chargers.certificates import api as certificates_api
+from chargers.certificates import pnc_api
 from chargers.configuration import api as configuration_api
 from chargers.firmware import api as firmware_api
 from chargers.local_lists import api as local_lists_api
 from chargers.reservations import api as reservations_api
 from chargers.smart_charging import api as smart_api
 from cpms.api import resources, webhooks
+from cpms.audit import api as audit_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -37,6 +39,7 @@ router.register(
 router.register("id-tokens", tokens.IdTokenViewSet, basename="id-token")
 router.register("commands", commands.CommandViewSet, basename="command")
 router.register("alerts", alerts_api.AlertViewSet, basename="alert")
+router.register("audit-log", audit_api.AuditEntryViewSet, basename="audit")
 router.register("tariffs", billing_api.TariffViewSet, basename="tariff")
 router.register(
     "tariff-assignments", billing_api.TariffAssignmentViewSet, basename="tariff-assignment"
@@ -75,6 +78,10 @@ router.register(
     basename="charger-configuration",
 )
 router.register("certificates", certificates_api.IssuedViewSet, basename="certificate")
+router.register("contract-certificates", pnc_api.ContractViewSet, basename="contract-certificate")
+router.register(
+    "ev-certificate-requests", pnc_api.EvRequestViewSet, basename="ev-certificate-request"
+)
 router.register(
     "certificate-requests", certificates_api.RequestViewSet, basename="certificate-request"
 )
@@ -123,6 +130,16 @@ singletons = [
         "certificate-settings/",
         certificates_api.SettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="certificate-settings",
+    ),
+    path(
+        "plug-and-charge-settings/",
+        pnc_api.PncSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="plug-and-charge-settings",
+    ),
+    path(
+        "v2g-authority/",
+        pnc_api.V2gAuthorityViewSet.as_view({"get": "retrieve"}),
+        name="v2g-authority",
     ),
 ]
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "cpms",
+    "cpms.audit",
     "chargers",
     "chargers.alerts",
     "chargers.smart_charging",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "cpms.tenancy.doors.TenantMiddleware",
+    # After the tenant: a person's role in it goes into their audit entries.
+    "cpms.audit.context.AuditMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -238,6 +241,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chargers.certificates.tasks.settle_all",
         "schedule": 300.0,
     },
+    "purge-audit-log": {"task": "cpms.audit.tasks.purge_all", "schedule": 24 * 3600.0},
 }
 
 # --- Auth, email --------------------------------------------------------------------------------
@@ -348,6 +352,8 @@ FIRMWARE_DOWNLOAD_LINK_HOURS = env.int("FIRMWARE_DOWNLOAD_LINK_HOURS", default=4
 DIAGNOSTICS_MAX_UPLOAD_BYTES = env.int("DIAGNOSTICS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 DIAGNOSTICS_UPLOAD_HOURS = env.int("DIAGNOSTICS_UPLOAD_HOURS", default=24)
 DIAGNOSTICS_RETENTION_DAYS = env.int("DIAGNOSTICS_RETENTION_DAYS", default=30)
+# How long audit entries are kept (days); a daily job purges older ones (cpms.audit.tasks).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Reservations: how far ahead one may end, for every tenant.
 RESERVATION_MAX_HOURS = env.int("RESERVATION_MAX_HOURS", default=24)
 # Serve straight from the finders when collectstatic has not run (embedded first run).
@@ -357,6 +363,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Webhooks may target loopback and private addresses only where that is safe (tests, labs).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Plug & Charge calls out to remote contract providers and OCSP responders; labs may allow
+# internal addresses (a charger names a responder URL, so public hosts only by default).
+PNC_ALLOW_PRIVATE_ADDRESSES = env.bool("PNC_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- REST API (/api/v1/): the base view in cpms.api.base sets tenant, roles and scope ----------
 

@@ -26,6 +26,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("chargers.local_lists.urls")),
     path("", include("chargers.configuration.urls")),
     path("", include("chargers.certificates.urls")),
+    path("", include("cpms.audit.urls")),
 ]
 
 urlpatterns = [

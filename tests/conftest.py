@@ -50,7 +50,13 @@ from tests.chargers.configuration.world import configuration_world
 from tests.chargers.factories import make_load_tree, meter_sample, status_event
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
-from tests.factories import PASSWORD, make_key, make_member, make_platform_key
+from tests.factories import (
+    PASSWORD,
+    make_audit_entry,
+    make_key,
+    make_member,
+    make_platform_key,
+)
 
 # The OCPP server in a child process and chargers for it, for every package's tests.
 pytest_plugins = ["tests.chargers.ocpp.fixtures"]
@@ -378,6 +384,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, keys, settings, tmp_path):
             **configuration,
             **certificates_world(charger),
             "alert": alert,
+            "audit_entry": make_audit_entry(object_id=str(charger.pk)),
             "local_list_policy": LocalListPolicy.objects.create(site=site_a, mode="all"),
             "site": site_a,
             "owner": owner_a,

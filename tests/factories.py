@@ -29,3 +29,22 @@ def make_platform_key(role, user, **fields) -> str:
     return apikeys.platform_api_key_create(
         name=f"staff {role} key", role=role, created_by=user, **fields
     ).secret
+
+
+def make_audit_entry(**fields):
+    """An audit entry as a person's change leaves it, in the active scope (pages' and routes'
+    worlds; the audit log's own tests make theirs through the services)."""
+    from cpms.audit.models import AuditEntry
+
+    values = {
+        "actor_kind": "user",
+        "actor_label": "alice@a.test",
+        "actor_role": "admin",
+        "door": "web",
+        "action": "update",
+        "object_type": "charger",
+        "object_id": "1",
+        "object_label": "CP-A",
+        "changes": {"site": {"before": None, "after": 1}},
+    }
+    return AuditEntry.objects.create(**{**values, **fields})

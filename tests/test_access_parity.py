@@ -102,6 +102,16 @@ SAME_OPERATION = [
     ("certificate_settings", ("certificate-settings", "patch")),
     ("charger_certificates", ("certificate-list", "get")),
     ("charger_certificates", ("installed-certificate-list", "get")),
+    ("certificate_overview", ("contract-certificate-list", "get")),
+    ("certificate_overview", ("ev-certificate-request-list", "get")),
+    ("certificate_overview", ("v2g-authority", "get")),
+    ("certificate_pnc_settings", ("plug-and-charge-settings", "get")),
+    ("certificate_pnc_settings", ("plug-and-charge-settings", "patch")),
+    ("contract_certificate_issue", ("contract-certificate-list", "post")),
+    ("contract_certificate_revoke", ("contract-certificate-revoke", "post")),
+    ("audit_list", ("audit-list", "get")),
+    ("audit_export", ("audit-export", "get")),
+    ("audit_detail", ("audit-detail", "get")),
 ]
 
 

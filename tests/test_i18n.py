@@ -23,17 +23,11 @@ from tests import i18n_lint
 PENDING = (
     "templates/alerts/",
     "templates/base.html",
-    "templates/billing/",
     "templates/certificates/",
     "templates/chargers/",
-    "templates/configuration/",
     "templates/cpms/",
-    "templates/firmware/",
-    "templates/local_lists/",
     "templates/portal/",
     "templates/registration/",
-    "templates/reservations/",
-    "templates/smart_charging/",
 )
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 PLACEHOLDERS = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")

@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
 from django import template
+from django.utils.translation import gettext
 
+from billing.display import format_money, format_number
 from billing.models import ChargeDetailRecord, RunningCost
 from billing.pricing import from_minor
 
@@ -17,10 +18,10 @@ register = template.Library()
 
 @register.filter
 def money(amount: Decimal | str | None, currency: str) -> str:
-    """12.00 EUR as €12.00 (English formatting, the dashboard's language)."""
+    """12.00 EUR as the reader's language writes it: €12.00 in English, 12,00 € in German."""
     if amount is None:
         return "—"
-    return format_currency(Decimal(str(amount)), currency, locale="en")
+    return format_money(amount, currency)
 
 
 @register.filter
@@ -30,11 +31,21 @@ def minor(amount: int, currency: str) -> str:
 
 
 @register.filter
+def number(value: Decimal | str | None) -> str:
+    """A decimal stored as text (a document's rows) in the reader's number format."""
+    if value is None or value == "":
+        return "—"
+    return format_number(value)
+
+
+@register.filter
 def span(seconds: Any) -> str:
     """A duration as '2 h 10 min'."""
     minutes = round(float(seconds) / 60)
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if hours else f"{rest} min"
+    if hours:
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+    return gettext("%(minutes)d min") % {"minutes": rest}
 
 
 @register.filter

@@ -74,6 +74,29 @@ def decrypt_key(sealed: str, *, secret: str, context: bytes) -> PrivateKey:
     return key
 
 
+def seal_text(text: str, *, secret: str, context: bytes) -> str:
+    """A secret (a provider's password) sealed as keys are; '' stays ''."""
+    if not text:
+        return ""
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(_key_encryption_key(secret)).encrypt(nonce, text.encode(), context)
+    return (_KEY_VERSION + base64.b64encode(nonce + sealed)).decode()
+
+
+def open_text(sealed: str, *, secret: str, context: bytes) -> str:
+    if not sealed:
+        return ""
+    blob = base64.b64decode(sealed.encode().removeprefix(_KEY_VERSION))
+    try:
+        return (
+            AESGCM(_key_encryption_key(secret))
+            .decrypt(blob[:_NONCE], blob[_NONCE:], context)
+            .decode()
+        )
+    except InvalidTag:
+        raise CertificateError("The stored secret does not open with this key.") from None
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 
@@ -191,7 +214,7 @@ def _name(common: str, organization: str) -> x509.Name:
     )
 
 
-def _ca_certificate(
+def ca_certificate(
     *,
     subject: x509.Name,
     issuer: x509.Name,
@@ -247,7 +270,7 @@ def new_authority(*, organization: str, now: datetime) -> NewAuthority:
     root's key is discarded: replacing the sub-CA means a new root, or an import."""
     root_key, sub_key = new_key(), new_key()
     root_name = _name(f"{organization} Root CA", organization)
-    root = _ca_certificate(
+    root = ca_certificate(
         subject=root_name,
         issuer=root_name,
         public_key=root_key.public_key(),
@@ -257,7 +280,7 @@ def new_authority(*, organization: str, now: datetime) -> NewAuthority:
         path_length=1,
         issuer_key=None,
     )
-    sub_ca = _ca_certificate(
+    sub_ca = ca_certificate(
         subject=_name(f"{organization} CPO Sub-CA", organization),
         issuer=root_name,
         public_key=sub_key.public_key(),

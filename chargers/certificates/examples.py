@@ -83,3 +83,60 @@ OPERATION_REQUEST = {
     "root_kind": "csms_root",
     "certificate": PEM,
 }
+
+# --- Plug & Charge ---
+EMAID = "DE-ABC-C12345678-9"
+CONTRACT = {
+    "id": 5,
+    "emaid": EMAID,
+    "id_token": 31,
+    "charger": 12,
+    "serial": "4c1d0f9e2a",
+    "issuer_name_hash": SHA,
+    "issuer_key_hash": SHA,
+    "not_before": AT,
+    "not_after": "2028-03-01T02:00:00Z",
+    "fingerprint": SHA,
+    "state": "valid",
+    "revoked_at": None,
+    "pem": PEM,
+    "created_at": AT,
+}
+REVOKED = {**CONTRACT, "state": "revoked", "revoked_at": LATER}
+CONTRACT_REQUEST = {"emaid": EMAID}
+EV_REQUEST = {
+    "id": 8,
+    "charger": 12,
+    "charger_identity": "ACME-0042",
+    "action": "install",
+    "provider": "local",
+    "emaid": EMAID,
+    "status": "accepted",
+    "reason": "",
+    "contract": 5,
+    "created_at": AT,
+}
+PNC_SETTINGS = {
+    "provider": "remote",
+    "remote_url": "https://pnc.example.com/v1/ccp/install",
+    "remote_username": "cpo-acme",
+    "remote_secret_set": True,
+    "remote_timeout": 20,
+    "ocsp_mode": "remote",
+    "trusted_roots_pem": "",
+    "token_group": 30,
+}
+PNC_CHANGE = {
+    "provider": "remote",
+    "remote_url": "https://pnc.example.com/v1/ccp/install",
+    "remote_username": "cpo-acme",
+    "remote_secret": "s3cret-from-the-provider",
+}
+V2G_AUTHORITY = {
+    "root_pem": PEM,
+    "mo_pem": PEM,
+    "mo_subject": "CN=Tenant A MO Sub-CA,O=Tenant A",
+    "mo_fingerprint": SHA,
+    "not_after": "2030-03-01T02:00:00Z",
+    "created_at": AT,
+}

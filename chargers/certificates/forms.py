@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from chargers.certificates.models import OperationKind, RootKind
-from chargers.models import Charger
+from chargers.certificates.models import OcspMode, OperationKind, ProviderKind, RootKind
+from chargers.certificates.services.pnc_settings import MAX_REMOTE_TIMEOUT
+from chargers.models import Charger, IdToken
 from cpms.models import Site
 
 PEM_AREA = forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "mono"})
@@ -80,3 +82,40 @@ class FleetOperationForm(forms.Form):
                 if not data.get(field):
                     self.add_error(field, "Required to delete a certificate.")
         return data
+
+
+class PncSettingsForm(forms.Form):
+    provider = forms.ChoiceField(
+        label=_("Contract-certificate provider"), choices=ProviderKind.choices
+    )
+    remote_url = forms.URLField(label=_("Remote provider URL"), required=False, max_length=300)
+    remote_username = forms.CharField(label=_("Username"), required=False, max_length=150)
+    remote_secret = forms.CharField(
+        label=_("Password or token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Kept sealed and never shown; leave empty to keep the stored one."),
+    )
+    remote_timeout = forms.IntegerField(
+        label=_("Give the provider this many seconds"), min_value=1, max_value=MAX_REMOTE_TIMEOUT
+    )
+    ocsp_mode = forms.ChoiceField(label=_("OCSP"), choices=OcspMode.choices)
+    trusted_roots_pem = forms.CharField(
+        label=_("Further trusted V2G roots (PEM)"), required=False, widget=PEM_AREA
+    )
+    token_group = forms.ModelChoiceField(
+        label=_("Group of the eMAID tokens the built-in PKI creates"),
+        queryset=IdToken.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read in the request's scope (the form is built inside the view).
+        self.fields["token_group"].queryset = IdToken.objects.order_by("uid")  # type: ignore[attr-defined]
+
+
+class ContractIssueForm(forms.Form):
+    emaid = forms.CharField(
+        label=_("eMAID"), max_length=36, help_text=_("For a test EV, e.g. DE-ABC-C12345678-9.")
+    )

@@ -5,6 +5,8 @@ holds, and the operations on those (install, list, delete) an operator starts.""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -208,3 +210,158 @@ class CertificateOperation(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+# --- Plug & Charge (ISO 15118 through OCPP 2.0.1) ---------------------------------------------
+
+
+class ProviderKind(models.TextChoices):
+    """Where contract certificates come from (Get15118EVCertificate is forwarded there)."""
+
+    LOCAL = "local", _("Built-in test V2G PKI")
+    REMOTE = "remote", _("Remote provider (URL and credentials)")
+
+
+class OcspMode(models.TextChoices):
+    """Who answers for a contract certificate's status."""
+
+    LOCAL = "local", _("Built-in responder only")
+    REMOTE = "remote", _("Built-in responder, else the certificate's responder URL")
+
+
+class PlugAndChargeSettings(TenantOwned):
+    """The tenant's Plug & Charge configuration: the contract-certificate provider, OCSP, the
+    roots contracts are validated against and the group of the eMAID tokens it creates."""
+
+    provider = models.CharField(
+        max_length=10, choices=ProviderKind.choices, default=ProviderKind.LOCAL
+    )
+    remote_url = models.URLField(blank=True, max_length=300)
+    remote_username = models.CharField(max_length=150, blank=True)
+    remote_secret_sealed = models.TextField(
+        blank=True, help_text="The remote provider's password or token, AES-GCM sealed."
+    )
+    remote_timeout = models.PositiveIntegerField(default=20)
+    ocsp_mode = models.CharField(max_length=10, choices=OcspMode.choices, default=OcspMode.LOCAL)
+    trusted_roots_pem = models.TextField(
+        blank=True, help_text="V2G roots trusted besides the built-in one (PEM)."
+    )
+    token_group = models.ForeignKey(
+        "chargers.IdToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="pncsettings_one_per_tenant")
+        ]
+
+
+class V2gAuthority(TenantOwned):
+    """The tenant's built-in test V2G PKI: a V2G root and the mobility operator (MO) sub-CA
+    under it that signs contract certificates. Both keys sealed as the CPO CA's is."""
+
+    root_pem = models.TextField()
+    root_key_sealed = models.TextField()
+    mo_pem = models.TextField()
+    mo_key_sealed = models.TextField()
+    mo_subject = models.CharField(max_length=300)
+    mo_fingerprint = models.CharField(max_length=64)
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="v2gauthority_one_per_tenant")
+        ]
+
+
+class ContractCertificate(TenantOwned):
+    """A contract certificate the tenant's MO sub-CA issued (subject CN = the eMAID), with
+    its key sealed, its OCSP identity (SHA-256 hash data) and its revocation."""
+
+    authority = models.ForeignKey(V2gAuthority, on_delete=models.PROTECT, related_name="issued")
+    emaid = models.CharField(max_length=36, db_index=True)
+    id_token = models.ForeignKey(
+        "chargers.IdToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    charger = models.ForeignKey(
+        "chargers.Charger",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The charger the EV asked through, when it came by Get15118EVCertificate.",
+    )
+    serial = models.CharField(max_length=40, help_text="Hexadecimal, lower case.")
+    issuer_name_hash = models.CharField(max_length=64)
+    issuer_key_hash = models.CharField(max_length=64)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64)
+    pem = models.TextField()
+    key_sealed = models.TextField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "issuer_key_hash", "serial"], name="contract_unique_serial"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.emaid} ({self.serial})"
+
+    def state(self, at=None) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.not_after <= (at or timezone.now()) else "valid"
+
+
+class EvRequestStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    FAILED = "failed", _("Failed")
+
+
+class EvCertificateRequest(TenantOwned):
+    """One Get15118EVCertificate a charger forwarded for an EV, and what the provider said."""
+
+    charger = models.ForeignKey(
+        "chargers.Charger", on_delete=models.CASCADE, related_name="ev_certificate_requests"
+    )
+    action = models.CharField(max_length=10, help_text="install or update")
+    provider = models.CharField(max_length=10, choices=ProviderKind.choices)
+    emaid = models.CharField(max_length=36, blank=True)
+    status = models.CharField(max_length=10, choices=EvRequestStatus.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    contract = models.ForeignKey(
+        ContractCertificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class OcspCacheEntry(TenantOwned):
+    """An OCSP response kept until its next update, per certificate (SHA-256 hash data);
+    `served` counts the answers given from it."""
+
+    issuer_name_hash = models.CharField(max_length=64)
+    issuer_key_hash = models.CharField(max_length=64)
+    serial = models.CharField(max_length=40)
+    response_der = models.BinaryField()
+    cert_status = models.CharField(max_length=10)
+    next_update = models.DateTimeField()
+    served = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "issuer_name_hash", "issuer_key_hash", "serial"],
+                name="ocspcache_unique_certificate",
+            )
+        ]

@@ -11,11 +11,16 @@ from django.utils import timezone
 from chargers.certificates.models import (
     CertificateAuthority,
     CertificateOperation,
+    ContractCertificate,
+    EvCertificateRequest,
     InstalledCertificate,
     IssuedCertificate,
     IssuedState,
+    PlugAndChargeSettings,
     SigningRequest,
+    V2gAuthority,
 )
+from chargers.certificates.services.pnc_settings import pnc_settings
 from chargers.certificates.services.settings import certificate_settings
 from chargers.models import Charger
 
@@ -80,4 +85,27 @@ def pinned_fingerprints(charger: Charger) -> set[str] | None:
         IssuedCertificate.objects.filter(
             charger=charger, state__in=CURRENT, not_before__lte=now, not_after__gt=now
         ).values_list("fingerprint", flat=True)
+    )
+
+
+def v2g_authority() -> V2gAuthority | None:
+    return V2gAuthority.objects.first()
+
+
+@dataclass(frozen=True)
+class PlugAndCharge:
+    """What the certificates overview shows of Plug & Charge."""
+
+    settings: PlugAndChargeSettings
+    authority: V2gAuthority | None
+    contracts: list[ContractCertificate]
+    requests: list[EvCertificateRequest]
+
+
+def plug_and_charge(*, limit: int = 25) -> PlugAndCharge:
+    return PlugAndCharge(
+        settings=pnc_settings(),
+        authority=v2g_authority(),
+        contracts=list(ContractCertificate.objects.select_related("id_token")[:limit]),
+        requests=list(EvCertificateRequest.objects.select_related("charger")[:10]),
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from chargers.certificates import access, selectors
 from chargers.certificates.forms import (
     AuthorityImportForm,
+    ContractIssueForm,
     FleetOperationForm,
     RootInstallForm,
     SettingsForm,
@@ -48,6 +49,8 @@ def overview(request):
             "expired": expired,
             "operations": CertificateOperation.objects.select_related("charger")[:25],
             "form": FleetOperationForm(),
+            "pnc": selectors.plug_and_charge(),
+            "issue_form": ContractIssueForm(),
             "can_operate": role_at_least(request, access.OPERATE),
             "is_admin": role_at_least(request, access.MANAGE_AUTHORITY),
         },

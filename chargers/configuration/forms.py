@@ -1,13 +1,14 @@
 """The dashboard's configuration forms. They validate input; the services write."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chargers.configuration.desired import parse_lines
 from chargers.configuration.models import Protocol
 from chargers.models import Charger
 from cpms.models import Site
 
-ENTRIES_HELP = (
+ENTRIES_HELP = _(
     "One setting a line: setting = value. 1.6: the key (HeartbeatInterval = 300). 2.0.1: "
     "Component.Variable, with /instance, @evse/connector and #AttributeType where needed "
     "(OCPPCommCtrlr.HeartbeatInterval = 300, EVSE@1.Power#MaxSet = 11000)."
@@ -15,14 +16,21 @@ ENTRIES_HELP = (
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    protocol = forms.ChoiceField(choices=Protocol.choices)
-    vendor = forms.CharField(max_length=50, required=False, help_text="As chargers report it.")
-    model = forms.CharField(max_length=50, required=False)
-    site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, help_text="A site's template wins."
+    name = forms.CharField(label=_("Name"), max_length=200)
+    protocol = forms.ChoiceField(label=_("Protocol"), choices=Protocol.choices)
+    vendor = forms.CharField(
+        label=_("Vendor"), max_length=50, required=False, help_text=_("As chargers report it.")
     )
-    entries = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), help_text=ENTRIES_HELP)
+    model = forms.CharField(label=_("Model"), max_length=50, required=False)
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.none(),
+        required=False,
+        help_text=_("A site's template wins."),
+    )
+    entries = forms.CharField(
+        label=_("Entries"), widget=forms.Textarea(attrs={"rows": 8}), help_text=ENTRIES_HELP
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,8 +48,10 @@ class TemplateForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    chargers = forms.ModelMultipleChoiceField(queryset=Charger.objects.none(), required=False)
-    all = forms.BooleanField(required=False)
+    chargers = forms.ModelMultipleChoiceField(
+        label=_("Chargers"), queryset=Charger.objects.none(), required=False
+    )
+    all = forms.BooleanField(label=_("All"), required=False)
 
     def __init__(self, *args, chargers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,5 +60,5 @@ class ApplyForm(forms.Form):
     def clean(self):
         data = super().clean() or {}
         if not data.get("all") and not data.get("chargers"):
-            self.add_error("chargers", "Choose chargers, or apply to all.")
+            self.add_error("chargers", _("Choose chargers, or apply to all."))
         return data

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -16,8 +18,8 @@ SETTING_LENGTH = 300
 
 
 class Protocol(models.TextChoices):
-    V16 = "1.6", "OCPP 1.6 (configuration keys)"
-    V201 = "2.0.1", "OCPP 2.0.1 / 2.1 (device-model variables)"
+    V16 = "1.6", _("OCPP 1.6 (configuration keys)")
+    V201 = "2.0.1", _("OCPP 2.0.1 / 2.1 (device-model variables)")
 
 
 class ConfigTemplate(TenantOwned):
@@ -51,8 +53,9 @@ class ConfigTemplate(TenantOwned):
 
     @property
     def applies_to(self) -> str:
-        parts = [self.vendor, self.model, f"site {self.site}" if self.site_id else ""]
-        return " / ".join(part for part in parts if part) or "every charger"
+        site = gettext("site %(site)s") % {"site": self.site} if self.site_id else ""
+        parts = [self.vendor, self.model, site]
+        return " / ".join(part for part in parts if part) or gettext("every charger")
 
 
 class TemplateEntry(TenantOwned):
@@ -112,21 +115,21 @@ class Drift(TenantOwned):
 
 
 class RunState(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
 
 
 class ResultState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent, waiting for the reply"
-    ACCEPTED = "accepted", "Accepted"
-    REBOOT_REQUIRED = "reboot_required", "Accepted, takes effect after a restart"
-    REJECTED = "rejected", "Rejected"
-    NOT_SUPPORTED = "not_supported", "Not supported"
-    OFFLINE = "offline", "Charger offline"
-    TIMED_OUT = "timed_out", "No reply in time"
-    FAILED = "failed", "Failed"
-    NOTHING = "nothing", "Nothing to send"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent, waiting for the reply")
+    ACCEPTED = "accepted", _("Accepted")
+    REBOOT_REQUIRED = "reboot_required", _("Accepted, takes effect after a restart")
+    REJECTED = "rejected", _("Rejected")
+    NOT_SUPPORTED = "not_supported", _("Not supported")
+    OFFLINE = "offline", _("Charger offline")
+    TIMED_OUT = "timed_out", _("No reply in time")
+    FAILED = "failed", _("Failed")
+    NOTHING = "nothing", _("Nothing to send")
 
 
 FINISHED_RESULTS = tuple(state for state in ResultState.values if state not in ("pending", "sent"))

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from chargers.configuration import access, selectors
@@ -41,12 +42,16 @@ def template_create(request):
     if request.method == "POST" and form.is_valid():
         template = save_with(form, template_services.template_create, **form.cleaned_data)
         if template is not None:
-            messages.success(request, "Template saved; drift is being compared.")
+            messages.success(request, gettext("Template saved; drift is being compared."))
             return redirect(
                 "config_template_detail", tenant_slug=request.tenant.slug, pk=template.pk
             )
     return form_page(
-        request, form, title="Configuration template", instance=None, cancel="config_template_list"
+        request,
+        form,
+        title=gettext("Configuration template"),
+        instance=None,
+        cancel="config_template_list",
     )
 
 
@@ -67,12 +72,12 @@ def template_edit(request, pk: int):
             form, template_services.template_update, template=template, **form.cleaned_data
         )
         if saved is not None:
-            messages.success(request, "Template saved; drift is being compared again.")
+            messages.success(request, gettext("Template saved; drift is being compared again."))
             return redirect("config_template_detail", tenant_slug=request.tenant.slug, pk=pk)
     return form_page(
         request,
         form,
-        title="Configuration template",
+        title=gettext("Configuration template"),
         instance=template,
         cancel="config_template_list",
     )
@@ -83,7 +88,7 @@ def template_edit(request, pk: int):
 def template_delete(request, pk: int):
     template = get_object_or_404(ConfigTemplate, pk=pk)
     template_services.template_delete(template=template)
-    messages.success(request, f"Template “{template.name}” deleted.")
+    messages.success(request, gettext("Template “%(name)s” deleted.") % {"name": template.name})
     return redirect("config_template_list", tenant_slug=request.tenant.slug)
 
 
@@ -126,7 +131,7 @@ def template_apply(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("config_template_detail", tenant_slug=request.tenant.slug, pk=pk)
-    messages.success(request, "Sent; each charger's answer appears here as it comes.")
+    messages.success(request, gettext("Sent; each charger's answer appears here as it comes."))
     return redirect("config_apply_run", tenant_slug=request.tenant.slug, pk=run.pk)
 
 

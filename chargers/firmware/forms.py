@@ -1,65 +1,110 @@
 """The dashboard's firmware forms. They validate input; the services write."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chargers.firmware.models import FirmwareImage
 from cpms.models import Site
 
 
 class ImageForm(forms.Form):
-    vendor = forms.CharField(max_length=50, help_text="As the chargers report it at boot.")
-    model = forms.CharField(max_length=50)
-    version = forms.CharField(max_length=50)
-    file = forms.FileField(required=False, help_text="The image; its SHA-256 is computed here.")
+    vendor = forms.CharField(
+        label=_("Vendor"), max_length=50, help_text=_("As the chargers report it at boot.")
+    )
+    model = forms.CharField(label=_("Model"), max_length=50)
+    version = forms.CharField(label=_("Version"), max_length=50)
+    file = forms.FileField(
+        label=_("File"), required=False, help_text=_("The image; its SHA-256 is computed here.")
+    )
     external_url = forms.URLField(
+        label=_("External url"),
         max_length=512,
         required=False,
         assume_scheme="https",
-        help_text="Or where chargers fetch it instead.",
+        help_text=_("Or where chargers fetch it instead."),
     )
     signature = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Base64, optional."
+        label=_("Signature"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Base64, optional."),
     )
     signing_certificate = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="PEM, optional."
+        label=_("Signing certificate"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("PEM, optional."),
     )
-    notes = forms.CharField(max_length=500, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    image = forms.ModelChoiceField(queryset=FirmwareImage.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    image = forms.ModelChoiceField(label=_("Image"), queryset=FirmwareImage.objects.none())
     sites = forms.ModelMultipleChoiceField(
-        queryset=Site.objects.none(), required=False, help_text="None: every site."
+        label=_("Sites"),
+        queryset=Site.objects.none(),
+        required=False,
+        help_text=_("None: every site."),
     )
     from_versions = forms.CharField(
-        required=False, help_text="Only chargers on these versions, comma-separated."
+        label=_("From versions"),
+        required=False,
+        help_text=_("Only chargers on these versions, comma-separated."),
     )
-    canary_size = forms.IntegerField(min_value=0, max_value=10000, initial=5)
-    batch_size = forms.IntegerField(min_value=1, required=False, help_text="Chargers per wave…")
+    canary_size = forms.IntegerField(
+        label=_("Canary size"), min_value=0, max_value=10000, initial=5
+    )
+    batch_size = forms.IntegerField(
+        label=_("Batch size"), min_value=1, required=False, help_text=_("Chargers per wave…")
+    )
     batch_percent = forms.IntegerField(
-        min_value=1, max_value=100, required=False, initial=20, help_text="…or % of the fleet."
+        label=_("Batch percent"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        initial=20,
+        help_text=_("…or % of the fleet."),
     )
-    max_in_flight = forms.IntegerField(min_value=1, max_value=10000, initial=20)
-    failure_threshold_percent = forms.IntegerField(min_value=0, max_value=100, initial=10)
+    max_in_flight = forms.IntegerField(
+        label=_("Max in flight"), min_value=1, max_value=10000, initial=20
+    )
+    failure_threshold_percent = forms.IntegerField(
+        label=_("Failure threshold percent"), min_value=0, max_value=100, initial=10
+    )
     window_start = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}), help_text="Site time."
+        label=_("Window start"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Site time."),
     )
-    window_end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    window_end = forms.TimeField(
+        label=_("Window end"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
     defer_minutes = forms.IntegerField(
+        label=_("Defer minutes"),
         min_value=1,
         required=False,
-        help_text="Minutes a charger in a session is deferred at most; empty: until it is free.",
+        help_text=_("Minutes a charger in a session is deferred at most; empty: until it is free."),
     )
     send_after_deferral = forms.BooleanField(
+        label=_("Send after deferral"),
         required=False,
         initial=True,
-        help_text="Then send it anyway (it installs once free); unticked: skip the charger.",
+        help_text=_("Then send it anyway (it installs once free); unticked: skip the charger."),
     )
-    download_timeout_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)
-    install_timeout_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)
-    boot_timeout_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=15)
-    max_attempts = forms.IntegerField(min_value=1, max_value=10, initial=2)
+    download_timeout_minutes = forms.IntegerField(
+        label=_("Download timeout minutes"), min_value=1, max_value=10080, initial=30
+    )
+    install_timeout_minutes = forms.IntegerField(
+        label=_("Install timeout minutes"), min_value=1, max_value=10080, initial=30
+    )
+    boot_timeout_minutes = forms.IntegerField(
+        label=_("Boot timeout minutes"), min_value=1, max_value=10080, initial=15
+    )
+    max_attempts = forms.IntegerField(label=_("Max attempts"), min_value=1, max_value=10, initial=2)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,4 +122,6 @@ class CampaignForm(forms.Form):
 
 
 class CampaignActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in ("start", "pause", "resume", "cancel")])
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[(a, a) for a in ("start", "pause", "resume", "cancel")]
+    )

@@ -4,6 +4,7 @@ diagnostics (log) uploads chargers make at an operator's request."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
@@ -61,11 +62,11 @@ class FirmwareImage(TenantOwned):
 
 
 class CampaignState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Campaign(TenantOwned):
@@ -134,10 +135,10 @@ class Campaign(TenantOwned):
 
 
 class WaveState(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    HALTED = "halted", "Halted on failures"
-    DONE = "done", "Done"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    HALTED = "halted", _("Halted on failures")
+    DONE = "done", _("Done")
 
 
 class CampaignWave(TenantOwned):
@@ -163,18 +164,18 @@ class CampaignWave(TenantOwned):
 
 
 class TargetState(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    DEFERRED = "deferred", "Deferred (in a session)"
-    SENDING = "sending", "Update sent"
-    ACCEPTED = "accepted", "Accepted"
-    DOWNLOADING = "downloading", "Downloading"
-    DOWNLOADED = "downloaded", "Downloaded"
-    INSTALLING = "installing", "Installing"
-    INSTALLED = "installed", "Installed, waiting for the boot"
-    SUCCEEDED = "succeeded", "Updated"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Waiting")
+    DEFERRED = "deferred", _("Deferred (in a session)")
+    SENDING = "sending", _("Update sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DOWNLOADING = "downloading", _("Downloading")
+    DOWNLOADED = "downloaded", _("Downloaded")
+    INSTALLING = "installing", _("Installing")
+    INSTALLED = "installed", _("Installed, waiting for the boot")
+    SUCCEEDED = "succeeded", _("Updated")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Under way at the charger: these count against the campaign's maximum in flight.
@@ -255,11 +256,11 @@ class TargetEvent(TenantOwned):
 
 
 class DiagnosticsState(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted by the charger"
-    UPLOADING = "uploading", "Uploading"
-    UPLOADED = "uploaded", "Uploaded"
-    FAILED = "failed", "Failed"
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted by the charger")
+    UPLOADING = "uploading", _("Uploading")
+    UPLOADED = "uploaded", _("Uploaded")
+    FAILED = "failed", _("Failed")
 
 
 class DiagnosticsRequest(TenantOwned):

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from chargers.firmware import access
@@ -38,7 +40,12 @@ ACTIONS: dict[str, Callable[..., Campaign]] = {
     "resume": campaign_services.campaign_resume,
     "cancel": campaign_services.campaign_cancel,
 }
-DONE = {"start": "started", "pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+DONE = {
+    "start": _("Campaign started."),
+    "pause": _("Campaign paused."),
+    "resume": _("Campaign resumed."),
+    "cancel": _("Campaign cancelled."),
+}
 # Which actions a campaign in each state offers.
 OFFERED = {
     CampaignState.DRAFT: ("start", "cancel"),
@@ -77,7 +84,9 @@ def campaign_create(request):
             form, campaign_services.campaign_create, created_by=request.user, **form.values()
         )
         if campaign is not None:
-            messages.success(request, "Campaign saved as a draft: check it, then start it.")
+            messages.success(
+                request, gettext("Campaign saved as a draft: check it, then start it.")
+            )
             return redirect(
                 "firmware_campaign_detail", tenant_slug=request.tenant.slug, pk=campaign.pk
             )
@@ -120,7 +129,7 @@ def campaign_action(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose start, pause, resume or cancel.")
+        messages.error(request, gettext("Choose start, pause, resume or cancel."))
     else:
         action = form.cleaned_data["action"]
         try:
@@ -128,7 +137,7 @@ def campaign_action(request, pk: int):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Campaign {DONE[action]}.")
+            messages.success(request, DONE[action])
     return redirect("firmware_campaign_detail", tenant_slug=request.tenant.slug, pk=pk)
 
 
@@ -165,7 +174,7 @@ def image_create(request):
             form, image_services.image_create, uploaded_by=request.user, **form.cleaned_data
         )
         if image is not None:
-            messages.success(request, f"{image} saved.")
+            messages.success(request, gettext("%(image)s saved.") % {"image": image})
             return redirect("firmware_image_list", tenant_slug=request.tenant.slug)
     # The vendor and model must be spelt as the chargers report them: show the fleet's.
     fleet = (
@@ -187,7 +196,9 @@ def charger_diagnostics(request, pk: int):
     charger = get_object_or_404(Charger, pk=pk)
     if request.method == "POST":
         diagnostics_services.diagnostics_request(charger=charger, requested_by=request.user)
-        messages.success(request, "Diagnostics requested; the file appears here once uploaded.")
+        messages.success(
+            request, gettext("Diagnostics requested; the file appears here once uploaded.")
+        )
         return redirect("charger_diagnostics", tenant_slug=request.tenant.slug, pk=pk)
     requests = DiagnosticsRequest.objects.filter(charger=charger).select_related("requested_by")
     page = Paginator(requests, 25).get_page(request.GET.get("page"))

@@ -1,6 +1,7 @@
 """The dashboard's local list forms. They validate input; the services write."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chargers.local_lists.models import PolicyMode
 from chargers.models import Charger, IdToken
@@ -9,18 +10,23 @@ from cpms.models import Site
 
 class PolicyForm(forms.Form):
     site = forms.ModelChoiceField(
+        label=_("Site"),
         queryset=Site.objects.none(),
         required=False,
-        help_text="A site's override; none: the tenant's policy.",
+        help_text=_("A site's override; none: the tenant's policy."),
     )
     charger = forms.ModelChoiceField(
-        queryset=Charger.objects.none(), required=False, help_text="Or a charger's override."
+        label=_("Charger"),
+        queryset=Charger.objects.none(),
+        required=False,
+        help_text=_("Or a charger's override."),
     )
-    mode = forms.ChoiceField(choices=PolicyMode.choices)
+    mode = forms.ChoiceField(label=_("Mode"), choices=PolicyMode.choices)
     groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
         queryset=IdToken.objects.none(),
         required=False,
-        help_text="With “the tokens of chosen groups”: the groups whose cards are listed.",
+        help_text=_("With “the tokens of chosen groups”: the groups whose cards are listed."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -33,7 +39,10 @@ class PolicyForm(forms.Form):
 
 class SyncForm(forms.Form):
     site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, help_text="None: every connected charger."
+        label=_("Site"),
+        queryset=Site.objects.none(),
+        required=False,
+        help_text=_("None: every connected charger."),
     )
 
     def __init__(self, *args, **kwargs):

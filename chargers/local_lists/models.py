@@ -4,15 +4,17 @@ lists (for the tenant, a site or a charger), and per charger the list it last co
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
 
 class PolicyMode(models.TextChoices):
-    OFF = "off", "Off: the lists are not managed"
-    ALL = "all", "All of the tenant's tokens"
-    GROUPS = "groups", "The tokens of chosen groups"
-    NONE = "none", "None: the lists are kept empty"
+    OFF = "off", _("Off: the lists are not managed")
+    ALL = "all", _("All of the tenant's tokens")
+    GROUPS = "groups", _("The tokens of chosen groups")
+    NONE = "none", _("None: the lists are kept empty")
 
 
 class LocalListPolicy(TenantOwned):
@@ -59,30 +61,33 @@ class LocalListPolicy(TenantOwned):
         ]
 
     def __str__(self):
-        return f"{self.scope_label}: {self.get_mode_display()}"
+        return gettext("%(scope)s: %(mode)s") % {
+            "scope": self.scope_label,
+            "mode": self.get_mode_display(),
+        }
 
     @property
     def scope_label(self) -> str:
         if self.charger_id is not None:
-            return f"charger {self.charger}"
+            return gettext("charger %(charger)s") % {"charger": self.charger}
         if self.site_id is not None:
-            return f"site {self.site}"
-        return "every charger"
+            return gettext("site %(site)s") % {"site": self.site}
+        return gettext("every charger")
 
 
 class SyncStep(models.TextChoices):
-    IDLE = "", "Idle"
-    PROBE = "probe", "Asking for the list's limits"
-    VERSION = "version", "Asking for the list's version"
-    UPDATE = "update", "Sending an update"
+    IDLE = "", _("Idle")
+    PROBE = "probe", _("Asking for the list's limits")
+    VERSION = "version", _("Asking for the list's version")
+    UPDATE = "update", _("Sending an update")
 
 
 class SyncOutcome(models.TextChoices):
-    NEVER = "", "Never synchronised"
-    IN_SYNC = "in_sync", "In sync"
-    FAILED = "failed", "Failed"
-    UNSUPPORTED = "unsupported", "No local list"
-    OFFLINE = "offline", "Charger offline"
+    NEVER = "", _("Never synchronised")
+    IN_SYNC = "in_sync", _("In sync")
+    FAILED = "failed", _("Failed")
+    UNSUPPORTED = "unsupported", _("No local list")
+    OFFLINE = "offline", _("Charger offline")
 
 
 class ChargerLocalList(TenantOwned):

@@ -4,6 +4,7 @@ and a charger's list with "sync now". Roles come from `chargers.local_lists.acce
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from chargers.local_lists import access, selectors
@@ -22,13 +23,19 @@ def settings_page(request):
     if request.method == "POST" and request.POST.get("action") == "delete":
         policy = get_object_or_404(LocalListPolicy, pk=request.POST.get("policy"))
         policies.local_list_policy_delete(policy=policy)
-        messages.success(request, f"Override for {policy.scope_label} removed.")
+        messages.success(
+            request, gettext("Override for %(scope)s removed.") % {"scope": policy.scope_label}
+        )
         return redirect("local_list_settings", tenant_slug=tenant.slug)
     form = PolicyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         saved = save_with(form, policies.local_list_policy_set, **form.cleaned_data)
         if saved is not None:
-            messages.success(request, f"Saved: {saved}. Chargers get their lists at the next sync.")
+            messages.success(
+                request,
+                gettext("Saved: %(policy)s. Chargers get their lists at the next sync.")
+                % {"policy": saved},
+            )
             return redirect("local_list_settings", tenant_slug=tenant.slug)
     rows = LocalListPolicy.objects.select_related("site", "charger").prefetch_related("groups")
     return render(
@@ -51,7 +58,7 @@ def settings_page(request):
 def sync_fleet(request):
     form = SyncForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the sites, or none.")
+        messages.error(request, gettext("Choose one of the sites, or none."))
         return redirect("local_list_settings", tenant_slug=request.tenant.slug)
     chargers = Charger.objects.filter(is_online=True)
     if form.cleaned_data["site"] is not None:
@@ -62,7 +69,15 @@ def sync_fleet(request):
         transaction.on_commit(
             lambda: sync_chargers.delay(tenant_id=tenant_id, charger_ids=ids, user_id=user_id)
         )
-    messages.success(request, f"Syncing the lists of {len(ids)} connected chargers.")
+    messages.success(
+        request,
+        ngettext(
+            "Syncing the list of %(count)d connected charger.",
+            "Syncing the lists of %(count)d connected chargers.",
+            len(ids),
+        )
+        % {"count": len(ids)},
+    )
     return redirect("local_list_settings", tenant_slug=request.tenant.slug)
 
 
@@ -76,7 +91,9 @@ def charger_local_list(request, pk: int):
                 tenant_id=tenant_id, charger_id=charger.pk, user_id=user_id, refresh=True
             )
         )
-        messages.success(request, "Sync started; the list below follows the charger's answers.")
+        messages.success(
+            request, gettext("Sync started; the list below follows the charger's answers.")
+        )
         return redirect("charger_local_list", tenant_slug=request.tenant.slug, pk=pk)
     listed = selectors.list_state(charger)
     return render(

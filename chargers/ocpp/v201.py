@@ -7,7 +7,11 @@ gets its own. Notifications without state of their own are kept verbatim as char
 
 from __future__ import annotations
 
+import base64
+
 from chargers import costs
+from chargers.certificates import plug_and_charge as pnc
+from chargers.certificates import v2g
 from chargers.commands import asend_command
 from chargers.models import Charger, Command, EventKind
 from chargers.ocpp import JsonDict
@@ -39,6 +43,17 @@ NEEDS_STATUS: dict[str, str] = {
     NeedsAnswer.NONE: "Rejected",
 }
 
+# A contract certificate's verdict (C50-C52) as AuthorizeCertificateStatusEnumType says it.
+CERTIFICATE_STATUS = {
+    v2g.ContractStatus.ACCEPTED: "Accepted",
+    v2g.ContractStatus.SIGNATURE_ERROR: "SignatureError",
+    v2g.ContractStatus.EXPIRED: "CertificateExpired",
+    v2g.ContractStatus.REVOKED: "CertificateRevoked",
+    v2g.ContractStatus.NO_CERTIFICATE: "NoCertificateAvailable",
+    v2g.ContractStatus.CHAIN_ERROR: "CertChainError",
+    v2g.ContractStatus.CONTRACT_CANCELLED: "ContractCancelled",
+}
+
 # Why a station ended a reservation (ReservationUpdateStatusEnumType), in domain words.
 RESERVATION_ENDINGS = {"Expired": "expired", "Removed": "removed"}
 
@@ -59,6 +74,22 @@ def id_token_info(token: TokenInfo) -> JsonDict:
     if token.group_uid:
         info["groupIdToken"] = {"idToken": token.group_uid, "type": "Central"}
     return info
+
+
+def ocsp_id(data: JsonDict) -> v2g.OcspId:
+    """OCSPRequestDataType in domain terms; ValueError for hashes that are not SHA-256 hex."""
+    if data["hashAlgorithm"] != "SHA256":
+        raise ValueError(f"{data['hashAlgorithm']} hash data: only SHA256 is looked up here")
+    return v2g.OcspId.parse(
+        issuer_name_hash=data["issuerNameHash"],
+        issuer_key_hash=data["issuerKeyHash"],
+        serial=data["serialNumber"],
+        url=data.get("responderURL", ""),
+    )
+
+
+def status_info(reason: str, code: str = "Failed") -> JsonDict:
+    return {"reasonCode": code, "additionalInfo": reason[:512]}
 
 
 def message_content(text: costs.PriceText) -> JsonDict:
@@ -126,14 +157,50 @@ class CentralSystem201(CentralSystem):
 
     @handles("Authorize")
     async def authorize(self, payload: JsonDict) -> JsonDict:
+        if "certificate" in payload or "iso15118CertificateHashData" in payload:
+            return await self._authorize_contract(payload)
         token = await self.db(id_token_verdict)(id_tag=payload["idToken"]["idToken"])
         reply: JsonDict = {"idTokenInfo": id_token_info(token)}
         if token.status == "Accepted":
             await self._personal_message(reply, token, evse_id=None)
-        # Policy until a certificate authority and OCSP responder are configured: the contract
-        # is authorised by its token alone, and the certificate is reported as unverifiable.
-        if "certificate" in payload or "iso15118CertificateHashData" in payload:
-            reply["certificateStatus"] = "NoCertificateAvailable"
+        return reply
+
+    async def _authorize_contract(self, payload: JsonDict) -> JsonDict:
+        """C50-C52: Plug & Charge, the EV's contract certificate (PEM chain) and/or its OCSP
+        hash data checked (chain, expiry, revocation) and mapped to the eMAID's token."""
+        try:
+            hash_data = [ocsp_id(d) for d in payload.get("iso15118CertificateHashData") or []]
+        except ValueError as error:
+            await self._event(
+                EventKind.CERTIFICATE_STATUS, f"contract: bad hash data: {error}", payload
+            )
+            return {
+                "idTokenInfo": {"status": "Invalid"},
+                "certificateStatus": "NoCertificateAvailable",
+            }
+        verdict = await pnc.contract_authorize(
+            self.db,
+            emaid=payload["idToken"]["idToken"],
+            chain_pem=payload.get("certificate"),
+            hash_data=hash_data,
+        )
+        line = f"contract {verdict.emaid or '?'}: {verdict.status}" + (
+            f" ({verdict.reason})" if verdict.reason else ""
+        )
+        await self._event(EventKind.CERTIFICATE_STATUS, line, payload)
+        # A valid contract gets its token's verdict (Unknown without one); a refused one is
+        # Invalid, or Blocked when the operator blocked its eMAID's token.
+        info: JsonDict = {"status": "Invalid"}
+        if verdict.status == v2g.ContractStatus.ACCEPTED:
+            info = id_token_info(verdict.token)
+        elif verdict.status == v2g.ContractStatus.CONTRACT_CANCELLED:
+            info = {"status": "Blocked"}
+        reply: JsonDict = {
+            "idTokenInfo": info,
+            "certificateStatus": CERTIFICATE_STATUS[verdict.status],
+        }
+        if info["status"] == "Accepted":
+            await self._personal_message(reply, verdict.token, evse_id=None)
         return reply
 
     @handles("TransactionEvent")
@@ -228,17 +295,34 @@ class CentralSystem201(CentralSystem):
 
     @handles("Get15118EVCertificate")
     async def get_15118_ev_certificate(self, payload: JsonDict) -> JsonDict:
-        # Policy: no contract certificate pool is connected yet (Plug & Charge comes later).
-        await self._event(
-            EventKind.EV_CERTIFICATE, "no contract certificate pool configured", payload
+        """M26/M28: the EV's request goes to the tenant's contract-certificate provider as it
+        came (base64 EXI); its answer comes back untouched, or Failed with the reason kept."""
+        answer = await pnc.ev_certificate(
+            self.db,
+            charger_id=self.charger_id,
+            action=payload["action"].lower(),
+            schema_version=payload["iso15118SchemaVersion"],
+            exi_request=payload["exiRequest"],
+            payload=payload,
         )
-        return {"status": "Failed", "exiResponse": ""}
+        if answer.accepted:
+            return {"status": "Accepted", "exiResponse": answer.exi_response}
+        return {"status": "Failed", "exiResponse": "", "statusInfo": status_info(answer.reason)}
 
     @handles("GetCertificateStatus")
     async def get_certificate_status(self, payload: JsonDict) -> JsonDict:
-        # Policy: no OCSP responder is configured, so the status cannot be obtained.
-        await self._event(EventKind.CERTIFICATE_STATUS, "no OCSP responder configured", payload)
-        return {"status": "Failed"}
+        """M24: the OCSP response for a certificate of the EV's chain (base64 DER)."""
+        try:
+            ident = ocsp_id(payload["ocspRequestData"])
+        except ValueError as error:
+            found = pnc.StatusAnswer(None, str(error))
+        else:
+            found = await pnc.certificate_status(self.db, ident=ident)
+        summary = found.answer.cert_status if found.answer else f"failed: {found.reason}"
+        await self._event(EventKind.CERTIFICATE_STATUS, summary, payload)
+        if found.answer is None:
+            return {"status": "Failed", "statusInfo": status_info(found.reason)}
+        return {"status": "Accepted", "ocspResult": base64.b64encode(found.answer.der).decode()}
 
     @handles("NotifyEVChargingNeeds")
     async def notify_ev_charging_needs(self, payload: JsonDict) -> JsonDict:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chargers.models import Charger, Connector
 
@@ -14,15 +16,17 @@ ANY = ""
 
 class ReservationForm(forms.Form):
     evse_id = forms.TypedChoiceField(
-        label="Connector", coerce=int, empty_value=None, required=False, choices=()
+        label=_("Connector"), coerce=int, empty_value=None, required=False, choices=()
     )
     id_token = forms.CharField(
-        label="Id token", max_length=36, help_text="The uid of one of your id tokens."
+        label=_("Id token"), max_length=36, help_text=_("The uid of one of your id tokens.")
     )
     expires_at = forms.DateTimeField(
-        label="Until",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="In the charger's local time.",
+        label=_("Until"),
+        # The browser's own format, whatever the page's language (a German format would
+        # leave the input empty).
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("In the charger's local time."),
     )
 
     def __init__(self, *args, charger: Charger, **kwargs):
@@ -34,4 +38,6 @@ class ReservationForm(forms.Form):
             .order_by("evse_id")
         )
         field = cast(forms.TypedChoiceField, self.fields["evse_id"])
-        field.choices = [(ANY, "Any connector")] + [(n, f"Connector {n}") for n in numbers]
+        field.choices = [(ANY, gettext("Any connector"))] + [
+            (n, gettext("Connector %(number)s") % {"number": n}) for n in numbers
+        ]

@@ -4,17 +4,19 @@ time, as the charger was asked to hold it (1.6 and 2.0.1 ReserveNow) and what be
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
 
 
 class ReservationStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted by the charger"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
-    USED = "used", "Used by a session"
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted by the charger")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    USED = "used", _("Used by a session")
 
 
 # A reservation still holding (or about to hold) its connector.
@@ -95,4 +97,6 @@ class Reservation(TenantOwned):
 
     @property
     def connector_label(self) -> str:
-        return "any connector" if self.evse_id is None else f"connector {self.evse_id}"
+        if self.evse_id is None:
+            return gettext("any connector")
+        return gettext("connector %(evse)s") % {"evse": self.evse_id}

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.models import (
     Charger,
@@ -31,6 +32,8 @@ from chargers.ocpp import builders, readers
 from chargers.reservations.events import ReservationChanged
 from chargers.reservations.models import OPEN, Reservation, ReservationStatus
 from chargers.services.commands import UNFINISHED
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import User
 
@@ -53,10 +56,12 @@ def _changed(reservation: Reservation) -> None:
 def _token(id_tag: str, now: datetime) -> IdToken:
     token = IdToken.objects.select_related("group").filter(uid__iexact=id_tag.strip()).first()
     if token is None:
-        raise ValidationError({"id_token": ["No id token of this tenant has this uid."]})
+        raise ValidationError({"id_token": [gettext("No id token of this tenant has this uid.")]})
     status = token.status(now)
     if status != IdTokenStatus.ACCEPTED:
-        raise ValidationError({"id_token": [f"This id token is {status.lower()}."]})
+        raise ValidationError(
+            {"id_token": [gettext("This id token is %(status)s.") % {"status": status.lower()}]}
+        )
     return token
 
 
@@ -70,11 +75,18 @@ def _group_of(token: IdToken) -> str:
 
 def _check_expiry(expires_at: datetime, now: datetime) -> None:
     if expires_at < now + MIN_AHEAD:
-        raise ValidationError({"expires_at": ["The reservation must end at least a minute ahead."]})
+        raise ValidationError(
+            {"expires_at": [gettext("The reservation must end at least a minute ahead.")]}
+        )
     if expires_at > now + max_ahead():
         hours = max_ahead().total_seconds() / 3600
         raise ValidationError(
-            {"expires_at": [f"A reservation ends at most {hours:g} hours ahead."]}
+            {
+                "expires_at": [
+                    gettext("A reservation ends at most %(hours)s hours ahead.")
+                    % {"hours": f"{hours:g}"}
+                ]
+            }
         )
 
 
@@ -82,7 +94,14 @@ def _check_connector(charger: Charger, evse_id: int | None) -> None:
     if evse_id is None:
         return
     if evse_id < 1 or not Connector.objects.filter(charger=charger, evse_id=evse_id).exists():
-        raise ValidationError({"evse_id": [f"{charger.identity} has no connector {evse_id}."]})
+        raise ValidationError(
+            {
+                "evse_id": [
+                    gettext("%(charger)s has no connector %(evse)s.")
+                    % {"charger": charger.identity, "evse": evse_id}
+                ]
+            }
+        )
 
 
 def _check_free(charger: Charger, evse_id: int | None, now: datetime) -> None:
@@ -95,8 +114,12 @@ def _check_free(charger: Charger, evse_id: int | None, now: datetime) -> None:
         raise ValidationError(
             {
                 "evse_id": [
-                    f"{charger.identity} has {other.connector_label} reserved until "
-                    f"{other.expires_at:%Y-%m-%d %H:%M} UTC."
+                    gettext("%(charger)s has %(connector)s reserved until %(until)s UTC.")
+                    % {
+                        "charger": charger.identity,
+                        "connector": other.connector_label,
+                        "until": f"{other.expires_at:%Y-%m-%d %H:%M}",
+                    }
                 ]
             }
         )
@@ -125,10 +148,10 @@ def reservation_create(
     # The charger's row serialises reservations of its connectors and their numbering.
     charger = Charger.objects.select_for_update().get(pk=charger.pk)
     if charger.registration_status != RegistrationStatus.ACCEPTED:
-        raise ValidationError({"charger": ["The charger is not accepted (registration)."]})
+        raise ValidationError({"charger": [gettext("The charger is not accepted (registration).")]})
     if not charger.is_online and not when_online:
         raise ValidationError(
-            {"charger": ["The charger is offline: it cannot take a reservation."]}
+            {"charger": [gettext("The charger is offline: it cannot take a reservation.")]}
         )
     token = _token(id_tag, now)
     _check_expiry(expires_at, now)
@@ -147,6 +170,7 @@ def reservation_create(
         ocpp_id=(last or 0) + 1,
         created_by=created_by,
     )
+    audit.created(reservation, ObjectType.RESERVATION)
     _changed(reservation)
     if not when_online:
         _send_on_commit(reservation)
@@ -234,6 +258,9 @@ def _reserve_outcome(reservation: Reservation, command: Command) -> None:
         reservation.detail = ""
         reservation.save(update_fields=["status", "charger_status", "detail"])
         _changed(reservation)
+        if reservation.cancel_requested_at is not None:
+            # Cancelled while the charger was still answering: now it holds it, cancel it there.
+            _queue_cancellation(reservation)
         return
     _close(reservation, ReservationStatus.REJECTED, f"The charger answered {said or 'nothing'}.")
 
@@ -271,25 +298,45 @@ def reservation_command_finished(*, command_id: int) -> None:
 def reservation_cancel(
     *, reservation: Reservation, cancelled_by: User | None = None
 ) -> Reservation:
-    """Ask the charger to cancel an accepted reservation (a task sends CancelReservation once
-    this is committed); its reply closes the record."""
+    """Cancel an open reservation. One not sent to its charger yet is closed at once; one the
+    charger holds is cancelled there (a task sends CancelReservation once this is committed)
+    and its reply closes the record; one the charger has not answered yet is cancelled there
+    as soon as it accepts (`_reserve_outcome`)."""
     locked = _locked(pk=reservation.pk)
-    if locked is None or locked.status != ReservationStatus.ACCEPTED:
-        state = locked.get_status_display().lower() if locked else "gone"
+    if locked is None or locked.status not in OPEN:
+        state = locked.get_status_display().lower() if locked else gettext("gone")
         raise ValidationError(
-            f"Only an accepted reservation can be cancelled; this one is {state}."
+            gettext("Only an open reservation can be cancelled; this one is %(state)s.")
+            % {"state": state}
         )
     if locked.cancel_requested_at is not None:
-        raise ValidationError("This reservation is being cancelled already.")
+        raise ValidationError(gettext("This reservation is being cancelled already."))
+    before = audit.snapshot(locked, ["status", "cancel_requested_at", "cancelled_by"])
+    if locked.status == ReservationStatus.REQUESTED and locked.sent_at is None:
+        # `reservation_send` reads the status under the same lock: it will not go out now.
+        _close(
+            locked,
+            ReservationStatus.CANCELLED,
+            "Cancelled before it was sent to the charger.",
+            cancelled_by=cancelled_by,
+        )
+        audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
+        return locked
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
     locked.detail = ""
     locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail"])
+    audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
+    if locked.status == ReservationStatus.ACCEPTED:
+        _queue_cancellation(locked)
+    return locked
+
+
+def _queue_cancellation(reservation: Reservation) -> None:
     from chargers.reservations.tasks import send_cancellation
 
-    tenant_id, pk = locked.tenant_id, locked.pk
+    tenant_id, pk = reservation.tenant_id, reservation.pk
     transaction.on_commit(lambda: send_cancellation.delay(tenant_id=tenant_id, reservation_id=pk))
-    return locked
 
 
 def reservation_send_cancellation(*, reservation_id: int) -> Command | None:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from chargers.models import Charger
@@ -70,8 +71,11 @@ def reservation_create(request, pk: int):
         if reservation is not None:
             messages.info(
                 request,
-                f"Reservation of {reservation.connector_label} sent; the charger's answer "
-                "shows here as it arrives.",
+                gettext(
+                    "Reservation of %(connector)s sent; the charger's answer shows here as it "
+                    "arrives."
+                )
+                % {"connector": reservation.connector_label},
             )
             return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     return render(
@@ -95,7 +99,9 @@ def reservation_cancel(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.info(request, "Cancellation sent; the charger's answer closes the reservation.")
+        messages.info(
+            request, gettext("Cancellation sent; the charger's answer closes the reservation.")
+        )
     back = request.POST.get("next", "")
     if back == "charger":
         return redirect(

@@ -18,6 +18,8 @@ from django.utils import timezone
 from chargers import credentials
 from chargers.models import Charger, RegistrationStatus, SecurityProfile, validate_identity
 from cpms import hashing
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import Site, Tenant
 
 
@@ -79,6 +81,7 @@ def charger_create(
         password_hash=hashing.make_hash(password),
         password_set_at=timezone.now(),
     )
+    audit.created(charger, ObjectType.CHARGER)
     return NewCharger(charger=charger, password=password)
 
 
@@ -106,9 +109,12 @@ def charger_update(
     if certificate_fingerprint is not _UNCHANGED:
         changes["certificate_fingerprint"] = _check_fingerprint(certificate_fingerprint)
     if changes:
-        Charger.objects.filter(pk=charger.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(charger, field, value)
+        before = audit.snapshot(charger, changes)
+        with transaction.atomic():
+            Charger.objects.filter(pk=charger.pk).update(**changes)
+            for field, value in changes.items():
+                setattr(charger, field, value)
+            audit.changed(charger, ObjectType.CHARGER, before=before)
     return charger
 
 
@@ -116,6 +122,7 @@ def charger_delete(*, charger: Charger) -> None:
     """Remove a charger that never had a session; raises ChargerInUse otherwise."""
     try:
         with transaction.atomic():
+            audit.deleted(charger, ObjectType.CHARGER)
             charger.delete()
     except ProtectedError:
         raise ChargerInUse("The charger has sessions; keep it for their history.") from None
@@ -140,9 +147,20 @@ def charger_register_pending(*, tenant: Tenant, identity: str, password: str) ->
 def charger_set_password(*, charger: Charger, password: str | None = None) -> str:
     """Set or rotate a charger's password; returns it (shown to the operator once). Raises
     ValidationError naming `password` when a chosen one cannot be used."""
+    chosen = bool(password)
     password = password or credentials.generate()
     _check_password(password)
-    charger_password_accepted(charger_id=charger.pk, password=password)
+    with transaction.atomic():
+        charger_password_accepted(charger_id=charger.pk, password=password)
+        audit.record(
+            action=Verb.PASSWORD,
+            object_type=ObjectType.CHARGER_CREDENTIALS,
+            target=charger,
+            changes={
+                "password": {"before": audit.MASK, "after": audit.MASK},
+                "chosen_by": {"before": None, "after": "person" if chosen else "generated"},
+            },
+        )
     return password
 
 
@@ -158,8 +176,16 @@ def charger_set_registration(*, charger: Charger, status: str) -> None:
     """Approve (Accepted) or reject a charger; the socket's consumer picks it up at once."""
     if status not in RegistrationStatus.values:
         raise ValidationError({"status": [f"Choose one of {RegistrationStatus.values}."]})
-    Charger.objects.filter(pk=charger.pk).update(registration_status=status)
-    charger.registration_status = status
+    before = audit.snapshot(charger, ["registration_status"])
+    with transaction.atomic():
+        Charger.objects.filter(pk=charger.pk).update(registration_status=status)
+        charger.registration_status = status
+        verb = Verb.UPDATE
+        if status == RegistrationStatus.ACCEPTED:
+            verb = Verb.APPROVE
+        elif status == RegistrationStatus.REJECTED:
+            verb = Verb.REJECT
+        audit.changed(charger, ObjectType.CHARGER, before=before, action=verb, always=True)
     from chargers.commands import notify_consumer
 
     notify_consumer(charger, {"type": "charger.changed"})

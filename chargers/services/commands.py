@@ -14,6 +14,8 @@ from django.utils import timezone
 from chargers.events import CommandFinished
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp.redact import redact_payload
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import User
 
@@ -44,15 +46,27 @@ def command_create(
     source: str = "system",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Command:
-    return Command.objects.create(
-        tenant_id=charger.tenant_id,
-        charger=charger,
-        action=action,
-        payload=redact_payload(action, payload),
-        requested_by=requested_by,
-        source=source,
-        timeout=timeout,
-    )
+    with transaction.atomic():
+        command = Command.objects.create(
+            tenant_id=charger.tenant_id,
+            charger=charger,
+            action=action,
+            payload=redact_payload(action, payload),
+            requested_by=requested_by,
+            source=source,
+            timeout=timeout,
+        )
+        # Every command a person or a key sends, with its payload as recorded (redacted).
+        audit.record(
+            action=Verb.SEND,
+            object_type=ObjectType.COMMAND,
+            target=command,
+            label=f"{action} {charger.identity}",
+            changes=audit.new_values(
+                {"action": action, "charger": charger.identity, "payload": command.payload}
+            ),
+        )
+    return command
 
 
 # The two writes below run in the consumer, inside its socket's tenant scope.

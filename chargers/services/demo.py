@@ -12,7 +12,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from chargers.certificates.models import PlugAndChargeSettings
 from chargers.certificates.services.authority import authority_for_signing
+from chargers.certificates.services.contracts import v2g_authority
+from chargers.certificates.services.pnc_settings import pnc_settings_set
 from chargers.local_lists.services.policies import local_list_demo_policies
 from chargers.models import Charger, IdToken
 from chargers.services.chargers import charger_set_password
@@ -32,9 +35,10 @@ DEMO_CHARGERS = {
 SIMULATOR_TAGS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
 TENANT_SLUG = "demo"
 
+DEMO_ADMIN = "admin@demo.test"
 PEOPLE = [
     ("platform@demo.test", None, "platform staff (every tenant, Django admin)"),
-    ("admin@demo.test", Role.ADMIN, "tenant admin"),
+    (DEMO_ADMIN, Role.ADMIN, "tenant admin"),
     ("operator@demo.test", Role.OPERATOR, "operator"),
     ("viewer@demo.test", Role.VIEWER, "viewer (read-only)"),
     ("owner@demo.test", Role.PORTAL, "site owner portal (Harbour Mall only)"),
@@ -133,5 +137,11 @@ def _seed(tenant: Tenant) -> None:
                 "expires_at": expires_at,
             },
         )
+    # Plug & Charge (DEMO-0006's cars): the built-in test V2G PKI issues their contracts, and
+    # the eMAID tokens join the fleet's group, so their sessions are priced by the fleet's
+    # contract and invoiced to its customer. An operator's later choice is kept.
+    v2g_authority()
+    if not PlugAndChargeSettings.objects.exists():
+        pnc_settings_set(token_group=fleet)
     # Local lists: every token at the mall, the fleet's cards at the offices.
     local_list_demo_policies(offices=Site.objects.get(name="Riverside Offices"), fleet_group=fleet)

@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from chargers import credentials
 from cpms import hashing
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import Tenant
 
 HEARTBEAT_SECONDS = (30, 86_400)
@@ -75,10 +78,13 @@ def fleet_settings_update(
         settings = fields.get("settings", tenant.settings)
         fields["settings"] = {**settings, STALE_SESSION_SETTING: close_sessions_after_hours}
     if fields:
-        # Only these columns: the rest of the row (logo, name) is other writers'.
-        Tenant.objects.filter(pk=tenant.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(tenant, name, value)
+        before = audit.snapshot(tenant, fields)
+        with transaction.atomic():
+            # Only these columns: the rest of the row (logo, name) is other writers'.
+            Tenant.objects.filter(pk=tenant.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(tenant, name, value)
+            audit.changed(tenant, ObjectType.FLEET_SETTINGS, before=before)
     return tenant
 
 
@@ -93,16 +99,22 @@ def onboarding_open(*, tenant: Tenant, password: str | None = None) -> str:
         "accept_unknown_chargers": True,
         "onboarding_password_hash": hashing.make_hash(password),
     }
-    Tenant.objects.filter(pk=tenant.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(tenant, name, value)
+    before = audit.snapshot(tenant, fields)
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(tenant, name, value)
+        audit.changed(tenant, ObjectType.ONBOARDING, before=before, action=Verb.OPEN, always=True)
     return password
 
 
 def onboarding_close(*, tenant: Tenant) -> None:
     """Unknown chargers are refused again; chargers already registered keep their passwords."""
-    Tenant.objects.filter(pk=tenant.pk).update(
-        accept_unknown_chargers=False, onboarding_password_hash=""
-    )
-    tenant.accept_unknown_chargers = False
-    tenant.onboarding_password_hash = ""
+    before = audit.snapshot(tenant, ["accept_unknown_chargers", "onboarding_password_hash"])
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(
+            accept_unknown_chargers=False, onboarding_password_hash=""
+        )
+        tenant.accept_unknown_chargers = False
+        tenant.onboarding_password_hash = ""
+        audit.changed(tenant, ObjectType.ONBOARDING, before=before, action=Verb.CLOSE, always=True)

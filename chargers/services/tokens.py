@@ -15,6 +15,8 @@ from django.db.models.functions import Upper
 from chargers import token_csv
 from chargers.events import IdTokenBlocked
 from chargers.models import IdToken, IdTokenType, validate_token_uid
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.services.checks import unique_in_tenant
 
@@ -49,7 +51,9 @@ def id_token_create(
         expires_at=expires_at,
     )
     _check(token)
-    token.save()
+    with transaction.atomic():
+        token.save()
+        audit.created(token, ObjectType.ID_TOKEN, label=token.uid)
     return token
 
 
@@ -61,10 +65,16 @@ def id_token_update(*, token: IdToken, **changes: Any) -> IdToken:
     if "uid" in changes:
         changes["uid"] = changes["uid"].strip()
     blocking = changes.get("blocked") is True and not token.blocked
+    before = audit.snapshot(token, changes)
     for name, value in changes.items():
         setattr(token, name, value)
     _check(token)
-    token.save(update_fields=list(changes))
+    with transaction.atomic():
+        token.save(update_fields=list(changes))
+        verb = Verb.UPDATE
+        if set(changes) == {"blocked"}:
+            verb = Verb.BLOCK if token.blocked else Verb.UNBLOCK
+        audit.changed(token, ObjectType.ID_TOKEN, before=before, action=verb, label=token.uid)
     if blocking:
         publish(IdTokenBlocked(tenant_id=token.tenant_id, token_id=token.pk, uid=token.uid))
     return token
@@ -75,7 +85,9 @@ def id_token_set_blocked(*, token: IdToken, blocked: bool) -> IdToken:
     return id_token_update(token=token, blocked=blocked)
 
 
+@transaction.atomic
 def id_token_delete(*, token: IdToken) -> None:
+    audit.deleted(token, ObjectType.ID_TOKEN, label=token.uid)
     token.delete()
 
 
@@ -137,7 +149,18 @@ def id_tokens_import(*, data: bytes, tz: tzinfo) -> UpsertResult:
             ]
         )
     try:
-        return id_tokens_upsert(rows=parsed)
+        with transaction.atomic():
+            result = id_tokens_upsert(rows=parsed)
+            audit.record(
+                action=Verb.IMPORT,
+                object_type=ObjectType.ID_TOKEN,
+                label=f"{len(parsed)} rows",
+                changes={
+                    "created": {"before": None, "after": result.created},
+                    "updated": {"before": None, "after": result.updated},
+                },
+            )
+        return result
     except ValidationError as error:
         return UpsertResult(
             errors=[f"{name}: {' '.join(m)}" for name, m in error.message_dict.items()]

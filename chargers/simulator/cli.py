@@ -100,6 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 0)",
     )
     add(
+        "--plug-and-charge",
+        default="",
+        metavar="IDS",
+        help="comma-separated ids of 2.0.1 chargers (or 'all') whose cars do Plug & Charge: "
+        "a contract certificate installed through the CSMS's built-in test V2G PKI, OCSP, "
+        "Authorize with it, sessions under the eMAID",
+    )
+    add(
         "--incident-interval",
         type=float,
         default=0.0,
@@ -208,6 +216,10 @@ def build_fleet(options, stream: Output) -> Fleet:
         seed=options.seed,
         **({"id_tags": id_tags} if id_tags else {}),
     )
+    chosen = {c.strip() for c in (options.plug_and_charge or "").split(",") if c.strip()}
+    for config in configs:
+        if config.version == "2.0.1" and ("all" in chosen or config.charger_id in chosen):
+            config.plug_and_charge = True
     return Fleet(
         configs,
         connect_rate=options.connect_rate,

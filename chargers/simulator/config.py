@@ -52,6 +52,11 @@ class ChargerConfig:
 
     # The share of cars that speak ISO 15118 with the charger (their needs, their schedule).
     iso15118_share: float = 0.0
+    # Plug & Charge (2.0.1 only): every car is an ISO 15118 car with a contract, which it has
+    # the CSMS install (its built-in test V2G PKI) and then authorises with; `emaid` names
+    # the contract (empty: one derived from the charger id).
+    plug_and_charge: bool = False
+    emaid: str = ""
 
     # Seconds between the things a charger does on its own besides charging (a security
     # event, vendor data, a certificate renewal, a local power limit); 0: none.
@@ -99,6 +104,8 @@ class ChargerConfig:
     def __post_init__(self):
         if self.version not in VERSIONS:
             raise ValueError(f"OCPP version must be one of {', '.join(VERSIONS)}")
+        if self.plug_and_charge and self.version != "2.0.1":
+            raise ValueError("Plug & Charge needs OCPP 2.0.1")
         if self.connectors < 1:
             raise ValueError("A charger needs at least one connector")
         if not self.serial:

@@ -112,6 +112,9 @@ class Sessions(Sequence[Session]):
         charger = self.charger
         rng, config = charger.rng, charger.config
         id_tag = id_tag or rng.choice(config.id_tags)
+        # A Plug & Charge charger's own sessions are its cars' contracts; a remote start is
+        # for the token the CSMS named.
+        iso15118 = iso15118 or (config.plug_and_charge and remote_start_id is None)
         connector = self.free_connector(connector_id, id_tag)
         if connector is None:
             charger.events.add("session-refused", f"no free connector for {id_tag}")

@@ -17,6 +17,7 @@ from ocpp.v201.enums import Action
 
 from chargers.simulator.base import SimulatedCharger
 from chargers.simulator.commands import at_once
+from chargers.simulator.contract import Contract, emaid_for
 from chargers.simulator.events import iso, parse_iso
 from chargers.simulator.factory_settings import device_model
 from chargers.simulator.firmware import Publisher
@@ -48,6 +49,12 @@ class Charger201(Transactions201, DeviceCommands201, SmartCharging201, Simulated
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.publisher = Publisher(self)
+        # Plug & Charge: the car's contract (every session of this charger is such a car).
+        self.contract = (
+            Contract(self.config.emaid or emaid_for(self.id))
+            if self.config.plug_and_charge
+            else None
+        )
 
     def _make_store(self) -> DeviceModel:
         return device_model(self.config, on_change=self._setting_changed)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from ocpp.v201 import call, call_result
 
+from chargers.simulator.contract import SCHEMA_VERSION, Contract
 from chargers.simulator.events import iso, now_utc
 from chargers.simulator.keystore import DeviceModel
 from chargers.simulator.limits import parse_profile
@@ -35,9 +36,13 @@ EXTERNAL_PROFILE_ID = 9000
 
 class SmartCharging201(ChargerPart):
     store: DeviceModel
+    contract: Contract | None
     # --- ISO 15118 cars ---------------------------------------------------------------------
 
     def _car_plugged(self, session: Session) -> None:
+        if self.contract is not None and session.remote_start_id is None:
+            self._plug_and_charge(session)
+            return
         # Plug & Charge: the car asks for its contract certificate through the station, and
         # the station checks the contract's revocation status before authorising it.
         exi = base64.b64encode(f"CertificateInstallationReq {session.id_tag}".encode()).decode()
@@ -49,6 +54,53 @@ class SmartCharging201(ChargerPart):
         status = call.GetCertificateStatus(ocsp_request_data=CONTRACT_OCSP)
         self.outbox.put(install)
         self.outbox.put(status)
+
+    def _plug_and_charge(self, session: Session) -> None:
+        """The car's contract: installed through the CSMS once (Get15118EVCertificate with
+        the CSMS's documented local envelope), its status checked with real OCSP request data
+        (GetCertificateStatus); Authorize then carries the chain and its hash data, and the
+        session's id token is the contract's eMAID."""
+        contract = self.contract
+        if contract is None:
+            return
+        session.id_tag, session.tag_type = contract.emaid, "eMAID"
+        if not contract.installed:
+            self.outbox.enqueue(
+                "Get15118EVCertificate",
+                lambda: call.Get15118EVCertificate(
+                    iso15118_schema_version=SCHEMA_VERSION,
+                    action="Install",
+                    exi_request=contract.install_request(),
+                ),
+                persistent=False,
+                on_result=self._contract_answer,
+            )
+        self.outbox.enqueue(
+            "GetCertificateStatus",
+            lambda: (
+                call.GetCertificateStatus(ocsp_request_data=contract.ocsp_data()[0])
+                if contract.installed
+                else None
+            ),
+            persistent=False,
+            on_result=self._contract_status,
+        )
+
+    def _contract_status(self, result) -> None:
+        if self.contract is not None:
+            self.events.add("contract-status", f"{self.contract.emaid}: OCSP {result.status}")
+
+    def _contract_answer(self, result) -> None:
+        contract = self.contract
+        if contract is None:
+            return
+        if result.status != "Accepted":
+            info = result.status_info or {}
+            self.events.add("contract-failed", f"{contract.emaid}: {info.get('additional_info')}")
+            return
+        problem = contract.accept(result.exi_response)
+        what = problem or f"installed, valid until {contract.chain[0].not_valid_after_utc:%Y-%m-%d}"
+        self.events.add("contract-installed" if not problem else "contract-failed", what)
 
     def _car_charging(self, session: Session) -> None:
         vehicle = session.vehicle

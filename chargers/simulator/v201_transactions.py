@@ -50,6 +50,14 @@ class Transactions201(ChargerPart):
     final_costs: dict[str, float]
 
     def _authorize_payload(self, session: Session):
+        contract = getattr(self, "contract", None)
+        if session.tag_type == "eMAID" and contract is not None and contract.installed:
+            # C50/C51: the contract's chain and the OCSP data of its certificates.
+            return call.Authorize(
+                id_token=self._id_token(session),
+                certificate=contract.chain_pem,
+                iso15118_certificate_hash_data=contract.ocsp_data(),
+            )
         return call.Authorize(id_token=self._id_token(session))
 
     @staticmethod

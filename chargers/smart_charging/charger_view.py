@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp.profiles import READ_COMPOSITE, composite
 from chargers.smart_charging.models import (
@@ -58,24 +60,30 @@ class ProfileLine:
 
 def _described(points: list[tuple[str, float]]) -> str:
     return ", ".join(
-        f"{limit:g} A" + ("" if at == "now" else f" from {datetime.fromisoformat(at):%H:%M} UTC")
+        f"{limit:g} A"
+        if at == "now"
+        else gettext("%(limit)s A from %(time)s UTC")
+        % {"limit": f"{limit:g}", "time": f"{datetime.fromisoformat(at):%H:%M}"}
         for at, limit in points
     )
 
 
 def _compare(sent: SentProfile, held: HeldProfile | None, report: ProfilesReport | None):
     if report is None:
-        return "not listed yet: ask the charger to list its profiles", None
+        return gettext("not listed yet: ask the charger to list its profiles"), None
     if sent.sent_at > report.updated_at:
-        return "sent after the charger's list", None
+        return gettext("sent after the charger's list"), None
     if held is None:
-        return "not on the charger", False
+        return gettext("not on the charger"), False
     at = report.updated_at
     holds = in_force(points_of(held.schedule, held.schedule.start or report.started_at), at)
     meant = in_force(((datetime.fromisoformat(s), limit) for s, limit in sent.periods), at)
     if holds == meant:
-        return "as sent", True
-    return f"the charger holds {_described(holds)}; sent {_described(meant)}", False
+        return gettext("as sent"), True
+    return gettext("the charger holds %(held)s; sent %(sent)s") % {
+        "held": _described(holds),
+        "sent": _described(meant),
+    }, False
 
 
 def profiles_beside_sent(charger: Charger) -> tuple[ProfilesReport | None, list[ProfileLine]]:
@@ -102,9 +110,11 @@ def profiles_beside_sent(charger: Charger) -> tuple[ProfilesReport | None, list[
         lines.append(ProfileLine(sent.evse_id, kind, sent, mine, verdict, agrees))
     kinds = dict(ProfileKind.choices)
     for other in held:
-        kind = kinds.get(other.kind, other.purpose)
+        kind = str(kinds.get(other.kind, other.purpose))
         lines.append(
-            ProfileLine(other.evse_id, kind, None, other, "not sent by the control loop", None)
+            ProfileLine(
+                other.evse_id, kind, None, other, gettext("not sent by the control loop"), None
+            )
         )
     return report, lines
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chargers.models import IdToken
 from chargers.smart_charging.models import Phases, Sharing
@@ -14,7 +16,7 @@ from chargers.smart_charging.series import DEFAULT_WINDOW, WINDOWS
 from chargers.smart_charging.what_if import Ev, Place
 
 
-def amperes(label: str, **kwargs: Any) -> forms.DecimalField:
+def amperes(label: Any, **kwargs: Any) -> forms.DecimalField:
     return forms.DecimalField(
         label=label, max_digits=7, decimal_places=1, min_value=Decimal("0"), **kwargs
     )
@@ -26,57 +28,69 @@ def choose(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> None:
 
 
 class GridConnectionForm(forms.Form):
-    managed = forms.BooleanField(required=False, initial=True, help_text="Recompute and send.")
-    grid_limit_a = amperes(
-        "Grid limit per phase (A)",
-        required=False,
-        help_text="Empty: derived from the site's limit in kW (230 V, three phases).",
+    managed = forms.BooleanField(
+        label=_("Managed"), required=False, initial=True, help_text=_("Recompute and send.")
     )
-    sharing = forms.ChoiceField(choices=Sharing.choices)
-    min_current_a = amperes("EV minimum (A)", initial=Decimal("6"))
+    grid_limit_a = amperes(
+        _("Grid limit per phase (A)"),
+        required=False,
+        help_text=_("Empty: derived from the site's limit in kW (230 V, three phases)."),
+    )
+    sharing = forms.ChoiceField(label=_("Sharing"), choices=Sharing.choices)
+    min_current_a = amperes(_("EV minimum (A)"), initial=Decimal("6"))
 
 
 class CircuitForm(forms.Form):
     circuit = forms.TypedChoiceField(
-        label="Circuit", coerce=int, required=False, empty_value=None, help_text="Or a new one."
+        label=_("Circuit"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Or a new one."),
     )
-    name = forms.CharField(max_length=100)
-    limit_a = amperes("Limit per phase (A)")
-    phases = forms.ChoiceField(choices=Phases.choices)
-    parent = forms.TypedChoiceField(label="Below", coerce=int, required=False, empty_value=None)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    limit_a = amperes(_("Limit per phase (A)"))
+    phases = forms.ChoiceField(label=_("Phases"), choices=Phases.choices)
+    parent = forms.TypedChoiceField(label=_("Below"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args, circuits, **kwargs):
         super().__init__(*args, **kwargs)
         names = [(c.pk, c.name) for c in circuits]
-        choose(self, "circuit", [("", "A new circuit"), *names])
-        choose(self, "parent", [("", "The grid connection"), *names])
+        choose(self, "circuit", [("", gettext("A new circuit")), *names])
+        choose(self, "parent", [("", gettext("The grid connection")), *names])
 
 
 class WiringForm(forms.Form):
-    charger = forms.TypedChoiceField(coerce=int)
+    charger = forms.TypedChoiceField(label=_("Charger"), coerce=int)
     circuit = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=None, label="On circuit"
+        coerce=int, required=False, empty_value=None, label=_("On circuit")
     )
-    phases = forms.ChoiceField(choices=Phases.choices)
-    max_current_a = amperes("Maximum (A)", initial=Decimal("32"))
+    phases = forms.ChoiceField(label=_("Phases"), choices=Phases.choices)
+    max_current_a = amperes(_("Maximum (A)"), initial=Decimal("32"))
 
     def __init__(self, *args, chargers, circuits, **kwargs):
         super().__init__(*args, **kwargs)
         choose(self, "charger", [(c.pk, c.identity) for c in chargers])
-        choose(self, "circuit", [("", "The grid connection"), *[(c.pk, c.name) for c in circuits]])
+        choose(
+            self,
+            "circuit",
+            [("", gettext("The grid connection")), *[(c.pk, c.name) for c in circuits]],
+        )
 
 
 class WindowForm(forms.Form):
-    starts = forms.TimeField(label="From (local time)", input_formats=["%H:%M"])
-    ends = forms.TimeField(label="Until", input_formats=["%H:%M"])
-    limit_a = amperes("Grid limit per phase (A)")
+    starts = forms.TimeField(label=_("From (local time)"), input_formats=["%H:%M"])
+    ends = forms.TimeField(label=_("Until"), input_formats=["%H:%M"])
+    limit_a = amperes(_("Grid limit per phase (A)"))
 
 
 class LoadWindowForm(forms.Form):
     """The load chart's window (`?window=6h`)."""
 
     window = forms.ChoiceField(
-        choices=[(key, window.label) for key, window in WINDOWS.items()], required=False
+        label=_("Window"),
+        choices=[(key, window.label) for key, window in WINDOWS.items()],
+        required=False,
     )
 
     def chosen(self) -> str:
@@ -89,18 +103,18 @@ class LoadWindowForm(forms.Form):
 
 class WhatIfForm(forms.Form):
     keep_sessions = forms.BooleanField(
-        required=False, initial=True, label="Start from the site's current sessions"
+        required=False, initial=True, label=_("Start from the site's current sessions")
     )
     grid_limit_a = amperes(
-        "Grid limit per phase (A)",
+        _("Grid limit per phase (A)"),
         required=False,
-        help_text="Empty: the limit in force now, with the hours and signals ahead.",
+        help_text=_("Empty: the limit in force now, with the hours and signals ahead."),
     )
 
     def clean_grid_limit_a(self) -> Decimal | None:
         value = self.cleaned_data["grid_limit_a"]
         if value is not None and value <= 0:
-            raise forms.ValidationError("Above 0 A.")
+            raise forms.ValidationError(gettext("Above 0 A."))
         return value
 
 
@@ -108,20 +122,20 @@ class EvForm(forms.Form):
     """One hypothetical EV: where it charges and with what. Empty currents and phases are the
     place's own (the connector's wiring and limits, or the site's defaults)."""
 
-    place = forms.ChoiceField(label="Where")
+    place = forms.ChoiceField(label=_("Where"))
     phases = forms.ChoiceField(
-        label="Phases", required=False, choices=[("", "As wired"), *Phases.choices]
+        label=_("Phases"), required=False, choices=[("", _("As wired")), *Phases.choices]
     )
-    min_a = amperes("Minimum (A)", required=False)
-    max_a = amperes("Maximum (A)", required=False)
-    priority = forms.IntegerField(label="Priority", required=False, min_value=-10, max_value=10)
+    min_a = amperes(_("Minimum (A)"), required=False)
+    max_a = amperes(_("Maximum (A)"), required=False)
+    priority = forms.IntegerField(label=_("Priority"), required=False, min_value=-10, max_value=10)
     departure = forms.DateTimeField(
-        label="Leaves at",
+        label=_("Leaves at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     energy_kwh = forms.DecimalField(
-        label="Energy needed (kWh)", required=False, min_value=0, max_digits=7, decimal_places=1
+        label=_("Energy needed (kWh)"), required=False, min_value=0, max_digits=7, decimal_places=1
     )
 
     def __init__(self, *args, places: dict[str, Place], now: datetime, busy: set[str], **kwargs):
@@ -142,22 +156,29 @@ class EvForm(forms.Form):
         if place.connector in self.busy:
             self.add_error(
                 "place",
-                f"{place.label} is charging a session now: choose another connector, or leave "
-                "the current sessions out.",
+                gettext(
+                    "%(place)s is charging a session now: choose another connector, or leave "
+                    "the current sessions out."
+                )
+                % {"place": place.label},
             )
         phases = phases_of(data["phases"]) if data.get("phases") else place.phases
         if not set(phases) <= set(place.phases):
-            self.add_error("phases", f"{place.label} has {', '.join(place.phases)} only.")
+            self.add_error(
+                "phases",
+                gettext("%(place)s has %(phases)s only.")
+                % {"place": place.label, "phases": ", ".join(place.phases)},
+            )
         max_a = data.get("max_a")
         if max_a is not None and max_a <= 0:
-            self.add_error("max_a", "Above 0 A.")
+            self.add_error("max_a", gettext("Above 0 A."))
         if data.get("min_a") is not None and max_a is not None and data["min_a"] > max_a:
-            self.add_error("min_a", "Above the maximum.")
+            self.add_error("min_a", gettext("Above the maximum."))
         departure, energy = data.get("departure"), data.get("energy_kwh")
         if energy is not None and departure is None:
-            self.add_error("departure", "Needed with the energy: when the EV leaves.")
+            self.add_error("departure", gettext("Needed with the energy: when the EV leaves."))
         if departure is not None and departure <= self.now:
-            self.add_error("departure", "Choose a time in the future.")
+            self.add_error("departure", gettext("Choose a time in the future."))
         return data
 
     def ev(self, name: str) -> Ev:
@@ -211,13 +232,15 @@ class BaseEvFormSet(forms.BaseFormSet):
             if connector is None:
                 continue
             if connector in taken:
-                form.add_error("place", "Another row has this connector.")
+                form.add_error("place", gettext("Another row has this connector."))
             taken.add(connector)
         if not self.filled() and not self.keep_sessions:
-            raise forms.ValidationError("Add an EV, or start from the current sessions.")
+            raise forms.ValidationError(gettext("Add an EV, or start from the current sessions."))
 
     def evs(self) -> list[Ev]:
-        return [form.ev(f"EV {number}") for number, form in self.filled()]
+        return [
+            form.ev(gettext("EV %(number)s") % {"number": number}) for number, form in self.filled()
+        ]
 
 
 # Blank rows a what-if starts with, and adds on "More rows"; at most MAX_EVS.
@@ -239,18 +262,25 @@ EvFormSet = cast(
 
 class GroupPriorityForm(forms.Form):
     group = forms.CharField(
-        label="Id-token group",
+        label=_("Id-token group"),
         max_length=36,
-        help_text="The group's token (what its members' cards carry as their parent).",
+        help_text=_("The group's token (what its members' cards carry as their parent)."),
     )
     priority = forms.IntegerField(
-        min_value=-10, max_value=10, help_text="Higher goes first when current is scarce."
+        label=_("Priority"),
+        min_value=-10,
+        max_value=10,
+        help_text=_("Higher goes first when current is scarce."),
     )
-    label = forms.CharField(max_length=40, required=False, help_text="e.g. fleet")
+    label = forms.CharField(
+        label=_("Label"), max_length=40, required=False, help_text=_("e.g. fleet")
+    )
 
     def clean_group(self) -> IdToken:
         uid = self.cleaned_data["group"].strip()
         found = IdToken.objects.filter(uid__iexact=uid).first()
         if found is None:
-            raise forms.ValidationError(f"No id token {uid} in this tenant.")
+            raise forms.ValidationError(
+                gettext("No id token %(uid)s in this tenant.") % {"uid": uid}
+            )
         return found

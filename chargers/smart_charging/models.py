@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cpms.fastjson import FastJSONEncoder
 from cpms.tenancy.scoping import TenantOwned
@@ -22,16 +23,16 @@ DEFAULT_MIN_CURRENT = Decimal("6.0")  # IEC 61851: an EV cannot charge below 6 A
 
 
 class Phases(models.TextChoices):
-    THREE = "L1L2L3", "Three phases"
-    L1 = "L1", "L1 only"
-    L2 = "L2", "L2 only"
-    L3 = "L3", "L3 only"
+    THREE = "L1L2L3", _("Three phases")
+    L1 = "L1", _("L1 only")
+    L2 = "L2", _("L2 only")
+    L3 = "L3", _("L3 only")
 
 
 class Sharing(models.TextChoices):
-    EQUAL = "equal", "Equally"
-    PRIORITY = "priority", "By priority (higher first)"
-    NEED = "need", "By need (energy before departure)"
+    EQUAL = "equal", _("Equally")
+    PRIORITY = "priority", _("By priority (higher first)")
+    NEED = "need", _("By need (energy before departure)")
 
 
 def _amperes(**kwargs):
@@ -59,8 +60,8 @@ class SiteElectrical(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "site electrical settings"
-        verbose_name_plural = "site electrical settings"
+        verbose_name = _("site electrical settings")
+        verbose_name_plural = _("site electrical settings")
 
     def __str__(self):
         return f"Grid connection of {self.site}"
@@ -124,8 +125,8 @@ class ChargerElectrical(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "charger electrical settings"
-        verbose_name_plural = "charger electrical settings"
+        verbose_name = _("charger electrical settings")
+        verbose_name_plural = _("charger electrical settings")
 
     def __str__(self):
         return f"Wiring of {self.charger}"
@@ -166,9 +167,9 @@ class LimitSignal(TenantOwned):
 
 
 class NeedsSource(models.TextChoices):
-    OPERATOR = "operator", "Operator"
-    INTEGRATOR = "integrator", "Integrator"
-    EV = "ev", "The EV (ISO 15118)"
+    OPERATOR = "operator", _("Operator")
+    INTEGRATOR = "integrator", _("Integrator")
+    EV = "ev", _("The EV (ISO 15118)")
 
 
 class SessionNeeds(TenantOwned):
@@ -200,7 +201,7 @@ class SessionNeeds(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "session needs"
+        verbose_name_plural = _("session needs")
 
     def __str__(self):
         return f"Needs of session {self.session_id}"
@@ -217,7 +218,7 @@ class GroupPriority(TenantOwned):
     label = models.CharField(max_length=40, blank=True, help_text="e.g. fleet")
 
     class Meta:
-        verbose_name_plural = "group priorities"
+        verbose_name_plural = _("group priorities")
 
     def __str__(self):
         return f"Priority {self.priority} for group {self.group_id}"
@@ -226,9 +227,9 @@ class GroupPriority(TenantOwned):
 class NeedsAnswer(models.TextChoices):
     """What the CSMS promised an EV that stated its needs."""
 
-    SCHEDULE = "schedule", "A schedule follows"
-    LATER = "later", "A schedule follows once its transaction has started"
-    NONE = "none", "No schedule: the site is not load-managed"
+    SCHEDULE = "schedule", _("A schedule follows")
+    LATER = "later", _("A schedule follows once its transaction has started")
+    NONE = "none", _("No schedule: the site is not load-managed")
 
 
 class EvStatement(TenantOwned):
@@ -263,7 +264,7 @@ class EvChargingNeeds(EvStatement):
     answer = models.CharField(max_length=10, choices=NeedsAnswer.choices)
 
     class Meta:
-        verbose_name_plural = "EV charging needs"
+        verbose_name_plural = _("EV charging needs")
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["charger", "evse_id", "-received_at"])]
 
@@ -342,15 +343,15 @@ class LoadPlan(TenantOwned):
 
 
 class ProfileKind(models.TextChoices):
-    SESSION = "session", "Session limit (TxProfile)"
-    FALLBACK = "fallback", "Offline fallback (TxDefaultProfile)"
+    SESSION = "session", _("Session limit (TxProfile)")
+    FALLBACK = "fallback", _("Offline fallback (TxDefaultProfile)")
 
 
 class ProfileStatus(models.TextChoices):
-    PENDING = "pending", "Sent, no answer yet"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    FAILED = "failed", "Not delivered (offline, timeout, error)"
+    PENDING = "pending", _("Sent, no answer yet")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Not delivered (offline, timeout, error)")
 
 
 class SentProfile(TenantOwned):

@@ -21,6 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from chargers.smart_charging.allocation import PHASES
 
 # How long a reading counts when no other follows: chargers are commonly set to report every
@@ -30,7 +33,7 @@ READING_HOLD = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class Window:
-    label: str
+    label: str | Promise
     span: timedelta
     size: timedelta  # of one interval
     label_format: str  # of an interval's start, in the site's time zone
@@ -39,10 +42,10 @@ class Window:
 # The choices of the `window` query parameter. About a hundred points each: enough for the
 # shape of a day, few enough for a phone.
 WINDOWS = {
-    "1h": Window("last hour", timedelta(hours=1), timedelta(minutes=1), "%H:%M"),
-    "6h": Window("last 6 hours", timedelta(hours=6), timedelta(minutes=5), "%H:%M"),
-    "24h": Window("last 24 hours", timedelta(hours=24), timedelta(minutes=15), "%H:%M"),
-    "7d": Window("last 7 days", timedelta(days=7), timedelta(hours=1), "%a %H:%M"),
+    "1h": Window(_("last hour"), timedelta(hours=1), timedelta(minutes=1), "%H:%M"),
+    "6h": Window(_("last 6 hours"), timedelta(hours=6), timedelta(minutes=5), "%H:%M"),
+    "24h": Window(_("last 24 hours"), timedelta(hours=24), timedelta(minutes=15), "%H:%M"),
+    "7d": Window(_("last 7 days"), timedelta(days=7), timedelta(hours=1), "%a %H:%M"),
 }
 DEFAULT_WINDOW = "6h"
 

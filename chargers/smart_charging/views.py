@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.models import Charger
 from chargers.smart_charging import access, selectors, series, services, what_if
@@ -75,7 +76,7 @@ def _node_rows(
     grid_a, source = None, ""
     if electrical is not None:
         grid_a, source = selectors.grid_limits(site, electrical, now).at(now)
-    nodes = [(selectors.GRID, "Grid connection", 0, alloc.PHASES, grid_a, source)]
+    nodes = [(selectors.GRID, gettext("Grid connection"), 0, alloc.PHASES, grid_a, source)]
     for node in tree["nodes"]:
         circuit = node["circuit"]
         phases = selectors.phases_of(circuit.phases)
@@ -161,7 +162,9 @@ def _what_if_run(
     try:
         plan = alloc.allocate(problem)
     except alloc.ProblemError as error:
-        form.add_error(None, f"The site's tree cannot be planned: {error}.")
+        form.add_error(
+            None, gettext("The site's tree cannot be planned: %(error)s.") % {"error": error}
+        )
         return None
     labels = {ev.key: f"{ev.name}: {ev.where}" for ev in evs}
     if keep:
@@ -169,7 +172,7 @@ def _what_if_run(
             s.connector: _connector_label(inputs, s.connector) for s in inputs.problem.sessions
         }
         for key, label in sorted(current.items(), key=lambda item: item[1]):
-            labels.setdefault(key, f"{label} (charging now)")
+            labels.setdefault(key, gettext("%(ev)s (charging now)") % {"ev": label})
     shown = what_if.outcome(
         problem,
         plan,
@@ -182,7 +185,7 @@ def _what_if_run(
     return {
         **shown,
         "grid_limit_a": shown["nodes"][0]["limit_a"],
-        "grid_source": "as entered" if grid_limit is not None else inputs.grid_source,
+        "grid_source": gettext("as entered") if grid_limit is not None else inputs.grid_source,
         "sharing": problem.settings.sharing,
     }
 
@@ -198,7 +201,8 @@ def site_load_what_if(request, pk: int):
     places = what_if.places(
         inputs.problem,
         {key: _connector_label(inputs, key) for key in inputs.evses},
-        inputs.names,
+        # The grid connection's node named in the reader's language (the plan keeps its own).
+        {**inputs.names, selectors.GRID: gettext("grid connection")},
         min_a=float(grid.min_current_a),
         max_a=selectors.DEFAULT_MAX_A,
     )
@@ -290,7 +294,7 @@ def site_load_edit(request, pk: int):
     elif which == "window" and window.is_valid():
         saved = save_with(window, services.limit_window_create, site=site, **window.cleaned_data)
     if saved is not None:
-        messages.success(request, "Saved; the site's plan is recomputed.")
+        messages.success(request, gettext("Saved; the site's plan is recomputed."))
         return redirect("site_load", tenant_slug=request.tenant.slug, pk=site.pk)
     return render(
         request,
@@ -299,10 +303,10 @@ def site_load_edit(request, pk: int):
             "site": site,
             "electrical": electrical,
             "forms": [
-                ("grid", "Grid connection", grid),
-                ("circuit", "A circuit", circuit),
-                ("wiring", "A charger's wiring", wiring),
-                ("window", "A lower limit at certain hours", window),
+                ("grid", gettext("Grid connection"), grid),
+                ("circuit", gettext("A circuit"), circuit),
+                ("wiring", gettext("A charger's wiring"), wiring),
+                ("window", gettext("A lower limit at certain hours"), window),
             ],
             "failed": which,
             **tree,
@@ -319,12 +323,15 @@ def load_priorities(request):
         given = request.POST["delete"]
         row = get_object_or_404(GroupPriority, pk=int(given) if given.isdigit() else 0)
         services.group_priority_delete(row=row)
-        messages.success(request, f"Group {row.group.uid} has no priority of its own now.")
+        messages.success(
+            request,
+            gettext("Group %(group)s has no priority of its own now.") % {"group": row.group.uid},
+        )
         return redirect("load_priorities", tenant_slug=request.tenant.slug)
     if form.is_valid():
         values = dict(form.cleaned_data)
         if save_with(form, services.group_priority_set, **values) is not None:
-            messages.success(request, "Saved; every managed site's plan is recomputed.")
+            messages.success(request, gettext("Saved; every managed site's plan is recomputed."))
             return redirect("load_priorities", tenant_slug=request.tenant.slug)
     rows = GroupPriority.objects.select_related("group").order_by("-priority", "group__uid")
     return render(request, "smart_charging/load_priorities.html", {"rows": rows, "form": form})

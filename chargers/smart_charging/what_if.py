@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from django.utils.translation import gettext
+
 from chargers.smart_charging import allocation as alloc
 
 
@@ -43,7 +45,7 @@ def places(
         for c in problem.connectors
     }
     for node in problem.nodes:
-        label = f"A new charger on {node_names.get(node.id, node.name)}"
+        label = gettext("A new charger on %(node)s") % {"node": node_names.get(node.id, node.name)}
         found[f"node:{node.id}"] = Place(label, None, node.id, node.phases, min_a, max_a)
     return found
 

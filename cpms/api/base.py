@@ -37,6 +37,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from cpms.audit import context as audit_context
 from cpms.models import ROLE_RANK, ApiKey, PlatformApiKey, Role, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.doors import (
@@ -71,6 +72,20 @@ class ApiContext:
     def source(self) -> str:
         """How audit records (commands) name the caller."""
         return f"api:{self.key.prefix}" if self.key else "api:session"
+
+
+def api_actor(request: Any) -> audit_context.Actor | None:
+    """Who an API request's writes are recorded for: its key, or the browser's person."""
+    context = context_of(request)
+    if context is None:
+        return None
+    if context.key is not None:
+        return audit_context.key_holder(context.key, request=request)
+    if context.user is None:
+        return None
+    return audit_context.person(
+        cast(Any, context.user), role=context.role, door="api", request=request
+    )
 
 
 def context_of(request: Any) -> ApiContext | None:
@@ -290,15 +305,19 @@ class TenantViewSet(viewsets.GenericViewSet):
     def dispatch(self, request, *args, **kwargs):
         # Whatever scope the web middleware opened (a staff session sees every tenant) is
         # replaced by "none" until authentication names the tenant, and restored afterwards.
+        # The audit actor likewise: nobody until authentication names the key or the person.
         token = scoping.activate(None)
+        actor_token = audit_context.activate(None)
         try:
             return super().dispatch(request, *args, **kwargs)
         finally:
+            audit_context.deactivate(actor_token)
             scoping.deactivate(token)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         scoping.activate(request.auth.tenant)
+        audit_context.activate(api_actor(request))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from cpms import hashing
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import ApiKey, PlatformApiKey, Tenant, User
 
 KEY_PREFIX = "cpms_"
@@ -65,15 +68,18 @@ def api_key_create(
     created_by: User | None = None,
     expires_at: datetime | None = None,
 ) -> NewKey:
-    return _new_key(
-        ApiKey,
-        KEY_PREFIX,
-        tenant=tenant,
-        name=name,
-        role=role,
-        created_by=created_by,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        new = _new_key(
+            ApiKey,
+            KEY_PREFIX,
+            tenant=tenant,
+            name=name,
+            role=role,
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        audit.created(new.key, ObjectType.API_KEY, label=f"{name} ({new.key.prefix})")
+    return new
 
 
 def platform_api_key_create(
@@ -96,10 +102,21 @@ def platform_api_key_create(
 def api_key_revoke(*, key: ApiKey | PlatformApiKey) -> ApiKey | PlatformApiKey:
     """Revoke at once; revoking twice keeps the first time."""
     if key.revoked_at is None:
+        before = audit.snapshot(key, ["revoked_at"])
         key.revoked_at = timezone.now()
-        type(key).objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-            revoked_at=key.revoked_at
-        )
+        with transaction.atomic():
+            type(key).objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+                revoked_at=key.revoked_at
+            )
+            # A platform key belongs to no tenant's log.
+            if isinstance(key, ApiKey):
+                audit.changed(
+                    key,
+                    ObjectType.API_KEY,
+                    before=before,
+                    action=Verb.REVOKE,
+                    label=f"{key.name} ({key.prefix})",
+                )
     return key
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import Membership, SiteOwner, Tenant, User
 from cpms.tenancy.access import check_membership_change
 
@@ -48,6 +50,7 @@ def membership_invite(
     )
     _place(membership, role, site_owner)
     membership.save()
+    audit.created(membership, ObjectType.MEMBER, label=email, action=Verb.INVITE)
     send = _send_invitation if created else _send_invitation_to_accept
     transaction.on_commit(lambda: send(membership))
     return membership, created
@@ -75,13 +78,18 @@ def membership_update(
 ) -> Membership:
     """Change a member's role (and, for portal members, their site owner)."""
     check_membership_change(actor=actor, membership=membership, role=role)
+    before = audit.snapshot(membership, ["role", "site_owner"])
     _place(membership, role, site_owner)
-    membership.save(update_fields=["role", "site_owner"])
+    with transaction.atomic():
+        membership.save(update_fields=["role", "site_owner"])
+        audit.changed(membership, ObjectType.MEMBER, before=before, label=membership.user.email)
     return membership
 
 
+@transaction.atomic
 def membership_remove(*, membership: Membership, actor: User | None) -> None:
     check_membership_change(actor=actor, membership=membership, removing=True)
+    audit.deleted(membership, ObjectType.MEMBER, label=membership.user.email, action=Verb.REMOVE)
     membership.delete()
 
 

@@ -18,6 +18,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from cpms import webhooks
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import DomainEvent
 from cpms.handoff import queue_task
 from cpms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -32,28 +34,41 @@ def webhook_endpoint_create(**fields: Any) -> WebhookEndpoint:
     unknown = set(fields) - set(ENDPOINT_FIELDS)
     if unknown:
         raise TypeError(f"not endpoint fields: {', '.join(sorted(unknown))}")
-    return WebhookEndpoint.objects.create(secret=new_secret(), **fields)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(secret=new_secret(), **fields)
+        audit.created(endpoint, ObjectType.WEBHOOK, label=endpoint.url)
+    return endpoint
 
 
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
     unknown = set(changes) - set(ENDPOINT_FIELDS)
     if unknown:
         raise TypeError(f"not endpoint fields: {', '.join(sorted(unknown))}")
+    before = audit.snapshot(endpoint, changes)
     for name, value in changes.items():
         setattr(endpoint, name, value)
-    endpoint.save(update_fields=list(changes))
+    with transaction.atomic():
+        endpoint.save(update_fields=list(changes))
+        audit.changed(endpoint, ObjectType.WEBHOOK, before=before, label=endpoint.url)
     return endpoint
 
 
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new signing secret, effective for the next delivery."""
+    before = audit.snapshot(endpoint, ["secret"])
     endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret"])
+    with transaction.atomic():
+        endpoint.save(update_fields=["secret"])
+        audit.changed(
+            endpoint, ObjectType.WEBHOOK, before=before, action=Verb.ROTATE, label=endpoint.url
+        )
     return endpoint
 
 
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    endpoint.delete()
+    with transaction.atomic():
+        audit.deleted(endpoint, ObjectType.WEBHOOK, label=endpoint.url)
+        endpoint.delete()
 
 
 # --- The outbox ---------------------------------------------------------------------------------

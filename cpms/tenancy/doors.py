@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponseBase
 
+from cpms.audit import context as audit_context
 from cpms.models import ApiKey, Membership, PlatformApiKey, Role, Tenant, User
 from cpms.tenancy import scoping
 
@@ -220,6 +221,12 @@ class TenantTask(celery.Task):  # type: ignore[misc]
     platform = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # A task acts for nobody: what it writes on its own is not a person's doing, whatever
+        # context queued it (an eager task runs inside the request that queued it).
+        with audit_context.acting(None):
+            return self._run_in_scope(*args, **kwargs)
+
+    def _run_in_scope(self, *args: Any, **kwargs: Any) -> Any:
         if self.platform:
             with scoping.unscoped():
                 return super().__call__(*args, **kwargs)

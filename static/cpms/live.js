@@ -318,8 +318,18 @@
   };
   handlers["session.updated"] = function (d) { session(d, "active"); };
   // A running session's cost so far (billing sends it to the charger and says so here).
+  // The amount is written in the page's language (<html lang>), as the page itself wrote it;
+  // the event's English text is the fallback.
+  function money(amount, currency, fallback) {
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency", currency: currency
+      }).format(Number(amount));
+    } catch (e) { return fallback; }
+  }
   handlers["session.cost"] = function (d) {
-    each('[data-session-cost="' + Number(d.session_id) + '"]', function (el) { el.textContent = d.text; });
+    var text = d.total_incl_vat != null && d.currency ? money(d.total_incl_vat, d.currency, d.text) : d.text;
+    each('[data-session-cost="' + Number(d.session_id) + '"]', function (el) { el.textContent = text; });
   };
   handlers["session.stopped"] = function (d) {
     session(d, "stopped"); sessionRow(d, true); stopForm(d, false);

@@ -113,6 +113,14 @@ OPERATOR_PAGES = {
     "certificate_authority_edit": (Role.ADMIN, None),
     "certificate_settings": (Role.ADMIN, None),
     "charger_certificates": (Role.VIEWER, "charger"),
+    # Plug & Charge (the provider settings, test contracts, revocation).
+    "certificate_pnc_settings": (Role.ADMIN, None),
+    "contract_certificate_issue": (Role.OPERATOR, None),
+    "contract_certificate_revoke": (Role.OPERATOR, "contract_certificate"),
+    # The audit log (cpms/audit): admins only.
+    "audit_list": (Role.ADMIN, None),
+    "audit_export": (Role.ADMIN, None),
+    "audit_detail": (Role.ADMIN, "audit_entry"),
 }
 
 PORTAL_PAGES = {
@@ -139,6 +147,8 @@ POST_ONLY = {
     "config_template_delete",
     "config_template_apply",
     "certificate_fleet_operation",
+    "contract_certificate_issue",
+    "contract_certificate_revoke",
 }
 
 

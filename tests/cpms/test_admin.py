@@ -26,6 +26,7 @@ from cpms.models import Membership, Site, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.scoping import TenantOwned
 from tests.chargers.factories import meter_sample, status_event
+from tests.factories import make_audit_entry
 
 
 def tenant_owned_admins():
@@ -82,6 +83,7 @@ def charger_rows(tenant):
         opened_at=now,
     )
     AlertRule.objects.create(kind=AlertKind.CONNECTOR_FAULTED, severity=Severity.CRITICAL)
+    make_audit_entry(object_id=str(charger.pk))
     tariff = tariff_create(
         name="Tariff A",
         currency="EUR",

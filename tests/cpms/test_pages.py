@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Invoice, Statement
 from billing.services import assignment_create, customer_create, tariff_create
@@ -11,11 +12,13 @@ from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
 from cpms.services.apikeys import api_key_create
 from cpms.tenancy import scoping
+from tests.chargers.certificates.world import plug_and_charge_world
 from tests.chargers.configuration.world import configuration_world
 from tests.chargers.factories import make_fleet
 from tests.chargers.firmware.world import firmware_world
 from tests.chargers.reservations.world import reservations_world
 from tests.cpms.pages import OPERATOR_PAGES, PORTAL_PAGES, POST_ONLY, tenant_page_names
+from tests.factories import make_audit_entry
 
 
 @pytest.fixture
@@ -58,6 +61,8 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
             "command": Command.objects.create(charger=fleet["charger"], action="Reset"),
             **firmware_world(fleet["charger"], site_a),
             **configuration_world(fleet["charger"]),
+            **plug_and_charge_world(fleet["charger"], timezone.now()),
+            "audit_entry": make_audit_entry(object_id=str(fleet["charger"].pk)),
         }
 
 

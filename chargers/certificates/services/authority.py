@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from chargers.certificates import crypto
 from chargers.certificates.models import AuthoritySource, CertificateAuthority
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.tenancy import scoping
 
 
@@ -58,11 +60,27 @@ def authority_create() -> CertificateAuthority:
     tenant = scoping.current_tenant()
     organization = tenant.name if tenant is not None else "CPMS"
     made = crypto.new_authority(organization=organization, now=timezone.now())
-    return _store(
+    created = _store(
         source=AuthoritySource.BUILT_IN,
         certificate=made.sub_ca,
         chain=[made.root],
         key=made.sub_ca_key,
+    )
+    _record(created, Verb.CREATE)
+    return created
+
+
+# What the audit log keeps of a CA: the key only as "set" (masked), never its sealed bytes.
+AUDITED_FIELDS = ("source", "subject", "fingerprint", "not_after", "key_encrypted")
+
+
+def _record(authority: CertificateAuthority, action: str) -> None:
+    audit.record(
+        action=action,
+        object_type=ObjectType.CERTIFICATE_AUTHORITY,
+        target=authority,
+        label=authority.subject,
+        changes=audit.new_values(audit.snapshot(authority, AUDITED_FIELDS)),
     )
 
 
@@ -86,12 +104,14 @@ def authority_import(*, certificate_pem: str, key_pem: str) -> CertificateAuthor
     problem = crypto.check_authority(certificates[0], key, now=timezone.now())
     if problem:
         raise ValidationError({"certificate": [f"Cannot sign with it: {problem}."]})
-    return _store(
+    imported = _store(
         source=AuthoritySource.IMPORTED,
         certificate=certificates[0],
         chain=certificates[1:],
         key=key,
     )
+    _record(imported, Verb.IMPORT)
+    return imported
 
 
 def authority_for_signing() -> CertificateAuthority:

@@ -12,6 +12,8 @@ from chargers.certificates.models import IssuedCertificate, IssuedState
 from chargers.certificates.services.settings import certificate_settings
 from chargers.models import Charger, Command
 from chargers.ocpp import builders
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import User
 
 SOURCE = "certificates"
@@ -27,6 +29,12 @@ def certificate_rotate(
     """Ask the charger for a new certificate now; it answers with a SignCertificate, which the
     tenant's CA signs. Returns the command (sent, not awaited)."""
     built = builders.renew_certificate(charger)
+    audit.record(
+        action=Verb.ROTATE,
+        object_type=ObjectType.CERTIFICATE,
+        object_id=charger.pk,
+        label=charger.identity,
+    )
     return builders.perform(charger, built, wait=False, requested_by=requested_by, source=source)
 
 

@@ -22,6 +22,8 @@ from chargers.certificates.models import (
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp import builders, readers
 from chargers.services.commands import UNFINISHED
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import User
 
 SOURCE = "certificates"
@@ -100,7 +102,18 @@ def roots_install(
 ) -> list[CertificateOperation]:
     """Install one root certificate (PEM) on each charger."""
     _check_kind(root_kind)
-    pem = crypto.pem_of(_root(pem))
+    certificate = _root(pem)
+    pem = crypto.pem_of(certificate)
+    chargers = list(chargers)
+    audit.record(
+        action=Verb.INSTALL,
+        object_type=ObjectType.ROOT_CERTIFICATE,
+        object_id=crypto.fingerprint(certificate),
+        label=certificate.subject.rfc4514_string(),
+        changes=audit.new_values(
+            {"kind": root_kind, "chargers": sorted(c.identity for c in chargers)}
+        ),
+    )
     return _operations(
         chargers,
         kind=OperationKind.INSTALL,
@@ -145,6 +158,13 @@ def roots_delete(
         raise ValidationError({key: ["This field is required."] for key in missing})
     data = {key: str(hash_data.get(key) or "") for key in crypto.HashData.__dataclass_fields__}
     data["hash_algorithm"] = data["hash_algorithm"] or "SHA256"
+    chargers = list(chargers)
+    audit.record(
+        action=Verb.DELETE,
+        object_type=ObjectType.ROOT_CERTIFICATE,
+        object_id=data["serial_number"],
+        changes=audit.new_values({**data, "chargers": sorted(c.identity for c in chargers)}),
+    )
     return _operations(
         chargers,
         kind=OperationKind.DELETE,

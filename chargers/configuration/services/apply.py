@@ -14,6 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.configuration import selectors
 from chargers.configuration.desired import attribute_of
@@ -31,6 +32,8 @@ from chargers.configuration.services.drift import drift_refresh
 from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp import builders, readers
 from chargers.services.commands import UNFINISHED
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.handoff import queue_task
 from cpms.models import User
 
@@ -71,14 +74,27 @@ def apply_run_start(
         strangers = [c.identity for c in targets if c.pk not in allowed]
         if strangers:
             raise ValidationError(
-                {"chargers": f"The template does not apply to {', '.join(strangers[:5])}."}
+                {
+                    "chargers": gettext("The template does not apply to %(chargers)s.")
+                    % {"chargers": ", ".join(strangers[:5])}
+                }
             )
     if not targets:
-        raise ValidationError({"chargers": "The template applies to no charger."})
+        raise ValidationError({"chargers": gettext("The template applies to no charger.")})
     run = ApplyRun.objects.create(template=template, requested_by=requested_by)
+    chosen = {c.pk: c for c in targets}
     ApplyResult.objects.bulk_create(
         ApplyResult(tenant_id=run.tenant_id, run=run, charger=charger)
-        for charger in {c.pk: c for c in targets}.values()
+        for charger in chosen.values()
+    )
+    audit.record(
+        action=Verb.APPLY,
+        object_type=ObjectType.CONFIG_TEMPLATE,
+        target=template,
+        changes={
+            "run": {"before": None, "after": run.pk},
+            "chargers": {"before": None, "after": sorted(c.identity for c in chosen.values())},
+        },
     )
     from chargers.configuration.tasks import dispatch_run
 

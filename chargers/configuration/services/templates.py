@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from chargers.configuration import selectors
 from chargers.configuration.desired import ENTRY_FIELDS, entry_problem, setting_name
@@ -15,6 +16,8 @@ from chargers.configuration.memo import has_templates
 from chargers.configuration.models import VALUE_LENGTH, ConfigTemplate, Protocol, TemplateEntry
 from chargers.models import DeviceModelVariable
 from chargers.ocpp import readers
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.handoff import queue_task
 from cpms.models import Site
 
@@ -37,6 +40,12 @@ def template_create(
     _check(template, entries)
     template.save()
     _store_entries(template, entries)
+    audit.record(
+        action=Verb.CREATE,
+        object_type=ObjectType.CONFIG_TEMPLATE,
+        target=template,
+        changes=audit.new_values({**audit.snapshot(template), **_settings_of(entries)}),
+    )
     _recompute_after_commit(template, before=set())
     return template
 
@@ -54,18 +63,26 @@ def template_update(
     before = set(selectors.chargers_of(template).values_list("pk", flat=True))
     unknown = set(changes) - {"name", "protocol", "vendor", "model", "site"}
     if unknown:
-        raise ValidationError({field: "This field cannot be changed." for field in unknown})
+        raise ValidationError(
+            {field: gettext("This field cannot be changed.") for field in unknown}
+        )
+    old = {**audit.snapshot(template), **_settings_of(_stored_entries(template))}
     for field, value in changes.items():
         setattr(template, field, value)
     if entries is None:
-        entries = [
-            {**{f: getattr(e, f) for f in ENTRY_FIELDS}, "value": e.value}
-            for e in template.entries.all()
-        ]
+        entries = _stored_entries(template)
     _check(template, entries)
     template.save()
     template.entries.all().delete()
     _store_entries(template, entries)
+    difference = audit.diff(old, {**audit.snapshot(template), **_settings_of(entries)})
+    if difference:
+        audit.record(
+            action=Verb.UPDATE,
+            object_type=ObjectType.CONFIG_TEMPLATE,
+            target=template,
+            changes=difference,
+        )
     _recompute_after_commit(template, before=before)
     return template
 
@@ -74,6 +91,7 @@ def template_update(
 def template_delete(*, template: ConfigTemplate) -> None:
     before = set(selectors.chargers_of(template).values_list("pk", flat=True))
     tenant_id = template.tenant_id
+    audit.deleted(template, ObjectType.CONFIG_TEMPLATE)
     template.delete()
     _queue_recompute(tenant_id, before)
 
@@ -169,6 +187,19 @@ def _readonly_problems(template: ConfigTemplate, entries: list[dict[str, Any]]) 
 
 def _row_fields(row: DeviceModelVariable) -> dict[str, Any]:
     return {field: getattr(row, field) for field in ENTRY_FIELDS if field != "key"}
+
+
+def _settings_of(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A template's entries as the audit log shows them: each setting's name and value
+    (credentials are refused in templates, so no value here is a secret)."""
+    return {setting_name(_Fields(entry)): entry.get("value") for entry in entries}
+
+
+def _stored_entries(template: ConfigTemplate) -> list[dict[str, Any]]:
+    return [
+        {**{f: getattr(e, f) for f in ENTRY_FIELDS}, "value": e.value}
+        for e in template.entries.all()
+    ]
 
 
 def _store_entries(template: ConfigTemplate, entries: list[dict[str, Any]]) -> None:

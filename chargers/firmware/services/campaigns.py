@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.firmware import planning
 from chargers.firmware.events import CampaignStateChanged
@@ -26,6 +27,8 @@ from chargers.firmware.models import (
     WaveState,
 )
 from chargers.models import Charger
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, User
 
@@ -50,6 +53,10 @@ def _check(fields: dict[str, Any]) -> None:
             errors[name] = ["At least one minute."]
     if errors:
         raise ValidationError(errors)
+
+
+# What an operator's start, pause, resume or cancel changes, as the audit log shows it.
+STATE_FIELDS = ("state", "started_at", "finished_at", "paused_reason")
 
 
 @transaction.atomic
@@ -77,6 +84,7 @@ def campaign_create(
         **settings,
     )
     campaign.sites.set(sites)
+    audit.created(campaign, ObjectType.FIRMWARE_CAMPAIGN)
     return campaign
 
 
@@ -118,10 +126,10 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     """Freeze the targets (the filter's chargers now) into waves and start the first."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.DRAFT:
-        raise ValidationError({"state": ["Only a draft campaign can start."]})
+        raise ValidationError({"state": [gettext("Only a draft campaign can start.")]})
     chargers = list(matching_chargers(campaign).values_list("pk", "firmware_version"))
     if not chargers:
-        raise ValidationError({"image": ["No charger matches this campaign's filter."]})
+        raise ValidationError({"image": [gettext("No charger matches this campaign's filter.")]})
     sizes = planning.wave_sizes(
         len(chargers),
         canary=campaign.canary_size,
@@ -144,10 +152,12 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
                 )
             )
     CampaignTarget.objects.bulk_create(targets, batch_size=500)
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.RUNNING
     campaign.started_at = now
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "started_at", "paused_reason"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.START)
     campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
@@ -173,8 +183,10 @@ def campaign_pause(*, campaign: Campaign, reason: str = "Paused by an operator."
     """Start no more chargers; updates already at a charger go on and are followed."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.RUNNING:
-        raise ValidationError({"state": ["Only a running campaign can pause."]})
+        raise ValidationError({"state": [gettext("Only a running campaign can pause.")]})
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign_halt(campaign=campaign, reason=reason)
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.PAUSE)
     return campaign
 
 
@@ -183,13 +195,15 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Go on; a wave that halted the campaign on its failures no longer holds it."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.PAUSED:
-        raise ValidationError({"state": ["Only a paused campaign can resume."]})
+        raise ValidationError({"state": [gettext("Only a paused campaign can resume.")]})
     CampaignWave.objects.filter(campaign=campaign, state=WaveState.HALTED).update(
         state=WaveState.RUNNING, gate_overridden=True
     )
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.RUNNING
     campaign.paused_reason = ""
     campaign.save(update_fields=["state", "paused_reason"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.RESUME)
     campaign_changed(campaign)
     _queue_step(campaign)
     return campaign
@@ -201,7 +215,7 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
     cannot be called back and are still followed to their end."""
     campaign = _locked(campaign)
     if campaign.state in (CampaignState.COMPLETED, CampaignState.CANCELLED):
-        raise ValidationError({"state": ["This campaign has ended already."]})
+        raise ValidationError({"state": [gettext("This campaign has ended already.")]})
     now = timezone.now()
     waiting = CampaignTarget.objects.filter(
         campaign=campaign, state__in=(TargetState.PENDING, TargetState.DEFERRED)
@@ -217,8 +231,10 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
         for pk, attempt in waiting.values_list("pk", "attempt")
     )
     waiting.update(state=TargetState.CANCELLED, finished_at=now)
+    before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.CANCELLED
     campaign.finished_at = now
     campaign.save(update_fields=["state", "finished_at"])
+    audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.CANCEL)
     campaign_changed(campaign)
     return campaign

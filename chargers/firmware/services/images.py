@@ -12,6 +12,7 @@ from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext
 
 from chargers.firmware.models import FirmwareImage
 from cpms.models import User
@@ -46,20 +47,28 @@ def image_create(
     """Keep an image: an uploaded `file` (its hash computed here) or an `external_url`.
     Raises ValidationError naming the field at fault."""
     if bool(file) == bool(external_url):
-        raise ValidationError({"file": ["Give either a file or an external URL, not both."]})
+        raise ValidationError(
+            {"file": [gettext("Give either a file or an external URL, not both.")]}
+        )
     if external_url:
         try:
             URLValidator(schemes=["http", "https"])(external_url)
         except ValidationError:
             raise ValidationError(
-                {"external_url": ["An http(s) URL chargers can fetch the image from."]}
+                {"external_url": [gettext("An http(s) URL chargers can fetch the image from.")]}
             ) from None
     if bool(signature) != bool(signing_certificate):
         raise ValidationError(
-            {"signature": ["A signed image needs both the signature and the signing certificate."]}
+            {
+                "signature": [
+                    gettext("A signed image needs both the signature and the signing certificate.")
+                ]
+            }
         )
     if FirmwareImage.objects.filter(vendor=vendor, model=model, version=version).exists():
-        raise ValidationError({"version": ["This vendor's model already has that version."]})
+        raise ValidationError(
+            {"version": [gettext("This vendor's model already has that version.")]}
+        )
     image = FirmwareImage(
         vendor=vendor,
         model=model,
@@ -84,7 +93,7 @@ def image_create(
 @transaction.atomic
 def image_delete(*, image: FirmwareImage) -> None:
     if image.campaigns.exists():
-        raise ValidationError({"image": ["A campaign uses this image; it stays."]})
+        raise ValidationError({"image": [gettext("A campaign uses this image; it stays.")]})
     stored = image.file.name if image.file else ""
     storage = image.file.storage if image.file else None
     image.delete()

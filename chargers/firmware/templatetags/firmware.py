@@ -4,6 +4,7 @@ its page."""
 from collections.abc import Mapping
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 from chargers.firmware import access
 from chargers.firmware.models import CampaignTarget, DiagnosticsRequest, TargetState, WaveState
@@ -51,7 +52,7 @@ def tone(state: str) -> str:
 @register.filter
 def wave_state(state: str) -> str:
     """A wave's state as people read it."""
-    return WaveState(state).label
+    return str(WaveState(state).label)
 
 
 @register.filter
@@ -59,5 +60,22 @@ def by_state(counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
     """Counts of chargers by state as (state, label, count), in the order an update goes and
     named as the chargers' table and its filter name them."""
     return [
-        (state, label, counts[state]) for state, label in TargetState.choices if counts.get(state)
+        (state, str(label), counts[state])
+        for state, label in TargetState.choices
+        if counts.get(state)
     ]
+
+
+# The campaign's buttons, by the action they post.
+ACTION_LABELS = {
+    "start": pgettext_lazy("campaign action", "Start"),
+    "pause": pgettext_lazy("campaign action", "Pause"),
+    "resume": pgettext_lazy("campaign action", "Resume"),
+    "cancel": pgettext_lazy("campaign action", "Cancel"),
+}
+
+
+@register.filter
+def campaign_action(action: str) -> str:
+    """A campaign action's button as people read it."""
+    return str(ACTION_LABELS.get(str(action), str(action).capitalize()))

@@ -7,32 +7,45 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from chargers.local_lists.models import LocalListPolicy, PolicyMode
 from chargers.local_lists.selectors import managing
 from chargers.models import Charger, IdToken
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.models import Site
 
 
 def _check(*, site: Site | None, charger: Charger | None, mode: str, groups: list[IdToken]) -> None:
     if mode not in PolicyMode.values:
-        raise ValidationError({"mode": [f"Choose one of: {', '.join(PolicyMode.values)}."]})
+        raise ValidationError(
+            {
+                "mode": [
+                    gettext("Choose one of: %(modes)s.") % {"modes": ", ".join(PolicyMode.values)}
+                ]
+            }
+        )
     if site is not None and charger is not None:
-        raise ValidationError({"charger": ["A policy is for a site or a charger, not both."]})
+        raise ValidationError(
+            {"charger": [gettext("A policy is for a site or a charger, not both.")]}
+        )
     if mode == PolicyMode.GROUPS and not groups:
-        raise ValidationError({"groups": ["Choose at least one group for this mode."]})
+        raise ValidationError({"groups": [gettext("Choose at least one group for this mode.")]})
 
 
 def _clash(policy: LocalListPolicy) -> None:
     others = LocalListPolicy.objects.exclude(pk=policy.pk)
     if policy.charger_id is not None:
         if others.filter(charger_id=policy.charger_id).exists():
-            raise ValidationError({"charger": ["This charger already has a policy."]})
+            raise ValidationError({"charger": [gettext("This charger already has a policy.")]})
     elif policy.site_id is not None:
         if others.filter(site_id=policy.site_id).exists():
-            raise ValidationError({"site": ["This site already has a policy."]})
+            raise ValidationError({"site": [gettext("This site already has a policy.")]})
     elif others.filter(site__isnull=True, charger__isnull=True).exists():
-        raise ValidationError({"site": ["The tenant already has its policy; change that one."]})
+        raise ValidationError(
+            {"site": [gettext("The tenant already has its policy; change that one.")]}
+        )
 
 
 @transaction.atomic
@@ -49,8 +62,18 @@ def local_list_policy_create(
     _clash(policy)
     policy.save()
     policy.groups.set(chosen)
+    audit.record(
+        action=Verb.CREATE,
+        object_type=ObjectType.LOCAL_LIST_POLICY,
+        target=policy,
+        changes=audit.new_values({**audit.snapshot(policy), "groups": _uids(chosen)}),
+    )
     managing.forget(policy.tenant_id)
     return policy
+
+
+def _uids(groups: Iterable[IdToken]) -> list[str]:
+    return sorted(group.uid for group in groups)
 
 
 @transaction.atomic
@@ -63,9 +86,18 @@ def local_list_policy_update(
     if mode != PolicyMode.GROUPS:
         chosen = []
     _check(site=policy.site, charger=policy.charger, mode=mode, groups=chosen)
+    old = {"mode": policy.mode, "groups": _uids(policy.groups.all())}
     policy.mode = mode
     policy.save()
     policy.groups.set(chosen)
+    difference = audit.diff(old, {"mode": policy.mode, "groups": _uids(chosen)})
+    if difference:
+        audit.record(
+            action=Verb.UPDATE,
+            object_type=ObjectType.LOCAL_LIST_POLICY,
+            target=policy,
+            changes=difference,
+        )
     managing.forget(policy.tenant_id)
     return policy
 
@@ -87,7 +119,9 @@ def local_list_policy_set(
 
 def local_list_policy_delete(*, policy: LocalListPolicy) -> None:
     """A site's or charger's override removed: its chargers follow the next policy up."""
-    policy.delete()
+    with transaction.atomic():
+        audit.deleted(policy, ObjectType.LOCAL_LIST_POLICY)
+        policy.delete()
     managing.forget(policy.tenant_id)
 
 

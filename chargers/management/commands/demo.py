@@ -19,8 +19,9 @@ from chargers.services.demo import (
     TENANT_SLUG,
 )
 
-# OCPP versions the demo fleet speaks.
+# OCPP versions the demo fleet speaks ("mix": odd chargers 1.6, even ones 2.0.1).
 DEMO_FLEET_VERSION = "mix"
+DEMO_PLUG_AND_CHARGE = "DEMO-0006"
 # How long the simulated chargers may take to end their sessions and have the stops answered.
 # A clean stop takes well under a second; each charger gives up on an answer after its
 # response timeout (10 s), so this is only reached when the server does not answer at all.
@@ -127,6 +128,10 @@ def fleet_arguments(host: str, port: int) -> list[str]:
         "180",
         # Each charger asks the demo tenant's CA for its certificate once registered.
         "--request-certificate",
+        # DEMO-0006 (2.0.1) does Plug & Charge: its cars get a contract certificate from the
+        # tenant's test V2G PKI and charge under their eMAID.
+        "--plug-and-charge",
+        DEMO_PLUG_AND_CHARGE,
         # Some firmware updates fail, and some come back on the old version, so a firmware
         # campaign in the demo shows its health gate pausing a wave.
         "--firmware-failure-rate",

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken
 from chargers.ocpp import builders
@@ -40,6 +41,8 @@ from chargers.smart_charging.models import (
 )
 from chargers.smart_charging.schedules import in_force
 from cpms import fastjson
+from cpms.audit import services as audit
+from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site
 
@@ -60,6 +63,14 @@ def _changed(site_id: int, what: str) -> None:
     publish(SiteLimitsChanged(tenant_id=site.tenant_id, site_id=site_id, what=what))
 
 
+def _record_save(row: Any, before: dict[str, Any] | None, object_type: str) -> None:
+    """Who changed the tree or a limit: a new row, or what changed in one (`before`)."""
+    if before is None:
+        audit.created(row, object_type)
+    else:
+        audit.changed(row, object_type, before=before)
+
+
 def _check(instance: Any) -> None:
     """Model validation as a ValidationError naming the field (the API's 400)."""
     instance.full_clean(exclude=["tenant"])
@@ -74,14 +85,16 @@ def site_electrical_set(*, site: Site, **fields: Any) -> SiteElectrical:
     row = SiteElectrical.objects.filter(site=site).first() or SiteElectrical(
         site=site, tenant_id=site.tenant_id
     )
+    before = audit.snapshot(row) if row.pk else None
     for name, value in fields.items():
         setattr(row, name, value)
     _check(row)
     if row.static_limit_a() is None:
         raise ValidationError(
-            {"grid_limit_a": ["Give a limit, or set the site's grid limit in kW first."]}
+            {"grid_limit_a": [gettext("Give a limit, or set the site's grid limit in kW first.")]}
         )
     row.save()
+    _record_save(row, before, ObjectType.GRID_CONNECTION)
     _changed(site.pk, "grid connection")
     return row
 
@@ -90,6 +103,7 @@ def site_electrical_set(*, site: Site, **fields: Any) -> SiteElectrical:
 def site_electrical_delete(*, row: SiteElectrical) -> None:
     """Stop managing a site (what the chargers hold stays until their sessions end)."""
     site_id = row.site_id
+    audit.deleted(row, ObjectType.GRID_CONNECTION)
     row.delete()
     SentProfile.objects.filter(charger__site_id=site_id).delete()
     _changed(site_id, "grid connection removed")
@@ -97,10 +111,10 @@ def site_electrical_delete(*, row: SiteElectrical) -> None:
 
 def _check_circuit(circuit: Circuit) -> None:
     if circuit.limit_a is not None and circuit.limit_a <= 0:
-        raise ValidationError({"limit_a": ["A circuit's limit is above 0 A."]})
+        raise ValidationError({"limit_a": [gettext("A circuit's limit is above 0 A.")]})
     taken = Circuit.objects.filter(site_id=circuit.site_id, name__iexact=circuit.name)
     if taken.exclude(pk=circuit.pk).exists():
-        raise ValidationError({"name": ["The site has a circuit of that name."]})
+        raise ValidationError({"name": [gettext("The site has a circuit of that name.")]})
     _check(circuit)
     _check_parent(circuit)
 
@@ -110,9 +124,9 @@ def _check_parent(circuit: Circuit) -> None:
     seen = {circuit.pk}
     while parent is not None:
         if parent.site_id != circuit.site_id:
-            raise ValidationError({"parent": ["That circuit is at another site."]})
+            raise ValidationError({"parent": [gettext("That circuit is at another site.")]})
         if parent.pk in seen:
-            raise ValidationError({"parent": ["A circuit cannot be below itself."]})
+            raise ValidationError({"parent": [gettext("A circuit cannot be below itself.")]})
         seen.add(parent.pk)
         parent = parent.parent
 
@@ -122,6 +136,7 @@ def circuit_create(*, site: Site, **fields: Any) -> Circuit:
     circuit = Circuit(site=site, tenant_id=site.tenant_id, **fields)
     _check_circuit(circuit)
     circuit.save()
+    audit.created(circuit, ObjectType.CIRCUIT)
     _changed(site.pk, f"circuit {circuit.name}")
     return circuit
 
@@ -129,12 +144,14 @@ def circuit_create(*, site: Site, **fields: Any) -> Circuit:
 @transaction.atomic
 def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
     if "site" in fields and fields["site"].pk != circuit.site_id:
-        raise ValidationError({"site": ["A circuit stays at its site; create a new one."]})
+        raise ValidationError({"site": [gettext("A circuit stays at its site; create a new one.")]})
     fields.pop("site", None)
+    before = audit.snapshot(circuit)
     for name, value in fields.items():
         setattr(circuit, name, value)
     _check_circuit(circuit)
     circuit.save()
+    audit.changed(circuit, ObjectType.CIRCUIT, before=before)
     _changed(circuit.site_id, f"circuit {circuit.name}")
     return circuit
 
@@ -142,8 +159,9 @@ def circuit_update(*, circuit: Circuit, **fields: Any) -> Circuit:
 @transaction.atomic
 def circuit_delete(*, circuit: Circuit) -> None:
     if circuit.children.exists():
-        raise ValidationError({"id": ["Remove or move the circuits below it first."]})
+        raise ValidationError({"id": [gettext("Remove or move the circuits below it first.")]})
     site_id, name = circuit.site_id, circuit.name
+    audit.deleted(circuit, ObjectType.CIRCUIT)
     circuit.delete()
     _changed(site_id, f"circuit {name} removed")
 
@@ -154,21 +172,23 @@ def charger_electrical_set(*, charger: Charger, **fields: Any) -> ChargerElectri
     row = ChargerElectrical.objects.filter(charger=charger).first() or ChargerElectrical(
         charger=charger, tenant_id=charger.tenant_id
     )
+    before = audit.snapshot(row) if row.pk else None
     for name, value in fields.items():
         setattr(row, name, value)
     _check(row)
     if row.circuit is not None and row.circuit.site_id != charger.site_id:
-        raise ValidationError({"circuit": ["That circuit is not at the charger's site."]})
+        raise ValidationError({"circuit": [gettext("That circuit is not at the charger's site.")]})
     if row.min_current_a is not None and row.min_current_a > row.max_current_a:
-        raise ValidationError({"min_current_a": ["Above the maximum."]})
+        raise ValidationError({"min_current_a": [gettext("Above the maximum.")]})
     limits = row.connector_max_a
     if not isinstance(limits, dict) or not all(
         str(k).isdigit() and isinstance(v, int | float) and 0 < v <= 1000 for k, v in limits.items()
     ):
         raise ValidationError(
-            {"connector_max_a": ['An EVSE number to its maximum in A: {"2": 16}.']}
+            {"connector_max_a": [gettext('An EVSE number to its maximum in A: {"2": 16}.')]}
         )
     row.save()
+    _record_save(row, before, ObjectType.CHARGER_WIRING)
     if charger.site_id is not None:
         _changed(charger.site_id, f"wiring of {charger.identity}")
     return row
@@ -177,6 +197,7 @@ def charger_electrical_set(*, charger: Charger, **fields: Any) -> ChargerElectri
 @transaction.atomic
 def charger_electrical_delete(*, row: ChargerElectrical) -> None:
     site_id = row.charger.site_id
+    audit.deleted(row, ObjectType.CHARGER_WIRING)
     row.delete()
     if site_id is not None:
         _changed(site_id, "wiring removed")
@@ -186,7 +207,9 @@ def _check_weekdays(weekdays: Any) -> None:
     if not isinstance(weekdays, list) or not all(
         isinstance(d, int) and 0 <= d <= 6 for d in weekdays
     ):
-        raise ValidationError({"weekdays": ["Days as numbers, 0 for Monday to 6 for Sunday."]})
+        raise ValidationError(
+            {"weekdays": [gettext("Days as numbers, 0 for Monday to 6 for Sunday.")]}
+        )
 
 
 @transaction.atomic
@@ -195,6 +218,7 @@ def limit_window_create(*, site: Site, **fields: Any) -> GridLimitWindow:
     _check_weekdays(window.weekdays)
     _check(window)
     window.save()
+    audit.created(window, ObjectType.GRID_LIMIT_WINDOW)
     _changed(site.pk, f"schedule {window}")
     return window
 
@@ -202,11 +226,13 @@ def limit_window_create(*, site: Site, **fields: Any) -> GridLimitWindow:
 @transaction.atomic
 def limit_window_update(*, window: GridLimitWindow, **fields: Any) -> GridLimitWindow:
     fields.pop("site", None)
+    before = audit.snapshot(window)
     for name, value in fields.items():
         setattr(window, name, value)
     _check_weekdays(window.weekdays)
     _check(window)
     window.save()
+    audit.changed(window, ObjectType.GRID_LIMIT_WINDOW, before=before)
     _changed(window.site_id, f"schedule {window}")
     return window
 
@@ -214,6 +240,7 @@ def limit_window_update(*, window: GridLimitWindow, **fields: Any) -> GridLimitW
 @transaction.atomic
 def limit_window_delete(*, window: GridLimitWindow) -> None:
     site_id = window.site_id
+    audit.deleted(window, ObjectType.GRID_LIMIT_WINDOW)
     window.delete()
     _changed(site_id, "schedule removed")
 
@@ -231,7 +258,7 @@ def limit_signal_post(
     and the schedule apply again). A signal only lowers the limit: the fuse stays the fuse."""
     starts_at = starts_at or timezone.now()
     if expires_at <= starts_at:
-        raise ValidationError({"expires_at": ["Expires before it starts."]})
+        raise ValidationError({"expires_at": [gettext("Expires before it starts.")]})
     signal = LimitSignal(
         site=site,
         tenant_id=site.tenant_id,
@@ -242,6 +269,7 @@ def limit_signal_post(
     )
     _check(signal)
     signal.save()
+    audit.created(signal, ObjectType.LIMIT_SIGNAL, action=Verb.POST)
     _changed(site.pk, f"signal {signal}")
     return signal
 
@@ -249,6 +277,7 @@ def limit_signal_post(
 @transaction.atomic
 def limit_signal_withdraw(*, signal: LimitSignal) -> None:
     site_id = signal.site_id
+    audit.deleted(signal, ObjectType.LIMIT_SIGNAL, action=Verb.WITHDRAW)
     signal.delete()
     _changed(site_id, "signal withdrawn")
 

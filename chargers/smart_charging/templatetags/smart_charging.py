@@ -4,6 +4,7 @@ from django import template
 
 from chargers.models import Charger
 from chargers.smart_charging import charger_view
+from chargers.smart_charging.models import Sharing
 
 register = template.Library()
 
@@ -22,3 +23,12 @@ def charger_charging_limits(context, charger: Charger) -> dict:
         "ev_needs": needs,
         "ev_schedules": schedules,
     }
+
+
+@register.filter
+def sharing_label(value: str) -> str:
+    """How a plan shares the current (a `Sharing` value, as its inputs keep it), in words."""
+    try:
+        return str(Sharing(value).label)
+    except ValueError:
+        return str(value)

@@ -4,9 +4,11 @@ operation that installed it. Called inside tenant A's scope."""
 
 from django.utils import timezone
 
-from chargers.certificates import crypto
+from chargers.certificates import crypto, v2g
 from chargers.certificates.models import (
     CertificateOperation,
+    ContractCertificate,
+    EvCertificateRequest,
     InstalledCertificate,
     IssuedCertificate,
     IssuedState,
@@ -17,6 +19,7 @@ from chargers.certificates.models import (
     SigningRequest,
 )
 from chargers.certificates.services.authority import authority_create, authority_key
+from chargers.certificates.services.contracts import open_key, v2g_authority
 
 
 def certificates_world(charger):
@@ -75,9 +78,47 @@ def certificates_world(charger):
         seen_at=now,
     )
     return {
+        **plug_and_charge_world(charger, now),
         "issued_certificate": issued,
         "signing_request": request,
         "installed_certificate": installed,
         "certificate_operation": operation,
         "root_pem": crypto.pem_of(root),
     }
+
+
+def plug_and_charge_world(charger, now):
+    """A contract certificate of the built-in V2G PKI (no token: the world's tokens stay as
+    they are) and the EV certificate request that asked for it."""
+    authority = v2g_authority()
+    mo = crypto.load_certificates(authority.mo_pem)[0]
+    leaf = v2g.issue_contract(
+        emaid="DE-AAA-C00000001-1",
+        public_key=crypto.new_key().public_key(),
+        mo=mo,
+        mo_key=open_key(authority.mo_key_sealed, authority.tenant_id),
+        now=now,
+    )
+    ident = v2g.OcspId.of(leaf, mo)
+    contract = ContractCertificate.objects.create(
+        authority=authority,
+        emaid="DE-AAA-C00000001-1",
+        charger=charger,
+        serial=ident.serial,
+        issuer_name_hash=ident.issuer_name_hash,
+        issuer_key_hash=ident.issuer_key_hash,
+        not_before=leaf.not_valid_before_utc,
+        not_after=leaf.not_valid_after_utc,
+        fingerprint=crypto.fingerprint(leaf),
+        pem=crypto.pem_of(leaf),
+        key_sealed="",
+    )
+    request = EvCertificateRequest.objects.create(
+        charger=charger,
+        action="install",
+        provider="local",
+        emaid=contract.emaid,
+        status="accepted",
+        contract=contract,
+    )
+    return {"contract_certificate": contract, "ev_certificate_request": request}

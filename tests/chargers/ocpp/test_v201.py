@@ -95,30 +95,6 @@ async def test_authorize_answers_with_201_statuses(
         assert reply.id_token_info["group_id_token"]["id_token"] == "GROUP-1"
 
 
-async def test_15118_certificate_data_is_answered_by_the_documented_policy(
-    ocpp_server, tenant_a, charger, tokens
-):
-    hash_data = [
-        {
-            "hash_algorithm": "SHA256",
-            "issuer_name_hash": "a",
-            "issuer_key_hash": "b",
-            "serial_number": "1",
-            "responder_url": "http://ocsp.example",
-        }
-    ]
-    async with connected201(ocpp_server, "tenant-a", "CP-1") as cp:
-        await cp.boot()
-        reply = await cp.call(
-            call.Authorize(
-                id_token={"id_token": "OK-1", "type": "eMAID"},
-                iso15118_certificate_hash_data=hash_data,
-            )
-        )
-    assert reply.id_token_info["status"] == "Accepted"
-    assert reply.certificate_status == "NoCertificateAvailable"
-
-
 async def test_a_whole_transaction_is_one_session_whatever_is_resent(
     ocpp_server, tenant_a, charger, tokens
 ):

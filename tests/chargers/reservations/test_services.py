@@ -13,7 +13,7 @@ from chargers.models import ChargingSession, CommandStatus
 from chargers.ocpp import builders
 from chargers.reservations import services, tasks
 from chargers.reservations.models import Reservation, ReservationStatus
-from chargers.services.commands import command_create, command_finish
+from chargers.services.commands import command_create, command_finish, command_mark_sent
 from chargers.services.sessions import session_start
 from cpms.events import captured
 from cpms.tenancy import scoping
@@ -24,7 +24,7 @@ HOUR = timedelta(hours=1)
 
 class Answering:
     """`builders.perform` as a charger that answers each command with `replies[action]`
-    (a reply dict, or a command status such as offline)."""
+    (a reply dict, a command status such as offline, or None: not answered yet)."""
 
     def __init__(self, replies):
         self.replies = replies
@@ -36,7 +36,9 @@ class Answering:
         )
         self.sent.append(request)
         reply = self.replies[request.action]
-        if isinstance(reply, dict):
+        if reply is None:
+            command_mark_sent(command_id=command.pk)
+        elif isinstance(reply, dict):
             command_finish(command_id=command.pk, status=CommandStatus.ANSWERED, response=reply)
         else:
             command_finish(command_id=command.pk, status=reply, error="")
@@ -186,13 +188,51 @@ def test_cancelling_asks_the_charger_and_its_answer_closes_it(
     assert reservation.cancelled_by == alice and reservation.closed_at is not None
 
 
-def test_only_an_accepted_reservation_can_be_cancelled(station, tokens, scope, charger_says):
+def test_a_closed_reservation_cannot_be_cancelled(station, tokens, scope, charger_says):
     charger_says(ReserveNow={"status": "Occupied"})
     reservation = reserve(station)
     services.reservation_send(reservation_id=reservation.pk)
 
     with pytest.raises(ValidationError, match="this one is rejected"):
         services.reservation_cancel(reservation=reservation)
+
+
+def test_a_reservation_not_sent_yet_is_cancelled_at_once_and_never_sent(
+    station, tokens, scope, charger_says, alice
+):
+    charger = charger_says(ReserveNow={"status": "Accepted"})
+    reservation = reserve(station)
+
+    services.reservation_cancel(reservation=reservation, cancelled_by=alice)
+    services.reservation_send(reservation_id=reservation.pk)
+
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.CANCELLED
+    assert reservation.cancelled_by == alice
+    assert charger.sent == []
+
+
+def test_a_reservation_cancelled_before_the_charger_answered_is_cancelled_there_after(
+    station, tokens, scope, charger_says, django_capture_on_commit_callbacks
+):
+    charger = charger_says(ReserveNow=None, CancelReservation={"status": "Accepted"})
+    reservation = reserve(station)
+    reserve_now = services.reservation_send(reservation_id=reservation.pk)
+
+    with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+        services.reservation_cancel(reservation=reservation)
+    assert [r.action for r in charger.sent] == ["ReserveNow"]
+    with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+        command_finish(
+            command_id=reserve_now.pk,
+            status=CommandStatus.ANSWERED,
+            response={"status": "Accepted"},
+        )
+        services.reservation_command_finished(command_id=reserve_now.pk)
+
+    reservation.refresh_from_db()
+    assert [r.action for r in charger.sent] == ["ReserveNow", "CancelReservation"]
+    assert reservation.status == ReservationStatus.CANCELLED
 
 
 def test_a_cancellation_that_does_not_arrive_leaves_it_accepted_to_try_again(

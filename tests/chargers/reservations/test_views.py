@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chargers.reservations.models import Reservation, ReservationStatus
+from cpms.catalogs import compile_catalogs
+from cpms.models import User
 from cpms.tenancy import scoping
 
 
@@ -107,3 +109,21 @@ def test_an_operator_cancels_from_the_list(client_for, olga, station, tokens, te
     with scoping.scope(tenant_a):
         reservation.refresh_from_db()
     assert reservation.cancel_requested_at is not None
+
+
+def test_a_german_form_keeps_the_time_in_the_browser_s_own_format(
+    client_for, olga, station, tokens, tenant_a
+):
+    compile_catalogs()
+    User.objects.filter(pk=olga.pk).update(language="de")
+    until = (timezone.now() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+
+    response = client_for(olga).post(
+        reserve_url(station), {"evse_id": "1", "id_token": "04NOBODY", "expires_at": until}
+    )
+
+    page = response.content.decode()
+    # A datetime-local input reads only ISO 8601: "06.12.2026 19:00:00" would leave it empty.
+    assert f'type="datetime-local" name="expires_at" value="{until}"' in page
+    assert "Kein ID-Token dieses Mandanten hat diese UID." in page
+    assert "<h1>Anschluss reservieren</h1>" in page

@@ -1,6 +1,8 @@
 """Many chargers at once, and the command line that runs them."""
 
+import argparse
 import asyncio
+import io
 import os
 import signal
 import subprocess
@@ -8,7 +10,7 @@ import sys
 from pathlib import Path
 
 from chargers.simulator import Fleet, charger_ids, fleet_configs
-from chargers.simulator.cli import main
+from chargers.simulator.cli import add_arguments, build_fleet, main
 from tests.chargers.simulator.fake_csms import PASSWORD, PATIENCE
 from tests.chargers.simulator.helpers import FAST
 from tests.helpers import child_env
@@ -212,3 +214,19 @@ def test_a_charger_started_again_later_reads_on_from_a_higher_register():
     now = now_utc()
 
     assert wall_clock_wh(now + timedelta(hours=1)) > wall_clock_wh(now)
+
+
+def test_plug_and_charge_is_given_to_the_named_201_chargers_only():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    options = parser.parse_args(
+        ["--url", "ws://127.0.0.1:1/ocpp/t/", "--count", "4", "--version", "mix"]
+        + ["--plug-and-charge", "SIM-0001,SIM-0002"]
+    )
+
+    fleet = build_fleet(options, io.StringIO())
+
+    chosen = {c.config.charger_id: c.config.plug_and_charge for c in fleet.chargers}
+    # SIM-0001 speaks 1.6, which has no Plug & Charge.
+    assert chosen == {"SIM-0001": False, "SIM-0002": True, "SIM-0003": False, "SIM-0004": False}
+    assert fleet.chargers[1].contract.emaid.startswith("DE-SIM-C")

@@ -2,6 +2,8 @@
 the tree with its figures) and its editor (admins only): what each persona sees and may
 change."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,8 @@ from chargers.smart_charging.models import (
     GroupPriority,
     SiteElectrical,
 )
+from cpms.catalogs import compile_catalogs
+from cpms.models import User
 from cpms.tenancy import scoping
 from tests.chargers.factories import meter_sample
 
@@ -274,3 +278,23 @@ def test_charlie_cannot_remove_tenant_as_group_priority(client, world, charlie, 
     assert client.post(priorities("tenant-b"), {"delete": "x"}).status_code == 404
     with scoping.scope(tenant_a):
         assert GroupPriority.objects.count() == 1
+
+
+def test_a_german_page_keeps_the_chart_s_series_and_figures_machine_readable(
+    client, world, bob, tenant_a
+):
+    charging_now(world, tenant_a, amperes=(10.5, 12, 14))
+    compile_catalogs()
+    User.objects.filter(pk=bob.pk).update(language="de")
+    client.force_login(bob)
+
+    page = client.get(url(world)).content.decode()
+
+    # The legend's words are German; the series stay split by ":" and "," as charts.js reads.
+    assert (
+        'data-series="measured_L1:Gemessen:line:accent,planned_L1:Geplant:step:busy,'
+        'limit:Grenze:step:bad"'
+    ) in page
+    chart = json.loads(re.search(r'id="load-chart" type="application/json">(.*?)<', page)[1])
+    assert chart["measured_L1"][-1] == 10.5
+    assert "<h2>Strom je Phase</h2>" in page and "10,5" in page
