@@ -5,6 +5,8 @@ from celery import shared_task
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from chargers.models import Charger, Command
+from chargers.ocpp import transaction_status
 from chargers.services.commands import commands_time_out_stale
 from chargers.services.connections import (
     chargers_mark_silent_offline,
@@ -12,6 +14,7 @@ from chargers.services.connections import (
     message_log_trim,
 )
 from chargers.services.sessions import sessions_close_stale
+from cpms.handoff import queue_task
 from cpms.tenancy.scoping import each_tenant
 
 log = logging.getLogger(__name__)
@@ -66,3 +69,28 @@ def trim_message_log() -> int:
 @shared_task(platform=True)
 def trim_handshake_refusals() -> int:
     return handshake_refusals_trim()
+
+
+@shared_task
+def transaction_status_answered(*, tenant_id: int, command_id: int) -> None:
+    """A question about a transaction's queued reports has its outcome: ask again later, or
+    not (`chargers.ocpp.transaction_status`)."""
+    command = Command.objects.filter(pk=command_id).first()
+    if command is None:
+        return
+    step, pause = transaction_status.next_step(command)
+    if step == transaction_status.AGAIN:
+        queue_task(
+            ask_transaction_status_again,
+            countdown=pause,
+            tenant_id=tenant_id,
+            charger_id=command.charger_id,
+            transaction_id=transaction_status.asked_about(command),
+        )
+
+
+@shared_task
+def ask_transaction_status_again(*, tenant_id: int, charger_id: int, transaction_id: str) -> None:
+    charger = Charger.objects.filter(pk=charger_id).first()
+    if charger is not None:
+        transaction_status.ask_again(charger=charger, transaction_id=transaction_id)

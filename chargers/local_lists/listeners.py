@@ -8,6 +8,7 @@ from __future__ import annotations
 from chargers.events import ChargerBooted, CommandFinished, IdTokenBlocked
 from chargers.local_lists.models import LocalListPolicy, PolicyMode
 from chargers.local_lists.selectors import managing
+from chargers.models import RegistrationStatus
 from chargers.ocpp import readers
 from cpms.handoff import queue_task
 from cpms.tenancy import scoping
@@ -24,6 +25,9 @@ def _manages(tenant_id: int) -> bool:
 
 
 def on_boot(event: ChargerBooted) -> None:
+    # A charger not (yet) accepted is sent no list: the CSMS does not act as if it were.
+    if event.status != RegistrationStatus.ACCEPTED:
+        return
     if event.tenant_id is None or not _manages(event.tenant_id):
         return
     from chargers.local_lists.tasks import charger_booted

@@ -23,7 +23,7 @@ from chargers.local_lists.models import (
     PolicyMode,
     SyncOutcome,
 )
-from chargers.models import Charger, DeviceModelVariable, IdToken, IdTokenStatus
+from chargers.models import Charger, DeviceModelVariable, IdToken, IdTokenStatus, RegistrationStatus
 from chargers.ocpp import readers
 from chargers.ocpp.builders import LOCAL_LIST_CONTROLLER, V16_ID_TAG_LENGTH, ListEntry, is_v2
 from cpms.memo import TenantFacts
@@ -235,7 +235,10 @@ def chargers_due(*, now: datetime | None = None) -> list[int]:
     tokens: list[dict] | None = None
     digests: dict[tuple[int, bool, int | None], str] = {}
     due = []
-    online = Charger.objects.filter(is_online=True).values_list("pk", "site_id", "ocpp_version")
+    # Accepted ones only: a Pending charger is not acted on as if it were accepted.
+    online = Charger.objects.filter(
+        is_online=True, registration_status=RegistrationStatus.ACCEPTED
+    ).values_list("pk", "site_id", "ocpp_version")
     for charger_id, site_id, version in online:
         policy = policies.resolve(charger_id, site_id)
         if policy is None:

@@ -8,7 +8,8 @@ log riding along (`db`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 from chargers.ocpp.frames import now_iso, parse_timestamp
 from chargers.ocpp.readers import FIRMWARE_STAGES, OTHER_STAGE, UPLOAD_STAGES, signing_ask
+from chargers.ocpp.registration import EXPECTED_FOR_SECONDS
 from chargers.ocpp.rpc import Endpoint, Socket, handles
 from chargers.services.connections import message_log_append
 from chargers.services.reports import (
@@ -65,6 +67,15 @@ class CentralSystem(Endpoint):
         self.charger_id = charger_id
         self.identity = identity
         self.registration_status = registration_status
+        # What a charger not Accepted may send all the same, because the CSMS asked for it:
+        # action -> until when (time.monotonic()). Empty for nearly every socket.
+        self.expected: dict[str, float] = {}
+
+    def expect(self, actions: Iterable[str]) -> None:
+        """The charger accepted a request that makes it send these (`registration`)."""
+        until = time.monotonic() + EXPECTED_FOR_SECONDS
+        for action in actions:
+            self.expected[action] = until
 
     def describe(self) -> str:
         return self.identity
@@ -76,10 +87,12 @@ class CentralSystem(Endpoint):
     def refusal(self, action: str) -> FrameProblem | None:
         if self.accepted or action in self.allowed_before_accepted:
             return None
+        if self.expected.get(action, 0.0) > time.monotonic():
+            return None  # the CSMS asked for it (a trigger, a report): answered as usual
         return FrameProblem(
             "security",
             f"The charger is {self.registration_status}; only "
-            "BootNotification is accepted until then.",
+            "BootNotification and what the CSMS asks for are accepted until then.",
         )
 
     def db(self, function: Callable[_P, _R]) -> Callable[_P, Awaitable[_R]]:

@@ -1,13 +1,16 @@
-"""Get/SetVariables (and variable monitoring) in messages a 2.0.1 charger takes.
+"""Get/SetVariables, GetReport (and variable monitoring) in messages a 2.0.1 charger takes.
 
 A charger says in its device model how many attributes one GetVariables or SetVariables may
-name (DeviceDataCtrlr.ItemsPerMessage, instances GetVariables and SetVariables) and how long
-one such message may be (DeviceDataCtrlr.BytesPerMessage, same instances); MonitoringCtrlr
-says the same of SetVariableMonitoring and ClearVariableMonitoring. A command that
-names more is sent as several messages, one after the other, each within both limits, and
-the replies are joined in the order of the command's attributes: the command record keeps the
-whole request and the whole reply, so the pages, the API and `readers` see one outcome. The
-consumer that runs the command (its own task, never a request thread) does the sending.
+name, and how many component-variables one GetReport (DeviceDataCtrlr.ItemsPerMessage,
+instances GetVariables, SetVariables and GetReport) and how long one such message may be
+(DeviceDataCtrlr.BytesPerMessage, same instances); MonitoringCtrlr says the same of
+SetVariableMonitoring and ClearVariableMonitoring. A command that names more is sent as
+several messages, one after the other, each within both limits, and the replies are joined in
+the order of the command's attributes: the command record keeps the whole request and the
+whole reply, so the pages, the API and `readers` see one outcome. A GetReport's parts keep the
+command's requestId (its NotifyReports are one report to whoever reads them), and its replies,
+a status each, become one status (`merge`). The consumer that runs the command (its own task,
+never a request thread) does the sending.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from typing import Any
 from chargers.models import DeviceModelVariable
 from chargers.ocpp import JsonDict
 
-# The actions a charger limits, with the list each request carries and each reply answers.
-LIMITED = {
+# The actions a charger limits, with the list each request carries and each reply answers
+# (None: the reply is one status for the whole request).
+LIMITED: dict[str, tuple[str, str | None]] = {
     "GetVariables": ("getVariableData", "getVariableResult"),
+    "GetReport": ("componentVariable", None),
     "SetVariables": ("setVariableData", "setVariableResult"),
     "SetVariableMonitoring": ("setMonitoringData", "setMonitoringResult"),
     "ClearVariableMonitoring": ("id", "clearMonitoringResult"),
@@ -29,6 +34,7 @@ LIMITED = {
 LIMITS_COMPONENT = {
     "GetVariables": "DeviceDataCtrlr",
     "SetVariables": "DeviceDataCtrlr",
+    "GetReport": "DeviceDataCtrlr",
     "SetVariableMonitoring": "MonitoringCtrlr",
     "ClearVariableMonitoring": "MonitoringCtrlr",
 }
@@ -94,7 +100,16 @@ def split(
     return [{**payload, data_key: part} for part in parts]
 
 
+# A GetReport's parts' statuses as one: the first of these any part answered (Accepted: the
+# reports of that part follow; EmptyResultSet only when every part found nothing).
+REPORT_STATUSES = ("Accepted", "Rejected", "NotSupported", "EmptyResultSet")
+
+
 def merge(action: str, replies: list[JsonDict]) -> JsonDict:
     """The replies to the parts of a split command as one reply, results in order."""
     _, result_key = LIMITED[action]
+    if result_key is None:
+        statuses = [reply.get("status") for reply in replies]
+        status = next((s for s in REPORT_STATUSES if s in statuses), statuses[0])
+        return {"status": status}
     return {result_key: [result for reply in replies for result in reply.get(result_key) or []]}

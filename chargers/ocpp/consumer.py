@@ -20,9 +20,10 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from chargers.commands import asend_command
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import JsonDict, batches, handshake, metrics
+from chargers.ocpp import JsonDict, batches, handshake, metrics, registration
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
@@ -235,9 +236,20 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def charger_changed(self, event: dict[str, Any]) -> None:
         if self.central is None:  # not admitted: no charger to follow
             return
+        was_accepted = self.central.accepted
         self.central.registration_status = await in_db(charger_registration_status)(
             charger_id=self.charger.pk
         )
+        if self.central.accepted and not was_accepted:
+            # Approved while connected: the charger learns it from a BootNotification's answer
+            # (B02), so it is asked for one now rather than at the end of its Pending interval.
+            # A command like any other (recorded, its own task); nothing waits for it here.
+            await asend_command(
+                self.charger,
+                *registration.BOOT_AGAIN,
+                source=registration.APPROVAL_SOURCE,
+                wait=False,
+            )
 
     async def ocpp_command(self, event: dict[str, Any]) -> None:
         """Run a command as its own task: awaiting the reply here would block this socket's
@@ -257,11 +269,22 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.central is None:  # not admitted: commands go to admitted sockets only
             return
         command_id = event["command_id"]
+        central = self.central
+        if refused := registration.command_refusal(event["action"], central.registration_status):
+            await self._finish(event, CommandStatus.REFUSED, error=refused)
+            return
         await in_db(command_mark_sent)(command_id=command_id)
-        try:
-            reply = await metrics.round_trip(
-                event["action"], self._call_in_parts(self.central, event)
+        if not central.accepted:
+            # Expected from before the request leaves: the charger may send what it was asked
+            # for before this task has read its reply. A request it declines is not followed by
+            # the message; the expectation then just lapses.
+            central.expect(
+                registration.messages_requested(
+                    event["action"], event["payload"], registration.ACCEPTED
+                )
             )
+        try:
+            reply = await metrics.round_trip(event["action"], self._call_in_parts(central, event))
         except _PartlyAnswered as partly:
             # The parts answered were applied by the charger: their facts are kept too.
             facts = reply_facts(event["action"], event["payload"], partly.reply)

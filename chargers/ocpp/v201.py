@@ -14,7 +14,7 @@ from chargers.certificates import plug_and_charge as pnc
 from chargers.certificates import v2g
 from chargers.commands import asend_command
 from chargers.models import Charger, Command, EventKind
-from chargers.ocpp import JsonDict
+from chargers.ocpp import JsonDict, transaction_status
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.frames import parse_timestamp
 from chargers.ocpp.profiles import ev_needs, ev_schedule, held_profiles, report_parts
@@ -33,7 +33,7 @@ from chargers.smart_charging.services.ev import ev_needs_record, ev_schedule_rec
 from chargers.smart_charging.services.reports import profiles_report_record
 
 # Who sent a command the CSMS sends of its own accord after a transaction's end.
-TRANSACTION_STATUS_SOURCE = "transaction-end"
+TRANSACTION_STATUS_SOURCE = transaction_status.SOURCE
 # ... and one it sends again because an EV's schedule went beyond it.
 RENEGOTIATION_SOURCE = "renegotiation"
 # What the CSMS promised an EV that stated its needs, as 2.0.1 says it.
@@ -218,6 +218,7 @@ class CentralSystem201(CentralSystem):
             evse_id=evse.get("id"),
             connector_id=evse.get("connectorId"),
             id_tag=(payload.get("idToken") or {}).get("idToken"),
+            id_token_type=(payload.get("idToken") or {}).get("type"),
             charging_state=info.get("chargingState"),
             stopped_reason=info.get("stoppedReason"),
             remote_start_id=info.get("remoteStartId"),
@@ -253,12 +254,13 @@ class CentralSystem201(CentralSystem):
     async def _ask_transaction_status(self, transaction_id: str) -> None:
         """E14: a transaction ended with gaps in its sequence numbers; ask the charger whether
         it still holds messages of it. The command's record keeps the answer (messagesInQueue);
-        the queued reports, when they come, still count (`merge_transaction_report`)."""
+        the queued reports, when they come, still count (`merge_transaction_report`), and
+        while it says it holds some, it is asked again (`chargers.ocpp.transaction_status`)."""
         charger = await self.db(charger_by_id)(charger_id=self.charger_id)
         await asend_command(
             charger,
-            "GetTransactionStatus",
-            {"transactionId": transaction_id},
+            transaction_status.ACTION,
+            transaction_status.question(transaction_id),
             source=TRANSACTION_STATUS_SOURCE,
             wait=False,
         )

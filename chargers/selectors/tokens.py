@@ -9,7 +9,7 @@ from typing import TypeVar
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from chargers.models import IdToken, IdTokenStatus
+from chargers.models import IdToken, IdTokenStatus, IdTokenType
 from cpms.tenancy.rows import one_row
 
 _Tokens = TypeVar("_Tokens", bound=QuerySet[IdToken])
@@ -23,11 +23,39 @@ class TokenInfo:
     group_uid: str | None = None
 
 
-def id_token_verdict(*, id_tag: str) -> TokenInfo:
-    """The tenant's verdict on an id token; unknown tokens are Invalid."""
+# Card readers: chargers report the same card as ISO14443 in one message and Local in the
+# next (FIELD-NOTES), so these stand for each other.
+READ_FROM_A_CARD = frozenset({IdTokenType.ISO14443, IdTokenType.ISO15693, IdTokenType.LOCAL})
+# Types that are matched only by themselves: what a driver types on a keypad, an EV's contract,
+# an EV's MAC address. A card's number typed as a key code must not open its account.
+SELF_ONLY = frozenset({IdTokenType.KEY_CODE, IdTokenType.EMAID, IdTokenType.MAC_ADDRESS})
+
+
+def types_match(*, presented: str | None, stored: str) -> bool:
+    """Whether a token presented with type `presented` (2.0.1's IdTokenEnumType; None where
+    the version has none, 1.6) is the stored token of type `stored`, their values alike.
+
+    A 1.6 idTag, and a token the CSMS handed out itself (Central: a remote start, a group),
+    match by value. A card's types stand for each other; keypad codes, contracts and MAC
+    addresses match their own type only; NoAuthorization identifies nobody.
+    """
+    if presented is None or presented == IdTokenType.CENTRAL:
+        return True
+    if presented == IdTokenType.NO_AUTHORIZATION:
+        return False
+    if presented in READ_FROM_A_CARD:
+        return stored in READ_FROM_A_CARD
+    if presented in SELF_ONLY:
+        return stored == presented
+    return False  # a type 2.0.1 does not name
+
+
+def id_token_verdict(*, id_tag: str, token_type: str | None = None) -> TokenInfo:
+    """The tenant's verdict on an id token presented with `token_type` (2.0.1; None for 1.6);
+    unknown tokens, and known values presented as another kind of token, are Invalid."""
     # Asked up to three times per session (Authorize, start, stop): one fixed statement.
     token = one_row(IdToken, ignore_case=True, uid=id_tag)
-    if token is None:
+    if token is None or not types_match(presented=token_type, stored=token.type):
         return TokenInfo(status="Invalid")
     status = token.status()
     if status == "Accepted" and token.group is not None and token.group.status() != "Accepted":

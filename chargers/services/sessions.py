@@ -355,6 +355,7 @@ def session_event_record(
     evse_id: int | None = None,
     connector_id: int | None = None,
     id_tag: str | None = None,
+    id_token_type: str | None = None,
     charging_state: str | None = None,
     stopped_reason: str | None = None,
     remote_start_id: int | None = None,
@@ -369,7 +370,7 @@ def session_event_record(
     changes nothing. What a report changes is worked out by `merge_transaction_report`.
     """
     now = timezone.now()
-    token = id_token_verdict(id_tag=id_tag) if id_tag else None
+    token = id_token_verdict(id_tag=id_tag, token_type=id_token_type) if id_tag else None
     report = TransactionReport(
         timestamp=timestamp,
         ends=event_type == "Ended",

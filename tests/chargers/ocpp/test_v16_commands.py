@@ -13,11 +13,12 @@ from ocpp.exceptions import GenericError
 from ocpp.v16 import call
 
 from chargers.commands import asend_command
-from chargers.models import Command, CommandStatus, OcppMessage
+from chargers.models import Charger, Command, CommandStatus, OcppMessage
 from chargers.ocpp.redact import MASK
+from cpms import hashing
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.ocpp.clients import connected
+from tests.chargers.ocpp.clients import PASSWORD, connected
 from tests.chargers.payloads import profile_16
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -230,8 +231,20 @@ async def test_a_charger_quiet_for_longer_than_the_layers_blocking_read_still_ge
     assert command.status == CommandStatus.ANSWERED, command.error
 
 
+NEW_PASSWORD = "a-new-password-0123"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"key": "HeartbeatInterval", "value": "60"},
+        # The charger uses this password from its next connection: losing the answer would
+        # lock it out.
+        {"key": "AuthorizationKey", "value": NEW_PASSWORD.encode().hex().upper()},
+    ],
+)
 async def test_an_answer_is_recorded_though_the_charger_disconnects_at_once(
-    ocpp_server_in_process, tenant_a, charger, settings
+    ocpp_server_in_process, tenant_a, charger, settings, change
 ):
     # A busy server: the sockets' database work waits behind other work, so the charger's
     # socket has closed before its answer is recorded. The answer must still be recorded (it
@@ -244,9 +257,7 @@ async def test_an_answer_is_recorded_though_the_charger_disconnects_at_once(
     async with connected(ocpp_server_in_process, "tenant-a", "CP-1") as cp:
         await cp.boot()
         cp.answering.clear()
-        command = await asend_command(
-            charger, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}, wait=False
-        )
+        command = await asend_command(charger, "ChangeConfiguration", change, wait=False)
 
         async def asked():
             return cp.received
@@ -264,3 +275,7 @@ async def test_an_answer_is_recorded_though_the_charger_disconnects_at_once(
 
     recorded = await eventually(outcome, what="the command's outcome")
     assert (recorded.status, recorded.response) == (CommandStatus.ANSWERED, {"status": "Accepted"})
+    stored = await in_a(tenant_a, lambda: Charger.objects.get(pk=charger.pk).password_hash)
+    changed = change["key"] == "AuthorizationKey"
+    assert hashing.check(NEW_PASSWORD, stored) is changed
+    assert hashing.check(PASSWORD, stored) is not changed

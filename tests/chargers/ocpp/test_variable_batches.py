@@ -1,6 +1,6 @@
-"""Get/SetVariables split by the charger's ItemsPerMessage and BytesPerMessage: the split
-itself, and a real charger over a socket that is sent the parts and whose answers make one
-command outcome."""
+"""Get/SetVariables and GetReport split by the charger's ItemsPerMessage and BytesPerMessage:
+the split itself, and a real charger over a socket that is sent the parts and whose answers
+make one command outcome."""
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -51,6 +51,35 @@ def test_replies_are_merged_in_order():
     assert merged == {"setVariableResult": [{"n": 1}, {"n": 2}, {"n": 3}]}
 
 
+def reported(count: int) -> dict:
+    return {"requestId": 7, "componentVariable": [variable(n) for n in range(count)]}
+
+
+def test_a_report_of_more_component_variables_than_the_charger_takes_is_split_in_order():
+    parts = batches.split("GetReport", reported(5), items=2)
+    assert [len(part["componentVariable"]) for part in parts] == [2, 2, 1]
+    assert {part["requestId"] for part in parts} == {7}
+    assert batches.split("GetReport", reported(5), items=5) == [reported(5)]
+    by_criteria = {"requestId": 8, "componentCriteria": ["Problem"]}
+    assert batches.split("GetReport", by_criteria, items=1) == [by_criteria]
+    assert len(batches.split("GetReport", reported(3), items=None, size=1)) == 3
+
+
+@pytest.mark.parametrize(
+    ("statuses", "merged"),
+    [
+        (["Accepted", "Accepted"], "Accepted"),
+        (["EmptyResultSet", "Accepted"], "Accepted"),
+        (["EmptyResultSet", "EmptyResultSet"], "EmptyResultSet"),
+        (["EmptyResultSet", "Rejected"], "Rejected"),
+        (["NotSupported", "NotSupported"], "NotSupported"),
+    ],
+)
+def test_a_split_reports_statuses_are_one_status(statuses, merged):
+    replies = [{"status": status} for status in statuses]
+    assert batches.merge("GetReport", replies) == {"status": merged}
+
+
 class EchoingCharger(TestCharger201):
     """Answers every attribute it is asked for (the value: its variable's name), and
     remembers how many each message named."""
@@ -68,6 +97,15 @@ class EchoingCharger(TestCharger201):
                 }
                 for item in get_variable_data
             ]
+        )
+
+    @on("GetReport")
+    async def on_GetReport(self, request_id, component_variable=(), **_):
+        self.received.append(
+            ("GetReport", {"request_id": request_id, "n": len(component_variable)})
+        )
+        return self.results.GetReport(
+            status="EmptyResultSet" if len(self.received) == 1 else "Accepted"
         )
 
     @on("SetVariables")
@@ -120,6 +158,20 @@ async def test_get_variables_beyond_items_per_message_go_in_parts_and_answer_as_
     results = variable_results("GetVariables", command.payload, command.response)
     assert [result.value for result in results] == [f"Var{n}" for n in range(5)]
     assert await stored_values(charger) == {f"Var{n}": f"Var{n}" for n in range(5)}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_get_report_beyond_items_per_message_goes_in_parts_of_one_request(
+    command_server, tenant_a, charger
+):
+    await limit_items(charger, "GetReport", 2)
+    async with connected201(command_server, "tenant-a", "CP-1", charger_class=EchoingCharger) as cp:
+        await cp.boot()
+        command = await asend_command(charger, "GetReport", reported(5), timeout=10)
+    assert cp.received == [("GetReport", {"request_id": 7, "n": n}) for n in (2, 2, 1)]
+    assert command.status == CommandStatus.ANSWERED, command.error
+    assert command.response == {"status": "Accepted"}
+    assert command.payload == reported(5)
 
 
 @pytest.mark.django_db(transaction=True)
