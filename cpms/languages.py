@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import formats, translation
 
@@ -56,3 +56,12 @@ class LanguageMiddleware(LocaleMiddleware):
             return
         translation.activate(chosen)
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        # The language was activated for this thread, which serves other work next: work that
+        # is no request (a live push, a task run eagerly) must not speak the last visitor's.
+        translation.deactivate()
+        return response

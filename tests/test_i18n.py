@@ -185,3 +185,11 @@ def test_a_password_reset_page_follows_the_browser_of_an_anonymous_visitor(clien
     page = client.get(reverse("password_reset"), HTTP_ACCEPT_LANGUAGE="de")
 
     assert "Setzen Sie Ihr Passwort zurück" in page.content.decode()
+
+
+def test_a_pages_language_ends_with_its_answer(client, compiled, bob):
+    client.force_login(bob)
+
+    client.get(reverse("account"), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert translation.get_language() == settings.LANGUAGE_CODE

@@ -53,8 +53,13 @@ def membership_invite(
     _place(membership, role, site_owner)
     membership.save()
     audit.created(membership, ObjectType.MEMBER, label=email, action=Verb.INVITE)
-    send = _send_invitation if created else _send_invitation_to_accept
-    transaction.on_commit(lambda: send(membership))
+    if created:
+        # A new account has chosen no language yet: it is written to in the inviter's, read
+        # now (the email goes out after the commit, perhaps outside this request).
+        language = translation.get_language()
+        transaction.on_commit(lambda: _send_invitation(membership, inviter_language=language))
+    else:
+        transaction.on_commit(lambda: _send_invitation_to_accept(membership))
     return membership, created
 
 
@@ -95,7 +100,7 @@ def membership_remove(*, membership: Membership, actor: User | None) -> None:
     membership.delete()
 
 
-def _send_invitation(membership: Membership) -> None:
+def _send_invitation(membership: Membership, *, inviter_language: str | None = None) -> None:
     """New accounts start with no password; the invitation links to choosing one."""
     user, site = membership.user, urlsplit(settings.SITE_URL)
     context = {
@@ -106,8 +111,7 @@ def _send_invitation(membership: Membership) -> None:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    # A new account has chosen no language yet: it is written to in the inviter's.
-    with recipient_language(user, otherwise=translation.get_language()):
+    with recipient_language(user, otherwise=inviter_language):
         subject = render_to_string("registration/invitation_subject.txt", context).strip()
         body = render_to_string("registration/invitation_email.txt", context)
     send_mail(subject, body, None, [user.email])
