@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import task_failure, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpms.settings")
 
@@ -20,3 +20,11 @@ def calm_the_worker(**_) -> None:
     from cpms.collector import calm_the_garbage_collector
 
     calm_the_garbage_collector()
+
+
+@task_failure.connect
+def count_failure(sender=None, **_) -> None:
+    # Counted where Prometheus reads it from every node (cpms.metrics); a failure only.
+    from cpms.metrics import count_task_failure
+
+    count_task_failure(getattr(sender, "name", "unknown"))

@@ -21,6 +21,8 @@ from typing import Any
 import redis
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer  # type: ignore[import-untyped]
 
+from cpms.metrics import CHANNEL_LAYER_FAILURES
+
 log = logging.getLogger(__name__)
 
 # From the first retry to the longest wait between two, in seconds.
@@ -35,6 +37,20 @@ def cancel_requested() -> bool:
 
 
 class RedisChannelLayer(_RedisChannelLayer):
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except Exception:
+            CHANNEL_LAYER_FAILURES.labels("send").inc()
+            raise
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            await super().group_send(group, message)
+        except Exception:
+            CHANNEL_LAYER_FAILURES.labels("group_send").inc()
+            raise
+
     # How long one BZPOPMIN blocks (channels_redis: 5 s), and so how long a swallowed cancel
     # (below) keeps a closed consumer: one process's idle reader asks Redis once a second.
     brpop_timeout = 1

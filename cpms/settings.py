@@ -158,6 +158,14 @@ OCPP_HANDSHAKE_THROTTLE = env.bool("OCPP_HANDSHAKE_THROTTLE", default=True)
 # anyone else's dropped (cpms/proxies.py). OCPP_TRUSTED_PROXIES is the setting's former name.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=env.list("OCPP_TRUSTED_PROXIES", default=[]))
 
+# Who may read a node's /metrics (cpms/metrics.py): these networks, or a request with
+# `Authorization: Bearer <METRICS_TOKEN>`. Outside production the loopback by default; in
+# production nobody until one of them is set.
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=[] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
+)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL
 
@@ -266,6 +274,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cpms@localhost")
 # Believed only from TRUSTED_PROXIES: cpms.proxies drops the header from anyone else.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Probes and Prometheus ask each node directly over plain HTTP (cpms.health, cpms.metrics).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)

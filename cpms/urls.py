@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from chargers.dashboard import overview
 from chargers.dashboard.urls import portal_patterns
-from cpms import views
+from cpms import health, metrics, views
 from cpms.forms import PasswordResetForm
 
 tenant_patterns: list[URLPattern | URLResolver] = [
@@ -54,6 +54,10 @@ urlpatterns = [
     path("portal/<slug:tenant_slug>/", include(portal_patterns)),
     path("portal/<slug:tenant_slug>/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
+    # For probes and Prometheus, per node: no login, no tenant (cpms.health, cpms.metrics).
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/", include("cpms.api_urls")),
     # What chargers fetch and upload: firmware images and diagnostics (no login).
     path("charger-files/", include("chargers.firmware.charger_urls")),

@@ -23,7 +23,7 @@ from django.utils import timezone
 from chargers.commands import asend_command
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import JsonDict, batches, handshake, registration
+from chargers.ocpp import JsonDict, batches, handshake, metrics, registration
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
@@ -139,6 +139,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             node=NODE,
         )
         if isinstance(opened, handshake.Refused):
+            metrics.HANDSHAKE_REFUSALS.labels(opened.reason).inc()
             await self.refuse(opened.status)
             return
         # The OCPP door: open_socket activated the tenant's scope on the database thread, and
@@ -159,6 +160,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             registration_status=self.charger.registration_status,
         )
         await self.accept(subprotocol=opened.subprotocol)
+        metrics.CONNECTED.labels(opened.version).inc()
         if opened.previous_channel:
             # The newest authenticated socket wins; the old one may be half-open.
             await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
@@ -208,6 +210,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         # is recorded as answered (cancelling it could drop the record queued for the
         # database, and with it a new password the charger now uses). Then the socket's books.
         self.central.connection_lost()
+        metrics.CONNECTED.labels(self.central.version).dec()
         if self.command_tasks:
             await asyncio.wait(self.command_tasks)
         # Commands the last answers called for are recorded (sent, or found offline) first.
@@ -281,7 +284,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 )
             )
         try:
-            reply = await self._call_in_parts(central, event)
+            reply = await metrics.round_trip(event["action"], self._call_in_parts(central, event))
         except _PartlyAnswered as partly:
             # The parts answered were applied by the charger: their facts are kept too.
             facts = reply_facts(event["action"], event["payload"], partly.reply)
@@ -396,6 +399,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
     ) -> None:
         """Queue a frame for the message log; secrets are masked in the few actions that
         carry them (the payload is given then)."""
+        metrics.count_frame(incoming, message_type, action)
         if payload is not None and action in REDACTED_ACTIONS:
             masked = redact_payload(action, payload, response=message_type == CALLRESULT)
             if masked is not payload:

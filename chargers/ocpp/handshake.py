@@ -81,9 +81,10 @@ class Refused:
     """A socket refused before the upgrade, with the HTTP status to answer."""
 
     status: int
+    reason: str = field(default="", compare=False)  # for the metrics (chargers.ocpp.metrics)
 
 
-UNHEARD = Refused(401)  # throttled: answered as a wrong password would be
+UNHEARD = Refused(401, "throttled")  # throttled: answered as a wrong password would be
 
 
 @dataclass
@@ -193,7 +194,7 @@ def admit(
                     reason=reason,
                     detail=detail,
                 )
-        return Refused(401 if reason in CREDENTIAL_REASONS else 403)
+        return Refused(401 if reason in CREDENTIAL_REASONS else 403, reason)
 
     registered = charger.ocpp_version if charger is not None else ""
     subprotocol = choose_subprotocol(offered, registered)

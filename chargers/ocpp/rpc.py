@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from chargers.ocpp import JsonDict, frames
+from chargers.ocpp import JsonDict, frames, metrics
 from chargers.ocpp.errors import (
     CODES,
     INTERNAL_ERROR,
@@ -162,7 +162,7 @@ class Endpoint:
         self._after_answer = []
         try:
             handler = self.handler_for(frame)
-            reply = await handler(self, frame.payload)
+            reply = await metrics.handled(frame.action, handler(self, frame.payload))
         except FrameProblem as problem:
             await self._send_error(frame.unique_id, problem)
             return
