@@ -21,7 +21,7 @@ from tests import i18n_lint
 
 # Templates whose text is still to be marked. This list only shrinks: a test fails when an entry
 # has nothing left to mark.
-PENDING = ("templates/certificates/",)
+PENDING: tuple[str, ...] = ()
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 PLACEHOLDERS = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
 
@@ -42,12 +42,13 @@ def test_a_template_marks_all_the_text_it_shows(name):
     assert not unmarked, "Text shown without a translation tag:\n" + "\n".join(map(str, unmarked))
 
 
-@pytest.mark.parametrize("entry", PENDING)
-def test_the_pending_list_names_only_templates_with_text_to_mark(entry):
-    names = [n for n in _template_names() if n == entry or n.startswith(entry)]
-    assert names, f"{entry} names no template: remove it from PENDING"
-    unmarked = [u for n in names for u in i18n_lint.unmarked_text(i18n_lint.ROOT / n)]
-    assert unmarked, f"{entry} is fully marked: remove it from PENDING"
+def test_the_pending_list_names_only_templates_with_text_to_mark():
+    templates = _template_names()
+    for entry in PENDING:
+        names = [n for n in templates if n == entry or n.startswith(entry)]
+        assert names, f"{entry} names no template: remove it from PENDING"
+        unmarked = [u for n in names for u in i18n_lint.unmarked_text(i18n_lint.ROOT / n)]
+        assert unmarked, f"{entry} is fully marked: remove it from PENDING"
 
 
 def _django_translates(message: i18n_lint.Message, language: str) -> bool:

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from chargers.certificates.models import CertificateAuthority, CertificateSettings
 from chargers.models import Command
+from cpms.catalogs import compile_catalogs
+from cpms.models import User
 from cpms.tenancy import scoping
 
 
@@ -98,3 +100,20 @@ def test_a_fleet_operation_without_chargers_changes_nothing(client_for, olga, wo
     assert "Choose chargers or a site with chargers." in response.content.decode()
     with scoping.scope(tenant_a):
         assert not Command.objects.filter(source="certificates").exists()
+
+
+def test_a_german_user_reads_the_certificate_pages_in_german(client_for, alice, world):
+    compile_catalogs()
+    User.objects.filter(pk=alice.pk).update(language="de")
+    issued = world["issued_certificate"]
+    client = client_for(alice)
+
+    overview = client.get(page("certificate_overview")).content.decode()
+    charger = client.get(page("charger_certificates", pk=world["charger"].pk)).content.decode()
+
+    assert "Zertifizierungsstelle" in overview
+    assert "Letzte Operationen" in overview
+    assert "Root-Zertifikate" in charger
+    assert f"Seriennummer <code>{issued.serial}</code>" in charger
+    assert f"gültig bis <strong>{issued.not_after:%Y-%m-%d}</strong>" in charger
+    assert "Recent operations" not in overview
