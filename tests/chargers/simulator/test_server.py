@@ -162,8 +162,12 @@ async def test_a_201_iso15118_session_states_the_cars_needs_and_its_schedule(
         await sim.stop_session("Local", connector_id=1)
 
     found = await kept(registered)
-    assert found[EventKind.EV_CERTIFICATE] == ["no contract certificate pool configured"]
-    assert found[EventKind.CERTIFICATE_STATUS] == ["no OCSP responder configured"]
+    # This car is not a Plug & Charge one: its request is no contract the tenant's provider can
+    # read, and the placeholder OCSP data names no certificate of the tenant's PKI.
+    (install,) = found[EventKind.EV_CERTIFICATE]
+    assert install.startswith("install ?: failed") and "real provider" in install
+    (status,) = found[EventKind.CERTIFICATE_STATUS]
+    assert status.startswith("failed: not a certificate of this tenant's V2G PKI")
     needs = await payload_of(registered, EventKind.EV_CHARGING_NEEDS)
     schedule = await payload_of(registered, EventKind.EV_CHARGING_SCHEDULE)
     assert needs["evseId"] == 1
