@@ -142,15 +142,44 @@ class HashData:
     hash_algorithm: str = "SHA256"
 
 
-def hash_data(certificate: x509.Certificate, issuer: x509.Certificate | None = None) -> HashData:
-    """`issuer` is the certificate that signed it (itself for a root)."""
-    issuer = issuer or certificate
-    issuer_key = issuer.public_key().public_bytes(
+def _der_element(der: bytes, at: int) -> tuple[int, int, int]:
+    """The DER element at `at`: (tag, where its value starts, where it ends)."""
+    tag, length, at = der[at], der[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, at = int.from_bytes(der[at : at + count], "big"), at + count
+    return tag, at, at + length
+
+
+def public_key_bits(certificate: x509.Certificate) -> bytes:
+    """The value of the subjectPublicKey BIT STRING (no tag, length or unused-bits byte): what
+    RFC 6960's issuerKeyHash and OCPP's issuerKeyHash hash. Read from the SubjectPublicKeyInfo
+    itself, so it is right for any key type and a compressed EC point alike."""
+    spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    _, start, _ = _der_element(spki, 0)  # SEQUENCE { algorithm, subjectPublicKey }
+    _, _, algorithm_end = _der_element(spki, start)
+    tag, bits_start, bits_end = _der_element(spki, algorithm_end)
+    if tag != 0x03:
+        raise CertificateError("The public key is not a BIT STRING.")
+    return spki[bits_start + 1 : bits_end]
+
+
+def issuer_hashes(issuer: x509.Certificate) -> tuple[str, str]:
+    """(issuerNameHash, issuerKeyHash) in the hash data of any certificate `issuer` signed."""
+    return (
+        hashlib.sha256(issuer.subject.public_bytes()).hexdigest(),
+        hashlib.sha256(public_key_bits(issuer)).hexdigest(),
+    )
+
+
+def hash_data(certificate: x509.Certificate, issuer: x509.Certificate | None = None) -> HashData:
+    """`issuer` is the certificate that signed it (itself for a root): SHA-256 of the DER
+    issuer name and of the issuer's public key bits (RFC 6960 CertID, OCPP CertificateHashData)."""
     return HashData(
         issuer_name_hash=hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
-        issuer_key_hash=hashlib.sha256(issuer_key).hexdigest(),
+        issuer_key_hash=hashlib.sha256(public_key_bits(issuer or certificate)).hexdigest(),
         serial_number=format(certificate.serial_number, "x"),
     )
 
@@ -205,7 +234,7 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _name(common: str, organization: str) -> x509.Name:
+def name(common: str, organization: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
@@ -259,38 +288,72 @@ def ca_certificate(
 
 
 @dataclass(frozen=True)
-class NewAuthority:
+class RootAndSubCa:
     root: x509.Certificate
+    root_key: ec.EllipticCurvePrivateKey
     sub_ca: x509.Certificate
     sub_ca_key: ec.EllipticCurvePrivateKey
 
 
-def new_authority(*, organization: str, now: datetime) -> NewAuthority:
-    """A self-signed tenant root and the CPO sub-CA it signs (which signs the chargers). The
-    root's key is discarded: replacing the sub-CA means a new root, or an import."""
+def root_and_sub_ca(
+    *, root_name: x509.Name, sub_name: x509.Name, now: datetime, root_days: int, sub_days: int
+) -> RootAndSubCa:
+    """A self-signed root (one CA level below it) and a sub-CA it signs, which signs leaves."""
     root_key, sub_key = new_key(), new_key()
-    root_name = _name(f"{organization} Root CA", organization)
     root = ca_certificate(
         subject=root_name,
         issuer=root_name,
         public_key=root_key.public_key(),
         signing_key=root_key,
         now=now,
-        days=ROOT_DAYS,
+        days=root_days,
         path_length=1,
         issuer_key=None,
     )
-    sub_ca = ca_certificate(
-        subject=_name(f"{organization} CPO Sub-CA", organization),
-        issuer=root_name,
+    sub_ca = sub_ca_certificate(
+        subject=sub_name,
         public_key=sub_key.public_key(),
-        signing_key=root_key,
+        issuer=root,
+        issuer_key=root_key,
         now=now,
-        days=SUB_CA_DAYS,
-        path_length=0,
-        issuer_key=root_key.public_key(),
+        days=sub_days,
     )
-    return NewAuthority(root=root, sub_ca=sub_ca, sub_ca_key=sub_key)
+    return RootAndSubCa(root=root, root_key=root_key, sub_ca=sub_ca, sub_ca_key=sub_key)
+
+
+def sub_ca_certificate(
+    *,
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: x509.Certificate,
+    issuer_key: PrivateKey,
+    now: datetime,
+    days: int,
+) -> x509.Certificate:
+    """A CA signing leaves only (path length 0), never valid past its issuer."""
+    end = min(now + timedelta(days=days), issuer.not_valid_after_utc)
+    return ca_certificate(
+        subject=subject,
+        issuer=issuer.subject,
+        public_key=public_key,
+        signing_key=issuer_key,
+        now=now,
+        days=(end - now).days,
+        path_length=0,
+        issuer_key=issuer_key.public_key(),
+    )
+
+
+def new_authority(*, organization: str, now: datetime) -> RootAndSubCa:
+    """A self-signed tenant root and the CPO sub-CA it signs (which signs the chargers). The
+    caller keeps the sub-CA's key only: replacing the sub-CA means a new root, or an import."""
+    return root_and_sub_ca(
+        root_name=name(f"{organization} Root CA", organization),
+        sub_name=name(f"{organization} CPO Sub-CA", organization),
+        now=now,
+        root_days=ROOT_DAYS,
+        sub_days=SUB_CA_DAYS,
+    )
 
 
 def check_authority(certificate: x509.Certificate, key: PrivateKey, *, now: datetime) -> str:

@@ -4,8 +4,8 @@ The charger makes its own key (EC P-256) and a real CSR naming its id for SignCe
 keeps the chain the CSMS sends back (CertificateSigned) when it is for that key. Root
 certificates are kept as the PEM text the CSMS sent; their hash data (what
 GetInstalledCertificateIds reports and DeleteCertificate names) are the X.509 ones (SHA-256 of
-the issuer's name and key, the serial) for a certificate that parses, and derived from the text
-otherwise, so the same certificate always has the same id.
+the issuer's name and of its public key's bits, the serial) for a certificate that parses, and
+derived from the text otherwise, so the same certificate always has the same id.
 """
 
 from __future__ import annotations
@@ -16,24 +16,27 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 
 def x509_hash_data(pem: str) -> dict | None:
-    """OCPP hash data of a (self-signed root) certificate, or None if it does not parse."""
+    """OCPP hash data of a (self-signed root) certificate, or None if it does not parse: the
+    RFC 6960 CertID's hashes (of the issuer's DER name and its public key's bits), as
+    `cryptography`'s OCSP request builder makes them."""
     try:
         certificate = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
         return None
-    issuer_key = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    cert_id = (
+        ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
     )
     return {
         "hash_algorithm": "SHA256",
-        "issuer_name_hash": hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
-        "issuer_key_hash": hashlib.sha256(issuer_key).hexdigest(),
+        "issuer_name_hash": cert_id.issuer_name_hash.hex(),
+        "issuer_key_hash": cert_id.issuer_key_hash.hex(),
         "serial_number": format(certificate.serial_number, "x"),
     }
 
