@@ -47,7 +47,12 @@ def open_key(sealed: str, tenant_id: int) -> crypto.PrivateKey:
 
 
 def v2g_authority() -> V2gAuthority:
-    """The tenant's built-in V2G root and MO sub-CA, created on first use."""
+    """The tenant's built-in V2G root and MO sub-CA, created on first use; ValidationError
+    while the built-in test V2G PKI is off (PNC_TEST_PKI)."""
+    if not settings.PNC_TEST_PKI:
+        raise ValidationError(
+            {"provider": [_("The built-in test V2G PKI is off here (PNC_TEST_PKI).")]}
+        )
     found = V2gAuthority.objects.first()
     if found is not None:
         return found
@@ -185,7 +190,7 @@ def ocsp_local(ident: v2g.OcspId) -> v2g.OcspAnswer | None:
     tenant's V2G PKI (a contract by the MO sub-CA, the MO sub-CA by the root); None when the
     issuer is not the tenant's."""
     authority = V2gAuthority.objects.first()
-    if authority is None:
+    if authority is None or not settings.PNC_TEST_PKI:
         return None
     mo = crypto.load_certificates(authority.mo_pem)[0]
     root = crypto.load_certificates(authority.root_pem)[0]
