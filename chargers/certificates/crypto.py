@@ -207,9 +207,8 @@ def key_problem(public_key: object) -> str:
     return "the key is neither RSA nor EC"
 
 
-def check_csr(pem: str, *, identity: str) -> CsrCheck:
-    """Parse the CSR and check its signature, that its CN is the charger's id and that its key is
-    strong enough (RSA >= 2048 bits, EC >= P-256)."""
+def _signed_csr(pem: str) -> CsrCheck:
+    """The CSR parsed with its own signature verified, or the problem."""
     try:
         csr = x509.load_pem_x509_csr(pem.strip().encode())
     except ValueError:
@@ -220,11 +219,35 @@ def check_csr(pem: str, *, identity: str) -> CsrCheck:
         signed = False
     if not signed:
         return CsrCheck("the CSR's signature does not verify")
-    name = common_name(csr.subject)
+    return CsrCheck("", csr)
+
+
+def check_csr(pem: str, *, identity: str) -> CsrCheck:
+    """Parse the CSR and check its signature, that its CN is the charger's id and that its key is
+    strong enough (RSA >= 2048 bits, EC >= P-256)."""
+    parsed = _signed_csr(pem)
+    if parsed.csr is None:
+        return parsed
+    name = common_name(parsed.csr.subject)
     if name != identity:
         return CsrCheck(f"the CSR's CN is {name[:60]!r}, not the charger's id {identity!r}")
-    problem = key_problem(csr.public_key())
-    return CsrCheck(problem, None if problem else csr)
+    problem = key_problem(parsed.csr.public_key())
+    return CsrCheck(problem, None if problem else parsed.csr)
+
+
+def check_v2g_csr(pem: str) -> CsrCheck:
+    """A charger's V2G (SECC) CSR: its signature, a CN (the SECC's id, which ISO 15118-2 leaves
+    to the operator, so it need not be the charge point id) and an EC P-256 key, the only
+    curve ISO 15118-2 allows."""
+    parsed = _signed_csr(pem)
+    if parsed.csr is None:
+        return parsed
+    if not common_name(parsed.csr.subject):
+        return CsrCheck("the CSR has no CN (the SECC's id)")
+    key = parsed.csr.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        return CsrCheck("ISO 15118-2 V2G certificates need an EC P-256 (secp256r1) key")
+    return parsed
 
 
 # --- Signing ------------------------------------------------------------------------------------
@@ -384,12 +407,14 @@ def sign_csr(
     issuer_key: PrivateKey,
     now: datetime,
     days: int = LEAF_DAYS,
+    v2g: bool = False,
 ) -> x509.Certificate:
-    """A charging station certificate for the CSR's key and subject (TLS client), never valid
-    past its issuer."""
+    """A certificate for the CSR's key and subject, never valid past its issuer: a charging
+    station's (TLS client) or, `v2g`, an SECC's (ISO 15118-2: digital signature and key
+    agreement, no extended key usage)."""
     not_after = min(now + timedelta(days=days), issuer.not_valid_after_utc)
     public_key = csr.public_key()
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(csr.subject)
         .issuer_name(issuer.subject)
@@ -402,7 +427,7 @@ def sign_csr(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
-                key_encipherment=isinstance(public_key, rsa.RSAPublicKey),
+                key_encipherment=not v2g and isinstance(public_key, rsa.RSAPublicKey),
                 data_encipherment=False,
                 key_agreement=isinstance(public_key, ec.EllipticCurvePublicKey),
                 key_cert_sign=False,
@@ -412,10 +437,13 @@ def sign_csr(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
         )
-        .sign(issuer_key, hashes.SHA256())
     )
+    if not v2g:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())

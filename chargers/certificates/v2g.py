@@ -30,6 +30,8 @@ from chargers.certificates import crypto
 # ISO 15118-2 contract certificates live at most two years, their MO sub-CA four.
 CONTRACT_DAYS = 2 * 365
 MO_DAYS = 4 * 365
+# The CPO sub-CA that signs chargers' SECC certificates (ISO 15118-2's CPO Sub-CA).
+CPO_DAYS = 4 * 365
 ROOT_DAYS = 10 * 365
 # How long a built-in OCSP response may be relied on (its nextUpdate); cached that long.
 OCSP_VALIDITY = timedelta(hours=1)
@@ -74,7 +76,7 @@ def new_pki(*, organization: str, now: datetime) -> crypto.RootAndSubCa:
     )
 
 
-def _organization(certificate: x509.Certificate) -> str:
+def organization(certificate: x509.Certificate) -> str:
     values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return str(values[0].value) if values else ""
 
@@ -91,7 +93,7 @@ def issue_contract(
     """A contract certificate for `emaid`, never valid past its MO sub-CA."""
     return (
         x509.CertificateBuilder()
-        .subject_name(crypto.name(emaid, _organization(mo)))
+        .subject_name(crypto.name(emaid, organization(mo)))
         .issuer_name(mo.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())

@@ -75,6 +75,31 @@ def v2g_authority() -> V2gAuthority:
         return V2gAuthority.objects.get()
 
 
+def secc_issuer() -> tuple[crypto.x509.Certificate, crypto.PrivateKey]:
+    """The built-in V2G PKI's CPO sub-CA (certificate, key), which signs chargers' V2G (SECC)
+    certificates; made under the V2G root when first needed."""
+    authority = V2gAuthority.objects.select_for_update().get(pk=v2g_authority().pk)
+    if not authority.cpo_pem:
+        root = crypto.load_certificates(authority.root_pem)[0]
+        key = crypto.new_key()
+        organization = v2g.organization(root)
+        cpo = crypto.sub_ca_certificate(
+            subject=crypto.name(f"{organization} CPO Sub-CA (V2G)", organization),
+            public_key=key.public_key(),
+            issuer=root,
+            issuer_key=open_key(authority.root_key_sealed, authority.tenant_id),
+            now=timezone.now(),
+            days=v2g.CPO_DAYS,
+        )
+        authority.cpo_pem, authority.cpo_key_sealed = (
+            crypto.pem_of(cpo),
+            _seal(key, authority.tenant_id),
+        )
+        authority.save(update_fields=["cpo_pem", "cpo_key_sealed"])
+    cpo = crypto.load_certificates(authority.cpo_pem)[0]
+    return cpo, open_key(authority.cpo_key_sealed, authority.tenant_id)
+
+
 @dataclass(frozen=True)
 class IssuedContract:
     contract: ContractCertificate
