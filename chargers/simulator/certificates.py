@@ -120,6 +120,20 @@ class Certificates:
         chain = self.own.get(certificate_type)
         return _leaf_of(chain) if chain else None
 
+    def tls_identity(self) -> tuple[str, str] | None:
+        """(chain, key) in PEM of the charging station certificate the CSMS signed for a key
+        of ours, for TLS client authentication; None before there is one."""
+        chain = self.own.get("ChargingStationCertificate")
+        key = self.keys.get("ChargingStationCertificate")
+        if not chain or key is None:
+            return None
+        pem_key = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return chain, pem_key.decode()
+
     def csr(self, certificate_type: str = "ChargingStationCertificate") -> str:
         """A PEM-encoded certificate signing request for a new key, naming this charger."""
         key = ec.generate_private_key(ec.SECP256R1())
