@@ -24,7 +24,7 @@ from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually, in_a
 from tests.chargers.certificates.pki import register, simulated
 from tests.helpers import child_env, database_url, free_port, running_server
-from tests.nginx import render, require_nginx, running_nginx, server_certificate
+from tests.nginx import ocpp_site, require_nginx, running_nginx, server_certificate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,20 +56,9 @@ def proxy(daphne, tenant_a, tmp_path):
     (tmp_path / "charger-ca.crt").write_text(authority.certificate_pem + authority.chain_pem)
     server_crt, _ = server_certificate(tmp_path)
     tls_port, plain_port = free_port(), free_port()
-    site = render(
-        "cpms-ocpp.conf",
-        [
-            ("/etc/cpms/tls/", f"{tmp_path}/"),
-            ("/etc/nginx/cpms-ocpp-proxy.conf", f"{tmp_path}/cpms-ocpp-proxy.conf"),
-            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{daphne};"),
-            ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
-            ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
-            ("listen [::]:443 ssl;", ""),
-            ("listen [::]:80;", ""),
-        ],
+    site = ocpp_site(
+        tmp_path, upstream_port=daphne, tls_port=tls_port, plain_port=plain_port, source=PROXY
     )
-    params = render("cpms-ocpp-proxy.conf", [])
-    (tmp_path / "cpms-ocpp-proxy.conf").write_text(params + f"proxy_bind {PROXY};\n")
     with running_nginx(tmp_path / "nginx", site, [tls_port, plain_port]):
         yield f"wss://127.0.0.1:{tls_port}", str(server_crt)
 
