@@ -11,7 +11,7 @@ from django.utils import timezone
 from chargers.certificates.models import CertificateUse, IssuedCertificate, IssuedState
 from chargers.certificates.services.settings import certificate_settings
 from chargers.models import Charger, Command
-from chargers.ocpp import builders
+from chargers.ocpp import builders, readers
 from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.models import User
@@ -64,19 +64,11 @@ def chargers_due_for_renewal() -> list[tuple[Charger, str]]:
             created_at__gte=now - RETRY_AFTER,
         ).values_list("charger_id", "payload")
     )
-    asked = {(charger_id, _asked_use(payload)) for charger_id, payload in asked_lately}
+    asked = {(charger_id, readers.renewal_use(payload)) for charger_id, payload in asked_lately}
     chargers = Charger.objects.in_bulk({charger_id for charger_id, _ in due})
     return sorted(
         ((chargers[charger_id], use) for charger_id, use in due if (charger_id, use) not in asked),
         key=lambda pair: (pair[0].pk, pair[1]),
-    )
-
-
-def _asked_use(payload: object) -> str:
-    """The use a renewal trigger asked for (1.6's asks for the charging station's)."""
-    message = payload.get("requestedMessage") if isinstance(payload, dict) else None
-    return (
-        CertificateUse.V2G if message == "SignV2GCertificate" else CertificateUse.CHARGING_STATION
     )
 
 
