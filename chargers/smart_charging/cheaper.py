@@ -212,7 +212,11 @@ def tariff_prices(
     (`billing.pricing.Tariff`) whose elements differ by time of day or weekday, sampled every
     `step` seconds and merged; empty for a tariff without an energy price. Restrictions on
     energy, duration, current or power are not known ahead and count as not met."""
-    from billing.pricing import DAYS, _in_band
+    from billing.pricing import DAYS, RESTRICTION_FIELDS, _in_band
+
+    # What a session has not done yet when its hours are planned.
+    timed = {"start_time", "end_time", "start_date", "end_date", "day_of_week"}
+    NOT_KNOWN_AHEAD = [name for name in RESTRICTION_FIELDS if name not in timed]
 
     prices: list[PricePeriod] = []
     # Sampled at whole steps of the clock, not of `now`: the periods of one run and the next
@@ -228,20 +232,7 @@ def tariff_prices(
             if not energy:
                 continue
             if r is not None:
-                timed_only = all(
-                    getattr(r, name) is None
-                    for name in (
-                        "min_kwh",
-                        "max_kwh",
-                        "min_current",
-                        "max_current",
-                        "min_power",
-                        "max_power",
-                        "min_duration",
-                        "max_duration",
-                        "reservation",
-                    )
-                )
+                timed_only = all(getattr(r, name) is None for name in NOT_KNOWN_AHEAD)
                 if not timed_only:
                     continue
                 if r.day_of_week and DAYS[at.weekday()] not in r.day_of_week:

@@ -213,6 +213,7 @@ class Needs(NamedTuple):
     departure_at: datetime | None
     min_current_a: Any
     max_current_a: Any
+    max_schedule_tuples: int | None
 
 
 class SentRow(NamedTuple):
@@ -271,6 +272,8 @@ class SiteInputs:
     # hours plan those).
     limits: GridLimits | None = None
     flexible: list[cheaper.Flexible] = field(default_factory=list)
+    # Per connector key: the most periods its EV takes in a schedule (ISO 15118).
+    tuples: dict[str, int] = field(default_factory=dict)
 
 
 class LastPlan(NamedTuple):
@@ -531,6 +534,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             "departure_at",
             "min_current_a",
             "max_current_a",
+            "max_schedule_tuples",
         )
     }
     by_group: dict[int | None, tuple[int, str]] = {
@@ -547,6 +551,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             continue  # an older session still open on the EVSE: the newer one charges
         open_sessions[key] = session
     flexible: list[cheaper.Flexible] = []
+    tuples: dict[str, int] = {}
     for key, session in open_sessions.items():
         connector = by_key[key]
         draw = draw_per_phase(connector.phases, power_w=session.power_w)
@@ -560,6 +565,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             if need_a is not None and still > 0:
                 leaves = (need.departure_at - now).total_seconds()
                 flexible.append(cheaper.Flexible(key, still, leaves))
+        if need and need.max_schedule_tuples:
+            tuples[key] = need.max_schedule_tuples
         if need:
             ev_min_a = None if need.min_current_a is None else float(need.min_current_a)
             ev_max_a = None if need.max_current_a is None else float(need.max_current_a)
@@ -619,6 +626,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         last_full_digest=last.full_digest,
         limits=limits,
         flexible=flexible,
+        tuples=tuples,
     )
 
 

@@ -23,7 +23,7 @@ from chargers.models import Charger, ChargingSession, Command, CommandStatus, Id
 from chargers.ocpp import builders
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
-from chargers.smart_charging import cheaper, selectors
+from chargers.smart_charging import cheaper, schedules, selectors
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from chargers.smart_charging.models import (
     ChargerElectrical,
@@ -495,14 +495,10 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         if not inputs.chargers[charger_id].is_online:
             continue  # an offline charger keeps what it has; nothing reaches it
         allocation = allocations[key]
-        if place(
-            charger_id,
-            evse_id,
-            ProfileKind.SESSION,
-            session,
-            allocation.periods,
-            allocation.limit_a,
-        ):
+        periods = allocation.periods
+        if key in inputs.tuples:
+            periods = schedules.at_most(periods, inputs.tuples[key])
+        if place(charger_id, evse_id, ProfileKind.SESSION, session, periods, periods[0][1]):
             in_flight.add(charger_id)
     for charger_id, share in sorted(fallback.items()):
         if inputs.chargers[charger_id].is_online and charger_id not in in_flight:

@@ -197,19 +197,16 @@ def test_a_sessions_page_shows_what_its_ev_said_it_needs(client, tenant_a, site_
 
     with scoping.scope(tenant_a):
         charger = Charger.objects.create(identity="CP-N", site=site_a, ocpp_version="2.0.1")
-        session = ChargingSession.objects.create(
-            charger=charger,
-            site=site_a,
-            evse_id=1,
-            transaction_id="tx-n",
-            started_at=timezone.now(),
-        )
-        other = ChargingSession.objects.create(
-            charger=charger,
-            site=site_a,
-            evse_id=1,
-            transaction_id="tx-o",
-            started_at=timezone.now(),
+        session, other = (
+            ChargingSession.objects.create(
+                charger=charger,
+                site=site_a,
+                evse_id=1,
+                connector_id=1,
+                transaction_id=tx,
+                started_at=timezone.now(),
+            )
+            for tx in ("tx-n", "tx-o")
         )
         EvChargingNeeds.objects.create(
             charger=charger,

@@ -182,10 +182,7 @@ def test_a_lower_limit_in_the_evening_is_in_the_schedule(tenant_a, depot):
     site = depot["site"]
     zone = ZoneInfo(site.timezone)
     with scoping.scope(tenant_a):
-        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
-        services.limit_window_create(
-            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
-        )
+        evening_at_40(site)
         at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
         plan = recompute(depot, now=at)
         row = plan.allocations[0]
@@ -258,10 +255,7 @@ def test_a_schedule_already_sent_is_not_sent_again_until_it_changes(tenant_a, de
     site = depot["site"]
     zone = ZoneInfo(site.timezone)
     with scoping.scope(tenant_a):
-        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
-        services.limit_window_create(
-            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
-        )
+        evening_at_40(site)
         at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
         first = recompute(depot, now=at)
         answer_all()
@@ -418,3 +412,27 @@ def test_a_session_that_can_wait_is_sent_a_schedule_for_the_cheaper_hours(tenant
     assert rows[waits.pk]["reason"].endswith("; planned for cheaper hours")
     # The others, who said nothing of their needs, keep the equal share now.
     assert all(r["limit_a"] > 0 for s, r in rows.items() if s != waits.pk)
+
+
+def test_an_ev_that_takes_one_period_is_sent_one_never_above_the_plan(tenant_a, depot):
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    with scoping.scope(tenant_a):
+        evening_at_40(site)
+        one = depot["sessions"][1]  # a 2.0.1 charger's
+        services.session_needs_set(session=one, max_schedule_tuples=1)
+        recompute(depot, now=datetime(2026, 12, 7, 16, 30, tzinfo=zone))
+        profile = Command.objects.get(charger_id=one.charger_id).payload["chargingProfile"]
+        others = Command.objects.exclude(charger_id=one.charger_id).first().payload
+    periods = profile["chargingSchedule"][0]["chargingSchedulePeriod"]
+    assert [p["limit"] for p in periods] == [6.6]  # the evening's share, from now on
+    other = others.get("csChargingProfiles") or others["chargingProfile"]
+    schedule = other["chargingSchedule"]
+    schedule = schedule[0] if isinstance(schedule, list) else schedule
+    assert len(schedule["chargingSchedulePeriod"]) == 2  # the others get both
+
+
+def evening_at_40(site):
+    """100 A, and 40 A from 17:00 to 20:00."""
+    services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
+    services.limit_window_create(site=site, starts=time(17), ends=time(20), limit_a=Decimal("40"))

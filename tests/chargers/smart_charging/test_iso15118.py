@@ -125,6 +125,7 @@ async def test_needs_at_a_managed_site_are_accepted_kept_and_answered_with_a_ses
             30000,
         )
         assert (kept.min_current_a, kept.max_current_a) == (Decimal("6.0"), Decimal("16.0"))
+        assert kept.max_schedule_tuples == 10
 
         # The control loop's next run sends the transaction its limit, within the EV's 16 A
         # although the site could give it 32 A.
