@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
+from cpms.texts import localized
 
 
 class AlertKind(models.TextChoices):
@@ -93,8 +94,12 @@ class Alert(TenantOwned):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
+    # The English wording (the API's and old rows'), and the text as a message code with its
+    # parameters, shown in each reader's language (`cpms.texts`); null for rows written before.
     title = models.CharField(max_length=200)
     detail = models.CharField(max_length=500, blank=True)
+    title_text = models.JSONField(null=True, blank=True, editable=False)
+    detail_text = models.JSONField(null=True, blank=True, editable=False)
     opened_at = models.DateTimeField()
     acknowledged_by = models.ForeignKey(
         "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -115,7 +120,15 @@ class Alert(TenantOwned):
         indexes = [models.Index(fields=["tenant", "resolved_at"])]
 
     def __str__(self):
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        return localized(self.title_text, self.title)
+
+    @property
+    def shown_detail(self) -> str:
+        return localized(self.detail_text, self.detail)
 
     @property
     def is_open(self) -> bool:

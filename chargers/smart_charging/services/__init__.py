@@ -534,6 +534,7 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
                 "paused": allocation.paused,
                 "binding": allocation.binding,
                 "reason": allocation.reason,
+                "reason_text": allocation.reason_text,
                 "periods": _periods(allocation.periods, inputs.now),
                 "draw_a": None if draw is None else round(draw, 1),
                 "fallback_a": plan.fallback.get(allocation.connector),
