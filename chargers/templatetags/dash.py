@@ -17,6 +17,7 @@ from chargers.metering import local_time
 from chargers.texts import stop_reason_shown
 from cpms.languages import date_pattern, figure
 from cpms.tenancy.access import role_at_least
+from cpms.texts import capitalized
 
 register = template.Library()
 
@@ -80,7 +81,8 @@ def live_labels() -> dict:
             "live": _("Live"),
             "reconnecting": _("Reconnecting…"),
         },
-        "states": {key: str(word) for key, word in STATE_WORDS.items()},
+        # Badges: capitalised here, as the pages' are (`cpms.texts.capitalized`).
+        "states": {key: capitalized(word) for key, word in STATE_WORDS.items()},
         "session": {"active": _("Charging"), "stopped": _("Stopped")},
         "connector": _("Connector %(evse)s"),
         "charger": _("a charger"),
