@@ -8,8 +8,9 @@ The row's plain column keeps the English rendering (`english`): the API's existi
 as they were, and rows written before a code existed show that column.
 
 A parameter is a plain value (a name, a count, an OCPP value: shown as it is; a float: with the
-reader's decimal separator), a date (`{"date": "2026-01-31"}`: in the reader's date order) or
-another stored text (rendered in the same language: the parts of a sentence that are words).
+reader's decimal separator), a date (`{"date": "2026-01-31"}`: in the reader's date order), a
+word the catalogs translate (`{"word": "Downloading"}`: a choice's label, given as the lazy
+label) or another stored text (rendered in the same language: words within a sentence).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats
+from django.utils import formats, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 Text = dict[str, Any]
@@ -49,7 +51,16 @@ def message(code: str, msgid: str) -> Message:
     return MESSAGES[code]
 
 
+def word(label: Promise, *, lower: bool = False) -> dict[str, Any]:
+    """A parameter that is a lazy label (a choice's): its msgid, rendered through the catalogs
+    when shown; `lower` for a label inside a sentence."""
+    with translation.override(None):
+        return {"word": str(label), "lower": lower}
+
+
 def _storable(value: Any) -> Any:
+    if isinstance(value, Promise):
+        return word(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime.date):
@@ -64,6 +75,9 @@ def _is_text(value: Any) -> bool:
 def _shown(value: Any, translate: bool) -> Any:
     if _is_text(value):
         return _render(value, translate)
+    if isinstance(value, dict) and "word" in value:
+        shown = gettext(value["word"]) if translate else value["word"]
+        return shown.lower() if value.get("lower") else shown
     if isinstance(value, dict) and "date" in value:
         if not translate:
             return value["date"]
@@ -84,7 +98,7 @@ def _render(text: Text, translate: bool) -> str:
     params = {k: _shown(v, translate) for k, v in (text.get("params") or {}).items()}
     msgid = gettext(known.msgid) if translate else known.msgid
     try:
-        return msgid % params if params else msgid
+        return msgid % params
     except (KeyError, TypeError, ValueError):
         # A stored text whose parameters no longer fit the message: the English is stored too.
         return known.msgid % params if translate else ""
