@@ -3,10 +3,12 @@ reader's language: on pages, in emails, in CSV exports; the API keeps its Englis
 adds the stable code with its parameters."""
 
 import csv
+import importlib
 import io
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -188,3 +190,25 @@ def test_an_alert_written_before_codes_has_no_text_in_the_api(api, keys, tenant_
     answer = client.get(f"/api/v1/alerts/{offline.pk}/").json()
 
     assert answer["title"] == "CP-A1 is offline" and answer["title_text"] is None
+
+
+def test_the_migration_reads_old_alert_sentences_back_into_texts(tenant_a, offline):
+    migration = importlib.import_module("chargers.alerts.migrations.0003_alert_texts")
+    with scoping.scope(tenant_a):
+        Alert.objects.filter(pk=offline.pk).update(title_text=None, detail_text=None)
+        unknown = Alert.objects.create(
+            kind=AlertKind.REPEATED_REBOOTS,
+            severity="warning",
+            subject="x",
+            title="odd words",
+            opened_at=timezone.now(),
+        )
+
+    migration.read_back(django_apps, None)
+
+    with scoping.scope(tenant_a):
+        offline.refresh_from_db()
+        unknown.refresh_from_db()
+    assert offline.title_text == alert_texts.OFFLINE(charger="CP-A1")
+    assert offline.detail_text == alert_texts.OFFLINE_DETAIL()
+    assert unknown.title_text is None and unknown.shown_title == "odd words"
