@@ -84,14 +84,18 @@ def test_a_german_reader_sees_why_a_charger_failed_in_german_and_the_api_its_cod
     compiled,
     django_capture_on_commit_callbacks,
 ):
-    with scoping.scope(tenant_a), eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+    def run(fn, **kwargs):
+        with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+            return fn(**kwargs)
+
+    with scoping.scope(tenant_a):
         make_chargers(1, site=site_a)
         campaign = campaign_create(
             name="c", image=image, canary_size=0, max_attempts=1, download_timeout_minutes=30
         )
-        campaign_start(campaign=campaign)
+        run(campaign_start, campaign=campaign)
         assert CampaignTarget.objects.get().state == TargetState.ACCEPTED
-        campaign_step(campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=31))
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=31))
         target = CampaignTarget.objects.get()
     assert target.failure_reason == "Nothing heard from the charger in time while 'accepted'."
 
