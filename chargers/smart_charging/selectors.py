@@ -48,7 +48,7 @@ from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
 from chargers.ocpp.profiles import sent_session_limit
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
-from chargers.smart_charging import cheaper, series
+from chargers.smart_charging import cheaper, series, texts
 from chargers.smart_charging.models import (
     NOMINAL_VOLTAGE,
     ChargerElectrical,
@@ -68,6 +68,7 @@ from chargers.smart_charging.models import (
 from chargers.smart_charging.schedules import SentLimit
 from cpms.models import Site
 from cpms.tenancy import rows
+from cpms.texts import Text
 
 HORIZON = timedelta(hours=2)  # how far the short schedule looks ahead
 GRID = "grid"
@@ -661,8 +662,8 @@ def site_prices(site: Site, now: datetime) -> list[cheaper.PricePeriod]:
 SESSION_KIND = str(ProfileKind.SESSION.value)
 ACCEPTED = str(ProfileStatus.ACCEPTED.value)
 NOT_FOLLOWED = {
-    str(ProfileStatus.REJECTED.value): "its limit was rejected",
-    str(ProfileStatus.FAILED.value): "its limit was not delivered",
+    str(ProfileStatus.REJECTED.value): texts.REJECTED,
+    str(ProfileStatus.FAILED.value): texts.UNDELIVERED,
 }
 
 
@@ -676,17 +677,17 @@ def _priority(
     return by_group.get(session.group_id) or by_group.get(session.token_id) or (0, "")
 
 
-def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, str]:
+def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, Text]:
     """What a session is counted at when it does not follow a limit, and why; (None, "")
     when it does."""
     profile = sent.get((evse[0], evse[1], SESSION_KIND))
     ours = profile is not None and profile.session_id == session.pk
     if not charger.is_online:
         if ours and profile.status == ACCEPTED:
-            return profile.limit_a, "offline, holding the limit it accepted"
-        return connector.max_a, "offline without a limit it accepted"
+            return profile.limit_a, texts.OFFLINE_HOLDING()
+        return connector.max_a, texts.OFFLINE()
     if ours and profile.status in NOT_FOLLOWED:
-        return connector.max_a, NOT_FOLLOWED[profile.status]
+        return connector.max_a, NOT_FOLLOWED[profile.status]()
     if (
         ours
         and profile.status == ACCEPTED
@@ -694,8 +695,8 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
         and profile.settled
         and draw > profile.limit_a + DISOBEY_MARGIN_A
     ):
-        return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a:g} A"
-    return None, ""
+        return connector.max_a, texts.OVER_LIMIT(draw=float(draw), limit=float(profile.limit_a))
+    return None, {}
 
 
 def plan_view(site: Site) -> dict[str, Any]:

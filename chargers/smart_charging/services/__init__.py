@@ -23,7 +23,7 @@ from chargers.models import Charger, ChargingSession, Command, CommandStatus, Id
 from chargers.ocpp import builders
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
-from chargers.smart_charging import cheaper, schedules, selectors
+from chargers.smart_charging import cheaper, schedules, selectors, texts
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from chargers.smart_charging.models import (
     ChargerElectrical,
@@ -539,6 +539,7 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
                 "paused": allocation.paused,
                 "binding": allocation.binding,
                 "reason": allocation.reason,
+                "reason_text": allocation.reason_text,
                 "periods": _periods(allocation.periods, inputs.now),
                 "draw_a": None if draw is None else round(draw, 1),
                 "fallback_a": plan.fallback.get(allocation.connector),
@@ -643,6 +644,7 @@ def _cheaper(inputs: selectors.SiteInputs, plan: alloc.Plan) -> alloc.Plan:
             limit_a=moved[a.connector][0][1],
             periods=moved[a.connector],
             reason=f"{a.reason}; planned for cheaper hours",
+            reason_text=texts.CHEAPER(reason=a.reason_text),
         )
         if a.connector in moved
         else a
