@@ -165,6 +165,9 @@ METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS", default=[] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
 )
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The longest a node stopped with SIGTERM waits for its sockets to close before it exits
+# (cpms/daphne.py); the unit's TimeoutStopSec and compose's stop_grace_period are longer.
+DRAIN_SECONDS = env.float("DRAIN_SECONDS", default=20.0)
 
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL

@@ -86,7 +86,15 @@ def manage(*args, env, check=True, timeout=120) -> subprocess.CompletedProcess:
 @contextlib.contextmanager
 def running_server(env: dict, *extra_args: str):
     """`manage.py serve` on a free port; yields the port, stops the server afterwards."""
-    port = free_port()
+    with server_process(env, *extra_args) as (_, port):
+        yield port
+
+
+@contextlib.contextmanager
+def server_process(env: dict, *extra_args: str, port: int | None = None):
+    """`manage.py serve` on `port` (a free one by default); yields the process (for tests that
+    signal it) and the port, and stops the process group afterwards."""
+    port = port or free_port()
     # A file, not a pipe: nobody reads the server's output while it runs, and a full pipe
     # would stall the server. KEEP_SERVER_LOG=1 keeps the file for a look afterwards.
     log_path = ROOT / "var" / f"test-server-{port}.log"
@@ -102,7 +110,7 @@ def running_server(env: dict, *extra_args: str):
         )
         try:
             wait_for_port(port, process=process)
-            yield port
+            yield process, port
         finally:
             stop_process_group(process)
     if not os.environ.get("KEEP_SERVER_LOG"):
