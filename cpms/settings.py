@@ -202,6 +202,16 @@ HANDOFF_QUEUE_SIZE = env.int("HANDOFF_QUEUE_SIZE", default=10_000)
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker died mid-task (acks_late: not acknowledged) goes back to the queue after
+# this many seconds, found by a sweep every worker makes as often (at most every 10 s). Keep it
+# above the longest task: a task still running then is run a second time (every task is
+# idempotent, but the work is done twice).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
