@@ -3,6 +3,7 @@ small HTTP servers in a thread, for what the system under test calls out to."""
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -138,6 +139,41 @@ def stop_process_group(process: subprocess.Popen, grace: float = 15.0) -> None:
         time.sleep(0.1)
     signal_group(signal.SIGKILL)
     process.wait()
+
+
+@contextlib.contextmanager
+def own_redis(port=None):
+    """A redis-server of the test's own (nothing else may be stopped with it): the process
+    and its URL."""
+    import pytest
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing")
+        pytest.skip("redis-server is not installed")
+    port = port or free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # stopped by the test already
+            os.kill(process.pid, signal.SIGCONT)
+        stop_process_group(process)
+
+
+@contextlib.contextmanager
+def stalled(process):
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 def postgres_reachable() -> bool:
