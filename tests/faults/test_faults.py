@@ -10,10 +10,7 @@ FAULT_METER_SECONDS (10, between a session's meter samples), FAULT_SESSION_SECON
 """
 
 import asyncio
-import json
 import os
-import urllib.error
-import urllib.request
 from collections import Counter
 
 import psycopg
@@ -33,16 +30,19 @@ from tests.billing.tariffs import energy_elements
 from tests.chargers.simulator.fake_csms import PASSWORD
 from tests.chargers.simulator.helpers import register
 from tests.factories import make_key
-from tests.faults.topology import NODE_APPLICATION_NAME, WORKER_APPLICATION_NAME, Topology
+from tests.faults.topology import (
+    NODE_APPLICATION_NAME,
+    PATIENCE,
+    WORKER_APPLICATION_NAME,
+    Topology,
+    command_outcome,
+)
 from tests.helpers import database_url, require_production_parts, stalled
 
 CHARGERS = int(os.environ.get("FAULT_CHARGERS", "200"))
 REDIS_STALL_SECONDS = float(os.environ.get("FAULT_REDIS_STALL_SECONDS", "20"))
 METER_SECONDS = float(os.environ.get("FAULT_METER_SECONDS", "10"))
 SESSION_SECONDS = float(os.environ.get("FAULT_SESSION_SECONDS", "30"))
-# Bounds a phase that would otherwise hang; each returns as soon as its condition holds.
-PATIENCE = 120.0
-FINISHED = {"answered", "call_error", "timeout", "offline", "refused"}
 
 pytestmark = [
     pytest.mark.faults,
@@ -75,41 +75,6 @@ def terminate(application_name: str) -> int:
             " WHERE datname = current_database() AND application_name = %s",
             [application_name],
         ).fetchone()[0]
-
-
-def api(topology: Topology, key: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(  # noqa: S310 (http, built here)
-        f"{topology.http}/api/v1/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        method="POST" if body is not None else "GET",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=PATIENCE) as answer:  # noqa: S310
-            return answer.status, json.load(answer)
-    except urllib.error.HTTPError as refused:
-        return refused.code, {"body": refused.read().decode(errors="replace")}
-
-
-async def command_outcome(topology: Topology, key: str, charger_id: int) -> tuple[int, str, str]:
-    """A TriggerMessage sent through the API: the HTTP status of the request, then the
-    command's final status and error."""
-    status, body = await asyncio.to_thread(
-        api,
-        topology,
-        key,
-        "commands/",
-        {"charger": charger_id, "action": "trigger", "arguments": {"message": "Heartbeat"}},
-    )
-    if status >= 300:
-        return status, "", body.get("body", "")
-
-    async def finished():
-        _, polled = await asyncio.to_thread(api, topology, key, f"commands/{body['id']}/")
-        return polled if polled.get("status") in FINISHED else None
-
-    polled = await eventually(finished, PATIENCE, every=0.5, what="the command's outcome")
-    return status, polled["status"], polled.get("error", "")
 
 
 def database_facts(tenant, identities: set[str]):
@@ -197,10 +162,15 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
             connect_rate=100.0,
             ledger=ledger,
         )
+        began = asyncio.get_running_loop().time()
+
+        def at() -> str:
+            return f"[{asyncio.get_running_loop().time() - began:.0f} s]"
+
         await fleet.start()
         try:
             assert await fleet.wait_online(PATIENCE), f"{fleet.online} of {CHARGERS} online"
-            print(f"\n{CHARGERS} chargers online through nginx")
+            print(f"\n{at()} {CHARGERS} chargers online through nginx")
             await eventually(
                 lambda: _async(len(ledger.started) >= CHARGERS // 4),
                 PATIENCE,
@@ -230,7 +200,7 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
                 PATIENCE,
                 what="answers after the kill",
             )
-            print(f"(a) a node killed with {had} chargers: all {CHARGERS} online again")
+            print(f"{at()} (a) a node killed with {had} chargers: all {CHARGERS} online again")
             topology.start_node(0)
 
             # (b) Redis unresponsive: chargers are answered, a command fails clearly, and
@@ -251,7 +221,7 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
                 answered_in_stall = ledger.calls - calls_before
             http_status, command_status, error = await during
             print(
-                f"(b) Redis stalled {REDIS_STALL_SECONDS:g} s: {answered_in_stall} calls "
+                f"{at()} (b) Redis stalled {REDIS_STALL_SECONDS:g} s: {answered_in_stall} calls "
                 f"answered meanwhile; a command sent then: HTTP {http_status}, "
                 f"{command_status or 'not accepted'} ({error})"
             )
@@ -270,7 +240,7 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
                 PATIENCE,
                 what="answers after the database restart",
             )
-            print(f"(c) PostgreSQL ended {ended} server sessions; chargers answered again")
+            print(f"{at()} (c) PostgreSQL ended {ended} server sessions; chargers answered again")
 
             # (d) The worker killed while a task runs: held by a lock on the records' table
             # (pricing a stopped session), killed, the lock let go, a new worker started.
@@ -289,13 +259,14 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
                 await lock.rollback()
                 await lock.close()
             topology.start_worker()
-            print("(d) the worker was killed mid-task and started again")
+            print(f"{at()} (d) the worker was killed mid-task and started again")
 
             # The chargers end their sessions and deliver everything queued.
             for charger in fleet.chargers:
                 charger.closing = True
                 charger.sessions.finish_all("Local")
             await eventually(lambda: _async(fleet.queued == 0), PATIENCE, what="queues drained")
+            print(f"{at()} every session ended and delivered")
         finally:
             await fleet.stop()
 

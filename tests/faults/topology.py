@@ -5,15 +5,20 @@ process group of its own, ended whatever happens; a test kills and restarts part
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.aio import eventually
 from tests.helpers import ROOT, free_port, own_redis, server_process, stop_process_group
 from tests.nginx import running_nginx
 
@@ -21,6 +26,9 @@ NODE_APPLICATION_NAME = "cpms-fault-node"
 WORKER_APPLICATION_NAME = "cpms-fault-worker"
 # Seconds before a task of a killed worker is queued again (CELERY_VISIBILITY_TIMEOUT).
 VISIBILITY_SECONDS = 5
+# Bounds a request or a wait that would otherwise hang.
+PATIENCE = 120.0
+FINISHED = {"answered", "call_error", "timeout", "offline", "refused"}
 
 NGINX_HTTP = """
 upstream cpms_daphne {{
@@ -167,3 +175,41 @@ class Topology:
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait()
         self.worker = None
+
+
+# --- Commands through the API, as an integrator sends them ----------------------------
+
+
+def api(topology: Topology, key: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 (http, built here)
+        f"{topology.http}/api/v1/{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as answer:  # noqa: S310
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as refused:
+        return refused.code, {"body": refused.read().decode(errors="replace")}
+
+
+async def command_outcome(topology: Topology, key: str, charger_id: int) -> tuple[int, str, str]:
+    """A TriggerMessage sent through the API: the HTTP status of the request, then the
+    command's final status and error."""
+    status, body = await asyncio.to_thread(
+        api,
+        topology,
+        key,
+        "commands/",
+        {"charger": charger_id, "action": "trigger", "arguments": {"message": "Heartbeat"}},
+    )
+    if status >= 300:
+        return status, "", body.get("body", "")
+
+    async def finished():
+        _, polled = await asyncio.to_thread(api, topology, key, f"commands/{body['id']}/")
+        return polled if polled.get("status") in FINISHED else None
+
+    polled = await eventually(finished, PATIENCE, every=0.5, what="the command's outcome")
+    return status, polled["status"], polled.get("error", "")
