@@ -221,8 +221,8 @@ async def test_chargers_survive_four_faults_with_nothing_lost_or_doubled(tenant_
                 answered_in_stall = ledger.calls - calls_before
             http_status, command_status, error = await during
             print(
-                f"{at()} (b) Redis stalled {REDIS_STALL_SECONDS:g} s: {answered_in_stall} calls "
-                f"answered meanwhile; a command sent then: HTTP {http_status}, "
+                f"{at()} (b) Redis stalled {REDIS_STALL_SECONDS:g} s: {answered_in_stall} "
+                f"ledger entries answered meanwhile; a command sent then: HTTP {http_status}, "
                 f"{command_status or 'not accepted'} ({error})"
             )
             assert http_status == 503 or command_status in {"refused", "timeout"}, error

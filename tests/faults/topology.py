@@ -155,8 +155,11 @@ class Topology:
                     "-A",
                     "cpms",
                     "worker",
+                    # Threads: the ended sessions' pricing keeps up; one process, killed whole.
                     "--pool",
-                    "solo",
+                    "threads",
+                    "--concurrency",
+                    "4",
                     "--loglevel",
                     "WARNING",
                     "--without-gossip",
