@@ -11,7 +11,8 @@ import urllib.request
 import psycopg
 import pytest
 import websockets
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 from ocpp.v16 import call
 
 from chargers.models import ChargingSession
@@ -93,3 +94,5 @@ async def test_a_stopped_node_answers_what_it_received_then_closes_with_going_aw
         assert await asyncio.to_thread(server.wait, 60) == 0
     session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
     assert session.transaction_id == str(started.transaction_id)
+    # The test's own database thread lets go of its connection: the test database is dropped.
+    await sync_to_async(connections.close_all)()
