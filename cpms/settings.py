@@ -165,6 +165,9 @@ METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS", default=[] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
 )
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The longest a node stopped with SIGTERM waits for its sockets to close before it exits
+# (cpms/daphne.py); the unit's TimeoutStopSec and compose's stop_grace_period are longer.
+DRAIN_SECONDS = env.float("DRAIN_SECONDS", default=20.0)
 
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL
@@ -199,6 +202,16 @@ HANDOFF_QUEUE_SIZE = env.int("HANDOFF_QUEUE_SIZE", default=10_000)
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker died mid-task (acks_late: not acknowledged) goes back to the queue after
+# this many seconds, found by a sweep every worker makes as often (at most every 10 s). Keep it
+# above the longest task: a task still running then is run a second time (every task is
+# idempotent, but the work is done twice).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

@@ -42,6 +42,7 @@ from chargers.services.connections import (
     message_log_append,
 )
 from chargers.services.device_model import device_model_values_store
+from cpms import draining
 from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        if draining.draining():
+            # The node is being stopped: 503 lets the proxy try another node.
+            metrics.HANDSHAKE_REFUSALS.labels("draining").inc()
+            await self.refuse(503)
+            return
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
         opened = await in_db(handshake.open_socket)(
@@ -225,6 +231,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     # --- Events from other processes ------------------------------------------------------
+
+    async def server_drain(self, event: dict[str, Any]) -> None:
+        """The node is being stopped (cpms/daphne.py): the frames received before this event
+        are answered by now; going away (1001) tells the charger to reconnect, elsewhere."""
+        if self.central is not None:  # a refused upgrade has nothing to close
+            self.closing = True
+            await self.close(code=1001)
 
     async def ocpp_replaced(self, event: dict[str, Any]) -> None:
         self.closing = True

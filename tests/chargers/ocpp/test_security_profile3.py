@@ -7,8 +7,6 @@ The server under test trusts the proxy at 127.0.0.2. A test plays that proxy by 
 import asyncio
 import base64
 import hashlib
-import os
-import shutil
 import ssl
 import subprocess
 from datetime import timedelta
@@ -31,7 +29,8 @@ from chargers.services.chargers import charger_update
 from cpms.tenancy import scoping
 from tests.chargers.ocpp import clients
 from tests.chargers.ocpp.clients import PASSWORD, basic
-from tests.helpers import ROOT, child_env, database_url, free_port, running_server, wait_for_port
+from tests.helpers import ROOT, child_env, database_url, free_port, running_server
+from tests.nginx import render, require_nginx, running_nginx, server_certificate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -229,14 +228,10 @@ async def test_charlies_charger_certificate_does_not_open_tenant_a(
     assert await refusals() == [("missing_credentials", "B-1", "tenant-a", CHARGER_ADDRESS)]
 
 
-# --- End to end through real nginx with deploy/nginx/ (opt-in: TEST_NGINX=1) ---------------------
+# --- End to end through a real nginx with deploy/nginx/ (tests/nginx.py) --------------------------
 
 DEPLOY = ROOT / "deploy"
 WEIRD_ID = "Site 1/Bay #2, rear"
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
 
 
 def issue(ca_dir, identity) -> tuple[str, str, str]:
@@ -257,10 +252,7 @@ def issue(ca_dir, identity) -> tuple[str, str, str]:
 def nginx(proxied_server, tmp_path_factory):
     """nginx with deploy/nginx/cpms-ocpp.conf as shipped, but for paths, ports and a source
     address: it connects to daphne from 127.0.0.2, the proxy the server trusts."""
-    if not os.environ.get("TEST_NGINX"):
-        pytest.skip("the end-to-end test through nginx is opt-in: TEST_NGINX=1")
-    if not (shutil.which("nginx") and shutil.which("openssl")):
-        pytest.fail("TEST_NGINX=1 but nginx or openssl is not installed")
+    require_nginx()
     tmp = tmp_path_factory.mktemp("nginx")
     ca_dir, rogue_dir = tmp / "ca", tmp / "rogue"
     for directory in (ca_dir, rogue_dir):
@@ -270,59 +262,32 @@ def nginx(proxied_server, tmp_path_factory):
             capture_output=True,
             timeout=30,
         )
-    openssl(
-        *("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"),
-        *("-keyout", "server.key", "-out", "server.crt", "-days", "1", "-subj", "/CN=127.0.0.1"),
-        *("-addext", "subjectAltName=IP:127.0.0.1"),
-        cwd=tmp,
-    )
+    server_crt, _ = server_certificate(tmp)
     (tmp / "charger-ca.crt").write_text((ca_dir / "ca.crt").read_text())
     daphne_port = int(proxied_server.rsplit(":", 1)[1])
     tls_port, plain_port = free_port(), free_port()
-    site = (DEPLOY / "nginx" / "cpms-ocpp.conf").read_text()
-    for old, new in [
-        ("/etc/cpms/tls/", f"{tmp}/"),
-        ("/etc/nginx/cpms-ocpp-proxy.conf", f"{tmp}/cpms-ocpp-proxy.conf"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{daphne_port};"),
-        ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
-        ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
-        ("listen [::]:443 ssl;", ""),
-        ("listen [::]:80;", ""),
-    ]:
-        assert old in site, old
-        site = site.replace(old, new)
-    (tmp / "cpms-ocpp.conf").write_text(site)
-    params = (DEPLOY / "nginx" / "cpms-ocpp-proxy.conf").read_text()
+    site = render(
+        "cpms-ocpp.conf",
+        [
+            ("/etc/cpms/tls/", f"{tmp}/"),
+            ("/etc/nginx/cpms-ocpp-proxy.conf", f"{tmp}/cpms-ocpp-proxy.conf"),
+            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{daphne_port};"),
+            ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
+            ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
+            ("listen [::]:443 ssl;", ""),
+            ("listen [::]:80;", ""),
+        ],
+    )
+    params = render("cpms-ocpp-proxy.conf", [])
     (tmp / "cpms-ocpp-proxy.conf").write_text(params + f"proxy_bind {PROXY};\n")
-    temp_paths = "".join(
-        f"{kind}_temp_path {tmp}/{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (tmp / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"daemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log info;\n"
-        + "events {}\nhttp {\naccess_log off;\n"
-        + temp_paths
-        + f"include {tmp}/cpms-ocpp.conf;\n}}\n"
-    )
-    process = subprocess.Popen(
-        ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(tls_port, process=process)
-        wait_for_port(plain_port, process=process)
+    with running_nginx(tmp / "nginx", site, [tls_port, plain_port]):
         yield SimpleNamespace(
             wss=f"wss://127.0.0.1:{tls_port}",
             ws=f"ws://127.0.0.1:{plain_port}",
-            server_ca=str(tmp / "server.crt"),
+            server_ca=str(server_crt),
             ca_dir=ca_dir,
             rogue_dir=rogue_dir,
         )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def tls(nginx, certificate=None) -> ssl.SSLContext:
