@@ -94,6 +94,11 @@ class Target:
         """Cumulative counters of the target's database (empty when it has none to ask)."""
         return {}
 
+    def stored(self, answered: dict) -> dict | None:
+        """What the target stored of what it answered (`bench.stored`); None when it stores
+        nothing."""
+        return None
+
     def commander(self, *args: str, env: dict | None = None) -> dict:
         completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
             [sys.executable, "-m", "bench.commander", *args],
@@ -297,6 +302,20 @@ class Project(Target):
             ).fetchone()
         keys = ("commits", "rollbacks", "rows_inserted", "rows_updated", "rows_deleted")
         return dict(zip(keys, row, strict=True)) if row else {}
+
+    def stored(self, answered: dict) -> dict | None:
+        completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
+            [sys.executable, "-m", "bench.stored"],
+            cwd=ROOT,
+            env=self.env,
+            input=json.dumps(answered),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if completed.returncode != 0:
+            raise BenchError(f"counting what was stored failed: {completed.stderr[-2000:]}")
+        return json.loads(completed.stdout.strip().splitlines()[-1])
 
     def send_commands(self, ids: list[str], count: int) -> dict:
         if not self.redis_url:
