@@ -1,6 +1,7 @@
-"""The session writes inside a socket's transaction, 1.6 and 2.0.1: one transaction, no
-savepoints (each costs two round trips on every message), and a resend, also one racing on a
-second socket of the same charger, still finds its session and counts nothing twice."""
+"""The writes of a fleet's commonest messages inside a socket's transaction (sessions 1.6 and
+2.0.1, connector statuses): one transaction, no savepoints (each costs two round trips on every
+message), and a resend, also one racing on a second socket of the same charger, still finds its
+session and counts nothing twice; the newest status wins."""
 
 import threading
 import time
@@ -14,7 +15,15 @@ from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from chargers.metering import Sample
-from chargers.models import ChargingSession, MeterSample, SessionState, TransactionEventRecord
+from chargers.models import (
+    ChargingSession,
+    Connector,
+    MeterSample,
+    SessionState,
+    StatusEvent,
+    TransactionEventRecord,
+)
+from chargers.services.reports import connector_status_record
 from chargers.services.sessions import (
     meter_values_record,
     session_event_record,
@@ -212,3 +221,78 @@ def test_two_sockets_racing_with_a_new_transaction_share_one_session(
         sessions = ChargingSession.objects.filter(transaction_id=tx).count()
         records = TransactionEventRecord.objects.filter(session__transaction_id=tx).count()
     assert (sessions, records) == (1, 1 if second_seq_no == 0 else 2)
+
+
+def _status(charger_id: int, status: str, at: datetime) -> None:
+    connector_status_record(
+        charger_id=charger_id, evse_id=1, connector_id=1, status=status, timestamp=at
+    )
+
+
+def test_a_status_is_written_in_two_statements_without_a_savepoint(tenant_a, charger, in_scope):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            _status(charger.pk, "Available", STARTED)
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            _status(charger.pk, "Charging", STARTED + timedelta(minutes=1))
+
+        statements = [q["sql"] for q in queries.captured_queries]
+        status_work = [
+            sql.split(" ", 1)[0]
+            for sql in statements
+            if '"chargers_connector"' in sql or '"chargers_statusevent"' in sql
+        ]
+        assert _savepoints(queries) == []
+        # The history's row and the connector's conditional UPDATE; no look at it first.
+        assert status_work == ["INSERT", "UPDATE"]
+        connector = Connector.objects.get(charger=charger, evse_id=1)
+    assert (connector.status, connector.status_at) == ("Charging", STARTED + timedelta(minutes=1))
+
+
+def test_an_older_status_joins_the_history_but_not_the_connector(tenant_a, charger, in_scope):
+    with in_scope(tenant_a):
+        _status(charger.pk, "Charging", STARTED + timedelta(minutes=1))
+        _status(charger.pk, "Available", STARTED)  # queued offline, delivered late
+
+        connector = Connector.objects.get(charger=charger, evse_id=1)
+        history = StatusEvent.objects.filter(charger=charger, evse_id=1).count()
+    assert (connector.status, history) == ("Charging", 2)
+
+
+@pytest.mark.parametrize("second_is_newer", [True, False], ids=["newer", "older"])
+def test_two_sockets_racing_with_a_connectors_first_status_keep_the_newest(
+    tenant_a, charger, second_is_newer
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: there is no race to lose")
+    first_written, release = threading.Event(), threading.Event()
+    minutes = {"first": 1, "second": 2 if second_is_newer else 0}
+
+    def socket(name, hold):
+        try:
+            with scoping.scope(tenant_a), transaction.atomic():
+                _status(charger.pk, name, STARTED + timedelta(minutes=minutes[name]))
+                if hold:
+                    first_written.set()
+                    release.wait(30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=socket, args=("first", True))
+    second = threading.Thread(target=socket, args=("second", False))
+    first.start()
+    try:
+        assert first_written.wait(30)
+        second.start()
+        # The second's INSERT waits for the first's connector row to commit or roll back.
+        assert _a_lock_is_awaited()
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+
+    with scoping.scope(tenant_a):
+        connectors = list(Connector.objects.filter(charger=charger, evse_id=1))
+        history = StatusEvent.objects.filter(charger=charger, evse_id=1).count()
+    assert [c.status for c in connectors] == ["second" if second_is_newer else "first"]
+    assert history == 2
