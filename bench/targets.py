@@ -67,6 +67,25 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(timeout=5)
 
 
+def run_json(
+    module: str, *args: str, env: dict | None, what: str, stdin: str | None = None
+) -> dict:
+    """Run one of the benchmark's modules in a process of its own: the JSON object it prints
+    last."""
+    completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"{what} failed: {completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @dataclass
 class Target:
     name: str
@@ -100,17 +119,7 @@ class Target:
         return None
 
     def commander(self, *args: str, env: dict | None = None) -> dict:
-        completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
-            [sys.executable, "-m", "bench.commander", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if completed.returncode != 0:
-            raise BenchError(f"the command sender failed: {completed.stderr[-2000:]}")
-        return json.loads(completed.stdout.strip().splitlines()[-1])
+        return run_json("bench.commander", *args, env=env, what="the command sender")
 
     def start_server(self, args: list[str], env: dict | None = None) -> None:
         self.port = free_port()
@@ -304,18 +313,9 @@ class Project(Target):
         return dict(zip(keys, row, strict=True)) if row else {}
 
     def stored(self, answered: dict) -> dict | None:
-        completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
-            [sys.executable, "-m", "bench.stored"],
-            cwd=ROOT,
-            env=self.env,
-            input=json.dumps(answered),
-            capture_output=True,
-            text=True,
-            timeout=600,
+        return run_json(
+            "bench.stored", env=self.env, stdin=json.dumps(answered), what="counting the stored"
         )
-        if completed.returncode != 0:
-            raise BenchError(f"counting what was stored failed: {completed.stderr[-2000:]}")
-        return json.loads(completed.stdout.strip().splitlines()[-1])
 
     def send_commands(self, ids: list[str], count: int) -> dict:
         if not self.redis_url:

@@ -73,9 +73,7 @@ def session_start(
     token = id_token_verdict(id_tag=id_tag)
     # The charger's row, locked: two sockets of one charger racing with the same resend take
     # turns here, so the second finds the first's session instead of breaking its constraint.
-    charger = locked_row(Charger, id=charger_id)
-    if charger is None:
-        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    charger = _locked_charger(charger_id)
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
     existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
     if existing is not None:
@@ -225,6 +223,15 @@ def _close_lost(session: ChargingSession, *, reason: str, why: str) -> ChargingS
     )
     publish(SessionStopped.of(session))
     return session
+
+
+def _locked_charger(charger_id: int) -> Charger:
+    """The charger's row, locked until the transaction ends: the starts of its sessions take
+    turns there, so that two of its sockets racing cannot both create one."""
+    charger = locked_row(Charger, id=charger_id)
+    if charger is None:
+        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    return charger
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
@@ -447,9 +454,7 @@ def _event_session(
     session = _locked_session(charger_id, transaction_id)
     if session is not None:
         return session, False
-    charger = locked_row(Charger, id=charger_id)
-    if charger is None:
-        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    charger = _locked_charger(charger_id)
     session = _locked_session(charger_id, transaction_id)
     if session is not None:
         return session, False
