@@ -96,8 +96,16 @@ class Server(DaphneServer):
         if isinstance(protocol, WebSocketProtocol) and kind.startswith(DENIAL + "."):
             if kind == f"{DENIAL}.start":
                 protocol.denial_status = int(message["status"])
+                protocol.denial_headers = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in message.get("headers") or []
+                ]
             elif not message.get("more_body"):
-                deny(protocol, getattr(protocol, "denial_status", 403))
+                deny(
+                    protocol,
+                    getattr(protocol, "denial_status", 403),
+                    getattr(protocol, "denial_headers", []),
+                )
             return
         if (
             isinstance(protocol, WebSocketProtocol)
@@ -110,13 +118,25 @@ class Server(DaphneServer):
         await super().handle_reply(protocol, message)
 
 
-def deny(protocol: WebSocketProtocol, status: int) -> None:
-    """Answer the upgrade with `status` instead of accepting it, as daphne's `serverReject`
-    answers with 403. Nothing when the handshake is over already."""
+def deny(
+    protocol: WebSocketProtocol, status: int, headers: list[tuple[str, str]] | None = None
+) -> None:
+    """Answer the upgrade with `status` (and `headers`, a 503's Retry-After) instead of
+    accepting it, as daphne's `serverReject` answers with 403. Nothing when the handshake is
+    over already."""
     handshake = getattr(protocol, "handshake_deferred", None)
     if handshake is None:
         return
     del protocol.handshake_deferred
+    if headers:
+        # autobahn answers a ConnectionDeny through failHandshake, which takes headers but is
+        # not given any: this protocol's call gets ours.
+        fail = protocol.failHandshake
+
+        def fail_with_headers(reason: str, code: int = 400, responseHeaders: Any = None) -> None:  # noqa: N803 (autobahn's name)
+            fail(reason, code, [*(responseHeaders or []), *headers])
+
+        protocol.failHandshake = fail_with_headers
     handshake.errback(ConnectionDeny(code=status, reason=http.HTTPStatus(status).phrase))
     protocol.server.protocol_disconnected(protocol)
 
