@@ -24,6 +24,8 @@ from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -31,7 +33,7 @@ from bench.frames import now
 from bench.load import raise_open_files_limit
 
 HEARTBEAT_INTERVAL = 300
-connected: dict[str, BareCentralSystem] = {}
+connected: dict[str, BareCentralSystem | BareCentralSystem201] = {}
 transaction_ids = itertools.count(1)
 
 
@@ -69,6 +71,41 @@ class BareCentralSystem(ChargePoint):
         return call_result.MeterValues()
 
 
+class BareCentralSystem201(ChargePoint201):
+    """The same for 2.0.1 chargers: what the 2.0.1 sessions scenario sends."""
+
+    @on("BootNotification")
+    async def on_boot_notification(self, charging_station, reason, **optional):
+        return result201.BootNotification(
+            current_time=now(), interval=HEARTBEAT_INTERVAL, status="Accepted"
+        )
+
+    @on("Heartbeat")
+    async def on_heartbeat(self):
+        return result201.Heartbeat(current_time=now())
+
+    @on("StatusNotification")
+    async def on_status_notification(self, timestamp, connector_status, evse_id, connector_id):
+        return result201.StatusNotification()
+
+    @on("Authorize")
+    async def on_authorize(self, id_token, **optional):
+        return result201.Authorize(id_token_info={"status": "Accepted"})
+
+    @on("TransactionEvent")
+    async def on_transaction_event(
+        self, event_type, timestamp, trigger_reason, seq_no, transaction_info, **optional
+    ):
+        # As the project does: the token's verdict when the event names one.
+        if "id_token" in optional:
+            return result201.TransactionEvent(id_token_info={"status": "Accepted"})
+        return result201.TransactionEvent()
+
+    @on("MeterValues")
+    async def on_meter_values(self, evse_id, meter_value):
+        return result201.MeterValues()
+
+
 async def control(ws: ServerConnection) -> None:
     """Relay commands to connected chargers, one request at a time per control socket."""
     async for raw in ws:
@@ -92,7 +129,8 @@ async def handler(ws: ServerConnection) -> None:
         await control(ws)
         return
     identity = path.rsplit("/", 1)[-1]
-    charger = BareCentralSystem(identity, ws, response_timeout=30)
+    kind = BareCentralSystem201 if ws.subprotocol == "ocpp2.0.1" else BareCentralSystem
+    charger = kind(identity, ws, response_timeout=30)
     connected[identity] = charger
     try:
         await charger.start()
@@ -110,7 +148,7 @@ async def main(host: str, port: int) -> None:
         handler,
         host,
         port,
-        subprotocols=["ocpp1.6"],
+        subprotocols=["ocpp1.6", "ocpp2.0.1"],
         compression=None,
         ping_interval=60,
         ping_timeout=120,

@@ -25,6 +25,19 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/12"
 SATURATED_PCT = 90
 
 # (figure, label, the target for it); a ratio target is marked "x".
+STORED_ROWS = [
+    ("answered_to_store", "answered: rows to store", ""),
+    ("missing_in_database", "answered but not stored", "0"),
+]
+SESSION_ROWS = [
+    ("sessions_per_s", "sessions per s", ""),
+    ("calls_per_s", "calls per s", ""),
+    ("p50_ms", "p50 (ms)", ""),
+    ("p99_ms", "p99 (ms)", ""),
+    ("server_cpu_us_per_call", "server CPU per call (us)", "<= 1.5x"),
+    ("commits_per_call", "database commits per call", ""),
+    *STORED_ROWS,
+]
 ROWS = {
     "hold": [
         ("held", "chargers held", ""),
@@ -37,6 +50,7 @@ ROWS = {
         ("accepted", "chargers Accepted", ""),
         ("all_accepted_s", "until all Accepted (s)", "<= 30"),
         ("slowest_reply_ms", "slowest reply (ms)", "<= 5000"),
+        ("busy_refusals", "refused busy (503), retried", ""),
         ("commits_per_charger", "database commits per charger", ""),
     ],
     "meter_values": [
@@ -45,15 +59,10 @@ ROWS = {
         ("p99_ms", "p99 (ms)", ""),
         ("server_cpu_us_per_call", "server CPU per call (us)", "<= 1.5x"),
         ("commits_per_call", "database commits per call", ""),
+        *STORED_ROWS,
     ],
-    "sessions": [
-        ("sessions_per_s", "sessions per s", ""),
-        ("calls_per_s", "calls per s", ""),
-        ("p50_ms", "p50 (ms)", ""),
-        ("p99_ms", "p99 (ms)", ""),
-        ("server_cpu_us_per_call", "server CPU per call (us)", "<= 1.5x"),
-        ("commits_per_call", "database commits per call", ""),
-    ],
+    "sessions": SESSION_ROWS,
+    "sessions_201": SESSION_ROWS,
     "command": [
         ("held", "chargers connected", ""),
         ("answered", "commands answered", ""),
@@ -66,6 +75,7 @@ TITLES = {
     "storm": "storm",
     "meter_values": "throughput: MeterValues",
     "sessions": "throughput: sessions",
+    "sessions_201": "throughput: 2.0.1 sessions",
     "command": "command",
 }
 

@@ -23,12 +23,13 @@ import itertools
 import json
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from bench import frames
+from chargers.simulator.connection import retry_after
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 POLL = 0.02
@@ -36,6 +37,14 @@ POLL = 0.02
 
 class CallFailed(Exception):
     """The server answered with a CALLERROR, or not at all."""
+
+
+class Busy(Exception):
+    """The server refused the upgrade for now (503), asking to come back in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"busy: retry in {seconds:g} s")
+        self.seconds = seconds
 
 
 @dataclass
@@ -97,11 +106,28 @@ class Link:
 
 
 @dataclass
+class Answered:
+    """What the server answered and so must have stored (`bench.stored` counts it): the
+    transactions it accepted, the 2.0.1 events and the sampled values it acknowledged."""
+
+    transactions: list[str] = field(default_factory=list)
+    events: int = 0
+    samples: int = 0
+
+
+@dataclass
 class Worker:
     spec: dict
     links: list[Link] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     sessions_done: int = 0
+    answered: Answered = field(default_factory=Answered)
+    busy: int = 0  # upgrades refused with 503 (admission control), each tried again
+    slowest_refusal: float = 0.0
+
+    @property
+    def version(self) -> str:
+        return self.spec.get("version", "1.6")
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -115,13 +141,24 @@ class Worker:
         return tags[n % len(tags)]
 
     async def open(self, identity: str) -> tuple[Link | None, float, float]:
-        """Connect and boot one charger: (link or None, handshake seconds, boot seconds)."""
+        """Connect and boot one charger: (link or None, handshake seconds, boot seconds). A
+        busy server's 503 is waited out as its Retry-After asks, as a charger would, and the
+        charger tries again (`busy` counts them); the seconds are those of the last try, each
+        refusal being a reply of its own."""
+        while True:
+            try:
+                return await self._open_once(identity)
+            except Busy as busy:
+                self.busy += 1
+                await asyncio.sleep(busy.seconds)
+
+    async def _open_once(self, identity: str) -> tuple[Link | None, float, float]:
         token = base64.b64encode(f"{identity}:{self.spec['password']}".encode()).decode()
         started = time.perf_counter()
         try:
             ws = await connect(
                 self.spec["url"] + identity,
-                subprotocols=["ocpp1.6"],
+                subprotocols=[f"ocpp{self.version}"],
                 additional_headers={"Authorization": f"Basic {token}"},
                 open_timeout=self.spec["open_timeout"],
                 # Chargers do not compress; the server's pings are answered by websockets.
@@ -129,6 +166,14 @@ class Worker:
                 ping_interval=None,
                 max_queue=64,
             )
+        except InvalidStatus as refused:
+            response = refused.response
+            wait = retry_after(response.status_code, response.headers.get("Retry-After"))
+            if wait is not None:
+                self.slowest_refusal = max(self.slowest_refusal, time.perf_counter() - started)
+                raise Busy(wait) from None
+            self.error(f"connect: HTTP {response.status_code}")
+            return None, time.perf_counter() - started, 0.0
         except (OSError, TimeoutError, WebSocketException) as error:
             self.error(f"connect: {type(error).__name__}")
             return None, time.perf_counter() - started, 0.0
@@ -136,7 +181,8 @@ class Worker:
         link = Link(identity=identity, ws=ws)
         link.reader = asyncio.create_task(link.read())
         try:
-            boot, reply = await link.call("BootNotification", frames.BOOT, self.timeout)
+            boot_payload = frames.BOOT_201 if self.version == "2.0.1" else frames.BOOT
+            boot, reply = await link.call("BootNotification", boot_payload, self.timeout)
         except CallFailed as failed:
             self.error(str(failed))
             await ws.close()
@@ -172,6 +218,7 @@ class Worker:
                 self.error(str(failed))
                 return
             link.transaction_id = reply["transactionId"]
+            self.answered.transactions.append(str(link.transaction_id))
 
         await asyncio.gather(*(one(n, link) for n, link in enumerate(self.links)))
 
@@ -218,7 +265,12 @@ class Worker:
                 "commands_answered": sum(link.commands_answered for link in self.links),
             }
         deadline = time.perf_counter() + self.spec["duration"]
-        loop = {"hold": self.heartbeats, "meter_values": self.meter_loop, "sessions": self.sessions}
+        loop = {
+            "hold": self.heartbeats,
+            "meter_values": self.meter_loop,
+            "sessions": self.sessions,
+            "sessions_201": self.sessions_201,
+        }
         latencies: list[float] = []
         await asyncio.gather(
             *(loop[scenario](n, link, deadline, latencies) for n, link in enumerate(self.links))
@@ -227,6 +279,7 @@ class Worker:
             "latencies": latencies,
             "held": sum(link.open for link in self.links),
             "sessions": self.sessions_done,
+            "answered": asdict(self.answered),
         }
 
     async def heartbeats(self, n: int, link: Link, deadline: float, latencies: list) -> None:
@@ -254,6 +307,7 @@ class Worker:
                 self.error(str(failed))
                 return
             latencies.append(elapsed)
+            self.answered.samples += frames.SAMPLES_PER_METER_VALUES
 
     async def sessions(self, n: int, link: Link, deadline: float, latencies: list) -> None:
         """Closed loop of whole sessions: Authorize, StartTransaction, MeterValues, Stop."""
@@ -268,17 +322,48 @@ class Worker:
                 elapsed, reply = await link.call("StartTransaction", start, self.timeout)
                 latencies.append(elapsed)
                 transaction_id = reply["transactionId"]
+                self.answered.transactions.append(str(transaction_id))
                 link.energy_wh += 250
                 meter = frames.meter_values(
                     connector_id=1, transaction_id=transaction_id, energy_wh=link.energy_wh
                 )
                 elapsed, _ = await link.call("MeterValues", meter, self.timeout)
                 latencies.append(elapsed)
+                self.answered.samples += frames.SAMPLES_PER_METER_VALUES
                 stop = frames.stop_transaction(
                     transaction_id=transaction_id, id_tag=tag, meter_stop=link.energy_wh
                 )
                 elapsed, _ = await link.call("StopTransaction", stop, self.timeout)
                 latencies.append(elapsed)
+                self.sessions_done += 1
+            except CallFailed as failed:
+                self.error(str(failed))
+                return
+
+    async def sessions_201(self, n: int, link: Link, deadline: float, latencies: list) -> None:
+        """Closed loop of whole 2.0.1 sessions: Authorize, then TransactionEvent Started,
+        Updated (nine samples) and Ended."""
+        tag = self.id_tag(n)
+        while time.perf_counter() < deadline and link.open:
+            transaction_id = f"{link.identity}-{next(link.ids)}"
+            try:
+                elapsed, _ = await link.call("Authorize", frames.authorize_201(tag), self.timeout)
+                latencies.append(elapsed)
+                for seq_no, event_type in enumerate(("Started", "Updated", "Ended")):
+                    link.energy_wh += 125 if seq_no else 0
+                    event = frames.transaction_event(
+                        event_type=event_type,
+                        seq_no=seq_no,
+                        transaction_id=transaction_id,
+                        energy_wh=link.energy_wh,
+                        id_tag=tag if event_type == "Started" else "",
+                    )
+                    elapsed, _ = await link.call("TransactionEvent", event, self.timeout)
+                    latencies.append(elapsed)
+                    if event_type == "Started":
+                        self.answered.transactions.append(transaction_id)
+                    self.answered.events += 1
+                    self.answered.samples += frames.SAMPLES_PER_EVENT[event_type]
                 self.sessions_done += 1
             except CallFailed as failed:
                 self.error(str(failed))
@@ -301,7 +386,11 @@ class Worker:
             asyncio.gather(*(one(identity) for identity in self.spec["ids"])),
             self.spec["storm_timeout"],
         )
-        return {"accepted_at": accepted_at, "slowest_replies": slowest}
+        return {
+            "accepted_at": accepted_at,
+            "slowest_replies": [*slowest, self.slowest_refusal],
+            "busy": self.busy,
+        }
 
 
 async def _wait(event) -> None:

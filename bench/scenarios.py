@@ -21,7 +21,11 @@ from bench.targets import ID_TAGS, PASSWORD, BenchError, Target, charger_ids
 # The order matters: a scenario's disconnects leave work for later (an offline alert is
 # evaluated two minutes after a charger's socket closes), which would be billed to whichever
 # scenario runs then. The small fleets go first; the two fleets of a thousand go last.
-SCENARIOS = ("meter_values", "sessions", "command", "hold", "storm")
+SCENARIOS = ("meter_values", "sessions", "sessions_201", "command", "hold", "storm")
+# Scenarios whose chargers speak 2.0.1; the others speak 1.6.
+VERSION_201 = frozenset({"sessions_201"})
+# Scenarios that store what they are answered for, checked against the database at the end.
+STORING = frozenset({"meter_values", "sessions", "sessions_201"})
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Sizes:
             "storm": self.storm,
             "meter_values": self.throughput_chargers,
             "sessions": self.throughput_chargers,
+            "sessions_201": self.throughput_chargers,
             "command": self.command_chargers,
         }[scenario]
 
@@ -116,6 +121,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
                 {
                     "index": index,
                     "scenario": scenario,
+                    "version": "2.0.1" if scenario in VERSION_201 else "1.6",
                     "url": target.url,
                     "ids": chunk,
                     "password": PASSWORD,
@@ -169,6 +175,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
         queue.close()
     settle(target)
     activity = target.database_activity()
+    answered = total_answered(results) if scenario in STORING else None
     return figures(
         scenario,
         sizes=sizes,
@@ -180,7 +187,35 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
         server_cpu_by_group=cpu_by_group,
         rss_delta=rss_after - rss_before,
         database={k: v - activity_before[k] for k, v in activity.items()},
+        persisted=persisted(target, answered),
     )
+
+
+def total_answered(results: list[dict]) -> dict:
+    """What every worker was answered for (`bench.load.Answered`), summed."""
+    total: dict = {"transactions": [], "events": 0, "samples": 0}
+    for part in results:
+        answered = part["answered"]
+        total["transactions"] += answered["transactions"]
+        total["events"] += answered["events"]
+        total["samples"] += answered["samples"]
+    return total
+
+
+def persisted(target: Target, answered: dict | None) -> dict:
+    """Answered against stored: sessions, 2.0.1 events and samples, and how many of them the
+    database lacks (nothing answered may be lost). Empty for a target that stores nothing."""
+    if answered is None:
+        return {}
+    found = target.stored(answered)
+    if found is None:
+        return {}
+    expected = {**answered, "transactions": len(answered["transactions"])}
+    return {
+        "answered_to_store": sum(expected.values()),
+        "missing_in_database": sum(max(0, expected[k] - found[k]) for k in expected),
+        "stored": found,
+    }
 
 
 def per(database: dict | None, counter: str, count: int) -> float | None:
@@ -201,6 +236,7 @@ def figures(
     server_cpu_by_group,
     rss_delta,
     database=None,
+    persisted=None,
 ) -> dict:
     """The scenario's figures: plain numbers (seconds as ms, CPU as us) for table and JSON."""
     errors: dict[str, int] = {}
@@ -222,7 +258,7 @@ def figures(
     }
     held = sum(part.get("held", 0) for part in results)
     chargers = sizes.chargers(scenario)
-    if scenario in {"hold", "meter_values", "sessions"}:
+    if scenario in {"hold", "meter_values", "sessions", "sessions_201"}:
         latencies = [value for part in results for value in part["latencies"]]
         calls = len(latencies)
         figures = {
@@ -237,10 +273,10 @@ def figures(
         }
         if scenario == "hold":
             figures["rss_per_connection_kib"] = round(rss_delta / held / 1024, 1) if held else None
-        if scenario == "sessions":
+        if scenario in {"sessions", "sessions_201"}:
             sessions = sum(part["sessions"] for part in results)
             figures["sessions_per_s"] = round(sessions / wall, 1) if wall else None
-        return {**figures, **common}
+        return {**figures, **(persisted or {}), **common}
     if scenario == "storm":
         accepted = [value for part in results for value in part["accepted_at"]]
         slowest = [value for part in results for value in part["slowest_replies"]]
@@ -251,6 +287,9 @@ def figures(
             "all_accepted_s": round(max(accepted), 3) if len(accepted) == chargers else None,
             "last_accepted_s": round(max(accepted), 3) if accepted else None,
             "slowest_reply_ms": ms(max(slowest, default=None)),
+            # Upgrades refused with 503 by admission control, each tried again after its
+            # Retry-After.
+            "busy_refusals": sum(part.get("busy", 0) for part in results),
             "commits_per_charger": per(database, "commits", len(accepted)),
             **common,
         }

@@ -67,6 +67,25 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(timeout=5)
 
 
+def run_json(
+    module: str, *args: str, env: dict | None, what: str, stdin: str | None = None
+) -> dict:
+    """Run one of the benchmark's modules in a process of its own: the JSON object it prints
+    last."""
+    completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"{what} failed: {completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @dataclass
 class Target:
     name: str
@@ -94,18 +113,13 @@ class Target:
         """Cumulative counters of the target's database (empty when it has none to ask)."""
         return {}
 
+    def stored(self, answered: dict) -> dict | None:
+        """What the target stored of what it answered (`bench.stored`); None when it stores
+        nothing."""
+        return None
+
     def commander(self, *args: str, env: dict | None = None) -> dict:
-        completed = subprocess.run(  # noqa: S603 (our own module, our arguments)
-            [sys.executable, "-m", "bench.commander", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if completed.returncode != 0:
-            raise BenchError(f"the command sender failed: {completed.stderr[-2000:]}")
-        return json.loads(completed.stdout.strip().splitlines()[-1])
+        return run_json("bench.commander", *args, env=env, what="the command sender")
 
     def start_server(self, args: list[str], env: dict | None = None) -> None:
         self.port = free_port()
@@ -297,6 +311,11 @@ class Project(Target):
             ).fetchone()
         keys = ("commits", "rollbacks", "rows_inserted", "rows_updated", "rows_deleted")
         return dict(zip(keys, row, strict=True)) if row else {}
+
+    def stored(self, answered: dict) -> dict | None:
+        return run_json(
+            "bench.stored", env=self.env, stdin=json.dumps(answered), what="counting the stored"
+        )
 
     def send_commands(self, ids: list[str], count: int) -> dict:
         if not self.redis_url:

@@ -28,6 +28,8 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from kombu import Connection
 
+from cpms import draining
+
 # A probe that waits longer than this for a part counts the part as down.
 CHECK_SECONDS = 2.0
 
@@ -88,6 +90,12 @@ class Readiness(HealthCheckView):
             yield Broker()
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if draining.draining():
+            # Being stopped: out of rotation at once, whatever the parts say.
+            return JsonResponse(
+                {"status": "draining", "failed": ["node"], "checks": {"node": "draining"}},
+                status=503,
+            )
         with self.get_executor() as executor:
             results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The embedded defaults' files (SQLite, collected static files); made by the entry points
@@ -149,6 +150,20 @@ OCPP_DB_THREADS = env.int(
     default=4 if DATABASES["default"]["ENGINE"] == "cpms.postgresql" else 1,
 )
 
+# Admission control (chargers/ocpp/admission.py): WebSocket handshakes one server process works
+# on at once (0: no bound). A storm beyond it is refused at once with 503 and a Retry-After of
+# OCPP_ADMISSION_RETRY_AFTER seconds (plus up to as much again, at random, so the retries
+# spread), before any database work, rather than queued until the chargers have given up.
+# 100: one process got through 75 handshakes-and-boots a second in the last storm measured (1,000
+# Accepted in 13.4 s), so the last of 100 in progress is answered within about a second, far
+# inside the 5 s a charger waits; a refusal costs microseconds and no database work.
+OCPP_MAX_HANDSHAKES_IN_PROGRESS = env.int("OCPP_MAX_HANDSHAKES_IN_PROGRESS", default=100)
+OCPP_ADMISSION_RETRY_AFTER = env.int("OCPP_ADMISSION_RETRY_AFTER", default=2)
+if OCPP_MAX_HANDSHAKES_IN_PROGRESS < 0:
+    raise ImproperlyConfigured("OCPP_MAX_HANDSHAKES_IN_PROGRESS: 0 (no bound) or more")
+if OCPP_ADMISSION_RETRY_AFTER < 1:
+    raise ImproperlyConfigured("OCPP_ADMISSION_RETRY_AFTER: at least 1 (second)")
+
 # Refused OCPP handshakes are counted per address and charger, and floods refused unheard
 # (chargers/ocpp/throttle.py). Off only where a proxy in front throttles them already.
 OCPP_HANDSHAKE_THROTTLE = env.bool("OCPP_HANDSHAKE_THROTTLE", default=True)
@@ -165,6 +180,9 @@ METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS", default=[] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
 )
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The longest a node stopped with SIGTERM waits for its sockets to close before it exits
+# (cpms/daphne.py); the unit's TimeoutStopSec and compose's stop_grace_period are longer.
+DRAIN_SECONDS = env.float("DRAIN_SECONDS", default=20.0)
 
 REDIS_URL = env("REDIS_URL", default=env_redis_default)
 EMBEDDED = not REDIS_URL
@@ -199,6 +217,16 @@ HANDOFF_QUEUE_SIZE = env.int("HANDOFF_QUEUE_SIZE", default=10_000)
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker died mid-task (acks_late: not acknowledged) goes back to the queue after
+# this many seconds, found by a sweep every worker makes as often (at most every 10 s). Keep it
+# above the longest task: a task still running then is run a second time (every task is
+# idempotent, but the work is done twice).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

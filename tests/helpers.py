@@ -3,6 +3,7 @@ small HTTP servers in a thread, for what the system under test calls out to."""
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,7 +87,15 @@ def manage(*args, env, check=True, timeout=120) -> subprocess.CompletedProcess:
 @contextlib.contextmanager
 def running_server(env: dict, *extra_args: str):
     """`manage.py serve` on a free port; yields the port, stops the server afterwards."""
-    port = free_port()
+    with server_process(env, *extra_args) as (_, port):
+        yield port
+
+
+@contextlib.contextmanager
+def server_process(env: dict, *extra_args: str, port: int | None = None):
+    """`manage.py serve` on `port` (a free one by default); yields the process (for tests that
+    signal it) and the port, and stops the process group afterwards."""
+    port = port or free_port()
     # A file, not a pipe: nobody reads the server's output while it runs, and a full pipe
     # would stall the server. KEEP_SERVER_LOG=1 keeps the file for a look afterwards.
     log_path = ROOT / "var" / f"test-server-{port}.log"
@@ -102,7 +111,7 @@ def running_server(env: dict, *extra_args: str):
         )
         try:
             wait_for_port(port, process=process)
-            yield port
+            yield process, port
         finally:
             stop_process_group(process)
     if not os.environ.get("KEEP_SERVER_LOG"):
@@ -130,6 +139,41 @@ def stop_process_group(process: subprocess.Popen, grace: float = 15.0) -> None:
         time.sleep(0.1)
     signal_group(signal.SIGKILL)
     process.wait()
+
+
+@contextlib.contextmanager
+def own_redis(port=None):
+    """A redis-server of the test's own (nothing else may be stopped with it): the process
+    and its URL."""
+    import pytest
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing")
+        pytest.skip("redis-server is not installed")
+    port = port or free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # stopped by the test already
+            os.kill(process.pid, signal.SIGCONT)
+        stop_process_group(process)
+
+
+@contextlib.contextmanager
+def stalled(process):
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 def postgres_reachable() -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from chargers.commands import asend_command
 from chargers.dashboard import push
 from chargers.models import CommandStatus
-from chargers.ocpp import JsonDict, batches, handshake, metrics, registration
+from chargers.ocpp import JsonDict, admission, batches, handshake, metrics, registration
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
@@ -42,6 +42,7 @@ from chargers.services.connections import (
     message_log_append,
 )
 from chargers.services.device_model import device_model_values_store
+from cpms import draining
 from cpms.tenancy import scoping
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,20 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        if draining.draining():
+            # The node is being stopped: 503 lets the proxy try another node.
+            metrics.HANDSHAKE_REFUSALS.labels("draining").inc()
+            await self.refuse(503)
+            return
+        with admission.handshakes.slot() as admitted:
+            if not admitted:
+                # Before any database work: a storm past the bound costs a counter.
+                retry = str(admission.retry_after()).encode()
+                await self.refuse(503, headers=[(b"retry-after", retry)])
+                return
+            await self._admit()
+
+    async def _admit(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
         client = self.scope.get("client") or ["", 0]
         opened = await in_db(handshake.open_socket)(
@@ -165,16 +180,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # The newest authenticated socket wins; the old one may be half-open.
             await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
 
-    async def refuse(self, status: int) -> None:
-        """Answer the upgrade with `status` where the server lets the application choose it
-        (ASGI's denial response: `manage.py serve`, cpms/daphne.py); else with its 403."""
+    async def refuse(self, status: int, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        """Answer the upgrade with `status` (and `headers`) where the server lets the
+        application choose it (ASGI's denial response: `manage.py serve`, cpms/daphne.py); else
+        with its 403."""
         if "websocket.http.response" not in (self.scope.get("extensions") or {}):
             await self.close()
             return
         start: WebSocketResponseStartEvent = {
             "type": "websocket.http.response.start",
             "status": status,
-            "headers": [],
+            "headers": headers or [],
         }
         body: WebSocketResponseBodyEvent = {
             "type": "websocket.http.response.body",
@@ -225,6 +241,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     # --- Events from other processes ------------------------------------------------------
+
+    async def server_drain(self, event: dict[str, Any]) -> None:
+        """The node is being stopped (cpms/daphne.py): the frames received before this event
+        are answered by now; going away (1001) tells the charger to reconnect, elsewhere."""
+        if self.central is not None:  # a refused upgrade has nothing to close
+            self.closing = True
+            await self.close(code=1001)
 
     async def ocpp_replaced(self, event: dict[str, Any]) -> None:
         self.closing = True

@@ -51,6 +51,10 @@ ROUND_TRIP_SECONDS = Histogram(
 HANDSHAKE_REFUSALS = Counter(
     "cpms_ocpp_handshake_refusals", "WebSocket upgrades refused, by reason", ["reason"]
 )
+ADMISSION_REFUSALS = Counter(
+    "cpms_ocpp_admission_refusals",
+    "WebSocket upgrades refused with 503 because this node had its most handshakes in progress",
+)
 
 
 def action_label(action: str | None) -> str:

@@ -30,6 +30,7 @@ from chargers.models import (
     StatusEvent,
 )
 from cpms.events import publish
+from cpms.tenancy.rows import insert_rows
 
 BOOT_FIELDS = [
     "vendor",
@@ -107,7 +108,9 @@ def charger_boot_record(
     return BootAnswer(status=status, interval=interval)
 
 
-@transaction.atomic
+# No savepoint, as the session writes (chargers/services/sessions.py): a status notification
+# is among a fleet's commonest messages, and nothing here is caught to carry on.
+@transaction.atomic(savepoint=False)
 def connector_status_record(
     *,
     charger_id: int,
@@ -140,17 +143,26 @@ def connector_status_record(
         received_at=now,
         **values,
     )
-    connector, created = Connector.objects.get_or_create(
-        charger_id=charger_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        defaults={**values, "status_at": at},
-    )
     # Statuses may arrive out of order after an offline period; the newest one wins. One
-    # conditional UPDATE, so that two sockets of a reconnecting charger cannot interleave.
-    if not created:
-        newer = Q(status_at__isnull=True) | Q(status_at__lte=at)
-        if not Connector.objects.filter(newer, pk=connector.pk).update(**values, status_at=at):
+    # conditional UPDATE, so that two sockets of a reconnecting charger cannot interleave; a
+    # connector's first status inserts its row instead (ON CONFLICT: one racing it on another
+    # socket waits for it and inserts nothing, then applies its own if newer).
+    connector = Connector.objects.filter(
+        charger_id=charger_id, evse_id=evse_id, connector_id=connector_id
+    )
+    newer = connector.filter(Q(status_at__isnull=True) | Q(status_at__lte=at))
+    if not newer.update(**values, status_at=at):
+        row = {
+            "tenant_id": reported.tenant_id,
+            "charger_id": charger_id,
+            "evse_id": evse_id,
+            "connector_id": connector_id,
+            "status_at": at,
+            **values,
+        }
+        if not insert_rows(Connector, [row], ignore_conflicts=True) and not newer.update(
+            **values, status_at=at
+        ):
             return
     publish(ConnectorStatusReported.of(reported))
 

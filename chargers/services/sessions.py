@@ -4,9 +4,9 @@ Resends change nothing: a 1.6 start is recognised by what it says, a 2.0.1 event
 sequence number, a sample by the unique constraint on its identity.
 
 The OCPP handlers call these inside the socket's own transaction (`CentralSystem.db`), which
-also holds the message log rows. The 1.6 writes join it without a savepoint
-(`atomic(savepoint=False)`): nothing catches their errors to carry on, and a savepoint costs
-two round trips to the database, about a fifth of a whole 1.6 session's.
+also holds the message log rows. The session writes of both versions join it without a
+savepoint (`atomic(savepoint=False)`): nothing catches their errors to carry on, and a
+savepoint costs two round trips to the database, about a fifth of a whole 1.6 session's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
@@ -73,9 +73,7 @@ def session_start(
     token = id_token_verdict(id_tag=id_tag)
     # The charger's row, locked: two sockets of one charger racing with the same resend take
     # turns here, so the second finds the first's session instead of breaking its constraint.
-    charger = locked_row(Charger, id=charger_id)
-    if charger is None:
-        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    charger = _locked_charger(charger_id)
     dedupe_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}|{id_tag.upper()}"
     existing = one_row(ChargingSession, charger_id=charger_id, dedupe_key=dedupe_key)
     if existing is not None:
@@ -227,6 +225,15 @@ def _close_lost(session: ChargingSession, *, reason: str, why: str) -> ChargingS
     return session
 
 
+def _locked_charger(charger_id: int) -> Charger:
+    """The charger's row, locked until the transaction ends: the starts of its sessions take
+    turns there, so that two of its sockets racing cannot both create one."""
+    charger = locked_row(Charger, id=charger_id)
+    if charger is None:
+        raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
+    return charger
+
+
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:
     return locked_row(ChargingSession, charger_id=charger_id, transaction_id=transaction_id)
 
@@ -342,7 +349,7 @@ class TransactionEventAnswer:
     missing: tuple[int, ...] = ()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_event_record(
     *,
     charger_id: int,
@@ -385,35 +392,30 @@ def session_event_record(
         reservation_id=reservation_id,
         samples=tuple(samples_received(samples or (), now)),
     )
-    charger = Charger.objects.only("site_id", "tenant_id").get(pk=charger_id)
-    opened = session_opened(report, now=now)
+    session, created = _event_session(charger_id, transaction_id, report, now)
     # The event's record keeps an implausible time as text: it may be no datetime in UTC
     # (9999-12-31T23:59:59-05:00), which a timestamp column cannot hold or give back.
     sent = charger_time(timestamp, now)
-    session, created = ChargingSession.objects.select_for_update().get_or_create(
-        charger_id=charger_id,
-        transaction_id=transaction_id,
-        defaults={
-            "site_id": charger.site_id,
-            "evse_id": opened.evse_id,
-            "connector_id": opened.connector_id,
-            "started_at": opened.started_at,
-            "timestamp_suspect": opened.timestamp_suspect,
-        },
+    # A resend (its seqNo recorded already) is told by the unique constraint, without the
+    # savepoint an IntegrityError would need; the session's lock makes it the only writer.
+    recorded = insert_rows(
+        TransactionEventRecord,
+        [
+            {
+                "tenant_id": session.tenant_id,
+                "session_id": session.pk,
+                "seq_no": seq_no,
+                "event_type": event_type,
+                "trigger_reason": trigger_reason,
+                "timestamp": sent.at,
+                "timestamp_as_sent": "" if not sent.suspect else timestamp.isoformat(),
+                "offline": offline,
+                "received_at": now,
+            }
+        ],
+        ignore_conflicts=True,
     )
-    try:
-        with transaction.atomic():
-            TransactionEventRecord.objects.create(
-                session=session,
-                seq_no=seq_no,
-                event_type=event_type,
-                trigger_reason=trigger_reason,
-                timestamp=sent.at,
-                timestamp_as_sent="" if not sent.suspect else timestamp.isoformat(),
-                offline=offline,
-                received_at=now,
-            )
-    except IntegrityError:
+    if not recorded:
         return TransactionEventAnswer(session=session, token=token, duplicate=True)
 
     before = SessionFigures.of(session)
@@ -438,3 +440,32 @@ def session_event_record(
         received = session.events.values_list("seq_no", flat=True)
         missing = tuple(missing_sequence_numbers(received))
     return TransactionEventAnswer(session=session, token=token, duplicate=False, missing=missing)
+
+
+def _event_session(
+    charger_id: int, transaction_id: str, report: TransactionReport, now: datetime
+) -> tuple[ChargingSession, bool]:
+    """The session of a 2.0.1 transaction, locked, and whether this report created it.
+
+    Every report after the first finds it with one statement. The first takes its charger's
+    row lock before looking again: two sockets of one charger racing with it (or with its
+    resend) take turns there, so the second finds the first's session instead of breaking the
+    unique constraint, which only a savepoint could survive."""
+    session = _locked_session(charger_id, transaction_id)
+    if session is not None:
+        return session, False
+    charger = _locked_charger(charger_id)
+    session = _locked_session(charger_id, transaction_id)
+    if session is not None:
+        return session, False
+    opened = session_opened(report, now=now)
+    session = ChargingSession.objects.create(
+        charger_id=charger_id,
+        transaction_id=transaction_id,
+        site_id=charger.site_id,
+        evse_id=opened.evse_id,
+        connector_id=opened.connector_id,
+        started_at=opened.started_at,
+        timestamp_suspect=opened.timestamp_suspect,
+    )
+    return session, True

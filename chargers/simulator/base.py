@@ -33,6 +33,7 @@ from chargers.simulator.connectors import Connectors
 from chargers.simulator.events import Event, EventLog, Stats, iso
 from chargers.simulator.firmware import Firmware
 from chargers.simulator.hooks import VersionHooks
+from chargers.simulator.ledger import Ledger
 from chargers.simulator.limits import Limits
 from chargers.simulator.maintenance import Reboots, Uploads
 from chargers.simulator.outbox import Outbox
@@ -68,8 +69,11 @@ class SimulatedCharger(CommonCommands, VersionHooks):
         reporter: Callable[[Event], None] | None = None,
         stats: Stats | None = None,
         rate_limiter=None,
+        ledger: Ledger | None = None,
     ):
         self.config = config
+        # Where the CSMS's answers to transaction messages are kept, when a test keeps them.
+        self.ledger = ledger
         self.id = config.charger_id
         # A simulation, not a secret: seeded, so a run's cars, session lengths and faults can
         # be repeated. What must be new in every run (2.0.1 transaction ids) is not drawn

@@ -33,6 +33,22 @@ def _being_cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+# A busy server's wait is honoured up to this; beyond, the charger's own back-off applies.
+MOST_RETRY_AFTER = 300.0
+
+
+def retry_after(status: int, header: str | None) -> float | None:
+    """The seconds a 503 (busy) answer asks a charger to wait (its Retry-After in seconds), or
+    None when the answer is a refusal or names no usable wait."""
+    if status != 503 or not header:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:  # an HTTP date: chargers are not asked that way by this CSMS
+        return None
+    return min(max(seconds, 0.0), MOST_RETRY_AFTER)
+
+
 class Link:
     """One WebSocket as the library's ChargePoint sees it, with the charger's silence applied."""
 
@@ -67,6 +83,8 @@ class Connection:
         self.link: Link | None = None
         self._silent_until = 0.0
         self._backoff_attempt = 0
+        # Seconds a busy CSMS asked us to wait before the next attempt (HTTP 503 Retry-After).
+        self._retry_after: float | None = None
 
     @property
     def connected(self) -> bool:
@@ -126,8 +144,15 @@ class Connection:
                 user_agent_header=f"{self.config.vendor}/{charger.firmware_version}",
             )
         except InvalidStatus as error:
+            status = error.response.status_code
+            self._retry_after = retry_after(status, error.response.headers.get("Retry-After"))
+            if self._retry_after is not None:
+                # The CSMS is busy (admission control), not refusing this charger.
+                charger.stats.add("busy")
+                charger.events.add("busy", f"HTTP {status}; retrying in {self._retry_after:g} s")
+                return
             charger.stats.add("refused")
-            charger.events.add("refused", f"HTTP {error.response.status_code} on the upgrade")
+            charger.events.add("refused", f"HTTP {status} on the upgrade")
             return
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
             charger.stats.add("connect_failures")
@@ -183,7 +208,12 @@ class Connection:
                 await link.ws.close()
 
     async def back_off(self) -> None:
-        """Wait before the next attempt, longer after each failed one (reset once booted)."""
+        """Wait before the next attempt: as long as a busy CSMS asked (Retry-After), else
+        longer after each failed one (reset once booted)."""
+        if self._retry_after is not None:
+            delay, self._retry_after = self._retry_after, None
+            await self.charger.wait_until(lambda: self.charger.winding_down, delay)
+            return
         self._backoff_attempt = min(self._backoff_attempt + 1, 30)
         ceiling = min(
             self.config.reconnect_max, self.config.reconnect_min * 2 ** (self._backoff_attempt - 1)

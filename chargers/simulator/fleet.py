@@ -9,6 +9,7 @@ from collections.abc import Callable
 from chargers.simulator.base import SimulatedCharger
 from chargers.simulator.config import ChargerConfig, charger_ids
 from chargers.simulator.events import Event, Stats
+from chargers.simulator.ledger import Ledger
 
 
 class RateLimiter:
@@ -67,12 +68,17 @@ class Fleet:
         connect_rate: float = 20.0,
         reporter: Callable[[Event], None] | None = None,
         stats: Stats | None = None,
+        ledger: Ledger | None = None,
     ):
         self.stats = stats if stats is not None else Stats()
         self.limiter = RateLimiter(connect_rate)
         self.chargers = [
             SimulatedCharger.create(
-                config, reporter=reporter, stats=self.stats, rate_limiter=self.limiter
+                config,
+                reporter=reporter,
+                stats=self.stats,
+                rate_limiter=self.limiter,
+                ledger=ledger,
             )
             for config in configs
         ]

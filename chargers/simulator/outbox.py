@@ -126,6 +126,8 @@ class Outbox:
                     item.on_fail()
                 continue
             self._discard(item, result)
+            if charger.ledger is not None:
+                charger.ledger.record(charger.id, item.action, payload, result)
             if item.on_result is not None:
                 try:
                     item.on_result(result)

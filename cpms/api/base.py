@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
 
+import redis
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import (
@@ -405,6 +407,10 @@ def validation_error(error: DjangoValidationError) -> exceptions.ValidationError
     return exceptions.ValidationError({"non_field_errors": error.messages})
 
 
+# Seconds a client is told to wait after a 503.
+RETRY_UNAVAILABLE = 5
+
+
 def error_response(exc, context):
     """Every error has one shape: {"error": {"status", "code", "message", "fields"}}.
 
@@ -419,9 +425,18 @@ def error_response(exc, context):
         exc.status_code, exc.default_code = 409, "conflict"
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, redis.RedisError):
+        # Redis (the rate limit's counters, the channel layer) stalled or down: "not now", which
+        # clients retry, rather than a 500 that reads as a bug. Nothing was done.
+        exc = exceptions.APIException(
+            _("The service is briefly unavailable; retry shortly."), code="unavailable"
+        )
+        exc.status_code = 503
     response = exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == 503:
+        response["Retry-After"] = str(RETRY_UNAVAILABLE)
     fields: dict[str, list[str]] = {}
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)

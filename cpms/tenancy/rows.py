@@ -63,11 +63,12 @@ def _statement(model: type[models.Model], names: tuple[str, ...], ignore: bool, 
 
 def insert_rows(
     model: type[models.Model], rows: list[dict[str, Any]], *, ignore_conflicts: bool = False
-) -> None:
+) -> int:
     """INSERT `rows` into `model`'s table; with ignore_conflicts, rows that break a unique
-    constraint are skipped (a resend), the others stored."""
+    constraint are skipped (a resend), the others stored. Returns how many were stored: with
+    one row, whether it was new, told without a savepoint to catch the IntegrityError."""
     if not rows:
-        return
+        return 0
     names = tuple(rows[0])
     if "tenant_id" not in names:
         raise ValueError(f"{model.__name__} rows must name their tenant")
@@ -81,6 +82,7 @@ def insert_rows(
             )
     fields = _fields(model, names)
     defaulted = fields[len(names) :]
+    stored = 0
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for start in range(0, len(rows), CHUNK):
@@ -94,7 +96,8 @@ def insert_rows(
                     )
                 ]
                 cursor.execute(_statement(model, names, ignore_conflicts, len(chunk)), params)
-        return
+                stored += int(cursor.rowcount)
+        return stored
     params = [
         tuple(
             field.get_db_prep_save(row.get(field.attname, field.get_default()), connection)
@@ -104,6 +107,8 @@ def insert_rows(
     ]
     with connection.cursor() as cursor:
         cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
+        stored = int(cursor.rowcount)
+    return stored
 
 
 # --- A tenant named by the caller ---------------------------------------------------------------

@@ -101,8 +101,23 @@ def test_it_accepts_the_whole_storm_and_answers_every_command(report):
         assert scenarios["storm"][side]["accepted"] == 4
         assert scenarios["storm"][side]["all_accepted_s"] > 0
         assert scenarios["sessions"][side]["sessions_per_s"] > 0
+        assert scenarios["sessions_201"][side]["sessions_per_s"] > 0
         assert scenarios["command"][side]["answered"] == 5
         assert scenarios["command"][side]["p99_ms"] > 0
+
+
+@pytest.mark.parametrize("scenario", ["meter_values", "sessions", "sessions_201"])
+def test_it_finds_everything_answered_in_the_database(report, scenario):
+    project = report["json"]["scenarios"][scenario]["project"]
+
+    assert project["answered_to_store"] > 0
+    assert project["missing_in_database"] == 0
+    # Exactly once: nothing more either.
+    assert sum(project["stored"].values()) == project["answered_to_store"]
+    assert project["stored"]["transactions"] > 0 and project["stored"]["samples"] > 0
+    if scenario == "sessions_201":
+        # Every session is driven to its end: Started, Updated and Ended.
+        assert project["stored"]["events"] == 3 * project["stored"]["transactions"]
 
 
 def test_it_prints_the_table_with_the_baseline_beside_the_project(report):

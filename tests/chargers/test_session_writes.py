@@ -1,17 +1,39 @@
-"""The 1.6 session writes inside a socket's transaction: one transaction, no savepoints (each
-costs two round trips on every message), and a resent start still finds its session."""
+"""The writes of a fleet's commonest messages inside a socket's transaction (sessions 1.6 and
+2.0.1, connector statuses): one transaction, no savepoints (each costs two round trips on every
+message), and a resend, also one racing on a second socket of the same charger, still finds its
+session and counts nothing twice; the newest status wins."""
 
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from asgiref.sync import sync_to_async
+from django.db import connection, connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from chargers.metering import Sample
-from chargers.models import ChargingSession, SessionState
-from chargers.services.sessions import meter_values_record, session_start, session_stop
+from chargers.models import (
+    ChargingSession,
+    Connector,
+    MeterSample,
+    SessionState,
+    StatusEvent,
+    TransactionEventRecord,
+)
+from chargers.services.reports import connector_status_record
+from chargers.services.sessions import (
+    meter_values_record,
+    session_event_record,
+    session_start,
+    session_stop,
+)
+from cpms.tenancy import scoping
+from tests.aio import in_a
 from tests.chargers.factories import make_fleet
+from tests.chargers.ocpp.clients201 import connected201, new_transaction_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STARTED = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
@@ -76,3 +98,201 @@ def test_a_resent_start_gets_the_same_session_and_stores_no_other(tenant_a, char
 
         assert again.session.pk == first.session.pk
         assert ChargingSession.objects.filter(charger=charger, evse_id=2).count() == 1
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Every SQL statement run meanwhile, by any thread of this process (the sockets' database
+    work runs on threads of its own, each with its own connection)."""
+    seen: list[str] = []
+    execute, executemany = CursorWrapper.execute, CursorWrapper.executemany
+
+    def spy_execute(self, sql, params=None):
+        seen.append(str(sql))
+        return execute(self, sql, params)
+
+    def spy_executemany(self, sql, param_list):
+        seen.append(str(sql))
+        return executemany(self, sql, param_list)
+
+    monkeypatch.setattr(CursorWrapper, "execute", spy_execute)
+    monkeypatch.setattr(CursorWrapper, "executemany", spy_executemany)
+    return seen
+
+
+async def test_a_whole_201_session_over_a_socket_is_written_without_a_savepoint(
+    ocpp_server_in_process, tenant_a, make_charger, statements
+):
+    await sync_to_async(make_charger)(tenant_a)
+    tx = new_transaction_id()
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    at = [(t0 + timedelta(minutes=m)).isoformat() for m in range(3)]
+    async with connected201(ocpp_server_in_process, "tenant-a", "CP-1") as cp:
+        await cp.boot()
+        statements.clear()
+        await cp.tx("Started", 0, tx, timestamp=at[0], meter=1000, charging_state="Charging")
+        # The charger lost the answer and sends it again, with a new message id.
+        await cp.tx("Started", 0, tx, timestamp=at[0], meter=1000, charging_state="Charging")
+        await cp.tx("Updated", 1, tx, timestamp=at[1], trigger="MeterValuePeriodic", meter=4000)
+        await cp.tx("Updated", 1, tx, timestamp=at[1], trigger="MeterValuePeriodic", meter=4000)
+        await cp.tx("Ended", 2, tx, timestamp=at[2], meter=9000, stopped_reason="EVDisconnected")
+        written = list(statements)
+
+    assert [sql for sql in written if "SAVEPOINT" in sql.upper()] == []
+    assert any("chargers_transactioneventrecord" in sql for sql in written)
+    session = await in_a(tenant_a, lambda: ChargingSession.objects.get())
+    assert (session.transaction_id, session.state, session.energy_wh) == (
+        tx,
+        SessionState.COMPLETED,
+        Decimal(8000),
+    )
+    seq_nos = await in_a(
+        tenant_a, lambda: list(TransactionEventRecord.objects.values_list("seq_no", flat=True))
+    )
+    assert seq_nos == [0, 1, 2]
+    assert await in_a(tenant_a, lambda: MeterSample.objects.filter(session=session).count()) == 3
+
+
+def _report(charger_id: int, transaction_id: str, seq_no: int, event_type: str = "Started"):
+    return session_event_record(
+        charger_id=charger_id,
+        transaction_id=transaction_id,
+        event_type=event_type,
+        seq_no=seq_no,
+        timestamp=STARTED,
+        trigger_reason="Authorized",
+        evse_id=1,
+        connector_id=1,
+        samples=[Sample(STARTED, "Energy.Active.Import.Register", Decimal(100), "Wh")],
+    )
+
+
+def _a_lock_is_awaited(limit: float = 30.0) -> bool:
+    """Whether some session of the test database waits for a row lock, polled until `limit`."""
+    deadline = time.monotonic() + limit
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("second_seq_no", [0, 1], ids=["resend", "next-report"])
+def test_two_sockets_racing_with_a_new_transaction_share_one_session(
+    tenant_a, charger, second_seq_no
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: there is no race to lose")
+    tx = new_transaction_id()
+    first_written, release = threading.Event(), threading.Event()
+    answers = {}
+
+    def socket(name, seq_no, hold):
+        try:
+            with scoping.scope(tenant_a), transaction.atomic():
+                answers[name] = _report(charger.pk, tx, seq_no)
+                if hold:
+                    first_written.set()
+                    release.wait(30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=socket, args=("first", 0, True))
+    second = threading.Thread(target=socket, args=("second", second_seq_no, False))
+    first.start()
+    try:
+        assert first_written.wait(30)
+        second.start()
+        # The second waits for the first's lock on the charger, not for its own luck.
+        assert _a_lock_is_awaited()
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+
+    assert answers["second"].session.pk == answers["first"].session.pk
+    assert answers["second"].duplicate is (second_seq_no == 0)
+    with scoping.scope(tenant_a):
+        sessions = ChargingSession.objects.filter(transaction_id=tx).count()
+        records = TransactionEventRecord.objects.filter(session__transaction_id=tx).count()
+    assert (sessions, records) == (1, 1 if second_seq_no == 0 else 2)
+
+
+def _status(charger_id: int, status: str, at: datetime) -> None:
+    connector_status_record(
+        charger_id=charger_id, evse_id=1, connector_id=1, status=status, timestamp=at
+    )
+
+
+def test_a_status_is_written_in_two_statements_without_a_savepoint(tenant_a, charger, in_scope):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            _status(charger.pk, "Available", STARTED)
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            _status(charger.pk, "Charging", STARTED + timedelta(minutes=1))
+
+        statements = [q["sql"] for q in queries.captured_queries]
+        status_work = [
+            sql.split(" ", 1)[0]
+            for sql in statements
+            if '"chargers_connector"' in sql or '"chargers_statusevent"' in sql
+        ]
+        assert _savepoints(queries) == []
+        # The history's row and the connector's conditional UPDATE; no look at it first.
+        assert status_work == ["INSERT", "UPDATE"]
+        connector = Connector.objects.get(charger=charger, evse_id=1)
+    assert (connector.status, connector.status_at) == ("Charging", STARTED + timedelta(minutes=1))
+
+
+def test_an_older_status_joins_the_history_but_not_the_connector(tenant_a, charger, in_scope):
+    with in_scope(tenant_a):
+        _status(charger.pk, "Charging", STARTED + timedelta(minutes=1))
+        _status(charger.pk, "Available", STARTED)  # queued offline, delivered late
+
+        connector = Connector.objects.get(charger=charger, evse_id=1)
+        history = StatusEvent.objects.filter(charger=charger, evse_id=1).count()
+    assert (connector.status, history) == ("Charging", 2)
+
+
+@pytest.mark.parametrize("second_is_newer", [True, False], ids=["newer", "older"])
+def test_two_sockets_racing_with_a_connectors_first_status_keep_the_newest(
+    tenant_a, charger, second_is_newer
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: there is no race to lose")
+    first_written, release = threading.Event(), threading.Event()
+    minutes = {"first": 1, "second": 2 if second_is_newer else 0}
+
+    def socket(name, hold):
+        try:
+            with scoping.scope(tenant_a), transaction.atomic():
+                _status(charger.pk, name, STARTED + timedelta(minutes=minutes[name]))
+                if hold:
+                    first_written.set()
+                    release.wait(30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=socket, args=("first", True))
+    second = threading.Thread(target=socket, args=("second", False))
+    first.start()
+    try:
+        assert first_written.wait(30)
+        second.start()
+        # The second's INSERT waits for the first's connector row to commit or roll back.
+        assert _a_lock_is_awaited()
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+
+    with scoping.scope(tenant_a):
+        connectors = list(Connector.objects.filter(charger=charger, evse_id=1))
+        history = StatusEvent.objects.filter(charger=charger, evse_id=1).count()
+    assert [c.status for c in connectors] == ["second" if second_is_newer else "first"]
+    assert history == 2

@@ -37,3 +37,43 @@ def test_a_refusal_still_ends_the_open_handshake_as_ours_does():
     assert "self.handshake_deferred.errback(" in reject and "ConnectionDeny(" in reject
     assert "del self.handshake_deferred" in reject
     assert "self.server.protocol_disconnected(self)" in reject
+
+
+def test_autobahn_still_fails_a_denied_handshake_through_failhandshake_with_headers():
+    from autobahn.websocket.protocol import WebSocketServerProtocol
+
+    assert list(inspect.signature(WebSocketServerProtocol.failHandshake).parameters) == [
+        "self",
+        "reason",
+        "code",
+        "responseHeaders",
+    ]
+    source = inspect.getsource(WebSocketServerProtocol.processHandshake)
+    assert "self.failHandshake(err.value.reason, err.value.code)" in source
+
+
+def test_a_denial_with_headers_answers_with_them():
+    from twisted.internet import defer
+
+    class Protocol:
+        def __init__(self):
+            self.answered = None
+            self.handshake_deferred = defer.Deferred()
+            # As autobahn's processHandshake chains the application's decision.
+            self.handshake_deferred.addErrback(
+                lambda failure: self.failHandshake(failure.value.reason, failure.value.code)
+            )
+            self.server = self
+
+        def failHandshake(self, reason, code=400, responseHeaders=None):  # noqa: N802, N803
+            self.answered = (code, reason, responseHeaders)
+
+        def protocol_disconnected(self, protocol):
+            pass
+
+    protocol = Protocol()
+
+    daphne.deny(protocol, 503, [("Retry-After", "3")])
+
+    assert protocol.answered == (503, "Service Unavailable", [("Retry-After", "3")])
+    assert not hasattr(protocol, "handshake_deferred")

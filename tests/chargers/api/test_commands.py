@@ -4,8 +4,10 @@ running server (`command_server`), polling that URL brings the reply. Reading a 
 changes it."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from django.urls import reverse
 from django.utils import timezone
@@ -83,6 +85,27 @@ def test_a_command_to_an_offline_charger_is_201_as_its_outcome_is_known(operator
     assert response.status_code == 201, response.content
     assert response.json()["status"] == CommandStatus.OFFLINE
     assert "Location" not in response
+
+
+def test_a_command_while_redis_does_not_answer_is_a_503_and_nothing_is_recorded(
+    operator, charger, tenant_a
+):
+    # The rate limit's counters live in Redis: a stalled Redis times out there first.
+    with mock.patch(
+        "cpms.api.base.PerKeyThrottle.allow_request",
+        side_effect=redis.TimeoutError("Timeout reading from socket"),
+    ):
+        response = operator.post(
+            reverse("api:command-list"),
+            {"charger": charger.pk, "action": "clear_cache"},
+            format="json",
+        )
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "briefly unavailable" in response.json()["error"]["message"]
+    with scoping.scope(tenant_a):
+        assert not Command.objects.exists()
 
 
 def test_the_reference_says_how_to_poll_and_that_wait_is_ignored(client):

@@ -7,8 +7,8 @@ event loop, as the in-memory layer's queues belong to one loop. So the OCPP sock
 here, through the same `cpms.asgi.application` daphne serves, by a small bridge from
 `websockets`' server to ASGI (the WebSocket part of the ASGI spec, as `manage.py serve`'s
 daphne speaks it: a close before the accept refuses the upgrade with 403, the denial response
-extension with its own status). Nothing else of daphne is stood in for: the cross-process path
-(daphne in a child process, Redis between) is what CI=true runs.
+extension with its own status and headers). Nothing else of daphne is stood in for: the
+cross-process path (daphne in a child process, Redis between) is what CI=true runs.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Socket:
     instance: asyncio.Task | None = None
     subprotocol: str | None = None
     denial: int | None = None  # the status of a denial response, once it has started
+    denial_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class InProcessServer:
@@ -130,6 +131,7 @@ class InProcessServer:
             kind = message["type"]
             if kind == "websocket.http.response.start":
                 socket.denial = message["status"]
+                socket.denial_headers = list(message.get("headers") or [])
                 return
             if not socket.decided.done():
                 socket.decided.set_result(message if kind == "websocket.accept" else None)
@@ -151,7 +153,10 @@ class InProcessServer:
             await self._finish([socket.instance])
             del self.sockets[connection]
             status = http.HTTPStatus(socket.denial or http.HTTPStatus.FORBIDDEN)
-            return connection.respond(status, f"{status.phrase}\n")
+            response = connection.respond(status, f"{status.phrase}\n")
+            for name, value in socket.denial_headers:
+                response.headers[name.decode("latin-1")] = value.decode("latin-1")
+            return response
         socket.subprotocol = accept.get("subprotocol")
         return None
 

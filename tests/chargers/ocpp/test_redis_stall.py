@@ -3,11 +3,6 @@ never the answers to chargers, and closes no charger's socket: the server here u
 its own, which the tests stop (SIGSTOP) or restart while chargers are connected."""
 
 import asyncio
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
 
 import pytest
 import redis
@@ -24,46 +19,13 @@ from tests.chargers.ocpp.clients import connected, now
 from tests.helpers import (
     child_env,
     database_url,
-    free_port,
+    own_redis,
     running_server,
+    stalled,
     stop_process_group,
-    wait_for_port,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextlib.contextmanager
-def own_redis(port=None):
-    """A redis-server of the test's own (nothing else may be stopped with it): the process
-    and its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing")
-        pytest.skip("redis-server is not installed")
-    port = port or free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, process=process)
-        yield process, f"redis://127.0.0.1:{port}/0"
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # stopped by the test already
-            os.kill(process.pid, signal.SIGCONT)
-        stop_process_group(process)
-
-
-@contextlib.contextmanager
-def stalled(process):
-    os.kill(process.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
 
 
 async def test_chargers_are_answered_while_redis_stalls(tenant_a, charger):

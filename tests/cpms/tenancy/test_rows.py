@@ -44,11 +44,12 @@ def test_it_stores_rows_as_the_orm_reads_them(charger, tenant_a):
 def test_it_skips_a_resent_row_and_keeps_the_new_ones(charger, tenant_a):
     with scoping.scope(tenant_a):
         insert_rows(MeterSample, [sample(charger, "Energy.Active.Import.Register", 1)])
-        insert_rows(
+        stored = insert_rows(
             MeterSample,
             [sample(charger, "Energy.Active.Import.Register", 1), sample(charger, "SoC", 40)],
             ignore_conflicts=True,
         )
+        assert stored == 1
         assert sorted(MeterSample.objects.values_list("measurand", flat=True)) == [
             "Energy.Active.Import.Register",
             "SoC",
@@ -83,8 +84,8 @@ def test_it_stores_many_rows_at_once_and_skips_repeats_within_them(charger, tena
         for n in range(CHUNK + 5)
     ]
     with scoping.scope(tenant_a):
-        insert_rows(MeterSample, [*rows, rows[0], rows[-1]], ignore_conflicts=True)
-        assert MeterSample.objects.count() == CHUNK + 5
+        stored = insert_rows(MeterSample, [*rows, rows[0], rows[-1]], ignore_conflicts=True)
+        assert stored == MeterSample.objects.count() == CHUNK + 5
         assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(CHUNK + 5))
 
 

@@ -1,0 +1,127 @@
+"""Admission control: past the bound on handshakes in progress, a charger is told to come back
+(503 and Retry-After) before any database work, and gets in once there is room."""
+
+import asyncio
+import threading
+
+import pytest
+import websockets
+from asgiref.sync import sync_to_async
+
+from chargers.models import HandshakeRefusal
+from chargers.ocpp import admission, handshake
+from chargers.simulator.connection import retry_after
+from cpms.tenancy import scoping
+from tests.aio import eventually
+from tests.chargers.ocpp.clients import PASSWORD, basic, connected
+from tests.chargers.ocpp.test_metrics import moved, scrape
+from tests.chargers.simulator.helpers import register, running, simulated
+
+pytestmark = pytest.mark.django_db(transaction=True)
+HELD = "CP-HELD"
+
+
+@pytest.fixture
+def held_handshake(monkeypatch):
+    """The handshake of charger CP-HELD stays in progress (its database work waits) until the
+    event is set."""
+    release = threading.Event()
+    open_socket = handshake.open_socket
+
+    def slow_open_socket(**kwargs):
+        if kwargs["identity"] == HELD:
+            release.wait(60)
+        return open_socket(**kwargs)
+
+    monkeypatch.setattr(handshake, "open_socket", slow_open_socket)
+    yield release
+    release.set()
+
+
+@pytest.fixture
+def bound_of_one(settings):
+    settings.OCPP_MAX_HANDSHAKES_IN_PROGRESS = 1
+    settings.OCPP_ADMISSION_RETRY_AFTER = 1
+
+
+async def refused(server: str, identity: str):
+    url = f"{server}/ocpp/tenant-a/{identity}"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refusal:
+        async with websockets.connect(
+            url,
+            subprotocols=["ocpp1.6"],
+            additional_headers=basic(identity, PASSWORD),
+            open_timeout=10,
+        ):
+            pass
+    return refusal.value.response
+
+
+async def a_handshake_in_progress() -> bool:
+    return admission.handshakes.in_progress == 1
+
+
+async def booted(server: str, identity: str) -> str:
+    """Connect (however long the handshake takes) and boot: the answer's status."""
+    async with connected(server, "tenant-a", identity) as charger:
+        return (await charger.boot()).status
+
+
+async def test_past_the_bound_a_charger_is_told_to_retry_and_gets_in_after(
+    ocpp_server_in_process, tenant_a, make_charger, bound_of_one, held_handshake
+):
+    for identity in (HELD, "CP-1"):
+        await sync_to_async(make_charger)(tenant_a, identity)
+    before = await scrape(ocpp_server_in_process, in_process=True)
+    first = asyncio.create_task(booted(ocpp_server_in_process, HELD))
+    try:
+        await eventually(a_handshake_in_progress, what="the first handshake in progress")
+
+        response = await refused(ocpp_server_in_process, "CP-1")
+
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) in {1, 2}
+        after = await scrape(ocpp_server_in_process, in_process=True)
+        assert moved(before, after, "cpms_ocpp_admission_refusals_total") == 1
+    finally:
+        held_handshake.set()
+    assert await first == "Accepted"
+    assert await booted(ocpp_server_in_process, "CP-1") == "Accepted"
+    assert not await sync_to_async(refusal_rows)()
+
+
+def refusal_rows() -> int:
+    with scoping.unscoped():
+        return HandshakeRefusal.objects.count()
+
+
+async def test_the_simulator_waits_as_a_busy_server_asks_and_connects_after(
+    ocpp_server_in_process, tenant_a, make_charger, bound_of_one, held_handshake
+):
+    await sync_to_async(make_charger)(tenant_a, HELD)
+    await sync_to_async(register)(tenant_a, "SIM-0001")
+    first = asyncio.create_task(booted(ocpp_server_in_process, HELD))
+    charger = simulated(ocpp_server_in_process, "SIM-0001", "1.6")
+
+    async def told_busy() -> bool:
+        return any(event.kind == "busy" for event in charger.events)
+
+    try:
+        await eventually(a_handshake_in_progress, what="the first handshake in progress")
+        async with running(charger, online=False):
+            await eventually(told_busy, what="the simulator told the server is busy")
+            held_handshake.set()
+            assert await charger.wait_until(lambda: charger.online, 30), "never came online"
+    finally:
+        held_handshake.set()
+    assert await first == "Accepted"
+    assert not any(event.kind == "refused" for event in charger.events)
+
+
+@pytest.mark.parametrize(
+    "status,header,wait",
+    [(503, "3", 3.0), (503, "0", 0.0), (503, "100000", 300.0), (503, None, None),
+     (503, "Wed, 21 Oct 2026 07:28:00 GMT", None), (401, "3", None)],
+)  # fmt: skip
+def test_only_a_busy_answer_with_seconds_is_waited_out(status, header, wait):
+    assert retry_after(status, header) == wait
