@@ -1,5 +1,5 @@
-"""The dashboard's tariff editor, assignment form, price preview and customer form. Forms read input; the
-services validate the terms (by the pricing function's own reader) and write."""
+"""The dashboard's tariff editor, assignment form, price preview and customer form. Forms read
+input; the services validate the terms (by the pricing function's own reader) and write."""
 
 from __future__ import annotations
 
