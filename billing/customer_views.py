@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from billing import access, documents, services
 from billing.forms import CustomerForm
@@ -75,4 +74,6 @@ def customer_edit(request, pk: int | None = None):
         if saved is not None:
             messages.success(request, gettext("Customer “%(name)s” saved.") % {"name": saved.name})
             return redirect("customer_detail", tenant_slug=request.tenant.slug, pk=saved.pk)
-    return form_page(request, form, title=_("customer"), instance=customer, cancel="customer_list")
+    return form_page(
+        request, form, title=gettext("customer"), instance=customer, cancel="customer_list"
+    )

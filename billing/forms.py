@@ -8,7 +8,7 @@ import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -278,7 +278,8 @@ class CustomerForm(TenantModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["groups"].queryset = IdToken.objects.order_by("uid")
+        groups = cast(forms.ModelMultipleChoiceField, self.fields["groups"])
+        groups.queryset = IdToken.objects.order_by("uid")
         if self.instance.pk:
             self.fields["groups"].initial = [g.group_id for g in self.instance.groups.all()]
 
