@@ -346,6 +346,14 @@ class Statement(TenantOwned):
     fees_minor = models.BigIntegerField()
     payout_minor = models.BigIntegerField()
     sites = models.JSONField(help_text="Per site: sessions, energy, revenue, share, fee.")
+    # Records of earlier months corrected (or first priced) after their month's statement was
+    # issued: that statement stays as it was; the difference is settled here, and in payout.
+    adjustments = models.JSONField(
+        default=list, help_text="Per corrected record: its month, revenue before and now, share."
+    )
+    adjustment_minor = models.BigIntegerField(
+        default=0, help_text="The share of the adjustments' revenue difference."
+    )
     # The tenant and the site owner as they were at issue, like an invoice's parties.
     issuer = models.JSONField(default=dict)
     recipient = models.JSONField(default=dict)

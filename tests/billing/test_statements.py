@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from billing.invoicing import month, settle_site
 from billing.models import ChargeDetailRecord, Statement
-from billing.services import site_share_set, statements_issue
+from billing.services import cdr_issue, site_share_set, statements_issue
+from chargers.models import ChargingSession
 from cpms.models import SiteOwner
 from cpms.tenancy import scoping
 
@@ -75,3 +76,71 @@ def test_a_site_owner_sees_only_their_own_statements(
     text = page.content.decode()
     assert page.status_code == 200 and "March 2026" in text and "Mall A" in text
     assert "€999.99" not in text
+
+
+APRIL = month(2026, 4, ZoneInfo("Europe/Berlin"))
+MAY = month(2026, 5, ZoneInfo("Europe/Berlin"))
+
+
+def test_a_record_corrected_after_its_statement_is_an_adjustment_on_the_next(
+    client, alice, tenant_a, site_a, standard_tariff, charge, eager
+):
+    with scoping.scope(tenant_a):
+        site_share_set(site=site_a, revenue_share_percent=Decimal(30), monthly_fee=Decimal(25))
+    session = charge(kwh=10, start=MARCH.start + timedelta(days=3))
+    charge(kwh=20, start=APRIL.start + timedelta(days=3))
+    with scoping.scope(tenant_a):
+        (march,) = statements_issue(period=MARCH)
+        sent = (march.revenue_minor, march.payout_minor, march.sites)
+        first = ChargeDetailRecord.objects.get(session=session)
+        ChargingSession.objects.filter(pk=session.pk).update(
+            meter_stop_wh=Decimal(13000), energy_wh=Decimal(12000)
+        )
+        corrected = cdr_issue(session_id=session.pk)
+
+        (april,) = statements_issue(period=APRIL)
+        may_ = statements_issue(period=MAY)
+        march.refresh_from_db()
+        april_revenue = ChargeDetailRecord.objects.get(start_date_time__gte=APRIL.start)
+
+    # March's statement stays as it was issued.
+    assert (march.revenue_minor, march.payout_minor, march.sites) == sent
+    assert march.revenue_minor == first.total_excl_vat_minor == 300
+    # April's has its own month, and March's correction as an adjustment.
+    assert april.revenue_minor == april_revenue.total_excl_vat_minor
+    difference = corrected.total_excl_vat_minor - first.total_excl_vat_minor
+    assert difference == 60  # 2 kWh more at 0.30
+    (adjustment,) = april.adjustments
+    assert adjustment["cdr"] == corrected.pk and adjustment["month"] == "2026-03"
+    assert (adjustment["before"], adjustment["revenue"]) == ("3.00", "3.60")
+    assert adjustment["difference"] == "0.60" and adjustment["share"] == "0.18"
+    assert april.adjustment_minor == 18
+    assert april.payout_minor == april.share_minor - april.fees_minor + 18
+    # Settled once: May's statement (none, as May had no sessions) does not adjust it again.
+    assert may_ == []
+    # The document shows the adjustment.
+    client.force_login(alice)
+    page = client.get(
+        reverse("statement_detail", kwargs={"tenant_slug": "tenant-a", "pk": april.pk})
+    ).content.decode()
+    assert "data-adjustments" in page and "2026-03" in page and "€0.18" in page
+
+
+def test_a_record_first_priced_after_its_month_s_statement_is_settled_as_an_adjustment(
+    tenant_a, site_a, standard_tariff, charge, eager
+):
+    with scoping.scope(tenant_a):
+        site_share_set(site=site_a, revenue_share_percent=Decimal(50))
+    charge(kwh=10, start=MARCH.start + timedelta(days=3))
+    with scoping.scope(tenant_a):
+        statements_issue(period=MARCH)
+    # A charger that reconnects late: its March session is priced in April.
+    late = charge(kwh=4, start=MARCH.start + timedelta(days=9))
+
+    with scoping.scope(tenant_a):
+        (april,) = statements_issue(period=APRIL)
+
+    (adjustment,) = april.adjustments
+    assert adjustment["session"] == late.pk and adjustment["before"] == "0.00"
+    assert adjustment["revenue"] == "1.20" and april.adjustment_minor == 60
+    assert april.sites == [] and april.payout_minor == 60
