@@ -1,18 +1,21 @@
 """Site owners' monthly statements: their sites' revenue, the agreed share, the fee withheld,
 the payout, reconciling with the records; a site owner sees only their own."""
 
+import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 
-from billing.invoicing import month, settle_site
+from billing.invoicing import month, previous_month, settle_site
 from billing.models import ChargeDetailRecord, Statement
 from billing.services import cdr_issue, site_share_set, statements_issue
 from chargers.models import ChargingSession
-from cpms.models import SiteOwner
+from cpms.models import Site, SiteOwner
 from cpms.tenancy import scoping
 
 MARCH = month(2026, 3, ZoneInfo("Europe/Berlin"))
@@ -144,3 +147,34 @@ def test_a_record_first_priced_after_its_month_s_statement_is_settled_as_an_adju
     assert adjustment["session"] == late.pk and adjustment["before"] == "0.00"
     assert adjustment["revenue"] == "1.20" and april.adjustment_minor == 60
     assert april.sites == [] and april.payout_minor == 60
+
+
+def test_the_portal_charts_a_site_s_revenue_per_month_next_to_its_uptime(
+    client, tenant_a, site_a, paula, standard_tariff, charge, eager
+):
+    with scoping.scope(tenant_a):
+        site_share_set(site=site_a, revenue_share_percent=Decimal(30))
+        elsewhere = Site.objects.create(name="Someone else's depot")
+    # Last month: whole, and in the chart's 12 months whenever the test runs.
+    this_month = previous_month(timezone.now(), ZoneInfo("Europe/Berlin"))
+    charge(kwh=10, start=this_month.start + timedelta(hours=1))
+    charge(kwh=20, start=this_month.start + timedelta(hours=3))
+    moved = charge(kwh=50, start=this_month.start + timedelta(hours=5))
+    with scoping.scope(tenant_a):
+        # Another site's session (not the owner's): no part of their chart.
+        ChargeDetailRecord.objects.filter(session=moved).update(site=elsewhere)
+    client.force_login(paula)
+
+    page = client.get(reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": site_a.pk}))
+    foreign = client.get(
+        reverse("portal_site", kwargs={"tenant_slug": "tenant-a", "pk": elsewhere.pk})
+    )
+
+    text = page.content.decode()
+    assert text.index("Uptime per connector") < text.index("Revenue per month")
+    chart = json.loads(re.search(r'id="revenue-eur"[^>]*>(.*?)</script>', text).group(1))
+    label = f"{this_month.first_day:%Y-%m}"
+    assert chart == {
+        "currency": "EUR", "labels": [label], "revenue": [9.0], "share": [2.7]
+    }  # fmt: skip
+    assert foreign.status_code == 404
