@@ -30,6 +30,7 @@ from billing.periods import (
     summed_currents,
 )
 from chargers.models import ChargingSession, IdToken, MeterSample, SessionState, StatusEvent
+from chargers.reservations.models import Reservation, ReservationStatus
 from cpms.models import Site
 from cpms.tenancy import scoping
 
@@ -137,6 +138,27 @@ def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(session.site.timezone)
     tenant = scoping.current_tenant()
     return zoneinfo.ZoneInfo(tenant.timezone if tenant else "UTC")
+
+
+def used_reservation(session: ChargingSession) -> Reservation | None:
+    """The reservation the session used (the charger named it when the session started)."""
+    return Reservation.objects.filter(session=session, status=ReservationStatus.USED).first()
+
+
+def price_of(
+    session: ChargingSession, version: TariffVersion, periods: list[pricing.Period]
+) -> tuple[pricing.Priced, Reservation | None]:
+    """The session's price under `version`, with the reservation it used from when it was
+    made until the session started, priced by the version's reservation elements: what its
+    record and the charger's screen show alike. Returns the reservation too."""
+    tariff, zone = terms(version), site_zone(session)
+    priced = pricing.price_session(tariff, periods, zone)
+    reservation = used_reservation(session)
+    if reservation is None:
+        return priced, None
+    start = min(reservation.created_at, session.started_at)
+    reserved = pricing.price_reservation(tariff, start, session.started_at, zone, expired=False)
+    return pricing.with_reservation(priced, reserved), reservation
 
 
 def periods_of(session: ChargingSession, until: datetime | None = None) -> list[pricing.Period]:

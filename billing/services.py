@@ -334,7 +334,7 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
             return None
         tariff, version = chosen.tariff, chosen.version
     periods = selectors.periods_of(session)
-    priced = pricing.price_session(selectors.terms(version), periods, selectors.site_zone(session))
+    priced, reservation = selectors.price_of(session, version, periods)
     token = session.id_token
     content: dict[str, Any] = {
         "site_id": session.site_id,
@@ -369,10 +369,21 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         if priced.adjustment_excl_vat or priced.adjustment_incl_vat
         else {},
     }
+    if reservation is not None:
+        # The reservation the session used, priced from when it was made to the start (only
+        # then: the fingerprints of records without one stay as they were).
+        content["reservation"] = {
+            "id": reservation.pk,
+            "start_date_time": reservation.created_at.isoformat(),
+        }
     fingerprint = _fingerprint(content)
     if previous is not None and previous.fingerprint == fingerprint:
         return previous
-    fields = {k: v for k, v in content.items() if k not in ("tariff_version_id", "group_id")}
+    fields = {
+        k: v
+        for k, v in content.items()
+        if k not in ("tariff_version_id", "group_id", "reservation")
+    }
     try:
         with transaction.atomic():
             cdr = ChargeDetailRecord.objects.create(

@@ -16,6 +16,8 @@ from billing.models import ChargeDetailRecord
 from billing.services import assignment_create, cdr_issue, tariff_create, tariff_update
 from billing.tasks import issue_cdr, price_missed_sessions
 from chargers.models import ChargingSession, IdToken, SessionState
+from chargers.reservations.models import Reservation, ReservationStatus
+from chargers.reservations.services import reservation_use
 from chargers.services.sessions import session_start, session_stop, sessions_close_lost
 from cpms.events import captured
 from cpms.tenancy import scoping
@@ -305,3 +307,46 @@ def test_a_tenant_assigning_no_tariff_queues_no_pricing_until_it_assigns_one(
         issue_cdr.name,
         "billing.tasks.send_final_cost",
     ]
+
+
+def test_a_session_that_used_a_reservation_has_the_reservation_s_cost_in_its_record(
+    tenant_a, charger, eager, django_capture_on_commit_callbacks
+):
+    with scoping.scope(tenant_a):
+        tariff = tariff_create(
+            name="Reservable",
+            currency="EUR",
+            elements=[
+                {
+                    "price_components": [{"type": "TIME", "price": 2.00, "vat": 19}],
+                    "restrictions": {"reservation": "RESERVATION"},
+                },
+                *energy_elements(0.30),
+            ],
+        )
+        assignment_create(tariff=tariff)
+        reservation = Reservation.objects.create(
+            charger=charger, evse_id=1, id_tag="04AABBCC", ocpp_id=7,
+            expires_at=T0 + timedelta(hours=1), status=ReservationStatus.ACCEPTED,
+        )  # fmt: skip
+        # Made half an hour before the driver arrived.
+        Reservation.objects.filter(pk=reservation.pk).update(created_at=T0 - timedelta(minutes=30))
+    with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
+        started = session_start(
+            charger_id=charger.pk, connector_id=1, id_tag="04AABBCC", meter_start=0,
+            timestamp=T0, reservation_id=7,
+        )  # fmt: skip
+        reservation_use(session_id=started.session.pk)
+        session_stop(
+            charger_id=charger.pk, transaction_id=started.session.transaction_id,
+            meter_stop=Decimal(10000), timestamp=T0 + timedelta(hours=1), reason="Local",
+        )  # fmt: skip
+
+    (cdr,) = records(tenant_a)
+    # 10 kWh at 0.30 and half an hour reserved at 2.00, 19 % VAT over both.
+    assert (cdr.total_excl_vat_minor, cdr.total_incl_vat_minor) == (400, 476)
+    reserved = [line for line in cdr.lines if line.get("reservation")]
+    assert reserved == [
+        {"type": "TIME", "element": 0, "price": "2.0", "vat": "19", "step_size": 1,
+         "volume": "0.500000", "excl_vat": "1.00", "reservation": True}
+    ]  # fmt: skip
