@@ -130,10 +130,23 @@ class TariffAssignment(TenantOwned):
 
 class ChargeDetailRecord(TenantOwned):
     """A priced session, as issued. Never changed: a correction (a late stop, a corrected
-    meter reading) issues the next `version` of the session's record, which supersedes it."""
+    meter reading) issues the next `version` of the session's record, which supersedes it.
+    A reservation that expired unused is priced in a record of its own, with no session."""
 
     session = models.ForeignKey(
-        "chargers.ChargingSession", on_delete=models.PROTECT, related_name="charge_records"
+        "chargers.ChargingSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charge_records",
+    )
+    reservation = models.ForeignKey(
+        "reservations.Reservation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The expired reservation this record prices (a record without a session).",
     )
     version = models.PositiveIntegerField(default=1)
     supersedes = models.OneToOneField(
@@ -178,6 +191,15 @@ class ChargeDetailRecord(TenantOwned):
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["session", "version"], name="cdr_unique_version"),
+            models.UniqueConstraint(
+                fields=["reservation"],
+                condition=models.Q(reservation__isnull=False),
+                name="cdr_once_per_reservation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session__isnull=False) | models.Q(reservation__isnull=False),
+                name="cdr_prices_something",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "issued_at"]),

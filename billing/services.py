@@ -41,10 +41,12 @@ from billing.models import (
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from chargers.ocpp import builders
+from chargers.reservations.models import Reservation, ReservationStatus
 from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, SiteOwner, User
+from cpms.tenancy import scoping
 
 # Fields of a version: changing any of them makes the next version.
 TERMS = (
@@ -354,14 +356,7 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         "total_incl_vat_minor": pricing.to_minor(priced.total_incl_vat, priced.currency),
         "charging_periods": _ocpi_periods(periods),
         "lines": [line.as_dict() for line in priced.lines],
-        "vat_groups": [
-            {
-                "vat": None if g.rate is None else str(g.rate),
-                "base": str(g.base),
-                "amount": str(g.vat),
-            }
-            for g in priced.vat_groups
-        ],
+        "vat_groups": _vat_groups_of(priced),
         "adjustment": {
             "excl_vat": str(priced.adjustment_excl_vat),
             "incl_vat": str(priced.adjustment_incl_vat),
@@ -403,6 +398,90 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         # Another worker issued this version first: the session's record is theirs.
         return ChargeDetailRecord.objects.filter(session=session).order_by("-version").first()
     return cdr
+
+
+def reservation_cdr_issue(*, reservation_id: int) -> ChargeDetailRecord | None:
+    """Price a reservation that expired unused, in a record of its own (OCPI's
+    RESERVATION_EXPIRES, else RESERVATION elements, from when it was made to its expiry),
+    by the tariff its token would have charged with there when it was made. Idempotent: one
+    record per reservation. None when it did not expire or no tariff prices reservations."""
+    reservation = (
+        Reservation.objects.select_related("charger__site", "id_token")
+        .filter(pk=reservation_id, status=ReservationStatus.EXPIRED)
+        .first()
+    )
+    if reservation is None:
+        return None
+    existing = ChargeDetailRecord.objects.filter(reservation=reservation).first()
+    if existing is not None:
+        return existing
+    charger, token = reservation.charger, reservation.id_token
+    chosen = selectors.tariff_for(
+        site_id=charger.site_id,
+        charger_id=charger.pk,
+        evse_id=reservation.evse_id or 1,
+        connector_id=1,
+        token=token,
+        at=reservation.created_at,
+    )
+    if chosen is None:
+        return None
+    zone = zoneinfo.ZoneInfo(charger.site.timezone if charger.site else _tenant_zone())
+    start = min(reservation.created_at, reservation.expires_at)
+    priced = pricing.price_reservation(
+        selectors.terms(chosen.version), start, reservation.expires_at, zone, expired=True
+    )
+    if priced is None:
+        return None
+    content: dict[str, Any] = {
+        "reservation_id": reservation.pk,
+        "tariff_version_id": chosen.version.pk,
+        "lines": [line.as_dict() for line in priced.lines],
+    }
+    try:
+        with transaction.atomic():
+            cdr = ChargeDetailRecord.objects.create(
+                reservation=reservation,
+                issued_at=timezone.now(),
+                charger=charger,
+                site_id=charger.site_id,
+                evse_id=reservation.evse_id or 0,
+                connector_id=1 if reservation.evse_id else 0,
+                id_tag=reservation.id_tag,
+                id_token=token,
+                group_id=token.group_id if token else None,
+                start_date_time=start,
+                end_date_time=reservation.expires_at,
+                tariff=chosen.tariff,
+                tariff_version=chosen.version,
+                currency=priced.currency,
+                total_energy=Decimal(0),
+                total_time=priced.total_time,
+                total_parking_time=Decimal(0),
+                total_excl_vat_minor=pricing.to_minor(priced.total_excl_vat, priced.currency),
+                total_incl_vat_minor=pricing.to_minor(priced.total_incl_vat, priced.currency),
+                charging_periods=[],
+                lines=content["lines"],
+                vat_groups=_vat_groups_of(priced),
+                fingerprint=_fingerprint(content),
+            )
+            publish(CdrIssued.of(cdr))
+    except IntegrityError:
+        # Another worker priced it first.
+        return ChargeDetailRecord.objects.filter(reservation=reservation).first()
+    return cdr
+
+
+def _tenant_zone() -> str:
+    tenant = scoping.current_tenant()
+    return tenant.timezone if tenant else "UTC"
+
+
+def _vat_groups_of(priced: pricing.Priced) -> list[dict[str, Any]]:
+    return [
+        {"vat": None if g.rate is None else str(g.rate), "base": str(g.base), "amount": str(g.vat)}
+        for g in priced.vat_groups
+    ]
 
 
 # --- The demo ----------------------------------------------------------------------------------
@@ -560,11 +639,16 @@ def _take_number(code: str) -> int:
 
 def _line_of(cdr: ChargeDetailRecord, sign: int) -> dict[str, Any]:
     when = cdr.start_date_time.strftime("%Y-%m-%d %H:%M UTC")
+    # Fixed-point: normalize() alone writes 20 kWh as "2E+1".
+    description = (
+        f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
+        f"{cdr.total_energy.normalize():f} kWh"
+        if cdr.session_id is not None
+        else f"Reservation on {cdr.charger.identity} from {when}, expired unused"
+    )
     return {
         "cdr": cdr,
-        # Fixed-point: normalize() alone writes 20 kWh as "2E+1".
-        "description": f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
-        f"{cdr.total_energy.normalize():f} kWh",
+        "description": description,
         "total_excl_vat_minor": sign * cdr.total_excl_vat_minor,
         "total_incl_vat_minor": sign * cdr.total_incl_vat_minor,
     }
