@@ -153,6 +153,9 @@ def price_of(
     record and the charger's screen show alike. Returns the reservation too."""
     tariff, zone = terms(version), site_zone(session)
     priced = pricing.price_session(tariff, periods, zone)
+    # Most tariffs price no reservation: then nothing is looked up (an Ended reply asks this).
+    if not pricing.reservation_elements(tariff, expired=False):
+        return priced, None
     reservation = used_reservation(session)
     if reservation is None:
         return priced, None
