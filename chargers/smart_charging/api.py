@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
@@ -25,6 +26,7 @@ from chargers.smart_charging.models import (
     GridLimitWindow,
     GroupPriority,
     LimitSignal,
+    NeedsSource,
     ProfilesReport,
     SessionNeeds,
     SiteElectrical,
@@ -404,6 +406,15 @@ class NeedsSerializer(TenantModelSerializer):
             "updated_at",
         ]
         extra_kwargs: dict[str, dict[str, Any]] = {"session": {"validators": []}}
+
+    def validate_source(self, value: str) -> str:
+        # Only what an EV states over OCPP is the EV's: an integrator's values would otherwise
+        # be replaced by the EV's next statement and give up the session's priority.
+        if value == NeedsSource.EV:
+            raise serializers.ValidationError(
+                gettext("Only an EV states its needs as the EV; use operator or integrator.")
+            )
+        return value
 
 
 @_crud_examples(
