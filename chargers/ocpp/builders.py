@@ -448,6 +448,14 @@ def shows_costs(charger: Charger) -> bool:
     return False
 
 
+def user_price(charger: Charger, *, id_tag: str, price_text: str) -> Request:
+    """The driver's price before charging, once their token is accepted (California Pricing
+    SetUserPrice, 1.6); a 2.0.1 station has it in the reply that accepts the token instead."""
+    if is_v2(charger):
+        raise ActionError("A 2.0.1 station gets the driver's price in the reply to Authorize.")
+    return _cost_message("SetUserPrice", {"idToken": id_tag, "priceText": price_text})
+
+
 def _cost_message(message_id: str, data: JsonDict) -> Request:
     return Request(
         "DataTransfer",
