@@ -178,6 +178,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "install_timeout_minutes",
             "boot_timeout_minutes",
             "max_attempts",
+            "retry_delay_minutes",
             "paused_reason",
             "created_at",
             "started_at",
@@ -197,6 +198,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "install_timeout_minutes": {"min_value": 1, "max_value": 10080},
             "boot_timeout_minutes": {"min_value": 1, "max_value": 10080},
             "max_attempts": {"min_value": 1, "max_value": 10},
+            "retry_delay_minutes": {"max_value": 1440},
         }
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))

@@ -108,11 +108,16 @@ def campaign_changed(campaign: Campaign) -> None:
     publish(CampaignStateChanged.of(campaign))
 
 
-def _queue_step(campaign: Campaign) -> None:
-    from chargers.firmware.tasks import step_campaign
+def step_after_commit(*, tenant_id: int, campaign_id: int) -> None:
+    """Step the campaign once the caller's transaction commits (steps queued meanwhile by
+    other chargers are one step)."""
+    from chargers.firmware.tasks import queue_step
 
-    tenant_id, campaign_id = campaign.tenant_id, campaign.pk
-    transaction.on_commit(lambda: step_campaign.delay(tenant_id=tenant_id, campaign_id=campaign_id))
+    transaction.on_commit(lambda: queue_step(tenant_id, campaign_id))
+
+
+def _queue_step(campaign: Campaign) -> None:
+    step_after_commit(tenant_id=campaign.tenant_id, campaign_id=campaign.pk)
 
 
 def _locked(campaign: Campaign) -> Campaign:
