@@ -55,15 +55,20 @@ class FirmwareImageAdmin(ReadMostlyAdmin):
     editable = ("notes",)
 
 
-class WaveInline(admin.TabularInline):
-    model = CampaignWave
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    fields = ["number", "size", "state", "gate_overridden", "started_at", "finished_at"]
-    readonly_fields = fields
     can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or []
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class WaveInline(ReadOnlyInline):
+    model = CampaignWave
+    fields = ["number", "size", "state", "gate_overridden", "started_at", "finished_at"]
 
 
 @admin.register(Campaign)
@@ -74,15 +79,9 @@ class CampaignAdmin(ReadMostlyAdmin):
     inlines = [WaveInline]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = TargetEvent
-    extra = 0
     fields = ["at", "attempt", "state", "detail"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CampaignTarget)
