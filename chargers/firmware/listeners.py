@@ -88,7 +88,7 @@ def on_session_stopped(event: SessionStopped) -> None:
         deferred.filter(charger_id=event.charger_id).values_list("campaign_id", flat=True).first()
     )
     if campaign_id is not None:
-        from chargers.firmware.tasks import queue_step
+        from chargers.firmware.services.campaigns import queue_step
 
         # Through the sender thread: the coalescing mark is a cache round trip.
         queue_call(queue_step, event.tenant_id, campaign_id)

@@ -3,32 +3,14 @@ service. The beat tick steps every campaign (the safety net under the event-driv
 deletes diagnostics files past their retention."""
 
 from celery import shared_task
-from django.core.cache import cache
 
-from chargers.firmware.services import diagnostics, orchestrator
+from chargers.firmware.services import campaigns, diagnostics, orchestrator
 from cpms.tenancy import scoping
-
-# How long a queued step's mark holds back more of them when the step never runs (a lost task):
-# the tick steps every campaign each minute anyway.
-STEP_MARK_SECONDS = 30
-
-
-def _step_mark(campaign_id: int) -> str:
-    return f"firmware:step-queued:{campaign_id}"
-
-
-def queue_step(tenant_id: int, campaign_id: int) -> None:
-    """Queue a step of the campaign unless one is queued and has not begun yet. Chargers
-    finishing together (hundreds a minute in a 10,000-charger rollout) ask for one step, not one
-    each, and every step reads the whole campaign. The step clears the mark as it begins, so a
-    change after that queues the next one."""
-    if cache.add(_step_mark(campaign_id), 1, timeout=STEP_MARK_SECONDS):
-        step_campaign.delay(tenant_id=tenant_id, campaign_id=campaign_id)
 
 
 @shared_task
 def step_campaign(*, tenant_id: int, campaign_id: int) -> None:
-    cache.delete(_step_mark(campaign_id))
+    campaigns.step_begun(campaign_id=campaign_id)
     orchestrator.campaign_step(campaign_id=campaign_id)
 
 

@@ -117,20 +117,21 @@ def test_steps_asked_for_before_one_runs_are_one_step(tenant_a, site_a, image, m
     from django.core.cache import cache
 
     from chargers.firmware import tasks
+    from chargers.firmware.services import campaigns
 
     queued = []
     monkeypatch.setattr(tasks.step_campaign, "delay", lambda **kwargs: queued.append(kwargs))
     with scoping.scope(tenant_a):
         make_chargers(2, site=site_a)
         campaign = campaign_create(name="c", image=image, canary_size=0)
-        cache.delete(tasks._step_mark(campaign.pk))
+        cache.delete(campaigns._step_mark(campaign.pk))
 
         # A wave's chargers finishing at once: one step queued.
         for _ in range(5):
-            tasks.queue_step(tenant_a.pk, campaign.pk)
+            campaigns.queue_step(tenant_a.pk, campaign.pk)
         assert len(queued) == 1
 
         # Once that step began, the next change queues the next one.
         tasks.step_campaign.run(**queued[0])
-        tasks.queue_step(tenant_a.pk, campaign.pk)
+        campaigns.queue_step(tenant_a.pk, campaign.pk)
     assert len(queued) == 2
