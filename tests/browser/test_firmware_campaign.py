@@ -9,6 +9,7 @@ from chargers.firmware.models import FirmwareImage
 from chargers.firmware.services.campaigns import campaign_create, campaign_start
 from chargers.ocpp import builders
 from cpms.tenancy import scoping
+from tests.browser.threads import off_the_loop
 from tests.chargers.firmware.fleet import MODEL, VENDOR, FakeFleet, make_chargers
 from tests.helpers import eager_tasks
 
@@ -41,8 +42,11 @@ def test_the_campaign_page_shows_each_wave_progress_as_it_happens(
     expect(state).to_have_text("Draft")
 
     def rollout(work, **kwargs):
-        with scoping.scope(tenant_a), eager_tasks():
-            work(**kwargs)
+        def step():
+            with scoping.scope(tenant_a), eager_tasks():
+                work(**kwargs)
+
+        off_the_loop(step)
 
     rollout(campaign_start, campaign=campaign)  # the canary's update goes out
     expect(state).to_have_text("Running")
