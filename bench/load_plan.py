@@ -6,9 +6,10 @@ recompute with nothing changed sends no command. This command migrates a scratch
 (or `--database-url`), seeds one tenant with such a site (a grid connection with schedule
 windows, circuits of three phases and of one, chargers of either version and wiring, most of
 them charging with a measured draw, a few with priorities and needs) and, in this process on the
-embedded channel layer, runs the control loop's recompute once (which sends every limit), lets
-every charger accept, recomputes until a plan sends nothing (the EVs following their limits),
-and then recomputes `--repeat` times with nothing changed. It prints the
+embedded channel layer, runs the control loop's recompute once (which sends every session's
+limit, and the fallbacks of chargers without one), lets every charger accept, recomputes until
+a plan sends nothing (the EVs following their limits; the other fallbacks go out in the first
+of these), and then recomputes `--repeat` times with nothing changed. It prints the
 allocator's time alone and the whole recompute's (reading the site, allocating, storing the plan
 with its inputs and reasons), p50/p95/max, the commands sent by the unchanged recomputes, and
 writes the same to var/bench/load-plan-<time>.json.

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChargersConfig(AppConfig):
     name = "chargers"
-    verbose_name = "Chargers and sessions"
+    verbose_name = _("Chargers and sessions")
 
     def ready(self):
         from chargers import events  # noqa: F401 (the charger domain's events, catalogued)

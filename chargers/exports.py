@@ -24,6 +24,7 @@ from chargers.alerts.models import Alert
 from chargers.integrity import session_flags, with_integrity
 from chargers.metering import local_time
 from chargers.models import Connector
+from chargers.texts import stop_reason_shown
 from cpms.exports import CHUNK, csv_download
 from cpms.models import Tenant
 
@@ -84,7 +85,7 @@ def session_rows(sessions: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
             _time(started, tz),
             _time(stopped, tz),
             f"{energy / 1000:.3f}",
-            facts.stop_reason,
+            stop_reason_shown(facts.stop_reason),
             " ".join(session_flags(facts)),
         ]
 

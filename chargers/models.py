@@ -50,12 +50,16 @@ class IdToken(TenantOwned):
 
     uid = models.CharField(_("token"), max_length=36, validators=[validate_token_uid])
     type = models.CharField(
-        max_length=20, choices=IdTokenType.choices, default=IdTokenType.ISO14443
+        max_length=20,
+        choices=IdTokenType.choices,
+        default=IdTokenType.ISO14443,
+        verbose_name=_("type"),
     )
     label = models.CharField(
         max_length=200,
         blank=True,
         help_text=_("Who holds it, e.g. a driver's name or fleet vehicle."),
+        verbose_name=_("label"),
     )
     group = models.ForeignKey(
         "self",
@@ -64,12 +68,15 @@ class IdToken(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="members",
         help_text=_("Sent to chargers as parentIdTag (1.6) / groupIdToken (2.0.1)."),
+        verbose_name=_("group"),
     )
-    blocked = models.BooleanField(default=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    blocked = models.BooleanField(default=False, verbose_name=_("blocked"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("id token")
+        verbose_name_plural = _("id tokens")
         ordering = ["uid"]
         constraints = [
             models.UniqueConstraint("tenant", Upper("uid"), name="idtoken_unique_uid"),
@@ -128,10 +135,17 @@ class Charger(TenantOwned):
     """A charge point (1.6) or charging station (2.0.1), identified by its id in the URL."""
 
     identity = models.CharField(
-        _("charge point id"), max_length=MAX_IDENTITY, validators=[validate_identity]
+        _("charge point id"),
+        max_length=MAX_IDENTITY,
+        validators=[validate_identity],
     )
     site = models.ForeignKey(
-        "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="chargers"
+        "cpms.Site",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chargers",
+        verbose_name=_("site"),
     )
     password_hash = models.CharField(max_length=200, blank=True, editable=False)
     password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -147,16 +161,23 @@ class Charger(TenantOwned):
         ),
     )
     registration_status = models.CharField(
-        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.ACCEPTED
+        max_length=10,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.ACCEPTED,
+        verbose_name=_("registration status"),
     )
 
     # What the charger reported at its last boot.
-    ocpp_version = models.CharField(max_length=8, choices=OcppVersion.choices, blank=True)
-    vendor = models.CharField(max_length=50, blank=True)
-    model = models.CharField(max_length=50, blank=True)
+    ocpp_version = models.CharField(
+        max_length=8, choices=OcppVersion.choices, blank=True, verbose_name=_("OCPP version")
+    )
+    vendor = models.CharField(max_length=50, blank=True, verbose_name=_("vendor"))
+    model = models.CharField(max_length=50, blank=True, verbose_name=_("model"))
     serial_number = models.CharField(max_length=50, blank=True)
     charge_box_serial_number = models.CharField(max_length=50, blank=True)
-    firmware_version = models.CharField(max_length=50, blank=True)
+    firmware_version = models.CharField(
+        max_length=50, blank=True, verbose_name=_("firmware version")
+    )
     iccid = models.CharField(max_length=20, blank=True)
     imsi = models.CharField(max_length=20, blank=True)
     meter_type = models.CharField(max_length=25, blank=True)
@@ -166,8 +187,8 @@ class Charger(TenantOwned):
     diagnostics_status = models.CharField(max_length=40, blank=True)
 
     # The connection, as the server sees it.
-    is_online = models.BooleanField(default=False)
-    last_seen = models.DateTimeField(null=True, blank=True)
+    is_online = models.BooleanField(default=False, verbose_name=_("online"))
+    last_seen = models.DateTimeField(null=True, blank=True, verbose_name=_("last seen"))
     connected_at = models.DateTimeField(null=True, blank=True)
     channel_name = models.CharField(
         max_length=200, blank=True, help_text="The Channels channel of the socket's consumer."
@@ -178,6 +199,8 @@ class Charger(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("charger")
+        verbose_name_plural = _("chargers")
         ordering = ["identity"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "identity"], name="charger_unique_identity"),
@@ -258,36 +281,45 @@ class SessionState(models.TextChoices):
 class ChargingSession(TenantOwned):
     """One transaction, whichever OCPP version reported it."""
 
-    charger = models.ForeignKey(Charger, on_delete=models.PROTECT, related_name="sessions")
+    charger = models.ForeignKey(
+        Charger, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("charger")
+    )
     site = models.ForeignKey(
         "cpms.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
-    evse_id = models.PositiveIntegerField()
+    evse_id = models.PositiveIntegerField(verbose_name=_("EVSE"))
     connector_id = models.PositiveIntegerField()
-    transaction_id = models.CharField(max_length=36, blank=True)
+    transaction_id = models.CharField(max_length=36, blank=True, verbose_name=_("transaction id"))
     # 1.6 resends of StartTransaction are recognised by what they say, not by their message id.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     state = models.CharField(
-        max_length=10, choices=SessionState.choices, default=SessionState.ACTIVE
+        max_length=10,
+        choices=SessionState.choices,
+        default=SessionState.ACTIVE,
+        verbose_name=_("state"),
     )
 
     id_token = models.ForeignKey(
         IdToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
-    id_tag = models.CharField(max_length=36, blank=True, help_text="As the charger sent it.")
+    id_tag = models.CharField(
+        max_length=36, blank=True, help_text="As the charger sent it.", verbose_name=_("id tag")
+    )
     auth_status = models.CharField(max_length=20, blank=True)
     reservation_id = models.IntegerField(null=True, blank=True)
     remote_start_id = models.IntegerField(null=True, blank=True)
 
-    started_at = models.DateTimeField()
-    stopped_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
     timestamp_suspect = models.BooleanField(default=False)
     meter_start_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     meter_stop_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     meter_last_wh = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     power_w = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    energy_wh = models.DecimalField(max_digits=16, decimal_places=3, default=0)
-    stop_reason = models.CharField(max_length=40, blank=True)
+    energy_wh = models.DecimalField(
+        max_digits=16, decimal_places=3, default=0, verbose_name=_("energy (Wh)")
+    )
+    stop_reason = models.CharField(max_length=40, blank=True, verbose_name=_("stop reason"))
     closed_by_server = models.BooleanField(
         default=False,
         help_text=(
@@ -300,6 +332,8 @@ class ChargingSession(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("charging session")
+        verbose_name_plural = _("charging sessions")
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(

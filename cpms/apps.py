@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CpmsConfig(AppConfig):
     name = "cpms"
-    verbose_name = "Platform and tenancy"
+    verbose_name = _("Platform and tenancy")
 
     def ready(self):
         from cpms import checks  # noqa: F401 (registers the deployment checks)

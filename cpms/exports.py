@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cpms.models import Tenant
 from cpms.tenancy import scoping
@@ -42,12 +42,15 @@ def restore(text: str) -> str:
     return text
 
 
-def csv_lines(header: list[str], rows: Iterable[list], tenant: Tenant) -> Iterator[str]:
+def csv_lines(
+    header: list[str], rows: Iterable[list], tenant: Tenant, language: str | None = None
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    # The response streams after the view returns, outside the request's scope.
-    with scoping.scope(tenant):
+    # The response streams after the view returns, outside the request's scope and language:
+    # the texts in its cells (`cpms.texts`) are written in the language of whoever asked.
+    with scoping.scope(tenant), translation.override(language):
         for number, row in enumerate(rows, start=1):
             writer.writerow([neutralise(cell) for cell in row])
             if number % CHUNK == 0:
@@ -62,7 +65,8 @@ def csv_download(
 ) -> StreamingHttpResponse:
     """`rows` (lists of cells, in `header`'s order) as a UTF-8 CSV download named `filename`."""
     response = StreamingHttpResponse(
-        csv_lines(header, rows, tenant), content_type="text/csv; charset=utf-8"
+        csv_lines(header, rows, tenant, translation.get_language()),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -78,19 +78,24 @@ def tenant_logo_path(tenant: "Tenant", filename: str) -> str:
 class Tenant(models.Model):
     """A charge point operator: the unit of isolation."""
 
-    slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
-    name = models.CharField(max_length=200)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    slug = models.CharField(
+        max_length=40, unique=True, validators=[slug_validator], verbose_name=_("slug")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], verbose_name=_("timezone")
+    )
     currency = models.CharField(
         max_length=3,
         default="EUR",
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as EUR.")],
+        verbose_name=_("currency"),
     )
     settings = models.JSONField(default=dict, blank=True)
     # Shown in the header of its members' pages; set through `cpms.services.tenants`.
     logo = models.FileField(upload_to=tenant_logo_path, blank=True, max_length=200)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     # OCPP behaviour, per tenant.
     heartbeat_interval = models.PositiveIntegerField(
@@ -109,6 +114,8 @@ class Tenant(models.Model):
     onboarding_password_hash = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
         ordering = ["name"]
 
     def __str__(self):
@@ -118,12 +125,14 @@ class Tenant(models.Model):
 class SiteOwner(TenantOwned):
     """A tenant's customer organisation hosting chargers (a mall, an office, a depot)."""
 
-    name = models.CharField(max_length=200)
-    contact_email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
     contact_phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("site owner")
+        verbose_name_plural = _("site owners")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint("tenant", Lower("name"), name="siteowner_unique_name"),
@@ -147,10 +156,17 @@ ROLE_RANK: dict[str, int] = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 class Membership(TenantOwned):
     """A user's role in one tenant. Portal members belong to one of the tenant's site owners."""
 
-    user = models.ForeignKey("cpms.User", on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices)
+    user = models.ForeignKey(
+        "cpms.User", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, verbose_name=_("role"))
     site_owner = models.ForeignKey(
-        SiteOwner, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_members"
+        SiteOwner,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="portal_members",
+        verbose_name=_("site owner"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # A person who already has an account is only invited (None): the membership gives no
@@ -159,6 +175,8 @@ class Membership(TenantOwned):
     accepted_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["user__email"]
         constraints = [
             models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user"),
@@ -197,21 +215,29 @@ class Membership(TenantOwned):
 class Site(TenantOwned):
     """A place with chargers and one grid connection."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     site_owner = models.ForeignKey(
-        SiteOwner, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites"
+        SiteOwner,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sites",
+        verbose_name=_("site owner"),
     )
     street = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
-    city = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True, verbose_name=_("city"))
     country = models.CharField(
         max_length=2,
         blank=True,
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as DE.")],
+        verbose_name=_("country"),
     )
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], verbose_name=_("timezone")
+    )
     grid_limit_kw = models.DecimalField(
         _("grid connection limit (kW)"),
         max_digits=10,
@@ -223,6 +249,8 @@ class Site(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint("tenant", Lower("name"), name="site_unique_name"),
@@ -271,16 +299,21 @@ class KeyFields(models.Model):
     """What every API key has: a public prefix that finds the row, a salted hash of the whole
     key, a role, and the moments that decide whether it still works."""
 
-    name = models.CharField(max_length=100)
-    role = models.CharField(max_length=16, choices=ApiKeyRole.choices)
-    prefix = models.CharField(max_length=20, unique=True, editable=False)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    role = models.CharField(max_length=16, choices=ApiKeyRole.choices, verbose_name=_("role"))
+    prefix = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("prefix"))
     secret_hash = models.CharField(max_length=200, editable=False)
     created_by = models.ForeignKey(
-        "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cpms.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -308,6 +341,8 @@ class ApiKey(TenantOwned, KeyFields):
     `prefix` (the key's public first part) finds the row and is what lists show."""
 
     class Meta(KeyFields.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         pass
 
 
@@ -317,7 +352,8 @@ class PlatformApiKey(KeyFields):
     `create_platform_api_key` command); tenants never see these keys."""
 
     class Meta(KeyFields.Meta):
-        verbose_name = "platform API key"
+        verbose_name = _("platform API key")
+        verbose_name_plural = _("platform API keys")
 
 
 class WebhookEndpoint(TenantOwned):

@@ -7,6 +7,7 @@ the new entries of `locale/<lang>/LC_MESSAGES/django.po` for de, fr and es, and 
 (they compile the catalogs). An app may keep its own catalog in `<app>/locale/`.
 """
 
+import importlib
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from django.utils import translation
 
 from cpms.catalogs import compile_catalogs
 from cpms.models import User
+from cpms.texts import MESSAGES
 from tests import i18n_lint
 
 # Templates whose text is still to be marked. This list only shrinks: a test fails when an entry
@@ -70,6 +72,28 @@ def test_every_marked_message_is_translated(language):
     assert not missing, (
         f"{len(missing)} messages without a {language} translation (run `make messages` and "
         f"fill in locale/{language}/LC_MESSAGES/django.po):\n" + "\n".join(missing[:50])
+    )
+
+
+def _stored_text_messages() -> dict:
+    """Every message a stored text may name: each package registers its own in `texts.py`."""
+    for path in i18n_lint.python_sources():
+        if path.name == "texts.py":
+            importlib.import_module(
+                ".".join(path.relative_to(i18n_lint.ROOT).with_suffix("").parts)
+            )
+    return dict(MESSAGES)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_stored_text_message_is_translated(language):
+    registered = _stored_text_messages()
+    done = {m.msgid for m in i18n_lint.translated(language) if not m.plural and not m.context}
+    missing = [f"{code}: {m.msgid!r}" for code, m in registered.items() if m.msgid not in done]
+    assert {"alert.charger_offline", "load.shared", "session.stop.stale"} <= set(registered)
+    assert not missing, (
+        f"Stored texts without a {language} translation (mark the msgid with gettext_noop "
+        "where it is registered, and translate it):\n" + "\n".join(missing)
     )
 
 

@@ -17,6 +17,7 @@ from chargers.alerts.models import Alert, AlertKind, Severity
 from chargers.alerts.services import alert_acknowledge
 from cpms.api import examples as ex
 from cpms.api.base import CsvRenderer, CursorPaged, TenantViewSet
+from cpms.api.texts import text_field
 from cpms.exports import export_filename
 from cpms.models import Role
 
@@ -30,6 +31,8 @@ class AlertSerializer(serializers.ModelSerializer):
         source="acknowledged_by.email", read_only=True, allow_null=True, default=None
     )
     is_open = serializers.BooleanField(read_only=True)
+    title_text = text_field()
+    detail_text = text_field()
 
     class Meta:
         model = Alert
@@ -39,6 +42,8 @@ class AlertSerializer(serializers.ModelSerializer):
             "severity",
             "title",
             "detail",
+            "title_text",
+            "detail_text",
             "charger",
             "charger_identity",
             "evse_id",

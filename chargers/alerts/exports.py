@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from chargers.metering import local_time
 from cpms.exports import CHUNK, csv_download
 from cpms.models import Tenant
+from cpms.texts import localized
 
 HEADER = [
     "alert_id",
@@ -47,10 +48,12 @@ def alert_rows(alerts: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
         "acknowledged_by__email",
         "acknowledgement_note",
         "resolved_at",
+        "title_text",
+        "detail_text",
     )
     for row in rows.iterator(chunk_size=CHUNK):
         (pk, kind, severity, charger, site, evse, connector, title, detail, opened) = row[:10]
-        acknowledged, by, note, resolved = row[10:]
+        acknowledged, by, note, resolved, title_text, detail_text = row[10:]
         yield [
             pk,
             kind,
@@ -59,8 +62,8 @@ def alert_rows(alerts: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
             site or "",
             "" if evse is None else evse,
             "" if connector is None else connector,
-            title,
-            detail,
+            localized(title_text, title),
+            localized(detail_text, detail),
             local_time(opened, tz).isoformat(),
             local_time(acknowledged, tz).isoformat() if acknowledged else "",
             by or "",

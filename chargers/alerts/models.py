@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cpms.tenancy.scoping import TenantOwned
+from cpms.texts import localized
 
 
 class AlertKind(models.TextChoices):
@@ -46,9 +47,9 @@ DEFAULT_THRESHOLD: dict[str, int] = {
 class AlertRule(TenantOwned):
     """A tenant's choices for one kind of alert. Without a row, the defaults above apply."""
 
-    kind = models.CharField(max_length=30, choices=AlertKind.choices)
-    enabled = models.BooleanField(default=True)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    kind = models.CharField(max_length=30, choices=AlertKind.choices, verbose_name=_("kind"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
     threshold_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -56,15 +57,20 @@ class AlertRule(TenantOwned):
             "Session stuck: minutes without meter values. Repeated reboots: the window "
             "in which three boots open an alert."
         ),
+        verbose_name=_("threshold (minutes)"),
     )
     never_stopped_hours = models.PositiveIntegerField(
-        default=24, help_text="Session stuck: a session running longer than this is stuck too."
+        default=24,
+        help_text="Session stuck: a session running longer than this is stuck too.",
+        verbose_name=_("never stopped (hours)"),
     )
     notify = models.ManyToManyField(
         "cpms.Membership", blank=True, related_name="+", help_text="Who gets an email."
     )
 
     class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
         ordering = ["kind"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind"], name="alertrule_unique_kind"),
@@ -78,11 +84,16 @@ class Alert(TenantOwned):
     """One occurrence of a condition. `subject` names what it is about (a charger, a connector,
     a session, an identity) so that the same condition can be open only once."""
 
-    kind = models.CharField(max_length=30, choices=AlertKind.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    kind = models.CharField(max_length=30, choices=AlertKind.choices, verbose_name=_("kind"))
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
     subject = models.CharField(max_length=120)
     charger = models.ForeignKey(
-        "chargers.Charger", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+        "chargers.Charger",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        verbose_name=_("charger"),
     )
     evse_id = models.PositiveIntegerField(null=True, blank=True)
     connector_id = models.PositiveIntegerField(null=True, blank=True)
@@ -93,17 +104,28 @@ class Alert(TenantOwned):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
-    title = models.CharField(max_length=200)
+    # The English wording (the API's and old rows'), and the text as a message code with its
+    # parameters, shown in each reader's language (`cpms.texts`); null for rows written before.
+    title = models.CharField(max_length=200, verbose_name=_("title"))
     detail = models.CharField(max_length=500, blank=True)
-    opened_at = models.DateTimeField()
+    title_text = models.JSONField(null=True, blank=True, editable=False)
+    detail_text = models.JSONField(null=True, blank=True, editable=False)
+    opened_at = models.DateTimeField(verbose_name=_("opened at"))
     acknowledged_by = models.ForeignKey(
-        "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cpms.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
     acknowledgement_note = models.CharField(max_length=500, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -115,7 +137,15 @@ class Alert(TenantOwned):
         indexes = [models.Index(fields=["tenant", "resolved_at"])]
 
     def __str__(self):
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        return localized(self.title_text, self.title)
+
+    @property
+    def shown_detail(self) -> str:
+        return localized(self.detail_text, self.detail)
 
     @property
     def is_open(self) -> bool:

@@ -60,12 +60,12 @@ def send(*, alert_id: int) -> int:
             subject = _("[%(tenant)s] %(severity)s: %(title)s") % {
                 "tenant": alert.tenant.name,
                 "severity": alert.get_severity_display(),
-                "title": alert.title,
+                "title": alert.shown_title,
             }
             opened_line = _("Opened %(time)s.") % {
                 "time": dateformat.format(opened, f"{date_pattern()} H:i T")
             }
             link_line = _("Acknowledge it here: %(link)s") % {"link": link}
-            body = f"{alert.title}\n\n{alert.detail}\n\n{opened_line}\n{link_line}\n"
+            body = f"{alert.shown_title}\n\n{alert.shown_detail}\n\n{opened_line}\n{link_line}\n"
         sent += send_mail(subject, body, None, sorted(user.email for user in users))
     return sent

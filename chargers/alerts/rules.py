@@ -15,6 +15,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from chargers.alerts import restarts
+from chargers.alerts import texts as t
 from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.services import alert_open, alert_resolve, rule_settings
 from chargers.certificates.selectors import expiring_certificates
@@ -36,6 +37,7 @@ from chargers.models import (
     SessionState,
 )
 from cpms.events import DomainEvent
+from cpms.texts import Message
 
 FAULTED = "Faulted"
 REBOOTS_TO_ALERT = 3
@@ -76,8 +78,8 @@ def _check_offline(charger_id: int) -> None:
     alert_open(
         kind=AlertKind.CHARGER_OFFLINE,
         subject=charger_subject(charger.pk),
-        title=f"{charger.identity} is offline",
-        detail="No message arrived within the heartbeat allowance, or the connection closed.",
+        title=t.OFFLINE(charger=charger.identity),
+        detail=t.OFFLINE_DETAIL(),
         charger_id=charger.pk,
     )
 
@@ -98,12 +100,12 @@ def _connector_status(reported: ConnectorStatusReported | Connector) -> None:
     charger = Charger.objects.filter(pk=reported.charger_id).only("identity").first()
     if charger is None:
         return
-    code = reported.error_code or "no error code"
+    code = reported.error_code or t.NO_ERROR_CODE()
     extra = " ".join(p for p in [reported.info, reported.vendor_error_code] if p).strip()
     alert_open(
         kind=AlertKind.CONNECTOR_FAULTED,
         subject=subject,
-        title=f"{charger.identity} connector {reported.evse_id} faulted: {code}",
+        title=t.FAULTED(charger=charger.identity, evse=reported.evse_id, code=code),
         detail=extra,
         charger_id=reported.charger_id,
         evse_id=reported.evse_id,
@@ -117,8 +119,8 @@ def _charger_boot(event: ChargerBooted) -> None:
         alert_open(
             kind=AlertKind.BOOT_REJECTED,
             subject=subject,
-            title=f"{event.identity} was rejected at boot",
-            detail="Approve the charger on its page if it belongs to your network.",
+            title=t.BOOT_REJECTED(charger=event.identity),
+            detail=t.BOOT_REJECTED_DETAIL(),
             charger_id=event.charger_id,
         )
     else:
@@ -144,7 +146,9 @@ def _check_reboots(charger_id: int, identity: str) -> None:
         alert_open(
             kind=AlertKind.REPEATED_REBOOTS,
             subject=charger_subject(charger_id),
-            title=f"{identity} rebooted {count} times in {int(window.total_seconds() // 60)} min",
+            title=t.REBOOTS(
+                charger=identity, count=count, minutes=int(window.total_seconds() // 60)
+            ),
             charger_id=charger_id,
         )
 
@@ -155,8 +159,12 @@ def _handshake_refused(event: HandshakeRefused) -> None:
     alert_open(
         kind=AlertKind.HANDSHAKE_REFUSED,
         subject=f"identity:{identity}",
-        title=f"Connection refused for {identity}: {event.reason}",
-        detail=f"From {event.remote_addr or 'an unknown address'}.",
+        title=t.REFUSED(identity=event.identity or t.REFUSED_NO_ID(), reason=event.reason),
+        detail=(
+            t.REFUSED_FROM(address=event.remote_addr)
+            if event.remote_addr
+            else t.REFUSED_FROM_UNKNOWN()
+        ),
         charger_id=charger.pk if charger else None,
     )
 
@@ -174,7 +182,7 @@ def _charger_event(event: ChargerEventRecorded) -> None:
     alert_open(
         kind=AlertKind.SECURITY_EVENT,
         subject=f"event:{event.event_id}",
-        title=f"{charger.identity}: {event.summary or event.kind}",
+        title=t.SECURITY_EVENT(charger=charger.identity, event=event.summary or event.kind),
         charger_id=charger.pk,
     )
 
@@ -264,9 +272,10 @@ def _stuck_sessions() -> None:
         alert_open(
             kind=AlertKind.SESSION_STUCK,
             subject=session_subject(session.pk),
-            title=f"Session {session.transaction_id or session.pk} on "
-            f"{session.charger.identity} looks stuck",
-            detail="No meter values lately, or it never stopped.",
+            title=t.SESSION_STUCK(
+                session=session.transaction_id or session.pk, charger=session.charger.identity
+            ),
+            detail=t.SESSION_STUCK_DETAIL(),
             charger_id=session.charger_id,
             evse_id=session.evse_id,
             session_id=session.pk,
@@ -296,20 +305,19 @@ def _certificates() -> None:
         AlertKind.CERTIFICATE_EXPIRING: set(),
         AlertKind.CERTIFICATE_EXPIRED: set(),
     }
-    checks: list[tuple[str, Any, str]] = [
-        (AlertKind.CERTIFICATE_EXPIRED, expired, "expired"),
-        (AlertKind.CERTIFICATE_EXPIRING, expiring, "expires"),
+    checks: list[tuple[str, Any, Message]] = [
+        (AlertKind.CERTIFICATE_EXPIRED, expired, t.CERTIFICATE_EXPIRED),
+        (AlertKind.CERTIFICATE_EXPIRING, expiring, t.CERTIFICATE_EXPIRING),
     ]
-    for kind, certificates, verb in checks:
+    for kind, certificates, title in checks:
         for certificate in certificates:
             subject = certificate_subject(certificate.charger_id)
             found[kind].add(subject)
             alert_open(
                 kind=kind,
                 subject=subject,
-                title=f"{certificate.charger.identity}'s certificate {verb} "
-                f"{certificate.not_after:%Y-%m-%d}",
-                detail=f"Serial {certificate.serial}; the charger is asked for a new one.",
+                title=title(charger=certificate.charger.identity, date=certificate.not_after),
+                detail=t.CERTIFICATE_DETAIL(serial=certificate.serial),
                 charger_id=certificate.charger_id,
             )
     for kind, subjects in found.items():

@@ -15,6 +15,7 @@ from chargers.alerts.events import AlertOpened, AlertResolved
 from chargers.alerts.models import DEFAULT_SEVERITY, DEFAULT_THRESHOLD, Alert, AlertRule
 from cpms.events import publish
 from cpms.models import User
+from cpms.texts import Text, columns
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,22 @@ def alert_open(
     *,
     kind: str,
     subject: str,
-    title: str,
-    detail: str = "",
+    title: Text | str,
+    detail: Text | str = "",
     charger_id: int | None = None,
     evse_id: int | None = None,
     connector_id: int | None = None,
     session_id: int | None = None,
 ) -> Alert | None:
     """Open an alert unless the same condition is open already or the rule is switched off.
-    Returns the new alert, or None when nothing was opened."""
+    Returns the new alert, or None when nothing was opened. `title` and `detail` are texts
+    shown in each reader's language (`cpms.texts`); a detail may be the charger's own words."""
     settings = rule_settings(kind)
     if not settings.enabled:
         return None
     if Alert.objects.filter(kind=kind, subject=subject, resolved_at__isnull=True).exists():
         return None
+    (title_plain, title_text), (detail_plain, detail_text) = columns(title), columns(detail)
     try:
         # A savepoint: two workers racing for the same condition meet the unique constraint.
         with transaction.atomic():
@@ -69,8 +72,10 @@ def alert_open(
                 kind=kind,
                 subject=subject[:120],
                 severity=settings.severity,
-                title=title[:200],
-                detail=detail[:500],
+                title=title_plain[:200],
+                title_text=title_text,
+                detail=detail_plain[:500],
+                detail_text=detail_text,
                 charger_id=charger_id,
                 evse_id=evse_id,
                 connector_id=connector_id,

@@ -37,6 +37,7 @@ from chargers.configuration.services import apply as apply_services
 from chargers.configuration.services import templates as template_services
 from chargers.models import Charger
 from cpms.api.base import TenantPrimaryKeyRelatedField, TenantViewSet, validation_error
+from cpms.api.texts import text_field
 from cpms.models import Site
 
 # Seconds a client is asked to wait before its first poll of a run.
@@ -59,10 +60,19 @@ class StrictString(serializers.CharField):
 class ResultSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
     items = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    detail_text = text_field()
 
     class Meta:
         model = ApplyResult
-        fields = ["charger", "charger_identity", "state", "items", "detail", "finished_at"]
+        fields = [
+            "charger",
+            "charger_identity",
+            "state",
+            "items",
+            "detail",
+            "detail_text",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -65,6 +65,7 @@ RESULT = {
         {"setting": "MeterValueSampleInterval", "value": "300", "status": "reboot_required"},
     ],
     "detail": "",
+    "detail_text": None,
     "finished_at": LATER,
 }
 RUN = {

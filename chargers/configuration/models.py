@@ -158,7 +158,10 @@ class ApplyResult(TenantOwned):
     charger = models.ForeignKey("chargers.Charger", on_delete=models.CASCADE, related_name="+")
     state = models.CharField(max_length=20, choices=ResultState.choices, default="pending")
     items = models.JSONField(default=list)
+    # English, and as a text shown in the reader's language (`cpms.texts`); a command's error
+    # is the charger's own words and has no text.
     detail = models.CharField(max_length=255, blank=True)
+    detail_text = models.JSONField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

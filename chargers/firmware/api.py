@@ -37,6 +37,7 @@ from chargers.firmware.services import diagnostics as diagnostics_services
 from chargers.firmware.services import images as image_services
 from chargers.models import Charger
 from cpms.api.base import CursorPaged, TenantPrimaryKeyRelatedField, TenantViewSet, validation_error
+from cpms.api.texts import text_field
 from cpms.models import Site
 
 # --- Images ------------------------------------------------------------------------------------
@@ -152,6 +153,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=50), required=False
     )
     version = serializers.CharField(source="image.version", read_only=True)
+    paused_reason_text = text_field()
     counts = serializers.SerializerMethodField()
     waves = serializers.SerializerMethodField()
 
@@ -180,6 +182,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "max_attempts",
             "retry_delay_minutes",
             "paused_reason",
+            "paused_reason_text",
             "created_at",
             "started_at",
             "finished_at",
@@ -276,11 +279,7 @@ class CampaignViewSet(
         """Freeze the chargers the filter matches now into waves and start the first."""
         return self._act(campaign_services.campaign_start)
 
-    @extend_schema(
-        **_campaign_action(
-            "Paused", {**ex.PAUSED_CAMPAIGN, "paused_reason": "Paused by an operator."}
-        )
-    )
+    @extend_schema(**_campaign_action("Paused", ex.OPERATOR_PAUSED_CAMPAIGN))
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         """Start no more chargers; updates already at a charger go on and are followed."""
@@ -300,9 +299,11 @@ class CampaignViewSet(
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
+    detail_text = text_field()
+
     class Meta:
         model = TargetEvent
-        fields = ["at", "attempt", "state", "detail"]
+        fields = ["at", "attempt", "state", "detail", "detail_text"]
 
 
 @extend_schema_serializer(
@@ -312,6 +313,7 @@ class TargetSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
     wave = serializers.IntegerField(source="wave.number", read_only=True)
     timeline = TimelineEntrySerializer(source="events", many=True, read_only=True)
+    failure_reason_text = text_field()
 
     class Meta:
         model = CampaignTarget
@@ -326,6 +328,7 @@ class TargetSerializer(serializers.ModelSerializer):
             "attempt",
             "last_status",
             "failure_reason",
+            "failure_reason_text",
             "started_at",
             "finished_at",
             "timeline",

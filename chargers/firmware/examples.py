@@ -69,6 +69,7 @@ CAMPAIGN = {
     "max_attempts": 2,
     "retry_delay_minutes": 10,
     "paused_reason": "",
+    "paused_reason_text": None,
     "created_at": AT,
     "started_at": AT,
     "finished_at": None,
@@ -112,8 +113,25 @@ PAUSED_CAMPAIGN = {
     **CAMPAIGN,
     "state": "paused",
     "paused_reason": "Wave 1: 3 of 20 chargers failed, more than 10%.",
+    "paused_reason_text": {
+        "code": "firmware.wave_failed",
+        "params": {
+            "wave": {"code": "firmware.wave", "params": {"number": 1}},
+            "failed": 3,
+            "size": 20,
+            "threshold": 10,
+        },
+    },
 }
-OPERATOR_PAUSED_CAMPAIGN = {**PAUSED_CAMPAIGN, "paused_reason": "Paused by an operator."}
+OPERATOR_PAUSED_CAMPAIGN = {
+    **PAUSED_CAMPAIGN,
+    "paused_reason": "Paused by an operator.",
+    "paused_reason_text": {"code": "firmware.paused", "params": {}},
+}
+BOOTED_OLD = {
+    "code": "firmware.booted_old",
+    "params": {"said": "Installed", "version": "2.3.0", "wanted": "2.4.1"},
+}
 TARGET = {
     "id": 310,
     "campaign": 9,
@@ -125,21 +143,30 @@ TARGET = {
     "attempt": 2,
     "last_status": "Installed",
     "failure_reason": "Reported Installed but booted on 2.3.0, not 2.4.1.",
+    "failure_reason_text": BOOTED_OLD,
     "started_at": AT,
     "finished_at": LATER,
     "timeline": [
-        {"at": AT, "attempt": 1, "state": "sending", "detail": "Attempt 1."},
+        {
+            "at": AT,
+            "attempt": 1,
+            "state": "sending",
+            "detail": "Attempt 1.",
+            "detail_text": {"code": "firmware.attempt", "params": {"number": 1}},
+        },
         {
             "at": "2026-03-02T02:01:10Z",
             "attempt": 1,
             "state": "downloading",
             "detail": "The charger reported Downloading.",
+            "detail_text": {"code": "firmware.reported", "params": {"status": "Downloading"}},
         },
         {
             "at": LATER,
             "attempt": 2,
             "state": "failed",
             "detail": "Reported Installed but booted on 2.3.0, not 2.4.1.",
+            "detail_text": BOOTED_OLD,
         },
     ],
 }

@@ -124,7 +124,9 @@ class Campaign(TenantOwned):
         help_text="Minutes before a failed charger is tried again.",
     )
 
+    # English, and as a text shown in the reader's language (`cpms.texts`; null before).
     paused_reason = models.CharField(max_length=300, blank=True)
+    paused_reason_text = models.JSONField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -234,6 +236,7 @@ class CampaignTarget(TenantOwned):
     retry_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=40, blank=True, help_text="As the charger said.")
     failure_reason = models.CharField(max_length=300, blank=True)
+    failure_reason_text = models.JSONField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -266,6 +269,7 @@ class TargetEvent(TenantOwned):
     attempt = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=12, choices=TargetState.choices)
     detail = models.CharField(max_length=300, blank=True)
+    detail_text = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -93,7 +93,13 @@ def ev_needs(payload: JsonDict) -> tuple[int, EvNeeds]:
         min_current_a=_plausible("evMinCurrent", ac.get("evMinCurrent"), MOST_AMPERES),
         max_current_a=_plausible("evMaxCurrent", ac.get("evMaxCurrent"), MOST_AMPERES),
         max_power_w=_plausible("evMaxPower", None if power is None else float(power), MOST_WATTS),
+        max_schedule_tuples=_tuples(payload.get("maxScheduleTuples")),
     )
+
+
+def _tuples(value: object) -> int | None:
+    """maxScheduleTuples: a count of at least 1 (the schema says only "integer")."""
+    return int(value) if isinstance(value, int) and value >= 1 else None
 
 
 def ev_schedule(payload: JsonDict) -> tuple[int, Schedule, datetime]:

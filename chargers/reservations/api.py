@@ -28,6 +28,7 @@ from cpms.api.base import (
     time_range,
     validation_error,
 )
+from cpms.api.texts import text_field
 
 # Seconds a client is asked to wait before its first poll (as for commands).
 RETRY_AFTER = 1
@@ -37,6 +38,7 @@ RETRY_AFTER = 1
 class ReservationSerializer(serializers.ModelSerializer):
     charger_identity = serializers.CharField(source="charger.identity", read_only=True)
     id_token = serializers.CharField(source="id_tag", read_only=True)
+    detail_text = text_field()
     reservation_id = serializers.IntegerField(
         source="ocpp_id", read_only=True, help_text="The id the charger knows it by."
     )
@@ -58,6 +60,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "status",
             "charger_status",
             "detail",
+            "detail_text",
             "created_by",
             "created_at",
             "sent_at",

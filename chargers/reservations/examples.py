@@ -18,6 +18,7 @@ RESERVATION = {
     "status": "accepted",
     "charger_status": "Accepted",
     "detail": "",
+    "detail_text": None,
     "created_by": "operator@example.com",
     "created_at": AT,
     "sent_at": AT,

@@ -53,7 +53,9 @@ class Reservation(TenantOwned):
         blank=True,
         help_text="The charger's answer: Accepted, Occupied, Faulted, Unavailable or Rejected.",
     )
+    # English, and as a text shown in the reader's language (`cpms.texts`; null before).
     detail = models.CharField(max_length=300, blank=True, help_text="Why it is in its status.")
+    detail_text = models.JSONField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         "cpms.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -29,6 +29,7 @@ from chargers.models import (
     RegistrationStatus,
 )
 from chargers.ocpp import builders, readers
+from chargers.reservations import texts
 from chargers.reservations.events import ReservationChanged
 from chargers.reservations.models import OPEN, Reservation, ReservationStatus
 from chargers.services.commands import UNFINISHED
@@ -36,6 +37,7 @@ from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import User
+from cpms.texts import Text, columns
 
 # A reservation must still be worth sending when it arrives at the charger.
 MIN_AHEAD = timedelta(minutes=1)
@@ -230,9 +232,9 @@ def reservation_send(*, reservation_id: int) -> Command | None:
     return command
 
 
-def _close(reservation: Reservation, status: str, detail: str, **fields: object) -> None:
+def _close(reservation: Reservation, status: str, detail: Text | str, **fields: object) -> None:
     reservation.status = status
-    reservation.detail = detail[:300]
+    _set_detail(reservation, detail)
     reservation.closed_at = timezone.now()
     for name, value in fields.items():
         setattr(reservation, name, value)
@@ -240,9 +242,16 @@ def _close(reservation: Reservation, status: str, detail: str, **fields: object)
     _changed(reservation)
 
 
-def _not_answered(command: Command) -> str:
+def _set_detail(reservation: Reservation, detail: Text | str) -> None:
+    plain, reservation.detail_text = columns(detail)
+    reservation.detail = plain[:300]
+
+
+def _not_answered(command: Command) -> Text:
     label = CommandStatus(command.status).label
-    return f"The charger did not answer ({label}). {command.error}".strip()
+    if command.error:
+        return texts.NOT_ANSWERED_ERROR(status=label, error=command.error)
+    return texts.NOT_ANSWERED(status=label)
 
 
 def _reserve_outcome(reservation: Reservation, command: Command) -> None:
@@ -255,14 +264,15 @@ def _reserve_outcome(reservation: Reservation, command: Command) -> None:
     reservation.charger_status = said[:20]
     if said == ACCEPTED:
         reservation.status = ReservationStatus.ACCEPTED
-        reservation.detail = ""
-        reservation.save(update_fields=["status", "charger_status", "detail"])
+        _set_detail(reservation, "")
+        reservation.save(update_fields=["status", "charger_status", "detail", "detail_text"])
         _changed(reservation)
         if reservation.cancel_requested_at is not None:
             # Cancelled while the charger was still answering: now it holds it, cancel it there.
             _queue_cancellation(reservation)
         return
-    _close(reservation, ReservationStatus.REJECTED, f"The charger answered {said or 'nothing'}.")
+    answered = texts.ANSWERED(said=said or texts.ANSWERED_NOTHING())
+    _close(reservation, ReservationStatus.REJECTED, answered)
 
 
 def _cancel_outcome(reservation: Reservation, command: Command) -> None:
@@ -271,15 +281,15 @@ def _cancel_outcome(reservation: Reservation, command: Command) -> None:
     if command.status != CommandStatus.ANSWERED:
         # Still held at the charger as far as anyone knows: it may be cancelled again.
         reservation.cancel_requested_at = None
-        reservation.detail = f"Cancelling failed: {_not_answered(command)}"[:300]
-        reservation.save(update_fields=["cancel_requested_at", "detail"])
+        _set_detail(reservation, texts.CANCEL_FAILED(why=_not_answered(command)))
+        reservation.save(update_fields=["cancel_requested_at", "detail", "detail_text"])
         _changed(reservation)
         return
     if readers.reply_status(command.response) == ACCEPTED:
-        _close(reservation, ReservationStatus.CANCELLED, "Cancelled at the charger.")
+        _close(reservation, ReservationStatus.CANCELLED, texts.CANCELLED())
     else:
         # The charger holds no such reservation (it ended it itself): it is over all the same.
-        _close(reservation, ReservationStatus.CANCELLED, "The charger no longer held it.")
+        _close(reservation, ReservationStatus.CANCELLED, texts.NO_LONGER_HELD())
 
 
 @transaction.atomic
@@ -317,15 +327,15 @@ def reservation_cancel(
         _close(
             locked,
             ReservationStatus.CANCELLED,
-            "Cancelled before it was sent to the charger.",
+            texts.CANCELLED_UNSENT(),
             cancelled_by=cancelled_by,
         )
         audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
         return locked
     locked.cancel_requested_at = timezone.now()
     locked.cancelled_by = cancelled_by
-    locked.detail = ""
-    locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail"])
+    _set_detail(locked, "")
+    locked.save(update_fields=["cancel_requested_at", "cancelled_by", "detail", "detail_text"])
     audit.changed(locked, ObjectType.RESERVATION, before=before, action=Verb.CANCEL)
     if locked.status == ReservationStatus.ACCEPTED:
         _queue_cancellation(locked)
@@ -368,9 +378,9 @@ def reservation_ended_by_charger(*, charger_id: int, reservation_id: int, ended:
         if reservation is None:
             return
         if ended == "expired":
-            _close(reservation, ReservationStatus.EXPIRED, "The charger reported it expired.")
+            _close(reservation, ReservationStatus.EXPIRED, texts.EXPIRED_AT_CHARGER())
         else:
-            _close(reservation, ReservationStatus.CANCELLED, "The charger removed it.")
+            _close(reservation, ReservationStatus.CANCELLED, texts.REMOVED())
 
 
 def _token_fits(reservation: Reservation, session: ChargingSession) -> bool:
@@ -439,7 +449,7 @@ def reservations_close_expired(*, now: datetime | None = None) -> int:
             if used is not None:
                 _close(reservation, ReservationStatus.USED, "", session=used)
             else:
-                _close(reservation, ReservationStatus.EXPIRED, "Expired unused.")
+                _close(reservation, ReservationStatus.EXPIRED, texts.EXPIRED_UNUSED())
             closed += 1
     return closed
 
@@ -459,7 +469,7 @@ def reservation_demo_seed(*, now: datetime | None = None) -> Reservation | None:
     if charger is None:
         return None
     for stale in Reservation.objects.select_for_update().filter(charger=charger, status__in=OPEN):
-        _close(stale, ReservationStatus.CANCELLED, "Replaced when the demo was seeded again.")
+        _close(stale, ReservationStatus.CANCELLED, texts.RESEEDED())
     return reservation_create(
         charger=charger,
         evse_id=DEMO_EVSE,

@@ -31,6 +31,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from chargers.smart_charging import texts
+from cpms.texts import Text, english
+
 PHASES: tuple[str, ...] = ("L1", "L2", "L3")
 STEP = 0.1  # the resolution of a limit, in A
 EPS = 1e-9
@@ -69,7 +72,7 @@ class Session:
     need_a: float | None = None
     # Does not follow its limit (offline, rejected, over it): counted at this current.
     fixed_a: float | None = None
-    fixed_why: str = "does not follow its limit"
+    fixed_why: Text = field(default_factory=texts.NOT_FOLLOWING)
     # The EV's own range (ISO 15118, or what an operator knows of it), within the connector's.
     ev_min_a: float | None = None
     ev_max_a: float | None = None
@@ -119,12 +122,14 @@ class Allocation:
     session_id: int
     limit_a: float
     paused: bool
+    # In English (the API's `reason`), and as a text shown in the reader's language.
     reason: str
     # What limited it: a node id, or "max", "ev" (the EV's maximum), "draw", "hysteresis",
     # "fixed", "paused".
     binding: str
     # The short schedule: (seconds from now, limit A), the first at 0.
     periods: tuple[tuple[float, float], ...] = ()
+    reason_text: Text = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,10 +156,6 @@ def floor_step(value: float) -> float:
 
 def ceil_step(value: float) -> float:
     return round(math.ceil(value / STEP - 1e-6) * STEP, 1)
-
-
-def fmt(value: float) -> str:
-    return f"{round(value, 1):g}"
 
 
 # --- the tree -------------------------------------------------------------------------------
@@ -508,13 +509,15 @@ def allocate(problem: Problem) -> Plan:
     allocations = []
     for session in sorted(sessions, key=lambda s: s.connector):
         key = session.connector
+        reason = _reason(tree, connectors[key], session, run, settings, slots)
         allocations.append(
             Allocation(
                 connector=key,
                 session_id=session.session_id,
                 limit_a=run.limits.get(key, 0.0),
                 paused=key in run.paused,
-                reason=_reason(tree, connectors[key], session, run, settings, slots),
+                reason=english(reason),
+                reason_text=reason,
                 binding="paused" if key in run.paused else run.binding.get(key, "max"),
                 periods=tuple(periods[key]),
             )
@@ -597,14 +600,14 @@ def _reason(
     run: _Run,
     settings: Settings,
     slots: dict[str, tuple[int, ...]],
-) -> str:
+) -> Text:
     key = connector.key
     limit = run.limits.get(key, 0.0)
-    priority = ""
+    priority: Text | str = ""
     if session.priority_label or session.priority:
-        priority = f"; priority {session.priority_label or session.priority}"
+        priority = texts.PRIORITY(priority=session.priority_label or session.priority)
     if session.fixed_a is not None:
-        return f"{session.fixed_why}: counted at {fmt(session.fixed_a)} A{priority}"
+        return texts.FIXED(why=session.fixed_why, amps=session.fixed_a, priority=priority)
     if key in run.paused:
         node = tree.nodes[run.paused[key]]
         if run.waiting is None:
@@ -612,29 +615,32 @@ def _reason(
             for at in run.paused.values():
                 for above in tree.paths[at]:
                     run.waiting[above] = run.waiting.get(above, 0) + 1
-        waiting = run.waiting.get(node.id, 0)
-        return (
-            f"paused: {node.name} at {fmt(node.limit_a)} A cannot give "
-            f"{fmt(_min_of(connector))} A to every session ({waiting} waiting); "
-            f"paused sessions take turns every {fmt(settings.turn_s / 60)} min{priority}"
+        return texts.PAUSED(
+            node=node.name,
+            node_limit=float(node.limit_a),
+            min=float(_min_of(connector)),
+            waiting=run.waiting.get(node.id, 0),
+            turn=settings.turn_s / 60,
+            priority=priority,
         )
     binding = run.binding.get(key, "max")
     if binding == "max":
-        return f"at its maximum {fmt(limit)} A{priority}"
+        return texts.AT_MAX(limit=float(limit), priority=priority)
     if binding == "ev":
-        return f"at the EV's maximum {fmt(limit)} A{priority}"
+        return texts.AT_EV_MAX(limit=float(limit), priority=priority)
     if binding == "draw":
-        draw = session.draw_a or 0.0
-        return f"limited to {fmt(limit)} A: drawing {fmt(draw)} A, the rest given to others"
+        return texts.DRAW(limit=float(limit), draw=float(session.draw_a or 0.0))
     if binding == "hysteresis":
-        return (
-            f"held at {fmt(limit)} A: less than {fmt(settings.hysteresis_a)} A more to gain"
-            f"{priority}"
+        return texts.HYSTERESIS(
+            limit=float(limit), gain=float(settings.hysteresis_a), priority=priority
         )
     node = tree.nodes[binding]
     phase_slots = [tree.index[(binding, p)] for p in connector.phases]
     shared = max(run.sessions_at.get(s, 0) for s in phase_slots)
-    return (
-        f"limited to {fmt(limit)} A: {node.name} at {fmt(node.limit_a)} A shared by "
-        f"{shared} session{'s' if shared != 1 else ''}{priority}"
+    return (texts.SHARED_BY_ONE if shared == 1 else texts.SHARED)(
+        limit=float(limit),
+        node=node.name,
+        node_limit=float(node.limit_a),
+        shared=shared,
+        priority=priority,
     )

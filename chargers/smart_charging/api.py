@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
@@ -25,12 +26,14 @@ from chargers.smart_charging.models import (
     GridLimitWindow,
     GroupPriority,
     LimitSignal,
+    NeedsSource,
     ProfilesReport,
     SessionNeeds,
     SiteElectrical,
 )
 from cpms.api import examples as ex
 from cpms.api.base import CrudViewSet, TenantModelSerializer, TenantViewSet
+from cpms.api.texts import text_field
 from cpms.models import Site
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
@@ -119,6 +122,11 @@ LOAD_PLAN = {
             "paused": False,
             "binding": "c3",
             "reason": "limited to 20 A: Board B at 40 A shared by 2 sessions; priority fleet",
+            "reason_text": {
+                "code": "load.shared",
+                "params": {"limit": 20.0, "node": "Board B", "node_limit": 40.0, "shared": 2,
+                           "priority": {"code": "load.priority", "params": {"priority": "fleet"}}},
+            },
             "periods": [["2026-12-06T08:00:02+00:00", 20.0]],
             "draw_a": 19.6,
             "fallback_a": 20.0,
@@ -405,6 +413,15 @@ class NeedsSerializer(TenantModelSerializer):
         ]
         extra_kwargs: dict[str, dict[str, Any]] = {"session": {"validators": []}}
 
+    def validate_source(self, value: str) -> str:
+        # Only what an EV states over OCPP is the EV's: an integrator's values would otherwise
+        # be replaced by the EV's next statement and give up the session's priority.
+        if value == NeedsSource.EV:
+            raise serializers.ValidationError(
+                gettext("Only an EV states its needs as the EV; use operator or integrator.")
+            )
+        return value
+
 
 @_crud_examples(
     "session's needs",
@@ -555,7 +572,8 @@ class PlanConnectorSerializer(serializers.Serializer):
     limit_a = serializers.FloatField(help_text="Per phase; 0 while paused.")
     paused = serializers.BooleanField()
     binding = serializers.CharField(help_text="What limited it: a node id, max, draw, ...")
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text="Why, in English.")
+    reason_text = text_field()
     periods = serializers.ListField(
         child=serializers.ListField(), help_text="[[start, limit A], ...]: the short schedule."
     )

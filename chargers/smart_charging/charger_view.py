@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext
 
-from chargers.models import Charger, Command, CommandStatus
+from chargers.models import Charger, ChargingSession, Command, CommandStatus
 from chargers.ocpp.profiles import READ_COMPOSITE, composite
 from chargers.smart_charging.models import (
     EvChargingNeeds,
@@ -125,3 +125,8 @@ def ev_records(charger: Charger) -> tuple[list[EvChargingNeeds], list[EvCharging
         list(EvChargingNeeds.objects.filter(charger=charger)[:EV_RECORDS_SHOWN]),
         list(EvChargingSchedule.objects.filter(charger=charger)[:EV_RECORDS_SHOWN]),
     )
+
+
+def session_ev_needs(session: ChargingSession) -> list[EvChargingNeeds]:
+    """What the session's EV said it needs, newest first (each statement)."""
+    return list(EvChargingNeeds.objects.filter(session=session)[:EV_RECORDS_SHOWN])

@@ -41,6 +41,9 @@ SIGNIFICANT_DRAW_A = 2.0
 PENDING_KEY = "smart:pending:{}"  # site id -> a run is queued
 MANAGED_KEY = "smart:managed:{}"  # charger id -> its site id if that is managed, else 0
 MANAGED_TTL = 60
+# How long after a charger of a managed site connects everything is sent to it again: chargers
+# send BootNotification and their open transactions within seconds of connecting.
+RECONNECT_SETTLE_S = 5
 # Most tenants manage no site, and every meter reading of theirs publishes an event: this
 # process remembers which tenants manage none and hears nothing of them (no hand-off, no Redis,
 # no query). Beat's tick plans what a change made elsewhere starts meanwhile.
@@ -129,7 +132,12 @@ def on_charger_event(event: DomainEvent) -> None:
     if isinstance(event, ChargerOnline):
         from chargers.smart_charging.tasks import charger_reconnected
 
-        charger_reconnected.delay(tenant_id=event.tenant_id, charger_id=charger_id)
+        # Not at once: a charger that has just connected boots and reports its transactions
+        # first, so that each session's limit (TxProfile) is what it gets before its fallback.
+        charger_reconnected.apply_async(
+            kwargs={"tenant_id": event.tenant_id, "charger_id": charger_id},
+            countdown=RECONNECT_SETTLE_S,
+        )
         return
     if isinstance(event, SessionUpdated) and not _draw_changed(event):
         return

@@ -195,6 +195,9 @@ class SessionNeeds(TenantOwned):
         null=True, blank=True, help_text="Per phase: the least the EV charges with."
     )
     max_current_a = _amperes(null=True, blank=True, help_text="Per phase: the most the EV takes.")
+    max_schedule_tuples = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The most periods a schedule sent to the EV may have."
+    )
     source = models.CharField(
         max_length=10, choices=NeedsSource.choices, default=NeedsSource.OPERATOR
     )
@@ -261,6 +264,7 @@ class EvChargingNeeds(EvStatement):
     min_current_a = _amperes(null=True, blank=True)
     max_current_a = _amperes(null=True, blank=True)
     max_power_w = models.PositiveIntegerField(null=True, blank=True)
+    max_schedule_tuples = models.PositiveIntegerField(null=True, blank=True)
     answer = models.CharField(max_length=10, choices=NeedsAnswer.choices)
 
     class Meta:

@@ -126,6 +126,19 @@ def points_of(schedule: Schedule, start: datetime) -> list[tuple[datetime, float
     return [(begins, amperes) for begins, amperes in points if amperes is not None]
 
 
+def at_most(
+    periods: tuple[tuple[float, float], ...], count: int
+) -> tuple[tuple[float, float], ...]:
+    """A schedule (start, limit) in at most `count` periods, never above the original at any
+    moment: the two neighbours whose limits differ least become one at the lower limit, until
+    it fits (an ISO 15118 EV takes at most its maxScheduleTuples)."""
+    merged = list(periods)
+    while len(merged) > max(1, count):
+        i = min(range(len(merged) - 1), key=lambda j: abs(merged[j][1] - merged[j + 1][1]))
+        merged[i : i + 2] = [(merged[i][0], min(merged[i][1], merged[i + 1][1]))]
+    return tuple(merged)
+
+
 @dataclass(frozen=True)
 class EvNeeds:
     """What an ISO 15118 EV says it needs (NotifyEVChargingNeeds), in domain terms."""
@@ -138,6 +151,8 @@ class EvNeeds:
     max_current_a: float | None = None
     # DC: the most power it takes.
     max_power_w: float | None = None
+    # The most periods a schedule sent to it may have (maxScheduleTuples).
+    max_schedule_tuples: int | None = None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ and the session limit last sent to it."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ from chargers.ocpp.builders import CHARGING_LIMIT_ACTION
 from chargers.ocpp.profiles import sent_session_limit
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
-from chargers.smart_charging import series
+from chargers.smart_charging import cheaper, series, texts
 from chargers.smart_charging.models import (
     NOMINAL_VOLTAGE,
     ChargerElectrical,
@@ -67,6 +68,7 @@ from chargers.smart_charging.models import (
 from chargers.smart_charging.schedules import SentLimit
 from cpms.models import Site
 from cpms.tenancy import rows
+from cpms.texts import Text
 
 HORIZON = timedelta(hours=2)  # how far the short schedule looks ahead
 GRID = "grid"
@@ -202,6 +204,19 @@ class SessionRow(NamedTuple):
     group_id: int | None  # the token's group
 
 
+class Needs(NamedTuple):
+    """A session's needs and priority as a recompute reads them (`SessionNeeds`)."""
+
+    source: str
+    priority: int
+    priority_label: str
+    energy_needed_wh: int | None
+    departure_at: datetime | None
+    min_current_a: Any
+    max_current_a: Any
+    max_schedule_tuples: int | None
+
+
 class SentRow(NamedTuple):
     """What was last sent to a place (read as plain values: a site has thousands)."""
 
@@ -217,6 +232,8 @@ class SentRow(NamedTuple):
     # Sent before the grace a charger has to follow it (read as a flag: converting a thousand
     # times costs more than the rest of the row).
     settled: bool
+    # When it was sent, read only for one not accepted (for its retry): few rows.
+    sent_at: Any = None
 
     @property
     def periods(self) -> list:
@@ -252,6 +269,12 @@ class SiteInputs:
     # The newest full plan (the one the newest run stored or repeats): its id and digest.
     last_full_id: int | None = None
     last_full_digest: str = ""
+    # The grid limit over time, and the sessions that say what they need by when (cheaper
+    # hours plan those).
+    limits: GridLimits | None = None
+    flexible: list[cheaper.Flexible] = field(default_factory=list)
+    # Per connector key: the most periods its EV takes in a schedule (ISO 15118).
+    tuples: dict[str, int] = field(default_factory=dict)
 
 
 class LastPlan(NamedTuple):
@@ -264,14 +287,28 @@ class LastPlan(NamedTuple):
     full_digest: str
 
 
+# Per site id: the newest plan this process stored (its id, and what the next run needs of
+# it). The control loop runs a site's recomputes in the same few workers, one after the other:
+# the next run finds its own last plan newest and skips parsing the history (a thousand
+# sessions' limits and times, a tenth of a big site's recompute). A plan stored by another
+# process is newer, and read.
+_last_stored: dict[int, tuple[int, LastPlan]] = {}
+
+
+def remember_last_plan(site_id: int, plan_id: int, last: LastPlan) -> None:
+    """Called once the plan `plan_id` is committed."""
+    _last_stored[site_id] = (plan_id, last)
+
+
 def _last_plan(site: Site) -> LastPlan:
+    plans = LoadPlan.objects.filter(site=site)
+    row = plans.values_list("pk", "digest", "same_as_id", "same_as__digest").first()
+    pk, digest, same_as_id, same_as_digest = row or (None, "", None, "")
+    stored = _last_stored.get(site.pk)
+    if pk is not None and stored is not None and stored[0] == pk:
+        return stored[1]
     # Only the history of the last plan's inputs: the rest is a thousand rows of JSON.
-    row = (
-        LoadPlan.objects.filter(site=site)
-        .values_list("pk", "digest", "same_as_id", "same_as__digest", "inputs__history")
-        .first()
-    )
-    pk, digest, same_as_id, same_as_digest, data = row or (None, "", None, "", None)
+    data = plans.filter(pk=pk).values_list("inputs__history", flat=True).first() if pk else None
     data = data or {}
     history = alloc.History(
         limits=data.get("limits", {}),
@@ -293,6 +330,13 @@ def _plain(queryset: QuerySet) -> list[tuple]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _as_time(value: Any) -> datetime:
+    """A time column as `_plain` returns it: a datetime (PostgreSQL) or UTC text (SQLite)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def managed_site_id(charger_id: int) -> int:
@@ -455,6 +499,9 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 periods_json=Cast("periods", TextField()),
                 limit=Cast("limit_a", FloatField()),
                 settled=ExpressionWrapper(Q(sent_at__lt=now - OBEY_GRACE), BooleanField()),
+                unaccepted_at=Case(
+                    When(~Q(status=ProfileStatus.ACCEPTED), then=F("sent_at")), default=None
+                ),
             )
             .values_list(
                 "pk",
@@ -467,13 +514,28 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 "status",
                 "attempts",
                 "settled",
+                "unaccepted_at",
             )
         )
     }
+    # The driver's raw time (SQLite's text) as the datetime the retries compare, for the few.
+    unaccepted_sent_at = {
+        row.pk: _as_time(row.sent_at) for row in sent.values() if row.sent_at is not None
+    }
     needs = {
-        n.session_id: n
-        for n in SessionNeeds.objects.filter(
+        row[0]: Needs(*row[1:])
+        for row in SessionNeeds.objects.filter(
             session__charger__site=site, session__state=SessionState.ACTIVE
+        ).values_list(
+            "session_id",
+            "source",
+            "priority",
+            "priority_label",
+            "energy_needed_wh",
+            "departure_at",
+            "min_current_a",
+            "max_current_a",
+            "max_schedule_tuples",
         )
     }
     by_group: dict[int | None, tuple[int, str]] = {
@@ -489,18 +551,23 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         if key in open_sessions:
             continue  # an older session still open on the EVSE: the newer one charges
         open_sessions[key] = session
+    flexible: list[cheaper.Flexible] = []
+    tuples: dict[str, int] = {}
     for key, session in open_sessions.items():
         connector = by_key[key]
         draw = draw_per_phase(connector.phases, power_w=session.power_w)
         need = needs.get(session.pk)
         need_a = ev_min_a = ev_max_a = None
         if need and need.energy_needed_wh and need.departure_at:
+            still = need.energy_needed_wh - float(session.energy_wh or 0)
             need_a = needed_current(
-                connector.phases,
-                energy_wh=need.energy_needed_wh - float(session.energy_wh or 0),
-                departure_at=need.departure_at,
-                now=now,
+                connector.phases, energy_wh=still, departure_at=need.departure_at, now=now
             )
+            if need_a is not None and still > 0:
+                leaves = (need.departure_at - now).total_seconds()
+                flexible.append(cheaper.Flexible(key, still, leaves))
+        if need and need.max_schedule_tuples:
+            tuples[key] = need.max_schedule_tuples
         if need:
             ev_min_a = None if need.min_current_a is None else float(need.min_current_a)
             ev_max_a = None if need.max_current_a is None else float(need.max_current_a)
@@ -552,30 +619,56 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         sessions=open_sessions,
         phase_count=phase_count,
         sent=sent,
-        unaccepted_sent_at=dict(
-            SentProfile.objects.filter(charger__site=site)
-            .exclude(status=ProfileStatus.ACCEPTED)
-            .values_list("pk", "sent_at")
-        ),
+        unaccepted_sent_at=unaccepted_sent_at,
         names=names,
         history=history,
         assumed=assumed,
         last_full_id=last.full_id,
         last_full_digest=last.full_digest,
+        limits=limits,
+        flexible=flexible,
+        tuples=tuples,
     )
+
+
+# Per site id: (when read, monotonic; its energy prices as a tariff's terms, or None). A site's
+# tariff changes seldom, and a recompute with EVs that said their needs asks each run: read
+# again after this long.
+PRICES_TTL = 60.0
+_terms: dict[int, tuple[float, Any]] = {}
+
+
+def site_prices(site: Site, now: datetime) -> list[cheaper.PricePeriod]:
+    """The site's energy price per kWh over the next day, from the tariff its sessions get
+    by default (assigned to the site or the whole tenant, no group): empty without one, or
+    when it has no energy price by time of day."""
+    from billing import selectors as billing
+
+    at = time.monotonic()
+    found = _terms.get(site.pk)
+    if found is None or at - found[0] > PRICES_TTL:
+        chosen = billing.tariff_for(
+            site_id=site.pk, charger_id=0, evse_id=0, connector_id=0, token=None, at=now
+        )
+        found = (at, None if chosen is None else billing.terms(chosen.version))
+        _terms[site.pk] = found
+    terms = found[1]
+    if terms is None:
+        return []
+    return cheaper.tariff_prices(terms, now, ZoneInfo(site.timezone))
 
 
 # Plain strings: a thousand sessions compare them on every run.
 SESSION_KIND = str(ProfileKind.SESSION.value)
 ACCEPTED = str(ProfileStatus.ACCEPTED.value)
 NOT_FOLLOWED = {
-    str(ProfileStatus.REJECTED.value): "its limit was rejected",
-    str(ProfileStatus.FAILED.value): "its limit was not delivered",
+    str(ProfileStatus.REJECTED.value): texts.REJECTED,
+    str(ProfileStatus.FAILED.value): texts.UNDELIVERED,
 }
 
 
 def _priority(
-    need: SessionNeeds | None, session: SessionRow, by_group: dict[int | None, tuple[int, str]]
+    need: Needs | None, session: SessionRow, by_group: dict[int | None, tuple[int, str]]
 ) -> tuple[int, str]:
     """A session's priority: what an operator or an integrator set for it, else its id-token
     group's (the token's own when the token is a group), else 0. An EV's needs set none."""
@@ -584,17 +677,17 @@ def _priority(
     return by_group.get(session.group_id) or by_group.get(session.token_id) or (0, "")
 
 
-def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, str]:
+def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, Text]:
     """What a session is counted at when it does not follow a limit, and why; (None, "")
     when it does."""
     profile = sent.get((evse[0], evse[1], SESSION_KIND))
     ours = profile is not None and profile.session_id == session.pk
     if not charger.is_online:
         if ours and profile.status == ACCEPTED:
-            return profile.limit_a, "offline, holding the limit it accepted"
-        return connector.max_a, "offline without a limit it accepted"
+            return profile.limit_a, texts.OFFLINE_HOLDING()
+        return connector.max_a, texts.OFFLINE()
     if ours and profile.status in NOT_FOLLOWED:
-        return connector.max_a, NOT_FOLLOWED[profile.status]
+        return connector.max_a, NOT_FOLLOWED[profile.status]()
     if (
         ours
         and profile.status == ACCEPTED
@@ -602,8 +695,8 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
         and profile.settled
         and draw > profile.limit_a + DISOBEY_MARGIN_A
     ):
-        return connector.max_a, f"draws {draw:.1f} A over its limit of {profile.limit_a:g} A"
-    return None, ""
+        return connector.max_a, texts.OVER_LIMIT(draw=float(draw), limit=float(profile.limit_a))
+    return None, {}
 
 
 def plan_view(site: Site) -> dict[str, Any]:

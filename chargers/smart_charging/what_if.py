@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from chargers.smart_charging import allocation as alloc
+from cpms.texts import localized
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def outcome(
             "label": labels.get(a.connector, a.connector),
             "limit_a": a.limit_a,
             "paused": a.paused,
-            "reason": a.reason,
+            "reason": localized(a.reason_text, a.reason),
             "later": [
                 ((now + timedelta(seconds=offset)).astimezone(zone), limit)
                 for offset, limit in a.periods[1:]

@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from chargers.integrity import FLAGS, session_flags
 from chargers.metering import local_time
+from chargers.texts import stop_reason_shown
 from cpms.languages import date_pattern, figure
 from cpms.tenancy.access import role_at_least
+from cpms.texts import capitalized
 
 register = template.Library()
 
@@ -79,7 +81,8 @@ def live_labels() -> dict:
             "live": _("Live"),
             "reconnecting": _("Reconnecting…"),
         },
-        "states": {key: str(word) for key, word in STATE_WORDS.items()},
+        # Badges: capitalised here, as the pages' are (`cpms.texts.capitalized`).
+        "states": {key: capitalized(word) for key, word in STATE_WORDS.items()},
         "session": {"active": _("Charging"), "stopped": _("Stopped")},
         "connector": _("Connector %(evse)s"),
         "charger": _("a charger"),
@@ -127,7 +130,18 @@ def live_script_labels() -> str:
 def duration(session) -> str:
     end = session.stopped_at or timezone.now()
     minutes = int((end - session.started_at).total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    if minutes < 60:
+        return _("%(minutes)s min") % {"minutes": minutes}
+    return _("%(hours)s h %(minutes)s min") % {
+        "hours": minutes // 60,
+        "minutes": f"{minutes % 60:02d}",
+    }
+
+
+@register.filter
+def stop_reason(reason: str) -> str:
+    """A session's stop reason in the reader's language (`chargers.texts`)."""
+    return stop_reason_shown(reason)
 
 
 @register.simple_tag(takes_context=True)

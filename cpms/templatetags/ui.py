@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from cpms.texts import capitalized, localized
+
 register = template.Library()
 
 # Route names by the navigation entry they belong to (the first match wins).
@@ -53,3 +55,16 @@ ROLE_NAMES = {
 @register.simple_tag
 def role_label(role) -> str:
     return str(ROLE_NAMES.get(role, str(role).capitalize()))
+
+
+@register.filter
+def text(stored, plain: str = "") -> str:
+    """`{{ alert.title_text|text:alert.title }}`: a stored text in the reader's language, or
+    the plain column for a row written before texts had codes."""
+    return localized(stored, plain)
+
+
+@register.filter
+def label(value) -> str:
+    """A state badge's label with its first letter in capitals (`cpms.texts.capitalized`)."""
+    return capitalized(value)

@@ -44,8 +44,10 @@ def test_the_site_is_seeded_at_the_size_asked(report):
 
 def test_every_limit_goes_out_once_and_nothing_when_nothing_changed(report):
     data = report["json"]
-    # A limit per session and a fallback per charger.
-    assert data["first_recompute"]["commands_sent"] == 27 + 30
+    # A limit per session, and a fallback for each charger without one; the others' fallbacks
+    # wait until their session holds its limit (the next run, while the site settles).
+    assert data["first_recompute"]["commands_sent"] == 27 + 3
+    assert data["first_recompute"]["settling_commands"] >= 27
     assert data["commands_sent_unchanged"] == {"max": 0, "total": 0, "each": [0, 0, 0]}
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from chargers.configuration import selectors
+from chargers.configuration import selectors, texts
 from chargers.configuration.desired import attribute_of
 from chargers.configuration.models import (
     FINISHED_RESULTS,
@@ -36,6 +36,7 @@ from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.handoff import queue_task
 from cpms.models import User
+from cpms.texts import english
 
 # A charger's state from its settings' outcomes: the first found in this order.
 WORST_FIRST = (
@@ -132,11 +133,8 @@ def apply_result_dispatch(*, result_id: int) -> int:
         if not mine:
             matches = template.pk in {t.pk for t in selectors.templates_for(charger)}
             result.state = ResultState.NOTHING
-            result.detail = (
-                "More specific templates govern every setting of this one here."
-                if matches
-                else "The charger no longer matches the template."
-            )
+            why = texts.GOVERNED_ELSEWHERE() if matches else texts.NO_LONGER_MATCHES()
+            result.detail, result.detail_text = english(why), why
             result.finished_at = timezone.now()
             result.save()
             _finish_run_if_done(result.run_id)
@@ -191,7 +189,7 @@ def apply_command_finished(*, command_id: int, now: datetime | None = None) -> b
         {**item, "status": said.get(item["setting"], item["status"])} for item in result.items
     ]
     if link.command.error:
-        result.detail = link.command.error[:255]
+        result.detail, result.detail_text = link.command.error[:255], None
     states = {item["status"] for item in result.items}
     # Settled once every setting has its answer: the commands of a result are linked one by
     # one as they leave, so "no unanswered command yet" does not mean "all answered".

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from chargers.firmware import planning
+from chargers.firmware import planning, texts
 from chargers.firmware.events import CampaignStateChanged
 from chargers.firmware.models import (
     Campaign,
@@ -32,6 +32,7 @@ from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, User
+from cpms.texts import Text, columns, english
 
 
 def _check(fields: dict[str, Any]) -> None:
@@ -198,22 +199,23 @@ def campaign_complete(*, campaign: Campaign, now: datetime) -> None:
     campaign_changed(campaign)
 
 
-def campaign_halt(*, campaign: Campaign, reason: str) -> None:
+def campaign_halt(*, campaign: Campaign, reason: Text | str) -> None:
     """Pause a running campaign the orchestrator holds locked (a wave's failures)."""
     campaign.state = CampaignState.PAUSED
-    campaign.paused_reason = reason[:300]
-    campaign.save(update_fields=["state", "paused_reason"])
+    plain, campaign.paused_reason_text = columns(reason)
+    campaign.paused_reason = plain[:300]
+    campaign.save(update_fields=["state", "paused_reason", "paused_reason_text"])
     campaign_changed(campaign)
 
 
 @transaction.atomic
-def campaign_pause(*, campaign: Campaign, reason: str = "Paused by an operator.") -> Campaign:
+def campaign_pause(*, campaign: Campaign, reason: Text | str | None = None) -> Campaign:
     """Start no more chargers; updates already at a charger go on and are followed."""
     campaign = _locked(campaign)
     if campaign.state != CampaignState.RUNNING:
         raise ValidationError({"state": [gettext("Only a running campaign can pause.")]})
     before = audit.snapshot(campaign, STATE_FIELDS)
-    campaign_halt(campaign=campaign, reason=reason)
+    campaign_halt(campaign=campaign, reason=reason or texts.PAUSED_BY_OPERATOR())
     audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.PAUSE)
     return campaign
 
@@ -229,8 +231,8 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     )
     before = audit.snapshot(campaign, STATE_FIELDS)
     campaign.state = CampaignState.RUNNING
-    campaign.paused_reason = ""
-    campaign.save(update_fields=["state", "paused_reason"])
+    campaign.paused_reason, campaign.paused_reason_text = "", None
+    campaign.save(update_fields=["state", "paused_reason", "paused_reason_text"])
     audit.changed(campaign, ObjectType.FIRMWARE_CAMPAIGN, before=before, action=Verb.RESUME)
     campaign_changed(campaign)
     _queue_step(campaign)
@@ -248,13 +250,15 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
     waiting = CampaignTarget.objects.filter(
         campaign=campaign, state__in=(TargetState.PENDING, TargetState.DEFERRED)
     )
+    cancelled = texts.CANCELLED()
     TargetEvent.objects.bulk_create(
         TargetEvent(
             target_id=pk,
             at=now,
             attempt=attempt,
             state=TargetState.CANCELLED,
-            detail="The campaign was cancelled.",
+            detail=english(cancelled),
+            detail_text=cancelled,
         )
         for pk, attempt in waiting.values_list("pk", "attempt")
     )

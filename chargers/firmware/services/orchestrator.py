@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chargers.firmware import links, planning
+from chargers.firmware import links, planning, texts
 from chargers.firmware.events import TargetStateChanged
 from chargers.firmware.models import (
     FINISHED,
@@ -47,6 +47,7 @@ from chargers.ocpp import builders, readers
 from chargers.selectors.chargers import charger_speaks_security_extension
 from chargers.services.commands import UNFINISHED
 from cpms.events import publish
+from cpms.texts import Text, columns, english, word
 
 log = logging.getLogger(__name__)
 
@@ -63,30 +64,38 @@ def _timeouts(campaign: Campaign) -> planning.Timeouts:
     )
 
 
-def _move(target: CampaignTarget, state: str, *, now: datetime, detail: str = "") -> None:
+def _move(target: CampaignTarget, state: str, *, now: datetime, detail: Text | str = "") -> None:
     """Record a target's new state, its timeline entry and the event; the caller holds the
     target's row lock and saves the fields it changed besides these."""
+    detail, detail_text = columns(detail)
     target.state = state
     target.stage_deadline = planning.stage_deadline(state, now, _timeouts(target.campaign))
     if state in FINISHED:
         target.finished_at = now
     target.save()
     TargetEvent.objects.create(
-        target=target, at=now, attempt=target.attempt, state=state, detail=detail[:300]
+        target=target,
+        at=now,
+        attempt=target.attempt,
+        state=state,
+        detail=detail[:300],
+        detail_text=detail_text,
     )
     publish(TargetStateChanged.of(target, wave=target.wave.number, detail=detail[:300]))
 
 
-def _fail(target: CampaignTarget, reason: str, *, now: datetime, step: bool = True) -> None:
+def _fail(target: CampaignTarget, reason: Text | str, *, now: datetime, step: bool = True) -> None:
     """An attempt failed: try again while attempts remain, else the charger failed. Unless
-    the caller is the step itself (`step=False`), the campaign is stepped after."""
-    target.failure_reason = reason[:300]
+    the caller is the step itself (`step=False`), the campaign is stepped after. `reason` is a
+    text (`cpms.texts`), or the charger's own words."""
+    plain, target.failure_reason_text = columns(reason)
+    target.failure_reason = plain[:300]
     following = planning.after_failure(target.attempt, target.campaign.max_attempts)
     if following == planning.PENDING:
         target.dispatched_at = None
         target.command = None
         target.retry_at = now + timedelta(minutes=target.campaign.retry_delay_minutes)
-        _move(target, TargetState.PENDING, now=now, detail=f"{reason} Trying again.")
+        _move(target, TargetState.PENDING, now=now, detail=texts.RETRY(reason=reason))
     else:
         _move(target, TargetState.FAILED, now=now, detail=reason)
     if step:
@@ -159,10 +168,8 @@ def _time_out_silent(campaign: Campaign, now: datetime) -> None:
         )
         if booted and _settle_boot(target, charger.firmware_version, now=now, step=False):
             continue
-        label = TargetState(target.state).label.lower()
-        _fail(
-            target, f"Nothing heard from the charger in time while '{label}'.", now=now, step=False
-        )
+        label = word(TargetState(target.state).label, lower=True)
+        _fail(target, texts.SILENT(state=label), now=now, step=False)
 
 
 def _judge_waves(campaign: Campaign, now: datetime) -> bool:
@@ -194,13 +201,15 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
             wave.state = WaveState.HALTED
             wave.save(update_fields=["state"])
             failed = counts.get(wave.pk, {}).get(TargetState.FAILED, 0)
-            name = (
-                "The canary" if wave.number == 0 and campaign.canary_size else f"Wave {wave.number}"
-            )
+            canary = wave.number == 0 and campaign.canary_size
             campaign_halt(
                 campaign=campaign,
-                reason=f"{name}: {failed} of {wave.size} chargers failed, more than "
-                f"{campaign.failure_threshold_percent}%.",
+                reason=texts.WAVE_FAILED(
+                    wave=texts.CANARY() if canary else texts.WAVE(number=wave.number),
+                    failed=failed,
+                    size=wave.size,
+                    threshold=campaign.failure_threshold_percent,
+                ),
             )
             return False
         if verdict is planning.Verdict.DONE and wave.state == WaveState.RUNNING:
@@ -317,10 +326,11 @@ def _start_next(campaign: Campaign, now: datetime) -> list[int]:
         decision = decisions[target.pk]
         if decision is planning.Decision.DEFER and target.state != TargetState.DEFERRED:
             target.deferred_since = now
-            _move(target, TargetState.DEFERRED, now=now, detail="A session is running.")
+            _move(target, TargetState.DEFERRED, now=now, detail=texts.SESSION_RUNNING())
         elif decision is planning.Decision.SKIP:
-            target.failure_reason = "Still in a session when its deferral ran out."
-            _move(target, TargetState.SKIPPED, now=now, detail=target.failure_reason)
+            reason = texts.DEFERRAL_OVER()
+            target.failure_reason, target.failure_reason_text = english(reason), reason
+            _move(target, TargetState.SKIPPED, now=now, detail=reason)
             _queue_step(target)
         elif decision is planning.Decision.START and _claim(
             target, now, in_session=target.charger_id in charging
@@ -337,9 +347,8 @@ def _timezone_of(charger: Charger) -> str:
 
 def _claim(target: CampaignTarget, now: datetime, *, in_session: bool = False) -> bool:
     """Take the target on with a new attempt; the dispatch task sends it."""
-    detail = f"Attempt {target.attempt + 1}."
-    if in_session:
-        detail += " Still in a session at the end of its deferral: it installs once free."
+    attempt = texts.ATTEMPT_IN_SESSION if in_session else texts.ATTEMPT
+    detail = attempt(number=target.attempt + 1)
     target.attempt += 1
     target.request_id = planning.request_id_for(target.pk, target.attempt)
     target.dispatched_at = None
@@ -378,14 +387,14 @@ def target_dispatch(*, target_id: int, attempt: int, now: datetime | None = None
             # Paused or cancelled between the claim and now: nothing left; give the place back.
             target.attempt -= 1
             target.dispatched_at = None
-            _move(target, TargetState.PENDING, now=now, detail="The campaign stopped first.")
+            _move(target, TargetState.PENDING, now=now, detail=texts.STOPPED_FIRST())
             return None
         try:
             request = _update_request(target, now)
         except builders.ActionError as error:
             # No attempt will do better: the image or the charger cannot take this update.
             target.attempt = target.campaign.max_attempts
-            _fail(target, f"The update cannot be sent: {error}", now=now)
+            _fail(target, texts.CANNOT_SEND(error=str(error)), now=now)
             return None
         # Committed before anything leaves: whatever happens next, this attempt is spent.
         target.dispatched_at = now
@@ -434,13 +443,15 @@ def _apply_command_outcome(target: CampaignTarget, command: Command, *, now: dat
     if command.status == CommandStatus.ANSWERED:
         accepted, reason = readers.operation_accepted(command.action, command.response)
         if accepted:
-            _move(target, TargetState.ACCEPTED, now=now, detail="The charger took the update on.")
+            _move(target, TargetState.ACCEPTED, now=now, detail=texts.TOOK_ON())
         else:
             _fail(target, reason, now=now)
         return
     status = CommandStatus(command.status).label
-    detail = f"{status}: {command.error}" if command.error else f"{status}."
-    _fail(target, f"The update was not delivered. {detail}", now=now)
+    if command.error:
+        _fail(target, texts.NOT_DELIVERED_ERROR(status=status, error=command.error), now=now)
+    else:
+        _fail(target, texts.NOT_DELIVERED(status=status), now=now)
 
 
 @transaction.atomic
@@ -479,12 +490,10 @@ def target_progress(
     now = timezone.now()
     target.last_status = status[:40]
     if stage == "failed":
-        _fail(target, f"The charger reported {status}.", now=now)
+        _fail(target, texts.REPORTED(status=status), now=now)
     elif planning.is_progress(target.state, stage):
-        detail = f"The charger reported {status}."
-        if stage == planning.INSTALLED:
-            detail += " Waiting for it to boot on the new version."
-        _move(target, stage, now=now, detail=detail)
+        said = texts.REPORTED_INSTALLED if stage == planning.INSTALLED else texts.REPORTED
+        _move(target, stage, now=now, detail=said(status=status))
     else:
         target.save(update_fields=["last_status", "updated_at"])
 
@@ -508,16 +517,19 @@ def _settle_boot(
         target.state, reported_version=firmware_version, target_version=wanted
     )
     if outcome == planning.SUCCEEDED:
-        target.failure_reason = ""
-        _move(target, TargetState.SUCCEEDED, now=now, detail=f"Booted on {wanted}.")
+        target.failure_reason, target.failure_reason_text = "", None
+        _move(target, TargetState.SUCCEEDED, now=now, detail=texts.BOOTED_ON(version=wanted))
         if step:
             _queue_step(target)
     elif outcome == planning.FAILED:
         said = target.last_status or TargetState(target.state).label
         _fail(
             target,
-            f"Reported {said} but booted on {firmware_version or 'an unknown version'}, "
-            f"not {wanted}.",
+            texts.BOOTED_OLD(
+                said=said,
+                version=firmware_version or texts.UNKNOWN_VERSION(),
+                wanted=wanted,
+            ),
             now=now,
             step=step,
         )

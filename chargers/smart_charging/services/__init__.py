@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,7 @@ from chargers.models import Charger, ChargingSession, Command, CommandStatus, Id
 from chargers.ocpp import builders
 from chargers.ocpp.readers import charging_profile_accepted
 from chargers.smart_charging import allocation as alloc
-from chargers.smart_charging import selectors
+from chargers.smart_charging import cheaper, schedules, selectors, texts
 from chargers.smart_charging.events import LoadPlanChanged, SiteLimitsChanged
 from chargers.smart_charging.models import (
     ChargerElectrical,
@@ -438,7 +438,9 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
     """Decide what changed since it was last sent, and record it as pending."""
     decided: list[_Send] = []
 
-    def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> None:
+    def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> bool:
+        """Record the profile if it is to be sent; whether it is on its way (sent now, or
+        sent and not answered yet, or waiting for its transaction id)."""
         found = inputs.sent.get((charger_id, evse_id, kind))
         same = (
             found is not None
@@ -447,11 +449,11 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         )
         if found is not None and same:
             if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):
-                return
+                return found.status == ProfileStatus.PENDING
             if not _retry_due(found, inputs.unaccepted_sent_at.get(found.pk), now):
-                return
+                return False
         if kind == ProfileKind.SESSION and not session.transaction_id:
-            return  # a session without a transaction id yet: the next run has it
+            return True  # a session without a transaction id yet: the next run has it
         values = {
             "session_id": session.pk if session else None,
             "periods": _periods(offsets, now),
@@ -475,6 +477,7 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             ).pk
         transaction_id = session.transaction_id if session else ""
         decided.append(_Send(pk, charger_id, kind, evse_id, tuple(offsets), transaction_id))
+        return True
 
     allocations = plan.by_connector()
     fallback: dict[int, float] = {}
@@ -482,21 +485,23 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         share = plan.fallback.get(key)
         if share is not None:
             fallback[charger_id] = min(fallback.get(charger_id, share), share)
+    # Chargers with a session limit on its way: their fallback waits for the next run. The
+    # TxProfile for a transaction is the first profile a charger gets after its start, and a
+    # renegotiation's the next (OCPP 2.0.1 TC_K_55 counts every SetChargingProfile); the
+    # session holds its limit meanwhile, and is counted at it if the charger goes offline.
+    in_flight: set[int] = set()
     for key, session in inputs.sessions.items():
         charger_id, evse_id = inputs.evses[key]
         if not inputs.chargers[charger_id].is_online:
             continue  # an offline charger keeps what it has; nothing reaches it
         allocation = allocations[key]
-        place(
-            charger_id,
-            evse_id,
-            ProfileKind.SESSION,
-            session,
-            allocation.periods,
-            allocation.limit_a,
-        )
+        periods = allocation.periods
+        if key in inputs.tuples:
+            periods = schedules.at_most(periods, inputs.tuples[key])
+        if place(charger_id, evse_id, ProfileKind.SESSION, session, periods, periods[0][1]):
+            in_flight.add(charger_id)
     for charger_id, share in sorted(fallback.items()):
-        if inputs.chargers[charger_id].is_online:
+        if inputs.chargers[charger_id].is_online and charger_id not in in_flight:
             place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
     if not decided:
         return []
@@ -534,6 +539,7 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
                 "paused": allocation.paused,
                 "binding": allocation.binding,
                 "reason": allocation.reason,
+                "reason_text": allocation.reason_text,
                 "periods": _periods(allocation.periods, inputs.now),
                 "draw_a": None if draw is None else round(draw, 1),
                 "fallback_a": plan.fallback.get(allocation.connector),
@@ -614,6 +620,39 @@ def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -
     return hashlib.sha256(fastjson.dumps_bytes([inputs, history, changes, allocations])).hexdigest()
 
 
+def _cheaper(inputs: selectors.SiteInputs, plan: alloc.Plan) -> alloc.Plan:
+    """The plan with the sessions that said their needs moved into the site's cheaper hours
+    (`cheaper`); the plan itself when there are none, or nothing to gain."""
+    if not inputs.flexible or inputs.limits is None:
+        return plan
+    prices = selectors.site_prices(inputs.site, inputs.now)
+    if not prices:
+        return plan
+    now = inputs.now
+    end = now + timedelta(seconds=min(cheaper.LONGEST, max(f.departure_s for f in inputs.flexible)))
+    changes = []
+    for moment in inputs.limits.breakpoints(now, end):
+        later, _ = inputs.limits.at(moment)
+        limit = later if later is not None else selectors.NO_LIMIT_A
+        changes.append(alloc.LimitChange((moment - now).total_seconds(), {selectors.GRID: limit}))
+    moved = cheaper.cheaper_periods(inputs.problem, plan, prices, inputs.flexible, changes)
+    if not moved:
+        return plan
+    allocations = tuple(
+        replace(
+            a,
+            limit_a=moved[a.connector][0][1],
+            periods=moved[a.connector],
+            reason=f"{a.reason}; planned for cheaper hours",
+            reason_text=texts.CHEAPER(reason=a.reason_text),
+        )
+        if a.connector in moved
+        else a
+        for a in plan.allocations
+    )
+    return replace(plan, allocations=allocations)
+
+
 @transaction.atomic
 def plan_compute(
     *, site: Site, trigger: str, now: datetime | None = None
@@ -635,7 +674,7 @@ def plan_compute(
     _reconcile(site, now)
     inputs = selectors.site_inputs(site, electrical, now)
     started = time.perf_counter()
-    plan = alloc.allocate(inputs.problem)
+    plan = _cheaper(inputs, alloc.allocate(inputs.problem))
     duration_ms = (time.perf_counter() - started) * 1000
     rows = _allocation_rows(inputs, plan)
     # The last plan's limits are in the history it left.
@@ -658,6 +697,14 @@ def plan_compute(
         digest=digest,
         same_as_id=full_id if same else None,
     )
+    history = record["history"]
+    last = selectors.LastPlan(
+        history=plan.history,
+        assumed={"draws": history["draws"], "draws_at": history["draws_at"]},
+        full_id=full_id if same else load_plan.pk,
+        full_digest=digest,
+    )
+    transaction.on_commit(lambda: selectors.remember_last_plan(site.pk, load_plan.pk, last))
     # A week of plans; the full plan the newest ones point at stays.
     old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
     old.exclude(pk=full_id if same and full_id is not None else load_plan.pk).delete()

@@ -57,6 +57,7 @@ EV_STATED = {
     "energy_needed_wh": "energy_wh",
     "min_current_a": "min_current_a",
     "max_current_a": "max_current_a",
+    "max_schedule_tuples": "max_schedule_tuples",
 }
 TENTH = Decimal("0.1")
 MOST_A = 10_000  # what SessionNeeds keeps a current as, at most
@@ -107,6 +108,7 @@ def ev_needs_record(
         min_current_a=min_a,
         max_current_a=max_a,
         max_power_w=None if needs.max_power_w is None else round(needs.max_power_w),
+        max_schedule_tuples=needs.max_schedule_tuples,
         answer=answer,
     )
     _check(statement)

@@ -1,8 +1,9 @@
-"""Smart charging's part of other pages: a charger's charging limits on its page."""
+"""Smart charging's part of other pages: a charger's charging limits on its page, and what
+its EV said it needs on a session's."""
 
 from django import template
 
-from chargers.models import Charger
+from chargers.models import Charger, ChargingSession
 from chargers.smart_charging import charger_view
 from chargers.smart_charging.models import Sharing
 
@@ -23,6 +24,11 @@ def charger_charging_limits(context, charger: Charger) -> dict:
         "ev_needs": needs,
         "ev_schedules": schedules,
     }
+
+
+@register.inclusion_tag("smart_charging/_session_ev_needs.html", takes_context=True)
+def session_ev_needs(context, session: ChargingSession) -> dict:
+    return {"tz": context["tz"], "ev_needs": charger_view.session_ev_needs(session)}
 
 
 @register.filter

@@ -246,7 +246,7 @@ async def test_a_201_charger_drifts_is_set_in_one_batch_and_drifts_again_after_a
     assert len(sets) == 1 and len(sets[0].payload["setVariableData"]) == 3
     # The charger page shows the table with the source template and the waiting restart.
     page = await sync_to_async(page_of)(client, alice, tenant_a, "SIM-0002")
-    assert "takes effect after a restart" in page and "drift since" in page
+    assert "Takes effect after a restart" in page and "Drift since" in page
     assert defaults.name in page
 
 

@@ -77,9 +77,10 @@ def test_a_german_operator_sees_the_charger_list_in_german(client, big_session, 
 
     assert "Ladestationen" in body and "Zuletzt gesehen" in body
     assert "15.01.2025 13:00:00 CET" in body
-    # The charger's state and connection in words, as the live script writes them too.
-    assert re.search(r'data-field="connection">online<', body)
-    assert re.search(r'data-field="state">lädt<', body)
+    # The charger's state and connection in words, as the live script writes them too, with
+    # the badge's first letter in capitals.
+    assert re.search(r'data-field="connection">Online<', body)
+    assert re.search(r'data-field="state">Lädt<', body)
 
 
 def test_the_fleet_counts_read_by_the_live_script_follow_the_readers_language(
@@ -114,7 +115,7 @@ def test_the_page_carries_the_live_scripts_words_in_the_readers_language(client,
 
     labels = json.loads(re.search(r'id="live-labels"[^>]*>(.*?)</script>', body).group(1))
     assert labels["status"]["connecting"] == "Verbinde…"
-    assert labels["states"]["charging"] == "lädt"
+    assert labels["states"]["charging"] == "Lädt"
     assert labels["session"]["stopped"] == "Beendet"
     assert labels["events"]["charger.offline"] == "%(who)s ist offline"
     assert labels["date"] == "d.m.Y" and labels["decimal"] == ","

@@ -161,7 +161,7 @@ def test_the_pages_mark_the_state_for_live_updates(client, fleet, bob):
         reverse("charger_detail", kwargs={"tenant_slug": "tenant-a", "pk": charger.pk}),
     ]:
         body = client.get(url).content.decode()
-        assert 'data-field="state">charging<' in body
+        assert 'data-field="state">Charging<' in body
         assert 'data-states-url="/t/tenant-a/live/states/"' in body
 
 

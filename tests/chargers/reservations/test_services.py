@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chargers.models import ChargingSession, CommandStatus
 from chargers.ocpp import builders
@@ -15,8 +15,10 @@ from chargers.reservations import services, tasks
 from chargers.reservations.models import Reservation, ReservationStatus
 from chargers.services.commands import command_create, command_finish, command_mark_sent
 from chargers.services.sessions import session_start
+from cpms.catalogs import compile_catalogs
 from cpms.events import captured
 from cpms.tenancy import scoping
+from cpms.texts import localized
 from tests.helpers import eager_tasks
 
 HOUR = timedelta(hours=1)
@@ -158,6 +160,19 @@ def test_a_charger_that_goes_offline_meanwhile_rejects_it_with_the_reason(
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.REJECTED
     assert reservation.detail.startswith("The charger did not answer (Charger offline)")
+
+
+def test_why_it_was_rejected_reads_in_the_readers_language(station, tokens, scope, charger_says):
+    charger_says(ReserveNow={"status": "Occupied"})
+    reservation = reserve(station)
+
+    services.reservation_send(reservation_id=reservation.pk)
+
+    reservation.refresh_from_db()
+    assert reservation.detail == "The charger answered Occupied."
+    compile_catalogs()
+    with translation.override("de"):
+        assert localized(reservation.detail_text) == "Die Ladestation antwortete Occupied."
 
 
 def accepted(station, charger_says, **options):

@@ -4,7 +4,7 @@ another tenant may not do, bad input refused naming the field, and the plan with
 import pytest
 
 from chargers.smart_charging import services
-from chargers.smart_charging.models import Circuit, LimitSignal
+from chargers.smart_charging.models import Circuit, LimitSignal, SessionNeeds
 from cpms.models import Site
 from cpms.tenancy import scoping
 
@@ -176,3 +176,18 @@ def test_an_operator_sets_a_sessions_priority_but_not_the_limits(world, keys, ap
         format="json",
     )
     assert signal.status_code == 403
+
+
+def test_an_integrator_cannot_post_needs_as_the_ev(world, keys, api, tenant_a):
+    with scoping.scope(tenant_a):
+        before = list(SessionNeeds.objects.values_list("pk", "energy_needed_wh", "source"))
+    response = api(keys["operator"]).post(
+        "/api/v1/session-needs/",
+        {"session": world["session"].pk, "energy_needed_wh": 20000, "source": "ev"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "source" in response.json()["error"]["fields"]
+    with scoping.scope(tenant_a):
+        after = list(SessionNeeds.objects.values_list("pk", "energy_needed_wh", "source"))
+    assert after == before

@@ -189,3 +189,36 @@ def test_a_charger_without_limits_says_how_to_get_them(client, tenant_a, site_a,
     client.force_login(olga)
     body = client.get(page("charger_detail", pk=bare.pk)).content.decode()
     assert "No composite schedule yet" in body and "List charging profiles</button>" in body
+
+
+def test_a_sessions_page_shows_what_its_ev_said_it_needs(client, tenant_a, site_a, bob):
+    from chargers.models import ChargingSession
+    from chargers.smart_charging.models import EvChargingNeeds, NeedsAnswer
+
+    with scoping.scope(tenant_a):
+        charger = Charger.objects.create(identity="CP-N", site=site_a, ocpp_version="2.0.1")
+        session, other = (
+            ChargingSession.objects.create(
+                charger=charger,
+                site=site_a,
+                evse_id=1,
+                connector_id=1,
+                transaction_id=tx,
+                started_at=timezone.now(),
+            )
+            for tx in ("tx-n", "tx-o")
+        )
+        EvChargingNeeds.objects.create(
+            charger=charger,
+            evse_id=1,
+            session=session,
+            received_at=timezone.now(),
+            transfer="AC_three_phase",
+            energy_wh=31234,
+            answer=NeedsAnswer.SCHEDULE,
+        )
+    client.force_login(bob)
+    body = client.get(page("session_detail", pk=session.pk)).content.decode()
+    assert "data-ev-needs" in body and "31234" in body
+    other_body = client.get(page("session_detail", pk=other.pk)).content.decode()
+    assert "data-ev-needs" not in other_body

@@ -13,13 +13,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from chargers.events import SessionStarted, SessionUpdated
-from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken
+from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken, SessionState
 from chargers.ocpp.schemas import request_problem
 from chargers.services.commands import command_finish
 from chargers.smart_charging import listeners, selectors, services, tasks
 from chargers.smart_charging.events import LoadPlanChanged
 from chargers.smart_charging.listeners import PENDING_KEY
-from chargers.smart_charging.models import LoadPlan, NeedsSource, ProfileStatus, SentProfile
+from chargers.smart_charging.models import (
+    LoadPlan,
+    NeedsSource,
+    ProfileKind,
+    ProfileStatus,
+    SentProfile,
+)
 from cpms.events import captured, publish
 from cpms.tenancy import scoping
 
@@ -59,6 +65,8 @@ def test_a_recompute_keeps_the_site_within_its_limit_and_says_why(tenant_a, depo
 def test_each_session_gets_its_limit_and_each_charger_its_fallback_in_its_version(tenant_a, depot):
     with scoping.scope(tenant_a):
         recompute(depot)
+        answer_all()
+        recompute(depot)
         commands = list(Command.objects.order_by("pk"))
     assert len(commands) == 12
     assert {c.source for c in commands} == {"smart_charging"}
@@ -76,8 +84,41 @@ def test_each_session_gets_its_limit_and_each_charger_its_fallback_in_its_versio
     assert profile["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 5.3
 
 
+def test_a_chargers_session_limits_go_before_its_fallback(tenant_a, depot):
+    # OCPP 2.0.1 TC_K_55: the TxProfile for a transaction is the first profile its charger
+    # gets; the fallback (TxDefaultProfile) follows once the session holds its limit.
+    with scoping.scope(tenant_a):
+        first = recompute(depot)
+        purposes = [purpose(c) for c in Command.objects.order_by("pk")]
+        assert first.commands_sent == 6 and set(purposes) == {"TxProfile"}
+        assert recompute(depot).commands_sent == 0  # not while the limits are on their way
+        answer_all()
+        then = recompute(depot)
+        purposes = [purpose(c) for c in Command.objects.order_by("pk")][6:]
+    assert then.commands_sent == 6 and set(purposes) == {"TxDefaultProfile"}
+
+
+def test_a_charger_without_a_session_gets_its_fallback_at_once(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        ChargingSession.objects.filter(pk=depot["sessions"][0].pk).update(
+            state=SessionState.COMPLETED
+        )
+        recompute(depot)
+        idle = depot["sessions"][0].charger_id
+        sent = [purpose(c) for c in Command.objects.filter(charger_id=idle)]
+    assert sent == ["TxDefaultProfile"]
+
+
+def purpose(command) -> str:
+    payload = command.payload
+    profile = payload.get("csChargingProfiles") or payload["chargingProfile"]
+    return profile["chargingProfilePurpose"]
+
+
 def test_nothing_is_sent_when_nothing_changed(tenant_a, depot):
     with scoping.scope(tenant_a):
+        recompute(depot)
+        answer_all()
         recompute(depot)
         answer_all()
         again = recompute(depot)
@@ -95,10 +136,11 @@ def test_a_rejected_limit_counts_the_session_at_its_maximum_and_is_sent_again(te
         plan = recompute(depot, now=later)
         reasons = [row["reason"] for row in plan.allocations]
         assert "its limit was rejected: counted at 32 A" in reasons
-        assert plan.commands_sent == 0  # not yet: the retry waits
+        # Only the fallbacks (a refused limit holds them back no longer): the retry waits.
+        assert plan.commands_sent == 6
         retry = recompute(depot, now=later + timedelta(minutes=1))
-        assert retry.commands_sent == 12
-        assert SentProfile.objects.filter(attempts=2).count() == 12
+        assert retry.commands_sent == 6
+        assert SentProfile.objects.filter(attempts=2, kind=ProfileKind.SESSION).count() == 6
 
 
 def test_a_charger_that_times_out_is_recorded_and_counted_at_its_maximum(tenant_a, depot):
@@ -106,7 +148,7 @@ def test_a_charger_that_times_out_is_recorded_and_counted_at_its_maximum(tenant_
         recompute(depot)
         answer_all(outcome=CommandStatus.TIMEOUT)
         plan = recompute(depot, now=timezone.now() + timedelta(seconds=5))
-        assert SentProfile.objects.filter(status=ProfileStatus.FAILED).count() == 12
+        assert SentProfile.objects.filter(status=ProfileStatus.FAILED).count() == 6
         assert all(row["binding"] in ("fixed", "paused") for row in plan.allocations)
 
 
@@ -140,10 +182,7 @@ def test_a_lower_limit_in_the_evening_is_in_the_schedule(tenant_a, depot):
     site = depot["site"]
     zone = ZoneInfo(site.timezone)
     with scoping.scope(tenant_a):
-        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
-        services.limit_window_create(
-            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
-        )
+        evening_at_40(site)
         at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
         plan = recompute(depot, now=at)
         row = plan.allocations[0]
@@ -216,14 +255,13 @@ def test_a_schedule_already_sent_is_not_sent_again_until_it_changes(tenant_a, de
     site = depot["site"]
     zone = ZoneInfo(site.timezone)
     with scoping.scope(tenant_a):
-        services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
-        services.limit_window_create(
-            site=site, starts=time(17), ends=time(20), limit_a=Decimal("40")
-        )
+        evening_at_40(site)
         at = datetime(2026, 12, 7, 16, 30, tzinfo=zone)
         first = recompute(depot, now=at)
         answer_all()
-        assert first.commands_sent == 12
+        assert first.commands_sent == 6
+        assert recompute(depot, now=at + timedelta(minutes=1)).commands_sent == 6  # fallbacks
+        answer_all()
         assert recompute(depot, now=at + timedelta(minutes=5)).commands_sent == 0
         # Past 17:00 the schedule sent says 6.6 A from now on: still nothing to send.
         assert recompute(depot, now=at + timedelta(minutes=40)).commands_sent == 0
@@ -338,3 +376,63 @@ def test_a_session_takes_its_groups_priority_unless_someone_set_its_own(tenant_a
     assert "priority" not in rows[depot["sessions"][3].pk]["reason"]
     # Six minimums do not fit 32 A: the one of the lowest priority waits.
     assert rows[s3.pk]["paused"] and not rows[s1.pk]["paused"] and not rows[s2.pk]["paused"]
+
+
+def test_a_session_that_can_wait_is_sent_a_schedule_for_the_cheaper_hours(tenant_a, depot):
+    from billing.services import assignment_create, tariff_create
+
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    at = datetime(2026, 12, 7, 20, 0, tzinfo=zone)  # energy is dear until 22:00
+    dear_then_cheap = [
+        {
+            "price_components": [{"type": "ENERGY", "price": 0.45, "step_size": 1}],
+            "restrictions": {"start_time": "07:00", "end_time": "22:00"},
+        },
+        {"price_components": [{"type": "ENERGY", "price": 0.15, "step_size": 1}]},
+    ]
+    with scoping.scope(tenant_a):
+        services.site_electrical_set(site=site, grid_limit_a=Decimal("200"))
+        tariff = tariff_create(name="Night", currency="EUR", elements=dear_then_cheap)
+        assignment_create(tariff=tariff, site=site)
+        waits = depot["sessions"][0]
+        services.session_needs_set(
+            session=waits, departure_at=at + timedelta(hours=10), energy_needed_wh=20_000
+        )
+        plan = recompute(depot, now=at)
+        rows = {row["session"]: row for row in plan.allocations}
+        sent = next(
+            c
+            for c in Command.objects.filter(charger_id=waits.charger_id)
+            if purpose(c) == "TxProfile"
+        )
+    periods = sent.payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"]
+    assert (periods[0]["startPeriod"], periods[0]["limit"]) == (0, 0.0)
+    assert periods[1]["startPeriod"] == 2 * 3600 and periods[1]["limit"] >= 6
+    assert rows[waits.pk]["reason"].endswith("; planned for cheaper hours")
+    # The others, who said nothing of their needs, keep the equal share now.
+    assert all(r["limit_a"] > 0 for s, r in rows.items() if s != waits.pk)
+
+
+def test_an_ev_that_takes_one_period_is_sent_one_never_above_the_plan(tenant_a, depot):
+    site = depot["site"]
+    zone = ZoneInfo(site.timezone)
+    with scoping.scope(tenant_a):
+        evening_at_40(site)
+        one = depot["sessions"][1]  # a 2.0.1 charger's
+        services.session_needs_set(session=one, max_schedule_tuples=1)
+        recompute(depot, now=datetime(2026, 12, 7, 16, 30, tzinfo=zone))
+        profile = Command.objects.get(charger_id=one.charger_id).payload["chargingProfile"]
+        others = Command.objects.exclude(charger_id=one.charger_id).first().payload
+    periods = profile["chargingSchedule"][0]["chargingSchedulePeriod"]
+    assert [p["limit"] for p in periods] == [6.6]  # the evening's share, from now on
+    other = others.get("csChargingProfiles") or others["chargingProfile"]
+    schedule = other["chargingSchedule"]
+    schedule = schedule[0] if isinstance(schedule, list) else schedule
+    assert len(schedule["chargingSchedulePeriod"]) == 2  # the others get both
+
+
+def evening_at_40(site):
+    """100 A, and 40 A from 17:00 to 20:00."""
+    services.site_electrical_set(site=site, grid_limit_a=Decimal("100"))
+    services.limit_window_create(site=site, starts=time(17), ends=time(20), limit_a=Decimal("40"))

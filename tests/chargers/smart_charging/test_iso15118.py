@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from ocpp.v201 import call
 
 from chargers.commands import send_command
-from chargers.models import Charger, ChargerEvent, EventKind
+from chargers.models import Charger, ChargerEvent, Command, CommandStatus, EventKind
 from chargers.ocpp import builders
 from chargers.smart_charging import services
 from chargers.smart_charging.models import (
@@ -125,6 +125,7 @@ async def test_needs_at_a_managed_site_are_accepted_kept_and_answered_with_a_ses
             30000,
         )
         assert (kept.min_current_a, kept.max_current_a) == (Decimal("6.0"), Decimal("16.0"))
+        assert kept.max_schedule_tuples == 10
 
         # The control loop's next run sends the transaction its limit, within the EV's 16 A
         # although the site could give it 32 A.
@@ -194,8 +195,13 @@ async def test_a_schedule_within_the_limit_is_accepted_and_one_beyond_it_renegot
             time_base=now(), evse_id=1, charging_schedule=schedule_of(limit)
         )
         assert (await cp.call(within)).status == "Accepted"
-        # Nothing changed: the next run sends nothing.
-        assert (await recompute(managed)).commands_sent == 0
+        # Nothing changed for the session: once its limit is held, the next run sends only
+        # the charger's fallback, and the one after nothing.
+        await eventually(
+            lambda: in_a(tenant_a, lambda: answered_limits() == 1), what="the answer read"
+        )
+        assert (await recompute(managed)).commands_sent == 1
+        assert len(tx_profiles(cp, transaction_id)) == 1
 
         beyond = call.NotifyEVChargingSchedule(
             time_base=now(), evse_id=1, charging_schedule=schedule_of(limit, factor=2)
@@ -211,6 +217,55 @@ async def test_a_schedule_within_the_limit_is_accepted_and_one_beyond_it_renegot
         tenant_a, lambda: list(EvChargingSchedule.objects.values_list("within_limits", flat=True))
     )
     assert kept == [False, True]  # newest first
+
+
+def profiles(cp) -> list[tuple[str, str | None]]:
+    """Every profile the charger received, in order: (purpose, transaction id)."""
+    return [
+        (
+            payload["charging_profile"]["charging_profile_purpose"],
+            payload["charging_profile"].get("transaction_id"),
+        )
+        for action, payload in cp.received
+        if action == "SetChargingProfile"
+    ]
+
+
+def answered_limits() -> int:
+    return Command.objects.filter(
+        action="SetChargingProfile", status=CommandStatus.ANSWERED
+    ).count()
+
+
+async def test_the_transactions_limit_is_the_first_profile_and_a_renegotiations_the_next(
+    command_server, managed, charger, tenant_a
+):
+    # OCPP 2.0.1 TC_K_55: after the EV's needs the charger gets the TxProfile for its
+    # transaction; an EV schedule beyond it is refused and the next profile is the TxProfile
+    # again. The fallback (TxDefaultProfile) waits until the session holds its limit.
+    async with connected201(command_server, "tenant-a", "CP-1") as cp:
+        transaction_id = await charging(cp)
+        assert (await cp.call(needs(max_current=16))).status == "Accepted"
+        await recompute(managed)
+        limit = await nth_tx_profile(cp, transaction_id, 1)
+        beyond = call.NotifyEVChargingSchedule(
+            time_base=now(), evse_id=1, charging_schedule=schedule_of(limit, factor=2)
+        )
+        assert (await cp.call(beyond)).status == "Rejected"
+        await recompute(managed)
+        await nth_tx_profile(cp, transaction_id, 2)
+        assert profiles(cp) == [("TxProfile", transaction_id)] * 2
+
+        await eventually(
+            lambda: in_a(tenant_a, lambda: answered_limits() == 2), what="both answers read"
+        )
+        await recompute(managed)
+
+        async def fallback():
+            return len(profiles(cp)) == 3
+
+        await eventually(fallback, what="the fallback")
+    assert profiles(cp)[2] == ("TxDefaultProfile", None)
 
 
 async def test_beyond_an_operators_limit_at_an_unmanaged_site_that_limit_is_sent_again(

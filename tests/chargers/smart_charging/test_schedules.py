@@ -62,3 +62,12 @@ def test_a_schedule_reads_from_now_on_the_same_whatever_its_unit_or_start():
 def test_a_schedule_survives_its_json_form():
     schedule = Schedule("W", (Period(0, 7400.0, 1), Period(900, 3700.0)), start=T0, duration_s=3600)
     assert Schedule.from_json(schedule.as_json()) == schedule
+
+
+def test_a_schedule_is_cut_to_the_tuples_an_ev_takes_never_above_the_original():
+    from chargers.smart_charging.schedules import at_most
+
+    periods = ((0.0, 16.0), (600.0, 15.5), (1200.0, 6.0), (1800.0, 32.0))
+    assert at_most(periods, 4) == periods
+    assert at_most(periods, 3) == ((0.0, 15.5), (1200.0, 6.0), (1800.0, 32.0))
+    assert at_most(periods, 1) == ((0.0, 6.0),)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('firmware', '0001_initial'),
+        ('firmware', '0002_reason_texts'),
     ]
 
     operations = [
