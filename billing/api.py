@@ -224,6 +224,9 @@ class LineSerializer(serializers.Serializer):
     step_size = serializers.IntegerField()
     volume = _shown(help_text="Billed: kWh, hours, or 1 (FLAT).")
     excl_vat = _shown()
+    reservation = serializers.BooleanField(
+        default=False, help_text="A reservation's cost (TIME: hours reserved), not the session's."
+    )
 
 
 class VatGroupSerializer(serializers.Serializer):
@@ -446,7 +449,15 @@ class TokenSerializer(serializers.Serializer):
 @extend_schema_serializer(examples=[bx.returns("A priced session", bx.CDR)])
 class CdrSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    session = serializers.IntegerField(source="session_id")
+    session = serializers.IntegerField(
+        source="session_id", allow_null=True, help_text="None: an expired reservation's record."
+    )
+    reservation = serializers.IntegerField(
+        source="reservation_id",
+        allow_null=True,
+        help_text="The reservation that expired unused this record prices (a session's record "
+        "shows the reservation it used as lines marked `reservation`).",
+    )
     version = serializers.IntegerField()
     supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
     superseded = serializers.BooleanField()
@@ -474,6 +485,7 @@ class CdrSerializer(serializers.Serializer):
         shown = SimpleNamespace(
             id=cdr.pk,
             session_id=cdr.session_id,
+            reservation_id=cdr.reservation_id,
             version=cdr.version,
             supersedes_id=cdr.supersedes_id,
             superseded=hasattr(cdr, "superseded_by"),

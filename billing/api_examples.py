@@ -133,6 +133,7 @@ ASSIGNMENT = {
 CDR = {
     "id": 31,
     "session": 77,
+    "reservation": None,
     "version": 1,
     "supersedes": None,
     "superseded": False,

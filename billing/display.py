@@ -90,9 +90,7 @@ def session_cost(*, session_id: int) -> Cost | None:
         return None
     periods = selectors.periods_of(session, until=timezone.now())
     try:
-        priced = pricing.price_session(
-            selectors.terms(chosen.version), periods, selectors.site_zone(session)
-        )
+        priced, _ = selectors.price_of(session, chosen.version, periods)
     except ValueError:  # periods that make no session (a charger's clock): nothing to show
         return None
     return Cost(pricing.round_money(priced.total_incl_vat, priced.currency), priced.currency)

@@ -21,7 +21,9 @@ class CdrIssued(DomainEvent):
     webhook = "cdr.issued"
 
     cdr_id: int
-    session_id: int
+    # A record prices a session, or a reservation that expired unused.
+    session_id: int | None = only_when_set()
+    reservation_id: int | None = only_when_set()
     charger_id: int
     version: int
     supersedes: int | None = only_when_set()
@@ -39,6 +41,7 @@ class CdrIssued(DomainEvent):
             tenant_id=cdr.tenant_id,
             cdr_id=cdr.pk,
             session_id=cdr.session_id,
+            reservation_id=cdr.reservation_id,
             charger_id=cdr.charger_id,
             version=cdr.version,
             supersedes=cdr.supersedes_id,

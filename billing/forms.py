@@ -1,20 +1,21 @@
-"""The dashboard's tariff editor, assignment form and price preview. Forms read input; the
-services validate the terms (by the pricing function's own reader) and write."""
+"""The dashboard's tariff editor, assignment form, price preview and customer form. Forms read
+input; the services validate the terms (by the pricing function's own reader) and write."""
 
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import BillingSettings, Tariff
+from billing.models import BillingSettings, Customer, Tariff
 from billing.selectors import Hypothetical
 from billing.services import SETTINGS_FIELDS
 from chargers.models import Charger, Connector, IdToken
@@ -242,3 +243,51 @@ class BillingSettingsForm(TenantModelForm):
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).strip().upper()
+
+
+class CustomerForm(TenantModelForm):
+    """A customer and the id-token groups it pays for; the service checks that a group is
+    billed to one customer and that e-invoices have the customer's country."""
+
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Id-token groups"),
+        queryset=IdToken.objects.all(),
+        required=False,
+        help_text=_(
+            "The tokens other tokens name as their group; their sessions are invoiced here."
+        ),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["name", "kind", "email", "street", "postal_code", "city", "country", "vat_id"]
+        labels = {
+            "name": _("Name"),
+            "kind": _("Kind"),
+            "email": _("Email"),
+            "street": _("Street"),
+            "postal_code": _("Postal code"),
+            "city": _("City"),
+            "country": _("Country"),
+            "vat_id": _("VAT id"),
+        }
+        help_texts = {
+            "email": _("Where invoices go."),
+            "country": _("ISO 3166 alpha-2, e.g. DE."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        groups = cast(forms.ModelMultipleChoiceField, self.fields["groups"])
+        groups.queryset = IdToken.objects.order_by("uid")
+        if self.instance.pk:
+            self.fields["groups"].initial = [g.group_id for g in self.instance.groups.all()]
+
+    def clean_country(self) -> str:
+        country = str(self.cleaned_data["country"]).strip().upper()
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            raise ValidationError(gettext("Use an ISO 3166 alpha-2 code such as DE."))
+        return country
+
+    def values(self) -> dict[str, Any]:
+        return {**super().values(), "groups": list(self.cleaned_data["groups"])}

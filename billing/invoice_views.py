@@ -31,6 +31,12 @@ def _invoices(request) -> QuerySet[Invoice]:
     return invoices
 
 
+def _issued_on(page, zone: str) -> list:
+    """A page's documents with the day each was issued in the tenant's time zone: what the
+    documents themselves say, not the UTC day."""
+    return [(document, documents.issue_date(document.issued_at, zone)) for document in page]
+
+
 @operator_view(read=access.READ)
 def invoice_list(request):
     page = Paginator(_invoices(request), 50).get_page(request.GET.get("page"))
@@ -39,6 +45,7 @@ def invoice_list(request):
         "billing/invoice_list.html",
         {
             "page": page,
+            "rows": _issued_on(page, request.tenant.timezone),
             "params": pager_params(request.GET),
             "customers": Customer.objects.prefetch_related("groups__group"),
         },
@@ -99,7 +106,12 @@ def statement_list(request):
     return render(
         request,
         "billing/statement_list.html",
-        {"page": page, "params": pager_params(request.GET), "owners": SiteOwner.objects.all()},
+        {
+            "page": page,
+            "rows": _issued_on(page, request.tenant.timezone),
+            "params": pager_params(request.GET),
+            "owners": SiteOwner.objects.all(),
+        },
     )
 
 

@@ -86,7 +86,13 @@ def settle_site(
     """A site's month: its records' revenues (excluding VAT, minor units) summed, the owner's
     share of the sum rounded half up once, the month's fee withheld in full."""
     revenue = sum(revenues_minor)
-    share = int((Decimal(revenue) * share_percent / 100).quantize(Decimal(1), ROUND_HALF_UP))
+    share = share_of(revenue, share_percent)
     return SiteSettlement(
         site_id, name, len(revenues_minor), energy_kwh, revenue, share_percent, share, fee_minor
     )
+
+
+def share_of(revenue_minor: int, share_percent: Decimal) -> int:
+    """The owner's share of a revenue (or of a correction's difference, which may be
+    negative), rounded half up (away from zero) once."""
+    return int((Decimal(revenue_minor) * share_percent / 100).quantize(Decimal(1), ROUND_HALF_UP))

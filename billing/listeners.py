@@ -10,6 +10,7 @@ here and within 30 s elsewhere; the sweep prices what ended meanwhile."""
 from billing.models import TariffAssignment
 from chargers.events import SessionEvent
 from chargers.models import SessionState
+from chargers.reservations.events import ReservationChanged
 from cpms.handoff import queue_task
 from cpms.memo import TenantFacts
 from cpms.tenancy import scoping
@@ -48,3 +49,17 @@ def queue_final_cost(event: SessionEvent) -> None:
     from billing.tasks import send_final_cost
 
     queue_task(send_final_cost, tenant_id=event.tenant_id, session_id=event.session_id)
+
+
+def queue_reservation_pricing(event: ReservationChanged) -> None:
+    """A reservation that expired unused is priced in a record of its own (OCPI's
+    RESERVATION_EXPIRES); one used by a session is priced in that session's record."""
+    if event.tenant_id is None or event.status != "expired":
+        return
+    if _prices_nothing(event.tenant_id):
+        return
+    from billing.tasks import issue_reservation_cdr
+
+    queue_task(
+        issue_reservation_cdr, tenant_id=event.tenant_id, reservation_id=event.reservation_id
+    )

@@ -130,10 +130,23 @@ class TariffAssignment(TenantOwned):
 
 class ChargeDetailRecord(TenantOwned):
     """A priced session, as issued. Never changed: a correction (a late stop, a corrected
-    meter reading) issues the next `version` of the session's record, which supersedes it."""
+    meter reading) issues the next `version` of the session's record, which supersedes it.
+    A reservation that expired unused is priced in a record of its own, with no session."""
 
     session = models.ForeignKey(
-        "chargers.ChargingSession", on_delete=models.PROTECT, related_name="charge_records"
+        "chargers.ChargingSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charge_records",
+    )
+    reservation = models.ForeignKey(
+        "reservations.Reservation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The expired reservation this record prices (a record without a session).",
     )
     version = models.PositiveIntegerField(default=1)
     supersedes = models.OneToOneField(
@@ -178,6 +191,15 @@ class ChargeDetailRecord(TenantOwned):
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["session", "version"], name="cdr_unique_version"),
+            models.UniqueConstraint(
+                fields=["reservation"],
+                condition=models.Q(reservation__isnull=False),
+                name="cdr_once_per_reservation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session__isnull=False) | models.Q(reservation__isnull=False),
+                name="cdr_prices_something",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "issued_at"]),
@@ -346,6 +368,14 @@ class Statement(TenantOwned):
     fees_minor = models.BigIntegerField()
     payout_minor = models.BigIntegerField()
     sites = models.JSONField(help_text="Per site: sessions, energy, revenue, share, fee.")
+    # Records of earlier months corrected (or first priced) after their month's statement was
+    # issued: that statement stays as it was; the difference is settled here, and in payout.
+    adjustments = models.JSONField(
+        default=list, help_text="Per corrected record: its month, revenue before and now, share."
+    )
+    adjustment_minor = models.BigIntegerField(
+        default=0, help_text="The share of the adjustments' revenue difference."
+    )
     # The tenant and the site owner as they were at issue, like an invoice's parties.
     issuer = models.JSONField(default=dict)
     recipient = models.JSONField(default=dict)

@@ -28,6 +28,13 @@ lines), as EN 16931 invoices compute VAT. Totals are sums of rounded figures.
 
 Beyond OCPI, a tariff may have a parking grace period: the first `parking_grace_seconds` of
 parking time in a session are not billed.
+
+Reservations (`price_reservation`): the elements restricted to `RESERVATION` price a
+reservation from when it was made until it was used or expired, by FLAT and TIME (per hour of
+reservation); an expired one is priced by the `RESERVATION_EXPIRES` elements first and by the
+`RESERVATION` ones for a dimension those leave out (the module's ReservationRestrictionType).
+Their other restrictions are read as a session's, over the reservation's time. `with_reservation`
+adds a used reservation's lines to the session's: one record, VAT grouped over both.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -149,9 +156,10 @@ class Line:
     step_size: int
     volume: Decimal  # billed, in OCPI's units: kWh, hours, 1 for FLAT
     excl_vat: Decimal  # rounded to the currency's minor unit
+    reservation: bool = False  # a reservation's cost, not the session's
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        line = {
             "type": self.type,
             "element": self.element,
             "price": str(self.price),
@@ -160,6 +168,9 @@ class Line:
             "volume": str(self.volume),
             "excl_vat": str(self.excl_vat),
         }
+        if self.reservation:
+            line["reservation"] = True
+        return line
 
 
 @dataclass(frozen=True)
@@ -263,6 +274,72 @@ def price_session(tariff: Tariff, periods: Sequence[Period], tz: tzinfo) -> Pric
         context.prec = PRECISION
         slices = _slices(tariff, ordered, tz)
         return _priced(tariff, ordered, slices)
+
+
+RESERVATION_DIMENSIONS = (FLAT, TIME)
+
+
+def reservation_elements(tariff: Tariff, *, expired: bool) -> list[tuple[int, Element]]:
+    """The elements that price a reservation, in the order they are tried, with their index
+    in the tariff: an expired one's `RESERVATION_EXPIRES` elements before the `RESERVATION`
+    ones; a used one's `RESERVATION` elements only."""
+    kinds = ("RESERVATION_EXPIRES", "RESERVATION") if expired else ("RESERVATION",)
+    return [
+        (index, element)
+        for kind in kinds
+        for index, element in enumerate(tariff.elements)
+        if element.restrictions is not None and element.restrictions.reservation == kind
+    ]
+
+
+def price_reservation(
+    tariff: Tariff, start: datetime, end: datetime, tz: tzinfo, *, expired: bool
+) -> Priced | None:
+    """A reservation's cost from `start` (made) to `end` (used or expired) under `tariff`'s
+    reservation elements, or None when it has none. Its lines say `reservation`; `min_price`
+    and `max_price` bound sessions, not reservations."""
+    chosen = reservation_elements(tariff, expired=expired)
+    if not chosen:
+        return None
+    if end < start:
+        raise ValueError("a reservation ends before it starts")
+    # The reservation as a session of its own: its time is TIME, priced by those elements
+    # alone, their reservation restriction lifted and the others read as usual.
+    alone = Tariff(
+        currency=tariff.currency,
+        elements=tuple(
+            Element(
+                tuple(c for c in element.price_components if c.type in RESERVATION_DIMENSIONS),
+                replace(element.restrictions, reservation=None) if element.restrictions else None,
+            )
+            for _, element in chosen
+        ),
+    )
+    priced = price_session(alone, [Period(start, end, charging=True)], tz)
+    lines = tuple(
+        replace(line, element=chosen[line.element][0], reservation=True) for line in priced.lines
+    )
+    return replace(priced, lines=lines)
+
+
+def with_reservation(session: Priced, reservation: Priced | None) -> Priced:
+    """A session's price with the reservation it used: both lines, VAT grouped (and rounded)
+    over both, the session's min/max adjustment kept as it was."""
+    if reservation is None:
+        return session
+    lines = session.lines + reservation.lines
+    groups = _vat_groups(list(lines), session.currency)
+    excl = sum((line.excl_vat for line in lines), ZERO)
+    incl = excl + sum((group.vat for group in groups), ZERO)
+    billed = dict(session.billed)
+    return replace(
+        session,
+        lines=lines,
+        vat_groups=groups,
+        total_excl_vat=round_money(excl + session.adjustment_excl_vat, session.currency),
+        total_incl_vat=round_money(incl + session.adjustment_incl_vat, session.currency),
+        billed=billed,
+    )
 
 
 def _checked(periods: Sequence[Period]) -> list[Period]:

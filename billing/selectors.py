@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from billing import pricing
+from billing import invoicing, pricing
 from billing.models import (
     DEFAULT_COST_UPDATE_SECONDS,
     BillingSettings,
     ChargeDetailRecord,
+    SiteShare,
     Tariff,
     TariffAssignment,
     TariffVersion,
@@ -28,6 +30,8 @@ from billing.periods import (
     summed_currents,
 )
 from chargers.models import ChargingSession, IdToken, MeterSample, SessionState, StatusEvent
+from chargers.reservations.models import Reservation, ReservationStatus
+from cpms.models import Site
 from cpms.tenancy import scoping
 
 
@@ -134,6 +138,30 @@ def site_zone(session: ChargingSession) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(session.site.timezone)
     tenant = scoping.current_tenant()
     return zoneinfo.ZoneInfo(tenant.timezone if tenant else "UTC")
+
+
+def used_reservation(session: ChargingSession) -> Reservation | None:
+    """The reservation the session used (the charger named it when the session started)."""
+    return Reservation.objects.filter(session=session, status=ReservationStatus.USED).first()
+
+
+def price_of(
+    session: ChargingSession, version: TariffVersion, periods: list[pricing.Period]
+) -> tuple[pricing.Priced, Reservation | None]:
+    """The session's price under `version`, with the reservation it used from when it was
+    made until the session started, priced by the version's reservation elements: what its
+    record and the charger's screen show alike. Returns the reservation too."""
+    tariff, zone = terms(version), site_zone(session)
+    priced = pricing.price_session(tariff, periods, zone)
+    # Most tariffs price no reservation: then nothing is looked up (an Ended reply asks this).
+    if not pricing.reservation_elements(tariff, expired=False):
+        return priced, None
+    reservation = used_reservation(session)
+    if reservation is None:
+        return priced, None
+    start = min(reservation.created_at, session.started_at)
+    reserved = pricing.price_reservation(tariff, start, session.started_at, zone, expired=False)
+    return pricing.with_reservation(priced, reserved), reservation
 
 
 def periods_of(session: ChargingSession, until: datetime | None = None) -> list[pricing.Period]:
@@ -258,3 +286,38 @@ def sessions_due_a_cost(now: datetime, limit: int = 500) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# The portal's revenue chart looks this many months back, as its energy chart does.
+REVENUE_MONTHS = 12
+
+
+def revenue_per_month(site: Site, months: int = REVENUE_MONTHS) -> list[dict]:
+    """A site's revenue excluding VAT per month (in its time zone, by session start), from its
+    sessions' current records, and its owner's share of each month as statements reckon it:
+    one chart per currency, in the currency's units, for the last `months` months."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    local = timezone.localtime(timezone.now(), tz)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = (
+        latest_records()
+        .filter(site=site, start_date_time__gte=first)
+        .annotate(month=TruncMonth("start_date_time", tzinfo=tz))
+        .values("currency", "month")
+        .annotate(revenue=Sum("total_excl_vat_minor"))
+        .order_by("currency", "month")
+    )
+    share = SiteShare.objects.filter(site=site).first()
+    percent = share.revenue_share_percent if share else Decimal(0)
+    charts: dict[str, dict] = {}
+    for row in rows:
+        chart = charts.setdefault(
+            row["currency"], {"currency": row["currency"], "labels": [], "revenue": [], "share": []}
+        )
+        chart["labels"].append(row["month"].strftime("%Y-%m"))
+        chart["revenue"].append(float(pricing.from_minor(row["revenue"], row["currency"])))
+        owed = invoicing.share_of(row["revenue"], percent)
+        chart["share"].append(float(pricing.from_minor(owed, row["currency"])))
+    return list(charts.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zoneinfo
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -40,10 +41,12 @@ from billing.models import (
 )
 from chargers.models import Charger, ChargingSession, Connector, IdToken, SessionState
 from chargers.ocpp import builders
+from chargers.reservations.models import Reservation, ReservationStatus
 from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site, SiteOwner, User
+from cpms.tenancy import scoping
 
 # Fields of a version: changing any of them makes the next version.
 TERMS = (
@@ -333,7 +336,7 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
             return None
         tariff, version = chosen.tariff, chosen.version
     periods = selectors.periods_of(session)
-    priced = pricing.price_session(selectors.terms(version), periods, selectors.site_zone(session))
+    priced, reservation = selectors.price_of(session, version, periods)
     token = session.id_token
     content: dict[str, Any] = {
         "site_id": session.site_id,
@@ -353,14 +356,7 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         "total_incl_vat_minor": pricing.to_minor(priced.total_incl_vat, priced.currency),
         "charging_periods": _ocpi_periods(periods),
         "lines": [line.as_dict() for line in priced.lines],
-        "vat_groups": [
-            {
-                "vat": None if g.rate is None else str(g.rate),
-                "base": str(g.base),
-                "amount": str(g.vat),
-            }
-            for g in priced.vat_groups
-        ],
+        "vat_groups": _vat_groups_of(priced),
         "adjustment": {
             "excl_vat": str(priced.adjustment_excl_vat),
             "incl_vat": str(priced.adjustment_incl_vat),
@@ -368,10 +364,21 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         if priced.adjustment_excl_vat or priced.adjustment_incl_vat
         else {},
     }
+    if reservation is not None:
+        # The reservation the session used, priced from when it was made to the start (only
+        # then: the fingerprints of records without one stay as they were).
+        content["reservation"] = {
+            "id": reservation.pk,
+            "start_date_time": reservation.created_at.isoformat(),
+        }
     fingerprint = _fingerprint(content)
     if previous is not None and previous.fingerprint == fingerprint:
         return previous
-    fields = {k: v for k, v in content.items() if k not in ("tariff_version_id", "group_id")}
+    fields = {
+        k: v
+        for k, v in content.items()
+        if k not in ("tariff_version_id", "group_id", "reservation")
+    }
     try:
         with transaction.atomic():
             cdr = ChargeDetailRecord.objects.create(
@@ -391,6 +398,90 @@ def cdr_issue(*, session_id: int) -> ChargeDetailRecord | None:
         # Another worker issued this version first: the session's record is theirs.
         return ChargeDetailRecord.objects.filter(session=session).order_by("-version").first()
     return cdr
+
+
+def reservation_cdr_issue(*, reservation_id: int) -> ChargeDetailRecord | None:
+    """Price a reservation that expired unused, in a record of its own (OCPI's
+    RESERVATION_EXPIRES, else RESERVATION elements, from when it was made to its expiry),
+    by the tariff its token would have charged with there when it was made. Idempotent: one
+    record per reservation. None when it did not expire or no tariff prices reservations."""
+    reservation = (
+        Reservation.objects.select_related("charger__site", "id_token")
+        .filter(pk=reservation_id, status=ReservationStatus.EXPIRED)
+        .first()
+    )
+    if reservation is None:
+        return None
+    existing = ChargeDetailRecord.objects.filter(reservation=reservation).first()
+    if existing is not None:
+        return existing
+    charger, token = reservation.charger, reservation.id_token
+    chosen = selectors.tariff_for(
+        site_id=charger.site_id,
+        charger_id=charger.pk,
+        evse_id=reservation.evse_id or 1,
+        connector_id=1,
+        token=token,
+        at=reservation.created_at,
+    )
+    if chosen is None:
+        return None
+    zone = zoneinfo.ZoneInfo(charger.site.timezone if charger.site else _tenant_zone())
+    start = min(reservation.created_at, reservation.expires_at)
+    priced = pricing.price_reservation(
+        selectors.terms(chosen.version), start, reservation.expires_at, zone, expired=True
+    )
+    if priced is None:
+        return None
+    content: dict[str, Any] = {
+        "reservation_id": reservation.pk,
+        "tariff_version_id": chosen.version.pk,
+        "lines": [line.as_dict() for line in priced.lines],
+    }
+    try:
+        with transaction.atomic():
+            cdr = ChargeDetailRecord.objects.create(
+                reservation=reservation,
+                issued_at=timezone.now(),
+                charger=charger,
+                site_id=charger.site_id,
+                evse_id=reservation.evse_id or 0,
+                connector_id=1 if reservation.evse_id else 0,
+                id_tag=reservation.id_tag,
+                id_token=token,
+                group_id=token.group_id if token else None,
+                start_date_time=start,
+                end_date_time=reservation.expires_at,
+                tariff=chosen.tariff,
+                tariff_version=chosen.version,
+                currency=priced.currency,
+                total_energy=Decimal(0),
+                total_time=priced.total_time,
+                total_parking_time=Decimal(0),
+                total_excl_vat_minor=pricing.to_minor(priced.total_excl_vat, priced.currency),
+                total_incl_vat_minor=pricing.to_minor(priced.total_incl_vat, priced.currency),
+                charging_periods=[],
+                lines=content["lines"],
+                vat_groups=_vat_groups_of(priced),
+                fingerprint=_fingerprint(content),
+            )
+            publish(CdrIssued.of(cdr))
+    except IntegrityError:
+        # Another worker priced it first.
+        return ChargeDetailRecord.objects.filter(reservation=reservation).first()
+    return cdr
+
+
+def _tenant_zone() -> str:
+    tenant = scoping.current_tenant()
+    return tenant.timezone if tenant else "UTC"
+
+
+def _vat_groups_of(priced: pricing.Priced) -> list[dict[str, Any]]:
+    return [
+        {"vat": None if g.rate is None else str(g.rate), "base": str(g.base), "amount": str(g.vat)}
+        for g in priced.vat_groups
+    ]
 
 
 # --- The demo ----------------------------------------------------------------------------------
@@ -548,11 +639,16 @@ def _take_number(code: str) -> int:
 
 def _line_of(cdr: ChargeDetailRecord, sign: int) -> dict[str, Any]:
     when = cdr.start_date_time.strftime("%Y-%m-%d %H:%M UTC")
+    # Fixed-point: normalize() alone writes 20 kWh as "2E+1".
+    description = (
+        f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
+        f"{cdr.total_energy.normalize():f} kWh"
+        if cdr.session_id is not None
+        else f"Reservation on {cdr.charger.identity} from {when}, expired unused"
+    )
     return {
         "cdr": cdr,
-        # Fixed-point: normalize() alone writes 20 kWh as "2E+1".
-        "description": f"Session {cdr.session_id} on {cdr.charger.identity}, {when}, "
-        f"{cdr.total_energy.normalize():f} kWh",
+        "description": description,
         "total_excl_vat_minor": sign * cdr.total_excl_vat_minor,
         "total_incl_vat_minor": sign * cdr.total_incl_vat_minor,
     }
@@ -735,7 +831,9 @@ def site_share_delete(*, share: SiteShare) -> None:
 
 def statements_issue(*, period: invoicing.Month) -> list[Statement]:
     """Each site owner's statement of the month, per currency: the current records of
-    sessions started at their sites within the month. Run again, it issues nothing twice."""
+    sessions started at their sites within the month, and as adjustments the records of
+    earlier months corrected (or first priced) after their month's statement was issued,
+    which stays as it was. Run again, it issues nothing twice."""
     issued = []
     shares = {s.site_id: s for s in SiteShare.objects.all()}
     settings = selectors.billing_settings()
@@ -749,54 +847,171 @@ def statements_issue(*, period: invoicing.Month) -> list[Statement]:
         by_currency: dict[str, dict[int, list[ChargeDetailRecord]]] = {}
         for cdr in records.order_by("pk"):
             by_currency.setdefault(cdr.currency, {}).setdefault(cdr.site_id or 0, []).append(cdr)
-        for currency, per_site in by_currency.items():
-            settled = [
-                invoicing.settle_site(
-                    site_id=site.pk,
-                    name=site.name,
-                    revenues_minor=[c.total_excl_vat_minor for c in per_site.get(site.pk, [])],
-                    energy_kwh=sum((c.total_energy for c in per_site.get(site.pk, [])), Decimal(0)),
-                    share_percent=shares[site.pk].revenue_share_percent
-                    if site.pk in shares
-                    else Decimal(0),
-                    fee_minor=pricing.to_minor(shares[site.pk].monthly_fee, currency)
-                    if site.pk in shares
-                    else 0,
-                )
-                for site in sites
-            ]
-            try:
-                with transaction.atomic():
-                    statement = Statement.objects.create(
-                        site_owner=owner,
-                        period_start=period.first_day,
-                        period_end=period.last_day,
-                        issued_at=timezone.now(),
-                        currency=currency,
-                        revenue_minor=sum(s.revenue_minor for s in settled),
-                        share_minor=sum(s.share_minor for s in settled),
-                        fees_minor=sum(s.fee_minor for s in settled),
-                        payout_minor=sum(s.share_minor - s.fee_minor for s in settled),
-                        sites=[
-                            {
-                                "site": s.site_id,
-                                "name": s.name,
-                                "sessions": s.sessions,
-                                "energy_kwh": str(s.energy_kwh),
-                                "revenue": str(pricing.from_minor(s.revenue_minor, currency)),
-                                "share_percent": str(s.share_percent),
-                                "share": str(pricing.from_minor(s.share_minor, currency)),
-                                "fee": str(pricing.from_minor(s.fee_minor, currency)),
-                            }
-                            for s in settled
-                        ],
-                        issuer=parties.issuer(owner.tenant, settings),
-                        recipient=parties.site_owner(owner),
-                    )
-            except IntegrityError:
-                continue  # issued already (by an earlier run, or another worker now)
-            issued.append(statement)
+        adjustments = _statement_adjustments(owner, sites, period, shares)
+        for currency in sorted(set(by_currency) | set(adjustments)):
+            statement = _statement_issue(
+                owner=owner,
+                period=period,
+                currency=currency,
+                settled=_settled_sites(sites, by_currency.get(currency, {}), shares, currency),
+                adjustments=adjustments.get(currency, []),
+                settings=settings,
+            )
+            if statement is not None:
+                issued.append(statement)
     return issued
+
+
+def _percent(shares: dict[int, SiteShare], site_id: int | None) -> Decimal:
+    share = shares.get(site_id or 0)
+    return share.revenue_share_percent if share else Decimal(0)
+
+
+def _settled_sites(
+    sites: list[Site],
+    per_site: dict[int, list[ChargeDetailRecord]],
+    shares: dict[int, SiteShare],
+    currency: str,
+) -> list[invoicing.SiteSettlement]:
+    """The month's sites, with the month's fee withheld; none in a month without sessions in
+    this currency (a statement of adjustments only withholds no fee)."""
+    if not per_site:
+        return []
+    return [
+        invoicing.settle_site(
+            site_id=site.pk,
+            name=site.name,
+            revenues_minor=[c.total_excl_vat_minor for c in per_site.get(site.pk, [])],
+            energy_kwh=sum((c.total_energy for c in per_site.get(site.pk, [])), Decimal(0)),
+            share_percent=_percent(shares, site.pk),
+            fee_minor=pricing.to_minor(shares[site.pk].monthly_fee, currency)
+            if site.pk in shares
+            else 0,
+        )
+        for site in sites
+    ]
+
+
+def _statement_adjustments(
+    owner: SiteOwner, sites: list[Site], period: invoicing.Month, shares: dict[int, SiteShare]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per currency, the records of sessions started before `period` at the owner's sites
+    whose revenue differs from what the owner's statements settled: a record corrected, or
+    first issued, after the statement of its month. Each names its month, the revenue settled
+    before (from the version that statement or an earlier adjustment had) and now, and the
+    share of the difference. Looked for from the owner's first statement on."""
+    earlier = list(Statement.objects.filter(site_owner=owner, period_start__lt=period.first_day))
+    if not earlier:
+        return {}
+    first = min(s.issued_at for s in earlier)
+    adjusted = {a["cdr"]: a for s in earlier for a in s.adjustments}
+    late = (
+        selectors.latest_records()
+        .filter(site__in=sites, start_date_time__lt=period.start, issued_at__gt=first)
+        .exclude(pk__in=list(adjusted))
+        .select_related("site")
+        .order_by("start_date_time", "pk")
+    )
+    zone = zoneinfo.ZoneInfo(owner.tenant.timezone)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for cdr in late:
+        day = cdr.start_date_time.astimezone(zone).date()
+        statement = next(
+            (
+                s
+                for s in earlier
+                if s.currency == cdr.currency and s.period_start <= day <= s.period_end
+            ),
+            None,
+        )
+        if statement is not None and statement.issued_at >= cdr.issued_at:
+            continue  # its month's statement settled this very record
+        before = _settled_revenue(cdr, statement, adjusted)
+        difference = cdr.total_excl_vat_minor - before
+        if not difference:
+            continue
+        found.setdefault(cdr.currency, []).append(
+            {
+                "cdr": cdr.pk,
+                "session": cdr.session_id,
+                "version": cdr.version,
+                "site": cdr.site_id,
+                "name": cdr.site.name if cdr.site else "",
+                "month": f"{day:%Y-%m}",
+                "before": str(pricing.from_minor(before, cdr.currency)),
+                "revenue": str(pricing.from_minor(cdr.total_excl_vat_minor, cdr.currency)),
+                "difference": str(pricing.from_minor(difference, cdr.currency)),
+                "share_percent": str(_percent(shares, cdr.site_id)),
+                "share": str(
+                    pricing.from_minor(
+                        invoicing.share_of(difference, _percent(shares, cdr.site_id)),
+                        cdr.currency,
+                    )
+                ),
+            }
+        )
+    return found
+
+
+def _settled_revenue(
+    cdr: ChargeDetailRecord, statement: Statement | None, adjusted: dict[int, dict[str, Any]]
+) -> int:
+    """The revenue (minor units) the owner was settled for `cdr`'s session before: the newest
+    earlier version an adjustment had, or the one current when its month's statement was
+    issued; 0 when no statement had any."""
+    versions = ChargeDetailRecord.objects.filter(
+        session_id=cdr.session_id, version__lt=cdr.version
+    ).order_by("-version")
+    for version in versions:
+        if version.pk in adjusted or (
+            statement is not None and version.issued_at <= statement.issued_at
+        ):
+            return version.total_excl_vat_minor
+    return 0
+
+
+def _statement_issue(
+    *,
+    owner: SiteOwner,
+    period: invoicing.Month,
+    currency: str,
+    settled: list[invoicing.SiteSettlement],
+    adjustments: list[dict[str, Any]],
+    settings: BillingSettings,
+) -> Statement | None:
+    adjustment_minor = sum(pricing.to_minor(Decimal(a["share"]), currency) for a in adjustments)
+    try:
+        with transaction.atomic():
+            return Statement.objects.create(
+                site_owner=owner,
+                period_start=period.first_day,
+                period_end=period.last_day,
+                issued_at=timezone.now(),
+                currency=currency,
+                revenue_minor=sum(s.revenue_minor for s in settled),
+                share_minor=sum(s.share_minor for s in settled),
+                fees_minor=sum(s.fee_minor for s in settled),
+                adjustment_minor=adjustment_minor,
+                payout_minor=sum(s.share_minor - s.fee_minor for s in settled) + adjustment_minor,
+                sites=[
+                    {
+                        "site": s.site_id,
+                        "name": s.name,
+                        "sessions": s.sessions,
+                        "energy_kwh": str(s.energy_kwh),
+                        "revenue": str(pricing.from_minor(s.revenue_minor, currency)),
+                        "share_percent": str(s.share_percent),
+                        "share": str(pricing.from_minor(s.share_minor, currency)),
+                        "fee": str(pricing.from_minor(s.fee_minor, currency)),
+                    }
+                    for s in settled
+                ],
+                adjustments=adjustments,
+                issuer=parties.issuer(owner.tenant, settings),
+                recipient=parties.site_owner(owner),
+            )
+    except IntegrityError:
+        return None  # issued already (by an earlier run, or another worker now)
 
 
 # --- Costs on the charger's screen ------------------------------------------------------------

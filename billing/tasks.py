@@ -17,6 +17,12 @@ def issue_cdr(*, tenant_id: int, session_id: int) -> None:
     services.cdr_issue(session_id=session_id)
 
 
+@shared_task(acks_late=True)
+def issue_reservation_cdr(*, tenant_id: int, reservation_id: int) -> None:
+    """Price a reservation that expired unused; delivered twice, it issues one record."""
+    services.reservation_cdr_issue(reservation_id=reservation_id)
+
+
 @shared_task(platform=True)
 def send_running_costs() -> None:
     """Beat: each tenant's running sessions that are due their cost on the charger's screen

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import invoice_views, views
+from billing import customer_views, invoice_views, views
 
 urlpatterns = [
     path("tariffs/", views.tariff_list, name="tariff_list"),
@@ -15,6 +15,10 @@ urlpatterns = [
         name="tariff_assignment_remove",
     ),
     path("charge-detail-records.csv", views.cdr_export, name="cdr_export"),
+    path("customers/", customer_views.customer_list, name="customer_list"),
+    path("customers/new/", customer_views.customer_edit, name="customer_create"),
+    path("customers/<int:pk>/", customer_views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/edit/", customer_views.customer_edit, name="customer_edit"),
     path("invoices/", invoice_views.invoice_list, name="invoice_list"),
     path("invoices.csv", invoice_views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", invoice_views.invoice_detail, name="invoice_detail"),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import dateformat
 from django.utils.translation import gettext
 
 from billing.display import format_money, format_number
 from billing.models import ChargeDetailRecord, RunningCost
 from billing.pricing import from_minor
+from cpms.languages import date_pattern
 
 register = template.Library()
 
@@ -28,6 +30,14 @@ def money(amount: Decimal | str | None, currency: str) -> str:
 def minor(amount: int, currency: str) -> str:
     """An amount in minor units, formatted."""
     return money(from_minor(amount, currency), currency)
+
+
+@register.filter
+def day(value: date | None) -> str:
+    """A day in the reader's date order: 2026-03-31 in English, 31.03.2026 in German."""
+    if value is None:
+        return "—"
+    return dateformat.format(value, date_pattern())
 
 
 @register.filter

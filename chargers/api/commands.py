@@ -210,9 +210,19 @@ class CommandRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class ActionsFilter(filters.BaseInFilter, filters.CharFilter):
+    pass
+
+
 class CommandFilter(filters.FilterSet):
     charger = filters.NumberFilter(field_name="charger_id")
     since, until = time_range("created_at")
+    # Smart charging's profiles bury the rest of a charger's log: leave actions out by name.
+    exclude_action = ActionsFilter(
+        field_name="action",
+        exclude=True,
+        help_text="Leave these actions out, comma-separated (e.g. SetChargingProfile).",
+    )
 
     class Meta:
         model = Command

@@ -41,6 +41,7 @@ from chargers.models import (
     SessionState,
 )
 from chargers.ocpp import builders, profiles, readers
+from chargers.selectors.chargers import charger_firmware_update
 from chargers.selectors.energy import active_sessions, energy_summary, session_series
 from chargers.selectors.fleet import (
     State,
@@ -170,12 +171,11 @@ def charger_detail(request, pk: int):
             "chart": session_series(chart_session, tz) if chart_session else None,
             "recent_sessions": charger.sessions.select_related("id_token")[:10],
             "connections": ConnectionEvent.objects.filter(charger=charger)[:10],
-            "commands": command_log(
-                Command.objects.filter(charger=charger).select_related("requested_by")[:20]
-            ),
+            **_command_log_of(charger, request.GET),
             "alerts": Alert.objects.filter(charger=charger, resolved_at__isnull=True),
             "command_form": CommandForm(),
             "is_v2": builders.is_v2(charger),
+            "firmware_update": charger_firmware_update(charger),
             "can_command": role_at_least(request, Role.OPERATOR),
             "is_admin": role_at_least(request, Role.ADMIN),
         },
@@ -301,6 +301,26 @@ def outcome(command: Command) -> list[tuple[str, str]]:
     if command.action == profiles.READ_COMPOSITE and reply == "Accepted":
         lines.append(("info", _("Its composite schedule shows under Charging limits.")))
     return lines
+
+
+def _command_log_of(charger: Charger, query) -> dict:
+    """The charger page's command log, filtered by `action` or without smart charging's
+    profiles (`hide_profiles`), which otherwise bury every other command."""
+    rows = Command.objects.filter(charger=charger)
+    actions = sorted(set(rows.values_list("action", flat=True).order_by()))
+    action = query.get("action", "")
+    hide_profiles = query.get("hide_profiles") == "1"
+    if action:
+        rows = rows.filter(action=action)
+    if hide_profiles:
+        rows = rows.exclude(action__in=builders.CHARGING_PROFILE_ACTIONS)
+    return {
+        "commands": command_log(rows.select_related("requested_by")[:20]),
+        "command_actions": actions,
+        "command_action": action,
+        "hide_profiles": hide_profiles,
+        "commands_filtered": bool(action or hide_profiles),
+    }
 
 
 def command_log(rows: Iterable[Command]) -> list[Command]:

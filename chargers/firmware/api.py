@@ -180,6 +180,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "install_timeout_minutes",
             "boot_timeout_minutes",
             "max_attempts",
+            "retry_delay_minutes",
             "paused_reason",
             "paused_reason_text",
             "created_at",
@@ -200,6 +201,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "install_timeout_minutes": {"min_value": 1, "max_value": 10080},
             "boot_timeout_minutes": {"min_value": 1, "max_value": 10080},
             "max_attempts": {"min_value": 1, "max_value": 10},
+            "retry_delay_minutes": {"max_value": 1440},
         }
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))

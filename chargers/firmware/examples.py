@@ -67,6 +67,7 @@ CAMPAIGN = {
     "install_timeout_minutes": 30,
     "boot_timeout_minutes": 15,
     "max_attempts": 2,
+    "retry_delay_minutes": 10,
     "paused_reason": "",
     "paused_reason_text": None,
     "created_at": AT,

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from chargers.firmware import links
-from chargers.firmware.models import CampaignTarget, FirmwareImage, TargetState
+from chargers.firmware.models import IN_FLIGHT, CampaignTarget, FirmwareImage
 from chargers.firmware.services.diagnostics import UploadRefused, diagnostics_receive
 from cpms.models import Tenant
 from cpms.tenancy import scoping
@@ -70,7 +70,9 @@ def _granted_image(token: str) -> FirmwareImage:
         target = (
             CampaignTarget.objects.select_related("campaign__image")
             .filter(pk=grant.target_id, charger_id=grant.charger_id)
-            .exclude(state=TargetState.CANCELLED)
+            # The link lives as long as the charger's update: once it ended (updated, failed,
+            # cancelled, or waiting for its next attempt) it serves nothing.
+            .filter(state__in=IN_FLIGHT)
             .first()
         )
         if target is None or target.campaign.image_id != grant.image_id:

@@ -3,7 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chargers.firmware.models import FirmwareImage
+from chargers.firmware.models import (
+    DEFAULT_DEFER_MINUTES,
+    DEFAULT_RETRY_DELAY_MINUTES,
+    FirmwareImage,
+)
 from cpms.models import Site
 
 
@@ -87,6 +91,7 @@ class CampaignForm(forms.Form):
         label=_("Defer minutes"),
         min_value=1,
         required=False,
+        initial=DEFAULT_DEFER_MINUTES,
         help_text=_("Minutes a charger in a session is deferred at most; empty: until it is free."),
     )
     send_after_deferral = forms.BooleanField(
@@ -105,6 +110,14 @@ class CampaignForm(forms.Form):
         label=_("Boot timeout minutes"), min_value=1, max_value=10080, initial=15
     )
     max_attempts = forms.IntegerField(label=_("Max attempts"), min_value=1, max_value=10, initial=2)
+    retry_delay_minutes = forms.IntegerField(
+        label=_("Retry delay minutes"),
+        required=False,
+        min_value=0,
+        max_value=1440,
+        initial=DEFAULT_RETRY_DELAY_MINUTES,
+        help_text=_("Minutes before a failed charger is tried again."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,6 +131,8 @@ class CampaignForm(forms.Form):
             v.strip() for v in (data.get("from_versions") or "").split(",") if v.strip()
         ]
         data["sites"] = list(data.get("sites") or [])
+        if data.get("retry_delay_minutes") is None:
+            data["retry_delay_minutes"] = DEFAULT_RETRY_DELAY_MINUTES
         return data
 
 

@@ -12,7 +12,7 @@ from chargers.events import (
 )
 from chargers.firmware.models import IN_FLIGHT, CampaignTarget, DiagnosticsRequest, TargetState
 from chargers.ocpp import readers
-from cpms.handoff import queue_task
+from cpms.handoff import queue_call, queue_task
 from cpms.memo import TenantFacts
 from cpms.tenancy import scoping
 
@@ -88,9 +88,10 @@ def on_session_stopped(event: SessionStopped) -> None:
         deferred.filter(charger_id=event.charger_id).values_list("campaign_id", flat=True).first()
     )
     if campaign_id is not None:
-        from chargers.firmware.tasks import step_campaign
+        from chargers.firmware.services.campaigns import queue_step
 
-        _queue(step_campaign, tenant_id=event.tenant_id, campaign_id=campaign_id)
+        # Through the sender thread: the coalescing mark is a cache round trip.
+        queue_call(queue_step, event.tenant_id, campaign_id)
 
 
 def on_command_finished(event: CommandFinished) -> None:

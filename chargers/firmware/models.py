@@ -61,6 +61,10 @@ class FirmwareImage(TenantOwned):
         return bool(self.signature and self.signing_certificate)
 
 
+DEFAULT_DEFER_MINUTES = 60
+DEFAULT_RETRY_DELAY_MINUTES = 10
+
+
 class CampaignState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     RUNNING = "running", _("Running")
@@ -95,9 +99,13 @@ class Campaign(TenantOwned):
     )
     window_start = models.TimeField(null=True, blank=True, help_text="In each site's local time.")
     window_end = models.TimeField(null=True, blank=True)
+    # Bounded by default: on a busy fleet a charger is seldom free at the moment a step looks,
+    # so "until free" left waves waiting for hours. An hour covers a fast-charging session;
+    # a longer (AC) one gets the update at the end of the hour and installs once it ends.
     defer_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
+        default=DEFAULT_DEFER_MINUTES,
         help_text="A charger in a session is deferred this long at most; empty: until it is free.",
     )
     send_after_deferral = models.BooleanField(
@@ -109,6 +117,12 @@ class Campaign(TenantOwned):
     install_timeout_minutes = models.PositiveIntegerField(default=30)
     boot_timeout_minutes = models.PositiveIntegerField(default=15)
     max_attempts = models.PositiveSmallIntegerField(default=2)
+    # A failed attempt is tried again only after this pause: what failed it (a mobile link, a
+    # busy download server, a charger restarting) seldom clears within seconds.
+    retry_delay_minutes = models.PositiveIntegerField(
+        default=DEFAULT_RETRY_DELAY_MINUTES,
+        help_text="Minutes before a failed charger is tried again.",
+    )
 
     # English, and as a text shown in the reader's language (`cpms.texts`; null before).
     paused_reason = models.CharField(max_length=300, blank=True)
@@ -218,6 +232,8 @@ class CampaignTarget(TenantOwned):
     )
     stage_deadline = models.DateTimeField(null=True, blank=True)
     deferred_since = models.DateTimeField(null=True, blank=True)
+    # A failed attempt's charger waits until then for its next one.
+    retry_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=40, blank=True, help_text="As the charger said.")
     failure_reason = models.CharField(max_length=300, blank=True)
     failure_reason_text = models.JSONField(null=True, blank=True, editable=False)

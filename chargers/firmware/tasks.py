@@ -4,12 +4,13 @@ deletes diagnostics files past their retention."""
 
 from celery import shared_task
 
-from chargers.firmware.services import diagnostics, orchestrator
+from chargers.firmware.services import campaigns, diagnostics, orchestrator
 from cpms.tenancy import scoping
 
 
 @shared_task
 def step_campaign(*, tenant_id: int, campaign_id: int) -> None:
+    campaigns.step_begun(campaign_id=campaign_id)
     orchestrator.campaign_step(campaign_id=campaign_id)
 
 

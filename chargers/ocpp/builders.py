@@ -119,10 +119,18 @@ def clear_cache(charger: Charger) -> Request:
     return Request("ClearCache", {})
 
 
-def get_diagnostics(charger: Charger, *, location: str, request_id: int | None = None) -> Request:
+def get_diagnostics(
+    charger: Charger,
+    *,
+    location: str,
+    request_id: int | None = None,
+    security_extension: bool = False,
+) -> Request:
+    """2.0.1 GetLog; on 1.6, GetLog of the security extension when the charger speaks it
+    (`security_extension`), else GetDiagnostics."""
     if not location.startswith(("http://", "https://", "ftp://", "ftps://")):
         raise ActionError("The upload location must be an http(s) or ftp(s) URL.")
-    if is_v2(charger):
+    if is_v2(charger) or security_extension:
         return Request(
             "GetLog",
             {
@@ -309,6 +317,8 @@ def change_password(charger: Charger, *, password: str) -> Request:
 
 # The action that carries charging limits, for those who watch its outcomes.
 CHARGING_LIMIT_ACTION = "SetChargingProfile"
+# What smart charging sends, over and over: a charger's command log can hide them.
+CHARGING_PROFILE_ACTIONS = (CHARGING_LIMIT_ACTION, "ClearChargingProfile")
 
 # Charging limits, as the smart-charging loop means them: amperes per phase for an EVSE (or,
 # with evse_id 0, every EVSE of the charger), from `starts` on, period by period.
@@ -446,6 +456,14 @@ def shows_costs(charger: Charger) -> bool:
             if key.key == COST_DISPLAY_KEY:
                 return (key.value or "").strip().lower() == "true"
     return False
+
+
+def user_price(charger: Charger, *, id_tag: str, price_text: str) -> Request:
+    """The driver's price before charging, once their token is accepted (California Pricing
+    SetUserPrice, 1.6); a 2.0.1 station has it in the reply that accepts the token instead."""
+    if is_v2(charger):
+        raise ActionError("A 2.0.1 station gets the driver's price in the reply to Authorize.")
+    return _cost_message("SetUserPrice", {"idToken": id_tag, "priceText": price_text})
 
 
 def _cost_message(message_id: str, data: JsonDict) -> Request:

@@ -251,6 +251,13 @@ UPLOAD_STAGES = {
 }
 
 
+# Upload failures a charger plausibly reports when it cannot upload with the URL's protocol
+# (an FTP-only charger given an HTTP URL): plain 1.6's only one, UploadFailed (it tried and could
+# not); the security extension's and 2.0.1's NotSupportedOperation (the protocol) and BadMessage
+# (a protocol incompatibility).
+UPLOAD_PROTOCOL_FAILURES = frozenset({"UploadFailed", "NotSupportedOperation", "BadMessage"})
+
+
 def operation_accepted(action: str, reply: object) -> tuple[bool, str]:
     """Whether a charger took on a firmware update or a log upload, from its reply; with the
     reason in words when it did not. (1.6 UpdateFirmware's reply is empty: taken on.)"""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chargers.models import EventKind
-from chargers.ocpp import JsonDict
+from chargers import costs
+from chargers.commands import asend_command
+from chargers.models import Charger, EventKind, IdToken
+from chargers.ocpp import JsonDict, builders
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.errors import CallRefused
 from chargers.ocpp.frames import parse_timestamp
@@ -30,6 +32,20 @@ def id_tag_info(token: TokenInfo) -> JsonDict:
 def evse_of(connector_id: int) -> tuple[int, int]:
     """1.6 connector N is EVSE N with one connector; connector 0 is the charger itself."""
     return connector_id, (1 if connector_id else 0)
+
+
+def user_price(
+    *, charger_id: int, id_tag: str, token: IdToken | None
+) -> tuple[Charger, builders.Request] | None:
+    """California Pricing's SetUserPrice for the driver of `token`, when this charger shows
+    costs and a tariff prices the token here; else None."""
+    charger = Charger.objects.get(pk=charger_id)
+    if not builders.shows_costs(charger):
+        return None
+    text = costs.price_text(charger_id=charger_id, evse_id=None, token=token)
+    if text is None:
+        return None
+    return charger, builders.user_price(charger, id_tag=id_tag, price_text=text.text)
 
 
 class CentralSystem16(CentralSystem):
@@ -70,8 +86,21 @@ class CentralSystem16(CentralSystem):
 
     @handles("Authorize")
     async def authorize(self, payload: JsonDict) -> JsonDict:
-        token = await self.db(id_token_verdict)(id_tag=payload["idTag"])
+        id_tag = payload["idTag"]
+        token = await self.db(id_token_verdict)(id_tag=id_tag)
+        if token.status == "Accepted":
+            # The OCA's California Pricing whitepaper: the driver's price reaches the screen
+            # once their token is accepted, before charging; sent after this answer, unawaited.
+            self.after_answer(lambda: self._user_price(id_tag, token))
         return {"idTagInfo": id_tag_info(token)}
+
+    async def _user_price(self, id_tag: str, token: TokenInfo) -> None:
+        found = await self.db(user_price)(
+            charger_id=self.charger_id, id_tag=id_tag, token=token.token
+        )
+        if found is not None:
+            charger, request = found
+            await asend_command(charger, request.action, request.payload, wait=False)
 
     @handles("StartTransaction")
     async def start_transaction(self, payload: JsonDict) -> JsonDict:

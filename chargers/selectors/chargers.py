@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from chargers.models import (
     Charger,
+    ChargerEvent,
+    EventKind,
+    OcppVersion,
 )
+from chargers.ocpp.readers import FIRMWARE_STAGES
 from cpms.tenancy import scoping
+
+# A 1.6 charger that sent any of these speaks the security whitepaper's extension
+# (SignedUpdateFirmware, GetLog); 1.6 has no other way to say so.
+SECURITY_EXTENSION_EVENTS = (
+    EventKind.SECURITY_EVENT,
+    EventKind.SIGNED_FIRMWARE_STATUS,
+    EventKind.LOG_STATUS,
+)
 
 
 def charger_for_handshake(*, tenant_slug: str, identity: str) -> Charger | None:
@@ -22,3 +34,41 @@ def charger_for_handshake(*, tenant_slug: str, identity: str) -> Charger | None:
 
 def charger_registration_status(*, charger_id: int) -> str:
     return Charger.objects.values_list("registration_status", flat=True).get(pk=charger_id)
+
+
+def charger_speaks_security_extension(charger: Charger) -> bool:
+    """Whether a 1.6 charger showed it speaks the 1.6 security extension (2.0.1: no)."""
+    return (
+        charger.ocpp_version == OcppVersion.V16
+        and ChargerEvent.objects.filter(
+            charger=charger, kind__in=SECURITY_EXTENSION_EVENTS
+        ).exists()
+    )
+
+
+# Firmware stages during which an update is under way at the charger (until it boots again).
+UPDATE_UNDER_WAY = ("accepted", "downloading", "downloaded", "installing", "installed")
+UNDER_WAY, PAST = "under_way", "past"
+
+
+def charger_firmware_update(charger: Charger) -> str:
+    """What the firmware status the charger last reported says now: UNDER_WAY (a stage of an
+    update, reported since the charger last booted), PAST (an update that ended: its status
+    stays on the row until the next one), or "" (no update reported, or Idle)."""
+    stage = FIRMWARE_STAGES.get(charger.firmware_status, "")
+    if not charger.firmware_status or stage == "idle":
+        return ""
+    if stage not in UPDATE_UNDER_WAY:
+        return PAST
+    if charger.last_boot_at is None:
+        return UNDER_WAY
+    reported_at = (
+        ChargerEvent.objects.filter(
+            charger=charger,
+            kind__in=(EventKind.FIRMWARE_STATUS, EventKind.SIGNED_FIRMWARE_STATUS),
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return UNDER_WAY if reported_at and reported_at > charger.last_boot_at else PAST

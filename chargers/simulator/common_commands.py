@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from chargers.simulator.limits import Limits
     from chargers.simulator.maintenance import Uploads
 
-# The OCA's California Pricing messages (1.6 DataTransfer): RunningCost, FinalCost.
+# The OCA's California Pricing messages (1.6 DataTransfer): SetUserPrice, RunningCost, FinalCost.
 COST_VENDOR = "org.openchargealliance.costmsg"
 
 
@@ -39,6 +39,7 @@ class CommonCommands:
     events: EventLog
     limits: Limits
     uploads: Uploads
+    shown: list[str]
     running_costs: list[tuple[str, float]]
     final_costs: dict[str, float]
 
@@ -67,7 +68,10 @@ class CommonCommands:
         return self.results.DataTransfer(status="Accepted", data=data)
 
     def _show_cost(self, message_id, data) -> str:
-        """California Pricing: RunningCost and FinalCost carry a JSON object as their data."""
+        """California Pricing: SetUserPrice, RunningCost and FinalCost carry a JSON object as
+        their data."""
+        if message_id == "SetUserPrice":
+            return self._show_user_price(data)
         try:
             cost = json.loads(data)
             transaction_id, amount = str(cost["transactionId"]), float(cost["cost"])
@@ -80,6 +84,20 @@ class CommonCommands:
         else:
             return "UnknownMessageId"
         self.events.add("cost", f"{message_id} transaction {transaction_id}: {amount}")
+        self.notify()
+        return "Accepted"
+
+    def _show_user_price(self, data) -> str:
+        """The driver's price once their token is accepted, before charging: shown like a
+        2.0.1 personal message."""
+        try:
+            price = json.loads(data)
+            text = str(price["priceText"])
+            id_token = str(price["idToken"])
+        except (TypeError, ValueError, KeyError):
+            return "Rejected"
+        self.shown.append(text)
+        self.events.add("display", f"user price for {id_token}: {text[:60]}")
         self.notify()
         return "Accepted"
 

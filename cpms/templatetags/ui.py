@@ -21,6 +21,7 @@ SECTIONS = (
     ("id_tokens", ("id_token_",)),
     ("tariffs", ("tariff_", "cdr_")),
     ("invoices", ("invoice_",)),
+    ("customers", ("customer_",)),
     ("statements", ("statement_",)),
     ("members", ("member_",)),
     ("api_keys", ("api_key_",)),

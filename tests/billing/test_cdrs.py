@@ -5,6 +5,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -12,10 +13,19 @@ from django.utils import timezone
 
 from billing import services
 from billing.events import CdrIssued
+from billing.invoicing import month
 from billing.models import ChargeDetailRecord
-from billing.services import assignment_create, cdr_issue, tariff_create, tariff_update
+from billing.services import (
+    assignment_create,
+    cdr_issue,
+    invoices_issue,
+    tariff_create,
+    tariff_update,
+)
 from billing.tasks import issue_cdr, price_missed_sessions
 from chargers.models import ChargingSession, IdToken, SessionState
+from chargers.reservations.models import Reservation, ReservationStatus
+from chargers.reservations.services import reservation_use, reservations_close_expired
 from chargers.services.sessions import session_start, session_stop, sessions_close_lost
 from cpms.events import captured
 from cpms.tenancy import scoping
@@ -305,3 +315,103 @@ def test_a_tenant_assigning_no_tariff_queues_no_pricing_until_it_assigns_one(
         issue_cdr.name,
         "billing.tasks.send_final_cost",
     ]
+
+
+def test_a_session_that_used_a_reservation_has_the_reservation_s_cost_in_its_record(
+    tenant_a, charger, eager, django_capture_on_commit_callbacks
+):
+    with scoping.scope(tenant_a):
+        tariff = tariff_create(
+            name="Reservable",
+            currency="EUR",
+            elements=[
+                {
+                    "price_components": [{"type": "TIME", "price": 2.00, "vat": 19}],
+                    "restrictions": {"reservation": "RESERVATION"},
+                },
+                *energy_elements(0.30),
+            ],
+        )
+        assignment_create(tariff=tariff)
+        reservation = Reservation.objects.create(
+            charger=charger, evse_id=1, id_tag="04AABBCC", ocpp_id=7,
+            expires_at=T0 + timedelta(hours=1), status=ReservationStatus.ACCEPTED,
+        )  # fmt: skip
+        # Made half an hour before the driver arrived.
+        Reservation.objects.filter(pk=reservation.pk).update(created_at=T0 - timedelta(minutes=30))
+    with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
+        started = session_start(
+            charger_id=charger.pk, connector_id=1, id_tag="04AABBCC", meter_start=0,
+            timestamp=T0, reservation_id=7,
+        )  # fmt: skip
+        reservation_use(session_id=started.session.pk)
+        session_stop(
+            charger_id=charger.pk, transaction_id=started.session.transaction_id,
+            meter_stop=Decimal(10000), timestamp=T0 + timedelta(hours=1), reason="Local",
+        )  # fmt: skip
+
+    (cdr,) = records(tenant_a)
+    # 10 kWh at 0.30 and half an hour reserved at 2.00, 19 % VAT over both.
+    assert (cdr.total_excl_vat_minor, cdr.total_incl_vat_minor) == (400, 476)
+    reserved = [line for line in cdr.lines if line.get("reservation")]
+    assert reserved == [
+        {"type": "TIME", "element": 0, "price": "2.0", "vat": "19", "step_size": 1,
+         "volume": "0.500000", "excl_vat": "1.00", "reservation": True}
+    ]  # fmt: skip
+
+
+def test_a_reservation_that_expired_unused_is_priced_in_a_record_of_its_own(
+    tenant_a, charger, fleet_customer, eager, django_capture_on_commit_callbacks
+):
+    with scoping.scope(tenant_a):
+        tariff = tariff_create(
+            name="Reservable",
+            currency="EUR",
+            elements=[
+                {
+                    "price_components": [{"type": "FLAT", "price": 5.00, "vat": 19}],
+                    "restrictions": {"reservation": "RESERVATION_EXPIRES"},
+                },
+                {
+                    "price_components": [{"type": "TIME", "price": 2.00, "vat": 19}],
+                    "restrictions": {"reservation": "RESERVATION"},
+                },
+                *energy_elements(0.30),
+            ],
+        )
+        assignment_create(tariff=tariff)
+        token = IdToken.objects.get(uid="CARD-A")
+        reservation = Reservation.objects.create(
+            charger=charger, evse_id=1, id_token=token, id_tag="CARD-A", ocpp_id=8,
+            expires_at=T0 + timedelta(hours=1), status=ReservationStatus.ACCEPTED,
+        )  # fmt: skip
+        Reservation.objects.filter(pk=reservation.pk).update(created_at=T0)
+    with scoping.scope(tenant_a), django_capture_on_commit_callbacks(execute=True):
+        reservations_close_expired(now=T0 + timedelta(hours=2))
+
+    with scoping.scope(tenant_a):
+        again = services.reservation_cdr_issue(reservation_id=reservation.pk)
+        (cdr,) = ChargeDetailRecord.objects.all()
+        (invoice,) = invoices_issue(period=month(2026, 3, ZoneInfo("Europe/Berlin")))
+        description = invoice.lines.get().description
+    # The expiry fee and the hour it held the connector: 5.00 + 2.00, 19 % VAT.
+    assert cdr.session_id is None and cdr.reservation_id == reservation.pk and again == cdr
+    assert (cdr.total_excl_vat_minor, cdr.total_incl_vat_minor) == (700, 833)
+    assert cdr.group_id == token.group_id and cdr.total_time == Decimal(1)
+    assert [line["type"] for line in cdr.lines] == ["FLAT", "TIME"]
+    # Its token's customer is invoiced for it.
+    assert invoice.total_incl_vat_minor == 833
+    assert description.startswith("Reservation on CP-A1")
+
+
+def test_a_reservation_used_or_cancelled_gets_no_record_of_its_own(
+    tenant_a, charger, standard_tariff
+):
+    with scoping.scope(tenant_a):
+        reservation = Reservation.objects.create(
+            charger=charger, evse_id=1, id_tag="04AABBCC", ocpp_id=9,
+            expires_at=T0 + timedelta(hours=1), status=ReservationStatus.CANCELLED,
+        )  # fmt: skip
+
+        assert services.reservation_cdr_issue(reservation_id=reservation.pk) is None
+        assert not ChargeDetailRecord.objects.exists()

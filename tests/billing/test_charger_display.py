@@ -3,6 +3,7 @@ the Authorize and TransactionEvent Started replies carry the price as a personal
 a tariff applies, the Ended reply the session's total; without a tariff, neither. Through a
 real socket to the server, the simulator keeping what it was sent."""
 
+import json
 import time
 
 import pytest
@@ -159,6 +160,17 @@ async def test_a_16_charger_with_california_pricing_gets_running_and_final_cost(
 
     assert sim.running_costs[0][0] == transaction_id
     assert sim.final_costs[transaction_id] == cdr.total_incl_vat_minor / 100
+    # SetUserPrice: the driver's price once the token was accepted, as 2.0.1 shows it.
+    assert sim.shown == ["€0.36/kWh, €1.19 per session incl. VAT"]
+    sent = await in_a(
+        tenant_a,
+        lambda: [
+            json.loads(c.payload["data"])
+            for c in Command.objects.filter(action="DataTransfer")
+            if c.payload["messageId"] == "SetUserPrice"
+        ],
+    )
+    assert sent == [{"idToken": TAG, "priceText": sim.shown[0]}]
 
 
 async def test_a_16_charger_without_california_pricing_gets_no_cost(
@@ -174,7 +186,7 @@ async def test_a_16_charger_without_california_pricing_gets_no_cost(
 
     # Decided before anything was sent: the only command is the configuration read.
     assert await in_a(tenant_a, lambda: Command.objects.count()) == 1
-    assert sim.running_costs == [] and sim.final_costs == {}
+    assert sim.running_costs == [] and sim.final_costs == {} and sim.shown == []
 
 
 async def test_a_tenant_that_sends_no_costs_sends_none(

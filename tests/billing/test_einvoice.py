@@ -19,7 +19,7 @@ from cpms.models import ApiKeyRole
 from cpms.tenancy import scoping
 from tests.billing.en16931 import broken_rules
 from tests.billing.parties import SELLER
-from tests.billing.pdfs import attachments, pdf_text, pdfa_level
+from tests.billing.pdfs import attachments, pdf_text, pdfa3_problems, pdfa_level
 
 
 def pdf_url(invoice):
@@ -47,6 +47,7 @@ def test_an_e_invoice_pdf_carries_its_valid_en16931_xml(client, bob, tenant_a, f
 
     content = response.content
     assert content.startswith(b"%PDF") and pdfa_level(content) == ("3", "B")
+    assert pdfa3_problems(content) == []
     name, xml = facturx.get_facturx_xml_from_pdf(content, check_xsd=True)
     assert name == "factur-x.xml" and list(attachments(content)) == ["factur-x.xml"]
     with scoping.scope(tenant_a):
@@ -179,6 +180,7 @@ def test_an_invoice_issued_before_e_invoices_were_on_stays_a_plain_pdf(
 
     assert not invoice.facturx and attachments(response.content) == {}
     assert pdfa_level(response.content) is None
+    assert {"no XMP metadata", "no embedded file"} <= set(pdfa3_problems(response.content))
 
 
 def test_the_api_refuses_e_invoices_without_the_details_naming_each_and_changes_nothing(

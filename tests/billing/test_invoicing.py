@@ -19,6 +19,8 @@ from billing.services import (
     customer_create,
     invoice_credit,
     invoices_issue,
+    site_share_set,
+    statements_issue,
     tariff_create,
 )
 from chargers.models import ChargingSession, IdToken
@@ -100,6 +102,28 @@ def test_a_month_of_sessions_reconciles_with_the_records_to_the_cent(
     for invoice in invoices:
         vat = sum(Decimal(g["amount"]) for g in invoice.vat_groups) * 100
         assert vat == invoice.total_incl_vat_minor - invoice.total_excl_vat_minor
+
+
+def test_a_month_s_invoices_and_statement_reconcile_with_the_records_and_each_other(
+    tenant_a, site_a, fleets, charge, eager
+):
+    # The same sessions, billed to the customers and settled with the site's owner: both
+    # documents add up to the records to the cent, and the owner's share is reckoned once.
+    with scoping.scope(tenant_a):
+        site_share_set(site=site_a, revenue_share_percent=Decimal("27.5"), monthly_fee=Decimal(10))
+    month_of_sessions(charge)
+
+    with scoping.scope(tenant_a):
+        invoices = invoices_issue(period=MARCH)
+        (statement,) = statements_issue(period=MARCH)
+        records = ChargeDetailRecord.objects.aggregate(excl=Sum("total_excl_vat_minor"))["excl"]
+
+    invoiced = sum(i.total_excl_vat_minor for i in invoices)
+    assert invoiced == records == statement.revenue_minor
+    share = int((Decimal(records) * Decimal("0.275")).quantize(Decimal(1), "ROUND_HALF_UP"))
+    assert (statement.share_minor, statement.fees_minor) == (share, 1000)
+    assert statement.payout_minor == share - 1000
+    assert statement.sites[0]["sessions"] == 30
 
 
 def test_issuing_again_issues_nothing_and_late_records_wait_for_the_next_month(

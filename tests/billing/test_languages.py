@@ -4,6 +4,7 @@
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from billing.display import format_money, format_number
+from billing.models import Customer, Invoice
 from cpms.catalogs import compile_catalogs
 from cpms.models import User
+from cpms.tenancy import scoping
 from tests.billing.pdfs import pdf_text
 
 NBSP = "\xa0"
@@ -123,3 +126,22 @@ def test_the_invoice_csv_stays_machine_readable_for_a_german_user(client, bob, i
     record = dict(zip(header, row, strict=True))
     assert header[:4] == ["number", "kind", "customer", "customer_vat_id"]
     assert (record["total_excl_vat"], record["total_incl_vat"]) == ("6.00", "7.14")
+
+
+def test_the_invoice_list_shows_the_issued_name_and_the_tenant_s_day_in_the_reader_s_order(
+    client, alice, tenant_a, issue, compiled
+):
+    invoice = issue(20)
+    with scoping.scope(tenant_a):
+        # Issued at 23:30 UTC on 31 March: 1 April in Berlin, the tenant's zone.
+        Invoice.objects.filter(pk=invoice.pk).update(
+            issued_at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+        )
+        Customer.objects.filter(pk=invoice.customer_id).update(name="Renamed Later GmbH")
+    client.force_login(speaks(alice, "de"))
+
+    page = client.get(url("invoice_list")).content.decode()
+
+    assert ">01.04.2026</td>" in page and "31.03.2026" not in page
+    row = re.search(r'<tr data-invoice="\d+">.*?</tr>', page).group()
+    assert invoice.recipient["name"] in row and "Renamed Later GmbH" not in row

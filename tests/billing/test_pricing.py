@@ -4,6 +4,7 @@ and including VAT it must cost. Cases marked OCPI are the Tariffs module's own w
 figures; where our figure differs from the module's text, the case says why."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,11 @@ from billing.pricing import (
     Period,
     TariffError,
     from_minor,
+    price_reservation,
     price_session,
     tariff_from_ocpi,
     to_minor,
+    with_reservation,
 )
 from tests.billing.sessions import charge, park, session
 
@@ -669,3 +672,104 @@ def test_periods_that_overlap_are_refused():
 
     with pytest.raises(ValueError, match="overlap"):
         price_session(tariff_from_ocpi(SIMPLE_025), first + second, ZoneInfo("UTC"))
+
+
+# --- Reservations: the elements restricted to RESERVATION / RESERVATION_EXPIRES --------------
+
+
+@dataclass
+class ReservationCase:
+    name: str
+    tariff: dict
+    start: str  # made (UTC)
+    minutes: int  # until used or expired
+    expired: bool
+    excl_vat: str | None  # None: the tariff prices no reservation
+    incl_vat: str | None = None
+    tz: str = "UTC"
+
+
+RESERVE_FIVE = tariff(element(time_(5.00, 19), reservation="RESERVATION"), element(energy(0.30)))
+RESERVE_FEE_AND_TIME = tariff(
+    element(flat(1.00, 19), reservation="RESERVATION"),
+    element(time_(2.00, 19), reservation="RESERVATION"),
+    element(energy(0.30)),
+)
+EXPIRY_FEE = tariff(
+    element(flat(10.00), reservation="RESERVATION_EXPIRES"),
+    element(time_(5.00), reservation="RESERVATION"),
+)
+EXPIRY_TIME = tariff(
+    element(time_(5.00), reservation="RESERVATION"),
+    element(time_(8.00), reservation="RESERVATION_EXPIRES"),
+)
+ONLY_EXPIRY = tariff(element(flat(10.00), reservation="RESERVATION_EXPIRES"), element(energy(1)))
+RESERVE_QUARTERS = tariff(element(time_(4.00, None, 900), reservation="RESERVATION"))
+RESERVE_EVENINGS = tariff(
+    element(time_(4.00), reservation="RESERVATION", start_time="18:00"),
+    element(time_(1.00), reservation="RESERVATION"),
+)
+
+RESERVATION_CASES = [
+    ReservationCase("used: its time at the RESERVATION price", RESERVE_FIVE, "2024-01-01T10:00",
+                    30, False, "2.50", "2.98"),
+    ReservationCase("used: a reservation fee and its time", RESERVE_FEE_AND_TIME,
+                    "2024-01-01T10:00", 45, False, "2.50", "2.98"),
+    ReservationCase("expired: RESERVATION_EXPIRES's fee, RESERVATION's time (OCPI)", EXPIRY_FEE,
+                    "2024-01-01T10:00", 60, True, "15.00", "15.00"),
+    ReservationCase("used: RESERVATION_EXPIRES does not apply", EXPIRY_FEE, "2024-01-01T10:00",
+                    60, False, "5.00", "5.00"),
+    ReservationCase("expired: both price TIME, RESERVATION_EXPIRES's wins (OCPI)", EXPIRY_TIME,
+                    "2024-01-01T10:00", 30, True, "4.00", "4.00"),
+    ReservationCase("used, only an expiry fee: free", ONLY_EXPIRY, "2024-01-01T10:00", 30, False,
+                    None),
+    ReservationCase("no reservation elements: nothing", SIMPLE_025, "2024-01-01T10:00", 30, True,
+                    None),
+    ReservationCase("reservation time in steps of 15 minutes", RESERVE_QUARTERS,
+                    "2024-01-01T10:00", 20, False, "2.00", "2.00"),
+    ReservationCase("bands split a reservation at their edge", RESERVE_EVENINGS,
+                    "2024-01-01T17:30", 60, False, "2.50", "2.50"),
+    ReservationCase("bands in the site's time zone", RESERVE_EVENINGS, "2024-01-01T16:30", 60,
+                    True, "2.50", "2.50", tz="Europe/Berlin"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", RESERVATION_CASES, ids=[c.name for c in RESERVATION_CASES])
+def test_it_prices_the_reservation(case):
+    start = datetime.fromisoformat(case.start).replace(tzinfo=UTC)
+    end = start + timedelta(minutes=case.minutes)
+
+    priced = price_reservation(
+        tariff_from_ocpi(case.tariff), start, end, ZoneInfo(case.tz), expired=case.expired
+    )
+
+    if case.excl_vat is None:
+        assert priced is None
+    else:
+        assert priced is not None and all(line.reservation for line in priced.lines)
+        assert (str(priced.total_excl_vat), str(priced.total_incl_vat)) == (
+            case.excl_vat,
+            case.incl_vat,
+        )
+
+
+def test_a_session_s_record_adds_the_reservation_it_used_and_groups_vat_over_both():
+    tariff = tariff_from_ocpi(RESERVE_FIVE)
+    used = session("2024-01-01T10:30", charge(60, 10))
+    reserved = price_reservation(
+        tariff,
+        datetime(2024, 1, 1, 10, 0, tzinfo=UTC),
+        datetime(2024, 1, 1, 10, 30, tzinfo=UTC),
+        ZoneInfo("UTC"),
+        expired=False,
+    )
+
+    both = with_reservation(price_session(tariff, used, ZoneInfo("UTC")), reserved)
+
+    # 10 kWh at 0.30 (no VAT) and half an hour reserved at 5.00 + 19 %.
+    assert (str(both.total_excl_vat), str(both.total_incl_vat)) == ("5.50", "5.98")
+    assert [(line.type, line.element, line.reservation) for line in both.lines] == [
+        ("ENERGY", 1, False),
+        ("TIME", 0, True),
+    ]
+    assert both.total_energy == Decimal(10)

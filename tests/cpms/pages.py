@@ -67,6 +67,11 @@ OPERATOR_PAGES = {
     "cdr_export": (Role.VIEWER, None),
     "invoice_list": (Role.VIEWER, None),
     "invoice_detail": (Role.VIEWER, "invoice"),
+    # Customers: who pays for which id-token groups.
+    "customer_list": (Role.VIEWER, None),
+    "customer_create": (Role.ADMIN, None),
+    "customer_detail": (Role.VIEWER, "customer"),
+    "customer_edit": (Role.ADMIN, "customer"),
     # Invoices and statements as documents (PDF, CSV), and the billing settings they follow.
     "invoice_export": (Role.VIEWER, None),
     "invoice_pdf": (Role.VIEWER, "invoice"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from billing.models import ChargeDetailRecord
 from billing.services import assignment_create, tariff_create
 from chargers.alerts.models import Alert, AlertKind, AlertRule, Severity
+from chargers.firmware.models import Campaign, FirmwareImage
 from chargers.models import (
     Charger,
     ChargerBoot,
@@ -26,6 +27,7 @@ from cpms.models import Membership, Site, Tenant
 from cpms.tenancy import scoping
 from cpms.tenancy.scoping import TenantOwned
 from tests.chargers.factories import meter_sample, status_event
+from tests.chargers.firmware.world import firmware_world
 from tests.factories import make_audit_entry
 
 
@@ -90,6 +92,7 @@ def charger_rows(tenant):
         elements=[{"price_components": [{"type": "ENERGY", "price": 0.39}]}],
     )
     assignment_create(tariff=tariff)
+    firmware_world(charger, Site.objects.create(name="Firmware site"), with_file=False)
     ChargeDetailRecord.objects.create(
         session=session, issued_at=now, charger=charger, evse_id=1, connector_id=1,
         start_date_time=now, end_date_time=now, tariff=tariff,
@@ -269,3 +272,20 @@ def test_staff_cannot_notify_another_tenants_member(client, a_rows, staff, charl
     assert "notify" in response.context["adminform"].form.errors
     with scoping.unscoped():
         assert not AlertRule.objects.filter(kind=AlertKind.SESSION_STUCK).exists()
+
+
+def test_firmware_is_read_mostly_in_the_admin(client, a_rows, alice, tenant_a):
+    client.force_login(alice)
+    with scoping.scope(tenant_a):
+        image = FirmwareImage.objects.get(version="2.0.0")
+        campaign = Campaign.objects.get(name="Rollout A")
+    assert client.get(reverse("admin:firmware_campaign_add")).status_code == 403
+    assert client.get(admin_url(campaign, "delete")).status_code == 403
+    assert client.post(admin_url(campaign, "change"), {"name": "Renamed"}).status_code == 403
+
+    form = client.get(admin_url(image, "change")).content.decode()
+    assert 'name="notes"' in form and 'name="version"' not in form
+    client.post(admin_url(image, "change"), {"notes": "Fixes the meter drift."})
+    with scoping.scope(tenant_a):
+        image.refresh_from_db()
+    assert image.notes == "Fixes the meter drift." and image.version == "2.0.0"

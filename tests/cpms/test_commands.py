@@ -96,3 +96,37 @@ def test_seed_demo_has_an_operator_who_reads_german(db, client):
     page = client.get("/t/demo/chargers/").content.decode()
 
     assert '<html lang="de">' in page and "Ladestationen" in page
+
+
+@pytest.fixture
+def served(monkeypatch, settings):
+    """`manage.py serve` up to daphne's start: the argv daphne would get."""
+    from cpms import daphne
+    from cpms.management.commands import serve
+
+    argvs = []
+    monkeypatch.setattr(daphne.CommandLineInterface, "run", lambda self, argv: argvs.append(argv))
+    monkeypatch.setattr(serve, "calm_the_garbage_collector", lambda: None)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    # Set through the fixture: whatever the command writes is undone after the test.
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    return argvs
+
+
+def test_serve_on_another_port_links_to_that_port(served, settings):
+    from chargers.firmware import links
+
+    call_command("serve", "--port", "8137", "--no-worker")
+
+    assert served and "8137" in served[0]
+    assert settings.SITE_URL == os.environ["SITE_URL"] == "http://127.0.0.1:8137"
+    assert links.upload_url("a", "t").startswith("http://127.0.0.1:8137/")
+
+
+def test_serve_keeps_a_site_url_that_is_set(served, settings, monkeypatch):
+    monkeypatch.setenv("SITE_URL", "https://cpms.example.com")
+    settings.SITE_URL = "https://cpms.example.com"
+
+    call_command("serve", "--port", "8137", "--no-worker")
+
+    assert settings.SITE_URL == "https://cpms.example.com"

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Invoice, Statement
+from billing.models import Customer, Invoice, Statement
 from billing.services import assignment_create, customer_create, tariff_create
 from chargers.models import Command, IdToken
 from cpms.models import ROLE_RANK, ApiKey, Membership, Role, Site, SiteOwner
@@ -48,6 +48,7 @@ def world(tenant_a, site_a, owner_a, alice, bob, olga, paula, charlie, settings,
         token = IdToken.objects.create(uid="04AABBCC", label="Card A")
         return {
             "invoice": invoice,
+            "customer": customer,
             "statement": statement,
             "tariff": tariff,
             "tariff_assignment": assignment_create(tariff=tariff, site=site_a),
@@ -111,6 +112,8 @@ def test_charlie_gets_404_on_every_tenant_a_page(client, world, charlie, name):
         "invoice_lines_export",
         "statement_detail",
         "statement_pdf",
+        "customer_detail",
+        "customer_edit",
     ],
 )
 def test_charlie_gets_404_for_tenant_a_ids_under_his_own_slug(client, world, charlie, name):
@@ -169,6 +172,8 @@ WRITES = [
     ("id_token_create", None, {"uid": "NEW1", "type": "ISO14443"}),
     ("id_token_edit", "id_token", {"uid": "04AABBCC", "type": "ISO14443", "blocked": "on"}),
     ("api_key_revoke", "api_key", {}),
+    ("customer_create", None, {"name": "New customer", "kind": "fleet"}),
+    ("customer_edit", "customer", {"name": "Renamed customer", "kind": "employer"}),
 ]
 
 
@@ -180,6 +185,7 @@ def snapshot(tenant):
             sorted(Membership.objects.values_list("user__email", "role")),
             sorted(IdToken.objects.values_list("uid", "blocked")),
             sorted(ApiKey.objects.values_list("prefix", "revoked_at")),
+            sorted(Customer.objects.values_list("name", "kind")),
         )
 
 

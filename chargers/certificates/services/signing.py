@@ -176,7 +176,7 @@ def _apply_outcome(request: SigningRequest, command: Command) -> None:
         ).exclude(pk=issued.pk).update(state=IssuedState.SUPERSEDED)
         issued.state, request.state = IssuedState.INSTALLED, RequestState.INSTALLED
     else:
-        label = status or CommandStatus(command.status).label
+        label = status or CommandStatus(command.status).english
         issued.state, request.state = IssuedState.REFUSED, RequestState.FAILED
         request.reason = f"The charger answered {label}. {command.error}".strip()[:300]
     issued.save(update_fields=["state"])

@@ -27,8 +27,9 @@ from django.utils.text import get_valid_filename
 from chargers.firmware import links, planning
 from chargers.firmware.events import DiagnosticsStateChanged
 from chargers.firmware.models import DiagnosticsRequest, DiagnosticsState
-from chargers.models import Charger, Command, CommandStatus, OcppVersion
+from chargers.models import Charger, Command, CommandStatus
 from chargers.ocpp import builders, readers
+from chargers.selectors.chargers import charger_speaks_security_extension
 from chargers.services.commands import UNFINISHED
 from cpms.events import publish
 from cpms.models import Tenant, User
@@ -106,7 +107,14 @@ def diagnostics_dispatch(*, request_id: int) -> str | None:
         request.save(update_fields=["token_hash"])
     charger = request.charger
     location = links.upload_url(request.tenant.slug, token)
-    built = builders.get_diagnostics(charger, location=location, request_id=request.request_id)
+    built = builders.get_diagnostics(
+        charger,
+        location=location,
+        request_id=request.request_id,
+        # The security extension's GetLog names its request, as 2.0.1's does: its statuses
+        # then find it even when the charger has several.
+        security_extension=charger_speaks_security_extension(charger),
+    )
     command = builders.perform(
         charger, built, wait=False, requested_by=request.requested_by, source="diagnostics"
     )
@@ -120,8 +128,11 @@ def diagnostics_dispatch(*, request_id: int) -> str | None:
     return location
 
 
-def _fail(request: DiagnosticsRequest, error: str) -> None:
-    if request.charger.ocpp_version == OcppVersion.V16:
+def _fail(request: DiagnosticsRequest, error: str, *, about_protocol: bool = False) -> None:
+    """The request failed; `about_protocol`: plausibly because the charger uploads only by FTP,
+    which the error then says the CSMS does not take (an offline charger, a timeout or one with
+    nothing to upload is no FTP question, and the hint would mislead there)."""
+    if about_protocol:
         error = f"{error} {HTTP_ONLY}"
     request.state = DiagnosticsState.FAILED
     request.error = error[:500]
@@ -139,10 +150,20 @@ def _apply_command_outcome(request: DiagnosticsRequest, command: Command) -> Non
             request.save(update_fields=["state"])
             _changed(request)
         else:
-            _fail(request, reason)
+            _fail(request, reason, about_protocol=_names_ftp(command.response))
         return
-    label = CommandStatus(command.status).label
-    _fail(request, f"The request did not reach the charger ({label}). {command.error}".strip())
+    label = CommandStatus(command.status).english
+    _fail(
+        request,
+        f"The request did not reach the charger ({label}). {command.error}".strip(),
+        about_protocol=_names_ftp(command.error),
+    )
+
+
+def _names_ftp(said: object) -> bool:
+    """Whether the charger's reply or error names FTP (a CALLERROR such as "only ftp:// is
+    supported", a vendor's status info)."""
+    return "ftp" in str(said or "").lower()
 
 
 @transaction.atomic
@@ -184,7 +205,11 @@ def diagnostics_progress(
         request.save(update_fields=["state", "last_status"])
         _changed(request)
     elif stage == "failed":
-        _fail(request, f"The charger reported {status}; no file arrived.")
+        _fail(
+            request,
+            f"The charger reported {status}; no file arrived.",
+            about_protocol=status in readers.UPLOAD_PROTOCOL_FAILURES,
+        )
     else:
         # "Uploaded" with no file here yet: the file is what counts, and it may be on its way.
         request.save(update_fields=["last_status"])

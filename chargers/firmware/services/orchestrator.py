@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from chargers.firmware import links, planning, texts
@@ -31,18 +31,20 @@ from chargers.firmware.models import (
     TargetState,
     WaveState,
 )
-from chargers.firmware.services.campaigns import campaign_complete, campaign_halt
+from chargers.firmware.services.campaigns import (
+    campaign_complete,
+    campaign_halt,
+    step_after_commit,
+)
 from chargers.models import (
     Charger,
-    ChargerEvent,
     ChargingSession,
     Command,
     CommandStatus,
-    EventKind,
-    OcppVersion,
     SessionState,
 )
 from chargers.ocpp import builders, readers
+from chargers.selectors.chargers import charger_speaks_security_extension
 from chargers.services.commands import UNFINISHED
 from cpms.events import publish
 from cpms.texts import Text, columns, english, word
@@ -52,12 +54,6 @@ log = logging.getLogger(__name__)
 # How many waiting chargers a step looks at beyond the room it has: enough to pass over
 # deferred ones and those outside their window, bounded for fleets of many thousands.
 LOOKAHEAD = 200
-# A 1.6 charger that sent any of these speaks the security extension (SignedUpdateFirmware).
-SECURITY_EXTENSION_EVENTS = (
-    EventKind.SECURITY_EVENT,
-    EventKind.SIGNED_FIRMWARE_STATUS,
-    EventKind.LOG_STATUS,
-)
 
 
 def _timeouts(campaign: Campaign) -> planning.Timeouts:
@@ -98,6 +94,7 @@ def _fail(target: CampaignTarget, reason: Text | str, *, now: datetime, step: bo
     if following == planning.PENDING:
         target.dispatched_at = None
         target.command = None
+        target.retry_at = now + timedelta(minutes=target.campaign.retry_delay_minutes)
         _move(target, TargetState.PENDING, now=now, detail=texts.RETRY(reason=reason))
     else:
         _move(target, TargetState.FAILED, now=now, detail=reason)
@@ -108,10 +105,7 @@ def _fail(target: CampaignTarget, reason: Text | str, *, now: datetime, step: bo
 def _queue_step(target: CampaignTarget) -> None:
     """A charger finished or freed its place: step its campaign now rather than at the next
     tick."""
-    from chargers.firmware.tasks import step_campaign
-
-    tenant_id, campaign_id = target.tenant_id, target.campaign_id
-    transaction.on_commit(lambda: step_campaign.delay(tenant_id=tenant_id, campaign_id=campaign_id))
+    step_after_commit(tenant_id=target.tenant_id, campaign_id=target.campaign_id)
 
 
 def _queue_dispatch(target: CampaignTarget) -> None:
@@ -137,7 +131,7 @@ def campaign_step(*, campaign_id: int, now: datetime | None = None) -> list[int]
     now = now or timezone.now()
     campaign = (
         Campaign.objects.select_for_update(of=("self",))
-        .select_related("image")
+        .select_related("image", "tenant")
         .filter(pk=campaign_id)
         .first()
     )
@@ -236,20 +230,59 @@ def _judge_waves(campaign: Campaign, now: datetime) -> bool:
     return True
 
 
+def _actionable(campaign: Campaign, now: datetime) -> QuerySet[CampaignTarget]:
+    """The waiting targets a step may act on now, chosen in SQL so that a step over thousands
+    of waiting chargers reads only those and its queries do not grow with the fleet (and the
+    lookahead is not filled with chargers that can do nothing): not those waiting for their
+    retry, nor those whose site is outside the window now, nor deferred ones still in their
+    session with deferral time left."""
+    waiting = CampaignTarget.objects.filter(
+        campaign=campaign,
+        state__in=(TargetState.PENDING, TargetState.DEFERRED),
+        wave__state__in=(WaveState.RUNNING, WaveState.DONE),
+    ).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+    charging = ChargingSession.objects.filter(
+        charger_id=OuterRef("charger_id"), state=SessionState.ACTIVE
+    )
+    still_deferred = Q(state=TargetState.DEFERRED) & Q(Exists(charging))
+    if campaign.defer_minutes is not None:
+        limit = now - timedelta(minutes=campaign.defer_minutes)
+        still_deferred &= Q(deferred_since__gt=limit)
+    waiting = waiting.exclude(still_deferred)
+    if campaign.window_start is not None and campaign.window_end is not None:
+        waiting = waiting.exclude(_outside_window(campaign, now))
+    return waiting
+
+
+def _outside_window(campaign: Campaign, now: datetime) -> Q:
+    """Chargers whose local time is outside the campaign's window now: decided once per time
+    zone the targets' sites use (a handful), not once per charger."""
+    zones = set(
+        CampaignTarget.objects.filter(campaign=campaign)
+        .values_list("charger__site__timezone", flat=True)
+        .distinct()
+        .order_by()
+    )
+    closed = Q(pk__in=[])
+    for zone in zones - {None}:
+        if not planning.in_window(now, zone, campaign.window_start, campaign.window_end):
+            closed |= Q(charger__site__timezone=zone)
+    if None in zones and not planning.in_window(
+        now, campaign.tenant.timezone, campaign.window_start, campaign.window_end
+    ):
+        closed |= Q(charger__site__isnull=True)
+    return closed
+
+
 def _start_next(campaign: Campaign, now: datetime) -> list[int]:
     in_flight = CampaignTarget.objects.filter(campaign=campaign, state__in=IN_FLIGHT).count()
     room = campaign.max_in_flight - in_flight
     if room <= 0:
         return []
     waiting = list(
-        _targets()
+        _actionable(campaign, now)
+        .select_related("campaign__image", "wave", "charger__site", "charger__tenant")
         .select_for_update(of=("self",))
-        .select_related("charger__site", "charger__tenant")
-        .filter(
-            campaign=campaign,
-            state__in=(TargetState.PENDING, TargetState.DEFERRED),
-            wave__state__in=(WaveState.RUNNING, WaveState.DONE),
-        )
         # Deferred chargers first ("deferred" sorts before "pending"): they waited longest.
         .order_by("state", "wave__number", "id")[: room + LOOKAHEAD]
     )
@@ -321,6 +354,7 @@ def _claim(target: CampaignTarget, now: datetime, *, in_session: bool = False) -
     target.dispatched_at = None
     target.command = None
     target.deferred_since = None
+    target.retry_at = None
     target.started_at = target.started_at or now
     try:
         # A savepoint: another campaign's step may have taken the charger meanwhile.
@@ -391,13 +425,7 @@ def _update_request(target: CampaignTarget, now: datetime) -> builders.Request:
         location = links.download_url(grant, name)
     else:
         location = image.external_url
-    signed_16 = (
-        charger.ocpp_version == OcppVersion.V16
-        and image.is_signed
-        and ChargerEvent.objects.filter(
-            charger=charger, kind__in=SECURITY_EXTENSION_EVENTS
-        ).exists()
-    )
+    signed_16 = image.is_signed and charger_speaks_security_extension(charger)
     return builders.update_firmware(
         charger,
         location=location,

@@ -18,6 +18,7 @@ from chargers.services.demo import (
     PEOPLE,
     TENANT_SLUG,
 )
+from cpms.management.commands.serve import site_url_for
 
 # OCPP versions the demo fleet speaks ("mix": odd chargers 1.6, even ones 2.0.1).
 DEMO_FLEET_VERSION = "mix"
@@ -148,8 +149,7 @@ def server_environment(host: str, port: int, environ: Mapping[str, str]) -> dict
     the default's port 8000 would send them elsewhere on `make demo PORT=8137`."""
     if environ.get("SITE_URL"):
         return dict(environ)
-    address = f"[{host}]" if ":" in host else host
-    return {**environ, "SITE_URL": f"http://{address}:{port}"}
+    return {**environ, "SITE_URL": site_url_for(host, port)}
 
 
 def start_child(command: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:

@@ -1,7 +1,20 @@
+import os
+import socket
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cpms.collector import calm_the_garbage_collector
+
+
+def site_url_for(host: str, port: int) -> str:
+    """The public URL of a server bound to `host` and `port` when SITE_URL is not set: chargers
+    fetch firmware from and upload diagnostics to links built on it, so it must name the port
+    served. A wildcard bind names this machine, which other hosts can reach."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (a bind address read, not made)
+        host = socket.getfqdn()
+    address = f"[{host}]" if ":" in host else host
+    return f"http://{address}:{port}"
 
 
 class Command(BaseCommand):
@@ -96,5 +109,9 @@ class Command(BaseCommand):
         argv.append("cpms.asgi:application")
         import cpms.asgi  # noqa: F401 (daphne imports it next; loaded here, it is frozen too)
 
+        if not os.environ.get("SITE_URL"):
+            # Links follow the port served (the default names port 8000), in this process (the
+            # embedded worker's too) and in any child it starts.
+            settings.SITE_URL = os.environ["SITE_URL"] = site_url_for(host, port)
         calm_the_garbage_collector()
         CommandLineInterface().run(argv)

@@ -166,11 +166,19 @@ def test_a_failing_canary_pauses_the_campaign(tenant_a, site_a, image, fake_flee
 def test_a_failed_attempt_is_retried_with_a_new_request(tenant_a, site_a, image, fake_fleet, run):
     with scoping.scope(tenant_a):
         (charger,) = make_chargers(1, site=site_a, start=2)  # 2.0.1: requests carry ids
-        campaign = campaign_create(name="c", image=image, canary_size=0, max_attempts=2)
+        campaign = campaign_create(
+            name="c", image=image, canary_size=0, max_attempts=2, retry_delay_minutes=10
+        )
         fake_fleet.failing = {charger.identity}
         run(campaign_start, campaign=campaign)
-        run(fake_fleet.play)  # attempt 1 fails; attempt 2 goes out
+        run(fake_fleet.play)  # attempt 1 fails; attempt 2 waits for the retry delay
         fake_fleet.failing = set()
+
+        soon = timezone.now() + timedelta(minutes=9)
+        assert run(campaign_step, campaign_id=campaign.pk, now=soon) == []
+        assert len(fake_fleet.sent) == 1
+        later = timezone.now() + timedelta(minutes=11)
+        assert len(run(campaign_step, campaign_id=campaign.pk, now=later)) == 1
         run(fake_fleet.play)
         campaign.refresh_from_db()
 
@@ -180,7 +188,9 @@ def test_a_failed_attempt_is_retried_with_a_new_request(tenant_a, site_a, image,
         assert len(ids) == 2 and ids[0] != ids[1]
         timeline = list(TargetEvent.objects.filter(target=target).values_list("attempt", "state"))
         assert ("1", "pending") not in timeline
-        assert (1, "pending") in timeline and timeline[-1] == (2, "succeeded")
+        # (The retry's own events are stamped with the step's later clock.)
+        assert (1, "pending") in timeline and (2, "sending") in timeline
+        assert (2, "succeeded") in timeline
         assert campaign.state == CampaignState.COMPLETED
 
 
@@ -308,6 +318,27 @@ def test_a_charger_deferred_past_its_limit_gets_the_update_anyway_by_default(
         assert target.state == TargetState.ACCEPTED
         assert len(fake_fleet.sent) == 1
         assert "installs once free" in target.events.order_by("-id")[1].detail
+
+
+def test_by_default_a_charger_in_a_session_gets_the_update_after_an_hour(
+    tenant_a, site_a, image, fake_fleet, run
+):
+    # A busy fleet is seldom free when a step looks: the default bounds the wait.
+    with scoping.scope(tenant_a):
+        (charger,) = make_chargers(1, site=site_a)
+        ChargingSession.objects.create(
+            charger=charger, evse_id=1, connector_id=1, started_at=timezone.now()
+        )
+        campaign = campaign_create(name="c", image=image, canary_size=0)
+        assert campaign.defer_minutes == 60 and campaign.send_after_deferral
+        run(campaign_start, campaign=campaign)
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=59))
+        assert CampaignTarget.objects.get().state == TargetState.DEFERRED
+
+        run(campaign_step, campaign_id=campaign.pk, now=timezone.now() + timedelta(minutes=61))
+
+        assert CampaignTarget.objects.get().state == TargetState.ACCEPTED
+        assert len(fake_fleet.sent) == 1
 
 
 def test_the_window_is_kept_in_each_sites_time_zone(tenant_a, image, fake_fleet, run):
@@ -481,7 +512,9 @@ def test_an_offline_charger_fails_its_attempt(tenant_a, site_a, image, fake_flee
 def test_a_restarted_worker_resumes_without_sending_twice(tenant_a, site_a, image, fake_fleet):
     with scoping.scope(tenant_a):
         make_chargers(3, site=site_a)
-        campaign = campaign_create(name="c", image=image, canary_size=0, max_in_flight=2)
+        campaign = campaign_create(
+            name="c", image=image, canary_size=0, max_in_flight=2, retry_delay_minutes=0
+        )
         # Started, but the worker died before its queued tasks ran: nothing was sent.
         campaign_start(campaign=campaign)
         started = campaign_step(campaign_id=campaign.pk)

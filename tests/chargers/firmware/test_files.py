@@ -11,10 +11,16 @@ from django.utils import timezone
 
 from chargers.firmware import links
 from chargers.firmware.files import Unsatisfiable, byte_range
-from chargers.firmware.models import CampaignTarget, DiagnosticsRequest, DiagnosticsState
+from chargers.firmware.models import (
+    CampaignTarget,
+    DiagnosticsRequest,
+    DiagnosticsState,
+    TargetState,
+)
 from chargers.firmware.services.campaigns import campaign_create, campaign_start
 from chargers.firmware.services.diagnostics import (
     UploadRefused,
+    diagnostics_command_finished,
     diagnostics_delete_expired,
     diagnostics_dispatch,
     diagnostics_progress,
@@ -23,7 +29,8 @@ from chargers.firmware.services.diagnostics import (
 )
 from chargers.firmware.services.images import image_create
 from chargers.firmware.services.orchestrator import campaign_step, target_dispatch
-from chargers.models import Charger, OcppVersion
+from chargers.models import Charger, ChargerEvent, CommandStatus, EventKind, OcppVersion
+from chargers.services.commands import command_create, command_finish
 from cpms.tenancy import scoping
 from tests.chargers.firmware.fleet import FIRMWARE, make_chargers, upload_path_of
 
@@ -106,6 +113,14 @@ def test_the_dispatched_update_names_the_signed_url(started, fake_fleet):
     location = sent.payload["location"]
     assert location.startswith("http://127.0.0.1:8000/charger-files/firmware/")
     assert location.endswith("/ac22-2.0.0.bin")
+
+
+@pytest.mark.parametrize("state", [TargetState.SUCCEEDED, TargetState.FAILED, TargetState.PENDING])
+def test_a_link_stops_working_once_its_update_ended(client, tenant_a, started, state):
+    assert client.get(download_url(started)).status_code == 200
+    with scoping.scope(tenant_a):
+        CampaignTarget.objects.filter(pk=started.pk).update(state=state)
+    assert client.get(download_url(started)).status_code == 404
 
 
 def test_a_forged_or_altered_link_gets_404(client, started):
@@ -291,6 +306,7 @@ def test_a_request_to_an_offline_charger_fails_at_once(tenant_a, charger, fake_f
         request.refresh_from_db()
     assert request.state == DiagnosticsState.FAILED
     assert request.error.startswith("The request did not reach the charger (Charger offline)")
+    assert "FTP" not in request.error  # an offline charger is no FTP question
     assert len(fake_fleet.sent) == 1
 
 
@@ -326,3 +342,88 @@ def test_a_201_log_status_names_its_request(tenant_a, site_a, fake_fleet, media)
         second.refresh_from_db()
     assert first.state == DiagnosticsState.FAILED and "HTTP(S) only" not in first.error
     assert second.state == DiagnosticsState.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("status", "hinted"),
+    [
+        ("UploadFailed", True),  # 1.6: tried and could not (an FTP-only charger does this)
+        ("NotSupportedOperation", True),  # the security extension: the protocol is not
+        ("BadMessage", True),
+        ("PermissionDenied", False),
+    ],
+)
+def test_the_http_hint_comes_with_failures_about_the_protocol_only(
+    tenant_a, charger, requested, status, hinted
+):
+    request, _ = requested
+    with scoping.scope(tenant_a):
+        diagnostics_progress(charger_id=charger.pk, stage="failed", status=status)
+        request.refresh_from_db()
+    assert request.state == DiagnosticsState.FAILED
+    assert ("accepts diagnostics over HTTP(S) only" in request.error) is hinted
+
+
+def answered(charger, **outcome):
+    """A diagnostics request whose GetDiagnostics the charger answered with `outcome`."""
+    request = diagnostics_request(charger=charger)
+    command = command_create(
+        charger=charger, action="GetDiagnostics", payload={}, source="diagnostics"
+    )
+    DiagnosticsRequest.objects.filter(pk=request.pk).update(command=command)
+    command_finish(command_id=command.pk, **outcome)
+    diagnostics_command_finished(command_id=command.pk)
+    request.refresh_from_db()
+    return request
+
+
+def test_a_16_charger_with_nothing_to_upload_gets_no_ftp_hint(tenant_a, charger, media):
+    with scoping.scope(tenant_a):
+        request = answered(charger, status=CommandStatus.ANSWERED, response={})
+    assert request.error.startswith("The charger has no diagnostics to upload")
+    assert "FTP" not in request.error
+
+
+def test_a_charger_that_names_ftp_in_its_error_is_told_http_is_taken(tenant_a, charger, media):
+    with scoping.scope(tenant_a):
+        request = answered(
+            charger,
+            status=CommandStatus.CALL_ERROR,
+            error="NotSupported: only ftp:// locations are supported",
+        )
+    assert request.state == DiagnosticsState.FAILED
+    assert "accepts diagnostics over HTTP(S) only" in request.error
+
+
+def test_a_16_charger_with_the_security_extension_is_asked_by_getlog(
+    tenant_a, charger, fake_fleet, media
+):
+    with scoping.scope(tenant_a):
+        ChargerEvent.objects.create(
+            charger=charger, kind=EventKind.SECURITY_EVENT, at=timezone.now()
+        )
+        first = diagnostics_request(charger=charger)
+        diagnostics_dispatch(request_id=first.pk)
+        second = diagnostics_request(charger=charger)
+        diagnostics_dispatch(request_id=second.pk)
+        first.refresh_from_db()
+
+        sent = fake_fleet.sent[0]
+        assert sent.action == "GetLog"
+        assert sent.payload["requestId"] == first.request_id
+        assert sent.payload["log"]["remoteLocation"].startswith("http://127.0.0.1:8000/")
+        # Its LogStatusNotification names the request: the older one is found, not the latest.
+        diagnostics_progress(
+            charger_id=charger.pk,
+            stage="uploading",
+            status="Uploading",
+            request_id=first.request_id,
+        )
+        first.refresh_from_db()
+        second.refresh_from_db()
+    assert first.state == DiagnosticsState.UPLOADING
+    assert second.state == DiagnosticsState.ACCEPTED
+
+
+def test_a_plain_16_charger_is_asked_by_getdiagnostics(requested, fake_fleet):
+    assert fake_fleet.sent[0].action == "GetDiagnostics"

@@ -207,3 +207,58 @@ def test_the_outdated_page_links_each_version_behind_to_its_chargers(
     listed = viewer.get(link).content.decode()
 
     assert "CP-A-FW" in listed and "CP-NEW" not in listed
+
+
+@pytest.fixture
+def reported(tenant_a, site_a):
+    """report(status, booted_after=False): a charger that reported `status` as its firmware
+    status (a charger event and its row), and booted after that when `booted_after`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chargers.models import ChargerEvent, EventKind
+
+    def report(status, *, booted_after=False):
+        now = timezone.now()
+        with scoping.scope(tenant_a):
+            charger = Charger.objects.create(
+                identity=f"CP-FW-{status}",
+                site=site_a,
+                firmware_version="1.0.0",
+                firmware_status=status,
+                last_boot_at=now + timedelta(minutes=1) if booted_after else now - timedelta(1),
+            )
+            ChargerEvent.objects.create(
+                charger=charger, kind=EventKind.FIRMWARE_STATUS, summary=status, at=now
+            )
+        return charger
+
+    return report
+
+
+def firmware_line(client, charger):
+    shown = client.get(page("charger_detail", pk=charger.pk)).content.decode()
+    found = re.search(r"<span[^>]*data-firmware-status>([^<]*)</span>", shown)
+    return found.group(0) if found else ""
+
+
+def test_the_charger_page_shows_the_firmware_status_while_an_update_is_under_way(
+    client_for, bob, reported
+):
+    line = firmware_line(client_for(bob), reported("Downloading"))
+    assert "(Downloading)" in line and "muted" not in line
+
+
+@pytest.mark.parametrize(
+    ("status", "booted_after"), [("Installed", True), ("DownloadFailed", False)]
+)
+def test_the_charger_page_marks_an_ended_updates_status_as_past(
+    client_for, bob, reported, status, booted_after
+):
+    line = firmware_line(client_for(bob), reported(status, booted_after=booted_after))
+    assert f"last update: {status}" in line and "muted" in line
+
+
+def test_the_charger_page_says_nothing_of_an_idle_firmware_status(client_for, bob, reported):
+    assert firmware_line(client_for(bob), reported("Idle")) == ""
