@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chargers.smart_charging import texts
-from cpms.texts import Text, english
+from cpms.texts import Message, Text, english
 
 PHASES: tuple[str, ...] = ("L1", "L2", "L3")
 STEP = 0.1  # the resolution of a limit, in A
@@ -507,16 +507,17 @@ def allocate(problem: Problem) -> Plan:
         if run.binding.get(key, "max") == "max" and key not in run.paused:
             run.binding[key] = "ev"
     allocations = []
+    worded: dict[_Reason, tuple[str, Text]] = {}
     for session in sorted(sessions, key=lambda s: s.connector):
         key = session.connector
-        reason = _reason(tree, connectors[key], session, run, settings, slots)
+        said, reason = _worded(_reason(tree, connectors[key], session, run, settings), worded)
         allocations.append(
             Allocation(
                 connector=key,
                 session_id=session.session_id,
                 limit_a=run.limits.get(key, 0.0),
                 paused=key in run.paused,
-                reason=english(reason),
+                reason=said,
                 reason_text=reason,
                 binding="paused" if key in run.paused else run.binding.get(key, "max"),
                 periods=tuple(periods[key]),
@@ -593,21 +594,37 @@ def _load(tree: _Tree, sessions, run: _Run, slots) -> dict[str, dict[str, float]
     return load
 
 
+# A reason before it is worded: its message and parameters, hashable, with the priority as its
+# label (worded as texts.PRIORITY). Most connectors of a circuit share theirs, so each distinct
+# one is worded once per run (`_worded`): wording every connector's was a third of a run.
+_Reason = tuple[Message, tuple[tuple[str, object], ...]]
+
+
+def _worded(reason: _Reason | Text, worded: dict[_Reason, tuple[str, Text]]) -> tuple[str, Text]:
+    """The reason's English and its text (`cpms.texts`)."""
+    if isinstance(reason, dict):
+        return english(reason), reason
+    known = worded.get(reason)
+    if known is None:
+        message, params = reason
+        values = dict(params)
+        if "priority" in values:
+            label = values["priority"]
+            values["priority"] = texts.PRIORITY(priority=label) if label else ""
+        text = message(**values)
+        known = worded[reason] = (english(text), text)
+    return known
+
+
 def _reason(
-    tree: _Tree,
-    connector: Connector,
-    session: Session,
-    run: _Run,
-    settings: Settings,
-    slots: dict[str, tuple[int, ...]],
-) -> Text:
+    tree: _Tree, connector: Connector, session: Session, run: _Run, settings: Settings
+) -> _Reason | Text:
     key = connector.key
-    limit = run.limits.get(key, 0.0)
-    priority: Text | str = ""
-    if session.priority_label or session.priority:
-        priority = texts.PRIORITY(priority=session.priority_label or session.priority)
+    limit = float(run.limits.get(key, 0.0))
+    priority = session.priority_label or session.priority or ""
     if session.fixed_a is not None:
-        return texts.FIXED(why=session.fixed_why, amps=session.fixed_a, priority=priority)
+        fixed_priority = texts.PRIORITY(priority=priority) if priority else ""
+        return texts.FIXED(why=session.fixed_why, amps=session.fixed_a, priority=fixed_priority)
     if key in run.paused:
         node = tree.nodes[run.paused[key]]
         if run.waiting is None:
@@ -615,32 +632,34 @@ def _reason(
             for at in run.paused.values():
                 for above in tree.paths[at]:
                     run.waiting[above] = run.waiting.get(above, 0) + 1
-        return texts.PAUSED(
-            node=node.name,
-            node_limit=float(node.limit_a),
-            min=float(_min_of(connector)),
-            waiting=run.waiting.get(node.id, 0),
-            turn=settings.turn_s / 60,
-            priority=priority,
+        return texts.PAUSED, (
+            ("node", node.name),
+            ("node_limit", float(node.limit_a)),
+            ("min", float(_min_of(connector))),
+            ("waiting", run.waiting.get(node.id, 0)),
+            ("turn", settings.turn_s / 60),
+            ("priority", priority),
         )
     binding = run.binding.get(key, "max")
     if binding == "max":
-        return texts.AT_MAX(limit=float(limit), priority=priority)
+        return texts.AT_MAX, (("limit", limit), ("priority", priority))
     if binding == "ev":
-        return texts.AT_EV_MAX(limit=float(limit), priority=priority)
+        return texts.AT_EV_MAX, (("limit", limit), ("priority", priority))
     if binding == "draw":
-        return texts.DRAW(limit=float(limit), draw=float(session.draw_a or 0.0))
+        return texts.DRAW, (("limit", limit), ("draw", float(session.draw_a or 0.0)))
     if binding == "hysteresis":
-        return texts.HYSTERESIS(
-            limit=float(limit), gain=float(settings.hysteresis_a), priority=priority
+        return texts.HYSTERESIS, (
+            ("limit", limit),
+            ("gain", float(settings.hysteresis_a)),
+            ("priority", priority),
         )
     node = tree.nodes[binding]
     phase_slots = [tree.index[(binding, p)] for p in connector.phases]
     shared = max(run.sessions_at.get(s, 0) for s in phase_slots)
-    return (texts.SHARED_BY_ONE if shared == 1 else texts.SHARED)(
-        limit=float(limit),
-        node=node.name,
-        node_limit=float(node.limit_a),
-        shared=shared,
-        priority=priority,
+    return (texts.SHARED_BY_ONE if shared == 1 else texts.SHARED), (
+        ("limit", limit),
+        ("node", node.name),
+        ("node_limit", float(node.limit_a)),
+        ("shared", shared),
+        ("priority", priority),
     )
