@@ -9,7 +9,6 @@ from django.urls import reverse
 from chargers.models import Charger
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet
 
 
 def page(name, slug="tenant-a", **kwargs):
@@ -17,9 +16,8 @@ def page(name, slug="tenant-a", **kwargs):
 
 
 @pytest.fixture
-def charger(tenant_a, site_a):
-    with scoping.scope(tenant_a):
-        return make_fleet(site_a)["charger"]
+def charger(fleet):
+    return fleet["charger"]
 
 
 def stored(charger):

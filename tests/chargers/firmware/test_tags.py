@@ -1,5 +1,5 @@
 """Firmware campaigns targeted by charger tag: the tagged chargers of the tenant only, frozen at
-the start, from the service, the API and the dashboard's form alike."""
+the start (the dashboard's form: test_views)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -97,24 +97,3 @@ def test_the_api_takes_a_tag_filter_and_refuses_a_bad_one(api, keys, tenant_a, e
     assert list(refused.json()["error"]["fields"]) == ["tags"]
     with scoping.scope(tenant_a):
         assert list(Campaign.objects.values_list("name", flat=True)) == ["c"]
-
-
-def test_the_dashboard_form_takes_tags(client_for, alice, tenant_a, external_image):
-    response = client_for(alice).post(
-        reverse("firmware_campaign_create", kwargs={"tenant_slug": "tenant-a"}),
-        {
-            "name": "Tagged",
-            "image": external_image.pk,
-            "tags": "depot, beta-firmware",
-            "canary_size": 1,
-            "max_in_flight": 10,
-            "failure_threshold_percent": 10,
-            "download_timeout_minutes": 30,
-            "install_timeout_minutes": 30,
-            "boot_timeout_minutes": 15,
-            "max_attempts": 2,
-        },
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    with scoping.scope(tenant_a):
-        assert Campaign.objects.get().tags == ["depot", "beta-firmware"]
