@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -448,13 +448,20 @@ class ChargerEvent(TenantOwned):
 
 
 class CommandStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent, waiting for the reply"
-    ANSWERED = "answered", "Answered"
-    CALL_ERROR = "call_error", "Charger answered with an error"
-    TIMEOUT = "timeout", "No reply in time"
-    OFFLINE = "offline", "Charger offline"
-    REFUSED = "refused", "Refused before sending"
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent, waiting for the reply")
+    ANSWERED = "answered", _("Answered")
+    CALL_ERROR = "call_error", _("Charger answered with an error")
+    TIMEOUT = "timeout", _("No reply in time")
+    OFFLINE = "offline", _("Charger offline")
+    REFUSED = "refused", _("Refused before sending")
+
+    @property
+    def english(self) -> str:
+        """The label as records' stored English sentences quote it (the label itself follows
+        the reader's language)."""
+        with translation.override("en"):
+            return str(self.label)
 
 
 class Command(TenantOwned):

@@ -394,6 +394,10 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 # Plug & Charge calls out to remote contract providers and OCSP responders; labs may allow
 # internal addresses (a charger names a responder URL, so public hosts only by default).
 PNC_ALLOW_PRIVATE_ADDRESSES = env.bool("PNC_ALLOW_PRIVATE_ADDRESSES", default=False)
+# The built-in test V2G PKI (contracts for simulated EVs, chargers' V2G certificates): on for
+# demos and labs; off in production, where a real V2G PKI provider plays these roles.
+# `check --deploy` warns while it is on with DEBUG off (certificates.W001).
+PNC_TEST_PKI = env.bool("PNC_TEST_PKI", default=True)
 
 # --- REST API (/api/v1/): the base view in cpms.api.base sets tenant, roles and scope ----------
 

@@ -112,3 +112,26 @@ def running_nginx(directory: Path, http: str, ports: Iterable[int]) -> Iterator[
         yield error_log
     finally:
         stop_process_group(process)
+
+
+def ocpp_site(
+    directory: Path, *, upstream_port: int, tls_port: int, plain_port: int, source: str
+) -> str:
+    """deploy/nginx/cpms-ocpp.conf for a test: TLS (server.crt, server.key) and the charger CA
+    (charger-ca.crt) from `directory`, listening on 127.0.0.1's `tls_port` and `plain_port`,
+    proxying to the daphne on `upstream_port` from the address `source` (the proxy the server
+    trusts); its proxy parameters are written beside them."""
+    params = render("cpms-ocpp-proxy.conf", [])
+    (directory / "cpms-ocpp-proxy.conf").write_text(params + f"proxy_bind {source};\n")
+    return render(
+        "cpms-ocpp.conf",
+        [
+            ("/etc/cpms/tls/", f"{directory}/"),
+            ("/etc/nginx/cpms-ocpp-proxy.conf", f"{directory}/cpms-ocpp-proxy.conf"),
+            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+            ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
+            ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
+            ("listen [::]:443 ssl;", ""),
+            ("listen [::]:80;", ""),
+        ],
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from cpms.events import DomainEvent
+from cpms.events import DomainEvent, only_when_set
 
 if TYPE_CHECKING:
     from chargers.alerts.models import Alert
@@ -20,6 +20,9 @@ class AlertEvent(DomainEvent):
     title: str
     charger_id: int | None
     open_alerts: int
+    # The title as a message code + parameters (`cpms.texts`): live pages show it in their
+    # reader's language; `title` stays the English.
+    title_text: dict | None = only_when_set()
 
     @classmethod
     def of(cls, alert: Alert, *, open_alerts: int) -> Self:

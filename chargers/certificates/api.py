@@ -146,13 +146,18 @@ class SettingsViewSet(TenantSettingsViewSet):
         return settings_services.certificate_settings()
 
     def change(self, **values):
-        try:
-            return settings_services.certificate_settings_set(**values)
-        except DjangoValidationError as error:
-            raise validation_error(error) from None
+        return settings_services.certificate_settings_set(**values)
 
 
 # --- Issued certificates and requests -----------------------------------------------------------
+
+
+class RecordsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+    """Records of the tenant's certificate work anyone of it may read: listed newest by id,
+    filtered by their filterset, never written through the API."""
+
+    read_role = access.READ
+    ordering_fields = ["id"]
 
 
 @extend_schema_serializer(examples=[ex.returns("An installed certificate", ex.ISSUED)])
@@ -189,14 +194,12 @@ class IssuedFilter(filters.FilterSet):
         fields = ["charger", "state", "expires_before"]
 
 
-class IssuedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+class IssuedViewSet(RecordsViewSet):
     """Certificates the tenant's CA issued to its chargers: serial, subject, validity,
     SHA-256 fingerprint and whether the charger installed it."""
 
     serializer_class = IssuedSerializer
-    read_role = access.READ
     filterset_class = IssuedFilter
-    ordering_fields = ["id"]
 
     def get_queryset(self):
         return IssuedCertificate.objects.select_related("charger")
@@ -232,13 +235,11 @@ class RequestFilter(filters.FilterSet):
         fields = ["charger", "state"]
 
 
-class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+class RequestViewSet(RecordsViewSet):
     """The CSRs chargers sent (SignCertificate): accepted and signed, or rejected and why."""
 
     serializer_class = RequestSerializer
-    read_role = access.READ
     filterset_class = RequestFilter
-    ordering_fields = ["id"]
 
     def get_queryset(self):
         return SigningRequest.objects.select_related("charger")
@@ -323,15 +324,11 @@ class InstalledFilter(filters.FilterSet):
         fields = ["charger", "kind"]
 
 
-class InstalledViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet
-):
+class InstalledViewSet(RecordsViewSet):
     """The root certificates each charger holds, as it last listed them (or as installed)."""
 
     serializer_class = InstalledSerializer
-    read_role = access.READ
     filterset_class = InstalledFilter
-    ordering_fields = ["id"]
 
     def get_queryset(self):
         return InstalledCertificate.objects.select_related("charger")

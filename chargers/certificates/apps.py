@@ -7,7 +7,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Charger certificates"
 
     def ready(self):
-        from chargers.certificates import listeners
+        from chargers.certificates import checks, listeners  # noqa: F401 (checks register)
         from chargers.events import CommandFinished
         from cpms.events import AFTER_COMMIT, subscribe
 

@@ -142,15 +142,44 @@ class HashData:
     hash_algorithm: str = "SHA256"
 
 
-def hash_data(certificate: x509.Certificate, issuer: x509.Certificate | None = None) -> HashData:
-    """`issuer` is the certificate that signed it (itself for a root)."""
-    issuer = issuer or certificate
-    issuer_key = issuer.public_key().public_bytes(
+def _der_element(der: bytes, at: int) -> tuple[int, int, int]:
+    """The DER element at `at`: (tag, where its value starts, where it ends)."""
+    tag, length, at = der[at], der[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, at = int.from_bytes(der[at : at + count], "big"), at + count
+    return tag, at, at + length
+
+
+def public_key_bits(certificate: x509.Certificate) -> bytes:
+    """The value of the subjectPublicKey BIT STRING (no tag, length or unused-bits byte): what
+    RFC 6960's issuerKeyHash and OCPP's issuerKeyHash hash. Read from the SubjectPublicKeyInfo
+    itself, so it is right for any key type and a compressed EC point alike."""
+    spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    _, start, _ = _der_element(spki, 0)  # SEQUENCE { algorithm, subjectPublicKey }
+    _, _, algorithm_end = _der_element(spki, start)
+    tag, bits_start, bits_end = _der_element(spki, algorithm_end)
+    if tag != 0x03:
+        raise CertificateError("The public key is not a BIT STRING.")
+    return spki[bits_start + 1 : bits_end]
+
+
+def issuer_hashes(issuer: x509.Certificate) -> tuple[str, str]:
+    """(issuerNameHash, issuerKeyHash) in the hash data of any certificate `issuer` signed."""
+    return (
+        hashlib.sha256(issuer.subject.public_bytes()).hexdigest(),
+        hashlib.sha256(public_key_bits(issuer)).hexdigest(),
+    )
+
+
+def hash_data(certificate: x509.Certificate, issuer: x509.Certificate | None = None) -> HashData:
+    """`issuer` is the certificate that signed it (itself for a root): SHA-256 of the DER
+    issuer name and of the issuer's public key bits (RFC 6960 CertID, OCPP CertificateHashData)."""
     return HashData(
         issuer_name_hash=hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
-        issuer_key_hash=hashlib.sha256(issuer_key).hexdigest(),
+        issuer_key_hash=hashlib.sha256(public_key_bits(issuer or certificate)).hexdigest(),
         serial_number=format(certificate.serial_number, "x"),
     )
 
@@ -178,9 +207,8 @@ def key_problem(public_key: object) -> str:
     return "the key is neither RSA nor EC"
 
 
-def check_csr(pem: str, *, identity: str) -> CsrCheck:
-    """Parse the CSR and check its signature, that its CN is the charger's id and that its key is
-    strong enough (RSA >= 2048 bits, EC >= P-256)."""
+def _signed_csr(pem: str) -> CsrCheck:
+    """The CSR parsed with its own signature verified, or the problem."""
     try:
         csr = x509.load_pem_x509_csr(pem.strip().encode())
     except ValueError:
@@ -191,11 +219,35 @@ def check_csr(pem: str, *, identity: str) -> CsrCheck:
         signed = False
     if not signed:
         return CsrCheck("the CSR's signature does not verify")
-    name = common_name(csr.subject)
+    return CsrCheck("", csr)
+
+
+def check_csr(pem: str, *, identity: str) -> CsrCheck:
+    """Parse the CSR and check its signature, that its CN is the charger's id and that its key is
+    strong enough (RSA >= 2048 bits, EC >= P-256)."""
+    parsed = _signed_csr(pem)
+    if parsed.csr is None:
+        return parsed
+    name = common_name(parsed.csr.subject)
     if name != identity:
         return CsrCheck(f"the CSR's CN is {name[:60]!r}, not the charger's id {identity!r}")
-    problem = key_problem(csr.public_key())
-    return CsrCheck(problem, None if problem else csr)
+    problem = key_problem(parsed.csr.public_key())
+    return CsrCheck(problem, None if problem else parsed.csr)
+
+
+def check_v2g_csr(pem: str) -> CsrCheck:
+    """A charger's V2G (SECC) CSR: its signature, a CN (the SECC's id, which ISO 15118-2 leaves
+    to the operator, so it need not be the charge point id) and an EC P-256 key, the only
+    curve ISO 15118-2 allows."""
+    parsed = _signed_csr(pem)
+    if parsed.csr is None:
+        return parsed
+    if not common_name(parsed.csr.subject):
+        return CsrCheck("the CSR has no CN (the SECC's id)")
+    key = parsed.csr.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        return CsrCheck("ISO 15118-2 V2G certificates need an EC P-256 (secp256r1) key")
+    return parsed
 
 
 # --- Signing ------------------------------------------------------------------------------------
@@ -205,7 +257,7 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _name(common: str, organization: str) -> x509.Name:
+def name(common: str, organization: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
@@ -259,38 +311,72 @@ def ca_certificate(
 
 
 @dataclass(frozen=True)
-class NewAuthority:
+class RootAndSubCa:
     root: x509.Certificate
+    root_key: ec.EllipticCurvePrivateKey
     sub_ca: x509.Certificate
     sub_ca_key: ec.EllipticCurvePrivateKey
 
 
-def new_authority(*, organization: str, now: datetime) -> NewAuthority:
-    """A self-signed tenant root and the CPO sub-CA it signs (which signs the chargers). The
-    root's key is discarded: replacing the sub-CA means a new root, or an import."""
+def root_and_sub_ca(
+    *, root_name: x509.Name, sub_name: x509.Name, now: datetime, root_days: int, sub_days: int
+) -> RootAndSubCa:
+    """A self-signed root (one CA level below it) and a sub-CA it signs, which signs leaves."""
     root_key, sub_key = new_key(), new_key()
-    root_name = _name(f"{organization} Root CA", organization)
     root = ca_certificate(
         subject=root_name,
         issuer=root_name,
         public_key=root_key.public_key(),
         signing_key=root_key,
         now=now,
-        days=ROOT_DAYS,
+        days=root_days,
         path_length=1,
         issuer_key=None,
     )
-    sub_ca = ca_certificate(
-        subject=_name(f"{organization} CPO Sub-CA", organization),
-        issuer=root_name,
+    sub_ca = sub_ca_certificate(
+        subject=sub_name,
         public_key=sub_key.public_key(),
-        signing_key=root_key,
+        issuer=root,
+        issuer_key=root_key,
         now=now,
-        days=SUB_CA_DAYS,
-        path_length=0,
-        issuer_key=root_key.public_key(),
+        days=sub_days,
     )
-    return NewAuthority(root=root, sub_ca=sub_ca, sub_ca_key=sub_key)
+    return RootAndSubCa(root=root, root_key=root_key, sub_ca=sub_ca, sub_ca_key=sub_key)
+
+
+def sub_ca_certificate(
+    *,
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: x509.Certificate,
+    issuer_key: PrivateKey,
+    now: datetime,
+    days: int,
+) -> x509.Certificate:
+    """A CA signing leaves only (path length 0), never valid past its issuer."""
+    end = min(now + timedelta(days=days), issuer.not_valid_after_utc)
+    return ca_certificate(
+        subject=subject,
+        issuer=issuer.subject,
+        public_key=public_key,
+        signing_key=issuer_key,
+        now=now,
+        days=(end - now).days,
+        path_length=0,
+        issuer_key=issuer_key.public_key(),
+    )
+
+
+def new_authority(*, organization: str, now: datetime) -> RootAndSubCa:
+    """A self-signed tenant root and the CPO sub-CA it signs (which signs the chargers). The
+    caller keeps the sub-CA's key only: replacing the sub-CA means a new root, or an import."""
+    return root_and_sub_ca(
+        root_name=name(f"{organization} Root CA", organization),
+        sub_name=name(f"{organization} CPO Sub-CA", organization),
+        now=now,
+        root_days=ROOT_DAYS,
+        sub_days=SUB_CA_DAYS,
+    )
 
 
 def check_authority(certificate: x509.Certificate, key: PrivateKey, *, now: datetime) -> str:
@@ -321,12 +407,14 @@ def sign_csr(
     issuer_key: PrivateKey,
     now: datetime,
     days: int = LEAF_DAYS,
+    v2g: bool = False,
 ) -> x509.Certificate:
-    """A charging station certificate for the CSR's key and subject (TLS client), never valid
-    past its issuer."""
+    """A certificate for the CSR's key and subject, never valid past its issuer: a charging
+    station's (TLS client) or, `v2g`, an SECC's (ISO 15118-2: digital signature and key
+    agreement, no extended key usage)."""
     not_after = min(now + timedelta(days=days), issuer.not_valid_after_utc)
     public_key = csr.public_key()
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(csr.subject)
         .issuer_name(issuer.subject)
@@ -339,7 +427,7 @@ def sign_csr(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
-                key_encipherment=isinstance(public_key, rsa.RSAPublicKey),
+                key_encipherment=not v2g and isinstance(public_key, rsa.RSAPublicKey),
                 data_encipherment=False,
                 key_agreement=isinstance(public_key, ec.EllipticCurvePublicKey),
                 key_cert_sign=False,
@@ -349,10 +437,13 @@ def sign_csr(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
         )
-        .sign(issuer_key, hashes.SHA256())
     )
+    if not v2g:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())

@@ -14,8 +14,8 @@ from cpms.tenancy.scoping import TenantOwned
 class CertificateUse(models.TextChoices):
     """What a charger's own certificate is for (the CSR's certificate type)."""
 
-    CHARGING_STATION = "charging_station", "Charging station (TLS client)"
-    V2G = "v2g", "V2G (ISO 15118)"
+    CHARGING_STATION = "charging_station", _("Charging station (TLS client)")
+    V2G = "v2g", _("V2G (ISO 15118)")
 
 
 class RootKind(models.TextChoices):
@@ -121,8 +121,14 @@ class IssuedCertificate(TenantOwned):
     charger = models.ForeignKey(
         "chargers.Charger", on_delete=models.CASCADE, related_name="issued_certificates"
     )
+    # The CPO CA that signed a charging-station certificate; a V2G (SECC) certificate is
+    # signed by the V2G PKI's CPO sub-CA instead (`V2gAuthority`), and has none.
     authority = models.ForeignKey(
-        CertificateAuthority, on_delete=models.PROTECT, related_name="issued"
+        CertificateAuthority,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued",
     )
     use = models.CharField(max_length=20, choices=CertificateUse.choices)
     serial = models.CharField(max_length=40, help_text="Hexadecimal.")
@@ -257,13 +263,17 @@ class PlugAndChargeSettings(TenantOwned):
 
 
 class V2gAuthority(TenantOwned):
-    """The tenant's built-in test V2G PKI: a V2G root and the mobility operator (MO) sub-CA
-    under it that signs contract certificates. Both keys sealed as the CPO CA's is."""
+    """The tenant's built-in test V2G PKI: a V2G root, the mobility operator (MO) sub-CA
+    under it that signs contract certificates, and the CPO sub-CA under it that signs the
+    chargers' V2G (SECC) certificates, made when the first is asked for. Keys sealed as the
+    CPO CA's is."""
 
     root_pem = models.TextField()
     root_key_sealed = models.TextField()
     mo_pem = models.TextField()
     mo_key_sealed = models.TextField()
+    cpo_pem = models.TextField(blank=True)
+    cpo_key_sealed = models.TextField(blank=True)
     mo_subject = models.CharField(max_length=300)
     mo_fingerprint = models.CharField(max_length=64)
     not_after = models.DateTimeField()

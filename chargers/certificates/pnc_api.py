@@ -7,12 +7,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from chargers.certificates import access, selectors
 from chargers.certificates import examples as ex
+from chargers.certificates.api import RecordsViewSet
 from chargers.certificates.models import (
     ContractCertificate,
     EvCertificateRequest,
@@ -26,10 +27,8 @@ from chargers.certificates.services import contracts
 from chargers.certificates.services import pnc_settings as settings_services
 from chargers.models import IdToken
 from cpms.api.base import (
-    CursorPaged,
     TenantPrimaryKeyRelatedField,
     TenantSettingsViewSet,
-    TenantViewSet,
     validation_error,
 )
 
@@ -87,10 +86,7 @@ class PncSettingsViewSet(TenantSettingsViewSet):
         return settings_services.pnc_settings()
 
     def change(self, **values):
-        try:
-            return settings_services.pnc_settings_set(**values)
-        except DjangoValidationError as error:
-            raise validation_error(error) from None
+        return settings_services.pnc_settings_set(**values)
 
 
 @extend_schema_serializer(examples=[ex.returns("The built-in V2G PKI", ex.V2G_AUTHORITY)])
@@ -150,16 +146,14 @@ class ContractFilter(filters.FilterSet):
         fields = ["emaid", "charger"]
 
 
-class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet):
+class ContractViewSet(RecordsViewSet):
     """Contract certificates of the built-in test V2G PKI (CN = the eMAID): issued to
     simulated EVs through Get15118EVCertificate or here; revoking one makes the built-in OCSP
     responder say so, and Authorize refuse it."""
 
     serializer_class = ContractSerializer
-    read_role = access.READ
     write_role = access.OPERATE
     filterset_class = ContractFilter
-    ordering_fields = ["id"]
 
     def get_queryset(self):
         return ContractCertificate.objects.all()
@@ -227,16 +221,12 @@ class EvRequestFilter(filters.FilterSet):
         fields = ["charger", "status"]
 
 
-class EvRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, CursorPaged, TenantViewSet
-):
+class EvRequestViewSet(RecordsViewSet):
     """EV certificate requests (Get15118EVCertificate) chargers forwarded: the provider, the
     eMAID when known, Accepted or Failed and why."""
 
     serializer_class = EvRequestSerializer
-    read_role = access.READ
     filterset_class = EvRequestFilter
-    ordering_fields = ["id"]
 
     def get_queryset(self):
         return EvCertificateRequest.objects.select_related("charger")

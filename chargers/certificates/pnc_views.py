@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chargers.certificates import access
+from chargers.certificates import access, checks
 from chargers.certificates.forms import ContractIssueForm, PncSettingsForm
 from chargers.certificates.models import ContractCertificate
 from chargers.certificates.services import contracts
@@ -40,7 +40,11 @@ def pnc_settings_edit(request):
     return render(
         request,
         "certificates/pnc_settings_form.html",
-        {"form": form, "secret_set": bool(current.remote_secret_sealed)},
+        {
+            "form": form,
+            "secret_set": bool(current.remote_secret_sealed),
+            "test_pki_in_production": checks.test_pki_in_production(),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from chargers.certificates.models import (
     CertificateAuthority,
     CertificateOperation,
+    CertificateUse,
     ContractCertificate,
     EvCertificateRequest,
     InstalledCertificate,
@@ -41,6 +42,7 @@ class ChargerCertificates:
     installed: list[InstalledCertificate]
     operations: list[CertificateOperation]
     current: IssuedCertificate | None
+    current_v2g: IssuedCertificate | None
     expiring: bool
     expired: bool
 
@@ -48,7 +50,8 @@ class ChargerCertificates:
 def charger_certificates(charger: Charger) -> ChargerCertificates:
     now = timezone.now()
     issued = list(IssuedCertificate.objects.filter(charger=charger)[:10])
-    current = next((c for c in issued if c.state == IssuedState.INSTALLED), None)
+    installed = [c for c in issued if c.state == IssuedState.INSTALLED]
+    current = next((c for c in installed if c.use == CertificateUse.CHARGING_STATION), None)
     window = timedelta(days=certificate_settings().renew_days)
     return ChargerCertificates(
         issued=issued,
@@ -56,6 +59,7 @@ def charger_certificates(charger: Charger) -> ChargerCertificates:
         installed=list(InstalledCertificate.objects.filter(charger=charger)),
         operations=list(CertificateOperation.objects.filter(charger=charger)[:10]),
         current=current,
+        current_v2g=next((c for c in installed if c.use == CertificateUse.V2G), None),
         expired=current is not None and current.not_after <= now,
         expiring=current is not None and now < current.not_after <= now + window,
     )
@@ -83,7 +87,11 @@ def pinned_fingerprints(charger: Charger) -> set[str] | None:
     now = timezone.now()
     return set(
         IssuedCertificate.objects.filter(
-            charger=charger, state__in=CURRENT, not_before__lte=now, not_after__gt=now
+            charger=charger,
+            use=CertificateUse.CHARGING_STATION,
+            state__in=CURRENT,
+            not_before__lte=now,
+            not_after__gt=now,
         ).values_list("fingerprint", flat=True)
     )
 

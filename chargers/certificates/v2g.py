@@ -30,6 +30,8 @@ from chargers.certificates import crypto
 # ISO 15118-2 contract certificates live at most two years, their MO sub-CA four.
 CONTRACT_DAYS = 2 * 365
 MO_DAYS = 4 * 365
+# The CPO sub-CA that signs chargers' SECC certificates (ISO 15118-2's CPO Sub-CA).
+CPO_DAYS = 4 * 365
 ROOT_DAYS = 10 * 365
 # How long a built-in OCSP response may be relied on (its nextUpdate); cached that long.
 OCSP_VALIDITY = timedelta(hours=1)
@@ -63,51 +65,18 @@ def emaid_problem(emaid: str) -> str:
 # --- The built-in PKI ---------------------------------------------------------------------
 
 
-def _name(common: str, organization: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
-            x509.NameAttribute(NameOID.COMMON_NAME, common[:64]),
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class V2gPki:
-    root: x509.Certificate
-    root_key: ec.EllipticCurvePrivateKey
-    mo: x509.Certificate
-    mo_key: ec.EllipticCurvePrivateKey
-
-
-def new_pki(*, organization: str, now: datetime) -> V2gPki:
+def new_pki(*, organization: str, now: datetime) -> crypto.RootAndSubCa:
     """A self-signed V2G root (test, not the industry's) and an MO sub-CA it signs."""
-    root_key, mo_key = crypto.new_key(), crypto.new_key()
-    root_name = _name(f"{organization} V2G Root CA (test)", organization)
-    root = crypto.ca_certificate(
-        subject=root_name,
-        issuer=root_name,
-        public_key=root_key.public_key(),
-        signing_key=root_key,
+    return crypto.root_and_sub_ca(
+        root_name=crypto.name(f"{organization} V2G Root CA (test)", organization),
+        sub_name=crypto.name(f"{organization} MO Sub-CA", organization),
         now=now,
-        days=ROOT_DAYS,
-        path_length=1,
-        issuer_key=None,
+        root_days=ROOT_DAYS,
+        sub_days=MO_DAYS,
     )
-    mo = crypto.ca_certificate(
-        subject=_name(f"{organization} MO Sub-CA", organization),
-        issuer=root_name,
-        public_key=mo_key.public_key(),
-        signing_key=root_key,
-        now=now,
-        days=MO_DAYS,
-        path_length=0,
-        issuer_key=root_key.public_key(),
-    )
-    return V2gPki(root=root, root_key=root_key, mo=mo, mo_key=mo_key)
 
 
-def _organization(certificate: x509.Certificate) -> str:
+def organization(certificate: x509.Certificate) -> str:
     values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return str(values[0].value) if values else ""
 
@@ -124,7 +93,7 @@ def issue_contract(
     """A contract certificate for `emaid`, never valid past its MO sub-CA."""
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(emaid, _organization(mo)))
+        .subject_name(crypto.name(emaid, organization(mo)))
         .issuer_name(mo.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
@@ -168,14 +137,8 @@ class OcspId:
 
     @classmethod
     def of(cls, certificate: x509.Certificate, issuer: x509.Certificate) -> OcspId:
-        request = (
-            ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA256()).build()
-        )
-        return cls(
-            issuer_name_hash=request.issuer_name_hash.hex(),
-            issuer_key_hash=request.issuer_key_hash.hex(),
-            serial=format(certificate.serial_number, "x"),
-        )
+        data = crypto.hash_data(certificate, issuer)
+        return cls(data.issuer_name_hash, data.issuer_key_hash, data.serial_number)
 
     @classmethod
     def parse(

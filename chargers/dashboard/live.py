@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import functools
 import time
+from urllib.parse import parse_qs
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.http import Http404
+from django.utils import translation
 
 from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger
@@ -26,6 +29,7 @@ from cpms.events import catalogue
 from cpms.models import Role
 from cpms.tenancy import scoping
 from cpms.tenancy.doors import resolve_web_tenant
+from cpms.texts import localized
 
 # Seconds an admission holds. Events arrive many times a second on a busy tenant and the consumers
 # share one database thread with the chargers' sockets, so they are not checked one by one.
@@ -98,7 +102,19 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
             name not in portal_events() or data.get("charger_id") not in self.only_chargers
         ):
             return
+        if data.get("title_text"):
+            data = {**data, "title": self.in_page_language(data["title_text"], data["title"])}
         await self.send_json({"name": name, "data": data})
+
+    def in_page_language(self, text: dict, english: str) -> str:
+        """A stored text in the language of the page that opened the socket (`?lang=`, the
+        page's own; one of LANGUAGES, else English as stored)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        language = (query.get("lang") or [""])[0]
+        if language not in dict(settings.LANGUAGES):
+            return english
+        with translation.override(language):
+            return localized(text, english)
 
     async def readmit(self) -> bool:
         group = self.group

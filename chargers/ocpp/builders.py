@@ -704,11 +704,19 @@ def certificate_signed(charger: Charger, *, chain: str, use: str = "charging_sta
     return Request("CertificateSigned", payload)
 
 
-def renew_certificate(charger: Charger) -> Request:
-    """Ask the charger to make a new key and CSR now: 2.0.1 TriggerMessage, 1.6 the security
-    extension's ExtendedTriggerMessage."""
+RENEWAL_TRIGGERS = {
+    "charging_station": "SignChargingStationCertificate",
+    "v2g": "SignV2GCertificate",
+}
+
+
+def renew_certificate(charger: Charger, *, use: str = "charging_station") -> Request:
+    """Ask the charger to make a new key and CSR now: 2.0.1 TriggerMessage (for its charging
+    station or its V2G certificate), 1.6 the security extension's ExtendedTriggerMessage."""
     if is_v2(charger):
-        return Request("TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+        return Request("TriggerMessage", {"requestedMessage": RENEWAL_TRIGGERS[use]})
+    if use != "charging_station":
+        raise ActionError("A 1.6 charger has no V2G certificate to renew.")
     return Request("ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"})
 
 

@@ -482,3 +482,10 @@ def deleted_hash_data(payload: object) -> dict[str, str] | None:
     if not isinstance(payload, dict):
         return None
     return _hash_data(payload.get("certificateHashData"))
+
+
+def renewal_use(payload: object) -> str:
+    """The use of the certificate a renewal trigger asked for: 'v2g' for 2.0.1's
+    SignV2GCertificate, else 'charging_station' (1.6 knows no other)."""
+    message = payload.get("requestedMessage") if isinstance(payload, dict) else None
+    return "v2g" if message == "SignV2GCertificate" else "charging_station"

@@ -4,8 +4,8 @@ The charger makes its own key (EC P-256) and a real CSR naming its id for SignCe
 keeps the chain the CSMS sends back (CertificateSigned) when it is for that key. Root
 certificates are kept as the PEM text the CSMS sent; their hash data (what
 GetInstalledCertificateIds reports and DeleteCertificate names) are the X.509 ones (SHA-256 of
-the issuer's name and key, the serial) for a certificate that parses, and derived from the text
-otherwise, so the same certificate always has the same id.
+the issuer's name and of its public key's bits, the serial) for a certificate that parses, and
+derived from the text otherwise, so the same certificate always has the same id.
 """
 
 from __future__ import annotations
@@ -16,24 +16,27 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 
 def x509_hash_data(pem: str) -> dict | None:
-    """OCPP hash data of a (self-signed root) certificate, or None if it does not parse."""
+    """OCPP hash data of a (self-signed root) certificate, or None if it does not parse: the
+    RFC 6960 CertID's hashes (of the issuer's DER name and its public key's bits), as
+    `cryptography`'s OCSP request builder makes them."""
     try:
         certificate = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
         return None
-    issuer_key = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    cert_id = (
+        ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, hashes.SHA256()).build()
     )
     return {
         "hash_algorithm": "SHA256",
-        "issuer_name_hash": hashlib.sha256(certificate.issuer.public_bytes()).hexdigest(),
-        "issuer_key_hash": hashlib.sha256(issuer_key).hexdigest(),
+        "issuer_name_hash": cert_id.issuer_name_hash.hex(),
+        "issuer_key_hash": cert_id.issuer_key_hash.hex(),
         "serial_number": format(certificate.serial_number, "x"),
     }
 
@@ -116,6 +119,20 @@ class Certificates:
         """The leaf of the charger's own chain (an x509.Certificate), or None."""
         chain = self.own.get(certificate_type)
         return _leaf_of(chain) if chain else None
+
+    def tls_identity(self) -> tuple[str, str] | None:
+        """(chain, key) in PEM of the charging station certificate the CSMS signed for a key
+        of ours, for TLS client authentication; None before there is one."""
+        chain = self.own.get("ChargingStationCertificate")
+        key = self.keys.get("ChargingStationCertificate")
+        if not chain or key is None:
+            return None
+        pem_key = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return chain, pem_key.decode()
 
     def csr(self, certificate_type: str = "ChargingStationCertificate") -> str:
         """A PEM-encoded certificate signing request for a new key, naming this charger."""

@@ -130,6 +130,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="once registered, ask the CSMS to sign a certificate for a new key (SignCertificate)",
     )
+    add(
+        "--client-certificate",
+        action="store_true",
+        help="security profile 3 on wss://: once the CSMS signed its certificate, reconnect "
+        "presenting it instead of the password",
+    )
+    add("--server-ca", default="", help="a CA file (PEM) to check the CSMS's TLS certificate by")
     add("--max-power", type=float, default=22080.0, help="charger power in W (default 22080)")
     add(
         "--response-timeout",
@@ -208,6 +215,8 @@ def build_fleet(options, stream: Output) -> Fleet:
         iso15118_share=options.iso15118_share,
         incident_interval=options.incident_interval,
         request_certificate=options.request_certificate,
+        client_certificate=options.client_certificate,
+        server_ca=options.server_ca,
         max_power_w=options.max_power,
         response_timeout=options.response_timeout,
         reconnect_max=options.reconnect_max,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chargers.simulator.certificates import Certificates
     from chargers.simulator.commands import Commands
     from chargers.simulator.config import ChargerConfig
+    from chargers.simulator.connection import Connection
     from chargers.simulator.connectors import Connectors
     from chargers.simulator.events import EventLog
     from chargers.simulator.limits import Limits
@@ -33,6 +34,7 @@ class CommonCommands:
     results: Any
     certificates: Certificates
     commands: Commands
+    connection: Connection
     connectors: Connectors
     events: EventLog
     limits: Limits
@@ -116,7 +118,13 @@ class CommonCommands:
             self.commands.after_reply(
                 lambda: self.security_event("InvalidChargingStationCertificate", "not a PEM chain")
             )
+        elif kind == "ChargingStationCertificate" and self._presents_certificate_later():
+            # Profile 3: the next connection presents the new certificate; make it now.
+            self.commands.after_reply(self.connection.close)
         return self.results.CertificateSigned(status=status)
+
+    def _presents_certificate_later(self) -> bool:
+        return self.config.client_certificate and self.config.endpoint.startswith("wss:")
 
     def on_cancel_reservation(self, reservation_id, **_):
         connector = self.connectors.cancel_reservation(reservation_id)

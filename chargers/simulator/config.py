@@ -64,6 +64,12 @@ class ChargerConfig:
     # Ask the CSMS for a charging station certificate (a new key and CSR) once registered, as
     # a charger installed without one does.
     request_certificate: bool = False
+    # Security profile 3: on wss://, present the charging station certificate the CSMS signed
+    # (and no password) once it has one, reconnecting to use a new one; without one yet it
+    # connects by password (profile 2). `server_ca`: a CA file the CSMS's TLS certificate is
+    # checked against (empty: the system's).
+    client_certificate: bool = False
+    server_ca: str = ""
 
     # Misbehaviour: the share of sessions ended by a connector fault, how long a fault lasts,
     # and the share of firmware updates that fail.

@@ -1,4 +1,5 @@
-"""The charger's WebSocket to the CSMS: connecting with HTTP Basic auth on the upgrade,
+"""The charger's WebSocket to the CSMS: connecting with HTTP Basic auth on the upgrade (or, for
+security profile 3, its own TLS client certificate),
 reconnecting with back-off, falling silent on request, and one CALL at a time over it.
 
 A new library ChargePoint is made for every connection (see routing.py); what the charger knows
@@ -10,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import OCPPError
@@ -90,8 +94,31 @@ class Connection:
     def silent(self) -> bool:
         return time.monotonic() < self._silent_until
 
+    def _tls(self) -> ssl.SSLContext | None:
+        """wss://: the server checked against `server_ca` (or the system's CAs), and with
+        profile 3 the charger's own certificate, once the CSMS signed one."""
+        if not self.config.endpoint.startswith("wss:"):
+            return None
+        context = ssl.create_default_context(cafile=self.config.server_ca or None)
+        own = self.charger.certificates.tls_identity() if self.config.client_certificate else None
+        if own is not None:
+            with tempfile.TemporaryDirectory() as directory:
+                chain, key = Path(directory, "chain.pem"), Path(directory, "key.pem")
+                chain.write_text(own[0])
+                key.write_text(own[1])
+                context.load_cert_chain(chain, key)
+        return context
+
+    def _presents_certificate(self) -> bool:
+        return (
+            self.config.client_certificate
+            and self.config.endpoint.startswith("wss:")
+            and self.charger.certificates.tls_identity() is not None
+        )
+
     def _credentials(self) -> dict[str, str]:
-        if self.password is None:
+        # Profile 3 authenticates by the certificate alone.
+        if self.password is None or self._presents_certificate():
             return {}
         token = base64.b64encode(f"{self.charger.id}:{self.password}".encode()).decode("ascii")
         return {"Authorization": f"Basic {token}"}
@@ -113,6 +140,7 @@ class Connection:
                 ping_timeout=self.ping_interval or None,
                 close_timeout=2,
                 proxy=None,
+                ssl=self._tls(),
                 user_agent_header=f"{self.config.vendor}/{charger.firmware_version}",
             )
         except InvalidStatus as error:

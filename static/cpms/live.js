@@ -426,7 +426,7 @@
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(proto + location.host + "/ws/dashboard/" + encodeURIComponent(slug) + "/");
+    var socket = new WebSocket(proto + location.host + "/ws/dashboard/" + encodeURIComponent(slug) + "/?lang=" + encodeURIComponent(document.documentElement.lang || "en"));
     socket.onopen = function () { retry = 1000; setStatus("live"); pendingCommands(); };
     socket.onmessage = function (message) {
       var event;

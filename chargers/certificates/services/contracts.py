@@ -4,12 +4,10 @@ revocation, the record of each EV certificate request, and the OCSP cache."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,7 +47,12 @@ def open_key(sealed: str, tenant_id: int) -> crypto.PrivateKey:
 
 
 def v2g_authority() -> V2gAuthority:
-    """The tenant's built-in V2G root and MO sub-CA, created on first use."""
+    """The tenant's built-in V2G root and MO sub-CA, created on first use; ValidationError
+    while the built-in test V2G PKI is off (PNC_TEST_PKI)."""
+    if not settings.PNC_TEST_PKI:
+        raise ValidationError(
+            {"provider": [_("The built-in test V2G PKI is off here (PNC_TEST_PKI).")]}
+        )
     found = V2gAuthority.objects.first()
     if found is not None:
         return found
@@ -62,14 +65,39 @@ def v2g_authority() -> V2gAuthority:
             return V2gAuthority.objects.create(
                 root_pem=crypto.pem_of(made.root),
                 root_key_sealed=_seal(made.root_key, tenant.pk),
-                mo_pem=crypto.pem_of(made.mo),
-                mo_key_sealed=_seal(made.mo_key, tenant.pk),
-                mo_subject=made.mo.subject.rfc4514_string()[:300],
-                mo_fingerprint=crypto.fingerprint(made.mo),
-                not_after=made.mo.not_valid_after_utc,
+                mo_pem=crypto.pem_of(made.sub_ca),
+                mo_key_sealed=_seal(made.sub_ca_key, tenant.pk),
+                mo_subject=made.sub_ca.subject.rfc4514_string()[:300],
+                mo_fingerprint=crypto.fingerprint(made.sub_ca),
+                not_after=made.sub_ca.not_valid_after_utc,
             )
     except IntegrityError:  # another socket created it meanwhile
         return V2gAuthority.objects.get()
+
+
+def secc_issuer() -> tuple[crypto.x509.Certificate, crypto.PrivateKey]:
+    """The built-in V2G PKI's CPO sub-CA (certificate, key), which signs chargers' V2G (SECC)
+    certificates; made under the V2G root when first needed."""
+    authority = V2gAuthority.objects.select_for_update().get(pk=v2g_authority().pk)
+    if not authority.cpo_pem:
+        root = crypto.load_certificates(authority.root_pem)[0]
+        key = crypto.new_key()
+        organization = v2g.organization(root)
+        cpo = crypto.sub_ca_certificate(
+            subject=crypto.name(f"{organization} CPO Sub-CA (V2G)", organization),
+            public_key=key.public_key(),
+            issuer=root,
+            issuer_key=open_key(authority.root_key_sealed, authority.tenant_id),
+            now=timezone.now(),
+            days=v2g.CPO_DAYS,
+        )
+        authority.cpo_pem, authority.cpo_key_sealed = (
+            crypto.pem_of(cpo),
+            _seal(key, authority.tenant_id),
+        )
+        authority.save(update_fields=["cpo_pem", "cpo_key_sealed"])
+    cpo = crypto.load_certificates(authority.cpo_pem)[0]
+    return cpo, open_key(authority.cpo_key_sealed, authority.tenant_id)
 
 
 @dataclass(frozen=True)
@@ -182,28 +210,17 @@ def ev_certificate_record(
 # --- OCSP ---------------------------------------------------------------------------------------
 
 
-def _key_hash(certificate: crypto.x509.Certificate) -> str:
-    public = certificate.public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey):
-        return ""  # the built-in PKI's keys are all EC
-    bits = public.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return hashlib.sha256(bits).hexdigest()
-
-
 def ocsp_local(ident: v2g.OcspId) -> v2g.OcspAnswer | None:
     """The built-in responder: a response signed by the issuing CA for a certificate of the
     tenant's V2G PKI (a contract by the MO sub-CA, the MO sub-CA by the root); None when the
     issuer is not the tenant's."""
     authority = V2gAuthority.objects.first()
-    if authority is None:
+    if authority is None or not settings.PNC_TEST_PKI:
         return None
     mo = crypto.load_certificates(authority.mo_pem)[0]
     root = crypto.load_certificates(authority.root_pem)[0]
     for issuer, sealed in ((mo, authority.mo_key_sealed), (root, authority.root_key_sealed)):
-        name_hash = hashlib.sha256(issuer.subject.public_bytes()).hexdigest()
-        if (name_hash, _key_hash(issuer)) != (ident.issuer_name_hash, ident.issuer_key_hash):
+        if crypto.issuer_hashes(issuer) != (ident.issuer_name_hash, ident.issuer_key_hash):
             continue
         if issuer is mo:
             contract = ContractCertificate.objects.filter(

@@ -254,7 +254,7 @@ def _apply(operation: CertificateOperation, command: Command) -> None:
     if operation.state != OperationState.SENT:
         return
     if command.status != CommandStatus.ANSWERED:
-        label = CommandStatus(command.status).label
+        label = CommandStatus(command.status).english
         operation.state = OperationState.FAILED
         operation.detail = f"Did not reach the charger ({label}). {command.error}".strip()[:300]
         operation.save(update_fields=["state", "detail"])

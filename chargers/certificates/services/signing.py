@@ -8,18 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from chargers.certificates import crypto
 from chargers.certificates.models import (
+    CertificateAuthority,
     CertificateUse,
     IssuedCertificate,
     IssuedState,
+    ProviderKind,
     RequestState,
     SigningRequest,
 )
+from chargers.certificates.services import contracts
 from chargers.certificates.services.authority import authority_for_signing, authority_key
+from chargers.certificates.services.pnc_settings import pnc_settings
 from chargers.models import Charger, Command, CommandStatus, EventKind
 from chargers.ocpp import builders, readers
 from chargers.services.commands import UNFINISHED
@@ -27,7 +33,10 @@ from chargers.services.reports import charger_event_record
 from cpms.handoff import queue_task
 
 SOURCE = "certificates"
-V2G_LATER = "V2G certificates are not signed here yet (Plug & Charge comes later)"
+V2G_REMOTE = (
+    "V2G certificates are signed by the built-in test V2G PKI only; with a remote provider "
+    "the charger's V2G certificate comes from that PKI"
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ def signing_request_record(
     if use == CertificateUse.CHARGING_STATION:
         reason = crypto.check_csr(csr, identity=charger.identity).problem
     elif use == CertificateUse.V2G:
-        reason = V2G_LATER
+        reason = _v2g_problem(csr)
     else:
         reason = f"unknown certificate type {use.removeprefix('other:')!r}"
     request = SigningRequest.objects.create(
@@ -71,16 +80,41 @@ def signing_request_record(
     return SigningVerdict(accepted=not reason, reason=reason, request_id=request.pk)
 
 
-def _issue(request: SigningRequest) -> IssuedCertificate:
-    check = crypto.check_csr(request.csr_pem, identity=request.charger.identity)
-    if check.csr is None:  # checked when it arrived; the charger's id may have changed since
+def _v2g_problem(csr: str) -> str:
+    """Why the tenant does not sign this V2G (SECC) CSR, or ''."""
+    if not settings.PNC_TEST_PKI:
+        return "the built-in test V2G PKI is off here (PNC_TEST_PKI)"
+    if pnc_settings().provider != ProviderKind.LOCAL:
+        return V2G_REMOTE
+    return crypto.check_v2g_csr(csr).problem
+
+
+def _issue(request: SigningRequest) -> tuple[IssuedCertificate, str]:
+    """The certificate signed for the request and the chain above it (PEM)."""
+    if request.use == CertificateUse.V2G:
+        check = crypto.check_v2g_csr(request.csr_pem)
+    else:  # checked when it arrived; the charger's id may have changed since
+        check = crypto.check_csr(request.csr_pem, identity=request.charger.identity)
+    if check.csr is None:
         raise crypto.CertificateError(check.problem)
-    authority = authority_for_signing()
-    issuer = crypto.load_certificates(authority.certificate_pem)[0]
+    authority: CertificateAuthority | None = None
+    if request.use == CertificateUse.V2G:
+        try:
+            issuer, issuer_key = contracts.secc_issuer()
+        except ValidationError as error:  # the test V2G PKI was turned off meanwhile
+            raise crypto.CertificateError(" ".join(error.messages)) from None
+    else:
+        authority = authority_for_signing()
+        issuer = crypto.load_certificates(authority.certificate_pem)[0]
+        issuer_key = authority_key(authority)
     leaf = crypto.sign_csr(
-        check.csr, issuer=issuer, issuer_key=authority_key(authority), now=timezone.now()
+        check.csr,
+        issuer=issuer,
+        issuer_key=issuer_key,
+        now=timezone.now(),
+        v2g=request.use == CertificateUse.V2G,
     )
-    return IssuedCertificate.objects.create(
+    issued = IssuedCertificate.objects.create(
         charger=request.charger,
         authority=authority,
         use=request.use,
@@ -92,6 +126,7 @@ def _issue(request: SigningRequest) -> IssuedCertificate:
         fingerprint=crypto.fingerprint(leaf),
         pem=crypto.pem_of(leaf),
     )
+    return issued, crypto.pem_of(issuer)
 
 
 def signing_request_sign(*, request_id: int) -> Command | None:
@@ -107,14 +142,14 @@ def signing_request_sign(*, request_id: int) -> Command | None:
         if request is None:
             return None
         try:
-            issued = _issue(request)
+            issued, above = _issue(request)
         except crypto.CertificateError as error:
             request.state, request.reason = RequestState.FAILED, str(error)[:300]
             request.save(update_fields=["state", "reason"])
             return None
         request.certificate, request.state = issued, RequestState.SENT
         request.save(update_fields=["certificate", "state"])
-        chain = issued.pem + issued.authority.certificate_pem
+        chain = issued.pem + above
     built = builders.certificate_signed(request.charger, chain=chain, use=request.use)
     command = builders.perform(request.charger, built, wait=False, source=SOURCE)
     with transaction.atomic():
@@ -141,7 +176,7 @@ def _apply_outcome(request: SigningRequest, command: Command) -> None:
         ).exclude(pk=issued.pk).update(state=IssuedState.SUPERSEDED)
         issued.state, request.state = IssuedState.INSTALLED, RequestState.INSTALLED
     else:
-        label = status or CommandStatus(command.status).label
+        label = status or CommandStatus(command.status).english
         issued.state, request.state = IssuedState.REFUSED, RequestState.FAILED
         request.reason = f"The charger answered {label}. {command.error}".strip()[:300]
     issued.save(update_fields=["state"])

@@ -152,7 +152,7 @@ def _apply_command_outcome(request: DiagnosticsRequest, command: Command) -> Non
         else:
             _fail(request, reason, about_protocol=_names_ftp(command.response))
         return
-    label = CommandStatus(command.status).label
+    label = CommandStatus(command.status).english
     _fail(
         request,
         f"The request did not reach the charger ({label}). {command.error}".strip(),

@@ -400,7 +400,7 @@ def _reconcile(site: Site, now: datetime) -> None:
                 profile.error = f"The charger answered {reply.get('status', 'no status')}."
         else:
             profile.status = ProfileStatus.FAILED
-            profile.error = command.error or command.get_status_display()
+            profile.error = command.error or CommandStatus(command.status).english
         changed.append(profile)
     SentProfile.objects.bulk_update(changed, ["status", "error"])
 

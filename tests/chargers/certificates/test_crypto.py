@@ -1,9 +1,14 @@
 """The X.509 work without a database: keys sealed at rest, CSR checks, signing, hash data."""
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import NameOID
 
 from chargers.certificates import crypto
 from tests.chargers.certificates.pki import csr, weak_csr
@@ -67,10 +72,60 @@ def test_an_import_must_be_a_ca_with_its_own_key():
     )
 
 
-def test_hash_data_are_the_issuers_name_and_key_and_the_serial():
+def cert_id(certificate, issuer):
+    """RFC 6960's CertID as `cryptography` builds it, independently of our code."""
+    return ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA256()).build()
+
+
+def test_hash_data_of_a_root_are_its_certid():
     made = crypto.new_authority(organization="Tenant A", now=NOW)
 
     data = crypto.hash_data(made.root)
 
+    expected = cert_id(made.root, made.root)
+    assert data.issuer_name_hash == expected.issuer_name_hash.hex()
+    assert data.issuer_key_hash == expected.issuer_key_hash.hex()
     assert data.serial_number == format(made.root.serial_number, "x")
-    assert len(data.issuer_name_hash) == len(data.issuer_key_hash) == 64
+
+
+def test_hash_data_of_a_signed_certificate_name_its_issuer_as_its_certid_does():
+    made = crypto.new_authority(organization="Tenant A", now=NOW)
+    leaf = crypto.sign_csr(
+        crypto.check_csr(csr("CP-1"), identity="CP-1").csr,
+        issuer=made.sub_ca,
+        issuer_key=made.sub_ca_key,
+        now=NOW,
+    )
+
+    data = crypto.hash_data(leaf, made.sub_ca)
+
+    expected = cert_id(leaf, made.sub_ca)
+    assert (data.issuer_name_hash, data.issuer_key_hash) == (
+        expected.issuer_name_hash.hex(),
+        expected.issuer_key_hash.hex(),
+    )
+    assert crypto.issuer_hashes(made.sub_ca) == (data.issuer_name_hash, data.issuer_key_hash)
+    # Not the hash of the whole SubjectPublicKeyInfo, as it was once.
+    spki = made.sub_ca.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert data.issuer_key_hash != hashlib.sha256(spki).hexdigest()
+
+
+def test_hash_data_of_an_rsa_root_are_its_certid():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA Root")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+
+    data = crypto.hash_data(root)
+
+    assert data.issuer_key_hash == cert_id(root, root).issuer_key_hash.hex()

@@ -5,7 +5,7 @@ parseable OCSP response, cached until its next update."""
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,8 +16,9 @@ from cryptography.x509 import ocsp
 from django.utils import timezone
 from ocpp.v201 import call
 
-from billing.models import ChargeDetailRecord
-from billing.services import assignment_create, tariff_create
+from billing import invoicing
+from billing.models import ChargeDetailRecord, InvoiceLine
+from billing.services import assignment_create, customer_create, invoices_issue, tariff_create
 from chargers.certificates import v2g
 from chargers.certificates.models import (
     ContractCertificate,
@@ -61,7 +62,7 @@ def authorize(held: Contract, *, chain=True, hash_data=True, emaid=None):
     )
 
 
-async def test_a_plug_and_charge_session_is_stored_under_the_emaid_and_priced_by_its_group(
+async def test_a_plug_and_charge_session_is_priced_and_invoiced_by_the_emaids_group(
     ocpp_server_in_process, tenant_a
 ):
     def arrange():
@@ -73,6 +74,7 @@ async def test_a_plug_and_charge_session_is_stored_under_the_emaid_and_priced_by
             )
             contracts = tariff_create(name="Contracts", currency="EUR", elements=flat(1))
             assignment_create(tariff=contracts, group=group)
+            customer_create(name="Contract fleet", groups=[group])
             return group
 
     group = await in_a(tenant_a, arrange)
@@ -95,6 +97,16 @@ async def test_a_plug_and_charge_session_is_stored_under_the_emaid_and_priced_by
     assert stored.id_token.uid == EMAID and stored.id_token.type == IdTokenType.EMAID
     assert stored.id_token.group_id == group.pk
     assert (cdr.group_id, cdr.total_excl_vat_minor) == (group.pk, 100)
+    # The month's invoice of the group's customer carries the session.
+    now = timezone.now()
+    invoices = await in_a(
+        tenant_a, lambda: invoices_issue(period=invoicing.month(now.year, now.month, UTC))
+    )
+    assert [invoice.customer.name for invoice in invoices] == ["Contract fleet"]
+    lines = await in_a(
+        tenant_a, lambda: list(InvoiceLine.objects.values_list("invoice_id", "cdr_id"))
+    )
+    assert lines == [(invoices[0].pk, cdr.pk)]
     contract = await in_a(tenant_a, lambda: ContractCertificate.objects.get())
     leaf = charger.contract.chain[0]
     assert contract.emaid == EMAID and contract.serial == format(leaf.serial_number, "x")

@@ -3,10 +3,11 @@ tests/cpms/api/test_routes.py): the provider's secret is sealed and never shown,
 refused naming its field, revoking reaches OCSP, viewers see no buttons, strangers get 404."""
 
 import pytest
+from django.core.checks import Tags, run_checks
 from django.urls import reverse
 
 from chargers.certificates import v2g
-from chargers.certificates.models import ContractCertificate, PlugAndChargeSettings
+from chargers.certificates.models import ContractCertificate, PlugAndChargeSettings, V2gAuthority
 from chargers.certificates.services.contracts import ocsp_local
 from chargers.models import IdToken, IdTokenType
 from cpms.tenancy import scoping
@@ -167,3 +168,59 @@ def test_the_session_page_names_a_plug_and_charge_contract(client_for, bob, worl
     content = client_for(bob).get(page("session_detail", pk=world["session"].pk)).content.decode()
 
     assert 'data-field="contract"' in content
+
+
+# --- The built-in test V2G PKI in production --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("debug", "test_pki", "warned"),
+    [(False, True, True), (True, True, False), (False, False, False)],
+)
+def test_check_deploy_names_the_test_pki_on_in_production(settings, debug, test_pki, warned):
+    settings.DEBUG, settings.PNC_TEST_PKI = debug, test_pki
+
+    found = run_checks(include_deployment_checks=True, tags=[Tags.security])
+
+    assert ("certificates.W001" in {message.id for message in found}) is warned
+
+
+def test_the_test_pki_warning_is_a_deploy_check_only(settings):
+    settings.DEBUG, settings.PNC_TEST_PKI = False, True
+
+    assert "certificates.W001" not in {message.id for message in run_checks()}
+
+
+@pytest.mark.parametrize(("debug", "warned"), [(False, True), (True, False)])
+def test_the_settings_page_warns_of_the_test_pki_in_production(
+    client_for, alice, settings, debug, warned
+):
+    settings.DEBUG, settings.PNC_TEST_PKI = debug, True
+
+    shown = client_for(alice).get(page("certificate_pnc_settings")).content.decode()
+
+    assert ('data-warning="test-pki"' in shown) is warned
+
+
+def test_with_the_test_pki_off_nothing_is_issued_and_the_field_is_named(admin, tenant_a, settings):
+    settings.PNC_TEST_PKI = False
+
+    response = admin.post(URL + "contract-certificates/", {"emaid": "DE-ABC-C12345678-9"})
+
+    assert response.status_code == 400
+    assert "provider" in response.json()["error"]["fields"]
+    with scoping.scope(tenant_a):
+        assert not ContractCertificate.objects.exists()
+        assert not V2gAuthority.objects.exists()
+
+
+def test_with_the_test_pki_off_its_responder_answers_for_nothing(settings, world, tenant_a):
+    contract = world["contract_certificate"]
+    settings.PNC_TEST_PKI = False
+
+    with scoping.scope(tenant_a):
+        answer = ocsp_local(
+            v2g.OcspId(contract.issuer_name_hash, contract.issuer_key_hash, contract.serial)
+        )
+
+    assert answer is None

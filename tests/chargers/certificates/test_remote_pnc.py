@@ -184,8 +184,8 @@ def responder_for(pki, contract, *, revoked: bool):
             ident=ident,
             revoked_at=timezone.now() - timedelta(hours=1) if revoked else None,
             known=request.serial_number == contract.serial_number,
-            responder=pki.mo,
-            responder_key=pki.mo_key,
+            responder=pki.sub_ca,
+            responder_key=pki.sub_ca_key,
             now=timezone.now(),
         )
         return 200, "application/ocsp-response", signed.der
@@ -199,8 +199,8 @@ def remote_contract():
     contract = v2g.issue_contract(
         emaid="NL-XYZ-C00000001-2",
         public_key=crypto.new_key().public_key(),
-        mo=pki.mo,
-        mo_key=pki.mo_key,
+        mo=pki.sub_ca,
+        mo_key=pki.sub_ca_key,
         now=now,
     )
     return pki, contract
@@ -212,7 +212,7 @@ async def test_remote_ocsp_asks_the_responder_url_once_until_the_next_update(
 ):
     pki, contract = remote_contract()
     served = handler(responder_for(pki, contract, revoked=revoked))
-    ident = v2g.OcspId.of(contract, pki.mo)
+    ident = v2g.OcspId.of(contract, pki.sub_ca)
     with http_server(served) as url:
         await remote(tenant_a, ocsp_mode="remote")
         data = {
@@ -240,7 +240,7 @@ async def test_a_responder_that_answers_garbage_gives_failed_and_nothing_cached(
     ocpp_server_in_process, tenant_a, charger, lab
 ):
     pki, contract = remote_contract()
-    ident = v2g.OcspId.of(contract, pki.mo)
+    ident = v2g.OcspId.of(contract, pki.sub_ca)
     with http_server(handler(lambda body: (200, "application/ocsp-response", b"junk"))) as url:
         await remote(tenant_a, ocsp_mode="remote")
         data = {

@@ -11,7 +11,9 @@ from django.utils import timezone
 from chargers.alerts.models import Alert, AlertKind
 from chargers.alerts.rules import evaluate_tenant
 from chargers.certificates import tasks
-from chargers.certificates.models import IssuedCertificate, IssuedState
+from chargers.certificates.models import CertificateUse, IssuedCertificate, IssuedState
+from chargers.certificates.services.renewal import RENEWAL_SOURCE
+from chargers.models import Command
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
 from tests.chargers.certificates.pki import register, running, simulated
@@ -91,3 +93,44 @@ async def test_a_certificate_past_its_end_raises_an_expired_alert(ocpp_server_in
     assert await alerts(tenant_a) == {(AlertKind.CERTIFICATE_EXPIRED, True)}
     alert = await in_a(tenant_a, lambda: Alert.objects.get())
     assert alert.title.startswith("SIM-OLD's certificate expired")
+
+
+async def test_a_v2g_certificate_days_from_expiry_is_renewed_on_its_own(
+    ocpp_server_in_process, tenant_a
+):
+    await register(tenant_a, "SIM-SECC")
+    charger = simulated(ocpp_server_in_process, tenant_a, "SIM-SECC")
+    with eager_tasks():
+        async with running(charger):
+            await charger.sign_certificate("ChargingStationCertificate")
+            await eventually(installed_count(tenant_a, "SIM-SECC", 1), what="its TLS one")
+            await charger.sign_certificate("V2GCertificate")
+            await eventually(installed_count(tenant_a, "SIM-SECC", 2), what="its V2G one")
+            first_v2g = charger.certificates.own["V2GCertificate"]
+            tls = charger.certificates.own["ChargingStationCertificate"]
+            await in_a(
+                tenant_a,
+                lambda: IssuedCertificate.objects.filter(use=CertificateUse.V2G).update(
+                    not_after=timezone.now() + timedelta(days=3)
+                ),
+            )
+
+            await sync_to_async(tasks.renew_due.delay)()
+            await eventually(installed_count(tenant_a, "SIM-SECC", 3), what="the renewal")
+
+    rows = await in_a(
+        tenant_a,
+        lambda: list(IssuedCertificate.objects.order_by("created_at").values_list("use", "state")),
+    )
+    assert rows == [
+        (CertificateUse.CHARGING_STATION, IssuedState.INSTALLED),
+        (CertificateUse.V2G, IssuedState.SUPERSEDED),
+        (CertificateUse.V2G, IssuedState.INSTALLED),
+    ]
+    assert charger.certificates.own["V2GCertificate"] != first_v2g
+    assert charger.certificates.own["ChargingStationCertificate"] == tls
+    # Asked once, by TriggerMessage SignV2GCertificate.
+    asked = await in_a(
+        tenant_a, lambda: list(Command.objects.filter(source=RENEWAL_SOURCE).values_list("payload"))
+    )
+    assert asked == [({"requestedMessage": "SignV2GCertificate"},)]

@@ -3,14 +3,19 @@ SignCertificate to the server served in this process (Celery eager beside it), t
 CA signs its CSR, and CertificateSigned carries the chain back."""
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chargers.certificates.models import (
     CertificateAuthority,
+    CertificateUse,
     IssuedCertificate,
     IssuedState,
     RequestState,
     SigningRequest,
+    V2gAuthority,
 )
+from chargers.certificates.services.pnc_settings import pnc_settings_set
 from chargers.models import ChargerEvent, EventKind
 from tests.aio import eventually, in_a
 from tests.chargers.certificates.pki import (
@@ -24,6 +29,10 @@ from tests.chargers.certificates.pki import (
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def installed(tenant, identity):
@@ -101,15 +110,73 @@ async def test_a_bad_csr_is_rejected_and_recorded(
     assert "ChargingStationCertificate" not in charger.certificates.own
 
 
-async def test_a_v2g_certificate_is_refused_for_now(ocpp_server_in_process, tenant_a):
+async def test_a_201_chargers_v2g_certificate_is_signed_by_its_tenants_v2g_cpo_sub_ca(
+    ocpp_server_in_process, tenant_a
+):
     await register(tenant_a, "SIM-PKI-3")
     charger = simulated(ocpp_server_in_process, tenant_a, "SIM-PKI-3")
+    with eager_tasks():
+        async with running(charger):
+            assert await charger.sign_certificate("V2GCertificate") == "Accepted"
+            issued = await eventually(installed(tenant_a, "SIM-PKI-3"), what="the certificate")
+
+    # CertificateSigned came with certificateType V2GCertificate: the charger keeps it apart.
+    assert "ChargingStationCertificate" not in charger.certificates.own
+    leaf, cpo = chain_of(charger.certificates.own["V2GCertificate"])
+    authority = await in_a(tenant_a, lambda: V2gAuthority.objects.get())
+    v2g_root = chain_of(authority.root_pem)[0]
+    leaf.verify_directly_issued_by(cpo)
+    cpo.verify_directly_issued_by(v2g_root)
+    assert chain_of(authority.cpo_pem)[0] == cpo
+    assert leaf.public_key() == charger.certificates.keys["V2GCertificate"].public_key()
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.key_agreement
+    assert (issued.use, issued.authority_id) == (CertificateUse.V2G, None)
+    assert issued.fingerprint == leaf.fingerprint(leaf.signature_hash_algorithm).hex()
+    # No charging-station CA was made for it, and profile 3 never pins a V2G certificate.
+    assert not await in_a(tenant_a, lambda: CertificateAuthority.objects.exists())
+
+
+@pytest.mark.parametrize(
+    ("bad_csr", "reason"),
+    [
+        (lambda: csr("SIM-PKI-4", rsa_key()), "EC P-256"),
+        (lambda: csr("SIM-PKI-4", ec.generate_private_key(ec.SECP384R1())), "EC P-256"),
+        (lambda: "garbage", "not a PEM"),
+    ],
+    ids=["rsa-key", "p384-key", "garbage"],
+)
+async def test_a_bad_v2g_csr_is_rejected_and_recorded(
+    ocpp_server_in_process, tenant_a, bad_csr, reason
+):
+    await register(tenant_a, "SIM-PKI-4")
+    charger = simulated(ocpp_server_in_process, tenant_a, "SIM-PKI-4")
+    with eager_tasks():
+        async with running(charger):
+            assert await charger.sign_certificate("V2GCertificate", csr=bad_csr()) == "Rejected"
+
+    request = await in_a(tenant_a, lambda: SigningRequest.objects.get())
+    assert (request.use, request.state) == (CertificateUse.V2G, RequestState.REJECTED)
+    assert reason in request.reason
+    assert not await in_a(tenant_a, lambda: IssuedCertificate.objects.exists())
+
+
+async def test_a_v2g_csr_is_refused_when_the_tenant_uses_a_remote_provider(
+    ocpp_server_in_process, tenant_a
+):
+    await register(tenant_a, "SIM-PKI-5")
+    await in_a(
+        tenant_a,
+        lambda: pnc_settings_set(provider="remote", remote_url="https://pnc.example.com/"),
+    )
+    charger = simulated(ocpp_server_in_process, tenant_a, "SIM-PKI-5")
     with eager_tasks():
         async with running(charger):
             assert await charger.sign_certificate("V2GCertificate") == "Rejected"
 
     request = await in_a(tenant_a, lambda: SigningRequest.objects.get())
-    assert "V2G" in request.reason
+    assert "remote provider" in request.reason
+    assert not await in_a(tenant_a, lambda: V2gAuthority.objects.exists())
 
 
 async def test_tenant_bs_charger_is_signed_by_bs_ca_never_as(

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from chargers.alerts.texts import OFFLINE
 from chargers.dashboard import live
 from chargers.dashboard.push import dashboard_group
 from chargers.models import Charger
@@ -32,11 +33,12 @@ def session_cookie(user) -> bytes:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}".encode()
 
 
-async def connect(user, slug="tenant-a", origin=ORIGIN):
+async def connect(user, slug="tenant-a", origin=ORIGIN, query=""):
     headers = [HOST, origin] if origin else [HOST]
     if user is not None:
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
-    communicator = WebsocketCommunicator(application, f"/ws/dashboard/{slug}/", headers=headers)
+    path = f"/ws/dashboard/{slug}/{query}"
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect()
     if not connected:
         # Let the refused consumer end the way a browser's gone socket ends it; cancelled at
@@ -65,6 +67,23 @@ async def test_it_forwards_domain_events_to_a_member(tenant_a, bob):
     message = await communicator.receive_json_from(timeout=30)
     assert message == {"name": "charger.online", "data": {"charger_id": 7, "identity": "CP-7"}}
     await communicator.disconnect()
+
+
+async def test_an_alert_s_title_reaches_a_page_in_its_own_language(tenant_a, bob):
+    # The title is stored as a message code: a German page hears it in German, a page in a
+    # language the server does not speak hears the English as stored.
+    title = OFFLINE(charger="CP-7")
+    german, connected = await connect(bob, query="?lang=de")
+    other, also = await connect(bob, query="?lang=xx")
+    assert connected and also
+    await ring(tenant_a, "alert.opened", title="CP-7 is offline", title_text=title)
+
+    heard = (await german.receive_json_from(timeout=30))["data"]["title"]
+    as_stored = (await other.receive_json_from(timeout=30))["data"]["title"]
+
+    assert heard == "CP-7 ist offline" and as_stored == "CP-7 is offline"
+    await german.disconnect()
+    await other.disconnect()
 
 
 async def test_it_refuses_charlie_from_another_tenant(tenant_a, charlie):

@@ -14,7 +14,7 @@ from chargers.simulator.connection import retry_after
 from cpms.tenancy import scoping
 from tests.aio import eventually
 from tests.chargers.ocpp.clients import PASSWORD, basic, connected
-from tests.chargers.ocpp.test_metrics import moved, scrape
+from tests.chargers.ocpp.metrics import moved, scrape
 from tests.chargers.simulator.helpers import register, running, simulated
 
 pytestmark = pytest.mark.django_db(transaction=True)

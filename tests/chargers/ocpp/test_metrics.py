@@ -2,45 +2,17 @@
 to it over a real socket (daphne in its own process; on the embedded defaults the command test
 uses the server in this process, and scrapes this process's /metrics)."""
 
-import asyncio
-import urllib.request
-
 import pytest
 from django.conf import settings
-from django.test import AsyncClient
 from ocpp.v16 import call
-from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 
 from chargers.commands import asend_command
 from chargers.models import CommandStatus
 from tests.chargers.ocpp.clients import connected
+from tests.chargers.ocpp.metrics import moved, scrape
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def scrape(server: str, *, in_process: bool = False) -> dict[tuple, float]:
-    """The node's samples: (name, sorted labels) -> value."""
-    if in_process:
-        text = (await AsyncClient().get("/metrics")).content.decode()
-    else:
-        url = server.replace("ws://", "http://") + "/metrics"
-
-        def fetch() -> str:
-            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our server)
-                return answer.read().decode()
-
-        text = await asyncio.to_thread(fetch)
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def moved(before: dict, after: dict, name: str, **labels: str) -> float:
-    key = (name, tuple(sorted(labels.items())))
-    return after.get(key, 0) - before.get(key, 0)
 
 
 async def test_a_charger_that_talked_shows_in_its_nodes_metrics(ocpp_server, tenant_a, charger):

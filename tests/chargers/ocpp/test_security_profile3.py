@@ -30,7 +30,7 @@ from cpms.tenancy import scoping
 from tests.chargers.ocpp import clients
 from tests.chargers.ocpp.clients import PASSWORD, basic
 from tests.helpers import ROOT, child_env, database_url, free_port, running_server
-from tests.nginx import render, require_nginx, running_nginx, server_certificate
+from tests.nginx import ocpp_site, require_nginx, running_nginx, server_certificate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -266,20 +266,9 @@ def nginx(proxied_server, tmp_path_factory):
     (tmp / "charger-ca.crt").write_text((ca_dir / "ca.crt").read_text())
     daphne_port = int(proxied_server.rsplit(":", 1)[1])
     tls_port, plain_port = free_port(), free_port()
-    site = render(
-        "cpms-ocpp.conf",
-        [
-            ("/etc/cpms/tls/", f"{tmp}/"),
-            ("/etc/nginx/cpms-ocpp-proxy.conf", f"{tmp}/cpms-ocpp-proxy.conf"),
-            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{daphne_port};"),
-            ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
-            ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
-            ("listen [::]:443 ssl;", ""),
-            ("listen [::]:80;", ""),
-        ],
+    site = ocpp_site(
+        tmp, upstream_port=daphne_port, tls_port=tls_port, plain_port=plain_port, source=PROXY
     )
-    params = render("cpms-ocpp-proxy.conf", [])
-    (tmp / "cpms-ocpp-proxy.conf").write_text(params + f"proxy_bind {PROXY};\n")
     with running_nginx(tmp / "nginx", site, [tls_port, plain_port]):
         yield SimpleNamespace(
             wss=f"wss://127.0.0.1:{tls_port}",
