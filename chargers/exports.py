@@ -113,6 +113,8 @@ CHARGER_HEADER = [
     "last_seen",
     "connectors",
     "open_alerts",
+    # Last: the columns before it kept their places when it came.
+    "tags",
 ]
 
 
@@ -147,9 +149,11 @@ def charger_rows(chargers: QuerySet, tz: zoneinfo.ZoneInfo) -> Iterator[list]:
         "last_seen",
         "connector_count",
         "open_alert_count",
+        "tags",
     )
-    for *first, last_seen, connectors, alerts in rows.iterator(chunk_size=CHUNK):
-        yield [*first, _time(last_seen, tz), connectors, alerts]
+    for *first, last_seen, connectors, alerts, tags in rows.iterator(chunk_size=CHUNK):
+        # Separated by spaces, as a session's integrity flags: a tag holds none.
+        yield [*first, _time(last_seen, tz), connectors, alerts, " ".join(tags)]
 
 
 def chargers_csv(

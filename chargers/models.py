@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from chargers.tags import validate_tags
 from cpms.tenancy.scoping import TenantOwned
 
 
@@ -165,6 +166,10 @@ class Charger(TenantOwned):
         choices=RegistrationStatus.choices,
         default=RegistrationStatus.ACCEPTED,
         verbose_name=_("registration status"),
+    )
+    # Slugs operators group chargers by (`chargers.tags`: the rule and the filter).
+    tags = models.JSONField(
+        default=list, blank=True, validators=[validate_tags], verbose_name=_("tags")
     )
 
     # What the charger reported at its last boot.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -20,6 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from chargers import credentials
+from chargers import tags as charger_tags
 from chargers.access import MANAGE_CHARGERS
 from chargers.exports import chargers_csv
 from chargers.models import (
@@ -66,6 +68,13 @@ class ChargerSerializer(TenantModelSerializer):
     ocpp_version = serializers.CharField(
         read_only=True, help_text="1.6, 2.0.1 or 2.1; empty until the charger first connects."
     )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=charger_tags.MAX_LENGTH, trim_whitespace=True),
+        required=False,
+        max_length=charger_tags.MAX_TAGS,
+        help_text="Slugs to group chargers by (firmware campaigns, the `tag` filter): up to 20, "
+        "each 1-40 lowercase letters, digits, - or _. PATCH replaces the whole list.",
+    )
     state = serializers.ChoiceField(
         choices=STATE_CHOICES,
         read_only=True,
@@ -83,6 +92,7 @@ class ChargerSerializer(TenantModelSerializer):
             "security_profile",
             "certificate_fingerprint",
             "registration_status",
+            "tags",
             "ocpp_version",
             "state",
             "vendor",
@@ -107,6 +117,7 @@ class ChargerSerializer(TenantModelSerializer):
                 "security_profile",
                 "certificate_fingerprint",
                 "registration_status",
+                "tags",
                 "id",
             }
         ]
@@ -132,6 +143,12 @@ class ChargerSerializer(TenantModelSerializer):
         if problem:
             raise serializers.ValidationError(problem)
         return value
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        try:
+            return charger_tags.clean_tags(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
 
 class NewChargerSerializer(ChargerSerializer):
@@ -160,10 +177,18 @@ class ChargerFilter(filters.FilterSet):
     site = filters.NumberFilter(field_name="site_id")
     # The fleet state the overview counts (the queryset carries it, `with_state`).
     state = filters.ChoiceFilter(choices=STATE_CHOICES)
+    tag = filters.CharFilter(
+        method="filter_tag",
+        validators=[charger_tags.validate_tag],
+        help_text="Only chargers carrying this tag.",
+    )
 
     class Meta:
         model = Charger
-        fields = ["site", "is_online", "registration_status", "ocpp_version", "state"]
+        fields = ["site", "is_online", "registration_status", "ocpp_version", "state", "tag"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(charger_tags.tagged(value))
 
 
 MOVED_CHARGER = {**ex.CHARGER, "site": 5}
@@ -182,8 +207,16 @@ MOVED_CHARGER = {**ex.CHARGER, "site": 5}
         responses={201: NewChargerSerializer},
     ),
     partial_update=extend_schema(
-        description="Move a charger to another site, or set its registration status.",
-        examples=ex.exchange("Move to another site", request={"site": 5}, response=MOVED_CHARGER),
+        description="Move a charger to another site, set its tags (the whole list) or its "
+        "registration status.",
+        examples=[
+            *ex.exchange("Move to another site", request={"site": 5}, response=MOVED_CHARGER),
+            *ex.exchange(
+                "Set its tags",
+                request={"tags": ["depot", "beta-firmware"]},
+                response={**ex.CHARGER, "tags": ["depot", "beta-firmware"]},
+            ),
+        ],
     ),
     destroy=extend_schema(description="Remove a charger that has no sessions."),
 )

@@ -26,6 +26,7 @@ from chargers.dashboard.forms import (
     NewChargerForm,
     PasswordForm,
     SecurityProfileForm,
+    TagsForm,
     VariableForm,
 )
 from chargers.exports import chargers_csv
@@ -547,6 +548,7 @@ def charger_create(request):
             identity=form.cleaned_data["identity"],
             site=form.cleaned_data["site"],
             password=form.cleaned_data["password"] or None,
+            tags=form.cleaned_data["tags"],
         )
         if new is not None:
             # Shown once on the page the creation redirects to: a reload adds no second charger.
@@ -561,13 +563,41 @@ def charger_create(request):
 
 @operator_view(read=MANAGE_CHARGERS, write=MANAGE_CHARGERS)
 def charger_edit(request, pk: int):
+    """The charger's site and tags; the charger page's tag form posts its tags alone here."""
     charger = _charger(pk)
+    if request.method == "POST" and request.POST.get("form") == "tags":
+        return _save_tags(request, charger)
     form = ChargerForm(request.POST or None, instance=charger, tenant=request.tenant)
-    if request.method == "POST" and form.is_valid():
-        charger_services.charger_update(charger=charger, site=form.cleaned_data["site"])
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and save_with(
+            form,
+            charger_services.charger_update,
+            charger=charger,
+            site=form.cleaned_data["site"],
+            tags=form.cleaned_data["tags"],
+        )
+        is not None
+    ):
         messages.success(request, _("%(identity)s saved.") % {"identity": charger.identity})
         return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
     return form_page(request, form, title=_("charger"), instance=charger, cancel="charger_list")
+
+
+def _save_tags(request, charger: Charger):
+    form = TagsForm(request.POST)
+    if (
+        form.is_valid()
+        and save_with(
+            form, charger_services.charger_update, charger=charger, tags=form.cleaned_data["tags"]
+        )
+        is not None
+    ):
+        messages.success(request, _("%(identity)s: tags saved.") % {"identity": charger.identity})
+    for errors in form.errors.values():
+        messages.error(request, f"{_('Tags')}: {' '.join(map(str, errors))}")
+    return redirect("charger_detail", tenant_slug=request.tenant.slug, pk=charger.pk)
 
 
 @never_cache

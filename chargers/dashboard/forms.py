@@ -8,6 +8,7 @@ from chargers.models import Charger, IdToken, SecurityProfile
 from chargers.ocpp import builders
 from chargers.ocpp.variables import ATTRIBUTE_TYPES
 from chargers.services import fleet_settings
+from chargers.tags import TagsField
 from cpms.forms import TenantModelForm
 
 
@@ -31,13 +32,21 @@ class IdTokenForm(TenantModelForm):
             group.queryset = IdToken.objects.exclude(pk=self.instance.pk)
 
 
+class TagsForm(forms.Form):
+    """The charger page's tag form (only the tags: the rest of the charger stays)."""
+
+    tags = TagsField()
+
+
 class ChargerForm(TenantModelForm):
-    """A charger the tenant expects: its charge point id and where it stands. The rest (vendor,
-    model, firmware...) the charger reports itself."""
+    """A charger the tenant expects: its charge point id, where it stands and its tags. The
+    rest (vendor, model, firmware...) the charger reports itself."""
+
+    tags = TagsField()
 
     class Meta:
         model = Charger
-        fields = ["identity", "site"]
+        fields = ["identity", "site", "tags"]
         labels = {"site": _("Site")}
         help_texts = {
             "identity": _("As configured on the charger; it connects to /ocpp/<tenant>/<this id>."),

@@ -152,6 +152,11 @@ class CampaignSerializer(serializers.ModelSerializer):
     from_versions = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False
     )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        help_text="Only chargers carrying one of these tags (chargers' `tags`).",
+    )
     version = serializers.CharField(source="image.version", read_only=True)
     paused_reason_text = text_field()
     counts = serializers.SerializerMethodField()
@@ -167,6 +172,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "state",
             "sites",
             "from_versions",
+            "tags",
             "canary_size",
             "batch_size",
             "batch_percent",

@@ -8,6 +8,7 @@ from chargers.firmware.models import (
     DEFAULT_RETRY_DELAY_MINUTES,
     FirmwareImage,
 )
+from chargers.tags import TagsField
 from cpms.models import Site
 
 
@@ -56,6 +57,7 @@ class CampaignForm(forms.Form):
         required=False,
         help_text=_("Only chargers on these versions, comma-separated."),
     )
+    tags = TagsField(help_text=_("Only chargers carrying one of these tags, comma-separated."))
     canary_size = forms.IntegerField(
         label=_("Canary size"), min_value=0, max_value=10000, initial=5
     )

@@ -88,6 +88,9 @@ class Campaign(TenantOwned):
     from_versions = models.JSONField(
         default=list, blank=True, help_text="Only chargers running one of these versions."
     )
+    tags = models.JSONField(
+        default=list, blank=True, help_text="Only chargers carrying one of these tags."
+    )
 
     # How: waves, concurrency, when, and patience.
     canary_size = models.PositiveIntegerField(default=1)

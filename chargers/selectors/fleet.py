@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     CharField,
@@ -30,6 +31,7 @@ from chargers.models import (
     OcppVersion,
     RegistrationStatus,
 )
+from chargers.tags import is_tag, tagged, validate_tag
 from cpms.exports import refused
 from cpms.models import Site
 
@@ -117,6 +119,7 @@ class TableQuery:
     model: str = ""
     firmware: str = ""
     version: str = ""
+    tag: str = ""
     # "drifted": only chargers whose configuration differs from their templates.
     drift: str = ""
     sort: str = "identity"
@@ -135,6 +138,12 @@ def refused_filter(params) -> str | None:
     site = params.get("site", "").strip()
     if site and not site.isdigit() and site != "none":
         return f"site: {site[:40]!r} is not a site id or none."
+    tag = params.get("tag", "").strip()
+    if tag:
+        try:
+            validate_tag(tag)
+        except ValidationError as error:
+            return f"tag: {error.messages[0]}"
     return refused(
         params,
         {
@@ -164,6 +173,9 @@ def charger_table(query: TableQuery) -> QuerySet:
         value = getattr(query, param)
         if value:
             chargers = chargers.filter(**{field: value})
+    if query.tag:
+        # A tag no charger can carry shows none (the export refuses it, `refused_filter`).
+        chargers = chargers.filter(tagged(query.tag)) if is_tag(query.tag) else chargers.none()
     if query.drift == "drifted":
         chargers = chargers.filter(Exists(Drift.objects.filter(charger=OuterRef("pk"))))
     order = SORTS[query.sort]
@@ -171,13 +183,15 @@ def charger_table(query: TableQuery) -> QuerySet:
 
 
 def filter_choices() -> dict[str, list[str]]:
-    """Values present in the fleet, for the filter menus: one pass over the chargers."""
-    found: dict[str, set[str]] = {param: set() for param in FILTER_FIELDS}
-    rows = Charger.objects.order_by().values_list(*FILTER_FIELDS.values()).distinct()
-    for row in rows:
+    """Values present in the fleet, for the filter menus: one pass over the chargers (tags
+    under `tag`)."""
+    found: dict[str, set[str]] = {param: set() for param in [*FILTER_FIELDS, "tag"]}
+    rows = Charger.objects.order_by().values_list(*FILTER_FIELDS.values(), "tags").distinct()
+    for *row, tags in rows:
         for param, value in zip(FILTER_FIELDS, row, strict=True):
             if value:
                 found[param].add(value)
+        found["tag"].update(tags)
     return {param: sorted(values)[:200] for param, values in found.items()}
 
 

@@ -7,6 +7,7 @@ the charger connects must not put back a stale `is_online` or `channel_name`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chargers import credentials
+from chargers import tags as charger_tags
 from chargers.models import Charger, RegistrationStatus, SecurityProfile, validate_identity
 from cpms import hashing
 from cpms.audit import services as audit
@@ -40,6 +42,13 @@ def _check_password(password: str) -> None:
         raise ValidationError({"password": [problem]})
 
 
+def _check_tags(values: Sequence[str]) -> list[str]:
+    try:
+        return charger_tags.clean_tags(values)
+    except ValidationError as error:
+        raise ValidationError({"tags": error.messages}) from None
+
+
 def _check_fingerprint(value: str) -> str:
     try:
         return credentials.normalize_fingerprint(value)
@@ -56,11 +65,12 @@ def charger_create(
     security_profile: int = SecurityProfile.PASSWORD,
     certificate_fingerprint: str = "",
     registration_status: str = RegistrationStatus.ACCEPTED,
+    tags: Sequence[str] = (),
 ) -> NewCharger:
     """Register a charger the tenant expects, before it first connects.
 
     Raises ValidationError naming the field: an id that is not a charge point id, an id the
-    tenant has already (case-insensitively), a password or fingerprint that cannot be used.
+    tenant has already (case-insensitively), a password, fingerprint or tag that cannot be used.
     """
     identity = identity.strip()
     try:
@@ -85,6 +95,7 @@ def charger_create(
         security_profile=security_profile,
         certificate_fingerprint=_check_fingerprint(certificate_fingerprint),
         registration_status=registration_status,
+        tags=_check_tags(tags),
         password_hash=hashing.make_hash(password),
         password_set_at=timezone.now(),
     )
@@ -101,9 +112,11 @@ def charger_update(
     site: Site | None = _UNCHANGED,
     security_profile: int = _UNCHANGED,
     certificate_fingerprint: str = _UNCHANGED,
+    tags: Sequence[str] = _UNCHANGED,
 ) -> Charger:
-    """Move a charger to another site (None: no site) or change what it must present on its next
-    connection (an open socket stays). Only the fields given change."""
+    """Move a charger to another site (None: no site), set its tags (the whole list) or change
+    what it must present on its next connection (an open socket stays). Only the fields given
+    change; a bad value raises ValidationError naming its field and changes nothing."""
     changes: dict[str, Any] = {}
     if site is not _UNCHANGED:
         changes["site"] = site
@@ -119,6 +132,8 @@ def charger_update(
         changes["security_profile"] = security_profile
     if certificate_fingerprint is not _UNCHANGED:
         changes["certificate_fingerprint"] = _check_fingerprint(certificate_fingerprint)
+    if tags is not _UNCHANGED:
+        changes["tags"] = _check_tags(tags)
     if changes:
         before = audit.snapshot(charger, changes)
         with transaction.atomic():

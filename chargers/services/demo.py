@@ -31,6 +31,14 @@ DEMO_CHARGERS = {
     "Harbour Mall": ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004"],
     "Riverside Offices": ["DEMO-0005", "DEMO-0006"],
 }
+# Tags to show the fleet filter and a campaign targeted by tag: the offices' pair serves the
+# delivery vans; two mall chargers try firmware first.
+DEMO_TAGS = {
+    "DEMO-0001": ["beta-firmware"],
+    "DEMO-0002": ["beta-firmware"],
+    "DEMO-0005": ["depot"],
+    "DEMO-0006": ["depot"],
+}
 # The simulator's drivers present these tags (its default --id-tags).
 SIMULATOR_TAGS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
 TENANT_SLUG = "demo"
@@ -108,8 +116,11 @@ def _seed(tenant: Tenant) -> None:
     for site_name, identities in DEMO_CHARGERS.items():
         site = Site.objects.get(name=site_name)
         for identity in identities:
+            # The tags when the charger is made only: an operator's later tags are kept.
             charger, _ = Charger.objects.update_or_create(
-                identity=identity, defaults={"site": site}
+                identity=identity,
+                defaults={"site": site},
+                create_defaults={"site": site, "tags": DEMO_TAGS.get(identity, [])},
             )
             charger_set_password(charger=charger, password=DEMO_CHARGER_PASSWORD)
     # The tenant's CA, which signs the demo chargers' certificates when they ask (the demo's

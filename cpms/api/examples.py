@@ -72,6 +72,7 @@ CHARGER = {
     "security_profile": 1,
     "certificate_fingerprint": "",
     "registration_status": "Accepted",
+    "tags": ["depot"],
     "ocpp_version": "1.6",
     "state": "charging",
     "vendor": "ACME",
@@ -88,6 +89,7 @@ CHARGER = {
 NEW_CHARGER = {
     **CHARGER,
     "registration_status": "Pending",
+    "tags": [],
     "ocpp_version": "",
     "state": "pending",
     "vendor": "",
@@ -349,9 +351,10 @@ SESSIONS_CSV = (
 
 CHARGERS_CSV = (
     "identity,site,vendor,model,serial_number,charge_box_serial_number,firmware_version,"
-    "ocpp_version,security_profile,registration_status,state,last_seen,connectors,open_alerts\r\n"
+    "ocpp_version,security_profile,registration_status,state,last_seen,connectors,open_alerts,"
+    "tags\r\n"
     "ACME-0042,Mall Hamburg,Acme,AC22,SN-42,,3.1.0,1.6,1,Accepted,charging,"
-    "2026-03-02T10:31:05+01:00,2,0\r\n"
+    "2026-03-02T10:31:05+01:00,2,0,depot beta-firmware\r\n"
 )
 ALERTS_CSV = (
     "alert_id,kind,severity,charger,site,evse_id,connector_id,title,detail,opened_at,"

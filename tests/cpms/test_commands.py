@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chargers.local_lists.models import LocalListPolicy
-from chargers.models import IdToken
+from chargers.models import Charger, IdToken
 from cpms.catalogs import compile_catalogs
 from cpms.models import Membership, Role, Site, Tenant, User
 from cpms.tenancy import scoping
@@ -130,3 +130,20 @@ def test_serve_keeps_a_site_url_that_is_set(served, settings, monkeypatch):
     call_command("serve", "--port", "8137", "--no-worker")
 
     assert settings.SITE_URL == "https://cpms.example.com"
+
+
+def test_seed_demo_tags_a_few_chargers_and_keeps_an_operators_later_tags(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    tenant = Tenant.objects.get(slug="demo")
+    with scoping.scope(tenant):
+        tagged = dict(Charger.objects.exclude(tags=[]).values_list("identity", "tags"))
+        assert tagged == {
+            "DEMO-0001": ["beta-firmware"],
+            "DEMO-0002": ["beta-firmware"],
+            "DEMO-0005": ["depot"],
+            "DEMO-0006": ["depot"],
+        }
+        Charger.objects.filter(identity="DEMO-0001").update(tags=["retagged"])
+    call_command("seed_demo", stdout=io.StringIO())
+    with scoping.scope(tenant):
+        assert Charger.objects.get(identity="DEMO-0001").tags == ["retagged"]

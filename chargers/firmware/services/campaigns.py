@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from chargers import tags as charger_tags
 from chargers.firmware import planning, texts
 from chargers.firmware.events import CampaignStateChanged
 from chargers.firmware.models import (
@@ -68,18 +69,26 @@ def campaign_create(
     image: FirmwareImage,
     sites: Sequence[Site] = (),
     from_versions: Sequence[str] = (),
+    tags: Sequence[str] = (),
     created_by: User | None = None,
     window_start: time | None = None,
     window_end: time | None = None,
     **settings: Any,
 ) -> Campaign:
     """A draft campaign; nothing is sent until it starts. `settings` are the campaign's
-    other fields (canary_size, batch_size or batch_percent, max_in_flight, ...)."""
+    other fields (canary_size, batch_size or batch_percent, max_in_flight, ...). `tags`
+    narrows the targets to chargers carrying one of them; a bad tag raises ValidationError
+    naming `tags`."""
     _check({**settings, "window_start": window_start, "window_end": window_end})
+    try:
+        tags = charger_tags.clean_tags(tags)
+    except ValidationError as error:
+        raise ValidationError({"tags": error.messages}) from None
     campaign = Campaign.objects.create(
         name=name,
         image=image,
         from_versions=[v for v in from_versions if v],
+        tags=tags,
         created_by=created_by,
         window_start=window_start,
         window_end=window_end,
@@ -92,7 +101,7 @@ def campaign_create(
 
 def matching_chargers(campaign: Campaign) -> QuerySet[Charger]:
     """The chargers the campaign's filter chooses now: the image's vendor and model, not yet on
-    its version, within the sites and current versions it names."""
+    its version, within the sites, current versions and tags it names."""
     image = campaign.image
     chargers = Charger.objects.filter(vendor=image.vendor, model=image.model).exclude(
         firmware_version=image.version
@@ -102,6 +111,8 @@ def matching_chargers(campaign: Campaign) -> QuerySet[Charger]:
         chargers = chargers.filter(site_id__in=site_ids)
     if campaign.from_versions:
         chargers = chargers.filter(firmware_version__in=campaign.from_versions)
+    if campaign.tags:
+        chargers = chargers.filter(charger_tags.tagged_any(campaign.tags))
     return chargers.order_by("site_id", "identity")
 
 

@@ -68,6 +68,8 @@ def image(tenant_a):
 def test_an_admin_creates_starts_and_pauses_a_campaign(client_for, alice, tenant_a, site_a, image):
     with scoping.scope(tenant_a):
         make_chargers(6, site=site_a)
+        Charger.objects.update(tags=["depot"])
+        make_chargers(1, site=site_a, prefix="UNTAGGED-")
     admin = client_for(alice)
 
     created = admin.post(
@@ -84,12 +86,14 @@ def test_an_admin_creates_starts_and_pauses_a_campaign(client_for, alice, tenant
             "boot_timeout_minutes": 15,
             "max_attempts": 2,
             "from_versions": "1.0.0, 0.9",
+            "tags": "Depot, beta-firmware",
         },
     )
     assert created.status_code == 302, created.content.decode()[:2000]
     with scoping.scope(tenant_a):
         campaign = Campaign.objects.get()
     assert campaign.from_versions == ["1.0.0", "0.9"]
+    assert campaign.tags == ["depot", "beta-firmware"]
     draft = admin.get(page("firmware_campaign_detail", pk=campaign.pk)).content.decode()
     assert "6 match the filter now" in draft
 
