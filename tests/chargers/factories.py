@@ -3,8 +3,9 @@ a charger at a site with a connector, a session with meter samples, an open aler
 status reports and meter samples a charger sends, one at a time. Call inside the tenant's
 scope."""
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -136,3 +137,13 @@ def make_load_tree(site, charger, session) -> dict:
             charger=charger, request_id=1, started_at=now, updated_at=now, complete=True
         ),
     }
+
+
+def a_day_begun_an_hour_ago(tenant) -> None:
+    """Put `tenant` in a zone whose day began over an hour ago: make_fleet's samples (up to 20
+    minutes old) then count as "today" at whatever hour the test runs (in Berlin's first 20
+    minutes they fell on yesterday)."""
+    tenant.timezone = next(
+        zone for zone in ("UTC", "Asia/Tokyo") if datetime.now(ZoneInfo(zone)).hour >= 1
+    )
+    tenant.save(update_fields=["timezone"])

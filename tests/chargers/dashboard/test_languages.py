@@ -17,6 +17,7 @@ from chargers.models import Charger, ChargingSession
 from cpms.catalogs import compile_catalogs
 from cpms.models import Membership, User
 from cpms.tenancy import scoping
+from tests.chargers.factories import a_day_begun_an_hour_ago
 
 # Noon UTC in January is 13:00 CET in Berlin.
 NOON_UTC = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -86,6 +87,7 @@ def test_a_german_operator_sees_the_charger_list_in_german(client, big_session, 
 def test_the_fleet_counts_read_by_the_live_script_follow_the_readers_language(
     client, tenant_a, fleet, olga
 ):
+    a_day_begun_an_hour_ago(tenant_a)
     with scoping.scope(tenant_a):
         ChargingSession.objects.filter(pk=fleet["session"].pk).update(energy_wh=Decimal("1234567"))
     speaks(olga, "de")

@@ -4,7 +4,6 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,7 +25,7 @@ from cpms import hashing
 from cpms.exports import neutralise
 from cpms.models import Site
 from cpms.tenancy import scoping
-from tests.chargers.factories import make_fleet, status_event
+from tests.chargers.factories import a_day_begun_an_hour_ago, make_fleet, status_event
 
 
 def page(name, **kwargs):
@@ -132,12 +131,7 @@ def test_the_chargers_table_costs_the_same_queries_for_more_chargers(client, ten
 
 
 def test_the_overview_counts_chargers_by_state(client, tenant_a, fleet, bob):
-    # "Today" is the tenant's day and the fleet's samples are up to 20 minutes old: a zone
-    # whose day did not begin within the hour keeps them today at any hour the test runs.
-    tenant_a.timezone = next(
-        zone for zone in ("UTC", "Asia/Tokyo") if datetime.now(ZoneInfo(zone)).hour >= 1
-    )
-    tenant_a.save(update_fields=["timezone"])
+    a_day_begun_an_hour_ago(tenant_a)
     client.force_login(bob)
     counts = client.get(page("fleet_counts")).json()
     assert counts["charging"] == 1 and counts["total"] == 1 and counts["active_sessions"] == 1
