@@ -48,6 +48,17 @@ def user_price(
     return charger, builders.user_price(charger, id_tag=id_tag, price_text=text.text)
 
 
+def authorized(
+    *, charger_id: int, id_tag: str
+) -> tuple[TokenInfo, tuple[Charger, builders.Request] | None]:
+    """The token's verdict and, when accepted, the SetUserPrice to send after the answer: in
+    one trip to the database thread (a trip of its own after each Authorize cost a commit)."""
+    token = id_token_verdict(id_tag=id_tag)
+    if token.status != "Accepted":
+        return token, None
+    return token, user_price(charger_id=charger_id, id_tag=id_tag, token=token.token)
+
+
 class CentralSystem16(CentralSystem):
     version = "1.6"
 
@@ -86,21 +97,19 @@ class CentralSystem16(CentralSystem):
 
     @handles("Authorize")
     async def authorize(self, payload: JsonDict) -> JsonDict:
-        id_tag = payload["idTag"]
-        token = await self.db(id_token_verdict)(id_tag=id_tag)
-        if token.status == "Accepted":
+        token, price = await self.db(authorized)(
+            charger_id=self.charger_id, id_tag=payload["idTag"]
+        )
+        if price is not None:
             # The OCA's California Pricing whitepaper: the driver's price reaches the screen
             # once their token is accepted, before charging; sent after this answer, unawaited.
-            self.after_answer(lambda: self._user_price(id_tag, token))
-        return {"idTagInfo": id_tag_info(token)}
+            charger, request = price
 
-    async def _user_price(self, id_tag: str, token: TokenInfo) -> None:
-        found = await self.db(user_price)(
-            charger_id=self.charger_id, id_tag=id_tag, token=token.token
-        )
-        if found is not None:
-            charger, request = found
-            await asend_command(charger, request.action, request.payload, wait=False)
+            async def send_price() -> None:
+                await asend_command(charger, request.action, request.payload, wait=False)
+
+            self.after_answer(send_price)
+        return {"idTagInfo": id_tag_info(token)}
 
     @handles("StartTransaction")
     async def start_transaction(self, payload: JsonDict) -> JsonDict:
