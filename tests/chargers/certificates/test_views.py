@@ -1,8 +1,11 @@
 """The certificate pages beyond the role matrix (tests/cpms/test_pages.py): the charger page
 shows its certificate and expiry, an operator rotates it, an admin creates or imports the CA."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from chargers.certificates.models import CertificateAuthority, CertificateSettings
 from chargers.models import Command
@@ -15,13 +18,19 @@ def page(name, **kwargs):
     return reverse(name, kwargs={"tenant_slug": "tenant-a", **kwargs})
 
 
+def day_shown(moment, world) -> str:
+    """The day a page shows for `moment`: in the tenant's zone, which may differ from UTC's."""
+    zone = ZoneInfo(world["charger"].tenant.timezone)
+    return f"{timezone.localtime(moment, zone):%Y-%m-%d}"
+
+
 def test_the_charger_page_shows_its_certificate_and_expiry(client_for, bob, world):
     issued = world["issued_certificate"]
 
     content = client_for(bob).get(page("charger_detail", pk=world["charger"].pk)).content.decode()
 
     assert issued.serial in content
-    assert f"{issued.not_after:%Y-%m-%d}" in content
+    assert day_shown(issued.not_after, world) in content
 
 
 def test_the_certificates_page_lists_issued_certificates_and_roots(client_for, bob, world):
@@ -115,5 +124,5 @@ def test_a_german_user_reads_the_certificate_pages_in_german(client_for, alice, 
     assert "Letzte Operationen" in overview
     assert "Root-Zertifikate" in charger
     assert f"Seriennummer <code>{issued.serial}</code>" in charger
-    assert f"gültig bis <strong>{issued.not_after:%Y-%m-%d}</strong>" in charger
+    assert f"gültig bis <strong>{day_shown(issued.not_after, world)}</strong>" in charger
     assert "Recent operations" not in overview
