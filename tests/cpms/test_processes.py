@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "TRUSTED_PROXIES": "10.0.0.5",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PNC_TEST_PKI": "false",
 }
 
 

@@ -318,7 +318,15 @@ SESSION_FIELDS = [
     "stopped_at",
     "stop_reason",
 ]
-ALERT_FIELDS = ["alert_id", "kind", "severity", "title", "charger_id", "open_alerts"]
+ALERT_FIELDS = [
+    "alert_id",
+    "kind",
+    "severity",
+    "title",
+    "charger_id",
+    "open_alerts",
+    "[title_text]",
+]
 CONTRACT_EVENT_DATA = {
     "alert.opened": ALERT_FIELDS,
     "alert.resolved": ALERT_FIELDS,
@@ -340,7 +348,8 @@ CONTRACT_EVENT_DATA = {
     "session.updated": SESSION_FIELDS,
     "cdr.issued": [
         "cdr_id",
-        "session_id",
+        "[session_id]",
+        "[reservation_id]",
         "charger_id",
         "version",
         "[supersedes]",
