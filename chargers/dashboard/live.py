@@ -106,14 +106,19 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
             data = {**data, "title": self.in_page_language(data["title_text"], data["title"])}
         await self.send_json({"name": name, "data": data})
 
-    def in_page_language(self, text: dict, english: str) -> str:
-        """A stored text in the language of the page that opened the socket (`?lang=`, the
-        page's own; one of LANGUAGES, else English as stored)."""
+    @functools.cached_property
+    def page_language(self) -> str | None:
+        """The language of the page that opened the socket (`?lang=`, the page's own), when
+        it is one of LANGUAGES; read once per socket."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         language = (query.get("lang") or [""])[0]
-        if language not in dict(settings.LANGUAGES):
+        return language if language in dict(settings.LANGUAGES) else None
+
+    def in_page_language(self, text: dict, english: str) -> str:
+        """A stored text in the page's language; English as stored for any other."""
+        if self.page_language is None:
             return english
-        with translation.override(language):
+        with translation.override(self.page_language):
             return localized(text, english)
 
     async def readmit(self) -> bool:
