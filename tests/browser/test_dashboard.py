@@ -35,7 +35,7 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
     charger = make_charger(tenant_a, identity="CP-LIVE", site=site_a)
     page = log_in(olga, f"/t/tenant-a/chargers/{charger.pk}/")
     heading = page.locator("h1 [data-field=connection]")
-    expect(heading).to_have_text("offline")
+    expect(heading).to_have_text("Offline")
     expect(page.locator("[data-live-status]")).to_have_attribute("data-live-status", "live")
 
     cp = plug_in("CP-LIVE", vendor="<b>Acme</b>")
@@ -62,7 +62,7 @@ def test_an_operator_watches_a_charger_come_online_charge_and_reset(
             )
         )
 
-    expect(heading).to_have_text("online")
+    expect(heading).to_have_text("Online")
     status = page.locator("[data-connector] [data-field=status]")
     energy = page.locator("[data-running-sessions] [data-field=energy]")
     charger_loop.run(meter(2000))

@@ -60,7 +60,7 @@ def test_a_new_session_appears_in_the_session_list_and_on_the_charger_page_witho
     stop_input = detail.locator("input[name=transaction_id]")
     expect(stop_input).to_have_value(str(tx))
     # The charger's state, derived from its connectors, follows without a reload too.
-    expect(detail.locator("[data-field=state]")).to_have_text("charging")
+    expect(detail.locator("[data-field=state]")).to_have_text("Charging")
 
     charger_loop.run(stop())
     expect(row).to_contain_text("Completed")
