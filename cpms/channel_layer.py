@@ -10,6 +10,15 @@ It also ends a cancelled receive that redis-py let go on: Python 3.11's `asyncio
 (redis-py's send, once a socket timeout is set) swallows a cancellation that arrives as the send
 completes, and channels_redis then blocks in BZPOPMIN again and again, keeping a closed socket's
 consumer alive until something cancels it a second time.
+
+Its connection pools wait for a free connection rather than fail. redis-py 8's asyncio pool
+holds at most 100 connections and raises `MaxConnectionsError` beyond them, and one server
+process can have more sends in flight than that: every handshake of a storm (up to
+OCPP_MAX_HANDSHAKES_IN_PROGRESS at once) may fence a previous socket, beside the receive loop,
+its cleaners and the dashboards' pushes. A fleet reconnecting after a node died does exactly
+that, and the sockets whose fence failed were closed with 1011 (the connection storm issue).
+Each command is a Redis round trip of well under a millisecond, so a send that waits for a
+connection waits briefly; only a stalled Redis makes it wait out `POOL_WAIT`.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from typing import Any
 
 import redis
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer  # type: ignore[import-untyped]
+from redis import asyncio as aioredis
 
 from cpms.metrics import CHANNEL_LAYER_FAILURES
 
@@ -27,6 +37,10 @@ log = logging.getLogger(__name__)
 
 # From the first retry to the longest wait between two, in seconds.
 RETRY_FIRST, RETRY_MOST = 0.2, 5.0
+# Connections per process and Redis host, and how long a command waits for one of them (then
+# it fails as a stalled Redis would fail it: the socket timeout is 15 s).
+POOL_CONNECTIONS = 50
+POOL_WAIT = 15.0
 
 
 def cancel_requested() -> bool:
@@ -37,6 +51,18 @@ def cancel_requested() -> bool:
 
 
 class RedisChannelLayer(_RedisChannelLayer):
+    def create_pool(self, index: int) -> aioredis.ConnectionPool:
+        """A pool that makes a command wait for a connection when all are busy (see above).
+        `max_connections` in a host's settings sizes it; a Sentinel host keeps channels_redis's
+        own pool."""
+        host = dict(self.hosts[index])
+        if "address" not in host:
+            return super().create_pool(index)
+        host.setdefault("max_connections", POOL_CONNECTIONS)
+        return aioredis.BlockingConnectionPool.from_url(
+            host.pop("address"), timeout=POOL_WAIT, **host
+        )
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         try:
             await super().send(channel, message)

@@ -9,6 +9,7 @@ import redis
 
 from cpms import channel_layer
 from cpms.channel_layer import RedisChannelLayer
+from tests.helpers import own_redis
 
 
 def layer() -> RedisChannelLayer:
@@ -74,3 +75,18 @@ async def test_a_cancelled_receive_ends_even_when_redis_py_swallowed_the_cancel(
     done, _ = await asyncio.wait({task}, timeout=30)
     assert task in done and task.cancelled()
     assert len(pops) == 1
+
+
+async def test_sends_beyond_the_pool_wait_for_a_connection_instead_of_failing():
+    # More sends at once than the pool has connections, as a storm's handshakes fencing their
+    # previous sockets make them: redis-py's own pool raised MaxConnectionsError past its size.
+    with own_redis() as (_, url):
+        sender = RedisChannelLayer(hosts=[{"address": url, "max_connections": 2}])
+        receiver = RedisChannelLayer(hosts=[url])
+        channels = [await receiver.new_channel() for _ in range(40)]
+        sends = (sender.send(name, {"type": "x", "n": n}) for n, name in enumerate(channels))
+        await asyncio.gather(*sends)
+        received = [await receiver.receive(name) for name in channels]
+        await sender.flush()
+        await receiver.flush()
+    assert [message["n"] for message in received] == list(range(40))

@@ -8,14 +8,17 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 
-from chargers.models import HandshakeRefusal
+from chargers.models import Charger, HandshakeRefusal
 from chargers.ocpp import admission, handshake
+from chargers.services.connections import connection_open
 from chargers.simulator.connection import retry_after
+from cpms.channel_layer import RedisChannelLayer
 from cpms.tenancy import scoping
 from tests.aio import eventually
 from tests.chargers.ocpp.clients import PASSWORD, basic, connected
 from tests.chargers.ocpp.metrics import moved, scrape
 from tests.chargers.simulator.helpers import register, running, simulated
+from tests.helpers import own_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HELD = "CP-HELD"
@@ -116,6 +119,50 @@ async def test_the_simulator_waits_as_a_busy_server_asks_and_connects_after(
         held_handshake.set()
     assert await first == "Accepted"
     assert not any(event.kind == "refused" for event in charger.events)
+
+
+def left_open_on_a_lost_node(tenant, identity: str, channel: str) -> None:
+    """The charger's socket as a node that died recorded it: open, on `channel`."""
+    with scoping.scope(tenant):
+        charger = Charger.objects.get(identity=identity)
+        connection_open(
+            charger_id=charger.pk, channel_name=channel, node="lost", remote_addr="", version="1.6"
+        )
+
+
+def nobody_online(tenant) -> bool:
+    with scoping.scope(tenant):
+        return not Charger.objects.filter(is_online=True).exists()
+
+
+async def test_a_fleet_reconnecting_at_once_fences_every_old_socket_through_a_small_pool(
+    ocpp_server_in_process, tenant_a, make_charger, settings
+):
+    # Each admission tells its charger's previous socket to close, all at once, through a
+    # channel layer with far fewer connections than handshakes in progress.
+    fleet = [f"CP-{n}" for n in range(30)]
+    with own_redis() as (_, url):
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "cpms.channel_layer.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": url, "max_connections": 2}]},
+            }
+        }
+        lost_node = RedisChannelLayer(hosts=[url])
+        old_sockets = [await lost_node.new_channel() for _ in fleet]
+        for identity, channel in zip(fleet, old_sockets, strict=True):
+            await sync_to_async(make_charger)(tenant_a, identity)
+            await sync_to_async(left_open_on_a_lost_node)(tenant_a, identity, channel)
+
+        statuses = await asyncio.gather(
+            *(booted(ocpp_server_in_process, identity) for identity in fleet)
+        )
+        fences = [await lost_node.receive(channel) for channel in old_sockets]
+        await lost_node.flush()
+        # The server's sockets finish their closing while their Redis still answers.
+        await eventually(lambda: sync_to_async(nobody_online)(tenant_a), what="all closed")
+    assert statuses == ["Accepted"] * len(fleet)
+    assert fences == [{"type": "ocpp.replaced"}] * len(fleet)
 
 
 @pytest.mark.parametrize(
