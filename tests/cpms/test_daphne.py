@@ -2,6 +2,7 @@
 (The 401 itself is tested end to end against `manage.py serve` in test_v16_handshake.py.)"""
 
 import inspect
+import pprint
 
 from daphne.cli import CommandLineInterface as DaphneCommandLine
 from daphne.server import Server as DaphneServer
@@ -77,3 +78,22 @@ def test_a_denial_with_headers_answers_with_them():
 
     assert protocol.answered == (503, "Service Unavailable", [("Retry-After", "3")])
     assert not hasattr(protocol, "handshake_deferred")
+
+
+def test_autobahn_still_pretty_prints_its_configuration_for_a_debug_line_per_connection():
+    from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+
+    source = inspect.getsource(AutobahnProtocol._connectionMade)
+    assert 'self.log.debug("\\n{attrs}", attrs=pformat(configAttrLog))' in source
+
+
+def test_autobahn_pretty_prints_only_when_the_line_is_written(monkeypatch):
+    from autobahn.websocket import protocol
+
+    made = []
+    monkeypatch.setattr(pprint, "pformat", lambda obj: made.append(obj) or "formatted")
+
+    attrs = protocol.pformat([("openHandshakeTimeout", 30, "Factory")])
+    assert made == []
+    assert f"\n{attrs}" == "\nformatted"
+    assert made == [[("openHandshakeTimeout", 30, "Factory")]]
