@@ -96,6 +96,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--command-chargers", type=int, default=defaults.command_chargers)
     p.add_argument("--commands", type=int, default=defaults.commands)
     p.add_argument("--workers", type=int, default=defaults.workers, help="load processes")
+    p.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="the project's daphne processes, each on a port of its own (chargers spread over "
+        "them as a proxy in front of several nodes spreads them)",
+    )
     p.add_argument("--ramp", type=int, default=defaults.ramp, help="connects at once per worker")
     p.add_argument("--call-timeout", type=float, default=defaults.call_timeout)
     p.add_argument(
@@ -122,7 +129,15 @@ def check(options: argparse.Namespace, only: list[str]) -> None:
     unknown = [name for name in only if name not in SCENARIOS]
     if unknown:
         raise SystemExit(f"--only: unknown scenario {', '.join(unknown)}")
-    for name in ("hold", "throughput_chargers", "storm", "command_chargers", "commands", "workers"):
+    for name in (
+        "hold",
+        "throughput_chargers",
+        "storm",
+        "command_chargers",
+        "commands",
+        "workers",
+        "servers",
+    ):
         if getattr(options, name) < 1:
             raise SystemExit(f"--{name.replace('_', '-')}: must be at least 1")
     for name in ("hold_interval", "hold_duration", "throughput_duration", "call_timeout"):
@@ -255,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=database,
             redis_url=redis_url,
             chargers=chargers,
+            processes=options.servers,
         ) as project:
             project_results = measure(project, only, sizes, skip=skip)
             description = project.description

@@ -23,6 +23,7 @@ import itertools
 import json
 import resource
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -132,6 +133,12 @@ class Worker:
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
+    def url_of(self, identity: str) -> str:
+        """The server process this charger connects to: spread over them, as the proxy in
+        front of several nodes spreads new sockets (the same one every time)."""
+        urls = self.spec["urls"]
+        return urls[zlib.crc32(identity.encode()) % len(urls)]
+
     @property
     def timeout(self) -> float:
         return self.spec["call_timeout"]
@@ -157,7 +164,7 @@ class Worker:
         started = time.perf_counter()
         try:
             ws = await connect(
-                self.spec["url"] + identity,
+                self.url_of(identity) + identity,
                 subprotocols=[f"ocpp{self.version}"],
                 additional_headers={"Authorization": f"Basic {token}"},
                 open_timeout=self.spec["open_timeout"],

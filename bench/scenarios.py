@@ -74,7 +74,7 @@ def settle(target: Target, *, quiet: float = 0.1, limit: float = 60.0) -> None:
     """Wait until the process holding the sockets is nearly idle (the last scenario's
     disconnects are written), so that one scenario's tail does not bill the next. Only that
     process is watched: PostgreSQL's helpers and Redis may be busy with other users' work."""
-    pids = {"server": procstat.descendants(target.connection_pid)}
+    pids = {"server": [p for pid in target.connection_pids for p in procstat.descendants(pid)]}
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         before = procstat.snapshot(pids)
@@ -122,7 +122,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
                     "index": index,
                     "scenario": scenario,
                     "version": "2.0.1" if scenario in VERSION_201 else "1.6",
-                    "url": target.url,
+                    "urls": target.urls,
                     "ids": chunk,
                     "password": PASSWORD,
                     "id_tags": ID_TAGS,
@@ -142,7 +142,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
         )
         for index, chunk in enumerate(chunks)
     ]
-    rss_before = procstat.rss_bytes(target.connection_pid)
+    rss_before = sum(procstat.rss_bytes(pid) for pid in target.connection_pids)
     for worker in workers:
         worker.start()
     try:
@@ -164,7 +164,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
         wall = time.perf_counter() - started
         cpu_by_group = procstat.snapshot(target.server_pids()).by_group(cpu_before)
         cpu = sum(cpu_by_group.values())
-        rss_after = procstat.rss_bytes(target.connection_pid)
+        rss_after = sum(procstat.rss_bytes(pid) for pid in target.connection_pids)
     finally:
         stop.set()
         release.set()

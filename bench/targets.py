@@ -90,24 +90,26 @@ def run_json(
 class Target:
     name: str
     log_dir: Path
-    port: int = 0
-    server: subprocess.Popen | None = None
+    # Server processes, each on a port of its own, as deploy/ runs daphne nodes behind nginx.
+    ports: list[int] = field(default_factory=list)
+    servers: list[subprocess.Popen] = field(default_factory=list)
     extra: list[subprocess.Popen] = field(default_factory=list)
     description: dict = field(default_factory=dict)
 
     @property
-    def url(self) -> str:
-        """The URL chargers are configured with; they append their own id."""
-        return f"ws://127.0.0.1:{self.port}/ocpp/{TENANT}/"
+    def urls(self) -> list[str]:
+        """The URLs chargers are configured with, one per server process; they append their
+        own id."""
+        return [f"ws://127.0.0.1:{port}/ocpp/{TENANT}/" for port in self.ports]
 
     @property
-    def connection_pid(self) -> int:
-        """The process that holds the chargers' sockets (its RSS is the memory figure)."""
-        return self.server.pid
+    def connection_pids(self) -> list[int]:
+        """The processes that hold the chargers' sockets (their RSS is the memory figure)."""
+        return [server.pid for server in self.servers]
 
     def server_pids(self) -> dict[str, list[int]]:
         """The processes serving the load, by group, for the CPU figures."""
-        return {"baseline": [self.server.pid]}
+        return {"baseline": self.connection_pids}
 
     def database_activity(self) -> dict[str, int]:
         """Cumulative counters of the target's database (empty when it has none to ask)."""
@@ -121,21 +123,24 @@ class Target:
     def commander(self, *args: str, env: dict | None = None) -> dict:
         return run_json("bench.commander", *args, env=env, what="the command sender")
 
-    def start_server(self, args: list[str], env: dict | None = None) -> None:
-        self.port = free_port()
-        log = self.log_dir / f"{self.name}-server.log"
-        with open(log, "w") as out:
-            self.server = subprocess.Popen(  # noqa: S603 (our own server, our arguments)
-                [sys.executable, *args, "--port", str(self.port)],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for_port(self.port, self.server, log)
+    def start_server(self, args: list[str], env: dict | None = None, count: int = 1) -> None:
+        for n in range(count):
+            port = free_port()
+            log = self.log_dir / f"{self.name}-server{'' if n == 0 else f'-{n + 1}'}.log"
+            with open(log, "w") as out:
+                server = subprocess.Popen(  # noqa: S603 (our own server, our arguments)
+                    [sys.executable, *args, "--port", str(port)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            self.ports.append(port)
+            self.servers.append(server)
+            wait_for_port(port, server, log)
 
     def close(self) -> None:
-        for process in [*self.extra, self.server]:
+        for process in [*self.extra, *self.servers]:
             stop(process)
 
 
@@ -149,7 +154,7 @@ class Baseline(Target):
         self.close()
 
     def send_commands(self, ids: list[str], count: int) -> dict:
-        control = f"ws://127.0.0.1:{self.port}/control"
+        control = f"ws://127.0.0.1:{self.ports[0]}/control"
         return self.commander(
             "--control-url", control, "--ids", ",".join(ids), "--count", str(count)
         )
@@ -161,9 +166,12 @@ def postgres_admin_url(database_url: str) -> str:
 
 
 class Project(Target):
-    def __init__(self, *, database_url: str, redis_url: str, chargers: int, **kwargs):
+    def __init__(
+        self, *, database_url: str, redis_url: str, chargers: int, processes: int = 1, **kwargs
+    ):
         super().__init__(**kwargs)
         self.database_url, self.redis_url, self.chargers = database_url, redis_url, chargers
+        self.processes = processes
         self.database = ""
         self.sqlite_path: Path | None = None
         self.env: dict = {}
@@ -203,12 +211,13 @@ class Project(Target):
                             stderr=subprocess.STDOUT,
                         )
                     )
-            self.start_server(serve, env=self.env)
+            self.start_server(serve, env=self.env, count=self.processes)
         except BaseException:
             self.__exit__()
             raise
         self.description = {
-            "server": "manage.py serve (daphne)",
+            "server": "manage.py serve (daphne)"
+            + (f" x {self.processes} processes" if self.processes > 1 else ""),
             "database": "PostgreSQL" if self.database else "SQLite",
             "channel_layer": "Redis" if self.redis_url else "in-process",
             "celery": "worker process" if self.redis_url else "embedded threads",
@@ -284,7 +293,7 @@ class Project(Target):
         self.python("manage.py", *args)
 
     def server_pids(self) -> dict[str, list[int]]:
-        groups = {"daphne": procstat.descendants(self.server.pid)}
+        groups = {"daphne": [p for pid in self.connection_pids for p in procstat.descendants(pid)]}
         if self.extra:
             groups["celery"] = [pid for p in self.extra for pid in procstat.descendants(p.pid)]
         if self.database:

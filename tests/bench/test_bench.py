@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.load import Worker
 from bench.scenarios import SCENARIOS, percentile
 from tests.helpers import ROOT, child_env, database_url, run_module
 
@@ -153,3 +154,40 @@ def test_it_refuses_a_size_below_one_naming_the_flag():
 
     assert completed.returncode != 0
     assert "--hold: must be at least 1" in completed.stderr
+
+
+def test_it_spreads_the_chargers_over_the_server_processes_the_same_way_every_time():
+    urls = ["ws://127.0.0.1:1/ocpp/bench/", "ws://127.0.0.1:2/ocpp/bench/"]
+    worker = Worker({"urls": urls})
+    ids = [f"BENCH-{n:05d}" for n in range(1, 101)]
+
+    chosen = [worker.url_of(identity) for identity in ids]
+
+    assert 40 <= chosen.count(urls[0]) <= 60
+    assert chosen == [worker.url_of(identity) for identity in ids]
+
+
+def test_it_runs_a_storm_against_several_server_processes(tmp_path, django_db_blocker):
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("the project's processes share PostgreSQL and Redis (CI=true sets them)")
+    with django_db_blocker.unblock():
+        url = server_url()
+    completed, left_behind = run_module(
+        "bench",
+        *["--only", "storm", "--storm", "6", "--workers", "1", "--servers", "2"],
+        "--output",
+        str(tmp_path),
+        env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL),
+        scratch_prefix="cpms_bench_",
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    (path,) = tmp_path.glob("*.json")
+    result = json.loads(path.read_text())
+
+    assert result["project"]["server"] == "manage.py serve (daphne) x 2 processes"
+    assert result["scenarios"]["storm"]["project"]["accepted"] == 6
+    assert sorted(p.name for p in tmp_path.glob("*-logs/project-server*.log")) == [
+        "project-server-2.log",
+        "project-server.log",
+    ]
+    assert left_behind == set()
