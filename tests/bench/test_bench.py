@@ -5,6 +5,7 @@ against the project and the baseline and produced figures, and that the scratch 
 gone afterwards.
 """
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -191,3 +192,18 @@ def test_it_runs_a_storm_against_several_server_processes(tmp_path, django_db_bl
         "project-server.log",
     ]
     assert left_behind == set()
+
+
+async def test_a_storm_past_its_timeout_still_counts_the_chargers_accepted_by_then():
+    class Stalling(Worker):
+        async def open(self, identity):
+            if identity == "BENCH-00002":
+                await asyncio.sleep(60)  # never answered within the storm's timeout
+            return object(), 0.01, 0.02
+
+    worker = Stalling({"ids": ["BENCH-00001", "BENCH-00002", "BENCH-00003"], "storm_timeout": 0.5})
+
+    result = await worker.storm()
+
+    assert len(result["accepted_at"]) == 2
+    assert result["timed_out"] is True
