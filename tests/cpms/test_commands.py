@@ -118,9 +118,17 @@ def test_serve_on_another_port_links_to_that_port(served, settings):
 
     call_command("serve", "--port", "8137", "--no-worker")
 
-    assert served and "8137" in served[0]
+    assert served and "tcp:port=8137:interface=127.0.0.1:backlog=4096" in served[0]
     assert settings.SITE_URL == os.environ["SITE_URL"] == "http://127.0.0.1:8137"
     assert links.upload_url("a", "t").startswith("http://127.0.0.1:8137/")
+
+
+def test_serve_listens_with_a_backlog_for_a_fleet_reconnecting_at_once(served):
+    call_command("serve", "--host", "::1", "--port", "8137", "--no-worker")
+
+    (argv,) = served
+    assert argv[argv.index("-e") + 1] == r"tcp:port=8137:interface=\:\:1:backlog=4096"
+    assert "-b" not in argv and "-p" not in argv
 
 
 def test_serve_keeps_a_site_url_that_is_set(served, settings, monkeypatch):

@@ -6,6 +6,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cpms.collector import calm_the_garbage_collector
 
+# Connections the kernel holds for daphne until it accepts them; Twisted's default is 50. A fleet
+# reconnecting at once overflows 50 within milliseconds, and each SYN dropped then is sent again
+# by the charger's kernel only after 1, then 3, then 7 s: a storm's slowest replies, and its
+# connect timeouts, before any of our work. The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
+
+
+def listen_endpoint(host: str, port: int) -> str:
+    """daphne's listening socket as a Twisted endpoint, the one way to give it a backlog
+    (`-b`/`-p` build the same string without one; `:` in an IPv6 address is escaped)."""
+    interface = host.strip("[]").replace(":", r"\:")
+    return f"tcp:port={port}:interface={interface}:backlog={LISTEN_BACKLOG}"
+
 
 def site_url_for(host: str, port: int) -> str:
     """The public URL of a server bound to `host` and `port` when SITE_URL is not set: chargers
@@ -75,10 +88,8 @@ class Command(BaseCommand):
 
             start_worker_threads()
         argv = [
-            "-b",
-            host,
-            "-p",
-            str(port),
+            "-e",
+            listen_endpoint(host, port),
             # daphne's default closes every socket after a day; chargers stay for months.
             "--websocket_timeout",
             "-1",
