@@ -275,6 +275,9 @@ class SiteInputs:
     flexible: list[cheaper.Flexible] = field(default_factory=list)
     # Per connector key: the most periods its EV takes in a schedule (ISO 15118).
     tuples: dict[str, int] = field(default_factory=dict)
+    # Per connector key: what a session's `need_a` is worked out from (the energy it still
+    # needs, and its departure), which does not follow the clock as `need_a` does.
+    needs_basis: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 class LastPlan(NamedTuple):
@@ -553,6 +556,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         open_sessions[key] = session
     flexible: list[cheaper.Flexible] = []
     tuples: dict[str, int] = {}
+    needs_basis: dict[str, tuple[float, str]] = {}
     for key, session in open_sessions.items():
         connector = by_key[key]
         draw = draw_per_phase(connector.phases, power_w=session.power_w)
@@ -563,6 +567,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             need_a = needed_current(
                 connector.phases, energy_wh=still, departure_at=need.departure_at, now=now
             )
+            if need_a is not None:
+                needs_basis[key] = (still, need.departure_at.isoformat())
             if need_a is not None and still > 0:
                 leaves = (need.departure_at - now).total_seconds()
                 flexible.append(cheaper.Flexible(key, still, leaves))
@@ -628,6 +634,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         limits=limits,
         flexible=flexible,
         tuples=tuples,
+        needs_basis=needs_basis,
     )
 
 

@@ -424,9 +424,12 @@ def _same_periods(sent: selectors.SentRow, offsets, now: datetime) -> bool:
     return _normalised(sent.periods, now) == _normalised(_periods(offsets, now), now)
 
 
+# What a new send writes over the record of its place.
+SENT_VALUES = ("session", "periods", "limit_a", "status", "command", "error", "sent_at", "attempts")
+
+
 @dataclass(frozen=True)
 class _Send:
-    sent_profile_id: int
     charger_id: int
     kind: str
     evse_id: int
@@ -435,8 +438,10 @@ class _Send:
 
 
 def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> list[Outgoing]:
-    """Decide what changed since it was last sent, and record it as pending."""
+    """Decide what changed since it was last sent, and record it as pending (in one upsert: a
+    site's first run sends a thousand)."""
     decided: list[_Send] = []
+    records: list[SentProfile] = []  # decided[i]'s record
 
     def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> bool:
         """Record the profile if it is to be sent; whether it is on its way (sent now, or
@@ -454,29 +459,24 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
                 return False
         if kind == ProfileKind.SESSION and not session.transaction_id:
             return True  # a session without a transaction id yet: the next run has it
-        values = {
-            "session_id": session.pk if session else None,
-            "periods": _periods(offsets, now),
-            "limit_a": Decimal(str(limit)),
-            "status": ProfileStatus.PENDING,
-            "command": None,
-            "error": "",
-            "sent_at": now,
-            "attempts": (found.attempts + 1) if found is not None and same else 1,
-        }
-        if found is not None:
-            SentProfile.objects.filter(pk=found.pk).update(**values)
-            pk = found.pk
-        else:
-            pk = SentProfile.objects.create(
+        records.append(
+            SentProfile(
                 tenant_id=inputs.site.tenant_id,
                 charger_id=charger_id,
                 evse_id=evse_id,
                 kind=kind,
-                **values,
-            ).pk
+                session_id=session.pk if session else None,
+                periods=_periods(offsets, now),
+                limit_a=Decimal(str(limit)),
+                status=ProfileStatus.PENDING,
+                command=None,
+                error="",
+                sent_at=now,
+                attempts=(found.attempts + 1) if found is not None and same else 1,
+            )
+        )
         transaction_id = session.transaction_id if session else ""
-        decided.append(_Send(pk, charger_id, kind, evse_id, tuple(offsets), transaction_id))
+        decided.append(_Send(charger_id, kind, evse_id, tuple(offsets), transaction_id))
         return True
 
     allocations = plan.by_connector()
@@ -505,9 +505,16 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
     if not decided:
         return []
+    # A place's record keeps its id (the place is unique): the upsert returns it either way.
+    SentProfile.objects.bulk_create(
+        records,
+        update_conflicts=True,
+        unique_fields=["charger", "evse_id", "kind"],
+        update_fields=[*SENT_VALUES],
+    )
     chargers = Charger.objects.in_bulk({d.charger_id for d in decided})
     out = []
-    for item in decided:
+    for item, record in zip(decided, records, strict=True):
         charger = chargers[item.charger_id]
         request = builders.charging_limit(
             charger,
@@ -519,7 +526,7 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             phases=inputs.phase_count.get(charger.pk, 3),
             transaction_id=item.transaction_id,
         )
-        out.append(Outgoing(item.sent_profile_id, charger, request))
+        out.append(Outgoing(record.pk, charger, request))
     return out
 
 
@@ -606,18 +613,32 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
     }
 
 
-def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -> str:
+def _digest(
+    record: dict[str, Any],
+    rows: list[dict[str, Any]],
+    now: datetime,
+    needs_basis: dict[str, tuple[float, str]],
+) -> str:
     """What makes two runs' plans the same: their inputs and allocations, with times that
     follow the clock (now, offsets from it, the start of the period in force) left out or
-    made absolute."""
+    made absolute. A session's `need_a` follows the clock too (the same energy over less
+    time): what it is worked out from counts instead, so an idle site's runs repeat the plan
+    until an allocation moves."""
     history = {k: v for k, v in record["history"].items() if k != "draws_at"}
     changes = [[_stamp(now, c["offset_s"]), sorted(c["limits"].items())] for c in record["changes"]]
-    inputs = {k: v for k, v in record.items() if k not in ("now", "history", "changes")}
+    sessions = [
+        s if s["need_a"] is None else {**s, "need_a": needs_basis.get(s["connector"])}
+        for s in record["sessions"]
+    ]
+    skip = ("now", "history", "changes", "sessions")
+    inputs = {k: v for k, v in record.items() if k not in skip}
     allocations = [
         [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
         for row in rows
     ]
-    return hashlib.sha256(fastjson.dumps_bytes([inputs, history, changes, allocations])).hexdigest()
+    return hashlib.sha256(
+        fastjson.dumps_bytes([inputs, sessions, history, changes, allocations])
+    ).hexdigest()
 
 
 def _cheaper(inputs: selectors.SiteInputs, plan: alloc.Plan) -> alloc.Plan:
@@ -681,7 +702,7 @@ def plan_compute(
     changed = dict(inputs.history.limits) != dict(plan.history.limits)
     outgoing = _to_send(inputs, plan, now)
     record = _inputs_record(inputs, plan)
-    digest = _digest(record, rows, now)
+    digest = _digest(record, rows, now, inputs.needs_basis)
     full_id = inputs.last_full_id
     same = full_id is not None and inputs.last_full_digest == digest
     load_plan = LoadPlan.objects.create(

@@ -302,6 +302,24 @@ def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tena
         assert changed.same_as_id is None and len(changed.allocations) == 5
 
 
+def test_a_session_with_needs_repeats_the_plan_while_only_the_clock_moves(tenant_a, depot):
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        services.session_needs_set(
+            session=depot["sessions"][0],
+            departure_at=now + timedelta(hours=3),
+            energy_needed_wh=20_000,
+        )
+        first = recompute(depot, now=now)
+        answer_all()
+        # The current it needs before it leaves grows a little each minute: its plan stays.
+        again = recompute(depot, now=now + timedelta(minutes=1))
+        assert again.same_as_id == first.pk
+        services.session_needs_set(session=depot["sessions"][0], energy_needed_wh=30_000)
+        needs_more = recompute(depot, now=now + timedelta(minutes=2))
+        assert needs_more.same_as_id is None
+
+
 def test_the_wiring_and_a_per_evse_maximum_reach_the_allocator(tenant_a, depot):
     first, second = depot["chargers"][:2]
     with scoping.scope(tenant_a):
