@@ -28,6 +28,8 @@ SATURATED_PCT = 90
 STORED_ROWS = [
     ("answered_to_store", "answered: rows to store", ""),
     ("missing_in_database", "answered but not stored", "0"),
+    ("doubled_in_database", "stored more than once", "0"),
+    ("left_open", "sessions left open", "0"),
 ]
 SESSION_ROWS = [
     ("sessions_per_s", "sessions per s", ""),
@@ -63,6 +65,18 @@ ROWS = {
     ],
     "sessions": SESSION_ROWS,
     "sessions_201": SESSION_ROWS,
+    "fleet": [
+        ("held", "chargers held", ""),
+        ("calls_per_s", "calls per s", ""),
+        ("sessions", "sessions", ""),
+        ("p50_ms", "p50 (ms)", ""),
+        ("p99_ms", "p99 (ms)", ""),
+        ("slowest_ms", "slowest reply (ms)", "<= 5000"),
+        ("calls_slower_than_5s", "calls slower than 5 s", "0"),
+        ("server_cpu_us_per_call", "server CPU per call (us)", ""),
+        ("commits_per_call", "database commits per call", ""),
+        *STORED_ROWS,
+    ],
     "command": [
         ("held", "chargers connected", ""),
         ("answered", "commands answered", ""),
@@ -77,6 +91,7 @@ TITLES = {
     "sessions": "throughput: sessions",
     "sessions_201": "throughput: 2.0.1 sessions",
     "command": "command",
+    "fleet": "realistic fleet",
 }
 
 
@@ -95,6 +110,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--storm-timeout", type=float, default=defaults.storm_timeout)
     p.add_argument("--command-chargers", type=int, default=defaults.command_chargers)
     p.add_argument("--commands", type=int, default=defaults.commands)
+    p.add_argument("--fleet", type=int, default=defaults.fleet, help="chargers of the fleet")
+    p.add_argument("--fleet-duration", type=float, default=defaults.fleet_duration)
+    p.add_argument(
+        "--fleet-interval",
+        type=float,
+        default=defaults.fleet_interval,
+        help="seconds between a session's MeterValues (the fleet's pace)",
+    )
     p.add_argument("--workers", type=int, default=defaults.workers, help="load processes")
     p.add_argument("--ramp", type=int, default=defaults.ramp, help="connects at once per worker")
     p.add_argument("--call-timeout", type=float, default=defaults.call_timeout)
@@ -122,10 +145,25 @@ def check(options: argparse.Namespace, only: list[str]) -> None:
     unknown = [name for name in only if name not in SCENARIOS]
     if unknown:
         raise SystemExit(f"--only: unknown scenario {', '.join(unknown)}")
-    for name in ("hold", "throughput_chargers", "storm", "command_chargers", "commands", "workers"):
+    for name in (
+        "hold",
+        "throughput_chargers",
+        "storm",
+        "command_chargers",
+        "commands",
+        "fleet",
+        "workers",
+    ):
         if getattr(options, name) < 1:
             raise SystemExit(f"--{name.replace('_', '-')}: must be at least 1")
-    for name in ("hold_interval", "hold_duration", "throughput_duration", "call_timeout"):
+    for name in (
+        "hold_interval",
+        "hold_duration",
+        "throughput_duration",
+        "fleet_duration",
+        "fleet_interval",
+        "call_timeout",
+    ):
         if getattr(options, name) <= 0:
             raise SystemExit(f"--{name.replace('_', '-')}: must be positive")
 

@@ -70,6 +70,15 @@ def start_transaction(*, connector_id: int, id_tag: str, meter_start: int) -> di
     }
 
 
+def status_notification(*, connector_id: int, status: str) -> dict:
+    return {
+        "connectorId": connector_id,
+        "errorCode": "NoError",
+        "status": status,
+        "timestamp": now(),
+    }
+
+
 def stop_transaction(*, transaction_id: int, id_tag: str, meter_stop: int) -> dict:
     return {
         "transactionId": transaction_id,

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import itertools
 import json
+import random
 import resource
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,15 @@ from chargers.simulator.connection import retry_after
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 POLL = 0.02
+
+# The realistic fleet's cadence, in meter intervals (`--fleet-interval`, 5 s by default): a
+# heartbeat every 12; per connector, an idle spell of 4 on average between sessions, and
+# sessions of 12 to 36 MeterValues. With the calls around each session, that is about 0.45
+# calls per second per two-connector charger: 900 per second for 2,000 of them.
+FLEET_HEARTBEAT_EVERY = 12
+FLEET_IDLE_MEAN = 4
+FLEET_METER_VALUES = (12, 36)
+FLEET_CONNECTORS = (1, 2)
 
 
 class CallFailed(Exception):
@@ -59,6 +69,8 @@ class Link:
     reader: asyncio.Task | None = None
     transaction_id: int | None = None
     energy_wh: int = 0
+    # OCPP-J: one CALL at a time from a charger; its connectors take turns (the fleet scenario).
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def open(self) -> bool:
@@ -270,6 +282,7 @@ class Worker:
             "meter_values": self.meter_loop,
             "sessions": self.sessions,
             "sessions_201": self.sessions_201,
+            "fleet": self.fleet,
         }
         latencies: list[float] = []
         await asyncio.gather(
@@ -368,6 +381,83 @@ class Worker:
             except CallFailed as failed:
                 self.error(str(failed))
                 return
+
+    async def fleet(self, n: int, link: Link, deadline: float, latencies: list) -> None:
+        """A charger of a realistic fleet, open loop: a heartbeat now and then and, on each of
+        its two connectors, sessions at random times (plug in, Authorize, StartTransaction,
+        Charging, MeterValues every interval, StopTransaction, Finishing, Available). A
+        session still running at the end is stopped, so that none is left open."""
+        interval = self.spec["interval"]
+        rng = random.Random(link.identity)  # noqa: S311 (a pattern of load, not a secret)
+
+        def running() -> bool:
+            return time.perf_counter() < deadline and link.open
+
+        async def pause(seconds: float) -> None:
+            await asyncio.sleep(max(0.0, min(seconds, deadline - time.perf_counter())))
+
+        async def call(action: str, payload: dict) -> dict:
+            async with link.turn:
+                elapsed, reply = await link.call(action, payload, self.timeout)
+            latencies.append(elapsed)
+            return reply
+
+        async def status(connector_id: int, state: str) -> None:
+            await call(
+                "StatusNotification",
+                frames.status_notification(connector_id=connector_id, status=state),
+            )
+
+        async def heartbeats() -> None:
+            every = FLEET_HEARTBEAT_EVERY * interval
+            await pause(rng.uniform(0, every))
+            while running():
+                await call("Heartbeat", {})
+                await pause(every)
+
+        async def session(connector_id: int, tag: str, energy_wh: int) -> int:
+            await status(connector_id, "Preparing")
+            await call("Authorize", {"idTag": tag})
+            start = frames.start_transaction(
+                connector_id=connector_id, id_tag=tag, meter_start=energy_wh
+            )
+            transaction_id = (await call("StartTransaction", start))["transactionId"]
+            self.answered.transactions.append(str(transaction_id))
+            await status(connector_id, "Charging")
+            for _ in range(rng.randint(*FLEET_METER_VALUES)):
+                await pause(interval)
+                if not running():
+                    break
+                energy_wh += 15  # 11 kW for 5 s
+                meter = frames.meter_values(
+                    connector_id=connector_id, transaction_id=transaction_id, energy_wh=energy_wh
+                )
+                await call("MeterValues", meter)
+                self.answered.samples += frames.SAMPLES_PER_METER_VALUES
+            stop = frames.stop_transaction(
+                transaction_id=transaction_id, id_tag=tag, meter_stop=energy_wh
+            )
+            await call("StopTransaction", stop)
+            self.sessions_done += 1
+            await status(connector_id, "Finishing")
+            await status(connector_id, "Available")
+            return energy_wh
+
+        async def connector(connector_id: int) -> None:
+            tag = self.id_tag(2 * n + connector_id)
+            energy_wh = 0
+            await status(connector_id, "Available")
+            while True:
+                await pause(rng.expovariate(1 / (FLEET_IDLE_MEAN * interval)))
+                if not running():
+                    return
+                energy_wh = await session(connector_id, tag, energy_wh)
+
+        try:
+            await asyncio.gather(heartbeats(), *(connector(c) for c in FLEET_CONNECTORS))
+        except CallFailed as failed:
+            # The charger gives up; a session it had open stays so, and the figures say so.
+            self.error(str(failed))
 
     async def storm(self) -> dict:
         """Every charger of this worker connects and boots at once."""

@@ -20,12 +20,14 @@ from bench.targets import ID_TAGS, PASSWORD, BenchError, Target, charger_ids
 
 # The order matters: a scenario's disconnects leave work for later (an offline alert is
 # evaluated two minutes after a charger's socket closes), which would be billed to whichever
-# scenario runs then. The small fleets go first; the two fleets of a thousand go last.
-SCENARIOS = ("meter_values", "sessions", "sessions_201", "command", "hold", "storm")
+# scenario runs then. The small fleets go first; the big ones last, the realistic fleet at the end.
+SCENARIOS = ("meter_values", "sessions", "sessions_201", "command", "hold", "storm", "fleet")
 # Scenarios whose chargers speak 2.0.1; the others speak 1.6.
 VERSION_201 = frozenset({"sessions_201"})
 # Scenarios that store what they are answered for, checked against the database at the end.
-STORING = frozenset({"meter_values", "sessions", "sessions_201"})
+STORING = frozenset({"meter_values", "sessions", "sessions_201", "fleet"})
+# The realistic fleet's target: no call answered slower than this, in seconds.
+FLEET_SLOWEST = 5.0
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Sizes:
     storm_timeout: float = 60.0
     command_chargers: int = 200
     commands: int = 200
+    fleet: int = 2000
+    fleet_duration: float = 600.0
+    fleet_interval: float = 5.0
     workers: int = 2
     ramp: int = 20
     call_timeout: float = 30.0
@@ -51,10 +56,16 @@ class Sizes:
             "sessions": self.throughput_chargers,
             "sessions_201": self.throughput_chargers,
             "command": self.command_chargers,
+            "fleet": self.fleet,
         }[scenario]
 
     def duration(self, scenario: str) -> float:
+        if scenario == "fleet":
+            return self.fleet_duration
         return self.hold_duration if scenario == "hold" else self.throughput_duration
+
+    def interval(self, scenario: str) -> float:
+        return self.fleet_interval if scenario == "fleet" else self.hold_interval
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -127,7 +138,7 @@ def run(target: Target, scenario: str, sizes: Sizes) -> dict:
                     "password": PASSWORD,
                     "id_tags": ID_TAGS,
                     "duration": sizes.duration(scenario),
-                    "interval": sizes.hold_interval,
+                    "interval": sizes.interval(scenario),
                     "ramp": sizes.ramp,
                     "call_timeout": sizes.call_timeout,
                     "open_timeout": sizes.call_timeout,
@@ -210,10 +221,13 @@ def persisted(target: Target, answered: dict | None) -> dict:
     found = target.stored(answered)
     if found is None:
         return {}
+    left_open = found.pop("left_open", 0)
     expected = {**answered, "transactions": len(answered["transactions"])}
     return {
         "answered_to_store": sum(expected.values()),
         "missing_in_database": sum(max(0, expected[k] - found[k]) for k in expected),
+        "doubled_in_database": sum(max(0, found[k] - expected[k]) for k in expected),
+        "left_open": left_open,
         "stored": found,
     }
 
@@ -258,7 +272,7 @@ def figures(
     }
     held = sum(part.get("held", 0) for part in results)
     chargers = sizes.chargers(scenario)
-    if scenario in {"hold", "meter_values", "sessions", "sessions_201"}:
+    if scenario in {"hold", "meter_values", "sessions", "sessions_201", "fleet"}:
         latencies = [value for part in results for value in part["latencies"]]
         calls = len(latencies)
         figures = {
@@ -273,9 +287,13 @@ def figures(
         }
         if scenario == "hold":
             figures["rss_per_connection_kib"] = round(rss_delta / held / 1024, 1) if held else None
-        if scenario in {"sessions", "sessions_201"}:
+        if scenario in {"sessions", "sessions_201", "fleet"}:
             sessions = sum(part["sessions"] for part in results)
             figures["sessions_per_s"] = round(sessions / wall, 1) if wall else None
+        if scenario == "fleet":
+            figures["sessions"] = sessions
+            figures["slowest_ms"] = ms(max(latencies, default=None))
+            figures["calls_slower_than_5s"] = sum(value > FLEET_SLOWEST for value in latencies)
         return {**figures, **(persisted or {}), **common}
     if scenario == "storm":
         accepted = [value for part in results for value in part["accepted_at"]]

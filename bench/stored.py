@@ -17,19 +17,21 @@ CHUNK = 500
 
 def stored(transactions: list[str]) -> dict[str, int]:
     """The benchmark tenant's sessions with these transaction ids, their 2.0.1 events and
-    their meter samples."""
+    their meter samples, and how many of those sessions are still open (every scenario stops
+    what it started before this count)."""
     import django
 
     django.setup()
     from chargers.models import ChargingSession, MeterSample, TransactionEventRecord
     from cpms.tenancy import scoping
 
-    found = {"transactions": 0, "events": 0, "samples": 0}
+    found = {"transactions": 0, "events": 0, "samples": 0, "left_open": 0}
     with scoping.unscoped():
         for start in range(0, len(transactions), CHUNK):
             chunk = transactions[start : start + CHUNK]
             sessions = ChargingSession.objects.filter(transaction_id__in=chunk)
             found["transactions"] += sessions.count()
+            found["left_open"] += sessions.filter(stopped_at__isnull=True).count()
             events = TransactionEventRecord.objects.filter(session__in=sessions)
             found["events"] += events.count()
             found["samples"] += MeterSample.objects.filter(session__in=sessions).count()

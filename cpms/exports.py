@@ -28,10 +28,15 @@ CHUNK = 2000
 
 
 def neutralise(value) -> str:
+    # Text first: most cells are, and an export writes hundreds of thousands of them.
+    if value.__class__ is str:
+        return "'" + value if value.startswith(DANGEROUS_STARTS) else value
+    if value is None:
+        return ""
     # A number is no formula: a credit note's -7.14 stays a number to the spreadsheet.
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    text = "" if value is None else str(value)
+    text = str(value)
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
 
 

@@ -88,7 +88,9 @@ class PncSettingsForm(forms.Form):
     provider = forms.ChoiceField(
         label=_("Contract-certificate provider"), choices=ProviderKind.choices
     )
-    remote_url = forms.URLField(label=_("Remote provider URL"), required=False, max_length=300)
+    remote_url = forms.URLField(
+        label=_("Remote provider URL"), required=False, max_length=300, assume_scheme="https"
+    )
     remote_username = forms.CharField(label=_("Username"), required=False, max_length=150)
     remote_secret = forms.CharField(
         label=_("Password or token"),

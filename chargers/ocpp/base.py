@@ -80,6 +80,10 @@ class CentralSystem(Endpoint):
     def describe(self) -> str:
         return self.identity
 
+    def configuration_changed(self) -> None:
+        """The charger's configuration may read differently now (a configuration reply was
+        recorded, or it booted): forget what this socket remembers of it."""
+
     @property
     def accepted(self) -> bool:
         return self.registration_status == "Accepted"
@@ -128,6 +132,7 @@ class CentralSystem(Endpoint):
             charger_id=self.charger_id, reported=reported, reason=reason
         )
         self.registration_status = answer.status
+        self.configuration_changed()
         return {"currentTime": now_iso(), "interval": answer.interval, "status": answer.status}
 
     async def _event(self, kind: str, summary: str, payload: JsonDict) -> None:

@@ -28,7 +28,7 @@ from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import CallErrorReply, CallReplyInvalid, Disconnected
 from chargers.ocpp.frames import CALL, CALLRESULT
-from chargers.ocpp.readers import ReplyFacts, reply_facts
+from chargers.ocpp.readers import CONFIGURATION_ACTIONS, ReplyFacts, reply_facts
 from chargers.ocpp.redact import REDACTED_ACTIONS, redact_payload
 from chargers.ocpp.v16 import CentralSystem16
 from chargers.ocpp.v201 import CentralSystem21, CentralSystem201
@@ -404,6 +404,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
 
         await in_db(record)()
+        if action in CONFIGURATION_ACTIONS and self.central is not None:
+            self.central.configuration_changed()
         if event.get("reply_to"):
             await self.channel_layer.send(
                 event["reply_to"], {"type": "command.done", "command_id": event["command_id"]}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from chargers import costs
 from chargers.commands import asend_command
-from chargers.models import Charger, EventKind, IdToken
+from chargers.models import Charger, EventKind
 from chargers.ocpp import JsonDict, builders
 from chargers.ocpp.base import CentralSystem
 from chargers.ocpp.errors import CallRefused
@@ -34,33 +35,51 @@ def evse_of(connector_id: int) -> tuple[int, int]:
     return connector_id, (1 if connector_id else 0)
 
 
-def user_price(
-    *, charger_id: int, id_tag: str, token: IdToken | None
-) -> tuple[Charger, builders.Request] | None:
-    """California Pricing's SetUserPrice for the driver of `token`, when this charger shows
-    costs and a tariff prices the token here; else None."""
-    charger = Charger.objects.get(pk=charger_id)
-    if not builders.shows_costs(charger):
-        return None
-    text = costs.price_text(charger_id=charger_id, evse_id=None, token=token)
-    if text is None:
-        return None
-    return charger, builders.user_price(charger, id_tag=id_tag, price_text=text.text)
+class Authorized(NamedTuple):
+    token: TokenInfo
+    # The SetUserPrice to send after the answer, when one applies.
+    price: tuple[Charger, builders.Request] | None
+    # Whether the charger shows costs, when it was read (None: not needed, not read).
+    shows_costs: bool | None
 
 
-def authorized(
-    *, charger_id: int, id_tag: str
-) -> tuple[TokenInfo, tuple[Charger, builders.Request] | None]:
-    """The token's verdict and, when accepted, the SetUserPrice to send after the answer: in
-    one trip to the database thread (a trip of its own after each Authorize cost a commit)."""
+def authorized(*, charger_id: int, id_tag: str, shows_costs: bool | None) -> Authorized:
+    """The token's verdict and, when accepted and this charger shows costs (California
+    Pricing) and a tariff prices the token here, the driver's SetUserPrice, in one trip to the
+    database thread (a trip of its own after each Authorize cost a commit). `shows_costs` is
+    what the socket remembers of the charger's configuration; None reads it."""
     token = id_token_verdict(id_tag=id_tag)
     if token.status != "Accepted":
-        return token, None
-    return token, user_price(charger_id=charger_id, id_tag=id_tag, token=token.token)
+        return Authorized(token, None, shows_costs)
+    charger = None
+    if shows_costs is None:
+        charger = Charger.objects.get(pk=charger_id)
+        shows_costs = builders.shows_costs(charger)
+    if not shows_costs:
+        return Authorized(token, None, shows_costs)
+    text = costs.price_text(charger_id=charger_id, evse_id=None, token=token.token)
+    if text is None:
+        return Authorized(token, None, shows_costs)
+    charger = charger or Charger.objects.get(pk=charger_id)
+    request = builders.user_price(charger, id_tag=id_tag, price_text=text.text)
+    return Authorized(token, (charger, request), shows_costs)
 
 
 class CentralSystem16(CentralSystem):
     version = "1.6"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether the charger shows costs, read at the first accepted Authorize: reading the
+        # charger and its configuration replies at every one cost two queries a call. What
+        # may change the answer (a configuration reply recorded, a boot) forgets it, and
+        # bumps the epoch so that an Authorize read before the change does not store it back.
+        self._shows_costs: bool | None = None
+        self._configuration_epoch = 0
+
+    def configuration_changed(self) -> None:
+        self._shows_costs = None
+        self._configuration_epoch += 1
 
     @handles("BootNotification")
     async def boot_notification(self, payload: JsonDict) -> JsonDict:
@@ -97,9 +116,12 @@ class CentralSystem16(CentralSystem):
 
     @handles("Authorize")
     async def authorize(self, payload: JsonDict) -> JsonDict:
-        token, price = await self.db(authorized)(
-            charger_id=self.charger_id, id_tag=payload["idTag"]
+        epoch = self._configuration_epoch
+        token, price, shows_costs = await self.db(authorized)(
+            charger_id=self.charger_id, id_tag=payload["idTag"], shows_costs=self._shows_costs
         )
+        if epoch == self._configuration_epoch:
+            self._shows_costs = shows_costs
         if price is not None:
             # The OCA's California Pricing whitepaper: the driver's price reaches the screen
             # once their token is accepted, before charging; sent after this answer, unawaited.

@@ -8,6 +8,7 @@ gets its own. Notifications without state of their own are kept verbatim as char
 from __future__ import annotations
 
 import base64
+from typing import Any, NamedTuple
 
 from chargers import costs
 from chargers.certificates import plug_and_charge as pnc
@@ -27,7 +28,11 @@ from chargers.services.device_model import device_model_store
 from chargers.services.reports import (
     connector_status_record,
 )
-from chargers.services.sessions import meter_values_record, session_event_record
+from chargers.services.sessions import (
+    TransactionEventAnswer,
+    meter_values_record,
+    session_event_record,
+)
 from chargers.smart_charging.models import NeedsAnswer
 from chargers.smart_charging.services.ev import ev_needs_record, ev_schedule_record
 from chargers.smart_charging.services.reports import profiles_report_record
@@ -103,6 +108,41 @@ def money(cost: costs.Cost) -> float:
     return float(cost.amount)
 
 
+def verdict_and_price(
+    *, charger_id: int, id_tag: str, token_type: str
+) -> tuple[TokenInfo, costs.PriceText | None]:
+    """The token's verdict and, when accepted, the driver's price at this charger (I01): in
+    one trip to the database thread, one transaction (a trip each cost a commit)."""
+    token = id_token_verdict(id_tag=id_tag, token_type=token_type)
+    if token.status != "Accepted":
+        return token, None
+    return token, costs.price_text(charger_id=charger_id, evse_id=None, token=token.token)
+
+
+class EventAnswer(NamedTuple):
+    recorded: TransactionEventAnswer
+    # The driver's price, for a Started whose token was accepted (I02).
+    price: costs.PriceText | None
+    # The session's total, for an Ended (I03).
+    cost: costs.Cost | None
+
+
+def event_and_display(*, charger_id: int, **report: Any) -> EventAnswer:
+    """A TransactionEvent recorded and what its reply shows, in one transaction: the driver's
+    price for a Started, the total for an Ended. Updated, the busy one, reads nothing more.
+    Each read was a trip and a commit of its own; both only read."""
+    recorded = session_event_record(charger_id=charger_id, **report)
+    price = cost = None
+    token = recorded.token
+    if report["event_type"] == "Started" and token is not None and token.status == "Accepted":
+        price = costs.price_text(
+            charger_id=charger_id, evse_id=report.get("evse_id"), token=token.token
+        )
+    elif report["event_type"] == "Ended":
+        cost = costs.session_cost(session_id=recorded.session.pk)
+    return EventAnswer(recorded, price, cost)
+
+
 def _keep(action: str, kind: str) -> Handler:
     """The handler of a notification that is kept verbatim and acknowledged."""
 
@@ -160,12 +200,12 @@ class CentralSystem201(CentralSystem):
         if "certificate" in payload or "iso15118CertificateHashData" in payload:
             return await self._authorize_contract(payload)
         presented = payload["idToken"]
-        token = await self.db(id_token_verdict)(
-            id_tag=presented["idToken"], token_type=presented["type"]
+        token, price = await self.db(verdict_and_price)(
+            charger_id=self.charger_id, id_tag=presented["idToken"], token_type=presented["type"]
         )
         reply: JsonDict = {"idTokenInfo": id_token_info(token)}
-        if token.status == "Accepted":
-            await self._personal_message(reply, token, evse_id=None)
+        if price is not None:
+            reply["idTokenInfo"]["personalMessage"] = message_content(price)
         return reply
 
     async def _authorize_contract(self, payload: JsonDict) -> JsonDict:
@@ -210,7 +250,7 @@ class CentralSystem201(CentralSystem):
     async def transaction_event(self, payload: JsonDict) -> JsonDict:
         info = payload["transactionInfo"]
         evse = payload.get("evse") or {}
-        answer = await self.db(session_event_record)(
+        answer, price, cost = await self.db(event_and_display)(
             charger_id=self.charger_id,
             transaction_id=info["transactionId"],
             event_type=payload["eventType"],
@@ -234,14 +274,10 @@ class CentralSystem201(CentralSystem):
         reply: JsonDict = (
             {} if answer.token is None else {"idTokenInfo": id_token_info(answer.token)}
         )
-        # Only the Started and Ended events ask for money: Updated, the busy one, stays lean.
-        if payload["eventType"] == "Started" and answer.token is not None:
-            if answer.token.status == "Accepted":
-                await self._personal_message(reply, answer.token, evse_id=evse.get("id"))
-        elif payload["eventType"] == "Ended":
-            cost = await self.db(costs.session_cost)(session_id=answer.session.pk)
-            if cost is not None:
-                reply["totalCost"] = money(cost)
+        if price is not None:
+            reply["idTokenInfo"]["personalMessage"] = message_content(price)
+        if cost is not None:
+            reply["totalCost"] = money(cost)
         return reply
 
     async def _personal_message(

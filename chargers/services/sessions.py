@@ -419,7 +419,7 @@ def session_event_record(
         return TransactionEventAnswer(session=session, token=token, duplicate=True)
 
     before = SessionFigures.of(session)
-    _apply(session, merge_transaction_report(before, report, now=now), before)
+    changed = _apply(session, merge_transaction_report(before, report, now=now), before)
     if samples:
         # Under the EVSE the session has now: the first report may not have named one.
         samples_store(
@@ -429,7 +429,8 @@ def session_event_record(
             samples=samples,
             now=now,
         )
-    session.save()
+    # Only what the report changed: the whole row (some 30 columns) went at every report.
+    session.save(update_fields=[*changed, "updated_at"])
     if created:
         publish(SessionStarted.of(session))
         sessions_close_lost(charger_id=charger_id, started=session)

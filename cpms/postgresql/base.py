@@ -10,6 +10,8 @@ A server that ends a session (a restart, an administrator) says so on the connec
 closing it, so an idle connection with something to read has been ended, or at least has news.
 Only such a connection is tried, and one that fails is dropped for the next; a quiet one is
 handed out as it is.
+
+It also lets psycopg keep the parsed placeholders of statements with many parameters (below).
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
+from psycopg import _queries
 from psycopg_pool import ConnectionPool
+
+# psycopg parses a statement's placeholders again at every execution unless it has at most 50
+# parameters (and 4,096 bytes): a MeterValues' nine samples go as one INSERT of 126
+# (cpms/tenancy/rows.py), and parsing it was a fifth of the benchmark's server time on the
+# event loop's and database threads (py-spy, MeterValues). Those statements are few, built
+# once per row count, and short, so they may share psycopg's cache (128 statements, least
+# recently used out) with the rest; the length bound still keeps big ones out.
+# tests/cpms/test_postgresql.py fails if a psycopg upgrade moves this.
+_queries.MAX_CACHED_STATEMENT_PARAMS = 2000
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

@@ -20,6 +20,7 @@ TINY = [
     "--hold", "4", "--hold-interval", "0.3", "--hold-duration", "1",
     "--throughput-chargers", "3", "--throughput-duration", "1",
     "--storm", "4", "--command-chargers", "3", "--commands", "5", "--workers", "1",
+    "--fleet", "3", "--fleet-duration", "2", "--fleet-interval", "0.1",
 ]  # fmt: skip
 
 
@@ -106,18 +107,35 @@ def test_it_accepts_the_whole_storm_and_answers_every_command(report):
         assert scenarios["command"][side]["p99_ms"] > 0
 
 
-@pytest.mark.parametrize("scenario", ["meter_values", "sessions", "sessions_201"])
+@pytest.mark.parametrize("scenario", ["meter_values", "sessions", "sessions_201", "fleet"])
 def test_it_finds_everything_answered_in_the_database(report, scenario):
     project = report["json"]["scenarios"][scenario]["project"]
 
     assert project["answered_to_store"] > 0
     assert project["missing_in_database"] == 0
+    assert project["doubled_in_database"] == 0
+    assert project["left_open"] == 0
     # Exactly once: nothing more either.
     assert sum(project["stored"].values()) == project["answered_to_store"]
     assert project["stored"]["transactions"] > 0 and project["stored"]["samples"] > 0
     if scenario == "sessions_201":
         # Every session is driven to its end: Started, Updated and Ended.
         assert project["stored"]["events"] == 3 * project["stored"]["transactions"]
+
+
+def test_the_fleet_runs_whole_sessions_on_both_connectors_of_every_charger(report):
+    fleet = report["json"]["scenarios"]["fleet"]
+
+    for side in ("project", "baseline"):
+        assert fleet[side]["held"] == 3
+        assert fleet[side]["sessions"] > 0
+        # Every call is in the latencies: the slowest of them bounds the percentiles.
+        assert fleet[side]["slowest_ms"] >= fleet[side]["p99_ms"] >= fleet[side]["p50_ms"] > 0
+        assert fleet[side]["calls_slower_than_5s"] >= 0
+    stored = fleet["project"]["stored"]
+    # Each session's MeterValues carry nine samples; a session may end before its first.
+    assert stored["samples"] % 9 == 0
+    assert stored["transactions"] == fleet["project"]["sessions"]
 
 
 def test_it_prints_the_table_with_the_baseline_beside_the_project(report):

@@ -182,6 +182,34 @@ def _a_lock_is_awaited(limit: float = 30.0) -> bool:
     return False
 
 
+def _race(tenant, write) -> None:
+    """`write("first")` and `write("second")` on two sockets' connections: the first holds its
+    transaction open until the second is seen waiting for one of its row locks."""
+    first_written, release = threading.Event(), threading.Event()
+
+    def socket(name):
+        try:
+            with scoping.scope(tenant), transaction.atomic():
+                write(name)
+                if name == "first":
+                    first_written.set()
+                    release.wait(30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=socket, args=("first",))
+    second = threading.Thread(target=socket, args=("second",))
+    first.start()
+    try:
+        assert first_written.wait(30)
+        second.start()
+        assert _a_lock_is_awaited()
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+
+
 @pytest.mark.parametrize("second_seq_no", [0, 1], ids=["resend", "next-report"])
 def test_two_sockets_racing_with_a_new_transaction_share_one_session(
     tenant_a, charger, second_seq_no
@@ -189,31 +217,14 @@ def test_two_sockets_racing_with_a_new_transaction_share_one_session(
     if connection.vendor != "postgresql":
         pytest.skip("SQLite takes one writer at a time: there is no race to lose")
     tx = new_transaction_id()
-    first_written, release = threading.Event(), threading.Event()
     answers = {}
+    seq_nos = {"first": 0, "second": second_seq_no}
 
-    def socket(name, seq_no, hold):
-        try:
-            with scoping.scope(tenant_a), transaction.atomic():
-                answers[name] = _report(charger.pk, tx, seq_no)
-                if hold:
-                    first_written.set()
-                    release.wait(30)
-        finally:
-            connections.close_all()
+    def report(name):
+        answers[name] = _report(charger.pk, tx, seq_nos[name])
 
-    first = threading.Thread(target=socket, args=("first", 0, True))
-    second = threading.Thread(target=socket, args=("second", second_seq_no, False))
-    first.start()
-    try:
-        assert first_written.wait(30)
-        second.start()
-        # The second waits for the first's lock on the charger, not for its own luck.
-        assert _a_lock_is_awaited()
-    finally:
-        release.set()
-        first.join(30)
-        second.join(30)
+    # The second waits for the first's lock on the charger, not for its own luck.
+    _race(tenant_a, report)
 
     assert answers["second"].session.pk == answers["first"].session.pk
     assert answers["second"].duplicate is (second_seq_no == 0)
@@ -265,31 +276,12 @@ def test_two_sockets_racing_with_a_connectors_first_status_keep_the_newest(
 ):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite takes one writer at a time: there is no race to lose")
-    first_written, release = threading.Event(), threading.Event()
     minutes = {"first": 1, "second": 2 if second_is_newer else 0}
 
-    def socket(name, hold):
-        try:
-            with scoping.scope(tenant_a), transaction.atomic():
-                _status(charger.pk, name, STARTED + timedelta(minutes=minutes[name]))
-                if hold:
-                    first_written.set()
-                    release.wait(30)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=socket, args=("first", True))
-    second = threading.Thread(target=socket, args=("second", False))
-    first.start()
-    try:
-        assert first_written.wait(30)
-        second.start()
-        # The second's INSERT waits for the first's connector row to commit or roll back.
-        assert _a_lock_is_awaited()
-    finally:
-        release.set()
-        first.join(30)
-        second.join(30)
+    # The second's INSERT waits for the first's connector row to commit or roll back.
+    _race(
+        tenant_a, lambda name: _status(charger.pk, name, STARTED + timedelta(minutes=minutes[name]))
+    )
 
     with scoping.scope(tenant_a):
         connectors = list(Connector.objects.filter(charger=charger, evse_id=1))

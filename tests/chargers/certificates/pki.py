@@ -1,9 +1,6 @@
 """Helpers of the certificate tests: simulated chargers against the in-process server, tasks
 run eagerly beside it, and CSRs a charger should not get signed."""
 
-import asyncio
-import contextlib
-
 from asgiref.sync import sync_to_async
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -48,21 +45,6 @@ def simulated(server, tenant, identity, version="2.0.1", **overrides):
         url=f"{server}/ocpp/{tenant.slug}/", charger_id=identity, version=version, **options
     )
     return SimulatedCharger.create(config)
-
-
-@contextlib.asynccontextmanager
-async def running(*chargers):
-    tasks = [asyncio.create_task(charger.run()) for charger in chargers]
-    try:
-        for charger in chargers:
-            assert await charger.wait_until(lambda c=charger: c.online, PATIENCE)
-        yield chargers
-    finally:
-        for charger in chargers:
-            await charger.stop(within=PATIENCE)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def csr(common_name, key=None):

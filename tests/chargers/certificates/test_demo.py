@@ -20,7 +20,8 @@ from chargers.services.demo import DEMO_CHARGER_PASSWORD
 from cpms.models import Tenant
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import chain_of, running, simulated
+from tests.chargers.certificates.pki import chain_of, simulated
+from tests.chargers.simulator.helpers import running
 from tests.helpers import eager_tasks
 
 

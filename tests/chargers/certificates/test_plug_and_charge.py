@@ -31,8 +31,9 @@ from chargers.models import ChargingSession, IdToken, IdTokenType
 from chargers.simulator.contract import Contract
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import register, running, simulated
+from tests.chargers.certificates.pki import register, simulated
 from tests.chargers.ocpp.clients201 import connected201
+from tests.chargers.simulator.helpers import running
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)

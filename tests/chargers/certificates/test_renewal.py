@@ -16,7 +16,8 @@ from chargers.certificates.services.renewal import RENEWAL_SOURCE
 from chargers.models import Command
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import register, running, simulated
+from tests.chargers.certificates.pki import register, simulated
+from tests.chargers.simulator.helpers import running
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,7 +17,8 @@ from chargers.models import Charger
 from cpms.models import Site
 from cpms.tenancy import scoping
 from tests.aio import eventually, in_a
-from tests.chargers.certificates.pki import register, running, simulated
+from tests.chargers.certificates.pki import register, simulated
+from tests.chargers.simulator.helpers import fleet, running
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,13 +124,13 @@ async def test_a_fleet_operation_installs_on_every_charger_of_a_site(
             return site.pk
 
     site_id = await on_a_site()
-    fleet = [
+    chargers = [
         simulated(ocpp_server_in_process, tenant_a, "SIM-F1"),
         simulated(ocpp_server_in_process, tenant_a, "SIM-F2", version="1.6"),
     ]
     pem = a_root("Fleet")
     with eager_tasks():
-        async with running(*fleet):
+        async with fleet(*chargers):
             response = await sync_to_async(api(keys["operator"]).post)(
                 "/api/v1/certificate-operations/",
                 {"kind": "install", "site": site_id, "root_kind": "csms_root", "certificate": pem},
@@ -140,6 +141,6 @@ async def test_a_fleet_operation_installs_on_every_charger_of_a_site(
             outcomes = await eventually(batch_done(tenant_a, batch))
 
     assert outcomes == [OperationState.DONE, OperationState.DONE]
-    assert [len(c.certificates.installed) for c in fleet] == [1, 1]
-    assert fleet[0].certificates.installed[0].type == "CSMSRootCertificate"
-    assert fleet[1].certificates.installed[0].type == "CentralSystemRootCertificate"
+    assert [len(c.certificates.installed) for c in chargers] == [1, 1]
+    assert chargers[0].certificates.installed[0].type == "CSMSRootCertificate"
+    assert chargers[1].certificates.installed[0].type == "CentralSystemRootCertificate"

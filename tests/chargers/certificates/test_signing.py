@@ -22,10 +22,10 @@ from tests.chargers.certificates.pki import (
     chain_of,
     csr,
     register,
-    running,
     simulated,
     weak_csr,
 )
+from tests.chargers.simulator.helpers import fleet, running
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,7 +187,7 @@ async def test_tenant_bs_charger_is_signed_by_bs_ca_never_as(
     in_a_charger = simulated(ocpp_server_in_process, tenant_a, "SIM-PKI-A")
     in_b_charger = simulated(ocpp_server_in_process, tenant_b, "SIM-PKI-B")
     with eager_tasks():
-        async with running(in_a_charger, in_b_charger):
+        async with fleet(in_a_charger, in_b_charger):
             await in_a_charger.sign_certificate("ChargingStationCertificate")
             await eventually(installed(tenant_a, "SIM-PKI-A"), what="A's certificate")
             await in_b_charger.sign_certificate("ChargingStationCertificate")

@@ -4,9 +4,6 @@ through the charger domain's events. The chargers fetch the image from its signe
 over real HTTP by `live_server`). The 1.6 charger is updated; the 2.0.1 one reports Installed
 but boots on the old version, and counts as failed."""
 
-import asyncio
-import contextlib
-
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.files.base import ContentFile
@@ -18,7 +15,7 @@ from chargers.simulator import downloads as simulator_downloads
 from cpms.tenancy import scoping
 from tests.aio import PATIENCE, eventually
 from tests.chargers.firmware.fleet import FIRMWARE
-from tests.chargers.simulator.helpers import register, simulated, wait_until_offline
+from tests.chargers.simulator.helpers import fleet, register, simulated, wait_until_offline
 from tests.helpers import eager_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,21 +30,6 @@ def registered(tenant_a, media, live_server, settings):
     register(tenant_a, "SIM-0001", "SIM-0002")
     yield
     wait_until_offline(tenant_a)
-
-
-@contextlib.asynccontextmanager
-async def fleet(*chargers):
-    tasks = [asyncio.create_task(charger.run()) for charger in chargers]
-    try:
-        for charger in chargers:
-            assert await charger.wait_until(lambda c=charger: c.online, PATIENCE)
-        yield chargers
-    finally:
-        for charger in chargers:
-            await charger.stop(within=PATIENCE)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @sync_to_async

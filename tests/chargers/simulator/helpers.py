@@ -94,3 +94,13 @@ async def running(charger: SimulatedCharger, *, online: bool = True):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, PATIENCE)
+
+
+@contextlib.asynccontextmanager
+async def fleet(*chargers: SimulatedCharger):
+    """Run several chargers for the duration of the block, each online before the next starts;
+    they stop in the reverse order (see `running`)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for charger in chargers:
+            await stack.enter_async_context(running(charger))
+        yield chargers

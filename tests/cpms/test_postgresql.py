@@ -1,0 +1,27 @@
+"""The project's PostgreSQL backend (cpms/postgresql/base.py)."""
+
+import pytest
+from django.db import connection
+from psycopg import _queries
+
+from chargers.models import MeterSample
+from cpms.tenancy.rows import _statement
+
+
+@pytest.mark.django_db
+def test_a_statement_with_the_parameters_of_nine_samples_is_parsed_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's placeholder cache is PostgreSQL's")
+    # The statement of a MeterValues' nine samples, as rows.py builds it.
+    columns = ("tenant_id", "charger_id", "session_id", "evse_id", "timestamp", "measurand")
+    columns += ("timestamp_suspect", "phase", "location", "context", "unit", "value")
+    sql = _statement(MeterSample, (*columns, "signed_data"), True, 9)
+    params = sql.count("%s")
+    assert params > 50  # beyond psycopg's own bound
+    query = "SELECT " + ", ".join(["%s"] * params)
+    with connection.cursor() as cursor:
+        cursor.execute(query, list(range(params)))
+        before = _queries._query2pg_client.cache_info().hits
+        cursor.execute(query, list(range(params)))
+        assert cursor.fetchone() == tuple(range(params))
+    assert _queries._query2pg_client.cache_info().hits == before + 1
