@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# pytest-xdist workers of `make test`; the tests wait on sockets, processes and the database more
+# than they compute, so more workers than cores pay.
+TEST_WORKERS ?= 3
 
 .PHONY: demo test messages lint typecheck serve install bench bench-pages bench-load-plan
 
@@ -28,7 +31,12 @@ test: $(STAMP) lint typecheck
 	@# Models and migrations agree; no database is needed for that (SQLite in memory).
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m cpms.catalogs
-	$(BIN)/pytest -p no:playwright --ignore=tests/browser
+	@# In parallel, each worker on a PostgreSQL and a Redis database of its own (tests/parallel.py);
+	@# a module whose server outlives its tests keeps them on one worker (xdist_group).
+	$(BIN)/pytest -p no:playwright --ignore=tests/browser --ignore=tests/faults --ignore=tests/bench \
+		-n $(TEST_WORKERS) --dist loadgroup
+	@# The fault suite and the benchmarks start many processes each and load the machine: alone.
+	$(BIN)/pytest -p no:playwright tests/faults tests/bench
 	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
 

@@ -173,8 +173,10 @@ def follow(plan) -> None:
     period)."""
     from chargers.models import ChargingSession
 
-    wiring = {c["key"]: len(c["phases"]) for c in plan.inputs["connectors"]}
-    for row in plan.allocations:
+    # A run that repeated an earlier plan stores only its history: the plan is that one's.
+    stored = plan.same_as or plan
+    wiring = {c["key"]: len(c["phases"]) for c in stored.inputs["connectors"]}
+    for row in stored.allocations:
         key = f"{row['charger']}/{row['evse_id']}"
         limit_w = Decimal(str(row["limit_a"])) * 230 * wiring[key]
         ChargingSession.objects.filter(pk=row["session"], power_w__gt=limit_w).update(
@@ -246,7 +248,7 @@ def run(options: argparse.Namespace) -> dict:
                 "connectors": options.connectors,
                 "circuits": options.circuits,
                 "sessions": len(first.allocations),
-                "paused": sum(1 for r in plan.allocations if r["paused"]),
+                "paused": sum(1 for r in (plan.same_as or plan).allocations if r["paused"]),
                 "seed_s": round(seeded_s, 1),
             },
             "first_recompute": {

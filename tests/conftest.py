@@ -58,8 +58,9 @@ from tests.factories import (
     make_platform_key,
 )
 
-# The OCPP server in a child process and chargers for it, for every package's tests.
-pytest_plugins = ["tests.chargers.ocpp.fixtures"]
+# The OCPP server in a child process and chargers for it, for every package's tests; and the
+# workers' databases when the suite runs in parallel.
+pytest_plugins = ["tests.chargers.ocpp.fixtures", "tests.parallel"]
 
 
 def pytest_configure(config):

@@ -40,7 +40,6 @@ from chargers.models import (
     ChargingSession,
     Command,
     CommandStatus,
-    Connector,
     MeterSample,
     SessionState,
 )
@@ -62,7 +61,6 @@ from chargers.smart_charging.models import (
     ProfileKind,
     ProfileStatus,
     SentProfile,
-    SessionNeeds,
     SiteElectrical,
 )
 from chargers.smart_charging.schedules import SentLimit
@@ -212,8 +210,8 @@ class Needs(NamedTuple):
     priority_label: str
     energy_needed_wh: int | None
     departure_at: datetime | None
-    min_current_a: Any
-    max_current_a: Any
+    min_current_a: float | None
+    max_current_a: float | None
     max_schedule_tuples: int | None
 
 
@@ -275,6 +273,9 @@ class SiteInputs:
     flexible: list[cheaper.Flexible] = field(default_factory=list)
     # Per connector key: the most periods its EV takes in a schedule (ISO 15118).
     tuples: dict[str, int] = field(default_factory=dict)
+    # Per connector key: what a session's `need_a` is worked out from (the energy it still
+    # needs, and its departure), which does not follow the clock as `need_a` does.
+    needs_basis: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 class LastPlan(NamedTuple):
@@ -307,9 +308,14 @@ def _last_plan(site: Site) -> LastPlan:
     stored = _last_stored.get(site.pk)
     if pk is not None and stored is not None and stored[0] == pk:
         return stored[1]
-    # Only the history of the last plan's inputs: the rest is a thousand rows of JSON.
-    data = plans.filter(pk=pk).values_list("inputs__history", flat=True).first() if pk else None
-    data = data or {}
+    # Only the history of the last plan's inputs: the rest is a thousand rows of JSON. A run
+    # that repeated a plan stored only what differs from that plan's.
+    own, repeated = (
+        plans.filter(pk=pk).values_list("inputs__history", "same_as__inputs__history").first()
+        if pk
+        else None
+    ) or (None, None)
+    data = {**(repeated or {}), **(own or {})}
     history = alloc.History(
         limits=data.get("limits", {}),
         charging_since=data.get("charging_since", {}),
@@ -400,17 +406,19 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     grid_a, source = limits.at(now)
     nodes = [alloc.Node(GRID, "grid connection", grid_a if grid_a is not None else NO_LIMIT_A)]
     names = {GRID: "grid connection"}
-    for circuit in Circuit.objects.filter(site=site):
+    for pk, name, limit_a, carried, parent_id in Circuit.objects.filter(site=site).values_list(
+        "pk", "name", "limit_a", "phases", "parent_id"
+    ):
         nodes.append(
             alloc.Node(
-                node_id(circuit.pk),
-                circuit.name,
-                float(circuit.limit_a),
-                phases=phases_of(circuit.phases),
-                parent=node_id(circuit.parent_id),
+                node_id(pk),
+                name,
+                float(limit_a),
+                phases=phases_of(carried),
+                parent=node_id(parent_id),
             )
         )
-        names[node_id(circuit.pk)] = circuit.name
+        names[node_id(pk)] = name
     changes = []
     for moment in limits.breakpoints(now, now + HORIZON):
         later, _ = limits.at(moment)
@@ -421,8 +429,10 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             )
         )
 
-    # A charger and its wiring in one row (the wiring is empty for a charger not set up).
+    # A charger, its wiring and a connector in one row (the wiring is empty for a charger not
+    # set up; a charger has a row per connector, or one without).
     chargers, wiring = {}, {}
+    evse_ids: dict[int, set[int]] = {}
     for row in _plain(
         Charger.objects.filter(site=site).values_list(
             "pk",
@@ -435,35 +445,46 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             Cast("electrical__min_current_a", FloatField()),
             Cast("electrical__max_current_a", FloatField()),
             Cast("electrical__connector_max_a", TextField()),
+            "connectors__evse_id",
         )
     ):
-        chargers[row[0]] = ChargerRow(*row[:4])
-        if row[4] is not None:
-            wiring[row[0]] = row[5:]
+        charger_id = row[0]
+        if charger_id not in chargers:
+            chargers[charger_id] = ChargerRow(*row[:4])
+            evse_ids[charger_id] = set()
+            if row[4] is not None:
+                wiring[charger_id] = row[5:10]
+        if row[10]:
+            evse_ids[charger_id].add(row[10])
     site_min = float(electrical.min_current_a)
-    evse_ids: dict[int, set[int]] = {pk: set() for pk in chargers}
-    for charger_id, evse_id in Connector.objects.filter(charger__site=site).values_list(
-        "charger_id", "evse_id"
-    ):
-        if evse_id:
-            evse_ids[charger_id].add(evse_id)
-    active = [
-        SessionRow(*row)
-        for row in _plain(
-            ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
-            .order_by("-started_at", "-pk")
-            .values_list(
-                "pk",
-                "charger_id",
-                "evse_id",
-                "transaction_id",
-                Cast("power_w", FloatField()),
-                Cast("energy_wh", FloatField()),
-                "id_token_id",
-                "id_token__group_id",
-            )
+    # A session and its needs in one row (the needs are empty for most).
+    active, needs = [], {}
+    for row in _plain(
+        ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
+        .order_by("-started_at", "-pk")
+        .values_list(
+            "pk",
+            "charger_id",
+            "evse_id",
+            "transaction_id",
+            Cast("power_w", FloatField()),
+            Cast("energy_wh", FloatField()),
+            "id_token_id",
+            "id_token__group_id",
+            "needs__source",
+            "needs__priority",
+            "needs__priority_label",
+            "needs__energy_needed_wh",
+            "needs__departure_at",
+            Cast("needs__min_current_a", FloatField()),
+            Cast("needs__max_current_a", FloatField()),
+            "needs__max_schedule_tuples",
         )
-    ]
+    ):
+        active.append(SessionRow._make(row[:8]))
+        if row[8] is not None:
+            departure = None if row[12] is None else _as_time(row[12])
+            needs[row[0]] = Needs._make((*row[8:12], departure, *row[13:]))
     for session in active:
         evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
     connectors, evses, phase_count = [], {}, {}
@@ -492,7 +513,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             evses[key] = (charger_id, evse_id)
 
     sent = {
-        (row[1], row[2], row[3]): SentRow(*row)
+        (row[1], row[2], row[3]): SentRow._make(row)
         for row in _plain(
             SentProfile.objects.filter(charger__site=site)
             .annotate(
@@ -522,22 +543,6 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     unaccepted_sent_at = {
         row.pk: _as_time(row.sent_at) for row in sent.values() if row.sent_at is not None
     }
-    needs = {
-        row[0]: Needs(*row[1:])
-        for row in SessionNeeds.objects.filter(
-            session__charger__site=site, session__state=SessionState.ACTIVE
-        ).values_list(
-            "session_id",
-            "source",
-            "priority",
-            "priority_label",
-            "energy_needed_wh",
-            "departure_at",
-            "min_current_a",
-            "max_current_a",
-            "max_schedule_tuples",
-        )
-    }
     by_group: dict[int | None, tuple[int, str]] = {
         group: (priority, label)
         for group, priority, label in GroupPriority.objects.values_list(
@@ -553,6 +558,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         open_sessions[key] = session
     flexible: list[cheaper.Flexible] = []
     tuples: dict[str, int] = {}
+    needs_basis: dict[str, tuple[float, str]] = {}
     for key, session in open_sessions.items():
         connector = by_key[key]
         draw = draw_per_phase(connector.phases, power_w=session.power_w)
@@ -563,6 +569,8 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             need_a = needed_current(
                 connector.phases, energy_wh=still, departure_at=need.departure_at, now=now
             )
+            if need_a is not None:
+                needs_basis[key] = (still, need.departure_at.isoformat())
             if need_a is not None and still > 0:
                 leaves = (need.departure_at - now).total_seconds()
                 flexible.append(cheaper.Flexible(key, still, leaves))
@@ -628,6 +636,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         limits=limits,
         flexible=flexible,
         tuples=tuples,
+        needs_basis=needs_basis,
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,7 +41,6 @@ from chargers.smart_charging.models import (
     SiteElectrical,
 )
 from chargers.smart_charging.schedules import in_force
-from cpms import fastjson
 from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
@@ -53,6 +53,8 @@ PENDING_PATIENCE = timedelta(minutes=3)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MOST = timedelta(minutes=15)
 KEEP_PLANS = timedelta(days=7)
+PRUNE_EVERY_S = 600.0
+_pruned_at: dict[int, float] = {}  # site id -> when this process last pruned its plans
 DRAW_KEY = "smart:draw:{}"  # session id -> (site id, the draw its plan assumed)
 DRAW_TTL = timedelta(hours=2)
 DRAW_REWRITE = timedelta(minutes=30)  # every key is written again this often
@@ -366,43 +368,41 @@ def _retry_due(profile: selectors.SentRow, sent_at: datetime | None, now: dateti
 
 
 def _reconcile(site: Site, now: datetime) -> None:
-    """Read the outcomes of the profiles sent since the last run into their records (in a few
-    statements: a site may have a thousand in flight)."""
+    """Read the outcomes of the profiles sent since the last run into their records (as plain
+    values, in a statement per distinct outcome: a site may have a thousand in flight)."""
     pending = list(
         # Only these rows: a lock on the joined chargers would hold up their sockets' writes.
-        SentProfile.objects.select_for_update(of=("self",)).filter(
-            charger__site=site, status=ProfileStatus.PENDING
-        )
+        SentProfile.objects.select_for_update(of=("self",))
+        .filter(charger__site=site, status=ProfileStatus.PENDING)
+        .values_list("pk", "command_id", "sent_at")
     )
     if not pending:
         return
     commands = {
-        c.pk: c
-        for c in Command.objects.filter(
-            pk__in=[p.command_id for p in pending if p.command_id is not None]
-        ).only("pk", "status", "response", "error")
+        pk: (status, response, error)
+        for pk, status, response, error in Command.objects.filter(
+            pk__in=[command_id for _, command_id, _ in pending if command_id is not None]
+        ).values_list("pk", "status", "response", "error")
     }
-    changed = []
-    for profile in pending:
-        command = commands.get(profile.command_id) if profile.command_id else None
-        if command is None or command.status in (CommandStatus.QUEUED, CommandStatus.SENT):
-            if profile.sent_at < now - PENDING_PATIENCE:
-                profile.status = ProfileStatus.FAILED
-                profile.error = "Never sent." if command is None else "No outcome."
-                changed.append(profile)
-            continue
-        if command.status == CommandStatus.ANSWERED:
-            if charging_profile_accepted(command.response):
-                profile.status, profile.error = ProfileStatus.ACCEPTED, ""
-            else:
-                reply = command.response or {}
-                profile.status = ProfileStatus.REJECTED
-                profile.error = f"The charger answered {reply.get('status', 'no status')}."
+    outcomes: dict[tuple[str, str], list[int]] = {}
+    for pk, command_id, sent_at in pending:
+        command = commands.get(command_id) if command_id else None
+        if command is None or command[0] in (CommandStatus.QUEUED, CommandStatus.SENT):
+            if sent_at >= now - PENDING_PATIENCE:
+                continue
+            outcome = (ProfileStatus.FAILED, "Never sent." if command is None else "No outcome.")
         else:
-            profile.status = ProfileStatus.FAILED
-            profile.error = command.error or CommandStatus(command.status).english
-        changed.append(profile)
-    SentProfile.objects.bulk_update(changed, ["status", "error"])
+            status, response, error = command
+            if status != CommandStatus.ANSWERED:
+                outcome = (ProfileStatus.FAILED, error or CommandStatus(status).english)
+            elif charging_profile_accepted(response):
+                outcome = (ProfileStatus.ACCEPTED, "")
+            else:
+                answer = (response or {}).get("status", "no status")
+                outcome = (ProfileStatus.REJECTED, f"The charger answered {answer}.")
+        outcomes.setdefault(outcome, []).append(pk)
+    for (status, error), pks in outcomes.items():
+        SentProfile.objects.filter(pk__in=pks).update(status=status, error=error)
 
 
 def _periods(plan_periods: tuple[tuple[float, float], ...], now: datetime) -> list[list[Any]]:
@@ -424,9 +424,12 @@ def _same_periods(sent: selectors.SentRow, offsets, now: datetime) -> bool:
     return _normalised(sent.periods, now) == _normalised(_periods(offsets, now), now)
 
 
+# What a new send writes over the record of its place.
+SENT_VALUES = ("session", "periods", "limit_a", "status", "command", "error", "sent_at", "attempts")
+
+
 @dataclass(frozen=True)
 class _Send:
-    sent_profile_id: int
     charger_id: int
     kind: str
     evse_id: int
@@ -435,8 +438,10 @@ class _Send:
 
 
 def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> list[Outgoing]:
-    """Decide what changed since it was last sent, and record it as pending."""
+    """Decide what changed since it was last sent, and record it as pending (in one upsert: a
+    site's first run sends a thousand)."""
     decided: list[_Send] = []
+    records: list[SentProfile] = []  # decided[i]'s record
 
     def place(charger_id: int, evse_id: int, kind: str, session, offsets, limit) -> bool:
         """Record the profile if it is to be sent; whether it is on its way (sent now, or
@@ -454,29 +459,24 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
                 return False
         if kind == ProfileKind.SESSION and not session.transaction_id:
             return True  # a session without a transaction id yet: the next run has it
-        values = {
-            "session_id": session.pk if session else None,
-            "periods": _periods(offsets, now),
-            "limit_a": Decimal(str(limit)),
-            "status": ProfileStatus.PENDING,
-            "command": None,
-            "error": "",
-            "sent_at": now,
-            "attempts": (found.attempts + 1) if found is not None and same else 1,
-        }
-        if found is not None:
-            SentProfile.objects.filter(pk=found.pk).update(**values)
-            pk = found.pk
-        else:
-            pk = SentProfile.objects.create(
+        records.append(
+            SentProfile(
                 tenant_id=inputs.site.tenant_id,
                 charger_id=charger_id,
                 evse_id=evse_id,
                 kind=kind,
-                **values,
-            ).pk
+                session_id=session.pk if session else None,
+                periods=_periods(offsets, now),
+                limit_a=Decimal(str(limit)),
+                status=ProfileStatus.PENDING,
+                command=None,
+                error="",
+                sent_at=now,
+                attempts=(found.attempts + 1) if found is not None and same else 1,
+            )
+        )
         transaction_id = session.transaction_id if session else ""
-        decided.append(_Send(pk, charger_id, kind, evse_id, tuple(offsets), transaction_id))
+        decided.append(_Send(charger_id, kind, evse_id, tuple(offsets), transaction_id))
         return True
 
     allocations = plan.by_connector()
@@ -505,9 +505,16 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
     if not decided:
         return []
+    # A place's record keeps its id (the place is unique): the upsert returns it either way.
+    SentProfile.objects.bulk_create(
+        records,
+        update_conflicts=True,
+        unique_fields=["charger", "evse_id", "kind"],
+        update_fields=[*SENT_VALUES],
+    )
     chargers = Charger.objects.in_bulk({d.charger_id for d in decided})
     out = []
-    for item in decided:
+    for item, record in zip(decided, records, strict=True):
         charger = chargers[item.charger_id]
         request = builders.charging_limit(
             charger,
@@ -519,7 +526,7 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             phases=inputs.phase_count.get(charger.pk, 3),
             transaction_id=item.transaction_id,
         )
-        out.append(Outgoing(item.sent_profile_id, charger, request))
+        out.append(Outgoing(record.pk, charger, request))
     return out
 
 
@@ -548,14 +555,28 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
     return rows
 
 
-def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, Any]:
-    problem = inputs.problem
+def _history_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, Any]:
+    """What the next run needs of this one: the allocator's history, and the draws assumed."""
     draws = {
-        str(inputs.sessions[s.connector].pk): round(s.draw_a or 0.0, 1) for s in problem.sessions
+        str(inputs.sessions[s.connector].pk): round(s.draw_a or 0.0, 1)
+        for s in inputs.problem.sessions
     }
     draws_at = inputs.assumed.get("draws_at", 0)
     if inputs.now.timestamp() - draws_at > DRAW_REWRITE.total_seconds():
         draws_at = inputs.now.timestamp()
+    return {
+        "limits": dict(plan.history.limits),
+        "charging_since": dict(plan.history.charging_since),
+        "paused_since": dict(plan.history.paused_since),
+        "draws": draws,
+        "draws_at": draws_at,
+    }
+
+
+def _inputs_record(
+    inputs: selectors.SiteInputs, plan: alloc.Plan, history: dict[str, Any]
+) -> dict[str, Any]:
+    problem = inputs.problem
     return {
         "now": inputs.now.isoformat(),
         "grid_limit_a": inputs.grid_limit_a,
@@ -596,28 +617,41 @@ def _inputs_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, 
         ],
         "changes": [{"offset_s": c.offset_s, "limits": dict(c.limits)} for c in problem.changes],
         "load": {node: dict(phases) for node, phases in plan.load.items()},
-        "history": {
-            "limits": dict(plan.history.limits),
-            "charging_since": dict(plan.history.charging_since),
-            "paused_since": dict(plan.history.paused_since),
-            "draws": draws,
-            "draws_at": draws_at,
-        },
+        "history": history,
     }
 
 
-def _digest(record: dict[str, Any], rows: list[dict[str, Any]], now: datetime) -> str:
-    """What makes two runs' plans the same: their inputs and allocations, with times that
-    follow the clock (now, offsets from it, the start of the period in force) left out or
-    made absolute."""
-    history = {k: v for k, v in record["history"].items() if k != "draws_at"}
-    changes = [[_stamp(now, c["offset_s"]), sorted(c["limits"].items())] for c in record["changes"]]
-    inputs = {k: v for k, v in record.items() if k not in ("now", "history", "changes")}
-    allocations = [
-        [{k: v for k, v in row.items() if k != "periods"}, [p for p in row["periods"][1:]]]
-        for row in rows
+def _digest(inputs: selectors.SiteInputs, plan: alloc.Plan, history: dict[str, Any]) -> str:
+    """What makes two runs' plans the same: their inputs, history and allocations, with times
+    that follow the clock (now, offsets from it) left out or made absolute. A session's
+    `need_a` follows the clock too (the same energy over less time): what it is worked out
+    from counts instead, so an idle site's runs repeat the plan until an allocation moves.
+    Computed on the allocator's own records (orjson writes dataclasses as they are), not on
+    the rows a full plan stores: most runs store none."""
+    problem, now = inputs.problem, inputs.now
+    sessions = [
+        s if s.need_a is None else (replace(s, need_a=None), inputs.needs_basis.get(s.connector))
+        for s in problem.sessions
     ]
-    return hashlib.sha256(fastjson.dumps_bytes([inputs, history, changes, allocations])).hexdigest()
+    allocations = [
+        a if len(a.periods) < 2 else (replace(a, periods=()), _periods(a.periods[1:], now))
+        for a in plan.allocations
+    ]
+    data = [
+        inputs.grid_limit_a,
+        inputs.grid_source,
+        problem.settings,
+        problem.nodes,
+        problem.connectors,
+        sessions,
+        sorted((pk, c.identity) for pk, c in inputs.chargers.items()),
+        [[_stamp(now, c.offset_s), sorted(c.limits.items())] for c in problem.changes],
+        plan.load,
+        plan.fallback,
+        {k: v for k, v in history.items() if k != "draws_at"},
+        allocations,
+    ]
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)).hexdigest()
 
 
 def _cheaper(inputs: selectors.SiteInputs, plan: alloc.Plan) -> alloc.Plan:
@@ -676,12 +710,11 @@ def plan_compute(
     started = time.perf_counter()
     plan = _cheaper(inputs, alloc.allocate(inputs.problem))
     duration_ms = (time.perf_counter() - started) * 1000
-    rows = _allocation_rows(inputs, plan)
     # The last plan's limits are in the history it left.
     changed = dict(inputs.history.limits) != dict(plan.history.limits)
     outgoing = _to_send(inputs, plan, now)
-    record = _inputs_record(inputs, plan)
-    digest = _digest(record, rows, now)
+    history = _history_record(inputs, plan)
+    digest = _digest(inputs, plan, history)
     full_id = inputs.last_full_id
     same = full_id is not None and inputs.last_full_digest == digest
     load_plan = LoadPlan.objects.create(
@@ -689,15 +722,20 @@ def plan_compute(
         tenant_id=site.tenant_id,
         computed_at=now,
         trigger=trigger[:40],
-        inputs={"now": record["now"], "history": record["history"]} if same else record,
-        allocations=[] if same else rows,
+        # The same digest means the same history but for when the draws were last cached:
+        # the repeated plan holds the rest (`selectors._last_plan` reads both).
+        inputs=(
+            {"now": now.isoformat(), "history": {"draws_at": history["draws_at"]}}
+            if same
+            else _inputs_record(inputs, plan, history)
+        ),
+        allocations=[] if same else _allocation_rows(inputs, plan),
         changed=changed,
         commands_sent=len(outgoing),
         duration_ms=round(duration_ms, 3),
         digest=digest,
         same_as_id=full_id if same else None,
     )
-    history = record["history"]
     last = selectors.LastPlan(
         history=plan.history,
         assumed={"draws": history["draws"], "draws_at": history["draws_at"]},
@@ -705,9 +743,13 @@ def plan_compute(
         full_digest=digest,
     )
     transaction.on_commit(lambda: selectors.remember_last_plan(site.pk, load_plan.pk, last))
-    # A week of plans; the full plan the newest ones point at stays.
-    old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
-    old.exclude(pk=full_id if same and full_id is not None else load_plan.pk).delete()
+    # A week of plans; the full plan the newest ones point at stays. Looking for plans a week
+    # old is a query of its own that nearly always finds none: done now and then.
+    at = time.monotonic()
+    if at - _pruned_at.get(site.pk, -PRUNE_EVERY_S) >= PRUNE_EVERY_S:
+        old = LoadPlan.objects.filter(site=site, computed_at__lt=now - KEEP_PLANS)
+        old.exclude(pk=full_id if same and full_id is not None else load_plan.pk).delete()
+        _pruned_at[site.pk] = at
     if changed:
         grid = plan.load.get(selectors.GRID, {})
         publish(
@@ -716,16 +758,16 @@ def plan_compute(
                 site_id=site.pk,
                 plan_id=load_plan.pk,
                 trigger=load_plan.trigger,
-                sessions=len(rows),
-                paused=sum(1 for r in rows if r["paused"]),
+                sessions=len(plan.allocations),
+                paused=sum(1 for a in plan.allocations if a.paused),
                 planned_a=max(grid.values(), default=0.0),
                 limit_a=inputs.grid_limit_a,
             )
         )
     # What the listeners compare meter readings with: only what changed is written, and all
     # of it now and then (the keys expire).
-    draws = record["history"]["draws"]
-    if record["history"]["draws_at"] == now.timestamp():
+    draws = history["draws"]
+    if history["draws_at"] == now.timestamp():
         changed_draws = draws
     else:
         before = inputs.assumed.get("draws", {})

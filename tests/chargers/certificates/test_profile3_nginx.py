@@ -26,7 +26,8 @@ from tests.chargers.certificates.pki import register, simulated
 from tests.helpers import child_env, database_url, free_port, running_server
 from tests.nginx import ocpp_site, require_nginx, running_nginx, server_certificate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One nginx and daphne for the module: its tests stay on one worker (make test's --dist loadgroup).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("profile3_nginx")]
 
 PROXY = "127.0.0.2"
 

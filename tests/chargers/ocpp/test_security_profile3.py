@@ -32,7 +32,9 @@ from tests.chargers.ocpp.clients import PASSWORD, basic
 from tests.helpers import ROOT, child_env, database_url, free_port, running_server
 from tests.nginx import ocpp_site, require_nginx, running_nginx, server_certificate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One proxied daphne (and nginx) for the module: its tests stay on one worker (make test's
+# --dist loadgroup).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("profile3")]
 
 PROXY = "127.0.0.2"
 CHARGER_ADDRESS = "203.0.113.7"

@@ -25,6 +25,7 @@ from chargers.smart_charging.models import (
     ProfileKind,
     ProfileStatus,
     SentProfile,
+    SiteElectrical,
 )
 from cpms.events import captured, publish
 from cpms.tenancy import scoping
@@ -300,6 +301,41 @@ def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tena
         )
         changed = recompute(depot, now=timezone.now() + timedelta(minutes=2))
         assert changed.same_as_id is None and len(changed.allocations) == 5
+
+
+def test_another_process_reads_a_repeated_plans_history_from_the_plan_it_repeats(tenant_a, depot):
+    with scoping.scope(tenant_a):
+        first = recompute(depot)
+        answer_all()
+        again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
+        assert again.same_as_id == first.pk
+        assert set(again.inputs["history"]) == {"draws_at"}
+        selectors._last_stored.clear()  # what a process that did not store it finds
+        electrical = SiteElectrical.objects.get(site=depot["site"])
+        inputs = selectors.site_inputs(depot["site"], electrical, timezone.now())
+    history = first.inputs["history"]
+    assert dict(inputs.history.limits) == history["limits"] and history["limits"]
+    assert dict(inputs.history.charging_since) == history["charging_since"]
+    assert inputs.assumed == {"draws": history["draws"], "draws_at": history["draws_at"]}
+    assert inputs.last_full_id == first.pk
+
+
+def test_a_session_with_needs_repeats_the_plan_while_only_the_clock_moves(tenant_a, depot):
+    now = timezone.now()
+    with scoping.scope(tenant_a):
+        services.session_needs_set(
+            session=depot["sessions"][0],
+            departure_at=now + timedelta(hours=3),
+            energy_needed_wh=20_000,
+        )
+        first = recompute(depot, now=now)
+        answer_all()
+        # The current it needs before it leaves grows a little each minute: its plan stays.
+        again = recompute(depot, now=now + timedelta(minutes=1))
+        assert again.same_as_id == first.pk
+        services.session_needs_set(session=depot["sessions"][0], energy_needed_wh=30_000)
+        needs_more = recompute(depot, now=now + timedelta(minutes=2))
+        assert needs_more.same_as_id is None
 
 
 def test_the_wiring_and_a_per_evse_maximum_reach_the_allocator(tenant_a, depot):
