@@ -36,7 +36,8 @@ test: $(STAMP) lint typecheck
 	$(BIN)/pytest -p no:playwright --ignore=tests/browser --ignore=tests/faults --ignore=tests/bench \
 		-n $(TEST_WORKERS) --dist loadgroup
 	@# The fault suite and the benchmarks start many processes each and load the machine: alone.
-	$(BIN)/pytest -p no:playwright tests/faults tests/bench
+	@# -rA prints what passing tests wrote: the fault suite's timeline and ledger reconciliation.
+	$(BIN)/pytest -p no:playwright -rA tests/faults tests/bench
 	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
 
