@@ -35,16 +35,16 @@ def server_url() -> str:
 pytestmark = pytest.mark.timeout(1200)
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory, django_db_blocker):
+def run_bench(*args: str, output, django_db_blocker) -> dict:
+    """`python -m bench` with `args` on a scratch database of the test database's server:
+    its JSON, what it printed and the scratch databases it left behind."""
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("the full benchmark needs PostgreSQL and Redis (CI=true sets them)")
-    output = tmp_path_factory.mktemp("bench")
     with django_db_blocker.unblock():
         url = server_url()
     completed, left_behind = run_module(
         "bench",
-        *TINY,
+        *args,
         "--output",
         str(output),
         env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL),
@@ -57,6 +57,12 @@ def report(tmp_path_factory, django_db_blocker):
         "stdout": completed.stdout,
         "left_behind": left_behind,
     }
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, django_db_blocker):
+    output = tmp_path_factory.mktemp("bench")
+    return run_bench(*TINY, output=output, django_db_blocker=django_db_blocker)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -187,21 +193,12 @@ def test_it_spreads_the_chargers_over_the_server_processes_the_same_way_every_ti
 
 
 def test_it_runs_a_storm_against_several_server_processes(tmp_path, django_db_blocker):
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("the project's processes share PostgreSQL and Redis (CI=true sets them)")
-    with django_db_blocker.unblock():
-        url = server_url()
-    completed, left_behind = run_module(
-        "bench",
+    run = run_bench(
         *["--only", "storm", "--storm", "6", "--workers", "1", "--servers", "2"],
-        "--output",
-        str(tmp_path),
-        env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL),
-        scratch_prefix="cpms_bench_",
+        output=tmp_path,
+        django_db_blocker=django_db_blocker,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    (path,) = tmp_path.glob("*.json")
-    result = json.loads(path.read_text())
+    result, left_behind = run["json"], run["left_behind"]
 
     assert result["project"]["server"] == "manage.py serve (daphne) x 2 processes"
     assert result["scenarios"]["storm"]["project"]["accepted"] == 6
