@@ -167,9 +167,17 @@ def test_it_takes_the_nearest_rank_percentile():
     assert percentile([], 0.5) is None
 
 
-def test_it_refuses_a_size_below_one_naming_the_flag():
+@pytest.mark.parametrize(
+    ("flag", "says"),
+    [
+        ("--hold", "--hold: must be at least 1"),
+        ("--fleet", "--fleet: must be at least 1"),
+        ("--fleet-interval", "--fleet-interval: must be positive"),
+    ],
+)
+def test_it_refuses_a_size_below_one_naming_the_flag(flag, says):
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--hold", "0"],
+        [sys.executable, "-m", "bench", flag, "0"],
         cwd=ROOT,
         env=child_env(),
         capture_output=True,
@@ -178,7 +186,7 @@ def test_it_refuses_a_size_below_one_naming_the_flag():
     )
 
     assert completed.returncode != 0
-    assert "--hold: must be at least 1" in completed.stderr
+    assert says in completed.stderr
 
 
 def test_it_spreads_the_chargers_over_the_server_processes_the_same_way_every_time():
