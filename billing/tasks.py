@@ -1,3 +1,4 @@
+import logging
 import zoneinfo
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ from billing import services
 from billing.invoicing import previous_month
 from billing.selectors import sessions_due_a_cost, sessions_to_price
 from cpms.tenancy import scoping
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -42,10 +45,19 @@ def send_final_cost(*, tenant_id: int, session_id: int) -> None:
 
 @shared_task(platform=True)
 def price_missed_sessions() -> None:
-    """Beat: the safety net for pricing tasks a broker lost, tenant by tenant."""
-    for _tenant in scoping.each_tenant():
-        for session_id in sessions_to_price():
-            services.cdr_issue(session_id=session_id)
+    """Beat: the safety net for pricing tasks a broker lost, tenant by tenant. What it prices
+    is logged: a platform team wants to know that tasks are being lost."""
+    for tenant in scoping.each_tenant():
+        priced = sum(
+            services.cdr_issue(session_id=session_id) is not None
+            for session_id in sessions_to_price()
+        )
+        if priced:
+            log.warning(
+                "tenant %s: the sweep priced %d ended sessions whose pricing task was lost",
+                tenant.slug,
+                priced,
+            )
 
 
 @shared_task(platform=True)

@@ -231,7 +231,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
     "unacked_restore_throttle": 1,
+    # The sweep above holds a lock in Redis while it scans (milliseconds); a worker killed
+    # holding it would stop every worker's sweep for kombu's default 5 minutes. Two sweeps at
+    # once are harmless (each message is restored in a transaction that finds it once).
+    "unacked_mutex_expire": min(60, CELERY_VISIBILITY_TIMEOUT),
 }
+# kombu's Redis transport is at most once in one narrow gap: a worker killed between taking a
+# message off the queue and noting it unacknowledged loses it (celery#7950). Every task the
+# chargers' path queues has a periodic safety net; this is how often billing's runs (pricing the
+# ended sessions a lost task left unpriced, a minute after their stop at the earliest).
+PRICING_SWEEP_SECONDS = env.int("PRICING_SWEEP_SECONDS", default=300)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -251,7 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "evaluate-alerts": {"task": "chargers.alerts.tasks.evaluate_all", "schedule": 60.0},
-    "price-missed-sessions": {"task": "billing.tasks.price_missed_sessions", "schedule": 300.0},
+    "price-missed-sessions": {
+        "task": "billing.tasks.price_missed_sessions",
+        "schedule": float(PRICING_SWEEP_SECONDS),
+    },
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": 3600.0},
     "send-running-costs": {"task": "billing.tasks.send_running_costs", "schedule": 10.0},
     "requeue-due-webhooks": {"task": "cpms.tasks.requeue_due_webhooks", "schedule": 300.0},

@@ -160,7 +160,7 @@ def test_a_session_is_priced_by_the_version_in_force_at_its_start(
     assert cdr.tariff_version.number == 2 and cdr.total_excl_vat_minor == 500
 
 
-def test_the_sweep_prices_sessions_whose_task_was_lost(tenant_a, standard_tariff, charge):
+def test_the_sweep_prices_sessions_whose_task_was_lost(tenant_a, standard_tariff, charge, caplog):
     # Stopped an hour ago; the task queued on the stop is never run.
     session = charge(kwh=10, start=timezone.now() - timedelta(hours=2))
 
@@ -168,6 +168,12 @@ def test_the_sweep_prices_sessions_whose_task_was_lost(tenant_a, standard_tariff
 
     (cdr,) = records(tenant_a)
     assert cdr.session_id == session.pk
+    # Said, for whoever watches the logs: tasks are being lost.
+    assert "tenant tenant-a: the sweep priced 1 ended sessions" in caplog.text
+
+    caplog.clear()
+    price_missed_sessions()
+    assert len(records(tenant_a)) == 1 and "the sweep priced" not in caplog.text
 
 
 def test_periods_come_from_the_meter_samples(tenant_a, standard_tariff, charger, eager):

@@ -1,7 +1,8 @@
 """The production topology on this machine, minus containers: daphne nodes (`manage.py serve`)
-behind nginx, a Celery worker, the test's PostgreSQL database and a Redis of the topology's
-own (channel layer and broker: the tests stop it, no other test's Redis). Every part is a
-process group of its own, ended whatever happens; a test kills and restarts parts by name."""
+behind nginx, a Celery worker and Celery beat, the test's PostgreSQL database and a Redis of the
+topology's own (channel layer and broker: the tests stop it, no other test's Redis). Every part
+is a process group of its own, ended whatever happens; a test kills and restarts parts by
+name."""
 
 from __future__ import annotations
 
@@ -24,8 +25,14 @@ from tests.nginx import running_nginx
 
 NODE_APPLICATION_NAME = "cpms-fault-node"
 WORKER_APPLICATION_NAME = "cpms-fault-worker"
+BEAT_APPLICATION_NAME = "cpms-fault-beat"
 # Seconds before a task of a killed worker is queued again (CELERY_VISIBILITY_TIMEOUT).
 VISIBILITY_SECONDS = 5
+# How often beat prices what a lost task left unpriced (PRICING_SWEEP_SECONDS): production's
+# 5 minutes would outlast the test's patience.
+PRICING_SWEEP_SECONDS = 15
+# What the sweep says when it prices a session (billing.tasks.price_missed_sessions).
+SWEEP_PRICED = "the sweep priced"
 # Bounds a request or a wait that would otherwise hang.
 PATIENCE = 120.0
 FINISHED = {"answered", "call_error", "timeout", "offline", "refused"}
@@ -58,6 +65,7 @@ class Topology:
     node_ports: list[int] = field(default_factory=list)
     node_processes: list[subprocess.Popen | None] = field(default_factory=list)
     worker: subprocess.Popen | None = None
+    beat: subprocess.Popen | None = None
     proxy_port: int = 0
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _node_stacks: list[contextlib.ExitStack] = field(default_factory=list)
@@ -82,6 +90,7 @@ class Topology:
             OCPP_HANDSHAKE_THROTTLE="false",
             TRUSTED_PROXIES="127.0.0.1",
             CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_SECONDS),
+            PRICING_SWEEP_SECONDS=str(PRICING_SWEEP_SECONDS),
         )
 
     def __enter__(self) -> Topology:
@@ -94,6 +103,9 @@ class Topology:
             for index in range(self.nodes):
                 self.start_node(index)
             self.start_worker()
+            self.beat = self._celery(
+                BEAT_APPLICATION_NAME, "beat", "--schedule", str(self.directory / "beat-schedule")
+            )
             self.proxy_port = free_port()
             servers = "\n".join(
                 f"    server 127.0.0.1:{port} max_fails=0;" for port in self.node_ports
@@ -112,8 +124,9 @@ class Topology:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.worker is not None:
-            stop_process_group(self.worker)
+        for process in (self.worker, self.beat):
+            if process is not None:
+                stop_process_group(process)
         for stack in self._node_stacks:
             stack.close()
         self._stack.close()
@@ -145,33 +158,36 @@ class Topology:
     # --- Celery --------------------------------------------------------------------------
 
     def start_worker(self) -> None:
-        log = open(self.directory / "worker.log", "a")  # noqa: SIM115 (the worker's lifetime)
+        self.worker = self._celery(
+            WORKER_APPLICATION_NAME,
+            "worker",
+            # Threads: the ended sessions' pricing keeps up; one process, killed whole.
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        )
+
+    def _celery(self, application_name: str, *arguments: str) -> subprocess.Popen:
+        """`celery -A cpms <arguments>`, its output appended to <arguments[0]>.log."""
+        log = open(self.directory / f"{arguments[0]}.log", "a")  # noqa: SIM115 (its lifetime)
         with log:
-            self.worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "cpms",
-                    "worker",
-                    # Threads: the ended sessions' pricing keeps up; one process, killed whole.
-                    "--pool",
-                    "threads",
-                    "--concurrency",
-                    "4",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
+            return subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "cpms", *arguments, "--loglevel", "WARNING"],
                 cwd=ROOT,
-                env=self.env(WORKER_APPLICATION_NAME),
+                env=self.env(application_name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def swept(self) -> list[str]:
+        """What the pricing sweep said it priced (tasks the broker lost), from the worker's log."""
+        text = (self.directory / "worker.log").read_text(errors="replace")
+        return [line.strip() for line in text.splitlines() if SWEEP_PRICED in line]
 
     def kill_worker(self) -> None:
         assert self.worker is not None
