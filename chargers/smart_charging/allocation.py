@@ -469,8 +469,16 @@ def allocate(problem: Problem) -> Plan:
         connectors[session.connector] = narrowed
     tree = _tree(problem.nodes)
     # Which capacities each connector draws on: the same in every tree of the horizon (only
-    # limits change), worked out once.
-    slots = {key: _slots(tree, connector) for key, connector in connectors.items()}
+    # limits change), worked out once, and once per circuit and wiring (a thousand connectors
+    # sit on a few dozen).
+    by_wiring: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+    slots = {}
+    for key, connector in connectors.items():
+        wiring = (connector.node, connector.phases)
+        found = by_wiring.get(wiring)
+        if found is None:
+            found = by_wiring[wiring] = _slots(tree, connector)
+        slots[key] = found
     run, reclaimed, _ = _allocate_once(
         tree, connectors, sessions, problem.now, settings, problem.history, True, slots
     )

@@ -434,7 +434,10 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     chargers, wiring = {}, {}
     evse_ids: dict[int, set[int]] = {}
     for row in _plain(
-        Charger.objects.filter(site=site).values_list(
+        # Unordered: the rows are gathered by charger id (the model's order would sort them).
+        Charger.objects.filter(site=site)
+        .order_by()
+        .values_list(
             "pk",
             "identity",
             "is_online",
