@@ -158,7 +158,7 @@ OCPP_DB_THREADS = env.int(
 # OCPP_ADMISSION_RETRY_AFTER seconds (plus up to as much again, at random, so the retries
 # spread), before any database work, rather than queued until the chargers have given up.
 # With 8 database threads a storm keeps the process's one core busy (the GIL: about 14 ms of
-# its CPU per connect-and-boot, 65 to 75 a second on the reference machine), so more threads
+# its CPU per connect-and-boot, about 60 a second on the reference machine), so more threads
 # do not raise the rate and the bound does not follow them: the last of 100 in progress is
 # answered within about a second and a half, inside the 5 s a charger waits (a storm of 2,000
 # on one process: slowest reply 4.4 s at 100, 8.6 s at 300).

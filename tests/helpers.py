@@ -72,6 +72,21 @@ def child_env(**overrides) -> dict:
     return env
 
 
+def setting_in_a_process(expression: str, **env) -> str:
+    """`settings.<expression>` as a process started with `env` reads it (the settings read
+    the environment once, at start), printed."""
+    completed = subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{expression})"],
+        cwd=ROOT,
+        env=child_env(DJANGO_SETTINGS_MODULE="cpms.settings", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return completed.stdout.strip()
+
+
 def manage(*args, env, check=True, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -11,7 +11,10 @@ import pytest
 
 from tests.helpers import ROOT, child_env, stop_process_group
 
-pytestmark = pytest.mark.timeout(600)
+# One worker runs the benchmarks one after the other (each drops the scratch databases it
+# made, found by name); beside the other workers' tests, their waits (PostgreSQL's statistics
+# flush after 10 s) are not the suite's.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("bench")]
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from cpms.events import captured
 from cpms.tenancy import scoping
 from tests.billing.tariffs import T0, energy_elements
 from tests.chargers.factories import meter_sample
+from tests.helpers import setting_in_a_process
 
 
 def records(tenant):
@@ -174,6 +175,12 @@ def test_the_sweep_prices_sessions_whose_task_was_lost(tenant_a, standard_tariff
     caplog.clear()
     price_missed_sessions()
     assert len(records(tenant_a)) == 1 and "the sweep priced" not in caplog.text
+
+
+def test_beat_runs_the_sweep_as_often_as_the_environment_says():
+    schedule = 'CELERY_BEAT_SCHEDULE["price-missed-sessions"]["schedule"]'
+    assert setting_in_a_process(schedule) == "300.0"
+    assert setting_in_a_process(schedule, PRICING_SWEEP_SECONDS="15") == "15.0"
 
 
 def test_periods_come_from_the_meter_samples(tenant_a, standard_tariff, charger, eager):

@@ -2,8 +2,6 @@
 (503 and Retry-After) before any database work, and gets in once there is room."""
 
 import asyncio
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -20,7 +18,7 @@ from tests.aio import eventually
 from tests.chargers.ocpp.clients import PASSWORD, basic, connected
 from tests.chargers.ocpp.metrics import moved, scrape
 from tests.chargers.simulator.helpers import register, running, simulated
-from tests.helpers import ROOT, child_env, own_redis
+from tests.helpers import own_redis, setting_in_a_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HELD = "CP-HELD"
@@ -177,18 +175,7 @@ def test_only_a_busy_answer_with_seconds_is_waited_out(status, header, wait):
 
 
 def bound_in_a_process(**env) -> str:
-    """OCPP_MAX_HANDSHAKES_IN_PROGRESS as a server process started with `env` reads it."""
-    completed = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; "
-         "print(settings.OCPP_MAX_HANDSHAKES_IN_PROGRESS)"],
-        cwd=ROOT,
-        env=child_env(DJANGO_SETTINGS_MODULE="cpms.settings", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )  # fmt: skip
-    return completed.stdout.strip()
+    return setting_in_a_process("OCPP_MAX_HANDSHAKES_IN_PROGRESS", **env)
 
 
 def test_the_bound_is_the_process_s_not_the_database_threads_unless_set():
