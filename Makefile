@@ -33,12 +33,11 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m cpms.catalogs
 	@# In parallel, each worker on a PostgreSQL and a Redis database of its own (tests/parallel.py);
 	@# a module whose server outlives its tests keeps them on one worker (xdist_group).
-	@# The benchmarks (tests/bench) run there too, on one worker: most of their time is waiting.
-	$(BIN)/pytest -p no:playwright --ignore=tests/browser --ignore=tests/faults \
+	$(BIN)/pytest -p no:playwright --ignore=tests/browser --ignore=tests/faults --ignore=tests/bench \
 		-n $(TEST_WORKERS) --dist loadgroup
-	@# The fault suite starts many processes, loads the machine and counts on its timing: alone.
+	@# The fault suite and the benchmarks start many processes each and load the machine: alone.
 	@# -rA prints what passing tests wrote: the fault suite's timeline and ledger reconciliation.
-	$(BIN)/pytest -p no:playwright -rA tests/faults
+	$(BIN)/pytest -p no:playwright -rA tests/faults tests/bench
 	@# Browser tests run in a process of their own: Playwright's loop breaks async tests.
 	@if [ -d tests/browser ]; then $(BIN)/pytest tests/browser; fi
 

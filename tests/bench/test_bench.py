@@ -32,10 +32,7 @@ def server_url() -> str:
 
 
 # The suite's per-test bound is for quick tests; the module's fixture runs the benchmark.
-# One worker runs the benchmarks one after the other (each drops the scratch databases it
-# made, found by name); beside the other workers' tests, their waits (PostgreSQL's statistics
-# flush after 10 s) are not the suite's.
-pytestmark = [pytest.mark.timeout(1200), pytest.mark.xdist_group("bench")]
+pytestmark = pytest.mark.timeout(1200)
 
 
 def run_bench(*args: str, output, django_db_blocker) -> dict:

@@ -11,10 +11,7 @@ import pytest
 
 from tests.helpers import ROOT, child_env, stop_process_group
 
-# One worker runs the benchmarks one after the other (each drops the scratch databases it
-# made, found by name); beside the other workers' tests, their waits (PostgreSQL's statistics
-# flush after 10 s) are not the suite's.
-pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("bench")]
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
