@@ -15,7 +15,6 @@ from django.utils import timezone
 from chargers.events import SessionStarted, SessionUpdated
 from chargers.models import Charger, ChargingSession, Command, CommandStatus, IdToken, SessionState
 from chargers.ocpp.schemas import request_problem
-from chargers.services.commands import command_finish
 from chargers.smart_charging import listeners, selectors, services, tasks
 from chargers.smart_charging.events import LoadPlanChanged
 from chargers.smart_charging.listeners import PENDING_KEY
@@ -29,6 +28,7 @@ from chargers.smart_charging.models import (
 )
 from cpms.events import captured, publish
 from cpms.tenancy import scoping
+from tests.chargers.smart_charging.helpers import answer_all
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,15 +40,6 @@ def recompute(depot, now=None, trigger="test"):
     plan, outgoing = services.plan_compute(site=depot["site"], trigger=trigger, now=now)
     services.profiles_send(outgoing)
     return plan
-
-
-def answer_all(status="Accepted", outcome=CommandStatus.ANSWERED):
-    for command in Command.objects.filter(status__in=[CommandStatus.QUEUED, CommandStatus.SENT]):
-        command_finish(
-            command_id=command.pk,
-            status=outcome,
-            response={"status": status} if outcome == CommandStatus.ANSWERED else None,
-        )
 
 
 def test_a_recompute_keeps_the_site_within_its_limit_and_says_why(tenant_a, depot):
@@ -285,12 +276,19 @@ def test_only_a_significant_change_of_draw_queues_a_recompute(tenant_a, depot):
     assert queued.call_count == 1
 
 
+def repeated(depot):
+    """The depot's first plan, once its limits are answered, and a run a minute later that
+    repeats it."""
+    first = recompute(depot)
+    answer_all()
+    again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
+    assert again.same_as_id == first.pk
+    return first, again
+
+
 def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tenant_a, depot):
     with scoping.scope(tenant_a):
-        first = recompute(depot)
-        answer_all()
-        again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
-        assert again.same_as_id == first.pk
+        first, again = repeated(depot)
         assert again.allocations == [] and set(again.inputs) == {"now", "history"}
         shown = selectors.plan_view(depot["site"])
         assert shown["computed_at"] == again.computed_at
@@ -305,10 +303,7 @@ def test_a_run_that_changes_nothing_stores_a_pointer_to_the_plan_it_repeats(tena
 
 def test_another_process_reads_a_repeated_plans_history_from_the_plan_it_repeats(tenant_a, depot):
     with scoping.scope(tenant_a):
-        first = recompute(depot)
-        answer_all()
-        again = recompute(depot, now=timezone.now() + timedelta(minutes=1))
-        assert again.same_as_id == first.pk
+        first, again = repeated(depot)
         assert set(again.inputs["history"]) == {"draws_at"}
         selectors._last_stored.clear()  # what a process that did not store it finds
         electrical = SiteElectrical.objects.get(site=depot["site"])

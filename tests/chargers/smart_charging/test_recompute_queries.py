@@ -5,25 +5,15 @@ in makes the big site's count grow."""
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chargers.models import (
-    Charger,
-    ChargingSession,
-    Command,
-    CommandStatus,
-    Connector,
-    SessionState,
-)
-from chargers.services.commands import command_finish
 from chargers.smart_charging import services
 from chargers.smart_charging.models import LoadPlan
 from cpms.models import Site
 from cpms.tenancy import scoping
+from tests.chargers.smart_charging.helpers import answer_all, charging_chargers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -36,48 +26,23 @@ MOST_UNCHANGED = 20
 
 def managed_site(name: str, chargers: int, first_transaction: int) -> Site:
     """A site with room for everyone, each charger charging a session (one with needs)."""
-    layer = get_channel_layer()
-    now = timezone.now()
     site = Site.objects.create(name=name, timezone="Europe/Berlin")
     services.site_electrical_set(site=site, grid_limit_a=Decimal(chargers * 32))
     circuit = services.circuit_create(site=site, name="Board", limit_a=Decimal(chargers * 32))
-    for n in range(chargers):
-        charger = Charger.objects.create(
-            identity=f"{name}-{n}",
-            site=site,
-            ocpp_version="1.6" if n % 2 else "2.0.1",
-            is_online=True,
-            channel_name=async_to_sync(layer.new_channel)(),
-        )
-        Connector.objects.create(charger=charger, evse_id=1, connector_id=1)
+    made, sessions = charging_chargers(
+        site, [f"{name}-{n}" for n in range(chargers)], first_transaction=first_transaction
+    )
+    for charger in made:
         services.charger_electrical_set(
             charger=charger, circuit=circuit, max_current_a=Decimal("32")
         )
-        session = ChargingSession.objects.create(
-            charger=charger,
-            site=site,
-            evse_id=1,
-            connector_id=1,
-            transaction_id=str(first_transaction + n),
-            started_at=now,
-            state=SessionState.ACTIVE,
-            power_w=Decimal("11000"),
-        )
-        if n == 0:
-            services.session_needs_set(
-                session=session,
-                priority=1,
-                departure_at=now + timezone.timedelta(hours=4),
-                energy_needed_wh=20_000,
-            )
+    services.session_needs_set(
+        session=sessions[0],
+        priority=1,
+        departure_at=timezone.now() + timezone.timedelta(hours=4),
+        energy_needed_wh=20_000,
+    )
     return site
-
-
-def answer_all() -> None:
-    for pk in Command.objects.filter(status=CommandStatus.SENT).values_list("pk", flat=True):
-        command_finish(
-            command_id=pk, status=CommandStatus.ANSWERED, response={"status": "Accepted"}
-        )
 
 
 def queries(site: Site) -> tuple[int, int]:
