@@ -241,6 +241,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # chargers' path queues has a periodic safety net; this is how often billing's runs (pricing the
 # ended sessions a lost task left unpriced, a minute after their stop at the earliest).
 PRICING_SWEEP_SECONDS = env.int("PRICING_SWEEP_SECONDS", default=300)
+if PRICING_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured("PRICING_SWEEP_SECONDS: at least 1 (second)")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

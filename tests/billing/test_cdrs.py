@@ -1,6 +1,7 @@
 """Charge detail records: issued when a session ends, once however often the task runs, as a
 new version when a session is corrected, and priced by the tariff version of their start."""
 
+import subprocess
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -181,6 +182,9 @@ def test_beat_runs_the_sweep_as_often_as_the_environment_says():
     schedule = 'CELERY_BEAT_SCHEDULE["price-missed-sessions"]["schedule"]'
     assert setting_in_a_process(schedule) == "300.0"
     assert setting_in_a_process(schedule, PRICING_SWEEP_SECONDS="15") == "15.0"
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        setting_in_a_process(schedule, PRICING_SWEEP_SECONDS="0")
+    assert "PRICING_SWEEP_SECONDS: at least 1 (second)" in refused.value.stderr
 
 
 def test_periods_come_from_the_meter_samples(tenant_a, standard_tariff, charger, eager):
