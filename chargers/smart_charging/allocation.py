@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -60,7 +61,10 @@ class Connector:
     max_a: float = 32.0
 
 
-@dataclass(frozen=True)
+# Sessions and allocations are built by the thousand on each run of a big site, and a frozen
+# dataclass's __init__ costs three times a plain one's: these are plain, and not changed once
+# built (`dataclasses.replace` makes a changed copy).
+@dataclass(slots=True)
 class Session:
     connector: str
     session_id: int = 0
@@ -116,7 +120,7 @@ class Problem:
     changes: Sequence[LimitChange] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Allocation:
     connector: str
     session_id: int
@@ -150,12 +154,17 @@ class ProblemError(ValueError):
     """The tree or the sessions do not make sense (no root, a cycle, an unknown node)."""
 
 
+# A whole number of steps k as amperes: k / 10 is the float nearest to k tenths, as
+# round(k * STEP, 1) is, for a fraction of its cost (a recompute rounds thousands).
+STEPS_PER_A = 10
+
+
 def floor_step(value: float) -> float:
-    return round(math.floor(value / STEP + 1e-6) * STEP, 1) if value > 0 else 0.0
+    return math.floor(value / STEP + 1e-6) / STEPS_PER_A if value > 0 else 0.0
 
 
 def ceil_step(value: float) -> float:
-    return round(math.ceil(value / STEP - 1e-6) * STEP, 1)
+    return math.ceil(value / STEP - 1e-6) / STEPS_PER_A
 
 
 # --- the tree -------------------------------------------------------------------------------
@@ -223,7 +232,6 @@ class _Run:
     binding: dict[str, str]
     residual: list[float]
     sessions_at: dict[int, int]  # capacity index -> sessions on it (admitted or paused)
-    admitted_at: dict[int, int]
     waiting: dict[str, int] | None = None  # node id -> paused sessions at or below it
 
 
@@ -348,15 +356,17 @@ def _allocate_once(
     history: History,
     hysteresis: bool,
     slots: dict[str, tuple[int, ...]],
+    minimums: dict[str, float],
 ) -> tuple[_Run, dict[str, bool], dict[str, tuple[int, ...]]]:
     residual = list(tree.limits)
     slot_node = [""] * len(residual)
     for (node, _phase), slot in tree.index.items():
         slot_node[slot] = node
-    run = _Run({}, {}, {}, residual, {}, {})
-    for session in sessions:
-        for slot in slots[session.connector]:
-            run.sessions_at[slot] = run.sessions_at.get(slot, 0) + 1
+    run = _Run({}, {}, {}, residual, {})
+    # Connectors on the same circuit and wiring share their slots (`allocate`): counted once.
+    for on, count in Counter(slots[s.connector] for s in sessions).items():
+        for slot in on:
+            run.sessions_at[slot] = run.sessions_at.get(slot, 0) + count
     # 1. Those that do not follow a limit are counted at what they may draw.
     steered = []
     for session in sessions:
@@ -367,7 +377,7 @@ def _allocate_once(
             # The limit to send it again: what it was given before (it may hold it), or its
             # minimum, the safe one.
             previous = history.limits.get(session.connector)
-            minimum = _min_of(connectors[session.connector])
+            minimum = minimums[session.connector]
             run.limits[session.connector] = (
                 minimum if previous is None else min(session.fixed_a, previous)
             )
@@ -377,17 +387,18 @@ def _allocate_once(
     admitted: list[Session] = []
     for session in _turn_order(steered, history, now, settings.turn_s):
         key = session.connector
-        minimum = _min_of(connectors[key])
-        short = next((s for s in slots[key] if residual[s] < minimum - 1e-6), None)
-        if short is not None:
-            run.paused[key] = slot_node[short]
-            run.limits[key] = 0.0
-            continue
-        for slot in slots[key]:
-            residual[slot] -= minimum
-            run.admitted_at[slot] = run.admitted_at.get(slot, 0) + 1
-        run.limits[key] = minimum
-        admitted.append(session)
+        minimum = minimums[key]
+        on = slots[key]
+        for slot in on:
+            if residual[slot] < minimum - 1e-6:
+                run.paused[key] = slot_node[slot]
+                run.limits[key] = 0.0
+                break
+        else:
+            for slot in on:
+                residual[slot] -= minimum
+            run.limits[key] = minimum
+            admitted.append(session)
     # 3. The rest, shared.
     caps: dict[str, float] = {}
     reclaimed: dict[str, bool] = {}
@@ -408,12 +419,12 @@ def _allocate_once(
     # 4. Round down; hold back small increases.
     for session in admitted:
         key = session.connector
-        limit = max(_min_of(connectors[key]), floor_step(run.limits[key]))
+        limit = max(minimums[key], floor_step(run.limits[key]))
         if reclaimed[key] and run.binding.get(key) == "max":
             run.binding[key] = "draw"
         previous = history.limits.get(key, 0.0)
         if hysteresis and previous > 0 and 0 < limit - previous < settings.hysteresis_a:
-            limit = max(previous, _min_of(connectors[key]))
+            limit = max(previous, minimums[key])
             run.binding[key] = "hysteresis"
         run.limits[key] = limit
     _enforce(tree, connectors, sessions, admitted, slots, run)
@@ -479,8 +490,9 @@ def allocate(problem: Problem) -> Plan:
         if found is None:
             found = by_wiring[wiring] = _slots(tree, connector)
         slots[key] = found
+    minimums = {key: _min_of(connector) for key, connector in connectors.items()}
     run, reclaimed, _ = _allocate_once(
-        tree, connectors, sessions, problem.now, settings, problem.history, True, slots
+        tree, connectors, sessions, problem.now, settings, problem.history, True, slots, minimums
     )
     history = _next_history(sessions, run, problem.history, problem.now)
 
@@ -503,6 +515,7 @@ def allocate(problem: Problem) -> Plan:
             history,
             False,
             slots,
+            minimums,
         )
         for session in sessions:
             limit = later.limits.get(session.connector, 0.0)
@@ -575,18 +588,14 @@ def _fallback(
     in the horizon split over every connector below it on that phase, up to its maximum."""
     connectors = list(connectors)
     count = [0] * len(tree.limits)
-    for connector in connectors:
-        for slot in slots[connector.key]:
-            count[slot] += 1
+    # Connectors on the same circuit and wiring share their slots (`allocate`): those once.
+    wirings = Counter(slots[c.key] for c in connectors)
+    for on, connected in wirings.items():
+        for slot in on:
+            count[slot] += connected
     share = [limit / n if n else math.inf for limit, n in zip(lowest, count, strict=True)]
-    fallback = {}
-    for c in connectors:
-        safe = c.max_a
-        for slot in slots[c.key]:
-            if share[slot] < safe:
-                safe = share[slot]
-        fallback[c.key] = floor_step(safe)
-    return fallback
+    safe_on = {on: min((share[slot] for slot in on), default=math.inf) for on in wirings}
+    return {c.key: floor_step(min(c.max_a, safe_on[slots[c.key]])) for c in connectors}
 
 
 def _load(tree: _Tree, sessions, run: _Run, slots) -> dict[str, dict[str, float]]:

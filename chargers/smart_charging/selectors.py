@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -16,7 +17,6 @@ from django.db import NotSupportedError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Avg,
-    BooleanField,
     Case,
     ExpressionWrapper,
     F,
@@ -227,11 +227,7 @@ class SentRow(NamedTuple):
     limit_a: float
     status: str
     attempts: int
-    # Sent before the grace a charger has to follow it (read as a flag: converting a thousand
-    # times costs more than the rest of the row).
-    settled: bool
-    # When it was sent, read only for one not accepted (for its retry): few rows.
-    sent_at: Any = None
+    sent_ts: float  # when it was sent, Unix seconds
 
     @property
     def periods(self) -> list:
@@ -258,6 +254,7 @@ class SiteInputs:
     sessions: dict[str, SessionRow]
     phase_count: dict[int, int]  # charger id -> 1 or 3
     sent: dict[tuple[int, int, str], SentRow]
+    identities: list[tuple[int, str]]  # (charger id, identity), sorted
     # When each profile not accepted was sent (for retries): few rows, read apart.
     unaccepted_sent_at: dict[int, datetime] = field(default_factory=dict)
     history: alloc.History = field(default_factory=alloc.History)
@@ -301,19 +298,23 @@ def remember_last_plan(site_id: int, plan_id: int, last: LastPlan) -> None:
     _last_stored[site_id] = (plan_id, last)
 
 
+def _newest_plan(site_id: int) -> QuerySet:
+    return LoadPlan.objects.filter(site_id=site_id).values_list(
+        "pk", "digest", "same_as_id", "same_as__digest"
+    )[:1]
+
+
 def _last_plan(site: Site) -> LastPlan:
-    plans = LoadPlan.objects.filter(site=site)
-    row = plans.values_list("pk", "digest", "same_as_id", "same_as__digest").first()
+    row = next(iter(rows.plain_rows(_newest_plan, site.pk)), None)
     pk, digest, same_as_id, same_as_digest = row or (None, "", None, "")
     stored = _last_stored.get(site.pk)
     if pk is not None and stored is not None and stored[0] == pk:
         return stored[1]
     # Only the history of the last plan's inputs: the rest is a thousand rows of JSON. A run
     # that repeated a plan stored only what differs from that plan's.
+    plans = LoadPlan.objects.filter(site=site, pk=pk)
     own, repeated = (
-        plans.filter(pk=pk).values_list("inputs__history", "same_as__inputs__history").first()
-        if pk
-        else None
+        plans.values_list("inputs__history", "same_as__inputs__history").first() if pk else None
     ) or (None, None)
     data = {**(repeated or {}), **(own or {})}
     history = alloc.History(
@@ -327,19 +328,9 @@ def _last_plan(site: Site) -> LastPlan:
     return LastPlan(history, assumed, pk, digest or "")
 
 
-def _plain(queryset: QuerySet) -> list[tuple]:
-    """The rows of a `values_list` query as the database driver returns them, without the
-    field converters (a thousand chargers: converting every value costs more than reading
-    it). Only for columns whose raw value is already what the caller uses: text, numbers cast
-    to float, and flags (0/1 on SQLite, which the caller only tests for truth)."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _as_time(value: Any) -> datetime:
-    """A time column as `_plain` returns it: a datetime (PostgreSQL) or UTC text (SQLite)."""
+    """A time column as `rows.plain_rows` returns it: a datetime (PostgreSQL) or UTC text
+    (SQLite)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
@@ -401,41 +392,59 @@ def latest_full_plan(site: Site) -> LoadPlan | None:
     return LoadPlan.objects.only("pk", "digest").get(pk=latest.same_as_id)
 
 
-def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteInputs:
-    limits = grid_limits(site, electrical, now)
-    grid_a, source = limits.at(now)
-    nodes = [alloc.Node(GRID, "grid connection", grid_a if grid_a is not None else NO_LIMIT_A)]
-    names = {GRID: "grid connection"}
-    for pk, name, limit_a, carried, parent_id in Circuit.objects.filter(site=site).values_list(
-        "pk", "name", "limit_a", "phases", "parent_id"
-    ):
-        nodes.append(
-            alloc.Node(
-                node_id(pk),
-                name,
-                float(limit_a),
-                phases=phases_of(carried),
-                parent=node_id(parent_id),
-            )
-        )
-        names[node_id(pk)] = name
-    changes = []
-    for moment in limits.breakpoints(now, now + HORIZON):
-        later, _ = limits.at(moment)
-        changes.append(
-            alloc.LimitChange(
-                offset_s=(moment - now).total_seconds(),
-                limits={GRID: later if later is not None else NO_LIMIT_A},
-            )
-        )
+class _OfATime(Func):
+    """A function of one time column whose SQL differs between PostgreSQL and SQLite."""
 
-    # A charger, its wiring and a connector in one row (the wiring is empty for a charger not
-    # set up; a charger has a row per connector, or one without).
-    chargers, wiring = {}, {}
-    evse_ids: dict[int, set[int]] = {}
-    for row in _plain(
-        # Unordered: the rows are gathered by charger id (the model's order would sort them).
-        Charger.objects.filter(site=site)
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor not in ("postgresql", "sqlite"):
+            vendor = connection.vendor
+            raise NotSupportedError(f"load management needs PostgreSQL or SQLite, not {vendor}")
+        return self.sql(column, list(params), connection.vendor)
+
+    def sql(self, column: str, params: list[Any], vendor: str) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+
+class Epoch(_OfATime):
+    """A time column as Unix seconds (float): a thousand rows convert to floats for less than
+    to datetimes, and a comparison with a moment is then a float's."""
+
+    output_field = FloatField()
+
+    def sql(self, column: str, params: list[Any], vendor: str) -> tuple[str, list[Any]]:
+        if vendor == "postgresql":
+            return f"date_part('epoch', {column})", params
+        # SQLite's UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds, plus the fraction
+        # as it is written (julianday's days would round off microseconds).
+        seconds = f"CAST(strftime('%%s', {column}) AS REAL)"
+        return f"({seconds} + CAST('0' || substr({column}, 20) AS REAL))", [*params, *params]
+
+
+# The reads of a recompute, by site: compiled once per process (`rows.plain_rows`), their rows
+# as the driver returns them (numbers cast to float, times as Unix seconds).
+
+
+def _circuit_rows(site_id: int) -> QuerySet:
+    return Circuit.objects.filter(site_id=site_id).values_list(
+        "pk", "name", "limit_a", "phases", "parent_id"
+    )
+
+
+def _charger_rows(site_id: int) -> QuerySet:
+    """A charger, its wiring and a connector in one row (the wiring is empty for a charger not
+    set up; a charger has a row per connector, or one without)."""
+    # Unordered: the rows are gathered by charger id (the model's order would sort them).
+    return (
+        Charger.objects.filter(site_id=site_id)
         .order_by()
         .values_list(
             "pk",
@@ -450,20 +459,14 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             Cast("electrical__connector_max_a", TextField()),
             "connectors__evse_id",
         )
-    ):
-        charger_id = row[0]
-        if charger_id not in chargers:
-            chargers[charger_id] = ChargerRow(*row[:4])
-            evse_ids[charger_id] = set()
-            if row[4] is not None:
-                wiring[charger_id] = row[5:10]
-        if row[10]:
-            evse_ids[charger_id].add(row[10])
-    site_min = float(electrical.min_current_a)
-    # A session and its needs in one row (the needs are empty for most).
-    active, needs = [], {}
-    for row in _plain(
-        ChargingSession.objects.filter(charger__site=site, state=SessionState.ACTIVE)
+    )
+
+
+def _session_rows(site_id: int) -> QuerySet:
+    """An active session and its needs in one row (the needs are empty for most), newest
+    first."""
+    return (
+        ChargingSession.objects.filter(charger__site_id=site_id, state=SessionState.ACTIVE)
         .order_by("-started_at", "-pk")
         .values_list(
             "pk",
@@ -483,13 +486,70 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             Cast("needs__max_current_a", FloatField()),
             "needs__max_schedule_tuples",
         )
-    ):
-        active.append(SessionRow._make(row[:8]))
-        if row[8] is not None:
-            departure = None if row[12] is None else _as_time(row[12])
-            needs[row[0]] = Needs._make((*row[8:12], departure, *row[13:]))
-    for session in active:
-        evse_ids.setdefault(session.charger_id, set()).add(session.evse_id or 1)
+    )
+
+
+def _sent_rows(site_id: int) -> QuerySet:
+    """What was last sent to each place of the site (`SentRow`)."""
+    return SentProfile.objects.filter(charger__site_id=site_id).values_list(
+        "pk",
+        "charger_id",
+        "evse_id",
+        "kind",
+        "session_id",
+        Cast("periods", TextField()),
+        Cast("limit_a", FloatField()),
+        "status",
+        "attempts",
+        Epoch("sent_at"),
+    )
+
+
+def _group_priorities() -> QuerySet:
+    return GroupPriority.objects.values_list("group_id", "priority", "label")
+
+
+def pending_profiles(site_id: int) -> QuerySet:
+    """The site's profiles sent and not answered yet, locked (`Epoch` times)."""
+    return (
+        # Only these rows: a lock on the joined chargers would hold up their sockets' writes.
+        SentProfile.objects.select_for_update(of=("self",))
+        .filter(charger__site_id=site_id, status=ProfileStatus.PENDING)
+        .values_list("pk", "command_id", Epoch("sent_at"))
+    )
+
+
+class _Structure(NamedTuple):
+    """A site's chargers, connectors and their wiring, as built from its charger rows."""
+
+    rows: list[tuple]  # as read (`_charger_rows`)
+    site_min: float
+    chargers: dict[int, ChargerRow]
+    connectors: list[alloc.Connector]
+    evses: dict[str, tuple[int, int]]  # connector key -> (charger id, evse id)
+    places: set[tuple[int, int]]  # (charger id, evse id)
+    phase_count: dict[int, int]  # charger id -> 1 or 3
+    identities: list[tuple[int, str]]  # (charger id, identity), sorted
+
+
+def _build_structure(
+    charger_rows: list[tuple], electrical: SiteElectrical, more: Iterable[tuple[int, int]] = ()
+) -> _Structure:
+    """The structure of the charger rows, with `more` (charger id, evse id) places."""
+    chargers, wiring = {}, {}
+    evse_ids: dict[int, set[int]] = {}
+    for row in charger_rows:
+        charger_id = row[0]
+        if charger_id not in chargers:
+            chargers[charger_id] = ChargerRow(*row[:4])
+            evse_ids[charger_id] = set()
+            if row[4] is not None:
+                wiring[charger_id] = row[5:10]
+        if row[10]:
+            evse_ids[charger_id].add(row[10])
+    for charger_id, evse_id in more:
+        evse_ids.setdefault(charger_id, set()).add(evse_id)
+    site_min = float(electrical.min_current_a)
     connectors, evses, phase_count = [], {}, {}
     for charger_id in sorted(chargers):
         circuit_id, wired_phases, min_current, max_current, evse_max_json = wiring.get(
@@ -514,43 +574,94 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
                 )
             )
             evses[key] = (charger_id, evse_id)
+    return _Structure(
+        rows=charger_rows,
+        site_min=site_min,
+        chargers=chargers,
+        connectors=connectors,
+        evses=evses,
+        places=set(evses.values()),
+        phase_count=phase_count,
+        identities=sorted((pk, c.identity) for pk, c in chargers.items()),
+    )
+
+
+# Per site id: the structure last built. A recompute mostly reads the same charger rows as the
+# last one did (a charger going offline or rewired changes them): building a thousand
+# connectors again would be a tenth of its time. Compared by value, so nothing goes stale.
+_structures: dict[int, _Structure] = {}
+STRUCTURES_KEPT = 256  # sites per process
+
+
+def _structure(site_id: int, charger_rows: list[tuple], electrical: SiteElectrical) -> _Structure:
+    """The site's structure, the last one built when the rows and the minimum are the same.
+    Read-only: the structure is shared between recomputes."""
+    known = _structures.get(site_id)
+    if (
+        known is not None
+        and known.site_min == float(electrical.min_current_a)
+        and known.rows == charger_rows
+    ):
+        return known
+    built = _build_structure(charger_rows, electrical)
+    if site_id not in _structures and len(_structures) >= STRUCTURES_KEPT:
+        del _structures[next(iter(_structures))]  # the site built first
+    _structures[site_id] = built
+    return built
+
+
+def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteInputs:
+    limits = grid_limits(site, electrical, now)
+    grid_a, source = limits.at(now)
+    nodes = [alloc.Node(GRID, "grid connection", grid_a if grid_a is not None else NO_LIMIT_A)]
+    names = {GRID: "grid connection"}
+    for pk, name, limit_a, carried, parent_id in rows.plain_rows(_circuit_rows, site.pk):
+        nodes.append(
+            alloc.Node(
+                node_id(pk),
+                name,
+                float(limit_a),
+                phases=phases_of(carried),
+                parent=node_id(parent_id),
+            )
+        )
+        names[node_id(pk)] = name
+    changes = []
+    for moment in limits.breakpoints(now, now + HORIZON):
+        later, _ = limits.at(moment)
+        changes.append(
+            alloc.LimitChange(
+                offset_s=(moment - now).total_seconds(),
+                limits={GRID: later if later is not None else NO_LIMIT_A},
+            )
+        )
+
+    structure = _structure(site.pk, rows.plain_rows(_charger_rows, site.pk), electrical)
+    # A session and its needs in one row (the needs are empty for most).
+    active, needs = [], {}
+    for row in rows.plain_rows(_session_rows, site.pk):
+        active.append(SessionRow._make(row[:8]))
+        if row[8] is not None:
+            departure = None if row[12] is None else _as_time(row[12])
+            needs[row[0]] = Needs._make((*row[8:12], departure, *row[13:]))
+    # A session on an EVSE its charger never reported is a connector too, for this run.
+    unknown = {(s.charger_id, s.evse_id or 1) for s in active} - structure.places
+    if unknown:
+        structure = _build_structure(structure.rows, electrical, unknown)
+    chargers, connectors = structure.chargers, structure.connectors
+    evses, phase_count = structure.evses, structure.phase_count
 
     sent = {
-        (row[1], row[2], row[3]): SentRow._make(row)
-        for row in _plain(
-            SentProfile.objects.filter(charger__site=site)
-            .annotate(
-                periods_json=Cast("periods", TextField()),
-                limit=Cast("limit_a", FloatField()),
-                settled=ExpressionWrapper(Q(sent_at__lt=now - OBEY_GRACE), BooleanField()),
-                unaccepted_at=Case(
-                    When(~Q(status=ProfileStatus.ACCEPTED), then=F("sent_at")), default=None
-                ),
-            )
-            .values_list(
-                "pk",
-                "charger_id",
-                "evse_id",
-                "kind",
-                "session_id",
-                "periods_json",
-                "limit",
-                "status",
-                "attempts",
-                "settled",
-                "unaccepted_at",
-            )
-        )
+        (row[1], row[2], row[3]): SentRow._make(row) for row in rows.plain_rows(_sent_rows, site.pk)
     }
-    # The driver's raw time (SQLite's text) as the datetime the retries compare, for the few.
+    # When each profile not accepted was sent, as the datetime the retries compare: few.
     unaccepted_sent_at = {
-        row.pk: _as_time(row.sent_at) for row in sent.values() if row.sent_at is not None
+        row.pk: datetime.fromtimestamp(row.sent_ts, UTC)
+        for row in sent.values()
+        if row.status != ACCEPTED
     }
     by_group: dict[int | None, tuple[int, str]] = {
-        group: (priority, label)
-        for group, priority, label in GroupPriority.objects.values_list(
-            "group_id", "priority", "label"
-        )
+        group: (priority, label) for group, priority, label in rows.plain_rows(_group_priorities)
     }
     by_key = {c.key: c for c in connectors}
     sessions, open_sessions = [], {}
@@ -560,6 +671,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             continue  # an older session still open on the EVSE: the newer one charges
         open_sessions[key] = session
     flexible: list[cheaper.Flexible] = []
+    settled_before = (now - OBEY_GRACE).timestamp()
     tuples: dict[str, int] = {}
     needs_basis: dict[str, tuple[float, str]] = {}
     for key, session in open_sessions.items():
@@ -590,7 +702,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
             draw,
             sent,
             evses[key],
-            now,
+            settled_before,
         )
         priority, label = _priority(need, session, by_group)
         sessions.append(
@@ -629,6 +741,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
         evses=evses,
         sessions=open_sessions,
         phase_count=phase_count,
+        identities=structure.identities,
         sent=sent,
         unaccepted_sent_at=unaccepted_sent_at,
         names=names,
@@ -672,7 +785,9 @@ def site_prices(site: Site, now: datetime) -> list[cheaper.PricePeriod]:
 
 # Plain strings: a thousand sessions compare them on every run.
 SESSION_KIND = str(ProfileKind.SESSION.value)
+FALLBACK_KIND = str(ProfileKind.FALLBACK.value)
 ACCEPTED = str(ProfileStatus.ACCEPTED.value)
+PENDING = str(ProfileStatus.PENDING.value)
 NOT_FOLLOWED = {
     str(ProfileStatus.REJECTED.value): texts.REJECTED,
     str(ProfileStatus.FAILED.value): texts.UNDELIVERED,
@@ -689,9 +804,11 @@ def _priority(
     return by_group.get(session.group_id) or by_group.get(session.token_id) or (0, "")
 
 
-def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | None, Text]:
+def _fixed(
+    charger, session, connector, draw, sent, evse, settled_before: float
+) -> tuple[float | None, Text]:
     """What a session is counted at when it does not follow a limit, and why; (None, "")
-    when it does."""
+    when it does. A limit sent before `settled_before` (Unix seconds) has had its grace."""
     profile = sent.get((evse[0], evse[1], SESSION_KIND))
     ours = profile is not None and profile.session_id == session.pk
     if not charger.is_online:
@@ -704,7 +821,7 @@ def _fixed(charger, session, connector, draw, sent, evse, now) -> tuple[float | 
         ours
         and profile.status == ACCEPTED
         and draw is not None
-        and profile.settled
+        and profile.sent_ts < settled_before
         and draw > profile.limit_a + DISOBEY_MARGIN_A
     ):
         return connector.max_a, texts.OVER_LIMIT(draw=float(draw), limit=float(profile.limit_a))
@@ -768,7 +885,7 @@ def _bucket_sql(column: str, vendor: str) -> str:
     raise NotSupportedError(f"the load chart needs PostgreSQL or SQLite, not {vendor}")
 
 
-class Bucket(Func):
+class Bucket(_OfATime):
     """The index of the interval of `buckets` a time falls in (`series.Buckets`)."""
 
     output_field = IntegerField()
@@ -777,17 +894,8 @@ class Bucket(Func):
         super().__init__(F(expression))
         self.origin, self.size = int(buckets.origin.timestamp()), buckets.size
 
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return _bucket_sql(sql, connection.vendor), [*params, self.origin, self.size]
+    def sql(self, column: str, params: list[Any], vendor: str) -> tuple[str, list[Any]]:
+        return _bucket_sql(column, vendor), [*params, self.origin, self.size]
 
 
 def _readings(site: Site, buckets: series.Buckets) -> QuerySet:

@@ -12,7 +12,7 @@ booleans, None) itself; other databases get one `executemany`, each value throug
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -236,3 +236,41 @@ def _converters(
         ):
             converters.append((index, expression, convert))
     return [field.attname for field in fields], converters
+
+
+# --- A read repeated with the same arguments -----------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def _compiled(
+    build: Callable[..., models.QuerySet[Any]], args: tuple[Hashable, ...], scope: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    sql, params = build(*args).query.sql_with_params()
+    return sql, tuple(params)
+
+
+def plain_rows(
+    build: Callable[..., models.QuerySet[Any]], *args: Hashable
+) -> list[tuple[Any, ...]]:
+    """The rows of the `values_list` query `build(*args)` returns, as the driver returns them
+    (without the fields' converters: for columns whose raw value the caller uses as it is:
+    text, numbers, flags it only tests for truth), its SQL compiled once per process,
+    arguments and tenant scope. For big reads repeated with the same arguments (a site's, on
+    every recompute of its load plan), where the ORM's compiling costs more than the database's
+    work; `build` must depend on nothing but its arguments and the scope."""
+    sql, params = _compiled(build, args, _scope_key())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found: list[tuple[Any, ...]] = cursor.fetchall()
+    return found
+
+
+def _scope_key() -> int | None:
+    """The active scope as a cache key: the tenant's id, or None for every tenant (with no
+    scope open, compiling refuses, as the queryset would)."""
+    if scoping.is_unscoped():
+        return None
+    tenant = scoping.current_tenant()
+    if tenant is None:
+        raise scoping.TenantScopeError("a tenant's rows read outside any tenant scope")
+    return tenant.pk

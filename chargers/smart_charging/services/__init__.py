@@ -45,6 +45,7 @@ from cpms.audit import services as audit
 from cpms.audit.models import ObjectType, Verb
 from cpms.events import publish
 from cpms.models import Site
+from cpms.tenancy import rows
 
 SOURCE = "smart_charging"  # the commands' source, in the audit log
 PROFILE_ID = 14_000  # + the EVSE: one profile id per place, so a new one replaces the old
@@ -370,12 +371,7 @@ def _retry_due(profile: selectors.SentRow, sent_at: datetime | None, now: dateti
 def _reconcile(site: Site, now: datetime) -> None:
     """Read the outcomes of the profiles sent since the last run into their records (as plain
     values, in a statement per distinct outcome: a site may have a thousand in flight)."""
-    pending = list(
-        # Only these rows: a lock on the joined chargers would hold up their sockets' writes.
-        SentProfile.objects.select_for_update(of=("self",))
-        .filter(charger__site=site, status=ProfileStatus.PENDING)
-        .values_list("pk", "command_id", "sent_at")
-    )
+    pending = rows.plain_rows(selectors.pending_profiles, site.pk)
     if not pending:
         return
     commands = {
@@ -385,10 +381,11 @@ def _reconcile(site: Site, now: datetime) -> None:
         ).values_list("pk", "status", "response", "error")
     }
     outcomes: dict[tuple[str, str], list[int]] = {}
-    for pk, command_id, sent_at in pending:
+    patient_since = (now - PENDING_PATIENCE).timestamp()
+    for pk, command_id, sent_s in pending:
         command = commands.get(command_id) if command_id else None
         if command is None or command[0] in (CommandStatus.QUEUED, CommandStatus.SENT):
-            if sent_at >= now - PENDING_PATIENCE:
+            if sent_s >= patient_since:
                 continue
             outcome = (ProfileStatus.FAILED, "Never sent." if command is None else "No outcome.")
         else:
@@ -453,11 +450,11 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
             and _same_periods(found, offsets, now)
         )
         if found is not None and same:
-            if found.status in (ProfileStatus.ACCEPTED, ProfileStatus.PENDING):
-                return found.status == ProfileStatus.PENDING
+            if found.status in (selectors.ACCEPTED, selectors.PENDING):
+                return found.status == selectors.PENDING
             if not _retry_due(found, inputs.unaccepted_sent_at.get(found.pk), now):
                 return False
-        if kind == ProfileKind.SESSION and not session.transaction_id:
+        if kind == selectors.SESSION_KIND and not session.transaction_id:
             return True  # a session without a transaction id yet: the next run has it
         records.append(
             SentProfile(
@@ -498,11 +495,11 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
         periods = allocation.periods
         if key in inputs.tuples:
             periods = schedules.at_most(periods, inputs.tuples[key])
-        if place(charger_id, evse_id, ProfileKind.SESSION, session, periods, periods[0][1]):
+        if place(charger_id, evse_id, selectors.SESSION_KIND, session, periods, periods[0][1]):
             in_flight.add(charger_id)
     for charger_id, share in sorted(fallback.items()):
         if inputs.chargers[charger_id].is_online and charger_id not in in_flight:
-            place(charger_id, 0, ProfileKind.FALLBACK, None, ((0.0, share),), share)
+            place(charger_id, 0, selectors.FALLBACK_KIND, None, ((0.0, share),), share)
     if not decided:
         return []
     # A place's record keeps its id (the place is unique): the upsert returns it either way.
@@ -644,7 +641,7 @@ def _digest(inputs: selectors.SiteInputs, plan: alloc.Plan, history: dict[str, A
         problem.nodes,
         problem.connectors,
         sessions,
-        sorted((pk, c.identity) for pk, c in inputs.chargers.items()),
+        inputs.identities,
         [[_stamp(now, c.offset_s), sorted(c.limits.items())] for c in problem.changes],
         plan.load,
         plan.fallback,
@@ -695,16 +692,12 @@ def plan_compute(
     the profiles that changed as pending. The caller sends them once this has committed
     (`profiles_send`): a charger's answer must find the records."""
     now = now or timezone.now()
-    electrical = (
-        # One recompute of a site at a time (two workers, a tick and an event); the site row
-        # itself is not locked.
-        SiteElectrical.objects.select_for_update(of=("self",))
-        .filter(site=site)
-        .select_related("site")
-        .first()
-    )
+    # One recompute of a site at a time (two workers, a tick and an event); the site row
+    # itself is not locked.
+    electrical = rows.locked_row(SiteElectrical, site_id=site.pk)
     if electrical is None or not electrical.managed:
         return None, []
+    electrical.site = site
     _reconcile(site, now)
     inputs = selectors.site_inputs(site, electrical, now)
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 the command path, only the profiles that changed; answers, rejections and silence are read
 back into what the next plan assumes."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -359,6 +359,56 @@ def test_the_wiring_and_a_per_evse_maximum_reach_the_allocator(tenant_a, depot):
     assert (plain.node, plain.min_a, plain.max_a) == ("grid", 6.0, 32.0)
     assert inputs.chargers[first.pk].is_online
     assert inputs.phase_count[first.pk] == 1
+
+
+def test_a_charger_rewired_between_two_runs_is_planned_as_it_is_wired_now(tenant_a, depot):
+    # A run reuses the site's connectors as the last one built them while its chargers' rows
+    # read the same: a changed row is seen at once.
+    first = depot["chargers"][0]
+    key = selectors.connector_key(first.pk, 1)
+    with scoping.scope(tenant_a):
+        before = recompute(depot)
+        assert next(r for r in before.allocations if r["charger"] == first.pk)["limit_a"] > 6
+        services.charger_electrical_set(charger=first, max_current_a=Decimal("6"))
+        inputs = selectors.site_inputs(depot["site"], depot["site"].electrical, timezone.now())
+        assert next(c for c in inputs.problem.connectors if c.key == key).max_a == 6.0
+        after = recompute(depot)
+    assert next(r for r in after.allocations if r["charger"] == first.pk)["limit_a"] == 6.0
+
+
+def test_a_session_on_an_evse_its_charger_never_reported_is_planned_too(tenant_a, depot):
+    first = depot["chargers"][0]
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        ChargingSession.objects.create(
+            charger=first,
+            site=depot["site"],
+            evse_id=2,
+            connector_id=1,
+            transaction_id="902",
+            started_at=timezone.now(),
+            state=SessionState.ACTIVE,
+            power_w=Decimal("11000"),
+        )
+        plan = recompute(depot)
+        again = selectors.site_inputs(depot["site"], depot["site"].electrical, timezone.now())
+    assert {(r["charger"], r["evse_id"]) for r in plan.allocations} >= {
+        (first.pk, 1),
+        (first.pk, 2),
+    }
+    assert selectors.connector_key(first.pk, 2) in again.evses
+
+
+def test_when_each_profile_was_sent_is_read_to_the_microsecond(tenant_a, depot):
+    # Read as Unix seconds (`selectors.Epoch`), on PostgreSQL and on SQLite's text alike.
+    with scoping.scope(tenant_a):
+        recompute(depot)
+        stored = {(p.charger_id, p.evse_id, p.kind): p.sent_at for p in SentProfile.objects.all()}
+        inputs = selectors.site_inputs(depot["site"], depot["site"].electrical, timezone.now())
+    assert (
+        stored
+        and {k: datetime.fromtimestamp(r.sent_ts, UTC) for k, r in inputs.sent.items()} == stored
+    )
 
 
 def test_a_tenant_managing_no_site_is_not_heard_until_it_manages_one(tenant_a, site_a):

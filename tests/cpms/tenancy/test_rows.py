@@ -175,3 +175,34 @@ def test_any_row_looks_in_the_active_scope_only(charger, tenant_a, tenant_b):
         assert any_row(Charger, identity="CP-1")
     with pytest.raises(scoping.TenantScopeError):
         any_row(Charger, identity="CP-1")
+
+
+def chargers_named(prefix):
+    """A read for `plain_rows`: the identities of chargers whose identity starts so."""
+    return (
+        Charger.objects.filter(identity__startswith=prefix)
+        .order_by("identity")
+        .values_list("identity", "is_online")
+    )
+
+
+def test_a_repeated_read_is_compiled_once_per_scope_and_reads_the_rows_of_now(
+    charger, tenant_a, tenant_b
+):
+    from cpms.tenancy.rows import plain_rows
+
+    with scoping.scope(tenant_b):
+        Charger.objects.create(identity="CP-B")
+    with scoping.scope(tenant_a):
+        assert [row[0] for row in plain_rows(chargers_named, "CP-")] == ["CP-1"]
+        Charger.objects.create(identity="CP-2", is_online=True)
+        # The statement is the one compiled above; the rows are today's.
+        rows = plain_rows(chargers_named, "CP-")
+        assert [row[0] for row in rows] == ["CP-1", "CP-2"] and rows[1][1]
+        assert plain_rows(chargers_named, "CP-2") == [("CP-2", True)]
+    with scoping.scope(tenant_b):
+        assert [row[0] for row in plain_rows(chargers_named, "CP-")] == ["CP-B"]
+    with scoping.unscoped():
+        assert len(plain_rows(chargers_named, "CP-")) == 3
+    with pytest.raises(scoping.TenantScopeError):
+        plain_rows(chargers_named, "CP-")
