@@ -328,14 +328,6 @@ def _last_plan(site: Site) -> LastPlan:
     return LastPlan(history, assumed, pk, digest or "")
 
 
-def _as_time(value: Any) -> datetime:
-    """A time column as `rows.plain_rows` returns it: a datetime (PostgreSQL) or UTC text
-    (SQLite)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-
-
 def managed_site_id(charger_id: int) -> int:
     """The charger's site id if that site is load-managed, else 0."""
     site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
@@ -481,7 +473,7 @@ def _session_rows(site_id: int) -> QuerySet:
             "needs__priority",
             "needs__priority_label",
             "needs__energy_needed_wh",
-            "needs__departure_at",
+            Epoch("needs__departure_at"),
             Cast("needs__min_current_a", FloatField()),
             Cast("needs__max_current_a", FloatField()),
             "needs__max_schedule_tuples",
@@ -642,7 +634,7 @@ def site_inputs(site: Site, electrical: SiteElectrical, now: datetime) -> SiteIn
     for row in rows.plain_rows(_session_rows, site.pk):
         active.append(SessionRow._make(row[:8]))
         if row[8] is not None:
-            departure = None if row[12] is None else _as_time(row[12])
+            departure = None if row[12] is None else datetime.fromtimestamp(row[12], UTC)
             needs[row[0]] = Needs._make((*row[8:12], departure, *row[13:]))
     # A session on an EVSE its charger never reported is a connector too, for this run.
     unknown = {(s.charger_id, s.evse_id or 1) for s in active} - structure.places

@@ -414,10 +414,10 @@ def _stamp(now: datetime, offset: float) -> str:
 
 def _same_periods(sent: selectors.SentRow, offsets, now: datetime) -> bool:
     """Whether what was sent says the same from now on as the new periods. Most limits are
-    one period: compared without reading times."""
+    one period: compared, to a tenth of an ampere, without reading times."""
     single = sent.single_limit
     if single is not None and len(offsets) == 1:
-        return round(single, 1) == round(float(offsets[0][1]), 1)
+        return round(single * 10) == round(float(offsets[0][1]) * 10)
     return _normalised(sent.periods, now) == _normalised(_periods(offsets, now), now)
 
 
