@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from ocpp.v201 import call
 
-from chargers.commands import send_command
+from chargers.commands import asend_command
 from chargers.models import Charger, ChargerEvent, Command, CommandStatus, EventKind
 from chargers.ocpp import builders
 from chargers.smart_charging import services
@@ -283,7 +283,9 @@ async def test_beyond_an_operators_limit_at_an_unmanaged_site_that_limit_is_sent
             periods=[(0, 10.0)],
             transaction_id=transaction_id,
         )
-        await sync_to_async(send_command)(charger, request.action, request.payload, wait=True)
+        # Awaited here: a thread blocked on the answer would hold the database thread the
+        # in-process server's consumer needs to record it (SQLite, the embedded defaults).
+        await asend_command(charger, request.action, request.payload)
         limit = await nth_tx_profile(cp, transaction_id, 1)
         beyond = call.NotifyEVChargingSchedule(
             time_base=now(), evse_id=1, charging_schedule=schedule_of(limit, factor=2)
@@ -302,7 +304,7 @@ async def test_the_profiles_a_charger_lists_in_two_reports_are_one_report(
         session_limit = await nth_tx_profile(cp, transaction_id, 1)
         charger = await in_a(tenant_a, lambda: Charger.objects.get())
         asked = builders.charging_profiles(charger)
-        await sync_to_async(send_command)(charger, asked.action, asked.payload, wait=True)
+        await asend_command(charger, asked.action, asked.payload)
         request_id = asked.payload["requestId"]
 
         first = call.ReportChargingProfiles(
