@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.db import connection
+
 from chargers.models import (
     Charger,
     ChargerEvent,
@@ -9,7 +13,8 @@ from chargers.models import (
     OcppVersion,
 )
 from chargers.ocpp.readers import FIRMWARE_STAGES
-from cpms.tenancy import scoping
+from cpms.models import Tenant
+from cpms.tenancy import rows
 
 # A 1.6 charger that sent any of these speaks the security whitepaper's extension
 # (SignedUpdateFirmware, GetLog); 1.6 has no other way to say so.
@@ -21,15 +26,32 @@ SECURITY_EXTENSION_EVENTS = (
 
 
 def charger_for_handshake(*, tenant_slug: str, identity: str) -> Charger | None:
-    """The charger an OCPP URL names, with its tenant, if that tenant is active: one query
-    for the whole door on every connection of a fleet. The slug names the tenant, so the
-    lookup runs unscoped and filters by it."""
-    with scoping.unscoped():
-        return (
-            Charger.objects.select_related("tenant")
-            .filter(identity=identity, tenant__slug=tenant_slug, tenant__is_active=True)
-            .first()
-        )
+    """The charger an OCPP URL names, with its tenant, if that tenant is active: one fixed
+    statement for the whole door on every connection of a fleet (compiling the ORM's join
+    for each of a storm's thousands was a tenth of the server's work). The slug names the
+    tenant, so the lookup is not scoped and filters by it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_handshake_statement(), [identity, tenant_slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(Charger._meta.concrete_fields)
+    charger = rows.instance(Charger, row[:width])
+    charger.tenant = rows.instance(Tenant, row[width:])
+    return charger
+
+
+@lru_cache(maxsize=1)
+def _handshake_statement() -> str:
+    quote = connection.ops.quote_name
+    chargers, tenants = quote(Charger._meta.db_table), quote(Tenant._meta.db_table)
+    # Names come from the models, quoted; the values go as parameters.
+    return (
+        f"SELECT {rows.columns(Charger, 'c')}, {rows.columns(Tenant, 't')}"  # noqa: S608
+        f" FROM {chargers} c INNER JOIN {tenants} t ON t.{quote('id')} = c.{quote('tenant_id')}"
+        f" WHERE c.{quote('identity')} = %s AND t.{quote('slug')} = %s"
+        f" AND t.{quote('is_active')} LIMIT 1"
+    )
 
 
 def charger_registration_status(*, charger_id: int) -> str:

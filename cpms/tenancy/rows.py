@@ -12,7 +12,7 @@ booleans, None) itself; other databases get one `executemany`, each value throug
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -211,11 +211,24 @@ def one_row(
         row = cursor.fetchone()
     if row is None:
         return None
+    return instance(model, row)
+
+
+def instance(model: type[_M], values: Sequence[Any]) -> _M:
+    """The instance of `model` whose concrete columns, in their order, a fixed statement read
+    as `values`, converted as the ORM converts them."""
     attnames, converters = _converters(model)
-    values = list(row)
+    converted = list(values)
     for index, expression, convert in converters:
-        values[index] = convert(values[index], expression, connection)
-    return model.from_db(connection.alias, attnames, values)
+        converted[index] = convert(converted[index], expression, connection)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """`model`'s concrete columns, in their order, for a fixed statement's SELECT (`instance`),
+    the table named `alias` there."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 _Converter = Callable[[Any, Col, Any], Any]

@@ -15,6 +15,7 @@ from chargers.alerts.models import Alert, AlertKind
 from chargers.events import ChargerBooted, ChargerOnline
 from chargers.models import Charger, ConnectionEvent, HandshakeRefusal
 from chargers.ocpp import handshake
+from chargers.selectors.chargers import charger_for_handshake
 from chargers.services.chargers import charger_set_password
 from chargers.services.connections import connection_open
 from chargers.services.reports import charger_boot_record
@@ -62,6 +63,19 @@ def test_a_known_charger_is_admitted_with_one_query(tenant_a, charger, django_as
     with django_assert_num_queries(1):
         admitted = admit()
     assert admitted.charger == charger and admitted.tenant == tenant_a
+
+
+def test_the_door_reads_the_charger_and_its_tenant_as_the_orm_does(tenant_a, tenant_b, charger):
+    def values(row):
+        return {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+
+    with scoping.unscoped():
+        expected = Charger.objects.select_related("tenant").get(pk=charger.pk)
+    seen = charger_for_handshake(tenant_slug="tenant-a", identity="CP-1")
+    assert values(seen) == values(expected) and values(seen.tenant) == values(expected.tenant)
+    assert not seen._state.adding and seen.tenant == tenant_a
+    assert charger_for_handshake(tenant_slug=tenant_b.slug, identity="CP-1") is None
+    assert charger_for_handshake(tenant_slug="tenant-a", identity="CP-2") is None
 
 
 def test_a_known_charger_of_an_inactive_tenant_is_refused(tenant_a, charger):
