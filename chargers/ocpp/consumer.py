@@ -15,8 +15,13 @@ import os
 import socket
 from typing import Any
 
-from asgiref.typing import WebSocketResponseBodyEvent, WebSocketResponseStartEvent
+from asgiref.typing import (
+    WebSocketDisconnectEvent,
+    WebSocketResponseBodyEvent,
+    WebSocketResponseStartEvent,
+)
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
@@ -126,6 +131,15 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
+        """As Channels does, without its hop to the sync thread to close old connections (see
+        `dispatch`): a socket's end, a refused upgrade's among them, must not queue behind
+        other work on that thread (a storm refused at the bound stays cheap)."""
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(message["code"])
+        raise StopConsumer
 
     async def connect(self) -> None:
         if draining.draining():

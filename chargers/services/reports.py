@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chargers.events import (
@@ -30,6 +31,8 @@ from chargers.models import (
     StatusEvent,
 )
 from cpms.events import publish
+from cpms.models import Tenant
+from cpms.tenancy import rows
 from cpms.tenancy.rows import insert_rows
 
 BOOT_FIELDS = [
@@ -72,16 +75,7 @@ def charger_boot_record(
     # Only the charger's row is locked: locking its tenant's too would queue every boot of
     # the tenant behind the others (a fleet rebooting after a power cut). Whether it has
     # sessions open comes with it: asked at every boot, and most have none.
-    charger = (
-        Charger.objects.select_for_update(of=("self",))
-        .select_related("tenant")
-        .annotate(
-            has_open_sessions=Exists(
-                ChargingSession.objects.filter(charger_id=OuterRef("pk"), state=SessionState.ACTIVE)
-            )
-        )
-        .get(pk=charger_id)
-    )
+    charger, has_open_sessions = _locked_for_boot(charger_id)
     previous_boot_at = charger.last_boot_at
     reported = {k: (v or "")[: _max_length(k)] for k, v in reported.items() if k in BOOT_FIELDS}
     changes = {k: [getattr(charger, k), v] for k, v in reported.items() if getattr(charger, k) != v}
@@ -96,7 +90,7 @@ def charger_boot_record(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status
     )
     publish(ChargerBooted.of(charger, changes=changes, previous_boot_at=previous_boot_at))
-    if charger.has_open_sessions:
+    if has_open_sessions:
         from chargers.services.sessions import sessions_close_lost  # (it imports this module)
 
         sessions_close_lost(charger_id=charger_id, booted_at=now)
@@ -106,6 +100,43 @@ def charger_boot_record(
     }
     interval = intervals.get(status, REJECTED_RETRY_SECONDS)
     return BootAnswer(status=status, interval=interval)
+
+
+def _locked_for_boot(charger_id: int) -> tuple[Charger, bool]:
+    """The charger, locked, with its tenant, and whether it has sessions open: one fixed
+    statement (a fleet rebooting at once compiled the ORM's for each boot)."""
+    scope = rows.scope_params(Charger)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _boot_statement(bool(scope)), [SessionState.ACTIVE.value, charger_id, *scope]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Charger.DoesNotExist(f"charger {charger_id}")
+    width = len(Charger._meta.concrete_fields)
+    charger = rows.instance(Charger, row[:width])
+    charger.tenant = rows.instance(Tenant, row[width:-1])
+    return charger, bool(row[-1])
+
+
+@lru_cache(maxsize=2)
+def _boot_statement(scoped: bool) -> str:
+    quote = connection.ops.quote_name
+    chargers, tenants = quote(Charger._meta.db_table), quote(Tenant._meta.db_table)
+    sessions = quote(ChargingSession._meta.db_table)
+    charger_id, tenant_id = quote("charger_id"), quote("tenant_id")
+    where = f"c.{quote('id')} = %s" + (f" AND c.{tenant_id} = %s" if scoped else "")
+    # NO KEY UPDATE: the lock an UPDATE of non-key columns takes (`rows.locked_row`).
+    features = connection.features
+    lock = " FOR NO KEY UPDATE OF c" if features.has_select_for_no_key_update else ""
+    # Names come from the models, quoted; the values go as parameters.
+    return (
+        f"SELECT {rows.columns(Charger, 'c')}, {rows.columns(Tenant, 't')},"  # noqa: S608
+        f" EXISTS (SELECT 1 FROM {sessions} s WHERE s.{charger_id} = c.{quote('id')}"
+        f" AND s.{quote('state')} = %s)"
+        f" FROM {chargers} c INNER JOIN {tenants} t ON t.{quote('id')} = c.{tenant_id}"
+        f" WHERE {where}{lock}"
+    )
 
 
 # No savepoint, as the session writes (chargers/services/sessions.py): a status notification

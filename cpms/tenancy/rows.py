@@ -179,14 +179,14 @@ def any_row(model: type[models.Model], **where: Any) -> bool:
     """Whether a row of `model` matches `where` (attnames), in the active tenant scope, with
     one fixed statement: a cheap look before work that most calls do not need."""
     names = tuple(where)
-    scope = _scope_params(model)
+    scope = scope_params(model)
     statement = _select_one(model, names, False, False, bool(scope), columns=False)
     with connection.cursor() as cursor:
         cursor.execute(statement, [*(where[name] for name in names), *scope])
         return cursor.fetchone() is not None
 
 
-def _scope_params(model: type[models.Model]) -> list[int]:
+def scope_params(model: type[models.Model]) -> list[int]:
     """The tenant parameter of a fixed statement in the active scope (none in platform work)."""
     if scoping.is_unscoped():
         return []
@@ -203,7 +203,7 @@ def one_row(
     and with one fixed statement; see `locked_row`. With ignore_case, text is compared
     case-insensitively, as the `iexact` lookup does."""
     names = tuple(where)
-    scope = _scope_params(model)
+    scope = scope_params(model)
     params = [*(where[name] for name in names), *scope]
     scoped = bool(scope)
     with connection.cursor() as cursor:

@@ -58,6 +58,8 @@ def _identities(tenant, condition):
 
 @pytest.mark.parametrize("containment", [True, False], ids=["postgresql", "sqlite-fallback"])
 def test_the_filter_matches_whole_tags_only(fleet, monkeypatch, containment):
+    if containment and not connection.features.supports_json_field_contains:
+        pytest.skip("JSON containment is PostgreSQL's; SQLite has only the fallback")
     monkeypatch.setattr(connection.features, "supports_json_field_contains", containment)
     assert _identities(fleet, tagged("depot")) == ["T-1"]
     assert _identities(fleet, tagged("dep")) == []
