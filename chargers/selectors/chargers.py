@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 
@@ -33,23 +35,36 @@ def charger_for_handshake(*, tenant_slug: str, identity: str) -> Charger | None:
     with connection.cursor() as cursor:
         cursor.execute(_handshake_statement(), [identity, tenant_slug])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else with_its_tenant(row)
+
+
+def with_its_tenant(row: Sequence[Any]) -> Charger:
+    """The charger, its tenant set, of a row a `charger_and_tenant` statement read (columns
+    it selected after them left out)."""
     width = len(Charger._meta.concrete_fields)
     charger = rows.instance(Charger, row[:width])
-    charger.tenant = rows.instance(Tenant, row[width:])
+    charger.tenant = rows.instance(Tenant, row[width : width + len(Tenant._meta.concrete_fields)])
     return charger
+
+
+def charger_and_tenant(more_columns: str = "") -> str:
+    """The head of a fixed statement reading chargers (`c`) with their tenants (`t`) for
+    `with_its_tenant`, `more_columns` selected after them; the caller adds WHERE."""
+    quote = connection.ops.quote_name
+    chargers, tenants = quote(Charger._meta.db_table), quote(Tenant._meta.db_table)
+    more = f", {more_columns}" if more_columns else ""
+    # Names come from the models, quoted; the values go as parameters.
+    return (
+        f"SELECT {rows.columns(Charger, 'c')}, {rows.columns(Tenant, 't')}{more}"  # noqa: S608
+        f" FROM {chargers} c INNER JOIN {tenants} t ON t.{quote('id')} = c.{quote('tenant_id')}"
+    )
 
 
 @lru_cache(maxsize=1)
 def _handshake_statement() -> str:
     quote = connection.ops.quote_name
-    chargers, tenants = quote(Charger._meta.db_table), quote(Tenant._meta.db_table)
-    # Names come from the models, quoted; the values go as parameters.
     return (
-        f"SELECT {rows.columns(Charger, 'c')}, {rows.columns(Tenant, 't')}"  # noqa: S608
-        f" FROM {chargers} c INNER JOIN {tenants} t ON t.{quote('id')} = c.{quote('tenant_id')}"
-        f" WHERE c.{quote('identity')} = %s AND t.{quote('slug')} = %s"
+        f"{charger_and_tenant()} WHERE c.{quote('identity')} = %s AND t.{quote('slug')} = %s"
         f" AND t.{quote('is_active')} LIMIT 1"
     )
 

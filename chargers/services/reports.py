@@ -30,8 +30,8 @@ from chargers.models import (
     SessionState,
     StatusEvent,
 )
+from chargers.selectors.chargers import charger_and_tenant, with_its_tenant
 from cpms.events import publish
-from cpms.models import Tenant
 from cpms.tenancy import rows
 from cpms.tenancy.rows import insert_rows
 
@@ -113,30 +113,22 @@ def _locked_for_boot(charger_id: int) -> tuple[Charger, bool]:
         row = cursor.fetchone()
     if row is None:
         raise Charger.DoesNotExist(f"charger {charger_id}")
-    width = len(Charger._meta.concrete_fields)
-    charger = rows.instance(Charger, row[:width])
-    charger.tenant = rows.instance(Tenant, row[width:-1])
-    return charger, bool(row[-1])
+    return with_its_tenant(row), bool(row[-1])
 
 
 @lru_cache(maxsize=2)
 def _boot_statement(scoped: bool) -> str:
     quote = connection.ops.quote_name
-    chargers, tenants = quote(Charger._meta.db_table), quote(Tenant._meta.db_table)
     sessions = quote(ChargingSession._meta.db_table)
-    charger_id, tenant_id = quote("charger_id"), quote("tenant_id")
-    where = f"c.{quote('id')} = %s" + (f" AND c.{tenant_id} = %s" if scoped else "")
+    open_sessions = (
+        f"EXISTS (SELECT 1 FROM {sessions} s WHERE s.{quote('charger_id')} = c.{quote('id')}"  # noqa: S608
+        f" AND s.{quote('state')} = %s)"
+    )
+    where = f"c.{quote('id')} = %s" + (f" AND c.{quote('tenant_id')} = %s" if scoped else "")
     # NO KEY UPDATE: the lock an UPDATE of non-key columns takes (`rows.locked_row`).
     features = connection.features
     lock = " FOR NO KEY UPDATE OF c" if features.has_select_for_no_key_update else ""
-    # Names come from the models, quoted; the values go as parameters.
-    return (
-        f"SELECT {rows.columns(Charger, 'c')}, {rows.columns(Tenant, 't')},"  # noqa: S608
-        f" EXISTS (SELECT 1 FROM {sessions} s WHERE s.{charger_id} = c.{quote('id')}"
-        f" AND s.{quote('state')} = %s)"
-        f" FROM {chargers} c INNER JOIN {tenants} t ON t.{quote('id')} = c.{tenant_id}"
-        f" WHERE {where}{lock}"
-    )
+    return f"{charger_and_tenant(open_sessions)} WHERE {where}{lock}"
 
 
 # No savepoint, as the session writes (chargers/services/sessions.py): a status notification
