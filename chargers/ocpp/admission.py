@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 from django.conf import settings
 
 from chargers.ocpp import metrics
+
+Headers = Sequence[tuple[bytes, bytes]]
 
 
 class Handshakes:
@@ -27,12 +30,15 @@ class Handshakes:
     def __init__(self) -> None:
         self.in_progress = 0
 
+    def full(self) -> bool:
+        bound = settings.OCPP_MAX_HANDSHAKES_IN_PROGRESS
+        return bool(bound) and self.in_progress >= bound
+
     @contextlib.contextmanager
     def slot(self) -> Iterator[bool]:
         """Whether a handshake may go on (it holds its slot until the block ends); a refused one
         is counted."""
-        bound = settings.OCPP_MAX_HANDSHAKES_IN_PROGRESS
-        if bound and self.in_progress >= bound:
+        if self.full():
             metrics.ADMISSION_REFUSALS.inc()
             yield False
             return
@@ -51,3 +57,31 @@ def retry_after() -> int:
     random, so that a refused storm comes back spread out rather than all at once."""
     base: int = settings.OCPP_ADMISSION_RETRY_AFTER
     return base + random.randint(0, base)  # noqa: S311 (spreading retries, not a secret)
+
+
+async def deny(send: Callable[[Any], Awaitable[None]], status: int, headers: Headers = ()) -> None:
+    """Answer a WebSocket upgrade with an HTTP `status` (ASGI's denial response)."""
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
+
+
+def retry_headers() -> Headers:
+    return [(b"retry-after", str(retry_after()).encode())]
+
+
+class Door:
+    """In front of the OCPP consumer: past the bound, the upgrade is refused (503, Retry-After)
+    before a consumer is built for it, so that a storm's refusals cost the server little more
+    than parsing them. The consumer's `connect()` checks again as it takes its slot."""
+
+    def __init__(self, application: Callable[..., Awaitable[None]]) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        can_deny = "websocket.http.response" in (scope.get("extensions") or {})
+        if can_deny and handshakes.full():
+            metrics.ADMISSION_REFUSALS.inc()
+            await receive()  # the upgrade request, websocket.connect
+            await deny(send, 503, retry_headers())
+            return
+        await self.application(scope, receive, send)

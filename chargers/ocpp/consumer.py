@@ -15,11 +15,7 @@ import os
 import socket
 from typing import Any
 
-from asgiref.typing import (
-    WebSocketDisconnectEvent,
-    WebSocketResponseBodyEvent,
-    WebSocketResponseStartEvent,
-)
+from asgiref.typing import WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -149,9 +145,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         with admission.handshakes.slot() as admitted:
             if not admitted:
-                # Before any database work: a storm past the bound costs a counter.
-                retry = str(admission.retry_after()).encode()
-                await self.refuse(503, headers=[(b"retry-after", retry)])
+                # Before any database work: a storm past the bound costs a counter (most of
+                # it refused before a consumer is built: `admission.Door`).
+                await self.refuse(503, headers=admission.retry_headers())
                 return
             await self._admit()
 
@@ -194,25 +190,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
             # The newest authenticated socket wins; the old one may be half-open.
             await self.channel_layer.send(opened.previous_channel, {"type": "ocpp.replaced"})
 
-    async def refuse(self, status: int, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    async def refuse(self, status: int, headers: admission.Headers = ()) -> None:
         """Answer the upgrade with `status` (and `headers`) where the server lets the
         application choose it (ASGI's denial response: `manage.py serve`, cpms/daphne.py); else
         with its 403."""
         if "websocket.http.response" not in (self.scope.get("extensions") or {}):
             await self.close()
             return
-        start: WebSocketResponseStartEvent = {
-            "type": "websocket.http.response.start",
-            "status": status,
-            "headers": headers or [],
-        }
-        body: WebSocketResponseBodyEvent = {
-            "type": "websocket.http.response.body",
-            "body": b"",
-            "more_body": False,
-        }
-        await self.base_send(start)
-        await self.base_send(body)
+        await admission.deny(self.base_send, status, headers)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.central is None:

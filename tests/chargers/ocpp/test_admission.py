@@ -185,3 +185,34 @@ def test_the_bound_is_the_process_s_not_the_database_threads_unless_set():
     assert bound_in_a_process(OCPP_DB_THREADS="4") == "100"
     assert bound_in_a_process(OCPP_DB_THREADS="16") == "100"
     assert bound_in_a_process(OCPP_DB_THREADS="8", OCPP_MAX_HANDSHAKES_IN_PROGRESS="50") == "50"
+
+
+async def test_past_the_bound_the_door_refuses_before_a_consumer_is_built(
+    bound_of_one, monkeypatch
+):
+    built, sent = [], []
+
+    async def consumer(scope, receive, send):
+        built.append(scope)
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    async def send(message):
+        sent.append(message)
+
+    door = admission.Door(consumer)
+    scope = {"type": "websocket", "extensions": {"websocket.http.response": {}}}
+    await door(scope, receive, send)
+    assert len(built) == 1 and not sent  # room: the consumer decides
+
+    monkeypatch.setattr(admission.handshakes, "in_progress", 1)
+    await door(scope, receive, send)
+    assert len(built) == 1
+    start, body = sent
+    assert start["status"] == 503 and int(dict(start["headers"])[b"retry-after"]) in {1, 2}
+    assert body == {"type": "websocket.http.response.body", "body": b"", "more_body": False}
+
+    # A server that cannot send a denial gets the consumer, which closes (daphne's 403).
+    await door({"type": "websocket"}, receive, send)
+    assert len(built) == 2
