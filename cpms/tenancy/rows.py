@@ -186,13 +186,15 @@ def any_row(model: type[models.Model], **where: Any) -> bool:
         return cursor.fetchone() is not None
 
 
-def scope_params(model: type[models.Model]) -> list[int]:
-    """The tenant parameter of a fixed statement in the active scope (none in platform work)."""
+def scope_params(model: type[models.Model] | None = None) -> list[int]:
+    """The tenant parameter of a fixed statement in the active scope (none in platform work);
+    outside any scope, refused as the model's queryset would be."""
     if scoping.is_unscoped():
         return []
     tenant = scoping.current_tenant()
     if tenant is None:
-        raise scoping.TenantScopeError(f"{model.__name__} read outside any tenant scope")
+        what = model.__name__ if model else "a tenant's rows"
+        raise scoping.TenantScopeError(f"{what} read outside any tenant scope")
     return [tenant.pk]
 
 
@@ -256,7 +258,7 @@ def _converters(
 
 @lru_cache(maxsize=1024)
 def _compiled(
-    build: Callable[..., models.QuerySet[Any]], args: tuple[Hashable, ...], scope: int | None
+    build: Callable[..., models.QuerySet[Any]], args: tuple[Hashable, ...], scope: tuple[int, ...]
 ) -> tuple[str, tuple[Any, ...]]:
     sql, params = build(*args).query.sql_with_params()
     return sql, tuple(params)
@@ -271,19 +273,8 @@ def plain_rows(
     arguments and tenant scope. For big reads repeated with the same arguments (a site's, on
     every recompute of its load plan), where the ORM's compiling costs more than the database's
     work; `build` must depend on nothing but its arguments and the scope."""
-    sql, params = _compiled(build, args, _scope_key())
+    sql, params = _compiled(build, args, tuple(scope_params()))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found: list[tuple[Any, ...]] = cursor.fetchall()
     return found
-
-
-def _scope_key() -> int | None:
-    """The active scope as a cache key: the tenant's id, or None for every tenant (with no
-    scope open, compiling refuses, as the queryset would)."""
-    if scoping.is_unscoped():
-        return None
-    tenant = scoping.current_tenant()
-    if tenant is None:
-        raise scoping.TenantScopeError("a tenant's rows read outside any tenant scope")
-    return tenant.pk
