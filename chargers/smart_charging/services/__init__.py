@@ -528,12 +528,12 @@ def _to_send(inputs: selectors.SiteInputs, plan: alloc.Plan, now: datetime) -> l
 
 
 def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dict[str, Any]]:
-    rows = []
+    stored = []
     draws = {s.connector: s.draw_a for s in inputs.problem.sessions}
     for allocation in plan.allocations:
         charger_id, evse_id = inputs.evses[allocation.connector]
         draw = draws.get(allocation.connector)
-        rows.append(
+        stored.append(
             {
                 "charger": charger_id,
                 "charger_identity": inputs.chargers[charger_id].identity,
@@ -549,7 +549,7 @@ def _allocation_rows(inputs: selectors.SiteInputs, plan: alloc.Plan) -> list[dic
                 "fallback_a": plan.fallback.get(allocation.connector),
             }
         )
-    return rows
+    return stored
 
 
 def _history_record(inputs: selectors.SiteInputs, plan: alloc.Plan) -> dict[str, Any]:
