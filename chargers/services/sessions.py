@@ -47,7 +47,7 @@ from chargers.services.fleet_settings import stale_session_hours
 from chargers.services.reports import charger_event_record
 from cpms.events import publish
 from cpms.tenancy import scoping
-from cpms.tenancy.rows import any_row, insert_rows, locked_row, one_row
+from cpms.tenancy.rows import any_row, insert_rows, locked_row, one_row, save_fields
 
 
 @dataclass
@@ -102,11 +102,27 @@ def session_start(
     )
     # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
     session.transaction_id = str(session.pk)
-    ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
+    save_fields(session, ["transaction_id"])
     publish(SessionStarted.of(session))
     if open_before:
         sessions_close_lost(charger_id=charger_id, started=session)
     return StartAnswer(session=session, token=token)
+
+
+# What a stop sets (`session_stop`).
+STOP_FIELDS = (
+    "closed_by_server",
+    "state",
+    "stopped_at",
+    "stop_reason",
+    "stop_id_tag",
+    "timestamp_suspect",
+    "meter_stop_wh",
+    "meter_last_wh",
+    "energy_wh",
+    "power_w",
+    "updated_at",
+)
 
 
 @transaction.atomic(savepoint=False)
@@ -154,7 +170,7 @@ def session_stop(
         session.meter_last_wh = meter_stop
     session.energy_wh = session_energy(session)
     session.power_w = None
-    session.save()
+    save_fields(session, STOP_FIELDS)
     publish((SessionUpdated if correction else SessionStopped).of(session))
     return session, token
 
@@ -303,7 +319,7 @@ def session_meter_update(session: ChargingSession, samples: list[Sample]) -> Non
     before = SessionFigures.of(session)
     changed = _apply(session, follow_meter(before, samples), before)
     if changed:
-        session.save(update_fields=[*changed, "updated_at"])
+        save_fields(session, [*changed, "updated_at"])
         publish(SessionUpdated.of(session))
 
 

@@ -1,7 +1,9 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
+from django.db import connection
 
 from chargers.models import Charger, MeterSample
 from cpms.tenancy import scoping
@@ -206,3 +208,46 @@ def test_a_repeated_read_is_compiled_once_per_scope_and_reads_the_rows_of_now(
         assert len(plain_rows(chargers_named, "CP-")) == 3
     with pytest.raises(scoping.TenantScopeError):
         plain_rows(chargers_named, "CP-")
+
+
+def test_saving_some_fields_writes_those_and_the_auto_now_time_in_the_scope_only(
+    charger, tenant_a, tenant_b
+):
+    from django.db import DatabaseError
+
+    from chargers.models import ChargingSession
+    from cpms.tenancy.rows import save_fields
+
+    session = a_session(tenant_a, charger)
+    with scoping.scope(tenant_a):
+        before = ChargingSession.objects.get(pk=session.pk)
+    session.energy_wh = Decimal("99.5")
+    session.power_w = Decimal("7400")  # changed, but not named: not written
+    with scoping.scope(tenant_a):
+        save_fields(session, ["energy_wh", "updated_at"])
+        stored = ChargingSession.objects.get(pk=session.pk)
+    assert stored.energy_wh == Decimal("99.5") and stored.power_w == before.power_w
+    assert stored.updated_at > before.updated_at and stored.updated_at == session.updated_at
+    # Another tenant's scope finds no such row, and no scope is refused, as with the ORM.
+    session.energy_wh = Decimal("1")
+    with scoping.scope(tenant_b), pytest.raises(DatabaseError):
+        save_fields(session, ["energy_wh"])
+    with pytest.raises(scoping.TenantScopeError):
+        save_fields(session, ["energy_wh"])
+    with scoping.scope(tenant_a):
+        assert ChargingSession.objects.get(pk=session.pk).energy_wh == Decimal("99.5")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's server-side binding")
+def test_the_fixed_statements_bind_their_parameters_on_the_server(charger, tenant_a):
+    """Django's cursors quote every parameter into the text, in Python; these send them
+    apart, adapted in C, and read the same rows."""
+    from cpms.tenancy.rows import _cursor, one_row
+
+    with _cursor() as cursor:
+        assert isinstance(cursor.cursor, psycopg.Cursor)
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        cursor.execute("SELECT %s::int + 1, %s", [41, "CP-1"])
+        assert cursor.fetchone() == (42, "CP-1")
+    with scoping.scope(tenant_a):
+        assert one_row(Charger, identity="CP-1") == charger
