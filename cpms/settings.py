@@ -153,6 +153,11 @@ OCPP_DB_THREADS = env.int(
     default=8 if DATABASES["default"]["ENGINE"] == "cpms.postgresql" else 1,
 )
 
+# Group commit (chargers/ocpp/group_commit.py): how many groups of charger messages one server
+# process writes at once. A message that finds a writer free is written at once; the others
+# wait for the next group, written in one transaction with one commit.
+OCPP_GROUP_WRITERS = env.int("OCPP_GROUP_WRITERS", default=min(OCPP_DB_THREADS, 2))
+
 # Admission control (chargers/ocpp/admission.py): WebSocket handshakes one server process works
 # on at once (0: no bound). A storm beyond it is refused at once with 503 and a Retry-After of
 # OCPP_ADMISSION_RETRY_AFTER seconds (plus up to as much again, at random, so the retries

@@ -8,22 +8,20 @@ log riding along (`db`).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from django.db import transaction
-
 from chargers.certificates.services.signing import signing_request_record
 from chargers.models import EventKind
 from chargers.ocpp import JsonDict
-from chargers.ocpp.dbwork import in_db
 from chargers.ocpp.errors import FrameProblem
 from chargers.ocpp.frames import now_iso, parse_timestamp
+from chargers.ocpp.group_commit import group_commit
 from chargers.ocpp.readers import FIRMWARE_STAGES, OTHER_STAGE, UPLOAD_STAGES, signing_ask
 from chargers.ocpp.registration import EXPECTED_FOR_SECONDS
 from chargers.ocpp.rpc import Endpoint, Socket, handles
-from chargers.services.connections import message_log_append
 from chargers.services.reports import (
     charger_boot_record,
     charger_event_record,
@@ -100,29 +98,17 @@ class CentralSystem(Endpoint):
         )
 
     def db(self, function: Callable[_P, _R]) -> Callable[_P, Awaitable[_R]]:
-        """Run a service on the database threads, in this socket's tenant scope.
+        """Run a service on the database threads, in this socket's tenant scope, with the
+        work of other sockets' messages in one transaction (`group_commit`).
 
         The message log rows gathered since the last trip ride along in the same trip, so
         the log costs no thread hop of its own.
         """
 
         async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            rows = self.socket.take_log()
-
-            def work() -> _R:
-                # One transaction, so one commit, for the log rows and the message's facts.
-                try:
-                    with transaction.atomic():
-                        if rows:
-                            message_log_append(rows)
-                        return function(*args, **kwargs)
-                except Exception:
-                    # The frames were received all the same: keep them for the log.
-                    if rows:
-                        message_log_append(rows)
-                    raise
-
-            return await in_db(work)()
+            work = functools.partial(function, *args, **kwargs)
+            result: _R = await group_commit().run(work, self.socket.take_log())
+            return result
 
         return run
 
