@@ -93,11 +93,21 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         return
 
     async def domain_event(self, message):
+        if await self.still_admitted():
+            await self.forward(message["name"], message.get("data", {}))
+
+    async def domain_events(self, message):
+        """Events a server process pushed together (`push.by_group`), each its own frame."""
+        if await self.still_admitted():
+            for event in message["events"]:
+                await self.forward(event["name"], event.get("data", {}))
+
+    async def still_admitted(self) -> bool:
         if self.group is None:
-            return  # turned away at the last admission; the close is on its way
-        if time.monotonic() >= self.admitted_until and not await self.readmit():
-            return
-        name, data = message["name"], message.get("data", {})
+            return False  # turned away at the last admission; the close is on its way
+        return time.monotonic() < self.admitted_until or await self.readmit()
+
+    async def forward(self, name: str, data: dict) -> None:
         if self.only_chargers is not None and (
             name not in portal_events() or data.get("charger_id") not in self.only_chargers
         ):

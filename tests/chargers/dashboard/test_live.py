@@ -69,6 +69,18 @@ async def test_it_forwards_domain_events_to_a_member(tenant_a, bob):
     await communicator.disconnect()
 
 
+async def test_events_pushed_together_reach_the_page_one_by_one_in_order(tenant_a, bob):
+    communicator, connected = await connect(bob)
+    assert connected
+    events = [{"name": "charger.online", "data": {"charger_id": n}} for n in (3, 1, 2)]
+    await get_channel_layer().group_send(
+        dashboard_group(tenant_a.pk), {"type": "domain.events", "events": events}
+    )
+    heard = [await communicator.receive_json_from(timeout=30) for _ in events]
+    assert heard == events
+    await communicator.disconnect()
+
+
 async def test_an_alert_s_title_reaches_a_page_in_its_own_language(tenant_a, bob):
     # The title is stored as a message code: a German page hears it in German, a page in a
     # language the server does not speak hears the English as stored.
@@ -143,6 +155,33 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
     # The socket handles its messages in order: the first it passes on is the first it may.
     message = await communicator.receive_json_from(timeout=30)
     assert message["data"]["identity"] == "MINE"
+    await communicator.disconnect()
+
+
+async def test_a_site_owner_hears_only_of_their_chargers_in_events_pushed_together(
+    tenant_a, site_a, paula
+):
+    def fleet():
+        with scoping.scope(tenant_a):
+            other = Site.objects.create(name="Someone else's depot")
+            mine = make_fleet(site_a, identity="MINE")["charger"]
+            theirs = make_fleet(other, identity="THEIRS")["charger"]
+            return mine.pk, theirs.pk
+
+    mine, theirs = await sync_to_async(fleet)()
+    communicator, connected = await connect(paula)
+    assert connected
+    events = [
+        {"name": "charger.online", "data": {"charger_id": theirs, "identity": "THEIRS"}},
+        {"name": "alert.opened", "data": {"charger_id": mine, "title": "operations only"}},
+        {"name": "charger.online", "data": {"charger_id": mine, "identity": "MINE"}},
+        {"name": "charger.online", "data": {"charger_id": mine, "identity": "LAST"}},
+    ]
+    await get_channel_layer().group_send(
+        dashboard_group(tenant_a.pk), {"type": "domain.events", "events": events}
+    )
+    heard = [await communicator.receive_json_from(timeout=30) for _ in range(2)]
+    assert [message["data"]["identity"] for message in heard] == ["MINE", "LAST"]
     await communicator.disconnect()
 
 

@@ -31,6 +31,13 @@ def meter_reading(tenant_id: int, n: int) -> SessionUpdated:
     )
 
 
+def one_by_one(message: dict) -> list[dict]:
+    """A message a dashboard group heard, as the events it carries, each as pushed alone."""
+    if message["type"] != "domain.events":
+        return [message]
+    return [{"type": "domain.event", **event} for event in message["events"]]
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_pushes_from_database_threads_reach_the_dashboards_in_order():
     layer = get_channel_layer()
@@ -48,7 +55,9 @@ async def test_pushes_from_database_threads_reach_the_dashboards_in_order():
     try:
         for n in range(30):
             await loop.run_in_executor(None, contextvars.copy_context().run, work, n)
-        received = [await asyncio.wait_for(layer.receive(listener), 5) for _ in range(30)]
+        received = []
+        while len(received) < 30:
+            received += one_by_one(await asyncio.wait_for(layer.receive(listener), 5))
     finally:
         await layer.group_discard(group, listener)
     assert [message["data"]["session_id"] for message in received] == list(range(30))
@@ -104,3 +113,38 @@ async def test_the_sender_ends_when_cancelled_even_if_a_send_swallowed_the_cance
     sender = asyncio.create_task(push._send_pushes(queue))
     done, _ = await asyncio.wait({sender}, timeout=30)  # bounds the hang this test is about
     assert sender in done and len(sent) == 1
+
+
+async def test_pushes_queued_while_the_sender_was_busy_go_as_one_message_per_group(monkeypatch):
+    sent = []
+    all_sent = asyncio.Event()
+
+    async def record(group, message):
+        sent.append((group, message))
+        if len(sent) == 2:
+            all_sent.set()
+
+    monkeypatch.setattr(push, "_group_send", record)
+    queue = asyncio.Queue()
+    events = [("a", 1), ("b", 2), ("a", 3), ("a", 4), ("b", 5)]
+    for group, n in events:
+        queue.put_nowait((group, {"type": "domain.event", "name": "e", "data": {"n": n}}))
+    sender = asyncio.create_task(push._send_pushes(queue))
+    try:
+        await asyncio.wait_for(all_sent.wait(), 30)
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+    assert sent == [
+        (
+            "a",
+            {
+                "type": "domain.events",
+                "events": [{"name": "e", "data": {"n": n}} for n in (1, 3, 4)],
+            },
+        ),
+        (
+            "b",
+            {"type": "domain.events", "events": [{"name": "e", "data": {"n": n}} for n in (2, 5)]},
+        ),
+    ]
