@@ -84,7 +84,7 @@ def charger_boot_record(
         setattr(charger, field, value)
     charger.last_boot_at = now
     charger.last_seen = now
-    charger.save(update_fields=[*reported, "last_boot_at", "last_seen"])
+    rows.save_fields(charger, [*reported, "last_boot_at", "last_seen"])
     status = charger.registration_status
     ChargerBoot.objects.create(
         charger=charger, at=now, reason=reason, reported=reported, changes=changes, answered=status

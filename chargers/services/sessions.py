@@ -446,7 +446,7 @@ def session_event_record(
             now=now,
         )
     # Only what the report changed: the whole row (some 30 columns) went at every report.
-    session.save(update_fields=[*changed, "updated_at"])
+    save_fields(session, [*changed, "updated_at"])
     if created:
         publish(SessionStarted.of(session))
         sessions_close_lost(charger_id=charger_id, started=session)
