@@ -17,6 +17,7 @@ from chargers.events import (
     ChargerOffline,
     ConnectorStatusReported,
     HandshakeRefused,
+    SessionStopped,
 )
 from chargers.models import RegistrationStatus
 from cpms.events import DomainEvent
@@ -64,6 +65,10 @@ def worth_evaluating(event: DomainEvent) -> bool:
         return AlertKind.BOOT_REJECTED in open_kinds or (
             AlertKind.REPEATED_REBOOTS not in open_kinds and _may_complete_reboot_loop(event)
         )
+    if isinstance(event, SessionStopped):
+        # A session's end resolves only its own stuck-session alert: with a charger's reboot
+        # alert open, each of its sessions cost a task that changed nothing.
+        return AlertKind.SESSION_STUCK in open_kinds
     return bool(open_kinds)
 
 

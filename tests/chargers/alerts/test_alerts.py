@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -349,6 +350,23 @@ def test_a_bad_rule_value_names_the_field_and_saves_nothing(client, tenant_a, al
         assert not AlertRule.objects.exists()
 
 
+def stopped(tenant, charger):
+    return SessionStopped(
+        tenant_id=tenant.pk,
+        session_id=1,
+        charger_id=charger.pk,
+        transaction_id="1",
+        evse_id=1,
+        id_tag="",
+        state="completed",
+        energy_wh=Decimal(1),
+        power_w=None,
+        started_at=timezone.now(),
+        stopped_at=timezone.now(),
+        stop_reason="Local",
+    )
+
+
 def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, fleet):
     from chargers.alerts.listeners import worth_evaluating
 
@@ -382,6 +400,15 @@ def test_only_events_that_can_open_or_resolve_an_alert_are_evaluated(tenant_a, f
         # With an alert open, the charger's next events may resolve it.
         assert worth_evaluating(ChargerOnline.of(charger))
         assert worth_evaluating(status(charger, "Available"))
+        # A session's end resolves only its own stuck-session alert.
+        assert not worth_evaluating(stopped(tenant_a, charger))
+        alert_open(
+            kind=AlertKind.SESSION_STUCK,
+            subject=rules.session_subject(1),
+            title="stuck",
+            charger_id=charger_id,
+        )
+        assert worth_evaluating(stopped(tenant_a, charger))
     # Outside its scope an event's alerts are not looked up: the task decides.
     assert worth_evaluating(status(charger, "Charging"))
 
