@@ -10,9 +10,11 @@ from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from django.utils import formats, timezone, translation
 
-from billing import pricing, selectors
+from billing import listeners, pricing, selectors
+from billing.models import TariffAssignment
 from chargers.costs import Cost, PriceText
 from chargers.models import Charger, ChargingSession, IdToken
+from cpms.tenancy import scoping
 
 # How each dimension's unit price reads on a screen.
 UNITS = {"ENERGY": "/kWh", "TIME": "/h", "PARKING_TIME": "/h parking", "FLAT": " per session"}
@@ -64,8 +66,21 @@ def describe(tariff: pricing.Tariff, locale: str = "en") -> str:
     return text + " incl. VAT"
 
 
+def _assigns_no_tariff() -> bool:
+    """Whether the scope's tenant assigns no tariff anywhere (remembered for a while, as the
+    pricing listeners do: `listeners.assigns_a_tariff`). The screens' texts are asked at each
+    accepted token and each ended session; a fleet that does not bill then reads nothing. Only
+    these texts take the shortcut: records are always priced from the tariffs themselves."""
+    tenant = scoping.current_tenant()
+    if tenant is None:
+        return False
+    return not listeners.assigns_a_tariff.get(tenant.pk, TariffAssignment.objects.exists)
+
+
 def price_text(*, charger_id: int, evse_id: int | None, token: IdToken) -> PriceText | None:
     """The price the token's driver pays at this charger now, or None (no tariff applies)."""
+    if _assigns_no_tariff():
+        return None
     site_id = Charger.objects.filter(pk=charger_id).values_list("site_id", flat=True).first()
     chosen = selectors.tariff_for(
         site_id=site_id,
@@ -84,6 +99,8 @@ def session_cost(*, session_id: int) -> Cost | None:
     """The session's cost including VAT: so far while it runs, its total once it stopped;
     None where no tariff applies. Priced like its record will be (the same function, periods
     and tariff version), so the total a charger shows is the record's."""
+    if _assigns_no_tariff():
+        return None
     session = ChargingSession.objects.select_related("site", "id_token").get(pk=session_id)
     chosen = selectors.tariff_of_session(session)
     if chosen is None:

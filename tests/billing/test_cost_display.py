@@ -100,3 +100,25 @@ def test_a_cost_sent_is_announced_to_the_live_session_page(
     assert sent is not None and sent.currency == "EUR"
     (event,) = heard
     assert event.session_id == running_session.pk and event.text == "€0.00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_screens_of_a_tenant_without_tariffs_read_nothing_and_see_its_first_at_once(
+    tenant_a, running_session, django_assert_num_queries
+):
+    from billing.services import assignment_create, tariff_create
+    from tests.billing.conftest import energy_elements
+
+    charger_id = running_session.charger_id
+    with scoping.scope(tenant_a):
+        assert display.session_cost(session_id=running_session.pk) is None
+        # Remembered: a fleet that does not bill asks nothing more at each token and stop.
+        with django_assert_num_queries(0):
+            assert display.session_cost(session_id=running_session.pk) is None
+            assert display.price_text(charger_id=charger_id, evse_id=1, token=None) is None
+        tariff = tariff_create(name="First", currency="EUR", elements=energy_elements(0.30))
+        assignment_create(tariff=tariff)
+        cost = display.session_cost(session_id=running_session.pk)
+        price = display.price_text(charger_id=charger_id, evse_id=1, token=None)
+    assert cost is not None and cost.currency == "EUR"
+    assert price is not None and "€0.36/kWh" in price.text
