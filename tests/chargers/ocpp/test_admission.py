@@ -182,9 +182,9 @@ def bound_in_a_process(**env) -> str:
 
 def test_the_bound_is_the_process_s_not_the_database_threads_unless_set():
     # The process's event loop, not its database threads, sets how fast handshakes go.
-    assert bound_in_a_process(OCPP_DB_THREADS="4") == "100"
-    assert bound_in_a_process(OCPP_DB_THREADS="16") == "100"
-    assert bound_in_a_process(OCPP_DB_THREADS="8", OCPP_MAX_HANDSHAKES_IN_PROGRESS="50") == "50"
+    assert bound_in_a_process(OCPP_DB_THREADS="4") == "50"
+    assert bound_in_a_process(OCPP_DB_THREADS="16") == "50"
+    assert bound_in_a_process(OCPP_DB_THREADS="8", OCPP_MAX_HANDSHAKES_IN_PROGRESS="80") == "80"
 
 
 async def test_past_the_bound_the_door_refuses_before_a_consumer_is_built(
