@@ -1,13 +1,20 @@
-"""One INSERT statement for rows that arrive dozens of times a minute per charger.
+"""Fixed statements for what happens dozens of times a minute per charger: the ORM compiles its
+SQL anew at every call, which for these small statements costs several times the database's
+own work. Each statement here is built once per model and shape, and stays in the tenant scope
+of the caller like the ORM's querysets.
 
-`bulk_create` compiles its statement and prepares every value through its field each time; for
-a MeterValues with nine samples that costs several times the database's own work. Here the
-statement is built once per model, columns and row count. On PostgreSQL the rows go as one
-multi-row INSERT (one statement for the server to parse and run, not one per row), and its
-driver adapts the plain values these rows hold (numbers, text, Decimal, aware datetimes,
-booleans, None) itself; other databases get one `executemany`, each value through its field's
-`get_db_prep_save`, as `bulk_create` would. Rows are dicts keyed by field attname
-(`charger_id`) and must name their tenant.
+- `insert_rows`: one INSERT of many rows. `bulk_create` prepares every value through its field
+  each time; on PostgreSQL the rows go as one multi-row INSERT, and its driver adapts the plain
+  values these rows hold (numbers, text, Decimal, aware datetimes, booleans, None) itself;
+  other databases get one `executemany`, each value through its field's `get_db_prep_save`, as
+  `bulk_create` would. Rows are dicts keyed by field attname (`charger_id`) and must name their
+  tenant.
+- `save_fields`: some columns of one row, as `save(update_fields=...)` writes them.
+- `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any.
+- `plain_rows`: the SQL of a `values_list` queryset, compiled once per process and scope.
+
+On PostgreSQL the statements built here bind their parameters on the server
+(cpms/postgresql/base.py); `plain_rows` runs Django's SQL with Django's cursor.
 """
 
 from __future__ import annotations

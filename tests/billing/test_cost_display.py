@@ -107,7 +107,7 @@ def test_the_screens_of_a_tenant_without_tariffs_read_nothing_and_see_its_first_
     tenant_a, running_session, django_assert_num_queries
 ):
     from billing.services import assignment_create, tariff_create
-    from tests.billing.conftest import energy_elements
+    from tests.billing.tariffs import energy_elements
 
     charger_id = running_session.charger_id
     with scoping.scope(tenant_a):
