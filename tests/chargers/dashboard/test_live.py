@@ -138,15 +138,18 @@ async def test_it_gives_charlie_only_his_own_tenants_events(tenant_a, tenant_b, 
     await communicator.disconnect()
 
 
-async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site_a, paula):
-    def fleet():
-        with scoping.scope(tenant_a):
-            other = Site.objects.create(name="Someone else's depot")
-            mine = make_fleet(site_a, identity="MINE")["charger"]
-            theirs = make_fleet(other, identity="THEIRS")["charger"]
-            return mine.pk, theirs.pk
+@sync_to_async
+def mine_and_someone_elses(tenant, site) -> tuple[int, int]:
+    """The ids of a charger at `site` and of one at another site of the tenant."""
+    with scoping.scope(tenant):
+        other = Site.objects.create(name="Someone else's depot")
+        mine = make_fleet(site, identity="MINE")["charger"]
+        theirs = make_fleet(other, identity="THEIRS")["charger"]
+        return mine.pk, theirs.pk
 
-    mine, theirs = await sync_to_async(fleet)()
+
+async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site_a, paula):
+    mine, theirs = await mine_and_someone_elses(tenant_a, site_a)
     communicator, connected = await connect(paula)
     assert connected
     await ring(tenant_a, "charger.online", charger_id=theirs, identity="THEIRS")
@@ -161,14 +164,7 @@ async def test_a_site_owner_hears_only_of_chargers_at_their_sites(tenant_a, site
 async def test_a_site_owner_hears_only_of_their_chargers_in_events_pushed_together(
     tenant_a, site_a, paula
 ):
-    def fleet():
-        with scoping.scope(tenant_a):
-            other = Site.objects.create(name="Someone else's depot")
-            mine = make_fleet(site_a, identity="MINE")["charger"]
-            theirs = make_fleet(other, identity="THEIRS")["charger"]
-            return mine.pk, theirs.pk
-
-    mine, theirs = await sync_to_async(fleet)()
+    mine, theirs = await mine_and_someone_elses(tenant_a, site_a)
     communicator, connected = await connect(paula)
     assert connected
     events = [
