@@ -85,6 +85,8 @@ class GroupCommit:
                 del self._waiting[:GROUP_LIMIT]
                 try:
                     outcomes = await in_db(write_group)(group)
+                except Exception as error:  # the hop itself failed: the group is told, and
+                    outcomes = [_Failed(error)] * len(group)  # the next one still written
                 except BaseException as error:  # the loop is closing: nobody is answered
                     for work in group:
                         if not work.future.done():

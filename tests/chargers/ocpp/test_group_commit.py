@@ -11,10 +11,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from chargers.models import ChargerEvent, EventKind, OcppMessage
-from chargers.ocpp.group_commit import group_commit
+from chargers.ocpp import group_commit as group_commit_module
+from chargers.ocpp.group_commit import group_commit, write_group
 from chargers.services.reports import charger_event_record
 from cpms.tenancy import scoping
-from tests.aio import eventually, in_a
+from tests.aio import PATIENCE, eventually, in_a
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="transaction ids are PostgreSQL's"
@@ -186,3 +187,32 @@ async def test_a_message_that_finds_a_writer_free_is_written_at_once_alone(tenan
     second = await submit(tenant_a, transaction_id, [log_row(charger, "two")])
     assert first != second
     assert await logged(tenant_a, "one") == await logged(tenant_a, "two") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_group_whose_trip_fails_is_told_and_the_messages_behind_it_are_still_written(
+    one_writer, tenant_a, make_charger, monkeypatch
+):
+    charger = await sync_to_async(make_charger)(tenant_a)
+    first_trip, gate = threading.Event(), threading.Event()
+    trips = []
+
+    def failing_once(group):
+        trips.append(len(group))
+        if len(trips) == 1:
+            first_trip.set()
+            gate.wait(30)
+            raise RuntimeError("no database thread")
+        return write_group(group)
+
+    monkeypatch.setattr(group_commit_module, "write_group", failing_once)
+    first = submit(tenant_a, transaction_id, [log_row(charger, "first")])
+    await eventually(lambda: asyncio.sleep(0, first_trip.is_set()), what="the first trip")
+    behind = submit(tenant_a, transaction_id, [log_row(charger, "behind")])
+    await asyncio.sleep(0)  # queued behind the failing trip
+    gate.set()
+    with pytest.raises(RuntimeError, match="no database thread"):
+        await first
+    # PATIENCE only bounds a writer that died with the failed trip (then it would hang).
+    assert await asyncio.wait_for(behind, PATIENCE)
+    assert await logged(tenant_a, "behind") == 1
