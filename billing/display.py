@@ -11,7 +11,6 @@ from babel.numbers import format_currency
 from django.utils import formats, timezone, translation
 
 from billing import listeners, pricing, selectors
-from billing.models import TariffAssignment
 from chargers.costs import Cost, PriceText
 from chargers.models import Charger, ChargingSession, IdToken
 from cpms.tenancy import scoping
@@ -67,14 +66,12 @@ def describe(tariff: pricing.Tariff, locale: str = "en") -> str:
 
 
 def _assigns_no_tariff() -> bool:
-    """Whether the scope's tenant assigns no tariff anywhere (remembered for a while, as the
-    pricing listeners do: `listeners.assigns_a_tariff`). The screens' texts are asked at each
-    accepted token and each ended session; a fleet that does not bill then reads nothing. Only
-    these texts take the shortcut: records are always priced from the tariffs themselves."""
+    """Whether the scope's tenant assigns no tariff anywhere (`listeners.prices_nothing`, a
+    memo). The screens' texts are asked at each accepted token and each ended session; a fleet
+    that does not bill then reads nothing. Only these texts take the shortcut: records are
+    always priced from the tariffs themselves."""
     tenant = scoping.current_tenant()
-    if tenant is None:
-        return False
-    return not listeners.assigns_a_tariff.get(tenant.pk, TariffAssignment.objects.exists)
+    return tenant is not None and listeners.prices_nothing(tenant.pk)
 
 
 def price_text(*, charger_id: int, evse_id: int | None, token: IdToken) -> PriceText | None:

@@ -18,7 +18,7 @@ from cpms.tenancy import scoping
 assigns_a_tariff = TenantFacts(ttl=30.0)
 
 
-def _prices_nothing(tenant_id: int) -> bool:
+def prices_nothing(tenant_id: int) -> bool:
     """Whether the tenant assigns no tariff; asked in the event's own scope only (the
     publisher's, on the thread that answered the charger), else assumed to price."""
     tenant = scoping.current_tenant()
@@ -31,7 +31,7 @@ def queue_pricing(event: SessionEvent) -> None:
     # Every meter reading of a running session publishes an update: only ended sessions count.
     if event.tenant_id is None or event.stopped_at is None:
         return
-    if event.state != SessionState.COMPLETED or _prices_nothing(event.tenant_id):
+    if event.state != SessionState.COMPLETED or prices_nothing(event.tenant_id):
         return
     from billing.tasks import issue_cdr
 
@@ -44,7 +44,7 @@ def queue_final_cost(event: SessionEvent) -> None:
     """A 1.6 session's total goes to its charger's screen (California Pricing FinalCost)."""
     if event.tenant_id is None or event.state != SessionState.COMPLETED:
         return
-    if _prices_nothing(event.tenant_id):
+    if prices_nothing(event.tenant_id):
         return
     from billing.tasks import send_final_cost
 
@@ -56,7 +56,7 @@ def queue_reservation_pricing(event: ReservationChanged) -> None:
     RESERVATION_EXPIRES); one used by a session is priced in that session's record."""
     if event.tenant_id is None or event.status != "expired":
         return
-    if _prices_nothing(event.tenant_id):
+    if prices_nothing(event.tenant_id):
         return
     from billing.tasks import issue_reservation_cdr
 
