@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chargers.tags import validate_tags
-from cpms.tenancy.scoping import TenantOwned
+from cpms.tenancy.scoping import TenantOwned, log_tenant
 
 
 class IdTokenType(models.TextChoices):
@@ -261,7 +261,11 @@ class Connector(TenantOwned):
 class StatusEvent(TenantOwned):
     """Every status a connector reported, in order: the history behind uptime figures."""
 
-    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="status_events")
+    tenant = log_tenant()
+    # The history's index leads with the charger: no second one to write at each insert.
+    charger = models.ForeignKey(
+        Charger, on_delete=models.CASCADE, related_name="status_events", db_index=False
+    )
     evse_id = models.PositiveIntegerField()
     connector_id = models.PositiveIntegerField()
     status = models.CharField(max_length=20)
@@ -369,9 +373,19 @@ class MeterSample(TenantOwned):
     Optional OCPP fields are stored as "" rather than NULL so that the constraint sees them.
     """
 
-    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="samples")
+    tenant = log_tenant()
+    # The unique constraint leads with the charger, the (session, timestamp) index with the
+    # session: no index of their own to write nine times per MeterValues.
+    charger = models.ForeignKey(
+        Charger, on_delete=models.CASCADE, related_name="samples", db_index=False
+    )
     session = models.ForeignKey(
-        ChargingSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+        ChargingSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="samples",
+        db_index=False,
     )
     evse_id = models.PositiveIntegerField()
     timestamp = models.DateTimeField()
@@ -518,7 +532,11 @@ class Command(TenantOwned):
 class OcppMessage(TenantOwned):
     """The raw message log operators read for support; bounded per charger by a periodic job."""
 
-    charger = models.ForeignKey(Charger, on_delete=models.CASCADE, related_name="messages")
+    tenant = log_tenant()
+    # The (charger, at) index serves every read by charger.
+    charger = models.ForeignKey(
+        Charger, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     at = models.DateTimeField()
     incoming = models.BooleanField()
     message_type = models.PositiveSmallIntegerField()

@@ -161,6 +161,15 @@ class TenantManager(_TenantManagerBase[_M]):
         return queryset.filter(tenant=value)
 
 
+def log_tenant() -> models.ForeignKey[Tenant, Tenant]:
+    """The tenant field of a log table (samples, frames, statuses): such rows are only read
+    through their charger or session, whose indexes lead with it, so the tenant gets no index
+    of its own that every insert would write. (Deleting a whole tenant scans these tables.)"""
+    return models.ForeignKey(
+        "cpms.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+
 class TenantOwned(models.Model):
     """Abstract base of every row that belongs to one tenant."""
 

@@ -19,6 +19,7 @@ from chargers.models import (
     ChargingSession,
     Connector,
     MeterSample,
+    OcppMessage,
     SessionState,
     StatusEvent,
     TransactionEventRecord,
@@ -288,3 +289,32 @@ def test_two_sockets_racing_with_a_connectors_first_status_keep_the_newest(
         history = StatusEvent.objects.filter(charger=charger, evse_id=1).count()
     assert [c.status for c in connectors] == ["second" if second_is_newer else "first"]
     assert history == 2
+
+
+@pytest.mark.parametrize(
+    ("model", "indexed"),
+    [
+        (
+            MeterSample,
+            {
+                ("id",),
+                ("charger_id", "evse_id", "timestamp", "measurand", "phase", "location", "context"),
+                ("session_id", "timestamp"),
+            },
+        ),
+        (OcppMessage, {("id",), ("charger_id", "at")}),
+        (StatusEvent, {("id",), ("charger_id", "evse_id", "timestamp")}),
+    ],
+)
+def test_log_tables_write_only_the_indexes_their_reads_use(model, indexed):
+    """Every index is written at each insert (nine samples per MeterValues): the tables that
+    grow with every message keep no index that another one leading with the same columns
+    already serves (a foreign key's own, the tenant's)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    found = {
+        tuple(c["columns"])
+        for c in constraints.values()
+        if c["index"] or c["primary_key"] or c["unique"]
+    }
+    assert found == indexed
