@@ -107,7 +107,7 @@ class CentralSystem(Endpoint):
 
         async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             work = functools.partial(function, *args, **kwargs)
-            result: _R = await group_commit().run(work, self.socket.take_log())
+            result: _R = await group_commit().run(work, self.socket.take_log(), self.charger_id)
             return result
 
         return run

@@ -10,6 +10,11 @@ ever lost. No timer holds a message back: one that finds a writer free is writte
 alone, so a quiet process answers as fast as before; groups grow only while the writers
 (OCPP_GROUP_WRITERS per process) are busy.
 
+Rows a service keeps for later (`rows.insert_rows_later`: a MeterValues' samples) go as one
+INSERT per table for the whole group, before its commit; before the work of a charger whose
+message is already in the group, they are written, so that each work reads what the ones
+before it wrote.
+
 Each message's work runs in its socket's context (its tenant's scope, its event loop for
 dashboard pushes), and so do the after-commit callbacks it registers. When one message's work
 fails, the group is rolled back and each of its messages is written again alone, as before:
@@ -33,7 +38,7 @@ from psycopg.pq import TransactionStatus
 
 from chargers.ocpp.dbwork import in_db
 from chargers.services.connections import message_log_append
-from cpms.tenancy import scoping
+from cpms.tenancy import rows, scoping
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,7 @@ GROUP_LIMIT = 64
 class _Work:
     function: Callable[[], Any]
     log_rows: list[dict[str, Any]]
+    charger_id: int | None
     context: contextvars.Context
     future: asyncio.Future[Any]
 
@@ -65,11 +71,19 @@ class GroupCommit:
         self._waiting: list[_Work] = []
         self._writers = 0
 
-    async def run(self, function: Callable[[], Any], log_rows: list[dict[str, Any]]) -> Any:
-        """Write `log_rows` and run `function` in a transaction, with other sockets' work;
-        its result (or exception) once that transaction is committed (or rolled back)."""
+    async def run(
+        self,
+        function: Callable[[], Any],
+        log_rows: list[dict[str, Any]],
+        charger_id: int | None = None,
+    ) -> Any:
+        """Write `log_rows` and run `function` (for `charger_id`'s message) in a transaction,
+        with other sockets' work; its result (or exception) once that transaction is committed
+        (or rolled back)."""
         loop = asyncio.get_running_loop()
-        work = _Work(function, log_rows, contextvars.copy_context(), loop.create_future())
+        work = _Work(
+            function, log_rows, charger_id, contextvars.copy_context(), loop.create_future()
+        )
         self._waiting.append(work)
         if self._writers < settings.OCPP_GROUP_WRITERS:
             self._writers += 1
@@ -128,14 +142,18 @@ def write_group(group: list[_Work]) -> list[Any]:
 
 def _together(group: list[_Work]) -> list[Any]:
     results = []
-    with transaction.atomic():
-        rows = [row for work in group for row in work.log_rows]
-        if rows:
+    chargers: set[int | None] = set()
+    with transaction.atomic(), rows.together():
+        logged = [row for work in group for row in work.log_rows]
+        if logged:
             # Each row names its socket's tenant (the consumer fills it in from the charger it
             # admitted): the rows of several tenants go as one INSERT.
             with scoping.unscoped():
-                message_log_append(rows)
+                message_log_append(logged)
         for work in group:
+            if work.charger_id in chargers:  # a second socket of it (a reconnect)
+                rows.write_kept()
+            chargers.add(work.charger_id)
             results.append(_in_context(work))
             if transaction.get_rollback() or _aborted():
                 raise _RolledBack

@@ -47,7 +47,14 @@ from chargers.services.fleet_settings import stale_session_hours
 from chargers.services.reports import charger_event_record
 from cpms.events import publish
 from cpms.tenancy import scoping
-from cpms.tenancy.rows import any_row, insert_rows, locked_row, one_row, save_fields
+from cpms.tenancy.rows import (
+    any_row,
+    insert_rows,
+    insert_rows_later,
+    locked_row,
+    one_row,
+    save_fields,
+)
 
 
 @dataclass
@@ -277,7 +284,8 @@ def samples_store(
 ) -> list[Sample]:
     """Insert samples; resends hit the unique constraint and are skipped. A sample's
     implausible time is stored as the receipt time `now`, flagged (so a resend of such a
-    sample is a second row: its receipt time differs). Returns the samples as kept."""
+    sample is a second row: its receipt time differs). Returns the samples as kept. In a
+    group commit they are written with the group's others, before its commit."""
     now = now or timezone.now()
     tenant_id = session.tenant_id if session else _tenant_of(charger_id)
     kept = []
@@ -302,7 +310,7 @@ def samples_store(
                 "signed_data": s.signed_data,
             }
         )
-    insert_rows(MeterSample, rows, ignore_conflicts=True)
+    insert_rows_later(MeterSample, rows, ignore_conflicts=True)
     return kept
 
 

@@ -9,6 +9,8 @@ of the caller like the ORM's querysets.
   other databases get one `executemany`, each value through its field's `get_db_prep_save`, as
   `bulk_create` would. Rows are dicts keyed by field attname (`charger_id`) and must name their
   tenant.
+- `insert_rows_later`: the same, or, inside `together()` (a group commit's transaction), with
+  the other rows of that table and shape written in one INSERT before the commit.
 - `save_fields`: some columns of one row, as `save(update_fields=...)` writes them.
 - `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any.
 - `plain_rows`: the SQL of a `values_list` queryset, compiled once per process and scope.
@@ -19,7 +21,9 @@ On PostgreSQL the statements built here bind their parameters on the server
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -76,17 +80,8 @@ def insert_rows(
     one row, whether it was new, told without a savepoint to catch the IntegrityError."""
     if not rows:
         return 0
+    _check_scope(model, rows)
     names = tuple(rows[0])
-    if "tenant_id" not in names:
-        raise ValueError(f"{model.__name__} rows must name their tenant")
-    # The rows name their tenant; it must be the scope's (platform work, unscoped, may write
-    # for any tenant).
-    if not scoping.is_unscoped():
-        tenant = scoping.current_tenant()
-        if tenant is None or any(row["tenant_id"] != tenant.pk for row in rows):
-            raise scoping.TenantScopeError(
-                f"{model.__name__} rows written for a tenant other than the scope's"
-            )
     fields = _fields(model, names)
     defaulted = fields[len(names) :]
     stored = 0
@@ -116,6 +111,63 @@ def insert_rows(
         cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
         stored = int(cursor.rowcount)
     return stored
+
+
+# The rows `insert_rows_later` keeps for the end of the `together()` open on this thread.
+_later = threading.local()
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Within: `insert_rows_later` keeps its rows, by table and shape, and they are written
+    when the block ends without an error (before its transaction commits), or at
+    `write_kept()`. On an error they are dropped with the transaction they belonged to."""
+    _later.rows = {}
+    try:
+        yield
+        write_kept()
+    finally:
+        _later.rows = None
+
+
+def insert_rows_later(
+    model: type[models.Model], rows: list[dict[str, Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """`insert_rows` for rows nobody reads before the transaction commits, and whose count
+    the caller does not need: inside `together()`, kept and written with the others (one
+    INSERT for a group's MeterValues instead of one per message); else written at once. The
+    tenant scope is checked now, as `insert_rows` checks it."""
+    kept = getattr(_later, "rows", None)
+    if kept is None or not rows:
+        insert_rows(model, rows, ignore_conflicts=ignore_conflicts)
+        return
+    _check_scope(model, rows)
+    kept.setdefault((model, tuple(rows[0]), ignore_conflicts), []).extend(rows)
+
+
+def write_kept() -> None:
+    """Write the rows `insert_rows_later` has kept so far in this `together()`."""
+    kept = getattr(_later, "rows", None)
+    if not kept:
+        return
+    # Checked against their scopes when kept: the rows of several tenants go as one INSERT.
+    with scoping.unscoped():
+        for (model, _names, ignore_conflicts), rows in kept.items():
+            insert_rows(model, rows, ignore_conflicts=ignore_conflicts)
+    kept.clear()
+
+
+def _check_scope(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    if "tenant_id" not in rows[0]:
+        raise ValueError(f"{model.__name__} rows must name their tenant")
+    # The rows name their tenant; it must be the scope's (platform work, unscoped, may write
+    # for any tenant).
+    if not scoping.is_unscoped():
+        tenant = scoping.current_tenant()
+        if tenant is None or any(row["tenant_id"] != tenant.pk for row in rows):
+            raise scoping.TenantScopeError(
+                f"{model.__name__} rows written for a tenant other than the scope's"
+            )
 
 
 def _cursor() -> Any:

@@ -4,17 +4,21 @@ message's, and nothing of the others is lost or stored twice."""
 
 import asyncio
 import threading
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from chargers.models import ChargerEvent, EventKind, OcppMessage
+from chargers.metering import Sample
+from chargers.models import ChargerEvent, EventKind, MeterSample, OcppMessage
 from chargers.ocpp import group_commit as group_commit_module
 from chargers.ocpp.group_commit import group_commit, write_group
 from chargers.services.reports import charger_event_record
-from cpms.tenancy import scoping
+from chargers.services.sessions import meter_values_record
+from cpms.tenancy import rows, scoping
 from tests.aio import PATIENCE, eventually, in_a
 
 pytestmark = pytest.mark.skipif(
@@ -41,11 +45,11 @@ def transaction_id() -> int:
         return cursor.fetchone()[0]
 
 
-def submit(tenant, function, log_rows=()) -> asyncio.Task:
+def submit(tenant, function, log_rows=(), charger_id=None) -> asyncio.Task:
     """A message's work, submitted from a socket in `tenant`'s scope (the task copies it)."""
     token = scoping.activate(tenant)
     try:
-        return asyncio.ensure_future(group_commit().run(function, list(log_rows)))
+        return asyncio.ensure_future(group_commit().run(function, list(log_rows), charger_id))
     finally:
         scoping.deactivate(token)
 
@@ -63,7 +67,7 @@ async def behind_a_gate(tenant, charger, *works):
 
     first_task = submit(tenant, first, [log_row(charger, "first")])
     await eventually(lambda: asyncio.sleep(0, first_work_running.is_set()), what="the first group")
-    tasks = [submit(tenant_of, work, rows) for tenant_of, work, rows in works]
+    tasks = [submit(*work) for work in works]
     await asyncio.sleep(0)  # each task queues its work and waits for its future
     gate.set()
     return tasks, await first_task
@@ -216,3 +220,70 @@ async def test_a_group_whose_trip_fails_is_told_and_the_messages_behind_it_are_s
     # PATIENCE only bounds a writer that died with the failed trip (then it would hang).
     assert await asyncio.wait_for(behind, PATIENCE)
     assert await logged(tenant_a, "behind") == 1
+
+
+def meter_values(charger, *readings):
+    def write():
+        meter_values_record(
+            charger_id=charger.pk,
+            evse_id=1,
+            transaction_id=None,
+            samples=[
+                Sample(
+                    datetime(2026, 12, 7, 8, minute, tzinfo=UTC),
+                    "Power.Active.Import",
+                    Decimal(value),
+                )
+                for minute, value in readings
+            ],
+            payload={},
+        )
+
+    return write
+
+
+def samples_of(charger):
+    return lambda: MeterSample.objects.filter(charger=charger).count()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_groups_samples_go_in_one_insert_before_its_commit(
+    one_writer, tenant_a, tenant_b, make_charger, monkeypatch
+):
+    charger_a = await sync_to_async(make_charger)(tenant_a)
+    charger_b = await sync_to_async(make_charger)(tenant_b)
+    inserts = []
+    insert_rows = rows.insert_rows
+
+    def counted(model, written, **options):
+        inserts.append((model, len(written)))
+        return insert_rows(model, written, **options)
+
+    monkeypatch.setattr(rows, "insert_rows", counted)
+    (a, b), _ = await behind_a_gate(
+        tenant_a,
+        charger_a,
+        (tenant_a, meter_values(charger_a, (0, 1), (1, 2)), [], charger_a.pk),
+        (tenant_b, meter_values(charger_b, (0, 3), (1, 4), (2, 5)), [], charger_b.pk),
+    )
+    await a, await b
+    assert [n for model, n in inserts if model is MeterSample] == [5]
+    assert await in_a(tenant_a, samples_of(charger_a)) == 2
+    assert await in_a(tenant_b, samples_of(charger_b)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_second_socket_of_a_charger_in_the_group_reads_what_the_first_wrote(
+    one_writer, tenant_a, make_charger
+):
+    """A charger that reconnects while its old socket's message waits: the new socket's work
+    comes after the old one's in the same group, and must find its samples written."""
+    charger = await sync_to_async(make_charger)(tenant_a)
+    (old, new), _ = await behind_a_gate(
+        tenant_a,
+        charger,
+        (tenant_a, meter_values(charger, (0, 7)), [], charger.pk),
+        (tenant_a, samples_of(charger), [], charger.pk),
+    )
+    await old
+    assert await new == 1
