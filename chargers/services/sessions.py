@@ -52,6 +52,7 @@ from cpms.tenancy.rows import (
     insert_rows,
     insert_rows_later,
     locked_row,
+    new_id,
     one_row,
     save_fields,
 )
@@ -92,7 +93,11 @@ def session_start(
         evse_id=connector_id,
         state=SessionState.ACTIVE.value,
     )
+    # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
+    pk = new_id(ChargingSession)
     session = ChargingSession.objects.create(
+        pk=pk,
+        transaction_id="" if pk is None else str(pk),
         charger_id=charger_id,
         site_id=charger.site_id,
         evse_id=connector_id,
@@ -107,9 +112,9 @@ def session_start(
         meter_start_wh=Decimal(meter_start),
         meter_last_wh=Decimal(meter_start),
     )
-    # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
-    session.transaction_id = str(session.pk)
-    save_fields(session, ["transaction_id"])
+    if pk is None:  # no sequence to ask first (SQLite)
+        session.transaction_id = str(session.pk)
+        save_fields(session, ["transaction_id"])
     publish(SessionStarted.of(session))
     if open_before:
         sessions_close_lost(charger_id=charger_id, started=session)

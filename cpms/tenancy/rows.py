@@ -11,6 +11,7 @@ of the caller like the ORM's querysets.
   tenant.
 - `insert_rows_later`: the same, or, inside `together()` (a group commit's transaction), with
   the other rows of that table and shape written in one INSERT before the commit.
+- `new_id`: a primary key from the table's sequence before its row is written.
 - `save_fields`: some columns of one row, as `save(update_fields=...)` writes them.
 - `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any.
 - `plain_rows`: the SQL of a `values_list` queryset, compiled once per process and scope.
@@ -175,6 +176,33 @@ def _cursor() -> Any:
     (cpms/postgresql/base.py), else Django's."""
     binding = getattr(connection, "binding_cursor", None)
     return binding() if binding is not None else connection.cursor()
+
+
+# --- A primary key first ---------------------------------------------------------------------
+
+
+def new_id(model: type[models.Model]) -> int | None:
+    """A new primary key of `model` from its table's sequence, for a row with a column made
+    from it (a 1.6 transaction id): the row is written once, with both, instead of inserted
+    and then updated, which rewrote every index of it. None on a database without sequences
+    (SQLite): there the caller writes the row first."""
+    if connection.vendor != "postgresql":
+        return None
+    with _cursor() as cursor:
+        cursor.execute(_next_id(model))
+        return int(cursor.fetchone()[0])
+
+
+@lru_cache(maxsize=8)
+def _next_id(model: type[models.Model]) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)",
+            [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column],
+        )
+        sequence = cursor.fetchone()[0]
+    # The sequence's name as PostgreSQL quotes it, not a value.
+    return f"SELECT nextval('{sequence}')"
 
 
 # --- Some columns of one row ------------------------------------------------------------------

@@ -83,6 +83,27 @@ def test_a_whole_session_is_written_without_a_savepoint(tenant_a, charger, in_sc
     assert (session.state, session.energy_wh) == (SessionState.COMPLETED, Decimal(800))
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no sequence to ask")
+def test_a_started_session_is_written_once_with_its_transaction_id(tenant_a, charger, in_scope):
+    """The id comes from the table's sequence first: an UPDATE after the INSERT wrote a second
+    version of the row and of every one of its indexes."""
+    with in_scope(tenant_a), CaptureQueriesContext(connection) as queries:
+        with transaction.atomic():
+            started = session_start(
+                charger_id=charger.pk,
+                connector_id=2,
+                id_tag="CARD-1",
+                meter_start=100,
+                timestamp=STARTED,
+            )
+    table = ChargingSession._meta.db_table
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')]
+    assert started.session.transaction_id == str(started.session.pk)
+    with in_scope(tenant_a):
+        stored = ChargingSession.objects.get(pk=started.session.pk)
+    assert stored.transaction_id == str(stored.pk)
+
+
 def test_a_resent_start_gets_the_same_session_and_stores_no_other(tenant_a, charger, in_scope):
     start = {
         "charger_id": charger.pk,
