@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_failure, worker_init, worker_process_init
+from celery.signals import task_failure, task_postrun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpms.settings")
 
@@ -20,6 +20,19 @@ def calm_the_worker(**_) -> None:
     from cpms.collector import calm_the_garbage_collector
 
     calm_the_garbage_collector()
+
+
+@task_postrun.connect
+def return_connections(task=None, **_) -> None:
+    # With connections reused (CELERY_DB_REUSE_MAX), Celery no longer closes them after a
+    # task: Django's end-of-request rule does, so the connection goes back to the pool (and a
+    # broken one is dropped) instead of being held into the next task. Not after an eager
+    # task: it ran inside its caller's work, perhaps its transaction, as Celery's fix-up knows.
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @task_failure.connect

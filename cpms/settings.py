@@ -250,6 +250,11 @@ PRICING_SWEEP_SECONDS = env.int("PRICING_SWEEP_SECONDS", default=300)
 if PRICING_SWEEP_SECONDS < 1:
     raise ImproperlyConfigured("PRICING_SWEEP_SECONDS: at least 1 (second)")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the connection pool of a prefork child before and after every
+# task unless connections are reused: each task opened new PostgreSQL connections (a server
+# process forked for each). Reused, the pool is closed every 2 x this many tasks; between tasks
+# the connection goes back to the child's pool (cpms/celery.py), which drops a broken one.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "cpms.tasks.clear_expired_sessions", "schedule": 3600.0},
