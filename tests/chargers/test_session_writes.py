@@ -46,6 +46,17 @@ def charger(tenant_a, site_a, in_scope):
         return make_fleet(site_a)["charger"]
 
 
+def a_start(charger) -> dict:
+    """A StartTransaction's arguments for `session_start`."""
+    return {
+        "charger_id": charger.pk,
+        "connector_id": 2,
+        "id_tag": "CARD-1",
+        "meter_start": 100,
+        "timestamp": STARTED,
+    }
+
+
 def _savepoints(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
 
@@ -53,13 +64,7 @@ def _savepoints(queries: CaptureQueriesContext) -> list[str]:
 def test_a_whole_session_is_written_without_a_savepoint(tenant_a, charger, in_scope):
     with in_scope(tenant_a), CaptureQueriesContext(connection) as queries:
         with transaction.atomic():
-            started = session_start(
-                charger_id=charger.pk,
-                connector_id=2,
-                id_tag="CARD-1",
-                meter_start=100,
-                timestamp=STARTED,
-            )
+            started = session_start(**a_start(charger))
         transaction_id = started.session.transaction_id
         with transaction.atomic():
             meter_values_record(
@@ -89,13 +94,7 @@ def test_a_started_session_is_written_once_with_its_transaction_id(tenant_a, cha
     version of the row and of every one of its indexes."""
     with in_scope(tenant_a), CaptureQueriesContext(connection) as queries:
         with transaction.atomic():
-            started = session_start(
-                charger_id=charger.pk,
-                connector_id=2,
-                id_tag="CARD-1",
-                meter_start=100,
-                timestamp=STARTED,
-            )
+            started = session_start(**a_start(charger))
     table = ChargingSession._meta.db_table
     assert not [q for q in queries.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')]
     assert started.session.transaction_id == str(started.session.pk)
@@ -105,13 +104,7 @@ def test_a_started_session_is_written_once_with_its_transaction_id(tenant_a, cha
 
 
 def test_a_resent_start_gets_the_same_session_and_stores_no_other(tenant_a, charger, in_scope):
-    start = {
-        "charger_id": charger.pk,
-        "connector_id": 2,
-        "id_tag": "CARD-1",
-        "meter_start": 100,
-        "timestamp": STARTED,
-    }
+    start = a_start(charger)
     with in_scope(tenant_a):
         with transaction.atomic():
             first = session_start(**start)
