@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from chargers.models import Charger, MeterSample
-from cpms.tenancy import scoping
+from cpms.tenancy import rows, scoping
 from cpms.tenancy.rows import insert_rows
 
 
@@ -67,6 +67,27 @@ def test_it_refuses_rows_of_another_tenant_and_rows_outside_any_scope(charger, t
         insert_rows(MeterSample, [row])
     with scoping.unscoped():
         assert not MeterSample.objects.exists()
+
+
+def test_rows_kept_for_later_are_refused_for_another_tenant_when_kept(charger, tenant_b):
+    """Kept rows are written unscoped with a group's others: the scope is checked when they
+    are kept, and a refused one is never written."""
+    with rows.together():
+        with scoping.scope(tenant_b), pytest.raises(scoping.TenantScopeError):
+            rows.insert_rows_later(MeterSample, [sample(charger, "SoC", 40)])
+        with pytest.raises(scoping.TenantScopeError):
+            rows.insert_rows_later(MeterSample, [sample(charger, "SoC", 41)])
+    with scoping.unscoped():
+        assert not MeterSample.objects.exists()
+
+
+def test_rows_kept_for_later_are_written_when_the_block_ends(charger, tenant_a):
+    with rows.together():
+        with scoping.scope(tenant_a):
+            rows.insert_rows_later(MeterSample, [sample(charger, "SoC", 40)])
+            assert not MeterSample.objects.exists()
+    with scoping.scope(tenant_a):
+        assert list(MeterSample.objects.values_list("value", flat=True)) == [Decimal(40)]
 
 
 def test_it_refuses_rows_that_do_not_name_their_tenant(charger):
