@@ -167,11 +167,19 @@ def postgres_admin_url(database_url: str) -> str:
 
 class Project(Target):
     def __init__(
-        self, *, database_url: str, redis_url: str, chargers: int, processes: int = 1, **kwargs
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        chargers: int,
+        processes: int = 1,
+        database_counts: bool = True,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.database_url, self.redis_url, self.chargers = database_url, redis_url, chargers
         self.processes = processes
+        self.database_counts = database_counts
         self.database = ""
         self.sqlite_path: Path | None = None
         self.env: dict = {}
@@ -306,7 +314,7 @@ class Project(Target):
         """PostgreSQL's statistics of the scratch database: transactions committed and rolled
         back, rows written. They are the round trips a storm or a session costs, counted, not
         timed, so two runs on a busy machine still compare."""
-        if not self.database:
+        if not self.database or not self.database_counts:
             return {}
         import psycopg
 
