@@ -58,9 +58,9 @@ from tests.factories import (
     make_platform_key,
 )
 
-# The OCPP server in a child process and chargers for it, for every package's tests; and the
-# workers' databases when the suite runs in parallel.
-pytest_plugins = ["tests.chargers.ocpp.fixtures", "tests.parallel"]
+# The OCPP server in a child process and chargers for it, for every package's tests; the
+# workers' databases when the suite runs in parallel; a cheaper flush after transactional tests.
+pytest_plugins = ["tests.chargers.ocpp.fixtures", "tests.parallel", "tests.flush"]
 
 
 def pytest_configure(config):
