@@ -132,6 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # pages' state counts over 10,000 chargers are estimated high: compiling took ~450 ms of a
     # 12 ms query (bench.pages). Short web queries never win that time back.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # The hot path's fixed statements (cpms/tenancy/rows.py) bind their parameters on the
+    # server: psycopg prepares one once a connection has run it five times, and PostgreSQL no
+    # longer parses and plans it for every message. Django's own statements are bound in
+    # Python and never prepared. PgBouncer in transaction mode keeps prepared statements from
+    # 1.21 on (max_prepared_statements); DATABASE_PREPARE=false for an older one.
+    if env.bool("DATABASE_PREPARE", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 else:
     # A file, not memory, so that a server started by the tests shares the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -25,3 +25,21 @@ def test_a_statement_with_the_parameters_of_nine_samples_is_parsed_once():
         cursor.execute(query, list(range(params)))
         assert cursor.fetchone() == tuple(range(params))
     assert _queries._query2pg_client.cache_info().hits == before + 1
+
+
+@pytest.mark.django_db
+def test_the_fixed_statements_are_prepared_and_djangos_own_are_not():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    fixed = "SELECT count(*) FROM chargers_charger WHERE id = %s"
+    django_own = "SELECT count(*) FROM chargers_charger WHERE id > %s"
+    for n in range(6):  # psycopg prepares a statement at its sixth run on the connection
+        with connection.binding_cursor() as cursor:
+            cursor.execute(fixed, [n])
+        with connection.cursor() as cursor:
+            cursor.execute(django_own, [n])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert prepared == ["SELECT count(*) FROM chargers_charger WHERE id = $1"]
