@@ -127,11 +127,15 @@ def ev_needs_record(
 def ev_needs_attach(*, tenant_id: int, session_id: int, charger_id: int, evse_id: int) -> None:
     """A session started on an EVSE: the needs an EV stated there before its transaction
     began are the session's. (Heard on every session start: nothing asked while none wait.)"""
-    unattached = EvChargingNeeds.objects.filter(
+    # The queryset is built only when asked: building one costs more than the memo's answer.
+    if needs_waiting.get(tenant_id, lambda: _unattached().exists()):
+        _attach(_unattached().filter(charger_id=charger_id, evse_id=evse_id), session_id)
+
+
+def _unattached() -> QuerySet[EvChargingNeeds]:
+    return EvChargingNeeds.objects.filter(
         session__isnull=True, received_at__gte=timezone.now() - NEEDS_WAIT
     )
-    if needs_waiting.get(tenant_id, unattached.exists):
-        _attach(unattached.filter(charger_id=charger_id, evse_id=evse_id), session_id)
 
 
 # Heard inside the start's own transaction: no savepoint of its own on that path.
