@@ -29,9 +29,10 @@ from psycopg_pool import ConnectionPool
 # psycopg parses a statement's placeholders again at every execution unless it has at most 50
 # parameters (and 4,096 bytes): a MeterValues' nine samples go as one INSERT of 126
 # (cpms/tenancy/rows.py), and parsing it was a fifth of the benchmark's server time on the
-# event loop's and database threads (py-spy, MeterValues). Those statements are few, built
-# once per row count, and short, so they may share psycopg's cache (128 statements, least
-# recently used out) with the rest; the length bound still keeps big ones out.
+# event loop's and database threads (py-spy, MeterValues). Those statements are few (rows.py
+# writes at most 64 rows per statement, in powers of two: 3.7 KB for 64 samples), so they may
+# share psycopg's cache (128 statements, least recently used out) with the rest; the length
+# bound still keeps big ones out.
 # tests/cpms/test_postgresql.py fails if a psycopg upgrade moves this.
 _queries.MAX_CACHED_STATEMENT_PARAMS = 2000
 

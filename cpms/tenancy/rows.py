@@ -35,8 +35,8 @@ from cpms.tenancy import scoping
 
 _M = TypeVar("_M", bound=models.Model)
 
-# Rows per statement on PostgreSQL: far below its 65,535 parameters, and few distinct statements.
-CHUNK = 100
+# Rows per statement on PostgreSQL, at most; fewer go in powers of two (`_chunks`).
+CHUNK = 64
 
 
 def _column_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -88,8 +88,7 @@ def insert_rows(
     stored = 0
     if connection.vendor == "postgresql":
         with _cursor() as cursor:
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start : start + CHUNK]
+            for chunk in _chunks(rows):
                 params = [
                     value
                     for row in chunk
@@ -112,6 +111,20 @@ def insert_rows(
         cursor.executemany(_statement(model, names, ignore_conflicts, 1), params)
         stored = int(cursor.rowcount)
     return stored
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """`rows` in chunks of CHUNK, then of powers of two (90 rows: 64, 16, 8, 2): a group
+    commit's INSERTs hold any number of rows, and with a statement per row count the driver
+    parsed each anew and the server planned each anew. These are a handful per table, kept
+    parsed by psycopg and prepared by PostgreSQL (cpms/postgresql/base.py)."""
+    start = 0
+    while start < len(rows):
+        size = CHUNK
+        while size > len(rows) - start:
+            size //= 2
+        yield rows[start : start + size]
+        start += size
 
 
 # The rows `insert_rows_later` keeps for the end of the `together()` open on this thread.

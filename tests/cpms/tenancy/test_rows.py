@@ -98,7 +98,7 @@ def test_it_refuses_rows_that_do_not_name_their_tenant(charger):
 
 
 def test_it_stores_many_rows_at_once_and_skips_repeats_within_them(charger, tenant_a):
-    CHUNK = 100
+    CHUNK = 64
     rows = [
         {
             **sample(charger, "SoC", n),
@@ -272,3 +272,24 @@ def test_the_fixed_statements_bind_their_parameters_on_the_server(charger, tenan
         assert cursor.fetchone() == (42, "CP-1")
     with scoping.scope(tenant_a):
         assert one_row(Charger, identity="CP-1") == charger
+
+
+@pytest.mark.django_db
+def test_many_rows_go_in_statements_of_powers_of_two_rows(charger, tenant_a):
+    """A handful of distinct statements per table, whatever the row count: each is parsed
+    once by the driver and prepared by the server."""
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [
+        {**sample(charger, "SoC", n), "timestamp": datetime(2026, 5, 1, 12, 0, n, tzinfo=UTC)}
+        for n in range(45)
+    ]
+    with scoping.scope(tenant_a), CaptureQueriesContext(connection) as queries:
+        stored = insert_rows(MeterSample, rows)
+
+    assert stored == 45
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    if connection.vendor == "postgresql":
+        assert [sql.count("), (") + 1 for sql in inserts] == [32, 8, 4, 1]
+    with scoping.scope(tenant_a):
+        assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(45))
