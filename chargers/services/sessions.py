@@ -49,6 +49,7 @@ from cpms.events import publish
 from cpms.tenancy import scoping
 from cpms.tenancy.rows import (
     any_row,
+    insert_one,
     insert_rows,
     insert_rows_later,
     locked_row,
@@ -95,8 +96,9 @@ def session_start(
     )
     # The 1.6 transaction id is ours to choose: the row's id is unique and stable.
     pk = new_id(ChargingSession)
-    session = ChargingSession.objects.create(
+    session = ChargingSession(
         pk=pk,
+        tenant_id=charger.tenant_id,
         transaction_id="" if pk is None else str(pk),
         charger_id=charger_id,
         site_id=charger.site_id,
@@ -112,9 +114,12 @@ def session_start(
         meter_start_wh=Decimal(meter_start),
         meter_last_wh=Decimal(meter_start),
     )
-    if pk is None:  # no sequence to ask first (SQLite)
+    if pk is None:  # no sequence to ask first (SQLite): the ORM's INSERT, then its id
+        session.save(force_insert=True)
         session.transaction_id = str(session.pk)
         save_fields(session, ["transaction_id"])
+    else:
+        insert_one(session)
     publish(SessionStarted.of(session))
     if open_before:
         sessions_close_lost(charger_id=charger_id, started=session)

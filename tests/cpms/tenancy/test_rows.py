@@ -293,3 +293,35 @@ def test_many_rows_go_in_statements_of_powers_of_two_rows(charger, tenant_a):
         assert [sql.count("), (") + 1 for sql in inserts] == [32, 8, 4, 1]
     with scoping.scope(tenant_a):
         assert sorted(MeterSample.objects.values_list("value", flat=True)) == list(range(45))
+
+
+@pytest.mark.django_db
+def test_one_instance_is_inserted_as_save_creates_it_in_the_scope_only(charger, tenant_a, tenant_b):
+    from django.utils import timezone
+
+    from chargers.models import ChargingSession
+
+    def unsaved():
+        return ChargingSession(
+            pk=rows.new_id(ChargingSession) or 4242,  # SQLite has no sequence to ask
+            tenant_id=tenant_a.pk,
+            charger=charger,
+            transaction_id="9",
+            started_at=timezone.now(),
+            evse_id=1,
+            connector_id=1,
+            meter_start_wh=Decimal("1000.5"),
+        )
+
+    with scoping.scope(tenant_b), pytest.raises(scoping.TenantScopeError):
+        rows.insert_one(unsaved())
+    session = unsaved()
+    with scoping.scope(tenant_a):
+        rows.insert_one(session)
+        stored = ChargingSession.objects.get()
+
+    assert stored.pk == session.pk and not session._state.adding
+    # Defaults and auto_now as save() sets them, on the row and on the instance.
+    assert (stored.state, stored.energy_wh, stored.closed_by_server) == ("active", 0, False)
+    assert stored.meter_start_wh == Decimal("1000.5")
+    assert stored.updated_at is not None and stored.updated_at == session.updated_at
