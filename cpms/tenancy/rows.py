@@ -236,8 +236,8 @@ def _update_one(model: type[models.Model], names: tuple[str, ...], scoped: bool)
 def insert_one(obj: models.Model) -> None:
     """What `obj.save(force_insert=True)` does, its primary key set already (`new_id`), in the
     active tenant scope, for the price of one fixed statement (each field's pre_save, so
-    auto_now; no signals, as with `save_fields`). The ORM compiled a session's INSERT anew at
-    every start."""
+    auto_now; no signals, as with `save_fields`). The values go as `insert_rows` sends them:
+    plain ones only (no JSON field). The ORM compiled a session's INSERT anew at every start."""
     model = type(obj)
     if obj.pk is None:
         raise ValueError(f"{model.__name__}: insert_one needs the primary key (new_id)")
