@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,8 +15,7 @@ from django.db import connection
 
 from cpms.celery import app
 from tests.aio import PATIENCE
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, database_url
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -27,11 +25,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.django_db
 def test_a_prefork_worker_runs_its_tasks_on_one_database_connection(tmp_path):
-    database = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}",
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
     }
     # A queue of its own: nothing another test left on the broker reaches this worker.
