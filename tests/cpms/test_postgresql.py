@@ -43,3 +43,20 @@ def test_the_fixed_statements_are_prepared_and_djangos_own_are_not():
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert prepared == ["SELECT count(*) FROM chargers_charger WHERE id = $1"]
+
+
+@pytest.mark.django_db
+def test_a_prepared_statement_is_recorded_with_its_sql():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    fixed = "SELECT count(*) FROM chargers_charger WHERE id = %s"
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(7):  # prepared from the sixth run on
+            with connection.binding_cursor() as cursor:
+                cursor.execute(fixed, [n])
+
+    assert [q["sql"] for q in queries.captured_queries] == [
+        fixed.replace("%s", str(n)) for n in range(7)
+    ]
