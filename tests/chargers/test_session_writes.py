@@ -332,3 +332,39 @@ def test_log_tables_write_only_the_indexes_their_reads_use(model, indexed):
         if c["index"] or c["primary_key"] or c["unique"]
     }
     assert found == indexed
+
+
+def test_a_meter_reading_rewrites_the_running_session_without_touching_its_indexes(
+    tenant_a, charger
+):
+    """A MeterValues moves the session's register, power, energy and updated_at, columns no
+    index holds: PostgreSQL writes the row's new version beside the old one and no index entry
+    (a HOT update). Were one of them indexed (energy once was, for sums read from the index),
+    every reading would write every index of the session again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    with scoping.scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        with transaction.atomic():
+            meter_values_record(
+                charger_id=charger.pk,
+                evse_id=2,
+                transaction_id=transaction_id,
+                samples=[
+                    Sample(STARTED, "Energy.Active.Import.Register", Decimal(600), "Wh"),
+                    Sample(STARTED, "Power.Active.Import", Decimal(7200), "W"),
+                ],
+                payload={},
+            )
+            with connection.cursor() as cursor:
+                # This transaction's own counts, not the statistics collector's, which lag.
+                cursor.execute(
+                    "SELECT pg_stat_get_xact_tuples_updated(%s::regclass),"
+                    " pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+                    [ChargingSession._meta.db_table] * 2,
+                )
+                updated, hot = cursor.fetchone()
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    assert (session.meter_last_wh, session.power_w, session.energy_wh) == (600, 7200, 500)
+    assert (updated, hot) == (1, 1)
