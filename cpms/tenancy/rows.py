@@ -14,6 +14,8 @@ of the caller like the ORM's querysets.
 - `new_id`: a primary key from the table's sequence before its row is written.
 - `insert_one`: one model instance, its primary key from `new_id`, as `save()` creates it.
 - `save_fields`: some columns of one row, as `save(update_fields=...)` writes them.
+- `update_if_unchanged`: some columns of one row if others still hold what the caller last
+  saw there (compare-and-set), and the row as written.
 - `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any.
 - `plain_rows`: the SQL of a `values_list` queryset, compiled once per process and scope.
 
@@ -262,6 +264,52 @@ def save_fields(obj: models.Model, names: Sequence[str]) -> None:
         cursor.execute(_update_one(model, key, bool(scope)), [*values, obj.pk, *scope])
         if cursor.rowcount != 1:  # as Model.save says it
             raise DatabaseError(f"{model.__name__} {obj.pk}: no row updated in the scope")
+
+
+@lru_cache(maxsize=64)
+def _update_if(
+    model: type[models.Model], names: tuple[str, ...], expected: tuple[str, ...], scoped: bool
+) -> str:
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(_column_field(model, name).column)} = %s" for name in names)
+    conditions = [f"{quote(model._meta.pk.column)} = %s"]
+    if scoped:
+        conditions.append(f"{quote('tenant_id')} = %s")
+    conditions += [
+        f"{quote(_column_field(model, name).column)} IS NOT DISTINCT FROM %s" for name in expected
+    ]
+    selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    table = quote(model._meta.db_table)
+    return (
+        f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}"  # noqa: S608
+        f" RETURNING {selected}"
+    )
+
+
+def update_if_unchanged(
+    model: type[_M], pk: Any, values: dict[str, Any], expected: dict[str, Any]
+) -> _M | None:
+    """Set `values` (attnames to values, as given: no auto_now) on the row `pk` of `model` if
+    its `expected` columns still hold those values, in the active tenant scope, with one fixed
+    statement and no lock taken before: the row as written, or None when another writer has
+    changed one of them since, or the row is gone. For a write computed from what the caller
+    saw last, without reading and locking the row first (PostgreSQL: UPDATE ... RETURNING)."""
+    names, guarded = tuple(values), tuple(expected)
+    scope = scope_params(model)
+    params = [
+        *(_column_field(model, name).get_db_prep_save(values[name], connection) for name in names),
+        pk,
+        *scope,
+        *(
+            _column_field(model, name).get_db_prep_save(expected[name], connection)
+            for name in guarded
+        ),
+    ]
+    statement = _update_if(model, names, guarded, bool(scope))
+    with _cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    return None if row is None else instance(model, row)
 
 
 # --- A tenant named by the caller ---------------------------------------------------------------

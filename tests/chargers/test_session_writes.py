@@ -368,3 +368,93 @@ def test_a_meter_reading_rewrites_the_running_session_without_touching_its_index
         session = ChargingSession.objects.get(transaction_id=transaction_id)
     assert (session.meter_last_wh, session.power_w, session.energy_wh) == (600, 7200, 500)
     assert (updated, hot) == (1, 1)
+
+
+def _reading(charger, transaction_id: str, wh: int) -> None:
+    """A MeterValues of the session with its register at `wh`, in a transaction of its own."""
+    with transaction.atomic():
+        meter_values_record(
+            charger_id=charger.pk,
+            evse_id=2,
+            transaction_id=transaction_id,
+            samples=[
+                Sample(
+                    STARTED + timedelta(seconds=wh),
+                    "Energy.Active.Import.Register",
+                    Decimal(wh),
+                    "Wh",
+                )
+            ],
+            payload={},
+        )
+
+
+def _session_statements(queries: CaptureQueriesContext) -> list[str]:
+    """The first word of each statement on the sessions table, and whether it locked a row."""
+    table = f'"{ChargingSession._meta.db_table}"'
+    return [
+        q["sql"].split()[0] + (" locked" if "FOR NO KEY UPDATE" in q["sql"] else "")
+        for q in queries.captured_queries
+        if table in q["sql"].split(" WHERE ")[0]
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+def test_a_running_sessions_readings_are_written_without_reading_the_session_first(
+    tenant_a, charger, in_scope
+):
+    """The process remembers the figures it committed for a running session: the next reading
+    is one conditional UPDATE, no locked read of the row before it."""
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        with CaptureQueriesContext(connection) as queries:
+            _reading(charger, transaction_id, 600)
+            _reading(charger, transaction_id, 900)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    assert _session_statements(queries) == ["UPDATE", "UPDATE"]
+    assert (session.meter_last_wh, session.energy_wh) == (900, 800)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+@pytest.mark.parametrize(
+    ("change", "energy"),
+    [
+        # Another writer's figures (a correction, another process's MeterValues): followed.
+        ({"meter_last_wh": Decimal(2000), "energy_wh": Decimal(1900)}, Decimal(2400)),
+        # Closed meanwhile (by the server, on another process): a reading moves no energy.
+        ({"state": SessionState.COMPLETED, "meter_stop_wh": Decimal(600)}, Decimal(500)),
+    ],
+)
+def test_a_session_another_writer_changed_is_read_and_locked_again(
+    tenant_a, charger, in_scope, change, energy
+):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        _reading(charger, transaction_id, 600)
+        ChargingSession.objects.filter(transaction_id=transaction_id).update(**change)
+        with CaptureQueriesContext(connection) as queries:
+            _reading(charger, transaction_id, 2500)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+        samples = MeterSample.objects.filter(session=session).count()
+    # The remembered figures no longer matched: nothing written, then the row read and locked.
+    assert _session_statements(queries) == ["UPDATE", "SELECT locked", "UPDATE"]
+    assert (session.energy_wh, samples) == (energy, 2)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+def test_a_reading_rolled_back_is_not_remembered(tenant_a, charger, in_scope):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        _reading(charger, transaction_id, 600)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _reading(charger, transaction_id, 900)
+            raise RuntimeError("the group failed after this reading")
+        with CaptureQueriesContext(connection) as queries:
+            _reading(charger, transaction_id, 1000)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    # Remembered from the committed 600, not the rolled-back 900: one UPDATE that matched.
+    assert _session_statements(queries) == ["UPDATE"]
+    assert (session.meter_last_wh, session.energy_wh) == (1000, 900)
