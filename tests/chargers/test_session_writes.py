@@ -334,6 +334,23 @@ def test_log_tables_write_only_the_indexes_their_reads_use(model, indexed):
     assert found == indexed
 
 
+def _reading(charger, transaction_id: str, wh: int, power_w: int | None = None) -> None:
+    """A MeterValues of the session with its register at `wh` (and power, if given), in a
+    transaction of its own (a savepoint inside another)."""
+    at = STARTED + timedelta(seconds=wh)
+    samples = [Sample(at, "Energy.Active.Import.Register", Decimal(wh), "Wh")]
+    if power_w is not None:
+        samples.append(Sample(at, "Power.Active.Import", Decimal(power_w), "W"))
+    with transaction.atomic():
+        meter_values_record(
+            charger_id=charger.pk,
+            evse_id=2,
+            transaction_id=transaction_id,
+            samples=samples,
+            payload={},
+        )
+
+
 def test_a_meter_reading_rewrites_the_running_session_without_touching_its_indexes(
     tenant_a, charger
 ):
@@ -347,16 +364,7 @@ def test_a_meter_reading_rewrites_the_running_session_without_touching_its_index
         with transaction.atomic():
             transaction_id = session_start(**a_start(charger)).session.transaction_id
         with transaction.atomic():
-            meter_values_record(
-                charger_id=charger.pk,
-                evse_id=2,
-                transaction_id=transaction_id,
-                samples=[
-                    Sample(STARTED, "Energy.Active.Import.Register", Decimal(600), "Wh"),
-                    Sample(STARTED, "Power.Active.Import", Decimal(7200), "W"),
-                ],
-                payload={},
-            )
+            _reading(charger, transaction_id, 600, power_w=7200)
             with connection.cursor() as cursor:
                 # This transaction's own counts, not the statistics collector's, which lag.
                 cursor.execute(
@@ -368,25 +376,6 @@ def test_a_meter_reading_rewrites_the_running_session_without_touching_its_index
         session = ChargingSession.objects.get(transaction_id=transaction_id)
     assert (session.meter_last_wh, session.power_w, session.energy_wh) == (600, 7200, 500)
     assert (updated, hot) == (1, 1)
-
-
-def _reading(charger, transaction_id: str, wh: int) -> None:
-    """A MeterValues of the session with its register at `wh`, in a transaction of its own."""
-    with transaction.atomic():
-        meter_values_record(
-            charger_id=charger.pk,
-            evse_id=2,
-            transaction_id=transaction_id,
-            samples=[
-                Sample(
-                    STARTED + timedelta(seconds=wh),
-                    "Energy.Active.Import.Register",
-                    Decimal(wh),
-                    "Wh",
-                )
-            ],
-            payload={},
-        )
 
 
 def _session_statements(queries: CaptureQueriesContext) -> list[str]:
