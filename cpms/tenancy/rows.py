@@ -270,20 +270,14 @@ def save_fields(obj: models.Model, names: Sequence[str]) -> None:
 def _update_if(
     model: type[models.Model], names: tuple[str, ...], expected: tuple[str, ...], scoped: bool
 ) -> str:
+    """`_update_one`'s statement, also conditional on `expected`, giving the row back."""
     quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(_column_field(model, name).column)} = %s" for name in names)
-    conditions = [f"{quote(model._meta.pk.column)} = %s"]
-    if scoped:
-        conditions.append(f"{quote('tenant_id')} = %s")
-    conditions += [
-        f"{quote(_column_field(model, name).column)} IS NOT DISTINCT FROM %s" for name in expected
-    ]
-    selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    table = quote(model._meta.db_table)
-    return (
-        f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}"  # noqa: S608
-        f" RETURNING {selected}"
+    guards = "".join(
+        f" AND {quote(_column_field(model, name).column)} IS NOT DISTINCT FROM %s"
+        for name in expected
     )
+    selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return f"{_update_one(model, names, scoped)}{guards} RETURNING {selected}"
 
 
 def update_if_unchanged(
