@@ -325,3 +325,36 @@ def test_one_instance_is_inserted_as_save_creates_it_in_the_scope_only(charger, 
     assert (stored.state, stored.energy_wh, stored.closed_by_server) == ("active", 0, False)
     assert stored.meter_start_wh == Decimal("1000.5")
     assert stored.updated_at is not None and stored.updated_at == session.updated_at
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="UPDATE ... RETURNING, as used")
+def test_a_conditional_update_writes_only_while_the_row_holds_what_it_expects_in_the_scope(
+    charger, tenant_a, tenant_b
+):
+    from chargers.models import ChargingSession
+
+    session = a_session(tenant_a, charger)
+    with scoping.scope(tenant_a):
+        before = ChargingSession.objects.get(pk=session.pk)
+    expected = {"energy_wh": before.energy_wh, "power_w": before.power_w}
+
+    def write(energy: str, **guard):
+        return rows.update_if_unchanged(
+            ChargingSession, session.pk, {"energy_wh": Decimal(energy)}, {**expected, **guard}
+        )
+
+    # Another tenant's scope finds no such row: nothing written; no scope is refused.
+    with scoping.scope(tenant_b):
+        assert write("50") is None
+    with pytest.raises(scoping.TenantScopeError):
+        write("50")
+    with scoping.scope(tenant_a):
+        # A guard the row does not hold (NULL compared as a value): nothing written.
+        assert write("60", power_w=Decimal("1")) is None
+        written = write("70")
+        again = write("80")  # the row no longer holds the energy expected
+        stored = ChargingSession.objects.get(pk=session.pk)
+
+    assert written is not None and written.pk == session.pk
+    assert written.energy_wh == Decimal("70") and written.started_at == before.started_at
+    assert again is None and stored.energy_wh == Decimal("70")
