@@ -136,6 +136,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     p.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     p.add_argument(
+        "--database-template",
+        default="",
+        help="a migrated PostgreSQL database on that server to copy for the scratch database "
+        "instead of migrating an empty one",
+    )
+    p.add_argument(
         "--embedded",
         action="store_true",
         help="SQLite and in-process parts even when PostgreSQL and Redis answer locally",
@@ -289,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sizes_from(options)
     raise_open_files_limit()
     database, redis_url = real_parts(options)
+    if options.database_template and not database:
+        raise SystemExit("--database-template: copies a PostgreSQL database; this run is on SQLite")
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     options.output.mkdir(parents=True, exist_ok=True)
@@ -309,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             chargers=chargers,
             processes=options.servers,
             database_counts=not options.no_database_counts,
+            database_template=options.database_template,
         ) as project:
             project_results = measure(project, only, sizes, skip=skip)
             description = project.description

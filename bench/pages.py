@@ -3,13 +3,14 @@ big fleet.
 
 The issue's target: every page renders in under 150 ms of server time with 10,000 chargers and
 a million sessions in PostgreSQL. This command creates a scratch PostgreSQL database, migrates
-it, seeds one tenant with that fleet (`bench.seed.seed_fleet`: sites, owners, chargers with
-connectors, sessions, meter series, status history, alerts) and a second small tenant, then
-renders each page through Django's test client in this process, the whole request cycle
-(middleware, session, tenant resolution, view, template, streamed body), `--repeat` times. It
-prints one row per page (p50, p95 and max in ms, the SQL queries one render costs, the target)
-and writes the same to var/bench/pages-<time>.json. The scratch database is dropped at the end
-unless `--keep`; `--database NAME` measures a kept one again (migrated first, not reseeded).
+it (or copies `--database-template`, migrated already), seeds one tenant with that fleet
+(`bench.seed.seed_fleet`: sites, owners, chargers with connectors, sessions, meter series,
+status history, alerts) and a second small tenant, then renders each page through Django's
+test client in this process, the whole request cycle (middleware, session, tenant resolution,
+view, template, streamed body), `--repeat` times. It prints one row per page (p50, p95 and max
+in ms, the SQL queries one render costs, the target) and writes the same to
+var/bench/pages-<time>.json. The scratch database is dropped at the end unless `--keep`;
+`--database NAME` measures a kept one again (migrated first, not reseeded).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import platform
 import sys
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from bench import procstat
 from bench.cli import LOCAL_POSTGRES, LOCAL_REDIS, answers
 from bench.scenarios import percentile
-from bench.targets import ROOT, postgres_admin_url
+from bench.targets import ROOT, create_scratch_database, drop_scratch_database
 
 TARGET_MS = 150.0
 MAIN = "pages"
@@ -87,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     p.add_argument(
+        "--database-template",
+        default="",
+        help="a migrated database on that server to copy for the scratch database instead of "
+        "migrating an empty one",
+    )
+    p.add_argument(
         "--database",
         default="",
         help="measure this database kept by an earlier --keep run instead of seeding a new one",
@@ -103,6 +109,8 @@ def check(options: argparse.Namespace) -> None:
         raise SystemExit("--sessions: must be at least --chargers (every charger has history)")
     if options.database and not options.database.startswith(SCRATCH_PREFIX):
         raise SystemExit(f"--database: only a kept scratch database ({SCRATCH_PREFIX}...)")
+    if options.database and options.database_template:
+        raise SystemExit("--database-template: not with --database, which is measured as kept")
 
 
 def server_url(options: argparse.Namespace) -> str:
@@ -120,22 +128,6 @@ def server_url(options: argparse.Namespace) -> str:
 def database_url(server: str, name: str) -> str:
     parts = urlsplit(server)
     return urlunsplit(("postgres", parts.netloc, f"/{name}", "", ""))
-
-
-def create_database(server: str) -> str:
-    import psycopg
-
-    name = f"{SCRATCH_PREFIX}{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_admin_url(server), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(postgres_admin_url(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def set_up_django(url: str, redis_url: str) -> None:
@@ -400,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     server = server_url(options)
     redis_url = options.redis_url or (LOCAL_REDIS if answers(LOCAL_REDIS) else "")
     started = datetime.now(UTC)
-    name = options.database or create_database(server)
+    name = options.database or create_scratch_database(
+        server, SCRATCH_PREFIX, options.database_template
+    )
     keep = options.keep or bool(options.database)
     try:
         set_up_django(database_url(server, name), redis_url)
@@ -426,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             from django.db import connections
 
             connections.close_all()
-            drop_database(server, name)
+            drop_scratch_database(server, name)
     report = {
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -16,6 +16,7 @@ from django.db import connection
 
 from bench.load import Worker
 from bench.scenarios import SCENARIOS, percentile
+from bench.targets import SCRATCH_PREFIX
 from tests.helpers import ROOT, child_env, database_url, run_module
 
 TINY = [
@@ -37,9 +38,10 @@ def server_url() -> str:
 pytestmark = pytest.mark.timeout(1200)
 
 
-def run_bench(*args: str, output, django_db_blocker) -> dict:
-    """`python -m bench` with `args` on a scratch database of the test database's server:
-    its JSON, what it printed and the scratch databases it left behind."""
+def run_bench(*args: str, output, template: str, django_db_blocker) -> dict:
+    """`python -m bench` with `args` on a scratch database of the test database's server
+    (a copy of `template`): its JSON, what it printed and the scratch databases it left
+    behind."""
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("the full benchmark needs PostgreSQL and Redis (CI=true sets them)")
     with django_db_blocker.unblock():
@@ -47,10 +49,12 @@ def run_bench(*args: str, output, django_db_blocker) -> dict:
     completed, left_behind = run_module(
         "bench",
         *args,
+        "--database-template",
+        template,
         "--output",
         str(output),
         env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL),
-        scratch_prefix="cpms_bench_",
+        scratch_prefix=SCRATCH_PREFIX,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     (path,) = output.glob("*.json")
@@ -62,9 +66,11 @@ def run_bench(*args: str, output, django_db_blocker) -> dict:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, django_db_blocker):
+def report(tmp_path_factory, migrated_template, django_db_blocker):
     output = tmp_path_factory.mktemp("bench")
-    return run_bench(*TINY, output=output, django_db_blocker=django_db_blocker)
+    return run_bench(
+        *TINY, output=output, template=migrated_template, django_db_blocker=django_db_blocker
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -193,6 +199,22 @@ def test_it_refuses_a_size_below_one_naming_the_flag(flag, says):
     assert says in completed.stderr
 
 
+def test_it_refuses_a_template_for_a_run_on_sqlite():
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--embedded", "--database-template", "cpms_template_x"],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert completed.returncode != 0
+    assert "--database-template: copies a PostgreSQL database; this run is on SQLite" in (
+        completed.stderr
+    )
+
+
 def test_it_spreads_the_chargers_over_the_server_processes_the_same_way_every_time():
     urls = ["ws://127.0.0.1:1/ocpp/bench/", "ws://127.0.0.1:2/ocpp/bench/"]
     worker = Worker({"urls": urls})
@@ -204,10 +226,13 @@ def test_it_spreads_the_chargers_over_the_server_processes_the_same_way_every_ti
     assert chosen == [worker.url_of(identity) for identity in ids]
 
 
-def test_it_runs_a_storm_against_several_server_processes(tmp_path, django_db_blocker):
+def test_it_runs_a_storm_against_several_server_processes(
+    tmp_path, migrated_template, django_db_blocker
+):
     run = run_bench(
         *["--only", "storm", "--storm", "6", "--workers", "1", "--servers", "2"],
         output=tmp_path,
+        template=migrated_template,
         django_db_blocker=django_db_blocker,
     )
     result, left_behind = run["json"], run["left_behind"]

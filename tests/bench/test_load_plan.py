@@ -1,4 +1,5 @@
-"""The load-plan benchmark at a tiny size, for real, on its scratch SQLite file.
+"""The load-plan benchmark at a tiny size, for real: on PostgreSQL (a copy of the migrated
+template) when the suite runs on it, else on the benchmark's own scratch SQLite file.
 
 No timing is asserted (the machine is shared); what must hold is that the site was seeded at
 the size asked, every limit went out once, and a recompute with nothing changed sends none."""
@@ -8,29 +9,40 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
-from tests.helpers import ROOT, child_env, stop_process_group
+from bench.targets import create_scratch_database, drop_scratch_database
+from tests.helpers import ROOT, child_env, database_url, stop_process_group
 
 pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, migrated_template, django_db_blocker):
     output = tmp_path_factory.mktemp("load-plan")
+    arguments = ["--connectors", "30", "--circuits", "3", "--repeat", "3", "--output", str(output)]
+    server = database = ""
+    if migrated_template:
+        with django_db_blocker.unblock():
+            test_database = connection.settings_dict
+        server = database_url(test_database)
+        database = create_scratch_database(server, "cpms_loadbench_", migrated_template)
+        arguments += ["--database-url", database_url({**test_database, "NAME": database})]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.load_plan", "--connectors", "30", "--circuits", "3",
-         "--repeat", "3", "--output", str(output)],
+        [sys.executable, "-m", "bench.load_plan", *arguments],
         cwd=ROOT,
         env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         stdout, stderr = process.communicate(timeout=500)
     finally:
         stop_process_group(process)
+        if database:
+            drop_scratch_database(server, database)
     assert process.returncode == 0, stderr[-3000:]
     (path,) = output.glob("load-plan-*.json")
     return {"json": json.loads(path.read_text()), "stdout": stdout}

@@ -24,7 +24,7 @@ def run_pages(*args: str, env: dict | None = None):
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, django_db_blocker):
+def report(tmp_path_factory, migrated_template, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("the page benchmark needs PostgreSQL (CI=true sets it)")
     output = tmp_path_factory.mktemp("pages")
@@ -32,6 +32,7 @@ def report(tmp_path_factory, django_db_blocker):
         url = database_url(connection.settings_dict)
     completed, left_behind = run_pages(
         "--chargers", "20", "--sessions", "200", "--repeat", "2", "--output", str(output),
+        "--database-template", migrated_template,
         env=child_env(DATABASE_URL=url, REDIS_URL=settings.REDIS_URL or None),
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
