@@ -60,3 +60,26 @@ def test_a_prepared_statement_is_recorded_with_its_sql():
     assert [q["sql"] for q in queries.captured_queries] == [
         fixed.replace("%s", str(n)) for n in range(7)
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("binding", [False, True])
+def test_timestamps_are_read_by_psycopgs_own_loader_as_utc(binding):
+    if connection.vendor != "postgresql":
+        pytest.skip("the loader is psycopg's")
+    import datetime
+
+    from psycopg import adapters
+    from psycopg.pq import Format
+    from psycopg.types.datetime import TimestamptzLoader as PythonLoader
+
+    with connection.binding_cursor() if binding else connection.cursor() as cursor:
+        cursor.execute("SELECT '2026-12-07 23:15:01.5+02'::timestamptz, NULL::timestamptz")
+        at, nothing = cursor.fetchone()
+        loader = cursor.cursor.adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+
+    assert at == datetime.datetime(2026, 12, 7, 21, 15, 1, 500000, tzinfo=datetime.UTC)
+    assert at.tzinfo is datetime.UTC
+    assert nothing is None
+    # Not Django's, which parsed in Python: psycopg's compiled one where it is installed.
+    assert not issubclass(loader, PythonLoader)
