@@ -362,6 +362,10 @@ class ChargingSession(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "state"]),
+            # A charger's running sessions, on an EVSE or all: asked at every start (one still
+            # open there?), boot, smart charging and firmware step. Through (tenant, state)
+            # each of those read every running session of the tenant.
+            models.Index(fields=["charger", "state", "evse_id"], name="session_charger_state"),
             # Covering: the ids of a deep page of the sessions list are read from the index
             # alone (bench.pages). The figures a MeterValues moves (energy, register, power)
             # stay out of every index, so that its UPDATE writes no index entry (HOT).
