@@ -148,3 +148,30 @@ async def test_pushes_queued_while_the_sender_was_busy_go_as_one_message_per_gro
             {"type": "domain.events", "events": [{"name": "e", "data": {"n": n}} for n in (2, 5)]},
         ),
     ]
+
+
+async def test_pushes_within_the_interval_of_the_first_go_as_one_message(monkeypatch):
+    sent = []
+    monkeypatch.setattr(push, "_group_send", lambda group, message: _record(sent, group, message))
+    # A batch that is full goes at once: the interval cannot run out first on a slow machine.
+    monkeypatch.setattr(push, "BATCH", 3)
+    monkeypatch.setattr(push, "PUSH_INTERVAL", 3600)
+    queue = asyncio.Queue()
+    queue.put_nowait(("a", {"type": "domain.event", "name": "e", "data": {"n": 1}}))
+    sender = asyncio.create_task(push._send_pushes(queue))
+    try:
+        while not queue.empty():  # the sender holds the first push, waiting for more
+            await asyncio.sleep(0)
+        for n in (2, 3):
+            queue.put_nowait(("a", {"type": "domain.event", "name": "e", "data": {"n": n}}))
+        while not sent:
+            await asyncio.sleep(0.01)
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+    events = [{"name": "e", "data": {"n": n}} for n in (1, 2, 3)]
+    assert sent == [("a", {"type": "domain.events", "events": events})]
+
+
+async def _record(sent: list, group: str, message: dict) -> None:
+    sent.append((group, message))
