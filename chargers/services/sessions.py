@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -56,6 +56,7 @@ from cpms.tenancy.rows import (
     locked_row,
     new_id,
     one_row,
+    row_values,
     save_fields,
     update_if_unchanged,
 )
@@ -262,13 +263,18 @@ def _close_lost(session: ChargingSession, *, reason: str, why: str) -> ChargingS
     return session
 
 
-def _locked_charger(charger_id: int) -> Charger:
-    """The charger's row, locked until the transaction ends: the starts of its sessions take
-    turns there, so that two of its sockets racing cannot both create one."""
-    charger = locked_row(Charger, id=charger_id)
-    if charger is None:
+class _Locked(NamedTuple):
+    tenant_id: int
+    site_id: int | None
+
+
+def _locked_charger(charger_id: int) -> _Locked:
+    """The charger's tenant and site, its row locked until the transaction ends: the starts of
+    its sessions take turns there, so that two of its sockets racing cannot both create one."""
+    row = row_values(Charger, _Locked._fields, lock=True, id=charger_id)
+    if row is None:
         raise Charger.DoesNotExist(f"no charger {charger_id} in the tenant's scope")
-    return charger
+    return _Locked._make(row)
 
 
 def _locked_session(charger_id: int, transaction_id: str) -> ChargingSession | None:

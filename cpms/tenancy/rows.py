@@ -16,7 +16,8 @@ of the caller like the ORM's querysets.
 - `save_fields`: some columns of one row, as `save(update_fields=...)` writes them.
 - `update_if_unchanged`: some columns of one row if others still hold what the caller last
   saw there (compare-and-set), and the row as written.
-- `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any.
+- `one_row`, `locked_row`, `any_row`: one row by a unique key, locked or not, or whether any;
+  `row_values`: some of its columns.
 - `plain_rows`: the SQL of a `values_list` queryset, compiled once per process and scope.
 
 On PostgreSQL the statements built here bind their parameters on the server
@@ -333,11 +334,14 @@ def _select_one(
     ignore_case: bool,
     lock: bool,
     scoped: bool,
-    columns: bool = True,
+    columns: tuple[str, ...] | None = None,
 ) -> str:
+    """SELECT the row: all its columns (`columns` None), some (attnames) or none (())."""
     quote = connection.ops.quote_name
-    if columns:
+    if columns is None:
         selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    elif columns:
+        selected = ", ".join(quote(_column_field(model, name).column) for name in columns)
     else:
         selected = "1"
     # With ignore_case, the key is matched as UPPER(column) = UPPER(value), the form a unique
@@ -370,12 +374,29 @@ def locked_row(model: type[_M], **where: Any) -> _M | None:
     return one_row(model, lock=True, **where)
 
 
+def row_values(
+    model: type[models.Model], names: Sequence[str], *, lock: bool = False, **where: Any
+) -> tuple[Any, ...] | None:
+    """The columns `names` (attnames) of the row of `model` matching `where` (a unique key),
+    as the driver returns them (no field's converter: plain columns), or None; locked as
+    `locked_row` locks it with `lock`. In the active tenant scope, with one fixed statement
+    and no model instance: for a write that needs a few columns of the row it locks (a
+    charger's tenant and site at a session's start), not its thirty."""
+    keys = tuple(where)
+    scope = scope_params(model)
+    statement = _select_one(model, keys, False, lock, bool(scope), columns=tuple(names))
+    with _cursor() as cursor:
+        cursor.execute(statement, [*(where[name] for name in keys), *scope])
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
 def any_row(model: type[models.Model], **where: Any) -> bool:
     """Whether a row of `model` matches `where` (attnames), in the active tenant scope, with
     one fixed statement: a cheap look before work that most calls do not need."""
     names = tuple(where)
     scope = scope_params(model)
-    statement = _select_one(model, names, False, False, bool(scope), columns=False)
+    statement = _select_one(model, names, False, False, bool(scope), columns=())
     with _cursor() as cursor:
         cursor.execute(statement, [*(where[name] for name in names), *scope])
         return cursor.fetchone() is not None
