@@ -23,6 +23,7 @@ from django.utils import timezone
 from chargers.events import SessionStarted, SessionStopped, SessionUpdated
 from chargers.integrity import STALE_STOP_REASON, STOP_ASIDE_PREFIX
 from chargers.metering import (
+    ChargerTime,
     Sample,
     SessionFigures,
     TransactionReport,
@@ -163,7 +164,14 @@ def session_stop(
     now = timezone.now()
     stopped = charger_time(timestamp, now)
     token = id_token_verdict(id_tag=id_tag) if id_tag else None
-    _forget(charger_id, transaction_id)
+    running = _forget(charger_id, transaction_id)
+    if running is not None and not samples:
+        remembered = _stop_remembered(
+            running, meter_stop=meter_stop, stopped=stopped, reason=reason, id_tag=id_tag, now=now
+        )
+        if remembered is not None:
+            publish(SessionStopped.of(remembered))
+            return remembered, token
     session = _locked_session(charger_id, transaction_id)
     if session is None:
         summary = f"{STOP_ASIDE_PREFIX}{transaction_id}"
@@ -435,9 +443,9 @@ def _remember(session: ChargingSession) -> None:
     transaction.on_commit(keep)
 
 
-def _forget(charger_id: int, transaction_id: str) -> None:
+def _forget(charger_id: int, transaction_id: str) -> _Running | None:
     with _running_lock:
-        _running.pop((charger_id, transaction_id), None)
+        return _running.pop((charger_id, transaction_id), None)
 
 
 def _meter_followed(
@@ -468,6 +476,47 @@ def _meter_followed(
     publish(SessionUpdated.of(session))
     _remember(session)
     return True
+
+
+# What a stop reads of the session besides what it sets (`session_stop`): the write through
+# the memo is made only if the row still holds these.
+_STOP_INPUTS = (*_METER_INPUTS, "closed_by_server", "timestamp_suspect")
+
+
+def _stop_remembered(
+    running: _Running,
+    *,
+    meter_stop: Decimal | None,
+    stopped: ChargerTime,
+    reason: str,
+    id_tag: str,
+    now: datetime,
+) -> ChargingSession | None:
+    """The stop of a running session whose figures this process remembers, as `session_stop`
+    writes it, with one conditional UPDATE instead of a locked read and an UPDATE; None
+    (nothing written) when the row no longer holds the remembered figures."""
+    before = running.figures
+    figures = before._replace(
+        closed_by_server=False,
+        state=SessionState.COMPLETED,
+        stopped_at=stopped.at,
+        stop_reason=reason or "Local",
+        timestamp_suspect=before.timestamp_suspect or stopped.suspect,
+        power_w=None,
+    )
+    if meter_stop is not None:
+        figures = figures._replace(meter_stop_wh=meter_stop, meter_last_wh=meter_stop)
+    figures = figures._replace(energy_wh=session_energy(figures))
+    return update_if_unchanged(
+        ChargingSession,
+        running.pk,
+        values={
+            **{name: getattr(figures, name) for name in figures.changed(before)},
+            "stop_id_tag": id_tag or "",
+            "updated_at": now,
+        },
+        expected={name: getattr(before, name) for name in _STOP_INPUTS},
+    )
 
 
 @dataclass

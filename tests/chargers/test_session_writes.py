@@ -447,3 +447,65 @@ def test_a_reading_rolled_back_is_not_remembered(tenant_a, charger, in_scope):
     # Remembered from the committed 600, not the rolled-back 900: one UPDATE that matched.
     assert _session_statements(queries) == ["UPDATE"]
     assert (session.meter_last_wh, session.energy_wh) == (1000, 900)
+
+
+def _stop(charger, transaction_id: str, wh: int) -> ChargingSession | None:
+    with transaction.atomic():
+        session, _ = session_stop(
+            charger_id=charger.pk,
+            transaction_id=transaction_id,
+            meter_stop=Decimal(wh),
+            timestamp=STARTED + timedelta(hours=1),
+            reason="EVDisconnected",
+            id_tag="CARD-2",
+        )
+    return session
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+def test_a_running_sessions_stop_is_written_without_reading_the_session_first(
+    tenant_a, charger, in_scope
+):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        _reading(charger, transaction_id, 600, power_w=7200)
+        with CaptureQueriesContext(connection) as queries:
+            answered = _stop(charger, transaction_id, 1100)
+        with CaptureQueriesContext(connection) as resent:
+            _stop(charger, transaction_id, 1100)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    assert _session_statements(queries) == ["UPDATE"]
+    stopped = (SessionState.COMPLETED, STARTED + timedelta(hours=1), "EVDisconnected", "CARD-2")
+    figures = (Decimal(1100), Decimal(1100), Decimal(1000))
+    for written in (answered, session):
+        assert (written.state, written.stopped_at, written.stop_reason, written.stop_id_tag) == (
+            stopped
+        )
+        assert (written.meter_stop_wh, written.meter_last_wh, written.energy_wh) == figures
+        assert written.power_w is None and not written.closed_by_server
+    # Forgotten once stopped: a resend reads the row, finds it stopped and changes nothing.
+    assert _session_statements(resent) == ["SELECT locked"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+def test_a_stop_of_a_session_another_writer_changed_reads_and_locks_it_again(
+    tenant_a, charger, in_scope
+):
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        _reading(charger, transaction_id, 600)
+        # Closed meanwhile by the server (another process): the charger's stop replaces it.
+        ChargingSession.objects.filter(transaction_id=transaction_id).update(
+            state=SessionState.COMPLETED, closed_by_server=True, stop_reason="Other"
+        )
+        with CaptureQueriesContext(connection) as queries:
+            _stop(charger, transaction_id, 1100)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    assert _session_statements(queries) == ["UPDATE", "SELECT locked", "UPDATE"]
+    assert (session.stop_reason, session.closed_by_server, session.energy_wh) == (
+        "EVDisconnected",
+        False,
+        Decimal(1000),
+    )
