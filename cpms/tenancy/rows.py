@@ -394,12 +394,7 @@ def row_values(
 def any_row(model: type[models.Model], **where: Any) -> bool:
     """Whether a row of `model` matches `where` (attnames), in the active tenant scope, with
     one fixed statement: a cheap look before work that most calls do not need."""
-    names = tuple(where)
-    scope = scope_params(model)
-    statement = _select_one(model, names, False, False, bool(scope), columns=())
-    with _cursor() as cursor:
-        cursor.execute(statement, [*(where[name] for name in names), *scope])
-        return cursor.fetchone() is not None
+    return row_values(model, (), **where) is not None
 
 
 def scope_params(model: type[models.Model] | None = None) -> list[int]:

@@ -200,6 +200,20 @@ def test_any_row_looks_in_the_active_scope_only(charger, tenant_a, tenant_b):
         any_row(Charger, identity="CP-1")
 
 
+def test_some_columns_of_a_row_are_read_in_the_active_scope_only(charger, tenant_a, tenant_b):
+    from django.test.utils import CaptureQueriesContext
+
+    with scoping.scope(tenant_a), CaptureQueriesContext(connection) as queries:
+        found = rows.row_values(Charger, ("tenant_id", "identity"), lock=True, id=charger.pk)
+    assert found == (tenant_a.pk, "CP-1")
+    if connection.features.has_select_for_no_key_update:
+        assert queries.captured_queries[-1]["sql"].endswith("FOR NO KEY UPDATE")
+    with scoping.scope(tenant_b):
+        assert rows.row_values(Charger, ("identity",), id=charger.pk) is None
+    with pytest.raises(scoping.TenantScopeError):
+        rows.row_values(Charger, ("identity",), id=charger.pk)
+
+
 def chargers_named(prefix):
     """A read for `plain_rows`: the identities of chargers whose identity starts so."""
     return (
