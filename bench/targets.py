@@ -179,14 +179,17 @@ def create_scratch_database(server: str, prefix: str, template: str = "") -> str
 
     name = f"{prefix}{uuid.uuid4().hex[:10]}"
     statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
-    with psycopg.connect(postgres_admin_url(server), autocommit=True) as conn:
-        for _ in range(TEMPLATE_ATTEMPTS - 1):
-            try:
-                conn.execute(statement)
-                return name
-            except psycopg.errors.ObjectInUse:
-                time.sleep(0.5)
-        conn.execute(statement)  # the last try: its error is the caller's
+    try:
+        with psycopg.connect(postgres_admin_url(server), autocommit=True) as conn:
+            for _ in range(TEMPLATE_ATTEMPTS - 1):
+                try:
+                    conn.execute(statement)
+                    return name
+                except psycopg.errors.ObjectInUse:
+                    time.sleep(0.5)
+            conn.execute(statement)  # the last try: its error is the caller's
+    except psycopg.errors.InvalidCatalogName:
+        raise SystemExit(f"--database-template: no database {template} on that server") from None
     return name
 
 

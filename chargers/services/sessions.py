@@ -463,12 +463,7 @@ def _meter_followed(
     changed = figures.changed(before)
     if not changed:
         return False
-    session = update_if_unchanged(
-        ChargingSession,
-        running.pk,
-        values={**{name: getattr(figures, name) for name in changed}, "updated_at": now},
-        expected={name: getattr(before, name) for name in _METER_INPUTS},
-    )
+    session = _write_remembered(running, figures, _METER_INPUTS, updated_at=now)
     if session is None:
         _forget(charger_id, transaction_id)
         return False
@@ -507,15 +502,22 @@ def _stop_remembered(
     if meter_stop is not None:
         figures = figures._replace(meter_stop_wh=meter_stop, meter_last_wh=meter_stop)
     figures = figures._replace(energy_wh=session_energy(figures))
+    return _write_remembered(
+        running, figures, _STOP_INPUTS, stop_id_tag=id_tag or "", updated_at=now
+    )
+
+
+def _write_remembered(
+    running: _Running, figures: SessionFigures, inputs: tuple[str, ...], **also: Any
+) -> ChargingSession | None:
+    """The figures that differ from the remembered ones, and `also`, written to the session if
+    its `inputs` still hold the remembered values: the row as written, or None."""
+    before = running.figures
     return update_if_unchanged(
         ChargingSession,
         running.pk,
-        values={
-            **{name: getattr(figures, name) for name in figures.changed(before)},
-            "stop_id_tag": id_tag or "",
-            "updated_at": now,
-        },
-        expected={name: getattr(before, name) for name in _STOP_INPUTS},
+        values={**{name: getattr(figures, name) for name in figures.changed(before)}, **also},
+        expected={name: getattr(before, name) for name in inputs},
     )
 
 
