@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -60,6 +60,7 @@ from cpms.tenancy.rows import (
     row_values,
     save_fields,
     update_if_unchanged,
+    write_if_unchanged,
 )
 
 
@@ -306,7 +307,7 @@ def samples_store(
     *,
     charger_id: int,
     evse_id: int,
-    session: ChargingSession | None,
+    session: ChargingSession | _Running | None,
     samples: list[Sample],
     now: datetime | None = None,
 ) -> list[Sample]:
@@ -407,6 +408,7 @@ def meter_values_record(
 @dataclass(frozen=True, slots=True)
 class _Running:
     pk: int
+    tenant_id: int
     figures: SessionFigures
 
 
@@ -428,10 +430,17 @@ _running_lock = threading.Lock()
 def _remember(session: ChargingSession) -> None:
     """Remember a running session's figures once the transaction writing them commits (on a
     rollback, nothing: the row keeps the figures before)."""
-    if connection.vendor != "postgresql" or session.state != SessionState.ACTIVE:
+    _remember_figures(
+        session.charger_id,
+        session.transaction_id,
+        _Running(session.pk, session.tenant_id, _as_stored(SessionFigures.of(session))),
+    )
+
+
+def _remember_figures(charger_id: int, transaction_id: str, running: _Running) -> None:
+    if connection.vendor != "postgresql" or running.figures.state != SessionState.ACTIVE:
         return
-    key = (session.charger_id, session.transaction_id)
-    running = _Running(session.pk, SessionFigures.of(session))
+    key = (charger_id, transaction_id)
 
     def keep() -> None:
         with _running_lock:
@@ -441,6 +450,25 @@ def _remember(session: ChargingSession) -> None:
                 del _running[next(iter(_running))]
 
     transaction.on_commit(keep)
+
+
+# The figures' columns and their scale: PostgreSQL rounds a numeric to its column's scale (ties
+# away from zero), and the remembered figures must be what the row holds, or the next write's
+# condition fails (and one written from them is stored as computed, not read back).
+_SCALES = {
+    name: Decimal(1).scaleb(-ChargingSession._meta.get_field(name).decimal_places)  # type: ignore[union-attr]
+    for name in ("meter_start_wh", "meter_last_wh", "meter_stop_wh", "power_w", "energy_wh")
+}
+
+
+def _as_stored(figures: SessionFigures) -> SessionFigures:
+    """`figures` as the session's row stores them."""
+    stored: dict[str, Any] = {
+        name: Decimal(value).quantize(scale, ROUND_HALF_UP)
+        for name, scale in _SCALES.items()
+        if (value := getattr(figures, name)) is not None
+    }
+    return figures._replace(**stored)
 
 
 def _forget(charger_id: int, transaction_id: str) -> _Running | None:
@@ -459,17 +487,26 @@ def _meter_followed(
     if running is None:
         return False
     before = running.figures
-    figures = follow_meter(before, samples_received(samples, now))
+    figures = _as_stored(follow_meter(before, samples_received(samples, now)))
     changed = figures.changed(before)
     if not changed:
         return False
-    session = _write_remembered(running, figures, _METER_INPUTS, updated_at=now)
-    if session is None:
+    changes = _remembered_changes(running, figures, _METER_INPUTS, updated_at=now)
+    if not write_if_unchanged(ChargingSession, running.pk, *changes):
         _forget(charger_id, transaction_id)
         return False
-    samples_store(charger_id=charger_id, evse_id=evse_id, session=session, samples=samples, now=now)
-    publish(SessionUpdated.of(session))
-    _remember(session)
+    # The row now holds `figures`: the samples and the event are made from them, not read back.
+    samples_store(charger_id=charger_id, evse_id=evse_id, session=running, samples=samples, now=now)
+    publish(
+        SessionUpdated.from_row(
+            figures,
+            tenant_id=running.tenant_id,
+            session_id=running.pk,
+            charger_id=charger_id,
+            transaction_id=transaction_id,
+        )
+    )
+    _remember_figures(charger_id, transaction_id, _Running(running.pk, running.tenant_id, figures))
     return True
 
 
@@ -502,23 +539,20 @@ def _stop_remembered(
     if meter_stop is not None:
         figures = figures._replace(meter_stop_wh=meter_stop, meter_last_wh=meter_stop)
     figures = figures._replace(energy_wh=session_energy(figures))
-    return _write_remembered(
+    changes = _remembered_changes(
         running, figures, _STOP_INPUTS, stop_id_tag=id_tag or "", updated_at=now
     )
+    return update_if_unchanged(ChargingSession, running.pk, *changes)
 
 
-def _write_remembered(
+def _remembered_changes(
     running: _Running, figures: SessionFigures, inputs: tuple[str, ...], **also: Any
-) -> ChargingSession | None:
-    """The figures that differ from the remembered ones, and `also`, written to the session if
-    its `inputs` still hold the remembered values: the row as written, or None."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The conditional write of `figures` to a remembered session: the values (the figures
+    that differ from the remembered ones, and `also`) and what its `inputs` must still hold."""
     before = running.figures
-    return update_if_unchanged(
-        ChargingSession,
-        running.pk,
-        values={**{name: getattr(figures, name) for name in figures.changed(before)}, **also},
-        expected={name: getattr(before, name) for name in inputs},
-    )
+    values = {**{name: getattr(figures, name) for name in figures.changed(before)}, **also}
+    return values, {name: getattr(before, name) for name in inputs}
 
 
 @dataclass

@@ -269,14 +269,21 @@ def save_fields(obj: models.Model, names: Sequence[str]) -> None:
 
 @lru_cache(maxsize=64)
 def _update_if(
-    model: type[models.Model], names: tuple[str, ...], expected: tuple[str, ...], scoped: bool
+    model: type[models.Model],
+    names: tuple[str, ...],
+    expected: tuple[str, ...],
+    scoped: bool,
+    whole_row: bool,
 ) -> str:
-    """`_update_one`'s statement, also conditional on `expected`, giving the row back."""
+    """`_update_one`'s statement, also conditional on `expected`, giving the row back if
+    `whole_row`."""
     quote = connection.ops.quote_name
     guards = "".join(
         f" AND {quote(_column_field(model, name).column)} IS NOT DISTINCT FROM %s"
         for name in expected
     )
+    if not whole_row:
+        return f"{_update_one(model, names, scoped)}{guards}"
     selected = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
     return f"{_update_one(model, names, scoped)}{guards} RETURNING {selected}"
 
@@ -289,6 +296,31 @@ def update_if_unchanged(
     statement and no lock taken before: the row as written, or None when another writer has
     changed one of them since, or the row is gone. For a write computed from what the caller
     saw last, without reading and locking the row first (PostgreSQL: UPDATE ... RETURNING)."""
+    with _update_if_unchanged(model, pk, values, expected, whole_row=True) as cursor:
+        row = cursor.fetchone()
+    return None if row is None else instance(model, row)
+
+
+def write_if_unchanged(
+    model: type[models.Model], pk: Any, values: dict[str, Any], expected: dict[str, Any]
+) -> bool:
+    """`update_if_unchanged` for a caller that knows the row as written already: whether it
+    was written. Reading a whole row back (every column's value made, a model instance) was
+    most of a MeterValues' own work on the database thread."""
+    with _update_if_unchanged(model, pk, values, expected, whole_row=False) as cursor:
+        written: int = cursor.rowcount
+    return written == 1
+
+
+@contextlib.contextmanager
+def _update_if_unchanged(
+    model: type[models.Model],
+    pk: Any,
+    values: dict[str, Any],
+    expected: dict[str, Any],
+    *,
+    whole_row: bool,
+) -> Iterator[Any]:
     names, guarded = tuple(values), tuple(expected)
     scope = scope_params(model)
     params = [
@@ -300,11 +332,9 @@ def update_if_unchanged(
             for name in guarded
         ),
     ]
-    statement = _update_if(model, names, guarded, bool(scope))
     with _cursor() as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
-    return None if row is None else instance(model, row)
+        cursor.execute(_update_if(model, names, guarded, bool(scope), whole_row), params)
+        yield cursor
 
 
 # --- A tenant named by the caller ---------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db import connection, connections, transaction
 from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
+from chargers.events import SessionUpdated
 from chargers.metering import Sample
 from chargers.models import (
     ChargingSession,
@@ -31,6 +32,7 @@ from chargers.services.sessions import (
     session_start,
     session_stop,
 )
+from cpms.events import captured
 from cpms.tenancy import scoping
 from tests.aio import in_a
 from tests.chargers.factories import make_fleet
@@ -402,6 +404,38 @@ def test_a_running_sessions_readings_are_written_without_reading_the_session_fir
             _reading(charger, transaction_id, 900)
         session = ChargingSession.objects.get(transaction_id=transaction_id)
     assert _session_statements(queries) == ["UPDATE", "UPDATE"]
+    assert (session.meter_last_wh, session.energy_wh) == (900, 800)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the memo writes with RETURNING")
+def test_a_remembered_sessions_reading_reads_nothing_back_and_tells_the_figures_as_stored(
+    tenant_a, charger, in_scope
+):
+    """The memo's write gives no row back: the event and the next write's condition are made
+    from the figures computed, rounded as the row stores them (3 decimals of a Wh). Remembered
+    unrounded, the next reading's condition would not match the row, and every reading would
+    be read and locked again."""
+    with in_scope(tenant_a):
+        with transaction.atomic():
+            transaction_id = session_start(**a_start(charger)).session.transaction_id
+        _reading(charger, transaction_id, 600)
+        at = STARTED + timedelta(seconds=700)
+        fine = [Sample(at, "Energy.Active.Import.Register", Decimal("0.6012345"), "kWh")]
+        with CaptureQueriesContext(connection) as queries, captured(SessionUpdated) as events:
+            with transaction.atomic():
+                meter_values_record(
+                    charger_id=charger.pk,
+                    evse_id=2,
+                    transaction_id=transaction_id,
+                    samples=fine,
+                    payload={},
+                )
+            _reading(charger, transaction_id, 900)
+        session = ChargingSession.objects.get(transaction_id=transaction_id)
+    assert _session_statements(queries) == ["UPDATE", "UPDATE"]
+    assert not any("RETURNING" in q["sql"] for q in queries.captured_queries)
+    assert [e.data()["energy_wh"] for e in events] == ["501.235", "800.000"]
+    assert events[0].data()["started_at"] == session.started_at.isoformat()
     assert (session.meter_last_wh, session.energy_wh) == (900, 800)
 
 

@@ -372,3 +372,28 @@ def test_a_conditional_update_writes_only_while_the_row_holds_what_it_expects_in
     assert written is not None and written.pk == session.pk
     assert written.energy_wh == Decimal("70") and written.started_at == before.started_at
     assert again is None and stored.energy_wh == Decimal("70")
+
+
+def test_a_conditional_write_says_only_whether_it_wrote_in_the_scope(charger, tenant_a, tenant_b):
+    from chargers.models import ChargingSession
+
+    session = a_session(tenant_a, charger)
+    with scoping.scope(tenant_a):
+        before = ChargingSession.objects.get(pk=session.pk)
+
+    def write(energy: str, **guard) -> bool:
+        expected = {"energy_wh": before.energy_wh, **guard}
+        return rows.write_if_unchanged(
+            ChargingSession, session.pk, {"energy_wh": Decimal(energy)}, expected
+        )
+
+    with scoping.scope(tenant_b):
+        assert write("50") is False
+    with pytest.raises(scoping.TenantScopeError):
+        write("50")
+    with scoping.scope(tenant_a):
+        assert write("60", power_w=Decimal("1")) is False
+        assert write("70") is True
+        assert write("80") is False
+        stored = ChargingSession.objects.get(pk=session.pk)
+    assert stored.energy_wh == Decimal("70")
