@@ -343,6 +343,10 @@ def _reading(charger, transaction_id: str, wh: int, power_w: int | None = None) 
     samples = [Sample(at, "Energy.Active.Import.Register", Decimal(wh), "Wh")]
     if power_w is not None:
         samples.append(Sample(at, "Power.Active.Import", Decimal(power_w), "W"))
+    _record(charger, transaction_id, samples)
+
+
+def _record(charger, transaction_id: str, samples: list[Sample]) -> None:
     with transaction.atomic():
         meter_values_record(
             charger_id=charger.pk,
@@ -422,14 +426,7 @@ def test_a_remembered_sessions_reading_reads_nothing_back_and_tells_the_figures_
         at = STARTED + timedelta(seconds=700)
         fine = [Sample(at, "Energy.Active.Import.Register", Decimal("0.6012345"), "kWh")]
         with CaptureQueriesContext(connection) as queries, captured(SessionUpdated) as events:
-            with transaction.atomic():
-                meter_values_record(
-                    charger_id=charger.pk,
-                    evse_id=2,
-                    transaction_id=transaction_id,
-                    samples=fine,
-                    payload={},
-                )
+            _record(charger, transaction_id, fine)
             _reading(charger, transaction_id, 900)
         session = ChargingSession.objects.get(transaction_id=transaction_id)
     assert _session_statements(queries) == ["UPDATE", "UPDATE"]
