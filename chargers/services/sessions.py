@@ -608,7 +608,7 @@ def session_event_record(
         reservation_id=reservation_id,
         samples=tuple(samples_received(samples or (), now)),
     )
-    session, created = _event_session(charger_id, transaction_id, report, now)
+    session, created, open_before = _event_session(charger_id, transaction_id, report, now)
     # The event's record keeps an implausible time as text: it may be no datetime in UTC
     # (9999-12-31T23:59:59-05:00), which a timestamp column cannot hold or give back.
     sent = charger_time(timestamp, now)
@@ -649,6 +649,7 @@ def session_event_record(
     save_fields(session, [*changed, "updated_at"])
     if created:
         publish(SessionStarted.of(session))
+    if open_before:
         sessions_close_lost(charger_id=charger_id, started=session)
     ending = report.ends and before.state != SessionState.COMPLETED
     publish((SessionStopped if ending else SessionUpdated).of(session))
@@ -661,8 +662,9 @@ def session_event_record(
 
 def _event_session(
     charger_id: int, transaction_id: str, report: TransactionReport, now: datetime
-) -> tuple[ChargingSession, bool]:
-    """The session of a 2.0.1 transaction, locked, and whether this report created it.
+) -> tuple[ChargingSession, bool, bool]:
+    """The session of a 2.0.1 transaction, locked; whether this report created it, and whether
+    another session was open on its EVSE then (one the charger came back without).
 
     Every report after the first finds it with one statement. The first takes its charger's
     row lock before looking again: two sockets of one charger racing with it (or with its
@@ -670,12 +672,19 @@ def _event_session(
     unique constraint, which only a savepoint could survive."""
     session = _locked_session(charger_id, transaction_id)
     if session is not None:
-        return session, False
+        return session, False, False
     charger = _locked_charger(charger_id)
     session = _locked_session(charger_id, transaction_id)
     if session is not None:
-        return session, False
+        return session, False, False
     opened = session_opened(report, now=now)
+    # One fixed statement settles the usual case: nothing open on the EVSE to close.
+    open_before = bool(opened.evse_id) and any_row(
+        ChargingSession,
+        charger_id=charger_id,
+        evse_id=opened.evse_id,
+        state=SessionState.ACTIVE.value,
+    )
     session = ChargingSession.objects.create(
         charger_id=charger_id,
         transaction_id=transaction_id,
@@ -685,4 +694,4 @@ def _event_session(
         started_at=opened.started_at,
         timestamp_suspect=opened.timestamp_suspect,
     )
-    return session, True
+    return session, True, open_before

@@ -170,7 +170,9 @@ async def test_a_whole_201_session_over_a_socket_is_written_without_a_savepoint(
     assert await in_a(tenant_a, lambda: MeterSample.objects.filter(session=session).count()) == 3
 
 
-def _report(charger_id: int, transaction_id: str, seq_no: int, event_type: str = "Started"):
+def _report(
+    charger_id: int, transaction_id: str, seq_no: int, event_type: str = "Started", evse_id=1
+):
     return session_event_record(
         charger_id=charger_id,
         transaction_id=transaction_id,
@@ -178,10 +180,26 @@ def _report(charger_id: int, transaction_id: str, seq_no: int, event_type: str =
         seq_no=seq_no,
         timestamp=STARTED,
         trigger_reason="Authorized",
-        evse_id=1,
+        evse_id=evse_id,
         connector_id=1,
         samples=[Sample(STARTED, "Energy.Active.Import.Register", Decimal(100), "Wh")],
     )
+
+
+def test_a_201_start_with_nothing_open_on_its_evse_searches_no_session_to_close(
+    tenant_a, charger, in_scope
+):
+    """One fixed statement tells that no session is open on the EVSE (the fleet's runs on
+    EVSE 1); the search for the sessions the charger came back without (built by the ORM,
+    locking what it finds) is left out. tests/chargers/ocpp/test_lost_sessions.py has the
+    start that does close one."""
+    with in_scope(tenant_a), CaptureQueriesContext(connection) as queries:
+        with transaction.atomic():
+            _report(charger.pk, "T-ALONE", 0, evse_id=2)
+    searches = [q["sql"] for q in queries.captured_queries if '"started_at" <' in q["sql"]]
+    assert searches == []
+    with in_scope(tenant_a):
+        assert ChargingSession.objects.get(transaction_id="T-ALONE").state == SessionState.ACTIVE
 
 
 def _a_lock_is_awaited(limit: float = 30.0) -> bool:
