@@ -12,7 +12,7 @@ savepoint costs two round trips to the database, about a fifth of a whole 1.6 se
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
@@ -506,7 +506,7 @@ def _meter_followed(
             transaction_id=transaction_id,
         )
     )
-    _remember_figures(charger_id, transaction_id, _Running(running.pk, running.tenant_id, figures))
+    _remember_figures(charger_id, transaction_id, replace(running, figures=figures))
     return True
 
 
